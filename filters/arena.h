@@ -1,0 +1,41 @@
+/* arena: bump allocation over memory the caller owns.
+ * One arena per request (or per config snapshot); everything parsed from a request lives in it and dies with
+ * it, so the hot path makes no malloc and frees nothing field by field. */
+#ifndef FAIRBID_FILTERS_ARENA_H
+#define FAIRBID_FILTERS_ARENA_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+struct arena {
+    char *base;  /* borrowed: the caller's buffer, which outlives the arena */
+    size_t cap;  /* bytes in base */
+    size_t used; /* bytes handed out, including alignment padding */
+    size_t high; /* high-water mark since init, for sizing and metrics */
+};
+
+/* Takes no ownership of buf; the arena is usable until buf is freed. */
+void arena_init(struct arena *a, void *buf, size_t cap);
+/* Forgets every allocation; keeps the high-water mark. O(1). */
+void arena_reset(struct arena *a);
+/* Returns size bytes aligned to align (a power of two), or NULL when the arena is exhausted. Never zeroed. */
+void *arena_alloc(struct arena *a, size_t size, size_t align);
+/* Like arena_alloc, zeroed. */
+void *arena_calloc(struct arena *a, size_t n, size_t size, size_t align);
+/* Copies len bytes and appends a NUL (not counted). NULL when exhausted. */
+char *arena_memdup(struct arena *a, const void *p, size_t len);
+
+#define ARENA_NEW(a, type) ((type *)arena_calloc((a), 1, sizeof(type), _Alignof(type)))
+#define ARENA_ARRAY(a, type, n) ((type *)arena_alloc((a), sizeof(type) * (n), _Alignof(type)))
+
+/* A growable array inside an arena: doubles by copying; the old copy is abandoned in the arena (at most as much
+ * again as the final array). `max` is the hard cap every growable thing has. */
+struct arena_vec {
+    void *items;
+    uint32_t n, cap, max;
+};
+/* Returns a pointer to a new zeroed slot, or NULL when the arena is exhausted or n would pass max. */
+void *arena_vec_push(struct arena *a, struct arena_vec *v, size_t elem, size_t align);
+
+#endif

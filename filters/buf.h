@@ -1,0 +1,33 @@
+/* buf: an output buffer with a hard cap, for writing JSON straight into memory without a DOM.
+ * Writes past the cap set `overflow` and are dropped; the caller checks once at the end. */
+#ifndef FAIRBID_FILTERS_BUF_H
+#define FAIRBID_FILTERS_BUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "filters/sv.h"
+
+struct buf {
+    char *p;    /* borrowed storage */
+    size_t cap; /* hard cap */
+    size_t len;
+    bool overflow;
+};
+
+void buf_init(struct buf *b, char *storage, size_t cap);
+void buf_put(struct buf *b, const void *p, size_t n);
+void buf_putc(struct buf *b, char c);
+void buf_puts(struct buf *b, const char *s);
+void buf_put_i64(struct buf *b, int64_t v);
+void buf_put_u64(struct buf *b, uint64_t v);
+/* A decimal with up to 6 fractional digits, trailing zeros trimmed (prices in micros → "2.5"). */
+void buf_put_micros(struct buf *b, int64_t micros);
+/* A JSON string literal with quotes, escaping what JSON requires. */
+void buf_put_json_str(struct buf *b, struct sv s);
+/* A double as JSON (finite; non-finite becomes null), shortest round-trip form via %.17g fallback. */
+void buf_put_double(struct buf *b, double v);
+/* NUL-terminates without counting the NUL; returns b->p, or NULL on overflow. */
+const char *buf_cstr(struct buf *b);
+
+#endif

@@ -1,0 +1,614 @@
+/* json: pull parser. See json.h.
+ * The hot loops (whitespace, plain string bytes) are written to touch each byte once; escapes and non-ASCII
+ * bytes leave the fast loop. Numbers are parsed by hand for the common short forms and fall back to strtod. */
+#include "filters/json.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+
+void json_init(struct json *j, const char *buf, size_t len, struct arena *arena)
+{
+    j->start = buf;
+    j->p = buf;
+    j->end = buf + len;
+    j->arena = arena;
+    j->depth = 0;
+    j->err = JSON_OK;
+    j->err_msg = NULL;
+    j->err_off = 0;
+    j->err_path = NULL;
+}
+
+int json_fail(struct json *j, int err, const char *msg)
+{
+    if (j->err == JSON_OK) {
+        j->err = err;
+        j->err_msg = msg;
+        j->err_off = (size_t)(j->p - j->start);
+    }
+    return j->err;
+}
+
+static inline void skip_ws(struct json *j)
+{
+    const char *p = j->p, *end = j->end;
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) p++;
+    j->p = p;
+}
+
+enum json_type json_peek(struct json *j)
+{
+    if (j->err) return JSON_NONE;
+    skip_ws(j);
+    if (j->p >= j->end) {
+        json_fail(j, JSON_ETRUNC, "unexpected end of input, expected a value");
+        return JSON_NONE;
+    }
+    switch (*j->p) {
+    case '{': return JSON_OBJECT;
+    case '[': return JSON_ARRAY;
+    case '"': return JSON_STRING;
+    case 't': return JSON_TRUE;
+    case 'f': return JSON_FALSE;
+    case 'n': return JSON_NULL;
+    case '-':
+    case '0' ... '9': return JSON_NUMBER;
+    default: json_fail(j, JSON_ESYNTAX, "unexpected character, expected a value"); return JSON_NONE;
+    }
+}
+
+static bool open_container(struct json *j, char c, const char *what)
+{
+    if (j->err) return false;
+    skip_ws(j);
+    if (j->p >= j->end) {
+        json_fail(j, JSON_ETRUNC, "unexpected end of input");
+        return false;
+    }
+    if (*j->p != c) {
+        json_fail(j, JSON_ETYPE, what);
+        return false;
+    }
+    if (++j->depth > JSON_MAX_DEPTH) {
+        json_fail(j, JSON_EDEPTH, "nesting deeper than 64 levels");
+        return false;
+    }
+    j->p++;
+    return true;
+}
+
+bool json_obj_begin(struct json *j)
+{
+    return open_container(j, '{', "expected an object");
+}
+
+bool json_arr_begin(struct json *j)
+{
+    return open_container(j, '[', "expected an array");
+}
+
+/* True when the last non-blank byte before p is `open`, i.e. we are at a container's first element. A value can
+ * never end in '{' or '[' (strings end in '"'), so this needs no state per nesting level. */
+static bool at_first(const struct json *j, char open)
+{
+    const char *q = j->p - 1;
+    while (q > j->start && (*q == ' ' || *q == '\n' || *q == '\r' || *q == '\t')) q--;
+    return *q == open;
+}
+
+static int scan_string(struct json *j, struct sv *out);
+
+bool json_obj_next(struct json *j, struct sv *key)
+{
+    if (j->err) return false;
+    skip_ws(j);
+    if (j->p >= j->end) {
+        json_fail(j, JSON_ETRUNC, "unexpected end of input inside an object");
+        return false;
+    }
+    bool first = at_first(j, '{');
+    char c = *j->p;
+    if (c == '}') {
+        j->p++;
+        j->depth--;
+        return false;
+    }
+    if (!first) {
+        if (c != ',') {
+            json_fail(j, JSON_ESYNTAX, "expected ',' or '}' after an object member");
+            return false;
+        }
+        j->p++;
+        skip_ws(j);
+        if (j->p >= j->end) {
+            json_fail(j, JSON_ETRUNC, "unexpected end of input inside an object");
+            return false;
+        }
+    }
+    if (*j->p != '"') {
+        json_fail(j, JSON_ESYNTAX, first ? "expected a string key or '}'" : "expected a string key after ','");
+        return false;
+    }
+    struct sv k;
+    if (scan_string(j, &k)) return false;
+    skip_ws(j);
+    if (j->p >= j->end) {
+        json_fail(j, JSON_ETRUNC, "unexpected end of input after an object key");
+        return false;
+    }
+    if (*j->p != ':') {
+        json_fail(j, JSON_ESYNTAX, "expected ':' after an object key");
+        return false;
+    }
+    j->p++;
+    if (key) *key = k;
+    return true;
+}
+
+bool json_arr_next(struct json *j)
+{
+    if (j->err) return false;
+    skip_ws(j);
+    if (j->p >= j->end) {
+        json_fail(j, JSON_ETRUNC, "unexpected end of input inside an array");
+        return false;
+    }
+    bool first = at_first(j, '[');
+    char c = *j->p;
+    if (c == ']') {
+        j->p++;
+        j->depth--;
+        return false;
+    }
+    if (!first) {
+        if (c != ',') {
+            json_fail(j, JSON_ESYNTAX, "expected ',' or ']' after an array element");
+            return false;
+        }
+        j->p++;
+        skip_ws(j);
+        if (j->p < j->end && *j->p == ']') {
+            json_fail(j, JSON_ESYNTAX, "trailing comma in an array");
+            return false;
+        }
+    }
+    return true;
+}
+
+/* ---- strings ---- */
+
+/* Length of a valid UTF-8 sequence starting at p (a byte >= 0x80), or 0 if invalid. */
+static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
+{
+    unsigned c = p[0];
+    size_t n;
+    unsigned lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF)
+        n = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        if (c == 0xE0) lo = 0xA0;
+        if (c == 0xED) hi = 0x9F; /* no UTF-16 surrogates */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        if (c == 0xF0) lo = 0x90;
+        if (c == 0xF4) hi = 0x8F;
+    } else
+        return 0;
+    if ((size_t)(end - p) < n) return 0;
+    if (p[1] < lo || p[1] > hi) return 0;
+    for (size_t i = 2; i < n; i++)
+        if ((p[i] & 0xC0) != 0x80) return 0;
+    return n;
+}
+
+static int hex4(const char *p, unsigned *out)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9')
+            v |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v |= (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            v |= (unsigned)(c - 'A' + 10);
+        else
+            return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static char *put_utf8(char *d, unsigned cp)
+{
+    if (cp < 0x80) {
+        *d++ = (char)cp;
+    } else if (cp < 0x800) {
+        *d++ = (char)(0xC0 | (cp >> 6));
+        *d++ = (char)(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        *d++ = (char)(0xE0 | (cp >> 12));
+        *d++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+        *d++ = (char)(0x80 | (cp & 0x3F));
+    } else {
+        *d++ = (char)(0xF0 | (cp >> 18));
+        *d++ = (char)(0x80 | ((cp >> 12) & 0x3F));
+        *d++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+        *d++ = (char)(0x80 | (cp & 0x3F));
+    }
+    return d;
+}
+
+/* Decodes a string with escapes into the arena. `s` points just after the opening quote. The unescaped text is
+ * never longer than the escaped one, so one allocation of the remaining span bound suffices; we first find the
+ * closing quote to size it. */
+static int decode_escaped(struct json *j, const char *s, struct sv *out)
+{
+    const char *p = s, *end = j->end;
+    /* find the end of the string, honouring escapes */
+    const char *q = p;
+    while (q < end && *q != '"') q += (*q == '\\') ? 2 : 1;
+    if (q >= end) {
+        j->p = end;
+        return json_fail(j, JSON_ETRUNC, "unterminated string");
+    }
+    /* out == NULL: validate only (skipped values), writing into a scratch that is rewound each step */
+    char scratch[8];
+    char *d0 = scratch;
+    if (out) {
+        if (!j->arena) return json_fail(j, JSON_ENOMEM, "string escapes are not allowed here");
+        d0 = arena_alloc(j->arena, (size_t)(q - p) + 1, 1);
+        if (!d0) return json_fail(j, JSON_ENOMEM, "request too complex: out of request memory");
+    }
+    char *d = d0;
+    while (p < q) {
+        if (!out) d = scratch;
+        unsigned char c = (unsigned char)*p;
+        if (c == '\\') {
+            char e = p[1];
+            p += 2;
+            switch (e) {
+            case '"': *d++ = '"'; break;
+            case '\\': *d++ = '\\'; break;
+            case '/': *d++ = '/'; break;
+            case 'b': *d++ = '\b'; break;
+            case 'f': *d++ = '\f'; break;
+            case 'n': *d++ = '\n'; break;
+            case 'r': *d++ = '\r'; break;
+            case 't': *d++ = '\t'; break;
+            case 'u': {
+                unsigned cp;
+                if (q - p < 4 || hex4(p, &cp)) {
+                    j->p = p - 2;
+                    return json_fail(j, JSON_ESYNTAX, "bad \\u escape in string");
+                }
+                p += 4;
+                if (cp >= 0xD800 && cp <= 0xDBFF) {
+                    unsigned lo;
+                    if (q - p < 6 || p[0] != '\\' || p[1] != 'u' || hex4(p + 2, &lo) || lo < 0xDC00 ||
+                        lo > 0xDFFF) {
+                        j->p = p - 6;
+                        return json_fail(j, JSON_EUTF8, "lone UTF-16 surrogate in string escape");
+                    }
+                    p += 6;
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                    j->p = p - 6;
+                    return json_fail(j, JSON_EUTF8, "lone UTF-16 surrogate in string escape");
+                }
+                d = put_utf8(d, cp);
+                break;
+            }
+            default: j->p = p - 2; return json_fail(j, JSON_ESYNTAX, "bad escape in string");
+            }
+        } else if (c < 0x20) {
+            j->p = p;
+            return json_fail(j, JSON_ESYNTAX, "control character in string");
+        } else if (c < 0x80) {
+            *d++ = (char)c;
+            p++;
+        } else {
+            size_t n = utf8_seq((const unsigned char *)p, (const unsigned char *)q);
+            if (!n) {
+                j->p = p;
+                return json_fail(j, JSON_EUTF8, "invalid UTF-8 in string");
+            }
+            memcpy(d, p, n);
+            d += n;
+            p += n;
+        }
+    }
+    if (out) {
+        *d = '\0';
+        out->p = d0;
+        out->n = (size_t)(d - d0);
+    }
+    j->p = q + 1;
+    return 0;
+}
+
+/* j->p at the opening quote. */
+static int scan_string(struct json *j, struct sv *out)
+{
+    const char *s = j->p + 1, *p = s, *end = j->end;
+    for (;;) {
+        while (p < end && (unsigned char)*p >= 0x20 && *p != '"' && *p != '\\' && (unsigned char)*p < 0x80) p++;
+        if (p >= end) {
+            j->p = p;
+            return json_fail(j, JSON_ETRUNC, "unterminated string");
+        }
+        unsigned char c = (unsigned char)*p;
+        if (c == '"') break;
+        if (c == '\\') return decode_escaped(j, s, out);
+        if (c < 0x20) {
+            j->p = p;
+            return json_fail(j, JSON_ESYNTAX, "control character in string");
+        }
+        size_t n = utf8_seq((const unsigned char *)p, (const unsigned char *)end);
+        if (!n) {
+            j->p = p;
+            return json_fail(j, JSON_EUTF8, "invalid UTF-8 in string");
+        }
+        p += n;
+    }
+    out->p = s;
+    out->n = (size_t)(p - s);
+    j->p = p + 1;
+    return 0;
+}
+
+int json_string(struct json *j, struct sv *out)
+{
+    enum json_type t = json_peek(j);
+    if (t != JSON_STRING) return t == JSON_NONE ? j->err : json_fail(j, JSON_ETYPE, "expected a string");
+    return scan_string(j, out);
+}
+
+/* ---- numbers ---- */
+
+struct numtok {
+    const char *s;
+    size_t n;
+    bool is_int; /* no fraction, no exponent */
+    bool neg;
+};
+
+static int scan_number(struct json *j, struct numtok *t)
+{
+    const char *p = j->p, *end = j->end;
+    t->s = p;
+    t->neg = false;
+    t->is_int = true;
+    if (p < end && *p == '-') {
+        t->neg = true;
+        p++;
+    }
+    if (p >= end) goto trunc;
+    if (*p == '0') {
+        p++;
+    } else if (*p >= '1' && *p <= '9') {
+        while (p < end && *p >= '0' && *p <= '9') p++;
+    } else {
+        j->p = p;
+        return json_fail(j, JSON_ENUMBER, "malformed number");
+    }
+    if (p < end && *p == '.') {
+        t->is_int = false;
+        p++;
+        if (p >= end) goto trunc;
+        if (*p < '0' || *p > '9') {
+            j->p = p;
+            return json_fail(j, JSON_ENUMBER, "malformed number: digit expected after '.'");
+        }
+        while (p < end && *p >= '0' && *p <= '9') p++;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        t->is_int = false;
+        p++;
+        if (p < end && (*p == '+' || *p == '-')) p++;
+        if (p >= end) goto trunc;
+        if (*p < '0' || *p > '9') {
+            j->p = p;
+            return json_fail(j, JSON_ENUMBER, "malformed number: digit expected in exponent");
+        }
+        while (p < end && *p >= '0' && *p <= '9') p++;
+    }
+    t->n = (size_t)(p - t->s);
+    j->p = p;
+    return 0;
+trunc:
+    j->p = p;
+    return json_fail(j, JSON_ETRUNC, "unexpected end of input inside a number");
+}
+
+static const double pow10tab[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                  1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* Exact fast path for plain decimals with at most 15 significant digits (prices, coordinates); else strtod. */
+static int numtok_double(struct json *j, const struct numtok *t, double *out)
+{
+    const char *p = t->s + (t->neg ? 1 : 0), *end = t->s + t->n;
+    uint64_t m = 0;
+    int digits = 0, frac = 0;
+    bool simple = true;
+    for (; p < end && *p >= '0' && *p <= '9'; p++) {
+        m = m * 10 + (uint64_t)(*p - '0');
+        if (m) digits++;
+    }
+    if (p < end && *p == '.') {
+        for (p++; p < end && *p >= '0' && *p <= '9'; p++) {
+            m = m * 10 + (uint64_t)(*p - '0');
+            if (m) digits++;
+            frac++;
+        }
+    }
+    if (p < end || digits > 15 || frac > 22) simple = false;
+    if (simple) {
+        double v = (double)m / pow10tab[frac];
+        *out = t->neg ? -v : v;
+        return 0;
+    }
+    char tmp[64];
+    if (t->n >= sizeof tmp) {
+        /* long digit strings are legal JSON; strtod needs a terminated copy */
+        return json_fail(j, JSON_ENUMBER, "number too long (over 63 characters)");
+    }
+    memcpy(tmp, t->s, t->n);
+    tmp[t->n] = '\0';
+    errno = 0;
+    double v = strtod(tmp, NULL);
+    if (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL))
+        return json_fail(j, JSON_ENUMBER, "number out of range");
+    *out = v;
+    return 0;
+}
+
+int json_double(struct json *j, double *out)
+{
+    enum json_type t = json_peek(j);
+    if (t != JSON_NUMBER) return t == JSON_NONE ? j->err : json_fail(j, JSON_ETYPE, "expected a number");
+    const char *at = j->p;
+    struct numtok tok;
+    if (scan_number(j, &tok)) return j->err;
+    if (numtok_double(j, &tok, out)) {
+        j->err_off = (size_t)(at - j->start);
+        return j->err;
+    }
+    return 0;
+}
+
+int json_int(struct json *j, int64_t *out)
+{
+    enum json_type t = json_peek(j);
+    if (t != JSON_NUMBER) return t == JSON_NONE ? j->err : json_fail(j, JSON_ETYPE, "expected an integer");
+    const char *at = j->p;
+    struct numtok tok;
+    if (scan_number(j, &tok)) return j->err;
+    if (tok.is_int) {
+        const char *p = tok.s + (tok.neg ? 1 : 0), *end = tok.s + tok.n;
+        uint64_t v = 0;
+        for (; p < end; p++) {
+            unsigned d = (unsigned)(*p - '0');
+            if (v > (UINT64_MAX - d) / 10) goto range;
+            v = v * 10 + d;
+        }
+        if (tok.neg) {
+            if (v > (uint64_t)INT64_MAX + 1) goto range;
+            *out = (int64_t)(0 - v);
+        } else {
+            if (v > INT64_MAX) goto range;
+            *out = (int64_t)v;
+        }
+        return 0;
+    }
+    double d;
+    if (numtok_double(j, &tok, &d)) {
+        j->err_off = (size_t)(at - j->start);
+        return j->err;
+    }
+    if (d != floor(d)) {
+        j->p = at;
+        return json_fail(j, JSON_ETYPE, "expected an integer, got a fraction");
+    }
+    if (d < -9.2e18 || d > 9.2e18) goto range;
+    *out = (int64_t)d;
+    return 0;
+range:
+    j->p = at;
+    return json_fail(j, JSON_ENUMBER, "integer out of range");
+}
+
+static int literal(struct json *j, const char *lit, size_t n)
+{
+    if ((size_t)(j->end - j->p) < n) {
+        if (memcmp(j->p, lit, (size_t)(j->end - j->p)) == 0) {
+            return json_fail(j, JSON_ETRUNC, "unexpected end of input inside a literal");
+        }
+        return json_fail(j, JSON_ESYNTAX, "invalid literal");
+    }
+    if (memcmp(j->p, lit, n) != 0) return json_fail(j, JSON_ESYNTAX, "invalid literal");
+    j->p += n;
+    return 0;
+}
+
+int json_bool(struct json *j, bool *out)
+{
+    enum json_type t = json_peek(j);
+    if (t == JSON_TRUE) {
+        *out = true;
+        return literal(j, "true", 4);
+    }
+    if (t == JSON_FALSE) {
+        *out = false;
+        return literal(j, "false", 5);
+    }
+    return t == JSON_NONE ? j->err : json_fail(j, JSON_ETYPE, "expected true or false");
+}
+
+int json_null(struct json *j)
+{
+    enum json_type t = json_peek(j);
+    if (t == JSON_NULL) return literal(j, "null", 4);
+    return t == JSON_NONE ? j->err : json_fail(j, JSON_ETYPE, "expected null");
+}
+
+int json_skip(struct json *j)
+{
+    struct numtok tok;
+    switch (json_peek(j)) {
+    case JSON_OBJECT:
+        if (!json_obj_begin(j)) return j->err;
+        while (json_obj_next(j, NULL))
+            if (json_skip(j)) return j->err;
+        return j->err;
+    case JSON_ARRAY:
+        if (!json_arr_begin(j)) return j->err;
+        while (json_arr_next(j))
+            if (json_skip(j)) return j->err;
+        return j->err;
+    case JSON_STRING: {
+        /* validate without decoding: decoding would spend arena on text nobody reads */
+        const char *s0 = j->p + 1, *p = s0, *end = j->end;
+        for (;;) {
+            while (p < end && (unsigned char)*p >= 0x20 && *p != '"' && *p != '\\' && (unsigned char)*p < 0x80)
+                p++;
+            if (p >= end) {
+                j->p = p;
+                return json_fail(j, JSON_ETRUNC, "unterminated string");
+            }
+            if (*p == '"') {
+                j->p = p + 1;
+                return 0;
+            }
+            if (*p == '\\') break;
+            if ((unsigned char)*p < 0x20) {
+                j->p = p;
+                return json_fail(j, JSON_ESYNTAX, "control character in string");
+            }
+            size_t n = utf8_seq((const unsigned char *)p, (const unsigned char *)end);
+            if (!n) {
+                j->p = p;
+                return json_fail(j, JSON_EUTF8, "invalid UTF-8 in string");
+            }
+            p += n;
+        }
+        return decode_escaped(j, s0, NULL);
+    }
+    case JSON_NUMBER: return scan_number(j, &tok);
+    case JSON_TRUE: return literal(j, "true", 4);
+    case JSON_FALSE: return literal(j, "false", 5);
+    case JSON_NULL: return literal(j, "null", 4);
+    default: return j->err;
+    }
+}
+
+int json_finish(struct json *j)
+{
+    if (j->err) return j->err;
+    skip_ws(j);
+    if (j->p != j->end) return json_fail(j, JSON_ETRAILING, "unexpected data after the JSON value");
+    return 0;
+}

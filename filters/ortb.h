@@ -1,0 +1,150 @@
+/* ortb: the OpenRTB 2.6 BidRequest fields fairbid decides on, parsed into plain structs in a per-request arena.
+ * Strings are views into the caller's copy of the body (or into the arena when they held escapes). Unknown keys
+ * are skipped (but still validated as JSON). 2.5-era `ext` locations of privacy fields are kept separately so the
+ * consent rules can apply the "2.6 core wins, ext is the fallback" order and notice malformed values. */
+#ifndef FAIRBID_FILTERS_ORTB_H
+#define FAIRBID_FILTERS_ORTB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "filters/arena.h"
+#include "filters/json.h"
+#include "filters/sv.h"
+
+/* Hard caps: past them a request is rejected (400), never silently truncated, because truncating bcat or a
+ * consent list could turn a block into a bid. */
+#define ORTB_MAX_IMP 64
+#define ORTB_MAX_FORMAT 64
+#define ORTB_MAX_LIST 1024  /* bcat, badv, cat, cur, gpp_sid, eids */
+#define ORTB_MAX_DATA 64    /* user.data[] */
+#define ORTB_MAX_SEGMENT 1024 /* segments per data object */
+
+#define ORTB_UNSET INT32_MIN /* integer field absent */
+
+struct ortb_list { /* list of strings */
+    struct sv *v;
+    uint32_t n;
+};
+
+struct ortb_format {
+    int32_t w, h;
+};
+
+struct ortb_imp {
+    struct sv id;
+    bool has_banner, has_video, has_audio, has_native;
+    int32_t banner_w, banner_h; /* ORTB_UNSET when absent */
+    struct ortb_format *format;
+    uint32_t nformat;
+    double bidfloor;     /* 0 when absent */
+    struct sv bidfloorcur; /* empty = USD per spec */
+};
+
+struct ortb_data {
+    struct sv id, name;
+    int32_t segtax; /* data.ext.segtax, ORTB_UNSET when absent */
+    struct ortb_list segment; /* segment[].id */
+};
+
+enum ortb_context { ORTB_CTX_NONE = 0, ORTB_CTX_SITE, ORTB_CTX_APP, ORTB_CTX_DOOH };
+
+/* site, app or dooh: whichever the request carries (at most one, else the request is rejected). */
+struct ortb_context_obj {
+    enum ortb_context kind;
+    struct sv id, domain, bundle, publisher_id;
+    struct ortb_list cat;
+    int32_t cattax; /* ORTB_UNSET when absent (spec default: 1) */
+    struct ortb_list content_cat;
+    int32_t content_cattax;
+};
+
+struct ortb_geo {
+    bool present;
+    struct sv country, region, zip;
+    double lat, lon;
+    bool has_lat, has_lon;
+    int32_t type;
+};
+
+struct ortb_device {
+    bool present;
+    struct sv ua, ip, ipv6, ifa;
+    struct ortb_geo geo;
+    int32_t dnt, lmt, devicetype;
+};
+
+/* A privacy field read from a location that may hold the wrong JSON type: we remember that it was present but
+ * malformed, so the consent rules can fail toward privacy instead of treating it as absent. */
+enum ortb_sig { ORTB_SIG_ABSENT = 0, ORTB_SIG_OK, ORTB_SIG_MALFORMED };
+
+struct ortb_user {
+    bool present;
+    struct sv id, buyeruid, gender;
+    int32_t yob;
+    struct sv consent;         /* 2.6 user.consent */
+    enum ortb_sig consent_sig;
+    struct sv ext_consent;     /* 2.5 user.ext.consent */
+    enum ortb_sig ext_consent_sig;
+    struct ortb_data *data;
+    uint32_t ndata;
+    struct ortb_list eid_sources;     /* user.eids[].source */
+    struct ortb_list ext_eid_sources; /* user.ext.eids[].source */
+};
+
+struct ortb_regs {
+    bool present;
+    int32_t coppa;              /* ORTB_UNSET when absent */
+    int32_t gdpr;               /* 2.6 regs.gdpr as sent (any integer); ORTB_UNSET when absent */
+    enum ortb_sig gdpr_sig;     /* MALFORMED: not an integer, or not 0/1 */
+    int32_t ext_gdpr;           /* 2.5 regs.ext.gdpr */
+    enum ortb_sig ext_gdpr_sig;
+    struct sv us_privacy;
+    enum ortb_sig us_privacy_sig;
+    struct sv ext_us_privacy;
+    enum ortb_sig ext_us_privacy_sig;
+    struct sv gpp;
+    enum ortb_sig gpp_sig;
+    uint16_t *gpp_sid;
+    uint32_t ngpp_sid;
+    enum ortb_sig gpp_sid_sig;
+    bool has_dsa;               /* regs.ext.dsa present */
+    int32_t gpc;                /* regs.ext.gpc (1 or "1"), ORTB_UNSET when absent */
+    enum ortb_sig gpc_sig;
+    enum ortb_sig ext_sig;      /* regs.ext not an object */
+};
+
+struct ortb_request {
+    struct sv id;
+    int32_t tmax, at, cattax, test;
+    struct ortb_list cur, bcat, badv, bapp;
+    struct ortb_imp *imp;
+    uint32_t nimp;
+    struct ortb_context_obj ctx;
+    struct ortb_device device;
+    struct ortb_user user;
+    struct ortb_regs regs;
+};
+
+enum ortb_err {
+    ORTB_OK = 0,
+    ORTB_EJSON = -1,     /* not well-formed JSON; details in the json state */
+    ORTB_ESHAPE = -2,    /* JSON, but not an object */
+    ORTB_EREQUIRED = -3, /* id, imp or imp.id missing or empty */
+    ORTB_EINVALID = -4,  /* breaks an OpenRTB rule fairbid decides on (duplicate imp ids, site and app, ...) */
+    ORTB_ELIMIT = -5,    /* more entries than a hard cap */
+    ORTB_ENOMEM = -6,    /* the arena ran out */
+};
+
+struct ortb_error {
+    int code;            /* enum ortb_err */
+    const char *msg;     /* static text */
+    const char *field;   /* static path of the field, or NULL */
+    size_t offset;       /* byte offset into the body */
+};
+
+/* Parses body[0..len) into *req (zeroed first). Strings point into body or the arena; both must outlive req.
+ * Returns 0 or a negative enum ortb_err and fills *err. Cost: one pass over the body, no malloc. */
+int ortb_parse(const char *body, size_t len, struct arena *arena, struct ortb_request *req, struct ortb_error *err);
+const char *ortb_strerror(int code);
+
+#endif
