@@ -1,0 +1,610 @@
+/* config: table-driven JSON config. See config.h.
+ * Errors name the file, the line, the campaign and the key, because the person reading them is an operator
+ * with the file open in an editor. Unknown keys are logged and ignored (later versions add keys). */
+#include "bidder/config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bidder/log.h"
+#include "filters/json.h"
+
+enum ctype { T_STR, T_INT, T_BOOL };
+
+struct setting {
+    const char *name;
+    enum ctype type;
+    size_t off, size;
+    const char *def;
+    long min, max;
+    bool reloadable;
+    const char *help;
+};
+
+#define S(name, type, field, def, min, max, rel, help)                                                         \
+    {name, type, offsetof(struct config, field), sizeof(((struct config *)0)->field), def, min, max, rel, help}
+
+static const struct setting settings[] = {
+    S("listen", T_STR, listen, "127.0.0.1:8080", 0, 0, false, "address:port to serve HTTP on"),
+    S("threads", T_INT, threads, "0", 0, 256, false, "worker threads; 0 = number of cores"),
+    S("redis", T_STR, redis, "", 0, 0, false, "redis://host:port/db URL; empty = no Redis"),
+    S("currency", T_STR, currency, "USD", 0, 0, true, "ISO-4217 currency fairbid bids in"),
+    S("tcf_vendor_id", T_INT, tcf_vendor_id, "0", 0, 65535, true, "fairbid's IAB TCF vendor id"),
+    S("policy", T_STR, policy, "", 0, 0, true, "sensitive-category policy file, relative to this file"),
+    S("max_body", T_INT, max_body, "65536", 512, 16777216, false, "largest request body in bytes (413 above)"),
+    S("read_timeout_ms", T_INT, read_timeout_ms, "5000", 10, 600000, false, "cut clients slower than this"),
+    S("write_timeout_ms", T_INT, write_timeout_ms, "5000", 10, 600000, false, "cut clients that do not read"),
+    S("max_connections", T_INT, max_connections, "10000", 1, 1000000, false, "open client connections, all workers"),
+    S("seat", T_STR, seat, "fairbid", 0, 0, true, "seatbid.seat in responses; empty = omitted"),
+    S("win_url", T_STR, win_url, "", 0, 0, true, "base URL of GET /win for nurl win notices; empty = none"),
+    S("consent_stale_ms", T_INT, consent_stale_ms, "500", 10, 600000, true, "consent mirror trust bound"),
+    S("tcf_strict", T_BOOL, tcf_strict, "true", 0, 0, true, "TCF 2.2+ rules (strict) or legacy (lenient)"),
+    S("arena_bytes", T_INT, arena_bytes, "1048576", 65536, 268435456, false, "per-worker request memory"),
+    S("log_level", T_STR, log_level, "info", 0, 0, true, "debug, info, warn or error"),
+};
+
+struct errctx {
+    const char *file;
+    const char *text;
+    char *err;
+    size_t errlen;
+    bool failed;
+};
+
+static int line_of(const char *text, size_t off)
+{
+    int line = 1;
+    for (size_t i = 0; i < off; i++)
+        if (text[i] == '\n') line++;
+    return line;
+}
+
+static int cfg_err(struct errctx *e, size_t off, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int cfg_err(struct errctx *e, size_t off, const char *fmt, ...)
+{
+    if (e->failed) return -1;
+    e->failed = true;
+    int n = snprintf(e->err, e->errlen, "%s:%d: ", e->file, line_of(e->text, off));
+    if (n < 0 || (size_t)n >= e->errlen) return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->err + n, e->errlen - (size_t)n, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static size_t off_of(const struct json *j)
+{
+    return (size_t)(j->p - j->start);
+}
+
+/* JSON syntax errors carry their own offset. */
+static int json_err(struct errctx *e, struct json *j, const char *what)
+{
+    if (e->failed) return -1;
+    return cfg_err(e, j->err_off, "%s: %s", what, j->err_msg ? j->err_msg : "malformed JSON");
+}
+
+static void set_default(struct config *c, const struct setting *s)
+{
+    char *field = (char *)c + s->off;
+    switch (s->type) {
+    case T_STR: snprintf(field, s->size, "%s", s->def); break;
+    case T_INT: *(int *)field = atoi(s->def); break;
+    case T_BOOL: *(bool *)field = strcmp(s->def, "true") == 0; break;
+    }
+}
+
+static int read_setting(struct errctx *e, struct json *j, struct config *c, const struct setting *s)
+{
+    char *field = (char *)c + s->off;
+    size_t at = off_of(j);
+    switch (s->type) {
+    case T_STR: {
+        struct sv v;
+        if (json_peek(j) == JSON_NULL) return json_null(j) ? json_err(e, j, s->name) : 0;
+        if (json_peek(j) != JSON_STRING) return cfg_err(e, at, "key \"%s\": must be a string", s->name);
+        if (json_string(j, &v)) return json_err(e, j, s->name);
+        if (v.n >= s->size)
+            return cfg_err(e, at, "key \"%s\": longer than %zu characters", s->name, s->size - 1);
+        memcpy(field, v.p, v.n);
+        field[v.n] = '\0';
+        return 0;
+    }
+    case T_INT: {
+        int64_t v;
+        if (json_peek(j) != JSON_NUMBER) return cfg_err(e, at, "key \"%s\": must be an integer", s->name);
+        if (json_int(j, &v)) return cfg_err(e, at, "key \"%s\": must be an integer", s->name);
+        if (v < s->min || v > s->max)
+            return cfg_err(e, at, "key \"%s\": must be between %ld and %ld (got %lld)", s->name, s->min, s->max,
+                           (long long)v);
+        *(int *)field = (int)v;
+        return 0;
+    }
+    case T_BOOL: {
+        bool v;
+        if (json_peek(j) != JSON_TRUE && json_peek(j) != JSON_FALSE)
+            return cfg_err(e, at, "key \"%s\": must be true or false", s->name);
+        json_bool(j, &v);
+        *(bool *)field = v;
+        return 0;
+    }
+    }
+    return 0;
+}
+
+/* ---- campaigns ---- */
+
+struct cctx {
+    struct errctx *e;
+    struct json *j;
+    struct arena *a;
+    char cid[80]; /* for messages */
+};
+
+static int cerr(struct cctx *cc, size_t off, const char *key, const char *msg)
+{
+    return cfg_err(cc->e, off, "campaign \"%s\": key \"%s\": %s", cc->cid, key, msg);
+}
+
+static int rd_strlist(struct cctx *cc, struct ortb_list *out, const char *key)
+{
+    size_t at = off_of(cc->j);
+    if (json_peek(cc->j) == JSON_NULL) return json_null(cc->j) ? json_err(cc->e, cc->j, key) : 0;
+    if (json_peek(cc->j) != JSON_ARRAY) return cerr(cc, at, key, "must be an array of strings");
+    struct arena_vec v = {.max = 100000};
+    json_arr_begin(cc->j);
+    while (json_arr_next(cc->j)) {
+        struct sv *s = arena_vec_push(cc->a, &v, sizeof *s, _Alignof(struct sv));
+        if (!s) return cerr(cc, at, key, "out of memory");
+        size_t eat = off_of(cc->j);
+        if (json_peek(cc->j) != JSON_STRING) return cerr(cc, eat, key, "must be an array of strings");
+        if (json_string(cc->j, s)) return json_err(cc->e, cc->j, key);
+        if (s->n == 0) return cerr(cc, eat, key, "entries must not be empty");
+    }
+    if (cc->j->err) return json_err(cc->e, cc->j, key);
+    out->v = v.items;
+    out->n = v.n;
+    return 0;
+}
+
+static int rd_cstr(struct cctx *cc, struct sv *out, const char *key)
+{
+    size_t at = off_of(cc->j);
+    if (json_peek(cc->j) == JSON_NULL) return json_null(cc->j) ? json_err(cc->e, cc->j, key) : 0;
+    if (json_peek(cc->j) != JSON_STRING) return cerr(cc, at, key, "must be a string");
+    if (json_string(cc->j, out)) return json_err(cc->e, cc->j, key);
+    if (!out->p) out->p = "";
+    return 0;
+}
+
+static int rd_cint(struct cctx *cc, int32_t *out, const char *key, int64_t min, int64_t max)
+{
+    size_t at = off_of(cc->j);
+    int64_t v;
+    if (json_peek(cc->j) != JSON_NUMBER || json_int(cc->j, &v)) return cerr(cc, at, key, "must be an integer");
+    if (v < min || v > max) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "must be between %lld and %lld", (long long)min, (long long)max);
+        return cerr(cc, at, key, msg);
+    }
+    *out = (int32_t)v;
+    return 0;
+}
+
+static int rd_formats(struct cctx *cc, struct campaign *c)
+{
+    size_t at = off_of(cc->j);
+    if (json_peek(cc->j) != JSON_ARRAY) return cerr(cc, at, "formats", "must be an array of {\"w\", \"h\"}");
+    struct arena_vec v = {.max = 256};
+    json_arr_begin(cc->j);
+    while (json_arr_next(cc->j)) {
+        size_t fat = off_of(cc->j);
+        if (json_peek(cc->j) != JSON_OBJECT) return cerr(cc, fat, "formats", "entries must be {\"w\", \"h\"}");
+        struct ortb_format *f = arena_vec_push(cc->a, &v, sizeof *f, _Alignof(struct ortb_format));
+        if (!f) return cerr(cc, fat, "formats", "too many formats (limit 256)");
+        f->w = f->h = -1;
+        json_obj_begin(cc->j);
+        struct sv k;
+        while (json_obj_next(cc->j, &k)) {
+            if (sv_eq_cstr(k, "w")) {
+                if (rd_cint(cc, &f->w, "formats.w", 1, 100000)) return -1;
+            } else if (sv_eq_cstr(k, "h")) {
+                if (rd_cint(cc, &f->h, "formats.h", 1, 100000)) return -1;
+            } else if (json_skip(cc->j)) {
+                return json_err(cc->e, cc->j, "formats");
+            }
+        }
+        if (cc->j->err) return json_err(cc->e, cc->j, "formats");
+        if (f->w < 0 || f->h < 0) return cerr(cc, fat, "formats", "each format needs both w and h");
+    }
+    if (cc->j->err) return json_err(cc->e, cc->j, "formats");
+    if (v.n == 0) return cerr(cc, at, "formats", "must list at least one size");
+    c->formats = v.items;
+    c->nformats = v.n;
+    return 0;
+}
+
+static int rd_segments(struct cctx *cc, struct campaign_targeting *t)
+{
+    size_t at = off_of(cc->j);
+    if (json_peek(cc->j) != JSON_ARRAY)
+        return cerr(cc, at, "targeting.segments", "must be an array of {\"segtax\", \"ids\"}");
+    struct arena_vec v = {.max = 256};
+    json_arr_begin(cc->j);
+    while (json_arr_next(cc->j)) {
+        size_t sat = off_of(cc->j);
+        if (json_peek(cc->j) != JSON_OBJECT)
+            return cerr(cc, sat, "targeting.segments", "entries must be {\"segtax\", \"ids\"}");
+        struct campaign_segment_rule *r = arena_vec_push(cc->a, &v, sizeof *r, _Alignof(struct campaign_segment_rule));
+        if (!r) return cerr(cc, sat, "targeting.segments", "too many segment rules (limit 256)");
+        r->segtax = -1;
+        json_obj_begin(cc->j);
+        struct sv k;
+        while (json_obj_next(cc->j, &k)) {
+            if (sv_eq_cstr(k, "segtax")) {
+                if (rd_cint(cc, &r->segtax, "targeting.segments.segtax", 1, 1000)) return -1;
+            } else if (sv_eq_cstr(k, "ids")) {
+                if (rd_strlist(cc, &r->ids, "targeting.segments.ids")) return -1;
+            } else if (json_skip(cc->j)) {
+                return json_err(cc->e, cc->j, "targeting.segments");
+            }
+        }
+        if (cc->j->err) return json_err(cc->e, cc->j, "targeting.segments");
+        if (r->segtax < 0) return cerr(cc, sat, "targeting.segments.segtax", "is required");
+        if (r->ids.n == 0) return cerr(cc, sat, "targeting.segments.ids", "must list at least one id");
+    }
+    if (cc->j->err) return json_err(cc->e, cc->j, "targeting.segments");
+    t->segments = v.items;
+    t->nsegments = v.n;
+    return 0;
+}
+
+static int rd_targeting(struct cctx *cc, struct campaign *c)
+{
+    size_t at = off_of(cc->j);
+    if (json_peek(cc->j) == JSON_NULL) return json_null(cc->j) ? json_err(cc->e, cc->j, "targeting") : 0;
+    if (json_peek(cc->j) != JSON_OBJECT) return cerr(cc, at, "targeting", "must be an object");
+    struct campaign_targeting *t = &c->t;
+    json_obj_begin(cc->j);
+    struct sv k;
+    while (json_obj_next(cc->j, &k)) {
+        size_t kat = off_of(cc->j);
+        if (sv_eq_cstr(k, "site_cat")) {
+            if (rd_strlist(cc, &t->site_cat, "targeting.site_cat")) return -1;
+        } else if (sv_eq_cstr(k, "segments")) {
+            if (rd_segments(cc, t)) return -1;
+        } else if (sv_eq_cstr(k, "countries")) {
+            if (rd_strlist(cc, &t->countries, "targeting.countries")) return -1;
+            for (uint32_t i = 0; i < t->countries.n; i++)
+                if (t->countries.v[i].n != 3)
+                    return cerr(cc, kat, "targeting.countries", "entries must be ISO-3166-1 alpha-3 codes (\"USA\")");
+        } else if (sv_eq_cstr(k, "age")) {
+            if (json_peek(cc->j) != JSON_OBJECT) return cerr(cc, kat, "targeting.age", "must be {\"min\", \"max\"}");
+            t->has_age = true;
+            t->age_min = 0;
+            t->age_max = 150;
+            json_obj_begin(cc->j);
+            struct sv ak;
+            while (json_obj_next(cc->j, &ak)) {
+                if (sv_eq_cstr(ak, "min")) {
+                    if (rd_cint(cc, &t->age_min, "targeting.age.min", 0, 150)) return -1;
+                } else if (sv_eq_cstr(ak, "max")) {
+                    if (rd_cint(cc, &t->age_max, "targeting.age.max", 0, 150)) return -1;
+                } else if (json_skip(cc->j)) {
+                    return json_err(cc->e, cc->j, "targeting.age");
+                }
+            }
+            if (cc->j->err) return json_err(cc->e, cc->j, "targeting.age");
+            if (t->age_min > t->age_max) return cerr(cc, kat, "targeting.age", "min is greater than max");
+        } else if (sv_eq_cstr(k, "gender")) {
+            struct ortb_list g = {0};
+            if (rd_strlist(cc, &g, "targeting.gender")) return -1;
+            for (uint32_t i = 0; i < g.n; i++) {
+                if (sv_eq_cstr(g.v[i], "M"))
+                    t->gender_mask |= CAMPAIGN_GENDER_M;
+                else if (sv_eq_cstr(g.v[i], "F"))
+                    t->gender_mask |= CAMPAIGN_GENDER_F;
+                else if (sv_eq_cstr(g.v[i], "O"))
+                    t->gender_mask |= CAMPAIGN_GENDER_O;
+                else
+                    return cerr(cc, kat, "targeting.gender", "entries must be \"M\", \"F\" or \"O\"");
+            }
+        } else {
+            log_warn("config: unknown key ignored", "file=%s line=%d campaign=%s key=targeting.%.*s", cc->e->file,
+                     line_of(cc->e->text, kat), cc->cid, SV_FMT(k));
+            if (json_skip(cc->j)) return json_err(cc->e, cc->j, "targeting");
+        }
+    }
+    if (cc->j->err) return json_err(cc->e, cc->j, "targeting");
+    return 0;
+}
+
+static int rd_campaign(struct cctx *cc, struct campaign *c, uint32_t index)
+{
+    struct json *j = cc->j;
+    size_t at = off_of(j);
+    snprintf(cc->cid, sizeof cc->cid, "#%u", index + 1);
+    if (json_peek(j) != JSON_OBJECT) return cfg_err(cc->e, at, "campaigns[%u]: must be an object", index);
+    /* find the id first so every message can name the campaign */
+    {
+        struct json probe = *j;
+        struct sv k, id;
+        json_obj_begin(&probe);
+        while (json_obj_next(&probe, &k)) {
+            if (sv_eq_cstr(k, "id") && json_peek(&probe) == JSON_STRING && json_string(&probe, &id) == 0) {
+                snprintf(cc->cid, sizeof cc->cid, "%.*s", (int)(id.n > 64 ? 64 : id.n), id.p);
+                break;
+            }
+            if (json_skip(&probe)) break;
+        }
+    }
+    c->cattax = 8;
+    bool has_bid = false;
+    json_obj_begin(j);
+    struct sv k;
+    while (json_obj_next(j, &k)) {
+        size_t kat = off_of(j);
+        int rc = 0;
+        if (sv_eq_cstr(k, "id"))
+            rc = rd_cstr(cc, &c->id, "id");
+        else if (sv_eq_cstr(k, "advertiser"))
+            rc = rd_cstr(cc, &c->advertiser, "advertiser");
+        else if (sv_eq_cstr(k, "adomain"))
+            rc = rd_strlist(cc, &c->adomain, "adomain");
+        else if (sv_eq_cstr(k, "crid"))
+            rc = rd_cstr(cc, &c->crid, "crid");
+        else if (sv_eq_cstr(k, "cat"))
+            rc = rd_strlist(cc, &c->cat, "cat");
+        else if (sv_eq_cstr(k, "cattax"))
+            rc = rd_cint(cc, &c->cattax, "cattax", 1, 1000);
+        else if (sv_eq_cstr(k, "adm"))
+            rc = rd_cstr(cc, &c->adm, "adm");
+        else if (sv_eq_cstr(k, "nurl"))
+            rc = rd_cstr(cc, &c->nurl, "nurl");
+        else if (sv_eq_cstr(k, "formats"))
+            rc = rd_formats(cc, c);
+        else if (sv_eq_cstr(k, "targeting"))
+            rc = rd_targeting(cc, c);
+        else if (sv_eq_cstr(k, "bid_cpm")) {
+            double v;
+            if (json_peek(j) != JSON_NUMBER || json_double(j, &v))
+                return cerr(cc, kat, "bid_cpm", "must be a number");
+            if (!(v > 0) || v > 1e6) return cerr(cc, kat, "bid_cpm", "must be a price above 0 and at most 1000000");
+            c->bid_micros = llround(v * 1e6);
+            has_bid = true;
+        } else if (sv_eq_cstr(k, "special_category")) {
+            struct sv s = SV_NULL;
+            rc = rd_cstr(cc, &s, "special_category");
+            if (!rc && s.p) {
+                if (sv_eq_cstr(s, "housing"))
+                    c->special = CAMPAIGN_SPECIAL_HOUSING;
+                else if (sv_eq_cstr(s, "employment"))
+                    c->special = CAMPAIGN_SPECIAL_EMPLOYMENT;
+                else if (sv_eq_cstr(s, "credit"))
+                    c->special = CAMPAIGN_SPECIAL_CREDIT;
+                else
+                    return cerr(cc, kat, "special_category", "must be null, \"housing\", \"employment\" or \"credit\"");
+            }
+        } else if (sv_eq_cstr(k, "fairness") || sv_eq_cstr(k, "cap")) {
+            if (json_peek(j) != JSON_NULL && json_peek(j) != JSON_OBJECT)
+                return cerr(cc, kat, k.p[0] == 'f' ? "fairness" : "cap", "must be null or an object");
+            rc = json_skip(j) ? json_err(cc->e, j, "fairness") : 0;
+        } else {
+            log_warn("config: unknown key ignored", "file=%s line=%d campaign=%s key=%.*s", cc->e->file,
+                     line_of(cc->e->text, kat), cc->cid, SV_FMT(k));
+            rc = json_skip(j) ? json_err(cc->e, j, "campaign") : 0;
+        }
+        if (rc) return -1;
+    }
+    if (j->err) return json_err(cc->e, j, "campaign");
+    if (c->id.n == 0) return cerr(cc, at, "id", "is required and must not be empty");
+    if (c->crid.n == 0) return cerr(cc, at, "crid", "is required and must not be empty");
+    if (!has_bid) return cerr(cc, at, "bid_cpm", "is required");
+    if (c->nformats == 0) return cerr(cc, at, "formats", "is required");
+    if (c->adm.n == 0 && c->nurl.n == 0) return cerr(cc, at, "adm", "a campaign needs adm or nurl");
+    c->personal = c->t.nsegments > 0 || c->t.has_age || c->t.gender_mask != 0;
+    return 0;
+}
+
+static int rd_campaigns(struct errctx *e, struct json *j, struct config *c)
+{
+    size_t at = off_of(j);
+    if (json_peek(j) != JSON_ARRAY) return cfg_err(e, at, "key \"campaigns\": must be an array");
+    struct arena_vec v = {.max = CAMPAIGN_MAX};
+    struct cctx cc = {.e = e, .j = j, .a = &c->arena};
+    json_arr_begin(j);
+    while (json_arr_next(j)) {
+        struct campaign *cp = arena_vec_push(&c->arena, &v, sizeof *cp, _Alignof(struct campaign));
+        if (!cp) return cfg_err(e, off_of(j), "key \"campaigns\": too many campaigns (limit %d)", CAMPAIGN_MAX);
+        if (rd_campaign(&cc, cp, v.n - 1)) return -1;
+        for (uint32_t i = 0; i + 1 < v.n; i++)
+            if (sv_eq(((struct campaign *)v.items)[i].id, cp->id))
+                return cfg_err(e, off_of(j), "campaign \"%s\": key \"id\": duplicate campaign id", cc.cid);
+    }
+    if (j->err) return json_err(e, j, "campaigns");
+    c->campaigns.v = v.items;
+    c->campaigns.n = v.n;
+    return 0;
+}
+
+static void apply_overrides(struct config *c, const struct config_overrides *ov)
+{
+    if (!ov) return;
+    if (ov->listen) snprintf(c->listen, sizeof c->listen, "%s", ov->listen);
+    if (ov->threads > 0) c->threads = ov->threads;
+    if (ov->redis) snprintf(c->redis, sizeof c->redis, "%s", ov->redis);
+}
+
+struct config *config_parse(const char *name, const char *text, size_t len, const struct config_overrides *ov,
+                            char *err, size_t errlen)
+{
+    struct config *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, errlen, "%s: out of memory", name);
+        return NULL;
+    }
+    snprintf(c->path, sizeof c->path, "%s", name);
+    c->text = malloc(len + 1);
+    size_t memcap = len * 4 + 65536;
+    c->mem = malloc(memcap);
+    if (!c->text || !c->mem) {
+        snprintf(err, errlen, "%s: out of memory", name);
+        config_free(c);
+        return NULL;
+    }
+    memcpy(c->text, text, len);
+    c->text[len] = '\0';
+    c->text_len = len;
+    arena_init(&c->arena, c->mem, memcap);
+    for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) set_default(c, &settings[i]);
+
+    struct errctx e = {.file = name, .text = c->text, .err = err, .errlen = errlen};
+    struct json j;
+    json_init(&j, c->text, len, &c->arena);
+    if (json_peek(&j) != JSON_OBJECT) {
+        if (j.err)
+            json_err(&e, &j, "config");
+        else
+            cfg_err(&e, off_of(&j), "the config must be a JSON object");
+        config_free(c);
+        return NULL;
+    }
+    json_obj_begin(&j);
+    struct sv k;
+    bool have_campaigns = false;
+    while (!e.failed && json_obj_next(&j, &k)) {
+        size_t kat = off_of(&j);
+        const struct setting *s = NULL;
+        for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
+            if (sv_eq_cstr(k, settings[i].name)) s = &settings[i];
+        if (s) {
+            read_setting(&e, &j, c, s);
+        } else if (sv_eq_cstr(k, "campaigns")) {
+            have_campaigns = true;
+            rd_campaigns(&e, &j, c);
+        } else if (sv_eq_cstr(k, "no_bid")) {
+            struct sv v = SV_NULL;
+            int64_t iv = 0;
+            if (json_peek(&j) == JSON_STRING)
+                json_string(&j, &v);
+            else if (json_peek(&j) == JSON_NUMBER && json_int(&j, &iv) == 0)
+                v = iv == 204 ? SV_LIT("204") : iv == 200 ? SV_LIT("200") : SV_LIT("?");
+            else
+                json_skip(&j);
+            if (sv_eq_cstr(v, "204"))
+                c->no_bid_status = 204;
+            else if (sv_eq_cstr(v, "200"))
+                c->no_bid_status = 200;
+            else
+                cfg_err(&e, kat, "key \"no_bid\": must be \"204\" (empty reply) or \"200\" (reply with nbr)");
+        } else if (sv_eq_cstr(k, "no_bid_nbr")) {
+            int64_t v;
+            if (json_int(&j, &v) || v < 0 || v > 1000) cfg_err(&e, kat, "key \"no_bid_nbr\": must be 0..1000");
+            c->no_bid_nbr = (int)v;
+        } else if (sv_eq_cstr(k, "tcf_mode")) {
+            struct sv v = SV_NULL;
+            if (json_peek(&j) != JSON_STRING || json_string(&j, &v) ||
+                (!sv_eq_cstr(v, "strict") && !sv_eq_cstr(v, "lenient")))
+                cfg_err(&e, kat, "key \"tcf_mode\": must be \"strict\" or \"lenient\"");
+            else
+                c->tcf_strict = sv_eq_cstr(v, "strict");
+        } else {
+            log_warn("config: unknown key ignored", "file=%s line=%d key=%.*s", name, line_of(c->text, kat), SV_FMT(k));
+            if (json_skip(&j)) json_err(&e, &j, "config");
+        }
+    }
+    if (!e.failed && (j.err || json_finish(&j))) json_err(&e, &j, "config");
+    if (!e.failed && !have_campaigns) cfg_err(&e, 0, "key \"campaigns\": is required (it may be an empty array)");
+    if (e.failed) {
+        config_free(c);
+        return NULL;
+    }
+    if (c->no_bid_status == 0) c->no_bid_status = 204;
+    if (strlen(c->currency) != 3) {
+        cfg_err(&e, 0, "key \"currency\": must be a 3-letter ISO-4217 code (got \"%s\")", c->currency);
+        config_free(c);
+        return NULL;
+    }
+    apply_overrides(c, ov);
+    if (c->threads == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        c->threads = n > 0 ? (int)(n > 256 ? 256 : n) : 1;
+    }
+    c->campaigns.currency = sv_from(c->currency);
+    c->campaigns.tcf_vendor_id = c->tcf_vendor_id;
+    return c;
+}
+
+struct config *config_load(const char *path, const struct config_overrides *ov, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len == cap) {
+            cap = cap ? cap * 2 : 65536;
+            if (cap > (64u << 20)) {
+                snprintf(err, errlen, "%s: larger than 64 MiB", path);
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            char *nb = realloc(buf, cap);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                snprintf(err, errlen, "%s: out of memory", path);
+                return NULL;
+            }
+            buf = nb;
+        }
+        size_t n = fread(buf + len, 1, cap - len, f);
+        if (n == 0) break;
+        len += n;
+    }
+    bool rerr = ferror(f);
+    fclose(f);
+    if (rerr) {
+        snprintf(err, errlen, "%s: read error", path);
+        free(buf);
+        return NULL;
+    }
+    struct config *c = config_parse(path, buf ? buf : "", len, ov, err, errlen);
+    free(buf);
+    return c;
+}
+
+void config_free(struct config *c)
+{
+    if (!c) return;
+    free(c->text);
+    free(c->mem);
+    free(c);
+}
+
+void config_print_table(void *file)
+{
+    FILE *f = file;
+    fprintf(f, "%-18s %-6s %-16s %-10s %s\n", "key", "type", "default", "reloadable", "meaning");
+    static const char *const tn[] = {"string", "int", "bool"};
+    for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
+        const struct setting *s = &settings[i];
+        fprintf(f, "%-18s %-6s %-16s %-10s %s\n", s->name, tn[s->type], *s->def ? s->def : "\"\"",
+                s->reloadable ? "yes" : "no", s->help);
+    }
+    fprintf(f, "%-18s %-6s %-16s %-10s %s\n", "no_bid", "string", "204", "yes",
+            "\"204\" empty reply, or \"200\" with {\"id\",\"nbr\"}");
+    fprintf(f, "%-18s %-6s %-16s %-10s %s\n", "tcf_mode", "string", "strict", "yes", "strict or lenient");
+    fprintf(f, "%-18s %-6s %-16s %-10s %s\n", "campaigns", "array", "(required)", "yes", "see docs/config.md");
+}

@@ -1,0 +1,84 @@
+/* fairbid: one binary, several subcommands; each reuses the service's own code paths. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bidder/cli.h"
+#include "bidder/server.h"
+#if __has_include("bidder/cli_decode.h")
+#include "bidder/cli_decode.h"
+#define HAVE_DECODE 1
+#endif
+
+static void usage(FILE *f)
+{
+    fprintf(f, "fairbid %s: an OpenRTB 2.6 bidder that refuses unfair targeting\n\n"
+               "usage: fairbid <command> [options]\n\n"
+               "commands:\n"
+               "  serve --config FILE [--listen HOST:PORT] [--threads N] [--redis URL] [--port-file PATH]\n"
+               "                          run the service\n"
+               "  decide --config FILE REQUEST.json\n"
+               "                          decide one request offline and explain every drop\n"
+               "  check-config FILE       validate a config file\n"
+               "  decode tcf|gpp|usp STRING\n"
+               "                          decode a consent string to JSON\n"
+               "  version                 print the version\n",
+            FAIRBID_VERSION);
+}
+
+static int serve_main(int argc, char **argv)
+{
+    struct server_opts o = {0};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--config") && v)
+            o.config_path = argv[++i];
+        else if (!strcmp(a, "--listen") && v)
+            o.ov.listen = argv[++i];
+        else if (!strcmp(a, "--threads") && v) {
+            o.ov.threads = atoi(argv[++i]);
+            if (o.ov.threads < 1 || o.ov.threads > 256) {
+                fprintf(stderr, "fairbid serve: --threads must be 1..256\n");
+                return 2;
+            }
+        } else if (!strcmp(a, "--redis") && v)
+            o.ov.redis = argv[++i];
+        else if (!strcmp(a, "--port-file") && v)
+            o.port_file = argv[++i];
+        else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        } else {
+            fprintf(stderr, "fairbid serve: unknown or incomplete option %s\n", a);
+            return 2;
+        }
+    }
+    if (!o.config_path) {
+        fprintf(stderr, "fairbid serve: --config FILE is required\n");
+        return 2;
+    }
+    return server_run(&o);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "serve")) return serve_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "decide")) return cli_decide_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "check-config")) return cli_check_config_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+        printf("fairbid %s\n", FAIRBID_VERSION);
+        return 0;
+    }
+#ifdef HAVE_DECODE
+    if (!strcmp(cmd, "decode")) return cli_decode_main(argc - 1, argv + 1);
+#endif
+    fprintf(stderr, "fairbid: unknown command \"%s\"\n\n", cmd);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,765 @@
+/* server: the data plane (workers) and the control plane (main thread). See server.h and docs/architecture.md.
+ *
+ * A request never leaves its worker: evhttp reads it, the handler copies the body into the worker's arena, runs
+ * the engine synchronously and replies. The only shared state on that path is the config snapshot, read under
+ * an RCU read-side lock (urcu-memb: a per-thread counter, no atomic read-modify-write, no lock). */
+#define _LGPL_SOURCE
+#include "bidder/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/thread.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <urcu/urcu-memb.h>
+#include <zlib.h>
+
+#include "bidder/engine.h"
+#include "bidder/log.h"
+#include "bidder/metrics.h"
+#include "bidder/store.h"
+#include "filters/reasons.h"
+
+#define RESP_CAP (1u << 20)
+#define DRAIN_QUIET_MS 100
+#define DRAIN_MAX_MS 10000
+
+struct conn_set { /* evhttp connections that have sent a request, for the connection limit */
+    void **slot;
+    uint32_t cap, n;
+};
+
+struct worker {
+    int id;
+    pthread_t thread;
+    struct event_base *base;
+    struct evhttp *http;
+    struct evhttp_bound_socket *bound;
+    int fd;
+    struct event *wake;
+    struct event *drain_timer;
+    int64_t drain_started_ms;
+    int64_t last_activity_ms;
+    struct evbuffer *reply;
+    char *arena_mem;
+    size_t arena_cap;
+    char *resp_mem;
+    struct conn_set conns;
+    uint32_t conn_limit;
+    struct metrics_worker m;
+};
+
+static struct {
+    struct config *cfg; /* RCU-published */
+    const char *config_path;
+    struct config_overrides ov;
+    struct worker *workers;
+    int nworkers;
+    struct event_base *main_base;
+    _Atomic bool stopping;
+    _Atomic uint64_t generation;
+    _Atomic int64_t config_loaded_ms;
+    _Atomic uint64_t reloads_ok, reloads_failed;
+    int64_t started_ms;
+} G;
+
+static _Thread_local struct worker *tl_worker;
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- connection tracking (open addressing on the evhttp_connection pointer) ---- */
+
+static uint32_t ptr_hash(void *p, uint32_t mask)
+{
+    uint64_t x = (uint64_t)(uintptr_t)p;
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return (uint32_t)x & mask;
+}
+
+static bool conns_has(struct conn_set *s, void *p)
+{
+    uint32_t mask = s->cap - 1;
+    for (uint32_t i = ptr_hash(p, mask);; i = (i + 1) & mask) {
+        if (s->slot[i] == p) return true;
+        if (!s->slot[i]) return false;
+    }
+}
+
+static void conns_add(struct conn_set *s, void *p)
+{
+    uint32_t mask = s->cap - 1;
+    uint32_t i = ptr_hash(p, mask);
+    while (s->slot[i]) i = (i + 1) & mask;
+    s->slot[i] = p;
+    s->n++;
+}
+
+static void conns_del(struct conn_set *s, void *p)
+{
+    uint32_t mask = s->cap - 1;
+    uint32_t i = ptr_hash(p, mask);
+    while (s->slot[i] != p) {
+        if (!s->slot[i]) return;
+        i = (i + 1) & mask;
+    }
+    s->slot[i] = NULL;
+    s->n--;
+    /* re-insert the rest of the cluster (backward-shift deletion keeps probes short) */
+    for (uint32_t j = (i + 1) & mask; s->slot[j]; j = (j + 1) & mask) {
+        void *q = s->slot[j];
+        s->slot[j] = NULL;
+        s->n--;
+        conns_add(s, q);
+    }
+}
+
+static void on_conn_close(struct evhttp_connection *evcon, void *arg)
+{
+    struct worker *w = arg;
+    conns_del(&w->conns, evcon);
+    METRIC_ADD(w->m.connections, (uint64_t)-1);
+}
+
+/* ---- replies ---- */
+
+static void send_json(struct evhttp_request *req, int status, const char *reason, const char *body, size_t len)
+{
+    struct worker *w = tl_worker;
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    evhttp_add_header(h, "Content-Type", "application/json");
+    if (len) evbuffer_add(w->reply, body, len);
+    evhttp_send_reply(req, status, reason, w->reply);
+    METRIC_INC(w->m.requests[metrics_status_index(status)]);
+}
+
+static void send_error(struct evhttp_request *req, int status, const char *reason, const char *msg, const char *field,
+                       long offset)
+{
+    struct buf b;
+    buf_init(&b, tl_worker->resp_mem, RESP_CAP);
+    engine_write_error(&b, msg, field, offset);
+    send_json(req, status, reason, b.p, b.len);
+}
+
+static const char *status_reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 413: return "Payload Too Large";
+    case 500: return "Internal Server Error";
+    default: return "";
+    }
+}
+
+/* ---- gzip ---- */
+
+/* Inflates src into dst (at most cap bytes). Returns the length, -1 on corrupt input, -2 when over cap. */
+static long gunzip(const unsigned char *src, size_t n, char *dst, size_t cap)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) return -1;
+    z.next_in = (unsigned char *)src;
+    z.avail_in = (uInt)n;
+    z.next_out = (unsigned char *)dst;
+    z.avail_out = (uInt)cap;
+    int rc = inflate(&z, Z_FINISH);
+    long out = (long)z.total_out;
+    inflateEnd(&z);
+    if (rc == Z_STREAM_END) return out;
+    if (rc == Z_BUF_ERROR && z.avail_out == 0) return -2;
+    return -1;
+}
+
+/* ---- routes ---- */
+
+static void handle_bid(struct evhttp_request *req, struct worker *w, const struct config *cfg)
+{
+    uint64_t t0 = mono_ns();
+    METRIC_INC(w->m.bid_requests);
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    size_t len = evbuffer_get_length(in);
+    struct arena a;
+    arena_init(&a, w->arena_mem, w->arena_cap);
+    if (len > (size_t)cfg->max_body) {
+        send_error(req, 413, "Payload Too Large", "request body larger than max_body", NULL, -1);
+        return;
+    }
+    char *raw = arena_alloc(&a, len + 1, 1);
+    if (!raw) {
+        send_error(req, 413, "Payload Too Large", "request body larger than request memory", NULL, -1);
+        return;
+    }
+    evbuffer_remove(in, raw, len);
+    raw[len] = '\0';
+    const char *body = raw;
+    const char *enc = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Encoding");
+    if (enc && strcasecmp(enc, "identity") != 0) {
+        if (strcasecmp(enc, "gzip") != 0 && strcasecmp(enc, "x-gzip") != 0) {
+            send_error(req, 415, "Unsupported Media Type", "unsupported Content-Encoding (only gzip)", NULL, -1);
+            return;
+        }
+        size_t cap = (size_t)cfg->max_body;
+        char *plain = arena_alloc(&a, cap + 1, 1);
+        if (!plain) {
+            send_error(req, 413, "Payload Too Large", "request body larger than request memory", NULL, -1);
+            return;
+        }
+        long n = gunzip((const unsigned char *)raw, len, plain, cap);
+        if (n == -2) {
+            send_error(req, 413, "Payload Too Large", "decompressed request body larger than max_body", NULL, -1);
+            return;
+        }
+        if (n < 0) {
+            send_error(req, 400, "Bad Request", "Content-Encoding is gzip but the body is not valid gzip", NULL, -1);
+            return;
+        }
+        body = plain;
+        len = (size_t)n;
+    }
+    struct buf out;
+    buf_init(&out, w->resp_mem, RESP_CAP);
+    struct engine_result res;
+    engine_bid(cfg, body, len, &a, &out, &res);
+    if (res.decided) {
+        for (uint32_t i = 0; i < res.dec.nv; i++) METRIC_INC(w->m.decisions[res.dec.v[i].reason]);
+        METRIC_ADD(w->m.bids, res.dec.nbids);
+        if (res.dec.nbids == 0) METRIC_INC(w->m.no_bids);
+    } else if (res.parsed) {
+        METRIC_INC(w->m.decisions[REASON_INTERNAL_MEMORY]);
+        METRIC_INC(w->m.no_bids);
+    }
+    if (res.status == 204) {
+        evhttp_send_reply(req, 204, "No Content", NULL);
+        METRIC_INC(w->m.requests[MS_204]);
+    } else {
+        if (res.status == 200) evhttp_add_header(evhttp_request_get_output_headers(req), "X-OpenRTB-Version", "2.6");
+        send_json(req, res.status, status_reason(res.status), out.p, out.len);
+    }
+    metrics_hist_observe(&w->m.decision_latency, res.decide_ns);
+    (void)t0;
+}
+
+static void handle_readyz(struct evhttp_request *req, const struct config *cfg)
+{
+    char body[512];
+    enum store_state st = store_state();
+    int status = 200;
+    const char *state = "ready";
+    const char *reason = "";
+    if (!cfg) {
+        status = 503;
+        state = "not_ready";
+        reason = "no config loaded";
+    } else if (st == STORE_CONNECTING) {
+        status = 503;
+        state = "not_ready";
+        reason = store_last_error();
+    } else if (st == STORE_DOWN) {
+        state = "degraded";
+        reason = store_last_error();
+    }
+    struct buf b;
+    buf_init(&b, body, sizeof body);
+    buf_puts(&b, "{\"status\":\"");
+    buf_puts(&b, state);
+    buf_puts(&b, "\",\"redis\":\"");
+    buf_puts(&b, store_state_name(st));
+    buf_puts(&b, "\",\"config_generation\":");
+    buf_put_u64(&b, atomic_load(&G.generation));
+    if (*reason) {
+        buf_puts(&b, ",\"reason\":");
+        buf_put_json_str(&b, sv_from(reason));
+    }
+    buf_putc(&b, '}');
+    send_json(req, status, status == 200 ? "OK" : "Service Unavailable", body, b.len);
+}
+
+#define SUM(field)                                                                                             \
+    ({                                                                                                         \
+        uint64_t s_ = 0;                                                                                       \
+        for (int i_ = 0; i_ < G.nworkers; i_++)                                                                \
+            s_ += atomic_load_explicit(&G.workers[i_].m.field, memory_order_relaxed);                         \
+        s_;                                                                                                    \
+    })
+
+static void put_hist(struct evbuffer *o, const char *name, const char *help, size_t off)
+{
+    evbuffer_add_printf(o, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+    uint64_t cum = 0, count = 0, sum_ns = 0;
+    for (int b = 0; b <= METRICS_NBUCKETS; b++) {
+        for (int i = 0; i < G.nworkers; i++) {
+            struct metrics_hist *h = (struct metrics_hist *)((char *)&G.workers[i].m + off);
+            cum += atomic_load_explicit(&h->b[b], memory_order_relaxed);
+        }
+        if (b < METRICS_NBUCKETS)
+            evbuffer_add_printf(o, "%s_bucket{le=\"%g\"} %llu\n", name, metrics_bucket_le[b], (unsigned long long)cum);
+        else
+            evbuffer_add_printf(o, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)cum);
+    }
+    for (int i = 0; i < G.nworkers; i++) {
+        struct metrics_hist *h = (struct metrics_hist *)((char *)&G.workers[i].m + off);
+        count += atomic_load_explicit(&h->count, memory_order_relaxed);
+        sum_ns += atomic_load_explicit(&h->sum_ns, memory_order_relaxed);
+    }
+    /* the +Inf bucket must equal _count: use the bucket total, which a concurrent observe cannot make smaller */
+    (void)count;
+    evbuffer_add_printf(o, "%s_sum %.9f\n%s_count %llu\n", name, (double)sum_ns / 1e9, name, (unsigned long long)cum);
+}
+
+static void handle_metrics(struct evhttp_request *req)
+{
+    struct worker *w = tl_worker;
+    struct evbuffer *o = w->reply;
+    static const char *const codes[MS__COUNT] = {"200", "204", "400", "404", "405", "413", "415", "500", "503", "other"};
+    evbuffer_add_printf(o, "# HELP fairbid_build_info Build information.\n# TYPE fairbid_build_info gauge\n"
+                           "fairbid_build_info{version=\"%s\"} 1\n",
+                        FAIRBID_VERSION);
+    evbuffer_add_printf(o, "# HELP fairbid_http_requests_total HTTP requests answered, by status code.\n"
+                           "# TYPE fairbid_http_requests_total counter\n");
+    /* this scrape itself is counted after it is written */
+    for (int s = 0; s < MS__COUNT; s++) {
+        uint64_t v = 0;
+        for (int i = 0; i < G.nworkers; i++) v += atomic_load_explicit(&G.workers[i].m.requests[s], memory_order_relaxed);
+        evbuffer_add_printf(o, "fairbid_http_requests_total{code=\"%s\"} %llu\n", codes[s], (unsigned long long)v);
+    }
+    evbuffer_add_printf(o, "# HELP fairbid_bid_requests_total Bid requests received on /openrtb2/bid.\n"
+                           "# TYPE fairbid_bid_requests_total counter\nfairbid_bid_requests_total %llu\n",
+                        (unsigned long long)SUM(bid_requests));
+    evbuffer_add_printf(o, "# HELP fairbid_bids_total Bids returned (one per winning imp).\n"
+                           "# TYPE fairbid_bids_total counter\nfairbid_bids_total %llu\n",
+                        (unsigned long long)SUM(bids));
+    evbuffer_add_printf(o, "# HELP fairbid_no_bids_total Parsed bid requests answered without a bid.\n"
+                           "# TYPE fairbid_no_bids_total counter\nfairbid_no_bids_total %llu\n",
+                        (unsigned long long)SUM(no_bids));
+    evbuffer_add_printf(o, "# HELP fairbid_decisions_total Imp x campaign decisions by outcome and reason.\n"
+                           "# TYPE fairbid_decisions_total counter\n");
+    for (int r = 0; r < REASON__COUNT; r++) {
+        uint64_t v = 0;
+        for (int i = 0; i < G.nworkers; i++) v += atomic_load_explicit(&G.workers[i].m.decisions[r], memory_order_relaxed);
+        evbuffer_add_printf(o, "fairbid_decisions_total{outcome=\"%s\",reason=\"%s\"} %llu\n",
+                            r == REASON_BID ? "bid" : "drop", reason_name(r), (unsigned long long)v);
+    }
+    evbuffer_add_printf(o, "# HELP fairbid_requests_in_flight Bid requests being processed.\n"
+                           "# TYPE fairbid_requests_in_flight gauge\nfairbid_requests_in_flight %llu\n",
+                        (unsigned long long)SUM(in_flight));
+    evbuffer_add_printf(o, "# HELP fairbid_connections Client connections that have sent a request.\n"
+                           "# TYPE fairbid_connections gauge\nfairbid_connections %llu\n",
+                        (unsigned long long)SUM(connections));
+    evbuffer_add_printf(o, "# HELP fairbid_connections_rejected_total Connections refused by max_connections.\n"
+                           "# TYPE fairbid_connections_rejected_total counter\nfairbid_connections_rejected_total %llu\n",
+                        (unsigned long long)SUM(connections_rejected));
+    put_hist(o, "fairbid_request_duration_seconds",
+             "Bid request latency, from the complete request to the response handed to the socket.",
+             offsetof(struct metrics_worker, request_latency));
+    put_hist(o, "fairbid_decision_duration_seconds", "Parse + decide + serialize time per bid request.",
+             offsetof(struct metrics_worker, decision_latency));
+    evbuffer_add_printf(o, "# HELP fairbid_config_generation Config generation in use (1 at start, +1 per reload).\n"
+                           "# TYPE fairbid_config_generation gauge\nfairbid_config_generation %llu\n",
+                        (unsigned long long)atomic_load(&G.generation));
+    evbuffer_add_printf(o, "# HELP fairbid_config_reloads_total Config reloads by result.\n"
+                           "# TYPE fairbid_config_reloads_total counter\n"
+                           "fairbid_config_reloads_total{result=\"ok\"} %llu\n"
+                           "fairbid_config_reloads_total{result=\"failed\"} %llu\n",
+                        (unsigned long long)atomic_load(&G.reloads_ok), (unsigned long long)atomic_load(&G.reloads_failed));
+    enum store_state st = store_state();
+    evbuffer_add_printf(o, "# HELP fairbid_redis_up Whether the control-plane Redis connection is up.\n"
+                           "# TYPE fairbid_redis_up gauge\nfairbid_redis_up %d\n",
+                        st == STORE_UP ? 1 : 0);
+    evbuffer_add_printf(o, "# HELP fairbid_redis_reconnects_total Redis connections established.\n"
+                           "# TYPE fairbid_redis_reconnects_total counter\nfairbid_redis_reconnects_total %llu\n",
+                        (unsigned long long)store_reconnects());
+    evbuffer_add_printf(o, "# HELP fairbid_uptime_seconds Seconds since start.\n"
+                           "# TYPE fairbid_uptime_seconds gauge\nfairbid_uptime_seconds %.3f\n",
+                        (double)(mono_ms() - G.started_ms) / 1000.0);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    evhttp_send_reply(req, 200, "OK", o);
+    METRIC_INC(w->m.requests[MS_200]);
+}
+
+static void on_complete(struct evhttp_request *req, void *arg)
+{
+    (void)req;
+    struct worker *w = tl_worker;
+    uint64_t t0 = (uint64_t)(uintptr_t)arg;
+    metrics_hist_observe(&w->m.request_latency, mono_ns() - t0);
+}
+
+static bool path_is(const char *uri, const char *path)
+{
+    size_t n = strlen(path);
+    return strncmp(uri, path, n) == 0 && (uri[n] == '\0' || uri[n] == '?');
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+    struct worker *w = arg;
+    tl_worker = w;
+    w->last_activity_ms = mono_ms();
+    const char *uri = evhttp_request_get_uri(req);
+    if (!uri) {
+        /* evhttp calls us with no URI when it rejected the request itself (body over max_body) */
+        int code = evhttp_request_get_response_code(req);
+        if (code == 413 || code == 0)
+            send_error(req, 413, "Payload Too Large", "request body larger than max_body", NULL, -1);
+        else
+            send_error(req, 400, "Bad Request", "malformed HTTP request", NULL, -1);
+        return;
+    }
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+    if (evcon && !conns_has(&w->conns, evcon)) {
+        if (w->conns.n >= w->conn_limit) {
+            METRIC_INC(w->m.connections_rejected);
+            evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+            send_error(req, 503, "Service Unavailable", "too many connections (max_connections)", NULL, -1);
+            return;
+        }
+        conns_add(&w->conns, evcon);
+        METRIC_INC(w->m.connections);
+        evhttp_connection_set_closecb(evcon, on_conn_close, w);
+    }
+    enum evhttp_cmd_type method = evhttp_request_get_command(req);
+    if (path_is(uri, "/openrtb2/bid")) {
+        if (method != EVHTTP_REQ_POST) {
+            evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "POST");
+            send_error(req, 405, "Method Not Allowed", "use POST for /openrtb2/bid", NULL, -1);
+            return;
+        }
+        evhttp_request_set_on_complete_cb(req, on_complete, (void *)(uintptr_t)mono_ns());
+        METRIC_INC(w->m.in_flight);
+        urcu_memb_read_lock();
+        const struct config *cfg = rcu_dereference(G.cfg);
+        handle_bid(req, w, cfg);
+        urcu_memb_read_unlock();
+        METRIC_ADD(w->m.in_flight, (uint64_t)-1);
+        return;
+    }
+    if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD) {
+        if (path_is(uri, "/healthz") || path_is(uri, "/readyz") || path_is(uri, "/metrics")) {
+            evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
+            send_error(req, 405, "Method Not Allowed", "use GET", NULL, -1);
+            return;
+        }
+    }
+    if (path_is(uri, "/healthz")) {
+        static const char ok[] = "{\"status\":\"ok\"}";
+        send_json(req, 200, "OK", ok, sizeof ok - 1);
+    } else if (path_is(uri, "/readyz")) {
+        urcu_memb_read_lock();
+        handle_readyz(req, rcu_dereference(G.cfg));
+        urcu_memb_read_unlock();
+    } else if (path_is(uri, "/metrics")) {
+        handle_metrics(req);
+    } else {
+        send_error(req, 404, "Not Found", "no such path; try POST /openrtb2/bid", NULL, -1);
+    }
+}
+
+/* ---- workers ---- */
+
+static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct worker *w = arg;
+    int64_t now = mono_ms();
+    if (now - w->last_activity_ms >= DRAIN_QUIET_MS || now - w->drain_started_ms >= DRAIN_MAX_MS)
+        event_base_loopexit(w->base, NULL);
+}
+
+static void on_wake(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct worker *w = arg;
+    if (w->bound) {
+        /* stop accepting: the kernel refuses new connections from now on; requests already read still finish */
+        evhttp_del_accept_socket(w->http, w->bound);
+        w->bound = NULL;
+    }
+    w->drain_started_ms = mono_ms();
+    w->drain_timer = event_new(w->base, -1, EV_PERSIST, on_drain_tick, w);
+    struct timeval tv = {0, 10000};
+    event_add(w->drain_timer, &tv);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    tl_worker = w;
+    urcu_memb_register_thread();
+    event_base_dispatch(w->base);
+    urcu_memb_unregister_thread();
+    return NULL;
+}
+
+static int make_listener(const char *host, int port, int *bound_port, char *err, size_t errlen)
+{
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+        snprintf(err, errlen, "listen: \"%s\" is not an IPv4 address", host);
+        return -1;
+    }
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        snprintf(err, errlen, "socket: %s", strerror(errno));
+        return -1;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) {
+        snprintf(err, errlen, "SO_REUSEPORT: %s", strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 4096) < 0) {
+        snprintf(err, errlen, "listen on %s:%d: %s", host, port, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    socklen_t sl = sizeof sa;
+    getsockname(fd, (struct sockaddr *)&sa, &sl);
+    *bound_port = ntohs(sa.sin_port);
+    return fd;
+}
+
+static int worker_init(struct worker *w, int id, int fd, const struct config *cfg)
+{
+    w->id = id;
+    w->fd = fd;
+    struct event_config *ec = event_config_new();
+    /* one thread per base: no locks; the changelist batches epoll_ctl calls (fewer syscalls per request) */
+    event_config_set_flag(ec, EVENT_BASE_FLAG_NOLOCK | EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+    w->base = event_base_new_with_config(ec);
+    event_config_free(ec);
+    if (!w->base) return -1;
+    w->http = evhttp_new(w->base);
+    if (!w->http) return -1;
+    evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
+                                            EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+    evhttp_set_max_body_size(w->http, (ev_ssize_t)cfg->max_body);
+    evhttp_set_max_headers_size(w->http, 16384);
+    evhttp_set_flags(w->http, EVHTTP_SERVER_LINGERING_CLOSE);
+    struct timeval tv = {cfg->read_timeout_ms / 1000, (cfg->read_timeout_ms % 1000) * 1000};
+    evhttp_set_timeout_tv(w->http, &tv);
+    evhttp_set_gencb(w->http, on_request, w);
+    evhttp_set_default_content_type(w->http, "application/json");
+    w->bound = evhttp_accept_socket_with_handle(w->http, fd);
+    if (!w->bound) return -1;
+    w->reply = evbuffer_new();
+    w->arena_cap = (size_t)cfg->arena_bytes;
+    w->arena_mem = aligned_alloc(64, w->arena_cap);
+    w->resp_mem = malloc(RESP_CAP);
+    uint32_t per = (uint32_t)((cfg->max_connections + G.nworkers - 1) / G.nworkers);
+    w->conn_limit = per;
+    uint32_t cap = 16;
+    while (cap < per * 2u + 2) cap <<= 1;
+    w->conns.cap = cap;
+    w->conns.slot = calloc(cap, sizeof(void *));
+    w->wake = event_new(w->base, -1, 0, on_wake, w);
+    if (!w->reply || !w->arena_mem || !w->resp_mem || !w->conns.slot || !w->wake) return -1;
+    return 0;
+}
+
+/* ---- control plane ---- */
+
+static void publish(struct config *c)
+{
+    c->generation = atomic_fetch_add(&G.generation, 1) + 1;
+    struct config *old = rcu_xchg_pointer(&G.cfg, c);
+    if (old) {
+        /* wait until no worker can still hold the old snapshot, then free it */
+        urcu_memb_synchronize_rcu();
+        config_free(old);
+    }
+    atomic_store(&G.config_loaded_ms, mono_ms());
+}
+
+static void reload(void)
+{
+    char err[1024];
+    struct config *c = config_load(G.config_path, &G.ov, err, sizeof err);
+    if (!c) {
+        atomic_fetch_add(&G.reloads_failed, 1);
+        log_error("reload failed, keeping the current config", "error=\"%s\"", err);
+        return;
+    }
+    const struct config *cur = G.cfg;
+    /* settings that shape sockets and threads need a restart; keep the running values and say so */
+    if (strcmp(c->listen, cur->listen) || c->threads != cur->threads || c->max_body != cur->max_body ||
+        c->max_connections != cur->max_connections || c->arena_bytes != cur->arena_bytes ||
+        strcmp(c->redis, cur->redis))
+        log_warn("reload: listen, threads, redis, max_body, max_connections and arena_bytes need a restart", "%s", "");
+    snprintf(c->listen, sizeof c->listen, "%s", cur->listen);
+    c->threads = cur->threads;
+    c->max_body = cur->max_body;
+    c->max_connections = cur->max_connections;
+    c->arena_bytes = cur->arena_bytes;
+    snprintf(c->redis, sizeof c->redis, "%s", cur->redis);
+    publish(c);
+    atomic_fetch_add(&G.reloads_ok, 1);
+    log_info("config reloaded", "path=%s generation=%llu campaigns=%u", G.config_path,
+             (unsigned long long)atomic_load(&G.generation), c->campaigns.n);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    (void)arg;
+    if (sig == SIGHUP) {
+        reload();
+        return;
+    }
+    if (atomic_exchange(&G.stopping, true)) return;
+    log_info("shutting down: draining", "signal=%d", (int)sig);
+    for (int i = 0; i < G.nworkers; i++) event_active(G.workers[i].wake, EV_READ, 0);
+    event_base_loopexit(G.main_base, NULL);
+}
+
+static enum log_level parse_level(const char *s)
+{
+    if (!strcmp(s, "debug")) return LOG_DEBUG;
+    if (!strcmp(s, "warn")) return LOG_WARN;
+    if (!strcmp(s, "error")) return LOG_ERROR;
+    return LOG_INFO;
+}
+
+int server_run(const struct server_opts *opts)
+{
+    char err[1024];
+    G.started_ms = mono_ms();
+    G.config_path = opts->config_path;
+    G.ov = opts->ov;
+    struct config *cfg = config_load(opts->config_path, &opts->ov, err, sizeof err);
+    if (!cfg) {
+        log_error("config error", "error=\"%s\"", err);
+        return 2;
+    }
+    log_set_level(parse_level(cfg->log_level));
+    signal(SIGPIPE, SIG_IGN);
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+
+    char host[128];
+    int port = 0;
+    const char *colon = strrchr(cfg->listen, ':');
+    if (!colon || colon == cfg->listen || (size_t)(colon - cfg->listen) >= sizeof host) {
+        log_error("config error", "error=\"listen must be host:port, got %s\"", cfg->listen);
+        return 2;
+    }
+    memcpy(host, cfg->listen, (size_t)(colon - cfg->listen));
+    host[colon - cfg->listen] = '\0';
+    port = atoi(colon + 1);
+    if (port < 0 || port > 65535) {
+        log_error("config error", "error=\"listen port out of range: %s\"", cfg->listen);
+        return 2;
+    }
+
+    G.nworkers = cfg->threads;
+    G.workers = calloc((size_t)G.nworkers, sizeof *G.workers);
+    if (!G.workers) return 1;
+    publish(cfg);
+    int bound_port = port;
+    for (int i = 0; i < G.nworkers; i++) {
+        int fd = make_listener(host, bound_port, &bound_port, err, sizeof err);
+        if (fd < 0) {
+            log_error("cannot listen", "error=\"%s\"", err);
+            return 1;
+        }
+        if (worker_init(&G.workers[i], i, fd, cfg)) {
+            log_error("cannot start worker", "worker=%d", i);
+            return 1;
+        }
+    }
+
+    G.main_base = event_base_new();
+    struct event *sigs[4];
+    int signos[4] = {SIGTERM, SIGINT, SIGHUP, 0};
+    for (int i = 0; signos[i]; i++) {
+        sigs[i] = evsignal_new(G.main_base, signos[i], on_signal, NULL);
+        event_add(sigs[i], NULL);
+    }
+    if (store_start(G.main_base, cfg->redis, err, sizeof err)) {
+        log_error("config error", "error=\"%s\"", err);
+        return 2;
+    }
+
+    for (int i = 0; i < G.nworkers; i++) {
+        if (pthread_create(&G.workers[i].thread, NULL, worker_main, &G.workers[i])) {
+            log_error("cannot start worker thread", "worker=%d", i);
+            return 1;
+        }
+    }
+    if (opts->port_file) {
+        char tmp[600];
+        snprintf(tmp, sizeof tmp, "%s.tmp", opts->port_file);
+        FILE *f = fopen(tmp, "w");
+        if (!f || fprintf(f, "%d\n", bound_port) < 0 || fclose(f) != 0 || rename(tmp, opts->port_file) != 0) {
+            log_error("cannot write port file", "path=%s error=\"%s\"", opts->port_file, strerror(errno));
+            return 1;
+        }
+    }
+    log_info("fairbid listening", "addr=%s:%d threads=%d campaigns=%u redis=%s version=%s", host, bound_port,
+             G.nworkers, cfg->campaigns.n, cfg->redis[0] ? cfg->redis : "none", FAIRBID_VERSION);
+
+    event_base_dispatch(G.main_base);
+
+    for (int i = 0; i < G.nworkers; i++) pthread_join(G.workers[i].thread, NULL);
+    store_stop();
+    uint64_t total = 0;
+    for (int i = 0; i < G.nworkers; i++) {
+        struct worker *w = &G.workers[i];
+        for (int s = 0; s < MS__COUNT; s++) total += atomic_load(&w->m.requests[s]);
+        if (w->drain_timer) event_free(w->drain_timer);
+        event_free(w->wake);
+        evhttp_free(w->http);
+        evbuffer_free(w->reply);
+        event_base_free(w->base);
+        free(w->arena_mem);
+        free(w->resp_mem);
+        free(w->conns.slot);
+    }
+    for (int i = 0; signos[i]; i++) event_free(sigs[i]);
+    event_base_free(G.main_base);
+    struct config *last = rcu_xchg_pointer(&G.cfg, NULL);
+    config_free(last);
+    free(G.workers);
+    log_info("stopped", "requests=%llu", (unsigned long long)total);
+    return 0;
+}

@@ -1,0 +1,17 @@
+/* server: `fairbid serve`: worker threads (one event_base + evhttp each, one SO_REUSEPORT socket each), the
+ * control plane on the main thread (signals, Redis, reloads), and the HTTP routes. */
+#ifndef FAIRBID_BIDDER_SERVER_H
+#define FAIRBID_BIDDER_SERVER_H
+
+#include "bidder/config.h"
+
+struct server_opts {
+    const char *config_path;
+    struct config_overrides ov;
+    const char *port_file; /* written once every worker listens: the bound port, then '\n' */
+};
+
+/* Runs until SIGTERM/SIGINT; returns the process exit code (0 after a clean drain). */
+int server_run(const struct server_opts *opts);
+
+#endif

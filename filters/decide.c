@@ -1,0 +1,289 @@
+/* decide: per-imp, per-campaign verdicts and the auction. See decide.h.
+ * Most checks do not depend on the imp (categories, advertiser, targeting, consent), so they run once per
+ * campaign per request; only media, format and floor run per imp. */
+#include "filters/decide.h"
+
+#include <math.h>
+#include <stdio.h>
+
+#include "filters/consent.h"
+
+static bool list_has(const struct ortb_list *l, struct sv s)
+{
+    for (uint32_t i = 0; i < l->n; i++)
+        if (sv_eq(l->v[i], s)) return true;
+    return false;
+}
+
+static bool list_has_ci(const struct ortb_list *l, struct sv s)
+{
+    for (uint32_t i = 0; i < l->n; i++)
+        if (sv_ieq(l->v[i], s)) return true;
+    return false;
+}
+
+/* badv entry b blocks domain d when d is b or a subdomain of it. */
+static bool domain_blocked(struct sv d, struct sv b)
+{
+    if (b.n == 0 || d.n < b.n) return false;
+    struct sv tail = {d.p + d.n - b.n, b.n};
+    if (!sv_ieq(tail, b)) return false;
+    return d.n == b.n || d.p[d.n - b.n - 1] == '.';
+}
+
+struct pre { /* request-level verdict for one campaign */
+    uint16_t reason;
+    struct sv arg;
+    int64_t num;
+};
+
+static void pre_campaign(const struct campaign *c, const struct ortb_request *req, const struct consent_state *cs,
+                         const struct decide_env *env, struct pre *p)
+{
+    p->reason = REASON_BID;
+    p->arg = SV_NULL;
+    p->num = 0;
+    if (cs->block_all >= 0) {
+        p->reason = (uint16_t)cs->block_all;
+        p->arg = cs->all_detail;
+        p->num = cs->all_num;
+        return;
+    }
+    for (uint32_t i = 0; i < c->cat.n; i++)
+        if (list_has(&req->bcat, c->cat.v[i])) {
+            p->reason = REASON_BLOCKED_CAT;
+            p->arg = c->cat.v[i];
+            return;
+        }
+    for (uint32_t i = 0; i < c->adomain.n; i++)
+        for (uint32_t b = 0; b < req->badv.n; b++)
+            if (domain_blocked(c->adomain.v[i], req->badv.v[b])) {
+                p->reason = REASON_BLOCKED_ADOMAIN;
+                p->arg = c->adomain.v[i];
+                return;
+            }
+    const struct campaign_targeting *t = &c->t;
+    if (t->site_cat.n) {
+        bool hit = false;
+        for (uint32_t i = 0; i < t->site_cat.n && !hit; i++)
+            hit = list_has(&req->ctx.cat, t->site_cat.v[i]) || list_has(&req->ctx.content_cat, t->site_cat.v[i]);
+        if (!hit) {
+            p->reason = REASON_MATCH_SITE_CAT;
+            return;
+        }
+    }
+    if (t->countries.n && !list_has_ci(&t->countries, req->device.geo.country)) {
+        p->reason = REASON_MATCH_COUNTRY;
+        p->arg = req->device.geo.country;
+        return;
+    }
+    if (!c->personal) return;
+    /* Personal-data targeting: consent first, so nothing personal is even matched without it. */
+    if (cs->block_personal >= 0) {
+        p->reason = (uint16_t)cs->block_personal;
+        p->arg = cs->detail;
+        p->num = cs->num;
+        return;
+    }
+    if (t->nsegments) {
+        bool hit = false;
+        for (uint32_t d = 0; d < req->user.ndata && !hit; d++) {
+            const struct ortb_data *data = &req->user.data[d];
+            for (uint32_t r = 0; r < t->nsegments && !hit; r++) {
+                const struct campaign_segment_rule *rule = &t->segments[r];
+                if (data->segtax != rule->segtax) continue;
+                for (uint32_t s = 0; s < data->segment.n && !hit; s++) hit = list_has(&rule->ids, data->segment.v[s]);
+            }
+        }
+        if (!hit) {
+            p->reason = REASON_MATCH_SEGMENT;
+            return;
+        }
+    }
+    if (t->has_age) {
+        int32_t yob = req->user.yob;
+        int32_t age = (yob != ORTB_UNSET && yob > 1900 && yob <= env->year) ? env->year - yob : -1;
+        if (age < 0 || age < t->age_min || age > t->age_max) {
+            p->reason = REASON_MATCH_AGE;
+            p->num = age;
+            return;
+        }
+    }
+    if (t->gender_mask) {
+        struct sv g = req->user.gender;
+        unsigned bit = 0;
+        if (g.n == 1) bit = g.p[0] == 'M' ? CAMPAIGN_GENDER_M : g.p[0] == 'F' ? CAMPAIGN_GENDER_F : g.p[0] == 'O' ? CAMPAIGN_GENDER_O : 0;
+        if (!(bit & t->gender_mask)) {
+            p->reason = REASON_MATCH_GENDER;
+            p->arg = g;
+            return;
+        }
+    }
+}
+
+static bool format_fits(const struct campaign *c, const struct ortb_imp *imp)
+{
+    for (uint32_t f = 0; f < c->nformats; f++) {
+        int32_t w = c->formats[f].w, h = c->formats[f].h;
+        if (imp->banner_w == w && imp->banner_h == h) return true;
+        for (uint32_t i = 0; i < imp->nformat; i++)
+            if (imp->format[i].w == w && imp->format[i].h == h) return true;
+    }
+    return false;
+}
+
+static bool is_currency(struct sv cur, struct sv ours)
+{
+    if (cur.n == 0) cur = SV_LIT("USD"); /* OpenRTB default */
+    return sv_ieq(cur, ours);
+}
+
+int decide_run(const struct campaign_set *cs, const struct ortb_request *req, const struct decide_env *env,
+               struct arena *a, struct decide_result *out)
+{
+    out->nv = 0;
+    out->nbids = 0;
+    out->request_reason = -1;
+    out->winner = ARENA_ARRAY(a, int32_t, req->nimp ? req->nimp : 1);
+    out->v = ARENA_ARRAY(a, struct decide_verdict, (size_t)req->nimp * cs->n + 1);
+    struct pre *pre = ARENA_ARRAY(a, struct pre, cs->n + 1);
+    if (!out->winner || !out->v || !pre) {
+        out->request_reason = REASON_INTERNAL_MEMORY;
+        out->winner = NULL;
+        out->v = NULL;
+        return DECIDE_ENOMEM;
+    }
+
+    struct consent_config ccfg = {.tcf_vendor_id = cs->tcf_vendor_id};
+    struct consent_state cst;
+    consent_eval(req, &ccfg, env->year, &cst);
+
+    bool cur_ok = req->cur.n == 0 || list_has_ci(&req->cur, cs->currency);
+    if (!cur_ok) out->request_reason = REASON_CURRENCY;
+    else if (cst.block_all >= 0) out->request_reason = cst.block_all;
+
+    for (uint32_t c = 0; c < cs->n; c++) {
+        if (!cur_ok) {
+            pre[c] = (struct pre){REASON_CURRENCY, cs->currency, 0};
+            continue;
+        }
+        pre_campaign(&cs->v[c], req, &cst, env, &pre[c]);
+    }
+
+    for (uint32_t i = 0; i < req->nimp; i++) {
+        const struct ortb_imp *imp = &req->imp[i];
+        struct decide_verdict *row = out->v + (size_t)i * cs->n;
+        int32_t best = -1;
+        bool floor_cur_ok = imp->bidfloor <= 0 || is_currency(imp->bidfloorcur, cs->currency);
+        int64_t floor_micros = (int64_t)llround(imp->bidfloor * 1e6);
+        for (uint32_t c = 0; c < cs->n; c++) {
+            const struct campaign *cp = &cs->v[c];
+            struct decide_verdict *v = &row[c];
+            v->imp = (uint16_t)i;
+            v->campaign = (uint16_t)c;
+            v->reason = pre[c].reason;
+            v->arg = pre[c].arg;
+            v->num = pre[c].num;
+            if (v->reason != REASON_BID) continue;
+            if (!imp->has_banner) {
+                v->reason = REASON_MATCH_MEDIA;
+            } else if (!format_fits(cp, imp)) {
+                v->reason = REASON_MATCH_FORMAT;
+            } else if (!floor_cur_ok) {
+                v->reason = REASON_FLOOR_CURRENCY;
+                v->arg = imp->bidfloorcur;
+            } else if (cp->bid_micros < floor_micros) {
+                v->reason = REASON_FLOOR;
+                v->num = floor_micros;
+            } else if (best < 0 || cp->bid_micros > cs->v[best].bid_micros) {
+                /* ties keep the earlier campaign in config order: deterministic */
+                best = (int32_t)c;
+            }
+        }
+        for (uint32_t c = 0; c < cs->n; c++)
+            if (row[c].reason == REASON_BID && (int32_t)c != best) {
+                row[c].reason = REASON_AUCTION_LOST;
+                row[c].num = best >= 0 ? cs->v[best].bid_micros : 0;
+                row[c].arg = best >= 0 ? cs->v[best].id : SV_NULL;
+            }
+        out->winner[i] = best;
+        if (best >= 0) out->nbids++;
+    }
+    out->nv = req->nimp * cs->n;
+    return 0;
+}
+
+static size_t put_list(char *buf, size_t cap, const struct ortb_format *f, uint32_t n)
+{
+    size_t len = 0;
+    for (uint32_t i = 0; i < n && len < cap; i++) {
+        int k = snprintf(buf + len, cap - len, "%s%dx%d", i ? ", " : "", f[i].w, f[i].h);
+        if (k < 0) break;
+        len += (size_t)k;
+    }
+    return len < cap ? len : cap - 1;
+}
+
+size_t decide_detail(const struct campaign_set *cs, const struct ortb_request *req, const struct decide_verdict *v,
+                     char *buf, size_t cap)
+{
+    if (!cap) return 0;
+    const struct campaign *c = &cs->v[v->campaign];
+    const struct ortb_imp *imp = &req->imp[v->imp];
+    int n = 0;
+    switch (v->reason) {
+    case REASON_BID:
+        n = snprintf(buf, cap, "price %.6g %.*s", (double)c->bid_micros / 1e6, SV_FMT(cs->currency));
+        break;
+    case REASON_AUCTION_LOST:
+        n = snprintf(buf, cap, "campaign %.*s bid %.6g, more than %.6g", SV_FMT(v->arg), (double)v->num / 1e6,
+                     (double)c->bid_micros / 1e6);
+        break;
+    case REASON_MATCH_MEDIA:
+        n = snprintf(buf, cap, "imp %.*s has%s%s%s%s", SV_FMT(imp->id), imp->has_video ? " video" : "",
+                     imp->has_audio ? " audio" : "", imp->has_native ? " native" : "",
+                     (imp->has_video || imp->has_audio || imp->has_native) ? "" : " no media object");
+        break;
+    case REASON_MATCH_FORMAT: {
+        char want[256], have[256];
+        put_list(want, sizeof want, c->formats, c->nformats);
+        size_t hl = 0;
+        if (imp->banner_w != ORTB_UNSET)
+            hl = (size_t)snprintf(have, sizeof have, "%dx%d%s", imp->banner_w, imp->banner_h, imp->nformat ? ", " : "");
+        if (hl >= sizeof have) hl = sizeof have - 1;
+        put_list(have + hl, sizeof have - hl, imp->format, imp->nformat);
+        if (hl == 0 && imp->nformat == 0) snprintf(have, sizeof have, "no size");
+        n = snprintf(buf, cap, "imp offers [%s], campaign serves [%s]", have, want);
+        break;
+    }
+    case REASON_MATCH_SITE_CAT: n = snprintf(buf, cap, "page categories do not include any campaign site_cat"); break;
+    case REASON_MATCH_COUNTRY:
+        n = snprintf(buf, cap, "country \"%.*s\"", SV_FMT(v->arg));
+        break;
+    case REASON_MATCH_AGE:
+        if (v->num < 0)
+            n = snprintf(buf, cap, "age unknown, campaign wants %d-%d", c->t.age_min, c->t.age_max);
+        else
+            n = snprintf(buf, cap, "age %lld, campaign wants %d-%d", (long long)v->num, c->t.age_min, c->t.age_max);
+        break;
+    case REASON_MATCH_GENDER: n = snprintf(buf, cap, "gender \"%.*s\"", SV_FMT(v->arg)); break;
+    case REASON_FLOOR:
+        n = snprintf(buf, cap, "price %.6g < bidfloor %.6g", (double)c->bid_micros / 1e6, (double)v->num / 1e6);
+        break;
+    case REASON_FLOOR_CURRENCY:
+        n = snprintf(buf, cap, "bidfloorcur %.*s, fairbid bids in %.*s", SV_FMT(v->arg), SV_FMT(cs->currency));
+        break;
+    case REASON_CURRENCY: n = snprintf(buf, cap, "request cur excludes %.*s", SV_FMT(cs->currency)); break;
+    case REASON_BLOCKED_CAT: n = snprintf(buf, cap, "category %.*s is in bcat", SV_FMT(v->arg)); break;
+    case REASON_BLOCKED_ADOMAIN: n = snprintf(buf, cap, "adomain %.*s is blocked by badv", SV_FMT(v->arg)); break;
+    default:
+        if (v->arg.p)
+            n = snprintf(buf, cap, "%.*s%s", SV_FMT(v->arg), v->num ? "" : "");
+        else
+            n = snprintf(buf, cap, "%s", reason_text(v->reason));
+        if (v->num && v->arg.p && n >= 0 && (size_t)n < cap)
+            n += snprintf(buf + n, cap - (size_t)n, " (%lld)", (long long)v->num);
+    }
+    if (n < 0) n = 0;
+    return (size_t)n < cap ? (size_t)n : cap - 1;
+}

@@ -1,0 +1,43 @@
+/* decide: for every imp and every campaign, bid or drop with a reason; then the auction per imp.
+ * Pure: reads the parsed request and the immutable campaign set, writes verdicts into the caller's arena.
+ * Thread safety: any number of threads may decide against the same campaign set at once. */
+#ifndef FAIRBID_FILTERS_DECIDE_H
+#define FAIRBID_FILTERS_DECIDE_H
+
+#include <stdint.h>
+#include "filters/arena.h"
+#include "filters/campaign.h"
+#include "filters/ortb.h"
+#include "filters/reasons.h"
+
+/* One verdict per (imp, campaign). `arg`/`num` carry what the detail text names (a category, a size, a price). */
+struct decide_verdict {
+    uint16_t imp, campaign;
+    uint16_t reason; /* enum reason */
+    struct sv arg;
+    int64_t num;
+};
+
+struct decide_result {
+    struct decide_verdict *v; /* nimp × ncampaign, imp-major */
+    uint32_t nv;
+    int32_t *winner;          /* per imp: campaign index, or -1 */
+    uint32_t nbids;
+    int request_reason;       /* a reason that dropped every campaign for the whole request, or -1 */
+};
+
+struct decide_env {
+    int64_t now_ms;  /* wall clock, for ages */
+    int32_t year;    /* current UTC year */
+};
+
+/* Returns 0, or DECIDE_ENOMEM when the arena ran out (then every imp is a no-bid). */
+#define DECIDE_ENOMEM (-1)
+int decide_run(const struct campaign_set *cs, const struct ortb_request *req, const struct decide_env *env,
+               struct arena *a, struct decide_result *out);
+
+/* Renders the detail of one verdict ("banner 320x50 not in [300x250]") into buf; returns its length. */
+size_t decide_detail(const struct campaign_set *cs, const struct ortb_request *req, const struct decide_verdict *v,
+                     char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,133 @@
+/* response: BidResponse serializer. See response.h. */
+#include "filters/response.h"
+
+#include <xxhash.h>
+
+static void put_hex64(struct buf *b, uint64_t v)
+{
+    static const char hex[] = "0123456789abcdef";
+    char t[16];
+    for (int i = 15; i >= 0; i--) {
+        t[i] = hex[v & 15];
+        v >>= 4;
+    }
+    buf_put(b, t, 16);
+}
+
+/* URL query escaping for ids we put into the win notice URL. */
+static void put_url_component(struct buf *b, struct sv s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < s.n; i++) {
+        unsigned char c = (unsigned char)s.p[i];
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+            c == '.' || c == '~') {
+            buf_putc(b, (char)c);
+        } else {
+            char e[3] = {'%', hex[c >> 4], hex[c & 15]};
+            buf_put(b, e, 3);
+        }
+    }
+}
+
+static void put_str_list(struct buf *b, const struct ortb_list *l)
+{
+    buf_putc(b, '[');
+    for (uint32_t i = 0; i < l->n; i++) {
+        if (i) buf_putc(b, ',');
+        buf_put_json_str(b, l->v[i]);
+    }
+    buf_putc(b, ']');
+}
+
+int resp_write_bids(struct buf *b, const struct campaign_set *cs, const struct ortb_request *req,
+                    const struct decide_result *res, const struct resp_opts *opts)
+{
+    uint64_t h = XXH3_64bits(req->id.p, req->id.n);
+    buf_puts(b, "{\"id\":");
+    buf_put_json_str(b, req->id);
+    buf_puts(b, ",\"bidid\":\"");
+    put_hex64(b, h);
+    buf_puts(b, "\",\"cur\":");
+    buf_put_json_str(b, cs->currency);
+    buf_puts(b, ",\"seatbid\":[{");
+    if (opts && opts->seat.n) {
+        buf_puts(b, "\"seat\":");
+        buf_put_json_str(b, opts->seat);
+        buf_putc(b, ',');
+    }
+    buf_puts(b, "\"bid\":[");
+    bool first = true;
+    for (uint32_t i = 0; i < req->nimp; i++) {
+        int32_t w = res->winner[i];
+        if (w < 0) continue;
+        const struct campaign *c = &cs->v[w];
+        const struct ortb_imp *imp = &req->imp[i];
+        if (!first) buf_putc(b, ',');
+        first = false;
+        buf_puts(b, "{\"id\":\"");
+        put_hex64(b, XXH3_64bits_withSeed(imp->id.p, imp->id.n, h ^ (uint64_t)w));
+        buf_puts(b, "\",\"impid\":");
+        buf_put_json_str(b, imp->id);
+        buf_puts(b, ",\"price\":");
+        buf_put_micros(b, c->bid_micros);
+        buf_puts(b, ",\"cid\":");
+        buf_put_json_str(b, c->id);
+        buf_puts(b, ",\"crid\":");
+        buf_put_json_str(b, c->crid);
+        if (c->adomain.n) {
+            buf_puts(b, ",\"adomain\":");
+            put_str_list(b, &c->adomain);
+        }
+        if (c->cat.n) {
+            buf_puts(b, ",\"cat\":");
+            put_str_list(b, &c->cat);
+            buf_puts(b, ",\"cattax\":");
+            buf_put_i64(b, c->cattax);
+        }
+        /* the served size: the campaign format that matched */
+        for (uint32_t f = 0; f < c->nformats; f++) {
+            bool fit = imp->banner_w == c->formats[f].w && imp->banner_h == c->formats[f].h;
+            for (uint32_t k = 0; k < imp->nformat && !fit; k++)
+                fit = imp->format[k].w == c->formats[f].w && imp->format[k].h == c->formats[f].h;
+            if (fit) {
+                buf_puts(b, ",\"w\":");
+                buf_put_i64(b, c->formats[f].w);
+                buf_puts(b, ",\"h\":");
+                buf_put_i64(b, c->formats[f].h);
+                break;
+            }
+        }
+        if (opts && opts->win_url.n) {
+            buf_puts(b, ",\"nurl\":\"");
+            buf_put(b, opts->win_url.p, opts->win_url.n);
+            buf_puts(b, "?cid=");
+            put_url_component(b, c->id);
+            buf_puts(b, "&imp=");
+            put_url_component(b, imp->id);
+            buf_puts(b, "&req=");
+            put_url_component(b, req->id);
+            buf_puts(b, "&price=${AUCTION_PRICE}\"");
+        } else if (c->nurl.n) {
+            buf_puts(b, ",\"nurl\":");
+            buf_put_json_str(b, c->nurl);
+        }
+        if (c->adm.n) {
+            buf_puts(b, ",\"adm\":");
+            buf_put_json_str(b, c->adm);
+        }
+        buf_putc(b, '}');
+    }
+    buf_puts(b, "]}]}");
+    return b->overflow ? -1 : 0;
+}
+
+int resp_write_nobid(struct buf *b, struct sv request_id, int nbr)
+{
+    buf_puts(b, "{\"id\":");
+    buf_put_json_str(b, request_id);
+    buf_puts(b, ",\"nbr\":");
+    buf_put_i64(b, nbr);
+    buf_putc(b, '}');
+    return b->overflow ? -1 : 0;
+}
