@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Differential test of the consent decoders against IAB's reference libraries (tests/interop/):
+# 10,000 random TC strings and 10,000 random GPP strings through `fairbid decode --batch`, every field
+# compared. Installs the pinned libraries with `npm ci` when node_modules is missing.
+set -euo pipefail
+: "${FAIRBID_BIN:?FAIRBID_BIN must point at the fairbid binary}"
+src="${FAIRBID_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}"
+dir="$src/tests/interop"
+if ! command -v node >/dev/null 2>&1; then
+    echo "test_interop: node is not installed" >&2
+    exit 1
+fi
+if [ ! -d "$dir/node_modules/@iabtechlabtcf/core" ] || [ ! -d "$dir/node_modules/@iabgpp/cmpapi" ]; then
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+exec node "$dir/interop.js" "$FAIRBID_BIN" --tcf "${INTEROP_TCF:-10000}" --gpp "${INTEROP_GPP:-10000}"
