@@ -7,7 +7,8 @@
  * EU, US Privacy, GPC and sensitive-data sub-sections), decoded by the same library and by fairbid.
  * Fixed seed; prints every mismatch (up to a limit) and exits 1 on any.
  *
- * usage: node interop.js FAIRBID_BIN [--tcf N] [--gpp N] [--seed S]
+ * usage: node interop.js FAIRBID_BIN [--tcf N] [--gpp N] [--seed S] [--dump-corpus DIR]
+ * --dump-corpus writes the first 24 strings of each kind to DIR/tcf/ and DIR/gpp/ (fuzz seeds).
  */
 'use strict';
 const { spawnSync } = require('child_process');
@@ -27,6 +28,13 @@ const opt = (name, def) => {
 const N_TCF = opt('--tcf', 10000);
 const N_GPP = opt('--gpp', 10000);
 const SEED = opt('--seed', 20260301);
+const DUMP = args.indexOf('--dump-corpus') >= 0 ? args[args.indexOf('--dump-corpus') + 1] : null;
+function dump(kind, strings) {
+  if (!DUMP) return;
+  const fs = require('fs');
+  fs.mkdirSync(`${DUMP}/${kind}`, { recursive: true });
+  strings.slice(0, 24).forEach((s, i) => fs.writeFileSync(`${DUMP}/${kind}/interop_${i}`, s));
+}
 
 /* mulberry32: small, seedable, good enough for test data. */
 function rng(seed) {
@@ -416,6 +424,7 @@ const report = (kind, s, diffs) => {
 const t0 = Date.now();
 const tcs = [];
 for (let i = 0; i < N_TCF; i++) tcs.push(randomTcString());
+dump('tcf', tcs);
 const tcOut = runBatch('tcf', tcs);
 tcs.forEach((s, i) => {
   let ref;
@@ -433,6 +442,7 @@ tcs.forEach((s, i) => {
 
 const gpps = [];
 for (let i = 0; i < N_GPP; i++) gpps.push(randomGpp());
+dump('gpp', gpps);
 const gppOut = runBatch('gpp', gpps);
 gpps.forEach((s, i) => {
   const ref = new GppModel(s).toObject();
