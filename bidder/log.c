@@ -45,3 +45,21 @@ void log_msg(enum log_level l, const char *msg, const char *fmt, ...)
     ssize_t w = write(STDERR_FILENO, line, (size_t)n);
     (void)w;
 }
+
+const char *log_esc(const char *s, char *buf, unsigned long n)
+{
+    unsigned long o = 0;
+    for (; *s && o + 3 < n; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            buf[o++] = '\\';
+            buf[o++] = (char)c;
+        } else if (c < 0x20) {
+            buf[o++] = ' ';
+        } else {
+            buf[o++] = (char)c;
+        }
+    }
+    buf[o < n ? o : n - 1] = '\0';
+    return buf;
+}

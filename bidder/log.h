@@ -9,6 +9,9 @@ enum log_level log_get_level(void);
 /* fmt holds the key=value pairs (printf style); msg is a short fixed phrase. Thread safe (one write(2)). */
 void log_msg(enum log_level l, const char *msg, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Escapes " \\ and control characters of s into buf so a value can sit inside key="..."; returns buf. */
+const char *log_esc(const char *s, char *buf, unsigned long n);
+
 #define log_info(msg, ...) log_msg(LOG_INFO, msg, __VA_ARGS__)
 #define log_warn(msg, ...) log_msg(LOG_WARN, msg, __VA_ARGS__)
 #define log_error(msg, ...) log_msg(LOG_ERROR, msg, __VA_ARGS__)

@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -35,7 +36,7 @@
 #include "filters/reasons.h"
 
 #define RESP_CAP (1u << 20)
-#define DRAIN_QUIET_MS 100
+#define DRAIN_QUIET_MS 250
 #define DRAIN_MAX_MS 10000
 
 struct conn_set { /* evhttp connections that have sent a request, for the connection limit */
@@ -54,6 +55,7 @@ struct worker {
     struct event *drain_timer;
     int64_t drain_started_ms;
     int64_t last_activity_ms;
+    uint64_t reads, reads_seen; /* bytes-arrived events on any connection, for the drain's quiet test */
     struct evbuffer *reply;
     char *arena_mem;
     size_t arena_cap;
@@ -487,14 +489,35 @@ static void on_request(struct evhttp_request *req, void *arg)
 
 /* ---- workers ---- */
 
+/* Draining: evhttp does not expose its connections, so "in flight" is observed as bytes still arriving (a
+ * request being read) or requests being answered. Once nothing has moved for DRAIN_QUIET_MS, every request that
+ * had started has been answered and the worker stops. */
 static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     struct worker *w = arg;
     int64_t now = mono_ms();
+    if (w->reads != w->reads_seen) {
+        w->reads_seen = w->reads;
+        w->last_activity_ms = now;
+    }
     if (now - w->last_activity_ms >= DRAIN_QUIET_MS || now - w->drain_started_ms >= DRAIN_MAX_MS)
         event_base_loopexit(w->base, NULL);
+}
+
+static void on_input(struct evbuffer *b, const struct evbuffer_cb_info *info, void *arg)
+{
+    (void)b;
+    if (info->n_added) ((struct worker *)arg)->reads++;
+}
+
+/* evhttp asks us for each new connection's bufferevent: we watch its input buffer for the drain. */
+static struct bufferevent *make_bev(struct event_base *base, void *arg)
+{
+    struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+    if (bev) evbuffer_add_cb(bufferevent_get_input(bev), on_input, arg);
+    return bev;
 }
 
 static void on_wake(evutil_socket_t fd, short what, void *arg)
@@ -508,6 +531,8 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
         w->bound = NULL;
     }
     w->drain_started_ms = mono_ms();
+    w->last_activity_ms = w->drain_started_ms;
+    w->reads_seen = w->reads;
     w->drain_timer = event_new(w->base, -1, EV_PERSIST, on_drain_tick, w);
     struct timeval tv = {0, 10000};
     event_add(w->drain_timer, &tv);
@@ -570,12 +595,16 @@ static int worker_init(struct worker *w, int id, int fd, const struct config *cf
     if (!w->http) return -1;
     evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
                                             EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
-    evhttp_set_max_body_size(w->http, (ev_ssize_t)cfg->max_body);
+    /* evhttp answers bodies over its own limit with an HTML 413 before we see them; let it read up to 4x our
+     * limit so that the usual oversize request gets our JSON 413 naming the limit */
+    size_t hard = (size_t)cfg->max_body * 4;
+    evhttp_set_max_body_size(w->http, (ev_ssize_t)(hard < 262144 ? 262144 : hard));
     evhttp_set_max_headers_size(w->http, 16384);
     evhttp_set_flags(w->http, EVHTTP_SERVER_LINGERING_CLOSE);
     struct timeval tv = {cfg->read_timeout_ms / 1000, (cfg->read_timeout_ms % 1000) * 1000};
     evhttp_set_timeout_tv(w->http, &tv);
     evhttp_set_gencb(w->http, on_request, w);
+    evhttp_set_bevcb(w->http, make_bev, w);
     evhttp_set_default_content_type(w->http, "application/json");
     w->bound = evhttp_accept_socket_with_handle(w->http, fd);
     if (!w->bound) return -1;
@@ -614,7 +643,8 @@ static void reload(void)
     struct config *c = config_load(G.config_path, &G.ov, err, sizeof err);
     if (!c) {
         atomic_fetch_add(&G.reloads_failed, 1);
-        log_error("reload failed, keeping the current config", "error=\"%s\"", err);
+        char esc[1200];
+        log_error("reload failed, keeping the current config", "error=\"%s\"", log_esc(err, esc, sizeof esc));
         return;
     }
     const struct config *cur = G.cfg;
@@ -665,7 +695,8 @@ int server_run(const struct server_opts *opts)
     G.ov = opts->ov;
     struct config *cfg = config_load(opts->config_path, &opts->ov, err, sizeof err);
     if (!cfg) {
-        log_error("config error", "error=\"%s\"", err);
+        char esc[1200];
+        log_error("config error", "error=\"%s\"", log_esc(err, esc, sizeof esc));
         return 2;
     }
     log_set_level(parse_level(cfg->log_level));

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# README command 2: runs every test. .ci/run calls exactly this.
+#   1. clang-format check   2. build with -Werror   3. filters/ purity check
+#   4. unit + integration tests (ctest)   5. the same under ASan+UBSan   6. a short libFuzzer run per target
+# FAIRBID_FUZZ_SECONDS (default 10) sets the fuzz time per target; FAIRBID_SKIP_FUZZ=1 skips it.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+if [ "$(id -u)" -eq 0 ]; then bash scripts/deps.sh || exit 1; else bash scripts/deps.sh || exit 1; fi
+
+steps_ok=0
+steps_failed=0
+failed_names=()
+step() {
+  local name=$1
+  shift
+  echo
+  echo "=== $name"
+  local t0=$SECONDS
+  if "$@"; then
+    steps_ok=$((steps_ok + 1))
+    echo "=== $name: ok ($((SECONDS - t0)) s)"
+  else
+    steps_failed=$((steps_failed + 1))
+    failed_names+=("$name")
+    echo "=== $name: FAILED ($((SECONDS - t0)) s)"
+  fi
+}
+
+format_check() {
+  git ls-files '*.c' '*.h' | xargs clang-format --dry-run -Werror
+}
+build() {
+  local dir=$1
+  shift
+  cmake -S "$ROOT" -B "$ROOT/$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >"$ROOT/$dir.cmake.log" 2>&1 ||
+    { cat "$ROOT/$dir.cmake.log"; return 1; }
+  cmake --build "$ROOT/$dir" -j"$(nproc)" 2>&1 | grep -E 'error|warning|Error' && return 1
+  cmake --build "$ROOT/$dir" -j"$(nproc)" >/dev/null
+}
+run_ctest() {
+  local dir=$1
+  shift
+  ctest --test-dir "$ROOT/$dir" --output-on-failure -j2 "$@"
+}
+fuzz_short() {
+  local secs=${FAIRBID_FUZZ_SECONDS:-10}
+  local rc=0
+  for bin in "$ROOT"/build-fuzz/tests/fuzz_*; do
+    [ -x "$bin" ] || continue
+    local name
+    name=$(basename "$bin")
+    local corpus="$ROOT/tests/fuzz/corpus/${name#fuzz_}"
+    local work
+    work=$(mktemp -d)
+    [ -d "$corpus" ] && cp -r "$corpus"/. "$work"/ 2>/dev/null
+    local dict=()
+    [ -f "$ROOT/tests/fuzz/${name#fuzz_}.dict" ] && dict=(-dict="$ROOT/tests/fuzz/${name#fuzz_}.dict")
+    if "$bin" "$work" "${dict[@]}" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+      -artifact_prefix="$work/" >"$work/log" 2>&1; then
+      echo "fuzz $name: $(grep -oE 'Done [0-9]+ runs' "$work/log" | tail -1) in ${secs}s, no crash"
+    else
+      echo "fuzz $name: FAILED"
+      tail -40 "$work/log"
+      rc=1
+    fi
+    rm -rf "$work"
+  done
+  return $rc
+}
+
+step "clang-format" format_check
+step "build (-Werror)" build build-ci
+step "filters/ purity" bash scripts/check-purity.sh build-ci
+step "tests" run_ctest build-ci
+step "build with ASan+UBSan" build build-ci-asan -DFAIRBID_SANITIZE=ON -DFAIRBID_BENCH=OFF
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+step "tests under ASan+UBSan" run_ctest build-ci-asan
+if [ "${FAIRBID_SKIP_FUZZ:-0}" != 1 ]; then
+  step "build fuzz targets (clang)" env CC=clang build build-fuzz -DFAIRBID_FUZZ=ON -DFAIRBID_BENCH=OFF -DFAIRBID_TESTS=ON
+  step "short fuzz run" fuzz_short
+fi
+
+echo
+[ ${#failed_names[@]} -gt 0 ] && echo "failed steps: ${failed_names[*]}"
+echo "steps: $steps_ok passed, $steps_failed failed"
+[ "$steps_failed" -eq 0 ]

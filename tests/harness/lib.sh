@@ -1,0 +1,102 @@
+# Test harness for integration tests: real redis-server and fairbid processes on free loopback ports.
+# Source it from a test script. Every process started here is killed on exit; logs are dumped on failure.
+set -uo pipefail
+
+SRC=${FAIRBID_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+BIN=${FAIRBID_BIN:-$SRC/build/fairbid}
+BUILD=${FAIRBID_BUILD_DIR:-$(dirname "$BIN")}
+T=$(mktemp -d /tmp/fairbid-test.XXXXXX)
+PASSED=0
+FAILED=0
+PIDS=()
+
+harness_cleanup() {
+  local rc=$?
+  for p in "${PIDS[@]:-}"; do [ -n "$p" ] && { kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; }; done
+  if [ "$FAILED" -gt 0 ] || [ $rc -ne 0 ]; then
+    for f in "$T"/*.log; do
+      [ -f "$f" ] || continue
+      echo "----- $f (last 40 lines)"
+      tail -n 40 "$f"
+    done
+  fi
+  rm -rf "$T"
+}
+trap harness_cleanup EXIT
+
+ok() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
+not_ok() { FAILED=$((FAILED + 1)); echo "not ok - $*"; }
+# check "description" command...: passes when the command succeeds
+check() {
+  local d=$1
+  shift
+  if "$@"; then ok "$d"; else not_ok "$d"; fi
+}
+# expect_eq "description" expected actual
+expect_eq() {
+  if [ "$2" == "$3" ]; then ok "$1"; else not_ok "$1: expected [$2], got [$3]"; fi
+}
+finish() {
+  echo "$PASSED passed, $FAILED failed"
+  [ "$FAILED" -eq 0 ]
+  exit $?
+}
+die() {
+  not_ok "$*"
+  finish
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# wait_for CMD... : retries for up to 10 s
+wait_for() {
+  local i
+  for i in $(seq 1 200); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.05
+  done
+  return 1
+}
+
+# redis_start [name]: sets REDIS_PORT, REDIS_PID, REDIS_URL
+redis_start() {
+  local name=${1:-redis}
+  REDIS_PORT=${REDIS_PORT_WANT:-$(free_port)}
+  mkdir -p "$T/$name"
+  redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$T/$name" --save '' --appendonly no \
+    --logfile "$T/$name.log" --daemonize no &
+  REDIS_PID=$!
+  PIDS+=("$REDIS_PID")
+  REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+  wait_for redis-cli -p "$REDIS_PORT" ping || die "redis-server did not start"
+}
+
+# fairbid_start CONFIG [extra serve args]: sets FB_PORT, FB_PID, FB_URL, FB_LOG
+fairbid_start() {
+  local cfg=$1
+  shift
+  FB_LOG="$T/fairbid.$RANDOM.log"
+  rm -f "$T/port"
+  "$BIN" serve --config "$cfg" --listen 127.0.0.1:0 --port-file "$T/port" "$@" >"$FB_LOG" 2>&1 &
+  FB_PID=$!
+  PIDS+=("$FB_PID")
+  wait_for test -s "$T/port" || die "fairbid did not write its port file"
+  FB_PORT=$(cat "$T/port")
+  FB_URL="http://127.0.0.1:$FB_PORT"
+  wait_for curl -sf "$FB_URL/healthz" || die "fairbid /healthz did not answer"
+}
+
+# post FILE [curl args]: POSTs FILE to /openrtb2/bid; prints "STATUS" and writes the body to $T/body
+post() {
+  local f=$1
+  shift
+  curl -s -o "$T/body" -w '%{http_code}' --max-time 10 -X POST -H 'Content-Type: application/json' \
+    --data-binary @"$f" "$@" "$FB_URL/openrtb2/bid"
+}
+
+# json_get FILE EXPR: evaluates a Python expression on the parsed JSON `d`
+json_get() {
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2" 2>/dev/null
+}
