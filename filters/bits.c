@@ -3,29 +3,21 @@
 
 uint64_t bits_get(const uint8_t *p, size_t off, unsigned width)
 {
-    uint64_t v = 0;
-    /* Whole-byte chunks where the offset allows: strings are short, but vendor bitfields are long. */
-    while (width) {
-        unsigned sh = (unsigned)(off & 7);
-        unsigned take = 8 - sh;
-        if (take > width) take = width;
-        unsigned chunk = ((unsigned)p[off >> 3] >> (8 - sh - take)) & ((1u << take) - 1);
-        v = (v << take) | chunk;
-        off += take;
-        width -= take;
+    if (width == 0) return 0;
+    if (width > 56) {
+        /* Keep the accumulator below 64 bits: two reads. */
+        uint64_t hi = bits_get(p, off, width - 32);
+        return (hi << 32) | bits_get(p, off + width - 32, 32);
     }
-    return v;
-}
-
-uint64_t bits_read(struct bits *b, unsigned width)
-{
-    if (b->err || width > bits_left(b)) {
-        b->err = true;
-        return 0;
+    /* Byte at a time, touching only the bytes that hold bits [off, off + width). */
+    size_t byte = off >> 3;
+    unsigned have = 8 - (unsigned)(off & 7);
+    uint64_t v = p[byte] & (0xffu >> (off & 7));
+    while (have < width) {
+        v = (v << 8) | p[++byte];
+        have += 8;
     }
-    uint64_t v = bits_get(b->p, b->pos, width);
-    b->pos += width;
-    return v;
+    return v >> (have - width);
 }
 
 void bits_skip(struct bits *b, size_t width)
@@ -79,10 +71,21 @@ int bits_b64url_decode(const char *s, size_t n, uint8_t *out, size_t cap, size_t
 {
     while (n > 0 && s[n - 1] == '=') n--;
     if (bits_b64url_need(n) > cap) return BITS_ESCRATCH;
+    size_t o = 0, i = 0;
+    /* Four characters make three bytes; the table holds value + 1 so that 0 flags a bad character. */
+    for (; i + 4 <= n; i += 4) {
+        unsigned a = b64url_rev[(unsigned char)s[i]], b = b64url_rev[(unsigned char)s[i + 1]];
+        unsigned c = b64url_rev[(unsigned char)s[i + 2]], d = b64url_rev[(unsigned char)s[i + 3]];
+        if (!a || !b || !c || !d) return BITS_EB64;
+        uint32_t v = ((a << 18) + (b << 12) + (c << 6) + d) - ((1u << 18) + (1u << 12) + (1u << 6) + 1u);
+        out[o] = (uint8_t)(v >> 16);
+        out[o + 1] = (uint8_t)(v >> 8);
+        out[o + 2] = (uint8_t)v;
+        o += 3;
+    }
     uint32_t acc = 0;
     unsigned accbits = 0;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (; i < n; i++) {
         unsigned v = b64url_rev[(unsigned char)s[i]];
         if (!v) return BITS_EB64;
         acc = (acc << 6) | (v - 1);

@@ -7,11 +7,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* A cursor over `nbits` bits of `p` (MSB first). Borrows `p`. */
 struct bits {
     const uint8_t *p;
     size_t nbits;
+    size_t nbytes; /* bytes of p that may be read: (nbits + 7) / 8 */
     size_t pos;
     bool err; /* set by the first read past nbits; later reads return 0 */
 };
@@ -20,6 +22,7 @@ static inline void bits_init(struct bits *b, const uint8_t *p, size_t nbits)
 {
     b->p = p;
     b->nbits = nbits;
+    b->nbytes = (nbits + 7) / 8;
     b->pos = 0;
     b->err = false;
 }
@@ -32,8 +35,34 @@ static inline size_t bits_left(const struct bits *b)
 /* Reads `width` (0..64) bits at absolute bit offset `off` of `p`; the caller has checked the bound. */
 uint64_t bits_get(const uint8_t *p, size_t off, unsigned width);
 
+/* Reads `width` (0..56) bits at offset `off` of p, which holds nbytes readable bytes (the bits must lie
+ * inside them). One unaligned 8-byte load when 8 bytes are available, else a byte loop. */
+static inline uint64_t bits_peek(const uint8_t *p, size_t nbytes, size_t off, unsigned width)
+{
+    size_t byte = off >> 3;
+    if (width == 0) return 0;
+    if (byte + 8 <= nbytes) {
+        uint64_t w;
+        memcpy(&w, p + byte, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        w = __builtin_bswap64(w);
+#endif
+        return (w << (off & 7)) >> (64 - width);
+    }
+    return bits_get(p, off, width);
+}
+
 /* Reads `width` (0..64) bits and advances. Past the end: sets b->err, returns 0, leaves pos unchanged. */
-uint64_t bits_read(struct bits *b, unsigned width);
+static inline uint64_t bits_read(struct bits *b, unsigned width)
+{
+    if (b->err || width > bits_left(b)) {
+        b->err = true;
+        return 0;
+    }
+    uint64_t v = width <= 56 ? bits_peek(b->p, b->nbytes, b->pos, width) : bits_get(b->p, b->pos, width);
+    b->pos += width;
+    return v;
+}
 
 /* Skips `width` bits; past the end sets b->err. */
 void bits_skip(struct bits *b, size_t width);

@@ -50,9 +50,10 @@ static int read_letters(struct bits *b, char out[3])
 static int walk_ranges(struct bits *b, unsigned count, uint32_t max_id, int trunc_err)
 {
     for (unsigned i = 0; i < count; i++) {
-        bool is_range = bits_read(b, 1);
-        unsigned start = (unsigned)bits_read(b, 16);
-        unsigned end = is_range ? (unsigned)bits_read(b, 16) : start;
+        /* IsARange and the start id in one read. */
+        unsigned head = (unsigned)bits_read(b, 17);
+        unsigned start = head & 0xffff;
+        unsigned end = (head >> 16) ? (unsigned)bits_read(b, 16) : start;
         if (b->err) return trunc_err;
         if (start == 0) return TCF_ERANGE_ZERO;
         if (end < start) return TCF_ERANGE_ORDER;
@@ -65,6 +66,7 @@ static int walk_ranges(struct bits *b, unsigned count, uint32_t max_id, int trun
 static int parse_vset(struct bits *b, struct tcf_vset *vs, int short_err)
 {
     vs->p = b->p;
+    vs->nbytes = (uint32_t)b->nbytes;
     vs->max_id = (uint16_t)bits_read(b, 16);
     vs->is_range = bits_read(b, 1);
     if (b->err) return short_err;
@@ -85,6 +87,7 @@ static int parse_vset(struct bits *b, struct tcf_vset *vs, int short_err)
 static int parse_restrictions(struct bits *b, struct tcf *tc)
 {
     tc->restr_p = b->p;
+    tc->restr_nbytes = (uint32_t)b->nbytes;
     tc->num_restrictions = (uint16_t)bits_read(b, 12);
     if (b->err) return TCF_ERESTR_TRUNC;
     tc->restr_off = (uint32_t)b->pos;
@@ -99,6 +102,25 @@ static int parse_restrictions(struct bits *b, struct tcf *tc)
         if (rc) return rc;
     }
     return 0;
+}
+
+/* Bit-reversed bytes, for turning "item 1 first" fields into "bit i-1 for item i" masks. */
+static const uint8_t rev8[256] = {
+#define R2(n) n, n + 2 * 64, n + 1 * 64, n + 3 * 64
+#define R4(n) R2(n), R2(n + 2 * 16), R2(n + 1 * 16), R2(n + 3 * 16)
+#define R6(n) R4(n), R4(n + 2 * 4), R4(n + 1 * 4), R4(n + 3 * 4)
+    R6(0), R6(2), R6(1), R6(3)
+#undef R2
+#undef R4
+#undef R6
+};
+
+/* Reverses the low `n` (0..64) bits of v. */
+static uint64_t rev_bits(uint64_t v, unsigned n)
+{
+    uint64_t r = 0;
+    for (int i = 0; i < 8; i++) r = (r << 8) | rev8[(v >> (8 * i)) & 0xff];
+    return n ? r >> (64 - n) : 0;
 }
 
 static int parse_core(const uint8_t *p, size_t nbits, struct tcf *tc)
@@ -128,28 +150,13 @@ static int parse_core(const uint8_t *p, size_t nbits, struct tcf *tc)
     rc = read_letters(&b, tc->publisher_cc);
     if (rc) return rc;
     /* The string stores purpose 1 in the first (most significant) bit; we keep bit p-1 for purpose p. */
-    uint32_t pc = 0, pl = 0;
-    for (int i = 0; i < 24; i++) {
-        pc |= ((tc->purpose_consents >> (23 - i)) & 1u) << i;
-        pl |= ((tc->purpose_li >> (23 - i)) & 1u) << i;
-    }
-    tc->purpose_consents = pc;
-    tc->purpose_li = pl;
-    uint16_t sf = 0;
-    for (int i = 0; i < 12; i++) sf |= (uint16_t)(((tc->special_feature_optins >> (11 - i)) & 1u) << i);
-    tc->special_feature_optins = sf;
+    tc->purpose_consents = (uint32_t)rev_bits(tc->purpose_consents, 24);
+    tc->purpose_li = (uint32_t)rev_bits(tc->purpose_li, 24);
+    tc->special_feature_optins = (uint16_t)rev_bits(tc->special_feature_optins, 12);
 
     if ((rc = parse_vset(&b, &tc->vendor_consents, TCF_ESHORT))) return rc;
     if ((rc = parse_vset(&b, &tc->vendor_li, TCF_ESHORT))) return rc;
     return parse_restrictions(&b, tc);
-}
-
-/* Reverses the low `n` bits (the string stores item 1 first, MSB). */
-static uint64_t rev_bits(uint64_t v, unsigned n)
-{
-    uint64_t r = 0;
-    for (unsigned i = 0; i < n; i++) r |= ((v >> (n - 1 - i)) & 1u) << i;
-    return r;
 }
 
 static int parse_segment(const uint8_t *p, size_t nbits, struct tcf *tc)
@@ -251,22 +258,33 @@ bool tcf_pub_purpose_li(const struct tcf *tc, int purpose)
     return purpose >= 1 && purpose <= TCF_NUM_PURPOSES && ((tc->pub_purpose_li >> (purpose - 1)) & 1u);
 }
 
+/* One range entry at *off (already validated by walk_ranges): fills [*start, *end], advances *off. */
+static inline void range_at(const uint8_t *p, uint32_t nbytes, uint32_t *off, unsigned *start, unsigned *end)
+{
+    unsigned head = (unsigned)bits_peek(p, nbytes, *off, 17);
+    *start = head & 0xffff;
+    if (head >> 16) {
+        *end = (unsigned)bits_peek(p, nbytes, *off + 17, 16);
+        *off += 33;
+    } else {
+        *end = *start;
+        *off += 17;
+    }
+}
+
 bool tcf_range_next(const uint8_t *p, uint32_t *off, unsigned *start, unsigned *end)
 {
-    bool is_range = bits_bit(p, *off);
-    *start = (unsigned)bits_get(p, *off + 1, 16);
-    *end = is_range ? (unsigned)bits_get(p, *off + 17, 16) : *start;
-    *off += is_range ? 33 : 17;
+    range_at(p, 0, off, start, end); /* nbytes 0: the byte-at-a-time path, no length needed */
     return true;
 }
 
 /* Linear scan: entries have two sizes (17 or 33 bits), so there is no index to bisect without storing
  * one; a 600-vendor string has a few dozen entries at most. */
-static bool ranges_have(const uint8_t *p, uint32_t off, unsigned count, unsigned v)
+static bool ranges_have(const uint8_t *p, uint32_t nbytes, uint32_t off, unsigned count, unsigned v)
 {
     for (unsigned i = 0; i < count; i++) {
         unsigned s, e;
-        tcf_range_next(p, &off, &s, &e);
+        range_at(p, nbytes, &off, &s, &e);
         if (v >= s && v <= e) return true;
     }
     return false;
@@ -276,7 +294,7 @@ bool tcf_vset_has(const struct tcf_vset *vs, int vendor)
 {
     if (!vs->present || vendor < 1 || vendor > vs->max_id) return false;
     if (!vs->is_range) return bits_bit(vs->p, vs->off + (uint32_t)vendor - 1);
-    return ranges_have(vs->p, vs->off, vs->num_entries, (unsigned)vendor);
+    return ranges_have(vs->p, vs->nbytes, vs->off, vs->num_entries, (unsigned)vendor);
 }
 
 bool tcf_vendor_consent(const struct tcf *tc, int vendor)
@@ -329,12 +347,13 @@ int tcf_restriction(const struct tcf *tc, int purpose, int vendor)
     int best = -1;
     uint32_t off = tc->restr_off;
     for (unsigned k = 0; k < tc->num_restrictions; k++) {
-        int p = (int)bits_get(tc->restr_p, off, 6);
-        int t = (int)bits_get(tc->restr_p, off + 6, 2);
-        unsigned count = (unsigned)bits_get(tc->restr_p, off + 8, 12);
+        unsigned head = (unsigned)bits_peek(tc->restr_p, tc->restr_nbytes, off, 20);
+        int p = (int)(head >> 14);
+        int t = (int)((head >> 12) & 3);
+        unsigned count = head & 0xfff;
         off += 20;
         if (p == purpose && vendor >= 1 && (best < 0 || t < best) &&
-            ranges_have(tc->restr_p, off, count, (unsigned)vendor))
+            ranges_have(tc->restr_p, tc->restr_nbytes, off, count, (unsigned)vendor))
             best = t;
         off = ranges_skip(tc->restr_p, off, count);
     }

@@ -49,6 +49,7 @@ const char *tcf_strerror(int err);
 /* A vendor set as stored in the string: bitfield (bit v-1 means vendor v) or range entries. */
 struct tcf_vset {
     const uint8_t *p;     /* decoded bytes of the segment (in the caller's scratch) */
+    uint32_t nbytes;      /* readable bytes at p */
     uint32_t off;         /* bit offset of the first bitfield bit, or of the first range entry */
     uint16_t max_id;      /* MaxVendorId */
     uint16_t num_entries; /* range entries (is_range only) */
@@ -78,6 +79,7 @@ struct tcf {
     struct tcf_vset vendor_li;
     /* Publisher restrictions: a view, scanned on lookup. */
     const uint8_t *restr_p;
+    uint32_t restr_nbytes;
     uint32_t restr_off; /* bit offset of the first restriction group */
     uint16_t num_restrictions;
 

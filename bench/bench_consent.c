@@ -1,0 +1,136 @@
+/* bench_consent: decode cost of consent strings. Three inputs: a typical TC string (bitfield vendor
+ * consents over ~1,100 ids, ~300 set, with LI and a Disclosed Vendors segment), a 600-vendor range TC
+ * string (30 runs of 20 vendors) and a US National v2 GPP string with GPC. Each case times decode plus the
+ * lookups a bid decision makes (purposes 1/3/4, vendor consent, a restriction), reports the median over
+ * runs in ns per call. For callgrind: `valgrind --tool=callgrind bench_consent --iters 1000 --runs 1` and
+ * divide Ir of the case's function by the iterations. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "filters/gpp.h"
+#include "filters/tcf.h"
+#include "tests/unit/consent_testutil.h"
+
+#define VENDOR 755
+
+static char tc_typical[2048], tc_range[2048], gpp_usnat[256];
+static uint8_t scratch[4096];
+static volatile int sink;
+
+static void make_strings(void)
+{
+    static struct bw w;
+    char seg[1024];
+    struct core_opts o = core_defaults();
+    o.purposes = 0x3ff;
+    o.purposes_li = 0x3c2;
+    /* typical: bitfield consents (every 4th id up to 1100, plus VENDOR), bitfield LI (every 10th). */
+    memset(&w, 0, sizeof w);
+    bw_core(&w, &o);
+    bw_put(&w, 1100, 16);
+    bw_put(&w, 0, 1);
+    for (unsigned v = 1; v <= 1100; v++) bw_put(&w, v % 4 == 0 || v == VENDOR, 1);
+    bw_put(&w, 1100, 16);
+    bw_put(&w, 0, 1);
+    for (unsigned v = 1; v <= 1100; v++) bw_put(&w, v % 10 == 0, 1);
+    bw_put(&w, 0, 12);
+    bw_b64(&w, tc_typical);
+    memset(&w, 0, sizeof w);
+    bw_put(&w, 1, 3);
+    bw_put(&w, 1100, 16);
+    bw_put(&w, 0, 1);
+    for (unsigned v = 1; v <= 1100; v++) bw_put(&w, v % 3 == 0 || v == VENDOR, 1);
+    strcat(tc_typical, ".");
+    strcat(tc_typical, bw_b64(&w, seg));
+
+    /* 600 vendors as 30 ranges of 20, VENDOR inside the last run; two restriction groups. */
+    memset(&w, 0, sizeof w);
+    bw_core(&w, &o);
+    unsigned r[30][2];
+    for (unsigned i = 0; i < 30; i++) r[i][0] = 1 + i * 26, r[i][1] = 20 + i * 26;
+    r[29][0] = VENDOR - 5, r[29][1] = VENDOR + 14;
+    bw_ranges(&w, (const unsigned(*)[2])r, 30, VENDOR + 14);
+    bw_ranges(&w, (const unsigned(*)[2])r, 10, 254);
+    bw_put(&w, 2, 12);
+    const unsigned rr[][2] = {{10, 40}, {900, 910}};
+    bw_put(&w, 2, 6), bw_put(&w, 0, 2), bw_entries(&w, rr, 2);
+    bw_put(&w, 7, 6), bw_put(&w, 1, 2), bw_entries(&w, rr, 2);
+    bw_b64(&w, tc_range);
+
+    /* US National v2 with a GPC sub-section. */
+    strcpy(gpp_usnat, "DBABLA~BVVVVVVVVWA.YA");
+}
+
+static double now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+__attribute__((noinline)) static void case_tcf(const char *s, size_t n)
+{
+    struct tcf tc;
+    int rc = tcf_decode(s, n, scratch, sizeof scratch, &tc);
+    int ok = rc == 0 && tcf_purpose_consent(&tc, 1) && tcf_purpose_consent(&tc, 3) &&
+             tcf_purpose_consent(&tc, 4) && tcf_vendor_consent(&tc, VENDOR) &&
+             tcf_restriction(&tc, 2, VENDOR) != 0;
+    sink += ok;
+}
+
+__attribute__((noinline)) static void case_gpp(const char *s, size_t n)
+{
+    static struct gpp g;
+    int rc = gpp_decode(s, n, scratch, sizeof scratch, &g);
+    int sid;
+    sink += rc == 0 && !gpp_optout(&g, &sid) && !gpp_gpc(&g, &sid) && !gpp_known_child(&g, &sid);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void bench(const char *name, void (*fn)(const char *, size_t), const char *s, long iters, int runs)
+{
+    size_t n = strlen(s);
+    double *t = calloc((size_t)runs, sizeof *t);
+    for (long i = 0; i < iters / 10; i++) fn(s, n); /* warm-up */
+    for (int r = 0; r < runs; r++) {
+        double t0 = now_ns();
+        for (long i = 0; i < iters; i++) fn(s, n);
+        t[r] = (now_ns() - t0) / (double)iters;
+    }
+    qsort(t, (size_t)runs, sizeof *t, cmp_double);
+    printf("%-28s %5zu chars  median %8.1f ns  min %8.1f ns  max %8.1f ns  (%d runs x %ld)\n", name, n,
+           t[runs / 2], t[0], t[runs - 1], runs, iters);
+    free(t);
+}
+
+int main(int argc, char **argv)
+{
+    long iters = 200000;
+    int runs = 11;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "--iters")) iters = atol(argv[i + 1]);
+        if (!strcmp(argv[i], "--runs")) runs = atoi(argv[i + 1]);
+    }
+    if (iters < 1) iters = 1;
+    if (runs < 1) runs = 1;
+    make_strings();
+    struct tcf tc;
+    if (tcf_decode(tc_typical, strlen(tc_typical), scratch, sizeof scratch, &tc) ||
+        tcf_decode(tc_range, strlen(tc_range), scratch, sizeof scratch, &tc) ||
+        !tc.vendor_consents.is_range) {
+        fprintf(stderr, "bench_consent: test strings do not decode\n");
+        return 1;
+    }
+    bench("tcf typical (bitfield)", case_tcf, tc_typical, iters, runs);
+    bench("tcf 600-vendor range", case_tcf, tc_range, iters, runs);
+    bench("gpp US National v2 + GPC", case_gpp, gpp_usnat, iters, runs);
+    return sink == -1;
+}
