@@ -103,8 +103,16 @@ static size_t uniq_u16(uint16_t *v, size_t n)
     return k;
 }
 
+/* What the dump for the interop check needs besides the strings: the fields we meant to encode. */
+struct capture {
+    struct consent_tcf tcf;
+    uint16_t consent[96], li[64], disclosed[160];
+    bool has_tcf, has_gpp;
+    struct consent_usnat usnat;
+};
+
 /* A TC string as a CMP in an EU member state would write it for this person. */
-static int make_tcf(const struct gen_opts *o, struct rng *r, char *out, size_t cap)
+static int make_tcf(const struct gen_opts *o, struct rng *r, char *out, size_t cap, struct capture *capt)
 {
     uint16_t consent[96], li[64], disclosed[160];
     size_t nc = 0, nl = 0, nd = 0;
@@ -150,10 +158,18 @@ static int make_tcf(const struct gen_opts *o, struct rng *r, char *out, size_t c
     t.n_disclosed = nd;
     t.enc = o->tcf_enc == GEN_TCF_MIXED ? (rng_chance(r, 0.5) ? CONSENT_ENC_RANGE : CONSENT_ENC_BITFIELD)
                                         : (enum consent_vendor_enc)o->tcf_enc;
+    if (capt) {
+        capt->has_tcf = true;
+        capt->tcf = t;
+        memcpy(capt->consent, consent, nc * sizeof *consent);
+        memcpy(capt->li, li, nl * sizeof *li);
+        memcpy(capt->disclosed, disclosed, nd * sizeof *disclosed);
+    }
     return consent_tcf_encode(&t, out, cap);
 }
 
-static int make_gpp(const struct gen_opts *o, struct rng *r, bool gpc, bool minor, char *out, size_t cap)
+static int make_gpp(const struct gen_opts *o, struct rng *r, bool gpc, bool minor, char *out, size_t cap,
+                    struct capture *capt)
 {
     struct consent_usnat u = {0};
     u.sharing_notice = u.sale_opt_out_notice = u.sharing_opt_out_notice = 1;
@@ -172,6 +188,10 @@ static int make_gpp(const struct gen_opts *o, struct rng *r, bool gpc, bool mino
     u.mspa_service_provider_mode = u.mspa_covered_transaction == 1 ? 2 : 0;
     u.gpc_included = true;
     u.gpc = gpc;
+    if (capt) {
+        capt->has_gpp = true;
+        capt->usnat = u;
+    }
     return consent_gpp_usnat_encode(&u, out, cap);
 }
 
@@ -183,7 +203,8 @@ static void put_kv_str(struct buf *b, const char *key, const char *val)
     buf_put_json_str(b, sv_from(val));
 }
 
-void gen_request(const struct gen_opts *o, uint64_t index, struct buf *b, struct gen_meta *meta)
+static void generate(const struct gen_opts *o, uint64_t index, struct buf *b, struct gen_meta *meta,
+                     struct capture *capt)
 {
     struct rng r = rng_for(o->seed, index);
     char tmp[64];
@@ -261,7 +282,7 @@ void gen_request(const struct gen_opts *o, uint64_t index, struct buf *b, struct
     }
     if (meta->gdpr) {
         char tc[2048];
-        if (make_tcf(o, &r, tc, sizeof tc) > 0) {
+        if (make_tcf(o, &r, tc, sizeof tc, capt) > 0) {
             buf_putc(b, ',');
             put_kv_str(b, "consent", tc);
         }
@@ -303,7 +324,7 @@ void gen_request(const struct gen_opts *o, uint64_t index, struct buf *b, struct
     }
     if (meta->gpp) {
         char s[256];
-        if (make_gpp(o, &r, gpc, meta->minor, s, sizeof s) > 0) {
+        if (make_gpp(o, &r, gpc, meta->minor, s, sizeof s, capt) > 0) {
             buf_putc(b, ',');
             put_kv_str(b, "gpp", s);
             buf_puts(b, ",\"gpp_sid\":[7]");
@@ -318,23 +339,101 @@ void gen_request(const struct gen_opts *o, uint64_t index, struct buf *b, struct
     buf_puts(b, "}}");
 }
 
+void gen_request(const struct gen_opts *o, uint64_t index, struct buf *b, struct gen_meta *meta)
+{
+    generate(o, index, b, meta, NULL);
+}
+
+static void dump_ids(FILE *f, const char *name, const uint16_t *v, size_t n)
+{
+    fprintf(f, ",\"%s\":[", name);
+    for (size_t i = 0; i < n; i++) fprintf(f, "%s%u", i ? "," : "", v[i]);
+    fputc(']', f);
+}
+
+static void dump_bits(FILE *f, const char *name, uint32_t bits, int n)
+{
+    fprintf(f, ",\"%s\":[", name);
+    bool first = true;
+    for (int i = 0; i < n; i++)
+        if (bits >> i & 1) {
+            fprintf(f, "%s%d", first ? "" : ",", i + 1);
+            first = false;
+        }
+    fputc(']', f);
+}
+
+static void dump_list(FILE *f, const char *name, const uint8_t *v, int n)
+{
+    fprintf(f, ",\"%s\":[", name);
+    for (int i = 0; i < n; i++) fprintf(f, "%s%u", i ? "," : "", v[i]);
+    fputc(']', f);
+}
+
+/* The value of the JSON string after key in s, copied into out. */
+static bool find_str(const char *s, const char *key, char *out, size_t cap)
+{
+    const char *p = strstr(s, key);
+    if (!p) return false;
+    p += strlen(key);
+    const char *e = strchr(p, '"');
+    if (!e || (size_t)(e - p) >= cap) return false;
+    memcpy(out, p, (size_t)(e - p));
+    out[e - p] = '\0';
+    return true;
+}
+
 void gen_dump_strings(const struct gen_opts *o, uint64_t n, FILE *f)
 {
-    char body[16384];
+    static char body[65536];
+    char str[8192];
     for (uint64_t i = 0; i < n; i++) {
         struct buf b;
         struct gen_meta m;
+        struct capture c;
+        memset(&c, 0, sizeof c);
         buf_init(&b, body, sizeof body);
-        gen_request(o, i, &b, &m);
+        generate(o, i, &b, &m, &c);
         const char *s = buf_cstr(&b);
         if (!s) continue;
-        static const char *const keys[][2] = {{"\"consent\":\"", "tcf"}, {"\"gpp\":\"", "gpp"}};
-        for (size_t k = 0; k < 2; k++) {
-            const char *p = strstr(s, keys[k][0]);
-            if (!p) continue;
-            p += strlen(keys[k][0]);
-            const char *e = strchr(p, '"');
-            if (e) fprintf(f, "%s %.*s\n", keys[k][1], (int)(e - p), p);
+        if (c.has_tcf && find_str(s, "\"consent\":\"", str, sizeof str)) {
+            const struct consent_tcf *t = &c.tcf;
+            fprintf(f, "tcf %s {\"created_ds\":%llu,\"updated_ds\":%llu,\"cmpId\":%u,\"cmpVersion\":%u", str,
+                    (unsigned long long)t->created_ds, (unsigned long long)t->updated_ds, t->cmp_id,
+                    t->cmp_version);
+            fprintf(f, ",\"consentScreen\":%u,\"vendorListVersion\":%u,\"policyVersion\":%u",
+                    t->consent_screen, t->vendor_list_version, t->policy_version);
+            fprintf(f, ",\"consentLanguage\":\"%.2s\",\"publisherCountryCode\":\"%.2s\"", t->lang,
+                    t->publisher_cc);
+            fprintf(f, ",\"encoding\":\"%s\"",
+                    t->enc == CONSENT_ENC_RANGE      ? "range"
+                    : t->enc == CONSENT_ENC_BITFIELD ? "bitfield"
+                                                     : "shortest");
+            dump_bits(f, "specialFeatureOptins", t->special_features, 12);
+            dump_bits(f, "purposeConsents", t->purposes_consent, 24);
+            dump_bits(f, "purposeLegitimateInterests", t->purposes_li, 24);
+            dump_ids(f, "vendorConsents", c.consent, t->n_vendor_consent);
+            dump_ids(f, "vendorLegitimateInterests", c.li, t->n_vendor_li);
+            dump_ids(f, "vendorsDisclosed", c.disclosed, t->n_disclosed);
+            fprintf(f, "}\n");
+        }
+        if (c.has_gpp && find_str(s, "\"gpp\":\"", str, sizeof str)) {
+            const struct consent_usnat *u = &c.usnat;
+            fprintf(f, "gpp %s {\"SharingNotice\":%u,\"SaleOptOutNotice\":%u,\"SharingOptOutNotice\":%u", str,
+                    u->sharing_notice, u->sale_opt_out_notice, u->sharing_opt_out_notice);
+            fprintf(f, ",\"TargetedAdvertisingOptOutNotice\":%u,\"SensitiveDataProcessingOptOutNotice\":%u",
+                    u->targeted_advertising_opt_out_notice, u->sensitive_data_processing_opt_out_notice);
+            fprintf(f, ",\"SensitiveDataLimitUseNotice\":%u,\"SaleOptOut\":%u,\"SharingOptOut\":%u",
+                    u->sensitive_data_limit_use_notice, u->sale_opt_out, u->sharing_opt_out);
+            fprintf(f, ",\"TargetedAdvertisingOptOut\":%u", u->targeted_advertising_opt_out);
+            dump_list(f, "SensitiveDataProcessing", u->sensitive_data_processing, CONSENT_USNAT_SENSITIVE);
+            dump_list(f, "KnownChildSensitiveDataConsents", u->known_child_sensitive_data_consents,
+                      CONSENT_USNAT_CHILD);
+            fprintf(f,
+                    ",\"PersonalDataConsents\":%u,\"MspaCoveredTransaction\":%u,\"MspaOptOutOptionMode\":%u",
+                    u->personal_data_consents, u->mspa_covered_transaction, u->mspa_opt_out_option_mode);
+            fprintf(f, ",\"MspaServiceProviderMode\":%u,\"Gpc\":%s}\n", u->mspa_service_provider_mode,
+                    u->gpc ? "true" : "false");
         }
     }
 }

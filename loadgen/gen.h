@@ -84,8 +84,9 @@ void gen_opts_default(struct gen_opts *o);
 /* Writes request `index` as JSON into out (check out->overflow). Deterministic in (o, index). */
 void gen_request(const struct gen_opts *o, uint64_t index, struct buf *out, struct gen_meta *meta);
 
-/* The privacy strings alone, for the interop check: writes one line per string ("tcf <s>", "gpp <s>") for
- * requests 0..n-1 to the stream. */
+/* The privacy strings alone, for the interop check (tests/interop/check_loadgen_strings.js): for requests
+ * 0..n-1, one line per string, "tcf <string> <json>" or "gpp <string> <json>", where the JSON gives the
+ * fields the generator meant to encode, named as IAB's reference libraries name them. */
 void gen_dump_strings(const struct gen_opts *o, uint64_t n, FILE *f);
 
 #endif

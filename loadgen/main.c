@@ -275,7 +275,7 @@ static void apply_generator_options(struct options *o)
     }
     if (o->segments) parse_shares("segments", o->segments, gen_segclass_names, GEN_NSEGCLASSES, g->seg_share);
     if (o->groups) {
-        double s[GEN_NGROUPS] = {g->group_share[0], g->group_share[1], g->group_share[2], 0};
+        double s[GEN_NGROUPS] = {0}; /* groups not named get no share */
         parse_shares("groups", o->groups, gen_group_names, GEN_GROUP_UNKNOWN, s);
         if (s[0] + s[1] + s[2] > 1.0 + 1e-9) die_usage("--groups: shares add up to more than 1");
         memcpy(g->group_share, s, sizeof s);

@@ -903,7 +903,11 @@ int run_phase(const struct run_cfg *cfg, struct run_stats *out, void (*on_measur
             rc = -1;
         }
         uint64_t last_end = out->measure_start_ns + cfg->duration_ns;
-        out->measure_end_ns = out->end_ns < last_end ? out->end_ns : last_end;
+        /* The window is the scheduled duration, unless the run ended before it: Ctrl-C, --requests, or a
+         * closed loop whose last answers came early. An open loop that finished its schedule covered it all.
+         */
+        bool early = atomic_load(cfg->stop) || cfg->max_requests || cfg->rate <= 0;
+        out->measure_end_ns = early && out->end_ns < last_end ? out->end_ns : last_end;
         out->window_s = out->measure_end_ns > out->measure_start_ns
                             ? (double)(out->measure_end_ns - out->measure_start_ns) / 1e9
                             : 0.0;
