@@ -2,8 +2,9 @@
 #ifndef FAIRBID_BIDDER_CLI_H
 #define FAIRBID_BIDDER_CLI_H
 
-/* `fairbid decide --config FILE REQUEST.json`: prints {"response": ..., "decisions": [...]} as the service would
- * decide right now. Exit 0 on a decision (bid or not), 1 when the request is rejected (400), 2 on config error. */
+/* `fairbid decide --config FILE REQUEST.json`: prints {"response": ..., "decisions": [...]} as the service
+ * would decide right now. Exit 0 on a decision (bid or not), 1 when the request is rejected (400), 2 on
+ * config error. */
 int cli_decide_main(int argc, char **argv);
 /* `fairbid check-config FILE`: validates; prints a summary, or the error naming file, line and key. */
 int cli_check_config_main(int argc, char **argv);

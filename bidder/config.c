@@ -27,8 +27,11 @@ struct setting {
     const char *help;
 };
 
-#define S(name, type, field, def, min, max, rel, help)                                                         \
-    {name, type, offsetof(struct config, field), sizeof(((struct config *)0)->field), def, min, max, rel, help}
+#define S(name, type, field, def, min, max, rel, help)                                                       \
+    {                                                                                                        \
+        name, type, offsetof(struct config, field), sizeof(((struct config *)0)->field), def, min, max, rel, \
+            help                                                                                             \
+    }
 
 static const struct setting settings[] = {
     S("listen", T_STR, listen, "127.0.0.1:8080", 0, 0, false, "address:port to serve HTTP on"),
@@ -37,10 +40,12 @@ static const struct setting settings[] = {
     S("currency", T_STR, currency, "USD", 0, 0, true, "ISO-4217 currency fairbid bids in"),
     S("tcf_vendor_id", T_INT, tcf_vendor_id, "0", 0, 65535, true, "fairbid's IAB TCF vendor id"),
     S("policy", T_STR, policy, "", 0, 0, true, "sensitive-category policy file, relative to this file"),
-    S("max_body", T_INT, max_body, "65536", 512, 16777216, false, "largest request body in bytes (413 above)"),
+    S("max_body", T_INT, max_body, "65536", 512, 16777216, false,
+      "largest request body in bytes (413 above)"),
     S("read_timeout_ms", T_INT, read_timeout_ms, "5000", 10, 600000, false, "cut clients slower than this"),
     S("write_timeout_ms", T_INT, write_timeout_ms, "5000", 10, 600000, false, "cut clients that do not read"),
-    S("max_connections", T_INT, max_connections, "10000", 1, 1000000, false, "open client connections, all workers"),
+    S("max_connections", T_INT, max_connections, "10000", 1, 1000000, false,
+      "open client connections, all workers"),
     S("seat", T_STR, seat, "fairbid", 0, 0, true, "seatbid.seat in responses; empty = omitted"),
     S("win_url", T_STR, win_url, "", 0, 0, true, "base URL of GET /win for nurl win notices; empty = none"),
     S("consent_stale_ms", T_INT, consent_stale_ms, "500", 10, 600000, true, "consent mirror trust bound"),
@@ -95,9 +100,15 @@ static void set_default(struct config *c, const struct setting *s)
 {
     char *field = (char *)c + s->off;
     switch (s->type) {
-    case T_STR: snprintf(field, s->size, "%s", s->def); break;
-    case T_INT: *(int *)field = atoi(s->def); break;
-    case T_BOOL: *(bool *)field = strcmp(s->def, "true") == 0; break;
+    case T_STR:
+        snprintf(field, s->size, "%s", s->def);
+        break;
+    case T_INT:
+        *(int *)field = atoi(s->def);
+        break;
+    case T_BOOL:
+        *(bool *)field = strcmp(s->def, "true") == 0;
+        break;
     }
 }
 
@@ -122,8 +133,8 @@ static int read_setting(struct errctx *e, struct json *j, struct config *c, cons
         if (json_peek(j) != JSON_NUMBER) return cfg_err(e, at, "key \"%s\": must be an integer", s->name);
         if (json_int(j, &v)) return cfg_err(e, at, "key \"%s\": must be an integer", s->name);
         if (v < s->min || v > s->max)
-            return cfg_err(e, at, "key \"%s\": must be between %ld and %ld (got %lld)", s->name, s->min, s->max,
-                           (long long)v);
+            return cfg_err(e, at, "key \"%s\": must be between %ld and %ld (got %lld)", s->name, s->min,
+                           s->max, (long long)v);
         *(int *)field = (int)v;
         return 0;
     }
@@ -188,7 +199,8 @@ static int rd_cint(struct cctx *cc, int32_t *out, const char *key, int64_t min, 
 {
     size_t at = off_of(cc->j);
     int64_t v;
-    if (json_peek(cc->j) != JSON_NUMBER || json_int(cc->j, &v)) return cerr(cc, at, key, "must be an integer");
+    if (json_peek(cc->j) != JSON_NUMBER || json_int(cc->j, &v))
+        return cerr(cc, at, key, "must be an integer");
     if (v < min || v > max) {
         char msg[96];
         snprintf(msg, sizeof msg, "must be between %lld and %lld", (long long)min, (long long)max);
@@ -206,7 +218,8 @@ static int rd_formats(struct cctx *cc, struct campaign *c)
     json_arr_begin(cc->j);
     while (json_arr_next(cc->j)) {
         size_t fat = off_of(cc->j);
-        if (json_peek(cc->j) != JSON_OBJECT) return cerr(cc, fat, "formats", "entries must be {\"w\", \"h\"}");
+        if (json_peek(cc->j) != JSON_OBJECT)
+            return cerr(cc, fat, "formats", "entries must be {\"w\", \"h\"}");
         struct ortb_format *f = arena_vec_push(cc->a, &v, sizeof *f, _Alignof(struct ortb_format));
         if (!f) return cerr(cc, fat, "formats", "too many formats (limit 256)");
         f->w = f->h = -1;
@@ -242,7 +255,8 @@ static int rd_segments(struct cctx *cc, struct campaign_targeting *t)
         size_t sat = off_of(cc->j);
         if (json_peek(cc->j) != JSON_OBJECT)
             return cerr(cc, sat, "targeting.segments", "entries must be {\"segtax\", \"ids\"}");
-        struct campaign_segment_rule *r = arena_vec_push(cc->a, &v, sizeof *r, _Alignof(struct campaign_segment_rule));
+        struct campaign_segment_rule *r =
+            arena_vec_push(cc->a, &v, sizeof *r, _Alignof(struct campaign_segment_rule));
         if (!r) return cerr(cc, sat, "targeting.segments", "too many segment rules (limit 256)");
         r->segtax = -1;
         json_obj_begin(cc->j);
@@ -284,9 +298,11 @@ static int rd_targeting(struct cctx *cc, struct campaign *c)
             if (rd_strlist(cc, &t->countries, "targeting.countries")) return -1;
             for (uint32_t i = 0; i < t->countries.n; i++)
                 if (t->countries.v[i].n != 3)
-                    return cerr(cc, kat, "targeting.countries", "entries must be ISO-3166-1 alpha-3 codes (\"USA\")");
+                    return cerr(cc, kat, "targeting.countries",
+                                "entries must be ISO-3166-1 alpha-3 codes (\"USA\")");
         } else if (sv_eq_cstr(k, "age")) {
-            if (json_peek(cc->j) != JSON_OBJECT) return cerr(cc, kat, "targeting.age", "must be {\"min\", \"max\"}");
+            if (json_peek(cc->j) != JSON_OBJECT)
+                return cerr(cc, kat, "targeting.age", "must be {\"min\", \"max\"}");
             t->has_age = true;
             t->age_min = 0;
             t->age_max = 150;
@@ -317,8 +333,8 @@ static int rd_targeting(struct cctx *cc, struct campaign *c)
                     return cerr(cc, kat, "targeting.gender", "entries must be \"M\", \"F\" or \"O\"");
             }
         } else {
-            log_warn("config: unknown key ignored", "file=%s line=%d campaign=%s key=targeting.%.*s", cc->e->file,
-                     line_of(cc->e->text, kat), cc->cid, SV_FMT(k));
+            log_warn("config: unknown key ignored", "file=%s line=%d campaign=%s key=targeting.%.*s",
+                     cc->e->file, line_of(cc->e->text, kat), cc->cid, SV_FMT(k));
             if (json_skip(cc->j)) return json_err(cc->e, cc->j, "targeting");
         }
     }
@@ -376,7 +392,8 @@ static int rd_campaign(struct cctx *cc, struct campaign *c, uint32_t index)
             double v;
             if (json_peek(j) != JSON_NUMBER || json_double(j, &v))
                 return cerr(cc, kat, "bid_cpm", "must be a number");
-            if (!(v > 0) || v > 1e6) return cerr(cc, kat, "bid_cpm", "must be a price above 0 and at most 1000000");
+            if (!(v > 0) || v > 1e6)
+                return cerr(cc, kat, "bid_cpm", "must be a price above 0 and at most 1000000");
             c->bid_micros = llround(v * 1e6);
             has_bid = true;
         } else if (sv_eq_cstr(k, "special_category")) {
@@ -390,7 +407,8 @@ static int rd_campaign(struct cctx *cc, struct campaign *c, uint32_t index)
                 else if (sv_eq_cstr(s, "credit"))
                     c->special = CAMPAIGN_SPECIAL_CREDIT;
                 else
-                    return cerr(cc, kat, "special_category", "must be null, \"housing\", \"employment\" or \"credit\"");
+                    return cerr(cc, kat, "special_category",
+                                "must be null, \"housing\", \"employment\" or \"credit\"");
             }
         } else if (sv_eq_cstr(k, "fairness") || sv_eq_cstr(k, "cap")) {
             if (json_peek(j) != JSON_NULL && json_peek(j) != JSON_OBJECT)
@@ -422,7 +440,8 @@ static int rd_campaigns(struct errctx *e, struct json *j, struct config *c)
     json_arr_begin(j);
     while (json_arr_next(j)) {
         struct campaign *cp = arena_vec_push(&c->arena, &v, sizeof *cp, _Alignof(struct campaign));
-        if (!cp) return cfg_err(e, off_of(j), "key \"campaigns\": too many campaigns (limit %d)", CAMPAIGN_MAX);
+        if (!cp)
+            return cfg_err(e, off_of(j), "key \"campaigns\": too many campaigns (limit %d)", CAMPAIGN_MAX);
         if (rd_campaign(&cc, cp, v.n - 1)) return -1;
         for (uint32_t i = 0; i + 1 < v.n; i++)
             if (sv_eq(((struct campaign *)v.items)[i].id, cp->id))
@@ -506,7 +525,8 @@ struct config *config_parse(const char *name, const char *text, size_t len, cons
                 cfg_err(&e, kat, "key \"no_bid\": must be \"204\" (empty reply) or \"200\" (reply with nbr)");
         } else if (sv_eq_cstr(k, "no_bid_nbr")) {
             int64_t v;
-            if (json_int(&j, &v) || v < 0 || v > 1000) cfg_err(&e, kat, "key \"no_bid_nbr\": must be 0..1000");
+            if (json_int(&j, &v) || v < 0 || v > 1000)
+                cfg_err(&e, kat, "key \"no_bid_nbr\": must be 0..1000");
             c->no_bid_nbr = (int)v;
         } else if (sv_eq_cstr(k, "tcf_mode")) {
             struct sv v = SV_NULL;
@@ -516,12 +536,14 @@ struct config *config_parse(const char *name, const char *text, size_t len, cons
             else
                 c->tcf_strict = sv_eq_cstr(v, "strict");
         } else {
-            log_warn("config: unknown key ignored", "file=%s line=%d key=%.*s", name, line_of(c->text, kat), SV_FMT(k));
+            log_warn("config: unknown key ignored", "file=%s line=%d key=%.*s", name, line_of(c->text, kat),
+                     SV_FMT(k));
             if (json_skip(&j)) json_err(&e, &j, "config");
         }
     }
     if (!e.failed && (j.err || json_finish(&j))) json_err(&e, &j, "config");
-    if (!e.failed && !have_campaigns) cfg_err(&e, 0, "key \"campaigns\": is required (it may be an empty array)");
+    if (!e.failed && !have_campaigns)
+        cfg_err(&e, 0, "key \"campaigns\": is required (it may be an empty array)");
     if (e.failed) {
         config_free(c);
         return NULL;
@@ -539,6 +561,7 @@ struct config *config_parse(const char *name, const char *text, size_t len, cons
     }
     c->campaigns.currency = sv_from(c->currency);
     c->campaigns.tcf_vendor_id = c->tcf_vendor_id;
+    c->campaigns.tcf_strict = c->tcf_strict;
     return c;
 }
 
@@ -606,5 +629,6 @@ void config_print_table(void *file)
     fprintf(f, "%-18s %-6s %-16s %-10s %s\n", "no_bid", "string", "204", "yes",
             "\"204\" empty reply, or \"200\" with {\"id\",\"nbr\"}");
     fprintf(f, "%-18s %-6s %-16s %-10s %s\n", "tcf_mode", "string", "strict", "yes", "strict or lenient");
-    fprintf(f, "%-18s %-6s %-16s %-10s %s\n", "campaigns", "array", "(required)", "yes", "see docs/config.md");
+    fprintf(f, "%-18s %-6s %-16s %-10s %s\n", "campaigns", "array", "(required)", "yes",
+            "see docs/config.md");
 }

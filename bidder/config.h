@@ -15,13 +15,13 @@ struct config {
     /* settings (see the table in config.c for defaults and bounds) */
     char listen[128];
     int threads;
-    char redis[512];       /* empty: no Redis configured */
+    char redis[512]; /* empty: no Redis configured */
     char currency[8];
     int tcf_vendor_id;
-    char policy[512];      /* path, resolved against the config file's directory */
-    int no_bid_status;     /* 204, or 200 with {"id","nbr"} */
+    char policy[512];  /* path, resolved against the config file's directory */
+    int no_bid_status; /* 204, or 200 with {"id","nbr"} */
     int no_bid_nbr;
-    int max_body;          /* bytes */
+    int max_body; /* bytes */
     int read_timeout_ms;
     int write_timeout_ms;
     int max_connections;
@@ -29,18 +29,18 @@ struct config {
     char win_url[256];
     int consent_stale_ms;
     bool tcf_strict;
-    int arena_bytes;       /* per-worker request arena */
+    int arena_bytes; /* per-worker request arena */
     char log_level[16];
 
     struct campaign_set campaigns;
 
     /* ownership */
     char path[512];
-    char *text;            /* the file's bytes; campaign strings point here */
+    char *text; /* the file's bytes; campaign strings point here */
     size_t text_len;
-    void *mem;             /* arena storage for compiled campaigns */
+    void *mem; /* arena storage for compiled campaigns */
     struct arena arena;
-    uint64_t generation;   /* set by the publisher */
+    uint64_t generation; /* set by the publisher */
 };
 
 /* Command-line overrides applied after the file (NULL/0 = keep). */
@@ -50,8 +50,8 @@ struct config_overrides {
     const char *redis;
 };
 
-/* Loads and validates path. On error returns NULL and writes "FILE:LINE: campaign "c1": key "bid_cpm": ..." into
- * err. The result is owned by the caller: config_free. */
+/* Loads and validates path. On error returns NULL and writes "FILE:LINE: campaign "c1": key "bid_cpm": ..."
+ * into err. The result is owned by the caller: config_free. */
 struct config *config_load(const char *path, const struct config_overrides *ov, char *err, size_t errlen);
 /* Same, from a buffer (tests); `name` is used in messages. */
 struct config *config_parse(const char *name, const char *text, size_t len, const struct config_overrides *ov,

@@ -63,7 +63,7 @@ void engine_bid(const struct config *cfg, const char *body, size_t len, struct a
         return;
     }
     res->parsed = true;
-    struct decide_env env;
+    struct decide_env env = {0};
     engine_env_now(&env);
     if (decide_run(&cfg->campaigns, &res->req, &env, a, &res->dec) != 0) {
         /* out of decision memory: an ordinary no-bid, counted under internal.memory */

@@ -12,17 +12,18 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "fairbid %s: an OpenRTB 2.6 bidder that refuses unfair targeting\n\n"
-               "usage: fairbid <command> [options]\n\n"
-               "commands:\n"
-               "  serve --config FILE [--listen HOST:PORT] [--threads N] [--redis URL] [--port-file PATH]\n"
-               "                          run the service\n"
-               "  decide --config FILE REQUEST.json\n"
-               "                          decide one request offline and explain every drop\n"
-               "  check-config FILE       validate a config file\n"
-               "  decode tcf|gpp|usp STRING\n"
-               "                          decode a consent string to JSON\n"
-               "  version                 print the version\n",
+    fprintf(f,
+            "fairbid %s: an OpenRTB 2.6 bidder that refuses unfair targeting\n\n"
+            "usage: fairbid <command> [options]\n\n"
+            "commands:\n"
+            "  serve --config FILE [--listen HOST:PORT] [--threads N] [--redis URL] [--port-file PATH]\n"
+            "                          run the service\n"
+            "  decide --config FILE REQUEST.json\n"
+            "                          decide one request offline and explain every drop\n"
+            "  check-config FILE       validate a config file\n"
+            "  decode tcf|gpp|usp STRING\n"
+            "                          decode a consent string to JSON\n"
+            "  version                 print the version\n",
             FAIRBID_VERSION);
 }
 

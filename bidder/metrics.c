@@ -6,8 +6,8 @@ const double metrics_bucket_le[METRICS_NBUCKETS] = {1e-6, 2e-6, 5e-6, 1e-5, 2e-5
                                                     2e-1, 5e-1, 1,    2,    5,    10};
 
 static const uint64_t bucket_ns[METRICS_NBUCKETS] = {
-    1000,      2000,      5000,       10000,      20000,      50000,      100000,     200000,
-    500000,    1000000,   2000000,    5000000,    10000000,   20000000,   50000000,   100000000,
+    1000,      2000,      5000,       10000,      20000,      50000,      100000,   200000,
+    500000,    1000000,   2000000,    5000000,    10000000,   20000000,   50000000, 100000000,
     200000000, 500000000, 1000000000, 2000000000, 5000000000, 10000000000};
 
 void metrics_hist_observe(struct metrics_hist *h, uint64_t ns)
@@ -22,15 +22,25 @@ void metrics_hist_observe(struct metrics_hist *h, uint64_t ns)
 int metrics_status_index(int status)
 {
     switch (status) {
-    case 200: return MS_200;
-    case 204: return MS_204;
-    case 400: return MS_400;
-    case 404: return MS_404;
-    case 405: return MS_405;
-    case 413: return MS_413;
-    case 415: return MS_415;
-    case 500: return MS_500;
-    case 503: return MS_503;
-    default: return MS_OTHER;
+    case 200:
+        return MS_200;
+    case 204:
+        return MS_204;
+    case 400:
+        return MS_400;
+    case 404:
+        return MS_404;
+    case 405:
+        return MS_405;
+    case 413:
+        return MS_413;
+    case 415:
+        return MS_415;
+    case 500:
+        return MS_500;
+    case 503:
+        return MS_503;
+    default:
+        return MS_OTHER;
     }
 }

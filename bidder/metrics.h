@@ -1,6 +1,6 @@
-/* metrics: per-worker counters and histograms, summed when /metrics is scraped (Prometheus text format 0.0.4).
- * Each worker writes only its own struct (no shared cache lines on the hot path); the scraper reads them with
- * relaxed atomic loads, so a scrape may be a few increments behind but never torn. */
+/* metrics: per-worker counters and histograms, summed when /metrics is scraped (Prometheus text format
+ * 0.0.4). Each worker writes only its own struct (no shared cache lines on the hot path); the scraper reads
+ * them with relaxed atomic loads, so a scrape may be a few increments behind but never torn. */
 #ifndef FAIRBID_BIDDER_METRICS_H
 #define FAIRBID_BIDDER_METRICS_H
 
@@ -18,13 +18,25 @@ struct metrics_hist {
     _Atomic uint64_t count;
 };
 
-enum metrics_status { MS_200, MS_204, MS_400, MS_404, MS_405, MS_413, MS_415, MS_500, MS_503, MS_OTHER, MS__COUNT };
+enum metrics_status {
+    MS_200,
+    MS_204,
+    MS_400,
+    MS_404,
+    MS_405,
+    MS_413,
+    MS_415,
+    MS_500,
+    MS_503,
+    MS_OTHER,
+    MS__COUNT
+};
 
 struct metrics_worker {
     _Atomic uint64_t requests[MS__COUNT];
     _Atomic uint64_t bid_requests;
-    _Atomic uint64_t bids;       /* bids returned (one per winning imp) */
-    _Atomic uint64_t no_bids;    /* bid requests answered without a bid */
+    _Atomic uint64_t bids;    /* bids returned (one per winning imp) */
+    _Atomic uint64_t no_bids; /* bid requests answered without a bid */
     _Atomic uint64_t decisions[REASON__COUNT];
     _Atomic uint64_t in_flight;
     _Atomic uint64_t connections;
@@ -34,8 +46,8 @@ struct metrics_worker {
 } __attribute__((aligned(64)));
 
 /* Single-writer increment: a plain load/add/store (no lock prefix), safe because only the owner writes. */
-#define METRIC_ADD(field, v)                                                                                   \
-    atomic_store_explicit(&(field), atomic_load_explicit(&(field), memory_order_relaxed) + (v),                \
+#define METRIC_ADD(field, v)                                                                                 \
+    atomic_store_explicit(&(field), atomic_load_explicit(&(field), memory_order_relaxed) + (v),              \
                           memory_order_relaxed)
 #define METRIC_INC(field) METRIC_ADD(field, 1)
 

@@ -1,8 +1,9 @@
-/* server: the data plane (workers) and the control plane (main thread). See server.h and docs/architecture.md.
+/* server: the data plane (workers) and the control plane (main thread). See server.h and
+ * docs/architecture.md.
  *
- * A request never leaves its worker: evhttp reads it, the handler copies the body into the worker's arena, runs
- * the engine synchronously and replies. The only shared state on that path is the config snapshot, read under
- * an RCU read-side lock (urcu-memb: a per-thread counter, no atomic read-modify-write, no lock). */
+ * A request never leaves its worker: evhttp reads it, the handler copies the body into the worker's arena,
+ * runs the engine synchronously and replies. The only shared state on that path is the config snapshot, read
+ * under an RCU read-side lock (urcu-memb: a per-thread counter, no atomic read-modify-write, no lock). */
 #define _LGPL_SOURCE
 #include "bidder/server.h"
 
@@ -56,6 +57,7 @@ struct worker {
     int64_t drain_started_ms;
     int64_t last_activity_ms;
     uint64_t reads, reads_seen; /* bytes-arrived events on any connection, for the drain's quiet test */
+    uint64_t last_read_ns; /* when the latest bytes arrived: the request evhttp hands us came in that read */
     struct evbuffer *reply;
     char *arena_mem;
     size_t arena_cap;
@@ -152,7 +154,8 @@ static void on_conn_close(struct evhttp_connection *evcon, void *arg)
 
 /* ---- replies ---- */
 
-static void send_json(struct evhttp_request *req, int status, const char *reason, const char *body, size_t len)
+static void send_json(struct evhttp_request *req, int status, const char *reason, const char *body,
+                      size_t len)
 {
     struct worker *w = tl_worker;
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
@@ -162,8 +165,8 @@ static void send_json(struct evhttp_request *req, int status, const char *reason
     METRIC_INC(w->m.requests[metrics_status_index(status)]);
 }
 
-static void send_error(struct evhttp_request *req, int status, const char *reason, const char *msg, const char *field,
-                       long offset)
+static void send_error(struct evhttp_request *req, int status, const char *reason, const char *msg,
+                       const char *field, long offset)
 {
     struct buf b;
     buf_init(&b, tl_worker->resp_mem, RESP_CAP);
@@ -174,12 +177,18 @@ static void send_error(struct evhttp_request *req, int status, const char *reaso
 static const char *status_reason(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 413: return "Payload Too Large";
-    case 500: return "Internal Server Error";
-    default: return "";
+    case 200:
+        return "OK";
+    case 204:
+        return "No Content";
+    case 400:
+        return "Bad Request";
+    case 413:
+        return "Payload Too Large";
+    case 500:
+        return "Internal Server Error";
+    default:
+        return "";
     }
 }
 
@@ -207,7 +216,6 @@ static long gunzip(const unsigned char *src, size_t n, char *dst, size_t cap)
 
 static void handle_bid(struct evhttp_request *req, struct worker *w, const struct config *cfg)
 {
-    uint64_t t0 = mono_ns();
     METRIC_INC(w->m.bid_requests);
     struct evbuffer *in = evhttp_request_get_input_buffer(req);
     size_t len = evbuffer_get_length(in);
@@ -228,7 +236,8 @@ static void handle_bid(struct evhttp_request *req, struct worker *w, const struc
     const char *enc = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Encoding");
     if (enc && strcasecmp(enc, "identity") != 0) {
         if (strcasecmp(enc, "gzip") != 0 && strcasecmp(enc, "x-gzip") != 0) {
-            send_error(req, 415, "Unsupported Media Type", "unsupported Content-Encoding (only gzip)", NULL, -1);
+            send_error(req, 415, "Unsupported Media Type", "unsupported Content-Encoding (only gzip)", NULL,
+                       -1);
             return;
         }
         size_t cap = (size_t)cfg->max_body;
@@ -239,11 +248,13 @@ static void handle_bid(struct evhttp_request *req, struct worker *w, const struc
         }
         long n = gunzip((const unsigned char *)raw, len, plain, cap);
         if (n == -2) {
-            send_error(req, 413, "Payload Too Large", "decompressed request body larger than max_body", NULL, -1);
+            send_error(req, 413, "Payload Too Large", "decompressed request body larger than max_body", NULL,
+                       -1);
             return;
         }
         if (n < 0) {
-            send_error(req, 400, "Bad Request", "Content-Encoding is gzip but the body is not valid gzip", NULL, -1);
+            send_error(req, 400, "Bad Request", "Content-Encoding is gzip but the body is not valid gzip",
+                       NULL, -1);
             return;
         }
         body = plain;
@@ -265,11 +276,11 @@ static void handle_bid(struct evhttp_request *req, struct worker *w, const struc
         evhttp_send_reply(req, 204, "No Content", NULL);
         METRIC_INC(w->m.requests[MS_204]);
     } else {
-        if (res.status == 200) evhttp_add_header(evhttp_request_get_output_headers(req), "X-OpenRTB-Version", "2.6");
+        if (res.status == 200)
+            evhttp_add_header(evhttp_request_get_output_headers(req), "X-OpenRTB-Version", "2.6");
         send_json(req, res.status, status_reason(res.status), out.p, out.len);
     }
     metrics_hist_observe(&w->m.decision_latency, res.decide_ns);
-    (void)t0;
 }
 
 static void handle_readyz(struct evhttp_request *req, const struct config *cfg)
@@ -307,12 +318,12 @@ static void handle_readyz(struct evhttp_request *req, const struct config *cfg)
     send_json(req, status, status == 200 ? "OK" : "Service Unavailable", body, b.len);
 }
 
-#define SUM(field)                                                                                             \
-    ({                                                                                                         \
-        uint64_t s_ = 0;                                                                                       \
-        for (int i_ = 0; i_ < G.nworkers; i_++)                                                                \
-            s_ += atomic_load_explicit(&G.workers[i_].m.field, memory_order_relaxed);                         \
-        s_;                                                                                                    \
+#define SUM(field)                                                                                           \
+    ({                                                                                                       \
+        uint64_t s_ = 0;                                                                                     \
+        for (int i_ = 0; i_ < G.nworkers; i_++)                                                              \
+            s_ += atomic_load_explicit(&G.workers[i_].m.field, memory_order_relaxed);                        \
+        s_;                                                                                                  \
     })
 
 static void put_hist(struct evbuffer *o, const char *name, const char *help, size_t off)
@@ -325,7 +336,8 @@ static void put_hist(struct evbuffer *o, const char *name, const char *help, siz
             cum += atomic_load_explicit(&h->b[b], memory_order_relaxed);
         }
         if (b < METRICS_NBUCKETS)
-            evbuffer_add_printf(o, "%s_bucket{le=\"%g\"} %llu\n", name, metrics_bucket_le[b], (unsigned long long)cum);
+            evbuffer_add_printf(o, "%s_bucket{le=\"%g\"} %llu\n", name, metrics_bucket_le[b],
+                                (unsigned long long)cum);
         else
             evbuffer_add_printf(o, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)cum);
     }
@@ -334,77 +346,101 @@ static void put_hist(struct evbuffer *o, const char *name, const char *help, siz
         count += atomic_load_explicit(&h->count, memory_order_relaxed);
         sum_ns += atomic_load_explicit(&h->sum_ns, memory_order_relaxed);
     }
-    /* the +Inf bucket must equal _count: use the bucket total, which a concurrent observe cannot make smaller */
+    /* the +Inf bucket must equal _count: use the bucket total, which a concurrent observe cannot make smaller
+     */
     (void)count;
-    evbuffer_add_printf(o, "%s_sum %.9f\n%s_count %llu\n", name, (double)sum_ns / 1e9, name, (unsigned long long)cum);
+    evbuffer_add_printf(o, "%s_sum %.9f\n%s_count %llu\n", name, (double)sum_ns / 1e9, name,
+                        (unsigned long long)cum);
 }
 
 static void handle_metrics(struct evhttp_request *req)
 {
     struct worker *w = tl_worker;
     struct evbuffer *o = w->reply;
-    static const char *const codes[MS__COUNT] = {"200", "204", "400", "404", "405", "413", "415", "500", "503", "other"};
-    evbuffer_add_printf(o, "# HELP fairbid_build_info Build information.\n# TYPE fairbid_build_info gauge\n"
-                           "fairbid_build_info{version=\"%s\"} 1\n",
+    static const char *const codes[MS__COUNT] = {"200", "204", "400", "404", "405",
+                                                 "413", "415", "500", "503", "other"};
+    evbuffer_add_printf(o,
+                        "# HELP fairbid_build_info Build information.\n# TYPE fairbid_build_info gauge\n"
+                        "fairbid_build_info{version=\"%s\"} 1\n",
                         FAIRBID_VERSION);
     evbuffer_add_printf(o, "# HELP fairbid_http_requests_total HTTP requests answered, by status code.\n"
                            "# TYPE fairbid_http_requests_total counter\n");
     /* this scrape itself is counted after it is written */
     for (int s = 0; s < MS__COUNT; s++) {
         uint64_t v = 0;
-        for (int i = 0; i < G.nworkers; i++) v += atomic_load_explicit(&G.workers[i].m.requests[s], memory_order_relaxed);
-        evbuffer_add_printf(o, "fairbid_http_requests_total{code=\"%s\"} %llu\n", codes[s], (unsigned long long)v);
+        for (int i = 0; i < G.nworkers; i++)
+            v += atomic_load_explicit(&G.workers[i].m.requests[s], memory_order_relaxed);
+        evbuffer_add_printf(o, "fairbid_http_requests_total{code=\"%s\"} %llu\n", codes[s],
+                            (unsigned long long)v);
     }
-    evbuffer_add_printf(o, "# HELP fairbid_bid_requests_total Bid requests received on /openrtb2/bid.\n"
-                           "# TYPE fairbid_bid_requests_total counter\nfairbid_bid_requests_total %llu\n",
+    evbuffer_add_printf(o,
+                        "# HELP fairbid_bid_requests_total Bid requests received on /openrtb2/bid.\n"
+                        "# TYPE fairbid_bid_requests_total counter\nfairbid_bid_requests_total %llu\n",
                         (unsigned long long)SUM(bid_requests));
-    evbuffer_add_printf(o, "# HELP fairbid_bids_total Bids returned (one per winning imp).\n"
-                           "# TYPE fairbid_bids_total counter\nfairbid_bids_total %llu\n",
+    evbuffer_add_printf(o,
+                        "# HELP fairbid_bids_total Bids returned (one per winning imp).\n"
+                        "# TYPE fairbid_bids_total counter\nfairbid_bids_total %llu\n",
                         (unsigned long long)SUM(bids));
-    evbuffer_add_printf(o, "# HELP fairbid_no_bids_total Parsed bid requests answered without a bid.\n"
-                           "# TYPE fairbid_no_bids_total counter\nfairbid_no_bids_total %llu\n",
+    evbuffer_add_printf(o,
+                        "# HELP fairbid_no_bids_total Parsed bid requests answered without a bid.\n"
+                        "# TYPE fairbid_no_bids_total counter\nfairbid_no_bids_total %llu\n",
                         (unsigned long long)SUM(no_bids));
     evbuffer_add_printf(o, "# HELP fairbid_decisions_total Imp x campaign decisions by outcome and reason.\n"
                            "# TYPE fairbid_decisions_total counter\n");
     for (int r = 0; r < REASON__COUNT; r++) {
         uint64_t v = 0;
-        for (int i = 0; i < G.nworkers; i++) v += atomic_load_explicit(&G.workers[i].m.decisions[r], memory_order_relaxed);
+        for (int i = 0; i < G.nworkers; i++)
+            v += atomic_load_explicit(&G.workers[i].m.decisions[r], memory_order_relaxed);
         evbuffer_add_printf(o, "fairbid_decisions_total{outcome=\"%s\",reason=\"%s\"} %llu\n",
                             r == REASON_BID ? "bid" : "drop", reason_name(r), (unsigned long long)v);
     }
-    evbuffer_add_printf(o, "# HELP fairbid_requests_in_flight Bid requests being processed.\n"
-                           "# TYPE fairbid_requests_in_flight gauge\nfairbid_requests_in_flight %llu\n",
+    evbuffer_add_printf(o,
+                        "# HELP fairbid_requests_in_flight Bid requests being processed.\n"
+                        "# TYPE fairbid_requests_in_flight gauge\nfairbid_requests_in_flight %llu\n",
                         (unsigned long long)SUM(in_flight));
-    evbuffer_add_printf(o, "# HELP fairbid_connections Client connections that have sent a request.\n"
-                           "# TYPE fairbid_connections gauge\nfairbid_connections %llu\n",
+    evbuffer_add_printf(o,
+                        "# HELP fairbid_connections Client connections that have sent a request.\n"
+                        "# TYPE fairbid_connections gauge\nfairbid_connections %llu\n",
                         (unsigned long long)SUM(connections));
-    evbuffer_add_printf(o, "# HELP fairbid_connections_rejected_total Connections refused by max_connections.\n"
-                           "# TYPE fairbid_connections_rejected_total counter\nfairbid_connections_rejected_total %llu\n",
-                        (unsigned long long)SUM(connections_rejected));
+    evbuffer_add_printf(
+        o,
+        "# HELP fairbid_connections_rejected_total Connections refused by max_connections.\n"
+        "# TYPE fairbid_connections_rejected_total counter\nfairbid_connections_rejected_total %llu\n",
+        (unsigned long long)SUM(connections_rejected));
     put_hist(o, "fairbid_request_duration_seconds",
-             "Bid request latency, from the complete request to the response handed to the socket.",
+             "Bid request latency, from the read that completed the request to the response written to the "
+             "socket.",
              offsetof(struct metrics_worker, request_latency));
     put_hist(o, "fairbid_decision_duration_seconds", "Parse + decide + serialize time per bid request.",
              offsetof(struct metrics_worker, decision_latency));
-    evbuffer_add_printf(o, "# HELP fairbid_config_generation Config generation in use (1 at start, +1 per reload).\n"
-                           "# TYPE fairbid_config_generation gauge\nfairbid_config_generation %llu\n",
-                        (unsigned long long)atomic_load(&G.generation));
-    evbuffer_add_printf(o, "# HELP fairbid_config_reloads_total Config reloads by result.\n"
-                           "# TYPE fairbid_config_reloads_total counter\n"
-                           "fairbid_config_reloads_total{result=\"ok\"} %llu\n"
-                           "fairbid_config_reloads_total{result=\"failed\"} %llu\n",
-                        (unsigned long long)atomic_load(&G.reloads_ok), (unsigned long long)atomic_load(&G.reloads_failed));
+    evbuffer_add_printf(
+        o,
+        "# HELP fairbid_config_generation Config generation in use (1 at start, +1 per reload).\n"
+        "# TYPE fairbid_config_generation gauge\nfairbid_config_generation %llu\n",
+        (unsigned long long)atomic_load(&G.generation));
+    evbuffer_add_printf(o,
+                        "# HELP fairbid_config_reloads_total Config reloads by result.\n"
+                        "# TYPE fairbid_config_reloads_total counter\n"
+                        "fairbid_config_reloads_total{result=\"ok\"} %llu\n"
+                        "fairbid_config_reloads_total{result=\"failed\"} %llu\n",
+                        (unsigned long long)atomic_load(&G.reloads_ok),
+                        (unsigned long long)atomic_load(&G.reloads_failed));
     enum store_state st = store_state();
-    evbuffer_add_printf(o, "# HELP fairbid_redis_up Whether the control-plane Redis connection is up.\n"
-                           "# TYPE fairbid_redis_up gauge\nfairbid_redis_up %d\n",
+    evbuffer_add_printf(o,
+                        "# HELP fairbid_redis_up Whether the control-plane Redis connection is up.\n"
+                        "# TYPE fairbid_redis_up gauge\nfairbid_redis_up %d\n",
                         st == STORE_UP ? 1 : 0);
-    evbuffer_add_printf(o, "# HELP fairbid_redis_reconnects_total Redis connections established.\n"
-                           "# TYPE fairbid_redis_reconnects_total counter\nfairbid_redis_reconnects_total %llu\n",
-                        (unsigned long long)store_reconnects());
-    evbuffer_add_printf(o, "# HELP fairbid_uptime_seconds Seconds since start.\n"
-                           "# TYPE fairbid_uptime_seconds gauge\nfairbid_uptime_seconds %.3f\n",
+    evbuffer_add_printf(
+        o,
+        "# HELP fairbid_redis_reconnects_total Redis connections established.\n"
+        "# TYPE fairbid_redis_reconnects_total counter\nfairbid_redis_reconnects_total %llu\n",
+        (unsigned long long)store_reconnects());
+    evbuffer_add_printf(o,
+                        "# HELP fairbid_uptime_seconds Seconds since start.\n"
+                        "# TYPE fairbid_uptime_seconds gauge\nfairbid_uptime_seconds %.3f\n",
                         (double)(mono_ms() - G.started_ms) / 1000.0);
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                      "text/plain; version=0.0.4; charset=utf-8");
     evhttp_send_reply(req, 200, "OK", o);
     METRIC_INC(w->m.requests[MS_200]);
 }
@@ -457,7 +493,10 @@ static void on_request(struct evhttp_request *req, void *arg)
             send_error(req, 405, "Method Not Allowed", "use POST for /openrtb2/bid", NULL, -1);
             return;
         }
-        evhttp_request_set_on_complete_cb(req, on_complete, (void *)(uintptr_t)mono_ns());
+        /* latency runs from the read that completed the request (for a request in one segment, its first
+         * byte) to the response fully written to the socket */
+        uint64_t t_read = w->last_read_ns ? w->last_read_ns : mono_ns();
+        evhttp_request_set_on_complete_cb(req, on_complete, (void *)(uintptr_t)t_read);
         METRIC_INC(w->m.in_flight);
         urcu_memb_read_lock();
         const struct config *cfg = rcu_dereference(G.cfg);
@@ -490,8 +529,8 @@ static void on_request(struct evhttp_request *req, void *arg)
 /* ---- workers ---- */
 
 /* Draining: evhttp does not expose its connections, so "in flight" is observed as bytes still arriving (a
- * request being read) or requests being answered. Once nothing has moved for DRAIN_QUIET_MS, every request that
- * had started has been answered and the worker stops. */
+ * request being read) or requests being answered. Once nothing has moved for DRAIN_QUIET_MS, every request
+ * that had started has been answered and the worker stops. */
 static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -509,7 +548,11 @@ static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
 static void on_input(struct evbuffer *b, const struct evbuffer_cb_info *info, void *arg)
 {
     (void)b;
-    if (info->n_added) ((struct worker *)arg)->reads++;
+    if (info->n_added) {
+        struct worker *w = arg;
+        w->reads++;
+        w->last_read_ns = mono_ns();
+    }
 }
 
 /* evhttp asks us for each new connection's bufferevent: we watch its input buffer for the drain. */
@@ -526,7 +569,8 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
     (void)what;
     struct worker *w = arg;
     if (w->bound) {
-        /* stop accepting: the kernel refuses new connections from now on; requests already read still finish */
+        /* stop accepting: the kernel refuses new connections from now on; requests already read still finish
+         */
         evhttp_del_accept_socket(w->http, w->bound);
         w->bound = NULL;
     }
@@ -652,7 +696,8 @@ static void reload(void)
     if (strcmp(c->listen, cur->listen) || c->threads != cur->threads || c->max_body != cur->max_body ||
         c->max_connections != cur->max_connections || c->arena_bytes != cur->arena_bytes ||
         strcmp(c->redis, cur->redis))
-        log_warn("reload: listen, threads, redis, max_body, max_connections and arena_bytes need a restart", "%s", "");
+        log_warn("reload: listen, threads, redis, max_body, max_connections and arena_bytes need a restart",
+                 "%s", "");
     snprintf(c->listen, sizeof c->listen, "%s", cur->listen);
     c->threads = cur->threads;
     c->max_body = cur->max_body;

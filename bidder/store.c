@@ -106,8 +106,8 @@ static void set_state(enum store_state st)
 {
     int old = atomic_exchange(&S.state, (int)st);
     if (old != (int)st)
-        log_info("redis state", "state=%s host=%s port=%d error=\"%s\"", store_state_name(st), S.url.host, S.url.port,
-                 st == STORE_UP ? "" : S.last_error);
+        log_info("redis state", "state=%s host=%s port=%d error=\"%s\"", store_state_name(st), S.url.host,
+                 S.url.port, st == STORE_UP ? "" : S.last_error);
 }
 
 static void schedule_reconnect(void)
@@ -187,7 +187,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     if (S.ping_sent_ms) {
         if (now - S.ping_sent_ms > HEARTBEAT_TIMEOUT_MS) {
             set_error("heartbeat timeout", "no PONG within 400 ms");
-            set_state(atomic_load(&S.state) == STORE_UP ? STORE_DOWN : (enum store_state)atomic_load(&S.state));
+            set_state(atomic_load(&S.state) == STORE_UP ? STORE_DOWN
+                                                        : (enum store_state)atomic_load(&S.state));
             redisAsyncContext *ac = S.ac;
             S.ac = NULL;
             redisAsyncSetDisconnectCallback(ac, NULL);
@@ -244,10 +245,14 @@ enum store_state store_state(void)
 const char *store_state_name(enum store_state s)
 {
     switch (s) {
-    case STORE_DISABLED: return "disabled";
-    case STORE_CONNECTING: return "connecting";
-    case STORE_UP: return "up";
-    case STORE_DOWN: return "down";
+    case STORE_DISABLED:
+        return "disabled";
+    case STORE_CONNECTING:
+        return "connecting";
+    case STORE_UP:
+        return "up";
+    case STORE_DOWN:
+        return "down";
     }
     return "unknown";
 }

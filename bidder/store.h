@@ -11,10 +11,10 @@
 struct event_base;
 
 enum store_state {
-    STORE_DISABLED = 0,   /* no Redis configured */
-    STORE_CONNECTING,     /* never connected yet */
+    STORE_DISABLED = 0, /* no Redis configured */
+    STORE_CONNECTING,   /* never connected yet */
     STORE_UP,
-    STORE_DOWN,           /* was up, lost; reconnecting */
+    STORE_DOWN, /* was up, lost; reconnecting */
 };
 
 struct store_url {
@@ -27,7 +27,8 @@ struct store_url {
 /* Parses redis://[:password@]host[:port][/db]. Returns 0, or -1 with a message in err. */
 int store_parse_url(const char *url, struct store_url *out, char *err, size_t errlen);
 
-/* Starts connecting (non-blocking) on base. url empty = disabled. Returns 0 or -1 (bad URL, message in err). */
+/* Starts connecting (non-blocking) on base. url empty = disabled. Returns 0 or -1 (bad URL, message in err).
+ */
 int store_start(struct event_base *base, const char *url, char *err, size_t errlen);
 void store_stop(void);
 

@@ -29,8 +29,8 @@ char *arena_memdup(struct arena *a, const void *p, size_t len);
 #define ARENA_NEW(a, type) ((type *)arena_calloc((a), 1, sizeof(type), _Alignof(type)))
 #define ARENA_ARRAY(a, type, n) ((type *)arena_alloc((a), sizeof(type) * (n), _Alignof(type)))
 
-/* A growable array inside an arena: doubles by copying; the old copy is abandoned in the arena (at most as much
- * again as the final array). `max` is the hard cap every growable thing has. */
+/* A growable array inside an arena: doubles by copying; the old copy is abandoned in the arena (at most as
+ * much again as the final array). `max` is the hard cap every growable thing has. */
 struct arena_vec {
     void *items;
     uint32_t n, cap, max;

@@ -14,41 +14,46 @@
 enum campaign_gender { CAMPAIGN_GENDER_M = 1, CAMPAIGN_GENDER_F = 2, CAMPAIGN_GENDER_O = 4 };
 
 struct campaign_segment_rule {
-    int32_t segtax;         /* taxonomy of the ids (4 = Audience 1.1, 6/7/9 = Content 2.2/3.0/3.1) */
+    int32_t segtax; /* taxonomy of the ids (4 = Audience 1.1, 6/7/9 = Content 2.2/3.0/3.1) */
     struct ortb_list ids;
 };
 
 struct campaign_targeting {
-    struct ortb_list site_cat;  /* contextual: any of these in site/app cat or content.cat */
+    struct ortb_list site_cat; /* contextual: any of these in site/app cat or content.cat */
     struct campaign_segment_rule *segments;
     uint32_t nsegments;
     struct ortb_list countries; /* ISO-3166-1 alpha-3, as OpenRTB sends them */
     bool has_age;
     int32_t age_min, age_max;
-    unsigned gender_mask;       /* 0 = no gender targeting */
+    unsigned gender_mask; /* 0 = no gender targeting */
 };
 
-enum campaign_special { CAMPAIGN_SPECIAL_NONE = 0, CAMPAIGN_SPECIAL_HOUSING, CAMPAIGN_SPECIAL_EMPLOYMENT,
-                        CAMPAIGN_SPECIAL_CREDIT };
+enum campaign_special {
+    CAMPAIGN_SPECIAL_NONE = 0,
+    CAMPAIGN_SPECIAL_HOUSING,
+    CAMPAIGN_SPECIAL_EMPLOYMENT,
+    CAMPAIGN_SPECIAL_CREDIT
+};
 
 struct campaign {
     struct sv id, advertiser, crid, adm, nurl;
     struct ortb_list adomain;
     struct ortb_list cat;
-    int32_t cattax;           /* taxonomy of cat (8 = Ad Product 2.0) */
-    int64_t bid_micros;       /* bid_cpm × 1e6 */
+    int32_t cattax;     /* taxonomy of cat (8 = Ad Product 2.0) */
+    int64_t bid_micros; /* bid_cpm × 1e6 */
     struct ortb_format *formats;
     uint32_t nformats;
     struct campaign_targeting t;
-    bool personal;            /* uses personal-data targeting: segments, age or gender */
+    bool personal; /* uses personal-data targeting: segments, age or gender */
     enum campaign_special special;
 };
 
 struct campaign_set {
     struct campaign *v;
     uint32_t n;
-    struct sv currency;       /* ISO-4217, e.g. "USD" */
+    struct sv currency; /* ISO-4217, e.g. "USD" */
     int32_t tcf_vendor_id;
+    bool tcf_strict;
 };
 
 #endif

@@ -1,7 +1,10 @@
-/* consent: request-level privacy signals. See consent.h and docs/consent.md. */
+/* consent: request-level privacy signals. See consent.h and docs/consent.md.
+ * The first reason found is the one reported, so the checks run in the order of docs/consent.md: malformed
+ * signals, GDPR (TCF), the consent store, minors, then the US opt-outs. */
 #include "filters/consent.h"
 
 #include "filters/reasons.h"
+#include "filters/usp.h"
 
 static void personal(struct consent_state *s, int reason, const char *detail, int64_t num)
 {
@@ -17,67 +20,210 @@ static void all(struct consent_state *s, int reason, const char *detail, int64_t
     if (s->block_all < 0) {
         s->block_all = reason;
         s->all_detail = sv_from(detail);
-        s->all_num = (int)num;
+        s->all_num = num;
     }
     personal(s, reason, detail, num);
 }
 
-void consent_eval(const struct ortb_request *req, const struct consent_config *cfg, int32_t year,
+/* TCF purposes fairbid relies on: 1 store/access information on a device, 2 basic ads, 3 create an ads
+ * profile, 4 use the profile to select ads. */
+static const int personal_purposes[] = {1, 3, 4};
+
+/* A publisher restriction makes a purpose unusable for our vendor when it forbids it (type 0) or when it
+ * requires legitimate interest (type 2) for a purpose we need by consent. */
+static bool restricted_for_consent(const struct tcf *tc, int purpose, int vendor)
+{
+    int r = tcf_restriction(tc, purpose, vendor);
+    return r == 0 || r == 2;
+}
+
+static void eval_tcf(struct consent_state *s, const struct tcf *tc, const struct consent_config *cfg)
+{
+    int v = cfg->tcf_vendor_id;
+    bool strict = cfg->tcf_strict;
+    /* vendors not disclosed to the user (when the string says which were) cannot have been consented to */
+    bool disclosed_known = tc->disclosed.present;
+    if (v <= 0 || (disclosed_known && !tcf_disclosed(tc, v))) {
+        all(s, REASON_CONSENT_TCF_VENDOR, v <= 0 ? "tcf_vendor_id not configured" : "vendor not disclosed",
+            v);
+        return;
+    }
+    /* basic ads: purpose 2 by consent or legitimate interest, and the vendor by consent or LI */
+    bool p2_consent = tcf_purpose_consent(tc, 2) && tcf_vendor_consent(tc, v) &&
+                      tcf_restriction(tc, 2, v) != 0 && tcf_restriction(tc, 2, v) != 2;
+    bool p2_li = tcf_purpose_li_ok(tc, 2, strict) && tcf_vendor_li(tc, v) && tcf_restriction(tc, 2, v) != 0 &&
+                 tcf_restriction(tc, 2, v) != 1;
+    if (!p2_consent && !p2_li) {
+        if (!tcf_vendor_consent(tc, v) && !tcf_vendor_li(tc, v))
+            all(s, REASON_CONSENT_TCF_VENDOR, "no consent or legitimate interest for the vendor", v);
+        else if (tcf_restriction(tc, 2, v) == 0)
+            all(s, REASON_CONSENT_TCF_RESTRICTED, "purpose 2 not allowed for the vendor", 2);
+        else
+            all(s, REASON_CONSENT_TCF_PURPOSE, "purpose 2 (basic ads)", 2);
+        return;
+    }
+    /* personal data: purposes 1, 3 and 4 by consent, the vendor by consent, no restriction against it */
+    for (size_t i = 0; i < sizeof personal_purposes / sizeof personal_purposes[0]; i++) {
+        int p = personal_purposes[i];
+        if (!tcf_purpose_consent(tc, p)) {
+            personal(s, REASON_CONSENT_TCF_PURPOSE,
+                     p == 1   ? "purpose 1 (store/access on device)"
+                     : p == 3 ? "purpose 3 (create a profile)"
+                              : "purpose 4 (use a profile)",
+                     p);
+            return;
+        }
+    }
+    if (!tcf_vendor_consent(tc, v)) {
+        personal(s, REASON_CONSENT_TCF_VENDOR, "no vendor consent", v);
+        return;
+    }
+    for (size_t i = 0; i < sizeof personal_purposes / sizeof personal_purposes[0]; i++) {
+        int p = personal_purposes[i];
+        if (restricted_for_consent(tc, p, v)) {
+            personal(s, REASON_CONSENT_TCF_RESTRICTED, "publisher restriction on a personal-data purpose", p);
+            return;
+        }
+    }
+}
+
+static bool sid_has(const struct ortb_regs *r, int sid)
+{
+    if (r->gpp_sid_sig != ORTB_SIG_OK) return false;
+    for (uint32_t i = 0; i < r->ngpp_sid; i++)
+        if (r->gpp_sid[i] == sid) return true;
+    return false;
+}
+
+void consent_eval(const struct ortb_request *req, const struct consent_config *cfg,
+                  const struct consent_store_view *store, int32_t year, struct arena *a,
                   struct consent_state *s)
 {
-    (void)cfg;
     const struct ortb_regs *r = &req->regs;
     const struct ortb_user *u = &req->user;
-    s->gdpr_applies = false;
-    s->minor = false;
-    s->block_all = -1;
-    s->block_personal = -1;
-    s->detail = SV_NULL;
-    s->all_detail = SV_NULL;
-    s->num = 0;
-    s->all_num = 0;
+    *s = (struct consent_state){.block_all = -1, .block_personal = -1, .precise_geo_ok = true};
+    s->dsa = r->has_dsa;
 
-    /* Malformed privacy signals: GDPR is assumed to apply and no consent can be read. */
-    if (r->gdpr_sig == ORTB_SIG_MALFORMED) all(s, REASON_CONSENT_MALFORMED, "regs.gdpr", 0);
-    if (r->ext_sig == ORTB_SIG_MALFORMED) all(s, REASON_CONSENT_MALFORMED, "regs.ext", 0);
-    if (r->ext_gdpr_sig == ORTB_SIG_MALFORMED) all(s, REASON_CONSENT_MALFORMED, "regs.ext.gdpr", 0);
-    if (u->consent_sig == ORTB_SIG_MALFORMED) all(s, REASON_CONSENT_MALFORMED, "user.consent", 0);
-    if (u->ext_consent_sig == ORTB_SIG_MALFORMED) all(s, REASON_CONSENT_MALFORMED, "user.ext.consent", 0);
-    if (r->gpp_sig == ORTB_SIG_MALFORMED || r->gpp_sid_sig == ORTB_SIG_MALFORMED)
-        all(s, REASON_CONSENT_MALFORMED, "regs.gpp", 0);
-    if (r->us_privacy_sig == ORTB_SIG_MALFORMED || r->ext_us_privacy_sig == ORTB_SIG_MALFORMED)
-        all(s, REASON_CONSENT_MALFORMED, "regs.us_privacy", 0);
-    if (r->gpc_sig == ORTB_SIG_MALFORMED) personal(s, REASON_CONSENT_MALFORMED, "regs.ext.gpc", 0);
-
-    /* Which regime: gpp_sid containing 2 wins, else regs.gdpr, else regs.ext.gdpr. */
-    bool gdpr = s->block_all == REASON_CONSENT_MALFORMED;
-    if (r->gpp_sid_sig == ORTB_SIG_OK) {
-        for (uint32_t i = 0; i < r->ngpp_sid; i++)
-            if (r->gpp_sid[i] == 2) gdpr = true;
+    /* 1. Malformed privacy signals: GDPR is assumed to apply and no consent can be read. */
+    bool malformed = false;
+    const char *what = NULL;
+    if (r->gdpr_sig == ORTB_SIG_MALFORMED)
+        what = "regs.gdpr";
+    else if (r->ext_sig == ORTB_SIG_MALFORMED)
+        what = "regs.ext";
+    else if (r->ext_gdpr_sig == ORTB_SIG_MALFORMED)
+        what = "regs.ext.gdpr";
+    else if (u->consent_sig == ORTB_SIG_MALFORMED)
+        what = "user.consent";
+    else if (u->ext_consent_sig == ORTB_SIG_MALFORMED)
+        what = "user.ext.consent";
+    else if (r->gpp_sid_sig == ORTB_SIG_MALFORMED)
+        what = "regs.gpp_sid";
+    if (what) {
+        malformed = true;
+        all(s, REASON_CONSENT_MALFORMED, what, 0);
     }
+
+    /* 2. Which regime. gpp_sid containing 2 (TCF EU) or regs.gdpr = 1 (the 2.6 field wins over
+     * regs.ext.gdpr). */
+    bool gdpr = malformed || sid_has(r, GPP_SID_TCFEU);
     if (r->gdpr_sig == ORTB_SIG_OK)
         gdpr = gdpr || r->gdpr == 1;
     else if (r->ext_gdpr_sig == ORTB_SIG_OK)
         gdpr = gdpr || r->ext_gdpr == 1;
     s->gdpr_applies = gdpr;
-    if (gdpr) {
-        /* Without a TC string decoder wired in, nothing proves consent: fail toward privacy. */
-        all(s, REASON_CONSENT_TCF_INVALID, "TC string not evaluated", 0);
+
+    /* 3. GPP string: decoded whenever present; its sections count even when gpp_sid does not list them,
+     * because an opt-out never widens what we may do. A GPP string that does not decode forbids personal
+     * data. */
+    struct gpp *g = NULL;
+    if (r->gpp_sig == ORTB_SIG_MALFORMED) {
+        personal(s, REASON_CONSENT_MALFORMED, "regs.gpp", 0);
+    } else if (r->gpp.n) {
+        g = ARENA_NEW(a, struct gpp);
+        uint8_t *scratch = g ? arena_alloc(a, r->gpp.n + 8, 8) : NULL;
+        if (!scratch || gpp_decode(r->gpp.p, r->gpp.n, scratch, r->gpp.n + 8, g) != 0) {
+            g = NULL;
+            personal(s, REASON_CONSENT_MALFORMED, "regs.gpp does not decode", 0);
+            if (sid_has(r, GPP_SID_TCFEU))
+                all(s, REASON_CONSENT_TCF_INVALID, "GPP string does not decode", 0);
+        }
+    }
+    s->gpp = g;
+
+    /* 4. GDPR: the TC string from GPP section 2, else user.consent, else user.ext.consent. */
+    if (gdpr && s->block_all < 0) {
+        const struct tcf *tc = NULL;
+        if (g && g->has_tcfeu) {
+            tc = &g->tcfeu;
+        } else {
+            struct sv str = u->consent_sig == ORTB_SIG_OK ? u->consent : u->ext_consent;
+            if (str.n) {
+                struct tcf *t = ARENA_NEW(a, struct tcf);
+                size_t need = tcf_scratch_need(str.n);
+                uint8_t *scratch = t ? arena_alloc(a, need, 8) : NULL;
+                if (scratch && tcf_decode(str.p, str.n, scratch, need, t) == 0) tc = t;
+            }
+        }
+        if (!tc) {
+            all(s, REASON_CONSENT_TCF_INVALID, "TC string missing or does not decode", 0);
+        } else if (tcf_check_policy(tc, cfg->tcf_strict) != 0) {
+            all(s, REASON_CONSENT_TCF_INVALID,
+                cfg->tcf_strict ? "TC string breaks TCF 2.2 policy (strict mode)"
+                                : "TC string breaks TCF policy",
+                0);
+        } else {
+            s->tc = tc;
+            eval_tcf(s, tc, cfg);
+        }
     }
 
-    /* Minors. */
+    /* 5. The advertiser's consent store: an untrusted mirror forbids personal data; a stored opt-out or minor
+     * always restricts. */
+    if (store) {
+        if (!store->trusted) personal(s, REASON_CONSENT_STORE_UNAVAILABLE, "consent mirror not trusted", 0);
+        if (store->rec) {
+            s->stored = store->rec;
+            if (store->rec->minor) {
+                s->minor = true;
+                personal(s, REASON_MINOR_STORED, "stored minor = 1", 1);
+            }
+            if (store->rec->optout) personal(s, REASON_CONSENT_STORED_OPTOUT, "stored optout = 1", 1);
+        }
+    }
+
+    /* 6. Minors: no personal data anywhere (DSA Art. 28) and no precise geo. */
     if (r->coppa == 1) {
         s->minor = true;
-        personal(s, REASON_MINOR_COPPA, "regs.coppa", 1);
+        personal(s, REASON_MINOR_COPPA, "regs.coppa = 1", 1);
     }
-    if (u->yob != ORTB_UNSET && u->yob > 1900 && year - u->yob < 18) {
+    if (u->yob != ORTB_UNSET && u->yob > 1900 && u->yob <= year && year - u->yob < 18) {
         s->minor = true;
         personal(s, REASON_MINOR_AGE, "user.yob", u->yob);
     }
+    int sec = 0;
+    if (g && gpp_known_child(g, &sec)) {
+        s->minor = true;
+        personal(s, REASON_MINOR_KNOWN_CHILD, "GPP KnownChildSensitiveDataConsents", sec);
+    }
 
-    /* US Privacy: 1YYN style, third character Y = opted out of sale. */
-    struct sv usp = r->us_privacy_sig == ORTB_SIG_OK ? r->us_privacy : r->ext_us_privacy;
-    if (usp.n == 4 && (usp.p[2] == 'Y' || usp.p[2] == 'y')) personal(s, REASON_CONSENT_USP_OPTOUT, "us_privacy", 0);
-    if (r->gpc_sig == ORTB_SIG_OK && r->gpc == 1) personal(s, REASON_CONSENT_GPC, "regs.ext.gpc", 1);
-    if (req->device.lmt == 1) personal(s, REASON_CONSENT_LMT, "device.lmt", 1);
+    /* 7. US opt-outs. US Privacy: the 2.6 field wins over regs.ext.us_privacy. */
+    struct sv usp_str = r->us_privacy_sig == ORTB_SIG_OK ? r->us_privacy : r->ext_us_privacy;
+    enum ortb_sig usp_sig = r->us_privacy_sig != ORTB_SIG_ABSENT ? r->us_privacy_sig : r->ext_us_privacy_sig;
+    if (usp_sig == ORTB_SIG_MALFORMED) {
+        personal(s, REASON_CONSENT_MALFORMED, "us_privacy is not a string", 0);
+    } else if (usp_str.n) {
+        struct usp up;
+        if (usp_decode(usp_str.p, usp_str.n, &up) != 0)
+            personal(s, REASON_CONSENT_MALFORMED, "us_privacy does not decode", 0);
+        else if (usp_optout(&up))
+            personal(s, REASON_CONSENT_USP_OPTOUT, "us_privacy opt-out of sale = Y", 0);
+    }
+    if (g && gpp_optout(g, &sec)) personal(s, REASON_CONSENT_GPP_OPTOUT, gpp_section_name(sec), sec);
+    if (r->gpc_sig == ORTB_SIG_MALFORMED) personal(s, REASON_CONSENT_MALFORMED, "regs.ext.gpc", 0);
+    if (r->gpc_sig == ORTB_SIG_OK && r->gpc == 1) personal(s, REASON_CONSENT_GPC, "regs.ext.gpc = 1", 1);
+    if (g && gpp_gpc(g, &sec)) personal(s, REASON_CONSENT_GPC, "GPP Gpc = 1", sec);
+    if (req->device.lmt == 1) personal(s, REASON_CONSENT_LMT, "device.lmt = 1", 1);
+
+    if (s->minor || s->block_personal >= 0) s->precise_geo_ok = false;
 }

@@ -1,30 +1,58 @@
-/* consent: which privacy signals of a request apply, and what they allow. Evaluated once per request; decide()
- * then applies the outcome per campaign (personal-data targeting needs more than contextual ads).
- * The rules are documented in docs/consent.md. Everything unknown fails toward privacy. */
+/* consent: which privacy signals of a request apply, and what they allow. Evaluated once per request
+ * (decoding each consent string present); decide() then applies the outcome per campaign: personal-data
+ * targeting needs more than contextual ads. The rules and their order are documented in docs/consent.md.
+ * Everything unknown fails toward privacy. Pure: scratch for decoded strings comes from the caller's arena.
+ */
 #ifndef FAIRBID_FILTERS_CONSENT_H
 #define FAIRBID_FILTERS_CONSENT_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "filters/arena.h"
+#include "filters/gpp.h"
 #include "filters/ortb.h"
+#include "filters/tcf.h"
 
 struct consent_config {
     int32_t tcf_vendor_id;
     bool tcf_strict;
 };
 
-struct consent_state {
-    bool gdpr_applies;
+/* The advertiser's own record for this person (the Redis consent store, mirrored in memory by bidder/). */
+struct consent_stored {
+    bool optout; /* opted out of sale, sharing and targeted advertising */
     bool minor;
-    int block_all;        /* enum reason that forbids any bid for this request, or -1 */
-    int block_personal;   /* enum reason that forbids personal-data targeting, or -1 */
-    struct sv detail;     /* what the reason names (a field, a section) */
-    int64_t num;          /* a purpose, vendor or section id */
-    int all_num;
-    struct sv all_detail;
+    uint32_t
+        sensitive_mask; /* sensitive classes the person explicitly consented to (bit = policy class id) */
 };
 
-void consent_eval(const struct ortb_request *req, const struct consent_config *cfg, int32_t year,
+/* What the caller knows about the consent store for this request. */
+struct consent_store_view {
+    bool trusted;                     /* false: mirror stale or resyncing → no personal-data targeting */
+    const struct consent_stored *rec; /* NULL: no stored record */
+};
+
+struct consent_state {
+    bool gdpr_applies;
+    bool dsa; /* regs.ext.dsa present */
+    bool minor;
+    bool precise_geo_ok; /* false for minors and without consent: lat/lon must not be used */
+    int block_all;       /* enum reason that forbids any bid for this request, or -1 */
+    int block_personal;  /* enum reason that forbids personal-data targeting, or -1 */
+    struct sv detail;    /* what block_personal names (a field, a section, a purpose) */
+    int64_t num;
+    struct sv all_detail;
+    int64_t all_num;
+    /* decoded signals, for later rules (sensitive-data consents); NULL when absent or invalid */
+    const struct tcf *tc;
+    const struct gpp *gpp;
+    const struct consent_stored *stored;
+};
+
+/* Fills *out. a: scratch for decoding (about the size of the consent strings). store may be NULL (no store
+ * configured: no stored restrictions, and the store is not required). */
+void consent_eval(const struct ortb_request *req, const struct consent_config *cfg,
+                  const struct consent_store_view *store, int32_t year, struct arena *a,
                   struct consent_state *out);
 
 #endif

@@ -6,8 +6,6 @@
 #include <math.h>
 #include <stdio.h>
 
-#include "filters/consent.h"
-
 static bool list_has(const struct ortb_list *l, struct sv s)
 {
     for (uint32_t i = 0; i < l->n; i++)
@@ -37,8 +35,8 @@ struct pre { /* request-level verdict for one campaign */
     int64_t num;
 };
 
-static void pre_campaign(const struct campaign *c, const struct ortb_request *req, const struct consent_state *cs,
-                         const struct decide_env *env, struct pre *p)
+static void pre_campaign(const struct campaign *c, const struct ortb_request *req,
+                         const struct consent_state *cs, const struct decide_env *env, struct pre *p)
 {
     p->reason = REASON_BID;
     p->arg = SV_NULL;
@@ -66,7 +64,8 @@ static void pre_campaign(const struct campaign *c, const struct ortb_request *re
     if (t->site_cat.n) {
         bool hit = false;
         for (uint32_t i = 0; i < t->site_cat.n && !hit; i++)
-            hit = list_has(&req->ctx.cat, t->site_cat.v[i]) || list_has(&req->ctx.content_cat, t->site_cat.v[i]);
+            hit = list_has(&req->ctx.cat, t->site_cat.v[i]) ||
+                  list_has(&req->ctx.content_cat, t->site_cat.v[i]);
         if (!hit) {
             p->reason = REASON_MATCH_SITE_CAT;
             return;
@@ -92,7 +91,8 @@ static void pre_campaign(const struct campaign *c, const struct ortb_request *re
             for (uint32_t r = 0; r < t->nsegments && !hit; r++) {
                 const struct campaign_segment_rule *rule = &t->segments[r];
                 if (data->segtax != rule->segtax) continue;
-                for (uint32_t s = 0; s < data->segment.n && !hit; s++) hit = list_has(&rule->ids, data->segment.v[s]);
+                for (uint32_t s = 0; s < data->segment.n && !hit; s++)
+                    hit = list_has(&rule->ids, data->segment.v[s]);
             }
         }
         if (!hit) {
@@ -112,7 +112,11 @@ static void pre_campaign(const struct campaign *c, const struct ortb_request *re
     if (t->gender_mask) {
         struct sv g = req->user.gender;
         unsigned bit = 0;
-        if (g.n == 1) bit = g.p[0] == 'M' ? CAMPAIGN_GENDER_M : g.p[0] == 'F' ? CAMPAIGN_GENDER_F : g.p[0] == 'O' ? CAMPAIGN_GENDER_O : 0;
+        if (g.n == 1)
+            bit = g.p[0] == 'M'   ? CAMPAIGN_GENDER_M
+                  : g.p[0] == 'F' ? CAMPAIGN_GENDER_F
+                  : g.p[0] == 'O' ? CAMPAIGN_GENDER_O
+                                  : 0;
         if (!(bit & t->gender_mask)) {
             p->reason = REASON_MATCH_GENDER;
             p->arg = g;
@@ -154,13 +158,16 @@ int decide_run(const struct campaign_set *cs, const struct ortb_request *req, co
         return DECIDE_ENOMEM;
     }
 
-    struct consent_config ccfg = {.tcf_vendor_id = cs->tcf_vendor_id};
-    struct consent_state cst;
-    consent_eval(req, &ccfg, env->year, &cst);
+    struct consent_config ccfg = {.tcf_vendor_id = cs->tcf_vendor_id, .tcf_strict = cs->tcf_strict};
+    struct consent_state *cstp = &out->consent;
+    consent_eval(req, &ccfg, env->store, env->year, a, cstp);
+    const struct consent_state cst = *cstp;
 
     bool cur_ok = req->cur.n == 0 || list_has_ci(&req->cur, cs->currency);
-    if (!cur_ok) out->request_reason = REASON_CURRENCY;
-    else if (cst.block_all >= 0) out->request_reason = cst.block_all;
+    if (!cur_ok)
+        out->request_reason = REASON_CURRENCY;
+    else if (cst.block_all >= 0)
+        out->request_reason = cst.block_all;
 
     for (uint32_t c = 0; c < cs->n; c++) {
         if (!cur_ok) {
@@ -224,8 +231,8 @@ static size_t put_list(char *buf, size_t cap, const struct ortb_format *f, uint3
     return len < cap ? len : cap - 1;
 }
 
-size_t decide_detail(const struct campaign_set *cs, const struct ortb_request *req, const struct decide_verdict *v,
-                     char *buf, size_t cap)
+size_t decide_detail(const struct campaign_set *cs, const struct ortb_request *req,
+                     const struct decide_verdict *v, char *buf, size_t cap)
 {
     if (!cap) return 0;
     const struct campaign *c = &cs->v[v->campaign];
@@ -249,14 +256,17 @@ size_t decide_detail(const struct campaign_set *cs, const struct ortb_request *r
         put_list(want, sizeof want, c->formats, c->nformats);
         size_t hl = 0;
         if (imp->banner_w != ORTB_UNSET)
-            hl = (size_t)snprintf(have, sizeof have, "%dx%d%s", imp->banner_w, imp->banner_h, imp->nformat ? ", " : "");
+            hl = (size_t)snprintf(have, sizeof have, "%dx%d%s", imp->banner_w, imp->banner_h,
+                                  imp->nformat ? ", " : "");
         if (hl >= sizeof have) hl = sizeof have - 1;
         put_list(have + hl, sizeof have - hl, imp->format, imp->nformat);
         if (hl == 0 && imp->nformat == 0) snprintf(have, sizeof have, "no size");
         n = snprintf(buf, cap, "imp offers [%s], campaign serves [%s]", have, want);
         break;
     }
-    case REASON_MATCH_SITE_CAT: n = snprintf(buf, cap, "page categories do not include any campaign site_cat"); break;
+    case REASON_MATCH_SITE_CAT:
+        n = snprintf(buf, cap, "page categories do not include any campaign site_cat");
+        break;
     case REASON_MATCH_COUNTRY:
         n = snprintf(buf, cap, "country \"%.*s\"", SV_FMT(v->arg));
         break;
@@ -264,18 +274,29 @@ size_t decide_detail(const struct campaign_set *cs, const struct ortb_request *r
         if (v->num < 0)
             n = snprintf(buf, cap, "age unknown, campaign wants %d-%d", c->t.age_min, c->t.age_max);
         else
-            n = snprintf(buf, cap, "age %lld, campaign wants %d-%d", (long long)v->num, c->t.age_min, c->t.age_max);
+            n = snprintf(buf, cap, "age %lld, campaign wants %d-%d", (long long)v->num, c->t.age_min,
+                         c->t.age_max);
         break;
-    case REASON_MATCH_GENDER: n = snprintf(buf, cap, "gender \"%.*s\"", SV_FMT(v->arg)); break;
+    case REASON_MATCH_GENDER:
+        n = snprintf(buf, cap, "gender \"%.*s\"", SV_FMT(v->arg));
+        break;
     case REASON_FLOOR:
-        n = snprintf(buf, cap, "price %.6g < bidfloor %.6g", (double)c->bid_micros / 1e6, (double)v->num / 1e6);
+        n = snprintf(buf, cap, "price %.6g < bidfloor %.6g", (double)c->bid_micros / 1e6,
+                     (double)v->num / 1e6);
         break;
     case REASON_FLOOR_CURRENCY:
-        n = snprintf(buf, cap, "bidfloorcur %.*s, fairbid bids in %.*s", SV_FMT(v->arg), SV_FMT(cs->currency));
+        n = snprintf(buf, cap, "bidfloorcur %.*s, fairbid bids in %.*s", SV_FMT(v->arg),
+                     SV_FMT(cs->currency));
         break;
-    case REASON_CURRENCY: n = snprintf(buf, cap, "request cur excludes %.*s", SV_FMT(cs->currency)); break;
-    case REASON_BLOCKED_CAT: n = snprintf(buf, cap, "category %.*s is in bcat", SV_FMT(v->arg)); break;
-    case REASON_BLOCKED_ADOMAIN: n = snprintf(buf, cap, "adomain %.*s is blocked by badv", SV_FMT(v->arg)); break;
+    case REASON_CURRENCY:
+        n = snprintf(buf, cap, "request cur excludes %.*s", SV_FMT(cs->currency));
+        break;
+    case REASON_BLOCKED_CAT:
+        n = snprintf(buf, cap, "category %.*s is in bcat", SV_FMT(v->arg));
+        break;
+    case REASON_BLOCKED_ADOMAIN:
+        n = snprintf(buf, cap, "adomain %.*s is blocked by badv", SV_FMT(v->arg));
+        break;
     default:
         if (v->arg.p)
             n = snprintf(buf, cap, "%.*s%s", SV_FMT(v->arg), v->num ? "" : "");

@@ -7,10 +7,12 @@
 #include <stdint.h>
 #include "filters/arena.h"
 #include "filters/campaign.h"
+#include "filters/consent.h"
 #include "filters/ortb.h"
 #include "filters/reasons.h"
 
-/* One verdict per (imp, campaign). `arg`/`num` carry what the detail text names (a category, a size, a price). */
+/* One verdict per (imp, campaign). `arg`/`num` carry what the detail text names (a category, a size, a
+ * price). */
 struct decide_verdict {
     uint16_t imp, campaign;
     uint16_t reason; /* enum reason */
@@ -21,14 +23,17 @@ struct decide_verdict {
 struct decide_result {
     struct decide_verdict *v; /* nimp × ncampaign, imp-major */
     uint32_t nv;
-    int32_t *winner;          /* per imp: campaign index, or -1 */
+    int32_t *winner; /* per imp: campaign index, or -1 */
     uint32_t nbids;
-    int request_reason;       /* a reason that dropped every campaign for the whole request, or -1 */
+    int request_reason;           /* a reason that dropped every campaign for the whole request, or -1 */
+    struct consent_state consent; /* the request's consent evaluation */
 };
 
 struct decide_env {
-    int64_t now_ms;  /* wall clock, for ages */
-    int32_t year;    /* current UTC year */
+    int64_t now_ms; /* wall clock, for ages */
+    int32_t year;   /* current UTC year */
+    /* the consent store's view for this request's user; NULL when no store is configured */
+    const struct consent_store_view *store;
 };
 
 /* Returns 0, or DECIDE_ENOMEM when the arena ran out (then every imp is a no-bid). */
@@ -37,7 +42,7 @@ int decide_run(const struct campaign_set *cs, const struct ortb_request *req, co
                struct arena *a, struct decide_result *out);
 
 /* Renders the detail of one verdict ("banner 320x50 not in [300x250]") into buf; returns its length. */
-size_t decide_detail(const struct campaign_set *cs, const struct ortb_request *req, const struct decide_verdict *v,
-                     char *buf, size_t cap);
+size_t decide_detail(const struct campaign_set *cs, const struct ortb_request *req,
+                     const struct decide_verdict *v, char *buf, size_t cap);
 
 #endif

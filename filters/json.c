@@ -1,6 +1,7 @@
 /* json: pull parser. See json.h.
  * The hot loops (whitespace, plain string bytes) are written to touch each byte once; escapes and non-ASCII
- * bytes leave the fast loop. Numbers are parsed by hand for the common short forms and fall back to strtod. */
+ * bytes leave the fast loop. Numbers are parsed by hand for the common short forms and fall back to strtod.
+ */
 #include "filters/json.h"
 
 #include <errno.h>
@@ -46,15 +47,24 @@ enum json_type json_peek(struct json *j)
         return JSON_NONE;
     }
     switch (*j->p) {
-    case '{': return JSON_OBJECT;
-    case '[': return JSON_ARRAY;
-    case '"': return JSON_STRING;
-    case 't': return JSON_TRUE;
-    case 'f': return JSON_FALSE;
-    case 'n': return JSON_NULL;
+    case '{':
+        return JSON_OBJECT;
+    case '[':
+        return JSON_ARRAY;
+    case '"':
+        return JSON_STRING;
+    case 't':
+        return JSON_TRUE;
+    case 'f':
+        return JSON_FALSE;
+    case 'n':
+        return JSON_NULL;
     case '-':
-    case '0' ... '9': return JSON_NUMBER;
-    default: json_fail(j, JSON_ESYNTAX, "unexpected character, expected a value"); return JSON_NONE;
+    case '0' ... '9':
+        return JSON_NUMBER;
+    default:
+        json_fail(j, JSON_ESYNTAX, "unexpected character, expected a value");
+        return JSON_NONE;
     }
 }
 
@@ -88,8 +98,8 @@ bool json_arr_begin(struct json *j)
     return open_container(j, '[', "expected an array");
 }
 
-/* True when the last non-blank byte before p is `open`, i.e. we are at a container's first element. A value can
- * never end in '{' or '[' (strings end in '"'), so this needs no state per nesting level. */
+/* True when the last non-blank byte before p is `open`, i.e. we are at a container's first element. A value
+ * can never end in '{' or '[' (strings end in '"'), so this needs no state per nesting level. */
 static bool at_first(const struct json *j, char open)
 {
     const char *q = j->p - 1;
@@ -127,7 +137,8 @@ bool json_obj_next(struct json *j, struct sv *key)
         }
     }
     if (*j->p != '"') {
-        json_fail(j, JSON_ESYNTAX, first ? "expected a string key or '}'" : "expected a string key after ','");
+        json_fail(j, JSON_ESYNTAX,
+                  first ? "expected a string key or '}'" : "expected a string key after ','");
         return false;
     }
     struct sv k;
@@ -242,9 +253,9 @@ static char *put_utf8(char *d, unsigned cp)
     return d;
 }
 
-/* Decodes a string with escapes into the arena. `s` points just after the opening quote. The unescaped text is
- * never longer than the escaped one, so one allocation of the remaining span bound suffices; we first find the
- * closing quote to size it. */
+/* Decodes a string with escapes into the arena. `s` points just after the opening quote. The unescaped text
+ * is never longer than the escaped one, so one allocation of the remaining span bound suffices; we first find
+ * the closing quote to size it. */
 static int decode_escaped(struct json *j, const char *s, struct sv *out)
 {
     const char *p = s, *end = j->end;
@@ -271,14 +282,30 @@ static int decode_escaped(struct json *j, const char *s, struct sv *out)
             char e = p[1];
             p += 2;
             switch (e) {
-            case '"': *d++ = '"'; break;
-            case '\\': *d++ = '\\'; break;
-            case '/': *d++ = '/'; break;
-            case 'b': *d++ = '\b'; break;
-            case 'f': *d++ = '\f'; break;
-            case 'n': *d++ = '\n'; break;
-            case 'r': *d++ = '\r'; break;
-            case 't': *d++ = '\t'; break;
+            case '"':
+                *d++ = '"';
+                break;
+            case '\\':
+                *d++ = '\\';
+                break;
+            case '/':
+                *d++ = '/';
+                break;
+            case 'b':
+                *d++ = '\b';
+                break;
+            case 'f':
+                *d++ = '\f';
+                break;
+            case 'n':
+                *d++ = '\n';
+                break;
+            case 'r':
+                *d++ = '\r';
+                break;
+            case 't':
+                *d++ = '\t';
+                break;
             case 'u': {
                 unsigned cp;
                 if (q - p < 4 || hex4(p, &cp)) {
@@ -302,7 +329,9 @@ static int decode_escaped(struct json *j, const char *s, struct sv *out)
                 d = put_utf8(d, cp);
                 break;
             }
-            default: j->p = p - 2; return json_fail(j, JSON_ESYNTAX, "bad escape in string");
+            default:
+                j->p = p - 2;
+                return json_fail(j, JSON_ESYNTAX, "bad escape in string");
             }
         } else if (c < 0x20) {
             j->p = p;
@@ -335,7 +364,8 @@ static int scan_string(struct json *j, struct sv *out)
 {
     const char *s = j->p + 1, *p = s, *end = j->end;
     for (;;) {
-        while (p < end && (unsigned char)*p >= 0x20 && *p != '"' && *p != '\\' && (unsigned char)*p < 0x80) p++;
+        while (p < end && (unsigned char)*p >= 0x20 && *p != '"' && *p != '\\' && (unsigned char)*p < 0x80)
+            p++;
         if (p >= end) {
             j->p = p;
             return json_fail(j, JSON_ETRUNC, "unterminated string");
@@ -427,7 +457,8 @@ trunc:
 static const double pow10tab[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                   1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
-/* Exact fast path for plain decimals with at most 15 significant digits (prices, coordinates); else strtod. */
+/* Exact fast path for plain decimals with at most 15 significant digits (prices, coordinates); else strtod.
+ */
 static int numtok_double(struct json *j, const struct numtok *t, double *out)
 {
     const char *p = t->s + (t->neg ? 1 : 0), *end = t->s + t->n;
@@ -573,7 +604,8 @@ int json_skip(struct json *j)
         /* validate without decoding: decoding would spend arena on text nobody reads */
         const char *s0 = j->p + 1, *p = s0, *end = j->end;
         for (;;) {
-            while (p < end && (unsigned char)*p >= 0x20 && *p != '"' && *p != '\\' && (unsigned char)*p < 0x80)
+            while (p < end && (unsigned char)*p >= 0x20 && *p != '"' && *p != '\\' &&
+                   (unsigned char)*p < 0x80)
                 p++;
             if (p >= end) {
                 j->p = p;
@@ -597,11 +629,16 @@ int json_skip(struct json *j)
         }
         return decode_escaped(j, s0, NULL);
     }
-    case JSON_NUMBER: return scan_number(j, &tok);
-    case JSON_TRUE: return literal(j, "true", 4);
-    case JSON_FALSE: return literal(j, "false", 5);
-    case JSON_NULL: return literal(j, "null", 4);
-    default: return j->err;
+    case JSON_NUMBER:
+        return scan_number(j, &tok);
+    case JSON_TRUE:
+        return literal(j, "true", 4);
+    case JSON_FALSE:
+        return literal(j, "false", 5);
+    case JSON_NULL:
+        return literal(j, "null", 4);
+    default:
+        return j->err;
     }
 }
 

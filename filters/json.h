@@ -1,6 +1,7 @@
 /* json: a pull parser over one buffer, for reading known shapes (OpenRTB requests, config, policy) straight
- * into structs with no DOM. The caller walks objects and arrays; anything it does not want it skips, and skipped
- * values are still validated, so a request is accepted only if the whole body is well-formed JSON (RFC 8259).
+ * into structs with no DOM. The caller walks objects and arrays; anything it does not want it skips, and
+ * skipped values are still validated, so a request is accepted only if the whole body is well-formed JSON
+ * (RFC 8259).
  *
  * Errors are sticky: the first one records a message and a byte offset, and every later call fails fast, so
  * callers check `j->err` once at the end instead of after every call. */
@@ -41,10 +42,10 @@ struct json {
     const char *start, *p, *end;
     struct arena *arena; /* for strings with escapes; may be NULL to reject them */
     int depth;
-    int err;             /* enum json_err, sticky */
-    const char *err_msg; /* static text naming the problem */
-    size_t err_off;      /* byte offset of the problem */
-    const char *err_path;/* optional: the field being read when it failed (set by callers) */
+    int err;              /* enum json_err, sticky */
+    const char *err_msg;  /* static text naming the problem */
+    size_t err_off;       /* byte offset of the problem */
+    const char *err_path; /* optional: the field being read when it failed (set by callers) */
 };
 
 /* Borrows buf (which must outlive every view returned) and arena. */

@@ -119,7 +119,8 @@ static int rd_list(struct pctx *c, struct ortb_list *out, const char *field)
     return 0;
 }
 
-/* Privacy-signal readers: a wrong type is remembered, not fatal (fail toward privacy in the consent rules). */
+/* Privacy-signal readers: a wrong type is remembered, not fatal (fail toward privacy in the consent rules).
+ */
 static int rd_sig_int(struct pctx *c, int32_t *out, enum ortb_sig *sig, bool allow_string)
 {
     enum json_type t = json_peek(c->j);
@@ -202,7 +203,8 @@ static int parse_format(struct pctx *c, struct ortb_imp *imp)
         if (enter(c, &present, "imp.banner.format[]")) return -1;
         if (!present) continue;
         struct ortb_format *f = arena_vec_push(c->a, &v, sizeof *f, _Alignof(struct ortb_format));
-        if (!f) return fail(c, v.n >= v.max ? ORTB_ELIMIT : ORTB_ENOMEM, "imp.banner.format", "too many formats");
+        if (!f)
+            return fail(c, v.n >= v.max ? ORTB_ELIMIT : ORTB_ENOMEM, "imp.banner.format", "too many formats");
         f->w = f->h = ORTB_UNSET;
         struct sv k;
         while (json_obj_next(c->j, &k)) {
@@ -356,7 +358,8 @@ static int parse_content(struct pctx *c, struct ortb_context_obj *x)
     return c->j->err ? -1 : 0;
 }
 
-static int parse_context(struct pctx *c, struct ortb_context_obj *x, enum ortb_context kind, const char *field)
+static int parse_context(struct pctx *c, struct ortb_context_obj *x, enum ortb_context kind,
+                         const char *field)
 {
     if (x->kind != ORTB_CTX_NONE)
         return fail(c, ORTB_EINVALID, field, "a request carries at most one of site, app and dooh");
@@ -446,7 +449,8 @@ static int parse_device(struct pctx *c, struct ortb_device *d)
         else if (KEQ(k, "w") || KEQ(k, "h")) {
             int32_t v = ORTB_UNSET;
             rc = rd_i32(c, &v, "device.w");
-            if (!rc && v != ORTB_UNSET && v < 0) return fail(c, ORTB_EINVALID, "device.w", "size must not be negative");
+            if (!rc && v != ORTB_UNSET && v < 0)
+                return fail(c, ORTB_EINVALID, "device.w", "size must not be negative");
         } else
             rc = skip(c);
         if (rc) return -1;
@@ -477,7 +481,9 @@ static int parse_segments(struct pctx *c, struct ortb_list *out)
         if (c->j->err) return -1;
         if (!id.p) continue; /* a segment with only a name or value cannot be matched by id */
         struct sv *slot = arena_vec_push(c->a, &v, sizeof *slot, _Alignof(struct sv));
-        if (!slot) return fail(c, v.n >= v.max ? ORTB_ELIMIT : ORTB_ENOMEM, "user.data.segment", "too many segments");
+        if (!slot)
+            return fail(c, v.n >= v.max ? ORTB_ELIMIT : ORTB_ENOMEM, "user.data.segment",
+                        "too many segments");
         *slot = id;
     }
     if (c->j->err) return -1;
@@ -520,7 +526,8 @@ static int parse_data(struct pctx *c, struct ortb_user *u)
         if (enter(c, &present, "user.data[]")) return -1;
         if (!present) continue;
         struct ortb_data *d = arena_vec_push(c->a, &v, sizeof *d, _Alignof(struct ortb_data));
-        if (!d) return fail(c, v.n >= v.max ? ORTB_ELIMIT : ORTB_ENOMEM, "user.data", "too many data objects");
+        if (!d)
+            return fail(c, v.n >= v.max ? ORTB_ELIMIT : ORTB_ENOMEM, "user.data", "too many data objects");
         d->segtax = ORTB_UNSET;
         struct sv k;
         while (json_obj_next(c->j, &k)) {
@@ -653,7 +660,8 @@ static int parse_gpp_sid(struct pctx *c, struct ortb_regs *r)
             continue;
         }
         uint16_t *slot = arena_vec_push(c->a, &v, sizeof *slot, _Alignof(uint16_t));
-        if (!slot) return fail(c, v.n >= v.max ? ORTB_ELIMIT : ORTB_ENOMEM, "regs.gpp_sid", "too many section ids");
+        if (!slot)
+            return fail(c, v.n >= v.max ? ORTB_ELIMIT : ORTB_ENOMEM, "regs.gpp_sid", "too many section ids");
         *slot = (uint16_t)sid;
     }
     if (c->j->err) return -1;
@@ -689,7 +697,8 @@ static int parse_regs_ext(struct pctx *c, struct ortb_regs *r)
         if (rc) return -1;
     }
     if (c->j->err) return -1;
-    if (r->ext_gdpr_sig == ORTB_SIG_OK && r->ext_gdpr != 0 && r->ext_gdpr != 1) r->ext_gdpr_sig = ORTB_SIG_MALFORMED;
+    if (r->ext_gdpr_sig == ORTB_SIG_OK && r->ext_gdpr != 0 && r->ext_gdpr != 1)
+        r->ext_gdpr_sig = ORTB_SIG_MALFORMED;
     if (r->gpc_sig == ORTB_SIG_OK && r->gpc != 0 && r->gpc != 1) r->gpc_sig = ORTB_SIG_MALFORMED;
     return 0;
 }
@@ -782,7 +791,8 @@ static int parse_request(struct pctx *c, struct ortb_request *r)
     return 0;
 }
 
-int ortb_parse(const char *body, size_t len, struct arena *arena, struct ortb_request *req, struct ortb_error *err)
+int ortb_parse(const char *body, size_t len, struct arena *arena, struct ortb_request *req,
+               struct ortb_error *err)
 {
     struct json j;
     json_init(&j, body, len, arena);
@@ -822,13 +832,21 @@ int ortb_parse(const char *body, size_t len, struct arena *arena, struct ortb_re
 const char *ortb_strerror(int code)
 {
     switch (code) {
-    case ORTB_OK: return "ok";
-    case ORTB_EJSON: return "malformed JSON";
-    case ORTB_ESHAPE: return "not a JSON object";
-    case ORTB_EREQUIRED: return "required field missing";
-    case ORTB_EINVALID: return "invalid field";
-    case ORTB_ELIMIT: return "too many entries";
-    case ORTB_ENOMEM: return "request too large for request memory";
-    default: return "unknown error";
+    case ORTB_OK:
+        return "ok";
+    case ORTB_EJSON:
+        return "malformed JSON";
+    case ORTB_ESHAPE:
+        return "not a JSON object";
+    case ORTB_EREQUIRED:
+        return "required field missing";
+    case ORTB_EINVALID:
+        return "invalid field";
+    case ORTB_ELIMIT:
+        return "too many entries";
+    case ORTB_ENOMEM:
+        return "request too large for request memory";
+    default:
+        return "unknown error";
     }
 }

@@ -1,7 +1,8 @@
-/* ortb: the OpenRTB 2.6 BidRequest fields fairbid decides on, parsed into plain structs in a per-request arena.
- * Strings are views into the caller's copy of the body (or into the arena when they held escapes). Unknown keys
- * are skipped (but still validated as JSON). 2.5-era `ext` locations of privacy fields are kept separately so the
- * consent rules can apply the "2.6 core wins, ext is the fallback" order and notice malformed values. */
+/* ortb: the OpenRTB 2.6 BidRequest fields fairbid decides on, parsed into plain structs in a per-request
+ * arena. Strings are views into the caller's copy of the body (or into the arena when they held escapes).
+ * Unknown keys are skipped (but still validated as JSON). 2.5-era `ext` locations of privacy fields are kept
+ * separately so the consent rules can apply the "2.6 core wins, ext is the fallback" order and notice
+ * malformed values. */
 #ifndef FAIRBID_FILTERS_ORTB_H
 #define FAIRBID_FILTERS_ORTB_H
 
@@ -15,8 +16,8 @@
  * consent list could turn a block into a bid. */
 #define ORTB_MAX_IMP 64
 #define ORTB_MAX_FORMAT 64
-#define ORTB_MAX_LIST 1024  /* bcat, badv, cat, cur, gpp_sid, eids */
-#define ORTB_MAX_DATA 64    /* user.data[] */
+#define ORTB_MAX_LIST 1024    /* bcat, badv, cat, cur, gpp_sid, eids */
+#define ORTB_MAX_DATA 64      /* user.data[] */
 #define ORTB_MAX_SEGMENT 1024 /* segments per data object */
 
 #define ORTB_UNSET INT32_MIN /* integer field absent */
@@ -36,13 +37,13 @@ struct ortb_imp {
     int32_t banner_w, banner_h; /* ORTB_UNSET when absent */
     struct ortb_format *format;
     uint32_t nformat;
-    double bidfloor;     /* 0 when absent */
+    double bidfloor;       /* 0 when absent */
     struct sv bidfloorcur; /* empty = USD per spec */
 };
 
 struct ortb_data {
     struct sv id, name;
-    int32_t segtax; /* data.ext.segtax, ORTB_UNSET when absent */
+    int32_t segtax;           /* data.ext.segtax, ORTB_UNSET when absent */
     struct ortb_list segment; /* segment[].id */
 };
 
@@ -81,9 +82,9 @@ struct ortb_user {
     bool present;
     struct sv id, buyeruid, gender;
     int32_t yob;
-    struct sv consent;         /* 2.6 user.consent */
+    struct sv consent; /* 2.6 user.consent */
     enum ortb_sig consent_sig;
-    struct sv ext_consent;     /* 2.5 user.ext.consent */
+    struct sv ext_consent; /* 2.5 user.ext.consent */
     enum ortb_sig ext_consent_sig;
     struct ortb_data *data;
     uint32_t ndata;
@@ -93,10 +94,10 @@ struct ortb_user {
 
 struct ortb_regs {
     bool present;
-    int32_t coppa;              /* ORTB_UNSET when absent */
-    int32_t gdpr;               /* 2.6 regs.gdpr as sent (any integer); ORTB_UNSET when absent */
-    enum ortb_sig gdpr_sig;     /* MALFORMED: not an integer, or not 0/1 */
-    int32_t ext_gdpr;           /* 2.5 regs.ext.gdpr */
+    int32_t coppa;          /* ORTB_UNSET when absent */
+    int32_t gdpr;           /* 2.6 regs.gdpr as sent (any integer); ORTB_UNSET when absent */
+    enum ortb_sig gdpr_sig; /* MALFORMED: not an integer, or not 0/1 */
+    int32_t ext_gdpr;       /* 2.5 regs.ext.gdpr */
     enum ortb_sig ext_gdpr_sig;
     struct sv us_privacy;
     enum ortb_sig us_privacy_sig;
@@ -107,10 +108,10 @@ struct ortb_regs {
     uint16_t *gpp_sid;
     uint32_t ngpp_sid;
     enum ortb_sig gpp_sid_sig;
-    bool has_dsa;               /* regs.ext.dsa present */
-    int32_t gpc;                /* regs.ext.gpc (1 or "1"), ORTB_UNSET when absent */
+    bool has_dsa; /* regs.ext.dsa present */
+    int32_t gpc;  /* regs.ext.gpc (1 or "1"), ORTB_UNSET when absent */
     enum ortb_sig gpc_sig;
-    enum ortb_sig ext_sig;      /* regs.ext not an object */
+    enum ortb_sig ext_sig; /* regs.ext not an object */
 };
 
 struct ortb_request {
@@ -130,21 +131,22 @@ enum ortb_err {
     ORTB_EJSON = -1,     /* not well-formed JSON; details in the json state */
     ORTB_ESHAPE = -2,    /* JSON, but not an object */
     ORTB_EREQUIRED = -3, /* id, imp or imp.id missing or empty */
-    ORTB_EINVALID = -4,  /* breaks an OpenRTB rule fairbid decides on (duplicate imp ids, site and app, ...) */
-    ORTB_ELIMIT = -5,    /* more entries than a hard cap */
-    ORTB_ENOMEM = -6,    /* the arena ran out */
+    ORTB_EINVALID = -4, /* breaks an OpenRTB rule fairbid decides on (duplicate imp ids, site and app, ...) */
+    ORTB_ELIMIT = -5,   /* more entries than a hard cap */
+    ORTB_ENOMEM = -6,   /* the arena ran out */
 };
 
 struct ortb_error {
-    int code;            /* enum ortb_err */
-    const char *msg;     /* static text */
-    const char *field;   /* static path of the field, or NULL */
-    size_t offset;       /* byte offset into the body */
+    int code;          /* enum ortb_err */
+    const char *msg;   /* static text */
+    const char *field; /* static path of the field, or NULL */
+    size_t offset;     /* byte offset into the body */
 };
 
 /* Parses body[0..len) into *req (zeroed first). Strings point into body or the arena; both must outlive req.
  * Returns 0 or a negative enum ortb_err and fills *err. Cost: one pass over the body, no malloc. */
-int ortb_parse(const char *body, size_t len, struct arena *arena, struct ortb_request *req, struct ortb_error *err);
+int ortb_parse(const char *body, size_t len, struct arena *arena, struct ortb_request *req,
+               struct ortb_error *err);
 const char *ortb_strerror(int code);
 
 #endif

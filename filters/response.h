@@ -8,8 +8,9 @@
 #include "filters/ortb.h"
 
 struct resp_opts {
-    struct sv seat;     /* seatbid.seat; empty = omitted */
-    struct sv win_url;  /* when set, each bid's nurl is win_url?... with ${AUCTION_PRICE}, for win accounting */
+    struct sv seat; /* seatbid.seat; empty = omitted */
+    struct sv
+        win_url; /* when set, each bid's nurl is win_url?... with ${AUCTION_PRICE}, for win accounting */
 };
 
 /* Writes a BidResponse for the winners in res (res->nbids > 0). bidid is derived from the request id.
