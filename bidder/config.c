@@ -440,8 +440,12 @@ static int rd_campaigns(struct errctx *e, struct json *j, struct config *c)
     json_arr_begin(j);
     while (json_arr_next(j)) {
         struct campaign *cp = arena_vec_push(&c->arena, &v, sizeof *cp, _Alignof(struct campaign));
-        if (!cp)
-            return cfg_err(e, off_of(j), "key \"campaigns\": too many campaigns (limit %d)", CAMPAIGN_MAX);
+        if (!cp) {
+            if (v.n >= v.max)
+                return cfg_err(e, off_of(j), "key \"campaigns\": too many campaigns (limit %d)",
+                               CAMPAIGN_MAX);
+            return cfg_err(e, off_of(j), "key \"campaigns\": out of memory compiling campaigns");
+        }
         if (rd_campaign(&cc, cp, v.n - 1)) return -1;
         for (uint32_t i = 0; i + 1 < v.n; i++)
             if (sv_eq(((struct campaign *)v.items)[i].id, cp->id))
@@ -471,7 +475,8 @@ struct config *config_parse(const char *name, const char *text, size_t len, cons
     }
     snprintf(c->path, sizeof c->path, "%s", name);
     c->text = malloc(len + 1);
-    size_t memcap = len * 4 + 65536;
+    /* compiled campaigns cost more than their text (216-byte structs, vectors that double): be generous */
+    size_t memcap = len * 16 + (1u << 20);
     c->mem = malloc(memcap);
     if (!c->text || !c->mem) {
         snprintf(err, errlen, "%s: out of memory", name);

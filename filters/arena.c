@@ -36,6 +36,7 @@ void *arena_calloc(struct arena *a, size_t n, size_t size, size_t align)
 
 char *arena_memdup(struct arena *a, const void *p, size_t len)
 {
+    if (len >= SIZE_MAX) return NULL; /* len + 1 would wrap */
     char *d = arena_alloc(a, len + 1, 1);
     if (!d) return NULL;
     if (len) memcpy(d, p, len);

@@ -182,7 +182,9 @@ int decide_run(const struct campaign_set *cs, const struct ortb_request *req, co
         struct decide_verdict *row = out->v + (size_t)i * cs->n;
         int32_t best = -1;
         bool floor_cur_ok = imp->bidfloor <= 0 || is_currency(imp->bidfloorcur, cs->currency);
-        int64_t floor_micros = (int64_t)llround(imp->bidfloor * 1e6);
+        /* a floor past int64 micros (1e13 and up) is above any price: clamp before converting */
+        double fm = imp->bidfloor * 1e6;
+        int64_t floor_micros = fm >= 9.2e18 ? INT64_MAX : (int64_t)llround(fm);
         for (uint32_t c = 0; c < cs->n; c++) {
             const struct campaign *cp = &cs->v[c];
             struct decide_verdict *v = &row[c];

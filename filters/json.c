@@ -142,7 +142,8 @@ bool json_obj_next(struct json *j, struct sv *key)
         return false;
     }
     struct sv k;
-    if (scan_string(j, &k)) return false;
+    /* a key nobody asked for is validated, not decoded, so skipping spends no arena */
+    if (scan_string(j, key ? &k : NULL)) return false;
     skip_ws(j);
     if (j->p >= j->end) {
         json_fail(j, JSON_ETRUNC, "unexpected end of input after an object key");
@@ -384,8 +385,10 @@ static int scan_string(struct json *j, struct sv *out)
         }
         p += n;
     }
-    out->p = s;
-    out->n = (size_t)(p - s);
+    if (out) {
+        out->p = s;
+        out->n = (size_t)(p - s);
+    }
     j->p = p + 1;
     return 0;
 }
