@@ -29,6 +29,14 @@ static double server_us_per_req(const struct report_in *in)
     return in->st->lat.count ? in->server_cpu_s * 1e6 / (double)in->st->lat.count : 0.0;
 }
 
+/* Seconds to show: the run's, without the empty tail left for answers that arrive while draining. */
+static uint32_t shown_secs(const struct run_stats *s)
+{
+    uint32_t n = s->nsecs;
+    while (n > 0 && s->secs[n - 1].n == 0 && (double)(n - 1) >= s->window_s) n--;
+    return n;
+}
+
 static const double curve_q[] = {0.0,   0.1,   0.25,   0.5,    0.75,    0.9,     0.95,     0.99,
                                  0.995, 0.999, 0.9995, 0.9999, 0.99995, 0.99999, 0.999999, 1.0};
 
@@ -98,8 +106,7 @@ void report_print(FILE *f, const struct report_in *in)
         fprintf(f, "; server pid %d: %.2f us CPU per request (%.3f s)", in->server_pid, server_us_per_req(in),
                 in->server_cpu_s);
     fprintf(f, "\n  time-line     second  req/s      p99 (us)\n");
-    for (uint32_t i = 0; i < s->nsecs; i++) {
-        if (!s->secs[i].n && i + 1 == s->nsecs) continue;
+    for (uint32_t i = 0; i < shown_secs(s); i++) {
         double p99 = s->secs[i].h ? us(hist_quantile(s->secs[i].h, 0.99)) : 0;
         fprintf(f, "                %6u  %-9llu  %.1f\n", i, (unsigned long long)s->secs[i].n, p99);
     }
@@ -214,7 +221,7 @@ int report_json(const char *path, const struct report_in *in)
         fprintf(f, "%s{\"q\": %.6f, \"us\": %.3f}", i ? ", " : "", curve_q[i],
                 us(hist_quantile(&s->lat, curve_q[i])));
     fprintf(f, "],\n  \"timeline\": [");
-    for (uint32_t i = 0; i < s->nsecs; i++)
+    for (uint32_t i = 0; i < shown_secs(s); i++)
         fprintf(f, "%s{\"second\": %u, \"requests\": %llu, \"p99_us\": %.3f}", i ? ", " : "", i,
                 (unsigned long long)s->secs[i].n, s->secs[i].h ? us(hist_quantile(s->secs[i].h, 0.99)) : 0.0);
     fprintf(f, "],\n  \"by_campaign\": [");
@@ -261,7 +268,7 @@ int report_png(const char *path, const struct report_in *in)
         if (q >= 1.0) break;
         fprintf(a, "%.9f %.3f\n", 1.0 / (1.0 - q), us(hist_quantile(&s->lat, q)));
     }
-    for (uint32_t i = 0; i < s->nsecs; i++)
+    for (uint32_t i = 0; i < shown_secs(s); i++)
         fprintf(b, "%u %llu %.3f\n", i, (unsigned long long)s->secs[i].n,
                 s->secs[i].h ? us(hist_quantile(s->secs[i].h, 0.99)) : 0.0);
     fprintf(g, "set terminal pngcairo size 1000,900 noenhanced\n");
@@ -269,8 +276,7 @@ int report_png(const char *path, const struct report_in *in)
     fprintf(g, "set multiplot layout 2,1 title 'fairbid-loadgen: %s%s'\n",
             in->cfg->rate > 0 ? "open loop" : "closed loop", in->interrupted ? " (interrupted)" : "");
     fprintf(g, "set logscale x\nset xlabel 'percentile'\nset ylabel 'latency (us)'\nset grid\n");
-    fprintf(
-        g, "set xtics ('0%%' 1, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000, '99.999%%' 100000)\n");
+    fprintf(g, "set xtics ('p0' 1, 'p90' 10, 'p99' 100, 'p99.9' 1000, 'p99.99' 10000, 'p99.999' 100000)\n");
     fprintf(g, "plot '%s' using 1:2 with lines lw 2 title 'latency by percentile'\n", pcurve);
     fprintf(g, "unset logscale x\nset xtics auto\nset xlabel 'second'\nset ylabel 'requests per second'\n");
     fprintf(g, "set y2label 'p99 (us)'\nset y2tics\nset ytics nomirror\n");
