@@ -76,7 +76,7 @@ int cli_decide_main(int argc, char **argv)
     struct buf out;
     buf_init(&out, omem, 1u << 20);
     struct engine_result res;
-    engine_bid(cfg, body, len, &a, &out, &res);
+    engine_bid(cfg, NULL, body, len, &a, &out, &res);
 
     struct buf p;
     buf_init(&p, pmem, pcap);

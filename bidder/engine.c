@@ -47,8 +47,8 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-void engine_bid(const struct config *cfg, const char *body, size_t len, struct arena *a, struct buf *out,
-                struct engine_result *res)
+void engine_bid(const struct config *cfg, const struct engine_ctx *ctx, const char *body, size_t len,
+                struct arena *a, struct buf *out, struct engine_result *res)
 {
     uint64_t t0 = now_ns();
     res->parsed = res->decided = false;
@@ -65,6 +65,14 @@ void engine_bid(const struct config *cfg, const char *body, size_t len, struct a
     res->parsed = true;
     struct decide_env env = {0};
     engine_env_now(&env);
+    struct consent_store_view view;
+    struct consent_stored rec;
+    if (ctx && ctx->store_view) {
+        ctx->store_view(ctx->store_arg, &res->req, &view, &rec);
+        env.store = &view;
+    }
+    if (ctx) env.fair = ctx->fair;
+    env.seed = t0 ^ ((uint64_t)(uintptr_t)body << 17);
     if (decide_run(&cfg->campaigns, &res->req, &env, a, &res->dec) != 0) {
         /* out of decision memory: an ordinary no-bid, counted under internal.memory */
         res->dec.nbids = 0;
@@ -86,4 +94,5 @@ void engine_bid(const struct config *cfg, const char *body, size_t len, struct a
         res->status = 204;
     }
     res->decide_ns = now_ns() - t0;
+    if (ctx && ctx->after && res->parsed) ctx->after(ctx->after_arg, cfg, res);
 }

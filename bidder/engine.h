@@ -20,10 +20,24 @@ struct engine_result {
     uint64_t decide_ns; /* parse + decide + serialize */
 };
 
+/* Hooks into the service's shared state, filled by the server (NULL members = not configured). All run on the
+ * worker thread inside its RCU read-side section and must not block. */
+struct engine_ctx {
+    /* the consent store mirror's answer for this request's user (bidder/mirror.c) */
+    void (*store_view)(void *arg, const struct ortb_request *req, struct consent_store_view *view,
+                       struct consent_stored *rec);
+    void *store_arg;
+    /* the fairness state to decide against (bidder/fairness.c) */
+    const struct fair_view *fair;
+    /* called after the decision, to count eligibility, bids and drops (fairness windows, audit) */
+    void (*after)(void *arg, const struct config *cfg, const struct engine_result *res);
+    void *after_arg;
+};
+
 /* body must live in (or outlive) the arena's request. Writes the response body (JSON) into out; for 204 out
- * is empty. */
-void engine_bid(const struct config *cfg, const char *body, size_t len, struct arena *a, struct buf *out,
-                struct engine_result *res);
+ * is empty. ctx may be NULL (offline decide: no store, no fairness state). */
+void engine_bid(const struct config *cfg, const struct engine_ctx *ctx, const char *body, size_t len,
+                struct arena *a, struct buf *out, struct engine_result *res);
 
 /* Writes {"error": msg, "offset": N, "field": f} for a rejected request. */
 void engine_write_error(struct buf *out, const char *msg, const char *field, long offset);

@@ -64,6 +64,7 @@ struct worker {
     char *resp_mem;
     struct conn_set conns;
     uint32_t conn_limit;
+    struct engine_ctx ectx; /* hooks into the mirror and fairness state */
     struct metrics_worker m;
 };
 
@@ -263,7 +264,7 @@ static void handle_bid(struct evhttp_request *req, struct worker *w, const struc
     struct buf out;
     buf_init(&out, w->resp_mem, RESP_CAP);
     struct engine_result res;
-    engine_bid(cfg, body, len, &a, &out, &res);
+    engine_bid(cfg, &w->ectx, body, len, &a, &out, &res);
     if (res.decided) {
         for (uint32_t i = 0; i < res.dec.nv; i++) METRIC_INC(w->m.decisions[res.dec.v[i].reason]);
         METRIC_ADD(w->m.bids, res.dec.nbids);

@@ -78,10 +78,9 @@ void buf_put_micros(struct buf *b, int64_t micros)
     buf_put(b, d, (size_t)n);
 }
 
-void buf_put_json_str(struct buf *b, struct sv s)
+void buf_put_json_chars(struct buf *b, struct sv s)
 {
     static const char hex[] = "0123456789abcdef";
-    buf_putc(b, '"');
     size_t run = 0;
     for (size_t i = 0; i < s.n; i++) {
         unsigned char c = (unsigned char)s.p[i];
@@ -111,6 +110,12 @@ void buf_put_json_str(struct buf *b, struct sv s)
         }
     }
     buf_put(b, s.p + run, s.n - run);
+}
+
+void buf_put_json_str(struct buf *b, struct sv s)
+{
+    buf_putc(b, '"');
+    buf_put_json_chars(b, s);
     buf_putc(b, '"');
 }
 

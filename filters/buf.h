@@ -23,6 +23,8 @@ void buf_put_i64(struct buf *b, int64_t v);
 void buf_put_u64(struct buf *b, uint64_t v);
 /* A decimal with up to 6 fractional digits, trailing zeros trimmed (prices in micros → "2.5"). */
 void buf_put_micros(struct buf *b, int64_t micros);
+/* The characters of a JSON string, escaped, without the quotes. */
+void buf_put_json_chars(struct buf *b, struct sv s);
 /* A JSON string literal with quotes, escaping what JSON requires. */
 void buf_put_json_str(struct buf *b, struct sv s);
 /* A double as JSON (finite; non-finite becomes null), shortest round-trip form via %.17g fallback. */

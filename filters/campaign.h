@@ -48,12 +48,15 @@ struct campaign {
     enum campaign_special special;
 };
 
+struct policy; /* compiled sensitive-category policy (filters/policy.h), owned by the config snapshot */
+
 struct campaign_set {
     struct campaign *v;
     uint32_t n;
     struct sv currency; /* ISO-4217, e.g. "USD" */
     int32_t tcf_vendor_id;
     bool tcf_strict;
+    const struct policy *policy; /* NULL: no policy loaded */
 };
 
 #endif

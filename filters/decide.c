@@ -6,6 +6,8 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "filters/sensitive.h"
+
 static bool list_has(const struct ortb_list *l, struct sv s)
 {
     for (uint32_t i = 0; i < l->n; i++)
@@ -35,8 +37,12 @@ struct pre { /* request-level verdict for one campaign */
     int64_t num;
 };
 
-static void pre_campaign(const struct campaign *c, const struct ortb_request *req,
-                         const struct consent_state *cs, const struct decide_env *env, struct pre *p)
+static void personal_checks(const struct campaign *c, const struct ortb_request *req,
+                            const struct consent_state *cs, const struct decide_env *env, struct pre *p);
+
+static void pre_campaign(const struct campaign_set *set, const struct campaign *c,
+                         const struct ortb_request *req, const struct consent_state *cs,
+                         const struct decide_env *env, struct pre *p)
 {
     p->reason = REASON_BID;
     p->arg = SV_NULL;
@@ -76,8 +82,19 @@ static void pre_campaign(const struct campaign *c, const struct ortb_request *re
         p->arg = req->device.geo.country;
         return;
     }
-    if (!c->personal) return;
-    /* Personal-data targeting: consent first, so nothing personal is even matched without it. */
+    if (c->personal) {
+        personal_checks(c, req, cs, env, p);
+        if (p->reason != REASON_BID) return;
+    }
+    int r = sensitive_check(set, c, req, cs, &p->arg, &p->num);
+    if (r != REASON_BID) p->reason = (uint16_t)r;
+}
+
+/* Personal-data targeting: consent first, so nothing personal is even matched without it. */
+static void personal_checks(const struct campaign *c, const struct ortb_request *req,
+                            const struct consent_state *cs, const struct decide_env *env, struct pre *p)
+{
+    const struct campaign_targeting *t = &c->t;
     if (cs->block_personal >= 0) {
         p->reason = (uint16_t)cs->block_personal;
         p->arg = cs->detail;
@@ -149,9 +166,11 @@ int decide_run(const struct campaign_set *cs, const struct ortb_request *req, co
     out->nbids = 0;
     out->request_reason = -1;
     out->winner = ARENA_ARRAY(a, int32_t, req->nimp ? req->nimp : 1);
+    out->price = ARENA_ARRAY(a, int64_t, req->nimp ? req->nimp : 1);
+    int64_t *price = ARENA_ARRAY(a, int64_t, cs->n + 1);
     out->v = ARENA_ARRAY(a, struct decide_verdict, (size_t)req->nimp * cs->n + 1);
     struct pre *pre = ARENA_ARRAY(a, struct pre, cs->n + 1);
-    if (!out->winner || !out->v || !pre) {
+    if (!out->winner || !out->price || !price || !out->v || !pre) {
         out->request_reason = REASON_INTERNAL_MEMORY;
         out->winner = NULL;
         out->v = NULL;
@@ -174,7 +193,7 @@ int decide_run(const struct campaign_set *cs, const struct ortb_request *req, co
             pre[c] = (struct pre){REASON_CURRENCY, cs->currency, 0};
             continue;
         }
-        pre_campaign(&cs->v[c], req, &cst, env, &pre[c]);
+        pre_campaign(cs, &cs->v[c], req, &cst, env, &pre[c]);
     }
 
     for (uint32_t i = 0; i < req->nimp; i++) {
@@ -204,18 +223,34 @@ int decide_run(const struct campaign_set *cs, const struct ortb_request *req, co
             } else if (cp->bid_micros < floor_micros) {
                 v->reason = REASON_FLOOR;
                 v->num = floor_micros;
-            } else if (best < 0 || cp->bid_micros > cs->v[best].bid_micros) {
-                /* ties keep the earlier campaign in config order: deterministic */
-                best = (int32_t)c;
+            } else {
+                /* eligible: fairness and caps may throttle, or boost an under-served group's price */
+                price[c] = cp->bid_micros;
+                uint64_t x =
+                    env->seed + (uint64_t)i * 0x9E3779B97F4A7C15ull + (uint64_t)c * 0xBF58476D1CE4E5B9ull;
+                x ^= x >> 31;
+                x *= 0x94D049BB133111EBull;
+                x ^= x >> 29;
+                int r = fair_check(env->fair, cs, c, req, (uint32_t)x, &price[c], &v->arg, &v->num);
+                if (r != REASON_BID) {
+                    v->reason = (uint16_t)r;
+                } else if (price[c] < floor_micros) {
+                    v->reason = REASON_FLOOR;
+                    v->num = floor_micros;
+                } else if (best < 0 || price[c] > price[best]) {
+                    /* ties keep the earlier campaign in config order: deterministic */
+                    best = (int32_t)c;
+                }
             }
         }
         for (uint32_t c = 0; c < cs->n; c++)
             if (row[c].reason == REASON_BID && (int32_t)c != best) {
                 row[c].reason = REASON_AUCTION_LOST;
-                row[c].num = best >= 0 ? cs->v[best].bid_micros : 0;
+                row[c].num = best >= 0 ? price[best] : 0;
                 row[c].arg = best >= 0 ? cs->v[best].id : SV_NULL;
             }
         out->winner[i] = best;
+        out->price[i] = best >= 0 ? price[best] : 0;
         if (best >= 0) out->nbids++;
     }
     out->nv = req->nimp * cs->n;

@@ -8,6 +8,7 @@
 #include "filters/arena.h"
 #include "filters/campaign.h"
 #include "filters/consent.h"
+#include "filters/fair.h"
 #include "filters/ortb.h"
 #include "filters/reasons.h"
 
@@ -24,6 +25,7 @@ struct decide_result {
     struct decide_verdict *v; /* nimp × ncampaign, imp-major */
     uint32_t nv;
     int32_t *winner; /* per imp: campaign index, or -1 */
+    int64_t *price;  /* per imp: the winning price in micros (after any fairness boost) */
     uint32_t nbids;
     int request_reason;           /* a reason that dropped every campaign for the whole request, or -1 */
     struct consent_state consent; /* the request's consent evaluation */
@@ -34,6 +36,9 @@ struct decide_env {
     int32_t year;   /* current UTC year */
     /* the consent store's view for this request's user; NULL when no store is configured */
     const struct consent_store_view *store;
+    /* fairness and cap state (bidder/fairness.c); NULL when nothing is constrained */
+    const struct fair_view *fair;
+    uint64_t seed; /* per-request randomness for fair_check's draws */
 };
 
 /* Returns 0, or DECIDE_ENOMEM when the arena ran out (then every imp is a no-bid). */

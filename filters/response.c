@@ -70,7 +70,7 @@ int resp_write_bids(struct buf *b, const struct campaign_set *cs, const struct o
         buf_puts(b, "\",\"impid\":");
         buf_put_json_str(b, imp->id);
         buf_puts(b, ",\"price\":");
-        buf_put_micros(b, c->bid_micros);
+        buf_put_micros(b, res->price ? res->price[i] : c->bid_micros);
         buf_puts(b, ",\"cid\":");
         buf_put_json_str(b, c->id);
         buf_puts(b, ",\"crid\":");
@@ -100,7 +100,7 @@ int resp_write_bids(struct buf *b, const struct campaign_set *cs, const struct o
         }
         if (opts && opts->win_url.n) {
             buf_puts(b, ",\"nurl\":\"");
-            buf_put(b, opts->win_url.p, opts->win_url.n);
+            buf_put_json_chars(b, opts->win_url);
             buf_puts(b, "?cid=");
             put_url_component(b, c->id);
             buf_puts(b, "&imp=");
