@@ -13,9 +13,10 @@
 #include <unistd.h>
 
 #include "bidder/log.h"
+#include "bidder/policy_load.h"
 #include "filters/json.h"
 
-enum ctype { T_STR, T_INT, T_BOOL };
+enum ctype { T_STR, T_INT, T_BOOL, T_DOUBLE };
 
 struct setting {
     const char *name;
@@ -52,6 +53,15 @@ static const struct setting settings[] = {
     S("tcf_strict", T_BOOL, tcf_strict, "true", 0, 0, true, "TCF 2.2+ rules (strict) or legacy (lenient)"),
     S("arena_bytes", T_INT, arena_bytes, "1048576", 65536, 268435456, false, "per-worker request memory"),
     S("log_level", T_STR, log_level, "info", 0, 0, true, "debug, info, warn or error"),
+    S("instance_id", T_STR, instance_id, "", 0, 0, false, "this instance's name in Redis; empty = host-pid"),
+    S("audit_sample_rate", T_DOUBLE, audit_sample_rate, "1.0", 0, 1, true,
+      "share of drops written to the audit"),
+    S("audit_maxlen", T_INT, audit_maxlen, "1000000", 1000, 1000000000, true,
+      "XADD MAXLEN ~ of fairbid:audit"),
+    S("audit_queue", T_INT, audit_queue, "65536", 64, 16777216, false,
+      "per-worker audit queue (drops above)"),
+    S("fairness_sync_ms", T_INT, fairness_sync_ms, "100", 10, 1000, true,
+      "fairness/cap sync period with Redis"),
 };
 
 struct errctx {
@@ -109,6 +119,9 @@ static void set_default(struct config *c, const struct setting *s)
     case T_BOOL:
         *(bool *)field = strcmp(s->def, "true") == 0;
         break;
+    case T_DOUBLE:
+        *(double *)field = strtod(s->def, NULL);
+        break;
     }
 }
 
@@ -136,6 +149,16 @@ static int read_setting(struct errctx *e, struct json *j, struct config *c, cons
             return cfg_err(e, at, "key \"%s\": must be between %ld and %ld (got %lld)", s->name, s->min,
                            s->max, (long long)v);
         *(int *)field = (int)v;
+        return 0;
+    }
+    case T_DOUBLE: {
+        double v;
+        if (json_peek(j) != JSON_NUMBER || json_double(j, &v))
+            return cfg_err(e, at, "key \"%s\": must be a number", s->name);
+        if (v < (double)s->min || v > (double)s->max)
+            return cfg_err(e, at, "key \"%s\": must be between %ld and %ld (got %g)", s->name, s->min, s->max,
+                           v);
+        *(double *)field = v;
         return 0;
     }
     case T_BOOL: {
@@ -342,6 +365,106 @@ static int rd_targeting(struct cctx *cc, struct campaign *c)
     return 0;
 }
 
+static void fairness_defaults(struct campaign_fairness *f)
+{
+    f->min_impact_ratio = 0.8;
+    f->max_tvd = 0.05;
+    f->window_s = 3600;
+    f->max_boost = 1.5;
+    f->min_eligible = 200;
+}
+
+static int rd_num(struct cctx *cc, double *out, const char *key, double min, double max)
+{
+    size_t at = off_of(cc->j);
+    double v;
+    if (json_peek(cc->j) != JSON_NUMBER || json_double(cc->j, &v))
+        return cerr(cc, at, key, "must be a number");
+    if (v < min || v > max) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "must be between %g and %g", min, max);
+        return cerr(cc, at, key, msg);
+    }
+    *out = v;
+    return 0;
+}
+
+static int rd_fairness(struct cctx *cc, struct campaign *c)
+{
+    size_t at = off_of(cc->j);
+    if (json_peek(cc->j) == JSON_NULL) return json_null(cc->j) ? json_err(cc->e, cc->j, "fairness") : 0;
+    if (json_peek(cc->j) != JSON_OBJECT) return cerr(cc, at, "fairness", "must be null or an object");
+    struct campaign_fairness *f = &c->fair;
+    fairness_defaults(f);
+    f->enabled = true;
+    json_obj_begin(cc->j);
+    struct sv k;
+    while (json_obj_next(cc->j, &k)) {
+        size_t kat = off_of(cc->j);
+        int rc = 0;
+        if (sv_eq_cstr(k, "attribute")) {
+            struct sv a = SV_NULL;
+            rc = rd_cstr(cc, &a, "fairness.attribute");
+            if (!rc) {
+                if (sv_eq_cstr(a, "gender"))
+                    f->attrs = FAIR_ATTR_GENDER;
+                else if (sv_eq_cstr(a, "age_band"))
+                    f->attrs = FAIR_ATTR_AGE_BAND;
+                else
+                    return cerr(cc, kat, "fairness.attribute", "must be \"gender\" or \"age_band\"");
+            }
+        } else if (sv_eq_cstr(k, "min_impact_ratio")) {
+            rc = rd_num(cc, &f->min_impact_ratio, "fairness.min_impact_ratio", 0, 1);
+        } else if (sv_eq_cstr(k, "max_tvd")) {
+            rc = rd_num(cc, &f->max_tvd, "fairness.max_tvd", 0, 1);
+        } else if (sv_eq_cstr(k, "max_boost")) {
+            rc = rd_num(cc, &f->max_boost, "fairness.max_boost", 1, 10);
+        } else if (sv_eq_cstr(k, "window_s")) {
+            rc = rd_cint(cc, &f->window_s, "fairness.window_s", 10, 30 * 86400);
+        } else if (sv_eq_cstr(k, "min_eligible")) {
+            rc = rd_cint(cc, &f->min_eligible, "fairness.min_eligible", 1, 100000000);
+        } else {
+            log_warn("config: unknown key ignored", "file=%s line=%d campaign=%s key=fairness.%.*s",
+                     cc->e->file, line_of(cc->e->text, kat), cc->cid, SV_FMT(k));
+            rc = json_skip(cc->j) ? json_err(cc->e, cc->j, "fairness") : 0;
+        }
+        if (rc) return -1;
+    }
+    if (cc->j->err) return json_err(cc->e, cc->j, "fairness");
+    if (!f->attrs) return cerr(cc, at, "fairness.attribute", "is required (\"gender\" or \"age_band\")");
+    return 0;
+}
+
+static int rd_cap(struct cctx *cc, struct campaign *c)
+{
+    size_t at = off_of(cc->j);
+    if (json_peek(cc->j) == JSON_NULL) return json_null(cc->j) ? json_err(cc->e, cc->j, "cap") : 0;
+    if (json_peek(cc->j) != JSON_OBJECT) return cerr(cc, at, "cap", "must be null or an object");
+    c->cap.enabled = true;
+    c->cap.period_s = 86400;
+    c->cap.bids = -1;
+    json_obj_begin(cc->j);
+    struct sv k;
+    while (json_obj_next(cc->j, &k)) {
+        int rc = 0;
+        if (sv_eq_cstr(k, "bids")) {
+            size_t kat = off_of(cc->j);
+            int64_t v;
+            if (json_peek(cc->j) != JSON_NUMBER || json_int(cc->j, &v) || v < 0 || v > (int64_t)1e15)
+                return cerr(cc, kat, "cap.bids", "must be an integer between 0 and 1e15");
+            c->cap.bids = v;
+        } else if (sv_eq_cstr(k, "period_s")) {
+            rc = rd_cint(cc, &c->cap.period_s, "cap.period_s", 1, 366 * 86400);
+        } else {
+            rc = json_skip(cc->j) ? json_err(cc->e, cc->j, "cap") : 0;
+        }
+        if (rc) return -1;
+    }
+    if (cc->j->err) return json_err(cc->e, cc->j, "cap");
+    if (c->cap.bids < 0) return cerr(cc, at, "cap.bids", "is required");
+    return 0;
+}
+
 static int rd_campaign(struct cctx *cc, struct campaign *c, uint32_t index)
 {
     struct json *j = cc->j;
@@ -410,10 +533,10 @@ static int rd_campaign(struct cctx *cc, struct campaign *c, uint32_t index)
                     return cerr(cc, kat, "special_category",
                                 "must be null, \"housing\", \"employment\" or \"credit\"");
             }
-        } else if (sv_eq_cstr(k, "fairness") || sv_eq_cstr(k, "cap")) {
-            if (json_peek(j) != JSON_NULL && json_peek(j) != JSON_OBJECT)
-                return cerr(cc, kat, k.p[0] == 'f' ? "fairness" : "cap", "must be null or an object");
-            rc = json_skip(j) ? json_err(cc->e, j, "fairness") : 0;
+        } else if (sv_eq_cstr(k, "fairness")) {
+            rc = rd_fairness(cc, c);
+        } else if (sv_eq_cstr(k, "cap")) {
+            rc = rd_cap(cc, c);
         } else {
             log_warn("config: unknown key ignored", "file=%s line=%d campaign=%s key=%.*s", cc->e->file,
                      line_of(cc->e->text, kat), cc->cid, SV_FMT(k));
@@ -428,6 +551,14 @@ static int rd_campaign(struct cctx *cc, struct campaign *c, uint32_t index)
     if (c->nformats == 0) return cerr(cc, at, "formats", "is required");
     if (c->adm.n == 0 && c->nurl.n == 0) return cerr(cc, at, "adm", "a campaign needs adm or nurl");
     c->personal = c->t.nsegments > 0 || c->t.has_age || c->t.gender_mask != 0;
+    if (c->special != CAMPAIGN_SPECIAL_NONE) {
+        /* special ad categories get both attributes constrained by default */
+        if (!c->fair.enabled) {
+            fairness_defaults(&c->fair);
+            c->fair.enabled = true;
+            c->fair.attrs = FAIR_ATTR_GENDER | FAIR_ATTR_AGE_BAND;
+        }
+    }
     return 0;
 }
 
@@ -567,6 +698,10 @@ struct config *config_parse(const char *name, const char *text, size_t len, cons
     c->campaigns.currency = sv_from(c->currency);
     c->campaigns.tcf_vendor_id = c->tcf_vendor_id;
     c->campaigns.tcf_strict = c->tcf_strict;
+    if (policy_load_for_config(c, err, errlen) != 0) {
+        config_free(c);
+        return NULL;
+    }
     return c;
 }
 
@@ -616,6 +751,7 @@ struct config *config_load(const char *path, const struct config_overrides *ov, 
 void config_free(struct config *c)
 {
     if (!c) return;
+    policy_free_for_config(c);
     free(c->text);
     free(c->mem);
     free(c);
@@ -625,7 +761,7 @@ void config_print_table(void *file)
 {
     FILE *f = file;
     fprintf(f, "%-18s %-6s %-16s %-10s %s\n", "key", "type", "default", "reloadable", "meaning");
-    static const char *const tn[] = {"string", "int", "bool"};
+    static const char *const tn[] = {"string", "int", "bool", "number"};
     for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
         const struct setting *s = &settings[i];
         fprintf(f, "%-18s %-6s %-16s %-10s %s\n", s->name, tn[s->type], *s->def ? s->def : "\"\"",

@@ -31,6 +31,11 @@ struct config {
     bool tcf_strict;
     int arena_bytes; /* per-worker request arena */
     char log_level[16];
+    char instance_id[128];
+    double audit_sample_rate;
+    int audit_maxlen;
+    int audit_queue;
+    int fairness_sync_ms;
 
     struct campaign_set campaigns;
 

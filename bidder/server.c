@@ -30,7 +30,10 @@
 #include <urcu/urcu-memb.h>
 #include <zlib.h>
 
+#include "bidder/audit.h"
 #include "bidder/engine.h"
+#include "bidder/fairness.h"
+#include "bidder/mirror.h"
 #include "bidder/log.h"
 #include "bidder/metrics.h"
 #include "bidder/store.h"
@@ -295,6 +298,10 @@ static void handle_readyz(struct evhttp_request *req, const struct config *cfg)
         status = 503;
         state = "not_ready";
         reason = "no config loaded";
+    } else if (mirror_enabled() && !mirror_ready()) {
+        status = 503;
+        state = "not_ready";
+        reason = "consent mirror: first load not complete";
     } else if (st == STORE_CONNECTING) {
         status = 503;
         state = "not_ready";
@@ -309,6 +316,8 @@ static void handle_readyz(struct evhttp_request *req, const struct config *cfg)
     buf_puts(&b, state);
     buf_puts(&b, "\",\"redis\":\"");
     buf_puts(&b, store_state_name(st));
+    buf_puts(&b, "\",\"consent_mirror\":\"");
+    buf_puts(&b, mirror_state());
     buf_puts(&b, "\",\"config_generation\":");
     buf_put_u64(&b, atomic_load(&G.generation));
     if (*reason) {
@@ -440,10 +449,20 @@ static void handle_metrics(struct evhttp_request *req)
                         "# HELP fairbid_uptime_seconds Seconds since start.\n"
                         "# TYPE fairbid_uptime_seconds gauge\nfairbid_uptime_seconds %.3f\n",
                         (double)(mono_ms() - G.started_ms) / 1000.0);
+    mirror_metrics(o);
+    fairness_metrics(o);
+    audit_metrics(o);
     evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
                       "text/plain; version=0.0.4; charset=utf-8");
     evhttp_send_reply(req, 200, "OK", o);
     METRIC_INC(w->m.requests[MS_200]);
+}
+
+static void after_decision(void *arg, const struct config *cfg, const struct engine_result *res)
+{
+    struct worker *w = arg;
+    fairness_after(w->id, cfg, res);
+    audit_after(w->id, cfg, res);
 }
 
 static void on_complete(struct evhttp_request *req, void *arg)
@@ -512,6 +531,14 @@ static void on_request(struct evhttp_request *req, void *arg)
             send_error(req, 405, "Method Not Allowed", "use GET", NULL, -1);
             return;
         }
+    }
+    if (path_is(uri, "/win")) {
+        /* win notices (the bid's nurl): counted per campaign and group by the fairness module */
+        const char *q = strchr(uri, '?');
+        char body[512];
+        int st = fairness_win(w->id, q ? q + 1 : "", body, sizeof body);
+        send_json(req, st, st == 200 ? "OK" : "Bad Request", body, strlen(body));
+        return;
     }
     if (path_is(uri, "/healthz")) {
         static const char ok[] = "{\"status\":\"ok\"}";
@@ -664,6 +691,10 @@ static int worker_init(struct worker *w, int id, int fd, const struct config *cf
     w->conns.cap = cap;
     w->conns.slot = calloc(cap, sizeof(void *));
     w->wake = event_new(w->base, -1, 0, on_wake, w);
+    w->ectx.store_view = mirror_view;
+    w->ectx.store_arg = w;
+    w->ectx.after = after_decision;
+    w->ectx.after_arg = w;
     if (!w->reply || !w->arena_mem || !w->resp_mem || !w->conns.slot || !w->wake) return -1;
     return 0;
 }
@@ -706,6 +737,9 @@ static void reload(void)
     c->arena_bytes = cur->arena_bytes;
     snprintf(c->redis, sizeof c->redis, "%s", cur->redis);
     publish(c);
+    mirror_on_reload(c);
+    fairness_on_reload(c);
+    audit_on_reload(c);
     atomic_fetch_add(&G.reloads_ok, 1);
     log_info("config reloaded", "path=%s generation=%llu campaigns=%u", G.config_path,
              (unsigned long long)atomic_load(&G.generation), c->campaigns.n);
@@ -796,6 +830,13 @@ int server_run(const struct server_opts *opts)
         log_error("config error", "error=\"%s\"", err);
         return 2;
     }
+    if (mirror_start(G.main_base, cfg, err, sizeof err) ||
+        fairness_start(G.main_base, cfg, G.nworkers, err, sizeof err) ||
+        audit_start(G.main_base, cfg, G.nworkers, err, sizeof err)) {
+        log_error("cannot start the control plane", "error=\"%s\"", err);
+        return 2;
+    }
+    for (int i = 0; i < G.nworkers; i++) G.workers[i].ectx.fair = fairness_view(i);
 
     for (int i = 0; i < G.nworkers; i++) {
         if (pthread_create(&G.workers[i].thread, NULL, worker_main, &G.workers[i])) {
@@ -818,6 +859,9 @@ int server_run(const struct server_opts *opts)
     event_base_dispatch(G.main_base);
 
     for (int i = 0; i < G.nworkers; i++) pthread_join(G.workers[i].thread, NULL);
+    audit_stop();
+    fairness_stop();
+    mirror_stop();
     store_stop();
     uint64_t total = 0;
     for (int i = 0; i < G.nworkers; i++) {

@@ -35,6 +35,26 @@ enum campaign_special {
     CAMPAIGN_SPECIAL_CREDIT
 };
 
+enum { FAIR_ATTR_GENDER = 1, FAIR_ATTR_AGE_BAND = 2 };
+
+/* "fairness": {...}: delivery across groups kept close to the eligible audience (docs/fairness.md). */
+struct campaign_fairness {
+    bool enabled;
+    unsigned attrs;          /* FAIR_ATTR_* */
+    double min_impact_ratio; /* four-fifths rule: 0.8 */
+    double max_tvd;          /* 0.05 */
+    int32_t window_s;        /* 3600 */
+    double max_boost;        /* 1.5 */
+    int32_t min_eligible;    /* 200 */
+};
+
+/* "cap": {"bids": N, "period_s": S}: a hard global budget across all instances. */
+struct campaign_cap {
+    bool enabled;
+    int64_t bids;
+    int32_t period_s;
+};
+
 struct campaign {
     struct sv id, advertiser, crid, adm, nurl;
     struct ortb_list adomain;
@@ -45,6 +65,10 @@ struct campaign {
     uint32_t nformats;
     struct campaign_targeting t;
     bool personal; /* uses personal-data targeting: segments, age or gender */
+    struct campaign_fairness fair;
+    struct campaign_cap cap;
+    uint32_t seg_classes; /* policy classes of the campaign's targeted segments (filled by the policy load) */
+    uint32_t ad_classes;  /* high-risk classes of the campaign's own categories (filled by the policy load) */
     enum campaign_special special;
 };
 

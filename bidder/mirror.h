@@ -1,0 +1,33 @@
+/* mirror: an in-memory, lock-free mirror of the advertiser's consent store (Redis hashes
+ * fairbid:consent:<user-key>), kept current by the control plane. See docs/consent-store.md. */
+#ifndef FAIRBID_BIDDER_MIRROR_H
+#define FAIRBID_BIDDER_MIRROR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "bidder/config.h"
+#include "filters/consent.h"
+#include "filters/ortb.h"
+
+struct event_base;
+struct evbuffer;
+
+/* Starts loading and following the store on the control plane's base. No-op when cfg->redis is empty. */
+int mirror_start(struct event_base *base, const struct config *cfg, char *err, size_t errlen);
+void mirror_stop(void);
+/* A new config snapshot was published (consent_stale_ms, policy class names may have changed). */
+void mirror_on_reload(const struct config *cfg);
+/* Hot path (engine_ctx.store_view): the stored record for the request's user (user.buyeruid, else user.id)
+ * and whether the mirror can be trusted right now. Lock-free, no syscalls; called on a worker thread inside
+ * its urcu-memb read-side section. */
+void mirror_view(void *arg, const struct ortb_request *req, struct consent_store_view *view,
+                 struct consent_stored *rec);
+bool mirror_enabled(void);
+/* The first full load has completed (readiness). */
+bool mirror_ready(void);
+/* Short state name for /readyz and logs: "disabled", "loading", "synced", "stale", "resyncing". */
+const char *mirror_state(void);
+/* Appends the mirror's Prometheus metrics. */
+void mirror_metrics(struct evbuffer *out);
+
+#endif
