@@ -96,8 +96,10 @@ timeout 30 "$LG" --target "$URL" --max --requests 500 --duration 20s --warmup 0 
 expect_eq "--requests run exits 0" 0 "$?"
 expect_eq "--requests 500 answers exactly 500 measured requests" 500 "$(json_get "$T/n.json" 'd["requests"]')"
 
-timeout 30 "$LG" --target "$URL" --rate 500 --duration 60s --warmup 0 --json "$T/int.json" >"$T/int.out" 2>&1 &
+# Started directly (not under timeout(1), which would take the SIGINT itself); --duration 20s bounds it anyway.
+"$LG" --target "$URL" --rate 500 --duration 20s --warmup 0 --json "$T/int.json" >"$T/int.out" 2>&1 &
 LGPID=$!
+PIDS+=("$LGPID")
 sleep 1.5
 kill -INT "$LGPID"
 t0=$(date +%s%N)
