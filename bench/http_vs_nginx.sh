@@ -1,0 +1,259 @@
+#!/usr/bin/env bash
+# http_vs_nginx: fairbid's HTTP throughput beside nginx answering `return 204`, on loopback, with the same number of
+# workers and the same wrk load (POST of the sample request), alternating, several rounds; then latency at a fixed
+# rate of half fairbid's maximum (open loop, fairbid-loadgen) against both; then what each server spends per
+# request (CPU time and system calls, perf stat; the syscall mix, strace -c).
+# Prints Markdown on stdout (bench/run.sh puts it into RESULTS.md); logs stay in a temp dir that is removed.
+#
+# usage: bench/http_vs_nginx.sh [BUILD_DIR]   (default build-bench; run as root from anywhere)
+# env:   ROUNDS (3) DURATION (4, seconds per wrk load, at most 5) WRK_THREADS (2) CONNECTIONS (64)
+#        BODY (deploy/sample-request.json) CONFIG (deploy/fairbid.json)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${1:-$ROOT/build-bench}
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-4}
+WRK_THREADS=${WRK_THREADS:-2}
+CONNECTIONS=${CONNECTIONS:-64}
+BODY=${BODY:-$ROOT/deploy/sample-request.json}
+CONFIG=${CONFIG:-$ROOT/deploy/fairbid.json}
+((DURATION <= 5)) || DURATION=5
+
+for tool in nginx wrk perf strace python3; do
+    command -v "$tool" >/dev/null || { echo "http_vs_nginx: $tool is missing" >&2; exit 1; }
+done
+[[ -x $BUILD/fairbid ]] || { echo "http_vs_nginx: $BUILD/fairbid not built" >&2; exit 1; }
+
+# Same worker count for both: the config's "threads" (fairbid's default is the number of cores).
+WORKERS=$(python3 -c 'import json,os,sys; print(json.load(open(sys.argv[1])).get("threads") or os.cpu_count())' \
+    "$CONFIG")
+
+T=$(mktemp -d /tmp/fairbid-http-bench.XXXXXX)
+FAIRBID_PID= NGINX_PID=
+# stop PID: SIGTERM, then SIGKILL after 5 s (a stuck drain must not hang the benchmark; it is reported)
+stop() {
+    local pid=$1 name=$2
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then
+        echo "http_vs_nginx: $name (pid $pid) still running 5 s after SIGTERM; killed" >&2
+        kill -KILL "$pid" 2>/dev/null
+    fi
+    wait "$pid" 2>/dev/null || true
+}
+cleanup() {
+    [[ -n $FAIRBID_PID ]] && stop "$FAIRBID_PID" fairbid
+    [[ -n $NGINX_PID ]] && stop "$NGINX_PID" nginx
+    rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# ---- nginx: return 204, same workers, no logs, keep-alive without a request cap ----
+NPORT=$(free_port)
+mkdir -p "$T/nginx"
+cat >"$T/nginx/nginx.conf" <<EOF
+daemon off;
+master_process on;
+user root;
+worker_processes $WORKERS;
+pid $T/nginx/nginx.pid;
+error_log $T/nginx/error.log warn;
+events { worker_connections 4096; multi_accept on; }
+http {
+    access_log off;
+    client_body_temp_path $T/nginx/body;
+    proxy_temp_path $T/nginx/proxy;
+    fastcgi_temp_path $T/nginx/fastcgi;
+    uwsgi_temp_path $T/nginx/uwsgi;
+    scgi_temp_path $T/nginx/scgi;
+    keepalive_requests 100000000;
+    keepalive_timeout 60s;
+    client_body_buffer_size 64k;
+    server {
+        listen 127.0.0.1:$NPORT reuseport;
+        location / { return 204; }
+    }
+}
+EOF
+nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" >"$T/nginx/stdout.log" 2>&1 &
+NGINX_PID=$!
+
+# ---- fairbid: the bundled config, its worker count, no Redis (the config names none) ----
+"$BUILD/fairbid" serve --config "$CONFIG" --listen 127.0.0.1:0 --threads "$WORKERS" --port-file "$T/fairbid.port" \
+    >"$T/fairbid.log" 2>&1 &
+FAIRBID_PID=$!
+
+for _ in $(seq 100); do
+    [[ -s $T/fairbid.port ]] && curl -s -o /dev/null "http://127.0.0.1:$NPORT/" && break
+    sleep 0.05
+done
+FPORT=$(cat "$T/fairbid.port" 2>/dev/null || true)
+[[ -n $FPORT ]] || { echo "fairbid did not start:" >&2; cat "$T/fairbid.log" >&2; exit 1; }
+FURL=http://127.0.0.1:$FPORT/openrtb2/bid
+NURL=http://127.0.0.1:$NPORT/openrtb2/bid
+FSTATUS=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @"$BODY" "$FURL")
+NSTATUS=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @"$BODY" "$NURL")
+
+cat >"$T/post.lua" <<EOF
+local f = assert(io.open("$BODY", "rb"))
+wrk.method = "POST"
+wrk.body = f:read("*a")
+f:close()
+wrk.headers["Content-Type"] = "application/json"
+EOF
+
+# wrk_rps URL SECONDS -> prints req/s (non-2xx answers are counted apart and reported)
+wrk_run() {
+    wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${2}s" --latency -s "$T/post.lua" "$1" >"$T/wrk.out" 2>&1 || true
+    if grep -q 'Non-2xx' "$T/wrk.out"; then echo "warning: $(grep Non-2xx "$T/wrk.out") on $1" >&2; fi
+    awk '/^Requests\/sec:/ {print $2}' "$T/wrk.out"
+}
+wrk_p99() { awk '$1 == "99%" {print $2}' "$T/wrk.out"; }
+
+median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) print "nan"; else if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+
+# short warm-up of both (page cache, connection setup paths)
+wrk_run "$FURL" 1 >/dev/null
+wrk_run "$NURL" 1 >/dev/null
+
+echo "### Saturated throughput (wrk, closed loop)"
+echo
+echo "wrk -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s, POST of $(basename "$BODY") ($(stat -c %s "$BODY") bytes)," \
+    "both servers with $WORKERS workers on 127.0.0.1, alternating, $ROUNDS rounds. fairbid answers" \
+    "$FSTATUS, nginx $NSTATUS. wrk shares the machine's $(nproc) cores with the server."
+echo
+echo "| round | fairbid req/s | nginx req/s | ratio | fairbid p99 (wrk) | nginx p99 (wrk) |"
+echo "|---:|---:|---:|---:|---:|---:|"
+: >"$T/f.rps"
+: >"$T/n.rps"
+for r in $(seq "$ROUNDS"); do
+    if ((r % 2)); then order="f n"; else order="n f"; fi
+    for who in $order; do
+        if [[ $who == f ]]; then
+            frps=$(wrk_run "$FURL" "$DURATION")
+            fp99=$(wrk_p99)
+            echo "$frps" >>"$T/f.rps"
+        else
+            nrps=$(wrk_run "$NURL" "$DURATION")
+            np99=$(wrk_p99)
+            echo "$nrps" >>"$T/n.rps"
+        fi
+    done
+    ratio=$(awk -v a="$frps" -v b="$nrps" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')
+    echo "| $r | $frps | $nrps | $ratio | $fp99 | $np99 |"
+done
+FMED=$(median <"$T/f.rps")
+NMED=$(median <"$T/n.rps")
+RATIO=$(awk -v a="$FMED" -v b="$NMED" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')
+echo "| **median** | **$FMED** | **$NMED** | **$RATIO** | | |"
+echo
+echo "Bar: fairbid >= 50% of nginx's req/s under the same load: $(awk -v r="$RATIO" 'BEGIN {print (r >= 0.5 ? "**met**" : "**not met**")}') (ratio $RATIO)."
+echo
+
+# ---- latency at a fixed rate: half of fairbid's maximum, open loop ----
+RATE=$(awk -v a="$FMED" 'BEGIN {printf "%d", a / 2}')
+echo "### Latency at a fixed rate (open loop): $RATE req/s = half of fairbid's median maximum"
+echo
+LOADGEN=$BUILD/fairbid-loadgen
+if [[ -x $LOADGEN ]] && "$LOADGEN" --help 2>&1 | grep -q -- '--rate' && "$LOADGEN" --help 2>&1 | grep -q -- '--requests-dir'; then
+    mkdir -p "$T/reqs"
+    cp "$BODY" "$T/reqs/"
+    # On a 2-core machine a spinning load generator takes a core from the server under test: sleep in epoll.
+    LG_EXTRA=
+    "$LOADGEN" --help 2>&1 | grep -q -- '--no-busy-poll' && LG_EXTRA=--no-busy-poll
+    lg() { # lg URL -> "p50 p99 p99.9 sent"
+        timeout $((DURATION + 10)) "$LOADGEN" --target "$1" --rate "$RATE" --duration "${DURATION}s" --warmup 1s \
+            --connections "$CONNECTIONS" --requests-dir "$T/reqs" $LG_EXTRA >"$T/lg.out" 2>&1 || true
+        awk '/latency \(us\)/ {for (i = 1; i <= NF; i++) {if ($i == "p50") a = $(i+1); if ($i == "p99") b = $(i+1); if ($i == "p99.9") c = $(i+1)}} END {print (a == "" ? "nan" : a), (b == "" ? "nan" : b), (c == "" ? "nan" : c)}' "$T/lg.out"
+    }
+    echo "fairbid-loadgen --rate $RATE --duration ${DURATION}s --warmup 1s --connections $CONNECTIONS $LG_EXTRA, alternating, $ROUNDS rounds (latency in µs)."
+    echo
+    echo "| round | fairbid p50 | fairbid p99 | fairbid p99.9 | nginx p50 | nginx p99 | nginx p99.9 | p99 ratio |"
+    echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
+    : >"$T/f.p99"
+    : >"$T/n.p99"
+    for r in $(seq "$ROUNDS"); do
+        if ((r % 2)); then order="f n"; else order="n f"; fi
+        for who in $order; do
+            if [[ $who == f ]]; then
+                read -r f50 f99 f999 < <(lg "$FURL")
+                echo "$f99" >>"$T/f.p99"
+            else
+                read -r n50 n99 n999 < <(lg "$NURL")
+                echo "$n99" >>"$T/n.p99"
+            fi
+        done
+        echo "| $r | $f50 | $f99 | $f999 | $n50 | $n99 | $n999 | $(awk -v a="$f99" -v b="$n99" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}') |"
+    done
+    F99=$(median <"$T/f.p99")
+    N99=$(median <"$T/n.p99")
+    PR=$(awk -v a="$F99" -v b="$N99" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')
+    echo "| **median** | | **$F99** | | | **$N99** | | **$PR** |"
+    echo
+    echo "Bar: fairbid p99 <= 2x nginx p99 at the same rate: $(awk -v r="$PR" 'BEGIN {print (r > 0 && r <= 2 ? "**met**" : "**not met**")}') (ratio $PR)."
+    if ! grep -q 'latency (us)' "$T/lg.out"; then
+        echo
+        echo "(fairbid-loadgen produced no latency line; its last output:)"
+        echo '```'
+        tail -5 "$T/lg.out"
+        echo '```'
+    fi
+else
+    echo "fairbid-loadgen is not built (or lacks --rate / --requests-dir) in $BUILD: no open-loop figures in this run."
+fi
+echo
+
+# ---- what each server spends per request ----
+# perf stat on the server's threads/processes during a wrk load: CPU time and syscalls, divided by the requests wrk
+# completed in the same window (req/s x window).
+cost() { # cost URL PIDS -> "cpu_us_per_req syscalls_per_req rps"
+    local url=$1 pids=$2 win=3
+    wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$((win + 1))s" -s "$T/post.lua" "$url" >"$T/wrk.cost" 2>&1 &
+    local wpid=$!
+    sleep 0.5
+    perf stat -x, -e task-clock,raw_syscalls:sys_enter,context-switches -p "$pids" -- sleep "$win" \
+        2>"$T/perf.out" >/dev/null || true
+    wait "$wpid" || true
+    local rps
+    rps=$(awk '/^Requests\/sec:/ {print $2}' "$T/wrk.cost")
+    awk -F, -v rps="$rps" -v win="$win" '
+        $3 == "task-clock" {cpu = $1}
+        $3 ~ /raw_syscalls:sys_enter/ {sc = $1}
+        $3 == "context-switches" {cs = $1}
+        END {n = rps * win; if (n <= 0) n = 1; printf "%.1f %.2f %.2f %s\n", cpu * 1000 / n, sc / n, cs / n, rps}' \
+        "$T/perf.out"
+}
+NGINX_WORKERS=$(pgrep -P "$NGINX_PID" | paste -sd, -)
+read -r fcpu fsc fcs frps2 < <(cost "$FURL" "$FAIRBID_PID")
+read -r ncpu nsc ncs nrps2 < <(cost "$NURL" "$NGINX_WORKERS")
+echo "### Cost per request (perf stat on the server during a 3 s window of the same wrk load)"
+echo
+echo "| server | req/s in the window | CPU µs / request | syscalls / request | context switches / request |"
+echo "|---|---:|---:|---:|---:|"
+echo "| fairbid | $frps2 | $fcpu | $fsc | $fcs |"
+echo "| nginx | $nrps2 | $ncpu | $nsc | $ncs |"
+echo
+
+# syscall mix of fairbid: strace slows the server a lot, so only the mix (share of each call) means anything.
+timeout 6 strace -c -f -q -p "$FAIRBID_PID" -o "$T/strace.out" &
+SPID=$!
+sleep 0.5
+wrk -t1 -c16 -d2s -s "$T/post.lua" "$FURL" >"$T/wrk.strace" 2>&1 || true
+kill -INT "$SPID" 2>/dev/null || true
+wait "$SPID" 2>/dev/null || true
+SREQ=$(awk '/requests in/ {print $1}' "$T/wrk.strace")
+echo "Syscall mix of fairbid under strace -c -f (wrk -t1 -c16 -d2s, $SREQ requests; strace slows the server, so read"
+echo "the calls per request, not the times):"
+echo
+echo "| syscall | calls | per request |"
+echo "|---|---:|---:|"
+awk -v n="${SREQ:-1}" '/^ *[0-9.]+ +[0-9.]+ +[0-9]+ +[0-9]+/ && $NF != "total" {
+        calls = $4; name = $NF; if (n > 0) printf "| %s | %s | %.2f |\n", name, calls, calls / n }' \
+    "$T/strace.out" | sort -t'|' -k3 -gr | head -8
+echo
