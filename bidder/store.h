@@ -17,15 +17,36 @@ enum store_state {
     STORE_DOWN, /* was up, lost; reconnecting */
 };
 
+#define STORE_MAX_SENTINELS 8
+
 struct store_url {
-    char host[256];
+    char host[256]; /* redis://: the server; sentinel://: filled with the primary once resolved */
     int port;
     int db;
     char password[256];
+    bool sentinel; /* sentinel://host:port[,host:port...]/master-name */
+    char master[128];
+    int nsentinels;
+    struct {
+        char host[256];
+        int port;
+    } sentinels[STORE_MAX_SENTINELS];
 };
 
-/* Parses redis://[:password@]host[:port][/db]. Returns 0, or -1 with a message in err. */
+/* Parses redis://[:password@]host[:port][/db] or sentinel://host:port[,host:port...]/master-name[/db].
+ * Returns 0, or -1 with a message in err. */
 int store_parse_url(const char *url, struct store_url *out, char *err, size_t errlen);
+
+/* Resolves a URL to the current primary, synchronously (for CLIs and for reconnects on the control plane):
+ * redis:// as written; sentinel:// by asking each Sentinel in turn (SENTINEL get-master-addr-by-name, 200 ms
+ * timeout each). Returns 0 with host/port/db/password filled, or -1 with a message in err. */
+int store_resolve(const char *url, struct store_url *out, char *err, size_t errlen);
+
+/* The primary the control plane currently talks to (a copy of the resolved URL). Control-plane thread only.
+ * Returns -1 when none is known yet. Modules connect to it and reconnect + resync when store_generation()
+ * changes (a Sentinel failover or a reconnect to another primary). */
+int store_primary(struct store_url *out);
+uint64_t store_generation(void);
 
 /* Starts connecting (non-blocking) on base. url empty = disabled. Returns 0 or -1 (bad URL, message in err).
  */
