@@ -1,48 +1,668 @@
-/* mirror: placeholder until the consent mirror lands: no store, nothing restricted by it. */
+/* mirror: the consent store mirror's control plane (main thread) and its hot-path read. See mirror.h and
+ * docs/consent-store.md.
+ *
+ * Two hiredis connections on the control plane's event_base: `sub` (RESP2, SUBSCRIBEd to
+ * __redis__:invalidate and to a per-instance heartbeat channel) and `cmd` (CLIENT TRACKING on REDIRECT <sub>
+ * BCAST PREFIX fairbid:consent:, then SCAN + pipelined HGETALL, the reloads and the heartbeat PUBLISH).
+ * Tracking is switched on before the SCAN starts, so a write during the load is either seen by the SCAN or
+ * announced by an invalidation (or both). Replies on `cmd` arrive in order, so the last reply applied for a
+ * key is the newest state. The heartbeat is published on `cmd` and received on `sub`: its echo proves both
+ * links and that every invalidation queued before it has been delivered. Workers trust the mirror while it
+ * is synced and the newest echoed heartbeat was sent less than consent_stale_ms ago (checked per request
+ * against the clock, so a silent link turns untrusted without waiting for this thread). */
+#define _LGPL_SOURCE
 #include "bidder/mirror.h"
 
-int mirror_start(struct event_base *base, const struct config *cfg, char *err, size_t errlen)
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <hiredis/adapters/libevent.h>
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <urcu/urcu-memb.h>
+
+#include "bidder/log.h"
+#include "bidder/mirror_table.h"
+#include "bidder/store.h"
+
+#define PREFIX "fairbid:consent:"
+#define PREFIX_LEN (sizeof PREFIX - 1)
+#define INVALIDATE_CHANNEL "__redis__:invalidate"
+#define SCAN_COUNT 1000
+#define BACKOFF_MIN_MS 50
+#define BACKOFF_MAX_MS 2000
+
+enum phase {
+    PH_IDLE,       /* no connection; reconnect when next_connect_ms is reached */
+    PH_CONNECTING, /* connections opening; CLIENT ID, SUBSCRIBE, CLIENT TRACKING in flight */
+    PH_SCANNING,   /* tracking on, full SCAN in progress */
+    PH_SYNCED,     /* loaded; following invalidations */
+};
+
+enum mstate { MS_DISABLED, MS_LOADING, MS_SYNCED, MS_STALE, MS_RESYNCING };
+static const char *const state_names[] = {"disabled", "loading", "synced", "stale", "resyncing"};
+
+/* privdata of an HGETALL: which key, and the sync generation it belongs to */
+struct pending {
+    struct mirror_key k;
+    uint64_t gen;
+};
+
+static struct {
+    bool enabled;
+    struct event_base *base;
+    struct store_url url;
+    struct mirror_table *table; /* RCU-published; written by this thread only */
+    redisAsyncContext *cmd, *sub;
+    struct event *timer;
+    enum phase phase;
+    uint64_t gen; /* bumped by every (re)sync and teardown: replies of older generations are dropped */
+    long long sub_id;
+    int subs_confirmed;
+    int64_t link_ok_ms; /* main thread: last time the link proved alive (heartbeat echo or connect start) */
+    int64_t scan_start_ms;
+    uint64_t scan_keys;
+    int backoff_ms;
+    int64_t next_connect_ms;
+    int hb_ms;
+    char hb_channel[64];
+    int64_t coarse_res_ms;
+
+    _Atomic int64_t hb_ok_ms; /* coarse clock: send time of the newest echoed heartbeat */
+    _Atomic bool synced;      /* a full sync completed on the current links */
+    _Atomic bool ready;       /* the first load completed */
+    _Atomic int stale_ms;     /* consent_stale_ms */
+    _Atomic int64_t sync_ms;  /* coarse clock: when the last full sync completed */
+    _Atomic int64_t load_ms;  /* duration of the last full sync */
+    _Atomic bool resyncing;   /* a SCAN after the first load */
+    _Atomic uint64_t invalidations, resyncs, reloads, flushes, deletes, disconnects, unknown, bad_records;
+} M;
+
+/* ---- clocks ------------------------------------------------------------------------------------- */
+
+static int64_t coarse_ms(void)
 {
-    (void)base;
-    (void)cfg;
-    (void)err;
-    (void)errlen;
-    return 0;
+    /* vDSO, no syscall, ~5 ns; its resolution (one tick) is subtracted from the trust bound */
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void mirror_stop(void) {}
-
-void mirror_on_reload(const struct config *cfg)
+static int64_t mono_ms(void)
 {
-    (void)cfg;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- hot path ----------------------------------------------------------------------------------- */
+
+static bool trusted_now(void)
+{
+    if (!atomic_load_explicit(&M.synced, memory_order_acquire)) return false;
+    int64_t age = coarse_ms() - atomic_load_explicit(&M.hb_ok_ms, memory_order_relaxed);
+    return age + M.coarse_res_ms < atomic_load_explicit(&M.stale_ms, memory_order_relaxed);
 }
 
 void mirror_view(void *arg, const struct ortb_request *req, struct consent_store_view *view,
                  struct consent_stored *rec)
 {
     (void)arg;
-    (void)req;
-    (void)rec;
-    view->trusted = true;
     view->rec = NULL;
+    if (!M.enabled) {
+        view->trusted = true;
+        return;
+    }
+    view->trusted = trusted_now();
+    struct sv u = req->user.buyeruid.n ? req->user.buyeruid : req->user.id;
+    if (!u.n) return;
+    /* a record read while untrusted still restricts: an old opt-out is better than none */
+    const struct mirror_table *t = rcu_dereference(M.table);
+    uint32_t f;
+    if (t && mirror_table_get(t, mirror_key_of(u.p, u.n), &f)) {
+        mirror_flags_unpack(f, rec);
+        view->rec = rec;
+    }
+}
+
+bool mirror_lookup(const char *user, size_t len, struct consent_stored *rec)
+{
+    const struct mirror_table *t = rcu_dereference(M.table);
+    uint32_t f;
+    if (!t || !mirror_table_get(t, mirror_key_of(user, len), &f)) return false;
+    mirror_flags_unpack(f, rec);
+    return true;
+}
+
+/* ---- table writes (main thread) ------------------------------------------------------------------ */
+
+static void publish_table(struct mirror_table *n)
+{
+    struct mirror_table *old = M.table;
+    rcu_assign_pointer(M.table, n);
+    if (old) {
+        /* rare (growth): blocks this loop for one grace period; workers' read sections are one request */
+        urcu_memb_synchronize_rcu();
+        mirror_table_free(old);
+    }
+}
+
+static int grow(size_t records)
+{
+    struct mirror_table *n = mirror_table_rebuild(M.table, records);
+    if (!n) {
+        log_error("consent mirror: out of memory growing the table", "records=%zu",
+                  mirror_table_live(M.table));
+        return -1;
+    }
+    publish_table(n);
+    log_info("consent mirror: table resized", "capacity=%zu bytes=%zu", mirror_table_capacity(n),
+             mirror_table_bytes(n));
+    return 0;
+}
+
+static void put(struct mirror_key k, uint32_t flags)
+{
+    unsigned epoch = (unsigned)(M.gen & 1);
+    if (mirror_table_put(M.table, k, flags, epoch) == MIRROR_EFULL) {
+        if (grow(0) || mirror_table_put(M.table, k, flags, epoch)) {
+            /* cannot hold it: the mirror cannot be trusted */
+            atomic_store(&M.synced, false);
+        }
+    }
+}
+
+/* ---- connections ---------------------------------------------------------------------------------- */
+
+static void teardown(const char *why, const char *detail);
+static void start_scan(void);
+
+static void drop_ctx(redisAsyncContext *ac)
+{
+    if (!ac) return;
+    ac->onDisconnect = NULL; /* hiredis 0.14's setter refuses to clear it */
+    redisAsyncFree(ac);      /* pending callbacks get NULL replies; deferred when inside a callback */
+}
+
+/* Both links go together: tracking is redirected to `sub`, so neither is useful alone. */
+static void teardown(const char *why, const char *detail)
+{
+    bool was = M.phase != PH_IDLE;
+    redisAsyncContext *c = M.cmd, *s = M.sub;
+    M.cmd = M.sub = NULL;
+    M.phase = PH_IDLE;
+    M.gen++;
+    atomic_store(&M.synced, false);
+    drop_ctx(c);
+    drop_ctx(s);
+    M.next_connect_ms = mono_ms() + M.backoff_ms;
+    M.backoff_ms = M.backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : M.backoff_ms * 2;
+    if (was) {
+        atomic_fetch_add(&M.disconnects, 1);
+        log_warn("consent mirror: link lost, fail-safe until resynced", "reason=\"%s%s%s\" retry_ms=%d", why,
+                 detail ? ": " : "", detail ? detail : "", M.backoff_ms);
+    }
+}
+
+static void on_disconnect(const redisAsyncContext *ac, int status)
+{
+    (void)status;
+    if (ac == M.cmd)
+        M.cmd = NULL;
+    else if (ac == M.sub)
+        M.sub = NULL;
+    else
+        return;
+    teardown("disconnected", ac->errstr[0] ? ac->errstr : NULL);
+}
+
+static void on_connect(const redisAsyncContext *ac, int status)
+{
+    if (status == REDIS_OK) return;
+    /* hiredis frees a context whose connect failed, without calling on_disconnect */
+    if (ac == M.cmd)
+        M.cmd = NULL;
+    else if (ac == M.sub)
+        M.sub = NULL;
+    else
+        return;
+    teardown("connect failed", ac->errstr);
+}
+
+static redisAsyncContext *open_ctx(void)
+{
+    redisAsyncContext *ac = redisAsyncConnect(M.url.host, M.url.port);
+    if (!ac) return NULL;
+    if (ac->err) {
+        redisAsyncFree(ac);
+        return NULL;
+    }
+    redisLibeventAttach(ac, M.base);
+    redisAsyncSetConnectCallback(ac, on_connect);
+    redisAsyncSetDisconnectCallback(ac, on_disconnect);
+    if (M.url.password[0]) redisAsyncCommand(ac, NULL, NULL, "AUTH %s", M.url.password);
+    return ac;
+}
+
+/* a reply that must be OK-ish, else the links go */
+static bool reply_ok(redisAsyncContext *ac, redisReply *r, uint64_t gen, const char *what)
+{
+    if (!r || gen != M.gen || (ac != M.cmd && ac != M.sub)) return false;
+    if (r->type == REDIS_REPLY_ERROR) {
+        teardown(what, r->str);
+        return false;
+    }
+    return true;
+}
+
+/* ---- invalidations and reloads -------------------------------------------------------------------- */
+
+static void on_hgetall(redisAsyncContext *ac, void *reply, void *priv)
+{
+    (void)ac;
+    struct pending p = *(struct pending *)priv;
+    free(priv);
+    redisReply *r = reply;
+    if (!r || p.gen != M.gen) return; /* connection going away, or a resync superseded this read */
+    atomic_fetch_add_explicit(&M.reloads, 1, memory_order_relaxed);
+    if (r->type == REDIS_REPLY_ARRAY) {
+        if (r->elements == 0) {
+            mirror_table_del(M.table, p.k);
+            return;
+        }
+        const char *kv[64];
+        size_t lens[64];
+        size_t n = r->elements < 64 ? r->elements : 64;
+        for (size_t i = 0; i < n; i++) {
+            kv[i] = r->element[i]->str ? r->element[i]->str : "";
+            lens[i] = r->element[i]->str ? r->element[i]->len : 0;
+        }
+        uint32_t flags;
+        int unknown = 0;
+        mirror_record_parse(kv, lens, n & ~(size_t)1, &flags, &unknown);
+        if (unknown) atomic_fetch_add_explicit(&M.unknown, (uint64_t)unknown, memory_order_relaxed);
+        put(p.k, flags);
+    } else {
+        /* not a hash (WRONGTYPE) or another error: a malformed record fails toward privacy */
+        atomic_fetch_add_explicit(&M.bad_records, 1, memory_order_relaxed);
+        put(p.k, MIRROR_F_OPTOUT);
+    }
+}
+
+static void reload_key(const char *key, size_t len)
+{
+    if (!M.cmd || len < PREFIX_LEN || memcmp(key, PREFIX, PREFIX_LEN) != 0) return;
+    struct pending *p = malloc(sizeof *p);
+    if (!p) {
+        teardown("out of memory", NULL);
+        return;
+    }
+    p->k = mirror_key_of(key + PREFIX_LEN, len - PREFIX_LEN);
+    p->gen = M.gen;
+    redisAsyncCommand(M.cmd, on_hgetall, p, "HGETALL %b", key, len);
+}
+
+static void on_sub_message(redisAsyncContext *ac, void *reply, void *priv)
+{
+    (void)priv;
+    redisReply *r = reply;
+    if (!r || ac != M.sub || r->type != REDIS_REPLY_ARRAY || r->elements < 3) return;
+    const char *kind = r->element[0]->str;
+    redisReply *chan = r->element[1];
+    redisReply *msg = r->element[2];
+    if (!kind || !chan->str) return;
+    if (!strcmp(kind, "subscribe")) {
+        if (++M.subs_confirmed == 2 && M.cmd) start_scan();
+        return;
+    }
+    if (strcmp(kind, "message") != 0) return;
+    if (!strcmp(chan->str, M.hb_channel)) {
+        if (msg->type == REDIS_REPLY_STRING) {
+            int64_t sent = strtoll(msg->str, NULL, 10);
+            if (sent > atomic_load(&M.hb_ok_ms)) atomic_store(&M.hb_ok_ms, sent);
+            M.link_ok_ms = mono_ms();
+        }
+        return;
+    }
+    if (strcmp(chan->str, INVALIDATE_CHANNEL) != 0) return;
+    if (msg->type == REDIS_REPLY_ARRAY) {
+        for (size_t i = 0; i < msg->elements; i++) {
+            redisReply *k = msg->element[i];
+            if (k->type != REDIS_REPLY_STRING) continue;
+            atomic_fetch_add_explicit(&M.invalidations, 1, memory_order_relaxed);
+            reload_key(k->str, k->len);
+        }
+    } else if (M.phase >= PH_SCANNING) {
+        /* nil: FLUSHALL / FLUSHDB (or tracking table overflow): everything may have changed */
+        atomic_fetch_add(&M.flushes, 1);
+        log_info("consent mirror: flush invalidation, resyncing", "records=%zu", mirror_table_live(M.table));
+        start_scan();
+    }
+}
+
+/* ---- full sync ------------------------------------------------------------------------------------ */
+
+static void on_scan_done(redisAsyncContext *ac, void *reply, void *priv)
+{
+    uint64_t gen = (uint64_t)(uintptr_t)priv;
+    if (!reply_ok(ac, reply, gen, "sync barrier")) return;
+    /* every HGETALL issued by the SCAN has been applied (replies in order): drop what the SCAN did not see */
+    size_t swept = mirror_table_sweep(M.table, (unsigned)(M.gen & 1));
+    int64_t took = mono_ms() - M.scan_start_ms;
+    M.phase = PH_SYNCED;
+    M.backoff_ms = BACKOFF_MIN_MS;
+    atomic_store(&M.load_ms, took);
+    atomic_store(&M.sync_ms, coarse_ms());
+    atomic_store(&M.resyncing, false);
+    atomic_store_explicit(&M.synced, true, memory_order_release);
+    bool first = !atomic_exchange(&M.ready, true);
+    log_info(first ? "consent mirror: loaded" : "consent mirror: resynced",
+             "records=%zu scanned=%" PRIu64 " removed=%zu ms=%" PRId64 " capacity=%zu bytes=%zu",
+             mirror_table_live(M.table), M.scan_keys, swept, took, mirror_table_capacity(M.table),
+             mirror_table_bytes(M.table));
+}
+
+static void on_scan(redisAsyncContext *ac, void *reply, void *priv)
+{
+    uint64_t gen = (uint64_t)(uintptr_t)priv;
+    redisReply *r = reply;
+    if (!reply_ok(ac, r, gen, "SCAN")) return;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || r->element[0]->type != REDIS_REPLY_STRING ||
+        r->element[1]->type != REDIS_REPLY_ARRAY) {
+        teardown("SCAN", "unexpected reply");
+        return;
+    }
+    redisReply *keys = r->element[1];
+    for (size_t i = 0; i < keys->elements; i++) {
+        redisReply *k = keys->element[i];
+        if (k->type == REDIS_REPLY_STRING) reload_key(k->str, k->len);
+    }
+    M.scan_keys += keys->elements;
+    const char *cursor = r->element[0]->str;
+    if (!M.cmd) return;
+    if (!strcmp(cursor, "0"))
+        redisAsyncCommand(M.cmd, on_scan_done, priv, "PING");
+    else
+        redisAsyncCommand(M.cmd, on_scan, priv, "SCAN %s MATCH " PREFIX "* COUNT %d", cursor, SCAN_COUNT);
+}
+
+static void on_dbsize(redisAsyncContext *ac, void *reply, void *priv)
+{
+    uint64_t gen = (uint64_t)(uintptr_t)priv;
+    redisReply *r = reply;
+    if (!reply_ok(ac, r, gen, "DBSIZE")) return;
+    /* size the table once for the whole database (an upper bound on our keys) instead of growing it
+     * step by step during the load, each step a rebuild */
+    if (r->type == REDIS_REPLY_INTEGER && r->integer > 0 &&
+        (size_t)r->integer > mirror_table_capacity(M.table) * 4 / 5)
+        grow((size_t)r->integer);
+}
+
+/* Starts a full SCAN on the current links (tracking already on). Replies of an older generation are dropped
+ * from now on; records not seen by this SCAN (tagged with the other epoch) are swept when it completes. */
+static void start_scan(void)
+{
+    M.gen++;
+    bool first = !atomic_load(&M.ready);
+    if (!first) atomic_fetch_add(&M.resyncs, 1);
+    atomic_store(&M.synced, false);
+    atomic_store(&M.resyncing, !first);
+    M.phase = PH_SCANNING;
+    M.scan_start_ms = mono_ms();
+    M.scan_keys = 0;
+    void *g = (void *)(uintptr_t)M.gen;
+    redisAsyncCommand(M.cmd, on_dbsize, g, "DBSIZE");
+    redisAsyncCommand(M.cmd, on_scan, g, "SCAN 0 MATCH " PREFIX "* COUNT %d", SCAN_COUNT);
+}
+
+static void on_tracking(redisAsyncContext *ac, void *reply, void *priv)
+{
+    uint64_t gen = (uint64_t)(uintptr_t)priv;
+    if (!reply_ok(ac, reply, gen, "CLIENT TRACKING")) return;
+    /* tracking is on before the SCAN: nothing written from now on can be missed. Subscribe, and scan once
+     * both subscriptions are confirmed (on_sub_message). */
+    M.subs_confirmed = 0;
+    redisAsyncCommand(M.sub, on_sub_message, NULL, "SUBSCRIBE " INVALIDATE_CHANNEL " %s", M.hb_channel);
+}
+
+static void on_client_id(redisAsyncContext *ac, void *reply, void *priv)
+{
+    uint64_t gen = (uint64_t)(uintptr_t)priv;
+    redisReply *r = reply;
+    if (!reply_ok(ac, r, gen, "CLIENT ID")) return;
+    if (r->type != REDIS_REPLY_INTEGER) {
+        teardown("CLIENT ID", "not an integer");
+        return;
+    }
+    M.sub_id = r->integer;
+    redisAsyncCommand(M.cmd, on_tracking, priv, "CLIENT TRACKING on REDIRECT %lld BCAST PREFIX " PREFIX,
+                      M.sub_id);
+}
+
+static void connect_now(void)
+{
+    M.gen++;
+    M.sub = open_ctx();
+    M.cmd = M.sub ? open_ctx() : NULL;
+    if (!M.sub || !M.cmd) {
+        M.phase = PH_CONNECTING;
+        teardown("connect failed", "cannot create a connection");
+        return;
+    }
+    M.phase = PH_CONNECTING;
+    M.link_ok_ms = mono_ms();
+    if (M.url.db) redisAsyncCommand(M.cmd, NULL, NULL, "SELECT %d", M.url.db);
+    void *g = (void *)(uintptr_t)M.gen;
+    redisAsyncCommand(M.sub, on_client_id, g, "CLIENT ID");
+}
+
+/* ---- heartbeat ------------------------------------------------------------------------------------ */
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    int64_t now = mono_ms();
+    if (M.phase == PH_IDLE) {
+        if (now >= M.next_connect_ms) connect_now();
+        return;
+    }
+    /* a link that proves nothing for this long is dropped and everything is reloaded; trust itself is
+     * lost earlier (consent_stale_ms), on the workers' side */
+    int stale = atomic_load(&M.stale_ms);
+    int64_t limit = stale * 2 > 1000 ? stale * 2 : 1000;
+    if (now - M.link_ok_ms > limit) {
+        teardown("heartbeat timeout", "no echo from Redis");
+        return;
+    }
+    if (M.phase >= PH_SCANNING && M.cmd)
+        redisAsyncCommand(M.cmd, NULL, NULL, "PUBLISH %s %lld", M.hb_channel, (long long)coarse_ms());
+}
+
+static int hb_interval(int stale)
+{
+    int ms = stale / 5;
+    return ms < 5 ? 5 : ms > 100 ? 100 : ms;
+}
+
+static void arm_timer(void)
+{
+    M.hb_ms = hb_interval(atomic_load(&M.stale_ms));
+    struct timeval tv = {0, M.hb_ms * 1000};
+    event_add(M.timer, &tv);
+}
+
+/* ---- lifecycle ------------------------------------------------------------------------------------ */
+
+int mirror_start(struct event_base *base, const struct config *cfg, char *err, size_t errlen)
+{
+    memset(&M, 0, sizeof M);
+    atomic_store(&M.stale_ms, cfg->consent_stale_ms > 0 ? cfg->consent_stale_ms : 500);
+    if (!cfg->redis[0]) return 0;
+    if (store_parse_url(cfg->redis, &M.url, err, errlen)) return -1;
+    struct timespec res;
+    clock_getres(CLOCK_MONOTONIC_COARSE, &res);
+    M.coarse_res_ms = (int64_t)res.tv_sec * 1000 + (res.tv_nsec + 999999) / 1000000;
+    M.base = base;
+    M.table = mirror_table_new(0);
+    if (!M.table) {
+        snprintf(err, errlen, "consent mirror: out of memory");
+        return -1;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    snprintf(M.hb_channel, sizeof M.hb_channel, "fairbid:mirror:hb:%ld.%ld", (long)getpid(),
+             (long)ts.tv_nsec);
+    M.enabled = true;
+    M.backoff_ms = BACKOFF_MIN_MS;
+    M.timer = event_new(base, -1, EV_PERSIST, on_tick, NULL);
+    if (!M.timer) {
+        snprintf(err, errlen, "consent mirror: cannot create its timer");
+        return -1;
+    }
+    arm_timer();
+    connect_now();
+    return 0;
+}
+
+void mirror_stop(void)
+{
+    if (!M.enabled) return;
+    M.phase = PH_IDLE; /* no log line for our own teardown */
+    redisAsyncContext *c = M.cmd, *s = M.sub;
+    M.cmd = M.sub = NULL;
+    M.gen++;
+    drop_ctx(c);
+    drop_ctx(s);
+    if (M.timer) event_free(M.timer);
+    M.timer = NULL;
+    atomic_store(&M.synced, false);
+    /* workers have been joined by now: nobody reads the table */
+    mirror_table_free(M.table);
+    M.table = NULL;
+    M.enabled = false;
+}
+
+void mirror_on_reload(const struct config *cfg)
+{
+    atomic_store(&M.stale_ms, cfg->consent_stale_ms > 0 ? cfg->consent_stale_ms : 500);
+    if (M.enabled && hb_interval(cfg->consent_stale_ms) != M.hb_ms) {
+        event_del(M.timer);
+        arm_timer();
+    }
 }
 
 bool mirror_enabled(void)
 {
-    return false;
+    return M.enabled;
 }
 
 bool mirror_ready(void)
 {
-    return true;
+    return !M.enabled || atomic_load(&M.ready);
+}
+
+static enum mstate state_now(void)
+{
+    if (!M.enabled) return MS_DISABLED;
+    if (!atomic_load(&M.ready)) return MS_LOADING;
+    if (trusted_now()) return MS_SYNCED;
+    if (atomic_load(&M.resyncing)) return MS_RESYNCING;
+    return MS_STALE;
 }
 
 const char *mirror_state(void)
 {
-    return "disabled";
+    return state_names[state_now()];
 }
 
-void mirror_metrics(struct evbuffer *out)
+bool mirror_trusted(void)
 {
-    (void)out;
+    return M.enabled ? trusted_now() : true;
+}
+
+size_t mirror_size(void)
+{
+    const struct mirror_table *t = rcu_dereference(M.table);
+    return t ? mirror_table_live(t) : 0;
+}
+
+void mirror_metrics(struct evbuffer *o)
+{
+    if (!M.enabled) return;
+    /* called on a worker inside its read-side section, or on the main thread (the only writer) */
+    const struct mirror_table *t = rcu_dereference(M.table);
+    size_t live = t ? mirror_table_live(t) : 0;
+    enum mstate st = state_now();
+    int64_t hb = atomic_load(&M.hb_ok_ms), sync = atomic_load(&M.sync_ms), now = coarse_ms();
+    evbuffer_add_printf(o,
+                        "# HELP fairbid_consent_mirror_records Records in the consent mirror.\n"
+                        "# TYPE fairbid_consent_mirror_records gauge\n"
+                        "fairbid_consent_mirror_records %zu\n",
+                        live);
+    evbuffer_add_printf(o,
+                        "# HELP fairbid_consent_mirror_bytes Memory of the consent mirror's table.\n"
+                        "# TYPE fairbid_consent_mirror_bytes gauge\n"
+                        "fairbid_consent_mirror_bytes %zu\n",
+                        t ? mirror_table_bytes(t) : 0);
+    evbuffer_add_printf(o,
+                        "# HELP fairbid_consent_mirror_trusted 1 while the mirror is synced and its link "
+                        "proven within consent_stale_ms.\n"
+                        "# TYPE fairbid_consent_mirror_trusted gauge\n"
+                        "fairbid_consent_mirror_trusted %d\n",
+                        st == MS_SYNCED);
+    evbuffer_add_printf(o, "# HELP fairbid_consent_mirror_state Consent mirror state (1 = current).\n"
+                           "# TYPE fairbid_consent_mirror_state gauge\n");
+    for (int i = MS_LOADING; i <= MS_RESYNCING; i++)
+        evbuffer_add_printf(o, "fairbid_consent_mirror_state{state=\"%s\"} %d\n", state_names[i],
+                            (int)st == i);
+    evbuffer_add_printf(o,
+                        "# HELP fairbid_consent_mirror_link_age_seconds Age of the newest heartbeat echoed "
+                        "through the invalidation link.\n"
+                        "# TYPE fairbid_consent_mirror_link_age_seconds gauge\n"
+                        "fairbid_consent_mirror_link_age_seconds %.3f\n",
+                        hb ? (double)(now - hb) / 1e3 : -1.0);
+    evbuffer_add_printf(o,
+                        "# HELP fairbid_consent_mirror_last_sync_age_seconds Time since the last full "
+                        "sync completed.\n"
+                        "# TYPE fairbid_consent_mirror_last_sync_age_seconds gauge\n"
+                        "fairbid_consent_mirror_last_sync_age_seconds %.3f\n",
+                        sync ? (double)(now - sync) / 1e3 : -1.0);
+    evbuffer_add_printf(o,
+                        "# HELP fairbid_consent_mirror_load_seconds Duration of the last full sync.\n"
+                        "# TYPE fairbid_consent_mirror_load_seconds gauge\n"
+                        "fairbid_consent_mirror_load_seconds %.3f\n",
+                        (double)atomic_load(&M.load_ms) / 1e3);
+    struct {
+        const char *name, *help;
+        _Atomic uint64_t *v;
+    } c[] = {
+        {"invalidations", "Keys announced changed by Redis (invalidation messages).", &M.invalidations},
+        {"reloads", "Records read from Redis (SCAN loads and invalidation reloads).", &M.reloads},
+        {"resyncs", "Full resyncs after the first load (reconnects, FLUSHALL).", &M.resyncs},
+        {"flushes", "Flush invalidations received (FLUSHALL/FLUSHDB).", &M.flushes},
+        {"disconnects", "Times the links were dropped (error, silence, Redis gone).", &M.disconnects},
+        {"unknown_classes", "Unknown class names in `sensitive` fields (ignored).", &M.unknown},
+        {"bad_records", "Keys under the prefix that are not hashes (treated as optout=1).", &M.bad_records},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
+        evbuffer_add_printf(o,
+                            "# HELP fairbid_consent_mirror_%s_total %s\n"
+                            "# TYPE fairbid_consent_mirror_%s_total counter\n"
+                            "fairbid_consent_mirror_%s_total %" PRIu64 "\n",
+                            c[i].name, c[i].help, c[i].name, c[i].name, atomic_load(c[i].v));
+    /* order-independent digest of the contents, for `fairbid consent digest` to compare with Redis */
+    evbuffer_add_printf(o,
+                        "# HELP fairbid_consent_mirror_digest_info Digest of the mirror's contents (compare "
+                        "with `fairbid consent digest`).\n"
+                        "# TYPE fairbid_consent_mirror_digest_info gauge\n"
+                        "fairbid_consent_mirror_digest_info{digest=\"%016" PRIx64 "\",records=\"%zu\"} 1\n",
+                        t ? mirror_table_digest(t) : 0, live);
 }

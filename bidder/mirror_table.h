@@ -1,0 +1,75 @@
+/* mirror_table: the consent mirror's in-memory table and record codec. No I/O, no locks.
+ * An open-addressing (linear probing) table of 20-byte slots: a 128-bit XXH3 of the user key and one 32-bit
+ * atomic word holding the flags, so one writer thread can update it while any number of readers probe it.
+ * Readers are wait-free; the writer never moves a key, so a reader never misses a record that exists. */
+#ifndef FAIRBID_BIDDER_MIRROR_TABLE_H
+#define FAIRBID_BIDDER_MIRROR_TABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "filters/consent.h"
+
+#define MIRROR_EFULL (-1)  /* put: the table must be rebuilt larger first (mirror_table_rebuild) */
+#define MIRROR_ENOMEM (-2) /* new/rebuild: out of memory */
+
+/* Packed flags (the low 29 bits of a slot's word): bits 0..26 sensitive mask (one bit per policy class,
+ * classes.def has 27), bit 27 optout, bit 28 minor. */
+#define MIRROR_F_MASK 0x07ffffffu
+#define MIRROR_F_OPTOUT (1u << 27)
+#define MIRROR_F_MINOR (1u << 28)
+
+struct mirror_key {
+    uint64_t lo, hi;
+};
+
+/* XXH3_128bits of the user key (user.buyeruid, else user.id). ~10 ns for a typical 16-40 byte id. */
+struct mirror_key mirror_key_of(const char *user, size_t len);
+
+uint32_t mirror_flags_pack(const struct consent_stored *rec);
+void mirror_flags_unpack(uint32_t flags, struct consent_stored *rec);
+
+/* Parses one HGETALL reply (field/value pairs, n = 2 * fields; lens may be NULL for NUL-terminated strings)
+ * into packed flags. Rules (docs/consent-store.md): optout/minor "0" → 0, "1" → 1, anything else (bad value)
+ * → 1, so a malformed record fails toward privacy; `sensitive` is a comma list of policy class names, unknown
+ * names ignored and counted in *unknown (may be NULL); other fields ignored. Returns false when n == 0 (no
+ * hash: no record). */
+bool mirror_record_parse(const char *const *kv, const size_t *lens, size_t n, uint32_t *flags, int *unknown);
+
+/* Parses a comma-separated class list into a mask; unknown names counted into *unknown (may be NULL). */
+uint32_t mirror_sensitive_parse(const char *s, size_t n, int *unknown);
+
+/* Order-independent digest contribution of one record: the mirror and `fairbid consent digest` both sum these
+ * (mod 2^64) over all records, so equal digests mean equal contents (with overwhelming probability). */
+uint64_t mirror_digest_term(struct mirror_key k, uint32_t flags);
+
+struct mirror_table;
+
+/* A table for at least `records` records at the target load (0.6). Memory is mmap'd (huge pages advised)
+ * and zero-filled lazily. NULL when out of memory. Free with mirror_table_free, after every reader left. */
+struct mirror_table *mirror_table_new(size_t records);
+void mirror_table_free(struct mirror_table *t);
+
+/* Reader side: any thread, concurrent with the single writer, wait-free. true and *flags when a live record
+ * exists. Cost: one hash slot plus the probe run (≈2 slots at load 0.6 for a hit). */
+bool mirror_table_get(const struct mirror_table *t, struct mirror_key k, uint32_t *flags);
+
+/* Writer side: one thread only. put inserts or replaces, tagging the record with `epoch` (0/1, see sweep);
+ * returns 0 or MIRROR_EFULL (nothing changed: rebuild, publish, retry). del marks the record deleted (its
+ * slot keeps the key so concurrent probes stay correct); deleting a missing key is a no-op. */
+int mirror_table_put(struct mirror_table *t, struct mirror_key k, uint32_t flags, unsigned epoch);
+void mirror_table_del(struct mirror_table *t, struct mirror_key k);
+/* Deletes every live record not tagged with `epoch` (the ones a full resync did not see). Returns how many.
+ */
+size_t mirror_table_sweep(struct mirror_table *t, unsigned epoch);
+/* A new table holding t's live records, sized for max(live, records) at the target load. The caller
+ * publishes it and frees t once readers are gone. NULL when out of memory. */
+struct mirror_table *mirror_table_rebuild(const struct mirror_table *t, size_t records);
+
+/* Statistics (any thread; relaxed reads of counters the writer maintains). */
+size_t mirror_table_live(const struct mirror_table *t);
+size_t mirror_table_capacity(const struct mirror_table *t);
+size_t mirror_table_bytes(const struct mirror_table *t);
+uint64_t mirror_table_digest(const struct mirror_table *t);
+
+#endif
