@@ -19,6 +19,7 @@ void json_init(struct json *j, const char *buf, size_t len, struct arena *arena)
     j->err_msg = NULL;
     j->err_off = 0;
     j->err_path = NULL;
+    j->first = 0;
 }
 
 int json_fail(struct json *j, int err, const char *msg)
@@ -31,11 +32,71 @@ int json_fail(struct json *j, int err, const char *msg)
     return j->err;
 }
 
+/* Bytes that end a run of plain string characters: '"', '\\', control characters and non-ASCII (which leave
+ * the fast loop to be validated as UTF-8). */
+static inline bool plain_str_byte(unsigned char c)
+{
+    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
+static inline bool is_ws(char c)
+{
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+/* 16 bytes at a time: the first byte at or after p (p + 16 <= end) that is not plain string text. */
+static inline const char *str_run_end(const char *p, const char *end)
+{
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
+    while (end - p >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        /* signed compare: bytes >= 0x80 are negative, so "< 0x20" catches control and non-ASCII bytes at once
+         */
+        __m128i stop = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
+                                    _mm_cmplt_epi8(x, space));
+        unsigned m = (unsigned)_mm_movemask_epi8(stop);
+        if (m) return p + __builtin_ctz(m);
+        p += 16;
+    }
+    while (p < end && plain_str_byte((unsigned char)*p)) p++;
+    return p;
+}
+
+static inline const char *ws_run_end(const char *p, const char *end)
+{
+    if (p < end && !is_ws(*p)) return p; /* minified JSON: no blank at all */
+    const __m128i sp = _mm_set1_epi8(' '), nl = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r'),
+                  tab = _mm_set1_epi8('\t');
+    while (end - p >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i ws = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, sp), _mm_cmpeq_epi8(x, nl)),
+                                  _mm_or_si128(_mm_cmpeq_epi8(x, cr), _mm_cmpeq_epi8(x, tab)));
+        unsigned m = ~(unsigned)_mm_movemask_epi8(ws) & 0xFFFFu;
+        if (m) return p + __builtin_ctz(m);
+        p += 16;
+    }
+    while (p < end && is_ws(*p)) p++;
+    return p;
+}
+#else
+static inline const char *str_run_end(const char *p, const char *end)
+{
+    while (p < end && plain_str_byte((unsigned char)*p)) p++;
+    return p;
+}
+
+static inline const char *ws_run_end(const char *p, const char *end)
+{
+    while (p < end && is_ws(*p)) p++;
+    return p;
+}
+#endif
+
 static inline void skip_ws(struct json *j)
 {
-    const char *p = j->p, *end = j->end;
-    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) p++;
-    j->p = p;
+    j->p = ws_run_end(j->p, j->end);
 }
 
 enum json_type json_peek(struct json *j)
@@ -84,6 +145,7 @@ static bool open_container(struct json *j, char c, const char *what)
         json_fail(j, JSON_EDEPTH, "nesting deeper than 64 levels");
         return false;
     }
+    j->first |= 1ull << (j->depth - 1);
     j->p++;
     return true;
 }
@@ -98,13 +160,14 @@ bool json_arr_begin(struct json *j)
     return open_container(j, '[', "expected an array");
 }
 
-/* True when the last non-blank byte before p is `open`, i.e. we are at a container's first element. A value
- * can never end in '{' or '[' (strings end in '"'), so this needs no state per nesting level. */
-static bool at_first(const struct json *j, char open)
+/* True at a container's first element (and clears the mark): one bit per nesting level, because looking back
+ * over the blanks of pretty-printed JSON for the opening bracket cost more than the rest of the key. */
+static inline bool take_first(struct json *j)
 {
-    const char *q = j->p - 1;
-    while (q > j->start && (*q == ' ' || *q == '\n' || *q == '\r' || *q == '\t')) q--;
-    return *q == open;
+    uint64_t bit = 1ull << (j->depth - 1);
+    bool first = (j->first & bit) != 0;
+    j->first &= ~bit;
+    return first;
 }
 
 static int scan_string(struct json *j, struct sv *out);
@@ -117,7 +180,7 @@ bool json_obj_next(struct json *j, struct sv *key)
         json_fail(j, JSON_ETRUNC, "unexpected end of input inside an object");
         return false;
     }
-    bool first = at_first(j, '{');
+    bool first = take_first(j);
     char c = *j->p;
     if (c == '}') {
         j->p++;
@@ -166,7 +229,7 @@ bool json_arr_next(struct json *j)
         json_fail(j, JSON_ETRUNC, "unexpected end of input inside an array");
         return false;
     }
-    bool first = at_first(j, '[');
+    bool first = take_first(j);
     char c = *j->p;
     if (c == ']') {
         j->p++;
@@ -365,8 +428,7 @@ static int scan_string(struct json *j, struct sv *out)
 {
     const char *s = j->p + 1, *p = s, *end = j->end;
     for (;;) {
-        while (p < end && (unsigned char)*p >= 0x20 && *p != '"' && *p != '\\' && (unsigned char)*p < 0x80)
-            p++;
+        p = str_run_end(p, end);
         if (p >= end) {
             j->p = p;
             return json_fail(j, JSON_ETRUNC, "unterminated string");
@@ -607,9 +669,7 @@ int json_skip(struct json *j)
         /* validate without decoding: decoding would spend arena on text nobody reads */
         const char *s0 = j->p + 1, *p = s0, *end = j->end;
         for (;;) {
-            while (p < end && (unsigned char)*p >= 0x20 && *p != '"' && *p != '\\' &&
-                   (unsigned char)*p < 0x80)
-                p++;
+            p = str_run_end(p, end);
             if (p >= end) {
                 j->p = p;
                 return json_fail(j, JSON_ETRUNC, "unterminated string");

@@ -45,6 +45,7 @@ struct json {
     int err;              /* enum json_err, sticky */
     const char *err_msg;  /* static text naming the problem */
     size_t err_off;       /* byte offset of the problem */
+    uint64_t first;       /* bit d-1 set: the container at depth d has not read its first member yet */
     const char *err_path; /* optional: the field being read when it failed (set by callers) */
 };
 

@@ -41,8 +41,8 @@ static bool is_null(struct pctx *c)
 
 static int rd_str(struct pctx *c, struct sv *out, const char *field)
 {
-    if (is_null(c)) return 0;
     enum json_type t = json_peek(c->j);
+    if (t == JSON_NULL) return json_null(c->j) ? -1 : 0;
     if (t == JSON_NONE) return -1;
     if (t != JSON_STRING) return fail(c, ORTB_EINVALID, field, "expected a string");
     if (json_string(c->j, out)) {
@@ -55,8 +55,8 @@ static int rd_str(struct pctx *c, struct sv *out, const char *field)
 
 static int rd_i32(struct pctx *c, int32_t *out, const char *field)
 {
-    if (is_null(c)) return 0;
     enum json_type t = json_peek(c->j);
+    if (t == JSON_NULL) return json_null(c->j) ? -1 : 0;
     if (t == JSON_NONE) return -1;
     if (t != JSON_NUMBER) return fail(c, ORTB_EINVALID, field, "expected an integer");
     int64_t v;
@@ -71,8 +71,8 @@ static int rd_i32(struct pctx *c, int32_t *out, const char *field)
 
 static int rd_double(struct pctx *c, double *out, bool *present, const char *field)
 {
-    if (is_null(c)) return 0;
     enum json_type t = json_peek(c->j);
+    if (t == JSON_NULL) return json_null(c->j) ? -1 : 0;
     if (t == JSON_NONE) return -1;
     if (t != JSON_NUMBER) return fail(c, ORTB_EINVALID, field, "expected a number");
     if (json_double(c->j, out)) {
