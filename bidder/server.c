@@ -494,6 +494,9 @@ static void on_request(struct evhttp_request *req, void *arg)
             send_error(req, 400, "Bad Request", "malformed HTTP request", NULL, -1);
         return;
     }
+    /* draining: answer, but tell keep-alive clients to go, so the worker can go quiet and stop */
+    if (atomic_load_explicit(&G.stopping, memory_order_relaxed))
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
     struct evhttp_connection *evcon = evhttp_request_get_connection(req);
     if (evcon && !conns_has(&w->conns, evcon)) {
         if (w->conns.n >= w->conn_limit) {
