@@ -1,15 +1,477 @@
-/* policy_load: placeholder until the policy module lands: no policy compiled. */
+/* policy_load: reads the policy file (JSON, docs/policy.md) named by the config's `policy` key, relative to
+ * the config file's directory, and compiles it into one malloc'd block that the config snapshot owns: the
+ * segment and ad-category hash tables, the US National category map and, per campaign, the sorted keys of
+ * what its targeting uses. It also fills each campaign's seg_classes / ad_classes and refuses
+ * special-category campaigns that target protected attributes (rule 4). Runs at start-up and on reload, off
+ * the hot path. */
 #include "bidder/policy_load.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "filters/classes.h"
+#include "filters/json.h"
+#include "filters/policy.h"
+
+#define POLICY_FILE_MAX (16u << 20)
+
+struct pl {
+    const char *file; /* resolved path, for messages */
+    const char *text;
+    size_t len;
+    char *err;
+    size_t errlen;
+    bool fill;           /* pass 2: put entries into the tables */
+    uint32_t nseg, ncat; /* pass 1 counts (upper bounds: duplicates merge) */
+    struct policy *p;
+};
+
+static int line_of(const char *text, size_t len, size_t off)
+{
+    int line = 1;
+    for (size_t i = 0; i < off && i < len; i++)
+        if (text[i] == '\n') line++;
+    return line;
+}
+
+static int perr(struct pl *pl, const struct json *j, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int perr(struct pl *pl, const struct json *j, const char *fmt, ...)
+{
+    size_t off = j ? (size_t)(j->p - j->start) : 0;
+    int n = snprintf(pl->err, pl->errlen, "%s:%d: ", pl->file, line_of(pl->text, pl->len, off));
+    if (n >= 0 && (size_t)n < pl->errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(pl->err + n, pl->errlen - (size_t)n, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+static int jerr(struct pl *pl, const struct json *j, const char *key)
+{
+    size_t off = j->err ? j->err_off : (size_t)(j->p - j->start);
+    snprintf(pl->err, pl->errlen, "%s:%d: key \"%s\": %s", pl->file, line_of(pl->text, pl->len, off), key,
+             j->err_msg ? j->err_msg : "malformed JSON");
+    return -1;
+}
+
+static bool id_ok(struct sv id)
+{
+    if (id.n == 0 || id.n > POLICY_ID_MAX) return false;
+    for (size_t i = 0; i < id.n; i++) {
+        char ch = id.p[i];
+        if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z'))) return false;
+    }
+    return true;
+}
+
+/* "classes": {"health": ["381", ...], ...} for one taxonomy. kinds: allowed class kinds as a mask. */
+static int rd_classes(struct pl *pl, struct json *j, const char *where, int32_t tax, bool ad)
+{
+    if (json_peek(j) != JSON_OBJECT) return perr(pl, j, "key \"%s.classes\": must be an object", where);
+    json_obj_begin(j);
+    struct sv k;
+    while (json_obj_next(j, &k)) {
+        int cls = class_by_name(k.p, k.n);
+        if (cls < 0)
+            return perr(pl, j, "key \"%s.classes.%.*s\": unknown class (see filters/classes.def)", where,
+                        SV_FMT(k));
+        uint32_t bit = CLASS_BIT(cls);
+        bool is_h = (bit & class_mask_high_risk) != 0;
+        if (ad != is_h)
+            return perr(pl, j, "key \"%s.classes.%.*s\": %s", where, SV_FMT(k),
+                        ad ? "ad categories take high-risk classes only"
+                           : "segments take sensitive or vulnerability classes only");
+        if (json_peek(j) != JSON_ARRAY)
+            return perr(pl, j, "key \"%s.classes.%.*s\": must be an array of ids", where, SV_FMT(k));
+        json_arr_begin(j);
+        while (json_arr_next(j)) {
+            struct sv id;
+            if (json_peek(j) != JSON_STRING || json_string(j, &id))
+                return perr(pl, j, "key \"%s.classes.%.*s\": ids must be strings", where, SV_FMT(k));
+            if (!id_ok(id))
+                return perr(pl, j, "key \"%s.classes.%.*s\": id \"%.*s\": must be 1-%d letters or digits",
+                            where, SV_FMT(k), (int)(id.n > 32 ? 32 : id.n), id.p, POLICY_ID_MAX);
+            if (!pl->fill) {
+                if (ad)
+                    pl->ncat++;
+                else
+                    pl->nseg++;
+                if (pl->ncat > POLICY_MAX_ENTRIES / 2 || pl->nseg > POLICY_MAX_ENTRIES / 2)
+                    return perr(pl, j, "key \"%s\": more than %d ids", where, POLICY_MAX_ENTRIES / 2);
+            } else {
+                struct policy_table *t = ad ? &pl->p->cat : &pl->p->seg;
+                if (policy_table_put(t, policy_key(tax, id), bit, 0))
+                    return perr(pl, j, "key \"%s\": id \"%.*s\": table full", where, SV_FMT(id));
+            }
+        }
+        if (j->err) return jerr(pl, j, where);
+    }
+    return j->err ? jerr(pl, j, where) : 0;
+}
+
+static int rd_taxonomies(struct pl *pl, struct json *j, bool ad)
+{
+    const char *top = ad ? "ad_categories" : "segments";
+    const char *taxkey = ad ? "cattax" : "segtax";
+    if (json_peek(j) != JSON_ARRAY) return perr(pl, j, "key \"%s\": must be an array", top);
+    json_arr_begin(j);
+    unsigned idx = 0;
+    while (json_arr_next(j)) {
+        char where[64];
+        snprintf(where, sizeof where, "%s[%u]", top, idx++);
+        if (json_peek(j) != JSON_OBJECT) return perr(pl, j, "key \"%s\": must be an object", where);
+        /* the taxonomy number first, wherever it sits, so ids can be keyed */
+        int64_t tax = -1;
+        {
+            struct json probe = *j;
+            struct sv k;
+            json_obj_begin(&probe);
+            while (json_obj_next(&probe, &k)) {
+                if (sv_eq_cstr(k, taxkey) && json_peek(&probe) == JSON_NUMBER) {
+                    if (json_int(&probe, &tax)) tax = -2;
+                    break;
+                }
+                if (json_skip(&probe)) break;
+            }
+        }
+        if (tax < 1 || tax > 255)
+            return perr(pl, j, "key \"%s.%s\": is required, an integer 1..255", where, taxkey);
+        json_obj_begin(j);
+        struct sv k;
+        while (json_obj_next(j, &k)) {
+            int rc = 0;
+            if (sv_eq_cstr(k, "classes")) {
+                rc = rd_classes(pl, j, where, (int32_t)tax, ad);
+            } else if (!ad && sv_eq_cstr(k, "demographic")) {
+                if (json_peek(j) != JSON_ARRAY)
+                    return perr(pl, j, "key \"%s.demographic\": must be an array of ids", where);
+                json_arr_begin(j);
+                while (json_arr_next(j)) {
+                    struct sv id;
+                    if (json_peek(j) != JSON_STRING || json_string(j, &id) || !id_ok(id))
+                        return perr(pl, j,
+                                    "key \"%s.demographic\": id \"%.*s\": must be 1-%d letters or digits",
+                                    where, (int)(id.n > 32 ? 32 : id.n), id.p ? id.p : "", POLICY_ID_MAX);
+                    if (!pl->fill)
+                        pl->nseg++;
+                    else if (policy_table_put(&pl->p->seg, policy_key((int32_t)tax, id), 0,
+                                              POLICY_F_DEMOGRAPHIC))
+                        return perr(pl, j, "key \"%s.demographic\": table full", where);
+                }
+                if (j->err) return jerr(pl, j, where);
+            } else {
+                rc = json_skip(j) ? jerr(pl, j, where) : 0; /* segtax/cattax (read above), name, notes */
+            }
+            if (rc) return -1;
+        }
+        if (j->err) return jerr(pl, j, where);
+    }
+    return j->err ? jerr(pl, j, top) : 0;
+}
+
+static int rd_gpp(struct pl *pl, struct json *j)
+{
+    if (json_peek(j) != JSON_OBJECT) return perr(pl, j, "key \"gpp_usnat_sensitive\": must be an object");
+    json_obj_begin(j);
+    struct sv k;
+    while (json_obj_next(j, &k)) {
+        int cls = class_by_name(k.p, k.n);
+        if (cls < 0 || !(CLASS_BIT(cls) & class_mask_sensitive))
+            return perr(pl, j, "key \"gpp_usnat_sensitive.%.*s\": not a sensitive class", SV_FMT(k));
+        int64_t v;
+        if (json_peek(j) != JSON_NUMBER || json_int(j, &v) || v < 0 || v > 16)
+            return perr(pl, j, "key \"gpp_usnat_sensitive.%.*s\": must be a category 1..16 (0: none)",
+                        SV_FMT(k));
+        if (pl->fill) pl->p->gpp_usnat[cls] = (uint8_t)v;
+    }
+    return j->err ? jerr(pl, j, "gpp_usnat_sensitive") : 0;
+}
+
+static int parse(struct pl *pl, struct arena *scratch)
+{
+    struct json j;
+    json_init(&j, pl->text, pl->len, scratch);
+    if (json_peek(&j) != JSON_OBJECT) {
+        if (j.err) return jerr(pl, &j, "policy");
+        return perr(pl, &j, "the policy must be a JSON object");
+    }
+    json_obj_begin(&j);
+    struct sv k;
+    bool have_segments = false;
+    while (json_obj_next(&j, &k)) {
+        int rc;
+        if (sv_eq_cstr(k, "segments")) {
+            have_segments = true;
+            rc = rd_taxonomies(pl, &j, false);
+        } else if (sv_eq_cstr(k, "ad_categories")) {
+            rc = rd_taxonomies(pl, &j, true);
+        } else if (sv_eq_cstr(k, "gpp_usnat_sensitive")) {
+            rc = rd_gpp(pl, &j);
+        } else {
+            rc = json_skip(&j) ? jerr(pl, &j, "policy") : 0; /* format, generated_by, license, notes */
+        }
+        if (rc) return -1;
+    }
+    if (j.err || json_finish(&j)) return jerr(pl, &j, "policy");
+    if (!have_segments) return perr(pl, NULL, "key \"segments\": is required");
+    return 0;
+}
+
+static uint32_t table_cap(uint32_t n)
+{
+    uint32_t cap = 16;
+    while (cap < n * 2 + 2) cap <<= 1;
+    return cap;
+}
+
+static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open policy: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = malloc(POLICY_FILE_MAX + 1);
+    if (!buf) {
+        fclose(f);
+        snprintf(err, errlen, "%s: out of memory", path);
+        return NULL;
+    }
+    size_t n = fread(buf, 1, POLICY_FILE_MAX + 1, f);
+    bool bad = ferror(f);
+    fclose(f);
+    if (bad || n > POLICY_FILE_MAX) {
+        snprintf(err, errlen, "%s: %s", path, bad ? "read error" : "policy larger than 16 MiB");
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+static const char *special_name(enum campaign_special s)
+{
+    return s == CAMPAIGN_SPECIAL_HOUSING      ? "housing"
+           : s == CAMPAIGN_SPECIAL_EMPLOYMENT ? "employment"
+                                              : "credit";
+}
+
+/* Rule 4, and the campaign's classes and keys. Pass 1 (keys == NULL) only counts into *nkeys. */
+static int compile_campaigns(struct config *c, struct policy *p, struct policy_camp *camp,
+                             struct policy_camp_key *keys, char *strs, uint32_t *nkeys, char *err,
+                             size_t errlen)
+{
+    uint32_t used = 0;
+    for (uint32_t ci = 0; ci < c->campaigns.n; ci++) {
+        struct campaign *cp = &c->campaigns.v[ci];
+        const char *cid_p = cp->id.p;
+        int cid_n = (int)(cp->id.n > 64 ? 64 : cp->id.n);
+        if (cp->special != CAMPAIGN_SPECIAL_NONE && keys) {
+            const char *key = cp->t.has_age ? "targeting.age" : cp->t.gender_mask ? "targeting.gender" : NULL;
+            if (key) {
+                snprintf(
+                    err, errlen,
+                    "%s: campaign \"%.*s\": key \"%s\": special_category %s campaigns may not target age, "
+                    "gender, postal code or sensitive segments",
+                    c->path, cid_n, cid_p, key, special_name(cp->special));
+                return -1;
+            }
+        }
+        uint32_t seg = 0, first = used;
+        uint64_t bloom = 0, segtaxes = 0;
+        uint64_t vkey = 0;
+        int32_t vtax = 0;
+        for (uint32_t r = 0; r < cp->t.nsegments; r++) {
+            const struct campaign_segment_rule *rule = &cp->t.segments[r];
+            for (uint32_t i = 0; i < rule->ids.n; i++) {
+                uint64_t key = policy_key(rule->segtax, rule->ids.v[i]);
+                const struct policy_entry *e = policy_table_get(&p->seg, key);
+                if (!e) continue;
+                if (cp->special != CAMPAIGN_SPECIAL_NONE && keys &&
+                    ((e->classes & class_mask_sensitive) || (e->flags & POLICY_F_DEMOGRAPHIC))) {
+                    snprintf(
+                        err, errlen,
+                        "%s: campaign \"%.*s\": key \"targeting.segments\": special_category %s campaigns "
+                        "may not target segtax %d id \"%.*s\" (%s)",
+                        c->path, cid_n, cid_p, special_name(cp->special), (int)rule->segtax,
+                        (int)rule->ids.v[i].n, rule->ids.v[i].p,
+                        (e->classes & class_mask_sensitive)
+                            ? class_name(__builtin_ctz(e->classes & class_mask_sensitive))
+                            : "demographic age, gender or postal code");
+                    return -1;
+                }
+                uint32_t cls = e->classes & (class_mask_sensitive | class_mask_vulnerability);
+                seg |= e->classes;
+                if (!cls) continue;
+                if (!vkey && (cls & class_mask_vulnerability)) {
+                    vkey = key;
+                    vtax = rule->segtax;
+                }
+                if (keys) {
+                    /* insertion keeps the campaign's keys sorted; duplicates merge */
+                    uint32_t n = used - first, at = 0;
+                    struct policy_camp_key *kv = keys + first;
+                    while (at < n && kv[at].key < key) at++;
+                    if (at < n && kv[at].key == key) {
+                        kv[at].classes |= cls;
+                        continue;
+                    }
+                    memmove(kv + at + 1, kv + at, (n - at) * sizeof *kv);
+                    kv[at] = (struct policy_camp_key){key, cls, 0};
+                    bloom |= policy_bloom_bit(key);
+                    if (rule->segtax < 64) segtaxes |= 1ull << rule->segtax;
+                }
+                used++;
+            }
+        }
+        uint32_t ad = 0;
+        uint64_t akey = 0;
+        for (uint32_t i = 0; i < cp->cat.n; i++) {
+            uint64_t key = policy_key(cp->cattax, cp->cat.v[i]);
+            const struct policy_entry *e = policy_table_get(&p->cat, key);
+            if (e && (e->classes & class_mask_high_risk)) {
+                if (!ad) akey = key;
+                ad |= e->classes & class_mask_high_risk;
+            }
+        }
+        if (!keys) continue;
+        cp->seg_classes = seg & (class_mask_sensitive | class_mask_vulnerability);
+        cp->ad_classes = ad;
+        struct policy_camp *pc = &camp[ci];
+        pc->keys = keys + first;
+        pc->nkeys = used - first;
+        pc->bloom = bloom;
+        pc->segtaxes = segtaxes;
+        char id[POLICY_ID_MAX + 1];
+        char *s = strs + (size_t)ci * 2 * POLICY_DETAIL_MAX;
+        if (vkey) {
+            policy_key_id(vkey, id);
+            const struct policy_entry *e = policy_table_get(&p->seg, vkey);
+            int n = snprintf(s, POLICY_DETAIL_MAX, "%s: segtax %d id %s (campaign targeting)",
+                             class_name(__builtin_ctz(e->classes & class_mask_vulnerability)), (int)vtax, id);
+            pc->vuln_detail = (struct sv){s, n < POLICY_DETAIL_MAX ? (size_t)n : POLICY_DETAIL_MAX - 1};
+        }
+        if (akey) {
+            policy_key_id(akey, id);
+            const struct policy_entry *e = policy_table_get(&p->cat, akey);
+            char *s2 = s + POLICY_DETAIL_MAX;
+            int n =
+                snprintf(s2, POLICY_DETAIL_MAX / 2, "%s: cattax %d id %s",
+                         class_name(__builtin_ctz(e->classes & class_mask_high_risk)), (int)cp->cattax, id);
+            pc->cat_detail =
+                (struct sv){s2, n < POLICY_DETAIL_MAX / 2 ? (size_t)n : POLICY_DETAIL_MAX / 2 - 1};
+        }
+    }
+    *nkeys = used;
+    return 0;
+}
+
+static size_t align16(size_t n)
+{
+    return (n + 15) & ~(size_t)15;
+}
 
 int policy_load_for_config(struct config *c, char *err, size_t errlen)
 {
-    (void)err;
-    (void)errlen;
     c->campaigns.policy = NULL;
-    return 0;
+    for (uint32_t i = 0; i < c->campaigns.n; i++)
+        c->campaigns.v[i].seg_classes = c->campaigns.v[i].ad_classes = 0;
+    if (!c->policy[0]) return 0;
+
+    char path[1100];
+    if (c->policy[0] == '/') {
+        snprintf(path, sizeof path, "%s", c->policy);
+    } else {
+        const char *slash = strrchr(c->path, '/');
+        if (slash)
+            snprintf(path, sizeof path, "%.*s/%s", (int)(slash - c->path), c->path, c->policy);
+        else
+            snprintf(path, sizeof path, "%s", c->policy);
+    }
+    size_t len = 0;
+    char *text = read_file(path, &len, err, errlen);
+    if (!text) return -1;
+    /* scratch for strings with escapes: never more than the text */
+    char *scratch_mem = malloc(len + 64);
+    if (!scratch_mem) {
+        free(text);
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    struct arena scratch;
+    arena_init(&scratch, scratch_mem, len + 64);
+    struct pl pl = {.file = path, .text = text, .len = len, .err = err, .errlen = errlen};
+    int rc = parse(&pl, &scratch);
+    void *block = NULL;
+    if (rc == 0) {
+        /* pass 2 into one block: policy, tables, campaigns, their keys, their detail strings */
+        uint32_t scap = table_cap(pl.nseg), ccap = table_cap(pl.ncat);
+        uint32_t ncamp = c->campaigns.n;
+        size_t nkeys_max = 0;
+        for (uint32_t i = 0; i < ncamp; i++)
+            for (uint32_t r = 0; r < c->campaigns.v[i].t.nsegments; r++)
+                nkeys_max += c->campaigns.v[i].t.segments[r].ids.n;
+        size_t sz = align16(sizeof(struct policy)) + align16((size_t)scap * sizeof(struct policy_entry)) +
+                    align16((size_t)ccap * sizeof(struct policy_entry)) +
+                    align16((size_t)(ncamp + 1) * sizeof(struct policy_camp)) +
+                    align16((nkeys_max + 1) * sizeof(struct policy_camp_key)) +
+                    (size_t)(ncamp + 1) * 2 * POLICY_DETAIL_MAX + strlen(path) + 1;
+        block = calloc(1, sz);
+        if (!block) {
+            snprintf(err, errlen, "%s: out of memory compiling the policy", path);
+            rc = -1;
+        } else {
+            char *m = block;
+            struct policy *p = (struct policy *)m;
+            m += align16(sizeof *p);
+            policy_table_init(&p->seg, (struct policy_entry *)m, scap);
+            m += align16((size_t)scap * sizeof(struct policy_entry));
+            policy_table_init(&p->cat, (struct policy_entry *)m, ccap);
+            m += align16((size_t)ccap * sizeof(struct policy_entry));
+            struct policy_camp *camp = (struct policy_camp *)m;
+            m += align16((size_t)(ncamp + 1) * sizeof(struct policy_camp));
+            struct policy_camp_key *keys = (struct policy_camp_key *)m;
+            m += align16((nkeys_max + 1) * sizeof(struct policy_camp_key));
+            char *strs = m;
+            m += (size_t)(ncamp + 1) * 2 * POLICY_DETAIL_MAX;
+            memcpy(m, path, strlen(path) + 1);
+            p->source = (struct sv){m, strlen(path)};
+            pl.p = p;
+            pl.fill = true;
+            arena_reset(&scratch);
+            rc = parse(&pl, &scratch);
+            if (rc == 0) {
+                for (uint32_t i = 0; i < p->seg.cap; i++)
+                    if (p->seg.slots[i].key && (p->seg.slots[i].classes & class_mask_vulnerability))
+                        p->vuln_bloom |= policy_bloom_bit(p->seg.slots[i].key);
+                uint32_t nk = 0;
+                rc = compile_campaigns(c, p, camp, keys, strs, &nk, err, errlen);
+                p->camp = camp;
+                p->ncamp = ncamp;
+            }
+            if (rc == 0) c->campaigns.policy = p;
+        }
+    }
+    if (rc != 0) {
+        free(block);
+        for (uint32_t i = 0; i < c->campaigns.n; i++)
+            c->campaigns.v[i].seg_classes = c->campaigns.v[i].ad_classes = 0;
+    }
+    free(scratch_mem);
+    free(text);
+    return rc;
 }
 
 void policy_free_for_config(struct config *c)
 {
-    (void)c;
+    /* the policy sits at the start of its block */
+    free((void *)c->campaigns.policy);
+    c->campaigns.policy = NULL;
 }

@@ -1,16 +1,190 @@
-/* sensitive: see sensitive.h. (Rules land with the policy module.) */
+/* sensitive: see sensitive.h. The policy was compiled at config load so that each rule is integer tests:
+ * a campaign's own classes (seg_classes, ad_classes) decide in O(1) whether any rule can apply; only then are
+ * the request's segments packed into keys and tested against the campaign's bloom and sorted keys. */
 #include "filters/sensitive.h"
 
+#include <stdio.h>
+
+#include "filters/policy.h"
 #include "filters/reasons.h"
+
+/* One detail slot per campaign index and thread: verdicts of one request keep their own texts. */
+static _Thread_local char detail_buf[CAMPAIGN_MAX][POLICY_DETAIL_MAX];
+
+_Static_assert(CLASS_HEALTH == 0 &&
+                   REASON_SENSITIVE_CRIME_VICTIM - REASON_SENSITIVE_HEALTH == CLASS_CRIME_VICTIM,
+               "sensitive.<class> reasons follow the sensitive classes of classes.def");
+
+static int sensitive_reason(int cls)
+{
+    /* a sensitive class appended to classes.def after the first eleven has no reason of its own yet */
+    return cls <= CLASS_CRIME_VICTIM ? REASON_SENSITIVE_HEALTH + cls : REASON_SENSITIVE_HEALTH;
+}
+
+static int lowest_class(uint32_t mask)
+{
+    return mask ? __builtin_ctz(mask) : -1;
+}
+
+static struct sv provider_of(const struct ortb_data *d)
+{
+    if (d->name.n) return d->name;
+    if (d->id.n) return d->id;
+    return SV_LIT("unnamed");
+}
+
+bool sensitive_consented(const struct policy *p, const struct consent_state *cst, int cls)
+{
+    /* the DSA bans ads based on profiling with special categories even with consent; GDPR Art. 9 consent
+     * cannot be checked in the bid stream (TCF has no such purpose): both refuse */
+    if (cst->gdpr_applies || cst->dsa) return false;
+    if (cls < 0 || cls >= CLASS__COUNT) return false;
+    if (cst->stored && (cst->stored->sensitive_mask & CLASS_BIT(cls))) return true;
+    int cat = p ? p->gpp_usnat[cls] : 0;
+    return cat && cst->gpp && gpp_sensitive(cst->gpp, GPP_SID_USNAT, cat) == 2;
+}
+
+static struct sv put_detail(uint32_t ci, const char *fmt_class, int32_t tax, uint64_t key, const char *kind,
+                            struct sv extra)
+{
+    char id[POLICY_ID_MAX + 1];
+    policy_key_id(key, id);
+    char *b = detail_buf[ci < CAMPAIGN_MAX ? ci : CAMPAIGN_MAX - 1];
+    int n = snprintf(b, POLICY_DETAIL_MAX, "%s: segtax %d id %s (%s%.*s)", fmt_class, (int)tax, id, kind,
+                     SV_FMT(extra));
+    if (n < 0) n = 0;
+    if (n >= POLICY_DETAIL_MAX) n = POLICY_DETAIL_MAX - 1;
+    return (struct sv){b, (size_t)n};
+}
+
+/* Rule 1: the first request segment (data order, segment order) that the campaign targets and whose sensitive
+ * classes are not all consented. */
+static int rule_sensitive(const struct policy *p, const struct policy_camp *pc, uint32_t ci,
+                          const struct ortb_request *req, const struct consent_state *cst, struct sv *arg,
+                          int64_t *num)
+{
+    for (uint32_t d = 0; d < req->user.ndata; d++) {
+        const struct ortb_data *data = &req->user.data[d];
+        int32_t st = data->segtax;
+        if (st < 1 || st > 63 || !(pc->segtaxes & (1ull << st))) continue;
+        for (uint32_t s = 0; s < data->segment.n; s++) {
+            uint64_t key = policy_key(st, data->segment.v[s]);
+            if (!key || !(pc->bloom & policy_bloom_bit(key))) continue;
+            const struct policy_camp_key *k = policy_camp_find(pc, key);
+            if (!k) continue;
+            uint32_t sens = k->classes & class_mask_sensitive;
+            while (sens) {
+                int cls = lowest_class(sens);
+                sens &= sens - 1;
+                if (sensitive_consented(p, cst, cls)) continue;
+                *arg = put_detail(ci, class_name(cls), st, key, "provider ", provider_of(data));
+                *num = 0; /* the text says it all: decide_detail would append a bare number */
+                return sensitive_reason(cls);
+            }
+        }
+    }
+    return REASON_BID;
+}
+
+/* Rule 3's "vulnerable person": a vulnerability segment anywhere in user.data. */
+static bool carries_vulnerability(const struct policy *p, const struct ortb_request *req, int32_t *tax,
+                                  uint64_t *key_out, uint32_t *classes, const struct ortb_data **which)
+{
+    for (uint32_t d = 0; d < req->user.ndata; d++) {
+        const struct ortb_data *data = &req->user.data[d];
+        int32_t st = data->segtax;
+        if (st < 1 || st > 255) continue;
+        for (uint32_t s = 0; s < data->segment.n; s++) {
+            uint64_t key = policy_key(st, data->segment.v[s]);
+            if (!key || !(p->vuln_bloom & policy_bloom_bit(key))) continue;
+            const struct policy_entry *e = policy_table_get(&p->seg, key);
+            if (e && (e->classes & class_mask_vulnerability)) {
+                *tax = st;
+                *key_out = key;
+                *classes = e->classes & class_mask_vulnerability;
+                *which = data;
+                return true;
+            }
+        }
+    }
+    return false;
+}
 
 int sensitive_check(const struct campaign_set *cs, const struct campaign *c, const struct ortb_request *req,
                     const struct consent_state *cst, struct sv *arg, int64_t *num)
 {
-    (void)cs;
-    (void)c;
-    (void)req;
-    (void)cst;
-    (void)arg;
-    (void)num;
+    const struct policy *p = cs->policy;
+    if (!p) return REASON_BID;
+    uint32_t targeted = c->seg_classes & (class_mask_sensitive | class_mask_vulnerability);
+    uint32_t risky = c->ad_classes & class_mask_high_risk;
+    if (!targeted && !risky) return REASON_BID;
+    uint32_t ci = (uint32_t)(c - cs->v);
+    const struct policy_camp *pc = ci < p->ncamp ? &p->camp[ci] : NULL;
+
+    /* Rule 2: aiming at people because they are in crisis, addicted, bereaved or young is never allowed,
+     * whatever matched on this request */
+    if (c->seg_classes & class_mask_vulnerability) {
+        *arg = pc ? pc->vuln_detail : SV_NULL;
+        *num = 0;
+        return REASON_EXPLOIT_VULNERABLE_TARGETING;
+    }
+    /* Rule 1 */
+    if ((c->seg_classes & class_mask_sensitive) && pc && pc->nkeys) {
+        int r = rule_sensitive(p, pc, ci, req, cst, arg, num);
+        if (r != REASON_BID) return r;
+    }
+    /* Rule 3 */
+    if (risky) {
+        struct sv pre = pc ? pc->cat_detail : SV_LIT("high-risk category");
+        char *b = detail_buf[ci < CAMPAIGN_MAX ? ci : CAMPAIGN_MAX - 1];
+        int32_t tax;
+        uint64_t key;
+        uint32_t vc;
+        const struct ortb_data *which;
+        int n = -1;
+        if (cst->minor) {
+            n = snprintf(b, POLICY_DETAIL_MAX, "%.*s (to minor)", SV_FMT(pre));
+        } else if (carries_vulnerability(p, req, &tax, &key, &vc, &which)) {
+            char id[POLICY_ID_MAX + 1];
+            policy_key_id(key, id);
+            struct sv prov = provider_of(which);
+            n = snprintf(b, POLICY_DETAIL_MAX, "%.*s (to %s segtax %d id %s, provider %.*s)", SV_FMT(pre),
+                         class_name(lowest_class(vc)), (int)tax, id, SV_FMT(prov));
+        }
+        if (n >= 0) {
+            if (n >= POLICY_DETAIL_MAX) n = POLICY_DETAIL_MAX - 1;
+            *arg = (struct sv){b, (size_t)n};
+            *num = 0;
+            return REASON_EXPLOIT_HIGH_RISK_TO_VULNERABLE;
+        }
+    }
     return REASON_BID;
+}
+
+bool sensitive_detail_parse(struct sv detail, struct sv *cls, char *tax_id, size_t cap)
+{
+    size_t i = 0;
+    while (i < detail.n && detail.p[i] != ':') i++;
+    if (i == 0 || i + 2 >= detail.n) return false;
+    *cls = (struct sv){detail.p, i};
+    /* ": segtax 4 id 588 ..." or ": cattax 8 id 1361 ..." */
+    const char *s = detail.p + i + 2, *end = detail.p + detail.n;
+    while (s < end && *s != ' ') s++; /* skip the word segtax / cattax */
+    if (s >= end) return false;
+    s++;
+    const char *t0 = s;
+    while (s < end && *s != ' ') s++;
+    const char *t1 = s;
+    if (end - s < 4 || s[1] != 'i' || s[2] != 'd' || s[3] != ' ') return false;
+    s += 4;
+    const char *i0 = s;
+    while (s < end && *s != ' ') s++;
+    size_t need = (size_t)(t1 - t0) + 1 + (size_t)(s - i0) + 1;
+    if (need > cap) return false;
+    size_t k = 0;
+    for (const char *q = t0; q < t1; q++) tax_id[k++] = *q;
+    tax_id[k++] = ':';
+    for (const char *q = i0; q < s; q++) tax_id[k++] = *q;
+    tax_id[k] = '\0';
+    return true;
 }

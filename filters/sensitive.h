@@ -10,8 +10,30 @@
 
 /* Returns REASON_BID when the campaign may bid on this request, else the drop reason, with what the detail
  * names (class, taxonomy id, segment provider) in *arg and *num. Called once per campaign per request, after
- * the consent and targeting checks passed. cs->policy may be NULL (no policy loaded: nothing to check). */
+ * the consent and targeting checks passed. cs->policy may be NULL (no policy loaded: nothing to check).
+ *
+ * Rules, first match wins (docs/sensitive.md): 2. the campaign targets a vulnerability class ->
+ * exploit.vulnerable_targeting; 1. a request segment the campaign targets is in a sensitive class without an
+ * allowed explicit consent -> sensitive.<class>; 3. the campaign's ad category is high-risk and the person is
+ * a minor or carries a vulnerability segment -> exploit.high_risk_to_vulnerable. Page categories (site.cat,
+ * content.cat) are never read: context is not personal data.
+ *
+ * *arg on a drop: "<class>: segtax <t> id <id> (provider <name>)" (rule 1), "<class>: segtax <t> id <id>
+ * (campaign targeting)" (rule 2), "<class>: cattax <t> id <id> (to minor|to <class> segtax <t> id <id>)"
+ * (rule 3). The text lives either in the policy (valid with the config snapshot) or in a per-thread buffer
+ * slot for this campaign (valid until the next sensitive_check of the same campaign index on this thread,
+ * i.e. for the rest of the request's handling). *num is 0.
+ * Thread-safe; no allocation; cost O(segments) for campaigns the policy marks, O(1) for the rest. */
 int sensitive_check(const struct campaign_set *cs, const struct campaign *c, const struct ortb_request *req,
                     const struct consent_state *cst, struct sv *arg, int64_t *num);
+
+/* Whether the person's explicit consent allows targeting on class cls for this request: a stored sensitive
+ * consent bit or US National (GPP section 7) SensitiveDataProcessing = 2 for the class's mapped category, and
+ * neither GDPR nor the DSA applies. */
+bool sensitive_consented(const struct policy *p, const struct consent_state *cst, int cls);
+
+/* Parses a drop detail written by sensitive_check: the class name, and the "<tax>:<id>" taxonomy id
+ * (into tax_id, cap bytes). Returns false when the text has another shape. */
+bool sensitive_detail_parse(struct sv detail, struct sv *cls, char *tax_id, size_t cap);
 
 #endif

@@ -1,0 +1,98 @@
+/* policy: the compiled sensitive-category policy (docs/policy.md): taxonomy ids interned as 64-bit keys
+ * (taxonomy number in the top byte, the id's bytes below), mapped to policy class bit masks. Lookups compare
+ * integers only. Built once per config load by bidder/policy_load.c into memory the config snapshot owns;
+ * immutable and shared by every worker afterwards. Pure: no allocation, no I/O. */
+#ifndef FAIRBID_FILTERS_POLICY_H
+#define FAIRBID_FILTERS_POLICY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "filters/classes.h"
+#include "filters/sv.h"
+
+#define POLICY_ID_MAX 7          /* taxonomy ids longer than this cannot be in a policy (IAB ids are <= 6) */
+#define POLICY_MAX_ENTRIES 65536 /* per table */
+#define POLICY_DETAIL_MAX 96     /* bytes of a drop's detail text, NUL included */
+
+enum { POLICY_F_DEMOGRAPHIC = 1 }; /* Audience Taxonomy Demographic age/gender node (rule 4) */
+
+struct policy_entry {
+    uint64_t key;     /* policy_key(); 0 = empty slot */
+    uint32_t classes; /* CLASS_BIT()s */
+    uint32_t flags;   /* POLICY_F_* */
+};
+
+/* Open-addressed hash table of entries (linear probing, load <= 1/2). */
+struct policy_table {
+    struct policy_entry *slots; /* cap slots, cap a power of two */
+    uint32_t cap, n;
+};
+
+/* What one campaign's targeting uses that the rules look at (index = campaign's position in the set). */
+struct policy_camp_key {
+    uint64_t key;
+    uint32_t classes; /* sensitive and vulnerability classes of this targeted id */
+    uint32_t pad;
+};
+struct policy_camp {
+    const struct policy_camp_key
+        *keys; /* sorted by key: the targeted ids in a sensitive or vulnerability class */
+    uint32_t nkeys;
+    uint64_t bloom;    /* bit (hash >> 58) set for every key: most request segments are rejected by one AND */
+    uint64_t segtaxes; /* bit t set when a key has segtax t (t < 64) */
+    struct sv vuln_detail; /* rule 2: "addiction: segtax 4 id 399 (campaign targeting)" */
+    struct sv cat_detail;  /* rule 3 prefix: "gambling: cattax 8 id 1361" */
+};
+
+struct policy {
+    struct policy_table seg;         /* (segtax, segment id) -> classes, flags */
+    struct policy_table cat;         /* (cattax, category id) -> high-risk classes */
+    uint64_t vuln_bloom;             /* bloom of the seg keys carrying a vulnerability class */
+    uint8_t gpp_usnat[CLASS__COUNT]; /* US National SensitiveDataProcessing category (1-based) per class, 0
+                                        none */
+    const struct policy_camp *camp;  /* one per campaign of the set */
+    uint32_t ncamp;
+    struct sv source; /* file name, for messages */
+};
+
+/* Packs (taxonomy, id) into a key, or 0 when it cannot be in a policy (tax outside 1..255, id empty or longer
+ * than POLICY_ID_MAX). Cost: a few instructions. */
+static inline uint64_t policy_key(int32_t tax, struct sv id)
+{
+    if (tax < 1 || tax > 255 || id.n == 0 || id.n > POLICY_ID_MAX) return 0;
+    uint64_t v = 0;
+    for (size_t i = 0; i < id.n; i++) v |= (uint64_t)(unsigned char)id.p[i] << (8 * i);
+    return ((uint64_t)tax << 56) | v;
+}
+
+static inline uint64_t policy_hash(uint64_t key)
+{
+    key ^= key >> 29;
+    key *= 0xBF58476D1CE4E5B9ull;
+    key ^= key >> 32;
+    return key;
+}
+
+static inline uint64_t policy_bloom_bit(uint64_t key)
+{
+    return 1ull << (policy_hash(key) >> 58);
+}
+
+/* Table over caller-owned slots (cap a power of two, zeroed by this call). */
+void policy_table_init(struct policy_table *t, struct policy_entry *slots, uint32_t cap);
+/* Adds classes and flags to key's entry (creating it). Returns 0, or -1 when the table is half full or key is
+ * 0. */
+int policy_table_put(struct policy_table *t, uint64_t key, uint32_t classes, uint32_t flags);
+/* The entry for key, or NULL. */
+const struct policy_entry *policy_table_get(const struct policy_table *t, uint64_t key);
+
+/* Classes of a segment / an ad category, 0 when unknown. p may be NULL. */
+uint32_t policy_segment_classes(const struct policy *p, int32_t segtax, struct sv id);
+uint32_t policy_cat_classes(const struct policy *p, int32_t cattax, struct sv id);
+/* The campaign key for key, or NULL. */
+const struct policy_camp_key *policy_camp_find(const struct policy_camp *pc, uint64_t key);
+
+/* Writes the id part of key ("588") into buf (at least POLICY_ID_MAX + 1 bytes); returns its length. */
+size_t policy_key_id(uint64_t key, char *buf);
+
+#endif
