@@ -1,6 +1,7 @@
-/* fairness: the bidder side of fairness quotas and caps: per-worker windowed counts, fleet totals synced
- * through Redis every <= 100 ms, cap leases, win notices. The per-request math is filters/fair.c. See
- * docs/fairness.md. */
+/* fairness: the bidder side of fairness quotas and caps: per-worker counters, fleet totals synced through
+ * Redis every fairness_sync_ms (one pipelined round trip: push deltas, read the window back, lease cap
+ * tokens), the controller run on those totals, the view published to the workers (RCU), win notices. The
+ * per-request math is filters/fair.c. See docs/fairness.md. */
 #ifndef FAIRBID_BIDDER_FAIRNESS_H
 #define FAIRBID_BIDDER_FAIRNESS_H
 
@@ -12,15 +13,32 @@
 struct event_base;
 struct evbuffer;
 
+/* Starts the sync timer and the Redis connection (cfg->redis; none: this instance alone is the fleet and caps
+ * are granted locally) on base, the control-plane thread's loop. Returns 0, or -1 with a message in err. */
 int fairness_start(struct event_base *base, const struct config *cfg, int nworkers, char *err, size_t errlen);
+/* After the loop ended and the workers stopped: returns unused cap tokens to Redis (blocking, bounded). */
 void fairness_stop(void);
+/* On the control-plane thread after a new config was published: maps campaigns to slots by id (counts and
+ * boosts carry over) and publishes a view for the new campaign set. */
 void fairness_on_reload(const struct config *cfg);
-/* The view worker `worker` decides against (stable pointer; its contents are read lock-free). NULL = none. */
+/* The view worker `worker` decides against (stable pointer; its contents are read lock-free). */
 const struct fair_view *fairness_view(int worker);
-/* After each decision on worker `worker`: count eligible, bids and drops per campaign and group. */
+/* On worker `worker`, inside its RCU read-side section, after each decision: counts eligible, bids, throttles
+ * per campaign and group; gives back the cap tokens of campaigns that lost the internal auction; remembers
+ * the group of each bid for its win notice. No allocation, no lock. */
 void fairness_after(int worker, const struct config *cfg, const struct engine_result *res);
-/* GET /win?...: a win notice. Returns the HTTP status and writes a JSON body into body. */
+/* GET /win?cid=&imp=&req=&price=: a win notice. Returns the HTTP status and writes a JSON body into body. */
 int fairness_win(int worker, const char *query, char *body, size_t cap);
+/* Prometheus text: per campaign and group eligible/bids/wins/throttled/boost (fleet window), impact ratio and
+ * TVD gauges, lease state. Any registered RCU thread. */
 void fairness_metrics(struct evbuffer *out);
+
+/* Redis keys (docs/fairness.md): fairbid:fair:<campaign>:<bucket_ms>:<bucket> hash of "<group>:e|b|w|t", and
+ * fairbid:cap:<campaign>:<period_s>:<period>. Used by `fairbid fairness report` too. */
+#define FAIRNESS_KEY_FMT "fairbid:fair:%s:%lld:%lld"
+#define FAIRNESS_CAP_KEY_FMT "fairbid:cap:%s:%d:%lld"
+/* Parses a hash field "<group>:<e|b|w|t>" into (group, count); -1 if not one. */
+int fairness_parse_field(const char *f, size_t n, int *group, int *count);
+int64_t fairness_bucket_ms(const struct campaign_fairness *f);
 
 #endif

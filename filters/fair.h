@@ -1,20 +1,150 @@
-/* fair: fairness quotas and caps, the per-request part. The bidder keeps the windowed counts and the leases
- * and hands decide() a read-only view; this module decides throttle / boost / cap per campaign per imp. See
- * docs/fairness.md. */
+/* fair: fairness quotas and caps, the per-request part and the pure math behind it. The bidder
+ * (bidder/fairness.c) keeps the windowed counts, syncs them with the fleet through Redis, runs the controller
+ * each sync period and leases cap tokens; it hands decide() a read-only view. This module: the group of a
+ * request, bucketed windows, impact ratio and TVD, the controller step and fair_check. See docs/fairness.md.
+ * No I/O, no malloc. */
 #ifndef FAIRBID_FILTERS_FAIR_H
 #define FAIRBID_FILTERS_FAIR_H
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include "filters/campaign.h"
 #include "filters/ortb.h"
 
-struct fair_view; /* defined by the fairness module; NULL = no fairness state (no constrained campaigns) */
+/* ---- groups ----
+ * One flat index space: gender groups 0..3, then age bands 4..18. "unknown" counts like any other group. */
+enum {
+    FAIR_G_UNKNOWN = 0,
+    FAIR_G_FEMALE,
+    FAIR_G_MALE,
+    FAIR_G_OTHER,
+    FAIR_NGENDER,
+    /* age bands: unknown, under 18, then the Audience Taxonomy 1.1 ranges 18-20 .. 75+ (ids 3..15) */
+    FAIR_A_UNKNOWN = FAIR_NGENDER,
+    FAIR_A_UNDER18,
+    FAIR_A_FIRST_BAND, /* 18-20 */
+    FAIR_NGROUPS = FAIR_A_FIRST_BAND + 13
+};
+#define FAIR_NAGE (FAIR_NGROUPS - FAIR_NGENDER)
+#define FAIR_SEGTAX_AUDIENCE 4
+
+enum { FAIR_ATTR_IX_GENDER = 0, FAIR_ATTR_IX_AGE = 1, FAIR_NATTR = 2 };
+/* Group range of attribute ix: [first, first + n). */
+int fair_attr_first(int attr_ix);
+int fair_attr_n(int attr_ix);
+
+/* Gender group of a request: an Audience Taxonomy 1.1 gender segment (segtax 4, ids 49-52) in user.data, else
+ * user.gender M/F/O, else FAIR_G_UNKNOWN. */
+int fair_group_gender(const struct ortb_request *req);
+/* Age group: a segtax 4 age-range segment (ids 3-15), else user.yob against `year`, else FAIR_A_UNKNOWN. */
+int fair_group_age(const struct ortb_request *req, int32_t year);
+/* "female", "age_25_29", ... (static). */
+const char *fair_group_name(int g);
+/* Audience Taxonomy 1.1 id of a group's segment, or 0 for groups with none (unknown age, under 18). */
+int fair_group_segment(int g);
+
+/* ---- counts and windows ---- */
+enum { FAIR_C_ELIG = 0, FAIR_C_BID, FAIR_C_WIN, FAIR_C_THR, FAIR_NCOUNT };
+#define FAIR_NBUCKETS 10
+
+/* A sliding window of FAIR_NBUCKETS buckets of bucket_ms each: O(1) per add, O(buckets) per sum. Caller's
+ * storage; fair_window_init sets the bucket size. */
+struct fair_window {
+    int64_t bucket_ms;
+    int64_t epoch[FAIR_NBUCKETS]; /* bucket number (time / bucket_ms) held in each slot; -1 empty */
+    uint64_t v[FAIR_NBUCKETS][FAIR_NGROUPS][FAIR_NCOUNT];
+};
+void fair_window_init(struct fair_window *w, int64_t bucket_ms);
+/* Adds n to (group, count) at time now_ms (a bucket from before the window is recycled). */
+void fair_window_add(struct fair_window *w, int64_t now_ms, int group, int count, uint64_t n);
+/* Overwrites the whole bucket `epoch` (fleet totals read from Redis). */
+void fair_window_set(struct fair_window *w, int64_t epoch, const uint64_t v[FAIR_NGROUPS][FAIR_NCOUNT]);
+/* Sums the last `nbuckets` buckets ending with the one holding now_ms (nbuckets = FAIR_NBUCKETS: the window).
+ */
+void fair_window_sum(const struct fair_window *w, int64_t now_ms, int nbuckets,
+                     uint64_t out[FAIR_NGROUPS][FAIR_NCOUNT]);
+
+/* Impact ratio over groups [first, first+n): lowest / highest delivery rate deliv/elig, among groups with at
+ * least min_eligible eligible. count is FAIR_C_BID or FAIR_C_WIN. Returns -1 when fewer than two groups
+ * qualify (undefined), and 1 when the highest rate is 0 (nobody served: no disparity). */
+double fair_impact_ratio(const uint64_t c[][FAIR_NCOUNT], int first, int n, int count, uint64_t min_eligible);
+/* Total variation distance: 0.5 × sum |delivered share - eligible share| over all groups of the range.
+ * Returns 0 when nothing was delivered or nobody was eligible. */
+double fair_tvd(const uint64_t c[][FAIR_NCOUNT], int first, int n, int count);
+
+/* ---- controller ----
+ * Per attribute of a campaign, once per sync period, from fleet counts: level up under-served groups (a price
+ * multiplier, integral control towards the best-served group's rate, capped at max_boost), and, when a
+ * group's boost is spent and it is still behind, level down the others (probabilistic throttle computed per
+ * request in fair_check from fleet + local counts). Delivery is measured on wins when the window has any win
+ * notices, else on bids. Rates exclude throttled requests, so the throttle does not feed back into its own
+ * input. */
+#define FAIR_TARGET_RATIO 0.95 /* level up groups below this share of the best rate */
+#define FAIR_THROTTLE_RATIO 0.9
+#define FAIR_GAIN 0.15
+#define FAIR_MIN_RECENT 20 /* recent unthrottled eligible needed before a group's boost moves */
+
+struct fair_attr_ctl {
+    bool use_wins;
+    bool level_down;
+    double target; /* level down: keep probability of group g = min(1, target / rate_g) */
+};
+
+/* window: the counts over the whole window; recent: the last couple of buckets (the controller's input, so it
+ * reacts within seconds). boost[first..first+n) is the state, updated in place. */
+void fair_control(const struct campaign_fairness *p, int first, int n, const uint64_t window[][FAIR_NCOUNT],
+                  const uint64_t recent[][FAIR_NCOUNT], float *boost, struct fair_attr_ctl *out);
+
+/* ---- the view fair_check reads ---- */
+#define FAIR_MAX_SLOTS 256 /* constrained (fair or capped) campaigns per process */
+
+enum { FAIR_F_FAIR_OK = 1, FAIR_F_CAP_EXHAUSTED = 2 };
+
+/* Per campaign index of the campaign set it was built for. Immutable once published. */
+struct fair_camp {
+    int32_t slot; /* -1: neither fairness nor cap */
+    uint32_t flags;
+    struct fair_attr_ctl ctl[FAIR_NATTR];
+    float boost[FAIR_NGROUPS];
+    /* fleet window counts (eligible, delivered on the attribute's measure, throttled), for the level-down */
+    uint64_t elig[FAIR_NGROUPS], deliv[FAIR_NGROUPS], thr[FAIR_NGROUPS];
+};
+
+struct fair_snapshot {
+    const struct campaign_set *cs; /* the set the indexes refer to (compared, never dereferenced) */
+    int32_t year;
+    uint32_t n;
+    const struct fair_camp *camp;
+};
+
+/* Monotonic per-worker counters; single writer (the worker), read by the control plane. */
+struct fair_counters {
+    _Atomic uint64_t c[FAIR_MAX_SLOTS][FAIR_NGROUPS][FAIR_NCOUNT];
+};
+
+/* Cap tokens the instance holds for a slot: fair_check takes one per bid (CAS), the control plane adds leased
+ * ones and takes back expired ones. */
+struct fair_cap_slot {
+    _Alignas(64) _Atomic int64_t tokens;
+    _Atomic int64_t spent; /* bids made with a token (metrics) */
+};
+
+/* One per worker, stable for the process's life. */
+struct fair_view {
+    _Atomic(const struct fair_snapshot *) *snap; /* shared, RCU-published; NULL: nothing yet */
+    const struct fair_counters *local;           /* this worker's counters */
+    const struct fair_counters *mark;            /* ... and their values already in the snapshot's totals */
+    struct fair_cap_slot *caps;                  /* per slot, shared by the instance's workers */
+};
 
 /* Called for a campaign that passed every other filter for this imp (it is "eligible"). May raise
  * *price_micros (boost, up to the campaign's max_boost). Returns REASON_BID or a drop reason
  * (fairness.throttle, fairness.state_unavailable, cap.exhausted) with *arg / *num for the detail. `draw` is a
  * uniform random number in [0, 2^32) for probabilistic throttling, supplied by the caller so the function
- * stays pure. */
+ * stays pure. fv NULL (offline decide, no state machinery): every campaign passes unchanged.
+ * On REASON_BID for a capped campaign one token was taken from fv->caps: the caller (bidder/fairness.c,
+ * after the auction) gives it back if the campaign did not win the imp. Cost: O(1), no allocation. */
 int fair_check(const struct fair_view *fv, const struct campaign_set *cs, uint32_t campaign_index,
                const struct ortb_request *req, uint32_t draw, int64_t *price_micros, struct sv *arg,
                int64_t *num);
