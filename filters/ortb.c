@@ -121,7 +121,19 @@ static int rd_list(struct pctx *c, struct ortb_list *out, const char *field)
 
 /* Privacy-signal readers: a wrong type is remembered, not fatal (fail toward privacy in the consent rules).
  */
+static int rd_sig_int_once(struct pctx *c, int32_t *out, enum ortb_sig *sig, bool allow_string);
+
+/* A privacy field given twice (duplicate keys) is malformed: which copy an exchange meant is unknowable, and
+ * "last wins" would let a second value quietly undo the first. */
 static int rd_sig_int(struct pctx *c, int32_t *out, enum ortb_sig *sig, bool allow_string)
+{
+    enum ortb_sig before = *sig;
+    int rc = rd_sig_int_once(c, out, sig, allow_string);
+    if (!rc && before != ORTB_SIG_ABSENT) *sig = ORTB_SIG_MALFORMED;
+    return rc;
+}
+
+static int rd_sig_int_once(struct pctx *c, int32_t *out, enum ortb_sig *sig, bool allow_string)
 {
     enum json_type t = json_peek(c->j);
     if (t == JSON_NONE) return -1;
@@ -154,7 +166,17 @@ static int rd_sig_int(struct pctx *c, int32_t *out, enum ortb_sig *sig, bool all
     return json_skip(c->j) ? -1 : 0;
 }
 
+static int rd_sig_str_once(struct pctx *c, struct sv *out, enum ortb_sig *sig);
+
 static int rd_sig_str(struct pctx *c, struct sv *out, enum ortb_sig *sig)
+{
+    enum ortb_sig before = *sig;
+    int rc = rd_sig_str_once(c, out, sig);
+    if (!rc && before != ORTB_SIG_ABSENT) *sig = ORTB_SIG_MALFORMED;
+    return rc;
+}
+
+static int rd_sig_str_once(struct pctx *c, struct sv *out, enum ortb_sig *sig)
 {
     enum json_type t = json_peek(c->j);
     if (t == JSON_NONE) return -1;
