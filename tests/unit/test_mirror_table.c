@@ -1,0 +1,200 @@
+/* Unit tests for bidder/mirror_table: record parsing, flag packing, table put/get/del/sweep/rebuild, the
+ * digest, and a reader thread probing while the writer churns (no torn or phantom reads). */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bidder/mirror_table.h"
+#include "filters/classes.h"
+
+static struct mirror_key key(int i)
+{
+    char b[32];
+    int n = snprintf(b, sizeof b, "user-%d", i);
+    return mirror_key_of(b, (size_t)n);
+}
+
+Test(mirror_record, parse_fields)
+{
+    const char *kv[] = {"optout",     "1",  "minor", "0", "sensitive", "health, religion,nope",
+                        "updated_ms", "123"};
+    uint32_t f;
+    int unknown = 0;
+    cr_assert(mirror_record_parse(kv, NULL, 8, &f, &unknown));
+    struct consent_stored r;
+    mirror_flags_unpack(f, &r);
+    cr_assert(r.optout);
+    cr_assert(!r.minor);
+    cr_assert_eq(r.sensitive_mask, CLASS_BIT(CLASS_HEALTH) | CLASS_BIT(CLASS_RELIGION));
+    cr_assert_eq(unknown, 1);
+}
+
+Test(mirror_record, empty_hash_is_no_record)
+{
+    uint32_t f = 7;
+    cr_assert(!mirror_record_parse(NULL, NULL, 0, &f, NULL));
+    cr_assert_eq(f, 0);
+}
+
+Test(mirror_record, bad_bits_fail_toward_privacy)
+{
+    static const struct {
+        const char *v;
+        bool set;
+    } cases[] = {{"0", false}, {"1", true}, {"", true}, {"yes", true}, {"00", true}, {"2", true}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *kv[] = {"optout", cases[i].v, "minor", cases[i].v};
+        uint32_t f;
+        mirror_record_parse(kv, NULL, 4, &f, NULL);
+        cr_assert_eq((f & MIRROR_F_OPTOUT) != 0, cases[i].set, "optout=\"%s\"", cases[i].v);
+        cr_assert_eq((f & MIRROR_F_MINOR) != 0, cases[i].set, "minor=\"%s\"", cases[i].v);
+    }
+}
+
+Test(mirror_record, only_known_fields_count)
+{
+    const char *kv[] = {"OPTOUT", "1", "other", "1"};
+    uint32_t f;
+    cr_assert(mirror_record_parse(kv, NULL, 4, &f, NULL));
+    cr_assert_eq(f, 0);
+}
+
+Test(mirror_record, pack_roundtrip_all_classes)
+{
+    struct consent_stored in = {.optout = true, .minor = true, .sensitive_mask = (1u << CLASS__COUNT) - 1},
+                          out;
+    cr_assert_eq(CLASS__COUNT, 27, "the packed word holds 27 class bits");
+    mirror_flags_unpack(mirror_flags_pack(&in), &out);
+    cr_assert(out.optout && out.minor);
+    cr_assert_eq(out.sensitive_mask, in.sensitive_mask);
+}
+
+Test(mirror_table, put_get_del)
+{
+    struct mirror_table *t = mirror_table_new(0);
+    cr_assert_not_null(t);
+    uint32_t f;
+    cr_assert(!mirror_table_get(t, key(1), &f));
+    cr_assert_eq(mirror_table_put(t, key(1), MIRROR_F_OPTOUT, 0), 0);
+    cr_assert(mirror_table_get(t, key(1), &f));
+    cr_assert_eq(f, MIRROR_F_OPTOUT);
+    cr_assert_eq(mirror_table_put(t, key(1), MIRROR_F_MINOR | 3, 0), 0);
+    cr_assert(mirror_table_get(t, key(1), &f));
+    cr_assert_eq(f, MIRROR_F_MINOR | 3);
+    cr_assert_eq(mirror_table_live(t), 1);
+    mirror_table_del(t, key(1));
+    cr_assert(!mirror_table_get(t, key(1), &f));
+    cr_assert_eq(mirror_table_live(t), 0);
+    mirror_table_del(t, key(2)); /* missing: no-op */
+    cr_assert_eq(mirror_table_put(t, key(1), 0, 0), 0);
+    cr_assert(mirror_table_get(t, key(1), &f));
+    cr_assert_eq(mirror_table_live(t), 1);
+    mirror_table_free(t);
+}
+
+Test(mirror_table, full_then_rebuild_keeps_everything)
+{
+    struct mirror_table *t = mirror_table_new(0);
+    size_t cap = mirror_table_capacity(t);
+    int n = 0;
+    while (mirror_table_put(t, key(n), (uint32_t)n & MIRROR_F_MASK, 0) == 0) n++;
+    cr_assert_geq((size_t)n, cap * 3 / 4, "fills to the max load before refusing");
+    cr_assert_lt((size_t)n, cap);
+    struct mirror_table *g = mirror_table_rebuild(t, 0);
+    cr_assert_not_null(g);
+    cr_assert_gt(mirror_table_capacity(g), cap);
+    cr_assert_eq(mirror_table_digest(g), mirror_table_digest(t));
+    cr_assert_eq(mirror_table_put(g, key(n), (uint32_t)n & MIRROR_F_MASK, 0), 0);
+    for (int i = 0; i <= n; i++) {
+        uint32_t f;
+        cr_assert(mirror_table_get(g, key(i), &f), "key %d", i);
+        cr_assert_eq(f, (uint32_t)i & MIRROR_F_MASK);
+    }
+    mirror_table_free(t);
+    mirror_table_free(g);
+}
+
+Test(mirror_table, tombstones_count_toward_load_and_rebuild_drops_them)
+{
+    struct mirror_table *t = mirror_table_new(0);
+    int n = 0;
+    while (mirror_table_put(t, key(n), 0, 0) == 0) mirror_table_del(t, key(n++));
+    cr_assert_eq(mirror_table_live(t), 0);
+    struct mirror_table *g = mirror_table_rebuild(t, 0);
+    cr_assert_eq(mirror_table_capacity(g), mirror_table_capacity(t), "no live records: minimal size");
+    cr_assert_eq(mirror_table_put(g, key(n), 0, 0), 0);
+    mirror_table_free(t);
+    mirror_table_free(g);
+}
+
+Test(mirror_table, sweep_drops_records_of_the_other_epoch)
+{
+    struct mirror_table *t = mirror_table_new(0);
+    for (int i = 0; i < 100; i++) mirror_table_put(t, key(i), 0, 0);
+    /* a resync (epoch 1) sees only the even keys */
+    for (int i = 0; i < 100; i += 2) mirror_table_put(t, key(i), MIRROR_F_OPTOUT, 1);
+    cr_assert_eq(mirror_table_sweep(t, 1), 50);
+    cr_assert_eq(mirror_table_live(t), 50);
+    uint32_t f;
+    for (int i = 0; i < 100; i++) cr_assert_eq(mirror_table_get(t, key(i), &f), i % 2 == 0, "key %d", i);
+    mirror_table_free(t);
+}
+
+Test(mirror_table, digest_is_order_independent_and_tracks_changes)
+{
+    struct mirror_table *a = mirror_table_new(0), *b = mirror_table_new(0);
+    for (int i = 0; i < 50; i++) mirror_table_put(a, key(i), (uint32_t)i, 0);
+    for (int i = 49; i >= 0; i--) mirror_table_put(b, key(i), (uint32_t)i, 0);
+    cr_assert_eq(mirror_table_digest(a), mirror_table_digest(b));
+    uint64_t sum = 0;
+    for (int i = 0; i < 50; i++) sum += mirror_digest_term(key(i), (uint32_t)i);
+    cr_assert_eq(mirror_table_digest(a), sum);
+    mirror_table_put(b, key(3), MIRROR_F_OPTOUT, 0);
+    cr_assert_neq(mirror_table_digest(a), mirror_table_digest(b));
+    mirror_table_put(b, key(3), 3, 0);
+    cr_assert_eq(mirror_table_digest(a), mirror_table_digest(b));
+    mirror_table_del(b, key(7));
+    cr_assert_eq(mirror_table_digest(b), sum - mirror_digest_term(key(7), 7));
+    mirror_table_free(a);
+    mirror_table_free(b);
+}
+
+/* ---- one writer, one reader ---- */
+
+static struct mirror_table *shared;
+static atomic_bool stop;
+static atomic_long bad;
+
+/* Stable keys 0..999 always hold flags == i (rewritten identically); churn keys come and go. The reader must
+ * always find every stable key with exactly its flags. */
+static void *reader(void *arg)
+{
+    (void)arg;
+    while (!atomic_load(&stop)) {
+        for (int i = 0; i < 1000; i++) {
+            uint32_t f;
+            if (!mirror_table_get(shared, key(i), &f) || f != (uint32_t)i) atomic_fetch_add(&bad, 1);
+        }
+    }
+    return NULL;
+}
+
+Test(mirror_table, concurrent_reader_sees_no_torn_state)
+{
+    shared = mirror_table_new(20000);
+    for (int i = 0; i < 1000; i++) mirror_table_put(shared, key(i), (uint32_t)i, 0);
+    pthread_t th;
+    pthread_create(&th, NULL, reader, NULL);
+    for (int round = 0; round < 200; round++) {
+        for (int i = 1000; i < 1000 + 50; i++)
+            mirror_table_put(shared, key(i + round * 50), MIRROR_F_OPTOUT, 0);
+        for (int i = 0; i < 1000; i++) mirror_table_put(shared, key(i), (uint32_t)i, round & 1);
+        for (int i = 1000; i < 1000 + 50; i++) mirror_table_del(shared, key(i + round * 50));
+    }
+    atomic_store(&stop, true);
+    pthread_join(th, NULL);
+    cr_assert_eq(atomic_load(&bad), 0);
+    mirror_table_free(shared);
+}
