@@ -4,6 +4,7 @@
 source "$(dirname "$0")/../harness/lib.sh"
 REQ=$SRC/deploy/sample-request.json
 cp "$SRC/deploy/fairbid.json" "$T/cfg.json"
+[ -f "$SRC/deploy/policy.json" ] && cp "$SRC/deploy/policy.json" "$T/policy.json"
 fairbid_start "$T/cfg.json"
 
 expect_eq "before reload: price 3.1" 3.1 "$(post "$REQ" >/dev/null; json_get "$T/body" 'd["seatbid"][0]["bid"][0]["price"]')"
