@@ -76,10 +76,16 @@ static double run_case(const char *name, struct config *cfg, const struct ortb_r
     for (int r = 0; r < runs; r++) {
         uint64_t t0 = now_ns();
         for (int i = 0; i < iters; i++) {
+            /* as decide() does: prepare the request once, then check every campaign */
+            static _Alignas(16) char amem[1 << 16];
+            struct arena a;
+            arena_init(&a, amem, sizeof amem);
+            struct sensitive_req *sp = sensitive_prepare(&cfg->campaigns, req, &a);
             for (uint32_t c = 0; c < cfg->campaigns.n; c++) {
                 struct sv arg;
                 int64_t num;
-                int x = sensitive_check(&cfg->campaigns, &cfg->campaigns.v[c], req, &cst, &arg, &num);
+                int x = sensitive_check_prepared(&cfg->campaigns, &cfg->campaigns.v[c], req, &cst, sp, &arg,
+                                                 &num);
                 drops += x != REASON_BID;
             }
         }

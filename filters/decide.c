@@ -42,7 +42,7 @@ static void personal_checks(const struct campaign *c, const struct ortb_request 
 
 static void pre_campaign(const struct campaign_set *set, const struct campaign *c,
                          const struct ortb_request *req, const struct consent_state *cs,
-                         const struct decide_env *env, struct pre *p)
+                         const struct decide_env *env, struct sensitive_req *sp, struct pre *p)
 {
     p->reason = REASON_BID;
     p->arg = SV_NULL;
@@ -86,7 +86,7 @@ static void pre_campaign(const struct campaign_set *set, const struct campaign *
         personal_checks(c, req, cs, env, p);
         if (p->reason != REASON_BID) return;
     }
-    int r = sensitive_check(set, c, req, cs, &p->arg, &p->num);
+    int r = sensitive_check_prepared(set, c, req, cs, sp, &p->arg, &p->num);
     if (r != REASON_BID) p->reason = (uint16_t)r;
 }
 
@@ -182,6 +182,8 @@ int decide_run(const struct campaign_set *cs, const struct ortb_request *req, co
     consent_eval(req, &ccfg, env->store, env->year, a, cstp);
     const struct consent_state cst = *cstp;
 
+    /* the request's segments packed once for the sensitive/exploit rules of every campaign */
+    struct sensitive_req *sp = sensitive_prepare(cs, req, a);
     bool cur_ok = req->cur.n == 0 || list_has_ci(&req->cur, cs->currency);
     if (!cur_ok)
         out->request_reason = REASON_CURRENCY;
@@ -193,7 +195,7 @@ int decide_run(const struct campaign_set *cs, const struct ortb_request *req, co
             pre[c] = (struct pre){REASON_CURRENCY, cs->currency, 0};
             continue;
         }
-        pre_campaign(cs, &cs->v[c], req, &cst, env, &pre[c]);
+        pre_campaign(cs, &cs->v[c], req, &cst, env, sp, &pre[c]);
     }
 
     for (uint32_t i = 0; i < req->nimp; i++) {

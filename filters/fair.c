@@ -254,6 +254,13 @@ void fair_control(const struct campaign_fairness *p, int first, int n, const uin
         boost[g] = (float)b;
         if (b >= maxb - 1e-6 && r < FAIR_THROTTLE_RATIO) spent = true;
     }
+    /* only relative prices matter between groups: the best-served group bids the base price, so boosts never
+     * ratchet up together after an overshoot */
+    double m = INFINITY;
+    for (int g = first; g < first + n; g++)
+        if (rate[g] >= 0 && boost[g] < m) m = boost[g];
+    if (m > 1 && m < INFINITY)
+        for (int g = first; g < first + n; g++) boost[g] = (float)(boost[g] / m < 1 ? 1 : boost[g] / m);
     if (!spent) return;
     /* level down: hold every group's (window, unthrottled) rate to the lowest one / FAIR_THROTTLE_RATIO */
     double lo = -1;

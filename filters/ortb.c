@@ -69,6 +69,18 @@ static int rd_i32(struct pctx *c, int32_t *out, const char *field)
     return 0;
 }
 
+/* Signals that only ever protect (coppa, lmt, yob) given twice keep the more protective value: the larger
+ * flag, the later (younger) birth year. */
+static int rd_protective(struct pctx *c, int32_t *out, const char *field, bool yob)
+{
+    int32_t before = *out, v = ORTB_UNSET;
+    if (rd_i32(c, &v, field)) return -1;
+    if (v == ORTB_UNSET) return 0;
+    *out = (before == ORTB_UNSET || v > before) ? v : before;
+    (void)yob; /* for yob the larger value is the younger person, for flags the stronger signal */
+    return 0;
+}
+
 static int rd_double(struct pctx *c, double *out, bool *present, const char *field)
 {
     enum json_type t = json_peek(c->j);
@@ -465,7 +477,7 @@ static int parse_device(struct pctx *c, struct ortb_device *d)
         else if (KEQ(k, "dnt"))
             rc = rd_i32(c, &d->dnt, "device.dnt");
         else if (KEQ(k, "lmt"))
-            rc = rd_i32(c, &d->lmt, "device.lmt");
+            rc = rd_protective(c, &d->lmt, "device.lmt", false);
         else if (KEQ(k, "devicetype"))
             rc = rd_i32(c, &d->devicetype, "device.devicetype");
         else if (KEQ(k, "w") || KEQ(k, "h")) {
@@ -642,7 +654,7 @@ static int parse_user(struct pctx *c, struct ortb_user *u)
         else if (KEQ(k, "buyeruid"))
             rc = rd_str(c, &u->buyeruid, "user.buyeruid");
         else if (KEQ(k, "yob"))
-            rc = rd_i32(c, &u->yob, "user.yob");
+            rc = rd_protective(c, &u->yob, "user.yob", true);
         else if (KEQ(k, "gender"))
             rc = rd_str(c, &u->gender, "user.gender");
         else if (KEQ(k, "consent"))
@@ -662,7 +674,18 @@ static int parse_user(struct pctx *c, struct ortb_user *u)
 
 /* ---- regs ---- */
 
+static int parse_gpp_sid_once(struct pctx *c, struct ortb_regs *r);
+
+/* gpp_sid given twice is malformed, like the other privacy fields (see rd_sig_int) */
 static int parse_gpp_sid(struct pctx *c, struct ortb_regs *r)
+{
+    enum ortb_sig before = r->gpp_sid_sig;
+    int rc = parse_gpp_sid_once(c, r);
+    if (!rc && before != ORTB_SIG_ABSENT) r->gpp_sid_sig = ORTB_SIG_MALFORMED;
+    return rc;
+}
+
+static int parse_gpp_sid_once(struct pctx *c, struct ortb_regs *r)
 {
     if (json_peek(c->j) == JSON_NULL) return json_null(c->j) ? -1 : 0;
     if (json_peek(c->j) != JSON_ARRAY) {
@@ -735,7 +758,7 @@ static int parse_regs(struct pctx *c, struct ortb_regs *r)
     while (json_obj_next(c->j, &k)) {
         int rc;
         if (KEQ(k, "coppa"))
-            rc = rd_i32(c, &r->coppa, "regs.coppa");
+            rc = rd_protective(c, &r->coppa, "regs.coppa", false);
         else if (KEQ(k, "gdpr"))
             rc = rd_sig_int(c, &r->gdpr, &r->gdpr_sig, false);
         else if (KEQ(k, "us_privacy"))

@@ -44,12 +44,19 @@ bool sensitive_consented(const struct policy *p, const struct consent_state *cst
     return cat && cst->gpp && gpp_sensitive(cst->gpp, GPP_SID_USNAT, cat) == 2;
 }
 
-static struct sv put_detail(uint32_t ci, const char *fmt_class, int32_t tax, uint64_t key, const char *kind,
-                            struct sv extra)
+/* A detail buffer: in the request arena when prepared, else this thread's slot for the campaign. */
+static char *detail_slot(struct sensitive_req *sp, uint32_t ci)
+{
+    char *b = sp ? arena_alloc(sp->a, POLICY_DETAIL_MAX, 1) : NULL;
+    return b ? b : detail_buf[ci < CAMPAIGN_MAX ? ci : CAMPAIGN_MAX - 1];
+}
+
+static struct sv put_detail(struct sensitive_req *sp, uint32_t ci, const char *fmt_class, int32_t tax,
+                            uint64_t key, const char *kind, struct sv extra)
 {
     char id[POLICY_ID_MAX + 1];
     policy_key_id(key, id);
-    char *b = detail_buf[ci < CAMPAIGN_MAX ? ci : CAMPAIGN_MAX - 1];
+    char *b = detail_slot(sp, ci);
     int n = snprintf(b, POLICY_DETAIL_MAX, "%s: segtax %d id %s (%s%.*s)", fmt_class, (int)tax, id, kind,
                      SV_FMT(extra));
     if (n < 0) n = 0;
@@ -60,9 +67,30 @@ static struct sv put_detail(uint32_t ci, const char *fmt_class, int32_t tax, uin
 /* Rule 1: the first request segment (data order, segment order) that the campaign targets and whose sensitive
  * classes are not all consented. */
 static int rule_sensitive(const struct policy *p, const struct policy_camp *pc, uint32_t ci,
-                          const struct ortb_request *req, const struct consent_state *cst, struct sv *arg,
-                          int64_t *num)
+                          const struct ortb_request *req, const struct consent_state *cst,
+                          struct sensitive_req *sp, struct sv *arg, int64_t *num)
 {
+    if (sp) {
+        for (uint32_t i = 0; i < sp->n; i++) {
+            uint64_t key = sp->keys[i];
+            int32_t st = (int32_t)(key >> 56);
+            if (!key || st > 63 || !(pc->segtaxes & (1ull << st)) || !(pc->bloom & policy_bloom_bit(key)))
+                continue;
+            const struct policy_camp_key *k = policy_camp_find(pc, key);
+            if (!k) continue;
+            uint32_t sens = k->classes & class_mask_sensitive;
+            while (sens) {
+                int cls = lowest_class(sens);
+                sens &= sens - 1;
+                if (sensitive_consented(p, cst, cls)) continue;
+                *arg = put_detail(sp, ci, class_name(cls), st, key, "provider ",
+                                  provider_of(&req->user.data[sp->data_ix[i]]));
+                *num = 0;
+                return sensitive_reason(cls);
+            }
+        }
+        return REASON_BID;
+    }
     for (uint32_t d = 0; d < req->user.ndata; d++) {
         const struct ortb_data *data = &req->user.data[d];
         int32_t st = data->segtax;
@@ -77,7 +105,7 @@ static int rule_sensitive(const struct policy *p, const struct policy_camp *pc, 
                 int cls = lowest_class(sens);
                 sens &= sens - 1;
                 if (sensitive_consented(p, cst, cls)) continue;
-                *arg = put_detail(ci, class_name(cls), st, key, "provider ", provider_of(data));
+                *arg = put_detail(NULL, ci, class_name(cls), st, key, "provider ", provider_of(data));
                 *num = 0; /* the text says it all: decide_detail would append a bare number */
                 return sensitive_reason(cls);
             }
@@ -110,8 +138,58 @@ static bool carries_vulnerability(const struct policy *p, const struct ortb_requ
     return false;
 }
 
+struct sensitive_req *sensitive_prepare(const struct campaign_set *cs, const struct ortb_request *req,
+                                        struct arena *a)
+{
+    if (!cs->policy) return NULL;
+    uint32_t n = 0;
+    for (uint32_t d = 0; d < req->user.ndata; d++) n += req->user.data[d].segment.n;
+    struct sensitive_req *sp = ARENA_NEW(a, struct sensitive_req);
+    if (!sp) return NULL;
+    sp->a = a;
+    sp->vuln = -1;
+    sp->keys = ARENA_ARRAY(a, uint64_t, n + 1);
+    sp->data_ix = ARENA_ARRAY(a, uint16_t, n + 1);
+    if (!sp->keys || !sp->data_ix) return NULL;
+    for (uint32_t d = 0; d < req->user.ndata; d++) {
+        const struct ortb_data *data = &req->user.data[d];
+        for (uint32_t s = 0; s < data->segment.n; s++) {
+            sp->keys[sp->n] = policy_key(data->segtax, data->segment.v[s]);
+            sp->data_ix[sp->n++] = (uint16_t)d;
+        }
+    }
+    return sp;
+}
+
+/* Rule 3's vulnerable person, computed once per request. */
+static bool prepared_vulnerability(const struct policy *p, struct sensitive_req *sp)
+{
+    if (sp->vuln < 0) {
+        sp->vuln = 0;
+        for (uint32_t i = 0; i < sp->n; i++) {
+            uint64_t key = sp->keys[i];
+            if (!key || !(p->vuln_bloom & policy_bloom_bit(key))) continue;
+            const struct policy_entry *e = policy_table_get(&p->seg, key);
+            if (e && (e->classes & class_mask_vulnerability)) {
+                sp->vuln = 1;
+                sp->vuln_ix = i;
+                sp->vuln_classes = e->classes & class_mask_vulnerability;
+                break;
+            }
+        }
+    }
+    return sp->vuln == 1;
+}
+
 int sensitive_check(const struct campaign_set *cs, const struct campaign *c, const struct ortb_request *req,
                     const struct consent_state *cst, struct sv *arg, int64_t *num)
+{
+    return sensitive_check_prepared(cs, c, req, cst, NULL, arg, num);
+}
+
+int sensitive_check_prepared(const struct campaign_set *cs, const struct campaign *c,
+                             const struct ortb_request *req, const struct consent_state *cst,
+                             struct sensitive_req *sp, struct sv *arg, int64_t *num)
 {
     const struct policy *p = cs->policy;
     if (!p) return REASON_BID;
@@ -130,13 +208,13 @@ int sensitive_check(const struct campaign_set *cs, const struct campaign *c, con
     }
     /* Rule 1 */
     if ((c->seg_classes & class_mask_sensitive) && pc && pc->nkeys) {
-        int r = rule_sensitive(p, pc, ci, req, cst, arg, num);
+        int r = rule_sensitive(p, pc, ci, req, cst, sp, arg, num);
         if (r != REASON_BID) return r;
     }
     /* Rule 3 */
     if (risky) {
         struct sv pre = pc ? pc->cat_detail : SV_LIT("high-risk category");
-        char *b = detail_buf[ci < CAMPAIGN_MAX ? ci : CAMPAIGN_MAX - 1];
+        char *b = detail_slot(sp, ci);
         int32_t tax;
         uint64_t key;
         uint32_t vc;
@@ -144,7 +222,14 @@ int sensitive_check(const struct campaign_set *cs, const struct campaign *c, con
         int n = -1;
         if (cst->minor) {
             n = snprintf(b, POLICY_DETAIL_MAX, "%.*s (to minor)", SV_FMT(pre));
-        } else if (carries_vulnerability(p, req, &tax, &key, &vc, &which)) {
+        } else if (sp ? prepared_vulnerability(p, sp)
+                      : carries_vulnerability(p, req, &tax, &key, &vc, &which)) {
+            if (sp) {
+                key = sp->keys[sp->vuln_ix];
+                tax = (int32_t)(key >> 56);
+                vc = sp->vuln_classes;
+                which = &req->user.data[sp->data_ix[sp->vuln_ix]];
+            }
             char id[POLICY_ID_MAX + 1];
             policy_key_id(key, id);
             struct sv prov = provider_of(which);

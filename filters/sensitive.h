@@ -4,6 +4,7 @@
 #define FAIRBID_FILTERS_SENSITIVE_H
 
 #include <stdint.h>
+#include "filters/arena.h"
 #include "filters/campaign.h"
 #include "filters/consent.h"
 #include "filters/ortb.h"
@@ -26,6 +27,27 @@
  * Thread-safe; no allocation; cost O(segments) for campaigns the policy marks, O(1) for the rest. */
 int sensitive_check(const struct campaign_set *cs, const struct campaign *c, const struct ortb_request *req,
                     const struct consent_state *cst, struct sv *arg, int64_t *num);
+
+/* Per-request preparation, done once by decide() before the campaigns: the request's segments packed into
+ * policy keys, and (lazily) whether the person carries a vulnerability segment, so each campaign's check is a
+ * walk over integers. Lives in the request arena; detail texts are then written there too. */
+struct sensitive_req {
+    struct arena *a;
+    uint32_t n;
+    uint64_t *keys;    /* (segtax, id) keys; 0 = cannot be in a policy */
+    uint16_t *data_ix; /* the user.data index of each key */
+    int vuln;          /* -1 not computed yet, 0 none, 1 found */
+    uint32_t vuln_ix;  /* index into keys of the first vulnerability segment */
+    uint32_t vuln_classes;
+};
+
+/* NULL when there is no policy or the arena ran out (sensitive_check_prepared then works unprepared). */
+struct sensitive_req *sensitive_prepare(const struct campaign_set *cs, const struct ortb_request *req,
+                                        struct arena *a);
+/* sensitive_check with the request's preparation (sp may be NULL). */
+int sensitive_check_prepared(const struct campaign_set *cs, const struct campaign *c,
+                             const struct ortb_request *req, const struct consent_state *cst,
+                             struct sensitive_req *sp, struct sv *arg, int64_t *num);
 
 /* Whether the person's explicit consent allows targeting on class cls for this request: a stored sensitive
  * consent bit or US National (GPP section 7) SensitiveDataProcessing = 2 for the class's mapped category, and
