@@ -1,6 +1,6 @@
-// simdjson shim: the DOM API (one reused dom::parser, on-demand is not used) behind the C signature of the other
-// drivers, walking the tape with the shared extraction. The input must carry SIMDJSON_PADDING readable bytes after
-// len, which the harness guarantees, so parse() copies nothing.
+// simdjson shim: the DOM API (one reused dom::parser, on-demand is not used) behind the C signature of the
+// other drivers, walking the tape with the shared extraction. The input must carry SIMDJSON_PADDING readable
+// bytes after len, which the harness guarantees, so parse() copies nothing.
 #include <simdjson.h>
 
 #include "bench/json_compare/fields.h"
@@ -30,23 +30,23 @@ static inline bool sjnum(element v)
 
 #define FX_NODE element
 #define FX_PFX(name) sj_x_##name
-// The object/array is copied out of its simdjson_result first: ranging over value_unsafe() of a temporary result
-// would iterate a destroyed object.
-#define FX_OBJ_FOR(n, k, v)                                                                                        \
-    {                                                                                                              \
-        simdjson::dom::object fx_o_ = (n).get_object().value_unsafe();                                             \
-        for (simdjson::dom::key_value_pair fx_kv_ : fx_o_) {                                                       \
-            fx_sv k = {fx_kv_.key.data(), fx_kv_.key.size()};                                                      \
+// The object/array is copied out of its simdjson_result first: ranging over value_unsafe() of a temporary
+// result would iterate a destroyed object.
+#define FX_OBJ_FOR(n, k, v)                                                                                  \
+    {                                                                                                        \
+        simdjson::dom::object fx_o_ = (n).get_object().value_unsafe();                                       \
+        for (simdjson::dom::key_value_pair fx_kv_ : fx_o_) {                                                 \
+            fx_sv k = {fx_kv_.key.data(), fx_kv_.key.size()};                                                \
             element v = fx_kv_.value;
-#define FX_OBJ_END                                                                                                 \
-    }                                                                                                              \
+#define FX_OBJ_END                                                                                           \
+    }                                                                                                        \
     }
-#define FX_ARR_FOR(n, v)                                                                                           \
-    {                                                                                                              \
-        simdjson::dom::array fx_a_ = (n).get_array().value_unsafe();                                               \
+#define FX_ARR_FOR(n, v)                                                                                     \
+    {                                                                                                        \
+        simdjson::dom::array fx_a_ = (n).get_array().value_unsafe();                                         \
         for (element v : fx_a_) {
-#define FX_ARR_END                                                                                                 \
-    }                                                                                                              \
+#define FX_ARR_END                                                                                           \
+    }                                                                                                        \
     }
 #define FX_IS_OBJ(v) ((v).type() == element_type::OBJECT)
 #define FX_IS_ARR(v) ((v).type() == element_type::ARRAY)
