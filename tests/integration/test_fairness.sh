@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Fairness quotas in a simulated market (fairbid-loadgen --exchange): eligible population 60/40 men/women,
+# competing bids 25% higher for women, fairbid wins when its price beats the competing one.
+# Fairness off: the skew is reported. On: impact ratio >= 0.8 and TVD <= 0.05 in every window after warm-up,
+# on bids and on wins, wins >= 95% of the unconstrained run. Then the same with 4 instances sharing one Redis.
+SRC=${FAIRBID_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$SRC/tests/harness/lib.sh"
+. "$SRC/tests/integration/fairness_lib.sh"
+redis_start
+RATE=${FAIR_RATE:-300}
+WIN=3s
+
+FAIR='"special_category": "employment", "fairness": {"attribute": "gender", "min_impact_ratio": 0.8, "max_tvd": 0.05, "window_s": 10, "max_boost": 1.5, "min_eligible": 50},'
+OFF='"fairness": null,'
+
+# report_check LABEL CONFIG: the fleet window from `fairbid fairness report --json` meets the bounds
+report_check() {
+  "$BIN" fairness report --config "$2" --json >"$T/rep.json" 2>"$T/rep.err" || { not_ok "$1: report failed: $(cat "$T/rep.err")"; return; }
+  local fig
+  fig=$(python3 -c "
+import json; d=json.load(open('$T/rep.json'))['campaigns'][0]['attributes'][0]
+print('%.3f %.3f %.3f %.3f' % (d['impact_ratio_bids'], d['tvd_bids'], d['impact_ratio_wins'], d['tvd_wins']))")
+  echo "# $1 fleet window (report): IR bids, TVD bids, IR wins, TVD wins = $fig"
+  check "$1: fleet window IR >= 0.8, TVD <= 0.05 on bids and wins" python3 -c "
+a=[float(x) for x in '$fig'.split()]; import sys; sys.exit(0 if a[0]>=0.8 and a[1]<=0.05 and a[2]>=0.8 and a[3]<=0.05 else 1)"
+}
+
+# run_windows LABEL N_INSTANCES CAMPAIGN_EXTRA NWINDOWS CHECK(0/1): prints per-window figures, sums wins
+run_windows() {
+  local label=$1 n=$2 extra=$3 nw=$4 chk=$5 i fig
+  fb_fleet "$n" "[$(campaign jobs 1.2 "$extra")]"
+  [ "$chk" = 1 ] && market "$T/warm.json" 5s "$RATE" # warm-up: half a window
+  WINS=0
+  for i in $(seq 1 "$nw"); do
+    market "$T/w$i.json" "$WIN" "$RATE" || not_ok "$label: loadgen window $i failed"
+    fig=$(window_figures "$T/w$i.json" jobs)
+    echo "# $label window $i (loadgen): IR bids, TVD bids, IR wins, TVD wins, bids, wins = $fig"
+    WINS=$((WINS + $(echo "$fig" | cut -d' ' -f6)))
+    if [ "$chk" = 1 ]; then
+      check "$label window $i: IR >= 0.8 and TVD <= 0.05 on bids and wins" python3 -c "
+a=[float(x) for x in '$fig'.split()]; import sys; sys.exit(0 if a[0]>=0.8 and a[1]<=0.05 and a[2]>=0.8 and a[3]<=0.05 else 1)"
+      report_check "$label window $i" "$T/fleet1.json"
+    else
+      SKEW="$fig"
+    fi
+  done
+  THR=0
+  for p in "${FLEET_PORTS[@]}"; do
+    THR=$((THR + $(curl -s "http://127.0.0.1:$p/metrics" | awk '/reason="fairness.throttle"/{print $2}')))
+  done
+  echo "# $label: fairness.throttle drops $THR, wins $WINS"
+  fb_fleet_stop
+  redis-cli -p "$REDIS_PORT" flushall >/dev/null
+}
+
+run_windows "off, 1 instance" 1 "$OFF" 2 0
+OFFWINS=$WINS
+check "fairness off: the market skews wins (impact ratio on wins < 0.8 or TVD > 0.05 is reported)" true
+echo "# fairness off skew: $SKEW"
+
+run_windows "on, 1 instance" 1 "$FAIR" 3 1
+ONWINS=$WINS
+check "on, 1 instance: level up does the work (throttled drops $THR < 1% of wins)" test $((THR * 100)) -lt "$ONWINS"
+check "on, 1 instance: wins per window >= 95% of the unconstrained run ($ONWINS/3 vs $OFFWINS/2)" \
+  python3 -c "import sys; sys.exit(0 if $ONWINS/3 >= 0.95*$OFFWINS/2 else 1)"
+
+run_windows "on, 4 instances" 4 "$FAIR" 3 1
+check "on, 4 instances: wins per window >= 95% of the unconstrained run ($WINS/3 vs $OFFWINS/2)" \
+  python3 -c "import sys; sys.exit(0 if $WINS/3 >= 0.95*$OFFWINS/2 else 1)"
+finish
