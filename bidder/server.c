@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -56,6 +57,8 @@ struct worker {
     struct evhttp_bound_socket *bound;
     int fd;
     struct event *wake;
+    int wake_fd; /* eventfd: the main thread writes to it to wake the worker (its base has no locks, so
+                    event_active from another thread would not interrupt its epoll_wait) */
     struct event *drain_timer;
     int64_t drain_started_ms;
     int64_t last_activity_ms;
@@ -693,7 +696,10 @@ static int worker_init(struct worker *w, int id, int fd, const struct config *cf
     while (cap < per * 2u + 2) cap <<= 1;
     w->conns.cap = cap;
     w->conns.slot = calloc(cap, sizeof(void *));
-    w->wake = event_new(w->base, -1, 0, on_wake, w);
+    w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (w->wake_fd < 0) return -1;
+    w->wake = event_new(w->base, w->wake_fd, EV_READ, on_wake, w);
+    if (w->wake) event_add(w->wake, NULL);
     w->ectx.store_view = mirror_view;
     w->ectx.store_arg = w;
     w->ectx.after = after_decision;
@@ -758,7 +764,11 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     }
     if (atomic_exchange(&G.stopping, true)) return;
     log_info("shutting down: draining", "signal=%d", (int)sig);
-    for (int i = 0; i < G.nworkers; i++) event_active(G.workers[i].wake, EV_READ, 0);
+    for (int i = 0; i < G.nworkers; i++) {
+        uint64_t one = 1;
+        ssize_t n = write(G.workers[i].wake_fd, &one, sizeof one);
+        (void)n;
+    }
     event_base_loopexit(G.main_base, NULL);
 }
 
@@ -872,6 +882,7 @@ int server_run(const struct server_opts *opts)
         for (int s = 0; s < MS__COUNT; s++) total += atomic_load(&w->m.requests[s]);
         if (w->drain_timer) event_free(w->drain_timer);
         event_free(w->wake);
+        close(w->wake_fd);
         evhttp_free(w->http);
         evbuffer_free(w->reply);
         event_base_free(w->base);
