@@ -69,6 +69,17 @@ expect_eq "20 in-flight requests all answered 200" 20 "$(tr ' ' '\n' <"$T/drain.
 check "shutdown logged" grep -q "stopped" "$FB_LOG"
 check "port closed after exit" sh -c "! curl -s -o /dev/null '$FB_URL/healthz'"
 
+# an idle instance stops promptly on SIGTERM (its workers sleep in epoll_wait and must be woken)
+fairbid_start "$SRC/deploy/fairbid.json"
+sleep 0.3
+start_ms=$(date +%s%3N)
+kill -TERM "$FB_PID"
+wait "$FB_PID"
+rc=$?
+took=$(($(date +%s%3N) - start_ms))
+expect_eq "idle instance: exit 0 on SIGTERM" 0 "$rc"
+check "idle instance stopped within 2 s (took ${took} ms)" test "$took" -lt 2000
+
 # a bad config at start: exit 2 and the message names file, line, campaign and key
 printf '{\n "campaigns": [\n  {"id": "c9", "crid": "x", "formats": [{"w": 1, "h": 1}], "adm": "a",\n   "bid_cpm": 0}\n ]\n}\n' >"$T/bad.json"
 "$BIN" serve --config "$T/bad.json" --listen 127.0.0.1:0 >"$T/bad.log" 2>&1
