@@ -15,7 +15,8 @@
 #   --load SECONDS     measured load time (default 5 with --failover; at most 60)
 #   --rate R           requests per second over the whole fleet (default 300)
 #   --failover         kill -9 the primary 1 s into the load; Sentinel promotes the replica
-#   --consent-users K  opt-outs written through the current primary during the failover (default 20)
+#   --consent-users K  opt-outs written through the current primary: during the failover, or under plain load to
+#                      time their propagation to every instance (default 20 with --failover, 5 without; 0: none)
 #   --cap BIDS         give the first campaign a fleet cap of BIDS bids (default 150 with --failover, else none)
 #   --down-after MS    Sentinel down-after-milliseconds (default 500)
 #   --redis-url MODE   sentinel (default when bidder/store.c supports it) or direct (redis:// to the primary)
@@ -29,7 +30,7 @@ set -uo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${FAIRBID_BIN:-$SRC/build/fairbid}
 LG=${FAIRBID_LOADGEN:-$(dirname "$BIN")/fairbid-loadgen}
-N=3 THREADS=1 CONFIG=$SRC/deploy/fairbid.json LOAD="" RATE=300 FAILOVER=0 USERS=20 CAP="" DOWN_AFTER=500
+N=3 THREADS=1 CONFIG=$SRC/deploy/fairbid.json LOAD="" RATE=300 FAILOVER=0 USERS="" CAP="" DOWN_AFTER=500
 URLMODE="" JSON_OUT="" HOLD=300 KEEP=0
 
 usage() {
@@ -57,6 +58,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 isnum() { [[ "$1" =~ ^[0-9]+$ ]]; }
+[ -z "$USERS" ] && { [ "$FAILOVER" = 1 ] && USERS=20 || USERS=5; }
 for v in "$N" "$THREADS" "$RATE" "$USERS" "$DOWN_AFTER" "$HOLD" ${LOAD:+"$LOAD"} ${CAP:+"$CAP"}; do
   isnum "$v" || { echo "testbed: not a whole number: $v" >&2; exit 2; }
 done
@@ -288,6 +290,20 @@ def current_primary():
             return out[0], int(out[1])
     return None
 
+# one bid request for user `buyeruid` (the sample request: its winner is a personal-data campaign)
+PERSONAL = "initech-runners"  # deploy/fairbid.json's personal-data campaign, the sample request's winner
+def decide(u, buyeruid):
+    req = json.load(open(sample))
+    req["id"] = "tb-" + buyeruid
+    req["user"]["buyeruid"] = buyeruid
+    body = json.dumps(req).encode()
+    r = urllib.request.Request(u + "/openrtb2/bid", data=body, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(r, timeout=2) as resp:
+        data = resp.read()
+    if not data:
+        return resp.status, []
+    return resp.status, [b["cid"] for sb in json.loads(data).get("seatbid", []) for b in sb.get("bid", [])]
+
 report = {"instances": len(urls), "failover": failover}
 users = ["tb-optout-%d" % i for i in range(nusers)] if failover else []
 acked = {}
@@ -331,6 +347,42 @@ if failover:
     report["recovered_s"] = round(now() - t_kill, 3) if all(recovered(u) for u in urls) else None
     log("fleet recovered" if report["recovered_s"] is not None else "fleet did NOT recover within 15 s")
 
+if not failover and nusers > 0:
+    # an opt-out written once through the primary, under load, must reach every instance within the consent-store
+    # bound (consent_stale_ms, 500 ms by default): time from the write's reply to each instance dropping the
+    # personal-data campaign for that user
+    if not all("fairbid_consent_mirror_trusted" in poll[u]["present"] for u in urls):
+        report["consent_propagation"] = "not measured (instances export no fairbid_consent_mirror_trusted)"
+    elif not all(PERSONAL in decide(u, "tb-no-record")[1] for u in urls):
+        report["consent_propagation"] = "not measured (a control user without a record gets no %s bid)" % PERSONAL
+    else:
+        pr = current_primary()
+        lag_ms, missed = [], []
+        for i in range(nusers):
+            uid = "tb-prop-%d" % i
+            out = redis_cli(pr[1], "HSET", "fairbid:consent:" + uid, "optout", "1", "updated_ms",
+                            str(int(time.time() * 1000)), host=pr[0], timeout=0.5)
+            t_ack = time.monotonic()
+            if not re.fullmatch(r"\(integer\) \d+|\d+", out):
+                missed.append("%s: write failed: %s" % (uid, out))
+                continue
+            for u in urls:
+                while PERSONAL in decide(u, uid)[1]:
+                    if time.monotonic() - t_ack > 2.0:
+                        missed.append("%s on %s" % (uid, u))
+                        break
+                    time.sleep(0.002)
+                else:
+                    lag_ms.append((time.monotonic() - t_ack) * 1000)
+            time.sleep(0.1)
+        lag_ms.sort()
+        report["consent_propagation"] = {
+            "writes": nusers, "checks": nusers * len(urls), "honoured": len(lag_ms), "missed": missed[:10],
+            "lag_ms_p50": round(lag_ms[len(lag_ms) // 2], 2) if lag_ms else None,
+            "lag_ms_max": round(lag_ms[-1], 2) if lag_ms else None}
+        log("consent propagation: %d/%d honoured, max %s ms" % (len(lag_ms), nusers * len(urls),
+                                                                  report["consent_propagation"]["lag_ms_max"]))
+
 # the load ends by itself
 deadline = time.monotonic() + load_s + 10
 while time.monotonic() < deadline:
@@ -358,24 +410,12 @@ report["poll"] = fs
 mirror_present = all("fairbid_consent_mirror_trusted" in poll[u]["present"] for u in urls)
 
 # consent: each acknowledged opt-out must make every instance drop personal targeting for that user
-def decide(u, buyeruid):
-    req = json.load(open(sample))
-    req["id"] = "tb-" + buyeruid
-    req["user"]["buyeruid"] = buyeruid
-    body = json.dumps(req).encode()
-    r = urllib.request.Request(u + "/openrtb2/bid", data=body, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(r, timeout=2) as resp:
-        data = resp.read()
-    if not data:
-        return resp.status, []
-    return resp.status, [b["cid"] for sb in json.loads(data).get("seatbid", []) for b in sb.get("bid", [])]
-
 if failover:
     if not mirror_present:
         report["consent_honoured"] = "not measured (instances export no fairbid_consent_mirror_trusted: consent mirror not built in)"
     else:
         control = [decide(u, "tb-no-record")[1] for u in urls]
-        personal = "initech-runners"  # deploy/fairbid.json's personal-data campaign, the sample request's winner
+        personal = PERSONAL
         if not all(personal in c for c in control):
             why = "the fleet is still in fail-safe" if report.get("recovered_s") is None else "unexpected"
             report["consent_honoured"] = "not measured (%s: a control user without a record gets no %s bid: %s)" % (
@@ -436,6 +476,10 @@ if dr.get("failover"):
     if isinstance(cp, dict):
         bars["cap_overshoot_0"] = cp["overshoot"] == 0
     bars["fleet_recovered"] = dr.get("recovered_s") is not None
+cpg = dr.get("consent_propagation")
+if isinstance(cpg, dict):
+    # the consent-store bound: consent_stale_ms, 500 ms by default
+    bars["optout_everywhere_within_500ms"] = cpg["honoured"] == cpg["checks"] and (cpg["lag_ms_max"] or 0) <= 500
 rep["bars"] = bars
 print("testbed: %d instances, %s req/s target, %s achieved, %s answered in the window, %d failed" %
       (rep["instances"], rep["target_rps"], rep["achieved_rps"], rep["requests"], failed))
@@ -455,8 +499,11 @@ if dr.get("failover"):
     print("testbed: drill timeline:")
     for line in open(drill_log):
         print("testbed:   " + line.rstrip())
-elif "cap" in dr:
-    print("testbed: cap: %s" % json.dumps(dr.get("cap")))
+else:
+    if "consent_propagation" in dr:
+        print("testbed: opt-out written once under load, honoured by every instance: %s" % json.dumps(dr["consent_propagation"]))
+    if "cap" in dr:
+        print("testbed: cap: %s" % json.dumps(dr.get("cap")))
 print("testbed: bars: %s" % json.dumps(bars))
 if out:
     json.dump(rep, open(out, "w"), indent=1)
