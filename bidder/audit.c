@@ -50,6 +50,7 @@ struct ring {
 
 static struct {
     bool enabled;
+    uint64_t gen; /* store_generation() when connected: a new primary means reconnect */
     int nworkers;
     struct ring *rings;
     struct event_base *base;
@@ -185,7 +186,14 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
 
 static void connect_now(void)
 {
-    redisAsyncContext *ac = redisAsyncConnect(A.url.host, A.url.port);
+    /* through the store: with sentinel:// this is the primary Sentinel named last */
+    struct store_url t;
+    if (store_target(&A.url, &t)) {
+        A.next_connect_ms = mono_ms() + AUDIT_RECONNECT_MS;
+        return;
+    }
+    A.gen = store_generation();
+    redisAsyncContext *ac = redisAsyncConnect(t.host, t.port);
     if (!ac || ac->err) {
         if (ac) redisAsyncFree(ac);
         A.next_connect_ms = mono_ms() + AUDIT_RECONNECT_MS;
@@ -257,6 +265,15 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     (void)arg;
+    if (A.ac && A.gen != store_generation()) {
+        /* failover: the stream lives on the new primary now */
+        redisAsyncContext *ac = A.ac;
+        A.ac = NULL;
+        A.connected = false;
+        redisAsyncSetDisconnectCallback(ac, NULL);
+        redisAsyncFree(ac);
+        A.next_connect_ms = 0;
+    }
     if (!A.ac) {
         if (mono_ms() >= A.next_connect_ms) connect_now();
         return;

@@ -59,7 +59,7 @@ int cli_audit_main(int argc, char **argv)
     }
     if (!url || !*url) url = "redis://127.0.0.1:6379";
     struct store_url u;
-    if (store_parse_url(url, &u, err, sizeof err)) {
+    if (store_resolve(url, &u, err, sizeof err)) {
         fprintf(stderr, "fairbid audit: %s\n", err);
         return 2;
     }

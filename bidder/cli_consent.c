@@ -102,7 +102,7 @@ static redisContext *connect_redis(const char *url)
 {
     struct store_url u;
     char err[256];
-    if (store_parse_url(url, &u, err, sizeof err)) {
+    if (store_resolve(url, &u, err, sizeof err)) {
         fprintf(stderr, "fairbid consent: %s\n", err);
         return NULL;
     }

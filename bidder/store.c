@@ -468,3 +468,15 @@ uint64_t store_generation(void)
 {
     return S.generation;
 }
+
+int store_target(const struct store_url *configured, struct store_url *out)
+{
+    *out = *configured;
+    struct store_url p;
+    if (store_primary(&p) == 0) {
+        snprintf(out->host, sizeof out->host, "%s", p.host);
+        out->port = p.port;
+        return 0;
+    }
+    return configured->sentinel ? -1 : 0;
+}

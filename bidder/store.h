@@ -47,6 +47,10 @@ int store_resolve(const char *url, struct store_url *out, char *err, size_t errl
  * changes (a Sentinel failover or a reconnect to another primary). */
 int store_primary(struct store_url *out);
 uint64_t store_generation(void);
+/* Where a control-plane module should connect now, given the URL it parsed: the current primary (host, port)
+ * when the store knows it, else the URL itself for redis://. Returns -1 for a sentinel:// URL whose primary
+ * is not known yet (try again on the next tick). Control-plane thread only. */
+int store_target(const struct store_url *configured, struct store_url *out);
 
 /* Starts connecting (non-blocking) on base. url empty = disabled. Returns 0 or -1 (bad URL, message in err).
  */
