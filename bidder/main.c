@@ -5,22 +5,10 @@
 
 #include "bidder/cli.h"
 #include "bidder/server.h"
-#if __has_include("bidder/cli_consent.h")
 #include "bidder/cli_consent.h"
-#define HAVE_CONSENT 1
-#endif
-#if __has_include("bidder/cli_audit.h")
 #include "bidder/cli_audit.h"
-#define HAVE_AUDIT 1
-#endif
-#if __has_include("bidder/cli_fairness.h")
 #include "bidder/cli_fairness.h"
-#define HAVE_FAIRNESS 1
-#endif
-#if __has_include("bidder/cli_decode.h")
 #include "bidder/cli_decode.h"
-#define HAVE_DECODE 1
-#endif
 
 static void usage(FILE *f)
 {
@@ -88,18 +76,10 @@ int main(int argc, char **argv)
         printf("fairbid %s\n", FAIRBID_VERSION);
         return 0;
     }
-#ifdef HAVE_DECODE
     if (!strcmp(cmd, "decode")) return cli_decode_main(argc - 1, argv + 1);
-#endif
-#ifdef HAVE_CONSENT
     if (!strcmp(cmd, "consent")) return cli_consent_main(argc - 1, argv + 1);
-#endif
-#ifdef HAVE_AUDIT
     if (!strcmp(cmd, "audit")) return cli_audit_main(argc - 1, argv + 1);
-#endif
-#ifdef HAVE_FAIRNESS
     if (!strcmp(cmd, "fairness")) return cli_fairness_main(argc - 1, argv + 1);
-#endif
     fprintf(stderr, "fairbid: unknown command \"%s\"\n\n", cmd);
     usage(stderr);
     return 2;

@@ -457,6 +457,8 @@ static int scan_string(struct json *j, struct sv *out)
 
 int json_string(struct json *j, struct sv *out)
 {
+    /* fast path: callers have usually peeked already, so the value starts right here */
+    if (!j->err && j->p < j->end && *j->p == '"') return scan_string(j, out);
     enum json_type t = json_peek(j);
     if (t != JSON_STRING) return t == JSON_NONE ? j->err : json_fail(j, JSON_ETYPE, "expected a string");
     return scan_string(j, out);
