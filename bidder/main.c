@@ -23,6 +23,12 @@ static void usage(FILE *f)
             "  check-config FILE       validate a config file\n"
             "  decode tcf|gpp|usp STRING\n"
             "                          decode a consent string to JSON\n"
+            "  consent set|get|del|load|digest ...\n"
+            "                          read and write the advertiser's consent store in Redis\n"
+            "  audit tail [--redis URL|--config FILE] [--count N] [--follow]\n"
+            "                          read the audit trail (Redis stream fairbid:audit)\n"
+            "  fairness report --config FILE [--redis URL] [--json] [--png FILE]\n"
+            "                          delivery per campaign and group from the fleet totals\n"
             "  version                 print the version\n",
             FAIRBID_VERSION);
 }
