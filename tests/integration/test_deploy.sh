@@ -211,6 +211,16 @@ if command -v dpkg >/dev/null 2>&1 && command -v ldd >/dev/null 2>&1; then
   expect_eq "Dockerfile: runtime stage installs every library package fairbid links" "" "$missing"
 fi
 
+# every package the Dockerfile installs exists in this machine's Debian 12 archive lists
+if command -v apt-cache >/dev/null 2>&1 && grep -q 'VERSION_ID="12"' /etc/os-release 2>/dev/null; then
+  nopkg=""
+  # the lines after each `apt-get install ... \` up to the next `&&`: package names
+  for p in $(awk 'f && /&&/ {f = 0} f {print} /apt-get install/ {f = 1}' "$DF" | tr -d '\\'); do
+    apt-cache policy "$p" 2>/dev/null | grep 'Candidate: [0-9]' >/dev/null || nopkg="$nopkg $p"
+  done
+  expect_eq "Dockerfile: every apt package it installs exists in Debian 12" "" "$nopkg"
+fi
+
 # ---- Grafana dashboard and metric names -----------------------------------------------------------------------------
 GJ=$D/grafana/fairbid-dashboard.json
 check "dashboard JSON parses" python3 -c "import json,sys; json.load(open(sys.argv[1]))" "$GJ"
