@@ -854,9 +854,11 @@ void fairness_metrics(struct evbuffer *o)
     evbuffer_add_printf(o,
                         "# HELP fairbid_fairness_state_ok Fleet fairness totals fresh enough to decide on.\n"
                         "# TYPE fairbid_fairness_state_ok gauge\nfairbid_fairness_state_ok %d\n"
+                        "# HELP fairbid_fairness_syncs_total Fairness/cap sync round trips with Redis, by result.\n"
                         "# TYPE fairbid_fairness_syncs_total counter\n"
                         "fairbid_fairness_syncs_total{result=\"ok\"} %llu\n"
                         "fairbid_fairness_syncs_total{result=\"failed\"} %llu\n"
+                        "# HELP fairbid_fairness_win_notices_total Win notices received, by whether a recent bid matched.\n"
                         "# TYPE fairbid_fairness_win_notices_total counter\n"
                         "fairbid_fairness_win_notices_total{matched=\"yes\"} %llu\n"
                         "fairbid_fairness_win_notices_total{matched=\"no\"} %llu\n",

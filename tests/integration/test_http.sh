@@ -98,7 +98,8 @@ wait_for sh -c "curl -s '$FB_URL/readyz' | grep -q degraded"
 check "/readyz degraded after Redis dies" grep -q . <(curl -s "$FB_URL/readyz" | grep degraded)
 check "/readyz gives a reason" sh -c "curl -s '$FB_URL/readyz' | grep -q reason"
 expect_eq "bids continue without Redis" 200 "$(post "$REQ")"
-curl -s "$FB_URL/metrics" | grep -q '^fairbid_redis_up 0' && ok "metrics show Redis down" || not_ok "metrics show Redis down"
+curl -s "$FB_URL/metrics" >"$T/metrics2.txt"
+check "metrics show Redis down" grep -q '^fairbid_redis_up 0' "$T/metrics2.txt"
 # Redis back on the same port: fairbid reconnects by itself
 REDIS_PORT_WANT=$REDIS_PORT redis_start redis2
 wait_for sh -c "curl -s '$FB_URL/readyz' | grep -q '\"status\":\"ready\"'" && ok "ready again after Redis restarts" || not_ok "ready again after Redis restarts"
