@@ -57,7 +57,9 @@ struct pending {
 static struct {
     bool enabled;
     struct event_base *base;
-    struct store_url url;
+    struct store_url url;       /* as configured (redis:// or sentinel://) */
+    struct store_url target;    /* where the current links go (store_target: the primary) */
+    uint64_t store_gen;         /* store_generation() at connect: a new primary means reconnect + resync */
     struct mirror_table *table; /* RCU-published; written by this thread only */
     redisAsyncContext *cmd, *sub;
     struct event *timer;
@@ -237,7 +239,7 @@ static void on_connect(const redisAsyncContext *ac, int status)
 
 static redisAsyncContext *open_ctx(void)
 {
-    redisAsyncContext *ac = redisAsyncConnect(M.url.host, M.url.port);
+    redisAsyncContext *ac = redisAsyncConnect(M.target.host, M.target.port);
     if (!ac) return NULL;
     if (ac->err) {
         redisAsyncFree(ac);
@@ -246,7 +248,7 @@ static redisAsyncContext *open_ctx(void)
     redisLibeventAttach(ac, M.base);
     redisAsyncSetConnectCallback(ac, on_connect);
     redisAsyncSetDisconnectCallback(ac, on_disconnect);
-    if (M.url.password[0]) redisAsyncCommand(ac, NULL, NULL, "AUTH %s", M.url.password);
+    if (M.target.password[0]) redisAsyncCommand(ac, NULL, NULL, "AUTH %s", M.target.password);
     return ac;
 }
 
@@ -447,6 +449,9 @@ static void on_client_id(redisAsyncContext *ac, void *reply, void *priv)
 
 static void connect_now(void)
 {
+    /* sentinel://: wait until the store has resolved the primary (next tick) */
+    if (store_target(&M.url, &M.target)) return;
+    M.store_gen = store_generation();
     M.gen++;
     M.sub = open_ctx();
     M.cmd = M.sub ? open_ctx() : NULL;
@@ -457,7 +462,7 @@ static void connect_now(void)
     }
     M.phase = PH_CONNECTING;
     M.link_ok_ms = mono_ms();
-    if (M.url.db) redisAsyncCommand(M.cmd, NULL, NULL, "SELECT %d", M.url.db);
+    if (M.target.db) redisAsyncCommand(M.cmd, NULL, NULL, "SELECT %d", M.target.db);
     void *g = (void *)(uintptr_t)M.gen;
     redisAsyncCommand(M.sub, on_client_id, g, "CLIENT ID");
 }
@@ -476,6 +481,10 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     }
     /* a link that proves nothing for this long is dropped and everything is reloaded; trust itself is
      * lost earlier (consent_stale_ms), on the workers' side */
+    if (M.store_gen != store_generation()) {
+        teardown("primary changed", NULL);
+        return;
+    }
     int stale = atomic_load(&M.stale_ms);
     int64_t limit = stale * 2 > 1000 ? stale * 2 : 1000;
     if (now - M.link_ok_ms > limit) {
