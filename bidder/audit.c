@@ -270,7 +270,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         redisAsyncContext *ac = A.ac;
         A.ac = NULL;
         A.connected = false;
-        redisAsyncSetDisconnectCallback(ac, NULL);
+        ac->onDisconnect = NULL; /* hiredis 0.14: Set...Callback(NULL) is a no-op once set */
         redisAsyncFree(ac);
         A.next_connect_ms = 0;
     }
@@ -343,7 +343,7 @@ void audit_stop(void)
     if (A.ac) {
         redisAsyncContext *ac = A.ac;
         A.ac = NULL;
-        redisAsyncSetDisconnectCallback(ac, NULL);
+        ac->onDisconnect = NULL; /* hiredis 0.14: Set...Callback(NULL) is a no-op once set */
         redisAsyncFree(ac);
     }
     /* the rings stay allocated: a late worker call sees enabled = false; freed at exit */

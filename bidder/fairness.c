@@ -412,8 +412,8 @@ static void redis_drop(const char *why)
     redisAsyncContext *ac = F.ac;
     F.ac = NULL;
     F.connected = false;
-    redisAsyncSetDisconnectCallback(ac, NULL);
-    redisAsyncFree(ac); /* pending callbacks run now with NULL replies */
+    ac->onDisconnect = NULL; /* hiredis 0.14: Set...Callback(NULL) is a no-op once set */
+    redisAsyncFree(ac);      /* pending callbacks run now with NULL replies */
     F.next_connect_ms = mono_ms() + RECONNECT_MS;
 }
 
@@ -663,8 +663,8 @@ void fairness_stop(void)
     if (F.ac) {
         redisAsyncContext *ac = F.ac;
         F.ac = NULL;
-        redisAsyncSetDisconnectCallback(ac, NULL);
-        F.inflight = false; /* callbacks below see a stale tick and return */
+        ac->onDisconnect = NULL; /* hiredis 0.14: Set...Callback(NULL) is a no-op once set */
+        F.inflight = false;      /* callbacks below see a stale tick and return */
         redisAsyncFree(ac);
     }
     /* give the unused tokens back so the rest of the fleet can spend them */
@@ -851,21 +851,22 @@ int fairness_win(int worker, const char *query, char *body, size_t cap)
 void fairness_metrics(struct evbuffer *o)
 {
     if (!F.started) return;
-    evbuffer_add_printf(o,
-                        "# HELP fairbid_fairness_state_ok Fleet fairness totals fresh enough to decide on.\n"
-                        "# TYPE fairbid_fairness_state_ok gauge\nfairbid_fairness_state_ok %d\n"
-                        "# HELP fairbid_fairness_syncs_total Fairness/cap sync round trips with Redis, by result.\n"
-                        "# TYPE fairbid_fairness_syncs_total counter\n"
-                        "fairbid_fairness_syncs_total{result=\"ok\"} %llu\n"
-                        "fairbid_fairness_syncs_total{result=\"failed\"} %llu\n"
-                        "# HELP fairbid_fairness_win_notices_total Win notices received, by whether a recent bid matched.\n"
-                        "# TYPE fairbid_fairness_win_notices_total counter\n"
-                        "fairbid_fairness_win_notices_total{matched=\"yes\"} %llu\n"
-                        "fairbid_fairness_win_notices_total{matched=\"no\"} %llu\n",
-                        atomic_load(&F.state_ok), (unsigned long long)atomic_load(&F.syncs_ok),
-                        (unsigned long long)atomic_load(&F.syncs_failed),
-                        (unsigned long long)(atomic_load(&F.wins_total) - atomic_load(&F.wins_unmatched)),
-                        (unsigned long long)atomic_load(&F.wins_unmatched));
+    evbuffer_add_printf(
+        o,
+        "# HELP fairbid_fairness_state_ok Fleet fairness totals fresh enough to decide on.\n"
+        "# TYPE fairbid_fairness_state_ok gauge\nfairbid_fairness_state_ok %d\n"
+        "# HELP fairbid_fairness_syncs_total Fairness/cap sync round trips with Redis, by result.\n"
+        "# TYPE fairbid_fairness_syncs_total counter\n"
+        "fairbid_fairness_syncs_total{result=\"ok\"} %llu\n"
+        "fairbid_fairness_syncs_total{result=\"failed\"} %llu\n"
+        "# HELP fairbid_fairness_win_notices_total Win notices received, by whether a recent bid matched.\n"
+        "# TYPE fairbid_fairness_win_notices_total counter\n"
+        "fairbid_fairness_win_notices_total{matched=\"yes\"} %llu\n"
+        "fairbid_fairness_win_notices_total{matched=\"no\"} %llu\n",
+        atomic_load(&F.state_ok), (unsigned long long)atomic_load(&F.syncs_ok),
+        (unsigned long long)atomic_load(&F.syncs_failed),
+        (unsigned long long)(atomic_load(&F.wins_total) - atomic_load(&F.wins_unmatched)),
+        (unsigned long long)atomic_load(&F.wins_unmatched));
     urcu_memb_read_lock();
     const struct snap_full *s = (const struct snap_full *)(uintptr_t)atomic_load(&F.snap);
     if (s) {

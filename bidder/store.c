@@ -298,7 +298,7 @@ static void drop_main(void)
     if (!S.ac) return;
     redisAsyncContext *ac = S.ac;
     S.ac = NULL;
-    redisAsyncSetDisconnectCallback(ac, NULL);
+    ac->onDisconnect = NULL; /* hiredis 0.14: Set...Callback(NULL) is a no-op once set */
     redisAsyncFree(ac);
     S.ping_sent_ms = 0;
 }
@@ -369,8 +369,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
                                                         : (enum store_state)atomic_load(&S.state));
             redisAsyncContext *ac = S.ac;
             S.ac = NULL;
-            redisAsyncSetDisconnectCallback(ac, NULL);
-            redisAsyncFree(ac); /* pending callbacks get NULL replies */
+            ac->onDisconnect = NULL; /* hiredis 0.14: Set...Callback(NULL) is a no-op once set */
+            redisAsyncFree(ac);      /* pending callbacks get NULL replies */
             S.ping_sent_ms = 0;
             schedule_reconnect();
         }
@@ -406,7 +406,7 @@ void store_stop(void)
     if (S.sub) {
         redisAsyncContext *sub = S.sub;
         S.sub = NULL;
-        redisAsyncSetDisconnectCallback(sub, NULL);
+        sub->onDisconnect = NULL; /* hiredis 0.14: Set...Callback(NULL) is a no-op once set */
         redisAsyncFree(sub);
     }
     if (S.timer) {
@@ -416,7 +416,7 @@ void store_stop(void)
     if (S.ac) {
         redisAsyncContext *ac = S.ac;
         S.ac = NULL;
-        redisAsyncSetDisconnectCallback(ac, NULL);
+        ac->onDisconnect = NULL; /* hiredis 0.14: Set...Callback(NULL) is a no-op once set */
         redisAsyncFree(ac);
     }
 }
