@@ -28,6 +28,17 @@ done
 # Same worker count for both: the config's "threads" (fairbid's default is the number of cores).
 WORKERS=$(python3 -c 'import json,os,sys; print(json.load(open(sys.argv[1])).get("threads") or os.cpu_count())' \
     "$CONFIG")
+# PIN=1 (the default on 2+ cores): each server gets core 0 with one worker, the load tools get core 1, so the
+# servers never fight their own load generator for a core and "half of the maximum" means half of one core.
+PIN=${PIN:-$([ "$(nproc)" -ge 2 ] && echo 1 || echo 0)}
+SRV=()
+LOAD=()
+if [[ $PIN == 1 ]] && command -v taskset >/dev/null; then
+    WORKERS=1
+    SRV=(taskset -c 0)
+    LOAD=(taskset -c 1)
+    WRK_THREADS=1
+fi
 
 T=$(mktemp -d /tmp/fairbid-http-bench.XXXXXX)
 FAIRBID_PID= NGINX_PID=
@@ -81,11 +92,11 @@ http {
     }
 }
 EOF
-nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" >"$T/nginx/stdout.log" 2>&1 &
+"${SRV[@]}" nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" >"$T/nginx/stdout.log" 2>&1 &
 NGINX_PID=$!
 
 # ---- fairbid: the bundled config, its worker count, no Redis (the config names none) ----
-"$BUILD/fairbid" serve --config "$CONFIG" --listen 127.0.0.1:0 --threads "$WORKERS" --port-file "$T/fairbid.port" \
+"${SRV[@]}" "$BUILD/fairbid" serve --config "$CONFIG" --listen 127.0.0.1:0 --threads "$WORKERS" --port-file "$T/fairbid.port" \
     >"$T/fairbid.log" 2>&1 &
 FAIRBID_PID=$!
 
@@ -110,7 +121,7 @@ EOF
 
 # wrk_rps URL SECONDS -> prints req/s (non-2xx answers are counted apart and reported)
 wrk_run() {
-    wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${2}s" --latency -s "$T/post.lua" "$1" >"$T/wrk.out" 2>&1 || true
+    "${LOAD[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${2}s" --latency -s "$T/post.lua" "$1" >"$T/wrk.out" 2>&1 || true
     if grep -q 'Non-2xx' "$T/wrk.out"; then echo "warning: $(grep Non-2xx "$T/wrk.out") on $1" >&2; fi
     awk '/^Requests\/sec:/ {print $2}' "$T/wrk.out"
 }
@@ -124,6 +135,8 @@ wrk_run "$NURL" 1 >/dev/null
 
 echo "### Saturated throughput (wrk, closed loop)"
 echo
+[[ ${#SRV[@]} -gt 0 ]] && echo "Pinned: each server on core 0 with 1 worker, wrk and fairbid-loadgen on core 1 (PIN=0 to share both cores)."
+[[ ${#SRV[@]} -gt 0 ]] && echo
 echo "wrk -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s, POST of $(basename "$BODY") ($(stat -c %s "$BODY") bytes)," \
     "both servers with $WORKERS workers on 127.0.0.1, alternating, $ROUNDS rounds. fairbid answers" \
     "$FSTATUS, nginx $NSTATUS. wrk shares the machine's $(nproc) cores with the server."
@@ -171,7 +184,7 @@ if [[ -x $LOADGEN ]] && "$LOADGEN" --help 2>&1 | grep -q -- '--rate' && "$LOADGE
     LG_EXTRA=
     "$LOADGEN" --help 2>&1 | grep -q -- '--no-busy-poll' && LG_EXTRA=--no-busy-poll
     lg() { # lg URL -> "p50 p99 p99.9 sent"
-        timeout $((DURATION + 10)) "$LOADGEN" --target "$1" --rate "$RATE" --duration "${DURATION}s" --warmup 1s \
+        timeout $((DURATION + 10)) "${LOAD[@]}" "$LOADGEN" --target "$1" --rate "$RATE" --duration "${DURATION}s" --warmup 1s \
             --connections "$CONNECTIONS" --requests-dir "$T/reqs" $LG_EXTRA >"$T/lg.out" 2>&1 || true
         awk '/latency \(us\)/ {for (i = 1; i <= NF; i++) {if ($i == "p50") a = $(i+1); if ($i == "p99") b = $(i+1); if ($i == "p99.9") c = $(i+1)}} END {print (a == "" ? "nan" : a), (b == "" ? "nan" : b), (c == "" ? "nan" : c)}' "$T/lg.out"
     }
@@ -220,7 +233,7 @@ echo
 # completed in the same window (req/s x window).
 cost() { # cost URL PIDS -> "cpu_us_per_req syscalls_per_req rps"
     local url=$1 pids=$2 win=3
-    wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$((win + 1))s" -s "$T/post.lua" "$url" >"$T/wrk.cost" 2>&1 &
+    "${LOAD[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$((win + 1))s" -s "$T/post.lua" "$url" >"$T/wrk.cost" 2>&1 &
     local wpid=$!
     sleep 0.5
     perf stat -x, -e task-clock,raw_syscalls:sys_enter,context-switches -p "$pids" -- sleep "$win" \
