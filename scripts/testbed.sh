@@ -69,18 +69,20 @@ done
 for t in "$BIN" "$LG"; do [ -x "$t" ] || { echo "testbed: $t not built (bash scripts/build.sh)" >&2; exit 3; }; done
 command -v redis-server >/dev/null || { echo "testbed: redis-server missing (Debian redis-server)" >&2; exit 3; }
 # Sentinel when the store supports sentinel:// and every other module that opens its own Redis connection asks
-# the store for the primary (store_resolve); a module that parses the URL itself cannot follow a failover.
+# the store for the primary (store_resolve/store_target/store_primary); a module that parses the URL itself
+# cannot follow a failover.
 SENTINEL_WHY=""
 if ! grep -q 'sentinel://' "$SRC/bidder/store.c" 2>/dev/null; then
   SENTINEL_WHY="bidder/store.c has no sentinel:// support yet"
 else
   for f in "$SRC"/bidder/*.c; do
     case "$f" in */store.c) continue ;; esac
-    if grep -q redisAsyncConnect "$f" && ! grep -q store_resolve "$f"; then
-      SENTINEL_WHY="$SENTINEL_WHY${SENTINEL_WHY:+, }bidder/$(basename "$f") connects to Redis without store_resolve()"
+    if grep -q redisAsyncConnect "$f" && ! grep -qE 'store_(resolve|target|primary)\(' "$f"; then
+      SENTINEL_WHY="$SENTINEL_WHY${SENTINEL_WHY:+, }bidder/$(basename "$f") connects to Redis without asking the store for the primary"
     fi
   done
 fi
+URLMODE_ASKED=$URLMODE
 if [ -z "$URLMODE" ]; then
   if [ -z "$SENTINEL_WHY" ]; then URLMODE=sentinel; else URLMODE=direct; fi
 fi
@@ -179,22 +181,45 @@ CAP_CAMPAIGN=$(cat "$W/cap_campaign")
 "$BIN" check-config "$W/fairbid.json" >"$W/check-config.log" 2>&1 || fail_start "config refused: $(cat "$W/check-config.log")"
 
 # ---- fairbid instances ------------------------------------------------------------------------------------------
-URLS=()
-FB_PIDS=()
-for i in $(seq 1 "$N"); do
-  "$BIN" serve --config "$W/fairbid.json" --listen 127.0.0.1:0 --port-file "$W/fb$i.port" --threads "$THREADS" \
-    --redis "$REDIS_URL" >"$W/fairbid-$i.log" 2>&1 &
-  FB_PIDS+=($!)
-  PIDS+=($!)
-done
-for i in $(seq 1 "$N"); do
-  wait_until 10 test -s "$W/fb$i.port" || fail_start "fairbid $i did not write its port file"
-  URLS+=("http://127.0.0.1:$(cat "$W/fb$i.port")")
-done
-for u in "${URLS[@]}"; do
-  wait_until 20 sh -c "curl -s -o /dev/null -w '%{http_code}' --max-time 1 $u/readyz | grep -qx 200" ||
-    fail_start "$u did not become ready: $(curl -s --max-time 1 "$u/readyz")"
-done
+# start_fleet: starts N instances on $REDIS_URL and waits for each /readyz 200 (20 s); returns 1 with the reason in
+# NOT_READY when one does not get there.
+start_fleet() {
+  local i u
+  URLS=()
+  FB_PIDS=()
+  NOT_READY=""
+  rm -f "$W"/fb*.port
+  for i in $(seq 1 "$N"); do
+    "$BIN" serve --config "$W/fairbid.json" --listen 127.0.0.1:0 --port-file "$W/fb$i.port" --threads "$THREADS" \
+      --redis "$REDIS_URL" >"$W/fairbid-$i.log" 2>&1 &
+    FB_PIDS+=($!)
+    PIDS+=($!)
+  done
+  for i in $(seq 1 "$N"); do
+    wait_until 10 test -s "$W/fb$i.port" || fail_start "fairbid $i did not write its port file"
+    URLS+=("http://127.0.0.1:$(cat "$W/fb$i.port")")
+  done
+  for u in "${URLS[@]}"; do
+    if ! wait_until 20 sh -c "curl -s -o /dev/null -w '%{http_code}' --max-time 1 $u/readyz | grep -qx 200"; then
+      NOT_READY="$u did not become ready: $(curl -s --max-time 1 "$u/readyz")"
+      return 1
+    fi
+  done
+}
+stop_fleet() {
+  local p
+  for p in "${FB_PIDS[@]}"; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+}
+if ! start_fleet; then
+  # the sources may say sentinel:// works while the built binary predates it: fall back and say so
+  [ "$URLMODE_ASKED" = "" ] && [ "$URLMODE" = sentinel ] || fail_start "$NOT_READY"
+  SENTINEL_WHY="the instances did not become ready through sentinel:// ($NOT_READY)"
+  stop_fleet
+  URLMODE=direct
+  REDIS_URL="redis://127.0.0.1:$P1/0"
+  echo "testbed: NOTE: instances use $REDIS_URL (direct to the primary, not Sentinel: $SENTINEL_WHY): they will not follow a failover"
+  start_fleet || fail_start "$NOT_READY"
+fi
 
 echo "testbed: redis primary 127.0.0.1:$P1, replica 127.0.0.1:$P2, sentinels ${SPORTS[*]} (master name fairbid)"
 echo "testbed: fairbid redis URL: $REDIS_URL"
