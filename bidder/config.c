@@ -62,6 +62,8 @@ static const struct setting settings[] = {
       "per-worker audit queue (drops above)"),
     S("fairness_sync_ms", T_INT, fairness_sync_ms, "100", 10, 1000, true,
       "fairness/cap sync period with Redis"),
+    S("lease_min_replicas", T_INT, lease_min_replicas, "0", 0, 16, true,
+      "replicas that must confirm a cap lease (WAIT) before its tokens are spent; 0 = do not wait"),
 };
 
 struct errctx {

@@ -36,6 +36,7 @@ struct config {
     int audit_maxlen;
     int audit_queue;
     int fairness_sync_ms;
+    int lease_min_replicas;
 
     struct campaign_set campaigns;
 

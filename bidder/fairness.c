@@ -63,6 +63,9 @@ struct slot {
     bool lease_inflight;
     int64_t remaining; /* in Redis after our last lease, -1 unknown */
     int64_t leased, released, local_granted;
+    /* a lease waiting for WAIT to confirm that a replica has it (lease_min_replicas > 0) */
+    bool pend;
+    int64_t pend_want, pend_got, pend_remaining;
     int64_t last_spent;
     double rate; /* tokens per tick, smoothed */
 };
@@ -90,7 +93,7 @@ struct snap_full {
 struct cmd { /* one pipelined command's context */
     uint64_t tick;
     int16_t slot;
-    int8_t kind; /* 0 HGETALL, 1 lease */
+    int8_t kind; /* 0 HGETALL, 1 lease, 2 WAIT for the leases' replication */
     int64_t arg; /* bucket epoch or tokens wanted */
 };
 
@@ -126,6 +129,7 @@ static struct {
     int64_t last_ok_ms; /* monotonic */
     _Atomic int64_t last_ok_wall;
     _Atomic uint64_t syncs_ok, syncs_failed;
+    _Atomic uint64_t lease_unacked; /* tokens leased but not confirmed on a replica in time: never spent */
     _Atomic int state_ok;
 } F;
 
@@ -388,6 +392,7 @@ static void local_tick(void)
             run_controller(sl, now);
         }
         if (sl->cap.enabled) {
+            sl->pend = false;
             int64_t want = cap_want(s, sl, now);
             if (want > 0) {
                 int64_t left = sl->cap.bids - sl->local_granted;
@@ -503,7 +508,30 @@ static void on_reply(redisAsyncContext *ac, void *r, void *priv)
         }
         fair_window_set(&sl->win, c->arg, (const uint64_t(*)[FAIR_NCOUNT])v);
     } else if (c->kind == 1 && rep->type == REDIS_REPLY_ARRAY && rep->elements == 2) {
-        cap_granted(c->slot, sl, c->arg, rep->element[0]->integer, rep->element[1]->integer);
+        if (F.cfg && F.cfg->lease_min_replicas > 0) {
+            /* not spendable until a replica has it: a failover must not hand the same tokens out twice */
+            sl->pend = true;
+            sl->pend_want = c->arg;
+            sl->pend_got = rep->element[0]->integer;
+            sl->pend_remaining = rep->element[1]->integer;
+        } else {
+            cap_granted(c->slot, sl, c->arg, rep->element[0]->integer, rep->element[1]->integer);
+        }
+    } else if (c->kind == 2 && rep->type == REDIS_REPLY_INTEGER) {
+        bool acked = F.cfg && rep->integer >= F.cfg->lease_min_replicas;
+        for (int i = 0; i < F.nslots; i++) {
+            struct slot *p = &F.slots[i];
+            if (!p->pend) continue;
+            p->pend = false;
+            if (acked) {
+                cap_granted(i, p, p->pend_want, p->pend_got, p->pend_remaining);
+            } else {
+                /* taken from the budget in Redis but not replicated in time: drop them (undershoot, never
+                 * overshoot) */
+                atomic_fetch_add(&F.lease_unacked, (uint64_t)(p->pend_got > 0 ? p->pend_got : 0));
+                cap_granted(i, p, p->pend_want, 0, p->pend_remaining);
+            }
+        }
     }
     if (--F.pending == 0) tick_done();
 }
@@ -527,7 +555,8 @@ static void queued(int rc)
     F.pending--;
 }
 
-/* One pipelined round trip: HINCRBY the deltas, HGETALL the window's buckets, EVAL the leases. */
+/* One pipelined round trip: HINCRBY the deltas, HGETALL the window's buckets, EVAL the leases, and with
+ * lease_min_replicas > 0 a WAIT whose answer decides whether the new tokens may be spent. */
 static void redis_tick(void)
 {
     int64_t now = wall_ms();
@@ -538,6 +567,7 @@ static void redis_tick(void)
     F.ncmds = 0;
     F.sent_ms = mono_ms();
     F.pending = 1; /* held until every command is queued */
+    bool leases_queued = false;
     char key[300];
     for (int s = 0; s < F.nslots; s++) {
         struct slot *sl = &F.slots[s];
@@ -566,17 +596,22 @@ static void redis_tick(void)
             }
         }
         if (sl->cap.enabled) {
+            sl->pend = false;
             int64_t want = cap_want(s, sl, now);
             if (want > 0) {
                 snprintf(key, sizeof key, FAIRNESS_CAP_KEY_FMT, sl->id, sl->cap.period_s,
                          (long long)sl->period);
                 sl->lease_inflight = true;
+                leases_queued = true;
                 queued(redisAsyncCommand(F.ac, on_reply, new_cmd(s, 1, want), "EVAL %s 1 %s %lld %lld %lld",
                                          LEASE_LUA, key, (long long)sl->cap.bids, (long long)want,
                                          (long long)sl->cap.period_s * 2 + 60));
             }
         }
     }
+    if (F.cfg && F.cfg->lease_min_replicas > 0 && leases_queued)
+        queued(redisAsyncCommand(F.ac, on_reply, new_cmd(0, 2, 0), "WAIT %d %d", F.cfg->lease_min_replicas,
+                                 F.cfg->fairness_sync_ms / 2 > 0 ? F.cfg->fairness_sync_ms / 2 : 1));
     if (--F.pending == 0) tick_done();
 }
 
@@ -862,11 +897,17 @@ void fairness_metrics(struct evbuffer *o)
         "# HELP fairbid_fairness_win_notices_total Win notices received, by whether a recent bid matched.\n"
         "# TYPE fairbid_fairness_win_notices_total counter\n"
         "fairbid_fairness_win_notices_total{matched=\"yes\"} %llu\n"
-        "fairbid_fairness_win_notices_total{matched=\"no\"} %llu\n",
+        "fairbid_fairness_win_notices_total{matched=\"no\"} %llu\n"
+        "# HELP fairbid_cap_lease_unacked_tokens_total Leased cap tokens dropped because no replica "
+        "confirmed "
+        "them in time (lease_min_replicas).\n"
+        "# TYPE fairbid_cap_lease_unacked_tokens_total counter\n"
+        "fairbid_cap_lease_unacked_tokens_total %llu\n",
         atomic_load(&F.state_ok), (unsigned long long)atomic_load(&F.syncs_ok),
         (unsigned long long)atomic_load(&F.syncs_failed),
         (unsigned long long)(atomic_load(&F.wins_total) - atomic_load(&F.wins_unmatched)),
-        (unsigned long long)atomic_load(&F.wins_unmatched));
+        (unsigned long long)atomic_load(&F.wins_unmatched),
+        (unsigned long long)atomic_load(&F.lease_unacked));
     urcu_memb_read_lock();
     const struct snap_full *s = (const struct snap_full *)(uintptr_t)atomic_load(&F.snap);
     if (s) {
