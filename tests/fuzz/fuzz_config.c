@@ -1,0 +1,63 @@
+/* libFuzzer target for bidder/config: config_parse over arbitrary bytes. A rejected config must come with a
+ * message that names the file and a line inside it (or, for the policy file the config points to, that file);
+ * an accepted one must hold only validated campaigns.
+ * config_parse reads the `policy` file from disk: the config is named inside a directory that does not exist,
+ * so relative policy paths fail at once, and inputs naming device or kernel files are skipped (a read of
+ * /dev/stdin would block, /dev/zero would be slow). */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bidder/config.h"
+#include "bidder/log.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static int quiet;
+    if (!quiet) {
+        log_set_level(LOG_ERROR); /* unknown keys are logged at warn level: not interesting here */
+        quiet = 1;
+    }
+    static const char name[] = "/nonexistent-fairbid-fuzz/f.json";
+    static const char *const skip[] = {"/dev", "/proc", "/sys",
+                                       "/run", "\\/",   "\\u002"}; /* JSON escapes that spell a slash */
+    for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++)
+        if (memmem(data, size, skip[i], strlen(skip[i]))) return 0;
+    char err[512] = "";
+    struct config *c = config_parse(name, (const char *)data, size, NULL, err, sizeof err);
+    if (!c) {
+        size_t nl = sizeof name - 1;
+        if (strncmp(err, name, nl) != 0) {
+            if (!strstr(err, "policy")) abort(); /* the only other file a config names */
+            return 0;
+        }
+        if (err[nl] == ':' && err[nl + 1] >= '0' && err[nl + 1] <= '9') {
+            long line = strtol(err + nl + 1, NULL, 10);
+            long lines = 1;
+            for (size_t i = 0; i < size; i++) lines += data[i] == '\n';
+            if (line < 1 || line > lines) abort();
+        }
+        return 0;
+    }
+    if (c->campaigns.n > CAMPAIGN_MAX || strlen(c->currency) != 3) abort();
+    if (c->threads < 1 || c->threads > 256) abort();
+    if (c->no_bid_status != 204 && c->no_bid_status != 200) abort();
+    for (uint32_t i = 0; i < c->campaigns.n; i++) {
+        const struct campaign *k = &c->campaigns.v[i];
+        if (!k->id.n || !k->crid.n || !k->nformats || k->bid_micros <= 0) abort();
+        if (!k->adm.n && !k->nurl.n) abort();
+        for (uint32_t f = 0; f < k->nformats; f++)
+            if (k->formats[f].w < 1 || k->formats[f].h < 1) abort();
+        if (k->t.has_age && k->t.age_min > k->t.age_max) abort();
+        for (uint32_t n = 0; n < k->t.countries.n; n++)
+            if (k->t.countries.v[n].n != 3) abort();
+        if (k->personal != (k->t.nsegments > 0 || k->t.has_age || k->t.gender_mask != 0)) abort();
+        for (uint32_t p = 0; p < i; p++)
+            if (sv_eq(c->campaigns.v[p].id, k->id)) abort();
+    }
+    config_free(c);
+    return 0;
+}
