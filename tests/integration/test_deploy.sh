@@ -249,7 +249,7 @@ expect_eq "dashboard and alerts name only exported metrics or module prefixes" "
 check "dashboard has the alerts' figures" python3 -c "
 import json,sys; s=json.dumps(json.load(open(sys.argv[1])))
 need=['up{','fairbid_request_duration_seconds_bucket','fairbid_consent_mirror_trusted','fairbid_consent_mirror_link_age_seconds',
-      'consent.store_unavailable','fairbid_fair_impact_ratio','fairbid_audit_dropped_total','fairbid_redis_up']
+      'consent.store_unavailable','fairbid_fair_impact_ratio','dropped_queue_full','fairbid_redis_up']
 miss=[n for n in need if n not in s]; print('missing', miss) if miss else None; sys.exit(1 if miss else 0)" "$GJ"
 
 # ---- no registry host names in deploy files ------------------------------------------------------------------------------
