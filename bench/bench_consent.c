@@ -11,6 +11,8 @@
 #include <time.h>
 
 #include "filters/gpp.h"
+#include "filters/consent.h"
+#include "filters/ortb.h"
 #include "filters/tcf.h"
 #include "tests/unit/consent_testutil.h"
 
@@ -89,6 +91,35 @@ __attribute__((noinline)) static void case_gpp(const char *s, size_t n)
     sink += rc == 0 && !gpp_optout(&g, &sid) && !gpp_gpc(&g, &sid) && !gpp_known_child(&g, &sid);
 }
 
+/* The whole consent evaluation of one request, as decide() runs it: which regime applies, the TC string
+ * decoded and its purposes, vendor and restrictions checked, US Privacy, GPP and the rest
+ * (filters/consent.c). The request is parsed once outside the loop; the body text is ignored. */
+static struct ortb_request eval_req;
+static struct consent_config eval_cfg = {.tcf_vendor_id = VENDOR, .tcf_strict = false};
+static _Alignas(16) char eval_mem[1 << 14];
+
+__attribute__((noinline)) static void case_eval(const char *s, size_t n)
+{
+    (void)s;
+    (void)n;
+    struct arena a;
+    arena_init(&a, eval_mem, sizeof eval_mem);
+    struct consent_state st;
+    consent_eval(&eval_req, &eval_cfg, NULL, 2026, &a, &st);
+    sink += st.block_personal;
+}
+
+static int prepare_eval(const char *regs_user, char *body, size_t cap)
+{
+    static _Alignas(16) char pmem[1 << 16];
+    snprintf(body, cap, "{\"id\":\"r\",\"imp\":[{\"id\":\"1\",\"banner\":{\"w\":300,\"h\":250}}],%s}",
+             regs_user);
+    struct arena a;
+    arena_init(&a, pmem, sizeof pmem);
+    struct ortb_error e;
+    return ortb_parse(body, strlen(body), &a, &eval_req, &e);
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -132,5 +163,13 @@ int main(int argc, char **argv)
     bench("tcf typical (bitfield)", case_tcf, tc_typical, iters, runs);
     bench("tcf 600-vendor range", case_tcf, tc_range, iters, runs);
     bench("gpp US National v2 + GPC", case_gpp, gpp_usnat, iters, runs);
+    static char body[8192], rq[4096];
+    snprintf(rq, sizeof rq, "\"regs\":{\"gdpr\":1,\"us_privacy\":\"1YNN\"},\"user\":{\"consent\":\"%s\"}",
+             tc_typical);
+    if (prepare_eval(rq, body, sizeof body)) return 1;
+    bench("consent_eval: GDPR, typical TC", case_eval, body, iters, runs);
+    snprintf(rq, sizeof rq, "\"regs\":{\"gpp\":\"%s\",\"gpp_sid\":[7],\"us_privacy\":\"1YNN\"}", gpp_usnat);
+    if (prepare_eval(rq, body, sizeof body)) return 1;
+    bench("consent_eval: US, GPP + USP", case_eval, body, iters, runs);
     return sink == -1;
 }
