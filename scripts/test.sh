@@ -82,7 +82,7 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 # scenarios (market simulations, fleets, failovers, propagation percentiles) run once, in the plain build, so
 # the whole script stays inside CI's time budget.
 ASAN_SKIP='^integration\.test_(loadgen_co|loadgen_traffic|fleet|deploy|fairness|fairness_caps|fairness_wait|mirror_propagation|sentinel)$'
-INTEROP_TCF=2000 INTEROP_GPP=2000 step "tests under ASan+UBSan" run_ctest build-ci-asan -E "$ASAN_SKIP"
+FAIRBID_SENS_N=600 INTEROP_TCF=2000 INTEROP_GPP=2000 step "tests under ASan+UBSan" run_ctest build-ci-asan -E "$ASAN_SKIP"
 if [ "${FAIRBID_SKIP_FUZZ:-0}" != 1 ]; then
   step "build fuzz targets (clang)" env CC=clang build build-fuzz -DFAIRBID_FUZZ=ON -DFAIRBID_BENCH=OFF -DFAIRBID_TESTS=ON
   step "short fuzz run" fuzz_short
