@@ -45,7 +45,7 @@ run_ctest() {
 }
 fuzz_short() {
   local secs=${FAIRBID_FUZZ_SECONDS:-10}
-  local rc=0
+  local rc=0 ran=0
   for bin in "$ROOT"/build-fuzz/tests/fuzz_*; do
     [ -x "$bin" ] || continue
     local name
@@ -59,6 +59,7 @@ fuzz_short() {
     if "$bin" "$work" "${dict[@]}" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
       -artifact_prefix="$work/" >"$work/log" 2>&1; then
       echo "fuzz $name: $(grep -oE 'Done [0-9]+ runs' "$work/log" | tail -1) in ${secs}s, no crash"
+      ran=$((ran + 1))
     else
       echo "fuzz $name: FAILED"
       tail -40 "$work/log"
@@ -66,6 +67,7 @@ fuzz_short() {
     fi
     rm -rf "$work"
   done
+  [ "$ran" -gt 0 ] || { echo "fuzz: no fuzz target was built"; return 1; }
   return $rc
 }
 
@@ -84,7 +86,7 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 ASAN_SKIP='^integration\.test_(loadgen_co|loadgen_traffic|fleet|deploy|fairness|fairness_caps|fairness_wait|mirror_propagation|sentinel)$'
 FAIRBID_SENS_N=600 INTEROP_TCF=2000 INTEROP_GPP=2000 step "tests under ASan+UBSan" run_ctest build-ci-asan -E "$ASAN_SKIP"
 if [ "${FAIRBID_SKIP_FUZZ:-0}" != 1 ]; then
-  step "build fuzz targets (clang)" env CC=clang build build-fuzz -DFAIRBID_FUZZ=ON -DFAIRBID_BENCH=OFF -DFAIRBID_TESTS=ON
+  CC=clang step "build fuzz targets (clang)" build build-fuzz -DFAIRBID_FUZZ=ON -DFAIRBID_BENCH=OFF -DFAIRBID_TESTS=ON
   step "short fuzz run" fuzz_short
 fi
 
