@@ -15,6 +15,7 @@
 #include "bidder/log.h"
 #include "bidder/policy_load.h"
 #include "filters/json.h"
+#include "filters/response.h"
 
 enum ctype { T_STR, T_INT, T_BOOL, T_DOUBLE };
 
@@ -696,6 +697,16 @@ struct config *config_parse(const char *name, const char *text, size_t len, cons
     if (c->threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         c->threads = n > 0 ? (int)(n > 256 ? 256 : n) : 1;
+    }
+    /* escape each campaign's response fragments once, not per bid */
+    for (uint32_t i = 0; i < c->campaigns.n; i++) {
+        struct campaign *cp = &c->campaigns.v[i];
+        size_t need = 2 * (cp->id.n + cp->crid.n + cp->adm.n + cp->nurl.n) + 64;
+        for (uint32_t x = 0; x < cp->adomain.n; x++) need += 2 * cp->adomain.v[x].n + 4;
+        for (uint32_t x = 0; x < cp->cat.n; x++) need += 2 * cp->cat.v[x].n + 4;
+        need *= 3; /* \u00XX escapes are 6 bytes for 1 */
+        char *mem = arena_alloc(&c->arena, need, 1);
+        if (mem) c->arena.used -= need - campaign_prepare_json(cp, mem, need);
     }
     c->campaigns.currency = sv_from(c->currency);
     c->campaigns.tcf_vendor_id = c->tcf_vendor_id;

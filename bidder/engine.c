@@ -7,8 +7,9 @@
 
 void engine_env_now(struct decide_env *env)
 {
+    /* the coarse clock (a few ms of resolution) is enough for ages and windows, and costs 3 ns, not 25 */
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    clock_gettime(CLOCK_REALTIME_COARSE, &ts);
     env->now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
     /* the year changes rarely; gmtime_r per request would cost more than the decision */
     static _Thread_local int64_t cached_until;

@@ -70,6 +70,9 @@ struct campaign {
     uint32_t seg_classes; /* policy classes of the campaign's targeted segments (filled by the policy load) */
     uint32_t ad_classes;  /* high-risk classes of the campaign's own categories (filled by the policy load) */
     enum campaign_special special;
+    /* the response's fixed parts, JSON-escaped once at load (campaign_prepare_json): id, crid, adm, nurl as
+     * quoted strings, adomain and cat as arrays; empty views = write them the slow way */
+    struct sv j_id, j_crid, j_adm, j_nurl, j_adomain, j_cat;
 };
 
 struct policy; /* compiled sensitive-category policy (filters/policy.h), owned by the config snapshot */
@@ -82,5 +85,9 @@ struct campaign_set {
     bool tcf_strict;
     const struct policy *policy; /* NULL: no policy loaded */
 };
+
+/* Fills the j_* views of c with JSON-escaped copies written into mem[0..cap); returns the bytes used, or 0
+ * when cap is too small (the views stay empty and the response writer escapes at run time). */
+size_t campaign_prepare_json(struct campaign *c, char *mem, size_t cap);
 
 #endif

@@ -72,16 +72,28 @@ int resp_write_bids(struct buf *b, const struct campaign_set *cs, const struct o
         buf_puts(b, ",\"price\":");
         buf_put_micros(b, res->price ? res->price[i] : c->bid_micros);
         buf_puts(b, ",\"cid\":");
-        buf_put_json_str(b, c->id);
+        if (c->j_id.n)
+            buf_put(b, c->j_id.p, c->j_id.n);
+        else
+            buf_put_json_str(b, c->id);
         buf_puts(b, ",\"crid\":");
-        buf_put_json_str(b, c->crid);
+        if (c->j_crid.n)
+            buf_put(b, c->j_crid.p, c->j_crid.n);
+        else
+            buf_put_json_str(b, c->crid);
         if (c->adomain.n) {
             buf_puts(b, ",\"adomain\":");
-            put_str_list(b, &c->adomain);
+            if (c->j_adomain.n)
+                buf_put(b, c->j_adomain.p, c->j_adomain.n);
+            else
+                put_str_list(b, &c->adomain);
         }
         if (c->cat.n) {
             buf_puts(b, ",\"cat\":");
-            put_str_list(b, &c->cat);
+            if (c->j_cat.n)
+                buf_put(b, c->j_cat.p, c->j_cat.n);
+            else
+                put_str_list(b, &c->cat);
             buf_puts(b, ",\"cattax\":");
             buf_put_i64(b, c->cattax);
         }
@@ -110,11 +122,17 @@ int resp_write_bids(struct buf *b, const struct campaign_set *cs, const struct o
             buf_puts(b, "&price=${AUCTION_PRICE}\"");
         } else if (c->nurl.n) {
             buf_puts(b, ",\"nurl\":");
-            buf_put_json_str(b, c->nurl);
+            if (c->j_nurl.n)
+                buf_put(b, c->j_nurl.p, c->j_nurl.n);
+            else
+                buf_put_json_str(b, c->nurl);
         }
         if (c->adm.n) {
             buf_puts(b, ",\"adm\":");
-            buf_put_json_str(b, c->adm);
+            if (c->j_adm.n)
+                buf_put(b, c->j_adm.p, c->j_adm.n);
+            else
+                buf_put_json_str(b, c->adm);
         }
         buf_putc(b, '}');
     }
@@ -130,4 +148,38 @@ int resp_write_nobid(struct buf *b, struct sv request_id, int nbr)
     buf_put_i64(b, nbr);
     buf_putc(b, '}');
     return b->overflow ? -1 : 0;
+}
+
+/* Writes one escaped fragment into b and returns its view (empty on overflow). */
+static struct sv frag_str(struct buf *b, struct sv s)
+{
+    size_t at = b->len;
+    buf_put_json_str(b, s);
+    return b->overflow ? SV_NULL : (struct sv){b->p + at, b->len - at};
+}
+
+static struct sv frag_list(struct buf *b, const struct ortb_list *l)
+{
+    size_t at = b->len;
+    put_str_list(b, l);
+    return b->overflow ? SV_NULL : (struct sv){b->p + at, b->len - at};
+}
+
+size_t campaign_prepare_json(struct campaign *c, char *mem, size_t cap)
+{
+    struct buf b;
+    buf_init(&b, mem, cap);
+    struct sv id = frag_str(&b, c->id), crid = frag_str(&b, c->crid);
+    struct sv adm = c->adm.n ? frag_str(&b, c->adm) : SV_NULL;
+    struct sv nurl = c->nurl.n ? frag_str(&b, c->nurl) : SV_NULL;
+    struct sv adomain = c->adomain.n ? frag_list(&b, &c->adomain) : SV_NULL;
+    struct sv cat = c->cat.n ? frag_list(&b, &c->cat) : SV_NULL;
+    if (b.overflow) return 0;
+    c->j_id = id;
+    c->j_crid = crid;
+    c->j_adm = adm;
+    c->j_nurl = nurl;
+    c->j_adomain = adomain;
+    c->j_cat = cat;
+    return b.len;
 }
