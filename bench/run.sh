@@ -186,6 +186,24 @@ echo "run.sh: http_vs_nginx.sh" >&2
 
 echo "Load average at the end of the run: $(cut -d' ' -f1-3 /proc/loadavg)." >>"$R"
 
+# ---- 6. end to end on generated traffic, and the load generator against wrk (issue 7) ----
+echo "run.sh: e2e_generated.sh" >&2
+{
+    echo "## 5. End to end: full filter pipeline on generated traffic (bench/e2e_generated.sh)"
+    echo
+    "$ROOT/bench/e2e_generated.sh" "$BUILD" 2>"$TMP/e2e.err" || echo "(e2e_generated.sh failed: $(tail -3 "$TMP/e2e.err"))"
+    echo
+} >>"$R"
+echo "run.sh: loadgen_vs_wrk.sh" >&2
+{
+    echo "## 6. fairbid-loadgen against wrk, and its precision (bench/loadgen_vs_wrk.sh)"
+    echo
+    echo '```'
+    "$ROOT/bench/loadgen_vs_wrk.sh" "$BUILD" 2>&1 | tail -40 || true
+    echo '```'
+    echo
+} >>"$R"
+
 # ---- summary against the bars ----
 ENGINE=$(awk -F'|' '$2 ~ /sample-request.json/ {split($6, a, " "); print a[1]; exit}' "$TMP/decide.md")
 ENGINE_MIN=$(awk -F'|' '$2 ~ /sample-request.json/ {split($6, a, " "); gsub(/[()]/, "", a[2]); print a[2]; exit}' "$TMP/decide.md")
