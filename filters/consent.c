@@ -140,7 +140,9 @@ void consent_eval(const struct ortb_request *req, const struct consent_config *c
     if (r->gpp_sig == ORTB_SIG_MALFORMED) {
         personal(s, REASON_CONSENT_MALFORMED, "regs.gpp", 0);
     } else if (r->gpp.n) {
-        g = ARENA_NEW(a, struct gpp);
+        /* not zeroed here: gpp_decode clears it (a second memset of this large struct costs more than the
+         * decode) */
+        g = ARENA_ARRAY(a, struct gpp, 1);
         uint8_t *scratch = g ? arena_alloc(a, r->gpp.n + 8, 8) : NULL;
         if (!scratch || gpp_decode(r->gpp.p, r->gpp.n, scratch, r->gpp.n + 8, g) != 0) {
             g = NULL;
@@ -159,7 +161,7 @@ void consent_eval(const struct ortb_request *req, const struct consent_config *c
         } else {
             struct sv str = u->consent_sig == ORTB_SIG_OK ? u->consent : u->ext_consent;
             if (str.n) {
-                struct tcf *t = ARENA_NEW(a, struct tcf);
+                struct tcf *t = ARENA_ARRAY(a, struct tcf, 1); /* tcf_decode clears it */
                 size_t need = tcf_scratch_need(str.n);
                 uint8_t *scratch = t ? arena_alloc(a, need, 8) : NULL;
                 if (scratch && tcf_decode(str.p, str.n, scratch, need, t) == 0) tc = t;
