@@ -71,6 +71,8 @@ static int rule_sensitive(const struct policy *p, const struct policy_camp *pc, 
                           struct sensitive_req *sp, struct sv *arg, int64_t *num)
 {
     if (sp) {
+        /* no request segment can be one of this campaign's keys: done without looking at any of them */
+        if (!(pc->bloom & sp->bloom) || !(pc->segtaxes & sp->segtaxes)) return REASON_BID;
         for (uint32_t i = 0; i < sp->n; i++) {
             uint64_t key = sp->keys[i];
             int32_t st = (int32_t)(key >> 56);
@@ -154,8 +156,13 @@ struct sensitive_req *sensitive_prepare(const struct campaign_set *cs, const str
     for (uint32_t d = 0; d < req->user.ndata; d++) {
         const struct ortb_data *data = &req->user.data[d];
         for (uint32_t s = 0; s < data->segment.n; s++) {
-            sp->keys[sp->n] = policy_key(data->segtax, data->segment.v[s]);
+            uint64_t key = policy_key(data->segtax, data->segment.v[s]);
+            sp->keys[sp->n] = key;
             sp->data_ix[sp->n++] = (uint16_t)d;
+            if (key) {
+                sp->bloom |= policy_bloom_bit(key);
+                if (data->segtax < 64) sp->segtaxes |= 1ull << data->segtax;
+            }
         }
     }
     return sp;

@@ -36,6 +36,8 @@ struct sensitive_req {
     uint32_t n;
     uint64_t *keys;    /* (segtax, id) keys; 0 = cannot be in a policy */
     uint16_t *data_ix; /* the user.data index of each key */
+    uint64_t bloom;    /* OR of the keys' bloom bits: a campaign whose bloom misses it is skipped in O(1) */
+    uint64_t segtaxes; /* bit t set when a key has segtax t (t < 64) */
     int vuln;          /* -1 not computed yet, 0 none, 1 found */
     uint32_t vuln_ix;  /* index into keys of the first vulnerability segment */
     uint32_t vuln_classes;
