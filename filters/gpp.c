@@ -511,13 +511,15 @@ int gpp_decode(const char *s, size_t n, uint8_t *scratch, size_t scratch_cap, st
     memset(out, 0, offsetof(struct gpp, us));
     if (n == 0) return GPP_EEMPTY;
     size_t i = 0;
-    while (i < n && s[i] != '~') i++;
+    const char *tl = memchr(s, '~', n);
+    i = tl ? (size_t)(tl - s) : n;
     int rc = decode_header(s, i, out);
     if (rc) return rc;
     for (unsigned k = 0; k < out->nsections; k++) {
         if (i >= n) return GPP_ESECTION_COUNT;
         size_t j = ++i;
-        while (j < n && s[j] != '~') j++;
+        const char *tj = memchr(s + j, '~', n - j);
+        j = tj ? (size_t)(tj - s) : n;
         const char *p = s + i;
         size_t len = j - i;
         i = j;

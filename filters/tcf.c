@@ -199,7 +199,9 @@ int tcf_decode(const char *s, size_t n, uint8_t *scratch, size_t scratch_cap, st
     size_t i = 0;
     for (int seg = 0;; seg++) {
         size_t j = i;
-        while (j < n && s[j] != '.') j++;
+        /* memchr, not a byte loop: this scan over the whole string cost as much as the field reads */
+        const char *dot = memchr(s + i, '.', n - i);
+        j = dot ? (size_t)(dot - s) : n;
         if (j == i) return TCF_ESEG_EMPTY;
         size_t nbits;
         int rc = bits_b64url_decode(s + i, j - i, scratch + used, scratch_cap - used, &nbits);
