@@ -53,6 +53,8 @@ static const struct setting settings[] = {
     S("consent_stale_ms", T_INT, consent_stale_ms, "500", 10, 600000, true, "consent mirror trust bound"),
     S("tcf_strict", T_BOOL, tcf_strict, "true", 0, 0, true, "TCF 2.2+ rules (strict) or legacy (lenient)"),
     S("arena_bytes", T_INT, arena_bytes, "1048576", 65536, 268435456, false, "per-worker request memory"),
+    S("http_server", T_STR, http_server, "native", 0, 0, false,
+      "native (one read and one write per request) or evhttp (libevent's HTTP server, the reference)"),
     S("log_level", T_STR, log_level, "info", 0, 0, true, "debug, info, warn or error"),
     S("instance_id", T_STR, instance_id, "", 0, 0, false, "this instance's name in Redis; empty = host-pid"),
     S("audit_sample_rate", T_DOUBLE, audit_sample_rate, "1.0", 0, 1, true,
@@ -597,6 +599,7 @@ static void apply_overrides(struct config *c, const struct config_overrides *ov)
     if (ov->listen) snprintf(c->listen, sizeof c->listen, "%s", ov->listen);
     if (ov->threads > 0) c->threads = ov->threads;
     if (ov->redis) snprintf(c->redis, sizeof c->redis, "%s", ov->redis);
+    if (ov->http_server) snprintf(c->http_server, sizeof c->http_server, "%s", ov->http_server);
 }
 
 struct config *config_parse(const char *name, const char *text, size_t len, const struct config_overrides *ov,
@@ -694,6 +697,11 @@ struct config *config_parse(const char *name, const char *text, size_t len, cons
         return NULL;
     }
     apply_overrides(c, ov);
+    if (strcmp(c->http_server, "native") != 0 && strcmp(c->http_server, "evhttp") != 0) {
+        cfg_err(&e, 0, "key \"http_server\": must be \"native\" or \"evhttp\" (got \"%s\")", c->http_server);
+        config_free(c);
+        return NULL;
+    }
     if (c->threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         c->threads = n > 0 ? (int)(n > 256 ? 256 : n) : 1;

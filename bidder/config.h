@@ -29,7 +29,8 @@ struct config {
     char win_url[256];
     int consent_stale_ms;
     bool tcf_strict;
-    int arena_bytes; /* per-worker request arena */
+    int arena_bytes;      /* per-worker request arena */
+    char http_server[16]; /* "native" or "evhttp" */
     char log_level[16];
     char instance_id[128];
     double audit_sample_rate;
@@ -54,6 +55,7 @@ struct config_overrides {
     const char *listen;
     int threads;
     const char *redis;
+    const char *http_server;
 };
 
 /* Loads and validates path. On error returns NULL and writes "FILE:LINE: campaign "c1": key "bid_cpm": ..."

@@ -17,6 +17,7 @@ static void usage(FILE *f)
             "usage: fairbid <command> [options]\n\n"
             "commands:\n"
             "  serve --config FILE [--listen HOST:PORT] [--threads N] [--redis URL] [--port-file PATH]\n"
+            "        [--http-server native|evhttp]\n"
             "                          run the service\n"
             "  decide --config FILE REQUEST.json\n"
             "                          decide one request offline and explain every drop\n"
@@ -51,6 +52,8 @@ static int serve_main(int argc, char **argv)
             }
         } else if (!strcmp(a, "--redis") && v)
             o.ov.redis = argv[++i];
+        else if (!strcmp(a, "--http-server") && v)
+            o.ov.http_server = argv[++i];
         else if (!strcmp(a, "--port-file") && v)
             o.port_file = argv[++i];
         else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {

@@ -34,6 +34,7 @@
 #include "bidder/audit.h"
 #include "bidder/engine.h"
 #include "bidder/fairness.h"
+#include "bidder/http_server.h"
 #include "bidder/mirror.h"
 #include "bidder/log.h"
 #include "bidder/metrics.h"
@@ -63,8 +64,12 @@ struct worker {
     int64_t drain_started_ms;
     int64_t last_activity_ms;
     uint64_t reads, reads_seen; /* bytes-arrived events on any connection, for the drain's quiet test */
-    uint64_t last_read_ns; /* when the latest bytes arrived: the request evhttp hands us came in that read */
-    struct evbuffer *reply;
+    uint64_t last_read_ns;  /* when the latest bytes arrived: the request evhttp hands us came in that read */
+    struct evbuffer *reply; /* evhttp: the reply body */
+    char *evbody;           /* evhttp: the request body, contiguous */
+    size_t evbody_cap;
+    struct hs_server *hs;         /* native: the worker's HTTP server */
+    struct evbuffer *metrics_buf; /* the /metrics text */
     char *arena_mem;
     size_t arena_cap;
     char *resp_mem;
@@ -159,44 +164,32 @@ static void on_conn_close(struct evhttp_connection *evcon, void *arg)
     METRIC_ADD(w->m.connections, (uint64_t)-1);
 }
 
-/* ---- replies ---- */
+/* ---- replies ----
+ * Handlers see a transport-neutral request (http_in) and fill an hs_reply; the native server (http_server.c)
+ * or the evhttp adapter below sends it. */
 
-static void send_json(struct evhttp_request *req, int status, const char *reason, const char *body,
-                      size_t len)
+struct http_in {
+    enum hp_method method;
+    struct sv path, query, content_encoding;
+    const char *body; /* NUL-terminated */
+    size_t len;
+};
+
+static void reply_json(struct hs_reply *rep, int status, const char *body, size_t len)
 {
-    struct worker *w = tl_worker;
-    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-    evhttp_add_header(h, "Content-Type", "application/json");
-    if (len) evbuffer_add(w->reply, body, len);
-    evhttp_send_reply(req, status, reason, w->reply);
-    METRIC_INC(w->m.requests[metrics_status_index(status)]);
+    rep->status = status;
+    rep->ctype = "application/json";
+    rep->body = body;
+    rep->len = len;
 }
 
-static void send_error(struct evhttp_request *req, int status, const char *reason, const char *msg,
-                       const char *field, long offset)
+static void reply_error(struct worker *w, struct hs_reply *rep, int status, const char *msg,
+                        const char *field, long offset)
 {
     struct buf b;
-    buf_init(&b, tl_worker->resp_mem, RESP_CAP);
+    buf_init(&b, w->resp_mem, RESP_CAP);
     engine_write_error(&b, msg, field, offset);
-    send_json(req, status, reason, b.p, b.len);
-}
-
-static const char *status_reason(int status)
-{
-    switch (status) {
-    case 200:
-        return "OK";
-    case 204:
-        return "No Content";
-    case 400:
-        return "Bad Request";
-    case 413:
-        return "Payload Too Large";
-    case 500:
-        return "Internal Server Error";
-    default:
-        return "";
-    }
+    reply_json(rep, status, b.p, b.len);
 }
 
 /* ---- gzip ---- */
@@ -221,49 +214,40 @@ static long gunzip(const unsigned char *src, size_t n, char *dst, size_t cap)
 
 /* ---- routes ---- */
 
-static void handle_bid(struct evhttp_request *req, struct worker *w, const struct config *cfg)
+static void handle_bid(struct worker *w, const struct config *cfg, const struct http_in *in,
+                       struct hs_reply *rep)
 {
     METRIC_INC(w->m.bid_requests);
-    struct evbuffer *in = evhttp_request_get_input_buffer(req);
-    size_t len = evbuffer_get_length(in);
+    size_t len = in->len;
+    const char *body = in->body;
     struct arena a;
     arena_init(&a, w->arena_mem, w->arena_cap);
     if (len > (size_t)cfg->max_body) {
-        send_error(req, 413, "Payload Too Large", "request body larger than max_body", NULL, -1);
+        reply_error(w, rep, 413, "request body larger than max_body", NULL, -1);
         return;
     }
-    char *raw = arena_alloc(&a, len + 1, 1);
-    if (!raw) {
-        send_error(req, 413, "Payload Too Large", "request body larger than request memory", NULL, -1);
-        return;
-    }
-    evbuffer_remove(in, raw, len);
-    raw[len] = '\0';
-    const char *body = raw;
-    const char *enc = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Encoding");
-    if (enc && strcasecmp(enc, "identity") != 0) {
-        if (strcasecmp(enc, "gzip") != 0 && strcasecmp(enc, "x-gzip") != 0) {
-            send_error(req, 415, "Unsupported Media Type", "unsupported Content-Encoding (only gzip)", NULL,
-                       -1);
+    struct sv enc = in->content_encoding;
+    if (enc.n && !sv_ieq(enc, SV_LIT("identity"))) {
+        if (!sv_ieq(enc, SV_LIT("gzip")) && !sv_ieq(enc, SV_LIT("x-gzip"))) {
+            reply_error(w, rep, 415, "unsupported Content-Encoding (only gzip)", NULL, -1);
             return;
         }
         size_t cap = (size_t)cfg->max_body;
         char *plain = arena_alloc(&a, cap + 1, 1);
         if (!plain) {
-            send_error(req, 413, "Payload Too Large", "request body larger than request memory", NULL, -1);
+            reply_error(w, rep, 413, "request body larger than request memory", NULL, -1);
             return;
         }
-        long n = gunzip((const unsigned char *)raw, len, plain, cap);
+        long n = gunzip((const unsigned char *)body, len, plain, cap);
         if (n == -2) {
-            send_error(req, 413, "Payload Too Large", "decompressed request body larger than max_body", NULL,
-                       -1);
+            reply_error(w, rep, 413, "decompressed request body larger than max_body", NULL, -1);
             return;
         }
         if (n < 0) {
-            send_error(req, 400, "Bad Request", "Content-Encoding is gzip but the body is not valid gzip",
-                       NULL, -1);
+            reply_error(w, rep, 400, "Content-Encoding is gzip but the body is not valid gzip", NULL, -1);
             return;
         }
+        plain[n] = '\0';
         body = plain;
         len = (size_t)n;
     }
@@ -280,19 +264,18 @@ static void handle_bid(struct evhttp_request *req, struct worker *w, const struc
         METRIC_INC(w->m.no_bids);
     }
     if (res.status == 204) {
-        evhttp_send_reply(req, 204, "No Content", NULL);
-        METRIC_INC(w->m.requests[MS_204]);
+        rep->status = 204;
     } else {
-        if (res.status == 200)
-            evhttp_add_header(evhttp_request_get_output_headers(req), "X-OpenRTB-Version", "2.6");
-        send_json(req, res.status, status_reason(res.status), out.p, out.len);
+        if (res.status == 200) rep->extra_headers = "X-OpenRTB-Version: 2.6\r\n";
+        reply_json(rep, res.status, out.p, out.len);
     }
+    rep->timed = true;
     metrics_hist_observe(&w->m.decision_latency, res.decide_ns);
 }
 
-static void handle_readyz(struct evhttp_request *req, const struct config *cfg)
+static void handle_readyz(struct worker *w, const struct config *cfg, struct hs_reply *rep)
 {
-    char body[512];
+    char *body = w->resp_mem;
     enum store_state st = store_state();
     int status = 200;
     const char *state = "ready";
@@ -314,7 +297,7 @@ static void handle_readyz(struct evhttp_request *req, const struct config *cfg)
         reason = store_last_error();
     }
     struct buf b;
-    buf_init(&b, body, sizeof body);
+    buf_init(&b, body, RESP_CAP);
     buf_puts(&b, "{\"status\":\"");
     buf_puts(&b, state);
     buf_puts(&b, "\",\"redis\":\"");
@@ -328,7 +311,7 @@ static void handle_readyz(struct evhttp_request *req, const struct config *cfg)
         buf_put_json_str(&b, sv_from(reason));
     }
     buf_putc(&b, '}');
-    send_json(req, status, status == 200 ? "OK" : "Service Unavailable", body, b.len);
+    reply_json(rep, status, body, b.len);
 }
 
 #define SUM(field)                                                                                           \
@@ -366,10 +349,18 @@ static void put_hist(struct evbuffer *o, const char *name, const char *help, siz
                         (unsigned long long)cum);
 }
 
-static void handle_metrics(struct evhttp_request *req)
+static uint64_t hs_sum(bool rejected)
 {
-    struct worker *w = tl_worker;
-    struct evbuffer *o = w->reply;
+    uint64_t v = 0;
+    for (int i = 0; i < G.nworkers; i++)
+        if (G.workers[i].hs) v += rejected ? hs_rejected(G.workers[i].hs) : hs_connections(G.workers[i].hs);
+    return v;
+}
+
+static void handle_metrics(struct worker *w, struct hs_reply *rep)
+{
+    struct evbuffer *o = w->metrics_buf;
+    evbuffer_drain(o, evbuffer_get_length(o));
     static const char *const codes[MS__COUNT] = {"200", "204", "400", "404", "405",
                                                  "413", "415", "500", "503", "other"};
     evbuffer_add_printf(o,
@@ -414,12 +405,12 @@ static void handle_metrics(struct evhttp_request *req)
     evbuffer_add_printf(o,
                         "# HELP fairbid_connections Client connections that have sent a request.\n"
                         "# TYPE fairbid_connections gauge\nfairbid_connections %llu\n",
-                        (unsigned long long)SUM(connections));
+                        (unsigned long long)(SUM(connections) + hs_sum(false)));
     evbuffer_add_printf(
         o,
         "# HELP fairbid_connections_rejected_total Connections refused by max_connections.\n"
         "# TYPE fairbid_connections_rejected_total counter\nfairbid_connections_rejected_total %llu\n",
-        (unsigned long long)SUM(connections_rejected));
+        (unsigned long long)(SUM(connections_rejected) + hs_sum(true)));
     put_hist(o, "fairbid_request_duration_seconds",
              "Bid request latency, from the read that completed the request to the response written to the "
              "socket.",
@@ -455,10 +446,10 @@ static void handle_metrics(struct evhttp_request *req)
     mirror_metrics(o);
     fairness_metrics(o);
     audit_metrics(o);
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-                      "text/plain; version=0.0.4; charset=utf-8");
-    evhttp_send_reply(req, 200, "OK", o);
-    METRIC_INC(w->m.requests[MS_200]);
+    rep->status = 200;
+    rep->ctype = "text/plain; version=0.0.4; charset=utf-8";
+    rep->len = evbuffer_get_length(o);
+    rep->body = (const char *)evbuffer_pullup(o, -1);
 }
 
 static void after_decision(void *arg, const struct config *cfg, const struct engine_result *res)
@@ -468,6 +459,91 @@ static void after_decision(void *arg, const struct config *cfg, const struct eng
     audit_after(w->id, cfg, res);
 }
 
+static bool path_is(struct sv path, const char *p)
+{
+    return sv_eq_cstr(path, p);
+}
+
+/* Every request of either transport comes through here. */
+static void route(struct worker *w, const struct http_in *in, struct hs_reply *rep)
+{
+    w->last_activity_ms = mono_ms();
+    if (path_is(in->path, "/openrtb2/bid")) {
+        if (in->method != HP_POST) {
+            rep->extra_headers = "Allow: POST\r\n";
+            reply_error(w, rep, 405, "use POST for /openrtb2/bid", NULL, -1);
+            return;
+        }
+        METRIC_INC(w->m.in_flight);
+        urcu_memb_read_lock();
+        const struct config *cfg = rcu_dereference(G.cfg);
+        handle_bid(w, cfg, in, rep);
+        urcu_memb_read_unlock();
+        METRIC_ADD(w->m.in_flight, (uint64_t)-1);
+        return;
+    }
+    bool control =
+        path_is(in->path, "/healthz") || path_is(in->path, "/readyz") || path_is(in->path, "/metrics");
+    if (control && in->method != HP_GET && in->method != HP_HEAD) {
+        rep->extra_headers = "Allow: GET, HEAD\r\n";
+        reply_error(w, rep, 405, "use GET", NULL, -1);
+        return;
+    }
+    if (path_is(in->path, "/win")) {
+        /* win notices (the bid's nurl): counted per campaign and group by the fairness module */
+        char q[2048];
+        size_t n = in->query.n < sizeof q - 1 ? in->query.n : sizeof q - 1;
+        memcpy(q, in->query.p, n);
+        q[n] = '\0';
+        int st = fairness_win(w->id, q, w->resp_mem, 512);
+        reply_json(rep, st, w->resp_mem, strlen(w->resp_mem));
+        return;
+    }
+    if (path_is(in->path, "/healthz")) {
+        static const char ok[] = "{\"status\":\"ok\"}";
+        reply_json(rep, 200, ok, sizeof ok - 1);
+    } else if (path_is(in->path, "/readyz")) {
+        urcu_memb_read_lock();
+        handle_readyz(w, rcu_dereference(G.cfg), rep);
+        urcu_memb_read_unlock();
+    } else if (path_is(in->path, "/metrics")) {
+        handle_metrics(w, rep);
+    } else {
+        reply_error(w, rep, 404, "no such path; try POST /openrtb2/bid", NULL, -1);
+    }
+}
+
+/* ---- the native transport (http_server.c) ---- */
+
+static void native_handler(void *arg, const struct hs_request *req, struct hs_reply *rep)
+{
+    struct worker *w = arg;
+    tl_worker = w;
+    const struct hp_request *h = req->head;
+    struct http_in in = {.method = h->method,
+                         .path = h->path,
+                         .query = h->query,
+                         .content_encoding = h->content_encoding,
+                         .body = req->body,
+                         .len = req->body_len};
+    route(w, &in, rep);
+    METRIC_INC(w->m.requests[metrics_status_index(rep->status)]);
+}
+
+static void native_sent(void *arg, uint64_t latency_ns)
+{
+    struct worker *w = arg;
+    metrics_hist_observe(&w->m.request_latency, latency_ns);
+}
+
+static void native_error(void *arg, int status)
+{
+    struct worker *w = arg;
+    METRIC_INC(w->m.requests[metrics_status_index(status)]);
+}
+
+/* ---- the evhttp transport (the reference; "http_server": "evhttp") ---- */
+
 static void on_complete(struct evhttp_request *req, void *arg)
 {
     (void)req;
@@ -476,88 +552,100 @@ static void on_complete(struct evhttp_request *req, void *arg)
     metrics_hist_observe(&w->m.request_latency, mono_ns() - t0);
 }
 
-static bool path_is(const char *uri, const char *path)
+static void ev_send(struct worker *w, struct evhttp_request *req, const struct hs_reply *rep)
 {
-    size_t n = strlen(path);
-    return strncmp(uri, path, n) == 0 && (uri[n] == '\0' || uri[n] == '?');
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    if (rep->ctype) evhttp_add_header(h, "Content-Type", rep->ctype);
+    /* extra headers are "Name: value\r\n" lines */
+    for (const char *p = rep->extra_headers; p && *p;) {
+        const char *colon = strchr(p, ':'), *eol = strstr(p, "\r\n");
+        if (!colon || !eol || colon > eol) break;
+        char name[64], val[256];
+        snprintf(name, sizeof name, "%.*s", (int)(colon - p), p);
+        const char *v = colon + 1;
+        while (*v == ' ') v++;
+        snprintf(val, sizeof val, "%.*s", (int)(eol - v), v);
+        evhttp_add_header(h, name, val);
+        p = eol + 2;
+    }
+    if (rep->close) evhttp_add_header(h, "Connection", "close");
+    const char *reason = rep->status == 200 ? "OK" : rep->status == 204 ? "No Content" : "Error";
+    if (rep->status == 204) {
+        evhttp_send_reply(req, 204, reason, NULL);
+    } else {
+        if (rep->len) evbuffer_add(w->reply, rep->body, rep->len);
+        evhttp_send_reply(req, rep->status, reason, w->reply);
+    }
+    METRIC_INC(w->m.requests[metrics_status_index(rep->status)]);
 }
 
 static void on_request(struct evhttp_request *req, void *arg)
 {
     struct worker *w = arg;
     tl_worker = w;
-    w->last_activity_ms = mono_ms();
+    struct hs_reply rep = {0};
     const char *uri = evhttp_request_get_uri(req);
     if (!uri) {
-        /* evhttp calls us with no URI when it rejected the request itself (body over max_body) */
+        /* evhttp calls us with no URI when it rejected the request itself (body over its limit) */
         int code = evhttp_request_get_response_code(req);
         if (code == 413 || code == 0)
-            send_error(req, 413, "Payload Too Large", "request body larger than max_body", NULL, -1);
+            reply_error(w, &rep, 413, "request body larger than max_body", NULL, -1);
         else
-            send_error(req, 400, "Bad Request", "malformed HTTP request", NULL, -1);
+            reply_error(w, &rep, 400, "malformed HTTP request", NULL, -1);
+        ev_send(w, req, &rep);
         return;
     }
     /* draining: answer, but tell keep-alive clients to go, so the worker can go quiet and stop */
-    if (atomic_load_explicit(&G.stopping, memory_order_relaxed))
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+    if (atomic_load_explicit(&G.stopping, memory_order_relaxed)) rep.close = true;
     struct evhttp_connection *evcon = evhttp_request_get_connection(req);
     if (evcon && !conns_has(&w->conns, evcon)) {
         if (w->conns.n >= w->conn_limit) {
             METRIC_INC(w->m.connections_rejected);
-            evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
-            send_error(req, 503, "Service Unavailable", "too many connections (max_connections)", NULL, -1);
+            rep.close = true;
+            reply_error(w, &rep, 503, "too many connections (max_connections)", NULL, -1);
+            ev_send(w, req, &rep);
             return;
         }
         conns_add(&w->conns, evcon);
         METRIC_INC(w->m.connections);
         evhttp_connection_set_closecb(evcon, on_conn_close, w);
     }
-    enum evhttp_cmd_type method = evhttp_request_get_command(req);
-    if (path_is(uri, "/openrtb2/bid")) {
-        if (method != EVHTTP_REQ_POST) {
-            evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "POST");
-            send_error(req, 405, "Method Not Allowed", "use POST for /openrtb2/bid", NULL, -1);
-            return;
-        }
-        /* latency runs from the read that completed the request (for a request in one segment, its first
-         * byte) to the response fully written to the socket */
-        uint64_t t_read = w->last_read_ns ? w->last_read_ns : mono_ns();
-        evhttp_request_set_on_complete_cb(req, on_complete, (void *)(uintptr_t)t_read);
-        METRIC_INC(w->m.in_flight);
-        urcu_memb_read_lock();
-        const struct config *cfg = rcu_dereference(G.cfg);
-        handle_bid(req, w, cfg);
-        urcu_memb_read_unlock();
-        METRIC_ADD(w->m.in_flight, (uint64_t)-1);
-        return;
+    struct http_in in = {0};
+    switch (evhttp_request_get_command(req)) {
+    case EVHTTP_REQ_GET:
+        in.method = HP_GET;
+        break;
+    case EVHTTP_REQ_HEAD:
+        in.method = HP_HEAD;
+        break;
+    case EVHTTP_REQ_POST:
+        in.method = HP_POST;
+        break;
+    default:
+        in.method = HP_OTHER;
+        break;
     }
-    if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD) {
-        if (path_is(uri, "/healthz") || path_is(uri, "/readyz") || path_is(uri, "/metrics")) {
-            evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
-            send_error(req, 405, "Method Not Allowed", "use GET", NULL, -1);
-            return;
-        }
-    }
-    if (path_is(uri, "/win")) {
-        /* win notices (the bid's nurl): counted per campaign and group by the fairness module */
-        const char *q = strchr(uri, '?');
-        char body[512];
-        int st = fairness_win(w->id, q ? q + 1 : "", body, sizeof body);
-        send_json(req, st, st == 200 ? "OK" : "Bad Request", body, strlen(body));
-        return;
-    }
-    if (path_is(uri, "/healthz")) {
-        static const char ok[] = "{\"status\":\"ok\"}";
-        send_json(req, 200, "OK", ok, sizeof ok - 1);
-    } else if (path_is(uri, "/readyz")) {
-        urcu_memb_read_lock();
-        handle_readyz(req, rcu_dereference(G.cfg));
-        urcu_memb_read_unlock();
-    } else if (path_is(uri, "/metrics")) {
-        handle_metrics(req);
+    const char *q = strchr(uri, '?');
+    in.path = q ? (struct sv){uri, (size_t)(q - uri)} : sv_from(uri);
+    in.query = q ? sv_from(q + 1) : SV_LIT("");
+    const char *enc = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Encoding");
+    in.content_encoding = enc ? sv_from(enc) : SV_LIT("");
+    struct evbuffer *ib = evhttp_request_get_input_buffer(req);
+    size_t len = evbuffer_get_length(ib);
+    if (path_is(in.path, "/openrtb2/bid") && len <= w->evbody_cap) {
+        char *raw = w->evbody; /* contiguous and NUL-terminated for the parser */
+        evbuffer_remove(ib, raw, len);
+        raw[len] = '\0';
+        in.body = raw;
+        in.len = len;
     } else {
-        send_error(req, 404, "Not Found", "no such path; try POST /openrtb2/bid", NULL, -1);
+        in.body = "";
+        in.len = len; /* over the limit: handle_bid answers 413 */
     }
+    uint64_t t_read = w->last_read_ns ? w->last_read_ns : mono_ns();
+    route(w, &in, &rep);
+    if (rep.timed) evhttp_request_set_on_complete_cb(req, on_complete, (void *)(uintptr_t)t_read);
+    ev_send(w, req, &rep);
 }
 
 /* ---- workers ---- */
@@ -597,11 +685,21 @@ static struct bufferevent *make_bev(struct event_base *base, void *arg)
     return bev;
 }
 
+static void on_drained(void *arg)
+{
+    struct worker *w = arg;
+    event_base_loopexit(w->base, NULL);
+}
+
 static void on_wake(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     struct worker *w = arg;
+    if (w->hs) {
+        hs_drain(w->hs, DRAIN_QUIET_MS, DRAIN_MAX_MS, on_drained, w);
+        return;
+    }
     if (w->bound) {
         /* stop accepting: the kernel refuses new connections from now on; requests already read still finish
          */
@@ -669,23 +767,44 @@ static int worker_init(struct worker *w, int id, int fd, const struct config *cf
     w->base = event_base_new_with_config(ec);
     event_config_free(ec);
     if (!w->base) return -1;
-    w->http = evhttp_new(w->base);
-    if (!w->http) return -1;
-    evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
-                                            EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
-    /* evhttp answers bodies over its own limit with an HTML 413 before we see them; let it read up to 4x our
-     * limit so that the usual oversize request gets our JSON 413 naming the limit */
-    size_t hard = (size_t)cfg->max_body * 4;
-    evhttp_set_max_body_size(w->http, (ev_ssize_t)(hard < 262144 ? 262144 : hard));
-    evhttp_set_max_headers_size(w->http, 16384);
-    evhttp_set_flags(w->http, EVHTTP_SERVER_LINGERING_CLOSE);
-    struct timeval tv = {cfg->read_timeout_ms / 1000, (cfg->read_timeout_ms % 1000) * 1000};
-    evhttp_set_timeout_tv(w->http, &tv);
-    evhttp_set_gencb(w->http, on_request, w);
-    evhttp_set_bevcb(w->http, make_bev, w);
-    evhttp_set_default_content_type(w->http, "application/json");
-    w->bound = evhttp_accept_socket_with_handle(w->http, fd);
-    if (!w->bound) return -1;
+    if (strcmp(cfg->http_server, "evhttp") == 0) {
+        w->http = evhttp_new(w->base);
+        if (!w->http) return -1;
+        evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+                                                EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
+                                                EVHTTP_REQ_PATCH);
+        /* evhttp answers bodies over its own limit with an HTML 413 before we see them; let it read up to 4x
+         * our limit so that the usual oversize request gets our JSON 413 naming the limit */
+        size_t hard = (size_t)cfg->max_body * 4;
+        evhttp_set_max_body_size(w->http, (ev_ssize_t)(hard < 262144 ? 262144 : hard));
+        evhttp_set_max_headers_size(w->http, 16384);
+        evhttp_set_flags(w->http, EVHTTP_SERVER_LINGERING_CLOSE);
+        struct timeval tv = {cfg->read_timeout_ms / 1000, (cfg->read_timeout_ms % 1000) * 1000};
+        evhttp_set_timeout_tv(w->http, &tv);
+        evhttp_set_gencb(w->http, on_request, w);
+        evhttp_set_bevcb(w->http, make_bev, w);
+        evhttp_set_default_content_type(w->http, "application/json");
+        w->bound = evhttp_accept_socket_with_handle(w->http, fd);
+        if (!w->bound) return -1;
+        w->evbody_cap = (size_t)cfg->max_body;
+        w->evbody = malloc(w->evbody_cap + 1);
+        if (!w->evbody) return -1;
+    } else {
+        struct hs_config hc = {.max_head = 16384,
+                               .max_body = (size_t)cfg->max_body,
+                               .read_timeout_ms = cfg->read_timeout_ms,
+                               .write_timeout_ms = cfg->write_timeout_ms,
+                               .max_connections =
+                                   (uint32_t)((cfg->max_connections + G.nworkers - 1) / G.nworkers),
+                               .handler = native_handler,
+                               .on_sent = native_sent,
+                               .on_error = native_error,
+                               .arg = w};
+        w->hs = hs_new(w->base, fd, &hc);
+        if (!w->hs) return -1;
+    }
+    w->metrics_buf = evbuffer_new();
+    if (!w->metrics_buf) return -1;
     w->reply = evbuffer_new();
     w->arena_cap = (size_t)cfg->arena_bytes;
     w->arena_mem = aligned_alloc(64, w->arena_cap);
@@ -883,8 +1002,11 @@ int server_run(const struct server_opts *opts)
         if (w->drain_timer) event_free(w->drain_timer);
         event_free(w->wake);
         close(w->wake_fd);
-        evhttp_free(w->http);
+        if (w->http) evhttp_free(w->http);
+        hs_free(w->hs);
         evbuffer_free(w->reply);
+        evbuffer_free(w->metrics_buf);
+        free(w->evbody);
         event_base_free(w->base);
         free(w->arena_mem);
         free(w->resp_mem);
