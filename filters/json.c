@@ -1,6 +1,8 @@
 /* json: pull parser. See json.h.
  * The hot loops (whitespace, plain string bytes) are written to touch each byte once; escapes and non-ASCII
  * bytes leave the fast loop. Numbers are parsed by hand for the common short forms and fall back to strtod.
+ * The public readers try the common well-formed case first and write state only when it succeeds; anything
+ * else goes to the general (`_slow`) path from the same position, so errors read exactly as they always did.
  */
 #include "filters/json.h"
 
@@ -100,7 +102,14 @@ static inline void skip_ws(struct json *j)
     j->p = ws_run_end(j->p, j->end);
 }
 
-enum json_type json_peek(struct json *j)
+const unsigned char json_value_start_[256] = {
+    ['{'] = JSON_OBJECT, ['['] = JSON_ARRAY,  ['"'] = JSON_STRING, ['t'] = JSON_TRUE,   ['f'] = JSON_FALSE,
+    ['n'] = JSON_NULL,   ['-'] = JSON_NUMBER, ['0'] = JSON_NUMBER, ['1'] = JSON_NUMBER, ['2'] = JSON_NUMBER,
+    ['3'] = JSON_NUMBER, ['4'] = JSON_NUMBER, ['5'] = JSON_NUMBER, ['6'] = JSON_NUMBER, ['7'] = JSON_NUMBER,
+    ['8'] = JSON_NUMBER, ['9'] = JSON_NUMBER,
+};
+
+enum json_type json_peek_slow_(struct json *j)
 {
     if (j->err) return JSON_NONE;
     skip_ws(j);
@@ -130,7 +139,7 @@ enum json_type json_peek(struct json *j)
     }
 }
 
-static bool open_container(struct json *j, char c, const char *what)
+static bool open_container_slow(struct json *j, char c, const char *what)
 {
     if (j->err) return false;
     skip_ws(j);
@@ -149,6 +158,18 @@ static bool open_container(struct json *j, char c, const char *what)
     j->first |= 1ull << (j->depth - 1);
     j->p++;
     return true;
+}
+
+/* The bracket right here (callers have peeked) and room to nest: no whitespace or error handling needed. */
+static inline bool open_container(struct json *j, char c, const char *what)
+{
+    const char *p = j->p;
+    if (!j->err && p < j->end && *p == c && j->depth < JSON_MAX_DEPTH) {
+        j->first |= 1ull << j->depth++;
+        j->p = p + 1;
+        return true;
+    }
+    return open_container_slow(j, c, what);
 }
 
 bool json_obj_begin(struct json *j)
@@ -173,7 +194,8 @@ static inline bool take_first(struct json *j)
 
 static int scan_string(struct json *j, struct sv *out);
 
-bool json_obj_next(struct json *j, struct sv *key)
+/* The general path of json_obj_next: any whitespace, escaped keys, and every error. */
+static bool obj_next_slow(struct json *j, struct sv *key)
 {
     if (j->err) return false;
     skip_ws(j);
@@ -222,7 +244,48 @@ bool json_obj_next(struct json *j, struct sv *key)
     return true;
 }
 
-bool json_arr_next(struct json *j)
+/* json_obj_next for the common shapes: `,` or the first member, a key of plain text and its `:`. The state
+ * (j->p, the first-member bit) is only written on success, so anything else restarts from the same place in
+ * obj_next_slow, which reports errors exactly as it always has. */
+bool json_obj_next(struct json *j, struct sv *key)
+{
+    if (j->err) return false;
+    const char *end = j->end, *p = ws_run_end(j->p, end);
+    uint64_t bit = 1ull << (j->depth - 1);
+    if (p < end) {
+        char c = *p;
+        if (c == ',' && !(j->first & bit)) {
+            p = ws_run_end(p + 1, end);
+        } else if (c == '}') {
+            j->first &= ~bit;
+            j->p = p + 1;
+            j->depth--;
+            return false;
+        } else if (c != '"' || !(j->first & bit)) {
+            goto slow;
+        }
+        if (p < end && *p == '"') {
+            const char *s = p + 1, *q = str_run_end(s, end);
+            if (q < end && *q == '"') {
+                const char *r = q + 1;
+                if (r >= end || *r != ':') r = ws_run_end(r, end);
+                if (r < end && *r == ':') {
+                    j->first &= ~bit;
+                    j->p = r + 1;
+                    if (key) {
+                        key->p = s;
+                        key->n = (size_t)(q - s);
+                    }
+                    return true;
+                }
+            }
+        }
+    }
+slow:
+    return obj_next_slow(j, key);
+}
+
+static bool arr_next_slow(struct json *j)
 {
     if (j->err) return false;
     skip_ws(j);
@@ -250,6 +313,37 @@ bool json_arr_next(struct json *j)
         }
     }
     return true;
+}
+
+/* Like json_obj_next: the common cases here, anything else (and every error) from the same place in
+ * arr_next_slow. */
+bool json_arr_next(struct json *j)
+{
+    if (j->err) return false;
+    const char *end = j->end, *p = ws_run_end(j->p, end);
+    uint64_t bit = 1ull << (j->depth - 1);
+    if (p < end) {
+        char c = *p;
+        if (c == ']') {
+            j->first &= ~bit;
+            j->p = p + 1;
+            j->depth--;
+            return false;
+        }
+        if (j->first & bit) {
+            j->first &= ~bit;
+            j->p = p;
+            return true;
+        }
+        if (c == ',') {
+            p = ws_run_end(p + 1, end);
+            if (p < end && *p != ']') {
+                j->p = p;
+                return true;
+            }
+        }
+    }
+    return arr_next_slow(j);
 }
 
 /* ---- strings ---- */
@@ -425,7 +519,7 @@ static int decode_escaped(struct json *j, const char *s, struct sv *out)
 }
 
 /* j->p at the opening quote. */
-static int scan_string(struct json *j, struct sv *out)
+static int scan_string_slow(struct json *j, struct sv *out)
 {
     const char *s = j->p + 1, *p = s, *end = j->end;
     for (;;) {
@@ -454,6 +548,21 @@ static int scan_string(struct json *j, struct sv *out)
     }
     j->p = p + 1;
     return 0;
+}
+
+/* j->p at the opening quote. Most strings are plain text: one run, no escape, no UTF-8 to check. */
+static inline int scan_string(struct json *j, struct sv *out)
+{
+    const char *s = j->p + 1, *q = str_run_end(s, j->end);
+    if (q < j->end && *q == '"') {
+        if (out) {
+            out->p = s;
+            out->n = (size_t)(q - s);
+        }
+        j->p = q + 1;
+        return 0;
+    }
+    return scan_string_slow(j, out);
 }
 
 int json_string(struct json *j, struct sv *out)
@@ -580,7 +689,7 @@ int json_double(struct json *j, double *out)
     return 0;
 }
 
-int json_int(struct json *j, int64_t *out)
+static int int_slow(struct json *j, int64_t *out)
 {
     /* callers have usually peeked already: skip the second peek when a number starts right here */
     bool here = !j->err && j->p < j->end && (*j->p == '-' || (*j->p >= '0' && *j->p <= '9'));
@@ -623,6 +732,30 @@ range:
     return json_fail(j, JSON_ENUMBER, "integer out of range");
 }
 
+/* json_int for a plain non-negative integer of up to 18 digits, right here (callers have peeked), converted
+ * while it is scanned. Anything else (a sign, a fraction, an exponent, more digits, an error) from the same
+ * place in int_slow. */
+int json_int(struct json *j, int64_t *out)
+{
+    const char *p = j->p, *end = j->end;
+    if (!j->err && p < end) {
+        unsigned d = (unsigned)(unsigned char)*p - '0';
+        if (d <= 9) {
+            uint64_t v = d;
+            const char *q = p + 1;
+            if (d) /* "0" is a whole number: a digit after it is the caller's syntax error */
+                for (; q < end && q - p < 18 && (d = (unsigned)(unsigned char)*q - '0') <= 9; q++)
+                    v = v * 10 + d;
+            if (q >= end || ((unsigned)(unsigned char)*q - '0' > 9 && *q != '.' && *q != 'e' && *q != 'E')) {
+                j->p = q;
+                *out = (int64_t)v;
+                return 0;
+            }
+        }
+    }
+    return int_slow(j, out);
+}
+
 static int literal(struct json *j, const char *lit, size_t n)
 {
     if ((size_t)(j->end - j->p) < n) {
@@ -657,19 +790,175 @@ int json_null(struct json *j)
     return t == JSON_NONE ? j->err : json_fail(j, JSON_ETYPE, "expected null");
 }
 
-int json_skip(struct json *j)
+/* ---- skipping ---- */
+
+static inline bool is_digit(char c)
+{
+    return (unsigned)(unsigned char)c - '0' <= 9;
+}
+
+/* The end of a string that starts at p (after the opening quote), or NULL when it has a \u escape or is
+ * malformed or unterminated. */
+static const char *str_end_fast(const char *p, const char *end)
+{
+    for (;;) {
+        p = str_run_end(p, end);
+        if (p >= end) return NULL;
+        unsigned char c = (unsigned char)*p;
+        if (c == '"') return p + 1;
+        if (c == '\\') {
+            if (end - p < 2) return NULL;
+            switch (p[1]) {
+            case '"':
+            case '\\':
+            case '/':
+            case 'b':
+            case 'f':
+            case 'n':
+            case 'r':
+            case 't':
+                p += 2;
+                continue;
+            default:
+                return NULL;
+            }
+        }
+        if (c < 0x20) return NULL;
+        size_t n = utf8_seq((const unsigned char *)p, (const unsigned char *)end);
+        if (!n) return NULL;
+        p += n;
+    }
+}
+
+/* The end of the number at p, by the grammar scan_number follows, or NULL when malformed or truncated. */
+static const char *num_end_fast(const char *p, const char *end)
+{
+    if (*p == '-' && ++p >= end) return NULL;
+    if (*p == '0')
+        p++;
+    else if (is_digit(*p))
+        while (++p < end && is_digit(*p)) {
+        }
+    else
+        return NULL;
+    if (p < end && *p == '.') {
+        if (++p >= end || !is_digit(*p)) return NULL;
+        while (++p < end && is_digit(*p)) {
+        }
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        if (++p < end && (*p == '+' || *p == '-')) p++;
+        if (p >= end || !is_digit(*p)) return NULL;
+        while (++p < end && is_digit(*p)) {
+        }
+    }
+    return p;
+}
+
+/* json_skip in one loop, the nesting kept in a bit stack (bit d set: the container at relative depth d + 1 is
+ * an object). Returns the end of the value at p, or NULL at anything it does not take on (a \u escape, an
+ * error of any kind); json_skip then walks the value again from its start with the careful readers, which
+ * report the error at the same place and in the same words as always. No state is written here. */
+static const char *skip_fast(const char *p, const char *end, int depth)
+{
+    const int room = JSON_MAX_DEPTH - depth;
+    uint64_t obj = 0;
+    int d = 0;
+    for (;;) {
+        /* a value */
+        p = ws_run_end(p, end);
+        if (p >= end) return NULL;
+        bool key = false;
+        switch (*p) {
+        case '"':
+            p = str_end_fast(p + 1, end);
+            break;
+        case '-':
+        case '0':
+        case '1':
+        case '2':
+        case '3':
+        case '4':
+        case '5':
+        case '6':
+        case '7':
+        case '8':
+        case '9':
+            p = num_end_fast(p, end);
+            break;
+        case 't':
+            p = (end - p >= 4 && memcmp(p, "true", 4) == 0) ? p + 4 : NULL;
+            break;
+        case 'f':
+            p = (end - p >= 5 && memcmp(p, "false", 5) == 0) ? p + 5 : NULL;
+            break;
+        case 'n':
+            p = (end - p >= 4 && memcmp(p, "null", 4) == 0) ? p + 4 : NULL;
+            break;
+        case '{':
+        case '[': {
+            if (d >= room) return NULL;
+            bool is_obj = *p == '{';
+            p = ws_run_end(p + 1, end);
+            if (p >= end) return NULL;
+            if (*p == (is_obj ? '}' : ']')) { /* empty */
+                p++;
+                break;
+            }
+            obj = is_obj ? obj | 1ull << d : obj & ~(1ull << d);
+            d++;
+            if (!is_obj) continue;
+            key = true;
+            break;
+        }
+        default:
+            return NULL;
+        }
+        if (!p) return NULL;
+        /* after a value: close containers until a ',' or the end of the value we were asked to skip */
+        while (!key) {
+            if (d == 0) return p;
+            bool in_obj = (obj >> (d - 1)) & 1;
+            p = ws_run_end(p, end);
+            if (p >= end) return NULL;
+            if (*p == ',') {
+                p++;
+                if (!in_obj) break;
+                p = ws_run_end(p, end);
+                key = true;
+            } else if (*p == (in_obj ? '}' : ']')) {
+                p++;
+                d--;
+            } else {
+                return NULL;
+            }
+        }
+        if (!key) continue;
+        /* p at a key: its string, ':', then the value */
+        if (p >= end || *p != '"') return NULL;
+        p = str_end_fast(p + 1, end);
+        if (!p) return NULL;
+        p = ws_run_end(p, end);
+        if (p >= end || *p != ':') return NULL;
+        p++;
+    }
+}
+
+/* The general path of json_skip, one level at a time. It recurses into itself rather than json_skip, so a
+ * value skip_fast gave up on is walked at most once more, however deep the nesting. */
+static int skip_slow(struct json *j)
 {
     struct numtok tok;
     switch (json_peek(j)) {
     case JSON_OBJECT:
         if (!json_obj_begin(j)) return j->err;
         while (json_obj_next(j, NULL))
-            if (json_skip(j)) return j->err;
+            if (skip_slow(j)) return j->err;
         return j->err;
     case JSON_ARRAY:
         if (!json_arr_begin(j)) return j->err;
         while (json_arr_next(j))
-            if (json_skip(j)) return j->err;
+            if (skip_slow(j)) return j->err;
         return j->err;
     case JSON_STRING: {
         /* validate without decoding: decoding would spend arena on text nobody reads */
@@ -709,6 +998,18 @@ int json_skip(struct json *j)
     default:
         return j->err;
     }
+}
+
+int json_skip(struct json *j)
+{
+    if (!j->err) {
+        const char *e = skip_fast(j->p, j->end, j->depth);
+        if (e) {
+            j->p = e;
+            return 0;
+        }
+    }
+    return skip_slow(j);
 }
 
 int json_finish(struct json *j)

@@ -54,8 +54,9 @@ void json_init(struct json *j, const char *buf, size_t len, struct arena *arena)
 /* Records an error at the current position unless one is already recorded; returns err. */
 int json_fail(struct json *j, int err, const char *msg);
 
-/* The type of the next value, without consuming it (JSON_NONE on error or end). */
-enum json_type json_peek(struct json *j);
+/* The type of the next value, without consuming it (JSON_NONE on error or end). Inline: the parsers peek
+ * before nearly every value, and the next byte (or the one after a single blank) almost always decides. */
+static inline enum json_type json_peek(struct json *j); /* defined at the end of this file */
 
 /* Objects: json_obj_begin consumes '{'. json_obj_next returns true with the next key (the ':' consumed; the
  * caller must then read or skip exactly one value), false at '}' or on error. */
@@ -75,5 +76,26 @@ int json_null(struct json *j);
 int json_skip(struct json *j);
 /* After the top-level value: only whitespace may follow. */
 int json_finish(struct json *j);
+
+/* ---- internals of the inline fast paths; not for callers ---- */
+/* json_value_start_[c]: the enum json_type that byte c starts, 0 if none. */
+extern const unsigned char json_value_start_[256];
+/* json_peek's general path: skips any whitespace, records an error at the end or at a bad byte. */
+enum json_type json_peek_slow_(struct json *j);
+
+static inline enum json_type json_peek(struct json *j)
+{
+    const char *p = j->p;
+    if (!j->err && p < j->end) {
+        unsigned t = json_value_start_[(unsigned char)*p];
+        if (t) return (enum json_type)t;
+        /* the blank after "key:" in pretty-printed JSON */
+        if (*p == ' ' && j->end - p >= 2 && (t = json_value_start_[(unsigned char)p[1]]) != 0) {
+            j->p = p + 1;
+            return (enum json_type)t;
+        }
+    }
+    return json_peek_slow_(j);
+}
 
 #endif
