@@ -19,8 +19,9 @@ struct arena {
 void arena_init(struct arena *a, void *buf, size_t cap);
 /* Forgets every allocation; keeps the high-water mark. O(1). */
 void arena_reset(struct arena *a);
-/* Returns size bytes aligned to align (a power of two), or NULL when the arena is exhausted. Never zeroed. */
-void *arena_alloc(struct arena *a, size_t size, size_t align);
+/* Returns size bytes aligned to align (a power of two), or NULL when the arena is exhausted. Never zeroed.
+ * Inline (below): the parsers allocate a few dozen times per request, mostly with constant sizes. */
+static inline void *arena_alloc(struct arena *a, size_t size, size_t align);
 /* Like arena_alloc, zeroed. */
 void *arena_calloc(struct arena *a, size_t n, size_t size, size_t align);
 /* Copies len bytes and appends a NUL (not counted). NULL when exhausted. */
@@ -35,7 +36,38 @@ struct arena_vec {
     void *items;
     uint32_t n, cap, max;
 };
-/* Returns a pointer to a new zeroed slot, or NULL when the arena is exhausted or n would pass max. */
-void *arena_vec_push(struct arena *a, struct arena_vec *v, size_t elem, size_t align);
+/* Returns a pointer to a new zeroed slot, or NULL when the arena is exhausted or n would pass max. Inline, so
+ * the slot's size is a constant where the caller's is. */
+static inline void *arena_vec_push(struct arena *a, struct arena_vec *v, size_t elem, size_t align);
+
+/* ---- inline definitions ---- */
+
+static inline void *arena_alloc(struct arena *a, size_t size, size_t align)
+{
+    uintptr_t start = (uintptr_t)a->base + a->used;
+    size_t pad = (align - (start & (align - 1))) & (align - 1);
+    if (size > a->cap - a->used || pad > a->cap - a->used - size) return NULL;
+    void *p = a->base + a->used + pad;
+    a->used += pad + size;
+    if (a->used > a->high) a->high = a->used;
+    return p;
+}
+
+static inline void *arena_vec_push(struct arena *a, struct arena_vec *v, size_t elem, size_t align)
+{
+    if (v->max && v->n >= v->max) return NULL;
+    if (v->n == v->cap) {
+        uint32_t ncap = v->cap ? v->cap * 2 : 4;
+        if (v->max && ncap > v->max) ncap = v->max;
+        void *items = arena_alloc(a, elem * ncap, align);
+        if (!items) return NULL;
+        if (v->n) memcpy(items, v->items, elem * v->n);
+        v->items = items;
+        v->cap = ncap;
+    }
+    char *slot = (char *)v->items + elem * v->n++;
+    memset(slot, 0, elem);
+    return slot;
+}
 
 #endif
