@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 void buf_init(struct buf *b, char *storage, size_t cap)
 {
@@ -12,29 +15,6 @@ void buf_init(struct buf *b, char *storage, size_t cap)
     b->cap = cap;
     b->len = 0;
     b->overflow = false;
-}
-
-void buf_put(struct buf *b, const void *p, size_t n)
-{
-    if (b->overflow || n > b->cap - b->len) {
-        b->overflow = true;
-        return;
-    }
-    memcpy(b->p + b->len, p, n);
-    b->len += n;
-}
-
-void buf_putc(struct buf *b, char c)
-{
-    if (b->len < b->cap && !b->overflow)
-        b->p[b->len++] = c;
-    else
-        b->overflow = true;
-}
-
-void buf_puts(struct buf *b, const char *s)
-{
-    buf_put(b, s, strlen(s));
 }
 
 void buf_put_u64(struct buf *b, uint64_t v)
@@ -78,13 +58,33 @@ void buf_put_micros(struct buf *b, int64_t micros)
     buf_put(b, d, (size_t)n);
 }
 
+/* The first index at or after i that JSON requires to escape ('"', '\\', control characters), or n. */
+static inline size_t json_plain_end(const char *p, size_t i, size_t n)
+{
+#ifdef __SSE2__
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), c1f = _mm_set1_epi8(0x1F);
+    for (; n - i >= 16; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        /* unsigned x <= 0x1F: min(x, 0x1F) == x; bytes >= 0x80 pass through unescaped */
+        __m128i stop = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
+                                    _mm_cmpeq_epi8(_mm_min_epu8(x, c1f), x));
+        unsigned m = (unsigned)_mm_movemask_epi8(stop);
+        if (m) return i + (size_t)__builtin_ctz(m);
+    }
+#endif
+    for (; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c < 0x20 || c == '"' || c == '\\') break;
+    }
+    return i;
+}
+
 void buf_put_json_chars(struct buf *b, struct sv s)
 {
     static const char hex[] = "0123456789abcdef";
     size_t run = 0;
-    for (size_t i = 0; i < s.n; i++) {
+    for (size_t i = 0; (i = json_plain_end(s.p, i, s.n)) < s.n; i++) {
         unsigned char c = (unsigned char)s.p[i];
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
         buf_put(b, s.p + run, i - run);
         run = i + 1;
         switch (c) {

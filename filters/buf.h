@@ -16,9 +16,10 @@ struct buf {
 };
 
 void buf_init(struct buf *b, char *storage, size_t cap);
-void buf_put(struct buf *b, const void *p, size_t n);
-void buf_putc(struct buf *b, char c);
-void buf_puts(struct buf *b, const char *s);
+/* Inline (below): a response is a few dozen short writes, mostly literals whose length is then a constant. */
+static inline void buf_put(struct buf *b, const void *p, size_t n);
+static inline void buf_putc(struct buf *b, char c);
+static inline void buf_puts(struct buf *b, const char *s);
 void buf_put_i64(struct buf *b, int64_t v);
 void buf_put_u64(struct buf *b, uint64_t v);
 /* A decimal with up to 6 fractional digits, trailing zeros trimmed (prices in micros → "2.5"). */
@@ -31,5 +32,30 @@ void buf_put_json_str(struct buf *b, struct sv s);
 void buf_put_double(struct buf *b, double v);
 /* NUL-terminates without counting the NUL; returns b->p, or NULL on overflow. */
 const char *buf_cstr(struct buf *b);
+
+/* ---- inline definitions ---- */
+
+static inline void buf_put(struct buf *b, const void *p, size_t n)
+{
+    if (b->overflow || n > b->cap - b->len) {
+        b->overflow = true;
+        return;
+    }
+    memcpy(b->p + b->len, p, n);
+    b->len += n;
+}
+
+static inline void buf_putc(struct buf *b, char c)
+{
+    if (b->len < b->cap && !b->overflow)
+        b->p[b->len++] = c;
+    else
+        b->overflow = true;
+}
+
+static inline void buf_puts(struct buf *b, const char *s)
+{
+    buf_put(b, s, strlen(s));
+}
 
 #endif
