@@ -94,7 +94,7 @@ static int parse_request_line(struct sv l, struct hp_request *r)
         (IEQ(((struct sv){t.p, 7}), "http://") || (t.n > 8 && IEQ(((struct sv){t.p, 8}), "https://")))) {
         const char *host = (const char *)memchr(t.p, ':', t.n) + 3;
         const char *slash = memchr(host, '/', (size_t)(t.p + t.n - host));
-        t = slash ? (struct sv){slash, (size_t)(t.p + t.n - slash)} : SV_LIT("/");
+        t = slash ? (struct sv){slash, (size_t)(t.p + t.n - slash)} : (struct sv){t.p + t.n, 0}; /* no path */
     }
     const char *q = memchr(t.p, '?', t.n);
     if (q) {
