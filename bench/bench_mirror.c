@@ -1,22 +1,31 @@
 /* bench_mirror: the consent mirror's budgets.
  *   memory   RSS delta / records for a table of N records (default 10 M), presized (as the mirror does from
- *            DBSIZE) and grown from empty by rebuilds (the mirror's path without a size hint); bar ≤ 48 B
- *   lookup   ns per lookup as mirror_view does it (XXH3-128 of the user key + probe), hits and misses, random
- *            order over the whole table; bar < 100 ns
+ *            DBSIZE) and grown from empty by rebuilds (the mirror's path without a size hint); bar <= 48 B.
+ *            anon_huge_kb: the process's AnonHugePages (/proc/self/smaps_rollup), i.e. whether THP backs it
+ *   lookup   ns per lookup as mirror_view does it (XXH3-128 of the user key + probe), thread CPU time; bar
+ *            < 100 ns. hit/miss: 4096 random keys, cached after the first round. The cold lines (1 M random
+ *            keys over the whole table, half hits) are explained above bench_cold and bench_request:
+ *            cold-serial is the latency of one isolated lookup (what one request pays), cold-stream lets the
+ *            CPU overlap neighbouring lookups, cold-batch16 prefetches, dram is the machine's memory latency
+ *            floor, cold-request is the miss measured inside engine_bid on deploy/sample-request.json
  *   load     with --redis URL: writes M records (default 1 M) by pipelined HSET, then times mirror_start's
  *            full SCAN + HGETALL load until mirror_ready(); bar < 10 s. Uses (and FLUSHes) database /15
  * unless the URL names another: point it at a scratch redis-server. usage: bench_mirror [--records N]
- * [--lookups L] [--redis URL] [--load-records M] [--skip-memory] */
+ * [--lookups L] [--redis URL] [--load-records M] [--skip-memory] [--config FILE] [--request FILE] (run from
+ * the repository root for the default config and request) */
 #include <event2/event.h>
 #include <hiredis/hiredis.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "bidder/config.h"
+#include "bidder/engine.h"
 #include "bidder/mirror.h"
 #include "bidder/mirror_table.h"
 #include "bidder/store.h"
@@ -52,6 +61,234 @@ static uint64_t xorshift(void)
     return rng;
 }
 
+/* thread CPU time: the machine is shared, and time spent preempted is not the lookup's */
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* AnonHugePages of the whole process (kB): the tables are its only huge-page candidates (madvise mode) */
+static long anon_huge_kb(void)
+{
+    FILE *f = fopen("/proc/self/smaps_rollup", "r");
+    if (!f) return -1;
+    char line[256];
+    long kb = -1;
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "AnonHugePages:", 14)) kb = atol(line + 14);
+    fclose(f);
+    return kb;
+}
+
+static const char *thp_mode(void)
+{
+    static char mode[16] = "unknown";
+    FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+    char line[128];
+    if (f && fgets(line, sizeof line, f)) {
+        char *a = strchr(line, '['), *b = a ? strchr(a, ']') : NULL;
+        if (a && b && b - a - 1 < (long)sizeof mode) {
+            memcpy(mode, a + 1, (size_t)(b - a - 1));
+            mode[b - a - 1] = 0;
+        }
+    }
+    if (f) fclose(f);
+    return mode;
+}
+
+static volatile uint64_t sink;
+
+/* waits until every earlier instruction has completed: the next lookup cannot overlap this one */
+static inline void serialize(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_lfence();
+#else
+    atomic_thread_fence(memory_order_seq_cst);
+#endif
+}
+
+/* The cold lookup, four ways, every one over the same 1 M random keys (half hits) spread over the whole
+ * table: serial  one lookup at a time (a fence after each, so the CPU cannot overlap the next lookup's miss
+ * with this one): the latency of one isolated lookup, which is what a request pays: it makes one lookup and
+ * needs the answer before deciding. The headline figure. stream  lookups back to back with nothing between
+ * them (the figure this bench reported before): the CPU runs ahead into the next keys and overlaps several
+ * misses, so this is throughput, not latency. batch16 16 keys hashed and prefetched, then looked up
+ * (mirror_table_prefetch): the pipelined best case. dram    reference, not a lookup: one random 8-byte load
+ * at a time into a buffer of the table's size, in huge pages like the table, fenced like serial: the memory
+ * latency floor of this machine. */
+static void bench_cold(struct mirror_table *t, size_t n, char (*ck)[24], const int *cl, size_t nc,
+                       size_t rounds)
+{
+    uint64_t found = 0;
+    double a = cpu_s();
+    for (size_t i = 0; i < rounds; i++) {
+        uint32_t f;
+        size_t j = i & (nc - 1);
+        found += mirror_table_get(t, mirror_key_of(ck[j], (size_t)cl[j]), &f);
+        serialize();
+    }
+    double b = cpu_s();
+    printf("lookup  %-8s records=%zu lookups=%zu ns_per_lookup=%.1f found=%llu anon_huge_kb=%ld (half hits; "
+           "one lookup at a time = per-request cost)\n",
+           "cold-serial", n, rounds, (b - a) * 1e9 / (double)rounds, (unsigned long long)found,
+           anon_huge_kb());
+
+    found = 0;
+    a = cpu_s();
+    for (size_t i = 0; i < rounds; i++) {
+        uint32_t f;
+        size_t j = i & (nc - 1);
+        found += mirror_table_get(t, mirror_key_of(ck[j], (size_t)cl[j]), &f);
+    }
+    b = cpu_s();
+    printf(
+        "lookup  %-8s records=%zu lookups=%zu ns_per_lookup=%.1f found=%llu (half hits; back to back, misses "
+        "overlap = throughput)\n",
+        "cold-stream", n, rounds, (b - a) * 1e9 / (double)rounds, (unsigned long long)found);
+
+    enum { BATCH = 16 };
+    found = 0;
+    a = cpu_s();
+    for (size_t i = 0; i < rounds; i += BATCH) {
+        struct mirror_key k[BATCH];
+        for (int x = 0; x < BATCH; x++) {
+            size_t j = (i + (size_t)x) & (nc - 1);
+            k[x] = mirror_key_of(ck[j], (size_t)cl[j]);
+            mirror_table_prefetch(t, k[x]);
+        }
+        for (int x = 0; x < BATCH; x++) {
+            uint32_t f;
+            found += mirror_table_get(t, k[x], &f);
+        }
+    }
+    b = cpu_s();
+    printf("lookup  %-8s records=%zu lookups=%zu ns_per_lookup=%.1f found=%llu (half hits; prefetched in "
+           "batches "
+           "of %d)\n",
+           "cold-batch16", n, rounds, (b - a) * 1e9 / (double)rounds, (unsigned long long)found, BATCH);
+
+    size_t bytes = mirror_table_bytes(t), hp = (size_t)2 << 20;
+    char *m = mmap(NULL, bytes + hp, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) return;
+    char *p = (char *)(((uintptr_t)m + hp - 1) & ~(uintptr_t)(hp - 1));
+#ifdef MADV_HUGEPAGE
+    madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+    long before = anon_huge_kb();
+    memset(p, 1, bytes);
+    long huge = anon_huge_kb() - before;
+    uint32_t *idx = malloc(nc * sizeof *idx);
+    for (size_t i = 0; i < nc; i++) idx[i] = (uint32_t)(xorshift() % (bytes / 64));
+    uint64_t sum = 0;
+    a = cpu_s();
+    for (size_t i = 0; i < rounds; i++) {
+        sum += *(volatile uint64_t *)(p + (size_t)idx[i & (nc - 1)] * 64);
+        serialize();
+    }
+    b = cpu_s();
+    printf("lookup  %-8s bytes=%zu loads=%zu ns_per_load=%.1f anon_huge_kb=%ld (reference: one random DRAM "
+           "access at a time, the floor under cold-serial)\n",
+           "dram", bytes, rounds, (b - a) * 1e9 / (double)rounds, huge);
+    sink = sum;
+    free(idx);
+    munmap(m, bytes + hp);
+}
+
+/* ---- the lookup inside a real request -------------------------------------------------------------------
+ */
+
+/* cold-request: engine_bid (parse + decide + serialize of deploy/sample-request.json with
+ * deploy/fairbid.json, as a worker runs it) with a store_view hook that looks up the next random cold key in
+ * the table, against the same hook without the lookup. The difference is what the lookup adds to a request:
+ * its miss overlaps whatever the CPU can run meanwhile, and the decision that follows depends on its answer.
+ * Blocks of requests alternate between the two hooks; the figure is the median over blocks of (with -
+ * without). */
+struct req_fx {
+    struct mirror_table *t;
+    char (*ck)[24], (*hk)[24];
+    const int *cl, *hl;
+    size_t nc, next;
+    bool cold;
+    struct consent_stored rec;
+};
+
+static void req_view(void *arg, const struct ortb_request *req, struct consent_store_view *view,
+                     struct consent_stored *rec)
+{
+    struct req_fx *fx = arg;
+    (void)req;
+    view->trusted = true;
+    view->rec = NULL;
+    size_t j = fx->next++ & (fx->cold ? fx->nc - 1 : 4095);
+    const char *k = fx->cold ? fx->ck[j] : fx->hk[j];
+    size_t len = (size_t)(fx->cold ? fx->cl[j] : fx->hl[j]);
+    uint32_t f;
+    if (mirror_table_get(fx->t, mirror_key_of(k, len), &f)) {
+        mirror_flags_unpack(f, rec);
+        view->rec = rec;
+    }
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void bench_request(struct mirror_table *t, char (*ck)[24], const int *cl, size_t nc, char (*hk)[24],
+                          const int *hl, const char *config, const char *request)
+{
+    char err[256];
+    struct config *cfg = config_load(config, NULL, err, sizeof err);
+    FILE *fb = fopen(request, "rb");
+    if (!cfg || !fb) {
+        printf("lookup  cold-request skipped (%s)\n", cfg ? request : err);
+        if (cfg) config_free(cfg);
+        if (fb) fclose(fb);
+        return;
+    }
+    static char body[64 * 1024], arena_mem[256 * 1024], resp_mem[64 * 1024];
+    size_t len = fread(body, 1, sizeof body - 1, fb);
+    fclose(fb);
+    struct req_fx fx = {.t = t, .ck = ck, .cl = cl, .hk = hk, .hl = hl, .nc = nc};
+    struct engine_ctx ctx = {.store_view = req_view, .store_arg = &fx};
+    struct arena a;
+    struct buf out;
+    arena_init(&a, arena_mem, sizeof arena_mem);
+    buf_init(&out, resp_mem, sizeof resp_mem);
+    static struct engine_result res;
+    enum { BLOCKS = 40, PER_BLOCK = 10000 };
+    double diff[BLOCKS], cold[BLOCKS], hot[BLOCKS];
+    for (int blk = -2; blk < BLOCKS; blk++) { /* two warm-up blocks */
+        double ns[2];
+        for (int l = 0; l < 2; l++) {
+            fx.cold = (blk + l) % 2 == 0; /* alternate which goes first */
+            double a0 = cpu_s();
+            for (int i = 0; i < PER_BLOCK; i++) {
+                arena_reset(&a);
+                engine_bid(cfg, &ctx, body, len, &a, &out, &res);
+            }
+            ns[fx.cold] = (cpu_s() - a0) * 1e9 / PER_BLOCK;
+        }
+        if (blk < 0) continue;
+        cold[blk] = ns[1];
+        hot[blk] = ns[0];
+        diff[blk] = ns[1] - ns[0];
+    }
+    qsort(diff, BLOCKS, sizeof *diff, cmp_double);
+    qsort(cold, BLOCKS, sizeof *cold, cmp_double);
+    qsort(hot, BLOCKS, sizeof *hot, cmp_double);
+    printf(
+        "lookup  %-8s requests=%d ns_per_request: hot_lookup=%.0f cold_lookup=%.0f miss_adds=%.1f (p25 %.1f, "
+        "p75 %.1f; median over %d alternating blocks, status %d)\n",
+        "cold-request", 2 * BLOCKS * PER_BLOCK, hot[BLOCKS / 2], cold[BLOCKS / 2], diff[BLOCKS / 2],
+        diff[BLOCKS / 4], diff[3 * BLOCKS / 4], BLOCKS, res.status);
+    config_free(cfg);
+}
+
 static struct mirror_table *fill(size_t n, bool presize)
 {
     struct mirror_table *t = mirror_table_new(presize ? n : 0);
@@ -70,7 +307,7 @@ static struct mirror_table *fill(size_t n, bool presize)
     return t;
 }
 
-static void bench_memory(size_t n, size_t lookups)
+static void bench_memory(size_t n, size_t lookups, const char *config, const char *request)
 {
     for (int presize = 1; presize >= 0; presize--) {
         long r0 = rss_bytes();
@@ -79,10 +316,10 @@ static void bench_memory(size_t n, size_t lookups)
         double t1 = now_s();
         long r1 = rss_bytes();
         printf("memory  %-8s records=%zu capacity=%zu load=%.2f table_bytes=%zu rss_delta=%ld "
-               "bytes_per_record=%.1f insert_s=%.2f\n",
+               "bytes_per_record=%.1f insert_s=%.2f anon_huge_kb=%ld thp=%s\n",
                presize ? "presized" : "grown", n, mirror_table_capacity(t),
                (double)n / (double)mirror_table_capacity(t), mirror_table_bytes(t), r1 - r0,
-               (double)(r1 - r0) / (double)n, t1 - t0);
+               (double)(r1 - r0) / (double)n, t1 - t0, anon_huge_kb(), thp_mode());
         if (presize) {
             /* lookups: keys chosen at random, as request traffic would; misses are users without a record */
             char(*keys)[24] = malloc(4096 * sizeof *keys);
@@ -93,34 +330,29 @@ static void bench_memory(size_t n, size_t lookups)
                     lens[i] = user_key(keys[i], sizeof keys[i], id);
                 }
                 uint64_t found = 0;
-                double a = now_s();
+                double a = cpu_s();
                 for (size_t i = 0; i < lookups; i++) {
                     uint32_t f;
                     size_t j = i & 4095;
                     found += mirror_table_get(t, mirror_key_of(keys[j], (size_t)lens[j]), &f);
                 }
-                double b = now_s();
+                double b = cpu_s();
                 printf("lookup  %-8s records=%zu lookups=%zu ns_per_lookup=%.1f found=%llu\n",
                        pass ? "miss" : "hit", n, lookups, (b - a) * 1e9 / (double)lookups,
                        (unsigned long long)found);
             }
             /* cold: 4096 keys stay cached after the first round, so also a stream of 1 M distinct random keys
-             * (prepared before timing, read sequentially): every probe is a cache (and TLB) miss */
+             * over the whole table (prepared before timing, read sequentially): every probe misses the cache
+             */
             size_t nc = 1u << 20;
             char(*ck)[24] = malloc(nc * sizeof *ck);
             int *cl = malloc(nc * sizeof *cl);
             for (size_t i = 0; i < nc; i++) cl[i] = user_key(ck[i], sizeof ck[i], xorshift() % (2 * n));
-            uint64_t found = 0;
             size_t rounds = lookups < nc ? nc : lookups;
-            double a = now_s();
-            for (size_t i = 0; i < rounds; i++) {
-                uint32_t f;
-                size_t j = i & (nc - 1);
-                found += mirror_table_get(t, mirror_key_of(ck[j], (size_t)cl[j]), &f);
-            }
-            double b = now_s();
-            printf("lookup  %-8s records=%zu lookups=%zu ns_per_lookup=%.1f found=%llu (half hits)\n", "cold",
-                   n, rounds, (b - a) * 1e9 / (double)rounds, (unsigned long long)found);
+            bench_cold(t, n, ck, cl, nc, rounds);
+            /* the hot set for cold-request: 4096 keys with the cold keys' mix of hits and misses */
+            for (int i = 0; i < 4096; i++) lens[i] = user_key(keys[i], sizeof keys[i], xorshift() % (2 * n));
+            bench_request(t, ck, cl, nc, keys, lens, config, request);
             free(ck);
             free(cl);
             free(keys);
@@ -198,7 +430,7 @@ static int bench_load(const char *url, size_t m)
 int main(int argc, char **argv)
 {
     size_t n = 10000000, lookups = 5000000, m = 1000000;
-    const char *url = NULL;
+    const char *url = NULL, *config = "deploy/fairbid.json", *request = "deploy/sample-request.json";
     bool mem = true;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--records") && i + 1 < argc)
@@ -209,15 +441,19 @@ int main(int argc, char **argv)
             url = argv[++i];
         else if (!strcmp(argv[i], "--load-records") && i + 1 < argc)
             m = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--config") && i + 1 < argc)
+            config = argv[++i];
+        else if (!strcmp(argv[i], "--request") && i + 1 < argc)
+            request = argv[++i];
         else if (!strcmp(argv[i], "--skip-memory"))
             mem = false;
         else {
             fprintf(stderr,
                     "usage: bench_mirror [--records N] [--lookups L] [--redis URL] [--load-records M] "
-                    "[--skip-memory]\n");
+                    "[--skip-memory] [--config FILE] [--request FILE]\n");
             return 2;
         }
     }
-    if (mem) bench_memory(n, lookups);
+    if (mem) bench_memory(n, lookups, config, request);
     return url ? bench_load(url, m) : 0;
 }

@@ -12,6 +12,7 @@
 #include "bidder/mirror_table.h"
 
 #include <stdatomic.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <xxhash.h>
@@ -145,19 +146,33 @@ static bool key_eq(const struct slot *s, struct mirror_key k)
     return lo == k.lo && hi == k.hi;
 }
 
+#define HUGE_PAGE ((size_t)2 << 20)
+
+static void *map_huge(size_t bytes)
+{
+    /* Over-map by one huge page and trim, so the table starts on a 2 MiB boundary and THP can back all of it
+     * (kernels since 6.7 align large anonymous mappings themselves; older ones leave the head and tail in
+     * 4 KiB pages). Advised before the first touch, so faults allocate huge pages directly. Best effort: with
+     * THP off the table works the same in 4 KiB pages, with a TLB miss on most cold probes. */
+    char *m = mmap(NULL, bytes + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) return NULL;
+    char *p = (char *)(((uintptr_t)m + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+    if (p > m) munmap(m, (size_t)(p - m));
+    if (m + HUGE_PAGE > p) munmap(p + bytes, (size_t)(m + HUGE_PAGE - p));
+#ifdef MADV_HUGEPAGE
+    madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+    return p;
+}
+
 struct mirror_table *mirror_table_new(size_t records)
 {
     size_t cap = (size_t)((double)records / LOAD_TARGET) + 1;
     if (cap < MIN_CAP) cap = MIN_CAP;
     size_t bytes = cap * sizeof(struct slot);
-    size_t page = 2u << 20;
-    bytes = (bytes + page - 1) / page * page;
-    void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED) return NULL;
-#ifdef MADV_HUGEPAGE
-    /* fewer TLB misses on random probes into hundreds of MB */
-    madvise(m, bytes, MADV_HUGEPAGE);
-#endif
+    bytes = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+    void *m = map_huge(bytes);
+    if (!m) return NULL;
     static const struct mirror_table zero;
     struct mirror_table *t =
         mmap(NULL, sizeof *t, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -177,6 +192,13 @@ void mirror_table_free(struct mirror_table *t)
     if (!t) return;
     munmap(t->s, t->map_bytes);
     munmap(t, sizeof *t);
+}
+
+void mirror_table_prefetch(const struct mirror_table *t, struct mirror_key k)
+{
+    /* the home slot's line only: a run that goes on into the next line issues that load speculatively
+     * alongside (a one-line-per-bucket layout measured no faster cold, for 2.3 more bytes per record) */
+    __builtin_prefetch(&t->s[home(t, k)], 0, 3);
 }
 
 bool mirror_table_get(const struct mirror_table *t, struct mirror_key k, uint32_t *flags)
