@@ -23,6 +23,7 @@ struct config {
     int no_bid_nbr;
     int max_body; /* bytes */
     int read_timeout_ms;
+    int idle_timeout_ms;
     int write_timeout_ms;
     int max_connections;
     char seat[64];

@@ -37,7 +37,8 @@ struct hs_conn {
     bool sent_continue; /* "100 Continue" sent for the request at in_off */
     bool over_limit;    /* accepted beyond max_connections: answered 503 and closed */
     bool reading;       /* rev is added */
-    bool writing;       /* wev is added */
+    const struct timeval *tv_cur; /* rev's timeout: idle, read (a request begun) or linger */
+    bool writing;                 /* wev is added */
     struct hs_conn *prev, *next;
 };
 
@@ -46,6 +47,7 @@ struct hs_server {
     struct evconnlistener *lis;
     struct hs_config cfg;
     const struct timeval *tv_read;   /* common timeout: O(1) re-arming per request */
+    const struct timeval *tv_idle;   /* common timeout */
     const struct timeval *tv_write;  /* common timeout */
     const struct timeval *tv_linger; /* common timeout */
     struct hs_conn *conns;
@@ -332,14 +334,32 @@ static int conn_process(struct hs_conn *c)
     return done;
 }
 
+/* The read timeout that fits the connection's state: an idle keep-alive connection may wait idle_timeout_ms
+ * for its next request (a client must not race a short idle close when it reuses the connection), a request
+ * begun must be complete within read_timeout_ms, a lingering close lasts HS_LINGER_MS. */
+static const struct timeval *read_tv(const struct hs_conn *c)
+{
+    if (c->lingering) return c->s->tv_linger;
+    return c->in_len > c->in_off ? c->s->tv_read : c->s->tv_idle;
+}
+
 static void arm_read(struct hs_conn *c, bool on)
 {
-    if (on == c->reading) return;
+    if (on == c->reading) {
+        /* re-arm only when the timeout changes (a request left half-read, or the buffer emptied) */
+        if (on && c->tv_cur != read_tv(c)) {
+            c->tv_cur = read_tv(c);
+            event_add(c->rev, c->tv_cur);
+        }
+        return;
+    }
     c->reading = on;
-    if (on)
-        event_add(c->rev, c->lingering ? c->s->tv_linger : c->s->tv_read);
-    else
+    if (on) {
+        c->tv_cur = read_tv(c);
+        event_add(c->rev, c->tv_cur);
+    } else {
         event_del(c->rev);
+    }
 }
 
 /* Writes what is queued. Returns 0 when the connection lives on, -1 when it was closed. */
@@ -459,7 +479,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     if (c->in_len == c->in_off) c->t_first_ns = c->t_read_ns;
     c->in_len += (size_t)k;
     c->last_active_ms = now_ms();
-    conn_after_io(c);
+    if (conn_after_io(c) == 0 && c->reading) arm_read(c, true);
 }
 
 static void conn_close(struct hs_conn *c)
@@ -523,13 +543,15 @@ struct hs_server *hs_new(struct event_base *base, int listen_fd, const struct hs
     s->cfg = *cfg;
     struct timeval tv = {cfg->read_timeout_ms / 1000, (cfg->read_timeout_ms % 1000) * 1000};
     s->tv_read = event_base_init_common_timeout(base, &tv);
+    struct timeval ti = {cfg->idle_timeout_ms / 1000, (cfg->idle_timeout_ms % 1000) * 1000};
+    s->tv_idle = event_base_init_common_timeout(base, &ti);
     struct timeval tw = {cfg->write_timeout_ms / 1000, (cfg->write_timeout_ms % 1000) * 1000};
     s->tv_write = event_base_init_common_timeout(base, &tw);
     struct timeval tl = {HS_LINGER_MS / 1000, (HS_LINGER_MS % 1000) * 1000};
     s->tv_linger = event_base_init_common_timeout(base, &tl);
     s->lis =
         evconnlistener_new(base, on_accept, s, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, listen_fd);
-    if (!s->tv_read || !s->tv_write || !s->tv_linger || !s->lis) {
+    if (!s->tv_read || !s->tv_idle || !s->tv_write || !s->tv_linger || !s->lis) {
         if (s->lis) evconnlistener_free(s->lis);
         free(s);
         return NULL;

@@ -10,7 +10,8 @@
  *
  * The handler runs synchronously and fills an hs_reply; pipelined requests are answered in order, in one
  * write. Limits: head size (431), body size (413, answered as soon as the head announces it), read timeout
- * (idle and slow clients are cut; a partial request gets 408), connection count (503 then close). */
+ * (a request begun and not complete within read_timeout_ms gets 408; a keep-alive
+ * connection idle for idle_timeout_ms is closed), connection count (503 then close). */
 #ifndef FAIRBID_BIDDER_HTTP_SERVER_H
 #define FAIRBID_BIDDER_HTTP_SERVER_H
 
@@ -44,7 +45,8 @@ struct hs_reply {
 struct hs_config {
     size_t max_head;
     size_t max_body;
-    int read_timeout_ms;      /* a request (or the next one on a keep-alive connection) must arrive within */
+    int read_timeout_ms;      /* a request begun must be complete within */
+    int idle_timeout_ms;      /* a keep-alive connection without a request begun is closed after */
     int write_timeout_ms;     /* a client must make room for its replies within */
     uint32_t max_connections; /* for this worker */
     /* fills *rep; must not keep req past the call */

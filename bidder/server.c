@@ -793,6 +793,7 @@ static int worker_init(struct worker *w, int id, int fd, const struct config *cf
         struct hs_config hc = {.max_head = 16384,
                                .max_body = (size_t)cfg->max_body,
                                .read_timeout_ms = cfg->read_timeout_ms,
+                               .idle_timeout_ms = cfg->idle_timeout_ms,
                                .write_timeout_ms = cfg->write_timeout_ms,
                                .max_connections =
                                    (uint32_t)((cfg->max_connections + G.nworkers - 1) / G.nworkers),

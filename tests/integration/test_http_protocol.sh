@@ -10,7 +10,7 @@ python3 - "$SRC/deploy/fairbid.json" "$T/cfg.json" "$MODE" <<'PY'
 import json, os, sys
 d = json.load(open(sys.argv[1]))
 d["policy"] = os.path.join(os.path.dirname(os.path.abspath(sys.argv[1])), d["policy"])
-d.update(threads=1, read_timeout_ms=700, max_connections=6, http_server=sys.argv[3])
+d.update(threads=1, read_timeout_ms=700, idle_timeout_ms=1500, max_connections=6, http_server=sys.argv[3])
 json.dump(d, open(sys.argv[2], "w"))
 PY
 fairbid_start "$T/cfg.json"
@@ -143,7 +143,8 @@ if mode == "native":
     s.sendall(b"POST /openrtb2/bid HTTP/1.1\r\nHost: t\r\nContent-Length: 100000000\r\n\r\n")
     st, h, b, rest = read_response(s)
     ok(st == 413 and b"max_body" in b and closed(s), "413 naming max_body before the body is sent, then closed")
-    # 9. a stalled request gets 408 after read_timeout_ms (700 ms here); an idle connection is just closed
+    # 9. a stalled request gets 408 after read_timeout_ms (700 ms here); an idle keep-alive connection is closed,
+    # without an answer, after idle_timeout_ms (1.5 s here)
     s = conn()
     t0 = time.time()
     s.sendall(b"POST /openrtb2/bid HTTP/1.1\r\nHost: t\r\nContent-Length: 50\r\n\r\n{")
@@ -151,8 +152,12 @@ if mode == "native":
     dt = time.time() - t0
     ok(st == 408 and 0.5 < dt < 3, "stalled body: 408 after %.2f s" % dt)
     s = conn()
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+    read_response(s)
     t0 = time.time()
-    ok(closed(s) and time.time() - t0 < 3, "idle connection closed after the read timeout")
+    c = closed(s)
+    dt = time.time() - t0
+    ok(c and 1.3 < dt < 4, "idle keep-alive connection closed after idle_timeout_ms (%.2f s)" % dt)
     # 10. max_connections (6): the 7th connection gets 503 and is closed; the first six still work
     held = [conn() for _ in range(6)]
     for c in held:
