@@ -402,10 +402,11 @@ static void handle_metrics(struct worker *w, struct hs_reply *rep)
                         "# HELP fairbid_requests_in_flight Bid requests being processed.\n"
                         "# TYPE fairbid_requests_in_flight gauge\nfairbid_requests_in_flight %llu\n",
                         (unsigned long long)SUM(in_flight));
-    evbuffer_add_printf(o,
-                        "# HELP fairbid_connections Client connections that have sent a request.\n"
-                        "# TYPE fairbid_connections gauge\nfairbid_connections %llu\n",
-                        (unsigned long long)(SUM(connections) + hs_sum(false)));
+    evbuffer_add_printf(
+        o,
+        "# HELP fairbid_connections Open client connections (evhttp: those that have sent a request).\n"
+        "# TYPE fairbid_connections gauge\nfairbid_connections %llu\n",
+        (unsigned long long)(SUM(connections) + hs_sum(false)));
     evbuffer_add_printf(
         o,
         "# HELP fairbid_connections_rejected_total Connections refused by max_connections.\n"
