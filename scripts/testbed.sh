@@ -171,6 +171,8 @@ src, dst, cap = sys.argv[1], sys.argv[2], sys.argv[3]
 d = json.load(open(src))
 if d.get("policy"):
     shutil.copy(os.path.join(os.path.dirname(os.path.abspath(src)), d["policy"]), os.path.join(os.path.dirname(dst), d["policy"]))
+# TESTBED_CONFIG_EXTRA='{"key": value}': settings for every instance (experiments: timeouts, http_server)
+d.update(json.loads(os.environ.get("TESTBED_CONFIG_EXTRA") or "{}"))
 if cap:
     c = d["campaigns"][0]
     c["cap"] = {"bids": int(cap), "period_s": 3600}
