@@ -472,7 +472,13 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     ssize_t k = read(fd, c->in + c->in_len, room);
     if (k <= 0) {
         if (k < 0 && (errno == EAGAIN || errno == EINTR)) return;
-        conn_close(c); /* the peer closed (or reset): nothing to answer to */
+        if (k == 0 && c->out_off < c->out_len) {
+            /* the client half-closed after its requests: finish writing their answers, then close */
+            c->close_after = true;
+            arm_read(c, false);
+            return;
+        }
+        conn_close(c); /* the peer closed (or reset) with nothing owed to it */
         return;
     }
     c->t_read_ns = now_ns();

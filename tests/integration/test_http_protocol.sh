@@ -187,6 +187,16 @@ for i in range(n):
     st, h, b, rest = read_response(s, rest)
     got.append(st)
 ok(got == [200] * n, "300 requests in random fragments: all answered in order")
+
+# 12. a client that half-closes after its request still gets the answer
+s = conn()
+s.sendall(post() * 3)
+s.shutdown(socket.SHUT_WR)
+rest, got = b"", []
+for i in range(3):
+    st, h, b, rest = read_response(s, rest)
+    got.append(st)
+ok(got == [200] * 3 and closed(s), "half-closed client: 3 answers, then the server closes")
 sys.exit(1 if fails else 0)
 PY
 rc=$?
