@@ -7,10 +7,11 @@
  *            keys over the whole table, half hits) are explained above bench_cold and bench_request:
  *            cold-serial is the latency of one isolated lookup (what one request pays), cold-stream lets the
  *            CPU overlap neighbouring lookups, cold-batch16 prefetches, dram is the machine's memory latency
- *            floor, cold-request is the miss measured inside engine_bid on deploy/sample-request.json
- *   load     with --redis URL: writes M records (default 1 M) by pipelined HSET, then times mirror_start's
- *            full SCAN + HGETALL load until mirror_ready(); bar < 10 s. Uses (and FLUSHes) database /15
- * unless the URL names another: point it at a scratch redis-server. usage: bench_mirror [--records N]
+ *            floor, cold-request is the miss measured inside engine_bid on deploy/sample-request.json with
+ * the server's store hooks (prefetch at the end of the user object), cold-request-noprefetch without it load
+ * with --redis URL: writes M records (default 1 M) by pipelined HSET, then times mirror_start's full SCAN +
+ * HGETALL load until mirror_ready(); bar < 10 s. Uses (and FLUSHes) database /15 unless the URL names
+ * another: point it at a scratch redis-server. usage: bench_mirror [--records N]
  * [--lookups L] [--redis URL] [--load-records M] [--skip-memory] [--config FILE] [--request FILE] (run from
  * the repository root for the default config and request) */
 #include <event2/event.h>
@@ -201,32 +202,42 @@ static void bench_cold(struct mirror_table *t, size_t n, char (*ck)[24], const i
  */
 
 /* cold-request: engine_bid (parse + decide + serialize of deploy/sample-request.json with
- * deploy/fairbid.json, as a worker runs it) with a store_view hook that looks up the next random cold key in
- * the table, against the same hook without the lookup. The difference is what the lookup adds to a request:
- * its miss overlaps whatever the CPU can run meanwhile, and the decision that follows depends on its answer.
- * Blocks of requests alternate between the two hooks; the figure is the median over blocks of (with -
- * without). */
+ * deploy/fairbid.json, as a worker runs it) with the server's store hooks: store_prefetch (mirror_prefetch's
+ * code: hash the key and prefetch its slot when the parser reaches the end of the user object) and store_view
+ * (mirror_view's code: hash and look up the parsed user key), on this table instead of the mirror's. Before
+ * each request the body's user.buyeruid is overwritten with the next key, a random cold key (over the whole
+ * table, half hits) or one of HOT hot ones (their lines stay in L1/L2 between blocks; 4096, as before, did
+ * not: the cold blocks evicted them and the "hot" baseline paid misses too): the difference is what the miss
+ * adds to a request, with the rest of the parse overlapping it. cold-request-noprefetch is the same without
+ * store_prefetch (the path before it existed). Blocks of requests rotate over the four variants; the figures
+ * are medians over blocks.
+ */
+enum { HOT = 256 };
+
 struct req_fx {
     struct mirror_table *t;
     char (*ck)[24], (*hk)[24];
     const int *cl, *hl;
     size_t nc, next;
     bool cold;
-    struct consent_stored rec;
 };
+
+static void req_prefetch(void *arg, struct sv key)
+{
+    struct req_fx *fx = arg;
+    mirror_table_prefetch(fx->t, mirror_key_of(key.p, key.n));
+}
 
 static void req_view(void *arg, const struct ortb_request *req, struct consent_store_view *view,
                      struct consent_stored *rec)
 {
     struct req_fx *fx = arg;
-    (void)req;
     view->trusted = true;
     view->rec = NULL;
-    size_t j = fx->next++ & (fx->cold ? fx->nc - 1 : 4095);
-    const char *k = fx->cold ? fx->ck[j] : fx->hk[j];
-    size_t len = (size_t)(fx->cold ? fx->cl[j] : fx->hl[j]);
+    struct sv u = req->user.buyeruid.n ? req->user.buyeruid : req->user.id;
+    if (!u.n) return;
     uint32_t f;
-    if (mirror_table_get(fx->t, mirror_key_of(k, len), &f)) {
+    if (mirror_table_get(fx->t, mirror_key_of(u.p, u.n), &f)) {
         mirror_flags_unpack(f, rec);
         view->rec = rec;
     }
@@ -236,6 +247,23 @@ static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
+}
+
+/* Replaces the value of the first "buyeruid" in body with `klen` placeholder bytes; returns the value's
+ * offset (or -1 when the request has no string buyeruid). */
+static long set_buyeruid(char *body, size_t *len, size_t cap, size_t klen)
+{
+    char *k = strstr(body, "\"buyeruid\"");
+    if (!k) return -1;
+    char *v = strchr(k + 10, '"');
+    char *e = v ? strchr(v + 1, '"') : NULL;
+    if (!e) return -1;
+    size_t off = (size_t)(v + 1 - body), old = (size_t)(e - v - 1);
+    if (*len - old + klen >= cap) return -1;
+    memmove(body + off + klen, e, *len - (size_t)(e - body) + 1);
+    memset(body + off, 'x', klen);
+    *len = *len - old + klen;
+    return (long)off;
 }
 
 static void bench_request(struct mirror_table *t, char (*ck)[24], const int *cl, size_t nc, char (*hk)[24],
@@ -253,39 +281,59 @@ static void bench_request(struct mirror_table *t, char (*ck)[24], const int *cl,
     static char body[64 * 1024], arena_mem[256 * 1024], resp_mem[64 * 1024];
     size_t len = fread(body, 1, sizeof body - 1, fb);
     fclose(fb);
+    body[len] = '\0';
+    size_t klen = (size_t)cl[0]; /* every key has the same length (user_key) */
+    long off = set_buyeruid(body, &len, sizeof body, klen);
+    if (off < 0) {
+        printf("lookup  cold-request skipped (%s has no string user.buyeruid)\n", request);
+        config_free(cfg);
+        return;
+    }
     struct req_fx fx = {.t = t, .ck = ck, .cl = cl, .hk = hk, .hl = hl, .nc = nc};
-    struct engine_ctx ctx = {.store_view = req_view, .store_arg = &fx};
+    struct engine_ctx with = {.store_view = req_view, .store_prefetch = req_prefetch, .store_arg = &fx};
+    struct engine_ctx without = {.store_view = req_view, .store_arg = &fx};
     struct arena a;
     struct buf out;
     arena_init(&a, arena_mem, sizeof arena_mem);
     buf_init(&out, resp_mem, sizeof resp_mem);
     static struct engine_result res;
     enum { BLOCKS = 40, PER_BLOCK = 10000 };
-    double diff[BLOCKS], cold[BLOCKS], hot[BLOCKS];
+    /* [prefetch][cold] */
+    static double ns[2][2][BLOCKS], diff[2][BLOCKS];
     for (int blk = -2; blk < BLOCKS; blk++) { /* two warm-up blocks */
-        double ns[2];
-        for (int l = 0; l < 2; l++) {
-            fx.cold = (blk + l) % 2 == 0; /* alternate which goes first */
+        double cur[2][2];
+        for (int l = 0; l < 4; l++) {
+            int v = (l + blk + 2) % 4; /* rotate which variant goes first */
+            int pf = v >> 1;
+            fx.cold = v & 1;
+            const struct engine_ctx *ctx = pf ? &with : &without;
             double a0 = cpu_s();
             for (int i = 0; i < PER_BLOCK; i++) {
+                size_t j = fx.next++ & (fx.cold ? fx.nc - 1 : HOT - 1);
+                memcpy(body + off, fx.cold ? fx.ck[j] : fx.hk[j], klen);
                 arena_reset(&a);
-                engine_bid(cfg, &ctx, body, len, &a, &out, &res);
+                engine_bid(cfg, ctx, body, len, &a, &out, &res);
             }
-            ns[fx.cold] = (cpu_s() - a0) * 1e9 / PER_BLOCK;
+            cur[pf][fx.cold] = (cpu_s() - a0) * 1e9 / PER_BLOCK;
         }
         if (blk < 0) continue;
-        cold[blk] = ns[1];
-        hot[blk] = ns[0];
-        diff[blk] = ns[1] - ns[0];
+        for (int pf = 0; pf < 2; pf++) {
+            ns[pf][0][blk] = cur[pf][0];
+            ns[pf][1][blk] = cur[pf][1];
+            diff[pf][blk] = cur[pf][1] - cur[pf][0];
+        }
     }
-    qsort(diff, BLOCKS, sizeof *diff, cmp_double);
-    qsort(cold, BLOCKS, sizeof *cold, cmp_double);
-    qsort(hot, BLOCKS, sizeof *hot, cmp_double);
-    printf(
-        "lookup  %-8s requests=%d ns_per_request: hot_lookup=%.0f cold_lookup=%.0f miss_adds=%.1f (p25 %.1f, "
-        "p75 %.1f; median over %d alternating blocks, status %d)\n",
-        "cold-request", 2 * BLOCKS * PER_BLOCK, hot[BLOCKS / 2], cold[BLOCKS / 2], diff[BLOCKS / 2],
-        diff[BLOCKS / 4], diff[3 * BLOCKS / 4], BLOCKS, res.status);
+    for (int pf = 1; pf >= 0; pf--) {
+        qsort(diff[pf], BLOCKS, sizeof diff[pf][0], cmp_double);
+        qsort(ns[pf][0], BLOCKS, sizeof ns[pf][0][0], cmp_double);
+        qsort(ns[pf][1], BLOCKS, sizeof ns[pf][1][0], cmp_double);
+        printf(
+            "lookup  %-8s requests=%d ns_per_request: hot_lookup=%.0f cold_lookup=%.0f miss_adds=%.1f (p25 "
+            "%.1f, p75 %.1f; median over %d rotating blocks, status %d)\n",
+            pf ? "cold-request" : "cold-request-noprefetch", 2 * BLOCKS * PER_BLOCK, ns[pf][0][BLOCKS / 2],
+            ns[pf][1][BLOCKS / 2], diff[pf][BLOCKS / 2], diff[pf][BLOCKS / 4], diff[pf][3 * BLOCKS / 4],
+            BLOCKS, res.status);
+    }
     config_free(cfg);
 }
 
@@ -350,7 +398,7 @@ static void bench_memory(size_t n, size_t lookups, const char *config, const cha
             for (size_t i = 0; i < nc; i++) cl[i] = user_key(ck[i], sizeof ck[i], xorshift() % (2 * n));
             size_t rounds = lookups < nc ? nc : lookups;
             bench_cold(t, n, ck, cl, nc, rounds);
-            /* the hot set for cold-request: 4096 keys with the cold keys' mix of hits and misses */
+            /* the hot set for cold-request (the first HOT of these): the cold keys' mix of hits and misses */
             for (int i = 0; i < 4096; i++) lens[i] = user_key(keys[i], sizeof keys[i], xorshift() % (2 * n));
             bench_request(t, ck, cl, nc, keys, lens, config, request);
             free(ck);

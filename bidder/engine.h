@@ -26,6 +26,11 @@ struct engine_ctx {
     /* the consent store mirror's answer for this request's user (bidder/mirror.c) */
     void (*store_view)(void *arg, const struct ortb_request *req, struct consent_store_view *view,
                        struct consent_stored *rec);
+    /* optional: told the user key (buyeruid, else id) mid-parse, as soon as the user object ends
+     * (ortb_hooks.user_key), so the store can start loading the record that store_view reads after the parse
+     * (bidder/mirror.c mirror_prefetch). A hint: it must not change what store_view answers. Gets store_arg.
+     */
+    void (*store_prefetch)(void *arg, struct sv key);
     void *store_arg;
     /* the fairness state to decide against (bidder/fairness.c) */
     const struct fair_view *fair;

@@ -22,6 +22,11 @@ void mirror_on_reload(const struct config *cfg);
  * its urcu-memb read-side section. */
 void mirror_view(void *arg, const struct ortb_request *req, struct consent_store_view *view,
                  struct consent_stored *rec);
+/* Hot path (engine_ctx.store_prefetch, called by the parser when the user object ends): starts loading the
+ * table slot mirror_view will read for this user key, so its DRAM miss (~200-350 ns on a cold 10 M-record
+ * table) overlaps the rest of the request's parse. A hint: no effect on any answer. No-op when disabled.
+ * Same thread and read-side section as mirror_view; costs one XXH3-128 of the key (~10 ns) when enabled. */
+void mirror_prefetch(void *arg, struct sv key);
 bool mirror_enabled(void);
 /* The first full load has completed (readiness). */
 bool mirror_ready(void);

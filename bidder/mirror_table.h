@@ -54,9 +54,10 @@ void mirror_table_free(struct mirror_table *t);
 /* Reader side: any thread, concurrent with the single writer, wait-free. true and *flags when a live record
  * exists. Cost: one hash slot plus the probe run (≈2 slots at load 0.6 for a hit). */
 bool mirror_table_get(const struct mirror_table *t, struct mirror_key k, uint32_t *flags);
-/* Starts loading k's home slot into the cache and returns at once, so a caller with several keys (or other
- * work to do) can overlap the misses: a mirror_table_get of k issued a memory latency later (~200 ns on a
- * cold table) finds the line cached. Reader side, any thread; no effect on the contents. */
+/* Starts loading k's home slot and the following cache line (where its probe run may end) into the cache and
+ * returns at once, so a caller with several keys (or other work to do) can overlap the misses: a
+ * mirror_table_get of k issued a memory latency later (~200 ns on a cold table) finds the line cached. Reader
+ * side, any thread; no effect on the contents. */
 void mirror_table_prefetch(const struct mirror_table *t, struct mirror_key k);
 
 /* Writer side: one thread only. put inserts or replaces, tagging the record with `epoch` (0/1, see sweep);

@@ -822,6 +822,7 @@ static int worker_init(struct worker *w, int id, int fd, const struct config *cf
     w->wake = event_new(w->base, w->wake_fd, EV_READ, on_wake, w);
     if (w->wake) event_add(w->wake, NULL);
     w->ectx.store_view = mirror_view;
+    w->ectx.store_prefetch = mirror_prefetch;
     w->ectx.store_arg = w;
     w->ectx.after = after_decision;
     w->ectx.after_arg = w;

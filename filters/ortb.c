@@ -11,7 +11,8 @@ struct pctx {
     struct json *j;
     struct arena *a;
     struct ortb_error *err;
-    int code; /* ortb-level error other than JSON syntax */
+    const struct ortb_hooks *h; /* NULL: none */
+    int code;                   /* ortb-level error other than JSON syntax */
 };
 
 static int fail(struct pctx *c, int code, const char *field, const char *msg)
@@ -669,7 +670,12 @@ static int parse_user(struct pctx *c, struct ortb_user *u)
             rc = skip(c);
         if (rc) return -1;
     }
-    return c->j->err ? -1 : 0;
+    if (c->j->err) return -1;
+    if (c->h && c->h->user_key) {
+        struct sv key = u->buyeruid.n ? u->buyeruid : u->id;
+        if (key.n) c->h->user_key(c->h->arg, key);
+    }
+    return 0;
 }
 
 /* ---- regs ---- */
@@ -839,6 +845,12 @@ static int parse_request(struct pctx *c, struct ortb_request *r)
 int ortb_parse(const char *body, size_t len, struct arena *arena, struct ortb_request *req,
                struct ortb_error *err)
 {
+    return ortb_parse_ex(body, len, arena, req, err, NULL);
+}
+
+int ortb_parse_ex(const char *body, size_t len, struct arena *arena, struct ortb_request *req,
+                  struct ortb_error *err, const struct ortb_hooks *h)
+{
     struct json j;
     json_init(&j, body, len, arena);
     memset(req, 0, sizeof *req);
@@ -849,7 +861,7 @@ int ortb_parse(const char *body, size_t len, struct arena *arena, struct ortb_re
     req->device.geo.type = ORTB_UNSET;
     req->user.yob = ORTB_UNSET;
     req->regs.coppa = req->regs.gdpr = req->regs.ext_gdpr = req->regs.gpc = ORTB_UNSET;
-    struct pctx c = {.j = &j, .a = arena, .err = err};
+    struct pctx c = {.j = &j, .a = arena, .err = err, .h = h};
 
     enum json_type t = json_peek(&j);
     if (t == JSON_NONE) {

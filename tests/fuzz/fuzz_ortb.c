@@ -1,8 +1,9 @@
-/* libFuzzer target for the request path of filters/: ortb_parse with a fixed arena, then decide_run against a
- * small fixed campaign set (untargeted, contextual, personal, nurl-only) and resp_write_bids into a buffer.
- * Checks the parse contract (errors name a code, a message and an offset inside the body; accepted requests
- * have an id and 1..64 uniquely named imps), that a smaller arena only ever turns a success into ORTB_ENOMEM,
- * the verdict/winner invariants, decide_detail bounds, and that every BidResponse is well-formed JSON. */
+/* libFuzzer target for the request path of filters/: ortb_parse_ex with a fixed arena, then decide_run
+ * against a small fixed campaign set (untargeted, contextual, personal, nurl-only) and resp_write_bids into a
+ * buffer. Checks the parse contract (errors name a code, a message and an offset inside the body; accepted
+ * requests have an id and 1..64 uniquely named imps), that a smaller arena only ever turns a success into
+ * ORTB_ENOMEM, the user-key hook's calls (ortb_parse_ex; the second parse, plain ortb_parse, must agree), the
+ * verdict/winner invariants, decide_detail bounds, and that every BidResponse is well-formed JSON. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -123,6 +124,21 @@ static void check_json(const char *s, size_t n)
     if (json_finish(&j)) abort();
 }
 
+/* the user-key hook: a non-empty key each call; after a successful parse the last call names the key the
+ * request keeps (buyeruid, else id), and a request that keeps one had a call */
+struct key_seen {
+    int calls;
+    struct sv last;
+};
+
+static void on_user_key(void *arg, struct sv key)
+{
+    struct key_seen *k = arg;
+    if (key.n == 0 || !key.p) abort();
+    k->calls++;
+    k->last = key;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static _Alignas(64) char pmem[1 << 18], pmem2[1 << 18], dmem[1 << 18], dmem2[1 << 18];
@@ -133,12 +149,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     arena_init(&pa, pmem, sizeof pmem);
     struct ortb_request req;
     struct ortb_error err;
-    int rc = ortb_parse(body, size, &pa, &req, &err);
+    struct key_seen seen = {0};
+    struct ortb_hooks hooks = {.user_key = on_user_key, .arg = &seen};
+    int rc = ortb_parse_ex(body, size, &pa, &req, &err, &hooks);
     if (rc > 0 || rc < ORTB_ENOMEM) abort();
     if (rc) {
         if (err.code != rc || !err.msg || err.offset > size) abort();
     } else {
         check_request(&req);
+        struct sv u = req.user.buyeruid.n ? req.user.buyeruid : req.user.id;
+        if (u.n ? seen.calls == 0 || !sv_eq(u, seen.last) : seen.calls != 0) abort();
     }
 
     /* the same body in an arena of a size the input picks: only ENOMEM may differ */

@@ -887,3 +887,110 @@ Test(ortb, arena_exhaustion_at_every_size)
     free(body);
     exhaust("escapes and lists", escapes_req, sizeof escapes_req - 1);
 }
+
+/* ---- hooks: the user key, told mid-parse ---- */
+
+struct key_log {
+    int calls;
+    char key[4][64];
+    const struct ortb_request *req;
+    bool regs_seen; /* req->regs.present when the hook ran: the call comes before the rest of the parse */
+};
+
+static void log_key(void *arg, struct sv key)
+{
+    struct key_log *l = arg;
+    if (l->calls < 4) snprintf(l->key[l->calls], sizeof l->key[0], "%.*s", (int)key.n, key.p);
+    if (l->req) l->regs_seen = l->req->regs.present;
+    l->calls++;
+}
+
+/* parses q with the hook, checks it returns exactly what ortb_parse returns (same code, error and request) */
+static int parse_hooked(const char *q, struct ortb_request *r, struct ortb_error *e, struct key_log *l)
+{
+    long lo, hi;
+    size_t n = unquote(q, g_body, &lo, &hi);
+    static struct ortb_request plain;
+    struct ortb_error pe;
+    arena_init(&g_arena, g_mem, sizeof g_mem);
+    int prc = ortb_parse(g_body, n, &g_arena, &plain, &pe);
+    arena_init(&g_arena, g_mem, sizeof g_mem);
+    memset(l, 0, sizeof *l);
+    l->req = r;
+    struct ortb_hooks h = {.user_key = log_key, .arg = l};
+    int rc = ortb_parse_ex(g_body, n, &g_arena, r, e, &h);
+    cr_expect_eq(rc, prc, "%s: ortb_parse_ex %d, ortb_parse %d", q, rc, prc);
+    cr_expect(memcmp(e, &pe, sizeof pe) == 0, "%s: same error", q);
+    /* the same arena from the same start: the same views, byte for byte */
+    cr_expect(memcmp(r, &plain, sizeof plain) == 0, "%s: same request", q);
+    return rc;
+}
+
+Test(ortb, user_key_hook)
+{
+    static const struct {
+        const char *req;
+        int rc, calls;
+        const char *key[2];
+    } cases[] = {
+        {"{" MIN_REQ ",'user':{'id':'u1','buyeruid':'b1'}}", 0, 1, {"b1"}},
+        {"{" MIN_REQ ",'user':{'buyeruid':'b1','id':'u1','yob':1990}}", 0, 1, {"b1"}},
+        {"{" MIN_REQ ",'user':{'id':'u1'}}", 0, 1, {"u1"}},
+        {"{" MIN_REQ ",'user':{'id':'u1','buyeruid':''}}", 0, 1, {"u1"}},
+        {"{" MIN_REQ ",'user':{'id':'u1','buyeruid':null}}", 0, 1, {"u1"}},
+        {"{" MIN_REQ ",'user':{'buyeruid':'a\\u0062c'}}", 0, 1, {"abc"}}, /* unescaped, in the arena */
+        {"{" MIN_REQ "}", 0, 0, {0}},
+        {"{" MIN_REQ ",'user':null}", 0, 0, {0}},
+        {"{" MIN_REQ ",'user':{}}", 0, 0, {0}},
+        {"{" MIN_REQ ",'user':{'id':'','buyeruid':'','yob':1990}}", 0, 0, {0}},
+        /* malformed user objects: no call */
+        {"{" MIN_REQ ",'user':{'id':5}}", ORTB_EINVALID, 0, {0}},
+        {"{" MIN_REQ ",'user':{'id':'u1','data':7}}", ORTB_EINVALID, 0, {0}},
+        {"{" MIN_REQ ",'user':{'id':'u1',}}", ORTB_EJSON, 0, {0}},
+        {"{" MIN_REQ ",'user':'u1'}", ORTB_EINVALID, 0, {0}},
+        /* a hint: it fires for a well-formed user object even when the request is rejected later */
+        {"{'id':'r','user':{'id':'u1'}}", ORTB_EREQUIRED, 1, {"u1"}},
+        /* a repeated user object: once per object, with the fields merged so far (what store_view will see)
+         */
+        {"{" MIN_REQ ",'user':{'id':'u1'},'user':{'buyeruid':'b2'}}", 0, 2, {"u1", "b2"}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct ortb_request r;
+        struct ortb_error e;
+        struct key_log l;
+        int rc = parse_hooked(cases[i].req, &r, &e, &l);
+        cr_expect_eq(rc, cases[i].rc, "%s: rc %d, want %d", cases[i].req, rc, cases[i].rc);
+        cr_expect_eq(l.calls, cases[i].calls, "%s: %d calls, want %d", cases[i].req, l.calls, cases[i].calls);
+        for (int c = 0; c < cases[i].calls && c < 2; c++)
+            cr_expect_str_eq(l.key[c], cases[i].key[c], "%s: call %d", cases[i].req, c);
+        if (rc == 0 && l.calls) {
+            struct sv u = r.user.buyeruid.n ? r.user.buyeruid : r.user.id;
+            cr_expect(sv_is(u, l.key[l.calls - 1]), "%s: the last key is the one the request keeps",
+                      cases[i].req);
+        }
+    }
+}
+
+Test(ortb, user_key_hook_on_the_sample_request)
+{
+    size_t len;
+    char *body = load_file("deploy/sample-request.json", &len);
+    struct ortb_request r;
+    struct ortb_error e;
+    struct key_log l = {.req = &r};
+    struct ortb_hooks h = {.user_key = log_key, .arg = &l};
+    arena_init(&g_arena, g_mem, sizeof g_mem);
+    cr_assert_eq(ortb_parse_ex(body, len, &g_arena, &r, &e, &h), 0);
+    cr_expect_eq(l.calls, 1);
+    cr_expect_str_eq(l.key[0], "fb-9d8c7b6a5f4e");
+    cr_expect_not(l.regs_seen, "called when the user object ends, before regs (which follows it) is parsed");
+    cr_expect(r.regs.present);
+
+    /* NULL hooks, or a NULL callback: a plain parse */
+    struct ortb_hooks none = {0};
+    arena_init(&g_arena, g_mem, sizeof g_mem);
+    cr_expect_eq(ortb_parse_ex(body, len, &g_arena, &r, &e, NULL), 0);
+    arena_init(&g_arena, g_mem, sizeof g_mem);
+    cr_expect_eq(ortb_parse_ex(body, len, &g_arena, &r, &e, &none), 0);
+    free(body);
+}
