@@ -100,11 +100,12 @@ for req in "${REQS[@]}"; do
     t1=$(cg_total "$TMP/cg.1000")
     row="| $(basename "$req") | $(stat -c %s "$req") | $(((t1 - t0) / 1000)) |"
     [[ $req == deploy/sample-request.json ]] && SAMPLE_IR=$(((t1 - t0) / 1000))
-    for fn in engine_bid ortb_parse decide_run resp_write_bids; do
+    for fn in engine_bid ortb_parse_ex decide_run resp_write_bids; do
+        # ortb_parse_ex is the parser's body (ortb_parse and the server's hooked call both run it)
         v=$(cg_incl "$TMP/cg.1000" "$fn")
         row+=" $([[ -n $v ]] && echo $((v / 1000)) || echo -) |"
     done
-    p=$(cg_incl "$TMP/cg.1000" ortb_parse)
+    p=$(cg_incl "$TMP/cg.1000" ortb_parse_ex)
     row+=" $(awk -v p="${p:-0}" -v n="$(stat -c %s "$req")" 'BEGIN {printf "%.1f", p / 1000 / n}') |"
     echo "$row" >>"$R"
 done
