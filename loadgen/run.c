@@ -74,7 +74,7 @@ struct worker {
     struct conn *conns;
     unsigned nconns;
     struct conn **idle;
-    unsigned nidle;
+    unsigned nidle, idle_head; /* a FIFO ring of nconns slots: the connection idle longest goes next */
     unsigned inflight;
     /* Schedule. */
     uint64_t t0, measure_start, sched_end, drain_deadline;
@@ -152,6 +152,22 @@ static int conn_open(struct conn *c)
     return 0;
 }
 
+/* Idle connections are used oldest first, as a round-robin balancer would: with several targets every
+ * instance gets its share of the load, and no connection sits idle long enough to race a server's idle close
+ * (a last-in-first-out pool sent nearly everything down one connection at moderate rates). */
+static void idle_push(struct worker *w, struct conn *c)
+{
+    w->idle[(w->idle_head + w->nidle++) % w->nconns] = c;
+}
+
+static struct conn *idle_pop(struct worker *w)
+{
+    struct conn *c = w->idle[w->idle_head];
+    w->idle_head = (w->idle_head + 1) % w->nconns;
+    w->nidle--;
+    return c;
+}
+
 static void conn_became_idle(struct conn *c)
 {
     struct worker *w = c->w;
@@ -160,7 +176,7 @@ static void conn_became_idle(struct conn *c)
         notice_kick(w, &w->notice[c->notice]);
         return;
     }
-    w->idle[w->nidle++] = c;
+    idle_push(w, c);
 }
 
 /* A connection failed: what it carried is lost, and it is retried after RECONNECT_NS. */
@@ -178,8 +194,9 @@ static void conn_fail(struct conn *c, uint64_t *counter)
         w->st.err_connect++;
     } else if (c->state == C_IDLE && c->notice < 0) {
         for (unsigned i = 0; i < w->nidle; i++)
-            if (w->idle[i] == c) {
-                w->idle[i] = w->idle[--w->nidle];
+            if (w->idle[(w->idle_head + i) % w->nconns] == c) {
+                w->idle[(w->idle_head + i) % w->nconns] = w->idle[(w->idle_head + w->nidle - 1) % w->nconns];
+                w->nidle--;
                 break;
             }
     }
@@ -303,7 +320,7 @@ static void dispatch_due(struct worker *w, uint64_t now)
             w->t_blocked = now;
             return;
         }
-        struct conn *c = w->idle[--w->nidle];
+        struct conn *c = idle_pop(w);
         uint64_t due = w->next_sched;
         if (due >= w->measure_start) {
             if (due > w->t_blocked)
@@ -596,7 +613,7 @@ static void sweep(struct worker *w, uint64_t now)
     }
     if (cfg->rate <= 0 && !w->stopping) {
         /* Closed loop: idle connections (after a reconnect) start over. */
-        while (w->nidle && closed_may_send(w, now)) conn_send_load(w->idle[--w->nidle], now, now);
+        while (w->nidle && closed_may_send(w, now)) conn_send_load(idle_pop(w), now, now);
     }
 }
 
@@ -629,7 +646,7 @@ static void worker_loop(struct worker *w)
     if (!open) {
         uint64_t now = run_now_ns();
         while (now < w->t0) now = run_now_ns();
-        while (w->nidle && closed_may_send(w, now)) conn_send_load(w->idle[--w->nidle], now, now);
+        while (w->nidle && closed_may_send(w, now)) conn_send_load(idle_pop(w), now, now);
     }
     for (;;) {
         uint64_t now = run_now_ns();
