@@ -114,37 +114,37 @@ static void out_u64(struct hs_conn *c, uint64_t v)
     out_put(c, tmp + i, sizeof tmp - (size_t)i);
 }
 
-static const char *status_line(int status)
+const char *hs_reason(int status)
 {
     switch (status) {
     case 200:
-        return "HTTP/1.1 200 OK\r\n";
+        return "OK";
     case 204:
-        return "HTTP/1.1 204 No Content\r\n";
+        return "No Content";
     case 400:
-        return "HTTP/1.1 400 Bad Request\r\n";
+        return "Bad Request";
     case 404:
-        return "HTTP/1.1 404 Not Found\r\n";
+        return "Not Found";
     case 405:
-        return "HTTP/1.1 405 Method Not Allowed\r\n";
+        return "Method Not Allowed";
     case 408:
-        return "HTTP/1.1 408 Request Timeout\r\n";
+        return "Request Timeout";
     case 413:
-        return "HTTP/1.1 413 Payload Too Large\r\n";
+        return "Payload Too Large";
     case 415:
-        return "HTTP/1.1 415 Unsupported Media Type\r\n";
+        return "Unsupported Media Type";
     case 431:
-        return "HTTP/1.1 431 Request Header Fields Too Large\r\n";
+        return "Request Header Fields Too Large";
     case 500:
-        return "HTTP/1.1 500 Internal Server Error\r\n";
+        return "Internal Server Error";
     case 501:
-        return "HTTP/1.1 501 Not Implemented\r\n";
+        return "Not Implemented";
     case 503:
-        return "HTTP/1.1 503 Service Unavailable\r\n";
+        return "Service Unavailable";
     case 505:
-        return "HTTP/1.1 505 HTTP Version Not Supported\r\n";
+        return "HTTP Version Not Supported";
     default:
-        return NULL;
+        return "Status";
     }
 }
 
@@ -165,23 +165,21 @@ static void conn_reply(struct hs_conn *c, const struct hs_reply *r, bool head_on
     struct hs_server *s = c->s;
     if (s->draining) c->close_after = true;
     if (r->close) c->close_after = true;
-    const char *sl = status_line(r->status);
-    char other[64];
-    if (!sl) {
-        int k = snprintf(other, sizeof other, "HTTP/1.1 %d Status\r\n", r->status);
-        (void)k;
-        sl = other;
-    }
-    size_t sl_len = strlen(sl);
+    const char *reason = hs_reason(r->status);
+    size_t reason_len = strlen(reason);
     size_t ct_len = r->ctype ? strlen(r->ctype) : 0;
     size_t ex_len = r->extra_headers ? strlen(r->extra_headers) : 0;
     size_t body = head_only ? 0 : r->len;
-    if (!out_reserve(c, sl_len + 64 + 16 + ct_len + 40 + ex_len + 48 + body)) {
+    if (!out_reserve(c, 16 + reason_len + 64 + 16 + ct_len + 40 + ex_len + 48 + body)) {
         c->close_after = true;
         return;
     }
     refresh_date(s);
-    out_put(c, sl, sl_len);
+    OUT_LIT(c, "HTTP/1.1 ");
+    out_u64(c, (uint64_t)r->status);
+    OUT_LIT(c, " ");
+    out_put(c, reason, reason_len);
+    OUT_LIT(c, "\r\n");
     out_put(c, s->date, s->date_len);
     if (r->ctype) {
         OUT_LIT(c, "Content-Type: ");

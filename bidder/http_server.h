@@ -65,6 +65,9 @@ void hs_free(struct hs_server *s);
  * on carries "Connection: close"; on_drained is called once no connection is left (or max_ms has passed). */
 void hs_drain(struct hs_server *s, int quiet_ms, int max_ms, void (*on_drained)(void *arg), void *arg);
 
+/* The reason phrase of a status code ("Payload Too Large"), for either transport. */
+const char *hs_reason(int status);
+
 /* Open connections and connections refused by max_connections (read from any thread). */
 uint64_t hs_connections(const struct hs_server *s);
 uint64_t hs_rejected(const struct hs_server *s);

@@ -1,9 +1,11 @@
 /* server: the data plane (workers) and the control plane (main thread). See server.h and
  * docs/architecture.md.
  *
- * A request never leaves its worker: evhttp reads it, the handler copies the body into the worker's arena,
- * runs the engine synchronously and replies. The only shared state on that path is the config snapshot, read
- * under an RCU read-side lock (urcu-memb: a per-thread counter, no atomic read-modify-write, no lock). */
+ * A request never leaves its worker: the worker's HTTP server (http_server.c, or evhttp when configured)
+ * reads it, route() runs the engine synchronously on the body in place (gzip inflated into the worker's
+ * arena) and fills the reply the transport writes. The only shared state on that path is the config snapshot,
+ * read under an RCU read-side lock (urcu-memb: a per-thread counter, no atomic read-modify-write, no lock).
+ */
 #define _LGPL_SOURCE
 #include "bidder/server.h"
 
@@ -570,7 +572,7 @@ static void ev_send(struct worker *w, struct evhttp_request *req, const struct h
         p = eol + 2;
     }
     if (rep->close) evhttp_add_header(h, "Connection", "close");
-    const char *reason = rep->status == 200 ? "OK" : rep->status == 204 ? "No Content" : "Error";
+    const char *reason = hs_reason(rep->status);
     if (rep->status == 204) {
         evhttp_send_reply(req, 204, reason, NULL);
     } else {
