@@ -290,6 +290,12 @@ static void handle_readyz(struct worker *w, const struct config *cfg, struct hs_
         status = 503;
         state = "not_ready";
         reason = "consent mirror: first load not complete";
+    } else if (mirror_enabled() && !mirror_ever_trusted()) {
+        /* loaded but not yet proven (heartbeat echo with every reload applied): every personal-data campaign
+         * would be dropped with consent.store_unavailable, so this instance must not get traffic yet */
+        status = 503;
+        state = "not_ready";
+        reason = "consent mirror: not yet trusted";
     } else if (st == STORE_CONNECTING) {
         status = 503;
         state = "not_ready";
