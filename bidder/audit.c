@@ -37,6 +37,7 @@ struct audit_rec {
     uint16_t reason;
     uint8_t has_user;
     char req_id[64], imp_id[32], campaign[64], detail[POLICY_DETAIL_MAX];
+    char juris[JURIS_CODE_MAX]; /* where the person was: "US-MD", "EU", "" */
 };
 
 struct ring {
@@ -85,7 +86,8 @@ static bool audited(int reason)
 {
     const char *n = reason_name(reason);
     return !strncmp(n, "consent.", 8) || !strncmp(n, "minor.", 6) || !strncmp(n, "sensitive.", 10) ||
-           !strncmp(n, "exploit.", 8) || !strncmp(n, "fairness.", 9) || !strncmp(n, "cap.", 4);
+           !strncmp(n, "exploit.", 8) || !strncmp(n, "fairness.", 9) || !strncmp(n, "cap.", 4) ||
+           !strncmp(n, "jurisdiction.", 13) || !strncmp(n, "political.", 10);
 }
 
 static void copy_sv(char *dst, size_t cap, struct sv s)
@@ -142,6 +144,7 @@ void audit_after(int worker, const struct config *cfg, const struct engine_resul
         copy_sv(rec->campaign, sizeof rec->campaign,
                 v->campaign < cfg->campaigns.n ? cfg->campaigns.v[v->campaign].id : SV_NULL);
         copy_sv(rec->detail, sizeof rec->detail, v->arg);
+        memcpy(rec->juris, res->dec.juris.code, sizeof rec->juris);
         atomic_store_explicit(&r->head, head + 1, memory_order_release);
         atomic_fetch_add_explicit(&r->enqueued, 1, memory_order_relaxed);
     }
@@ -248,6 +251,8 @@ static void send_rec(const struct audit_rec *rec)
     ARG(tid);
     ARG("detail");
     ARG(rec->detail);
+    ARG("jurisdiction");
+    ARG(rec->juris);
     if (rec->has_user) {
         ARG("user_hash");
         ARG(user);

@@ -9,6 +9,7 @@
 #include "bidder/config.h"
 #include "bidder/engine.h"
 #include "filters/decide.h"
+#include "filters/jurisdiction.h"
 #include "filters/reasons.h"
 
 static char *read_file(const char *path, size_t *len)
@@ -38,11 +39,21 @@ static char *read_file(const char *path, size_t *len)
 int cli_decide_main(int argc, char **argv)
 {
     const char *cfg_path = NULL, *req_path = NULL;
+    struct engine_ctx ectx = {0};
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--config") && i + 1 < argc)
             cfg_path = argv[++i];
-        else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            printf("usage: fairbid decide --config FILE REQUEST.json|-\n");
+        else if (!strcmp(argv[i], "--now") && i + 1 < argc) {
+            /* "YYYY-MM-DD" (UTC midnight) or milliseconds since the epoch */
+            const char *s = argv[++i];
+            int32_t d = juris_parse_date(sv_from(s));
+            char *end = NULL;
+            long long ms = d != INT32_MIN ? (long long)d * 86400000 : strtoll(s, &end, 10);
+            if ((d == INT32_MIN && (!end || *end || end == s)) || ms <= 0)
+                return fprintf(stderr, "fairbid decide: --now %s: want YYYY-MM-DD or epoch ms\n", s), 2;
+            ectx.now_ms = ms;
+        } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: fairbid decide --config FILE [--now YYYY-MM-DD|MS] REQUEST.json|-\n");
             return 0;
         } else if (argv[i][0] == '-' && argv[i][1])
             return fprintf(stderr, "fairbid decide: unknown option %s\n", argv[i]), 2;
@@ -76,7 +87,7 @@ int cli_decide_main(int argc, char **argv)
     struct buf out;
     buf_init(&out, omem, 1u << 20);
     struct engine_result res;
-    engine_bid(cfg, NULL, body, len, &a, &out, &res);
+    engine_bid(cfg, ectx.now_ms ? &ectx : NULL, body, len, &a, &out, &res);
 
     struct buf p;
     buf_init(&p, pmem, pcap);
@@ -87,6 +98,30 @@ int cli_decide_main(int argc, char **argv)
         buf_put(&p, out.p, out.len);
     else
         buf_puts(&p, "null");
+    if (res.decided) {
+        /* where the person is and the rules in force there (docs/jurisdictions.md) */
+        const struct juris_state *js = &res.dec.juris;
+        static const char *const how[] = {"none", "geo", "gpp", "gdpr", "unknown_region"};
+        static const char *const geo[] = {"allowed", "consent", "banned"};
+        buf_puts(&p, ",\"jurisdiction\":{\"code\":");
+        buf_put_json_str(&p, sv_from(js->code));
+        buf_puts(&p, ",\"resolved_by\":\"");
+        buf_puts(&p, how[js->how < 5 ? js->how : 0]);
+        buf_puts(&p, "\",\"laws\":[");
+        const struct juris_table *jt = cfg->campaigns.juris;
+        bool first = true;
+        for (uint64_t m = js->mask; jt && m; m &= m - 1) {
+            if (!first) buf_putc(&p, ',');
+            first = false;
+            buf_put_json_str(&p, sv_from(jt->code[__builtin_ctzll(m)]));
+        }
+        buf_puts(&p, "],\"min_age\":");
+        buf_put_i64(&p, js->min_age);
+        buf_puts(&p, js->sensitive_banned ? ",\"sensitive_banned\":true" : ",\"sensitive_banned\":false");
+        buf_puts(&p, ",\"precise_geo\":\"");
+        buf_puts(&p, geo[js->precise_geo < 3 ? js->precise_geo : 2]);
+        buf_puts(&p, js->political ? "\",\"political\":\"eu_2024_900\"}" : "\",\"political\":\"none\"}");
+    }
     buf_puts(&p, ",\"decisions\":[");
     if (res.decided) {
         for (uint32_t i = 0; i < res.dec.nv; i++) {

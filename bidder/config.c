@@ -15,6 +15,7 @@
 #include "bidder/log.h"
 #include "bidder/policy_load.h"
 #include "filters/json.h"
+#include "filters/jurisdiction.h"
 #include "filters/response.h"
 
 enum ctype { T_STR, T_INT, T_BOOL, T_DOUBLE };
@@ -70,6 +71,10 @@ static const struct setting settings[] = {
       "fairness/cap sync period with Redis"),
     S("lease_min_replicas", T_INT, lease_min_replicas, "0", 0, 16, true,
       "replicas that must confirm a cap lease (WAIT) before its tokens are spent; 0 = do not wait"),
+    S("unknown_region", T_STR, unknown_region, "strictest", 0, 0, true,
+      "a US request without a state: \"strictest\" (every state's rules in force) or \"none\""),
+    S("political_consent_custom_purpose", T_INT, political_consent_custom_purpose, "0", 0, 64, true,
+      "TCF publisher custom purpose id that carries consent to political ads; 0 = none"),
 };
 
 struct errctx {
@@ -473,6 +478,37 @@ static int rd_cap(struct cctx *cc, struct campaign *c)
     return 0;
 }
 
+/* "political": {"sponsor": "...", "notice_url": "https://..."}: Regulation (EU) 2024/900's transparency
+ * notice, carried in every bid as bid.ext.political (docs/jurisdictions.md). */
+static int rd_political(struct cctx *cc, struct campaign *c)
+{
+    size_t at = off_of(cc->j);
+    if (json_peek(cc->j) == JSON_NULL) return json_null(cc->j) ? json_err(cc->e, cc->j, "political") : 0;
+    if (json_peek(cc->j) != JSON_OBJECT)
+        return cerr(cc, at, "political", "must be {\"sponsor\", \"notice_url\"}");
+    c->political = true;
+    json_obj_begin(cc->j);
+    struct sv k;
+    while (json_obj_next(cc->j, &k)) {
+        int rc = 0;
+        if (sv_eq_cstr(k, "sponsor"))
+            rc = rd_cstr(cc, &c->pol_sponsor, "political.sponsor");
+        else if (sv_eq_cstr(k, "notice_url"))
+            rc = rd_cstr(cc, &c->pol_notice_url, "political.notice_url");
+        else
+            rc = json_skip(cc->j) ? json_err(cc->e, cc->j, "political") : 0;
+        if (rc) return -1;
+    }
+    if (cc->j->err) return json_err(cc->e, cc->j, "political");
+    if (c->pol_sponsor.n == 0)
+        return cerr(cc, at, "political.sponsor", "is required: who pays for the political ad");
+    struct sv u = c->pol_notice_url;
+    if (u.n < 9 || memcmp(u.p, "https://", 8) != 0)
+        return cerr(cc, at, "political.notice_url",
+                    "is required: an https:// URL of the transparency notice");
+    return 0;
+}
+
 static int rd_campaign(struct cctx *cc, struct campaign *c, uint32_t index)
 {
     struct json *j = cc->j;
@@ -541,6 +577,8 @@ static int rd_campaign(struct cctx *cc, struct campaign *c, uint32_t index)
                     return cerr(cc, kat, "special_category",
                                 "must be null, \"housing\", \"employment\" or \"credit\"");
             }
+        } else if (sv_eq_cstr(k, "political")) {
+            rc = rd_political(cc, c);
         } else if (sv_eq_cstr(k, "fairness")) {
             rc = rd_fairness(cc, c);
         } else if (sv_eq_cstr(k, "cap")) {
@@ -559,6 +597,12 @@ static int rd_campaign(struct cctx *cc, struct campaign *c, uint32_t index)
     if (c->nformats == 0) return cerr(cc, at, "formats", "is required");
     if (c->adm.n == 0 && c->nurl.n == 0) return cerr(cc, at, "adm", "a campaign needs adm or nurl");
     c->personal = c->t.nsegments > 0 || c->t.has_age || c->t.gender_mask != 0;
+    for (uint32_t i = 0; i < c->cat.n; i++)
+        if (juris_is_politics_cat(c->cattax, c->cat.v[i])) c->politics_cat = true;
+    if (c->politics_cat && !c->political)
+        return cerr(cc, at, "political",
+                    "a campaign in an Ad Product Politics category (1474-1481) must declare "
+                    "{\"sponsor\", \"notice_url\"}");
     if (c->special != CAMPAIGN_SPECIAL_NONE) {
         /* special ad categories get both attributes constrained by default */
         if (!c->fair.enabled) {
@@ -673,6 +717,14 @@ struct config *config_parse(const char *name, const char *text, size_t len, cons
             if (json_int(&j, &v) || v < 0 || v > 1000)
                 cfg_err(&e, kat, "key \"no_bid_nbr\": must be 0..1000");
             c->no_bid_nbr = (int)v;
+        } else if (sv_eq_cstr(k, "first_party_providers")) {
+            struct cctx fc = {.e = &e, .j = &j, .a = &c->arena};
+            snprintf(fc.cid, sizeof fc.cid, "-");
+            if (json_peek(&j) != JSON_ARRAY)
+                cfg_err(&e, kat,
+                        "key \"first_party_providers\": must be an array of user.data id or name strings");
+            else
+                rd_strlist(&fc, &c->campaigns.first_party, "first_party_providers");
         } else if (sv_eq_cstr(k, "tcf_mode")) {
             struct sv v = SV_NULL;
             if (json_peek(&j) != JSON_STRING || json_string(&j, &v) ||
@@ -722,6 +774,14 @@ struct config *config_parse(const char *name, const char *text, size_t len, cons
     c->campaigns.currency = sv_from(c->currency);
     c->campaigns.tcf_vendor_id = c->tcf_vendor_id;
     c->campaigns.tcf_strict = c->tcf_strict;
+    if (strcmp(c->unknown_region, "strictest") != 0 && strcmp(c->unknown_region, "none") != 0) {
+        cfg_err(&e, 0, "key \"unknown_region\": must be \"strictest\" or \"none\" (got \"%s\")",
+                c->unknown_region);
+        config_free(c);
+        return NULL;
+    }
+    c->campaigns.juris_unknown_strictest = strcmp(c->unknown_region, "strictest") == 0;
+    c->campaigns.pol_custom_purpose = c->political_consent_custom_purpose;
     if (policy_load_for_config(c, err, errlen) != 0) {
         config_free(c);
         return NULL;

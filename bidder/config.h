@@ -39,6 +39,8 @@ struct config {
     int audit_queue;
     int fairness_sync_ms;
     int lease_min_replicas;
+    char unknown_region[16];              /* "strictest" or "none" (docs/jurisdictions.md) */
+    int political_consent_custom_purpose; /* TCF publisher custom purpose id; 0 = none */
 
     struct campaign_set campaigns;
 

@@ -37,6 +37,9 @@ struct engine_ctx {
     /* called after the decision, to count eligibility, bids and drops (fairness windows, audit) */
     void (*after)(void *arg, const struct config *cfg, const struct engine_result *res);
     void *after_arg;
+    /* when non-zero, the decision's wall clock in ms since the epoch instead of now (`fairbid decide --now`,
+     * tests that pin the clock on both sides of a law's date) */
+    int64_t now_ms;
 };
 
 /* body must live in (or outlive) the arena's request. Writes the response body (JSON) into out; for 204 out

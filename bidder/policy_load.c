@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bidder/juris_load.h"
 #include "filters/classes.h"
 #include "filters/json.h"
 #include "filters/policy.h"
@@ -27,6 +28,7 @@ struct pl {
     bool fill;           /* pass 2: put entries into the tables */
     uint32_t nseg, ncat; /* pass 1 counts (upper bounds: duplicates merge) */
     struct policy *p;
+    struct juris_table *juris; /* the "jurisdictions" table, compiled in pass 1 (bidder/juris_load.c) */
 };
 
 static int line_of(const char *text, size_t len, size_t off)
@@ -213,6 +215,9 @@ static int parse(struct pl *pl, struct arena *scratch)
             rc = rd_taxonomies(pl, &j, true);
         } else if (sv_eq_cstr(k, "gpp_usnat_sensitive")) {
             rc = rd_gpp(pl, &j);
+        } else if (sv_eq_cstr(k, "jurisdictions") && !pl->fill) {
+            free(pl->juris);
+            rc = juris_load(pl->file, pl->text, pl->len, &j, &pl->juris, pl->err, pl->errlen);
         } else {
             rc = json_skip(&j) ? jerr(pl, &j, "policy") : 0; /* format, generated_by, license, notes */
         }
@@ -381,6 +386,7 @@ static size_t align16(size_t n)
 int policy_load_for_config(struct config *c, char *err, size_t errlen)
 {
     c->campaigns.policy = NULL;
+    c->campaigns.juris = NULL;
     for (uint32_t i = 0; i < c->campaigns.n; i++)
         c->campaigns.v[i].seg_classes = c->campaigns.v[i].ad_classes = 0;
     if (!c->policy[0]) return 0;
@@ -456,9 +462,14 @@ int policy_load_for_config(struct config *c, char *err, size_t errlen)
                 p->camp = camp;
                 p->ncamp = ncamp;
             }
-            if (rc == 0) c->campaigns.policy = p;
+            if (rc == 0) {
+                c->campaigns.policy = p;
+                c->campaigns.juris = pl.juris;
+                pl.juris = NULL;
+            }
         }
     }
+    free(pl.juris);
     if (rc != 0) {
         free(block);
         for (uint32_t i = 0; i < c->campaigns.n; i++)
@@ -474,4 +485,6 @@ void policy_free_for_config(struct config *c)
     /* the policy sits at the start of its block */
     free((void *)c->campaigns.policy);
     c->campaigns.policy = NULL;
+    free((void *)c->campaigns.juris);
+    c->campaigns.juris = NULL;
 }

@@ -70,11 +70,16 @@ struct campaign {
     uint32_t seg_classes; /* policy classes of the campaign's targeted segments (filled by the policy load) */
     uint32_t ad_classes;  /* high-risk classes of the campaign's own categories (filled by the policy load) */
     enum campaign_special special;
+    /* "political": {"sponsor", "notice_url"} (Regulation (EU) 2024/900 transparency notice); empty = none */
+    struct sv pol_sponsor, pol_notice_url;
+    bool political;    /* declared political */
+    bool politics_cat; /* one of its categories is Ad Product 1474-1481 (Politics) */
     /* the response's fixed parts, JSON-escaped once at load (campaign_prepare_json): id, crid, adm, nurl as
      * quoted strings, adomain and cat as arrays; empty views = write them the slow way */
     struct sv j_id, j_crid, j_adm, j_nurl, j_adomain, j_cat;
 };
 
+struct juris_table;
 struct policy; /* compiled sensitive-category policy (filters/policy.h), owned by the config snapshot */
 
 struct campaign_set {
@@ -84,6 +89,11 @@ struct campaign_set {
     int32_t tcf_vendor_id;
     bool tcf_strict;
     const struct policy *policy; /* NULL: no policy loaded */
+    /* jurisdictions (filters/jurisdiction.h): the policy's dated table, NULL = none loaded */
+    const struct juris_table *juris;
+    bool juris_unknown_strictest; /* config unknown_region: "strictest" (default) or "none" */
+    int32_t pol_custom_purpose;   /* config political_consent_custom_purpose; 0 = none */
+    struct ortb_list first_party; /* config first_party_providers: user.data id or name */
 };
 
 /* Fills the j_* views of c with JSON-escaped copies written into mem[0..cap); returns the bytes used, or 0

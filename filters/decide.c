@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "filters/jurisdiction.h"
 #include "filters/sensitive.h"
 
 static bool list_has(const struct ortb_list *l, struct sv s)
@@ -40,9 +41,17 @@ struct pre { /* request-level verdict for one campaign */
 static void personal_checks(const struct campaign *c, const struct ortb_request *req,
                             const struct consent_state *cs, const struct decide_env *env, struct pre *p);
 
+/* What decide() resolved once per request for the jurisdiction rules (filters/jurisdiction.h). */
+struct juris_ctx {
+    const struct juris_state *js;
+    int32_t age; /* by user.yob, -1 unknown */
+    struct arena *a;
+};
+
 static void pre_campaign(const struct campaign_set *set, const struct campaign *c,
                          const struct ortb_request *req, const struct consent_state *cs,
-                         const struct decide_env *env, struct sensitive_req *sp, struct pre *p)
+                         const struct decide_env *env, struct sensitive_req *sp, const struct juris_ctx *jc,
+                         struct pre *p)
 {
     p->reason = REASON_BID;
     p->arg = SV_NULL;
@@ -81,6 +90,14 @@ static void pre_campaign(const struct campaign_set *set, const struct campaign *
         p->reason = REASON_MATCH_COUNTRY;
         p->arg = req->device.geo.country;
         return;
+    }
+    /* the law of the place: bans that no consent lifts, so before the consent checks */
+    if (c->personal || c->politics_cat) {
+        int jr = juris_check(set, c, req, cs, jc->js, jc->age, jc->a, &p->arg, &p->num);
+        if (jr != REASON_BID) {
+            p->reason = (uint16_t)jr;
+            return;
+        }
     }
     if (c->personal) {
         personal_checks(c, req, cs, env, p);
@@ -180,7 +197,18 @@ int decide_run(const struct campaign_set *cs, const struct ortb_request *req, co
     struct consent_config ccfg = {.tcf_vendor_id = cs->tcf_vendor_id, .tcf_strict = cs->tcf_strict};
     struct consent_state *cstp = &out->consent;
     consent_eval(req, &ccfg, env->store, env->year, a, cstp);
+    struct juris_opts jo = {.unknown_strictest = cs->juris_unknown_strictest,
+                            .pol_custom_purpose = cs->pol_custom_purpose,
+                            .first_party = &cs->first_party};
+    juris_resolve(cs->juris, &jo, req, cstp, env->now_ms, &out->juris);
+    /* where selling precise geolocation is banned it is used for no one (decide reads no lat/lon) */
+    if (out->juris.precise_geo == JURIS_GEO_BANNED) cstp->precise_geo_ok = false;
     const struct consent_state cst = *cstp;
+    int32_t yob = req->user.yob;
+    struct juris_ctx jc = {.js = &out->juris,
+                           .age =
+                               (yob != ORTB_UNSET && yob > 1900 && yob <= env->year) ? env->year - yob : -1,
+                           .a = a};
 
     /* the request's segments packed once for the sensitive/exploit rules of every campaign */
     struct sensitive_req *sp = sensitive_prepare(cs, req, a);
@@ -195,7 +223,7 @@ int decide_run(const struct campaign_set *cs, const struct ortb_request *req, co
             pre[c] = (struct pre){REASON_CURRENCY, cs->currency, 0};
             continue;
         }
-        pre_campaign(cs, &cs->v[c], req, &cst, env, sp, &pre[c]);
+        pre_campaign(cs, &cs->v[c], req, &cst, env, sp, &jc, &pre[c]);
     }
 
     for (uint32_t i = 0; i < req->nimp; i++) {

@@ -9,6 +9,7 @@
 #include "filters/campaign.h"
 #include "filters/consent.h"
 #include "filters/fair.h"
+#include "filters/jurisdiction.h"
 #include "filters/ortb.h"
 #include "filters/reasons.h"
 
@@ -29,10 +30,11 @@ struct decide_result {
     uint32_t nbids;
     int request_reason;           /* a reason that dropped every campaign for the whole request, or -1 */
     struct consent_state consent; /* the request's consent evaluation */
+    struct juris_state juris;     /* where the person is and the rules in force there */
 };
 
 struct decide_env {
-    int64_t now_ms; /* wall clock, for ages */
+    int64_t now_ms; /* wall clock, for ages and the jurisdiction rules' dates */
     int32_t year;   /* current UTC year */
     /* the consent store's view for this request's user; NULL when no store is configured */
     const struct consent_store_view *store;

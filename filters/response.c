@@ -142,6 +142,16 @@ int resp_write_bids(struct buf *b, const struct campaign_set *cs, const struct o
             else
                 buf_put_json_str(b, c->adm);
         }
+        if (c->political) {
+            /* Regulation (EU) 2024/900 transparency: who paid, and where the notice is
+             * (docs/jurisdictions.md)
+             */
+            buf_puts(b, ",\"ext\":{\"political\":{\"sponsor\":");
+            buf_put_json_str(b, c->pol_sponsor);
+            buf_puts(b, ",\"notice_url\":");
+            buf_put_json_str(b, c->pol_notice_url);
+            buf_puts(b, "}}");
+        }
         buf_putc(b, '}');
     }
     buf_puts(b, "]}]}");

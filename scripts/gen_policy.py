@@ -8,7 +8,10 @@ shifted by a row: InteractiveAdvertisingBureau/Taxonomies#24) to fairbid policy 
 2.2 / 3.0 / 3.1; an id missing from a file is skipped there, and a node whose name differs from 2.2's is
 reported so a reviewer can look.
 
-Usage: scripts/gen_policy.py [--taxonomy-dir DIR] [--out deploy/policy.json] [--review]
+It also writes the "jurisdictions" table (docs/jurisdictions.md) from scripts/jurisdictions.tsv, the reviewable
+list of laws with their dates and sources; each row is checked here as the loader (bidder/juris_load.c) does.
+
+Usage: scripts/gen_policy.py [--taxonomy-dir DIR] [--jurisdictions TSV] [--out deploy/policy.json] [--review]
 """
 import argparse
 import json
@@ -135,9 +138,68 @@ def sort_ids(ids):
     return sorted(ids, key=lambda x: (0, int(x), "") if x.isdigit() else (1, 0, x))
 
 
+JURIS_COLS = ["jurisdiction", "from", "law", "min_age", "sensitive_banned", "precise_geo", "political",
+              "political_min_age", "tag", "source", "notes"]
+
+
+def read_jurisdictions(path):
+    """Rows of the jurisdictions TSV as policy-file objects; exits naming the line and key of a bad row."""
+    import datetime
+    import re
+    rows, seen = [], set()
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().split("\n")
+    header = None
+    for n, line in enumerate(lines, 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        cols = line.split("\t")
+        if header is None:
+            header = cols
+            if header != JURIS_COLS:
+                sys.exit(f"gen_policy: {path}:{n}: header must be {JURIS_COLS}")
+            continue
+        if len(cols) != len(JURIS_COLS):
+            sys.exit(f"gen_policy: {path}:{n}: {len(cols)} columns, want {len(JURIS_COLS)}")
+        r = dict(zip(JURIS_COLS, cols))
+        code = r["jurisdiction"]
+
+        def bad(key, msg):
+            sys.exit(f"gen_policy: {path}:{n}: key {key}: jurisdiction {code!r}: {msg}")
+        if not re.fullmatch(r"US|EU|US-[A-Z]{2}", code):
+            bad("jurisdiction", "must be US, EU or US-XY")
+        try:
+            datetime.date.fromisoformat(r["from"])
+        except ValueError:
+            bad("from", "must be YYYY-MM-DD")
+        if (code, r["from"]) in seen:
+            bad("from", "two rows with the same date")
+        seen.add((code, r["from"]))
+        for k in ("min_age", "political_min_age"):
+            if not r[k].isdigit() or int(r[k]) > 99:
+                bad(k, "must be an integer 0..99")
+        if r["sensitive_banned"] not in ("true", "false"):
+            bad("sensitive_banned", "must be true or false")
+        if r["precise_geo"] not in ("allowed", "consent", "banned"):
+            bad("precise_geo", "must be allowed, consent or banned")
+        if r["political"] not in ("none", "eu_2024_900"):
+            bad("political", "must be none or eu_2024_900")
+        if r["tag"] not in ("[P]", "[S]"):
+            bad("tag", "must be [P] or [S]")
+        if not r["law"] or not r["source"]:
+            bad("law/source", "must not be empty")
+        rows.append({"jurisdiction": code, "from": r["from"], "law": r["law"], "min_age": int(r["min_age"]),
+                     "sensitive_banned": r["sensitive_banned"] == "true", "precise_geo": r["precise_geo"],
+                     "political": r["political"], "political_min_age": int(r["political_min_age"]),
+                     "tag": r["tag"], "source": r["source"], "notes": r["notes"]})
+    rows.sort(key=lambda x: (x["jurisdiction"], x["from"]))
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--taxonomy-dir", default=DEFAULT_DIR)
+    ap.add_argument("--jurisdictions", default=os.path.join(HERE, "jurisdictions.tsv"))
     ap.add_argument("--out", default=os.path.join(HERE, "..", "deploy", "policy.json"))
     ap.add_argument("--review", action="store_true", help="print every mapped node with its name")
     a = ap.parse_args()
@@ -193,6 +255,7 @@ def main():
         "gpp_usnat_sensitive": GPP_USNAT,
         "segments": segments,
         "ad_categories": [{"cattax": 8, "name": "Ad Product Taxonomy 2.0", "classes": adclasses}],
+        "jurisdictions": read_jurisdictions(a.jurisdictions),
     }
     with open(a.out, "w") as f:
         json.dump(policy, f, indent=1, sort_keys=False)
