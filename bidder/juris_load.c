@@ -230,6 +230,8 @@ int juris_load(const char *file, const char *text, size_t len, struct json *j, s
             }
             e[i] = r->e;
             e[i].jidx = (uint8_t)jx;
+            if (!t->count[jx]) t->first[jx] = (uint16_t)i;
+            t->count[jx]++;
             size_t ll = strlen(r->law), fl = strlen(r->from);
             memcpy(strs, r->law, ll);
             e[i].law = (struct sv){strs, ll};

@@ -94,13 +94,11 @@ static void set_code(struct juris_state *o, const char *a, const char *b)
 /* The row of jurisdiction j in force at now_ms, or NULL (rows sorted by jidx, then date). */
 static const struct juris_entry *in_force(const struct juris_table *t, int j, int64_t now_ms)
 {
-    const struct juris_entry *best = NULL;
-    for (uint32_t i = 0; i < t->n; i++) {
-        const struct juris_entry *e = &t->e[i];
-        if (e->jidx != j) continue;
-        if (e->from_ms <= now_ms) best = e;
-    }
-    return best;
+    /* a jurisdiction has a handful of rows, latest last: walk back to the first in force */
+    const struct juris_entry *e = t->e + t->first[j];
+    for (uint32_t i = t->count[j]; i-- > 0;)
+        if (e[i].from_ms <= now_ms) return &e[i];
+    return NULL;
 }
 
 static void merge(struct juris_state *o, const struct juris_entry *e)
@@ -123,13 +121,6 @@ static void merge(struct juris_state *o, const struct juris_entry *e)
         o->political_min_age = e->political_min_age;
         o->src_political = e;
     }
-}
-
-static bool sid_listed(const struct ortb_regs *r, int sid)
-{
-    for (uint32_t i = 0; i < r->ngpp_sid; i++)
-        if (r->gpp_sid[i] == sid) return true;
-    return false;
 }
 
 void juris_resolve(const struct juris_table *t, const struct juris_opts *o, const struct ortb_request *req,
@@ -174,14 +165,15 @@ void juris_resolve(const struct juris_table *t, const struct juris_opts *o, cons
         bool use_sid = r->gpp_sid_sig == ORTB_SIG_OK && r->ngpp_sid > 0;
         int nstates = 0, first = 0;
         bool national = false;
-        for (int sid = GPP_SID_USNAT; sid <= 27; sid++) {
-            bool on = use_sid ? sid_listed(r, sid) : (gp && gpp_has_section(gp, sid));
-            if (!on) continue;
+        uint32_t nlist = use_sid ? r->ngpp_sid : (gp ? gp->nsections : 0);
+        for (uint32_t li = 0; li < nlist; li++) {
+            int sid = use_sid ? r->gpp_sid[li] : gp->section_ids[li];
+            if (sid < GPP_SID_USNAT || sid > 27) continue;
             if (sid == GPP_SID_USNAT) {
                 national = true;
                 continue;
             }
-            if (!nstates++) first = sid;
+            if (!nstates++ || sid < first) first = sid;
             int slot = state_slot(gpp_state[sid][0], gpp_state[sid][1]);
             if (t && t->us_state[slot]) mask |= 1ull << (t->us_state[slot] - 1);
         }

@@ -43,6 +43,8 @@ struct juris_table {
     int8_t us;                            /* jidx of "US" (federal rules, every US request), -1 none */
     int8_t eu;                            /* jidx of "EU", -1 none */
     uint64_t us_states;                   /* mask of every "US-XY": the strictest set for unknown regions */
+    uint16_t first[JURIS_MAX];            /* rows of jurisdiction j: e[first[j] .. first[j] + count[j]) */
+    uint16_t count[JURIS_MAX];
 };
 
 enum juris_how {
