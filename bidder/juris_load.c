@@ -3,6 +3,7 @@
 #include "bidder/juris_load.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,8 +197,10 @@ int juris_load(const char *file, const char *text, size_t len, struct json *j, s
     if (rc == 0) {
         struct juris_entry *e = (struct juris_entry *)(t + 1);
         char *strs = (char *)(e + n);
+        static _Atomic uint64_t next_id;
         t->e = e;
         t->n = n;
+        t->id = atomic_fetch_add(&next_id, 1) + 1;
         t->us = t->eu = -1;
         for (unsigned i = 0; i < n && rc == 0; i++) {
             struct row *r = &rows[i];

@@ -43,6 +43,7 @@ struct juris_table {
     int8_t us;                            /* jidx of "US" (federal rules, every US request), -1 none */
     int8_t eu;                            /* jidx of "EU", -1 none */
     uint64_t us_states;                   /* mask of every "US-XY": the strictest set for unknown regions */
+    uint64_t id;                          /* unique per compiled table (the per-thread rules cache's key) */
     uint16_t first[JURIS_MAX];            /* rows of jurisdiction j: e[first[j] .. first[j] + count[j]) */
     uint16_t count[JURIS_MAX];
 };
