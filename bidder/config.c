@@ -718,13 +718,22 @@ struct config *config_parse(const char *name, const char *text, size_t len, cons
                 cfg_err(&e, kat, "key \"no_bid_nbr\": must be 0..1000");
             c->no_bid_nbr = (int)v;
         } else if (sv_eq_cstr(k, "first_party_providers")) {
-            struct cctx fc = {.e = &e, .j = &j, .a = &c->arena};
-            snprintf(fc.cid, sizeof fc.cid, "-");
-            if (json_peek(&j) != JSON_ARRAY)
+            /* user.data[].id or name values whose segments are first-party data (docs/jurisdictions.md) */
+            struct arena_vec v = {.max = 1024};
+            bool bad = json_peek(&j) != JSON_ARRAY;
+            if (!bad) {
+                json_arr_begin(&j);
+                while (!bad && json_arr_next(&j)) {
+                    struct sv *sp = arena_vec_push(&c->arena, &v, sizeof *sp, _Alignof(struct sv));
+                    bad = !sp || json_peek(&j) != JSON_STRING || json_string(&j, sp) || sp->n == 0;
+                }
+                bad = bad || j.err;
+            }
+            if (bad)
                 cfg_err(&e, kat,
-                        "key \"first_party_providers\": must be an array of user.data id or name strings");
-            else
-                rd_strlist(&fc, &c->campaigns.first_party, "first_party_providers");
+                        "key \"first_party_providers\": must be an array of non-empty strings "
+                        "(user.data id or name), at most 1024");
+            c->campaigns.first_party = (struct ortb_list){v.items, v.n};
         } else if (sv_eq_cstr(k, "tcf_mode")) {
             struct sv v = SV_NULL;
             if (json_peek(&j) != JSON_STRING || json_string(&j, &v) ||

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The audit trail on a real redis-server: a sensitive drop lands in the stream fairbid:audit with request id,
 # imp id, campaign id, reason, class, taxonomy id and time, and a keyed hash instead of the raw user id;
-# `fairbid audit tail` prints it; /metrics counts records and drops by class.
+# `fairbid audit tail` prints it; /metrics counts records and drops by class. A jurisdiction drop names where
+# the person was (field jurisdiction).
 source "$(dirname "$0")/../harness/lib.sh"
 cp "$SRC/deploy/policy.json" "$T/policy.json"
 cat >"$T/cfg.json" <<'J'
@@ -26,6 +27,15 @@ check "imp and campaign ids" grep -q "imp_id=imp-7 campaign_id=health-seg" "$T/t
 check "time" grep -q "time_ms=[0-9]" "$T/tail.txt"
 check "keyed user hash" grep -q "user_hash=[0-9a-f]\{16\}" "$T/tail.txt"
 check "no raw user id in the stream" sh -c "! redis-cli -p $REDIS_PORT XRANGE fairbid:audit - + | grep -q raw-user-secret"
+# a jurisdiction drop records where the person was (issue 18)
+cat >"$T/req-md.json" <<'J'
+{"id":"audit-req-md","imp":[{"id":"imp-8","banner":{"w":300,"h":250}}],"device":{"geo":{"country":"USA","region":"MD"}},
+ "user":{"buyeruid":"u-md","yob":1980,"data":[{"name":"acme-data","ext":{"segtax":4},"segment":[{"id":"383"}]}]}}
+J
+expect_eq "the Maryland request is answered" 200 "$(post "$T/req-md.json")"
+wait_for sh -c "'$BIN' audit tail --redis '$REDIS_URL' --count 10 | grep -q audit-req-md" && ok "Maryland record in fairbid:audit" || not_ok "Maryland record in fairbid:audit"
+"$BIN" audit tail --redis "$REDIS_URL" --count 10 | grep audit-req-md >"$T/tail-md.txt"
+check "jurisdiction drop with the jurisdiction field" grep -q "reason=jurisdiction.sensitive_banned .*jurisdiction=US-MD" "$T/tail-md.txt"
 curl -s "$FB_URL/metrics" >"$T/metrics.txt"
 check "metrics: records written" grep -q 'fairbid_audit_records_total{outcome="written"} [1-9]' "$T/metrics.txt"
 check "metrics: drops by class" grep -q 'fairbid_policy_drops_total{class="health"} [1-9]' "$T/metrics.txt"
