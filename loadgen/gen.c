@@ -262,6 +262,26 @@ static void generate(const struct gen_opts *o, uint64_t index, struct buf *b, st
     buf_puts(b, tmp);
     buf_puts(b, "\"geo\":{");
     put_kv_str(b, "country", country);
+    if (!strcmp(country, "USA")) {
+        /* a US state in the forms exchanges send ("MD", "US-MD", lower case) or none, for the jurisdiction
+         * rules (docs/jurisdictions.md). Drawn from its own stream so the rest of the request is unchanged.
+         */
+        static const char *const states[] = {"MD", "OR", "CA", "VA", "CT", "CO", "NY", "AR", "TX", "FL"};
+        struct rng rr = rng_for(o->seed ^ 0x5EED5EEDull, index);
+        unsigned form = (unsigned)rng_below(&rr, 5); /* 0: no region (strictest), 1-2 bare, 3 US-, 4 lower */
+        if (form) {
+            const char *st = states[rng_below(&rr, sizeof states / sizeof states[0])];
+            char reg[8];
+            if (form == 3)
+                snprintf(reg, sizeof reg, "US-%s", st);
+            else if (form == 4)
+                snprintf(reg, sizeof reg, "%c%c", st[0] | 0x20, st[1] | 0x20);
+            else
+                snprintf(reg, sizeof reg, "%s", st);
+            buf_putc(b, ',');
+            put_kv_str(b, "region", reg);
+        }
+    }
     buf_puts(b, "}},");
 
     buf_puts(b, "\"user\":{");

@@ -4,7 +4,9 @@
 from the generated policy file) and docs/jurisdictions.md. Prints every disagreement and a summary line;
 exits 1 on any disagreement.
 
-Usage: jurisdictions_ref.py FAIRBID CONFIG TSV N SEED
+Usage: jurisdictions_ref.py FAIRBID CONFIG TSV N SEED [SERVE_URL]
+With SERVE_URL (a running `fairbid serve` of the same config), each request is also POSTed there and the served
+winner (on today's UTC date) is checked against the reference's highest-priced eligible campaign.
 """
 import json
 import random
@@ -12,6 +14,8 @@ import subprocess
 import sys
 
 FAIRBID, CONFIG, TSV, N, SEED = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+SERVE = sys.argv[6] if len(sys.argv) > 6 else None
+PRICES = {"sens": 1.0, "plain": 1.1, "polctx": 1.2, "polseg": 1.3}  # the test config's bid_cpm
 CUSTOM_PURPOSE = 2  # the config's political_consent_custom_purpose
 FIRST_PARTY = {"pub1st"}
 
@@ -196,7 +200,36 @@ def gen(rng):
     return date, req
 
 
+def serve_check():
+    """Every generated request POSTed to the server, its winner against the reference's."""
+    import datetime
+    import http.client
+    import urllib.parse
+    today = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
+    u = urllib.parse.urlparse(SERVE)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    rng = random.Random(SEED + 1)
+    bad = 0
+    for i in range(N):
+        _, req = gen(rng)
+        if "yob" in req["user"]:  # ages relative to today's year
+            req["user"]["yob"] += int(today[:4]) - int(_[:4])
+        conn.request("POST", u.path, json.dumps(req), {"Content-Type": "application/json"})
+        resp = conn.getresponse()
+        body = resp.read()
+        eligible = [c for c in PRICES if expect(req, today, c) == "bid"]
+        want = max(eligible, key=lambda c: PRICES[c]) if eligible else None
+        got = json.loads(body)["seatbid"][0]["bid"][0]["cid"] if resp.status == 200 else None
+        if got != want:
+            bad += 1
+            print("DISAGREE served winner", today, "fairbid", got, resp.status, "reference", want, json.dumps(req))
+    print("served requests %d, disagreements %d" % (N, bad))
+    return bad
+
+
 def main():
+    if SERVE:
+        sys.exit(1 if serve_check() else 0)
     rng = random.Random(SEED)
     bad = checked = 0
     seen = {}

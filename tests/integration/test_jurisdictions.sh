@@ -3,8 +3,9 @@
 # regs.gdpr, EEA countries, ages, first- and third-party segments, political consent or not) on dates either
 # side of each law's date, decided by the real binary (`fairbid decide --now`) and checked one by one against
 # an independent Python reference (jurisdictions_ref.py, written from scripts/jurisdictions.tsv): 0
-# disagreements. Then a served request: the political bid carries bid.ext.political, and a bad jurisdictions
-# table stops check-config naming file, key and jurisdiction.
+# disagreements. Then the same generator against `fairbid serve` (today's date): every served winner agrees with
+# the reference; the political bid carries bid.ext.political; a bad jurisdictions table stops check-config
+# naming file, key and jurisdiction.
 SRC=${FAIRBID_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$SRC/tests/harness/lib.sh"
 
@@ -45,6 +46,12 @@ JSON
 curl -s -o "$T/resp.json" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @"$T/req.json" \
   "$FB_URL/openrtb2/bid" >"$T/code"
 expect_eq "served request in the EU: a contextual political bid (200)" 200 "$(cat "$T/code")"
+python3 "$SRC/tests/integration/jurisdictions_ref.py" "$BIN" "$T/cfg.json" "$SRC/scripts/jurisdictions.tsv" \
+  "${JURIS_N:-500}" 18 "$FB_URL/openrtb2/bid" >"$T/serve.log" 2>&1
+rc=$?
+grep DISAGREE "$T/serve.log" | head -10
+tail -1 "$T/serve.log"
+expect_eq "served: every generated request's winner agrees with the reference (today's date)" 0 "$rc"
 check "bid.ext.political carries sponsor and notice_url" python3 -c "
 import json,sys; b=json.load(open('$T/resp.json'))['seatbid'][0]['bid'][0]
 sys.exit(0 if b['cid']=='polctx' and b['ext']['political']=={'sponsor':'Party A','notice_url':'https://a.example/notice'} else 1)"
