@@ -316,6 +316,8 @@ static int rd_segments(struct cctx *cc, struct campaign_targeting *t)
     return 0;
 }
 
+static int rd_num(struct cctx *cc, double *out, const char *key, double min, double max);
+
 static int rd_targeting(struct cctx *cc, struct campaign *c)
 {
     size_t at = off_of(cc->j);
@@ -355,6 +357,28 @@ static int rd_targeting(struct cctx *cc, struct campaign *c)
             }
             if (cc->j->err) return json_err(cc->e, cc->j, "targeting.age");
             if (t->age_min > t->age_max) return cerr(cc, kat, "targeting.age", "min is greater than max");
+        } else if (sv_eq_cstr(k, "near")) {
+            if (json_peek(cc->j) != JSON_OBJECT)
+                return cerr(cc, kat, "targeting.near", "must be {\"lat\", \"lon\", \"radius_km\"}");
+            t->has_near = true;
+            t->near_lat = t->near_lon = t->near_radius_km = NAN;
+            json_obj_begin(cc->j);
+            struct sv nk;
+            while (json_obj_next(cc->j, &nk)) {
+                int rc = 0;
+                if (sv_eq_cstr(nk, "lat"))
+                    rc = rd_num(cc, &t->near_lat, "targeting.near.lat", -90, 90);
+                else if (sv_eq_cstr(nk, "lon"))
+                    rc = rd_num(cc, &t->near_lon, "targeting.near.lon", -180, 180);
+                else if (sv_eq_cstr(nk, "radius_km"))
+                    rc = rd_num(cc, &t->near_radius_km, "targeting.near.radius_km", 0.001, 20000);
+                else
+                    rc = json_skip(cc->j) ? json_err(cc->e, cc->j, "targeting.near") : 0;
+                if (rc) return -1;
+            }
+            if (cc->j->err) return json_err(cc->e, cc->j, "targeting.near");
+            if (isnan(t->near_lat) || isnan(t->near_lon) || isnan(t->near_radius_km))
+                return cerr(cc, kat, "targeting.near", "needs lat, lon and radius_km");
         } else if (sv_eq_cstr(k, "gender")) {
             struct ortb_list g = {0};
             if (rd_strlist(cc, &g, "targeting.gender")) return -1;
@@ -596,7 +620,7 @@ static int rd_campaign(struct cctx *cc, struct campaign *c, uint32_t index)
     if (!has_bid) return cerr(cc, at, "bid_cpm", "is required");
     if (c->nformats == 0) return cerr(cc, at, "formats", "is required");
     if (c->adm.n == 0 && c->nurl.n == 0) return cerr(cc, at, "adm", "a campaign needs adm or nurl");
-    c->personal = c->t.nsegments > 0 || c->t.has_age || c->t.gender_mask != 0;
+    c->personal = c->t.nsegments > 0 || c->t.has_age || c->t.gender_mask != 0 || c->t.has_near;
     for (uint32_t i = 0; i < c->cat.n; i++)
         if (juris_is_politics_cat(c->cattax, c->cat.v[i])) c->politics_cat = true;
     if (c->politics_cat && !c->political)

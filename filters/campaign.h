@@ -26,6 +26,10 @@ struct campaign_targeting {
     bool has_age;
     int32_t age_min, age_max;
     unsigned gender_mask; /* 0 = no gender targeting */
+    /* "near": {"lat", "lon", "radius_km"}: precise-location targeting on device.geo.lat/lon (personal data,
+     * refused where the law bans precise geolocation: docs/jurisdictions.md) */
+    bool has_near;
+    double near_lat, near_lon, near_radius_km;
 };
 
 enum campaign_special {

@@ -143,6 +143,24 @@ static void personal_checks(const struct campaign *c, const struct ortb_request 
             return;
         }
     }
+    if (t->has_near) {
+        /* precise geo reaches here only where the law and the consent allow it (juris_check, consent) */
+        const struct ortb_geo *g = &req->device.geo;
+        bool in = false;
+        if (cs->precise_geo_ok && g->has_lat && g->has_lon && g->lat >= -90 && g->lat <= 90 &&
+            g->lon >= -180 && g->lon <= 180) {
+            /* equirectangular distance: exact enough for radii of a city, and cheap */
+            const double rad = 3.14159265358979323846 / 180;
+            double dlon = fabs(g->lon - t->near_lon);
+            if (dlon > 180) dlon = 360 - dlon;
+            double x = dlon * rad * cos((g->lat + t->near_lat) * 0.5 * rad), y = (g->lat - t->near_lat) * rad;
+            in = 6371.0 * sqrt(x * x + y * y) <= t->near_radius_km;
+        }
+        if (!in) {
+            p->reason = REASON_MATCH_GEO;
+            return;
+        }
+    }
     if (t->gender_mask) {
         struct sv g = req->user.gender;
         unsigned bit = 0;
@@ -343,6 +361,12 @@ size_t decide_detail(const struct campaign_set *cs, const struct ortb_request *r
         else
             n = snprintf(buf, cap, "age %lld, campaign wants %d-%d", (long long)v->num, c->t.age_min,
                          c->t.age_max);
+        break;
+    case REASON_MATCH_GEO:
+        if (req->device.geo.has_lat && req->device.geo.has_lon)
+            n = snprintf(buf, cap, "device not within %.6g km of the campaign's point", c->t.near_radius_km);
+        else
+            n = snprintf(buf, cap, "no device.geo.lat/lon");
         break;
     case REASON_MATCH_GENDER:
         n = snprintf(buf, cap, "gender \"%.*s\"", SV_FMT(v->arg));

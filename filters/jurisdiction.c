@@ -305,6 +305,24 @@ int juris_check(const struct campaign_set *cs, const struct campaign *c, const s
         *arg = say(a, js, js->src_age, w);
         return REASON_JURISDICTION_MINOR;
     }
+    if (c->t.has_near) {
+        /* precise location: never where its sale is banned; elsewhere with consent (TCF special feature 1
+         * under GDPR) */
+        if (js->precise_geo == JURIS_GEO_BANNED) {
+            *arg = say(a, js, js->src_geo, "campaign targets precise geolocation (device.geo.lat/lon)");
+            return REASON_JURISDICTION_PRECISE_GEO;
+        }
+        if (js->precise_geo == JURIS_GEO_CONSENT && !cst->precise_geo_ok) {
+            *arg = say(a, js, js->src_geo, "precise geolocation without consent");
+            return REASON_JURISDICTION_PRECISE_GEO;
+        }
+        if (cst->gdpr_applies && !(cst->tc && tcf_special_feature(cst->tc, 1))) {
+            *arg = js->src_geo
+                       ? say(a, js, js->src_geo, "no TCF special feature 1 (precise geolocation) opt-in")
+                       : sv_from("GDPR: no TCF special feature 1 (precise geolocation) opt-in");
+            return REASON_JURISDICTION_PRECISE_GEO;
+        }
+    }
     uint32_t sens = c->seg_classes & class_mask_sensitive;
     if (js->sensitive_banned && sens) {
         snprintf(w, sizeof w, "campaign targets %s (banned even with consent)",

@@ -15,7 +15,7 @@ import sys
 
 FAIRBID, CONFIG, TSV, N, SEED = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
 SERVE = sys.argv[6] if len(sys.argv) > 6 else None
-PRICES = {"sens": 1.0, "plain": 1.1, "polctx": 1.2, "polseg": 1.3}  # the test config's bid_cpm
+PRICES = {"sens": 1.0, "plain": 1.1, "polctx": 1.2, "polseg": 1.3, "nearpdx": 0.9}  # the test config's bid_cpm
 CUSTOM_PURPOSE = 2  # the config's political_consent_custom_purpose
 FIRST_PARTY = {"pub1st"}
 
@@ -137,12 +137,18 @@ def expect(req, date, campaign):
     gdpr = req.get("regs", {}).get("gdpr") == 1
     tc = user.get("consent") if gdpr else None
     segs = [(d["id"], s["id"]) for d in user.get("data", []) for s in d["segment"]]
-    personal = campaign in ("sens", "plain", "polseg")
+    personal = campaign in ("sens", "plain", "polseg", "nearpdx")
+    geo = req.get("device", {}).get("geo", {})
     political = campaign in ("polctx", "polseg")
     if not personal:
         return "bid"
     if r["min_age"] and 0 <= age < r["min_age"]:
         return "jurisdiction.minor"
+    if campaign == "nearpdx":
+        if r["precise_geo"] == "banned":
+            return "jurisdiction.precise_geo"
+        if r["precise_geo"] == "consent" and 0 <= age < 18:  # no consent for minors
+            return "jurisdiction.precise_geo"
     if campaign == "sens" and r["sensitive_banned"]:
         return "jurisdiction.sensitive_banned"
     if political and r["political"] == "eu_2024_900":
@@ -154,6 +160,8 @@ def expect(req, date, campaign):
             return "political.personal_data"
     if 0 <= age < 18:
         return "minor.age"
+    if campaign == "nearpdx" and "lat" not in geo:
+        return "match.geo"
     if campaign == "sens" and any(s == "381" for _, s in segs):
         return "sensitive.health"
     return "bid"

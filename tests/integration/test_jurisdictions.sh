@@ -22,7 +22,9 @@ cat >"$T/cfg.json" <<'JSON'
    "political": {"sponsor": "Party A", "notice_url": "https://a.example/notice"}},
   {"id": "polseg", "crid": "c", "bid_cpm": 1.3, "cat": ["1479"], "formats": [{"w": 300, "h": 250}], "adm": "x",
    "political": {"sponsor": "Party B", "notice_url": "https://b.example/notice"},
-   "targeting": {"segments": [{"segtax": 4, "ids": ["5"]}]}}
+   "targeting": {"segments": [{"segtax": 4, "ids": ["5"]}]}},
+  {"id": "nearpdx", "crid": "c", "bid_cpm": 0.9, "formats": [{"w": 300, "h": 250}], "adm": "x",
+   "targeting": {"near": {"lat": 45.52, "lon": -122.68, "radius_km": 10}}}
  ]}
 JSON
 
@@ -35,7 +37,7 @@ expect_eq "every generated decision agrees with the reference (0 disagreements)"
 check "the generated traffic reaches every jurisdiction and political reason" python3 -c "
 import json,sys
 seen=json.loads(open('$T/ref.log').read().split('reasons seen: ')[1].split('\n')[0])
-need={'bid','jurisdiction.minor','jurisdiction.sensitive_banned','political.minor','political.personal_data','minor.age','sensitive.health'}
+need={'bid','jurisdiction.minor','jurisdiction.sensitive_banned','jurisdiction.precise_geo','political.minor','political.personal_data','minor.age','sensitive.health','match.geo'}
 missing=need-set(seen); print('missing', missing) if missing else None; sys.exit(1 if missing else 0)"
 
 # Served: the political winner's bid carries its transparency notice.

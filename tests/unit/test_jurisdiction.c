@@ -24,44 +24,20 @@ static const char *src_dir(void)
 
 #define CAMP(id, extra)                                                                                      \
     "{'id':'" id "','crid':'c','bid_cpm':1,'formats':[{'w':300,'h':250}],'adm':'x'" extra "}"
-static const char CAMPAIGNS
-    [] = "{'currency':'USD','tcf_vendor_id':1000,'policy':'policy.json','political_consent_custom_purpose':2,"
-         "'first_party_providers':['pub1st'],'campaigns':[" CAMP("sens", ",'targeting':{'segments':[{'segtax'"
-                                                                         ":4,'ids':['381','5']}]}") "," CAMP(
-             "plain",
-             ",'targeting':{"
-             "'segments':[{"
-             "'segtax':4,'ids':["
-             "'5']}]}") "," CAMP("polctx",
-                                 ",'cat':['1476'],'political':{'sponsor':'Party "
-                                 "A','notice_url':'https://a.example/n'}") "," CAMP("polseg",
-                                                                                    ",'cat':['1479'],'"
-                                                                                    "political':{'sponsor':'"
-                                                                                    "Party "
-                                                                                    "B','notice_url':'https:/"
-                                                                                    "/b.example/n'},"
-                                                                                    "'targeting':{'segments':"
-                                                                                    "[{'segtax':4,'ids':['5']"
-                                                                                    "}]}") "," CAMP("polage",
-                                                                                                    ",'cat':["
-                                                                                                    "'1474'],"
-                                                                                                    "'politic"
-                                                                                                    "al':{'"
-                                                                                                    "sponsor'"
-                                                                                                    ":'Party "
-                                                                                                    "C','"
-                                                                                                    "notice_"
-                                                                                                    "url':'"
-                                                                                                    "https://"
-                                                                                                    "c."
-                                                                                                    "example/"
-                                                                                                    "n'},"
-                                                                                                    "'targeti"
-                                                                                                    "ng':{'"
-                                                                                                    "age':{'"
-                                                                                                    "min':18,"
-                                                                                                    "'max':"
-                                                                                                    "99}}") "]}";
+/* clang-format off */
+static const char CAMPAIGNS[] =
+    "{'currency':'USD','tcf_vendor_id':1000,'policy':'policy.json','political_consent_custom_purpose':2,"
+    "'first_party_providers':['pub1st'],'campaigns':["
+    CAMP("sens", ",'targeting':{'segments':[{'segtax':4,'ids':['381','5']}]}") ","
+    CAMP("plain", ",'targeting':{'segments':[{'segtax':4,'ids':['5']}]}") ","
+    CAMP("polctx", ",'cat':['1476'],'political':{'sponsor':'Party A','notice_url':'https://a.example/n'}") ","
+    CAMP("polseg", ",'cat':['1479'],'political':{'sponsor':'Party B','notice_url':'https://b.example/n'},"
+                   "'targeting':{'segments':[{'segtax':4,'ids':['5']}]}") ","
+    CAMP("polage", ",'cat':['1474'],'political':{'sponsor':'Party C','notice_url':'https://c.example/n'},"
+                   "'targeting':{'age':{'min':18,'max':99}}") ","
+    CAMP("nearpdx", ",'targeting':{'near':{'lat':45.52,'lon':-122.68,'radius_km':10}}")
+    "]}";
+/* clang-format on */
 
 static struct config *cfg;
 
@@ -312,6 +288,35 @@ Test(juris, precise_geo)
               "'region':'OR','lat':45.5,'lon':-122.6}},'user':{'yob':1980}}",
               NULL, &r);
     cr_expect(r.res.consent.precise_geo_ok, "Oregon before 2026-01-01");
+}
+
+/* Precise-location targeting: never where the sale of precise geolocation is banned, for anyone. */
+Test(juris, precise_geo_targeting)
+{
+#define PDX "'lat':45.53,'lon':-122.66"
+    static const struct jcase cs[] = {
+        {"OR adult at the point", "2026-06-01", "{'country':'USA','region':'OR'," PDX "}", "", 30, false,
+         "nearpdx", "jurisdiction.precise_geo", "US-OR"},
+        {"OR before HB 2008", "2025-12-31", "{'country':'USA','region':'OR'," PDX "}", "", 30, false,
+         "nearpdx", "bid", "US-OR"},
+        {"MD adult (sensitive data)", "2026-06-01", "{'country':'USA','region':'MD'," PDX "}", "", 30, false,
+         "nearpdx", "jurisdiction.precise_geo", "US-MD"},
+        {"USA without region: strictest", "2026-06-01", "{'country':'USA'," PDX "}", "", 30, false, "nearpdx",
+         "jurisdiction.precise_geo", "US"},
+        /* allow: a consenting adult where precise geolocation is allowed */
+        {"WA adult at the point", "2026-06-01", "{'country':'USA','region':'WA'," PDX "}", "", 30, false,
+         "nearpdx", "bid", "US-WA"},
+        {"CO adult (consent state, consent not refused)", "2026-06-01",
+         "{'country':'USA','region':'CO'," PDX "}", "", 30, false, "nearpdx", "bid", "US-CO"},
+        {"WA adult 40 km away", "2026-06-01", "{'country':'USA','region':'WA','lat':45.9,'lon':-122.68}", "",
+         30, false, "nearpdx", "match.geo", "US-WA"},
+        {"WA adult without lat/lon", "2026-06-01", "{'country':'USA','region':'WA'}", "", 30, false,
+         "nearpdx", "match.geo", "US-WA"},
+        {"WA minor", "2026-06-01", "{'country':'USA','region':'WA'," PDX "}", "", 16, false, "nearpdx",
+         "minor.age", "US-WA"},
+    };
+    run_cases(cs, sizeof cs / sizeof cs[0]);
+#undef PDX
 }
 
 /* EU political advertising, Regulation (EU) 2024/900, from 2025-10-10. */
