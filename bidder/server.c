@@ -314,6 +314,16 @@ static void handle_readyz(struct worker *w, const struct config *cfg, struct hs_
     buf_puts(&b, mirror_state());
     buf_puts(&b, "\",\"config_generation\":");
     buf_put_u64(&b, atomic_load(&G.generation));
+    if (cfg) {
+        /* "policy": "none" is allowed but never silent (issue 12): the status stays as it is */
+        buf_puts(&b, ",\"policy\":\"");
+        buf_puts(&b, config_policy_source_name(cfg->policy_source));
+        buf_putc(&b, '"');
+        if (cfg->policy_source == CONFIG_POLICY_NONE) {
+            buf_puts(&b, ",\"protections_off\":");
+            buf_puts(&b, config_protections_off_json(cfg));
+        }
+    }
     if (*reason) {
         buf_puts(&b, ",\"reason\":");
         buf_put_json_str(&b, sv_from(reason));
@@ -426,6 +436,17 @@ static void handle_metrics(struct worker *w, struct hs_reply *rep)
              offsetof(struct metrics_worker, request_latency));
     put_hist(o, "fairbid_decision_duration_seconds", "Parse + decide + serialize time per bid request.",
              offsetof(struct metrics_worker, decision_latency));
+    urcu_memb_read_lock();
+    const struct config *pcfg = rcu_dereference(G.cfg);
+    const char *psrc = pcfg ? config_policy_source_name(pcfg->policy_source) : NULL; /* static strings */
+    urcu_memb_read_unlock();
+    if (psrc)
+        evbuffer_add_printf(
+            o,
+            "# HELP fairbid_policy_info Where the sensitive-category policy in use comes from "
+            "(builtin, file, or none: no sensitive-category rules).\n"
+            "# TYPE fairbid_policy_info gauge\nfairbid_policy_info{source=\"%s\"} 1\n",
+            psrc);
     evbuffer_add_printf(
         o,
         "# HELP fairbid_config_generation Config generation in use (1 at start, +1 per reload).\n"
@@ -852,6 +873,19 @@ static void publish(struct config *c)
     atomic_store(&G.config_loaded_ms, mono_ms());
 }
 
+/* Says which policy a loaded config uses; "none" is a warning at start and on every reload that keeps it. */
+static void log_policy(const struct config *c)
+{
+    if (c->policy_source == CONFIG_POLICY_NONE)
+        log_warn(
+            "policy: none: no sensitive-category policy, so sensitive segments, vulnerable targeting and "
+            "high-risk ads to minors are NOT refused",
+            "path=%s protections_off=%s", c->path, config_protections_off_json(c));
+    else
+        log_info("policy", "source=%s file=%s", config_policy_source_name(c->policy_source),
+                 c->policy_source == CONFIG_POLICY_FILE ? c->policy_file : "-");
+}
+
 static void reload(void)
 {
     char err[1024];
@@ -875,6 +909,7 @@ static void reload(void)
     c->max_connections = cur->max_connections;
     c->arena_bytes = cur->arena_bytes;
     snprintf(c->redis, sizeof c->redis, "%s", cur->redis);
+    log_policy(c);
     publish(c);
     mirror_on_reload(c);
     fairness_on_reload(c);
@@ -923,6 +958,7 @@ int server_run(const struct server_opts *opts)
         return 2;
     }
     log_set_level(parse_level(cfg->log_level));
+    log_policy(cfg);
     signal(SIGPIPE, SIG_IGN);
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
