@@ -192,8 +192,22 @@ struct cctx {
     char cid[80];  /* for messages */
     bool win_path; /* the config has a win_url: every bid carries fairbid's own win notice */
     /* where the current campaign's keys are, for the checks made once the whole campaign is read */
-    size_t at_age, at_gender, at_special, at_fairness;
+    size_t at_age, at_gender, at_special, at_fairness, at_segments;
+    size_t line_off; /* a cursor for lines of increasing offsets: line_no is the line of line_off */
+    int line_no;
 };
+
+/* The line of off >= the previous call's, in time proportional to the distance (line_of is O(off)). */
+static int cc_line(struct cctx *cc, size_t off)
+{
+    if (off < cc->line_off) {
+        cc->line_off = 0;
+        cc->line_no = 1;
+    }
+    for (; cc->line_off < off; cc->line_off++)
+        if (cc->e->text[cc->line_off] == '\n') cc->line_no++;
+    return cc->line_no;
+}
 
 static int cerr(struct cctx *cc, size_t off, const char *key, const char *msg)
 {
@@ -329,6 +343,7 @@ static int rd_targeting(struct cctx *cc, struct campaign *c)
         if (sv_eq_cstr(k, "site_cat")) {
             if (rd_strlist(cc, &t->site_cat, "targeting.site_cat")) return -1;
         } else if (sv_eq_cstr(k, "segments")) {
+            cc->at_segments = kat;
             if (rd_segments(cc, t)) return -1;
         } else if (sv_eq_cstr(k, "countries")) {
             if (rd_strlist(cc, &t->countries, "targeting.countries")) return -1;
@@ -514,7 +529,7 @@ static int rd_campaign(struct cctx *cc, struct campaign *c, uint32_t index)
         }
     }
     c->cattax = 8;
-    cc->at_age = cc->at_gender = cc->at_special = cc->at_fairness = at;
+    cc->at_age = cc->at_gender = cc->at_special = cc->at_fairness = cc->at_segments = at;
     bool has_bid = false;
     json_obj_begin(j);
     struct sv k;
@@ -632,7 +647,8 @@ static int rd_campaigns(struct errctx *e, struct json *j, struct config *c, bool
     size_t at = off_of(j);
     if (json_peek(j) != JSON_ARRAY) return cfg_err(e, at, "key \"campaigns\": must be an array");
     struct arena_vec v = {.max = CAMPAIGN_MAX};
-    struct cctx cc = {.e = e, .j = j, .a = &c->arena, .win_path = win_path};
+    struct cctx cc = {.e = e, .j = j, .a = &c->arena, .win_path = win_path, .line_no = 1};
+    static _Thread_local uint32_t lines[CAMPAIGN_MAX]; /* of targeting.segments, for policy_load's messages */
     json_arr_begin(j);
     while (json_arr_next(j)) {
         struct campaign *cp = arena_vec_push(&c->arena, &v, sizeof *cp, _Alignof(struct campaign));
@@ -643,13 +659,18 @@ static int rd_campaigns(struct errctx *e, struct json *j, struct config *c, bool
             return cfg_err(e, off_of(j), "key \"campaigns\": out of memory compiling campaigns");
         }
         if (rd_campaign(&cc, cp, v.n - 1)) return -1;
+        lines[v.n - 1] = (uint32_t)cc_line(&cc, cc.at_segments);
         for (uint32_t i = 0; i + 1 < v.n; i++)
             if (sv_eq(((struct campaign *)v.items)[i].id, cp->id))
                 return cfg_err(e, off_of(j), "campaign \"%s\": key \"id\": duplicate campaign id", cc.cid);
     }
     if (j->err) return json_err(e, j, "campaigns");
+    uint32_t *sl = arena_alloc(&c->arena, (v.n ? v.n : 1) * sizeof *sl, _Alignof(uint32_t));
+    if (!sl) return cfg_err(e, at, "key \"campaigns\": out of memory compiling campaigns");
+    memcpy(sl, lines, v.n * sizeof *sl);
     c->campaigns.v = v.items;
     c->campaigns.n = v.n;
+    c->segments_line = sl;
     return 0;
 }
 

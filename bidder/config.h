@@ -51,6 +51,8 @@ struct config {
     struct campaign_set campaigns;
     enum config_policy_source policy_source; /* set by the policy load */
     char policy_file[1100];                  /* the resolved path (source FILE), else "" */
+    const uint32_t
+        *segments_line; /* per campaign: line of targeting.segments (or of the campaign), messages */
 
     /* ownership */
     char path[512];

@@ -258,14 +258,14 @@ static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
     return buf;
 }
 
-/* The config line of p when it points into the config's text (ids without escapes do), else of the campaign.
- */
-static int cfg_line(const struct config *c, const char *p, const char *fallback)
+/* The config line of p when it points into the config's text (ids without escapes do), else of the campaign's
+ * targeting.segments key. */
+static int cfg_line(const struct config *c, const char *p, uint32_t ci)
 {
     const char *t = c->text;
-    if (!t) return 0;
-    if (!(p >= t && p < t + c->text_len)) p = fallback;
-    if (!(p >= t && p < t + c->text_len)) return 0;
+    if (!t || !(p >= t && p < t + c->text_len))
+        return c->segments_line && ci < c->campaigns.n && c->segments_line[ci] ? (int)c->segments_line[ci]
+                                                                               : 1;
     int line = 1;
     for (const char *q = t; q < p; q++)
         if (*q == '\n') line++;
@@ -306,8 +306,8 @@ static int compile_campaigns(struct config *c, struct policy *p, struct policy_c
                         err, errlen,
                         "%s:%d: campaign \"%.*s\": key \"targeting.segments\": special_category %s campaigns "
                         "may not target segtax %d id \"%.*s\" (%s)",
-                        c->path, cfg_line(c, rule->ids.v[i].p, cp->id.p), cid_n, cid_p,
-                        special_name(cp->special), (int)rule->segtax, (int)rule->ids.v[i].n, rule->ids.v[i].p,
+                        c->path, cfg_line(c, rule->ids.v[i].p, ci), cid_n, cid_p, special_name(cp->special),
+                        (int)rule->segtax, (int)rule->ids.v[i].n, rule->ids.v[i].p,
                         (e->classes & class_mask_sensitive)
                             ? class_name(__builtin_ctz(e->classes & class_mask_sensitive))
                             : "demographic age, gender or postal code");

@@ -243,6 +243,10 @@ static const struct ecase ecases[] = {
      CFG("    {'id':'k2'," BASE ",'nurl':'n','special_category':'credit',\n"
          "     'targeting':{'segments':[{'segtax':4,'ids':['59']}]}}\n"),
      {"t.json:5: ", "campaign \"k2\"", "key \"targeting.segments\"", "postal code"}},
+    {"credit targets an escaped age segment id (the line of the segments key)",
+     CFG_G("'policy': 'none'", "    {'id':'k3'," BASE ",'nurl':'n','special_category':'credit',\n"
+                               "     'targeting':{'segments':[{'segtax':4,'ids':['\\u0034\\u0039']}]}}\n"),
+     {"t.json:5: ", "campaign \"k3\"", "key \"targeting.segments\"", "id \"49\""}},
     {"housing targets a health segment (policy none)",
      CFG_G("'policy': 'none'", "    {'id':'h2'," BASE ",'nurl':'n','special_category':'housing',\n"
                                "     'targeting':{'segments':[{'segtax':4,'ids':['383']}]}}\n"),
