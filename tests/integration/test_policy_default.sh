@@ -50,7 +50,7 @@ generation_is() { [ "$(metric 'fairbid_config_generation ')" = "$1" ]; }
 
 # ---- serve, no policy key: the built-in policy ---------------------------------------------------------------
 fairbid_start "$T/cfg.json"
-wait_for ready_200 || not_ok "/readyz 200"
+wait_for ready_200 && ok "no key: /readyz 200" || not_ok "no key: /readyz 200"
 expect_eq "no key: minor gets no gambling ad (the contextual campaign wins)" "200 plain" \
   "$(post "$T/minor.json") $(winner)"
 expect_eq "no key: the adult does get it (control)" "200 bet" "$(post "$T/adult.json") $(winner)"
@@ -67,7 +67,7 @@ check "no key: no policy warning" sh -c "! grep -q 'warn policy' '$FB_LOG'"
 # ---- SIGHUP to "none": off, loudly; SIGHUP back: on again ----------------------------------------------------
 cp "$T/none.json" "$T/cfg.json"
 kill -HUP "$FB_PID"
-wait_for generation_is 2 || not_ok "reload to none applied"
+wait_for generation_is 2 && ok "reload to none applied (generation 2)" || not_ok "reload to none applied"
 check "reload to none: warning in the log" grep -q 'warn policy: none' "$FB_LOG"
 expect_eq "reload to none: fairbid_policy_info{source=\"none\"} 1" 1 "$(metric 'fairbid_policy_info{source="none"}')"
 check "reload to none: no builtin info line left" sh -c "! curl -s '$FB_URL/metrics' | grep -q 'source=\"builtin\"'"
@@ -75,7 +75,7 @@ expect_eq "reload to none: the minor gets the gambling ad (what none means)" "20
   "$(post "$T/minor.json") $(winner)"
 cp "$T/nopolicy.json" "$T/cfg.json"
 kill -HUP "$FB_PID"
-wait_for generation_is 3 || not_ok "reload back to no key applied"
+wait_for generation_is 3 && ok "reload back applied (generation 3)" || not_ok "reload back to no key applied"
 expect_eq "reload back: builtin again" 1 "$(metric 'fairbid_policy_info{source="builtin"}')"
 expect_eq "reload back: the minor is protected again" "200 plain" "$(post "$T/minor.json") $(winner)"
 kill "$FB_PID"
@@ -83,7 +83,7 @@ wait "$FB_PID" 2>/dev/null
 
 # ---- serve, "policy": "none" from the start ------------------------------------------------------------------
 fairbid_start "$T/none.json"
-wait_for ready_200 || not_ok "none: /readyz 200"
+wait_for ready_200 && ok "none: /readyz 200" || not_ok "none: /readyz 200"
 check "none: warning at start" grep -q 'warn policy: none: no sensitive-category policy' "$FB_LOG"
 expect_eq "none: /readyz 200 ready, policy none, protections_off lists what is off" \
   "200 ready none sensitive.*,exploit.vulnerable_targeting,exploit.high_risk_to_vulnerable" \
