@@ -181,7 +181,7 @@ if command -v promtool >/dev/null 2>&1; then
   check "promtool check rules alerts.yml" promtool check rules "$D/prometheus/alerts.yml"
   check "promtool test rules alerts_test.yml" promtool test rules "$D/prometheus/alerts_test.yml"
   for a in FairbidDown FairbidNotReady FairbidConsentMirrorStale FairbidFailSafeActive FairbidP99AboveBudget \
-    FairbidImpactRatioBelowBound FairbidAuditDropping; do
+    FairbidImpactRatioBelowBound FairbidAuditDropping FairbidPolicyOff; do
     check "alert $a defined" grep -q "alert: $a\$" "$D/prometheus/alerts.yml"
   done
 else
