@@ -557,3 +557,26 @@ Test(vectors, independent_implementations)
     cr_expect_gt(t.ok, 0);
     cr_expect_gt(t.err, 0);
 }
+
+/* `differs:tcf-li-strict`: independent strings whose CMPs set legitimate interest for purposes 3-6 (go-gdpr's
+ * vendorconsent/tcf2/metadata_test.go TestLargeCmpID and bitfield_test.go TestBitField strings). The decoder
+ * reports the raw bits, as every implementation does; strict mode does not take them as a legal basis. */
+Test(vectors, li_for_purposes_3_to_6_ignored_in_strict_mode)
+{
+    static const char *s[] = {
+        "COyiBqdOyiBqdObAAAENAfCIAP8AAH-"
+        "AAAAAB4AXQQgEAAAgoAAAAABAIYQUAAAAAAAAAAAAAAAIQIQCxIvkgQMAAAABgAIAAAAAAAAAAABAZAkAAA",
+        "COwGVJOOwGVJOADACHENAOCAAO6as_-AAAhoAFNLAAoAAAA",
+    };
+    static uint8_t scratch[512];
+    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
+        struct tcf tc;
+        cr_assert_eq(tcf_decode(s[i], strlen(s[i]), scratch, sizeof scratch, &tc), 0, "%s", s[i]);
+        for (int p = 3; p <= 6; p++) {
+            cr_expect(tcf_purpose_li(&tc, p), "%s: raw LI bit for purpose %d", s[i], p);
+            cr_expect(tcf_purpose_li_ok(&tc, p, 0), "%s: lenient mode takes LI for purpose %d", s[i], p);
+            cr_expect(!tcf_purpose_li_ok(&tc, p, 1), "%s: strict mode ignores LI for purpose %d", s[i], p);
+        }
+        cr_expect(tcf_purpose_li_ok(&tc, 2, 1), "%s: LI for purpose 2 stays a legal basis", s[i]);
+    }
+}
