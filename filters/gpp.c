@@ -462,45 +462,17 @@ static bool padded_len_ok(size_t have, size_t need)
     return have == round_up(need, 6) || have == round_up(round_up(need, 8), 6);
 }
 
-/* The layout to decode a US core with: the row for (id, version) when the length fits it, else a row that
- * declares itself compatible with that version and whose length fits (US National v1 written in the v2
- * layout). *err gets the reason when none fits. */
-static const struct gpp_section_def *pick_layout(int id, unsigned version, size_t nbits, int *err)
+/* Reads the fields of layout def from b (positioned after the version) into u. Returns 0, GPP_ESECTION_SHORT,
+ * or GPP_EFIELD_VALUE; a reserved value is only reported once the whole layout was read, so that the caller
+ * can check the length first (a misread layout can show a 3 anywhere). */
+static int read_fields(const struct gpp_section_def *def, unsigned version, struct bits *b, struct gpp_us *u)
 {
-    const struct gpp_section_def *def = gpp_section_def(id, (int)version);
-    if (!def) {
-        *err = GPP_ESECTION_VERSION;
-        return NULL;
-    }
-    size_t need = layout_bits(def);
-    if (padded_len_ok(nbits, need)) return def;
-    for (size_t i = 0; i < NDEFS; i++) {
-        const struct gpp_section_def *c = &section_defs[i];
-        if (c->id == id && c->compat_version == version && padded_len_ok(nbits, layout_bits(c))) return c;
-    }
-    *err = nbits < need ? GPP_ESECTION_SHORT : GPP_ESECTION_LONG;
-    return NULL;
-}
-
-static int decode_us(const char *s, size_t n, int id, struct gpp_us *u)
-{
-    uint8_t buf[US_SECTION_MAX_CHARS * 6 / 8 + 1];
-    size_t nbits;
-    size_t k = 0;
-    while (k < n && s[k] != '.') k++;
-    int rc = decode_b64_small(s, k, buf, sizeof buf, &nbits);
-    if (rc) return rc;
-    struct bits b;
-    bits_init(&b, buf, nbits);
-    unsigned version = (unsigned)bits_read(&b, 6);
-    if (b.err) return GPP_ESECTION_SHORT;
-    const struct gpp_section_def *def = pick_layout(id, version, nbits, &rc);
-    if (!def) return rc;
     memset(u, 0, sizeof *u);
     u->def = def;
     u->gpc_segment_type = 1;
     u->i_sale = u->i_sharing = u->i_targeted = u->i_known_child = u->i_sensitive = -1;
     unsigned nv = 0;
+    bool reserved = false;
     u->val[nv++] = (uint8_t)version; /* as written, also when the layout is another version's */
     for (unsigned f = 1; f < def->nfields; f++) {
         const struct gpp_field_def *fd = &def->fields[f];
@@ -516,16 +488,58 @@ static int decode_us(const char *s, size_t n, int id, struct gpp_us *u)
             u->i_sensitive = (int8_t)nv;
             u->n_sensitive = fd->count;
         }
+        if (fd->bits == 2 && fd->count <= 28) {
+            /* All elements of a 2-bit field in one read (the first element is the most significant pair);
+             * a pair 11 (the reserved 3) shows as a bit set in w & (w >> 1) at an even position. */
+            unsigned width = 2u * fd->count;
+            uint64_t w = bits_read(b, width);
+            reserved |= (w & (w >> 1) & 0x5555555555555555ull) != 0;
+            for (unsigned e = fd->count; e-- > 0;) u->val[nv++] = (uint8_t)((w >> (2 * e)) & 3u);
+            continue;
+        }
         for (unsigned e = 0; e < fd->count; e++) {
-            unsigned v = (unsigned)bits_read(&b, fd->bits);
-            if (b.err) return GPP_ESECTION_SHORT;
-            if (fd->bits == 2 && v == 3) return GPP_EFIELD_VALUE;
+            unsigned v = (unsigned)bits_read(b, fd->bits);
+            reserved |= fd->bits == 2 && v == 3;
             u->val[nv++] = (uint8_t)v;
         }
     }
+    if (b->err) return GPP_ESECTION_SHORT;
+    return reserved ? GPP_EFIELD_VALUE : 0;
+}
+
+static int decode_us(const char *s, size_t n, int id, struct gpp_us *u)
+{
+    uint8_t buf[US_SECTION_MAX_CHARS * 6 / 8 + 1];
+    size_t nbits;
+    size_t k = 0;
+    while (k < n && s[k] != '.') k++;
+    int rc = decode_b64_small(s, k, buf, sizeof buf, &nbits);
+    if (rc) return rc;
+    struct bits b;
+    bits_init(&b, buf, nbits);
+    unsigned version = (unsigned)bits_read(&b, 6);
+    if (b.err) return GPP_ESECTION_SHORT;
+    const struct gpp_section_def *def = gpp_section_def(id, (int)version);
+    if (!def) return GPP_ESECTION_VERSION;
+    rc = read_fields(def, version, &b, u);
+    /* The length must be the layout plus padding; the bits read are the layout's (when none ran out). */
+    if (rc == GPP_ESECTION_SHORT || !padded_len_ok(nbits, b.pos)) {
+        /* Another row that declares itself compatible with this version and whose layout the length fits
+         * (US National "Version 1" in the Version 2 layout). Rare: the table is walked only here. */
+        const struct gpp_section_def *c = NULL;
+        for (size_t i = 0; i < NDEFS && !c; i++)
+            if (section_defs[i].id == id && section_defs[i].compat_version == version &&
+                padded_len_ok(nbits, layout_bits(&section_defs[i])))
+                c = &section_defs[i];
+        if (!c) return rc == GPP_ESECTION_SHORT ? rc : GPP_ESECTION_LONG;
+        bits_init(&b, buf, nbits);
+        bits_skip(&b, 6);
+        rc = read_fields(c, version, &b, u);
+    }
+    if (rc) return rc;
     if (k == n) return 0;
     /* A sub-section where the section's spec defines none is not ours to skip: it may carry a signal. */
-    if (def->sub == GPP_SUB_NONE) return GPP_ESUB_UNDEFINED;
+    if (u->def->sub == GPP_SUB_NONE) return GPP_ESUB_UNDEFINED;
     /* One sub-section: only one type (GPC, or the sensitive-data consents of IN/KY/RI) is defined, so a
      * second is a duplicate or of an undefined type. */
     const char *t = s + k + 1;
@@ -534,12 +548,12 @@ static int decode_us(const char *s, size_t n, int id, struct gpp_us *u)
     if (memchr(t, '.', m)) return GPP_ESUB_UNDEFINED;
     rc = decode_b64_small(t, m, buf, sizeof buf, &nbits);
     if (rc) return rc;
-    size_t need = def->sub == GPP_SUB_GPC ? 3 : 16;
+    size_t need = u->def->sub == GPP_SUB_GPC ? 3 : 16;
     if (nbits < need) return GPP_ESUB_SHORT;
     if (!padded_len_ok(nbits, need)) return GPP_ESUB_LONG;
     bits_init(&b, buf, nbits);
     u->sub_included = true;
-    if (def->sub == GPP_SUB_GPC) {
+    if (u->def->sub == GPP_SUB_GPC) {
         u->gpc_segment_type = (uint8_t)bits_read(&b, 2);
         if (u->gpc_segment_type != GPP_SUB_GPC) return GPP_ESUB_TYPE;
         u->gpc = bits_read(&b, 1);
