@@ -370,6 +370,10 @@ Test(gpp, usnat_v1_in_v2_layout)
     cr_assert_eq(decode("DBABLA~BAAQAAAAAQA.QA"), 0);
     cr_assert_eq(gpp_us_section(&g, 7)->def->version, 1);
     cr_assert_eq(gpp_field(&g, 7, "SaleOptOut", 0), 1);
+    /* Not the other way round: "Version 2" of the Version 1 length (iabgpp-es UsNat.test.ts "should decode
+     * CVQqAAAACg", which both IAB libraries read with the v1 layout) is rejected: a v2 string cut by one
+     * character has exactly that length, and the v1 layout would read KnownChild from SensitiveData bits. */
+    cr_assert_eq(decode("DBABLA~CVQqAAAACg"), GPP_ESECTION_SHORT);
 }
 
 /* Issue 14, 1 and 2: a length the layout and the padding do not explain is rejected. */
@@ -382,7 +386,8 @@ Test(gpp, section_length_must_be_layout_plus_padding)
         {"DBABLA~BVQqAAAAC", GPP_ESECTION_SHORT},           /* v1, 54 bits */
         {"DBABLA~BVQqAAAACgAAA", GPP_ESECTION_LONG},        /* v1, 78 bits */
         {"DBABLA~BAAQAAAAAARAA", GPP_ESECTION_LONG},        /* v1 in v2 layout + 6 bits */
-        {"DBABLA~CAAQAAAAAQA", GPP_ESECTION_SHORT},         /* v2, 66 bits: the v1 layout is not v2's */
+        {"DBABLA~CAAQAAAAAQA", GPP_ESECTION_SHORT},         /* v2, 66 bits: a v2 string cut short, not v1 */
+        {"DBABLA~CAAQAAAAA", GPP_ESECTION_SHORT},           /* v2, 54 bits */
         {"DBABLA~CAAQAAAAAARA", 0},                         /* v2, 72 bits */
         {"DBABLA~CAAQAAAAAARAAAAA", GPP_ESECTION_LONG},     /* v2 + 24 spare bits */
         {"DBABLA~CAAQAAAAAARAAAAAAAAA", GPP_ESECTION_LONG}, /* v2 + 48 */
