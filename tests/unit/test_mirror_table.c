@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "bidder/mirror_table.h"
 #include "filters/classes.h"
@@ -165,7 +166,24 @@ Test(mirror_table, digest_is_order_independent_and_tracks_changes)
 
 static struct mirror_table *shared;
 static atomic_bool stop;
+static atomic_bool writing;
 static atomic_long bad;
+static atomic_long passes; /* reader passes that began and ended while the writer was churning */
+
+/* The test proves nothing unless the reader probed while the writer wrote: MIN_PASSES overlapping passes, and
+ * MIN_ROUNDS of churn whatever the reader did. Churn keys cycle through CHURN_SLOTS * 50 keys so the table
+ * never fills with tombstones. A starved reader fails the test after DEADLINE_NS instead of hanging it. */
+#define MIN_PASSES 50
+#define MIN_ROUNDS 200
+#define CHURN_SLOTS 200
+#define DEADLINE_NS 60000000000LL
+
+static long long now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
 
 /* Stable keys 0..999 always hold flags == i (rewritten identically); churn keys come and go. The reader must
  * always find every stable key with exactly its flags. */
@@ -173,10 +191,12 @@ static void *reader(void *arg)
 {
     (void)arg;
     while (!atomic_load(&stop)) {
+        bool during = atomic_load(&writing);
         for (int i = 0; i < 1000; i++) {
             uint32_t f;
             if (!mirror_table_get(shared, key(i), &f) || f != (uint32_t)i) atomic_fetch_add(&bad, 1);
         }
+        if (during && atomic_load(&writing)) atomic_fetch_add(&passes, 1);
     }
     return NULL;
 }
@@ -185,16 +205,30 @@ Test(mirror_table, concurrent_reader_sees_no_torn_state)
 {
     shared = mirror_table_new(20000);
     for (int i = 0; i < 1000; i++) mirror_table_put(shared, key(i), (uint32_t)i, 0);
+    atomic_store(&writing, true);
     pthread_t th;
-    pthread_create(&th, NULL, reader, NULL);
-    for (int round = 0; round < 200; round++) {
-        for (int i = 1000; i < 1000 + 50; i++)
-            mirror_table_put(shared, key(i + round * 50), MIRROR_F_OPTOUT, 0);
-        for (int i = 0; i < 1000; i++) mirror_table_put(shared, key(i), (uint32_t)i, round & 1);
-        for (int i = 1000; i < 1000 + 50; i++) mirror_table_del(shared, key(i + round * 50));
+    cr_assert_eq(pthread_create(&th, NULL, reader, NULL), 0);
+    long long deadline = now_ns() + DEADLINE_NS;
+    long round = 0, full = 0;
+    /* Run until both: MIN_ROUNDS of churn, and MIN_PASSES reader passes that overlapped it. */
+    while ((round < MIN_ROUNDS || atomic_load(&passes) < MIN_PASSES) && now_ns() < deadline) {
+        int base = 1000 + (int)(round % CHURN_SLOTS) * 50;
+        for (int i = base; i < base + 50; i++)
+            if (mirror_table_put(shared, key(i), MIRROR_F_OPTOUT, 0) != 0) full++;
+        for (int i = 0; i < 1000; i++)
+            if (mirror_table_put(shared, key(i), (uint32_t)i, (unsigned)(round & 1)) != 0) full++;
+        for (int i = base; i < base + 50; i++) mirror_table_del(shared, key(i));
+        round++;
     }
+    atomic_store(&writing, false);
     atomic_store(&stop, true);
     pthread_join(th, NULL);
-    cr_assert_eq(atomic_load(&bad), 0);
+    cr_assert_eq(full, 0, "the writer's puts all fit (%ld failed): the churn did what it claims", full);
+    cr_assert_geq(round, MIN_ROUNDS);
+    cr_assert_geq(atomic_load(&passes), MIN_PASSES,
+                  "the reader made %ld passes while the writer ran %ld rounds (need %d): nothing was tested",
+                  atomic_load(&passes), round, MIN_PASSES);
+    cr_assert_eq(atomic_load(&bad), 0, "%ld stable-key reads were missing or torn", atomic_load(&bad));
+    cr_log_info("writer rounds %ld, overlapping reader passes %ld", round, atomic_load(&passes));
     mirror_table_free(shared);
 }
