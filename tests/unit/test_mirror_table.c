@@ -72,6 +72,79 @@ Test(mirror_record, pack_roundtrip_all_classes)
     cr_assert_eq(out.sensitive_mask, in.sensitive_mask);
 }
 
+Test(mirror_record, lengths_bound_fields_and_values)
+{
+    /* hiredis replies are (pointer, length): bytes past each length must not count */
+    const char *kv[] = {"optoutX", "1junk", "minorXX", "0trailing", "sensitivehealth", "religion,health"};
+    const size_t lens[] = {6, 1, 5, 1, 9, 8};
+    uint32_t f;
+    cr_assert(mirror_record_parse(kv, lens, 6, &f, NULL));
+    cr_assert_eq(f, MIRROR_F_OPTOUT | CLASS_BIT(CLASS_RELIGION));
+    /* a field cut short is another field (ignored); a value with a NUL inside is not "0" */
+    const char *kv2[] = {"optout", "0", "minor", "0\0"};
+    const size_t lens2[] = {5, 1, 5, 2};
+    cr_assert(mirror_record_parse(kv2, lens2, 4, &f, NULL));
+    cr_assert_eq(f, MIRROR_F_MINOR);
+    /* an empty value is a bad value: restricts */
+    const char *kv3[] = {"optout", "0"};
+    const size_t lens3[] = {6, 0};
+    cr_assert(mirror_record_parse(kv3, lens3, 2, &f, NULL));
+    cr_assert_eq(f, MIRROR_F_OPTOUT);
+}
+
+Test(mirror_record, duplicate_fields_only_restrict)
+{
+    uint32_t f;
+    const char *a[] = {"optout", "1", "optout", "0"};
+    cr_assert(mirror_record_parse(a, NULL, 4, &f, NULL));
+    cr_assert_eq(f, MIRROR_F_OPTOUT, "a later optout=0 must not lift an opt-out");
+    const char *b[] = {"minor", "0", "minor", "1"};
+    cr_assert(mirror_record_parse(b, NULL, 4, &f, NULL));
+    cr_assert_eq(f, MIRROR_F_MINOR);
+    const char *c[] = {"sensitive", "health", "sensitive", "", "sensitive", "politics"};
+    cr_assert(mirror_record_parse(c, NULL, 6, &f, NULL));
+    cr_assert_eq(f, CLASS_BIT(CLASS_HEALTH) | CLASS_BIT(CLASS_POLITICS), "sensitive lists add up");
+}
+
+Test(mirror_record, sensitive_list_syntax)
+{
+    int unknown = 0;
+    const char *s = " health ,\treligion\t,,  ,HEALTH,heal th,weapons,";
+    uint32_t m = mirror_sensitive_parse(s, strlen(s), &unknown);
+    cr_assert_eq(m, CLASS_BIT(CLASS_HEALTH) | CLASS_BIT(CLASS_RELIGION) | CLASS_BIT(CLASS_WEAPONS));
+    cr_assert_eq(unknown, 2, "HEALTH (names are case-sensitive) and \"heal th\" are unknown, got %d",
+                 unknown);
+    cr_assert_eq(mirror_sensitive_parse("", 0, NULL), 0);
+    cr_assert_eq(mirror_sensitive_parse(",,,", 3, NULL), 0);
+    /* every class by its name, alone and all together */
+    char all[1024] = "";
+    for (int c = 0; c < CLASS__COUNT; c++) {
+        const char *name = class_name(c);
+        cr_assert_eq(mirror_sensitive_parse(name, strlen(name), NULL), CLASS_BIT(c), "class %s", name);
+        if (c) strcat(all, ",");
+        strcat(all, name);
+    }
+    unknown = 0;
+    cr_assert_eq(mirror_sensitive_parse(all, strlen(all), &unknown), (1u << CLASS__COUNT) - 1);
+    cr_assert_eq(unknown, 0);
+    /* the length bounds the list: "health,religion" cut at 6 is only health */
+    cr_assert_eq(mirror_sensitive_parse("health,religion", 6, NULL), CLASS_BIT(CLASS_HEALTH));
+    cr_assert_eq(mirror_sensitive_parse("healthy", 6, NULL), CLASS_BIT(CLASS_HEALTH));
+}
+
+Test(mirror_record, flags_never_spill_outside_their_bits)
+{
+    const char *kv[] = {"optout", "1", "minor", "1", "sensitive", "health,weapons,dating,minor"};
+    uint32_t f;
+    cr_assert(mirror_record_parse(kv, NULL, 6, &f, NULL));
+    cr_assert_eq(f & ~(MIRROR_F_MASK | MIRROR_F_OPTOUT | MIRROR_F_MINOR), 0);
+    struct consent_stored r;
+    mirror_flags_unpack(f, &r);
+    cr_assert(r.optout && r.minor);
+    cr_assert_eq(r.sensitive_mask, CLASS_BIT(CLASS_HEALTH) | CLASS_BIT(CLASS_WEAPONS) |
+                                       CLASS_BIT(CLASS_DATING) | CLASS_BIT(CLASS_MINOR));
+}
+
 Test(mirror_table, put_get_del)
 {
     struct mirror_table *t = mirror_table_new(0);
