@@ -26,6 +26,8 @@ src, dst, redis, deploy = sys.argv[1:5]
 c = json.load(open(src))
 c["redis"] = redis
 c["threads"] = 2
+# fairness balances wins, so fairbid must be able to learn them: a win_url (never called here; no exchange)
+c["win_url"] = "http://127.0.0.1:1/win"
 c["policy"] = os.path.join(deploy, c["policy"])
 fmt = [{"w": 300, "h": 250}, {"w": 728, "h": 90}, {"w": 320, "h": 50}, {"w": 300, "h": 600}]
 c["campaigns"] += [
