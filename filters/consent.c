@@ -104,28 +104,48 @@ void consent_eval(const struct ortb_request *req, const struct consent_config *c
     *s = (struct consent_state){.block_all = -1, .block_personal = -1, .precise_geo_ok = true};
     s->dsa = r->has_dsa;
 
-    /* 1. Malformed privacy signals: GDPR is assumed to apply and no consent can be read. */
+    /* 1. Bad privacy fields (duplicate, wrong type, out of range: the parser's one table, enum ortb_pf), in
+     * table order. A field that may carry GDPR or its consent: GDPR is assumed to apply and no consent can
+     * be read. coppa and yob: the user may be a minor. The detail names the field and the problem. */
     bool malformed = false;
-    const char *what = NULL;
-    if (r->gdpr_sig == ORTB_SIG_MALFORMED)
-        what = "regs.gdpr";
-    else if (r->ext_sig == ORTB_SIG_MALFORMED)
-        what = "regs.ext";
-    else if (r->ext_gdpr_sig == ORTB_SIG_MALFORMED)
-        what = "regs.ext.gdpr";
-    else if (u->consent_sig == ORTB_SIG_MALFORMED)
-        what = "user.consent";
-    else if (u->ext_consent_sig == ORTB_SIG_MALFORMED)
-        what = "user.ext.consent";
-    else if (r->gpp_sid_sig == ORTB_SIG_MALFORMED)
-        what = "regs.gpp_sid";
-    if (what) {
-        malformed = true;
-        all(s, REASON_CONSENT_MALFORMED, what, 0);
+    for (uint32_t bad = req->priv.bad; bad; bad &= bad - 1) {
+        unsigned f = (unsigned)__builtin_ctz(bad);
+        const struct ortb_pf_def *d = &ortb_pf[f];
+        const char *what = d->detail[req->priv.why[f] & 3];
+        switch (d->cls) {
+        case ORTB_PFC_ALL:
+            malformed = true;
+            all(s, REASON_CONSENT_MALFORMED, what, 0);
+            break;
+        case ORTB_PFC_COPPA:
+            s->minor = true;
+            personal(s, REASON_MINOR_COPPA, what, 0);
+            break;
+        case ORTB_PFC_AGE:
+            s->minor = true;
+            personal(s, REASON_MINOR_AGE, what, 0);
+            break;
+        default:
+            personal(s, REASON_CONSENT_MALFORMED, what, 0);
+        }
     }
+    /* The same signal in its 2.6 and its 2.5 (ext) location with different values is a duplicate too: which
+     * one the exchange meant is unknowable, and "2.6 wins" would let either copy undo the other. */
+    if (r->gdpr_sig == ORTB_SIG_OK && r->ext_gdpr_sig == ORTB_SIG_OK && r->gdpr != r->ext_gdpr) {
+        malformed = true;
+        all(s, REASON_CONSENT_MALFORMED, "regs.ext.gdpr: differs from regs.gdpr", 0);
+    }
+    if (u->consent_sig == ORTB_SIG_OK && u->ext_consent_sig == ORTB_SIG_OK &&
+        !sv_eq(u->consent, u->ext_consent)) {
+        malformed = true;
+        all(s, REASON_CONSENT_MALFORMED, "user.ext.consent: differs from user.consent", 0);
+    }
+    if (r->us_privacy_sig == ORTB_SIG_OK && r->ext_us_privacy_sig == ORTB_SIG_OK &&
+        !sv_ieq(r->us_privacy, r->ext_us_privacy))
+        personal(s, REASON_CONSENT_MALFORMED, "regs.ext.us_privacy: differs from regs.us_privacy", 0);
 
     /* 2. Which regime. gpp_sid containing 2 (TCF EU) or regs.gdpr = 1 (the 2.6 field wins over
-     * regs.ext.gdpr). */
+     * regs.ext.gdpr; they agree or the request is malformed above). */
     bool gdpr = malformed || sid_has(r, GPP_SID_TCFEU);
     if (r->gdpr_sig == ORTB_SIG_OK)
         gdpr = gdpr || r->gdpr == 1;
@@ -137,16 +157,14 @@ void consent_eval(const struct ortb_request *req, const struct consent_config *c
      * because an opt-out never widens what we may do. A GPP string that does not decode forbids personal
      * data. */
     struct gpp *g = NULL;
-    if (r->gpp_sig == ORTB_SIG_MALFORMED) {
-        personal(s, REASON_CONSENT_MALFORMED, "regs.gpp", 0);
-    } else if (r->gpp.n) {
+    if (r->gpp_sig == ORTB_SIG_OK && r->gpp.n) {
         /* not zeroed here: gpp_decode clears it (a second memset of this large struct costs more than the
          * decode) */
         g = ARENA_ARRAY(a, struct gpp, 1);
         uint8_t *scratch = g ? arena_alloc(a, r->gpp.n + 8, 8) : NULL;
         if (!scratch || gpp_decode(r->gpp.p, r->gpp.n, scratch, r->gpp.n + 8, g) != 0) {
             g = NULL;
-            personal(s, REASON_CONSENT_MALFORMED, "regs.gpp does not decode", 0);
+            personal(s, REASON_CONSENT_MALFORMED, "regs.gpp: does not decode", 0);
             if (sid_has(r, GPP_SID_TCFEU))
                 all(s, REASON_CONSENT_TCF_INVALID, "GPP string does not decode", 0);
         }
@@ -199,7 +217,10 @@ void consent_eval(const struct ortb_request *req, const struct consent_config *c
         s->minor = true;
         personal(s, REASON_MINOR_COPPA, "regs.coppa = 1", 1);
     }
-    if (u->yob != ORTB_UNSET && u->yob > 1900 && u->yob <= year && year - u->yob < 18) {
+    if (u->yob != ORTB_UNSET && u->yob > year) { /* a birth in the future: the age is unknowable */
+        s->minor = true;
+        personal(s, REASON_MINOR_AGE, "user.yob: in the future", u->yob);
+    } else if (u->yob != ORTB_UNSET && year - u->yob < 18) {
         s->minor = true;
         personal(s, REASON_MINOR_AGE, "user.yob", u->yob);
     }
@@ -209,20 +230,19 @@ void consent_eval(const struct ortb_request *req, const struct consent_config *c
         personal(s, REASON_MINOR_KNOWN_CHILD, "GPP KnownChildSensitiveDataConsents", sec);
     }
 
-    /* 7. US opt-outs. US Privacy: the 2.6 field wins over regs.ext.us_privacy. */
-    struct sv usp_str = r->us_privacy_sig == ORTB_SIG_OK ? r->us_privacy : r->ext_us_privacy;
-    enum ortb_sig usp_sig = r->us_privacy_sig != ORTB_SIG_ABSENT ? r->us_privacy_sig : r->ext_us_privacy_sig;
-    if (usp_sig == ORTB_SIG_MALFORMED) {
-        personal(s, REASON_CONSENT_MALFORMED, "us_privacy is not a string", 0);
-    } else if (usp_str.n) {
+    /* 7. US opt-outs. US Privacy: the 2.6 field, else regs.ext.us_privacy (both: they agree, see 1). */
+    bool usp_core = r->us_privacy_sig == ORTB_SIG_OK;
+    struct sv usp_str = usp_core ? r->us_privacy : r->ext_us_privacy;
+    if (usp_str.n) {
         struct usp up;
         if (usp_decode(usp_str.p, usp_str.n, &up) != 0)
-            personal(s, REASON_CONSENT_MALFORMED, "us_privacy does not decode", 0);
+            personal(s, REASON_CONSENT_MALFORMED,
+                     usp_core ? "regs.us_privacy: does not decode" : "regs.ext.us_privacy: does not decode",
+                     0);
         else if (usp_optout(&up))
             personal(s, REASON_CONSENT_USP_OPTOUT, "us_privacy opt-out of sale = Y", 0);
     }
     if (g && gpp_optout(g, &sec)) personal(s, REASON_CONSENT_GPP_OPTOUT, gpp_section_name(sec), sec);
-    if (r->gpc_sig == ORTB_SIG_MALFORMED) personal(s, REASON_CONSENT_MALFORMED, "regs.ext.gpc", 0);
     if (r->gpc_sig == ORTB_SIG_OK && r->gpc == 1) personal(s, REASON_CONSENT_GPC, "regs.ext.gpc = 1", 1);
     if (g && gpp_gpc(g, &sec)) personal(s, REASON_CONSENT_GPC, "GPP Gpc = 1", sec);
     if (req->device.lmt == 1) personal(s, REASON_CONSENT_LMT, "device.lmt = 1", 1);
