@@ -128,6 +128,9 @@ void consent_eval(const struct ortb_request *req, const struct consent_config *c
         default:
             personal(s, REASON_CONSENT_MALFORMED, what, 0);
         }
+        /* a GPP string we cannot read may have said "known child" (found by tests/fuzz/privacy_monotone.h:
+         * without this, breaking the string let a gambling ad reach a known child) */
+        if (f == ORTB_PF_GPP) s->minor = true;
     }
     /* The same signal in its 2.6 and its 2.5 (ext) location with different values is a duplicate too: which
      * one the exchange meant is unknowable, and "2.6 wins" would let either copy undo the other. */
@@ -164,6 +167,7 @@ void consent_eval(const struct ortb_request *req, const struct consent_config *c
         uint8_t *scratch = g ? arena_alloc(a, r->gpp.n + 8, 8) : NULL;
         if (!scratch || gpp_decode(r->gpp.p, r->gpp.n, scratch, r->gpp.n + 8, g) != 0) {
             g = NULL;
+            s->minor = true; /* it may have said "known child": see step 1 */
             personal(s, REASON_CONSENT_MALFORMED, "regs.gpp: does not decode", 0);
             if (sid_has(r, GPP_SID_TCFEU))
                 all(s, REASON_CONSENT_TCF_INVALID, "GPP string does not decode", 0);
