@@ -167,7 +167,7 @@ static void pf_bad(struct pctx *c, enum ortb_pf f, enum ortb_pf_why why)
 
 /* Before each value of field f: a repeat is bad. Returns 1 for null (absent; consumed), 0 to read the value,
  * -1 on a JSON error. */
-static int pf_begin(struct pctx *c, enum ortb_pf f)
+static inline __attribute__((always_inline)) int pf_begin(struct pctx *c, enum ortb_pf f)
 {
     uint32_t bit = 1u << f;
     if (c->pv->seen & bit) pf_bad(c, f, ORTB_PFW_DUP);
@@ -180,10 +180,25 @@ static int pf_begin(struct pctx *c, enum ortb_pf f)
 
 /* An integer token: 0 with *v; 1 when the value is of another type, a fraction or an overflow (skipped, the
  * JSON itself is fine); -1 on a JSON error. */
-static int rd_int_tok(struct pctx *c, int64_t *v)
+static inline __attribute__((always_inline)) int rd_int_tok(struct pctx *c, int64_t *v)
 {
     enum json_type t = json_peek(c->j);
     if (t == JSON_NONE) return -1;
+    /* fast path, the usual case: up to 9 digits (no sign, no leading zero but "0") and then neither a digit
+     * nor a fraction or an exponent */
+    const char *p = c->j->p, *end = c->j->end;
+    unsigned d = (unsigned)(unsigned char)*p - '0';
+    if (d <= 9) {
+        const char *q = p + 1;
+        int64_t x = d;
+        if (d)
+            for (; q < end && q - p < 9 && (d = (unsigned)(unsigned char)*q - '0') <= 9; q++) x = x * 10 + d;
+        if (q < end && (unsigned)(unsigned char)*q - '0' > 9 && *q != '.' && *q != 'e' && *q != 'E') {
+            c->j->p = q;
+            *v = x;
+            return 0;
+        }
+    }
     if (t == JSON_NUMBER) {
         struct json save = *c->j;
         if (json_int(c->j, v) == 0) return 0;
