@@ -87,11 +87,15 @@ static void eval_tcf(struct consent_state *s, const struct tcf *tc, const struct
     }
 }
 
+/* gpp_sid lists sid, in regs or in regs.ext (either counts: it only ever adds a regime) */
 static bool sid_has(const struct ortb_regs *r, int sid)
 {
-    if (r->gpp_sid_sig != ORTB_SIG_OK) return false;
-    for (uint32_t i = 0; i < r->ngpp_sid; i++)
-        if (r->gpp_sid[i] == sid) return true;
+    if (r->gpp_sid_sig == ORTB_SIG_OK)
+        for (uint32_t i = 0; i < r->ngpp_sid; i++)
+            if (r->gpp_sid[i] == sid) return true;
+    if (r->ext_gpp_sid_sig == ORTB_SIG_OK)
+        for (uint32_t i = 0; i < r->ext_ngpp_sid; i++)
+            if (r->ext_gpp_sid[i] == sid) return true;
     return false;
 }
 
@@ -130,7 +134,7 @@ void consent_eval(const struct ortb_request *req, const struct consent_config *c
         }
         /* a GPP string we cannot read may have said "known child" (found by tests/fuzz/privacy_monotone.h:
          * without this, breaking the string let a gambling ad reach a known child) */
-        if (f == ORTB_PF_GPP) s->minor = true;
+        if (f == ORTB_PF_GPP || f == ORTB_PF_EXT_GPP) s->minor = true;
     }
     /* The same signal in its 2.6 and its 2.5 (ext) location with different values is a duplicate too: which
      * one the exchange meant is unknowable, and "2.6 wins" would let either copy undo the other. */
@@ -146,6 +150,10 @@ void consent_eval(const struct ortb_request *req, const struct consent_config *c
     if (r->us_privacy_sig == ORTB_SIG_OK && r->ext_us_privacy_sig == ORTB_SIG_OK &&
         !sv_ieq(r->us_privacy, r->ext_us_privacy))
         personal(s, REASON_CONSENT_MALFORMED, "regs.ext.us_privacy: differs from regs.us_privacy", 0);
+    if (r->gpp_sig == ORTB_SIG_OK && r->ext_gpp_sig == ORTB_SIG_OK && !sv_eq(r->gpp, r->ext_gpp)) {
+        s->minor = true; /* as for a GPP string that does not decode (step 3) */
+        personal(s, REASON_CONSENT_MALFORMED, "regs.ext.gpp: differs from regs.gpp", 0);
+    }
 
     /* 2. Which regime. gpp_sid containing 2 (TCF EU) or regs.gdpr = 1 (the 2.6 field wins over
      * regs.ext.gdpr; they agree or the request is malformed above). */
@@ -159,26 +167,32 @@ void consent_eval(const struct ortb_request *req, const struct consent_config *c
     /* 3. GPP string: decoded whenever present; its sections count even when gpp_sid does not list them,
      * because an opt-out never widens what we may do. A GPP string that does not decode forbids personal
      * data. */
+    /* regs.ext.gpp (the 2.5-era location) when regs.gpp is absent: read for what restricts only (opt-outs,
+     * known child, GPC); its consents (a TCF EU section, sensitive-data consents) are not taken, because
+     * that location is no standard and fairbid never read it as a grant. */
     struct gpp *g = NULL;
-    if (r->gpp_sig == ORTB_SIG_OK && r->gpp.n) {
+    bool gpp_ext = r->gpp_sig == ORTB_SIG_ABSENT && r->ext_gpp_sig == ORTB_SIG_OK;
+    struct sv gpp_str = gpp_ext ? r->ext_gpp : r->gpp_sig == ORTB_SIG_OK ? r->gpp : SV_NULL;
+    if (gpp_str.n) {
         /* not zeroed here: gpp_decode clears it (a second memset of this large struct costs more than the
          * decode) */
         g = ARENA_ARRAY(a, struct gpp, 1);
-        uint8_t *scratch = g ? arena_alloc(a, r->gpp.n + 8, 8) : NULL;
-        if (!scratch || gpp_decode(r->gpp.p, r->gpp.n, scratch, r->gpp.n + 8, g) != 0) {
+        uint8_t *scratch = g ? arena_alloc(a, gpp_str.n + 8, 8) : NULL;
+        if (!scratch || gpp_decode(gpp_str.p, gpp_str.n, scratch, gpp_str.n + 8, g) != 0) {
             g = NULL;
             s->minor = true; /* it may have said "known child": see step 1 */
-            personal(s, REASON_CONSENT_MALFORMED, "regs.gpp: does not decode", 0);
+            personal(s, REASON_CONSENT_MALFORMED,
+                     gpp_ext ? "regs.ext.gpp: does not decode" : "regs.gpp: does not decode", 0);
             if (sid_has(r, GPP_SID_TCFEU))
                 all(s, REASON_CONSENT_TCF_INVALID, "GPP string does not decode", 0);
         }
     }
-    s->gpp = g;
+    s->gpp = gpp_ext ? NULL : g;
 
     /* 4. GDPR: the TC string from GPP section 2, else user.consent, else user.ext.consent. */
     if (gdpr && s->block_all < 0) {
         const struct tcf *tc = NULL;
-        if (g && g->has_tcfeu) {
+        if (g && g->has_tcfeu && !gpp_ext) {
             tc = &g->tcfeu;
         } else {
             struct sv str = u->consent_sig == ORTB_SIG_OK ? u->consent : u->ext_consent;

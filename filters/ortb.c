@@ -146,11 +146,13 @@ const struct ortb_pf_def ortb_pf[ORTB_PF_N] = {
     [ORTB_PF_USER_EXT] = PF("user.ext", PT_OBJ, ORTB_PFC_ALL, 0, 0),
     [ORTB_PF_EXT_CONSENT] = PF("user.ext.consent", PT_STR, ORTB_PFC_ALL, 0, 0),
     [ORTB_PF_GPP_SID] = PF("regs.gpp_sid", PT_SIDS, ORTB_PFC_ALL, 0, 0xFFFF),
+    [ORTB_PF_EXT_GPP_SID] = PF("regs.ext.gpp_sid", PT_SIDS, ORTB_PFC_ALL, 0, 0xFFFF),
     [ORTB_PF_COPPA] = PF("regs.coppa", PT_INT, ORTB_PFC_COPPA, 0, 1),
     [ORTB_PF_YOB] = PF("user.yob", PT_INT, ORTB_PFC_AGE, 1901, 9999),
     [ORTB_PF_US_PRIVACY] = PF("regs.us_privacy", PT_STR, ORTB_PFC_PERSONAL, 0, 0),
     [ORTB_PF_EXT_US_PRIVACY] = PF("regs.ext.us_privacy", PT_STR, ORTB_PFC_PERSONAL, 0, 0),
     [ORTB_PF_GPP] = PF("regs.gpp", PT_STR, ORTB_PFC_PERSONAL, 0, 0),
+    [ORTB_PF_EXT_GPP] = PF("regs.ext.gpp", PT_STR, ORTB_PFC_PERSONAL, 0, 0),
     [ORTB_PF_GPC] = PF("regs.ext.gpc", PT_INTSTR, ORTB_PFC_PERSONAL, 0, 1),
     [ORTB_PF_DSA] = PF("regs.ext.dsa", PT_OBJ, ORTB_PFC_PERSONAL, 0, 0),
     [ORTB_PF_LMT] = PF("device.lmt", PT_INT, ORTB_PFC_PERSONAL, 0, 1),
@@ -296,6 +298,8 @@ static void pf_finish(struct ortb_request *r)
     if (BAD(ORTB_PF_US_PRIVACY)) g->us_privacy = SV_NULL, g->us_privacy_sig = ORTB_SIG_MALFORMED;
     if (BAD(ORTB_PF_EXT_US_PRIVACY)) g->ext_us_privacy = SV_NULL, g->ext_us_privacy_sig = ORTB_SIG_MALFORMED;
     if (BAD(ORTB_PF_GPP)) g->gpp = SV_NULL, g->gpp_sig = ORTB_SIG_MALFORMED;
+    if (BAD(ORTB_PF_EXT_GPP_SID)) g->ext_ngpp_sid = 0, g->ext_gpp_sid_sig = ORTB_SIG_MALFORMED;
+    if (BAD(ORTB_PF_EXT_GPP)) g->ext_gpp = SV_NULL, g->ext_gpp_sig = ORTB_SIG_MALFORMED;
     if (BAD(ORTB_PF_GPC)) g->gpc = ORTB_UNSET, g->gpc_sig = ORTB_SIG_MALFORMED;
     if (BAD(ORTB_PF_LMT)) r->device.lmt = ORTB_UNSET;
 #undef BAD
@@ -777,34 +781,34 @@ static int parse_user(struct pctx *c, struct ortb_user *u)
 
 /* ---- regs ---- */
 
-static int parse_gpp_sid(struct pctx *c, struct ortb_regs *r)
+static int parse_gpp_sid(struct pctx *c, enum ortb_pf f, uint16_t **out, uint32_t *nout, enum ortb_sig *sig)
 {
-    int rc = pf_begin(c, ORTB_PF_GPP_SID);
+    int rc = pf_begin(c, f);
     if (rc) return rc < 0 ? -1 : 0;
     if (json_peek(c->j) != JSON_ARRAY) {
         if (skip(c)) return -1;
-        pf_bad(c, ORTB_PF_GPP_SID, ORTB_PFW_TYPE);
+        pf_bad(c, f, ORTB_PFW_TYPE);
         return 0;
     }
     struct arena_vec v = {.max = ORTB_MAX_LIST};
-    r->gpp_sid_sig = ORTB_SIG_OK;
+    *sig = ORTB_SIG_OK;
     json_arr_begin(c->j);
     while (json_arr_next(c->j)) {
         int64_t sid;
         rc = rd_int_tok(c, &sid);
         if (rc < 0) return -1;
         if (rc || sid < 0 || sid > 0xFFFF) {
-            pf_bad(c, ORTB_PF_GPP_SID, rc ? ORTB_PFW_TYPE : ORTB_PFW_RANGE);
+            pf_bad(c, f, rc ? ORTB_PFW_TYPE : ORTB_PFW_RANGE);
             continue;
         }
         uint16_t *slot = arena_vec_push(c->a, &v, sizeof *slot, _Alignof(uint16_t));
         if (!slot)
-            return fail(c, v.n >= v.max ? ORTB_ELIMIT : ORTB_ENOMEM, "regs.gpp_sid", "too many section ids");
+            return fail(c, v.n >= v.max ? ORTB_ELIMIT : ORTB_ENOMEM, ortb_pf[f].path, "too many section ids");
         *slot = (uint16_t)sid;
     }
     if (c->j->err) return -1;
-    r->gpp_sid = v.items;
-    r->ngpp_sid = v.n;
+    *out = v.items;
+    *nout = v.n;
     return 0;
 }
 
@@ -822,6 +826,11 @@ static int parse_regs_ext(struct pctx *c, struct ortb_regs *r)
             rc = rd_pf_str(c, ORTB_PF_EXT_US_PRIVACY, &r->ext_us_privacy, &r->ext_us_privacy_sig);
         else if (KEQ(k, "gpc"))
             rc = rd_pf_int(c, ORTB_PF_GPC, &r->gpc, &r->gpc_sig);
+        else if (KEQ(k, "gpp"))
+            rc = rd_pf_str(c, ORTB_PF_EXT_GPP, &r->ext_gpp, &r->ext_gpp_sig);
+        else if (KEQ(k, "gpp_sid"))
+            rc =
+                parse_gpp_sid(c, ORTB_PF_EXT_GPP_SID, &r->ext_gpp_sid, &r->ext_ngpp_sid, &r->ext_gpp_sid_sig);
         else if (KEQ(k, "dsa")) {
             /* present in any shape: the DSA rules apply (they only restrict) */
             if (json_peek(c->j) != JSON_NULL && json_peek(c->j) != JSON_NONE) r->has_dsa = true;
@@ -863,7 +872,7 @@ static int parse_regs(struct pctx *c, struct ortb_regs *r)
         else if (KEQ(k, "gpp"))
             rc = rd_pf_str(c, ORTB_PF_GPP, &r->gpp, &r->gpp_sig);
         else if (KEQ(k, "gpp_sid"))
-            rc = parse_gpp_sid(c, r);
+            rc = parse_gpp_sid(c, ORTB_PF_GPP_SID, &r->gpp_sid, &r->ngpp_sid, &r->gpp_sid_sig);
         else if (KEQ(k, "ext"))
             rc = parse_regs_ext(c, r);
         else

@@ -94,11 +94,13 @@ enum ortb_pf {
     ORTB_PF_USER_EXT,       /* user.ext: an object */
     ORTB_PF_EXT_CONSENT,    /* user.ext.consent: a string */
     ORTB_PF_GPP_SID,        /* regs.gpp_sid: an array of integers 0..65535 */
+    ORTB_PF_EXT_GPP_SID,    /* regs.ext.gpp_sid (the 2.5 location Prebid promotes from): likewise */
     ORTB_PF_COPPA,          /* regs.coppa: 0 or 1 */
     ORTB_PF_YOB,            /* user.yob: 1901..9999 here; a year in the future is checked by consent_eval */
     ORTB_PF_US_PRIVACY,     /* regs.us_privacy: a string */
     ORTB_PF_EXT_US_PRIVACY, /* regs.ext.us_privacy: a string */
     ORTB_PF_GPP,            /* regs.gpp: a string */
+    ORTB_PF_EXT_GPP,        /* regs.ext.gpp: a string */
     ORTB_PF_GPC,            /* regs.ext.gpc: 0, 1, "0" or "1" */
     ORTB_PF_DSA,            /* regs.ext.dsa: an object */
     ORTB_PF_LMT,            /* device.lmt: 0 or 1 */
@@ -160,6 +162,11 @@ struct ortb_regs {
     uint16_t *gpp_sid;
     uint32_t ngpp_sid;
     enum ortb_sig gpp_sid_sig;
+    struct sv ext_gpp; /* 2.5-era regs.ext.gpp / regs.ext.gpp_sid (read for what restricts, see consent.c) */
+    enum ortb_sig ext_gpp_sig;
+    uint16_t *ext_gpp_sid;
+    uint32_t ext_ngpp_sid;
+    enum ortb_sig ext_gpp_sid_sig;
     bool has_dsa; /* regs.ext.dsa present */
     int32_t gpc;  /* regs.ext.gpc (0/1 or "0"/"1"), ORTB_UNSET when absent or bad */
     enum ortb_sig gpc_sig;

@@ -315,6 +315,8 @@ static const struct pm_field pm_fields[] = {
     {P_REGS_EXT, "us_privacy", "\"1NNN\"", V_USP},
     {P_REGS_EXT, "gpc", "0", V_GPC},
     {P_REGS_EXT, "dsa", "{}", V_NONE},
+    {P_REGS_EXT, "gpp", "\"\"", V_NONE},
+    {P_REGS_EXT, "gpp_sid", "[]", V_NONE},
     {P_USER, "yob", "1980", V_YOB},
     {P_USER, "consent", "\"\"", V_NONE},
     {P_USER, "ext", "{}", V_NONE},
@@ -378,13 +380,15 @@ static bool pm_mutate(struct pm_text *t, struct pm_prog *g, struct consent_store
         ok = pm_set(t, P_REGS, "us_privacy", b & 1 ? "\"1YYN\"" : "\"1yyy\"");
         snprintf(log, logcap, "us_privacy opt-out");
         break;
-    case 5: /* a GPP US National sale opt-out, where no GPP string is there (replacing one could drop a TCF EU
-               section that restricted more) */
-        if (pm_container(t, P_REGS, true, &o) &&
+    case 5: { /* a GPP US National sale opt-out in regs.gpp or regs.ext.gpp, where no GPP string is there
+                 (replacing one could drop a TCF EU section that restricted more) */
+        const char *const *path = b & 1 ? P_REGS_EXT : P_REGS;
+        if (pm_container(t, path, true, &o) &&
             (!pm_find(t, o, "gpp", &ks, &vs, &ve) || (ve - vs == 2 && t->p[vs] == '"') || t->p[vs] == 'n'))
-            ok = pm_set(t, P_REGS, "gpp", "\"" GPP_USNAT_SALE_OPTOUT "\"");
-        snprintf(log, logcap, "gpp US National sale opt-out");
+            ok = pm_set(t, path, "gpp", "\"" GPP_USNAT_SALE_OPTOUT "\"");
+        snprintf(log, logcap, "%s US National sale opt-out", b & 1 ? "regs.ext.gpp" : "regs.gpp");
         break;
+    }
     case 6: /* a duplicate with a restricting value */
         if (!f->vals[0]) return false;
         ok = pm_dup(t, f->path, f->key, f->vals[b % 3 < 1 || !f->vals[1] ? 0 : 1], f->clean, b & 0x80);
@@ -415,12 +419,9 @@ static bool pm_mutate(struct pm_text *t, struct pm_prog *g, struct consent_store
         static const struct {
             const char *const *path;
             const char *key;
-        } strs[] = {{P_USER, "consent"},
-                    {P_USER_EXT, "consent"},
-                    {P_REGS, "us_privacy"},
-                    {P_REGS_EXT, "us_privacy"},
-                    {P_REGS, "gpp"}};
-        unsigned s = a % 5;
+        } strs[] = {{P_USER, "consent"},        {P_USER_EXT, "consent"}, {P_REGS, "us_privacy"},
+                    {P_REGS_EXT, "us_privacy"}, {P_REGS, "gpp"},         {P_REGS_EXT, "gpp"}};
+        unsigned s = a % 6;
         if (!pm_container(t, strs[s].path, false, &o) || !pm_find(t, o, strs[s].key, &ks, &vs, &ve) ||
             t->p[vs] != '"' || ve - vs < 3)
             return false;

@@ -184,6 +184,29 @@ Test(privacy_fields, wrong_types)
     run("wrong types", rows, sizeof rows / sizeof rows[0]);
 }
 
+/* regs.ext.gpp / regs.ext.gpp_sid (where Prebid Server promotes from): read through the same table, for
+ * what restricts only. */
+Test(privacy_fields, ext_gpp)
+{
+    static const struct row rows[] = {
+        {"'regs':{'ext':{'gpp':'DBABLA~CEAQAAAAAACA.QA','gpp_sid':[7]}}", NONE, REASON_CONSENT_GPP_OPTOUT,
+         NULL, false},
+        {"'regs':{'ext':{'gpp':'DBABLA~CAAAAAAAAECA.QA'}}", NONE, REASON_MINOR_KNOWN_CHILD, NULL, true},
+        {"'regs':{'ext':{'gpp':'DBABLA~CEAqAAAAAACA.QA','gpp_sid':[7]}}", NONE, NONE, NULL, false},
+        {"'regs':{'ext':{'gpp':'gppString','gpp_sid':[6]}}", NONE, M, "regs.ext.gpp: does not decode", true},
+        {"'regs':{'ext':{'gpp':5}}", NONE, M, "regs.ext.gpp: wrong type", true},
+        {"'regs':{'ext':{'gpp':'','gpp':''}}", NONE, M, "regs.ext.gpp: duplicate key", true},
+        {"'regs':{'ext':{'gpp_sid':'7'}}", M, M, "regs.ext.gpp_sid: wrong type", false},
+        {"'regs':{'ext':{'gpp_sid':[2]}}", REASON_CONSENT_TCF_INVALID, REASON_CONSENT_TCF_INVALID, NULL,
+         false},
+        {"'regs':{'gpp':'DBABLA~CEAqAAAAAACA.QA','ext':{'gpp':'DBABLA~CEAQAAAAAACA.QA'}}", NONE, M,
+         "regs.ext.gpp: differs from regs.gpp", true},
+        {"'regs':{'gpp':'DBABLA~CEAqAAAAAACA.QA','ext':{'gpp':'DBABLA~CEAqAAAAAACA.QA'}}", NONE, NONE, NULL,
+         false},
+    };
+    run("ext gpp", rows, sizeof rows / sizeof rows[0]);
+}
+
 Test(privacy_fields, two_locations_disagree)
 {
     static const struct row rows[] = {
