@@ -129,12 +129,15 @@ void consent_eval(const struct ortb_request *req, const struct consent_config *c
             s->minor = true;
             personal(s, REASON_MINOR_AGE, what, 0);
             break;
+        case ORTB_PFC_HIDDEN:
+            /* it may have said "known child" or carried a vulnerability segment (found by
+             * tests/fuzz/privacy_monotone.h: breaking a GPP string let a gambling ad reach a known child) */
+            s->minor = true;
+            personal(s, REASON_CONSENT_MALFORMED, what, 0);
+            break;
         default:
             personal(s, REASON_CONSENT_MALFORMED, what, 0);
         }
-        /* a GPP string we cannot read may have said "known child" (found by tests/fuzz/privacy_monotone.h:
-         * without this, breaking the string let a gambling ad reach a known child) */
-        if (f == ORTB_PF_GPP || f == ORTB_PF_EXT_GPP) s->minor = true;
     }
     /* The same signal in its 2.6 and its 2.5 (ext) location with different values is a duplicate too: which
      * one the exchange meant is unknowable, and "2.6 wins" would let either copy undo the other. */

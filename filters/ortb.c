@@ -151,8 +151,12 @@ const struct ortb_pf_def ortb_pf[ORTB_PF_N] = {
     [ORTB_PF_YOB] = PF("user.yob", PT_INT, ORTB_PFC_AGE, 1901, 9999),
     [ORTB_PF_US_PRIVACY] = PF("regs.us_privacy", PT_STR, ORTB_PFC_PERSONAL, 0, 0),
     [ORTB_PF_EXT_US_PRIVACY] = PF("regs.ext.us_privacy", PT_STR, ORTB_PFC_PERSONAL, 0, 0),
-    [ORTB_PF_GPP] = PF("regs.gpp", PT_STR, ORTB_PFC_PERSONAL, 0, 0),
-    [ORTB_PF_EXT_GPP] = PF("regs.ext.gpp", PT_STR, ORTB_PFC_PERSONAL, 0, 0),
+    [ORTB_PF_GPP] = PF("regs.gpp", PT_STR, ORTB_PFC_HIDDEN, 0, 0),
+    [ORTB_PF_EXT_GPP] = PF("regs.ext.gpp", PT_STR, ORTB_PFC_HIDDEN, 0, 0),
+    [ORTB_PF_USER_DATA] = PF("user.data", PT_OBJ, ORTB_PFC_HIDDEN, 0, 0),
+    [ORTB_PF_DATA_EXT] = PF("user.data.ext", PT_OBJ, ORTB_PFC_HIDDEN, 0, 0),
+    [ORTB_PF_SEGMENT] = PF("user.data.segment", PT_OBJ, ORTB_PFC_HIDDEN, 0, 0),
+    [ORTB_PF_SEGTAX] = PF("user.data.ext.segtax", PT_INT, ORTB_PFC_HIDDEN, 1, 0xFFFF),
     [ORTB_PF_GPC] = PF("regs.ext.gpc", PT_INTSTR, ORTB_PFC_PERSONAL, 0, 1),
     [ORTB_PF_DSA] = PF("regs.ext.dsa", PT_OBJ, ORTB_PFC_PERSONAL, 0, 0),
     [ORTB_PF_LMT] = PF("device.lmt", PT_INT, ORTB_PFC_PERSONAL, 0, 1),
@@ -633,14 +637,23 @@ static int parse_data_ext(struct pctx *c, struct ortb_data *d)
     bool present;
     if (json_peek(c->j) != JSON_OBJECT) return skip(c); /* ext of another shape: nothing we use */
     if (enter(c, &present, "user.data.ext")) return -1;
+    /* segtax says which taxonomy the segments are in: one we cannot read could hide a vulnerability segment
+     * (a string "4", a fraction, two values), so it is a privacy field, and it is per data object */
+    bool seen_tax = false;
     struct sv k;
     while (json_obj_next(c->j, &k)) {
         if (KEQ(k, "segtax")) {
-            if (json_peek(c->j) == JSON_NUMBER) {
-                if (rd_i32(c, &d->segtax, "user.data.ext.segtax")) return -1;
-            } else if (skip(c)) {
-                return -1;
+            if (seen_tax) pf_bad(c, ORTB_PF_SEGTAX, ORTB_PFW_DUP);
+            enum json_type t = json_peek(c->j);
+            if (t == JSON_NULL) {
+                if (json_null(c->j)) return -1;
+                continue;
             }
+            seen_tax = true;
+            int32_t v = ORTB_UNSET;
+            c->pv->seen &= ~(1u << ORTB_PF_SEGTAX); /* the request-wide repeat check does not apply here */
+            if (rd_pf_int(c, ORTB_PF_SEGTAX, &v, NULL)) return -1;
+            d->segtax = v;
         } else if (skip(c)) {
             return -1;
         }
@@ -665,6 +678,7 @@ static int parse_data(struct pctx *c, struct ortb_user *u)
         if (!d)
             return fail(c, v.n >= v.max ? ORTB_ELIMIT : ORTB_ENOMEM, "user.data", "too many data objects");
         d->segtax = ORTB_UNSET;
+        bool seen_seg = false, seen_ext = false; /* given twice in one data object: bad */
         struct sv k;
         while (json_obj_next(c->j, &k)) {
             int rc;
@@ -672,11 +686,15 @@ static int parse_data(struct pctx *c, struct ortb_user *u)
                 rc = rd_str(c, &d->id, "user.data.id");
             else if (KEQ(k, "name"))
                 rc = rd_str(c, &d->name, "user.data.name");
-            else if (KEQ(k, "segment"))
+            else if (KEQ(k, "segment")) {
+                if (seen_seg) pf_bad(c, ORTB_PF_SEGMENT, ORTB_PFW_DUP);
+                seen_seg = json_peek(c->j) != JSON_NULL;
                 rc = parse_segments(c, &d->segment);
-            else if (KEQ(k, "ext"))
+            } else if (KEQ(k, "ext")) {
+                if (seen_ext) pf_bad(c, ORTB_PF_DATA_EXT, ORTB_PFW_DUP);
+                seen_ext = json_peek(c->j) != JSON_NULL;
                 rc = parse_data_ext(c, d);
-            else
+            } else
                 rc = skip(c);
             if (rc) return -1;
         }
@@ -761,9 +779,15 @@ static int parse_user(struct pctx *c, struct ortb_user *u)
             rc = rd_str(c, &u->gender, "user.gender");
         else if (KEQ(k, "consent"))
             rc = rd_pf_str(c, ORTB_PF_CONSENT, &u->consent, &u->consent_sig);
-        else if (KEQ(k, "data"))
+        else if (KEQ(k, "data")) {
+            /* a second user.data would replace the first, vulnerability segments and all */
+            enum json_type t = json_peek(c->j);
+            if (t != JSON_NULL && t != JSON_NONE) {
+                if (c->pv->seen & (1u << ORTB_PF_USER_DATA)) pf_bad(c, ORTB_PF_USER_DATA, ORTB_PFW_DUP);
+                c->pv->seen |= 1u << ORTB_PF_USER_DATA;
+            }
             rc = parse_data(c, u);
-        else if (KEQ(k, "eids"))
+        } else if (KEQ(k, "eids"))
             rc = parse_eids(c, &u->eid_sources, true, "user.eids");
         else if (KEQ(k, "ext"))
             rc = parse_user_ext(c, u);

@@ -101,6 +101,10 @@ enum ortb_pf {
     ORTB_PF_EXT_US_PRIVACY, /* regs.ext.us_privacy: a string */
     ORTB_PF_GPP,            /* regs.gpp: a string */
     ORTB_PF_EXT_GPP,        /* regs.ext.gpp: a string */
+    ORTB_PF_USER_DATA,      /* user.data given twice (the array itself: a wrong type stays a 400) */
+    ORTB_PF_DATA_EXT,       /* user.data[].ext given twice in one data object */
+    ORTB_PF_SEGMENT,        /* user.data[].segment given twice in one data object */
+    ORTB_PF_SEGTAX,         /* user.data[].ext.segtax: an integer 1..65535, once */
     ORTB_PF_GPC,            /* regs.ext.gpc: 0, 1, "0" or "1" */
     ORTB_PF_DSA,            /* regs.ext.dsa: an object */
     ORTB_PF_LMT,            /* device.lmt: 0 or 1 */
@@ -115,6 +119,8 @@ enum ortb_pf_class {
     ORTB_PFC_PERSONAL, /* consent.malformed: no personal-data targeting */
     ORTB_PFC_COPPA,    /* minor.coppa: the user may be a child */
     ORTB_PFC_AGE,      /* minor.age: the user may be a minor */
+    ORTB_PFC_HIDDEN,   /* consent.malformed, and the user may be a minor or vulnerable: the field can carry a
+                          known-child flag (GPP) or a vulnerability segment (user.data) we could not read */
 };
 
 struct ortb_pf_def {

@@ -320,6 +320,7 @@ static const struct pm_field pm_fields[] = {
     {P_USER, "yob", "1980", V_YOB},
     {P_USER, "consent", "\"\"", V_NONE},
     {P_USER, "ext", "{}", V_NONE},
+    {P_USER, "data", "[]", V_NONE},
     {P_USER_EXT, "consent", "\"\"", V_NONE},
     {P_DEVICE, "lmt", "0", V_FLAG1},
     {P_ROOT, "regs", "{}", V_NONE},

@@ -207,6 +207,31 @@ Test(privacy_fields, ext_gpp)
     run("ext gpp", rows, sizeof rows / sizeof rows[0]);
 }
 
+/* user.data carries the vulnerability segments that keep high-risk ads away: a copy that would replace
+ * them, or a segtax that hides which taxonomy they are in, counts as "possibly vulnerable". */
+Test(privacy_fields, user_data)
+{
+    static const struct row rows[] = {
+        {"'user':{'data':[{'ext':{'segtax':4},'segment':[{'id':'356'}]}],'data':[]}", NONE, M,
+         "user.data: duplicate key", true},
+        {"'user':{'data':[{'ext':{'segtax':4}}]},'user':{'data':[]}", NONE, M, "user.data: duplicate key",
+         true},
+        {"'user':{'data':[{'ext':{'segtax':4},'segment':[{'id':'356'}],'segment':[]}]}", NONE, M,
+         "user.data.segment: duplicate key", true},
+        {"'user':{'data':[{'ext':{'segtax':4},'ext':{}}]}", NONE, M, "user.data.ext: duplicate key", true},
+        {"'user':{'data':[{'ext':{'segtax':4,'segtax':99}}]}", NONE, M, "user.data.ext.segtax: duplicate key",
+         true},
+        {"'user':{'data':[{'ext':{'segtax':'4'}}]}", NONE, M, "user.data.ext.segtax: wrong type", true},
+        {"'user':{'data':[{'ext':{'segtax':4.5}}]}", NONE, M, "user.data.ext.segtax: wrong type", true},
+        {"'user':{'data':[{'ext':{'segtax':0}}]}", NONE, M, "user.data.ext.segtax: out of range", true},
+        /* clean twins: one segtax per data object, several data objects */
+        {"'user':{'data':[{'ext':{'segtax':4},'segment':[{'id':'5'}]},{'ext':{'segtax':6},'segment':[]}]}",
+         NONE, NONE, NULL, false},
+        {"'user':{'data':[{'ext':{'segtax':null}},{'ext':'x'}]}", NONE, NONE, NULL, false},
+    };
+    run("user.data", rows, sizeof rows / sizeof rows[0]);
+}
+
 Test(privacy_fields, two_locations_disagree)
 {
     static const struct row rows[] = {

@@ -41,7 +41,7 @@ Test(privacy_monotone, every_mutation_on_every_base, .init = setup)
     uint64_t fails = 0;
     for (uint32_t base = 0; base < pm.nbase; base++)
         for (unsigned op = 0; op < 14; op++)
-            for (unsigned a = 0; a < (op >= 6 && op <= 9 ? 18u : 1u); a++)
+            for (unsigned a = 0; a < (op >= 6 && op <= 9 ? 19u : 1u); a++)
                 for (unsigned b = 0; b < (op == 7 || op == 8 ? 20u : 8u); b++) {
                     uint8_t prog[] = {
                         (uint8_t)base, (uint8_t)(base >> 8), 0,
