@@ -502,3 +502,15 @@ Test(juris_config, bad_tables_rejected)
     bad_table(ROW("EU", ",\"political\":\"eu_2024_900\""), "political_min_age", "\"EU\"");
     bad_table(ROW("US-MD", "") ",\n" ROW("US-MD", ""), "two rows", "\"US-MD\"");
 }
+
+/* The law of the place holds whatever the sensitive-category policy: "none" keeps the built-in table. */
+Test(juris_config, policy_none_keeps_the_builtin_table)
+{
+    char err[512] = "";
+    struct config *c = load("{'policy':'none','campaigns':[]}", err, sizeof err);
+    cr_assert_not_null(c, "%s", err);
+    cr_expect_null(c->campaigns.policy);
+    cr_assert_not_null(c->campaigns.juris);
+    cr_expect_geq(juris_find(c->campaigns.juris, sv_from("US-MD")), 0);
+    config_free(c);
+}
