@@ -132,8 +132,10 @@ void juris_resolve(const struct juris_table *t, const struct juris_opts *o, cons
     bool us = false, eu = false;
     uint64_t mask = 0;
 
+    /* a region "US-MD" without a country still says where the person is */
+    bool us_region = region.n == 5 && up(region.p[0]) == 'U' && up(region.p[1]) == 'S' && region.p[2] == '-';
     /* 1. device.geo: a country, with a region for the USA ("MD", "US-MD", any case) */
-    if (country.n && is_us(country)) {
+    if ((country.n && is_us(country)) || (!country.n && us_region)) {
         us = true;
         if (region.n == 5 && up(region.p[0]) == 'U' && up(region.p[1]) == 'S' && region.p[2] == '-') {
             region.p += 3;

@@ -91,7 +91,7 @@ def where(req):
     region = geo.get("region", "").upper()
     regs = req.get("regs", {})
     sids = regs.get("gpp_sid", [])
-    if country in ("USA", "US"):
+    if country in ("USA", "US") or (not country and region.startswith("US-") and len(region) == 5):
         if region.startswith("US-"):
             region = region[3:]
         if len(region) == 2 and region.isalpha():
@@ -170,7 +170,8 @@ def expect(req, date, campaign):
 DATES = ["2025-06-01", "2025-10-09", "2025-10-10", "2025-12-31", "2026-01-01", "2026-03-31", "2026-04-01",
          "2026-04-21", "2026-04-22", "2026-06-30", "2026-07-01", "2026-12-01"]
 GEOS = [None, ("USA", None), ("USA", "MD"), ("USA", "us-md"), ("usa", "US-OR"), ("USA", "or"), ("USA", "VA"),
-        ("USA", "CT"), ("USA", "AR"), ("USA", "CO"), ("USA", "NY"), ("DEU", None), ("fra", None), ("CAN", None)]
+        ("USA", "CT"), ("USA", "AR"), ("USA", "CO"), ("USA", "NY"), ("DEU", None), ("fra", None), ("CAN", None),
+        ("", "US-MD"), ("", "OR")]
 SIDS = [[], [], [24], [15], [9], [9, 24], [7], [12, 26]]
 AGES = [None, 10, 12, 13, 15, 16, 17, 18, 30, 45]
 
@@ -181,7 +182,8 @@ def gen(rng):
     g = rng.choice(GEOS)
     geo = {}
     if g:
-        geo["country"] = g[0]
+        if g[0]:
+            geo["country"] = g[0]
         if g[1]:
             geo["region"] = g[1]
     if rng.random() < 0.3:

@@ -419,6 +419,14 @@ Test(juris, resolve_without_table)
     cr_expect_str_eq(js.code, "US-TX");
     cr_expect_eq(js.how, JURIS_BY_GEO);
     cr_expect_eq(js.min_age, 0);
+    req.device.geo.country = SV_NULL;
+    req.device.geo.region = SV_LIT("US-OR");
+    juris_resolve(NULL, NULL, &req, NULL, 0, &js);
+    cr_expect_str_eq(js.code, "US-OR", "a US- region without a country");
+    req.device.geo.region = SV_LIT("OR");
+    juris_resolve(NULL, NULL, &req, NULL, 0, &js);
+    cr_expect_str_eq(js.code, "", "a bare region without a country places no one");
+    req.device.geo.region = SV_NULL;
     req.device.geo.country = SV_LIT("FRA");
     juris_resolve(NULL, NULL, &req, NULL, 0, &js);
     cr_expect_str_eq(js.code, "EU");
