@@ -260,6 +260,16 @@ Test(juris, state_minor_thresholds)
          "jurisdiction.minor", "US-VA"},
         {"VA 12 before the COPPA compliance date", "2026-04-21", "{'country':'USA','region':'VA'}", "", 12,
          false, "plain", "minor.age", "US-VA"},
+        {"NY 17 from 2025-06-20", "2025-06-20", "{'country':'USA','region':'NY'}", "", 17, false, "plain",
+         "jurisdiction.minor", "US-NY"},
+        {"NY 17 the day before", "2025-06-19", "{'country':'USA','region':'NY'}", "", 17, false, "plain",
+         "minor.age", "US-NY"},
+        {"CO 17 from 2025-10-01", "2025-10-01", "{'country':'USA','region':'CO'}", "", 17, false, "plain",
+         "jurisdiction.minor", "US-CO"},
+        {"EU 17 (DSA Art. 28)", "2026-06-01", "{'country':'DEU'}", "", 17, false, "plain",
+         "jurisdiction.minor", "EU"},
+        {"USA without region, 17: strictest", "2026-06-01", "{'country':'USA'}", "", 17, false, "plain",
+         "jurisdiction.minor", "US"},
         {"OR adult", "2026-06-01", "{'country':'USA','region':'OR'}", "", 30, false, "plain", "bid", "US-OR"},
         {"OR 15 contextual campaign", "2026-06-01", "{'country':'USA','region':'OR'}", "", 15, false,
          "polctx", "bid", "US-OR"},
@@ -433,6 +443,32 @@ Test(juris, resolve_without_table)
     req.device.geo.country = SV_LIT("CAN");
     juris_resolve(NULL, NULL, &req, NULL, 0, &js);
     cr_expect_str_eq(js.code, "CAN");
+}
+
+/* Without gpp_sid, the decoded GPP string's own section ids say which state sections apply. */
+Test(juris, gpp_header_sections)
+{
+    struct ortb_request req = {0};
+    static struct gpp g;
+    memset(&g, 0, sizeof g);
+    g.nsections = 2;
+    g.section_ids[0] = 7;
+    g.section_ids[1] = 24;
+    struct consent_state cst = {.gpp = &g};
+    struct juris_opts jo = {.unknown_strictest = true};
+    struct juris_state js;
+    juris_resolve(cfg->campaigns.juris, &jo, &req, &cst, day_ms("2026-06-01"), &js);
+    cr_expect_str_eq(js.code, "US-MD");
+    cr_expect_eq(js.how, JURIS_BY_GPP);
+    cr_expect(js.sensitive_banned);
+    g.nsections = 1; /* US National only: somewhere in the USA */
+    juris_resolve(cfg->campaigns.juris, &jo, &req, &cst, day_ms("2026-06-01"), &js);
+    cr_expect_str_eq(js.code, "US");
+    cr_expect_eq(js.how, JURIS_BY_UNKNOWN);
+    cr_expect(js.sensitive_banned && js.min_age == 18 && js.precise_geo == JURIS_GEO_BANNED, "strictest");
+    jo.unknown_strictest = false;
+    juris_resolve(cfg->campaigns.juris, &jo, &req, &cst, day_ms("2026-06-01"), &js);
+    cr_expect(!js.sensitive_banned && js.min_age == 13, "unknown_region none: federal rules only");
 }
 
 Test(juris, dates)
