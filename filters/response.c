@@ -143,9 +143,7 @@ int resp_write_bids(struct buf *b, const struct campaign_set *cs, const struct o
                 buf_put_json_str(b, c->adm);
         }
         if (c->political) {
-            /* Regulation (EU) 2024/900 transparency: who paid, and where the notice is
-             * (docs/jurisdictions.md)
-             */
+            /* Regulation (EU) 2024/900 transparency: who paid, where the notice is (docs/jurisdictions.md) */
             buf_puts(b, ",\"ext\":{\"political\":{\"sponsor\":");
             buf_put_json_str(b, c->pol_sponsor);
             buf_puts(b, ",\"notice_url\":");
