@@ -219,7 +219,7 @@ int decide_run(const struct campaign_set *cs, const struct ortb_request *req, co
                             .pol_custom_purpose = cs->pol_custom_purpose,
                             .first_party = &cs->first_party};
     juris_resolve(cs->juris, &jo, req, cstp, env->now_ms, &out->juris);
-    /* where selling precise geolocation is banned it is used for no one (targeting.near is its only reader) */
+    /* where selling precise geolocation is banned no one's is used (targeting.near is its only reader) */
     if (out->juris.precise_geo == JURIS_GEO_BANNED) cstp->precise_geo_ok = false;
     const struct consent_state cst = *cstp;
     int32_t yob = req->user.yob;
