@@ -80,14 +80,10 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Which drops the audit keeps: privacy (consent, minors, sensitive, exploitation) and fairness (throttle,
- * state, caps). */
+/* Which drops the audit keeps: the privacy and fairness classes of reasons.def (reason_class_audited). */
 static bool audited(int reason)
 {
-    const char *n = reason_name(reason);
-    return !strncmp(n, "consent.", 8) || !strncmp(n, "minor.", 6) || !strncmp(n, "sensitive.", 10) ||
-           !strncmp(n, "exploit.", 8) || !strncmp(n, "fairness.", 9) || !strncmp(n, "cap.", 4) ||
-           !strncmp(n, "jurisdiction.", 13) || !strncmp(n, "political.", 10);
+    return reason_class_audited(reason_class(reason));
 }
 
 static void copy_sv(char *dst, size_t cap, struct sv s)
@@ -117,8 +113,8 @@ void audit_after(int worker, const struct config *cfg, const struct engine_resul
     for (uint32_t i = 0; i < res->dec.nv; i++) {
         const struct decide_verdict *v = &res->dec.v[i];
         if (v->reason == REASON_BID || !audited(v->reason)) continue;
-        const char *rn = reason_name(v->reason);
-        if (rn[0] == 's' || rn[0] == 'e') { /* sensitive.* / exploit.*: count by class */
+        enum reason_class rc = reason_class(v->reason);
+        if (rc == REASON_CLASS_SENSITIVE || rc == REASON_CLASS_EXPLOIT) { /* count by policy class */
             struct sv cls;
             char tid[32];
             if (sensitive_detail_parse(v->arg, &cls, tid, sizeof tid)) {

@@ -794,8 +794,9 @@ void fairness_after(int worker, const struct config *cfg, const struct engine_re
                 if (bid) atomic_fetch_add_explicit(&F.caps[slot].spent, 1, memory_order_relaxed);
             }
             if (!cp->fair.enabled) continue;
-            if (!bid && r != REASON_AUCTION_LOST && r != REASON_FAIRNESS_THROTTLE &&
-                r != REASON_FAIRNESS_STATE_UNAVAILABLE && r != REASON_CAP_EXHAUSTED)
+            /* eligible: bid, lost the auction, or held back by fairness or a cap (reasons.def's classes) */
+            enum reason_class rc = reason_class(r);
+            if (rc != REASON_CLASS_BID && rc != REASON_CLASS_FAIRNESS)
                 continue; /* not eligible: another filter dropped it */
             if (g < 0) {
                 g = fair_group_gender(req);

@@ -14,11 +14,6 @@ void log_set_level(enum log_level l)
     level = l;
 }
 
-enum log_level log_get_level(void)
-{
-    return level;
-}
-
 void log_msg(enum log_level l, const char *msg, const char *fmt, ...)
 {
     static const char *const names[] = {"debug", "info", "warn", "error"};

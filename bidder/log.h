@@ -5,7 +5,6 @@
 enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR };
 
 void log_set_level(enum log_level l);
-enum log_level log_get_level(void);
 /* fmt holds the key=value pairs (printf style); msg is a short fixed phrase. Thread safe (one write(2)). */
 void log_msg(enum log_level l, const char *msg, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -688,11 +688,6 @@ const char *mirror_state(void)
     return state_names[state_now()];
 }
 
-bool mirror_trusted(void)
-{
-    return M.enabled ? trusted_now() : true;
-}
-
 size_t mirror_size(void)
 {
     const struct mirror_table *t = rcu_dereference(M.table);

@@ -37,8 +37,6 @@ const char *mirror_state(void);
 /* Appends the mirror's Prometheus metrics: records, bytes, trusted, state, link and last-sync ages, last load
  * duration, counters, and a digest of the contents (see `fairbid consent digest`). Any thread. */
 void mirror_metrics(struct evbuffer *out);
-/* Trusted right now (synced, link proven within consent_stale_ms); true when disabled. Any thread. */
-bool mirror_trusted(void);
 /* Records in the mirror. Any thread. */
 size_t mirror_size(void);
 /* The mirror's record for a user key, as mirror_view would find it. Call inside an RCU read-side section

@@ -92,7 +92,6 @@ static struct {
     struct event_base *main_base;
     _Atomic bool stopping;
     _Atomic uint64_t generation;
-    _Atomic int64_t config_loaded_ms;
     _Atomic uint64_t reloads_ok, reloads_failed;
     int64_t started_ms;
 } G;
@@ -418,6 +417,17 @@ static void handle_metrics(struct worker *w, struct hs_reply *rep)
         evbuffer_add_printf(o, "fairbid_decisions_total{outcome=\"%s\",reason=\"%s\"} %llu\n",
                             r == REASON_BID ? "bid" : "drop", reason_name(r), (unsigned long long)v);
     }
+    uint64_t by_class[REASON_CLASS__COUNT] = {0};
+    for (int r = 0; r < REASON__COUNT; r++)
+        for (int i = 0; i < G.nworkers; i++)
+            by_class[reason_class(r)] +=
+                atomic_load_explicit(&G.workers[i].m.decisions[r], memory_order_relaxed);
+    evbuffer_add_printf(o, "# HELP fairbid_decisions_by_class_total Imp x campaign decisions by reason class "
+                           "(the class column of reasons.def).\n"
+                           "# TYPE fairbid_decisions_by_class_total counter\n");
+    for (int k = 0; k < REASON_CLASS__COUNT; k++)
+        evbuffer_add_printf(o, "fairbid_decisions_by_class_total{class=\"%s\"} %llu\n", reason_class_name(k),
+                            (unsigned long long)by_class[k]);
     evbuffer_add_printf(o,
                         "# HELP fairbid_requests_in_flight Bid requests being processed.\n"
                         "# TYPE fairbid_requests_in_flight gauge\nfairbid_requests_in_flight %llu\n",
@@ -878,7 +888,6 @@ static void publish(struct config *c)
         urcu_memb_synchronize_rcu();
         config_free(old);
     }
-    atomic_store(&G.config_loaded_ms, mono_ms());
 }
 
 /* Says which policy a loaded config uses; "none" is a warning at start and on every reload that keeps it. */

@@ -29,7 +29,6 @@ static struct {
     int64_t next_connect_ms;
     int64_t ping_sent_ms; /* 0 = no ping outstanding */
     _Atomic int state;
-    _Atomic int64_t last_ok_ms;
     _Atomic uint64_t reconnects;
     char last_error[512];
     bool have_primary;
@@ -228,7 +227,6 @@ static void on_pong(redisAsyncContext *ac, void *r, void *priv)
         set_error("redis error", reply->str);
         return;
     }
-    atomic_store(&S.last_ok_ms, mono_ms());
     S.backoff_ms = BACKOFF_MIN_MS;
     set_state(STORE_UP);
 }
@@ -384,7 +382,6 @@ int store_start(struct event_base *base, const char *url, char *err, size_t errl
 {
     memset(&S, 0, sizeof S);
     S.base = base;
-    atomic_store(&S.last_ok_ms, -1);
     if (!url || !*url) {
         atomic_store(&S.state, STORE_DISABLED);
         return 0;
@@ -444,12 +441,6 @@ const char *store_state_name(enum store_state s)
 const char *store_last_error(void)
 {
     return S.last_error;
-}
-
-int64_t store_last_ok_age_ms(void)
-{
-    int64_t t = atomic_load(&S.last_ok_ms);
-    return t < 0 ? -1 : mono_ms() - t;
 }
 
 uint64_t store_reconnects(void)

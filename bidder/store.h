@@ -61,8 +61,6 @@ enum store_state store_state(void);
 const char *store_state_name(enum store_state s);
 /* Last error text (static storage, updated on the main thread; readers may see a slightly old text). */
 const char *store_last_error(void);
-/* Milliseconds since the last successful reply (PONG), or -1 if never. */
-int64_t store_last_ok_age_ms(void);
 uint64_t store_reconnects(void);
 
 #endif
