@@ -116,7 +116,7 @@ int main(int argc, char **argv)
     }
     char name[1100], err[512];
     snprintf(name, sizeof name, "%s/deploy/bench-sensitive.json", src);
-    struct config *typ = config_parse(name, TYPICAL, sizeof TYPICAL - 1, NULL, err, sizeof err);
+    struct config *typ = config_parse_load(name, TYPICAL, sizeof TYPICAL - 1, NULL, err, sizeof err);
     if (!typ) {
         fprintf(stderr, "bench_sensitive: %s\n", err);
         return 1;
@@ -132,7 +132,7 @@ int main(int argc, char **argv)
             "\"386\"]},{\"segtax\":6,\"ids\":[\"454\",\"455\"]}]}}",
             i ? "," : "", i);
     n += (size_t)snprintf(WORST + n, sizeof WORST - n, "]}");
-    struct config *worst = config_parse(name, WORST, n, NULL, err, sizeof err);
+    struct config *worst = config_parse_load(name, WORST, n, NULL, err, sizeof err);
     if (!worst) {
         fprintf(stderr, "bench_sensitive: %s\n", err);
         return 1;

@@ -181,3 +181,50 @@ int cli_check_config_main(int argc, char **argv)
     config_free(cfg);
     return 0;
 }
+
+int cli_config_doc_main(int argc, char **argv)
+{
+    if (argc == 1) {
+        config_doc_write(stdout);
+        return 0;
+    }
+    bool check = argc == 3 && !strcmp(argv[1], "--check"), update = argc == 3 && !strcmp(argv[1], "--update");
+    if (!check && !update) {
+        fprintf(stderr, "usage: fairbid config-doc [--check FILE | --update FILE]\n");
+        return 2;
+    }
+    size_t len = 0;
+    char *doc = read_file(argv[2], &len);
+    if (!doc) {
+        fprintf(stderr, "%s: cannot read: %s\n", argv[2], strerror(errno));
+        return 2;
+    }
+    char *gen = NULL;
+    if (config_doc_update(doc, len, &gen)) {
+        fprintf(stderr,
+                "%s: the two generated blocks (<!-- BEGIN GENERATED ... --> ... <!-- END GENERATED -->) "
+                "are missing\n",
+                argv[2]);
+        free(doc);
+        return 2;
+    }
+    int rc = 0;
+    if (check) {
+        if (strlen(gen) != len || memcmp(gen, doc, len) != 0) {
+            fprintf(
+                stderr,
+                "%s: differs from the config table (bidder/config.c): run `fairbid config-doc --update %s`\n",
+                argv[2], argv[2]);
+            rc = 1;
+        }
+    } else {
+        FILE *f = fopen(argv[2], "wb");
+        if (!f || fputs(gen, f) < 0 || fclose(f) != 0) {
+            fprintf(stderr, "%s: cannot write: %s\n", argv[2], strerror(errno));
+            rc = 2;
+        }
+    }
+    free(gen);
+    free(doc);
+    return rc;
+}

@@ -8,5 +8,9 @@
 int cli_decide_main(int argc, char **argv);
 /* `fairbid check-config FILE`: validates; prints a summary, or the error naming file, line and key. */
 int cli_check_config_main(int argc, char **argv);
+/* `fairbid config-doc [--check FILE | --update FILE]`: prints the generated tables of docs/config.md (from
+ * the config table), or compares FILE's generated blocks with them (exit 1 when they differ), or rewrites
+ * them in FILE. */
+int cli_config_doc_main(int argc, char **argv);
 
 #endif

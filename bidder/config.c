@@ -18,51 +18,85 @@
 #include "filters/jurisdiction.h"
 #include "filters/response.h"
 
-enum ctype { T_STR, T_INT, T_BOOL, T_DOUBLE };
+#define T_STR CONFIG_STRING
+#define T_INT CONFIG_INT
+#define T_BOOL CONFIG_BOOL
+#define T_DOUBLE CONFIG_NUMBER
 
-struct setting {
-    const char *name;
-    enum ctype type;
-    size_t off, size;
-    const char *def;
-    long min, max;
-    bool reloadable;
-    const char *help;
-};
-
+#define FIELD(field) offsetof(struct config, field), sizeof(((struct config *)0)->field)
+/* a plain key: the value is read from the current snapshot wherever it is used */
 #define S(name, type, field, def, min, max, rel, help)                                                       \
     {                                                                                                        \
-        name, type, offsetof(struct config, field), sizeof(((struct config *)0)->field), def, min, max, rel, \
-            help                                                                                             \
+        name, type, FIELD(field), def, min, max, rel, help, NULL, NULL, NULL, false                          \
+    }
+/* a reloadable key held outside the snapshot: `apply` makes a reload reach it */
+#define SH(name, type, field, def, min, max, help, apply)                                                    \
+    {                                                                                                        \
+        name, type, FIELD(field), def, min, max, true, help, apply, NULL, NULL, false                        \
+    }
+/* a key with its own reader */
+#define SX(name, type_doc, def, rel, help, reader)                                                           \
+    {                                                                                                        \
+        name, CONFIG_CUSTOM, 0, 0, def, 0, 0, rel, help, NULL, reader, type_doc, false                       \
     }
 
-static const struct setting settings[] = {
-    S("listen", T_STR, listen, "127.0.0.1:8080", 0, 0, false, "address:port to serve HTTP on"),
-    S("threads", T_INT, threads, "0", 0, 256, false, "worker threads; 0 = number of cores"),
-    S("redis", T_STR, redis, "", 0, 0, false, "redis://host:port/db URL; empty = no Redis"),
-    S("currency", T_STR, currency, "USD", 0, 0, true, "ISO-4217 currency fairbid bids in"),
+static int rd_no_bid(struct config_parser *p, const struct config_key *k);
+static int rd_tcf_mode(struct config_parser *p, const struct config_key *k);
+static int rd_first_party(struct config_parser *p, const struct config_key *k);
+static int rd_campaigns_key(struct config_parser *p, const struct config_key *k);
+static int rd_deprecated(struct config_parser *p, const struct config_key *k);
+static void apply_log_level(const struct config *now);
+static void apply_http(const struct config *now);
+
+static const struct config_key settings[] = {
+    S("listen", T_STR, listen, "127.0.0.1:8080", 0, 0, false,
+      "IPv4 address:port to serve HTTP on (`--listen` overrides)"),
+    S("threads", T_INT, threads, "0", 0, 256, false,
+      "worker threads; 0 = the number of cores (`--threads` overrides)"),
+    S("redis", T_STR, redis, "", 0, 0, false,
+      "`redis://[:password@]host[:port][/db]`; empty = no Redis (`--redis` overrides)"),
+    S("currency", T_STR, currency, "USD", 0, 0, true, "ISO-4217 currency of `bid_cpm` and responses"),
     S("tcf_vendor_id", T_INT, tcf_vendor_id, "0", 0, 65535, true, "fairbid's IAB TCF vendor id"),
+    SX("tcf_mode", "string", "strict", true,
+       "`strict` (TCF 2.2+ rules) or `lenient`; the same as `tcf_strict`", rd_tcf_mode),
     S("policy", T_STR, policy, "builtin", 0, 0, true,
-      "sensitive-category policy: builtin (deploy/policy.json, compiled in), a file relative to this file, "
-      "or none (no sensitive-category rules: warned, shown in /readyz)"),
+      "sensitive-category policy (below): `builtin` (also: no key, `\"\"`, `null`; deploy/policy.json, "
+      "compiled "
+      "in), a file relative to the config file, or `none` (no sensitive-category rules: warned, shown in "
+      "/readyz)"),
+    SX("no_bid", "string", "204", true,
+       "`\"204\"` empty reply, or `\"200\"` with `{\"id\": ..., \"nbr\": no_bid_nbr}`", rd_no_bid),
+    S("no_bid_nbr", T_INT, no_bid_nbr, "0", 0, 1000, true,
+      "OpenRTB no-bid reason code for `\"no_bid\": \"200\"`"),
     S("max_body", T_INT, max_body, "65536", 512, 16777216, false,
       "largest request body in bytes (413 above)"),
-    S("read_timeout_ms", T_INT, read_timeout_ms, "5000", 10, 600000, false,
-      "a request begun must arrive whole within this (408 above)"),
-    S("idle_timeout_ms", T_INT, idle_timeout_ms, "60000", 10, 3600000, false,
-      "close keep-alive connections idle this long (native http_server)"),
-    S("write_timeout_ms", T_INT, write_timeout_ms, "5000", 10, 600000, false, "cut clients that do not read"),
+    SH("read_timeout_ms", T_INT, read_timeout_ms, "5000", 10, 600000,
+       "a request begun must arrive whole within this (408 above); evhttp uses it for idle connections too",
+       apply_http),
+    SH("idle_timeout_ms", T_INT, idle_timeout_ms, "60000", 10, 3600000,
+       "a keep-alive connection with no request begun is closed after this (native `http_server`). Long, so "
+       "that clients reusing a connection seldom race the close",
+       apply_http),
+    SH("write_timeout_ms", T_INT, write_timeout_ms, "5000", 10, 600000,
+       "a client must take its replies within this (native `http_server`)", apply_http),
     S("max_connections", T_INT, max_connections, "10000", 1, 1000000, false,
-      "open client connections, all workers"),
-    S("seat", T_STR, seat, "fairbid", 0, 0, true, "seatbid.seat in responses; empty = omitted"),
-    S("win_url", T_STR, win_url, "", 0, 0, true, "base URL of GET /win for nurl win notices; empty = none"),
+      "open client connections, all workers (503 and close above)"),
+    S("seat", T_STR, seat, "fairbid", 0, 0, true, "`seatbid.seat` in responses; empty = omitted"),
+    S("win_url", T_STR, win_url, "", 0, 0, true,
+      "base URL of `GET /win`; bids then carry `nurl` = "
+      "`win_url?cid=..&imp=..&req=..&price=${AUCTION_PRICE}`; "
+      "how fairness campaigns learn their wins (below). Empty = none"),
     S("consent_stale_ms", T_INT, consent_stale_ms, "500", 10, 600000, true, "consent mirror trust bound"),
     S("tcf_strict", T_BOOL, tcf_strict, "true", 0, 0, true, "TCF 2.2+ rules (strict) or legacy (lenient)"),
-    S("arena_bytes", T_INT, arena_bytes, "1048576", 65536, 268435456, false, "per-worker request memory"),
+    S("arena_bytes", T_INT, arena_bytes, "1048576", 65536, 268435456, false,
+      "per-worker request memory in bytes"),
     S("http_server", T_STR, http_server, "native", 0, 0, false,
-      "native (one read and one write per request) or evhttp (libevent's HTTP server, the reference)"),
-    S("log_level", T_STR, log_level, "info", 0, 0, true, "debug, info, warn or error"),
-    S("instance_id", T_STR, instance_id, "", 0, 0, false, "this instance's name in Redis; empty = host-pid"),
+      "`native` (bidder/http_server.c: one read and one write per request) or `evhttp` (libevent's HTTP "
+      "server, the reference); `--http-server` overrides"),
+    SH("log_level", T_STR, log_level, "info", 0, 0, "`debug`, `info`, `warn` or `error`", apply_log_level),
+    {"instance_id", CONFIG_CUSTOM, 0, 0, "", 0, 0, true,
+     "deprecated, ignored (was: this instance's name in Redis); accepted with a warning", NULL, rd_deprecated,
+     "string", true},
     S("audit_sample_rate", T_DOUBLE, audit_sample_rate, "1.0", 0, 1, true,
       "share of drops written to the audit"),
     S("audit_maxlen", T_INT, audit_maxlen, "1000000", 1000, 1000000000, true,
@@ -74,10 +108,33 @@ static const struct setting settings[] = {
     S("lease_min_replicas", T_INT, lease_min_replicas, "0", 0, 16, true,
       "replicas that must confirm a cap lease (WAIT) before its tokens are spent; 0 = do not wait"),
     S("unknown_region", T_STR, unknown_region, "strictest", 0, 0, true,
-      "a US request without a state: \"strictest\" (every state's rules in force) or \"none\""),
+      "a US request without a state: `strictest` (every state's rules in force) or `none` (federal only); "
+      "docs/jurisdictions.md"),
     S("political_consent_custom_purpose", T_INT, political_consent_custom_purpose, "0", 0, 64, true,
-      "TCF publisher custom purpose id that carries consent to political ads; 0 = none"),
+      "TCF publisher custom purpose id (1-64) carrying consent to political ads; 0 = none, so EU political "
+      "campaigns bid only contextually"),
+    SX("first_party_providers", "[string]", "", true,
+       "`user.data[].id` or `name` values that are first-party data (the only data EU political campaigns "
+       "may "
+       "use)",
+       rd_first_party),
+    SX("campaigns", "array", "(required)", true, "the campaigns (below); may be empty", rd_campaigns_key),
 };
+
+#define NSETTINGS (sizeof settings / sizeof settings[0])
+
+const struct config_key *config_keys(size_t *n)
+{
+    *n = NSETTINGS;
+    return settings;
+}
+
+const struct config_key *config_key_by_name(const char *name)
+{
+    for (size_t i = 0; i < NSETTINGS; i++)
+        if (strcmp(settings[i].name, name) == 0) return &settings[i];
+    return NULL;
+}
 
 struct errctx {
     const char *file;
@@ -85,6 +142,16 @@ struct errctx {
     char *err;
     size_t errlen;
     bool failed;
+};
+
+/* The state the readers of CONFIG_CUSTOM keys get. */
+struct config_parser {
+    struct errctx *e;
+    struct json *j;
+    struct config *c;
+    size_t kat;          /* offset of the key's value */
+    bool win_path;       /* the config has a win_url (for the campaigns' fairness check) */
+    bool have_campaigns; /* "campaigns" was read */
 };
 
 static int line_of(const char *text, size_t off)
@@ -121,7 +188,7 @@ static int json_err(struct errctx *e, struct json *j, const char *what)
     return cfg_err(e, j->err_off, "%s: %s", what, j->err_msg ? j->err_msg : "malformed JSON");
 }
 
-static void set_default(struct config *c, const struct setting *s)
+static void set_default(struct config *c, const struct config_key *s)
 {
     char *field = (char *)c + s->off;
     switch (s->type) {
@@ -137,10 +204,12 @@ static void set_default(struct config *c, const struct setting *s)
     case T_DOUBLE:
         *(double *)field = strtod(s->def, NULL);
         break;
+    case CONFIG_CUSTOM: /* its reader sets its fields; calloc's zeros are the defaults until then */
+        break;
     }
 }
 
-static int read_setting(struct errctx *e, struct json *j, struct config *c, const struct setting *s)
+static int read_setting(struct errctx *e, struct json *j, struct config *c, const struct config_key *s)
 {
     char *field = (char *)c + s->off;
     size_t at = off_of(j);
@@ -184,6 +253,8 @@ static int read_setting(struct errctx *e, struct json *j, struct config *c, cons
         *(bool *)field = v;
         return 0;
     }
+    case CONFIG_CUSTOM:
+        break;
     }
     return 0;
 }
@@ -529,7 +600,11 @@ static int rd_cap(struct cctx *cc, struct campaign *c)
         } else if (sv_eq_cstr(k, "period_s")) {
             rc = rd_cint(cc, &c->cap.period_s, "cap.period_s", 1, 366 * 86400);
         } else {
-            rc = json_skip(cc->j) ? json_err(cc->e, cc->j, "cap") : 0;
+            /* a cap is a promise to the advertiser: a key not understood (a typo of "bids"?) must not
+             * quietly leave a campaign capped otherwise than asked */
+            char key[80];
+            snprintf(key, sizeof key, "cap.%.*s", (int)(k.n > 60 ? 60 : k.n), k.p);
+            return cerr(cc, off_of(cc->j), key, "unknown key (cap has \"bids\" and \"period_s\")");
         }
         if (rc) return -1;
     }
@@ -742,6 +817,82 @@ static int rd_campaigns(struct errctx *e, struct json *j, struct config *c, bool
     return 0;
 }
 
+/* ---- the readers of CONFIG_CUSTOM keys ---- */
+
+static int rd_no_bid(struct config_parser *p, const struct config_key *k)
+{
+    (void)k;
+    struct json *j = p->j;
+    struct sv v = SV_NULL;
+    int64_t iv = 0;
+    if (json_peek(j) == JSON_STRING)
+        json_string(j, &v);
+    else if (json_peek(j) == JSON_NUMBER && json_int(j, &iv) == 0)
+        v = iv == 204 ? SV_LIT("204") : iv == 200 ? SV_LIT("200") : SV_LIT("?");
+    else
+        json_skip(j);
+    if (sv_eq_cstr(v, "204"))
+        p->c->no_bid_status = 204;
+    else if (sv_eq_cstr(v, "200"))
+        p->c->no_bid_status = 200;
+    else
+        return cfg_err(p->e, p->kat,
+                       "key \"no_bid\": must be \"204\" (empty reply) or \"200\" (reply with nbr)");
+    return 0;
+}
+
+static int rd_tcf_mode(struct config_parser *p, const struct config_key *k)
+{
+    (void)k;
+    struct sv v = SV_NULL;
+    if (json_peek(p->j) != JSON_STRING || json_string(p->j, &v) ||
+        (!sv_eq_cstr(v, "strict") && !sv_eq_cstr(v, "lenient")))
+        return cfg_err(p->e, p->kat, "key \"tcf_mode\": must be \"strict\" or \"lenient\"");
+    p->c->tcf_strict = sv_eq_cstr(v, "strict");
+    return 0;
+}
+
+/* user.data[].id or name values whose segments are first-party data (docs/jurisdictions.md) */
+static int rd_first_party(struct config_parser *p, const struct config_key *k)
+{
+    (void)k;
+    struct json *j = p->j;
+    struct arena_vec v = {.max = 1024};
+    bool bad = json_peek(j) != JSON_ARRAY;
+    if (!bad) {
+        json_arr_begin(j);
+        while (!bad && json_arr_next(j)) {
+            struct sv *sp = arena_vec_push(&p->c->arena, &v, sizeof *sp, _Alignof(struct sv));
+            bad = !sp || json_peek(j) != JSON_STRING || json_string(j, sp) || sp->n == 0;
+        }
+        bad = bad || j->err;
+    }
+    if (bad)
+        return cfg_err(p->e, p->kat,
+                       "key \"first_party_providers\": must be an array of non-empty strings "
+                       "(user.data id or name), at most 1024");
+    p->c->campaigns.first_party = (struct ortb_list){v.items, v.n};
+    return 0;
+}
+
+static int rd_campaigns_key(struct config_parser *p, const struct config_key *k)
+{
+    (void)k;
+    p->have_campaigns = true;
+    return rd_campaigns(p->e, p->j, p->c, p->win_path);
+}
+
+/* A key that no longer does anything: configs that carry it keep loading, and say so. */
+static int rd_deprecated(struct config_parser *p, const struct config_key *k)
+{
+    if (json_peek(p->j) != JSON_STRING && json_peek(p->j) != JSON_NULL)
+        return cfg_err(p->e, p->kat, "key \"%s\": must be a string", k->name);
+    if (json_skip(p->j)) return json_err(p->e, p->j, k->name);
+    log_warn("config: deprecated key ignored", "file=%s line=%d key=%s", p->e->file,
+             line_of(p->e->text, p->kat), k->name);
+    return 0;
+}
+
 static void apply_overrides(struct config *c, const struct config_overrides *ov)
 {
     if (!ov) return;
@@ -773,7 +924,7 @@ struct config *config_parse(const char *name, const char *text, size_t len, cons
     c->text[len] = '\0';
     c->text_len = len;
     arena_init(&c->arena, c->mem, memcap);
-    for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) set_default(c, &settings[i]);
+    for (size_t i = 0; i < NSETTINGS; i++) set_default(c, &settings[i]);
 
     struct errctx e = {.file = name, .text = c->text, .err = err, .errlen = errlen};
     struct json j;
@@ -804,61 +955,17 @@ struct config *config_parse(const char *name, const char *text, size_t len, cons
     }
     json_obj_begin(&j);
     struct sv k;
-    bool have_campaigns = false;
+    struct config_parser p = {.e = &e, .j = &j, .c = c, .win_path = win_path};
     while (!e.failed && json_obj_next(&j, &k)) {
         size_t kat = off_of(&j);
-        const struct setting *s = NULL;
-        for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
+        const struct config_key *s = NULL;
+        for (size_t i = 0; i < NSETTINGS; i++)
             if (sv_eq_cstr(k, settings[i].name)) s = &settings[i];
-        if (s) {
+        if (s && s->type == CONFIG_CUSTOM) {
+            p.kat = kat;
+            s->read(&p, s);
+        } else if (s) {
             read_setting(&e, &j, c, s);
-        } else if (sv_eq_cstr(k, "campaigns")) {
-            have_campaigns = true;
-            rd_campaigns(&e, &j, c, win_path);
-        } else if (sv_eq_cstr(k, "no_bid")) {
-            struct sv v = SV_NULL;
-            int64_t iv = 0;
-            if (json_peek(&j) == JSON_STRING)
-                json_string(&j, &v);
-            else if (json_peek(&j) == JSON_NUMBER && json_int(&j, &iv) == 0)
-                v = iv == 204 ? SV_LIT("204") : iv == 200 ? SV_LIT("200") : SV_LIT("?");
-            else
-                json_skip(&j);
-            if (sv_eq_cstr(v, "204"))
-                c->no_bid_status = 204;
-            else if (sv_eq_cstr(v, "200"))
-                c->no_bid_status = 200;
-            else
-                cfg_err(&e, kat, "key \"no_bid\": must be \"204\" (empty reply) or \"200\" (reply with nbr)");
-        } else if (sv_eq_cstr(k, "no_bid_nbr")) {
-            int64_t v;
-            if (json_int(&j, &v) || v < 0 || v > 1000)
-                cfg_err(&e, kat, "key \"no_bid_nbr\": must be 0..1000");
-            c->no_bid_nbr = (int)v;
-        } else if (sv_eq_cstr(k, "first_party_providers")) {
-            /* user.data[].id or name values whose segments are first-party data (docs/jurisdictions.md) */
-            struct arena_vec v = {.max = 1024};
-            bool bad = json_peek(&j) != JSON_ARRAY;
-            if (!bad) {
-                json_arr_begin(&j);
-                while (!bad && json_arr_next(&j)) {
-                    struct sv *sp = arena_vec_push(&c->arena, &v, sizeof *sp, _Alignof(struct sv));
-                    bad = !sp || json_peek(&j) != JSON_STRING || json_string(&j, sp) || sp->n == 0;
-                }
-                bad = bad || j.err;
-            }
-            if (bad)
-                cfg_err(&e, kat,
-                        "key \"first_party_providers\": must be an array of non-empty strings "
-                        "(user.data id or name), at most 1024");
-            c->campaigns.first_party = (struct ortb_list){v.items, v.n};
-        } else if (sv_eq_cstr(k, "tcf_mode")) {
-            struct sv v = SV_NULL;
-            if (json_peek(&j) != JSON_STRING || json_string(&j, &v) ||
-                (!sv_eq_cstr(v, "strict") && !sv_eq_cstr(v, "lenient")))
-                cfg_err(&e, kat, "key \"tcf_mode\": must be \"strict\" or \"lenient\"");
-            else
-                c->tcf_strict = sv_eq_cstr(v, "strict");
         } else {
             log_warn("config: unknown key ignored", "file=%s line=%d key=%.*s", name, line_of(c->text, kat),
                      SV_FMT(k));
@@ -866,7 +973,7 @@ struct config *config_parse(const char *name, const char *text, size_t len, cons
         }
     }
     if (!e.failed && (j.err || json_finish(&j))) json_err(&e, &j, "config");
-    if (!e.failed && !have_campaigns)
+    if (!e.failed && !p.have_campaigns)
         cfg_err(&e, 0, "key \"campaigns\": is required (it may be an empty array)");
     if (e.failed) {
         config_free(c);
@@ -909,7 +1016,22 @@ struct config *config_parse(const char *name, const char *text, size_t len, cons
     }
     c->campaigns.juris_unknown_strictest = strcmp(c->unknown_region, "strictest") == 0;
     c->campaigns.pol_custom_purpose = c->political_consent_custom_purpose;
-    if (policy_load_for_config(c, err, errlen) != 0) {
+    if (strcmp(c->log_level, "debug") && strcmp(c->log_level, "info") && strcmp(c->log_level, "warn") &&
+        strcmp(c->log_level, "error"))
+        log_warn("config: unknown log_level, using info", "file=%s log_level=%s", name, c->log_level);
+    return c;
+}
+
+int config_load_policy(struct config *c, char *err, size_t errlen)
+{
+    return policy_load_for_config(c, err, errlen);
+}
+
+struct config *config_parse_load(const char *name, const char *text, size_t len,
+                                 const struct config_overrides *ov, char *err, size_t errlen)
+{
+    struct config *c = config_parse(name, text, len, ov, err, errlen);
+    if (c && config_load_policy(c, err, errlen) != 0) {
         config_free(c);
         return NULL;
     }
@@ -954,7 +1076,7 @@ struct config *config_load(const char *path, const struct config_overrides *ov, 
         free(buf);
         return NULL;
     }
-    struct config *c = config_parse(path, buf ? buf : "", len, ov, err, errlen);
+    struct config *c = config_parse_load(path, buf ? buf : "", len, ov, err, errlen);
     free(buf);
     return c;
 }
@@ -968,21 +1090,208 @@ void config_free(struct config *c)
     free(c);
 }
 
+static const char *type_name(const struct config_key *k)
+{
+    static const char *const tn[] = {"string", "int", "bool", "number", "?"};
+    return k->type == CONFIG_CUSTOM ? k->type_doc : tn[k->type];
+}
+
 void config_print_table(void *file)
 {
     FILE *f = file;
-    fprintf(f, "%-18s %-6s %-16s %-10s %s\n", "key", "type", "default", "reloadable", "meaning");
-    static const char *const tn[] = {"string", "int", "bool", "number"};
-    for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
-        const struct setting *s = &settings[i];
-        fprintf(f, "%-18s %-6s %-16s %-10s %s\n", s->name, tn[s->type], *s->def ? s->def : "\"\"",
-                s->reloadable ? "yes" : "no", s->help);
+    fprintf(f, "%-32s %-8s %-16s %-10s %s\n", "key", "type", "default", "reloadable", "meaning");
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        const struct config_key *s = &settings[i];
+        fprintf(f, "%-32s %-8s %-16s %-10s %s\n", s->name, type_name(s), *s->def ? s->def : "\"\"",
+                s->deprecated   ? "ignored"
+                : s->reloadable ? "yes"
+                                : "no",
+                s->doc);
     }
-    fprintf(f, "%-18s %-6s %-16s %-10s %s\n", "no_bid", "string", "204", "yes",
-            "\"204\" empty reply, or \"200\" with {\"id\",\"nbr\"}");
-    fprintf(f, "%-18s %-6s %-16s %-10s %s\n", "tcf_mode", "string", "strict", "yes", "strict or lenient");
-    fprintf(f, "%-18s %-6s %-16s %-10s %s\n", "campaigns", "array", "(required)", "yes",
-            "see docs/config.md");
+}
+
+/* ---- campaign keys (read by rd_campaign; listed for the docs) ---- */
+
+static const struct config_campaign_key campaign_keys[] = {
+    {"id", "string", "yes", "unique"},
+    {"advertiser", "string", "", "display name"},
+    {"adomain", "[string]", "", "advertiser domains (checked against `badv`, subdomains included)"},
+    {"crid", "string", "yes", "creative id"},
+    {"cat`, `cattax", "[string], int", "",
+     "ad categories and their taxonomy (default 8 = Ad Product 2.0); a `cat` entry equal to any `bcat` entry "
+     "blocks the campaign, whatever the request's `cattax`, so list the IAB 1.0 ids too if exchanges block "
+     "by "
+     "them"},
+    {"bid_cpm", "number", "yes", "price per mille in `currency`, > 0"},
+    {"formats", "[{w,h}]", "yes", "banner sizes served"},
+    {"adm` / `nurl", "string", "one of", "markup, or a notice URL"},
+    {"targeting.site_cat", "[string]", "", "contextual: any in `site/app.cat` or `content.cat`"},
+    {"targeting.segments", "[{segtax, ids}]", "",
+     "personal data: a `user.data[]` with `ext.segtax` = segtax carrying one of ids"},
+    {"targeting.countries", "[string]", "", "ISO-3166-1 alpha-3 (`device.geo.country`)"},
+    {"targeting.age", "{min,max}", "", "personal data: from `user.yob`"},
+    {"targeting.gender", "[\"M\",\"F\",\"O\"]", "", "personal data: `user.gender`"},
+    {"targeting.near", "{lat, lon, radius_km}", "",
+     "personal data: `device.geo.lat/lon` within radius_km of the point; refused where precise geolocation "
+     "is "
+     "banned or not consented (docs/jurisdictions.md)"},
+    {"special_category", "null or `housing`/`employment`/`credit`", "", "special ad category"},
+    {"political", "null or {sponsor, notice_url}", "with a Politics `cat`",
+     "a political ad (Regulation (EU) 2024/900): both keys required, `notice_url` https; required for Ad "
+     "Product "
+     "categories 1474-1481; bids carry `bid.ext.political` (docs/jurisdictions.md)"},
+    {"fairness", "object", "",
+     "`attribute`, `min_impact_ratio`, `max_tvd`, `max_boost`, `window_s`, `min_eligible`, `balance` (see "
+     "docs/fairness.md); needs a win path (`win_url` or the campaign's `nurl`) or `\"balance\": \"bids\"` "
+     "(below)"},
+    {"cap", "object", "",
+     "`bids` (required) and `period_s` (default 86400); any other key is an error (see "
+     "docs/fairness.md)"},
+};
+
+const struct config_campaign_key *config_campaign_keys(size_t *n)
+{
+    *n = sizeof campaign_keys / sizeof campaign_keys[0];
+    return campaign_keys;
+}
+
+/* ---- docs/config.md ---- */
+
+#define DOC_BEGIN "<!-- BEGIN GENERATED by `fairbid config-doc` from bidder/config.c: do not edit -->\n"
+#define DOC_END "<!-- END GENERATED -->\n"
+
+static void doc_settings(FILE *f)
+{
+    fputs("| key | type | default | reload | meaning |\n| --- | --- | --- | --- | --- |\n", f);
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        const struct config_key *k = &settings[i];
+        fprintf(f, "| `%s` | %s | ", k->name, type_name(k));
+        if (!*k->def)
+            fputs("none", f);
+        else if (k->def[0] == '(') /* "(required)" */
+            fprintf(f, "%.*s", (int)strlen(k->def) - 2, k->def + 1);
+        else
+            fprintf(f, "`%s`", k->def);
+        fprintf(f, " | %s | %s |\n", k->deprecated ? "ignored" : k->reloadable ? "yes" : "restart", k->doc);
+    }
+}
+
+static void doc_campaigns(FILE *f)
+{
+    fputs("| key | type | required | meaning |\n| --- | --- | --- | --- |\n", f);
+    for (size_t i = 0; i < sizeof campaign_keys / sizeof campaign_keys[0]; i++) {
+        const struct config_campaign_key *k = &campaign_keys[i];
+        fprintf(f, "| `%s` | %s | %s | %s |\n", k->name, k->type, k->required, k->doc);
+    }
+}
+
+void config_doc_write(void *file)
+{
+    FILE *f = file;
+    fputs(DOC_BEGIN, f);
+    doc_settings(f);
+    fputs(DOC_END "\n" DOC_BEGIN, f);
+    doc_campaigns(f);
+    fputs(DOC_END, f);
+}
+
+/* Replaces the n-th generated block of text with gen's output. */
+static int doc_replace(char **text, int nth, void (*gen)(FILE *))
+{
+    char *at = *text;
+    for (int i = 0; i <= nth; i++) {
+        at = strstr(at, DOC_BEGIN);
+        if (!at) return -1;
+        if (i < nth) at += strlen(DOC_BEGIN);
+    }
+    char *body = at + strlen(DOC_BEGIN);
+    char *end = strstr(body, DOC_END);
+    if (!end) return -1;
+    char *gtext = NULL;
+    size_t glen = 0;
+    FILE *m = open_memstream(&gtext, &glen);
+    if (!m) return -1;
+    gen(m);
+    if (fclose(m) != 0) return -1;
+    size_t head = (size_t)(body - *text), tail = strlen(end);
+    char *out = malloc(head + glen + tail + 1);
+    if (!out) {
+        free(gtext);
+        return -1;
+    }
+    memcpy(out, *text, head);
+    memcpy(out + head, gtext, glen);
+    memcpy(out + head + glen, end, tail + 1);
+    free(gtext);
+    free(*text);
+    *text = out;
+    return 0;
+}
+
+int config_doc_update(const char *doc, size_t len, char **out)
+{
+    char *t = malloc(len + 1);
+    if (!t) return -1;
+    memcpy(t, doc, len);
+    t[len] = '\0';
+    if (doc_replace(&t, 0, doc_settings) || doc_replace(&t, 1, doc_campaigns)) {
+        free(t);
+        return -1;
+    }
+    *out = t;
+    return 0;
+}
+
+/* ---- reload ---- */
+
+static void (*http_apply)(const struct config *now);
+
+void config_set_http_apply(void (*fn)(const struct config *now))
+{
+    http_apply = fn;
+}
+
+static void apply_http(const struct config *now)
+{
+    if (http_apply) http_apply(now);
+}
+
+int config_log_level(const struct config *c)
+{
+    if (!strcmp(c->log_level, "debug")) return LOG_DEBUG;
+    if (!strcmp(c->log_level, "warn")) return LOG_WARN;
+    if (!strcmp(c->log_level, "error")) return LOG_ERROR;
+    return LOG_INFO;
+}
+
+static void apply_log_level(const struct config *now)
+{
+    log_set_level((enum log_level)config_log_level(now));
+}
+
+size_t config_reload_prepare(const struct config *cur, struct config *next,
+                             void (**hooks)(const struct config *), size_t max_hooks)
+{
+    size_t nh = 0;
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        const struct config_key *k = &settings[i];
+        if (k->size == 0) continue; /* custom keys: read from the snapshot */
+        char *nf = (char *)next + k->off;
+        const char *cf = (const char *)cur + k->off;
+        bool same = k->type == CONFIG_STRING ? strcmp(nf, cf) == 0 : memcmp(nf, cf, k->size) == 0;
+        if (same) continue;
+        if (!k->reloadable) {
+            log_warn("reload: key changed, needs restart: keeping the running value", "key=%s", k->name);
+            memcpy(nf, cf, k->size);
+            continue;
+        }
+        log_info("reload: key applied", "key=%s", k->name);
+        if (!k->apply) continue;
+        bool seen = false;
+        for (size_t h = 0; h < nh; h++) seen = seen || hooks[h] == k->apply;
+        if (!seen && nh < max_hooks) hooks[nh++] = k->apply;
+    }
+    return nh;
 }
 
 const char *config_policy_source_name(enum config_policy_source s)

@@ -1,7 +1,8 @@
 /* config: the fairbid JSON config file, parsed and validated into an immutable snapshot.
- * One table (config.c) drives parsing, defaults, bounds, `check-config` and the docs in docs/config.md.
- * A snapshot owns everything it points to (the file text, campaigns); it is published to the workers through
- * an RCU pointer and freed only after every worker has left its read-side section. */
+ * One table (config_keys, config.c) drives parsing, defaults, bounds, the reload, `check-config` and the docs
+ * in docs/config.md (`fairbid config-doc`). A snapshot owns everything it points to (the file text,
+ * campaigns); it is published to the workers through an RCU pointer and freed only after every worker has
+ * left its read-side section. */
 #ifndef FAIRBID_BIDDER_CONFIG_H
 #define FAIRBID_BIDDER_CONFIG_H
 
@@ -41,7 +42,6 @@ struct config {
     int arena_bytes;      /* per-worker request arena */
     char http_server[16]; /* "native" or "evhttp" */
     char log_level[16];
-    char instance_id[128];
     double audit_sample_rate;
     int audit_maxlen;
     int audit_queue;
@@ -65,6 +65,66 @@ struct config {
     uint64_t generation; /* set by the publisher */
 };
 
+/* ---- the settings table: the only source of truth for the top-level keys ----
+ * Each row gives a key's name, type, default, bounds, whether a reload applies it, its doc string and its
+ * apply hook. Parsing, defaults, bounds checks and their messages, `check-config --help`, `fairbid
+ * config-doc` (docs/config.md) and the reload (config_reload_prepare) all read it. */
+enum config_type {
+    CONFIG_STRING,
+    CONFIG_INT,
+    CONFIG_BOOL,
+    CONFIG_NUMBER,
+    CONFIG_CUSTOM, /* its own reader (no_bid, tcf_mode, first_party_providers, campaigns, ...) */
+};
+
+struct config_parser; /* config.c's parse state, for the readers of CONFIG_CUSTOM keys */
+
+struct config_key {
+    const char *name;
+    enum config_type type;
+    size_t off, size; /* the field in struct config (size 0: none, e.g. campaigns) */
+    const char *def;  /* default as text; "" = empty string */
+    long min, max;    /* CONFIG_INT and CONFIG_NUMBER bounds (inclusive) */
+    bool reloadable;  /* false: a reload that changes it logs "needs restart" and keeps the running value */
+    const char *doc;  /* one line of markdown for docs/config.md */
+    /* A reloadable key that something outside the snapshot holds (the log level, the workers' HTTP timeouts):
+     * called once, after the new snapshot is published, when a reload changes it. NULL: every reader takes
+     * the value from the current snapshot. */
+    void (*apply)(const struct config *now);
+    int (*read)(struct config_parser *p, const struct config_key *k); /* CONFIG_CUSTOM */
+    const char *type_doc; /* CONFIG_CUSTOM: the type column of the docs ("[string]", "array") */
+    bool deprecated;      /* accepted with a warning, has no effect */
+};
+
+/* The table, in docs order. */
+const struct config_key *config_keys(size_t *n);
+const struct config_key *config_key_by_name(const char *name);
+
+/* Campaign keys: their own reader in config.c; listed here for the docs. */
+struct config_campaign_key {
+    const char *name, *type, *required, *doc;
+};
+const struct config_campaign_key *config_campaign_keys(size_t *n);
+
+/* The workers' HTTP timeouts live in each worker's HTTP server: the server registers how a reload reaches
+ * them (the apply hook of read_timeout_ms, idle_timeout_ms and write_timeout_ms calls it). */
+void config_set_http_apply(void (*fn)(const struct config *now));
+/* The log level a config asks for (log.h's enum). */
+int config_log_level(const struct config *c);
+
+/* Reload: compares the new snapshot with the running one, key by key. A changed key that is not reloadable is
+ * logged ("needs restart", naming it) and keeps its running value in next; a changed reloadable key is logged
+ * and its apply hook (if any) is stored in hooks (each once). Returns the number of hooks stored. */
+size_t config_reload_prepare(const struct config *cur, struct config *next,
+                             void (**hooks)(const struct config *), size_t max_hooks);
+
+/* Writes the generated markdown (the settings and campaign tables, each between its marker comments) for
+ * docs/config.md. */
+void config_doc_write(void *file);
+/* Replaces the generated blocks of the markdown text doc (len bytes) with config_doc_write's: the result is
+ * malloc'd (NUL-terminated) in *out. Returns 0, or -1 when a marker is missing. */
+int config_doc_update(const char *doc, size_t len, char **out);
+
 /* Command-line overrides applied after the file (NULL/0 = keep). */
 struct config_overrides {
     const char *listen;
@@ -73,12 +133,21 @@ struct config_overrides {
     const char *http_server;
 };
 
-/* Loads and validates path. On error returns NULL and writes "FILE:LINE: campaign "c1": key "bid_cpm": ..."
- * into err. The result is owned by the caller: config_free. */
+/* Reads path, parses it and loads its policy (config_parse, then config_load_policy). On error returns NULL
+ * and writes "FILE:LINE: campaign "c1": key "bid_cpm": ..." into err. The result is owned by the caller:
+ * config_free. */
 struct config *config_load(const char *path, const struct config_overrides *ov, char *err, size_t errlen);
-/* Same, from a buffer (tests); `name` is used in messages. */
+/* Parses and validates a buffer into a snapshot; `name` is used in messages and to resolve a relative policy
+ * path later. Pure: reads no file (the policy is not loaded yet: c->campaigns.policy is NULL until
+ * config_load_policy). */
 struct config *config_parse(const char *name, const char *text, size_t len, const struct config_overrides *ov,
                             char *err, size_t errlen);
+/* The load step after parsing: reads and compiles the policy the config names (bidder/policy_load.c, with its
+ * jurisdictions: bidder/juris_load.c) and checks the campaigns against it. Returns 0, or -1 with err. */
+int config_load_policy(struct config *c, char *err, size_t errlen);
+/* config_parse + config_load_policy: a buffer as `serve` would load it (tests, benchmarks). */
+struct config *config_parse_load(const char *name, const char *text, size_t len,
+                                 const struct config_overrides *ov, char *err, size_t errlen);
 void config_free(struct config *c);
 /* "builtin", "file" or "none": the label of fairbid_policy_info and /readyz. */
 const char *config_policy_source_name(enum config_policy_source s);

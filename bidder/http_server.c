@@ -563,6 +563,25 @@ struct hs_server *hs_new(struct event_base *base, int listen_fd, const struct hs
     return s;
 }
 
+void hs_set_timeouts(struct hs_server *s, int read_ms, int idle_ms, int write_ms)
+{
+    struct timeval tv = {read_ms / 1000, (read_ms % 1000) * 1000};
+    struct timeval ti = {idle_ms / 1000, (idle_ms % 1000) * 1000};
+    struct timeval tw = {write_ms / 1000, (write_ms % 1000) * 1000};
+    /* the base keeps a queue per duration (returned again for a duration it has): a reload back and forth
+     * allocates nothing new. On failure the old timeouts stay. */
+    const struct timeval *r = event_base_init_common_timeout(s->base, &tv);
+    const struct timeval *i = event_base_init_common_timeout(s->base, &ti);
+    const struct timeval *w = event_base_init_common_timeout(s->base, &tw);
+    if (!r || !i || !w) return;
+    s->tv_read = r;
+    s->tv_idle = i;
+    s->tv_write = w;
+    s->cfg.read_timeout_ms = read_ms;
+    s->cfg.idle_timeout_ms = idle_ms;
+    s->cfg.write_timeout_ms = write_ms;
+}
+
 static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;

@@ -60,6 +60,9 @@ struct hs_config {
 
 struct hs_server *hs_new(struct event_base *base, int listen_fd, const struct hs_config *cfg);
 void hs_free(struct hs_server *s);
+/* New timeouts (a config reload): new connections get them, open ones at their next read or write arming.
+ * On the worker's thread. */
+void hs_set_timeouts(struct hs_server *s, int read_ms, int idle_ms, int write_ms);
 
 /* Stops accepting and starts draining: idle connections close once idle for quiet_ms, every reply from now
  * on carries "Connection: close"; on_drained is called once no connection is left (or max_ms has passed). */

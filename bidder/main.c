@@ -22,6 +22,8 @@ static void usage(FILE *f)
             "  decide --config FILE REQUEST.json\n"
             "                          decide one request offline and explain every drop\n"
             "  check-config FILE       validate a config file\n"
+            "  config-doc [--check FILE|--update FILE]\n"
+            "                          the settings tables of docs/config.md, from the config table\n"
             "  decode tcf|gpp|usp STRING\n"
             "                          decode a consent string to JSON\n"
             "  consent set|get|del|load|digest ...\n"
@@ -81,6 +83,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "serve")) return serve_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "decide")) return cli_decide_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "check-config")) return cli_check_config_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "config-doc")) return cli_config_doc_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("fairbid %s\n", FAIRBID_VERSION);
         return 0;

@@ -12,9 +12,9 @@
 extern const unsigned char policy_builtin_json[];
 extern const size_t policy_builtin_len;
 
-/* Called by config_parse after the campaigns are read. Sets c->campaigns.policy (owned by c, freed by
- * policy_free_for_config; NULL with "none"), c->policy_source and c->policy_file. Returns 0, or -1 with an
- * error naming the file, key and id in err. */
+/* The load step after config_parse (config_load_policy): reads the policy file, if any. Sets
+ * c->campaigns.policy (owned by c, freed by policy_free_for_config; NULL with "none"), c->policy_source and
+ * c->policy_file. Returns 0, or -1 with an error naming the file, key and id in err. */
 int policy_load_for_config(struct config *c, char *err, size_t errlen);
 void policy_free_for_config(struct config *c);
 

@@ -62,6 +62,8 @@ struct worker {
     struct event *wake;
     int wake_fd; /* eventfd: the main thread writes to it to wake the worker (its base has no locks, so
                     event_active from another thread would not interrupt its epoll_wait) */
+    int cfg_fd;  /* eventfd: a reload changed a setting the worker holds (its HTTP timeouts) */
+    struct event *cfg_ev;
     struct event *drain_timer;
     int64_t drain_started_ms;
     int64_t last_activity_ms;
@@ -756,6 +758,37 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
     event_add(w->drain_timer, &tv);
 }
 
+/* A reload changed the HTTP timeouts: take them from the current snapshot (config_set_http_apply). */
+static void on_cfg(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    struct worker *w = arg;
+    uint64_t n;
+    ssize_t r = read(fd, &n, sizeof n);
+    (void)r;
+    urcu_memb_read_lock();
+    const struct config *cfg = rcu_dereference(G.cfg);
+    int rt = cfg->read_timeout_ms, it = cfg->idle_timeout_ms, wt = cfg->write_timeout_ms;
+    urcu_memb_read_unlock();
+    if (w->hs) hs_set_timeouts(w->hs, rt, it, wt);
+    if (w->http) {
+        struct timeval tv = {rt / 1000, (rt % 1000) * 1000};
+        evhttp_set_timeout_tv(w->http, &tv);
+    }
+}
+
+/* The apply hook of the HTTP timeouts (control thread): the workers' bases have no locks, so each is told
+ * through its eventfd and re-reads the snapshot itself. */
+static void apply_http_timeouts(const struct config *now)
+{
+    (void)now;
+    for (int i = 0; i < G.nworkers; i++) {
+        uint64_t one = 1;
+        ssize_t n = write(G.workers[i].cfg_fd, &one, sizeof one);
+        (void)n;
+    }
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
@@ -868,6 +901,10 @@ static int worker_init(struct worker *w, int id, int fd, const struct config *cf
     if (w->wake_fd < 0) return -1;
     w->wake = event_new(w->base, w->wake_fd, EV_READ, on_wake, w);
     if (w->wake) event_add(w->wake, NULL);
+    w->cfg_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (w->cfg_fd < 0) return -1;
+    w->cfg_ev = event_new(w->base, w->cfg_fd, EV_READ | EV_PERSIST, on_cfg, w);
+    if (!w->cfg_ev || event_add(w->cfg_ev, NULL)) return -1;
     w->ectx.store_view = mirror_view;
     w->ectx.store_prefetch = mirror_prefetch;
     w->ectx.store_arg = w;
@@ -913,21 +950,14 @@ static void reload(void)
         log_error("reload failed, keeping the current config", "error=\"%s\"", log_esc(err, esc, sizeof esc));
         return;
     }
-    const struct config *cur = G.cfg;
-    /* settings that shape sockets and threads need a restart; keep the running values and say so */
-    if (strcmp(c->listen, cur->listen) || c->threads != cur->threads || c->max_body != cur->max_body ||
-        c->max_connections != cur->max_connections || c->arena_bytes != cur->arena_bytes ||
-        strcmp(c->redis, cur->redis))
-        log_warn("reload: listen, threads, redis, max_body, max_connections and arena_bytes need a restart",
-                 "%s", "");
-    snprintf(c->listen, sizeof c->listen, "%s", cur->listen);
-    c->threads = cur->threads;
-    c->max_body = cur->max_body;
-    c->max_connections = cur->max_connections;
-    c->arena_bytes = cur->arena_bytes;
-    snprintf(c->redis, sizeof c->redis, "%s", cur->redis);
+    /* key by key from the config table: a changed restart-only key (listen, threads, http_server, ...) is
+     * logged "needs restart" and keeps its running value; the reloadable ones apply, through their hooks
+     * where the snapshot alone does not reach (log level, the workers' HTTP timeouts) */
+    void (*hooks[8])(const struct config *);
+    size_t nhooks = config_reload_prepare(G.cfg, c, hooks, 8);
     log_policy(c);
     publish(c);
+    for (size_t i = 0; i < nhooks; i++) hooks[i](c);
     mirror_on_reload(c);
     fairness_on_reload(c);
     audit_on_reload(c);
@@ -954,14 +984,6 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     event_base_loopexit(G.main_base, NULL);
 }
 
-static enum log_level parse_level(const char *s)
-{
-    if (!strcmp(s, "debug")) return LOG_DEBUG;
-    if (!strcmp(s, "warn")) return LOG_WARN;
-    if (!strcmp(s, "error")) return LOG_ERROR;
-    return LOG_INFO;
-}
-
 int server_run(const struct server_opts *opts)
 {
     char err[1024];
@@ -974,7 +996,8 @@ int server_run(const struct server_opts *opts)
         log_error("config error", "error=\"%s\"", log_esc(err, esc, sizeof esc));
         return 2;
     }
-    log_set_level(parse_level(cfg->log_level));
+    log_set_level((enum log_level)config_log_level(cfg));
+    config_set_http_apply(apply_http_timeouts);
     log_policy(cfg);
     signal(SIGPIPE, SIG_IGN);
     struct rlimit rl;
@@ -1066,6 +1089,8 @@ int server_run(const struct server_opts *opts)
         if (w->drain_timer) event_free(w->drain_timer);
         event_free(w->wake);
         close(w->wake_fd);
+        event_free(w->cfg_ev);
+        close(w->cfg_fd);
         if (w->http) evhttp_free(w->http);
         hs_free(w->hs);
         evbuffer_free(w->reply);

@@ -114,7 +114,7 @@ static const char *pm_setup(void)
     static char err[512], name[1024];
     if (pm.cfg) return NULL;
     snprintf(name, sizeof name, "%s/deploy/privacy-monotone.json", pm_src_dir());
-    pm.cfg = config_parse(name, PM_CONFIG, sizeof PM_CONFIG - 1, NULL, err, sizeof err);
+    pm.cfg = config_parse_load(name, PM_CONFIG, sizeof PM_CONFIG - 1, NULL, err, sizeof err);
     if (!pm.cfg) return err;
     char dir[1024];
     snprintf(dir, sizeof dir, "%s/tests/data/openrtb-corpus/valid", pm_src_dir());

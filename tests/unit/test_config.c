@@ -55,7 +55,7 @@ static struct config *parse_q(const char *q, char *err, size_t errlen)
     static char text[1 << 16];
     size_t n = unquote(q, text, sizeof text);
     err[0] = '\0';
-    return config_parse("t.json", text, n, NULL, err, errlen);
+    return config_parse_load("t.json", text, n, NULL, err, errlen);
 }
 
 /* Campaigns start on line 4. */
@@ -391,7 +391,7 @@ Test(config, defaults_and_overrides)
 
     static const char text[] = "{\"listen\":\"0.0.0.0:1\",\"threads\":4,\"campaigns\":[]}";
     struct config_overrides ov = {.listen = "127.0.0.1:0", .threads = 2, .redis = "redis://127.0.0.1:1/0"};
-    c = config_parse("o.json", text, sizeof text - 1, &ov, err, sizeof err);
+    c = config_parse_load("o.json", text, sizeof text - 1, &ov, err, sizeof err);
     cr_assert_not_null(c, "%s", err);
     cr_expect_str_eq(c->listen, "127.0.0.1:0");
     cr_expect_eq(c->threads, 2);
@@ -434,7 +434,7 @@ Test(config, every_prefix_of_the_bundled_config_fails_cleanly)
         char *copy = malloc(n ? n : 1); /* exact size: ASan sees any over-read */
         memcpy(copy, text, n);
         char err[256] = "";
-        struct config *c = config_parse("p.json", copy, n, NULL, err, sizeof err);
+        struct config *c = config_parse_load("p.json", copy, n, NULL, err, sizeof err);
         cr_expect_null(c, "prefix %zu accepted", n);
         config_free(c);
         cr_expect(strncmp(err, "p.json:", 7) == 0, "prefix %zu: %s", n, err);
@@ -456,7 +456,7 @@ Test(config, small_error_buffers_are_respected)
         for (size_t errlen = 0; errlen <= 64; errlen++) {
             char *err = map + page - errlen;
             struct config *c =
-                config_parse("x.json", texts[t], strlen(texts[t]), NULL, errlen ? err : NULL, errlen);
+                config_parse_load("x.json", texts[t], strlen(texts[t]), NULL, errlen ? err : NULL, errlen);
             cr_expect_null(c, "text %zu", t);
             if (errlen)
                 cr_expect(memchr(err, '\0', errlen) != NULL, "text %zu errlen %zu: not terminated", t,
@@ -488,7 +488,7 @@ Test(config, campaign_cap)
     char err[512];
     size_t len;
     char *t = many_campaigns(CAMPAIGN_MAX + 1, &len);
-    struct config *c = config_parse("cap.json", t, len, NULL, err, sizeof err);
+    struct config *c = config_parse_load("cap.json", t, len, NULL, err, sizeof err);
     cr_expect_null(c, "4097 campaigns accepted");
     config_free(c);
     cr_expect(strstr(err, "key \"campaigns\"") && strstr(err, "4096"), "%s", err);
@@ -505,7 +505,7 @@ Test(config, many_compact_campaigns_load)
         char err[512] = "";
         size_t len;
         char *t = many_campaigns(counts[i], &len);
-        struct config *c = config_parse("many.json", t, len, NULL, err, sizeof err);
+        struct config *c = config_parse_load("many.json", t, len, NULL, err, sizeof err);
         cr_expect_not_null(c, "%d compact campaigns (%zu bytes): %s", counts[i], len, err);
         if (c) cr_expect_eq(c->campaigns.n, (uint32_t)counts[i]);
         config_free(c);

@@ -369,7 +369,7 @@ Test(consent, decide_applies_consent_per_campaign)
         "{\"id\":\"pers\",\"crid\":\"b\",\"bid_cpm\":2,\"formats\":[{\"w\":300,\"h\":250}],\"adm\":\"y\","
         "\"targeting\":{\"segments\":[{\"segtax\":4,\"ids\":[\"7\"]}]}}]}";
     char err[512];
-    struct config *cfg = config_parse("t.json", cfgtext, sizeof cfgtext - 1, NULL, err, sizeof err);
+    struct config *cfg = config_parse_load("t.json", cfgtext, sizeof cfgtext - 1, NULL, err, sizeof err);
     cr_assert(cfg, "%s", err);
     struct {
         const char *name, *regs;

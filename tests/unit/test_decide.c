@@ -72,7 +72,7 @@ static struct config *config_q(const char *name, const char *campaigns)
     snprintf(q, sizeof q, "{'currency':'USD','tcf_vendor_id':1000,'campaigns':[%s]}", campaigns);
     size_t n = unquote(q, text, sizeof text);
     char err[512] = "";
-    struct config *c = config_parse(name, text, n, NULL, err, sizeof err);
+    struct config *c = config_parse_load(name, text, n, NULL, err, sizeof err);
     cr_assert_not_null(c, "[%s] config: %s", name, err);
     return c;
 }
@@ -495,7 +495,7 @@ Test(decide, bundled_sample_against_bundled_config)
     char *ctext = load_file("deploy/fairbid.json", &clen);
     char *body = load_file("deploy/sample-request.json", &rlen);
     char err[512];
-    struct config *cfg = config_parse(src_path("deploy/fairbid.json"), ctext, clen, NULL, err, sizeof err);
+    struct config *cfg = config_parse_load(src_path("deploy/fairbid.json"), ctext, clen, NULL, err, sizeof err);
     cr_assert_not_null(cfg, "%s", err);
     struct arena pa, da;
     arena_init(&pa, g_pmem, sizeof g_pmem);
@@ -603,7 +603,7 @@ Test(decide, arena_exhaustion_at_every_size)
     char *ctext = load_file("deploy/fairbid.json", &clen);
     char *body = load_file("deploy/sample-request.json", &rlen);
     char err[512];
-    struct config *cfg = config_parse(src_path("deploy/fairbid.json"), ctext, clen, NULL, err, sizeof err);
+    struct config *cfg = config_parse_load(src_path("deploy/fairbid.json"), ctext, clen, NULL, err, sizeof err);
     cr_assert_not_null(cfg, "%s", err);
     struct arena pa, da;
     arena_init(&pa, g_pmem, sizeof g_pmem);

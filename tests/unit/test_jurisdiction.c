@@ -54,7 +54,7 @@ static struct config *load(const char *q, char *err, size_t errlen)
     static char text[1 << 14], name[1024];
     size_t n = unquote(q, text, sizeof text);
     snprintf(name, sizeof name, "%s/deploy/unit-test.json", src_dir());
-    return config_parse(name, text, n, NULL, err, errlen);
+    return config_parse_load(name, text, n, NULL, err, errlen);
 }
 
 static void setup(void)
@@ -520,7 +520,7 @@ static void bad_table(const char *rows, const char *want1, const char *want2)
     snprintf(cfgname, sizeof cfgname, "%s/cfg.json", dir);
     const char *text = "{\"policy\":\"pol.json\",\"campaigns\":[]}";
     char err[512] = "";
-    struct config *c = config_parse(cfgname, text, strlen(text), NULL, err, sizeof err);
+    struct config *c = config_parse_load(cfgname, text, strlen(text), NULL, err, sizeof err);
     unlink(path);
     rmdir(dir);
     cr_assert_null(c, "bad table accepted: %s", rows);

@@ -67,7 +67,7 @@ static struct config *load(const char *policy, const char *campaigns, char *err,
                      "{\"currency\":\"USD\",\"policy\":\"p.json\",\"win_url\":\"https://w.example/win\","
                      "\"campaigns\":[%s]}",
                      campaigns);
-    return config_parse(path, cfgtext, (size_t)n, NULL, err, errlen);
+    return config_parse_load(path, cfgtext, (size_t)n, NULL, err, errlen);
 }
 
 #define OKPOL                                                                                                \
@@ -175,18 +175,18 @@ Test(policy_load, missing_file_is_an_error_empty_key_loads_builtin_none_loads_no
 {
     char err[512] = "";
     static const char text[] = "{\"currency\":\"USD\",\"policy\":\"nope.json\",\"campaigns\":[]}";
-    struct config *c = config_parse("/tmp/x/c.json", text, sizeof text - 1, NULL, err, sizeof err);
+    struct config *c = config_parse_load("/tmp/x/c.json", text, sizeof text - 1, NULL, err, sizeof err);
     cr_expect_null(c);
     cr_expect(strstr(err, "/tmp/x/nope.json") != NULL, "%s", err);
     /* an empty path is not a way to switch the policy off: it is the built-in one */
     static const char empty[] = "{\"currency\":\"USD\",\"policy\":\"\",\"campaigns\":[]}";
-    c = config_parse("/tmp/x/c.json", empty, sizeof empty - 1, NULL, err, sizeof err);
+    c = config_parse_load("/tmp/x/c.json", empty, sizeof empty - 1, NULL, err, sizeof err);
     cr_assert_not_null(c, "%s", err);
     cr_expect_not_null(c->campaigns.policy);
     cr_expect_eq(c->policy_source, CONFIG_POLICY_BUILTIN);
     config_free(c);
     static const char none[] = "{\"currency\":\"USD\",\"policy\":\"none\",\"campaigns\":[]}";
-    c = config_parse("/tmp/x/c.json", none, sizeof none - 1, NULL, err, sizeof err);
+    c = config_parse_load("/tmp/x/c.json", none, sizeof none - 1, NULL, err, sizeof err);
     cr_assert_not_null(c, "%s", err);
     cr_expect_null(c->campaigns.policy);
     cr_expect_eq(c->policy_source, CONFIG_POLICY_NONE);

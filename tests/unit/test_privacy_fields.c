@@ -286,7 +286,7 @@ Test(privacy_fields, detail_in_verdicts)
         "\"targeting\":{\"age\":{\"min\":18,\"max\":99}}}]}";
     char err[512];
     struct config *cfg =
-        config_parse("privacy-fields.json", cfgtext, sizeof cfgtext - 1, NULL, err, sizeof err);
+        config_parse_load("privacy-fields.json", cfgtext, sizeof cfgtext - 1, NULL, err, sizeof err);
     cr_assert_not_null(cfg, "%s", err);
     static const struct {
         const char *frag, *ctx_reason, *age_reason, *detail;

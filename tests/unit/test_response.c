@@ -351,11 +351,11 @@ static void decide_q(struct fixture *f, const char *campaigns, const char *req)
         char q[1 << 14], text[1 << 14];
         snprintf(q, sizeof q, "{'campaigns':[%s]}", campaigns);
         size_t n = unquote(q, text);
-        f->cfg = config_parse("t.json", text, n, NULL, err, sizeof err);
+        f->cfg = config_parse_load("t.json", text, n, NULL, err, sizeof err);
     } else {
         size_t n;
         char *text = load_file("deploy/fairbid.json", &n);
-        f->cfg = config_parse(src_path("deploy/fairbid.json"), text, n, NULL, err, sizeof err);
+        f->cfg = config_parse_load(src_path("deploy/fairbid.json"), text, n, NULL, err, sizeof err);
         free(text);
     }
     cr_assert_not_null(f->cfg, "config: %s", err);

@@ -49,7 +49,7 @@ static void setup(void)
 {
     char name[1024], err[512];
     snprintf(name, sizeof name, "%s/deploy/unit-test.json", src_dir());
-    cfg = config_parse(name, CAMPAIGNS, sizeof CAMPAIGNS - 1, NULL, err, sizeof err);
+    cfg = config_parse_load(name, CAMPAIGNS, sizeof CAMPAIGNS - 1, NULL, err, sizeof err);
     cr_assert_not_null(cfg, "%s", err);
     cr_assert_not_null(cfg->campaigns.policy);
 }
@@ -221,7 +221,7 @@ Test(sensitive, policy_none_checks_nothing)
         "\"formats\":[{\"w\":1,\"h\":1}],\"adm\":\"x\",\"targeting\":{\"segments\":[{"
         "\"segtax\":4,\"ids\":[\"399\"]}]}}]}";
     char err[256];
-    struct config *c = config_parse("x.json", text, sizeof text - 1, NULL, err, sizeof err);
+    struct config *c = config_parse_load("x.json", text, sizeof text - 1, NULL, err, sizeof err);
     cr_assert_not_null(c, "%s", err);
     cr_expect_null(c->campaigns.policy);
     struct ortb_request req;
@@ -241,7 +241,7 @@ Test(sensitive, no_policy_key_applies_the_builtin_policy)
         "\"formats\":[{\"w\":1,\"h\":1}],\"adm\":\"x\",\"targeting\":{\"segments\":[{"
         "\"segtax\":4,\"ids\":[\"399\"]}]}}]}";
     char err[256];
-    struct config *c = config_parse("x.json", text, sizeof text - 1, NULL, err, sizeof err);
+    struct config *c = config_parse_load("x.json", text, sizeof text - 1, NULL, err, sizeof err);
     cr_assert_not_null(c, "%s", err);
     cr_assert_not_null(c->campaigns.policy);
     struct ortb_request req;
