@@ -958,6 +958,9 @@ static void reload(void)
     log_policy(c);
     publish(c);
     for (size_t i = 0; i < nhooks; i++) hooks[i](c);
+    log_debug("reload: published",
+              "generation=%llu read_timeout_ms=%d idle_timeout_ms=%d write_timeout_ms=%d",
+              (unsigned long long)c->generation, c->read_timeout_ms, c->idle_timeout_ms, c->write_timeout_ms);
     mirror_on_reload(c);
     fairness_on_reload(c);
     audit_on_reload(c);
