@@ -7,9 +7,11 @@
  * Tracking is switched on before the SCAN starts, so a write during the load is either seen by the SCAN or
  * announced by an invalidation (or both). Replies on `cmd` arrive in order, so the last reply applied for a
  * key is the newest state. The heartbeat is published on `cmd` and received on `sub`: its echo proves both
- * links and that every invalidation queued before it has been delivered. Workers trust the mirror while it
- * is synced and the newest echoed heartbeat was sent less than consent_stale_ms ago (checked per request
- * against the clock, so a silent link turns untrusted without waiting for this thread). */
+ * links and that every invalidation queued before it has been delivered (it counts once the reloads issued
+ * before it are applied). Workers trust the mirror while it is synced, the newest such echo was sent less
+ * than consent_stale_ms ago, and no reload has waited longer than reload_bound_ms (checked per request
+ * against the clock, so a silent link or a lagging reload turns untrusted without waiting for this thread).
+ * The table is sized from what is loaded, up to consent_mirror_max_records; past that it is never trusted. */
 #define _LGPL_SOURCE
 #include "bidder/mirror.h"
 
@@ -57,6 +59,8 @@ struct pending {
     struct mirror_key k;
     uint64_t gen;
     uint64_t seq;
+    int64_t issued;       /* coarse clock when issued (the invalidation's arrival) */
+    struct pending *next; /* FIFO of reloads not yet applied on the current links (M.q_head) */
 };
 
 /* A heartbeat echo proves the links and that every invalidation queued before it has been delivered; it
@@ -93,6 +97,8 @@ static struct {
     uint64_t reload_applied; /* reloads answered and applied, in order */
     struct hb_wait hb_wait[HB_WAIT_MAX];
     int hb_waiting;
+    struct pending *q_head, *q_tail;  /* reloads issued and not yet applied, oldest first */
+    _Atomic int64_t oldest_unapplied; /* coarse clock: issue time of q_head, 0 when none */
 
     _Atomic int64_t hb_ok_ms;   /* coarse clock: send time of the newest echoed heartbeat */
     _Atomic bool synced;        /* a full sync completed on the current links */
@@ -127,11 +133,26 @@ static int64_t mono_ms(void)
 
 /* ---- hot path ----------------------------------------------------------------------------------- */
 
+/* How long an invalidation received may wait for its reload before the mirror stops being trusted:
+ * consent_stale_ms / 10, within [5, 50] ms. A reload is one round trip (well under a millisecond on a healthy
+ * link), so this only bites when reloads queue up (a big hash, a burst), and then the mirror is untrusted a
+ * few ms after the invalidation arrives rather than consent_stale_ms after the last proven heartbeat. */
+static int64_t reload_bound_ms(int stale)
+{
+    int b = stale / 10;
+    return b < 5 ? 5 : b > 50 ? 50 : b;
+}
+
 static bool trusted_now(void)
 {
     if (!atomic_load_explicit(&M.synced, memory_order_acquire)) return false;
-    int64_t age = coarse_ms() - atomic_load_explicit(&M.hb_ok_ms, memory_order_relaxed);
-    return age + M.coarse_res_ms < atomic_load_explicit(&M.stale_ms, memory_order_relaxed);
+    int64_t now = coarse_ms();
+    int stale = atomic_load_explicit(&M.stale_ms, memory_order_relaxed);
+    int64_t age = now - atomic_load_explicit(&M.hb_ok_ms, memory_order_relaxed);
+    if (age + M.coarse_res_ms >= stale) return false;
+    /* trust means every invalidation received has been applied: one that waits too long revokes it */
+    int64_t oldest = atomic_load_explicit(&M.oldest_unapplied, memory_order_relaxed);
+    return !oldest || now - oldest + M.coarse_res_ms < reload_bound_ms(stale);
 }
 
 void mirror_view(void *arg, const struct ortb_request *req, struct consent_store_view *view,
@@ -277,6 +298,9 @@ static void hb_reset(void)
 {
     M.reload_issued = M.reload_applied = 0;
     M.hb_waiting = 0;
+    /* the queued reloads' callbacks still own their records; they are simply no longer the head */
+    M.q_head = M.q_tail = NULL;
+    atomic_store(&M.oldest_unapplied, 0);
 }
 
 static void publish_heartbeat(void)
@@ -377,6 +401,12 @@ static void on_hgetall(redisAsyncContext *ac, void *reply, void *priv)
 {
     (void)ac;
     struct pending p = *(struct pending *)priv;
+    if (priv == M.q_head) {
+        /* replies come in order: the oldest unapplied reload is the next one */
+        M.q_head = p.next;
+        if (!M.q_head) M.q_tail = NULL;
+        atomic_store(&M.oldest_unapplied, M.q_head ? M.q_head->issued : 0);
+    }
     free(priv);
     redisReply *r = reply;
     if (!r || p.gen != M.gen) return; /* connection going away, or a resync superseded this read */
@@ -432,6 +462,16 @@ static void reload_key(const char *key, size_t len)
     p->k = mirror_key_of(key + PREFIX_LEN, len - PREFIX_LEN);
     p->gen = M.gen;
     p->seq = ++M.reload_issued;
+    p->issued = coarse_ms();
+    if (!p->issued) p->issued = 1; /* 0 means none */
+    p->next = NULL;
+    if (M.q_tail)
+        M.q_tail->next = p;
+    else {
+        M.q_head = p;
+        atomic_store(&M.oldest_unapplied, p->issued);
+    }
+    M.q_tail = p;
     redisAsyncCommand(M.cmd, on_hgetall, p, "HGETALL %b", key, len);
 }
 
