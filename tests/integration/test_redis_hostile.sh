@@ -133,6 +133,42 @@ expect_eq "counter at the cap" "$CAP" "$(rc get "$CAPKEY")"
 kill "$FB_PID"
 wait "$FB_PID" 2>/dev/null
 
+# ---- more records than consent_mirror_max_records ---------------------------------------------------------
+rc flushall >/dev/null
+records() { # records FROM TO: optout=0 records ceil-FROM..ceil-TO, pipelined
+  python3 -c "
+import sys
+w = sys.stdout.buffer
+for i in range($1, $2 + 1):
+    k = b'fairbid:consent:ceil-%d' % i
+    w.write(b'*4\r\n\$4\r\nHSET\r\n\$%d\r\n%s\r\n\$6\r\noptout\r\n\$1\r\n0\r\n' % (len(k), k))
+" | rc --pipe >/dev/null
+}
+records 1 1100
+setmax() { python3 -c "import json,sys; c=json.load(open('$T/fairbid.json')); c['consent_mirror_max_records']=$1; json.dump(c, open('$T/ceiling.json','w'))"; }
+setmax 1000
+readyz_has() { curl -s "$FB_URL/readyz" | grep -q "$1"; }
+FB_START_WAIT=healthz fairbid_start "$T/ceiling.json" --redis "$REDIS_URL"
+check "1100 records, ceiling 1000: /readyz not_ready" wait_for readyz_has '"status":"not_ready"'
+curl -s "$FB_URL/readyz" >"$T/readyz.json"
+echo "# readyz: $(cat "$T/readyz.json")"
+check "/readyz says why (consent_mirror_max_records)" grep -q consent_mirror_max_records "$T/readyz.json"
+expect_eq "/readyz consent_mirror state" full "$(json_get "$T/readyz.json" 'd["consent_mirror"]')"
+check "a log line says why" grep -q "cannot hold every record" "$FB_LOG"
+check "over the ceiling: no personal-data bid (store unavailable)" wait_not ceil-none $PERSONAL
+check "over the ceiling: the table stops at the ceiling" test "$(metric fairbid_consent_mirror_records)" -le 1000
+setmax 2000
+kill -HUP "$FB_PID"
+check "ceiling raised by a reload: ready" wait_for fairbid_ready "$FB_URL"
+check "ceiling raised: personal-data bids again" wait_win ceil-none $PERSONAL
+expect_eq "every record held" 1100 "$(metric fairbid_consent_mirror_records)"
+records 1101 2100
+check "past the ceiling at run time: /readyz degraded" wait_for readyz_has '"status":"degraded"'
+check "past the ceiling at run time: /readyz says why" readyz_has consent_mirror_max_records
+check "past the ceiling at run time: no personal-data bid" wait_not ceil-none $PERSONAL
+kill "$FB_PID"
+wait "$FB_PID" 2>/dev/null
+
 # ---- a fake Redis answering DBSIZE 553402322211286600 ----------------------------------------------------------
 "${DRV[@]}" fake-redis --port-file "$T/fake.port" --log-file "$T/fake.cmds" >"$T/fake-redis.log" 2>&1 &
 PIDS+=($!)
@@ -151,4 +187,6 @@ R=$(rss_kb "$FB_PID")
 echo "# fake redis: table bytes $B, rss $R kB, commands $(cat "$T/fake.cmds" 2>/dev/null)"
 check "hostile DBSIZE: table not grown ($B bytes)" test "$B" -le $((4 << 20))
 check "hostile DBSIZE: memory not grown absurdly ($R kB)" test "$R" -lt $((1 << 20))
+no_sanitizer_report() { ! grep -l "runtime error\|AddressSanitizer\|LeakSanitizer" "$T"/fairbid.*.log; }
+check "no sanitizer report in any fairbid log" no_sanitizer_report
 finish

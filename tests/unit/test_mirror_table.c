@@ -209,7 +209,7 @@ Test(mirror_table, concurrent_reader_sees_no_torn_state)
 #include <stdlib.h>
 
 /* n other fields, then optout=1 (HGETALL of a small hash returns the insertion order) */
-static size_t many_fields(const char **kv, char (*names)[24], size_t n, const char *last, const char *val)
+static size_t many_fields(const char **kv, char (*names)[32], size_t n, const char *last, const char *val)
 {
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
@@ -228,7 +228,7 @@ Test(mirror_record_whole, optout_after_many_other_fields_is_read)
     static const size_t others[] = {0, 31, 32, 40, 200, MIRROR_RECORD_MAX_FIELDS - 1};
     for (size_t c = 0; c < sizeof others / sizeof others[0]; c++) {
         static const char *kv[2 * MIRROR_RECORD_MAX_FIELDS];
-        static char names[MIRROR_RECORD_MAX_FIELDS][24];
+        static char names[MIRROR_RECORD_MAX_FIELDS][32];
         size_t n = many_fields(kv, names, others[c], "optout", "1");
         uint32_t f;
         const char *why = "unset";
@@ -244,7 +244,7 @@ Test(mirror_record_whole, optout_after_many_other_fields_is_read)
 Test(mirror_record_whole, more_fields_than_the_limit_restricts)
 {
     static const char *kv[2 * (MIRROR_RECORD_MAX_FIELDS + 1)];
-    static char names[MIRROR_RECORD_MAX_FIELDS + 1][24];
+    static char names[MIRROR_RECORD_MAX_FIELDS + 1][32];
     /* optout=0 and a sensitive consent, but too big to be a record anyone meant: restricts, grants nothing */
     size_t n = many_fields(kv, names, MIRROR_RECORD_MAX_FIELDS, "optout", "0");
     uint32_t f;
@@ -310,7 +310,7 @@ static void rfree(redisReply *r)
 Test(mirror_record_whole, hgetall_reply_is_read_whole)
 {
     /* the reader the mirror and `fairbid consent get/digest` share, on a reply of 2 x (1 + 300) elements */
-    static char names[300][16];
+    static char names[300][32];
     redisReply *r = calloc(1, sizeof *r);
     r->type = REDIS_REPLY_ARRAY;
     r->elements = 2 * 301;
