@@ -97,6 +97,7 @@ static struct {
     uint64_t reload_applied; /* reloads answered and applied, in order */
     struct hb_wait hb_wait[HB_WAIT_MAX];
     int hb_waiting;
+    int64_t hb_last_sent;             /* coarse clock: the newest heartbeat time published */
     struct pending *q_head, *q_tail;  /* reloads issued and not yet applied, oldest first */
     _Atomic int64_t oldest_unapplied; /* coarse clock: issue time of q_head, 0 when none */
 
@@ -112,6 +113,7 @@ static struct {
     _Atomic bool full; /* a record was refused (ceiling or out of memory) since the last SCAN began */
     int64_t full_ms;   /* main thread: when `full` was set (mono) */
     _Atomic uint64_t invalidations, resyncs, reloads, flushes, deletes, disconnects, unknown, bad_records;
+    _Atomic uint64_t bad_heartbeats;
 } M;
 
 /* ---- clocks ------------------------------------------------------------------------------------- */
@@ -305,8 +307,28 @@ static void hb_reset(void)
 
 static void publish_heartbeat(void)
 {
-    if (M.phase >= PH_SCANNING && M.cmd)
-        redisAsyncCommand(M.cmd, NULL, NULL, "PUBLISH %s %lld", M.hb_channel, (long long)coarse_ms());
+    if (M.phase < PH_SCANNING || !M.cmd) return;
+    int64_t now = coarse_ms();
+    if (redisAsyncCommand(M.cmd, NULL, NULL, "PUBLISH %s %lld", M.hb_channel, (long long)now) == REDIS_OK &&
+        now > M.hb_last_sent)
+        M.hb_last_sent = now;
+}
+
+/* An echo proves the state as of the time it carries only if we sent that time: a message on our channel that
+ * carries a later time (a corrupt or hostile server, or another client publishing there) would stretch the
+ * trust bound into the future. Any time up to the newest we published is sound: it was delivered after that
+ * PUBLISH, so after every invalidation queued before it. */
+static bool hb_parse(const redisReply *msg, int64_t *sent)
+{
+    if (msg->type != REDIS_REPLY_STRING || msg->len == 0 || msg->len > 19) return false;
+    int64_t v = 0;
+    for (size_t i = 0; i < msg->len; i++) {
+        if (msg->str[i] < '0' || msg->str[i] > '9') return false;
+        v = v * 10 + (msg->str[i] - '0');
+    }
+    if (v <= 0 || v > M.hb_last_sent) return false;
+    *sent = v;
+    return true;
 }
 
 /* ---- connections ---------------------------------------------------------------------------------- */
@@ -490,9 +512,12 @@ static void on_sub_message(redisAsyncContext *ac, void *reply, void *priv)
     }
     if (strcmp(kind, "message") != 0) return;
     if (!strcmp(chan->str, M.hb_channel)) {
-        if (msg->type == REDIS_REPLY_STRING) {
-            hb_echo(strtoll(msg->str, NULL, 10));
+        int64_t sent;
+        if (hb_parse(msg, &sent)) {
+            hb_echo(sent);
             M.link_ok_ms = mono_ms();
+        } else {
+            atomic_fetch_add_explicit(&M.bad_heartbeats, 1, memory_order_relaxed);
         }
         return;
     }
@@ -850,6 +875,9 @@ void mirror_metrics(struct evbuffer *o)
         {"unknown_classes", "Unknown class names in `sensitive` fields (ignored).", &M.unknown},
         {"bad_records", "Records not understood: not hashes, too many fields, bad values (restricted).",
          &M.bad_records},
+        {"bad_heartbeats",
+         "Messages on the heartbeat channel that are not a time this instance sent (ignored).",
+         &M.bad_heartbeats},
     };
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
         evbuffer_add_printf(o,

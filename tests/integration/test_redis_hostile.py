@@ -42,7 +42,8 @@ def integer(n):
 
 
 class FakeRedis:
-    def __init__(self, records):
+    def __init__(self, records, forge_hb=False):
+        self.forge_hb = forge_hb  # heartbeat echoes carry a time far in the future
         self.records = records  # key bytes -> list of (field, value) bytes
         self.next_id = 1
         self.subs = {}  # channel -> set of writers
@@ -102,6 +103,8 @@ class FakeRedis:
             return out
         if name == "PUBLISH":
             ch, msg = a[0], a[1]
+            if self.forge_hb and ch.startswith(b"fairbid:mirror:hb:"):
+                msg = b"9000000000000000000"
             ws = list(self.subs.get(ch, ()))
             for w in ws:
                 w.write(arr([bulk(b"message"), bulk(ch), bulk(msg)]))
@@ -135,7 +138,7 @@ def cmd_fake_redis(a):
         b"fairbid:consent:hostile-optout": [(b"optout", b"1")],
         b"fairbid:consent:hostile-keep": [(b"optout", b"0")],
     }
-    fake = FakeRedis(records)
+    fake = FakeRedis(records, a.forge_hb)
 
     async def main():
         srv = await asyncio.start_server(fake.handle, "127.0.0.1", 0)
@@ -258,6 +261,7 @@ def main():
     f = sp.add_parser("fake-redis")
     f.add_argument("--port-file", required=True)
     f.add_argument("--log-file")
+    f.add_argument("--forge-hb", action="store_true")
     lg = sp.add_parser("lag")
     lg.add_argument("--url", required=True)
     lg.add_argument("--redis-port", type=int, required=True)

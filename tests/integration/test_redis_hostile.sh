@@ -5,7 +5,8 @@
 # with the opt-out pending beyond consent_stale_ms; a 64 MB value makes the lag fairbid-side while Redis still
 # echoes heartbeats, the case that trusted a mirror with an opt-out pending before efc7871), cap counters that are
 # not counts (no bid). Against a fake
-# Redis (tests/integration/test_redis_hostile.py): DBSIZE answering 553402322211286600.
+# Redis (tests/integration/test_redis_hostile.py): DBSIZE answering 553402322211286600, and heartbeat echoes
+# carrying a time far in the future.
 source "$(dirname "$0")/../harness/lib.sh"
 
 DRV=(python3 "$SRC/tests/integration/test_redis_hostile.py")
@@ -187,6 +188,21 @@ R=$(rss_kb "$FB_PID")
 echo "# fake redis: table bytes $B, rss $R kB, commands $(cat "$T/fake.cmds" 2>/dev/null)"
 check "hostile DBSIZE: table not grown ($B bytes)" test "$B" -le $((4 << 20))
 check "hostile DBSIZE: memory not grown absurdly ($R kB)" test "$R" -lt $((1 << 20))
+kill "$FB_PID"
+wait "$FB_PID" 2>/dev/null
+
+# ---- a fake Redis whose heartbeat echoes carry a time far in the future ----------------------------------------
+# (such an echo, taken as proof, would keep the mirror trusted for ever whatever became of the link)
+rm -f "$T/fake.port"
+"${DRV[@]}" fake-redis --port-file "$T/fake.port" --forge-hb >"$T/fake-redis-hb.log" 2>&1 &
+PIDS+=($!)
+wait_for test -s "$T/fake.port" || die "fake redis did not start"
+FB_START_WAIT=healthz fairbid_start "$T/fairbid.json" --redis "redis://127.0.0.1:$(cat "$T/fake.port")/0"
+bad_hb() { test "$(metric fairbid_consent_mirror_bad_heartbeats_total)" -ge 3; }
+check "forged heartbeat times are counted and ignored" wait_for bad_hb
+check "forged heartbeats: never trusted (/readyz not_ready)" readyz_has '"status":"not_ready"'
+check "forged heartbeats: no personal-data bid" wait_not hostile-keep $PERSONAL
+check "forged heartbeats: the stored opt-out still applies" wait_not hostile-optout $PERSONAL
 no_sanitizer_report() { ! grep -l "runtime error\|AddressSanitizer\|LeakSanitizer" "$T"/fairbid.*.log; }
 check "no sanitizer report in any fairbid log" no_sanitizer_report
 finish
