@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # A hostile or corrupt Redis must not crash fairbid, lift a limit, or make it trust a mirror that lags
-# (issue 12). Against a real redis-server: consent records with many fields (read whole; too many restricts),
-# 3 M unrelated keys (the table does not grow), a burst of big-hash reloads ahead of an opt-out (never trusted
-# with the opt-out pending beyond consent_stale_ms; a 64 MB value makes the lag fairbid-side while Redis still
-# echoes heartbeats, the case that trusted a mirror with an opt-out pending before efc7871), cap counters that are
-# not counts (no bid). Against a fake
-# Redis (tests/integration/test_redis_hostile.py): DBSIZE answering 553402322211286600, and heartbeat echoes
-# carrying a time far in the future.
+# (issue 12). Against a real redis-server:
+# - consent records with many fields: read whole; more than 1024 fields restricts; consent get/digest agree;
+# - 3 M unrelated keys in the database: the table does not grow;
+# - a burst of big reloads ahead of an opt-out (a 64 MB value: the lag is on fairbid's side while Redis still
+#   echoes heartbeats, the case that trusted a mirror with an opt-out pending before efc7871): no personal-data
+#   bid for the opted-out user after the write, /readyz never synced with it pending;
+# - more records than consent_mirror_max_records: never trusted, /readyz and a log line say why;
+# - cap counters that are not counts (negative, fractional, huge, another type): no bid.
+# Against a fake Redis (test_redis_hostile.py): DBSIZE answering 553402322211286600 (fairbid stays up, small),
+# and heartbeat echoes carrying a time far in the future (never trusted).
+# Sizes: FAIRBID_TEST_UNRELATED_KEYS (3000000), FAIRBID_TEST_BIG_FIELDS (200000), FAIRBID_TEST_BLOB_MB (64).
 source "$(dirname "$0")/../harness/lib.sh"
 
 DRV=(python3 "$SRC/tests/integration/test_redis_hostile.py")
