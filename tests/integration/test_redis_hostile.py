@@ -17,6 +17,7 @@ import sys
 import time
 import urllib.request
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_mirror_driver import Http, Redis, body_for, winner  # noqa: E402
 
