@@ -30,7 +30,8 @@ static void all(struct consent_state *s, int reason, const char *detail, int64_t
 static const int personal_purposes[] = {1, 3, 4};
 
 /* A publisher restriction makes a purpose unusable for our vendor when it forbids it (type 0) or when it
- * requires legitimate interest (type 2) for a purpose we need by consent. */
+ * requires legitimate interest (type 2) for a purpose we need by consent. The undefined type 3 arrives here
+ * as 0 (tcf_restriction): it restricts that purpose for the vendors it names, and nothing else. */
 static bool restricted_for_consent(const struct tcf *tc, int purpose, int vendor)
 {
     int r = tcf_restriction(tc, purpose, vendor);
@@ -87,11 +88,15 @@ static void eval_tcf(struct consent_state *s, const struct tcf *tc, const struct
     }
 }
 
+/* gpp_sid lists sid, in regs or in regs.ext (either counts: it only ever adds a regime) */
 static bool sid_has(const struct ortb_regs *r, int sid)
 {
-    if (r->gpp_sid_sig != ORTB_SIG_OK) return false;
-    for (uint32_t i = 0; i < r->ngpp_sid; i++)
-        if (r->gpp_sid[i] == sid) return true;
+    if (r->gpp_sid_sig == ORTB_SIG_OK)
+        for (uint32_t i = 0; i < r->ngpp_sid; i++)
+            if (r->gpp_sid[i] == sid) return true;
+    if (r->ext_gpp_sid_sig == ORTB_SIG_OK)
+        for (uint32_t i = 0; i < r->ext_ngpp_sid; i++)
+            if (r->ext_gpp_sid[i] == sid) return true;
     return false;
 }
 
@@ -104,28 +109,58 @@ void consent_eval(const struct ortb_request *req, const struct consent_config *c
     *s = (struct consent_state){.block_all = -1, .block_personal = -1, .precise_geo_ok = true};
     s->dsa = r->has_dsa;
 
-    /* 1. Malformed privacy signals: GDPR is assumed to apply and no consent can be read. */
+    /* 1. Bad privacy fields (duplicate, wrong type, out of range: the parser's one table, enum ortb_pf), in
+     * table order. A field that may carry GDPR or its consent: GDPR is assumed to apply and no consent can
+     * be read. coppa and yob: the user may be a minor. The detail names the field and the problem. */
     bool malformed = false;
-    const char *what = NULL;
-    if (r->gdpr_sig == ORTB_SIG_MALFORMED)
-        what = "regs.gdpr";
-    else if (r->ext_sig == ORTB_SIG_MALFORMED)
-        what = "regs.ext";
-    else if (r->ext_gdpr_sig == ORTB_SIG_MALFORMED)
-        what = "regs.ext.gdpr";
-    else if (u->consent_sig == ORTB_SIG_MALFORMED)
-        what = "user.consent";
-    else if (u->ext_consent_sig == ORTB_SIG_MALFORMED)
-        what = "user.ext.consent";
-    else if (r->gpp_sid_sig == ORTB_SIG_MALFORMED)
-        what = "regs.gpp_sid";
-    if (what) {
+    for (uint32_t bad = req->priv.bad; bad; bad &= bad - 1) {
+        unsigned f = (unsigned)__builtin_ctz(bad);
+        const struct ortb_pf_def *d = &ortb_pf[f];
+        const char *what = d->detail[req->priv.why[f] & 3];
+        switch (d->cls) {
+        case ORTB_PFC_ALL:
+            malformed = true;
+            all(s, REASON_CONSENT_MALFORMED, what, 0);
+            break;
+        case ORTB_PFC_COPPA:
+            s->minor = true;
+            personal(s, REASON_MINOR_COPPA, what, 0);
+            break;
+        case ORTB_PFC_AGE:
+            s->minor = true;
+            personal(s, REASON_MINOR_AGE, what, 0);
+            break;
+        case ORTB_PFC_HIDDEN:
+            /* it may have said "known child" or carried a vulnerability segment (found by
+             * tests/fuzz/privacy_monotone.h: breaking a GPP string let a gambling ad reach a known child) */
+            s->minor = true;
+            personal(s, REASON_CONSENT_MALFORMED, what, 0);
+            break;
+        default:
+            personal(s, REASON_CONSENT_MALFORMED, what, 0);
+        }
+    }
+    /* The same signal in its 2.6 and its 2.5 (ext) location with different values is a duplicate too: which
+     * one the exchange meant is unknowable, and "2.6 wins" would let either copy undo the other. */
+    if (r->gdpr_sig == ORTB_SIG_OK && r->ext_gdpr_sig == ORTB_SIG_OK && r->gdpr != r->ext_gdpr) {
         malformed = true;
-        all(s, REASON_CONSENT_MALFORMED, what, 0);
+        all(s, REASON_CONSENT_MALFORMED, "regs.ext.gdpr: differs from regs.gdpr", 0);
+    }
+    if (u->consent_sig == ORTB_SIG_OK && u->ext_consent_sig == ORTB_SIG_OK &&
+        !sv_eq(u->consent, u->ext_consent)) {
+        malformed = true;
+        all(s, REASON_CONSENT_MALFORMED, "user.ext.consent: differs from user.consent", 0);
+    }
+    if (r->us_privacy_sig == ORTB_SIG_OK && r->ext_us_privacy_sig == ORTB_SIG_OK &&
+        !sv_ieq(r->us_privacy, r->ext_us_privacy))
+        personal(s, REASON_CONSENT_MALFORMED, "regs.ext.us_privacy: differs from regs.us_privacy", 0);
+    if (r->gpp_sig == ORTB_SIG_OK && r->ext_gpp_sig == ORTB_SIG_OK && !sv_eq(r->gpp, r->ext_gpp)) {
+        s->minor = true; /* as for a GPP string that does not decode (step 3) */
+        personal(s, REASON_CONSENT_MALFORMED, "regs.ext.gpp: differs from regs.gpp", 0);
     }
 
     /* 2. Which regime. gpp_sid containing 2 (TCF EU) or regs.gdpr = 1 (the 2.6 field wins over
-     * regs.ext.gdpr). */
+     * regs.ext.gdpr; they agree or the request is malformed above). */
     bool gdpr = malformed || sid_has(r, GPP_SID_TCFEU);
     if (r->gdpr_sig == ORTB_SIG_OK)
         gdpr = gdpr || r->gdpr == 1;
@@ -136,27 +171,32 @@ void consent_eval(const struct ortb_request *req, const struct consent_config *c
     /* 3. GPP string: decoded whenever present; its sections count even when gpp_sid does not list them,
      * because an opt-out never widens what we may do. A GPP string that does not decode forbids personal
      * data. */
+    /* regs.ext.gpp (the 2.5-era location) when regs.gpp is absent: read for what restricts only (opt-outs,
+     * known child, GPC); its consents (a TCF EU section, sensitive-data consents) are not taken, because
+     * that location is no standard and fairbid never read it as a grant. */
     struct gpp *g = NULL;
-    if (r->gpp_sig == ORTB_SIG_MALFORMED) {
-        personal(s, REASON_CONSENT_MALFORMED, "regs.gpp", 0);
-    } else if (r->gpp.n) {
+    bool gpp_ext = r->gpp_sig == ORTB_SIG_ABSENT && r->ext_gpp_sig == ORTB_SIG_OK;
+    struct sv gpp_str = gpp_ext ? r->ext_gpp : r->gpp_sig == ORTB_SIG_OK ? r->gpp : SV_NULL;
+    if (gpp_str.n) {
         /* not zeroed here: gpp_decode clears it (a second memset of this large struct costs more than the
          * decode) */
         g = ARENA_ARRAY(a, struct gpp, 1);
-        uint8_t *scratch = g ? arena_alloc(a, r->gpp.n + 8, 8) : NULL;
-        if (!scratch || gpp_decode(r->gpp.p, r->gpp.n, scratch, r->gpp.n + 8, g) != 0) {
+        uint8_t *scratch = g ? arena_alloc(a, gpp_str.n + 8, 8) : NULL;
+        if (!scratch || gpp_decode(gpp_str.p, gpp_str.n, scratch, gpp_str.n + 8, g) != 0) {
             g = NULL;
-            personal(s, REASON_CONSENT_MALFORMED, "regs.gpp does not decode", 0);
+            s->minor = true; /* it may have said "known child": see step 1 */
+            personal(s, REASON_CONSENT_MALFORMED,
+                     gpp_ext ? "regs.ext.gpp: does not decode" : "regs.gpp: does not decode", 0);
             if (sid_has(r, GPP_SID_TCFEU))
                 all(s, REASON_CONSENT_TCF_INVALID, "GPP string does not decode", 0);
         }
     }
-    s->gpp = g;
+    s->gpp = gpp_ext ? NULL : g;
 
     /* 4. GDPR: the TC string from GPP section 2, else user.consent, else user.ext.consent. */
     if (gdpr && s->block_all < 0) {
         const struct tcf *tc = NULL;
-        if (g && g->has_tcfeu) {
+        if (g && g->has_tcfeu && !gpp_ext) {
             tc = &g->tcfeu;
         } else {
             struct sv str = u->consent_sig == ORTB_SIG_OK ? u->consent : u->ext_consent;
@@ -199,7 +239,10 @@ void consent_eval(const struct ortb_request *req, const struct consent_config *c
         s->minor = true;
         personal(s, REASON_MINOR_COPPA, "regs.coppa = 1", 1);
     }
-    if (u->yob != ORTB_UNSET && u->yob > 1900 && u->yob <= year && year - u->yob < 18) {
+    if (u->yob != ORTB_UNSET && u->yob > year) { /* a birth in the future: the age is unknowable */
+        s->minor = true;
+        personal(s, REASON_MINOR_AGE, "user.yob: in the future", u->yob);
+    } else if (u->yob != ORTB_UNSET && year - u->yob < 18) {
         s->minor = true;
         personal(s, REASON_MINOR_AGE, "user.yob", u->yob);
     }
@@ -209,20 +252,19 @@ void consent_eval(const struct ortb_request *req, const struct consent_config *c
         personal(s, REASON_MINOR_KNOWN_CHILD, "GPP KnownChildSensitiveDataConsents", sec);
     }
 
-    /* 7. US opt-outs. US Privacy: the 2.6 field wins over regs.ext.us_privacy. */
-    struct sv usp_str = r->us_privacy_sig == ORTB_SIG_OK ? r->us_privacy : r->ext_us_privacy;
-    enum ortb_sig usp_sig = r->us_privacy_sig != ORTB_SIG_ABSENT ? r->us_privacy_sig : r->ext_us_privacy_sig;
-    if (usp_sig == ORTB_SIG_MALFORMED) {
-        personal(s, REASON_CONSENT_MALFORMED, "us_privacy is not a string", 0);
-    } else if (usp_str.n) {
+    /* 7. US opt-outs. US Privacy: the 2.6 field, else regs.ext.us_privacy (both: they agree, see 1). */
+    bool usp_core = r->us_privacy_sig == ORTB_SIG_OK;
+    struct sv usp_str = usp_core ? r->us_privacy : r->ext_us_privacy;
+    if (usp_str.n) {
         struct usp up;
         if (usp_decode(usp_str.p, usp_str.n, &up) != 0)
-            personal(s, REASON_CONSENT_MALFORMED, "us_privacy does not decode", 0);
+            personal(s, REASON_CONSENT_MALFORMED,
+                     usp_core ? "regs.us_privacy: does not decode" : "regs.ext.us_privacy: does not decode",
+                     0);
         else if (usp_optout(&up))
             personal(s, REASON_CONSENT_USP_OPTOUT, "us_privacy opt-out of sale = Y", 0);
     }
     if (g && gpp_optout(g, &sec)) personal(s, REASON_CONSENT_GPP_OPTOUT, gpp_section_name(sec), sec);
-    if (r->gpc_sig == ORTB_SIG_MALFORMED) personal(s, REASON_CONSENT_MALFORMED, "regs.ext.gpc", 0);
     if (r->gpc_sig == ORTB_SIG_OK && r->gpc == 1) personal(s, REASON_CONSENT_GPC, "regs.ext.gpc = 1", 1);
     if (g && gpp_gpc(g, &sec)) personal(s, REASON_CONSENT_GPC, "GPP Gpc = 1", sec);
     if (req->device.lmt == 1) personal(s, REASON_CONSENT_LMT, "device.lmt = 1", 1);

@@ -12,6 +12,7 @@ struct pctx {
     struct arena *a;
     struct ortb_error *err;
     const struct ortb_hooks *h; /* NULL: none */
+    struct ortb_privacy *pv;    /* the request's privacy-field record */
     int code;                   /* ortb-level error other than JSON syntax */
 };
 
@@ -70,18 +71,6 @@ static int rd_i32(struct pctx *c, int32_t *out, const char *field)
     return 0;
 }
 
-/* Signals that only ever protect (coppa, lmt, yob) given twice keep the more protective value: the larger
- * flag, the later (younger) birth year. */
-static int rd_protective(struct pctx *c, int32_t *out, const char *field, bool yob)
-{
-    int32_t before = *out, v = ORTB_UNSET;
-    if (rd_i32(c, &v, field)) return -1;
-    if (v == ORTB_UNSET) return 0;
-    *out = (before == ORTB_UNSET || v > before) ? v : before;
-    (void)yob; /* for yob the larger value is the younger person, for flags the stronger signal */
-    return 0;
-}
-
 static int rd_double(struct pctx *c, double *out, bool *present, const char *field)
 {
     enum json_type t = json_peek(c->j);
@@ -132,76 +121,192 @@ static int rd_list(struct pctx *c, struct ortb_list *out, const char *field)
     return 0;
 }
 
-/* Privacy-signal readers: a wrong type is remembered, not fatal (fail toward privacy in the consent rules).
- */
-static int rd_sig_int_once(struct pctx *c, int32_t *out, enum ortb_sig *sig, bool allow_string);
+/* ---- privacy fields: one table, one reader ----
+ * Every privacy-relevant field goes through pf_begin and one of the typed readers below, never rd_i32 or
+ * rd_str: a bad value is recorded (ortb_privacy), never fatal, and never quietly replaced by a second copy.
+ * Which copy of a repeated key an exchange meant is unknowable, and "last wins" (or "largest wins") would let
+ * a second value undo the first, so a repeat is bad whatever the values. */
 
-/* A privacy field given twice (duplicate keys) is malformed: which copy an exchange meant is unknowable, and
- * "last wins" would let a second value quietly undo the first. */
-static int rd_sig_int(struct pctx *c, int32_t *out, enum ortb_sig *sig, bool allow_string)
+enum { PT_INT, PT_INTSTR, PT_STR, PT_OBJ, PT_SIDS }; /* PT_INTSTR: an integer, or a one-digit string */
+
+#define PF(path, type, cls, min, max)                                                                        \
+    {                                                                                                        \
+        path, type, cls, min, max,                                                                           \
+        {                                                                                                    \
+            path, path ": duplicate key", path ": wrong type", path ": out of range"                         \
+        }                                                                                                    \
+    }
+
+const struct ortb_pf_def ortb_pf[ORTB_PF_N] = {
+    [ORTB_PF_REGS] = PF("regs", PT_OBJ, ORTB_PFC_ALL, 0, 0),
+    [ORTB_PF_GDPR] = PF("regs.gdpr", PT_INT, ORTB_PFC_ALL, 0, 1),
+    [ORTB_PF_REGS_EXT] = PF("regs.ext", PT_OBJ, ORTB_PFC_ALL, 0, 0),
+    [ORTB_PF_EXT_GDPR] = PF("regs.ext.gdpr", PT_INT, ORTB_PFC_ALL, 0, 1),
+    [ORTB_PF_CONSENT] = PF("user.consent", PT_STR, ORTB_PFC_ALL, 0, 0),
+    [ORTB_PF_USER_EXT] = PF("user.ext", PT_OBJ, ORTB_PFC_ALL, 0, 0),
+    [ORTB_PF_EXT_CONSENT] = PF("user.ext.consent", PT_STR, ORTB_PFC_ALL, 0, 0),
+    [ORTB_PF_GPP_SID] = PF("regs.gpp_sid", PT_SIDS, ORTB_PFC_ALL, 0, 0xFFFF),
+    [ORTB_PF_EXT_GPP_SID] = PF("regs.ext.gpp_sid", PT_SIDS, ORTB_PFC_ALL, 0, 0xFFFF),
+    [ORTB_PF_COPPA] = PF("regs.coppa", PT_INT, ORTB_PFC_COPPA, 0, 1),
+    [ORTB_PF_YOB] = PF("user.yob", PT_INT, ORTB_PFC_AGE, 1901, 9999),
+    [ORTB_PF_US_PRIVACY] = PF("regs.us_privacy", PT_STR, ORTB_PFC_PERSONAL, 0, 0),
+    [ORTB_PF_EXT_US_PRIVACY] = PF("regs.ext.us_privacy", PT_STR, ORTB_PFC_PERSONAL, 0, 0),
+    [ORTB_PF_GPP] = PF("regs.gpp", PT_STR, ORTB_PFC_HIDDEN, 0, 0),
+    [ORTB_PF_EXT_GPP] = PF("regs.ext.gpp", PT_STR, ORTB_PFC_HIDDEN, 0, 0),
+    [ORTB_PF_USER_DATA] = PF("user.data", PT_OBJ, ORTB_PFC_HIDDEN, 0, 0),
+    [ORTB_PF_DATA_EXT] = PF("user.data.ext", PT_OBJ, ORTB_PFC_HIDDEN, 0, 0),
+    [ORTB_PF_SEGMENT] = PF("user.data.segment", PT_OBJ, ORTB_PFC_HIDDEN, 0, 0),
+    [ORTB_PF_SEGTAX] = PF("user.data.ext.segtax", PT_INT, ORTB_PFC_HIDDEN, 1, 0xFFFF),
+    [ORTB_PF_GPC] = PF("regs.ext.gpc", PT_INTSTR, ORTB_PFC_PERSONAL, 0, 1),
+    [ORTB_PF_DSA] = PF("regs.ext.dsa", PT_OBJ, ORTB_PFC_PERSONAL, 0, 0),
+    [ORTB_PF_LMT] = PF("device.lmt", PT_INT, ORTB_PFC_PERSONAL, 0, 1),
+};
+
+static void pf_bad(struct pctx *c, enum ortb_pf f, enum ortb_pf_why why)
 {
-    enum ortb_sig before = *sig;
-    int rc = rd_sig_int_once(c, out, sig, allow_string);
-    if (!rc && before != ORTB_SIG_ABSENT) *sig = ORTB_SIG_MALFORMED;
-    return rc;
+    uint32_t bit = 1u << f;
+    if (!(c->pv->bad & bit)) {
+        c->pv->bad |= bit;
+        c->pv->why[f] = (uint8_t)why;
+    }
 }
 
-static int rd_sig_int_once(struct pctx *c, int32_t *out, enum ortb_sig *sig, bool allow_string)
+/* Before each value of field f: a repeat is bad. Returns 1 for null (absent; consumed), 0 to read the value,
+ * -1 on a JSON error. */
+static inline __attribute__((always_inline)) int pf_begin(struct pctx *c, enum ortb_pf f)
+{
+    uint32_t bit = 1u << f;
+    if (c->pv->seen & bit) pf_bad(c, f, ORTB_PFW_DUP);
+    enum json_type t = json_peek(c->j);
+    if (t == JSON_NONE) return -1;
+    if (t == JSON_NULL) return json_null(c->j) ? -1 : 1;
+    c->pv->seen |= bit;
+    return 0;
+}
+
+/* An integer token: 0 with *v; 1 when the value is of another type, a fraction or an overflow (skipped, the
+ * JSON itself is fine); -1 on a JSON error. */
+static inline __attribute__((always_inline)) int rd_int_tok(struct pctx *c, int64_t *v)
 {
     enum json_type t = json_peek(c->j);
     if (t == JSON_NONE) return -1;
-    if (t == JSON_NULL) return json_null(c->j) ? -1 : 0;
-    if (t == JSON_NUMBER) {
-        int64_t v;
-        struct json save = *c->j;
-        if (json_int(c->j, &v) == 0 && v >= INT32_MIN + 1 && v <= INT32_MAX) {
-            *out = (int32_t)v;
-            *sig = ORTB_SIG_OK;
+    /* fast path, the usual case: up to 9 digits (no sign, no leading zero but "0") and then neither a digit
+     * nor a fraction or an exponent */
+    const char *p = c->j->p, *end = c->j->end;
+    unsigned d = (unsigned)(unsigned char)*p - '0';
+    if (d <= 9) {
+        const char *q = p + 1;
+        int64_t x = d;
+        if (d)
+            for (; q < end && q - p < 9 && (d = (unsigned)(unsigned char)*q - '0') <= 9; q++) x = x * 10 + d;
+        if (q < end && (unsigned)(unsigned char)*q - '0' > 9 && *q != '.' && *q != 'e' && *q != 'E') {
+            c->j->p = q;
+            *v = x;
             return 0;
         }
-        /* a fraction or an overflow: malformed, but the JSON itself is fine */
+    }
+    if (t == JSON_NUMBER) {
+        struct json save = *c->j;
+        if (json_int(c->j, v) == 0) return 0;
         *c->j = save;
-        *sig = ORTB_SIG_MALFORMED;
-        return json_skip(c->j) ? -1 : 0;
     }
-    if (t == JSON_STRING && allow_string) {
+    return json_skip(c->j) ? -1 : 1;
+}
+
+static int rd_pf_int(struct pctx *c, enum ortb_pf f, int32_t *out, enum ortb_sig *sig)
+{
+    int rc = pf_begin(c, f);
+    if (rc) return rc < 0 ? -1 : 0;
+    const struct ortb_pf_def *d = &ortb_pf[f];
+    int64_t v;
+    if (d->type == PT_INTSTR && json_peek(c->j) == JSON_STRING) {
         struct sv s;
-        if (json_string(c->j, &s)) return -1;
-        if (s.n == 1 && (s.p[0] == '0' || s.p[0] == '1')) {
-            *out = s.p[0] - '0';
-            *sig = ORTB_SIG_OK;
-        } else {
-            *sig = ORTB_SIG_MALFORMED;
+        if (json_string(c->j, &s)) {
+            c->j->err_path = d->path;
+            return -1;
         }
+        if (s.n != 1 || s.p[0] < '0' || s.p[0] > '9') {
+            pf_bad(c, f, ORTB_PFW_TYPE);
+            return 0;
+        }
+        v = s.p[0] - '0';
+    } else {
+        rc = rd_int_tok(c, &v);
+        if (rc < 0) {
+            c->j->err_path = d->path;
+            return -1;
+        }
+        if (rc) {
+            pf_bad(c, f, ORTB_PFW_TYPE);
+            return 0;
+        }
+    }
+    if (v < d->min || v > d->max) {
+        pf_bad(c, f, ORTB_PFW_RANGE);
         return 0;
     }
-    *sig = ORTB_SIG_MALFORMED;
-    return json_skip(c->j) ? -1 : 0;
+    *out = (int32_t)v;
+    if (sig) *sig = ORTB_SIG_OK;
+    return 0;
 }
 
-static int rd_sig_str_once(struct pctx *c, struct sv *out, enum ortb_sig *sig);
-
-static int rd_sig_str(struct pctx *c, struct sv *out, enum ortb_sig *sig)
+static int rd_pf_str(struct pctx *c, enum ortb_pf f, struct sv *out, enum ortb_sig *sig)
 {
-    enum ortb_sig before = *sig;
-    int rc = rd_sig_str_once(c, out, sig);
-    if (!rc && before != ORTB_SIG_ABSENT) *sig = ORTB_SIG_MALFORMED;
-    return rc;
-}
-
-static int rd_sig_str_once(struct pctx *c, struct sv *out, enum ortb_sig *sig)
-{
-    enum json_type t = json_peek(c->j);
-    if (t == JSON_NONE) return -1;
-    if (t == JSON_NULL) return json_null(c->j) ? -1 : 0;
-    if (t == JSON_STRING) {
-        if (json_string(c->j, out)) return -1;
-        if (!out->p) out->p = "";
-        *sig = ORTB_SIG_OK;
+    int rc = pf_begin(c, f);
+    if (rc) return rc < 0 ? -1 : 0;
+    if (json_peek(c->j) != JSON_STRING) {
+        if (json_skip(c->j)) return -1;
+        pf_bad(c, f, ORTB_PFW_TYPE);
         return 0;
     }
-    *sig = ORTB_SIG_MALFORMED;
-    return json_skip(c->j) ? -1 : 0;
+    if (json_string(c->j, out)) {
+        c->j->err_path = ortb_pf[f].path;
+        return -1;
+    }
+    if (!out->p) out->p = ""; /* present but empty stays distinguishable from absent */
+    *sig = ORTB_SIG_OK;
+    return 0;
+}
+
+/* A container field: 1 when an object was entered (the caller reads its keys), 0 when absent or of another
+ * type (marked bad and skipped), -1 on a JSON error. */
+static int pf_obj(struct pctx *c, enum ortb_pf f)
+{
+    int rc = pf_begin(c, f);
+    if (rc) return rc < 0 ? -1 : 0;
+    if (json_peek(c->j) != JSON_OBJECT) {
+        if (json_skip(c->j)) return -1;
+        pf_bad(c, f, ORTB_PFW_TYPE);
+        return 0;
+    }
+    json_obj_begin(c->j);
+    return 1;
+}
+
+/* After the parse: a bad field keeps no value, so nothing downstream can use half of a conflicting pair. */
+static void pf_finish(struct ortb_request *r)
+{
+    uint32_t bad = r->priv.bad;
+    if (!bad) return;
+    struct ortb_regs *g = &r->regs;
+    struct ortb_user *u = &r->user;
+#define BAD(f) (bad & (1u << (f)))
+    if (BAD(ORTB_PF_GDPR)) g->gdpr = ORTB_UNSET, g->gdpr_sig = ORTB_SIG_MALFORMED;
+    if (BAD(ORTB_PF_REGS_EXT)) g->ext_sig = ORTB_SIG_MALFORMED;
+    if (BAD(ORTB_PF_EXT_GDPR)) g->ext_gdpr = ORTB_UNSET, g->ext_gdpr_sig = ORTB_SIG_MALFORMED;
+    if (BAD(ORTB_PF_CONSENT)) u->consent = SV_NULL, u->consent_sig = ORTB_SIG_MALFORMED;
+    if (BAD(ORTB_PF_EXT_CONSENT)) u->ext_consent = SV_NULL, u->ext_consent_sig = ORTB_SIG_MALFORMED;
+    if (BAD(ORTB_PF_GPP_SID)) g->ngpp_sid = 0, g->gpp_sid_sig = ORTB_SIG_MALFORMED;
+    if (BAD(ORTB_PF_COPPA)) g->coppa = ORTB_UNSET;
+    if (BAD(ORTB_PF_YOB)) u->yob = ORTB_UNSET;
+    if (BAD(ORTB_PF_US_PRIVACY)) g->us_privacy = SV_NULL, g->us_privacy_sig = ORTB_SIG_MALFORMED;
+    if (BAD(ORTB_PF_EXT_US_PRIVACY)) g->ext_us_privacy = SV_NULL, g->ext_us_privacy_sig = ORTB_SIG_MALFORMED;
+    if (BAD(ORTB_PF_GPP)) g->gpp = SV_NULL, g->gpp_sig = ORTB_SIG_MALFORMED;
+    if (BAD(ORTB_PF_EXT_GPP_SID)) g->ext_ngpp_sid = 0, g->ext_gpp_sid_sig = ORTB_SIG_MALFORMED;
+    if (BAD(ORTB_PF_EXT_GPP)) g->ext_gpp = SV_NULL, g->ext_gpp_sig = ORTB_SIG_MALFORMED;
+    if (BAD(ORTB_PF_GPC)) g->gpc = ORTB_UNSET, g->gpc_sig = ORTB_SIG_MALFORMED;
+    if (BAD(ORTB_PF_LMT)) r->device.lmt = ORTB_UNSET;
+#undef BAD
 }
 
 static int skip(struct pctx *c)
@@ -478,7 +583,7 @@ static int parse_device(struct pctx *c, struct ortb_device *d)
         else if (KEQ(k, "dnt"))
             rc = rd_i32(c, &d->dnt, "device.dnt");
         else if (KEQ(k, "lmt"))
-            rc = rd_protective(c, &d->lmt, "device.lmt", false);
+            rc = rd_pf_int(c, ORTB_PF_LMT, &d->lmt, NULL);
         else if (KEQ(k, "devicetype"))
             rc = rd_i32(c, &d->devicetype, "device.devicetype");
         else if (KEQ(k, "w") || KEQ(k, "h")) {
@@ -532,14 +637,23 @@ static int parse_data_ext(struct pctx *c, struct ortb_data *d)
     bool present;
     if (json_peek(c->j) != JSON_OBJECT) return skip(c); /* ext of another shape: nothing we use */
     if (enter(c, &present, "user.data.ext")) return -1;
+    /* segtax says which taxonomy the segments are in: one we cannot read could hide a vulnerability segment
+     * (a string "4", a fraction, two values), so it is a privacy field, and it is per data object */
+    bool seen_tax = false;
     struct sv k;
     while (json_obj_next(c->j, &k)) {
         if (KEQ(k, "segtax")) {
-            if (json_peek(c->j) == JSON_NUMBER) {
-                if (rd_i32(c, &d->segtax, "user.data.ext.segtax")) return -1;
-            } else if (skip(c)) {
-                return -1;
+            if (seen_tax) pf_bad(c, ORTB_PF_SEGTAX, ORTB_PFW_DUP);
+            enum json_type t = json_peek(c->j);
+            if (t == JSON_NULL) {
+                if (json_null(c->j)) return -1;
+                continue;
             }
+            seen_tax = true;
+            int32_t v = ORTB_UNSET;
+            c->pv->seen &= ~(1u << ORTB_PF_SEGTAX); /* the request-wide repeat check does not apply here */
+            if (rd_pf_int(c, ORTB_PF_SEGTAX, &v, NULL)) return -1;
+            d->segtax = v;
         } else if (skip(c)) {
             return -1;
         }
@@ -564,6 +678,7 @@ static int parse_data(struct pctx *c, struct ortb_user *u)
         if (!d)
             return fail(c, v.n >= v.max ? ORTB_ELIMIT : ORTB_ENOMEM, "user.data", "too many data objects");
         d->segtax = ORTB_UNSET;
+        bool seen_seg = false, seen_ext = false; /* given twice in one data object: bad */
         struct sv k;
         while (json_obj_next(c->j, &k)) {
             int rc;
@@ -571,11 +686,15 @@ static int parse_data(struct pctx *c, struct ortb_user *u)
                 rc = rd_str(c, &d->id, "user.data.id");
             else if (KEQ(k, "name"))
                 rc = rd_str(c, &d->name, "user.data.name");
-            else if (KEQ(k, "segment"))
+            else if (KEQ(k, "segment")) {
+                if (seen_seg) pf_bad(c, ORTB_PF_SEGMENT, ORTB_PFW_DUP);
+                seen_seg = json_peek(c->j) != JSON_NULL;
                 rc = parse_segments(c, &d->segment);
-            else if (KEQ(k, "ext"))
+            } else if (KEQ(k, "ext")) {
+                if (seen_ext) pf_bad(c, ORTB_PF_DATA_EXT, ORTB_PFW_DUP);
+                seen_ext = json_peek(c->j) != JSON_NULL;
                 rc = parse_data_ext(c, d);
-            else
+            } else
                 rc = skip(c);
             if (rc) return -1;
         }
@@ -625,13 +744,13 @@ static int parse_eids(struct pctx *c, struct ortb_list *out, bool strict, const 
 
 static int parse_user_ext(struct pctx *c, struct ortb_user *u)
 {
-    if (json_peek(c->j) != JSON_OBJECT) return skip(c);
-    json_obj_begin(c->j);
+    int in = pf_obj(c, ORTB_PF_USER_EXT); /* user.ext may carry the consent string: its shape matters */
+    if (in <= 0) return in;
     struct sv k;
     while (json_obj_next(c->j, &k)) {
         int rc;
         if (KEQ(k, "consent"))
-            rc = rd_sig_str(c, &u->ext_consent, &u->ext_consent_sig);
+            rc = rd_pf_str(c, ORTB_PF_EXT_CONSENT, &u->ext_consent, &u->ext_consent_sig);
         else if (KEQ(k, "eids"))
             rc = parse_eids(c, &u->ext_eid_sources, false, "user.ext.eids");
         else
@@ -655,14 +774,20 @@ static int parse_user(struct pctx *c, struct ortb_user *u)
         else if (KEQ(k, "buyeruid"))
             rc = rd_str(c, &u->buyeruid, "user.buyeruid");
         else if (KEQ(k, "yob"))
-            rc = rd_protective(c, &u->yob, "user.yob", true);
+            rc = rd_pf_int(c, ORTB_PF_YOB, &u->yob, NULL);
         else if (KEQ(k, "gender"))
             rc = rd_str(c, &u->gender, "user.gender");
         else if (KEQ(k, "consent"))
-            rc = rd_sig_str(c, &u->consent, &u->consent_sig);
-        else if (KEQ(k, "data"))
+            rc = rd_pf_str(c, ORTB_PF_CONSENT, &u->consent, &u->consent_sig);
+        else if (KEQ(k, "data")) {
+            /* a second user.data would replace the first, vulnerability segments and all */
+            enum json_type t = json_peek(c->j);
+            if (t != JSON_NULL && t != JSON_NONE) {
+                if (c->pv->seen & (1u << ORTB_PF_USER_DATA)) pf_bad(c, ORTB_PF_USER_DATA, ORTB_PFW_DUP);
+                c->pv->seen |= 1u << ORTB_PF_USER_DATA;
+            }
             rc = parse_data(c, u);
-        else if (KEQ(k, "eids"))
+        } else if (KEQ(k, "eids"))
             rc = parse_eids(c, &u->eid_sources, true, "user.eids");
         else if (KEQ(k, "ext"))
             rc = parse_user_ext(c, u);
@@ -680,83 +805,82 @@ static int parse_user(struct pctx *c, struct ortb_user *u)
 
 /* ---- regs ---- */
 
-static int parse_gpp_sid_once(struct pctx *c, struct ortb_regs *r);
-
-/* gpp_sid given twice is malformed, like the other privacy fields (see rd_sig_int) */
-static int parse_gpp_sid(struct pctx *c, struct ortb_regs *r)
+static int parse_gpp_sid(struct pctx *c, enum ortb_pf f, uint16_t **out, uint32_t *nout, enum ortb_sig *sig)
 {
-    enum ortb_sig before = r->gpp_sid_sig;
-    int rc = parse_gpp_sid_once(c, r);
-    if (!rc && before != ORTB_SIG_ABSENT) r->gpp_sid_sig = ORTB_SIG_MALFORMED;
-    return rc;
-}
-
-static int parse_gpp_sid_once(struct pctx *c, struct ortb_regs *r)
-{
-    if (json_peek(c->j) == JSON_NULL) return json_null(c->j) ? -1 : 0;
+    int rc = pf_begin(c, f);
+    if (rc) return rc < 0 ? -1 : 0;
     if (json_peek(c->j) != JSON_ARRAY) {
-        if (c->j->err) return -1;
-        r->gpp_sid_sig = ORTB_SIG_MALFORMED;
-        return skip(c);
+        if (skip(c)) return -1;
+        pf_bad(c, f, ORTB_PFW_TYPE);
+        return 0;
     }
     struct arena_vec v = {.max = ORTB_MAX_LIST};
-    r->gpp_sid_sig = ORTB_SIG_OK;
+    *sig = ORTB_SIG_OK;
     json_arr_begin(c->j);
     while (json_arr_next(c->j)) {
-        int32_t sid = ORTB_UNSET;
-        enum ortb_sig sig = ORTB_SIG_ABSENT;
-        if (rd_sig_int(c, &sid, &sig, false)) return -1;
-        if (sig != ORTB_SIG_OK || sid < 0 || sid > 0xFFFF) {
-            r->gpp_sid_sig = ORTB_SIG_MALFORMED;
+        int64_t sid;
+        rc = rd_int_tok(c, &sid);
+        if (rc < 0) return -1;
+        if (rc || sid < 0 || sid > 0xFFFF) {
+            pf_bad(c, f, rc ? ORTB_PFW_TYPE : ORTB_PFW_RANGE);
             continue;
         }
         uint16_t *slot = arena_vec_push(c->a, &v, sizeof *slot, _Alignof(uint16_t));
         if (!slot)
-            return fail(c, v.n >= v.max ? ORTB_ELIMIT : ORTB_ENOMEM, "regs.gpp_sid", "too many section ids");
+            return fail(c, v.n >= v.max ? ORTB_ELIMIT : ORTB_ENOMEM, ortb_pf[f].path, "too many section ids");
         *slot = (uint16_t)sid;
     }
     if (c->j->err) return -1;
-    r->gpp_sid = v.items;
-    r->ngpp_sid = v.n;
+    *out = v.items;
+    *nout = v.n;
     return 0;
 }
 
 static int parse_regs_ext(struct pctx *c, struct ortb_regs *r)
 {
-    if (json_peek(c->j) == JSON_NULL) return json_null(c->j) ? -1 : 0;
-    if (json_peek(c->j) != JSON_OBJECT) {
-        if (c->j->err) return -1;
-        r->ext_sig = ORTB_SIG_MALFORMED;
-        return skip(c);
-    }
+    int in = pf_obj(c, ORTB_PF_REGS_EXT);
+    if (in <= 0) return in;
     r->ext_sig = ORTB_SIG_OK;
-    json_obj_begin(c->j);
     struct sv k;
     while (json_obj_next(c->j, &k)) {
         int rc;
         if (KEQ(k, "gdpr"))
-            rc = rd_sig_int(c, &r->ext_gdpr, &r->ext_gdpr_sig, false);
+            rc = rd_pf_int(c, ORTB_PF_EXT_GDPR, &r->ext_gdpr, &r->ext_gdpr_sig);
         else if (KEQ(k, "us_privacy"))
-            rc = rd_sig_str(c, &r->ext_us_privacy, &r->ext_us_privacy_sig);
+            rc = rd_pf_str(c, ORTB_PF_EXT_US_PRIVACY, &r->ext_us_privacy, &r->ext_us_privacy_sig);
         else if (KEQ(k, "gpc"))
-            rc = rd_sig_int(c, &r->gpc, &r->gpc_sig, true);
+            rc = rd_pf_int(c, ORTB_PF_GPC, &r->gpc, &r->gpc_sig);
+        else if (KEQ(k, "gpp"))
+            rc = rd_pf_str(c, ORTB_PF_EXT_GPP, &r->ext_gpp, &r->ext_gpp_sig);
+        else if (KEQ(k, "gpp_sid"))
+            rc =
+                parse_gpp_sid(c, ORTB_PF_EXT_GPP_SID, &r->ext_gpp_sid, &r->ext_ngpp_sid, &r->ext_gpp_sid_sig);
         else if (KEQ(k, "dsa")) {
-            if (json_peek(c->j) != JSON_NULL) r->has_dsa = true;
-            rc = skip(c);
+            /* present in any shape: the DSA rules apply (they only restrict) */
+            if (json_peek(c->j) != JSON_NULL && json_peek(c->j) != JSON_NONE) r->has_dsa = true;
+            rc = pf_obj(c, ORTB_PF_DSA);
+            if (rc > 0) {
+                struct sv dk;
+                rc = 0;
+                while (!rc && json_obj_next(c->j, &dk)) rc = skip(c);
+                if (c->j->err) rc = -1;
+            }
         } else
             rc = skip(c);
         if (rc) return -1;
     }
-    if (c->j->err) return -1;
-    if (r->ext_gdpr_sig == ORTB_SIG_OK && r->ext_gdpr != 0 && r->ext_gdpr != 1)
-        r->ext_gdpr_sig = ORTB_SIG_MALFORMED;
-    if (r->gpc_sig == ORTB_SIG_OK && r->gpc != 0 && r->gpc != 1) r->gpc_sig = ORTB_SIG_MALFORMED;
-    return 0;
+    return c->j->err ? -1 : 0;
 }
 
 static int parse_regs(struct pctx *c, struct ortb_regs *r)
 {
     bool present;
+    /* regs given twice is bad (which one holds?); regs of another type stays a 400 (enter) */
+    enum json_type t = json_peek(c->j);
+    if (t != JSON_NULL && t != JSON_NONE) {
+        if (c->pv->seen & (1u << ORTB_PF_REGS)) pf_bad(c, ORTB_PF_REGS, ORTB_PFW_DUP);
+        c->pv->seen |= 1u << ORTB_PF_REGS;
+    }
     if (enter(c, &present, "regs")) return -1;
     if (!present) return 0;
     r->present = true;
@@ -764,24 +888,22 @@ static int parse_regs(struct pctx *c, struct ortb_regs *r)
     while (json_obj_next(c->j, &k)) {
         int rc;
         if (KEQ(k, "coppa"))
-            rc = rd_protective(c, &r->coppa, "regs.coppa", false);
+            rc = rd_pf_int(c, ORTB_PF_COPPA, &r->coppa, NULL);
         else if (KEQ(k, "gdpr"))
-            rc = rd_sig_int(c, &r->gdpr, &r->gdpr_sig, false);
+            rc = rd_pf_int(c, ORTB_PF_GDPR, &r->gdpr, &r->gdpr_sig);
         else if (KEQ(k, "us_privacy"))
-            rc = rd_sig_str(c, &r->us_privacy, &r->us_privacy_sig);
+            rc = rd_pf_str(c, ORTB_PF_US_PRIVACY, &r->us_privacy, &r->us_privacy_sig);
         else if (KEQ(k, "gpp"))
-            rc = rd_sig_str(c, &r->gpp, &r->gpp_sig);
+            rc = rd_pf_str(c, ORTB_PF_GPP, &r->gpp, &r->gpp_sig);
         else if (KEQ(k, "gpp_sid"))
-            rc = parse_gpp_sid(c, r);
+            rc = parse_gpp_sid(c, ORTB_PF_GPP_SID, &r->gpp_sid, &r->ngpp_sid, &r->gpp_sid_sig);
         else if (KEQ(k, "ext"))
             rc = parse_regs_ext(c, r);
         else
             rc = skip(c);
         if (rc) return -1;
     }
-    if (c->j->err) return -1;
-    if (r->gdpr_sig == ORTB_SIG_OK && r->gdpr != 0 && r->gdpr != 1) r->gdpr_sig = ORTB_SIG_MALFORMED;
-    return 0;
+    return c->j->err ? -1 : 0;
 }
 
 /* ---- request ---- */
@@ -861,7 +983,7 @@ int ortb_parse_ex(const char *body, size_t len, struct arena *arena, struct ortb
     req->device.geo.type = ORTB_UNSET;
     req->user.yob = ORTB_UNSET;
     req->regs.coppa = req->regs.gdpr = req->regs.ext_gdpr = req->regs.gpc = ORTB_UNSET;
-    struct pctx c = {.j = &j, .a = arena, .err = err, .h = h};
+    struct pctx c = {.j = &j, .a = arena, .err = err, .h = h, .pv = &req->priv};
 
     enum json_type t = json_peek(&j);
     if (t == JSON_NONE) {
@@ -876,7 +998,10 @@ int ortb_parse_ex(const char *body, size_t len, struct arena *arena, struct ortb
         }
     } else {
         json_obj_begin(&j);
-        if (parse_request(&c, req) == 0) return ORTB_OK;
+        if (parse_request(&c, req) == 0) {
+            pf_finish(req);
+            return ORTB_OK;
+        }
     }
     if (c.code) return c.code;
     err->code = j.err == JSON_ENOMEM ? ORTB_ENOMEM : ORTB_EJSON;

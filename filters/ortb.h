@@ -78,10 +78,70 @@ struct ortb_device {
  * malformed, so the consent rules can fail toward privacy instead of treating it as absent. */
 enum ortb_sig { ORTB_SIG_ABSENT = 0, ORTB_SIG_OK, ORTB_SIG_MALFORMED };
 
+/* Every privacy-relevant field is read through one table-driven reader (ortb_pf[] in ortb.c: path, JSON type,
+ * allowed range, what a bad value means). A field given twice (a second time after a non-null value), of the
+ * wrong type or out of range is "bad": its value is dropped (ORTB_UNSET / ORTB_SIG_MALFORMED) and its bit set
+ * in ortb_privacy.bad, so consent_eval restricts and names the field. The enum order is the reporting order:
+ * the fields whose damage forbids every bid first. Containers (regs, regs.ext, user.ext, regs.ext.dsa) count
+ * as fields: a repeated one is bad, and regs.ext / user.ext / dsa of the wrong type too (regs itself of the
+ * wrong type stays a 400, which refuses more). */
+enum ortb_pf {
+    ORTB_PF_REGS,           /* regs given twice */
+    ORTB_PF_GDPR,           /* regs.gdpr: 0 or 1 */
+    ORTB_PF_REGS_EXT,       /* regs.ext: an object */
+    ORTB_PF_EXT_GDPR,       /* regs.ext.gdpr: 0 or 1 */
+    ORTB_PF_CONSENT,        /* user.consent: a string */
+    ORTB_PF_USER_EXT,       /* user.ext: an object */
+    ORTB_PF_EXT_CONSENT,    /* user.ext.consent: a string */
+    ORTB_PF_GPP_SID,        /* regs.gpp_sid: an array of integers 0..65535 */
+    ORTB_PF_EXT_GPP_SID,    /* regs.ext.gpp_sid (the 2.5 location Prebid promotes from): likewise */
+    ORTB_PF_COPPA,          /* regs.coppa: 0 or 1 */
+    ORTB_PF_YOB,            /* user.yob: 1901..9999 here; a year in the future is checked by consent_eval */
+    ORTB_PF_US_PRIVACY,     /* regs.us_privacy: a string */
+    ORTB_PF_EXT_US_PRIVACY, /* regs.ext.us_privacy: a string */
+    ORTB_PF_GPP,            /* regs.gpp: a string */
+    ORTB_PF_EXT_GPP,        /* regs.ext.gpp: a string */
+    ORTB_PF_USER_DATA,      /* user.data given twice (the array itself: a wrong type stays a 400) */
+    ORTB_PF_DATA_EXT,       /* user.data[].ext given twice in one data object */
+    ORTB_PF_SEGMENT,        /* user.data[].segment given twice in one data object */
+    ORTB_PF_SEGTAX,         /* user.data[].ext.segtax: an integer 1..65535, once */
+    ORTB_PF_GPC,            /* regs.ext.gpc: 0, 1, "0" or "1" */
+    ORTB_PF_DSA,            /* regs.ext.dsa: an object */
+    ORTB_PF_LMT,            /* device.lmt: 0 or 1 */
+    ORTB_PF_N
+};
+
+enum ortb_pf_why { ORTB_PFW_OK = 0, ORTB_PFW_DUP, ORTB_PFW_TYPE, ORTB_PFW_RANGE };
+
+/* What a bad value of the field means for the consent rules. */
+enum ortb_pf_class {
+    ORTB_PFC_ALL,      /* consent.malformed, no bid at all: GDPR may apply and no consent can be read */
+    ORTB_PFC_PERSONAL, /* consent.malformed: no personal-data targeting */
+    ORTB_PFC_COPPA,    /* minor.coppa: the user may be a child */
+    ORTB_PFC_AGE,      /* minor.age: the user may be a minor */
+    ORTB_PFC_HIDDEN,   /* consent.malformed, and the user may be a minor or vulnerable: the field can carry a
+                          known-child flag (GPP) or a vulnerability segment (user.data) we could not read */
+};
+
+struct ortb_pf_def {
+    const char *path;
+    uint8_t type; /* ortb.c's PT_* */
+    uint8_t cls;  /* enum ortb_pf_class */
+    int32_t min, max;
+    const char *detail[4]; /* by enum ortb_pf_why: "regs.coppa: duplicate key", ... (static) */
+};
+extern const struct ortb_pf_def ortb_pf[ORTB_PF_N];
+
+struct ortb_privacy {
+    uint32_t seen;          /* bit f: field f had a non-null value */
+    uint32_t bad;           /* bit f: field f is bad; why[f] says how (the first problem found) */
+    uint8_t why[ORTB_PF_N]; /* enum ortb_pf_why */
+};
+
 struct ortb_user {
     bool present;
     struct sv id, buyeruid, gender;
-    int32_t yob;
+    int32_t yob;       /* ORTB_UNSET when absent or bad (see ortb_privacy) */
     struct sv consent; /* 2.6 user.consent */
     enum ortb_sig consent_sig;
     struct sv ext_consent; /* 2.5 user.ext.consent */
@@ -94,9 +154,9 @@ struct ortb_user {
 
 struct ortb_regs {
     bool present;
-    int32_t coppa;          /* ORTB_UNSET when absent */
-    int32_t gdpr;           /* 2.6 regs.gdpr as sent (any integer); ORTB_UNSET when absent */
-    enum ortb_sig gdpr_sig; /* MALFORMED: not an integer, or not 0/1 */
+    int32_t coppa;          /* 0 or 1; ORTB_UNSET when absent or bad */
+    int32_t gdpr;           /* 2.6 regs.gdpr, 0 or 1; ORTB_UNSET when absent or bad */
+    enum ortb_sig gdpr_sig; /* MALFORMED: not an integer, not 0/1, or given twice */
     int32_t ext_gdpr;       /* 2.5 regs.ext.gdpr */
     enum ortb_sig ext_gdpr_sig;
     struct sv us_privacy;
@@ -108,8 +168,13 @@ struct ortb_regs {
     uint16_t *gpp_sid;
     uint32_t ngpp_sid;
     enum ortb_sig gpp_sid_sig;
+    struct sv ext_gpp; /* 2.5-era regs.ext.gpp / regs.ext.gpp_sid (read for what restricts, see consent.c) */
+    enum ortb_sig ext_gpp_sig;
+    uint16_t *ext_gpp_sid;
+    uint32_t ext_ngpp_sid;
+    enum ortb_sig ext_gpp_sid_sig;
     bool has_dsa; /* regs.ext.dsa present */
-    int32_t gpc;  /* regs.ext.gpc (1 or "1"), ORTB_UNSET when absent */
+    int32_t gpc;  /* regs.ext.gpc (0/1 or "0"/"1"), ORTB_UNSET when absent or bad */
     enum ortb_sig gpc_sig;
     enum ortb_sig ext_sig; /* regs.ext not an object */
 };
@@ -124,6 +189,7 @@ struct ortb_request {
     struct ortb_device device;
     struct ortb_user user;
     struct ortb_regs regs;
+    struct ortb_privacy priv; /* which privacy fields were bad, and how (see enum ortb_pf) */
 };
 
 enum ortb_err {

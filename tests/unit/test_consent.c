@@ -155,8 +155,12 @@ Test(consent, gdpr_regime_and_tc_string_sources)
         {"gdpr=1, full consent in user.consent (over-blocking check)", "\"gdpr\":1", s1, NULL, NONE, NONE},
         {"regs.ext.gdpr=1 (2.5 location), consent in user.ext.consent", "\"ext\":{\"gdpr\":1}", s2, NULL,
          NONE, NONE},
-        {"2.6 user.consent wins over a bad user.ext.consent", "\"gdpr\":1", s3, NULL, NONE, NONE},
-        {"regs.gdpr=0 wins over regs.ext.gdpr=1", "\"gdpr\":0,\"ext\":{\"gdpr\":1}", NULL, NULL, NONE, NONE},
+        /* the same signal in its 2.6 and 2.5 locations with different values is a duplicate: malformed */
+        {"user.consent and a different user.ext.consent", "\"gdpr\":1", s3, NULL, REASON_CONSENT_MALFORMED,
+         REASON_CONSENT_MALFORMED},
+        {"regs.gdpr=0 and regs.ext.gdpr=1 disagree", "\"gdpr\":0,\"ext\":{\"gdpr\":1}", NULL, NULL,
+         REASON_CONSENT_MALFORMED, REASON_CONSENT_MALFORMED},
+        {"regs.gdpr=0 and regs.ext.gdpr=0 agree", "\"gdpr\":0,\"ext\":{\"gdpr\":0}", NULL, NULL, NONE, NONE},
         {"gpp_sid contains 2: GDPR applies even without regs.gdpr", "\"gpp_sid\":[2,7]", NULL, NULL,
          REASON_CONSENT_TCF_INVALID, REASON_CONSENT_TCF_INVALID},
         {"gpp_sid without 2 and gdpr=0", "\"gpp_sid\":[7],\"gdpr\":0", NULL, NULL, NONE, NONE},
@@ -228,6 +232,30 @@ Test(consent, tcf_purposes_vendor_restrictions)
     run_rows(rows, sizeof rows / sizeof rows[0], true);
 }
 
+/* Issue 14: publisher restriction type 3 is undefined in the TCF spec. The string stays valid (no longer
+ * "TC string invalid": that was no bid at all) and the restriction reads as "not allowed" for its purpose
+ * and vendor only. */
+Test(consent, tcf_restriction_type_3_restricts_locally)
+{
+    struct tc_opts o;
+    o = full();
+    o.restr_purpose = 3, o.restr_type = 3; /* undefined type on a personal-data purpose, for us */
+    snprintf(s1, sizeof s1, "\"consent\":\"%s\"", tc(o));
+    o = full();
+    o.restr_purpose = 2, o.restr_type = 3; /* undefined type on basic ads, for us */
+    snprintf(s2, sizeof s2, "\"consent\":\"%s\"", tc(o));
+    o = full();
+    o.restr_purpose = 7, o.restr_type = 3; /* undefined type on a purpose we do not use */
+    snprintf(s3, sizeof s3, "\"consent\":\"%s\"", tc(o));
+    const struct row rows[] = {
+        {"type 3 on purpose 3: contextual only", "\"gdpr\":1", s1, NULL, NONE, REASON_CONSENT_TCF_RESTRICTED},
+        {"type 3 on purpose 2: no bid", "\"gdpr\":1", s2, NULL, REASON_CONSENT_TCF_RESTRICTED,
+         REASON_CONSENT_TCF_RESTRICTED},
+        {"type 3 on purpose 7: allowed", "\"gdpr\":1", s3, NULL, NONE, NONE},
+    };
+    run_rows(rows, sizeof rows / sizeof rows[0], true);
+}
+
 Test(consent, strict_and_lenient_policy)
 {
     struct tc_opts o = full();
@@ -270,8 +298,11 @@ Test(consent, us_signals_minors_lmt)
         {"usp 1---: not applicable", "\"us_privacy\":\"1---\"", NULL, NULL, NONE, NONE},
         {"usp in regs.ext (2.5)", "\"ext\":{\"us_privacy\":\"1YYN\"}", NULL, NULL, NONE,
          REASON_CONSENT_USP_OPTOUT},
-        {"2.6 us_privacy wins over ext", "\"us_privacy\":\"1YNN\",\"ext\":{\"us_privacy\":\"1YYN\"}", NULL,
-         NULL, NONE, NONE},
+        {"us_privacy and a different regs.ext.us_privacy: malformed",
+         "\"us_privacy\":\"1YNN\",\"ext\":{\"us_privacy\":\"1YYN\"}", NULL, NULL, NONE,
+         REASON_CONSENT_MALFORMED},
+        {"us_privacy and the same regs.ext.us_privacy",
+         "\"us_privacy\":\"1YNN\",\"ext\":{\"us_privacy\":\"1YNN\"}", NULL, NULL, NONE, NONE},
         {"usp garbage: no personal data", "\"us_privacy\":\"hello\"", NULL, NULL, NONE,
          REASON_CONSENT_MALFORMED},
         {"GPP US National, no opt-out: allowed", s10, NULL, NULL, NONE, NONE},

@@ -287,8 +287,7 @@ static const struct ecase ecases[] = {
     {"INT32_MIN is reserved in tmax", "{" MIN_REQ ",'tmax':^-2147483648$}", E(ORTB_EINVALID), "tmax"},
     {"1e999 in bidfloor", "{'id':'r','imp':[{'id':'1','bidfloor':^1e999}]}", E(ORTB_EJSON) | E(ORTB_EINVALID),
      "imp.bidfloor"},
-    {"1e999 in an int field", "{" MIN_REQ ",'user':{'yob':^1e999}}", E(ORTB_EJSON) | E(ORTB_EINVALID),
-     "user.yob"},
+    {"1e999 in an int field", "{" MIN_REQ ",'tmax':^1e999}", E(ORTB_EJSON) | E(ORTB_EINVALID), "tmax"},
     {"fraction in an int field", "{" MIN_REQ ",'at':^1.5}", E(ORTB_EJSON) | E(ORTB_EINVALID), "at"},
 
     /* shape */
@@ -337,13 +336,11 @@ static const struct ecase ecases[] = {
     {"cur with an object", "{" MIN_REQ ",'cur':[^{}]}", E(ORTB_EINVALID), "cur"},
     {"site a string", "{" MIN_REQ ",'site':^'x'}", E(ORTB_EINVALID), "site"},
     {"device an array", "{" MIN_REQ ",'device':^[]}", E(ORTB_EINVALID), "device"},
-    {"yob a string", "{" MIN_REQ ",'user':{'yob':^'1990'}}", E(ORTB_EINVALID), "user.yob"},
     {"gender a number", "{" MIN_REQ ",'user':{'gender':^1}}", E(ORTB_EINVALID), "user.gender"},
     {"user.data an object", "{" MIN_REQ ",'user':{'data':^{}}}", E(ORTB_EINVALID), "user.data"},
     {"segment a string", "{" MIN_REQ ",'user':{'data':[{'segment':^'s'}]}}", E(ORTB_EINVALID),
      "user.data.segment"},
     {"user.eids an object", "{" MIN_REQ ",'user':{'eids':^{}}}", E(ORTB_EINVALID), "user.eids"},
-    {"coppa a string", "{" MIN_REQ ",'regs':{'coppa':^'1'}}", E(ORTB_EINVALID), "regs.coppa"},
     {"geo.lat a string", "{" MIN_REQ ",'device':{'geo':{'lat':^'1.5'}}}", E(ORTB_EINVALID), "device.geo.lat"},
 };
 
@@ -549,7 +546,7 @@ Test(ortb, duplicate_keys_last_wins)
     int rc = parse_q(
         "{'id':'first','id':'last','tmax':100,'tmax':200,'bcat':['A'],'bcat':['B','C'],"
         "'imp':[{'id':'x'}],'imp':[{'id':'1','bidfloor':1,'bidfloor':2,'banner':{'w':1,'w':300,'h':250}}],"
-        "'user':{'yob':1990,'yob':1991}}",
+        "'user':{'gender':'M','gender':'F'}}",
         &r, &e);
     cr_assert_eq(rc, 0, "%s at %zu", e.msg, e.offset);
     cr_expect(sv_is(r.id, "last"));
@@ -558,7 +555,7 @@ Test(ortb, duplicate_keys_last_wins)
     cr_expect(r.nimp == 1 && sv_is(r.imp[0].id, "1"), "imp is replaced by the last array");
     cr_expect_eq(r.imp[0].bidfloor, 2);
     cr_expect_eq(r.imp[0].banner_w, 300);
-    cr_expect_eq(r.user.yob, 1991);
+    cr_expect(sv_is(r.user.gender, "F"));
 
     /* a repeated object key merges field by field (each field: last wins) */
     rc = parse_q("{" MIN_REQ ",'user':{'yob':1990},'user':{'gender':'F'}}", &r, &e);
