@@ -81,16 +81,21 @@ Test(mirror_record, lengths_bound_fields_and_values)
     uint32_t f;
     cr_assert(mirror_record_parse(kv, lens, 6, &f, NULL));
     cr_assert_eq(f, MIRROR_F_OPTOUT | CLASS_BIT(CLASS_RELIGION));
-    /* a field cut short is another field (ignored); a value with a NUL inside is not "0" */
+    /* a field cut short is another field (ignored); a value with a NUL inside is not "0": a bad value, so the
+     * whole record restricts */
     const char *kv2[] = {"optout", "0", "minor", "0\0"};
     const size_t lens2[] = {5, 1, 5, 2};
     cr_assert(mirror_record_parse(kv2, lens2, 4, &f, NULL));
-    cr_assert_eq(f, MIRROR_F_MINOR);
+    cr_assert_eq(f, MIRROR_F_RESTRICT);
+    const char *kv2b[] = {"optout", "0", "minor", "0"};
+    const size_t lens2b[] = {5, 1, 5, 1};
+    cr_assert(mirror_record_parse(kv2b, lens2b, 4, &f, NULL));
+    cr_assert_eq(f, 0, "\"optou\" is another field");
     /* an empty value is a bad value: restricts */
     const char *kv3[] = {"optout", "0"};
     const size_t lens3[] = {6, 0};
     cr_assert(mirror_record_parse(kv3, lens3, 2, &f, NULL));
-    cr_assert_eq(f, MIRROR_F_OPTOUT);
+    cr_assert_eq(f, MIRROR_F_RESTRICT);
 }
 
 Test(mirror_record, duplicate_fields_only_restrict)
