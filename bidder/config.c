@@ -57,6 +57,8 @@ static const struct setting settings[] = {
     S("seat", T_STR, seat, "fairbid", 0, 0, true, "seatbid.seat in responses; empty = omitted"),
     S("win_url", T_STR, win_url, "", 0, 0, true, "base URL of GET /win for nurl win notices; empty = none"),
     S("consent_stale_ms", T_INT, consent_stale_ms, "500", 10, 600000, true, "consent mirror trust bound"),
+    S("consent_mirror_max_records", T_INT, consent_mirror_max_records, "20000000", 1000, 1000000000, true,
+      "most consent-store records the mirror holds; a store with more is never trusted"),
     S("tcf_strict", T_BOOL, tcf_strict, "true", 0, 0, true, "TCF 2.2+ rules (strict) or legacy (lenient)"),
     S("arena_bytes", T_INT, arena_bytes, "1048576", 65536, 268435456, false, "per-worker request memory"),
     S("http_server", T_STR, http_server, "native", 0, 0, false,

@@ -37,6 +37,7 @@ struct config {
     char seat[64];
     char win_url[256];
     int consent_stale_ms;
+    int consent_mirror_max_records;
     bool tcf_strict;
     int arena_bytes;      /* per-worker request arena */
     char http_server[16]; /* "native" or "evhttp" */

@@ -292,6 +292,10 @@ static void handle_readyz(struct worker *w, const struct config *cfg, struct hs_
         status = 503;
         state = "not_ready";
         reason = "consent mirror: first load not complete";
+    } else if (mirror_enabled() && !mirror_ever_trusted() && *mirror_reason()) {
+        status = 503;
+        state = "not_ready";
+        reason = mirror_reason();
     } else if (mirror_enabled() && !mirror_ever_trusted()) {
         /* loaded but not yet proven (heartbeat echo with every reload applied): every personal-data campaign
          * would be dropped with consent.store_unavailable, so this instance must not get traffic yet */
@@ -305,6 +309,11 @@ static void handle_readyz(struct worker *w, const struct config *cfg, struct hs_
     } else if (st == STORE_DOWN) {
         state = "degraded";
         reason = store_last_error();
+    }
+    if (status == 200 && *mirror_reason()) {
+        /* the mirror cannot hold every record (consent_mirror_max_records): it refuses personal data */
+        state = "degraded";
+        reason = mirror_reason();
     }
     struct buf b;
     buf_init(&b, body, RESP_CAP);
