@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bidder/http_parse.h"
+#include "bidder/http/http_parse.h"
 
 struct event_base;
 struct hs_server;

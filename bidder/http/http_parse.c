@@ -1,5 +1,5 @@
 /* http_parse: see http_parse.h. */
-#include "bidder/http_parse.h"
+#include "bidder/http/http_parse.h"
 
 #include <string.h>
 
@@ -119,24 +119,57 @@ static int parse_length(struct sv v, uint64_t *out)
     return 0;
 }
 
+int hp_head_scan(struct hp_head_scan *s, const char *p, size_t n, size_t max_head)
+{
+    size_t lim = n < max_head ? n : max_head;
+    size_t i = s->pos;
+    if (!s->started) {
+        /* RFC 9112 2.2: empty lines (CRLF) before the request line are ignored */
+        while (i < lim && p[i] == '\r') {
+            if (i + 1 >= lim) goto more;
+            if (p[i + 1] != '\n') break; /* a stray CR: the request line parser rejects it */
+            i += 2;
+        }
+        if (i < lim && p[i] == '\n') return HP_EBARELF;
+        if (i >= lim) goto more;
+        s->started = 1;
+        s->start = i;
+    }
+    while (i < lim) {
+        const char *nl = memchr(p + i, '\n', lim - i);
+        if (!nl) {
+            i = lim;
+            break;
+        }
+        size_t e = (size_t)(nl - p);
+        if (e == s->start || p[e - 1] != '\r') return HP_EBARELF;
+        i = e + 1;
+        if (e >= s->start + 3 && p[e - 2] == '\n' && p[e - 3] == '\r') return (int)i; /* CRLF CRLF */
+    }
+more:
+    s->pos = i;
+    return n >= max_head ? HP_EHEADTOOBIG : 0;
+}
+
 int hp_parse_head(const char *p, size_t n, size_t max_head, struct hp_request *r)
 {
     memset(r, 0, sizeof *r);
-    size_t lim = n < max_head ? n : max_head;
-    size_t i = 0;
-    /* RFC 9112 2.2: ignore empty lines before the request line (robustness for clients that add CRLF) */
-    while (i < lim && (p[i] == '\r' || p[i] == '\n')) i++;
+    struct hp_head_scan sc;
+    hp_head_scan_init(&sc);
+    int end = hp_head_scan(&sc, p, n, max_head);
+    if (end <= 0) return end;
+    /* from here every line ends with CRLF and the head ends with an empty line */
+    size_t lim = (size_t)end;
+    size_t i = sc.start;
     long e = line_end(p, lim, i);
-    if (e < 0) return n >= max_head ? HP_EHEADTOOBIG : 0;
     int rc = parse_request_line(line_sv(p, i, (size_t)e), r);
     if (rc) return rc;
     i = (size_t)e + 1;
 
     bool conn_close = false, conn_keep = false, have_te = false;
-    int nhdr = 0;
+    int nhdr = 0, nhost = 0;
     for (;;) {
         e = line_end(p, lim, i);
-        if (e < 0) return n >= max_head ? HP_EHEADTOOBIG : 0;
         struct sv l = line_sv(p, i, (size_t)e);
         i = (size_t)e + 1;
         if (l.n == 0) break;
@@ -152,6 +185,9 @@ int hp_parse_head(const char *p, size_t n, size_t max_head, struct hp_request *r
         struct sv val = {l.p + vs, ve - vs};
         if (has_ctl(val)) return HP_EHEADER;
         switch (name.n) {
+        case 4:
+            if (IEQ(name, "host")) nhost++;
+            break;
         case 6:
             if (IEQ(name, "expect") && IEQ(val, "100-continue")) r->expect_continue = true;
             break;
@@ -179,11 +215,10 @@ int hp_parse_head(const char *p, size_t n, size_t max_head, struct hp_request *r
             break;
         case 17:
             if (IEQ(name, "transfer-encoding")) {
-                /* the final coding must be chunked; we implement no other (RFC 9112 6.1) */
-                struct sv list = val, t = SV_NULL, last = SV_NULL;
-                while (list.n)
-                    if ((t = next_token(&list)).n) last = t;
-                if (!IEQ(last, "chunked")) return HP_ETE;
+                /* exactly one field holding exactly "chunked": we implement no other coding (RFC 9112 6.1),
+                 * and a list a proxy may read differently ("chunked, chunked", "gzip, chunked") is refused
+                 * rather than guessed at */
+                if (have_te || !IEQ(val, "chunked")) return HP_ETE;
                 have_te = true;
             }
             break;
@@ -193,6 +228,8 @@ int hp_parse_head(const char *p, size_t n, size_t max_head, struct hp_request *r
     }
     if (have_te && r->has_length) return HP_ESMUGGLE;
     if (have_te && r->minor == 0) return HP_ETE;
+    /* RFC 9112 3.2: a server MUST answer 400 to an HTTP/1.1 request without Host or with several */
+    if (nhost > 1 || (r->minor >= 1 && nhost == 0)) return HP_EHOST;
     r->chunked = have_te;
     r->keep_alive = r->minor >= 1 ? !conn_close : (conn_keep && !conn_close);
     r->head_len = i;
@@ -207,94 +244,173 @@ static int hexval(char c)
     return -1;
 }
 
-/* One chunk-size line at p[i]: sets *size and *data (where the data starts). 0 = need more, 1 = ok, <0 error.
- */
-static int chunk_line(const char *p, size_t n, size_t i, uint64_t *size, size_t *data)
+/* The chunked grammar (RFC 9112 7.1), one state per position; every line ends with CRLF. */
+enum {
+    CK_SIZE,       /* hex digits of a chunk size */
+    CK_BWS,        /* blanks after the size: only ';' (an extension) or CR may follow */
+    CK_EXT,        /* a chunk extension, skipped up to CR */
+    CK_SIZE_LF,    /* the LF after the size line's CR */
+    CK_DATA,       /* chunk data (left bytes to go) */
+    CK_DATA_CR,    /* the CR after chunk data */
+    CK_DATA_LF,    /* the LF after chunk data */
+    CK_TRAILER,    /* start of a trailer line, or of the final empty line */
+    CK_TRAILER_IN, /* inside a trailer field, up to CR */
+    CK_TRAILER_LF, /* the LF after a trailer field */
+    CK_END_LF,     /* the LF of the final empty line */
+    CK_DONE,
+};
+
+void hp_chunked_init(struct hp_chunked *c)
 {
-    size_t j = i;
-    uint64_t s = 0;
-    int digits = 0;
-    for (; j < n; j++) {
-        int h = hexval(p[j]);
-        if (h < 0) break;
-        if (++digits > 15) return HP_ECHUNK;
-        s = s * 16 + (uint64_t)h;
-    }
-    if (j == n) return 0;
-    if (!digits) return HP_ECHUNK;
-    /* chunk extensions are skipped (bounded by the caller's wire limit) */
-    if (p[j] != '\r' && p[j] != '\n' && p[j] != ';' && p[j] != ' ' && p[j] != '\t') return HP_ECHUNK;
-    const char *nl = memchr(p + j, '\n', n - j);
-    if (!nl) return 0;
-    for (const char *q = p + j; q < nl; q++)
-        if (*q == '\r' && q + 1 != nl) return HP_ECHUNK;
-    *size = s;
-    *data = (size_t)(nl - p) + 1;
-    return 1;
+    memset(c, 0, sizeof *c);
+    c->state = CK_SIZE;
 }
 
-/* A line end (CRLF or LF) at p[i]: 0 = need more, 1 = ok (sets *next), <0 error. */
-static int crlf(const char *p, size_t n, size_t i, size_t *next)
+int hp_chunked_feed(struct hp_chunked *c, const char *p, size_t n, size_t max_body, size_t max_overhead)
 {
-    if (i >= n) return 0;
-    if (p[i] == '\n') {
-        *next = i + 1;
-        return 1;
+    if (c->state == CK_DONE) return 1;
+    size_t wire_max = max_body + max_overhead;
+    size_t i = c->pos;
+    int rc = 0;
+    while (i < n) {
+        if (i >= wire_max) {
+            rc = HP_EBODYTOOBIG;
+            break;
+        }
+        if (c->state == CK_DATA) {
+            size_t k = n - i;
+            if (k > c->left) k = (size_t)c->left;
+            i += k;
+            c->left -= k;
+            if (c->left == 0) c->state = CK_DATA_CR;
+            continue;
+        }
+        unsigned char ch = (unsigned char)p[i++];
+        switch (c->state) {
+        case CK_SIZE: {
+            int h = hexval((char)ch);
+            if (h >= 0) {
+                if (++c->digits > 15) return HP_ECHUNK;
+                c->left = c->left * 16 + (uint64_t)h;
+                break;
+            }
+            if (!c->digits) return HP_ECHUNK;
+            if (c->left > max_body - c->body) return HP_EBODYTOOBIG;
+            if (ch == ' ' || ch == '\t')
+                c->state = CK_BWS;
+            else if (ch == ';')
+                c->state = CK_EXT;
+            else if (ch == '\r')
+                c->state = CK_SIZE_LF;
+            else
+                return HP_ECHUNK; /* junk after the size, or a bare LF */
+            break;
+        }
+        case CK_BWS:
+            if (ch == ';')
+                c->state = CK_EXT;
+            else if (ch == '\r')
+                c->state = CK_SIZE_LF;
+            else if (ch != ' ' && ch != '\t')
+                return HP_ECHUNK;
+            break;
+        case CK_EXT:
+            /* extensions are ignored; their length is bounded by the wire limit */
+            if (ch == '\r')
+                c->state = CK_SIZE_LF;
+            else if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
+                return HP_ECHUNK;
+            break;
+        case CK_SIZE_LF:
+            if (ch != '\n') return HP_ECHUNK;
+            c->digits = 0;
+            if (c->left == 0) {
+                c->state = CK_TRAILER;
+            } else {
+                c->body += (size_t)c->left;
+                c->state = CK_DATA;
+            }
+            break;
+        case CK_DATA_CR:
+            if (ch != '\r') return HP_ECHUNK;
+            c->state = CK_DATA_LF;
+            break;
+        case CK_DATA_LF:
+            if (ch != '\n') return HP_ECHUNK;
+            c->state = CK_SIZE;
+            c->left = 0;
+            break;
+        case CK_TRAILER:
+            if (ch == '\r') {
+                c->state = CK_END_LF;
+                break;
+            }
+            if (!hp_tchar[ch]) return HP_ECHUNK;
+            c->colon = 0;
+            c->state = CK_TRAILER_IN;
+            break;
+        case CK_TRAILER_IN:
+            /* trailer fields are read over and ignored; they must be well-formed name: value lines */
+            if (ch == '\r') {
+                if (!c->colon) return HP_ECHUNK;
+                c->state = CK_TRAILER_LF;
+            } else if (ch == ':') {
+                c->colon = 1;
+            } else if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
+                return HP_ECHUNK;
+            }
+            break;
+        case CK_TRAILER_LF:
+            if (ch != '\n') return HP_ECHUNK;
+            c->state = CK_TRAILER;
+            break;
+        case CK_END_LF:
+            if (ch != '\n') return HP_ECHUNK;
+            c->state = CK_DONE;
+            c->pos = i;
+            return 1;
+        default:
+            return HP_ECHUNK;
+        }
     }
-    if (p[i] != '\r') return HP_ECHUNK;
-    if (i + 1 >= n) return 0;
-    if (p[i + 1] != '\n') return HP_ECHUNK;
-    *next = i + 2;
-    return 1;
+    c->pos = i;
+    if (rc) return rc;
+    return n > wire_max ? HP_EBODYTOOBIG : 0;
 }
 
 int hp_chunked_scan(const char *p, size_t n, size_t max_body, size_t max_overhead, size_t *wire_len,
                     size_t *body_len)
 {
-    size_t i = 0, body = 0;
-    size_t wire_max = max_body + max_overhead;
-    size_t lim = n < wire_max + 1 ? n : wire_max + 1;
-    for (;;) {
-        uint64_t size;
-        size_t data;
-        int rc = chunk_line(p, lim, i, &size, &data);
-        if (rc <= 0) return rc < 0 ? rc : (n > wire_max ? HP_EBODYTOOBIG : 0);
-        if (size > max_body - body) return HP_EBODYTOOBIG;
-        if (size == 0) {
-            /* trailer fields until an empty line; their content is ignored */
-            i = data;
-            for (;;) {
-                long e = line_end(p, lim, i);
-                if (e < 0) return n > wire_max ? HP_EBODYTOOBIG : 0;
-                struct sv l = line_sv(p, i, (size_t)e);
-                i = (size_t)e + 1;
-                if (l.n == 0) break;
-                if (has_ctl(l) || !memchr(l.p, ':', l.n)) return HP_ECHUNK;
-            }
-            *wire_len = i;
-            *body_len = body;
-            return 1;
-        }
-        body += (size_t)size;
-        if (data + size > lim) return n > wire_max ? HP_EBODYTOOBIG : 0;
-        rc = crlf(p, lim, data + (size_t)size, &i);
-        if (rc <= 0) return rc < 0 ? rc : (n > wire_max ? HP_EBODYTOOBIG : 0);
+    struct hp_chunked c;
+    hp_chunked_init(&c);
+    int rc = hp_chunked_feed(&c, p, n, max_body, max_overhead);
+    if (rc == 1) {
+        *wire_len = c.pos;
+        *body_len = c.body;
     }
+    return rc;
 }
 
+/* A body hp_chunked_feed accepted: size lines end with CRLF, data is followed by CRLF. */
 size_t hp_chunked_decode(char *p, size_t wire_len)
 {
     size_t i = 0, out = 0;
-    for (;;) {
-        uint64_t size;
-        size_t data;
-        if (chunk_line(p, wire_len, i, &size, &data) != 1 || size == 0) return out;
-        memmove(p + out, p + data, (size_t)size);
+    while (i < wire_len) {
+        uint64_t size = 0;
+        int h;
+        while (i < wire_len && (h = hexval(p[i])) >= 0) {
+            size = size * 16 + (uint64_t)h;
+            i++;
+        }
+        const char *nl = memchr(p + i, '\n', wire_len - i);
+        if (!nl || size == 0) return out;
+        i = (size_t)(nl - p) + 1;
+        if (size > wire_len - i) return out;
+        memmove(p + out, p + i, (size_t)size);
         out += (size_t)size;
-        size_t next;
-        if (crlf(p, wire_len, data + (size_t)size, &next) != 1) return out;
-        i = next;
+        i += (size_t)size + 2;
     }
+    return out;
 }
 
 int hp_status(int err)
@@ -328,15 +444,20 @@ const char *hp_strerror(int err)
     case HP_ESMUGGLE:
         return "both Content-Length and Transfer-Encoding: send one";
     case HP_ETE:
-        return "unsupported Transfer-Encoding (only chunked, and only with HTTP/1.1)";
+        return "unsupported Transfer-Encoding (only a lone chunked, and only with HTTP/1.1)";
     case HP_EHEADTOOBIG:
         return "HTTP request head larger than the limit";
     case HP_ECHUNK:
-        return "malformed chunked request body";
+        return "malformed chunked request body (hex size, optional ;extension, CRLF after the size and after "
+               "the data)";
     case HP_EBODYTOOBIG:
         return "request body larger than max_body";
     case HP_ETOOMANYHDR:
         return "too many HTTP header fields";
+    case HP_EBARELF:
+        return "HTTP line ended by a bare LF: end every line of the head and of chunk framing with CRLF";
+    case HP_EHOST:
+        return "HTTP/1.1 request without a Host header field, or with several: send exactly one";
     default:
         return "malformed HTTP request";
     }

@@ -1,9 +1,16 @@
 /* http_parse: an HTTP/1.1 request-head and chunked-body parser (RFC 9112), pure: no I/O, no allocation.
+ * Part of bidder/http/, the pure HTTP library (no libevent; scripts/check-purity.sh checks it like filters/).
  *
  * The native server (http_server.c) calls it on the bytes read so far; it answers "complete", "need more" or
- * an error with the status to send. It is strict where a lax reading would let two parties disagree about
- * where a request ends (request smuggling: Content-Length with Transfer-Encoding, differing Content-Lengths,
- * folded or space-before-colon headers) and lenient where nothing is at stake (a bare LF as line end). */
+ * an error with the status to send. Both parsers are resumable: the caller keeps a small state (struct
+ * hp_head_scan, struct hp_chunked) and calls again with the same, longer buffer; each call continues where
+ * the previous one stopped, so a request sent one byte per packet costs CPU linear in its size, not
+ * quadratic. The head is parsed once, when its end has been found.
+ *
+ * Strict wherever a lax reading would let two parties disagree about where a request ends (request
+ * smuggling): Content-Length with Transfer-Encoding, differing Content-Lengths, folded or space-before-colon
+ * headers, bare LF line ends (in the head and in chunk framing), junk after a chunk size, any
+ * Transfer-Encoding but a lone "chunked", and HTTP/1.1 without exactly one Host. */
 #ifndef FAIRBID_BIDDER_HTTP_PARSE_H
 #define FAIRBID_BIDDER_HTTP_PARSE_H
 
@@ -43,11 +50,50 @@ enum {
     HP_ECHUNK = -8,       /* malformed chunked body */
     HP_EBODYTOOBIG = -9,  /* body over the limit */
     HP_ETOOMANYHDR = -10, /* more header fields than the limit */
+    HP_EBARELF = -11,     /* a line ended by LF without CR */
+    HP_EHOST = -12,       /* HTTP/1.1 without a Host header field, or several */
 };
 
+/* Resumable search for the end of a request head. Zero it (or hp_head_scan_init) for each new request. */
+struct hp_head_scan {
+    size_t pos;   /* bytes of the buffer already looked at */
+    size_t start; /* where the request line starts (after empty lines, RFC 9112 2.2) */
+    int started;  /* the request line has begun */
+};
+
+static inline void hp_head_scan_init(struct hp_head_scan *s)
+{
+    s->pos = s->start = 0;
+    s->started = 0;
+}
+
+/* Looks for the end of the head in p[0..n), continuing at s->pos: p must hold the same bytes as in the
+ * previous call plus more. Returns the head length (> 0) once the empty line has arrived, 0 when more bytes
+ * are needed, HP_EBARELF on a bare LF, HP_EHEADTOOBIG when max_head bytes hold no complete head. */
+int hp_head_scan(struct hp_head_scan *s, const char *p, size_t n, size_t max_head);
+
 /* Parses the request head at p[0..n). Returns the head length (> 0) and fills *r when the head is complete, 0
- * when more bytes are needed (and fewer than max_head have arrived), or a negative HP_E* error. */
+ * when more bytes are needed (and fewer than max_head have arrived), or a negative HP_E* error. Scans from
+ * byte 0: a caller that gets bytes piecemeal uses hp_head_scan first and calls this once it returns > 0. */
 int hp_parse_head(const char *p, size_t n, size_t max_head, struct hp_request *r);
+
+/* Resumable chunked-body scanner. hp_chunked_init before the first call of each body. */
+struct hp_chunked {
+    int state;
+    int digits;
+    int colon;     /* the trailer field being read has its ':' */
+    uint64_t left; /* chunk-data bytes still to come, or the size being read */
+    size_t pos;    /* bytes of the body's wire form already consumed */
+    size_t body;   /* decoded bytes so far */
+};
+
+void hp_chunked_init(struct hp_chunked *c);
+
+/* Continues scanning the chunked body at p[0..n) (the same bytes as before plus more). Returns 1 when it is
+ * complete (c->pos = its bytes on the wire, trailer fields included; c->body = the decoded size), 0 when more
+ * bytes are needed, HP_ECHUNK when malformed, HP_EBODYTOOBIG as soon as the decoded size would pass max_body
+ * or the wire size (sizes, extensions, trailers) would pass max_body + max_overhead. */
+int hp_chunked_feed(struct hp_chunked *c, const char *p, size_t n, size_t max_body, size_t max_overhead);
 
 /* Scans a chunked body at p[0..n) without changing it. Returns 1 when it is complete, with *wire_len = its
  * bytes on the wire (trailer fields included) and *body_len = the decoded size; 0 when more bytes are needed;
