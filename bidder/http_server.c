@@ -726,6 +726,14 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
         shed(s, fd, "too many connections (max_connections)");
         return;
     }
+    /* a connection's first input buffer counts against max_buffered_bytes too: the gauge is the real total */
+    uint64_t before = atomic_fetch_add_explicit(&s->sh->buffered, HS_IN_INIT, memory_order_relaxed);
+    if (s->sh->max_buffered && before + HS_IN_INIT > s->sh->max_buffered) {
+        atomic_fetch_sub_explicit(&s->sh->buffered, HS_IN_INIT, memory_order_relaxed);
+        atomic_fetch_add_explicit(&s->sh->busy_rejected, 1, memory_order_relaxed);
+        shed(s, fd, "server busy: buffered request input over max_buffered_bytes; retry later");
+        return;
+    }
     struct hs_conn *c = calloc(1, sizeof *c);
     if (c) c->in = malloc(HS_IN_INIT);
     if (c) c->rev = event_new(s->base, fd, EV_READ | EV_PERSIST, on_read, c);
@@ -735,6 +743,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
         if (c) free(c->in);
         free(c);
         close(fd);
+        atomic_fetch_sub_explicit(&s->sh->buffered, HS_IN_INIT, memory_order_relaxed);
         return;
     }
     /* replies are single writes, but a "100 Continue" followed by the reply must not wait for an ACK */
@@ -743,7 +752,6 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     c->s = s;
     c->fd = fd;
     c->in_cap = HS_IN_INIT;
-    mem_acct(&s->sh->buffered, 0, HS_IN_INIT);
     c->last_active_ms = now_ms();
     req_reset(c);
     s->nactive++;

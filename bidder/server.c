@@ -857,7 +857,7 @@ static int admin_start(const struct config *cfg, int *bound, char *err, size_t e
     if (fd < 0) return -1;
     struct worker *w = &G.workers[0];
     struct hs_config hc = {.max_head = 16384,
-                           .max_body = 0,
+                           .max_body = 65536, /* a bid request sent here by mistake gets 404, not 413 */
                            .read_timeout_ms = cfg->read_timeout_ms,
                            .idle_timeout_ms = cfg->idle_timeout_ms,
                            .write_timeout_ms = cfg->write_timeout_ms,
