@@ -371,14 +371,22 @@ static int conn_process(struct hs_conn *c)
         struct hp_request h;
         bool have_h = false;
         if (!c->head_len) {
-            int hl = hp_head_scan(&c->hscan, p, n, s->cfg.max_head);
+            /* the first look parses at once (the usual case: the whole head came in one read); after that,
+             * the resumable scan looks at each new byte once and the head is parsed when it is complete */
+            int hl;
+            if (c->hscan.pos == 0) {
+                hl = hp_parse_head(p, n, s->cfg.max_head, &h);
+                if (hl == 0) hl = hp_head_scan(&c->hscan, p, n, s->cfg.max_head);
+            } else {
+                hl = hp_head_scan(&c->hscan, p, n, s->cfg.max_head);
+                if (hl > 0) hl = hp_parse_head(p, (size_t)hl, s->cfg.max_head, &h);
+            }
             if (hl == 0) {
                 c->waiting = true;
                 int rc = in_reserve(c, n + 4096 < s->cfg.max_head ? n + 4096 : s->cfg.max_head);
                 if (rc) in_fail(c, rc);
                 break;
             }
-            if (hl > 0) hl = hp_parse_head(p, (size_t)hl, s->cfg.max_head, &h);
             if (hl < 0) {
                 conn_error(c, hp_status(hl), hp_strerror(hl), true);
                 break;

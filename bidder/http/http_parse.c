@@ -31,14 +31,6 @@ static long line_end(const char *p, size_t n, size_t i)
     return nl ? nl - p : -1;
 }
 
-/* The line p[i..e) without its trailing '\r'. */
-static struct sv line_sv(const char *p, size_t i, size_t e)
-{
-    size_t len = e - i;
-    if (len && p[e - 1] == '\r') len--;
-    return (struct sv){p + i, len};
-}
-
 static bool has_ctl(struct sv v)
 {
     for (size_t i = 0; i < v.n; i++) {
@@ -151,27 +143,44 @@ more:
     return n >= max_head ? HP_EHEADTOOBIG : 0;
 }
 
+/* The line starting at p[i] in p[0..lim): sets *l (without its CRLF) and returns the index after its LF; 0
+ * when the line has not arrived; HP_EBARELF when it ends with a bare LF. */
+static long next_line(const char *p, size_t lim, size_t i, struct sv *l)
+{
+    long e = line_end(p, lim, i);
+    if (e < 0) return 0;
+    if ((size_t)e == i || p[e - 1] != '\r') return HP_EBARELF;
+    *l = (struct sv){p + i, (size_t)e - 1 - i};
+    return e + 1;
+}
+
+/* One pass over the lines as they are: an error in an early line is answered without waiting for the rest. */
 int hp_parse_head(const char *p, size_t n, size_t max_head, struct hp_request *r)
 {
     memset(r, 0, sizeof *r);
-    struct hp_head_scan sc;
-    hp_head_scan_init(&sc);
-    int end = hp_head_scan(&sc, p, n, max_head);
-    if (end <= 0) return end;
-    /* from here every line ends with CRLF and the head ends with an empty line */
-    size_t lim = (size_t)end;
-    size_t i = sc.start;
-    long e = line_end(p, lim, i);
-    int rc = parse_request_line(line_sv(p, i, (size_t)e), r);
+    size_t lim = n < max_head ? n : max_head;
+#define MORE (n >= max_head ? HP_EHEADTOOBIG : 0)
+    size_t i = 0;
+    /* RFC 9112 2.2: empty lines (CRLF) before the request line are ignored */
+    while (i < lim && p[i] == '\r') {
+        if (i + 1 >= lim) return MORE;
+        if (p[i + 1] != '\n') break;
+        i += 2;
+    }
+    if (i < lim && p[i] == '\n') return HP_EBARELF;
+    struct sv l;
+    long nx = next_line(p, lim, i, &l);
+    if (nx <= 0) return nx < 0 ? (int)nx : MORE;
+    int rc = parse_request_line(l, r);
     if (rc) return rc;
-    i = (size_t)e + 1;
+    i = (size_t)nx;
 
     bool conn_close = false, conn_keep = false, have_te = false;
     int nhdr = 0, nhost = 0;
     for (;;) {
-        e = line_end(p, lim, i);
-        struct sv l = line_sv(p, i, (size_t)e);
-        i = (size_t)e + 1;
+        nx = next_line(p, lim, i, &l);
+        if (nx <= 0) return nx < 0 ? (int)nx : MORE;
+        i = (size_t)nx;
         if (l.n == 0) break;
         if (++nhdr > HP_MAX_HEADERS) return HP_ETOOMANYHDR;
         /* obs-fold and whitespace before the colon are rejected (RFC 9112 5.1, 5.2) */
@@ -234,6 +243,7 @@ int hp_parse_head(const char *p, size_t n, size_t max_head, struct hp_request *r
     r->keep_alive = r->minor >= 1 ? !conn_close : (conn_keep && !conn_close);
     r->head_len = i;
     return (int)i;
+#undef MORE
 }
 
 static int hexval(char c)

@@ -74,7 +74,9 @@ int hp_head_scan(struct hp_head_scan *s, const char *p, size_t n, size_t max_hea
 
 /* Parses the request head at p[0..n). Returns the head length (> 0) and fills *r when the head is complete, 0
  * when more bytes are needed (and fewer than max_head have arrived), or a negative HP_E* error. Scans from
- * byte 0: a caller that gets bytes piecemeal uses hp_head_scan first and calls this once it returns > 0. */
+ * byte 0, in one pass, and reports an error in a line as soon as that line is there: a caller that gets bytes
+ * piecemeal calls this on the first bytes and, while it returns 0, hp_head_scan on each later read, calling
+ * this again once hp_head_scan returns > 0. */
 int hp_parse_head(const char *p, size_t n, size_t max_head, struct hp_request *r);
 
 /* Resumable chunked-body scanner. hp_chunked_init before the first call of each body. */
