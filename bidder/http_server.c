@@ -717,7 +717,7 @@ static void shed(struct hs_server *s, int fd, const char *why)
      * the 503 before it is read */
     shutdown(fd, SHUT_WR);
     char junk[4096];
-    while (recv(fd, junk, sizeof junk, MSG_DONTWAIT) > 0) {
+    for (int i = 0; i < 16 && recv(fd, junk, sizeof junk, MSG_DONTWAIT) > 0; i++) {
     }
     close(fd);
     if (s->cfg.on_error) s->cfg.on_error(s->cfg.arg, 503);
