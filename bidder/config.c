@@ -713,6 +713,20 @@ struct config *config_parse(const char *name, const char *text, size_t len, cons
         config_free(c);
         return NULL;
     }
+    if (c->admin_listen[0]) {
+        /* checked here so that check-config catches it, not only the start of `serve` */
+        const char *colon = strrchr(c->admin_listen, ':');
+        char *end = NULL;
+        long port = colon ? strtol(colon + 1, &end, 10) : -1;
+        if (!colon || colon == c->admin_listen || !end || end == colon + 1 || *end || port < 0 ||
+            port > 65535) {
+            cfg_err(&e, 0,
+                    "key \"admin_listen\": must be IPv4 address:port, e.g. \"127.0.0.1:9090\" (got \"%s\")",
+                    c->admin_listen);
+            config_free(c);
+            return NULL;
+        }
+    }
     if (c->threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         c->threads = n > 0 ? (int)(n > 256 ? 256 : n) : 1;
