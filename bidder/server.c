@@ -791,7 +791,11 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-static int make_listener(const char *host, int port, int *bound_port, char *err, size_t errlen)
+/* reuseport: the workers' sockets share the port (the kernel spreads connections over them); the admin socket
+ * does not, so that a second instance on the host fails to bind instead of taking half the probes and
+ * scrapes. */
+static int make_listener(const char *host, int port, bool reuseport, int *bound_port, char *err,
+                         size_t errlen)
 {
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);
@@ -808,7 +812,7 @@ static int make_listener(const char *host, int port, int *bound_port, char *err,
     }
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) {
+    if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) {
         snprintf(err, errlen, "SO_REUSEPORT: %s", strerror(errno));
         close(fd);
         return -1;
@@ -853,7 +857,7 @@ static int admin_start(const struct config *cfg, int *bound, char *err, size_t e
     char host[128];
     int port;
     if (split_hostport("admin_listen", cfg->admin_listen, host, sizeof host, &port, err, errlen)) return -1;
-    int fd = make_listener(host, port, bound, err, errlen);
+    int fd = make_listener(host, port, false, bound, err, errlen);
     if (fd < 0) return -1;
     struct worker *w = &G.workers[0];
     struct hs_config hc = {.max_head = 16384,
@@ -1064,7 +1068,7 @@ int server_run(const struct server_opts *opts)
     publish(cfg);
     int bound_port = port;
     for (int i = 0; i < G.nworkers; i++) {
-        int fd = make_listener(host, bound_port, &bound_port, err, sizeof err);
+        int fd = make_listener(host, bound_port, true, &bound_port, err, sizeof err);
         if (fd < 0) {
             log_error("cannot listen", "error=\"%s\"", err);
             return 1;

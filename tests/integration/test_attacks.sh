@@ -45,6 +45,13 @@ FB_PORT=$(cat "$T/port")
 ADMIN_PORT=$(cat "$T/port.admin")
 wait_for curl -sf "http://127.0.0.1:$ADMIN_PORT/healthz" || die "fairbid /healthz did not answer on admin_listen"
 for c in admin strict slowloris linger conn_limit; do run_case "$c" "$T/a.json" "$ADMIN_PORT"; done
+# the admin socket is not shared (no SO_REUSEPORT): a second instance on the same admin port fails to start
+# instead of taking half of the probes and scrapes
+mkcfg "$T/a2.json" "{\"admin_listen\": \"127.0.0.1:$ADMIN_PORT\"}"
+timeout 10 "$BIN" serve --config "$T/a2.json" --listen 127.0.0.1:0 >"$T/a2.log" 2>&1
+rc=$?
+expect_eq "a second instance on the same admin_listen exits 1" 1 "$rc"
+check "and says the address is in use" grep -q "Address already in use" "$T/a2.log"
 kill -TERM "$FB_PID"; wait "$FB_PID" 2>/dev/null
 
 # 2. memory: many connections, small buffer caps
