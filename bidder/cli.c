@@ -59,6 +59,10 @@ int cli_decide_main(int argc, char **argv)
         fprintf(stderr, "fairbid decide: %s\n", err);
         return 2;
     }
+    if (cfg->policy_source == CONFIG_POLICY_NONE)
+        fprintf(stderr,
+                "fairbid decide: warning: %s: \"policy\": \"none\": no sensitive-category rules; off: %s\n",
+                cfg_path, config_protections_off_json(cfg));
     size_t len;
     char *body = read_file(req_path, &len);
     if (!body) {
@@ -133,8 +137,12 @@ int cli_check_config_main(int argc, char **argv)
         fprintf(stderr, "%s\n", err);
         return 1;
     }
-    printf("%s: ok: %u campaigns, listen %s, threads %d, currency %s, redis %s\n", argv[1], cfg->campaigns.n,
-           cfg->listen, cfg->threads, cfg->currency, cfg->redis[0] ? cfg->redis : "(none)");
+    printf("%s: ok: %u campaigns, listen %s, threads %d, currency %s, redis %s, policy %s%s%s\n", argv[1],
+           cfg->campaigns.n, cfg->listen, cfg->threads, cfg->currency, cfg->redis[0] ? cfg->redis : "(none)",
+           config_policy_source_name(cfg->policy_source), cfg->policy_file[0] ? " " : "", cfg->policy_file);
+    if (cfg->policy_source == CONFIG_POLICY_NONE)
+        fprintf(stderr, "%s: warning: \"policy\": \"none\": no sensitive-category rules; off: %s\n", argv[1],
+                config_protections_off_json(cfg));
     config_free(cfg);
     return 0;
 }

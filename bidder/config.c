@@ -41,7 +41,9 @@ static const struct setting settings[] = {
     S("redis", T_STR, redis, "", 0, 0, false, "redis://host:port/db URL; empty = no Redis"),
     S("currency", T_STR, currency, "USD", 0, 0, true, "ISO-4217 currency fairbid bids in"),
     S("tcf_vendor_id", T_INT, tcf_vendor_id, "0", 0, 65535, true, "fairbid's IAB TCF vendor id"),
-    S("policy", T_STR, policy, "", 0, 0, true, "sensitive-category policy file, relative to this file"),
+    S("policy", T_STR, policy, "builtin", 0, 0, true,
+      "sensitive-category policy: builtin (deploy/policy.json, compiled in), a file relative to this file, "
+      "or none (no sensitive-category rules: warned, shown in /readyz)"),
     S("max_body", T_INT, max_body, "65536", 512, 16777216, false,
       "largest request body in bytes (413 above)"),
     S("read_timeout_ms", T_INT, read_timeout_ms, "5000", 10, 600000, false,
@@ -195,8 +197,25 @@ struct cctx {
     struct errctx *e;
     struct json *j;
     struct arena *a;
-    char cid[80]; /* for messages */
+    char cid[80];  /* for messages */
+    bool win_path; /* the config has a win_url: every bid carries fairbid's own win notice */
+    /* where the current campaign's keys are, for the checks made once the whole campaign is read */
+    size_t at_age, at_gender, at_special, at_fairness, at_segments;
+    size_t line_off; /* a cursor for lines of increasing offsets: line_no is the line of line_off */
+    int line_no;
 };
+
+/* The line of off >= the previous call's, in time proportional to the distance (line_of is O(off)). */
+static int cc_line(struct cctx *cc, size_t off)
+{
+    if (off < cc->line_off) {
+        cc->line_off = 0;
+        cc->line_no = 1;
+    }
+    for (; cc->line_off < off; cc->line_off++)
+        if (cc->e->text[cc->line_off] == '\n') cc->line_no++;
+    return cc->line_no;
+}
 
 static int cerr(struct cctx *cc, size_t off, const char *key, const char *msg)
 {
@@ -332,6 +351,7 @@ static int rd_targeting(struct cctx *cc, struct campaign *c)
         if (sv_eq_cstr(k, "site_cat")) {
             if (rd_strlist(cc, &t->site_cat, "targeting.site_cat")) return -1;
         } else if (sv_eq_cstr(k, "segments")) {
+            cc->at_segments = kat;
             if (rd_segments(cc, t)) return -1;
         } else if (sv_eq_cstr(k, "countries")) {
             if (rd_strlist(cc, &t->countries, "targeting.countries")) return -1;
@@ -340,6 +360,7 @@ static int rd_targeting(struct cctx *cc, struct campaign *c)
                     return cerr(cc, kat, "targeting.countries",
                                 "entries must be ISO-3166-1 alpha-3 codes (\"USA\")");
         } else if (sv_eq_cstr(k, "age")) {
+            cc->at_age = kat;
             if (json_peek(cc->j) != JSON_OBJECT)
                 return cerr(cc, kat, "targeting.age", "must be {\"min\", \"max\"}");
             t->has_age = true;
@@ -359,6 +380,7 @@ static int rd_targeting(struct cctx *cc, struct campaign *c)
             if (cc->j->err) return json_err(cc->e, cc->j, "targeting.age");
             if (t->age_min > t->age_max) return cerr(cc, kat, "targeting.age", "min is greater than max");
         } else if (sv_eq_cstr(k, "gender")) {
+            cc->at_gender = kat;
             struct ortb_list g = {0};
             if (rd_strlist(cc, &g, "targeting.gender")) return -1;
             for (uint32_t i = 0; i < g.n; i++) {
@@ -439,6 +461,19 @@ static int rd_fairness(struct cctx *cc, struct campaign *c)
             rc = rd_cint(cc, &f->window_s, "fairness.window_s", 10, 30 * 86400);
         } else if (sv_eq_cstr(k, "min_eligible")) {
             rc = rd_cint(cc, &f->min_eligible, "fairness.min_eligible", 1, 100000000);
+        } else if (sv_eq_cstr(k, "balance")) {
+            /* "wins" (the default) needs win notices; "bids" says so explicitly (rd_campaign checks) */
+            struct sv b = SV_NULL;
+            rc = rd_cstr(cc, &b, "fairness.balance");
+            if (!rc && b.p) {
+                if (sv_eq_cstr(b, "wins"))
+                    c->fair_bids_only = false;
+                else if (sv_eq_cstr(b, "bids"))
+                    c->fair_bids_only = true;
+                else
+                    return cerr(cc, kat, "fairness.balance",
+                                "must be \"wins\" (the default: needs win notices) or \"bids\"");
+            }
         } else {
             log_warn("config: unknown key ignored", "file=%s line=%d campaign=%s key=fairness.%.*s",
                      cc->e->file, line_of(cc->e->text, kat), cc->cid, SV_FMT(k));
@@ -447,7 +482,8 @@ static int rd_fairness(struct cctx *cc, struct campaign *c)
         if (rc) return -1;
     }
     if (cc->j->err) return json_err(cc->e, cc->j, "fairness");
-    if (!f->attrs) return cerr(cc, at, "fairness.attribute", "is required (\"gender\" or \"age_band\")");
+    /* a missing attribute is an error unless the campaign is special_category (both, by default): rd_campaign
+     * decides once every key is read */
     return 0;
 }
 
@@ -501,6 +537,7 @@ static int rd_campaign(struct cctx *cc, struct campaign *c, uint32_t index)
         }
     }
     c->cattax = 8;
+    cc->at_age = cc->at_gender = cc->at_special = cc->at_fairness = cc->at_segments = at;
     bool has_bid = false;
     json_obj_begin(j);
     struct sv k;
@@ -536,6 +573,7 @@ static int rd_campaign(struct cctx *cc, struct campaign *c, uint32_t index)
             c->bid_micros = llround(v * 1e6);
             has_bid = true;
         } else if (sv_eq_cstr(k, "special_category")) {
+            cc->at_special = kat;
             struct sv s = SV_NULL;
             rc = rd_cstr(cc, &s, "special_category");
             if (!rc && s.p) {
@@ -550,6 +588,7 @@ static int rd_campaign(struct cctx *cc, struct campaign *c, uint32_t index)
                                 "must be null, \"housing\", \"employment\" or \"credit\"");
             }
         } else if (sv_eq_cstr(k, "fairness")) {
+            cc->at_fairness = kat;
             rc = rd_fairness(cc, c);
         } else if (sv_eq_cstr(k, "cap")) {
             rc = rd_cap(cc, c);
@@ -567,23 +606,57 @@ static int rd_campaign(struct cctx *cc, struct campaign *c, uint32_t index)
     if (c->nformats == 0) return cerr(cc, at, "formats", "is required");
     if (c->adm.n == 0 && c->nurl.n == 0) return cerr(cc, at, "adm", "a campaign needs adm or nurl");
     c->personal = c->t.nsegments > 0 || c->t.has_age || c->t.gender_mask != 0;
+    bool explicit_fair = c->fair.enabled; /* a "fairness" object, not only the special-category default */
     if (c->special != CAMPAIGN_SPECIAL_NONE) {
+        /* Rule 4 (docs/sensitive.md), whatever the policy source, "none" included: housing, employment and
+         * credit ads may not be aimed by age or gender. Segments (age, gender and postal-code nodes,
+         * sensitive classes) are checked by policy_load against the built-in policy and the configured one.
+         */
+        static const char *const names[] = {"", "housing", "employment", "credit"};
+        const char *key = c->t.has_age ? "targeting.age" : c->t.gender_mask ? "targeting.gender" : NULL;
+        if (key) {
+            char msg[200];
+            snprintf(msg, sizeof msg,
+                     "special_category %s campaigns may not target age, gender, postal code or sensitive "
+                     "segments",
+                     names[c->special]);
+            return cerr(cc, c->t.has_age ? cc->at_age : cc->at_gender, key, msg);
+        }
         /* special ad categories get both attributes constrained by default */
         if (!c->fair.enabled) {
             fairness_defaults(&c->fair);
             c->fair.enabled = true;
-            c->fair.attrs = FAIR_ATTR_GENDER | FAIR_ATTR_AGE_BAND;
         }
+        if (!c->fair.attrs) c->fair.attrs = FAIR_ATTR_GENDER | FAIR_ATTR_AGE_BAND;
+    }
+    if (c->fair.enabled && !c->fair.attrs)
+        return cerr(cc, cc->at_fairness, "fairness.attribute", "is required (\"gender\" or \"age_band\")");
+    /* Fairness balances wins, which fairbid learns only from win notices: its own (win_url) or the campaign's
+     * nurl pointed at GET /win. Without either, delivery is balanced on bids only, and in a market where one
+     * group's impressions cost more the wins stay as skewed as an unconstrained campaign's. That must be said
+     * explicitly, never happen by omission. */
+    if (c->fair.enabled && !c->fair_bids_only && !cc->win_path && c->nurl.n == 0) {
+        bool implicit = !explicit_fair;
+        return cerr(
+            cc, implicit ? cc->at_special : cc->at_fairness, implicit ? "special_category" : "fairness",
+            implicit ? "special_category campaigns balance their wins across gender and age band, but "
+                       "fairbid cannot learn this campaign's wins: set the config's win_url (or the "
+                       "campaign's nurl to fairbid's GET /win), or add \"fairness\": {\"balance\": "
+                       "\"bids\"} to balance bids only"
+                     : "balances wins, but fairbid cannot learn this campaign's wins: set the config's "
+                       "win_url (or the campaign's nurl to fairbid's GET /win), or say \"balance\": "
+                       "\"bids\" to balance bids only");
     }
     return 0;
 }
 
-static int rd_campaigns(struct errctx *e, struct json *j, struct config *c)
+static int rd_campaigns(struct errctx *e, struct json *j, struct config *c, bool win_path)
 {
     size_t at = off_of(j);
     if (json_peek(j) != JSON_ARRAY) return cfg_err(e, at, "key \"campaigns\": must be an array");
     struct arena_vec v = {.max = CAMPAIGN_MAX};
-    struct cctx cc = {.e = e, .j = j, .a = &c->arena};
+    struct cctx cc = {.e = e, .j = j, .a = &c->arena, .win_path = win_path, .line_no = 1};
+    static _Thread_local uint32_t lines[CAMPAIGN_MAX]; /* of targeting.segments, for policy_load's messages */
     json_arr_begin(j);
     while (json_arr_next(j)) {
         struct campaign *cp = arena_vec_push(&c->arena, &v, sizeof *cp, _Alignof(struct campaign));
@@ -594,13 +667,18 @@ static int rd_campaigns(struct errctx *e, struct json *j, struct config *c)
             return cfg_err(e, off_of(j), "key \"campaigns\": out of memory compiling campaigns");
         }
         if (rd_campaign(&cc, cp, v.n - 1)) return -1;
+        lines[v.n - 1] = (uint32_t)cc_line(&cc, cc.at_segments);
         for (uint32_t i = 0; i + 1 < v.n; i++)
             if (sv_eq(((struct campaign *)v.items)[i].id, cp->id))
                 return cfg_err(e, off_of(j), "campaign \"%s\": key \"id\": duplicate campaign id", cc.cid);
     }
     if (j->err) return json_err(e, j, "campaigns");
+    uint32_t *sl = arena_alloc(&c->arena, (v.n ? v.n : 1) * sizeof *sl, _Alignof(uint32_t));
+    if (!sl) return cfg_err(e, at, "key \"campaigns\": out of memory compiling campaigns");
+    memcpy(sl, lines, v.n * sizeof *sl);
     c->campaigns.v = v.items;
     c->campaigns.n = v.n;
+    c->segments_line = sl;
     return 0;
 }
 
@@ -648,6 +726,22 @@ struct config *config_parse(const char *name, const char *text, size_t len, cons
         config_free(c);
         return NULL;
     }
+    /* whether bids carry fairbid's win notice (win_url, wherever it sits; the last one counts, as below), for
+     * the campaigns' fairness check */
+    bool win_path = false;
+    {
+        struct json probe = j;
+        struct sv pk, pv;
+        json_obj_begin(&probe);
+        while (json_obj_next(&probe, &pk)) {
+            /* a string sets it, null keeps it (as read_setting does); anything else fails below */
+            if (sv_eq_cstr(pk, "win_url") && json_peek(&probe) == JSON_STRING &&
+                json_string(&probe, &pv) == 0)
+                win_path = pv.n > 0;
+            else if (json_skip(&probe))
+                break;
+        }
+    }
     json_obj_begin(&j);
     struct sv k;
     bool have_campaigns = false;
@@ -660,7 +754,7 @@ struct config *config_parse(const char *name, const char *text, size_t len, cons
             read_setting(&e, &j, c, s);
         } else if (sv_eq_cstr(k, "campaigns")) {
             have_campaigns = true;
-            rd_campaigns(&e, &j, c);
+            rd_campaigns(&e, &j, c, win_path);
         } else if (sv_eq_cstr(k, "no_bid")) {
             struct sv v = SV_NULL;
             int64_t iv = 0;
@@ -818,4 +912,17 @@ void config_print_table(void *file)
     fprintf(f, "%-18s %-6s %-16s %-10s %s\n", "tcf_mode", "string", "strict", "yes", "strict or lenient");
     fprintf(f, "%-18s %-6s %-16s %-10s %s\n", "campaigns", "array", "(required)", "yes",
             "see docs/config.md");
+}
+
+const char *config_policy_source_name(enum config_policy_source s)
+{
+    return s == CONFIG_POLICY_FILE ? "file" : s == CONFIG_POLICY_NONE ? "none" : "builtin";
+}
+
+const char *config_protections_off_json(const struct config *c)
+{
+    /* what filters/sensitive.c cannot apply without a policy: the reasons it would give. Rule 4 (special
+     * categories) is checked at load whatever the source, so it is not in the list. */
+    if (c->policy_source != CONFIG_POLICY_NONE) return "[]";
+    return "[\"sensitive.*\",\"exploit.vulnerable_targeting\",\"exploit.high_risk_to_vulnerable\"]";
 }

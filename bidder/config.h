@@ -11,6 +11,14 @@
 #include "filters/arena.h"
 #include "filters/campaign.h"
 
+/* Where the sensitive-category policy of a snapshot comes from (docs/config.md, key `policy`). */
+enum config_policy_source {
+    CONFIG_POLICY_BUILTIN =
+        0,              /* no key, "", null or "builtin": deploy/policy.json, compiled into the binary */
+    CONFIG_POLICY_FILE, /* a path, resolved against the config file's directory */
+    CONFIG_POLICY_NONE, /* "none": no sensitive-category rules (warned at start, shown in /readyz) */
+};
+
 struct config {
     /* settings (see the table in config.c for defaults and bounds) */
     char listen[128];
@@ -18,7 +26,7 @@ struct config {
     char redis[512]; /* empty: no Redis configured */
     char currency[8];
     int tcf_vendor_id;
-    char policy[512];  /* path, resolved against the config file's directory */
+    char policy[512];  /* as written: "" (built-in), "builtin", "none" or a path */
     int no_bid_status; /* 204, or 200 with {"id","nbr"} */
     int no_bid_nbr;
     int max_body; /* bytes */
@@ -45,6 +53,10 @@ struct config {
     int lease_min_replicas;
 
     struct campaign_set campaigns;
+    enum config_policy_source policy_source; /* set by the policy load */
+    char policy_file[1100];                  /* the resolved path (source FILE), else "" */
+    const uint32_t
+        *segments_line; /* per campaign: line of targeting.segments (or of the campaign), messages */
 
     /* ownership */
     char path[512];
@@ -70,6 +82,11 @@ struct config *config_load(const char *path, const struct config_overrides *ov, 
 struct config *config_parse(const char *name, const char *text, size_t len, const struct config_overrides *ov,
                             char *err, size_t errlen);
 void config_free(struct config *c);
+/* "builtin", "file" or "none": the label of fairbid_policy_info and /readyz. */
+const char *config_policy_source_name(enum config_policy_source s);
+/* The protections a snapshot without a policy does not apply, as a JSON array of reason names
+ * ("[]" when a policy is loaded). */
+const char *config_protections_off_json(const struct config *c);
 /* Prints the settings table (name, type, default, reloadable, help) for --help and docs. */
 void config_print_table(void *file);
 

@@ -48,10 +48,21 @@ enum phase {
 enum mstate { MS_DISABLED, MS_LOADING, MS_SYNCED, MS_STALE, MS_RESYNCING };
 static const char *const state_names[] = {"disabled", "loading", "synced", "stale", "resyncing"};
 
-/* privdata of an HGETALL: which key, and the sync generation it belongs to */
+/* privdata of an HGETALL: which key, the sync generation it belongs to, and its place in the order of reloads
+ * issued on `cmd` (replies come back in that order) */
 struct pending {
     struct mirror_key k;
     uint64_t gen;
+    uint64_t seq;
+};
+
+/* A heartbeat echo proves the links and that every invalidation queued before it has been delivered; it
+ * proves that they have been *applied* only once every reload issued before the echo has been answered. Until
+ * then the echo waits here (a big hash, or a burst of invalidations, can keep reloads queued for seconds). */
+#define HB_WAIT_MAX 32
+struct hb_wait {
+    int64_t sent; /* coarse clock at PUBLISH */
+    uint64_t seq; /* reloads issued when the echo arrived */
 };
 
 static struct {
@@ -75,14 +86,19 @@ static struct {
     int hb_ms;
     char hb_channel[64];
     int64_t coarse_res_ms;
+    uint64_t reload_issued;  /* reloads issued on the current links (sequence numbers) */
+    uint64_t reload_applied; /* reloads answered and applied, in order */
+    struct hb_wait hb_wait[HB_WAIT_MAX];
+    int hb_waiting;
 
-    _Atomic int64_t hb_ok_ms; /* coarse clock: send time of the newest echoed heartbeat */
-    _Atomic bool synced;      /* a full sync completed on the current links */
-    _Atomic bool ready;       /* the first load completed */
-    _Atomic int stale_ms;     /* consent_stale_ms */
-    _Atomic int64_t sync_ms;  /* coarse clock: when the last full sync completed */
-    _Atomic int64_t load_ms;  /* duration of the last full sync */
-    _Atomic bool resyncing;   /* a SCAN after the first load */
+    _Atomic int64_t hb_ok_ms;  /* coarse clock: send time of the newest echoed heartbeat */
+    _Atomic bool synced;       /* a full sync completed on the current links */
+    _Atomic bool ready;        /* the first load completed */
+    _Atomic bool ever_trusted; /* trusted at least once since start (readiness) */
+    _Atomic int stale_ms;      /* consent_stale_ms */
+    _Atomic int64_t sync_ms;   /* coarse clock: when the last full sync completed */
+    _Atomic int64_t load_ms;   /* duration of the last full sync */
+    _Atomic bool resyncing;    /* a SCAN after the first load */
     _Atomic uint64_t invalidations, resyncs, reloads, flushes, deletes, disconnects, unknown, bad_records;
 } M;
 
@@ -191,6 +207,58 @@ static void put(struct mirror_key k, uint32_t flags)
     }
 }
 
+/* ---- trust ------------------------------------------------------------------------------------- */
+
+static void hb_prove(int64_t sent)
+{
+    if (sent > atomic_load(&M.hb_ok_ms)) atomic_store(&M.hb_ok_ms, sent);
+    if (atomic_load_explicit(&M.synced, memory_order_acquire) && !atomic_load(&M.ever_trusted) &&
+        trusted_now()) {
+        atomic_store(&M.ever_trusted, true);
+        log_info("consent mirror: trusted", "records=%zu", mirror_table_live(M.table));
+    }
+}
+
+/* an echo arrived: it counts once every reload issued so far has been applied */
+static void hb_echo(int64_t sent)
+{
+    if (M.reload_applied >= M.reload_issued) {
+        hb_prove(sent);
+        return;
+    }
+    if (M.hb_waiting == HB_WAIT_MAX) {
+        /* full: the newest entry takes the newer echo and its stricter condition (never weaker) */
+        M.hb_wait[HB_WAIT_MAX - 1] = (struct hb_wait){sent, M.reload_issued};
+        return;
+    }
+    M.hb_wait[M.hb_waiting++] = (struct hb_wait){sent, M.reload_issued};
+}
+
+/* a reload was applied: promote the echoes whose reloads are all applied now */
+static void hb_applied(void)
+{
+    M.reload_applied++;
+    int done = 0;
+    while (done < M.hb_waiting && M.hb_wait[done].seq <= M.reload_applied) done++;
+    if (!done) return;
+    hb_prove(M.hb_wait[done - 1].sent);
+    memmove(M.hb_wait, M.hb_wait + done, (size_t)(M.hb_waiting - done) * sizeof M.hb_wait[0]);
+    M.hb_waiting -= done;
+}
+
+/* new links or a new sync generation: replies of older reloads are dropped, so no echo can wait on them */
+static void hb_reset(void)
+{
+    M.reload_issued = M.reload_applied = 0;
+    M.hb_waiting = 0;
+}
+
+static void publish_heartbeat(void)
+{
+    if (M.phase >= PH_SCANNING && M.cmd)
+        redisAsyncCommand(M.cmd, NULL, NULL, "PUBLISH %s %lld", M.hb_channel, (long long)coarse_ms());
+}
+
 /* ---- connections ---------------------------------------------------------------------------------- */
 
 static void teardown(const char *why, const char *detail);
@@ -211,6 +279,7 @@ static void teardown(const char *why, const char *detail)
     M.cmd = M.sub = NULL;
     M.phase = PH_IDLE;
     M.gen++;
+    hb_reset();
     atomic_store(&M.synced, false);
     drop_ctx(c);
     drop_ctx(s);
@@ -276,6 +345,8 @@ static bool reply_ok(redisAsyncContext *ac, redisReply *r, uint64_t gen, const c
 
 /* ---- invalidations and reloads -------------------------------------------------------------------- */
 
+static void apply_record(struct mirror_key k, redisReply *r);
+
 static void on_hgetall(redisAsyncContext *ac, void *reply, void *priv)
 {
     (void)ac;
@@ -284,9 +355,15 @@ static void on_hgetall(redisAsyncContext *ac, void *reply, void *priv)
     redisReply *r = reply;
     if (!r || p.gen != M.gen) return; /* connection going away, or a resync superseded this read */
     atomic_fetch_add_explicit(&M.reloads, 1, memory_order_relaxed);
+    apply_record(p.k, r);
+    hb_applied();
+}
+
+static void apply_record(struct mirror_key k, redisReply *r)
+{
     if (r->type == REDIS_REPLY_ARRAY) {
         if (r->elements == 0) {
-            mirror_table_del(M.table, p.k);
+            mirror_table_del(M.table, k);
             return;
         }
         const char *kv[64];
@@ -300,11 +377,11 @@ static void on_hgetall(redisAsyncContext *ac, void *reply, void *priv)
         int unknown = 0;
         mirror_record_parse(kv, lens, n & ~(size_t)1, &flags, &unknown);
         if (unknown) atomic_fetch_add_explicit(&M.unknown, (uint64_t)unknown, memory_order_relaxed);
-        put(p.k, flags);
+        put(k, flags);
     } else {
         /* not a hash (WRONGTYPE) or another error: a malformed record fails toward privacy */
         atomic_fetch_add_explicit(&M.bad_records, 1, memory_order_relaxed);
-        put(p.k, MIRROR_F_OPTOUT);
+        put(k, MIRROR_F_OPTOUT);
     }
 }
 
@@ -318,6 +395,7 @@ static void reload_key(const char *key, size_t len)
     }
     p->k = mirror_key_of(key + PREFIX_LEN, len - PREFIX_LEN);
     p->gen = M.gen;
+    p->seq = ++M.reload_issued;
     redisAsyncCommand(M.cmd, on_hgetall, p, "HGETALL %b", key, len);
 }
 
@@ -337,8 +415,7 @@ static void on_sub_message(redisAsyncContext *ac, void *reply, void *priv)
     if (strcmp(kind, "message") != 0) return;
     if (!strcmp(chan->str, M.hb_channel)) {
         if (msg->type == REDIS_REPLY_STRING) {
-            int64_t sent = strtoll(msg->str, NULL, 10);
-            if (sent > atomic_load(&M.hb_ok_ms)) atomic_store(&M.hb_ok_ms, sent);
+            hb_echo(strtoll(msg->str, NULL, 10));
             M.link_ok_ms = mono_ms();
         }
         return;
@@ -374,6 +451,9 @@ static void on_scan_done(redisAsyncContext *ac, void *reply, void *priv)
     atomic_store(&M.sync_ms, coarse_ms());
     atomic_store(&M.resyncing, false);
     atomic_store_explicit(&M.synced, true, memory_order_release);
+    /* prove the links at once rather than on the next tick (up to 100 ms): a started instance is trusted a
+     * round trip after its load completes */
+    publish_heartbeat();
     bool first = !atomic_exchange(&M.ready, true);
     log_info(first ? "consent mirror: loaded" : "consent mirror: resynced",
              "records=%zu scanned=%" PRIu64 " removed=%zu ms=%" PRId64 " capacity=%zu bytes=%zu",
@@ -422,6 +502,7 @@ static void on_dbsize(redisAsyncContext *ac, void *reply, void *priv)
 static void start_scan(void)
 {
     M.gen++;
+    hb_reset();
     bool first = !atomic_load(&M.ready);
     if (!first) atomic_fetch_add(&M.resyncs, 1);
     atomic_store(&M.synced, false);
@@ -502,8 +583,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         teardown("heartbeat timeout", "no echo from Redis");
         return;
     }
-    if (M.phase >= PH_SCANNING && M.cmd)
-        redisAsyncCommand(M.cmd, NULL, NULL, "PUBLISH %s %lld", M.hb_channel, (long long)coarse_ms());
+    publish_heartbeat();
 }
 
 static int hb_interval(int stale)
@@ -587,6 +667,11 @@ bool mirror_enabled(void)
 bool mirror_ready(void)
 {
     return !M.enabled || atomic_load(&M.ready);
+}
+
+bool mirror_ever_trusted(void)
+{
+    return !M.enabled || atomic_load(&M.ever_trusted);
 }
 
 static enum mstate state_now(void)

@@ -30,6 +30,8 @@ void mirror_prefetch(void *arg, struct sv key);
 bool mirror_enabled(void);
 /* The first full load has completed (readiness). */
 bool mirror_ready(void);
+/* Trusted at least once since start: /readyz says not_ready before (later loss of trust is `degraded`). */
+bool mirror_ever_trusted(void);
 /* Short state name for /readyz and logs: "disabled", "loading", "synced", "stale", "resyncing". */
 const char *mirror_state(void);
 /* Appends the mirror's Prometheus metrics: records, bytes, trusted, state, link and last-sync ages, last load

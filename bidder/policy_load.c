@@ -1,9 +1,11 @@
-/* policy_load: reads the policy file (JSON, docs/policy.md) named by the config's `policy` key, relative to
- * the config file's directory, and compiles it into one malloc'd block that the config snapshot owns: the
- * segment and ad-category hash tables, the US National category map and, per campaign, the sorted keys of
- * what its targeting uses. It also fills each campaign's seg_classes / ad_classes and refuses
- * special-category campaigns that target protected attributes (rule 4). Runs at start-up and on reload, off
- * the hot path. */
+/* policy_load: compiles the sensitive-category policy (JSON, docs/policy.md) named by the config's `policy`
+ * key into one malloc'd block that the config snapshot owns: the segment and ad-category hash tables, the US
+ * National category map and, per campaign, the sorted keys of what its targeting uses. It also fills each
+ * campaign's seg_classes / ad_classes and refuses special-category campaigns that target protected segments
+ * (rule 4). The policy is the built-in one (deploy/policy.json compiled into the binary) unless the config
+ * names a file, or says "none"; rule 4 is checked against the built-in policy whatever the source, so
+ * neither "none" nor a file without the demographic nodes lets a housing ad be aimed by age, gender or
+ * postal code. Runs at start-up and on reload, off the hot path. */
 #include "bidder/policy_load.h"
 
 #include <errno.h>
@@ -256,6 +258,20 @@ static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
     return buf;
 }
 
+/* The config line of p when it points into the config's text (ids without escapes do), else of the campaign's
+ * targeting.segments key. */
+static int cfg_line(const struct config *c, const char *p, uint32_t ci)
+{
+    const char *t = c->text;
+    if (!t || !(p >= t && p < t + c->text_len))
+        return c->segments_line && ci < c->campaigns.n && c->segments_line[ci] ? (int)c->segments_line[ci]
+                                                                               : 1;
+    int line = 1;
+    for (const char *q = t; q < p; q++)
+        if (*q == '\n') line++;
+    return line;
+}
+
 static const char *special_name(enum campaign_special s)
 {
     return s == CAMPAIGN_SPECIAL_HOUSING      ? "housing"
@@ -273,17 +289,7 @@ static int compile_campaigns(struct config *c, struct policy *p, struct policy_c
         struct campaign *cp = &c->campaigns.v[ci];
         const char *cid_p = cp->id.p;
         int cid_n = (int)(cp->id.n > 64 ? 64 : cp->id.n);
-        if (cp->special != CAMPAIGN_SPECIAL_NONE && keys) {
-            const char *key = cp->t.has_age ? "targeting.age" : cp->t.gender_mask ? "targeting.gender" : NULL;
-            if (key) {
-                snprintf(
-                    err, errlen,
-                    "%s: campaign \"%.*s\": key \"%s\": special_category %s campaigns may not target age, "
-                    "gender, postal code or sensitive segments",
-                    c->path, cid_n, cid_p, key, special_name(cp->special));
-                return -1;
-            }
-        }
+        /* (targeting.age and targeting.gender of special-category campaigns are refused by config.c) */
         uint32_t seg = 0, first = used;
         uint64_t bloom = 0, segtaxes = 0;
         uint64_t vkey = 0;
@@ -298,10 +304,10 @@ static int compile_campaigns(struct config *c, struct policy *p, struct policy_c
                     ((e->classes & class_mask_sensitive) || (e->flags & POLICY_F_DEMOGRAPHIC))) {
                     snprintf(
                         err, errlen,
-                        "%s: campaign \"%.*s\": key \"targeting.segments\": special_category %s campaigns "
+                        "%s:%d: campaign \"%.*s\": key \"targeting.segments\": special_category %s campaigns "
                         "may not target segtax %d id \"%.*s\" (%s)",
-                        c->path, cid_n, cid_p, special_name(cp->special), (int)rule->segtax,
-                        (int)rule->ids.v[i].n, rule->ids.v[i].p,
+                        c->path, cfg_line(c, rule->ids.v[i].p, ci), cid_n, cid_p, special_name(cp->special),
+                        (int)rule->segtax, (int)rule->ids.v[i].n, rule->ids.v[i].p,
                         (e->classes & class_mask_sensitive)
                             ? class_name(__builtin_ctz(e->classes & class_mask_sensitive))
                             : "demographic age, gender or postal code");
@@ -378,36 +384,28 @@ static size_t align16(size_t n)
     return (n + 15) & ~(size_t)15;
 }
 
-int policy_load_for_config(struct config *c, char *err, size_t errlen)
+#define BUILTIN_NAME "builtin policy (deploy/policy.json)"
+
+static void clear_classes(struct config *c)
 {
-    c->campaigns.policy = NULL;
     for (uint32_t i = 0; i < c->campaigns.n; i++)
         c->campaigns.v[i].seg_classes = c->campaigns.v[i].ad_classes = 0;
-    if (!c->policy[0]) return 0;
+}
 
-    char path[1100];
-    if (c->policy[0] == '/') {
-        snprintf(path, sizeof path, "%s", c->policy);
-    } else {
-        const char *slash = strrchr(c->path, '/');
-        if (slash)
-            snprintf(path, sizeof path, "%.*s/%s", (int)(slash - c->path), c->path, c->policy);
-        else
-            snprintf(path, sizeof path, "%s", c->policy);
-    }
-    size_t len = 0;
-    char *text = read_file(path, &len, err, errlen);
-    if (!text) return -1;
+/* Compiles the policy text (name: for messages) for c's campaigns, rule 4 included. attach: it becomes the
+ * snapshot's policy; else it was only a check and is freed. */
+static int compile_policy(struct config *c, const char *name, const char *text, size_t len, bool attach,
+                          char *err, size_t errlen)
+{
     /* scratch for strings with escapes: never more than the text */
     char *scratch_mem = malloc(len + 64);
     if (!scratch_mem) {
-        free(text);
-        snprintf(err, errlen, "%s: out of memory", path);
+        snprintf(err, errlen, "%s: out of memory", name);
         return -1;
     }
     struct arena scratch;
     arena_init(&scratch, scratch_mem, len + 64);
-    struct pl pl = {.file = path, .text = text, .len = len, .err = err, .errlen = errlen};
+    struct pl pl = {.file = name, .text = text, .len = len, .err = err, .errlen = errlen};
     int rc = parse(&pl, &scratch);
     void *block = NULL;
     if (rc == 0) {
@@ -422,10 +420,10 @@ int policy_load_for_config(struct config *c, char *err, size_t errlen)
                     align16((size_t)ccap * sizeof(struct policy_entry)) +
                     align16((size_t)(ncamp + 1) * sizeof(struct policy_camp)) +
                     align16((nkeys_max + 1) * sizeof(struct policy_camp_key)) +
-                    (size_t)(ncamp + 1) * 2 * POLICY_DETAIL_MAX + strlen(path) + 1;
+                    (size_t)(ncamp + 1) * 2 * POLICY_DETAIL_MAX + strlen(name) + 1;
         block = calloc(1, sz);
         if (!block) {
-            snprintf(err, errlen, "%s: out of memory compiling the policy", path);
+            snprintf(err, errlen, "%s: out of memory compiling the policy", name);
             rc = -1;
         } else {
             char *m = block;
@@ -441,8 +439,8 @@ int policy_load_for_config(struct config *c, char *err, size_t errlen)
             m += align16((nkeys_max + 1) * sizeof(struct policy_camp_key));
             char *strs = m;
             m += (size_t)(ncamp + 1) * 2 * POLICY_DETAIL_MAX;
-            memcpy(m, path, strlen(path) + 1);
-            p->source = (struct sv){m, strlen(path)};
+            memcpy(m, name, strlen(name) + 1);
+            p->source = (struct sv){m, strlen(name)};
             pl.p = p;
             pl.fill = true;
             arena_reset(&scratch);
@@ -456,15 +454,59 @@ int policy_load_for_config(struct config *c, char *err, size_t errlen)
                 p->camp = camp;
                 p->ncamp = ncamp;
             }
-            if (rc == 0) c->campaigns.policy = p;
+            if (rc == 0 && attach) {
+                c->campaigns.policy = p;
+                block = NULL;
+            }
         }
     }
-    if (rc != 0) {
-        free(block);
-        for (uint32_t i = 0; i < c->campaigns.n; i++)
-            c->campaigns.v[i].seg_classes = c->campaigns.v[i].ad_classes = 0;
-    }
+    free(block);
+    if (rc != 0 || !attach) clear_classes(c);
     free(scratch_mem);
+    return rc;
+}
+
+int policy_load_for_config(struct config *c, char *err, size_t errlen)
+{
+    c->campaigns.policy = NULL;
+    c->policy_file[0] = '\0';
+    clear_classes(c);
+    if (strcmp(c->policy, "none") == 0)
+        c->policy_source = CONFIG_POLICY_NONE;
+    else if (c->policy[0] == '\0' || strcmp(c->policy, "builtin") == 0)
+        c->policy_source = CONFIG_POLICY_BUILTIN;
+    else
+        c->policy_source = CONFIG_POLICY_FILE;
+
+    const char *builtin = (const char *)policy_builtin_json;
+    if (c->policy_source == CONFIG_POLICY_BUILTIN)
+        return compile_policy(c, BUILTIN_NAME, builtin, policy_builtin_len, true, err, errlen);
+
+    /* rule 4 whatever the source: the built-in policy knows the age, gender and postal-code nodes and the
+     * sensitive classes even when the configured file does not, or when there is no policy at all */
+    bool special = false;
+    for (uint32_t i = 0; i < c->campaigns.n; i++)
+        if (c->campaigns.v[i].special != CAMPAIGN_SPECIAL_NONE && c->campaigns.v[i].t.nsegments)
+            special = true;
+    if (special && compile_policy(c, BUILTIN_NAME, builtin, policy_builtin_len, false, err, errlen))
+        return -1;
+    if (c->policy_source == CONFIG_POLICY_NONE) return 0;
+
+    char *path = c->policy_file;
+    size_t pcap = sizeof c->policy_file;
+    if (c->policy[0] == '/') {
+        snprintf(path, pcap, "%s", c->policy);
+    } else {
+        const char *slash = strrchr(c->path, '/');
+        if (slash)
+            snprintf(path, pcap, "%.*s/%s", (int)(slash - c->path), c->path, c->policy);
+        else
+            snprintf(path, pcap, "%s", c->policy);
+    }
+    size_t len = 0;
+    char *text = read_file(path, &len, err, errlen);
+    if (!text) return -1;
+    int rc = compile_policy(c, path, text, len, true, err, errlen);
     free(text);
     return rc;
 }

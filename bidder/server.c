@@ -76,6 +76,8 @@ struct worker {
     char *arena_mem;
     size_t arena_cap;
     char *resp_mem;
+    z_stream gz; /* gzip bodies: initialised once, inflateReset per request, so a request allocates nothing */
+    bool gz_ready;
     struct conn_set conns;
     uint32_t conn_limit;
     struct engine_ctx ectx; /* hooks into the mirror and fairness state */
@@ -200,24 +202,22 @@ static void reply_error(struct worker *w, struct hs_reply *rep, int status, cons
 
 /* ---- gzip ---- */
 
-/* Inflates src into dst (at most cap bytes). Returns the length, -1 on corrupt input, -2 when over cap, -3
- * when bytes follow the end of the gzip member (a second member or trailing data: zlib would stop at the
- * first, and whatever follows, such as other privacy signals, would be silently ignored). */
-static long gunzip(const unsigned char *src, size_t n, char *dst, size_t cap)
+/* Inflates src into dst (at most cap bytes) with the worker's stream. Returns the length, -1 on corrupt
+ * input, -2 when over cap, -3 when bytes follow the end of the gzip member (a second member or trailing data:
+ * zlib stops at the first, and whatever follows, such as other privacy signals, would be silently ignored).
+ * inflateReset keeps the state and the 32 KiB window zlib allocated on the first gzip body, so after that a
+ * gzip request allocates nothing (inflateInit2 per request allocated both every time). */
+static long gunzip(z_stream *z, const unsigned char *src, size_t n, char *dst, size_t cap)
 {
-    z_stream z;
-    memset(&z, 0, sizeof z);
-    if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) return -1;
-    z.next_in = (unsigned char *)src;
-    z.avail_in = (uInt)n;
-    z.next_out = (unsigned char *)dst;
-    z.avail_out = (uInt)cap;
-    int rc = inflate(&z, Z_FINISH);
-    long out = (long)z.total_out;
-    uInt left = z.avail_in;
-    inflateEnd(&z);
-    if (rc == Z_STREAM_END) return left ? -3 : out;
-    if (rc == Z_BUF_ERROR && z.avail_out == 0) return -2;
+    if (inflateReset(z) != Z_OK) return -1;
+    z->next_in = (unsigned char *)src;
+    z->avail_in = (uInt)n;
+    z->next_out = (unsigned char *)dst;
+    z->avail_out = (uInt)cap;
+    int rc = inflate(z, Z_FINISH);
+    long out = (long)z->total_out;
+    if (rc == Z_STREAM_END) return z->avail_in ? -3 : out;
+    if (rc == Z_BUF_ERROR && z->avail_out == 0) return -2;
     return -1;
 }
 
@@ -247,7 +247,7 @@ static void handle_bid(struct worker *w, const struct config *cfg, const struct 
             reply_error(w, rep, 413, "request body larger than request memory", NULL, -1);
             return;
         }
-        long n = gunzip((const unsigned char *)body, len, plain, cap);
+        long n = gunzip(&w->gz, (const unsigned char *)body, len, plain, cap);
         if (n == -2) {
             reply_error(w, rep, 413, "decompressed request body larger than max_body", NULL, -1);
             return;
@@ -304,6 +304,12 @@ static void handle_readyz(struct worker *w, const struct config *cfg, struct hs_
         status = 503;
         state = "not_ready";
         reason = "consent mirror: first load not complete";
+    } else if (mirror_enabled() && !mirror_ever_trusted()) {
+        /* loaded but not yet proven (heartbeat echo with every reload applied): every personal-data campaign
+         * would be dropped with consent.store_unavailable, so this instance must not get traffic yet */
+        status = 503;
+        state = "not_ready";
+        reason = "consent mirror: not yet trusted";
     } else if (st == STORE_CONNECTING) {
         status = 503;
         state = "not_ready";
@@ -322,6 +328,16 @@ static void handle_readyz(struct worker *w, const struct config *cfg, struct hs_
     buf_puts(&b, mirror_state());
     buf_puts(&b, "\",\"config_generation\":");
     buf_put_u64(&b, atomic_load(&G.generation));
+    if (cfg) {
+        /* "policy": "none" is allowed but never silent (issue 12): the status stays as it is */
+        buf_puts(&b, ",\"policy\":\"");
+        buf_puts(&b, config_policy_source_name(cfg->policy_source));
+        buf_putc(&b, '"');
+        if (cfg->policy_source == CONFIG_POLICY_NONE) {
+            buf_puts(&b, ",\"protections_off\":");
+            buf_puts(&b, config_protections_off_json(cfg));
+        }
+    }
     if (*reason) {
         buf_puts(&b, ",\"reason\":");
         buf_put_json_str(&b, sv_from(reason));
@@ -461,6 +477,17 @@ static void handle_metrics(struct worker *w, struct hs_reply *rep)
              offsetof(struct metrics_worker, request_latency));
     put_hist(o, "fairbid_decision_duration_seconds", "Parse + decide + serialize time per bid request.",
              offsetof(struct metrics_worker, decision_latency));
+    urcu_memb_read_lock();
+    const struct config *pcfg = rcu_dereference(G.cfg);
+    const char *psrc = pcfg ? config_policy_source_name(pcfg->policy_source) : NULL; /* static strings */
+    urcu_memb_read_unlock();
+    if (psrc)
+        evbuffer_add_printf(
+            o,
+            "# HELP fairbid_policy_info Where the sensitive-category policy in use comes from "
+            "(builtin, file, or none: no sensitive-category rules).\n"
+            "# TYPE fairbid_policy_info gauge\nfairbid_policy_info{source=\"%s\"} 1\n",
+            psrc);
     evbuffer_add_printf(
         o,
         "# HELP fairbid_config_generation Config generation in use (1 at start, +1 per reload).\n"
@@ -785,6 +812,10 @@ static void *worker_main(void *arg)
 {
     struct worker *w = arg;
     tl_worker = w;
+    /* named so that per-thread tools (top -H, perf, the allocation-budget test) can tell workers apart */
+    char name[16];
+    snprintf(name, sizeof name, "fb-worker-%d", w->id);
+    pthread_setname_np(pthread_self(), name);
     urcu_memb_register_thread();
     event_base_dispatch(w->base);
     urcu_memb_unregister_thread();
@@ -940,6 +971,8 @@ static int worker_init(struct worker *w, int id, int fd, const struct config *cf
     while (cap < per * 2u + 2) cap <<= 1;
     w->conns.cap = cap;
     w->conns.slot = calloc(cap, sizeof(void *));
+    if (inflateInit2(&w->gz, 16 + MAX_WBITS) != Z_OK) return -1;
+    w->gz_ready = true;
     w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (w->wake_fd < 0) return -1;
     w->wake = event_new(w->base, w->wake_fd, EV_READ, on_wake, w);
@@ -965,6 +998,19 @@ static void publish(struct config *c)
         config_free(old);
     }
     atomic_store(&G.config_loaded_ms, mono_ms());
+}
+
+/* Says which policy a loaded config uses; "none" is a warning at start and on every reload that keeps it. */
+static void log_policy(const struct config *c)
+{
+    if (c->policy_source == CONFIG_POLICY_NONE)
+        log_warn(
+            "policy: none: no sensitive-category policy, so sensitive segments, vulnerable targeting and "
+            "high-risk ads to minors are NOT refused",
+            "path=%s protections_off=%s", c->path, config_protections_off_json(c));
+    else
+        log_info("policy", "source=%s file=%s", config_policy_source_name(c->policy_source),
+                 c->policy_source == CONFIG_POLICY_FILE ? c->policy_file : "-");
 }
 
 static void reload(void)
@@ -998,6 +1044,7 @@ static void reload(void)
     c->max_buffered_bytes = cur->max_buffered_bytes;
     c->max_output_bytes = cur->max_output_bytes;
     c->max_conn_output_bytes = cur->max_conn_output_bytes;
+    log_policy(c);
     publish(c);
     mirror_on_reload(c);
     fairness_on_reload(c);
@@ -1046,6 +1093,7 @@ int server_run(const struct server_opts *opts)
         return 2;
     }
     log_set_level(parse_level(cfg->log_level));
+    log_policy(cfg);
     signal(SIGPIPE, SIG_IGN);
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -1158,6 +1206,7 @@ int server_run(const struct server_opts *opts)
         free(w->arena_mem);
         free(w->resp_mem);
         free(w->conns.slot);
+        if (w->gz_ready) inflateEnd(&w->gz);
     }
     for (int i = 0; signos[i]; i++) event_free(sigs[i]);
     event_base_free(G.main_base);

@@ -66,6 +66,8 @@ struct campaign {
     struct campaign_targeting t;
     bool personal; /* uses personal-data targeting: segments, age or gender */
     struct campaign_fairness fair;
+    bool
+        fair_bids_only; /* "fairness": {"balance": "bids"}: declared to balance bids, no win notices needed */
     struct campaign_cap cap;
     uint32_t seg_classes; /* policy classes of the campaign's targeted segments (filled by the policy load) */
     uint32_t ad_classes;  /* high-risk classes of the campaign's own categories (filled by the policy load) */

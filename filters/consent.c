@@ -30,7 +30,8 @@ static void all(struct consent_state *s, int reason, const char *detail, int64_t
 static const int personal_purposes[] = {1, 3, 4};
 
 /* A publisher restriction makes a purpose unusable for our vendor when it forbids it (type 0) or when it
- * requires legitimate interest (type 2) for a purpose we need by consent. */
+ * requires legitimate interest (type 2) for a purpose we need by consent. The undefined type 3 arrives here
+ * as 0 (tcf_restriction): it restricts that purpose for the vendors it names, and nothing else. */
 static bool restricted_for_consent(const struct tcf *tc, int purpose, int vendor)
 {
     int r = tcf_restriction(tc, purpose, vendor);

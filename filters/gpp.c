@@ -353,28 +353,28 @@ static const struct gpp_field_def fields_usri_v1[] = {
     {F_ADDITIONAL_DATA_PROCESSING_CONSENT, 2, 1, false},
 };
 static const struct gpp_section_def section_defs[] = {
-    {7, 1, "usnat", GPP_SUB_GPC, sizeof fields_usnat_v1 / sizeof fields_usnat_v1[0], fields_usnat_v1},
-    {7, 2, "usnat", GPP_SUB_GPC, sizeof fields_usnat_v2 / sizeof fields_usnat_v2[0], fields_usnat_v2},
-    {8, 1, "usca", GPP_SUB_GPC, sizeof fields_usca_v1 / sizeof fields_usca_v1[0], fields_usca_v1},
-    {9, 1, "usva", GPP_SUB_NONE, sizeof fields_usva_v1 / sizeof fields_usva_v1[0], fields_usva_v1},
-    {10, 1, "usco", GPP_SUB_GPC, sizeof fields_usco_v1 / sizeof fields_usco_v1[0], fields_usco_v1},
-    {11, 1, "usut", GPP_SUB_NONE, sizeof fields_usut_v1 / sizeof fields_usut_v1[0], fields_usut_v1},
-    {12, 1, "usct", GPP_SUB_GPC, sizeof fields_usct_v1 / sizeof fields_usct_v1[0], fields_usct_v1},
-    {13, 1, "usfl", GPP_SUB_NONE, sizeof fields_usfl_v1 / sizeof fields_usfl_v1[0], fields_usfl_v1},
-    {14, 1, "usmt", GPP_SUB_GPC, sizeof fields_usmt_v1 / sizeof fields_usmt_v1[0], fields_usmt_v1},
-    {15, 1, "usor", GPP_SUB_GPC, sizeof fields_usor_v1 / sizeof fields_usor_v1[0], fields_usor_v1},
-    {16, 1, "ustx", GPP_SUB_GPC, sizeof fields_ustx_v1 / sizeof fields_ustx_v1[0], fields_ustx_v1},
-    {17, 1, "usde", GPP_SUB_GPC, sizeof fields_usde_v1 / sizeof fields_usde_v1[0], fields_usde_v1},
-    {18, 1, "usia", GPP_SUB_GPC, sizeof fields_usia_v1 / sizeof fields_usia_v1[0], fields_usia_v1},
-    {19, 1, "usne", GPP_SUB_GPC, sizeof fields_usne_v1 / sizeof fields_usne_v1[0], fields_usne_v1},
-    {20, 1, "usnh", GPP_SUB_GPC, sizeof fields_usnh_v1 / sizeof fields_usnh_v1[0], fields_usnh_v1},
-    {21, 1, "usnj", GPP_SUB_GPC, sizeof fields_usnj_v1 / sizeof fields_usnj_v1[0], fields_usnj_v1},
-    {22, 1, "ustn", GPP_SUB_GPC, sizeof fields_ustn_v1 / sizeof fields_ustn_v1[0], fields_ustn_v1},
-    {23, 1, "usmn", GPP_SUB_GPC, sizeof fields_usmn_v1 / sizeof fields_usmn_v1[0], fields_usmn_v1},
-    {24, 1, "usmd", GPP_SUB_GPC, sizeof fields_usmd_v1 / sizeof fields_usmd_v1[0], fields_usmd_v1},
-    {25, 1, "usin", GPP_SUB_SENSITIVE, sizeof fields_usin_v1 / sizeof fields_usin_v1[0], fields_usin_v1},
-    {26, 1, "usky", GPP_SUB_SENSITIVE, sizeof fields_usky_v1 / sizeof fields_usky_v1[0], fields_usky_v1},
-    {27, 1, "usri", GPP_SUB_SENSITIVE, sizeof fields_usri_v1 / sizeof fields_usri_v1[0], fields_usri_v1},
+    {7, 1, "usnat", GPP_SUB_GPC, 0, sizeof fields_usnat_v1 / sizeof fields_usnat_v1[0], fields_usnat_v1},
+    {7, 2, "usnat", GPP_SUB_GPC, 1, sizeof fields_usnat_v2 / sizeof fields_usnat_v2[0], fields_usnat_v2},
+    {8, 1, "usca", GPP_SUB_GPC, 0, sizeof fields_usca_v1 / sizeof fields_usca_v1[0], fields_usca_v1},
+    {9, 1, "usva", GPP_SUB_NONE, 0, sizeof fields_usva_v1 / sizeof fields_usva_v1[0], fields_usva_v1},
+    {10, 1, "usco", GPP_SUB_GPC, 0, sizeof fields_usco_v1 / sizeof fields_usco_v1[0], fields_usco_v1},
+    {11, 1, "usut", GPP_SUB_NONE, 0, sizeof fields_usut_v1 / sizeof fields_usut_v1[0], fields_usut_v1},
+    {12, 1, "usct", GPP_SUB_GPC, 0, sizeof fields_usct_v1 / sizeof fields_usct_v1[0], fields_usct_v1},
+    {13, 1, "usfl", GPP_SUB_NONE, 0, sizeof fields_usfl_v1 / sizeof fields_usfl_v1[0], fields_usfl_v1},
+    {14, 1, "usmt", GPP_SUB_GPC, 0, sizeof fields_usmt_v1 / sizeof fields_usmt_v1[0], fields_usmt_v1},
+    {15, 1, "usor", GPP_SUB_GPC, 0, sizeof fields_usor_v1 / sizeof fields_usor_v1[0], fields_usor_v1},
+    {16, 1, "ustx", GPP_SUB_GPC, 0, sizeof fields_ustx_v1 / sizeof fields_ustx_v1[0], fields_ustx_v1},
+    {17, 1, "usde", GPP_SUB_GPC, 0, sizeof fields_usde_v1 / sizeof fields_usde_v1[0], fields_usde_v1},
+    {18, 1, "usia", GPP_SUB_GPC, 0, sizeof fields_usia_v1 / sizeof fields_usia_v1[0], fields_usia_v1},
+    {19, 1, "usne", GPP_SUB_GPC, 0, sizeof fields_usne_v1 / sizeof fields_usne_v1[0], fields_usne_v1},
+    {20, 1, "usnh", GPP_SUB_GPC, 0, sizeof fields_usnh_v1 / sizeof fields_usnh_v1[0], fields_usnh_v1},
+    {21, 1, "usnj", GPP_SUB_GPC, 0, sizeof fields_usnj_v1 / sizeof fields_usnj_v1[0], fields_usnj_v1},
+    {22, 1, "ustn", GPP_SUB_GPC, 0, sizeof fields_ustn_v1 / sizeof fields_ustn_v1[0], fields_ustn_v1},
+    {23, 1, "usmn", GPP_SUB_GPC, 0, sizeof fields_usmn_v1 / sizeof fields_usmn_v1[0], fields_usmn_v1},
+    {24, 1, "usmd", GPP_SUB_GPC, 0, sizeof fields_usmd_v1 / sizeof fields_usmd_v1[0], fields_usmd_v1},
+    {25, 1, "usin", GPP_SUB_SENSITIVE, 0, sizeof fields_usin_v1 / sizeof fields_usin_v1[0], fields_usin_v1},
+    {26, 1, "usky", GPP_SUB_SENSITIVE, 0, sizeof fields_usky_v1 / sizeof fields_usky_v1[0], fields_usky_v1},
+    {27, 1, "usri", GPP_SUB_SENSITIVE, 0, sizeof fields_usri_v1 / sizeof fields_usri_v1[0], fields_usri_v1},
 };
 
 #define NDEFS (sizeof section_defs / sizeof section_defs[0])
@@ -441,26 +441,39 @@ static int decode_b64_small(const char *s, size_t n, uint8_t *buf, size_t cap, s
     return 0;
 }
 
-static int decode_us(const char *s, size_t n, int id, struct gpp_us *u)
+/* Bits of a layout (all fields, the version included). */
+static size_t layout_bits(const struct gpp_section_def *d)
 {
-    uint8_t buf[US_SECTION_MAX_CHARS * 6 / 8 + 1];
-    size_t nbits;
-    size_t k = 0;
-    while (k < n && s[k] != '.') k++;
-    int rc = decode_b64_small(s, k, buf, sizeof buf, &nbits);
-    if (rc) return rc;
-    struct bits b;
-    bits_init(&b, buf, nbits);
-    unsigned version = (unsigned)bits_read(&b, 6);
-    if (b.err) return GPP_ESECTION_SHORT;
-    const struct gpp_section_def *def = gpp_section_def(id, (int)version);
-    if (!def) return GPP_ESECTION_VERSION;
+    size_t n = 0;
+    for (unsigned f = 0; f < d->nfields; f++) n += (size_t)d->fields[f].bits * d->fields[f].count;
+    return n;
+}
+
+static size_t round_up(size_t n, size_t m)
+{
+    return (n + m - 1) / m * m;
+}
+
+/* Whether `have` bits (a multiple of 6: base64url characters) are `need` bits of fields plus padding. The GPP
+ * spec pads to a multiple of 6 bits; @iabgpp/cmpapi and iabgpp-java pad to a whole byte first, then to 6
+ * bits. Nothing else explains a longer string: more spare bits mean a layout we do not know. */
+static bool padded_len_ok(size_t have, size_t need)
+{
+    return have == round_up(need, 6) || have == round_up(round_up(need, 8), 6);
+}
+
+/* Reads the fields of layout def from b (positioned after the version) into u. Returns 0, GPP_ESECTION_SHORT,
+ * or GPP_EFIELD_VALUE; a reserved value is only reported once the whole layout was read, so that the caller
+ * can check the length first (a misread layout can show a 3 anywhere). */
+static int read_fields(const struct gpp_section_def *def, unsigned version, struct bits *b, struct gpp_us *u)
+{
     memset(u, 0, sizeof *u);
     u->def = def;
     u->gpc_segment_type = 1;
     u->i_sale = u->i_sharing = u->i_targeted = u->i_known_child = u->i_sensitive = -1;
     unsigned nv = 0;
-    u->val[nv++] = (uint8_t)version;
+    bool reserved = false;
+    u->val[nv++] = (uint8_t)version; /* as written, also when the layout is another version's */
     for (unsigned f = 1; f < def->nfields; f++) {
         const struct gpp_field_def *fd = &def->fields[f];
         /* Pointer comparison is enough: the table uses the name constants above. */
@@ -475,25 +488,74 @@ static int decode_us(const char *s, size_t n, int id, struct gpp_us *u)
             u->i_sensitive = (int8_t)nv;
             u->n_sensitive = fd->count;
         }
+        if (fd->bits == 2 && fd->count <= 28) {
+            /* All elements of a 2-bit field in one read (the first element is the most significant pair);
+             * a pair 11 (the reserved 3) shows as a bit set in w & (w >> 1) at an even position. */
+            unsigned width = 2u * fd->count;
+            uint64_t w = bits_read(b, width);
+            reserved |= (w & (w >> 1) & 0x5555555555555555ull) != 0;
+            for (unsigned e = fd->count; e-- > 0;) u->val[nv++] = (uint8_t)((w >> (2 * e)) & 3u);
+            continue;
+        }
         for (unsigned e = 0; e < fd->count; e++) {
-            unsigned v = (unsigned)bits_read(&b, fd->bits);
-            if (b.err) return GPP_ESECTION_SHORT;
-            if (fd->bits == 2 && v == 3) return GPP_EFIELD_VALUE;
+            unsigned v = (unsigned)bits_read(b, fd->bits);
+            reserved |= fd->bits == 2 && v == 3;
             u->val[nv++] = (uint8_t)v;
         }
     }
-    if (k == n || def->sub == GPP_SUB_NONE) return 0;
-    /* The sub-section: up to the next '.', later sub-sections are not defined and are ignored. */
+    if (b->err) return GPP_ESECTION_SHORT;
+    return reserved ? GPP_EFIELD_VALUE : 0;
+}
+
+static int decode_us(const char *s, size_t n, int id, struct gpp_us *u)
+{
+    uint8_t buf[US_SECTION_MAX_CHARS * 6 / 8 + 1];
+    size_t nbits;
+    size_t k = 0;
+    while (k < n && s[k] != '.') k++;
+    int rc = decode_b64_small(s, k, buf, sizeof buf, &nbits);
+    if (rc) return rc;
+    struct bits b;
+    bits_init(&b, buf, nbits);
+    unsigned version = (unsigned)bits_read(&b, 6);
+    if (b.err) return GPP_ESECTION_SHORT;
+    const struct gpp_section_def *def = gpp_section_def(id, (int)version);
+    if (!def) return GPP_ESECTION_VERSION;
+    rc = read_fields(def, version, &b, u);
+    /* The length must be the layout plus padding; the bits read are the layout's (when none ran out). */
+    if (rc == GPP_ESECTION_SHORT || !padded_len_ok(nbits, b.pos)) {
+        /* Another row that declares itself compatible with this version and whose layout the length fits
+         * (US National "Version 1" in the Version 2 layout). Rare: the table is walked only here. */
+        const struct gpp_section_def *c = NULL;
+        for (size_t i = 0; i < NDEFS && !c; i++)
+            if (section_defs[i].id == id && section_defs[i].compat_version == version &&
+                padded_len_ok(nbits, layout_bits(&section_defs[i])))
+                c = &section_defs[i];
+        if (!c) return rc == GPP_ESECTION_SHORT ? rc : GPP_ESECTION_LONG;
+        bits_init(&b, buf, nbits);
+        bits_skip(&b, 6);
+        rc = read_fields(c, version, &b, u);
+    }
+    if (rc) return rc;
+    if (k == n) return 0;
+    /* A sub-section where the section's spec defines none is not ours to skip: it may carry a signal. */
+    if (u->def->sub == GPP_SUB_NONE) return GPP_ESUB_UNDEFINED;
+    /* One sub-section: only one type (GPC, or the sensitive-data consents of IN/KY/RI) is defined, so a
+     * second is a duplicate or of an undefined type. */
     const char *t = s + k + 1;
-    size_t m = 0;
-    while (k + 1 + m < n && t[m] != '.') m++;
+    size_t m = n - k - 1;
     if (m == 0) return GPP_ESUB_SHORT;
+    if (memchr(t, '.', m)) return GPP_ESUB_UNDEFINED;
     rc = decode_b64_small(t, m, buf, sizeof buf, &nbits);
     if (rc) return rc;
+    size_t need = u->def->sub == GPP_SUB_GPC ? 3 : 16;
+    if (nbits < need) return GPP_ESUB_SHORT;
+    if (!padded_len_ok(nbits, need)) return GPP_ESUB_LONG;
     bits_init(&b, buf, nbits);
     u->sub_included = true;
-    if (def->sub == GPP_SUB_GPC) {
+    if (u->def->sub == GPP_SUB_GPC) {
         u->gpc_segment_type = (uint8_t)bits_read(&b, 2);
+        if (u->gpc_segment_type != GPP_SUB_GPC) return GPP_ESUB_TYPE;
         u->gpc = bits_read(&b, 1);
     } else {
         for (unsigned e = 0; e < 8; e++) {

@@ -29,13 +29,16 @@
     X(GPP_ETOO_MANY, -8, "more sections than GPP_MAX_SECTIONS")                                              \
     X(GPP_ESECTION_COUNT, -9, "number of sections differs from the header's section ids")                    \
     X(GPP_ESECTION_EMPTY, -10, "empty section")                                                              \
-    X(GPP_ESECTION_LONG, -11, "US section longer than any defined layout")                                   \
+    X(GPP_ESECTION_LONG, -11, "US section longer than its layout and padding")                               \
     X(GPP_ESECTION_SHORT, -12, "US section truncated")                                                       \
     X(GPP_ESECTION_VERSION, -13, "US section version not supported")                                         \
     X(GPP_EFIELD_VALUE, -14, "US section field has the reserved value 3")                                    \
     X(GPP_ESUB_SHORT, -15, "US sub-section (GPC or sensitive data) empty or truncated")                      \
     X(GPP_ETCF, -16, "TCF EU v2 section invalid (see tcf_err)")                                              \
-    X(GPP_EUSP, -17, "US Privacy section invalid (see usp_err)")
+    X(GPP_EUSP, -17, "US Privacy section invalid (see usp_err)")                                             \
+    X(GPP_ESUB_UNDEFINED, -18, "sub-section on a US section whose spec defines none, or a second one")       \
+    X(GPP_ESUB_TYPE, -19, "US sub-section type undefined (only 1, GPC, is defined)")                         \
+    X(GPP_ESUB_LONG, -20, "US sub-section longer than its layout and padding")
 
 enum gpp_err {
 #define GPP_ENUM_(name, val, msg) name = val,
@@ -60,6 +63,10 @@ struct gpp_section_def {
     uint8_t version;
     const char *name; /* "usnat", "usca", ... */
     uint8_t sub;      /* enum gpp_sub */
+    /* A core marked with this version whose length is exactly this row's layout (padded) is decoded with
+     * this row's layout: iabgpp-java and @iabgpp/cmpapi 3.1.x write US National "Version 1" in the
+     * Version 2 layout. 0: none. */
+    uint8_t compat_version;
     uint8_t nfields;
     const struct gpp_field_def *fields; /* fields[0] is the 6-bit version */
 };
@@ -71,12 +78,12 @@ const char *gpp_section_name(int id);
 
 /* A decoded US section (national or state). */
 struct gpp_us {
-    const struct gpp_section_def *def;
-    uint8_t val[GPP_US_MAX_VALUES]; /* values in def->fields order, lists expanded */
-    bool sub_included;              /* the '.'-separated sub-section was present */
-    uint8_t gpc_segment_type;       /* GPP_SUB_GPC: 1 unless the string says otherwise */
-    bool gpc;                       /* GPP_SUB_GPC */
-    uint8_t sub_sensitive[8];       /* GPP_SUB_SENSITIVE: SensitiveDataProcessing of the sub-section */
+    const struct gpp_section_def *def; /* the layout decoded (def->version may differ from val[0]) */
+    uint8_t val[GPP_US_MAX_VALUES];    /* values in def->fields order, lists expanded */
+    bool sub_included;                 /* the '.'-separated sub-section was present */
+    uint8_t gpc_segment_type;          /* GPP_SUB_GPC: 1 unless the string says otherwise */
+    bool gpc;                          /* GPP_SUB_GPC */
+    uint8_t sub_sensitive[8];          /* GPP_SUB_SENSITIVE: SensitiveDataProcessing of the sub-section */
     /* Where the consent rules look, as value indexes into val (-1 when the layout has no such field). */
     int8_t i_sale, i_sharing, i_targeted, i_known_child, i_sensitive;
     uint8_t n_known_child, n_sensitive;

@@ -93,11 +93,13 @@ static int parse_restrictions(struct bits *b, struct tcf *tc)
     tc->restr_off = (uint32_t)b->pos;
     for (unsigned i = 0; i < tc->num_restrictions; i++) {
         unsigned purpose = (unsigned)bits_read(b, 6);
-        unsigned type = (unsigned)bits_read(b, 2);
+        (void)bits_read(b, 2); /* RestrictionType: every value is accepted, see below */
         unsigned count = (unsigned)bits_read(b, 12);
         if (b->err) return TCF_ERESTR_TRUNC;
         if (purpose == 0) return TCF_ERESTR_PURPOSE;
-        if (type == 3) return TCF_ERESTR_TYPE;
+        /* RestrictionType 3 is "undefined" in the spec, not invalid: the string is kept and tcf_restriction
+         * reads the group as "not allowed" for its purpose and vendors (Prebid Server parses such strings
+         * too; rejecting the string would turn every request carrying it into no bid at all) */
         int rc = walk_ranges(b, count, UINT32_MAX, TCF_ERESTR_TRUNC);
         if (rc) return rc;
     }
@@ -352,6 +354,7 @@ int tcf_restriction(const struct tcf *tc, int purpose, int vendor)
         unsigned head = (unsigned)bits_peek(tc->restr_p, tc->restr_nbytes, off, 20);
         int p = (int)(head >> 14);
         int t = (int)((head >> 12) & 3);
+        if (t == 3) t = 0; /* undefined type: fail toward privacy for this purpose and vendor only */
         unsigned count = head & 0xfff;
         off += 20;
         if (p == purpose && vendor >= 1 && (best < 0 || t < best) &&

@@ -29,7 +29,7 @@
     X(TCF_ERANGE_ZERO, -12, "vendor id 0 in a range")                                                        \
     X(TCF_ERESTR_TRUNC, -13, "publisher restrictions truncated")                                             \
     X(TCF_ERESTR_PURPOSE, -14, "publisher restriction purpose id is 0")                                      \
-    X(TCF_ERESTR_TYPE, -15, "publisher restriction type 3 is reserved")                                      \
+    X(TCF_ERESTR_TYPE, -15, "publisher restriction type 3 (no longer returned: type 3 is accepted)")         \
     X(TCF_ESEG_EMPTY, -16, "empty segment")                                                                  \
     X(TCF_ESEG_TYPE, -17, "unknown segment type")                                                            \
     X(TCF_ESEG_DUP, -18, "segment appears twice")                                                            \
@@ -126,7 +126,9 @@ bool tcf_pub_purpose_li(const struct tcf *tc, int purpose);
 /* Whether vendor v is in vendor set vs (for walking a set without knowing which one it is). */
 bool tcf_vset_has(const struct tcf_vset *vs, int vendor);
 /* Restriction type (0 not allowed, 1 require consent, 2 require LI) the publisher set for vendor v and
- * purpose p, or -1 if none. If several groups name the pair, the most restrictive (lowest) wins. */
+ * purpose p, or -1 if none. If several groups name the pair, the most restrictive (lowest) wins. Type 3
+ * (undefined in the TCF spec) is answered as 0, not allowed: a restriction we cannot read restricts that
+ * purpose for that vendor only; the string itself stays valid (tcf_restriction_group shows the raw 3). */
 int tcf_restriction(const struct tcf *tc, int purpose, int vendor);
 
 /* Walks publisher restriction group i (0 <= i < num_restrictions): fills purpose and type and returns

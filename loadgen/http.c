@@ -121,6 +121,41 @@ static bool name_is(const char *n, size_t nl, const char *want)
     return nl == strlen(want) && strncasecmp(n, want, nl) == 0;
 }
 
+/* A chunk-size line [s, eol): hex digits, then nothing or BWS ";" extension (RFC 9112 7.1). strtoul would
+ * skip leading whitespace, CR and LF included (taking the next line's digits, or reading past the buffer,
+ * which is not NUL-terminated) and accept a sign or 0x. Returns 0 with *sz, or -1. */
+static int chunk_size(const char *s, const char *eol, unsigned long *sz)
+{
+    unsigned long v = 0;
+    const char *c = s;
+    for (; c < eol && isxdigit((unsigned char)*c); c++) {
+        v = v * 16 +
+            (unsigned long)(isdigit((unsigned char)*c) ? *c - '0' : (tolower((unsigned char)*c) - 'a' + 10));
+        if (v > (1ul << 30)) return -1;
+    }
+    if (c == s) return -1;
+    while (c < eol && (*c == ' ' || *c == '\t')) c++;
+    if (c < eol && *c != ';') return -1;
+    if (c == eol && c > s && (c[-1] == ' ' || c[-1] == '\t')) return -1;
+    *sz = v;
+    return 0;
+}
+
+/* A Content-Length value [v, vend) (leading whitespace already skipped): digits and trailing OWS only, at
+ * most 2^30. Returns the length, or -1. */
+static long long content_length(const char *v, const char *vend)
+{
+    while (vend > v && (vend[-1] == ' ' || vend[-1] == '\t')) vend--;
+    if (v == vend) return -1;
+    long long n = 0;
+    for (const char *c = v; c < vend; c++) {
+        if (!isdigit((unsigned char)*c)) return -1;
+        n = n * 10 + (*c - '0');
+        if (n > (1ll << 30)) return -1;
+    }
+    return n;
+}
+
 /* Length of a complete chunked body at p, or 0 when incomplete, -1 when malformed. Trailers are skipped. */
 static long chunked_len(const char *p, size_t n)
 {
@@ -128,9 +163,8 @@ static long chunked_len(const char *p, size_t n)
     for (;;) {
         const char *eol = memmem(p + off, n - off, "\r\n", 2);
         if (!eol) return n - off > 64 ? -1 : 0;
-        char *e;
-        unsigned long sz = strtoul(p + off, &e, 16);
-        if (e == p + off || sz > (1ul << 30)) return -1;
+        unsigned long sz;
+        if (chunk_size(p + off, eol, &sz)) return -1;
         off = (size_t)(eol - p) + 2;
         if (sz == 0) {
             /* Trailers, then an empty line. */
@@ -156,12 +190,13 @@ int http_parse_response(const char *p, size_t n, struct http_resp *r)
     size_t head_len = (size_t)(hend - p) + 4;
     if (head_len < 12 || memcmp(p, "HTTP/1.", 7) != 0) return HTTP_PARSE_ERROR;
     bool http10 = p[7] == '0';
-    if (p[8] != ' ' || !isdigit((unsigned char)p[9]) || !isdigit((unsigned char)p[10]) ||
-        !isdigit((unsigned char)p[11]))
+    if ((p[7] != '0' && p[7] != '1') || p[8] != ' ' || !isdigit((unsigned char)p[9]) ||
+        !isdigit((unsigned char)p[10]) || !isdigit((unsigned char)p[11]) || (p[12] != ' ' && p[12] != '\r'))
         return HTTP_PARSE_ERROR;
     r->status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
-    r->close = http10;
+    bool said_close = false;
     long long clen = -1;
+    bool keep_alive = false;
     const char *line = (const char *)memchr(p, '\n', head_len) + 1;
     while (line < hend + 2) {
         const char *eol = memchr(line, '\n', (size_t)(hend + 4 - line));
@@ -173,20 +208,23 @@ int http_parse_response(const char *p, size_t n, struct http_resp *r)
             const char *v = colon + 1;
             while (v < vend && (*v == ' ' || *v == '\t')) v++;
             if (name_is(line, nl, "content-length")) {
-                char *e;
-                clen = strtoll(v, &e, 10);
-                if (e == v || clen < 0) return HTTP_PARSE_ERROR;
+                /* two different lengths: which one frames the next response would be a guess */
+                long long l = content_length(v, vend);
+                if (l < 0 || (clen >= 0 && l != clen)) return HTTP_PARSE_ERROR;
+                clen = l;
             } else if (name_is(line, nl, "transfer-encoding")) {
                 if (value_has(v, vend, "chunked")) r->chunked = true;
             } else if (name_is(line, nl, "connection")) {
-                if (value_has(v, vend, "close")) r->close = true;
-                if (value_has(v, vend, "keep-alive")) r->close = false;
+                if (value_has(v, vend, "close")) said_close = true;
+                if (value_has(v, vend, "keep-alive")) keep_alive = true;
             } else if (name_is(line, nl, "content-encoding")) {
                 if (value_has(v, vend, "gzip")) r->gzip = true;
             }
         }
         line = eol + 1;
     }
+    /* keep-alive only lifts HTTP/1.0's default; a "close" anywhere means the server will close */
+    r->close = said_close || (http10 && !keep_alive);
     r->body = p + head_len;
     if (r->status == 204 || r->status == 304 || r->status / 100 == 1) {
         r->msg_len = head_len;
@@ -216,12 +254,12 @@ long http_dechunk(const char *p, size_t n, char *out, size_t cap)
     for (;;) {
         const char *eol = memmem(p + off, n - off, "\r\n", 2);
         if (!eol) return -1;
-        char *e;
-        unsigned long sz = strtoul(p + off, &e, 16);
-        if (e == p + off) return -1;
+        unsigned long sz;
+        if (chunk_size(p + off, eol, &sz)) return -1;
         off = (size_t)(eol - p) + 2;
         if (sz == 0) return (long)o;
-        if (n - off < sz || cap - o < sz) return -1;
+        if (n - off < sz + 2 || cap - o < sz) return -1;
+        if (p[off + sz] != '\r' || p[off + sz + 1] != '\n') return -1;
         memcpy(out + o, p + off, sz);
         o += sz;
         off += sz + 2;

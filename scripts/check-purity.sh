@@ -1,28 +1,122 @@
 #!/usr/bin/env bash
-# filters/ and bidder/http/ must stay pure: no libevent, hiredis or (other) bidder/ includes, and their static
-# libraries must not call malloc/free or any libevent/hiredis/I/O symbol (checked on the built archives with nm -u).
+# Pure folders (filters/, and bidder/http/ once it exists) must stay pure: no libevent, hiredis or bidder/ includes,
+# and the compiled code must not call an allocator, libevent, hiredis or any I/O function.
+#
+# usage: check-purity.sh [--src ROOT] [--build BUILD_DIR | BUILD_DIR] [DIR...]
+#   ROOT       tree the DIRs are relative to (default: this repository). tests/integration/test_purity.sh points it
+#              at a copy with a planted call to prove the check fails.
+#   BUILD_DIR  also check the shipped archives BUILD_DIR/libfairbid_filters.a and, with bidder/http/,
+#              libfairbid_http.a (CI passes its build directory).
+#   DIR...     the pure folders (default: filters, and bidder/http when present).
+#
+# Every DIR/*.c is compiled here (-O2, as the build does) and `nm -u` of each object is matched against the forbidden
+# names: exact names (malloc, fopen, ...) and prefixes (event_, evhttp_, evbuffer_, bufferevent_, evutil_, redis).
+# Compiling the sources rather than only reading one archive lets the check cover any folder, built into whatever
+# library, and a copy of the tree that CMake never saw. Exit 0 pure, 1 impure, 2 the check itself could not run.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-build=${1:-build}
+here=$(cd "$(dirname "$0")/.." && pwd)
+root=$here
+build=
+dirs=()
+while [ $# -gt 0 ]; do
+  case $1 in
+  --src) root=$(cd "$2" && pwd) && shift 2 ;;
+  --build) build=$2 && shift 2 ;;
+  -h | --help) sed -n '2,15p' "$0" && exit 0 ;;
+  -*) echo "purity: unknown option $1" >&2 && exit 2 ;;
+  *)
+    # the legacy form (check-purity.sh build-ci): a directory holding a CMake cache is the build directory
+    if [ -z "$build" ] && [ -f "$1/CMakeCache.txt" ]; then build=$1; else dirs+=("$1"); fi
+    shift
+    ;;
+  esac
+done
+if [ ${#dirs[@]} -eq 0 ]; then
+  dirs=(filters)
+  [ -d "$root/bidder/http" ] && dirs+=(bidder/http)
+fi
+
+# Exact names: the allocator (and what allocates for its caller), file, socket and stdio calls, the stdio streams,
+# and their _FORTIFY_SOURCE variants. Prefixes: every libevent and hiredis entry point.
+exact='malloc|calloc|realloc|reallocarray|free|aligned_alloc|posix_memalign|memalign|valloc|pvalloc|strdup|strndup'
+exact+='|asprintf|vasprintf|getline|getdelim|open_memstream|mmap|munmap|brk|sbrk'
+exact+='|socket|connect|accept|accept4|bind|listen|send|sendto|sendmsg|recv|recvfrom|recvmsg|poll|epoll_wait|select'
+exact+='|read|write|readv|writev|pread|pwrite|open|openat|open64|creat|close|unlink|fsync|ioctl|fcntl'
+exact+='|fopen|fopen64|fdopen|freopen|fclose|fread|fwrite|fgets|fgetc|getc|fputs|fputc|putc|fflush|fseek|ftell'
+exact+='|printf|fprintf|vprintf|vfprintf|dprintf|vdprintf|puts|putchar|perror|getchar|scanf|fscanf|syslog'
+exact+='|stdin|stdout|stderr|__printf_chk|__fprintf_chk|__vfprintf_chk|__vprintf_chk|__dprintf_chk|__asprintf_chk'
+exact+='|__vasprintf_chk|__open_2|__openat_2|__read_chk|__pread_chk|__fread_chk|__fgets_chk'
+exact+='|freeReplyObject|sdsnew|sdsfree'
+forbidden="^(($exact)|(event_|evhttp_|evbuffer_|bufferevent_|evconnlistener_|evutil_|evdns_|redis).*)$"
+
+# forbidden_syms: reads `nm -u` output, prints the forbidden names (one a line, sorted, unique)
+forbidden_syms() { awk 'NF { print $NF }' | sed 's/@.*//' | grep -E "$forbidden" | sort -u || true; }
+
+cc=${CC:-cc}
+cflags=(-std=c11 -D_GNU_SOURCE -O2 -w -I"$root")
+if command -v pkg-config >/dev/null && pkg-config --exists libxxhash; then
+  read -r -a xx <<<"$(pkg-config --cflags libxxhash)"
+  cflags+=("${xx[@]}")
+fi
+objs=$(mktemp -d)
+trap 'rm -rf "$objs"' EXIT
+
 rc=0
-if grep -rnE '#[[:space:]]*include[[:space:]]*[<"](event2/|event\.h|hiredis/|bidder/)' filters/; then
-  echo "purity: filters/ includes I/O libraries or bidder/ (above)"
-  rc=1
-fi
-# bidder/http/ may include itself and filters/ (sv.h), nothing else of the project and no I/O library
-if grep -rnE '#[[:space:]]*include[[:space:]]*[<"](event2/|event\.h|hiredis/|zlib\.h|sys/socket\.h|unistd\.h|stdio\.h)' bidder/http/ ||
-  grep -rnE '#[[:space:]]*include[[:space:]]*"bidder/' bidder/http/ | grep -v '"bidder/http/'; then
-  echo "purity: bidder/http/ includes I/O libraries or other bidder/ modules (above)"
-  rc=1
-fi
-forbidden='^(malloc|calloc|realloc|free|aligned_alloc|posix_memalign|strdup|strndup|event_|evhttp_|evbuffer_|bufferevent_|redis|socket|connect|accept|accept4|recv|send|read|write|open|fopen|printf|fprintf|puts)$'
-for lib in "$build/libfairbid_filters.a" "$build/libfairbid_http.a"; do
-  bad=$(nm -u "$lib" | awk '{print $2}' | grep -E "$forbidden" || true)
-  if [ -n "$bad" ]; then
-    echo "purity: $(basename "$lib") uses forbidden symbols:"
-    echo "$bad"
+for d in "${dirs[@]}"; do
+  d=${d%/}
+  if [ ! -d "$root/$d" ]; then
+    echo "purity: $root/$d is not a directory" >&2
+    exit 2
+  fi
+  # I/O libraries and bidder/ headers; a folder under bidder/ may include its own headers (bidder/http/x.h)
+  inc=$(cd "$root" && grep -rnE '#[[:space:]]*include[[:space:]]*[<"](event2/|event\.h|evhttp\.h|hiredis|bidder/)' \
+    "$d" --include='*.c' --include='*.h' | grep -vE "[<\"]$d/" || true)
+  if [ -n "$inc" ]; then
+    echo "$inc"
+    echo "purity: $d/ includes I/O libraries or bidder/ (above)"
     rc=1
   fi
+  n=0
+  for src in "$root/$d"/*.c; do
+    [ -f "$src" ] || continue
+    obj=$objs/$(echo "$d" | tr / _)_$(basename "$src" .c).o
+    if ! "$cc" "${cflags[@]}" -c "$src" -o "$obj" 2>"$obj.err"; then
+      cat "$obj.err" >&2
+      echo "purity: could not compile $d/$(basename "$src") to check it" >&2
+      exit 2
+    fi
+    bad=$(nm -u "$obj" | forbidden_syms)
+    if [ -n "$bad" ]; then
+      echo "purity: $d/$(basename "$src") uses forbidden symbols: $(echo "$bad" | paste -sd' ')"
+      rc=1
+    fi
+    n=$((n + 1))
+  done
+  if [ $n -eq 0 ]; then
+    echo "purity: $d/ has no .c file; nothing was checked" >&2
+    exit 2
+  fi
 done
-[ $rc -eq 0 ] && echo "purity: filters/ and bidder/http/ are pure (no I/O includes; nm -u shows no allocation or I/O symbols)"
+
+if [ -n "$build" ]; then
+  lib=$build/libfairbid_filters.a
+  if [ ! -f "$lib" ]; then
+    echo "purity: $lib not found (build first)" >&2
+    exit 2
+  fi
+  # libfairbid_http.a: bidder/http/ as shipped (CMakeLists.txt builds it as its own library)
+  for lib in "$lib" $([ -d "$root/bidder/http" ] && echo "$build/libfairbid_http.a"); do
+    if [ ! -f "$lib" ]; then
+      echo "purity: $lib not found (build first)" >&2
+      exit 2
+    fi
+    bad=$(nm -u "$lib" | forbidden_syms)
+    if [ -n "$bad" ]; then
+      echo "purity: $(basename "$lib") uses forbidden symbols: $(echo "$bad" | paste -sd' ')"
+      rc=1
+    fi
+  done
+fi
+
+[ $rc -eq 0 ] && echo "purity: ${dirs[*]} pure (no I/O includes; nm -u shows no allocation, libevent, hiredis or I/O symbol)"
 exit $rc

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Generates deploy/policy.json (the sensitive-category policy, docs/policy.md) from the IAB Tech Lab taxonomy
 TSV files (CC BY 3.0, attribution "IAB Tech Lab"; provenance in the taxonomy folder's SOURCES.md).
+The file is the default policy of every config without a `policy` key: the build compiles it into the binary
+(cmake/embed_policy.cmake), so rebuild after regenerating it (unit.test_config checks the two agree).
 
 The mapping below is the reviewable part: taxonomy ids (never names, never the 3.x "SCD" column, which is
 shifted by a row: InteractiveAdvertisingBureau/Taxonomies#24) to fairbid policy classes (filters/classes.def).

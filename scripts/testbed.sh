@@ -169,7 +169,7 @@ python3 - "$CONFIG" "$W/fairbid.json" "${CAP:-}" >"$W/cap_campaign" <<'PY' || fa
 import json, os, shutil, sys
 src, dst, cap = sys.argv[1], sys.argv[2], sys.argv[3]
 d = json.load(open(src))
-if d.get("policy"):
+if d.get("policy") and d["policy"] not in ("builtin", "none"):  # else the built-in policy, or none
     shutil.copy(os.path.join(os.path.dirname(os.path.abspath(src)), d["policy"]), os.path.join(os.path.dirname(dst), d["policy"]))
 # TESTBED_CONFIG_EXTRA='{"key": value}': settings for every instance (experiments: timeouts, http_server)
 d.update(json.loads(os.environ.get("TESTBED_CONFIG_EXTRA") or "{}"))

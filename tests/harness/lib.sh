@@ -73,7 +73,14 @@ redis_start() {
   wait_for redis-cli -p "$REDIS_PORT" ping || die "redis-server did not start"
 }
 
-# fairbid_start CONFIG [extra serve args]: sets FB_PORT, FB_PID, FB_URL, FB_LOG
+# fairbid_ready URL: /readyz answers 200 with "status":"ready" (the consent mirror loaded and trusted, Redis up)
+fairbid_ready() {
+  curl -s --max-time 2 "$1/readyz" 2>/dev/null | grep -q '"status":"ready"'
+}
+
+# fairbid_start CONFIG [extra serve args]: sets FB_PORT, FB_PID, FB_URL, FB_LOG. Returns once /readyz says
+# ready, so nothing a test asserts depends on the startup window. FB_START_WAIT=healthz waits only for
+# liveness (for tests that start fairbid without a reachable Redis on purpose).
 fairbid_start() {
   local cfg=$1
   shift
@@ -88,6 +95,9 @@ fairbid_start() {
   FB_PORT=$(cat "$T/port")
   FB_URL="http://127.0.0.1:$FB_PORT"
   wait_for curl -sf "$FB_URL/healthz" || die "fairbid /healthz did not answer"
+  if [ "${FB_START_WAIT:-readyz}" = readyz ]; then
+    wait_for fairbid_ready "$FB_URL" || die "fairbid /readyz did not say ready: $(curl -s "$FB_URL/readyz")"
+  fi
 }
 
 # post FILE [curl args]: POSTs FILE to /openrtb2/bid; prints "STATUS" and writes the body to $T/body

@@ -30,7 +30,7 @@ fb_fleet() {
     FLEET_TARGETS+=(--target "http://127.0.0.1:$p/openrtb2/bid")
   done
   for p in "${FLEET_PORTS[@]}"; do
-    wait_for curl -sf "http://127.0.0.1:$p/healthz" || die "fairbid on $p did not start"
+    wait_for fairbid_ready "http://127.0.0.1:$p" || die "fairbid on $p did not become ready"
   done
 }
 

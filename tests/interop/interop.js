@@ -5,15 +5,18 @@
  * segment type occur at chosen rates), decoded by @iabtechlabtcf/core and by fairbid, compared field by
  * field. GPP strings: built with @iabgpp/cmpapi's own encoder (US National v1/v2, the state sections, TCF
  * EU, US Privacy, GPC and sensitive-data sub-sections), decoded by the same library and by fairbid.
+ * US National "Version 1" strings in the Version 2 layout: written by @iabgpp/cmpapi 3.1.7's encoder (as
+ * iabgpp-java also writes them), decoded by 3.1.7 and by fairbid (issue 14; 3.2.0 misreads them).
  * Fixed seed; prints every mismatch (up to a limit) and exits 1 on any.
  *
- * usage: node interop.js FAIRBID_BIN [--tcf N] [--gpp N] [--seed S] [--dump-corpus DIR]
+ * usage: node interop.js FAIRBID_BIN [--tcf N] [--gpp N] [--usnat31 N] [--seed S] [--dump-corpus DIR]
  * --dump-corpus writes the first 24 strings of each kind to DIR/tcf/ and DIR/gpp/ (fuzz seeds).
  */
 'use strict';
 const { spawnSync } = require('child_process');
 const { TCString } = require('@iabtechlabtcf/core');
 const { GppModel } = require('@iabgpp/cmpapi');
+const { GppModel: GppModel31 } = require('@iabgpp/cmpapi-3.1');
 
 const args = process.argv.slice(2);
 const bin = args[0];
@@ -27,6 +30,7 @@ const opt = (name, def) => {
 };
 const N_TCF = opt('--tcf', 10000);
 const N_GPP = opt('--gpp', 10000);
+const N_USNAT31 = opt('--usnat31', 2000);
 const SEED = opt('--seed', 20260301);
 const DUMP = args.indexOf('--dump-corpus') >= 0 ? args[args.indexOf('--dump-corpus') + 1] : null;
 function dump(kind, strings) {
@@ -469,9 +473,71 @@ gpps.forEach((s, i) => {
   if (d.length) report('gpp', s, d);
 });
 
+/* ---- US National Version 1 in the Version 2 layout (@iabgpp/cmpapi 3.1.7) ------------------------ */
+
+const usnat31Stats = { strings: 0, knownChild3: 0, childMissedBy320: 0, withUsp: 0 };
+function randomUsnat31() {
+  const m = new GppModel31();
+  m.setFieldValue('usnat', 'Version', 1);
+  const fields = m.getSection('usnat');
+  for (const [name, val] of Object.entries(fields)) {
+    if (name === 'Version' || name === 'GpcSegmentType' || name === 'Gpc' || name === 'GpcSegmentIncluded') continue;
+    if (Array.isArray(val)) m.setFieldValue('usnat', name, val.map(() => int(0, 2)));
+    else if (name === 'MspaCoveredTransaction') m.setFieldValue('usnat', name, int(1, 2));
+    else m.setFieldValue('usnat', name, int(0, 2));
+  }
+  // the case that matters: a 16-17 year old known (the third KnownChildSensitiveDataConsents value)
+  if (bool(0.3)) m.setFieldValue('usnat', 'KnownChildSensitiveDataConsents', [0, 0, int(1, 2)]);
+  const inc = bool(0.6);
+  m.setFieldValue('usnat', 'GpcSegmentIncluded', inc);
+  if (inc) m.setFieldValue('usnat', 'Gpc', bool(0.5));
+  if (bool(0.2)) {
+    usnat31Stats.withUsp++;
+    m.setFieldValue('uspv1', 'Notice', pick(['Y', 'N', '-']));
+    m.setFieldValue('uspv1', 'OptOutSale', pick(['Y', 'N', '-']));
+    m.setFieldValue('uspv1', 'LspaCovered', pick(['Y', 'N', '-']));
+  }
+  return m.encode();
+}
+
+const u31 = [];
+for (let i = 0; i < N_USNAT31; i++) u31.push(randomUsnat31());
+dump('gpp-usnat31', u31);
+const u31Out = runBatch('gpp', u31);
+u31.forEach((s, i) => {
+  usnat31Stats.strings++;
+  const ref = new GppModel31(s).toObject();
+  const ours = u31Out[i];
+  if (ours.error) return report('usnat31', s, [`fairbid error: ${ours.error}`]);
+  if (ref.usnat.Version !== 1 || ref.usnat.SensitiveDataProcessing.length !== 16) {
+    return report('usnat31', s, ['the 3.1.x encoder did not write Version 1 in the Version 2 layout']);
+  }
+  const kc = ref.usnat.KnownChildSensitiveDataConsents;
+  if (kc[2] !== 0) usnat31Stats.knownChild3++;
+  // what a decoder that picks the layout from the Version field alone (3.2.0) makes of it: the child missed
+  try {
+    const r320 = new GppModel(s).toObject().usnat;
+    if (kc.some((v) => v !== 0) && !r320.KnownChildSensitiveDataConsents.some((v) => v !== 0)) usnat31Stats.childMissedBy320++;
+  } catch (e) {
+    usnat31Stats.childMissedBy320++;
+  }
+  const mine = {};
+  for (const [name, sec] of Object.entries(ours.sections)) {
+    const c = { ...sec };
+    delete c.GpcSegmentIncluded;
+    mine[name] = c;
+  }
+  const d = [];
+  diff(ref, mine, 'gpp', d);
+  // the summary must see the child, whatever the field shapes
+  if (ours.summary.knownChild !== kc.some((v) => v !== 0)) d.push(`summary.knownChild: ${ours.summary.knownChild}`);
+  if (d.length) report('usnat31', s, d);
+});
+
 console.log(`tcf: ${N_TCF} strings (vendor sets: ${stats.range} range, ${stats.bitfield} bitfield; ` +
   `${stats.restrictions} restriction groups; segments: ${stats.disclosed} disclosed, ${stats.allowed} allowed, ` +
   `${stats.publisherTC} publisher TC)`);
 console.log(`gpp: ${N_GPP} strings (${JSON.stringify(gppStats)})`);
+console.log(`usnat v1 in the v2 layout (@iabgpp/cmpapi 3.1.7): ${JSON.stringify(usnat31Stats)}`);
 console.log(`mismatches: ${mismatches}  (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
 process.exit(mismatches ? 1 : 0);

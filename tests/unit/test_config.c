@@ -10,6 +10,9 @@
 #include <unistd.h>
 
 #include "bidder/config.h"
+#include "bidder/policy_load.h"
+#include "filters/classes.h"
+#include "filters/policy.h"
 
 #ifndef FAIRBID_SOURCE_DIR
 #define FAIRBID_SOURCE_DIR "."
@@ -218,6 +221,52 @@ static const struct ecase ecases[] = {
     {"garbage after the root on line 7", CFG(GOOD("a") "\n") "x\n", {"t.json:7: "}},
     {"invalid UTF-8 on line 4", CFG(C("'id':'c\xc0\x80'," BASE)), {"t.json:4: "}},
     {"missing comma between settings", "{\n  'threads': 2\n  'campaigns': []\n}\n", {"t.json:3: "}},
+    /* special categories (rule 4), whatever the policy source: the line is the offending key's or id's */
+    {"housing targets gender (built-in policy)",
+     CFG("    {'id':'h1'," BASE ",'nurl':'n',\n     'special_category':'housing',\n"
+         "     'targeting':{'gender':['F']}}\n"),
+     {"t.json:6: ", "campaign \"h1\"", "key \"targeting.gender\"", "housing"}},
+    {"housing targets gender (policy none)",
+     CFG_G("'policy': 'none'", "    {'id':'h1'," BASE ",'nurl':'n','special_category':'housing',\n"
+                               "     'targeting':{'gender':['M','F']}}\n"),
+     {"t.json:5: ", "campaign \"h1\"", "key \"targeting.gender\"", "housing"}},
+    {"employment targets age (policy none)",
+     CFG_G("'policy': 'none'",
+           "    {'id':'e1'," BASE ",'nurl':'n',\n     'targeting':{'age':{'min':18,'max':40}},\n"
+           "     'special_category':'employment'}\n"),
+     {"t.json:5: ", "campaign \"e1\"", "key \"targeting.age\"", "employment"}},
+    {"credit targets an age segment (policy none)",
+     CFG_G("'policy': 'none'", "    {'id':'k1'," BASE ",'nurl':'n','special_category':'credit','targeting':\n"
+                               "     {'segments':[{'segtax':4,'ids':['569',\n '49']}]}}\n"),
+     {"t.json:6: ", "campaign \"k1\"", "key \"targeting.segments\"", "id \"49\""}},
+    {"credit targets a postal-code segment (built-in)",
+     CFG("    {'id':'k2'," BASE ",'nurl':'n','special_category':'credit',\n"
+         "     'targeting':{'segments':[{'segtax':4,'ids':['59']}]}}\n"),
+     {"t.json:5: ", "campaign \"k2\"", "key \"targeting.segments\"", "postal code"}},
+    {"credit targets an escaped age segment id (the line of the segments key)",
+     CFG_G("'policy': 'none'", "    {'id':'k3'," BASE ",'nurl':'n','special_category':'credit',\n"
+                               "     'targeting':{'segments':[{'segtax':4,'ids':['\\u0034\\u0039']}]}}\n"),
+     {"t.json:5: ", "campaign \"k3\"", "key \"targeting.segments\"", "id \"49\""}},
+    {"housing targets a health segment (policy none)",
+     CFG_G("'policy': 'none'", "    {'id':'h2'," BASE ",'nurl':'n','special_category':'housing',\n"
+                               "     'targeting':{'segments':[{'segtax':4,'ids':['383']}]}}\n"),
+     {"t.json:5: ", "campaign \"h2\"", "key \"targeting.segments\"", "(health)"}},
+    /* fairness that cannot see its wins */
+    {"fairness without a win path",
+     CFG("    {'id':'f1'," BASE ",\n     'fairness':{'attribute':'gender'}}\n"),
+     {"t.json:5: ", "campaign \"f1\"", "key \"fairness\"", "win_url"}},
+    {"fairness 'wins' without a win path",
+     CFG("    {'id':'f1'," BASE ",'fairness':{'attribute':'gender','balance':'wins'}}\n"),
+     {"t.json:4: ", "campaign \"f1\"", "key \"fairness\"", "\"balance\": \"bids\""}},
+    {"special category (implicit fairness) without a win path",
+     CFG("    {'id':'s1'," BASE ",\n     'special_category':'employment'}\n"),
+     {"t.json:5: ", "campaign \"s1\"", "key \"special_category\"", "win_url"}},
+    {"fairness balance unknown",
+     CFG("    {'id':'f2'," BASE ",'nurl':'n','fairness':{'attribute':'gender','balance':'clicks'}}\n"),
+     {"t.json:4: ", "campaign \"f2\"", "key \"fairness.balance\""}},
+    {"fairness balance bids still needs an attribute (not a special category)",
+     CFG("    {'id':'f3'," BASE ",'fairness':{'balance':'bids'}}\n"),
+     {"t.json:4: ", "campaign \"f3\"", "key \"fairness.attribute\""}},
 };
 
 Test(config, validation_errors_name_file_line_campaign_and_key)
@@ -255,9 +304,11 @@ Test(config, valid_config_compiles)
                 "'targeting':{'site_cat':['IAB17'],'countries':['USA','usa']},"
                 "'special_category':null,'fairness':null,'unknown':1},"
                 "{'id':'b','crid':'cb','bid_cpm':1.1,'cattax':7,'formats':[{'w':1,'h':1}],"
-                "'nurl':'https://b.example/n','special_category':'housing','targeting':{"
+                "'nurl':'https://b.example/n','special_category':null,'targeting':{"
                 "'segments':[{'segtax':4,'ids':['1','2']}],'age':{'min':18,'max':99},"
-                "'gender':['M','F','O'],'new_targeting':true}}]}",
+                "'gender':['M','F','O'],'new_targeting':true}},"
+                "{'id':'h','crid':'ch','bid_cpm':1,'formats':[{'w':1,'h':1}],'adm':'x',"
+                "'special_category':'housing','targeting':{'countries':['USA']}}]}",
                 err, sizeof err);
     cr_assert_not_null(c, "%s", err);
     cr_expect_str_eq(c->listen, "127.0.0.1:0");
@@ -270,7 +321,7 @@ Test(config, valid_config_compiles)
     cr_expect_str_eq(c->seat, "s");
     cr_expect(sv_eq_cstr(c->campaigns.currency, "EUR"));
     cr_expect_eq(c->campaigns.tcf_vendor_id, 1000);
-    cr_assert_eq(c->campaigns.n, 2);
+    cr_assert_eq(c->campaigns.n, 3);
     const struct campaign *a = &c->campaigns.v[0], *b = &c->campaigns.v[1];
     cr_expect(sv_eq_cstr(a->id, "a") && sv_eq_cstr(a->crid, "ca") && sv_eq_cstr(a->adm, "<b>a</b>"));
     cr_expect_eq(a->bid_micros, 2500000);
@@ -287,7 +338,14 @@ Test(config, valid_config_compiles)
     cr_expect(b->t.nsegments == 1 && b->t.segments[0].segtax == 4 && b->t.segments[0].ids.n == 2);
     cr_expect(b->t.has_age && b->t.age_min == 18 && b->t.age_max == 99);
     cr_expect_eq(b->t.gender_mask, CAMPAIGN_GENDER_M | CAMPAIGN_GENDER_F | CAMPAIGN_GENDER_O);
-    cr_expect_eq(b->special, CAMPAIGN_SPECIAL_HOUSING);
+    cr_expect_eq(b->special, CAMPAIGN_SPECIAL_NONE);
+    const struct campaign *h = &c->campaigns.v[2];
+    cr_expect_eq(h->special, CAMPAIGN_SPECIAL_HOUSING);
+    cr_expect(h->fair.enabled && h->fair.attrs == (FAIR_ATTR_GENDER | FAIR_ATTR_AGE_BAND),
+              "special categories balance both attributes by default");
+    cr_expect_eq(c->policy_source, CONFIG_POLICY_BUILTIN, "no policy key: the built-in policy");
+    cr_expect_not_null(c->campaigns.policy);
+    cr_expect_eq(a->ad_classes, CLASS_BIT(CLASS_ALCOHOL), "cat 1002 (Alcohol) is high-risk by default");
     config_free(c);
 }
 
@@ -465,5 +523,156 @@ Test(config, many_compact_campaigns_load)
         if (c) cr_expect_eq(c->campaigns.n, (uint32_t)counts[i]);
         config_free(c);
         free(t);
+    }
+}
+
+/* ---- the policy source (issue 12: no `policy` key must not mean no protection) ---- */
+
+static const char HEALTH_AND_GAMBLING[] =
+    "'campaigns':[{'id':'hs'," BASE ",'targeting':{'segments':[{'segtax':4,'ids':['383']}]}},"
+    "{'id':'bet'," BASE ",'cat':['1361']}]";
+
+static struct config *parse_with(const char *global, char *err, size_t errlen)
+{
+    char q[2048];
+    snprintf(q, sizeof q, "{%s%s%s}", global, *global ? "," : "", HEALTH_AND_GAMBLING);
+    return parse_q(q, err, errlen);
+}
+
+Test(config, no_policy_key_means_the_builtin_policy)
+{
+    static const char *const builtin[] = {"", "'policy':'builtin'", "'policy':''", "'policy':null"};
+    for (size_t i = 0; i < sizeof builtin / sizeof builtin[0]; i++) {
+        char err[512] = "";
+        struct config *c = parse_with(builtin[i], err, sizeof err);
+        cr_assert_not_null(c, "[%s] %s", builtin[i], err);
+        cr_expect_eq(c->policy_source, CONFIG_POLICY_BUILTIN, "[%s]", builtin[i]);
+        cr_expect_str_eq(config_policy_source_name(c->policy_source), "builtin");
+        cr_expect_str_eq(config_protections_off_json(c), "[]");
+        cr_expect_str_eq(c->policy_file, "");
+        const struct policy *p = c->campaigns.policy;
+        cr_assert_not_null(p, "[%s] no policy compiled", builtin[i]);
+        cr_expect(p->seg.n > 300 && p->cat.n > 50, "the whole bundled policy: %u segments, %u categories",
+                  p->seg.n, p->cat.n);
+        cr_expect_eq(c->campaigns.v[0].seg_classes, CLASS_BIT(CLASS_HEALTH), "[%s] health segment",
+                     builtin[i]);
+        cr_expect_eq(c->campaigns.v[1].ad_classes, CLASS_BIT(CLASS_GAMBLING), "[%s] gambling ad", builtin[i]);
+        config_free(c);
+    }
+}
+
+Test(config, policy_none_is_explicit_and_reported)
+{
+    char err[512] = "";
+    struct config *c = parse_with("'policy':'none'", err, sizeof err);
+    cr_assert_not_null(c, "%s", err);
+    cr_expect_eq(c->policy_source, CONFIG_POLICY_NONE);
+    cr_expect_str_eq(config_policy_source_name(c->policy_source), "none");
+    cr_expect_null(c->campaigns.policy);
+    cr_expect_eq(c->campaigns.v[0].seg_classes | c->campaigns.v[1].ad_classes, 0u);
+    const char *off = config_protections_off_json(c);
+    cr_expect(strstr(off, "\"sensitive.*\"") && strstr(off, "\"exploit.high_risk_to_vulnerable\"") &&
+                  strstr(off, "\"exploit.vulnerable_targeting\""),
+              "%s", off);
+    config_free(c);
+    /* "none" still allows a special-category campaign that aims at nothing protected */
+    c = parse_q("{'policy':'none','campaigns':[{'id':'h'," BASE ",'nurl':'n','special_category':'housing',"
+                "'targeting':{'countries':['USA'],'segments':[{'segtax':4,'ids':['569']}]}}]}",
+                err, sizeof err);
+    cr_expect_not_null(c, "%s", err);
+    config_free(c);
+}
+
+Test(config, policy_file_keeps_working)
+{
+    const char *dir = getenv("FAIRBID_SOURCE_DIR");
+    if (!dir || !*dir) dir = FAIRBID_SOURCE_DIR;
+    char g[1200], err[512] = "";
+    snprintf(g, sizeof g, "'policy':'%s/deploy/policy.json'", dir);
+    struct config *c = parse_with(g, err, sizeof err);
+    cr_assert_not_null(c, "%s", err);
+    cr_expect_eq(c->policy_source, CONFIG_POLICY_FILE);
+    cr_expect_str_eq(config_policy_source_name(c->policy_source), "file");
+    cr_expect(strstr(c->policy_file, "deploy/policy.json") != NULL, "%s", c->policy_file);
+    cr_assert_not_null(c->campaigns.policy);
+    cr_expect_eq(c->campaigns.v[0].seg_classes, CLASS_BIT(CLASS_HEALTH));
+    config_free(c);
+    /* a file without the demographic nodes does not let a credit ad be aimed by age: the built-in policy
+     * is checked too */
+    static char pdir[] = "/tmp/fairbid-test-config-XXXXXX";
+    cr_assert_not_null(mkdtemp(pdir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/p.json", pdir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs("{\"segments\":[]}", f);
+    fclose(f);
+    snprintf(g, sizeof g,
+             "{'policy':'%s','campaigns':[{'id':'k'," BASE ",'nurl':'n','special_category':'credit',"
+             "'targeting':{'segments':[{'segtax':4,'ids':['49']}]}}]}",
+             path);
+    c = parse_q(g, err, sizeof err);
+    cr_expect_null(c, "a sparse policy file lifted rule 4");
+    config_free(c);
+    cr_expect(strstr(err, "campaign \"k\"") && strstr(err, "key \"targeting.segments\"") &&
+                  strstr(err, "id \"49\""),
+              "%s", err);
+    unlink(path);
+    rmdir(pdir);
+}
+
+Test(config, builtin_policy_is_the_committed_file)
+{
+    size_t len;
+    char *text = load_file("deploy/policy.json", &len);
+    cr_expect_eq(policy_builtin_len, len, "rebuild: the embedded policy is stale");
+    cr_expect(len == policy_builtin_len && memcmp(text, policy_builtin_json, len) == 0);
+    cr_expect_eq(policy_builtin_json[policy_builtin_len], '\0');
+    free(text);
+}
+
+Test(config, fairness_with_a_win_path_or_balance_bids_loads)
+{
+    static const struct {
+        const char *text;
+        bool bids_only;
+    } ok[] = {
+        {"{'win_url':'https://w.example/win','campaigns':[{'id':'f'," BASE
+         ",'fairness':{'attribute':'gender'}}]}",
+         false},
+        /* win_url after the campaigns counts too */
+        {"{'campaigns':[{'id':'f'," BASE
+         ",'fairness':{'attribute':'gender'}}],'win_url':'https://w.example/w'}",
+         false},
+        {"{'campaigns':[{'id':'f'," BASE ",'nurl':'https://fb.example/win?cid=f','fairness':{'attribute':"
+         "'age_band','balance':'wins'}}]}",
+         false},
+        {"{'campaigns':[{'id':'f'," BASE ",'fairness':{'attribute':'gender','balance':'bids'}}]}", true},
+        /* a special category may say only how it balances: both attributes by default */
+        {"{'campaigns':[{'id':'f'," BASE ",'special_category':'credit','fairness':{'balance':'bids'}}]}",
+         true},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        char err[512] = "";
+        struct config *c = parse_q(ok[i].text, err, sizeof err);
+        cr_assert_not_null(c, "case %zu: %s", i, err);
+        const struct campaign *f = &c->campaigns.v[0];
+        cr_expect(f->fair.enabled && f->fair.attrs, "case %zu", i);
+        cr_expect_eq(f->fair_bids_only, ok[i].bids_only, "case %zu", i);
+        if (f->special) cr_expect_eq(f->fair.attrs, FAIR_ATTR_GENDER | FAIR_ATTR_AGE_BAND);
+        config_free(c);
+    }
+    /* an empty or null win_url is no win path; the last win_url counts */
+    static const char *const bad[] = {
+        "{'win_url':'','campaigns':[{'id':'f'," BASE ",'fairness':{'attribute':'gender'}}]}",
+        "{'win_url':'https://w.example/w','win_url':'','campaigns':[{'id':'f'," BASE
+        ",'fairness':{'attribute':'gender'}}]}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char err[512] = "";
+        struct config *c = parse_q(bad[i], err, sizeof err);
+        cr_expect_null(c, "bad %zu accepted", i);
+        config_free(c);
+        cr_expect(strstr(err, "campaign \"f\": key \"fairness\"") != NULL, "bad %zu: %s", i, err);
     }
 }

@@ -228,6 +228,30 @@ Test(consent, tcf_purposes_vendor_restrictions)
     run_rows(rows, sizeof rows / sizeof rows[0], true);
 }
 
+/* Issue 14: publisher restriction type 3 is undefined in the TCF spec. The string stays valid (no longer
+ * "TC string invalid": that was no bid at all) and the restriction reads as "not allowed" for its purpose
+ * and vendor only. */
+Test(consent, tcf_restriction_type_3_restricts_locally)
+{
+    struct tc_opts o;
+    o = full();
+    o.restr_purpose = 3, o.restr_type = 3; /* undefined type on a personal-data purpose, for us */
+    snprintf(s1, sizeof s1, "\"consent\":\"%s\"", tc(o));
+    o = full();
+    o.restr_purpose = 2, o.restr_type = 3; /* undefined type on basic ads, for us */
+    snprintf(s2, sizeof s2, "\"consent\":\"%s\"", tc(o));
+    o = full();
+    o.restr_purpose = 7, o.restr_type = 3; /* undefined type on a purpose we do not use */
+    snprintf(s3, sizeof s3, "\"consent\":\"%s\"", tc(o));
+    const struct row rows[] = {
+        {"type 3 on purpose 3: contextual only", "\"gdpr\":1", s1, NULL, NONE, REASON_CONSENT_TCF_RESTRICTED},
+        {"type 3 on purpose 2: no bid", "\"gdpr\":1", s2, NULL, REASON_CONSENT_TCF_RESTRICTED,
+         REASON_CONSENT_TCF_RESTRICTED},
+        {"type 3 on purpose 7: allowed", "\"gdpr\":1", s3, NULL, NONE, NONE},
+    };
+    run_rows(rows, sizeof rows / sizeof rows[0], true);
+}
+
 Test(consent, strict_and_lenient_policy)
 {
     struct tc_opts o = full();

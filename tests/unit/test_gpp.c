@@ -335,5 +335,121 @@ Test(gpp, every_error_code)
     cr_assert_eq(gpp_decode(ok, strlen(ok), scratch, 4, &g), GPP_ESCRATCH);
     cr_assert_str_eq(gpp_strerror(0), "ok");
     cr_assert_str_eq(gpp_strerror(-99), "unknown gpp error");
-    for (int c = GPP_EUSP; c <= GPP_EEMPTY; c++) cr_assert_str_neq(gpp_strerror(c), "unknown gpp error");
+    for (int c = GPP_ESUB_LONG; c <= GPP_EEMPTY; c++) cr_assert_str_neq(gpp_strerror(c), "unknown gpp error");
+}
+
+/* Issue 14, 1: US National marked Version 1 in the Version 2 layout (iabgpp-java, @iabgpp/cmpapi 3.1.x).
+ * This string is @iabgpp/cmpapi 3.1.7's encoding of SaleOptOut = 1, KnownChildSensitiveDataConsents =
+ * [0,0,1]: read with the v1 layout the child is missed (fail-open). */
+Test(gpp, usnat_v1_in_v2_layout)
+{
+    cr_assert_eq(decode("DBABLA~BAAQAAAAAARA.QA"), 0);
+    const struct gpp_us *u = gpp_us_section(&g, 7);
+    cr_assert_not_null(u);
+    cr_assert_eq(gpp_field(&g, 7, "Version", 0), 1); /* as written */
+    cr_assert_eq(u->def->version, 2);                /* the layout used */
+    cr_assert_eq(u->n_known_child, 3);
+    cr_assert_eq(u->n_sensitive, 16);
+    cr_assert_eq(gpp_field(&g, 7, "KnownChildSensitiveDataConsents", 2), 1);
+    cr_assert_eq(gpp_field(&g, 7, "SaleOptOut", 0), 1);
+    cr_assert_eq(gpp_field(&g, 7, "MspaCoveredTransaction", 0), 1);
+    cr_assert(gpp_known_child(&g, NULL));
+    cr_assert(gpp_optout(&g, NULL));
+    /* iabgpp-java's own test string (BVVVkkkkkpFY: every value set) */
+    cr_assert_eq(decode("DBABLA~BVVVkkkkkpFY.YA"), 0);
+    cr_assert_eq(gpp_field(&g, 7, "SensitiveDataProcessing", 15), 2);
+    cr_assert_eq(gpp_field(&g, 7, "KnownChildSensitiveDataConsents", 0), 2);
+    cr_assert_eq(gpp_field(&g, 7, "KnownChildSensitiveDataConsents", 1), 1);
+    cr_assert_eq(gpp_field(&g, 7, "MspaServiceProviderMode", 0), 2);
+    cr_assert_eq(gpp_field(&g, 7, "Gpc", 0), 1);
+    /* Version 1 in its own layout: 60 bits (6-bit padding) and 66 bits (byte, then 6-bit padding, as
+     * @iabgpp/cmpapi 3.2.0 writes it) */
+    cr_assert_eq(decode("DBABLA~BVQqAAAACg"), 0);
+    cr_assert_eq(gpp_us_section(&g, 7)->def->version, 1);
+    cr_assert_eq(gpp_field(&g, 7, "PersonalDataConsents", 0), 2);
+    cr_assert_eq(decode("DBABLA~BAAQAAAAAQA.QA"), 0);
+    cr_assert_eq(gpp_us_section(&g, 7)->def->version, 1);
+    cr_assert_eq(gpp_field(&g, 7, "SaleOptOut", 0), 1);
+    /* Not the other way round: "Version 2" of the Version 1 length (iabgpp-es UsNat.test.ts "should decode
+     * CVQqAAAACg", which both IAB libraries read with the v1 layout) is rejected: a v2 string cut by one
+     * character has exactly that length, and the v1 layout would read KnownChild from SensitiveData bits. */
+    cr_assert_eq(decode("DBABLA~CVQqAAAACg"), GPP_ESECTION_SHORT);
+}
+
+/* Issue 14, 1 and 2: a length the layout and the padding do not explain is rejected. */
+Test(gpp, section_length_must_be_layout_plus_padding)
+{
+    struct {
+        const char *s;
+        int want;
+    } tab[] = {
+        {"DBABLA~BVQqAAAAC", GPP_ESECTION_SHORT},           /* v1, 54 bits */
+        {"DBABLA~BVQqAAAACgAAA", GPP_ESECTION_LONG},        /* v1, 78 bits */
+        {"DBABLA~BAAQAAAAAARAA", GPP_ESECTION_LONG},        /* v1 in v2 layout + 6 bits */
+        {"DBABLA~CAAQAAAAAQA", GPP_ESECTION_SHORT},         /* v2, 66 bits: a v2 string cut short, not v1 */
+        {"DBABLA~CAAQAAAAA", GPP_ESECTION_SHORT},           /* v2, 54 bits */
+        {"DBABLA~CAAQAAAAAARA", 0},                         /* v2, 72 bits */
+        {"DBABLA~CAAQAAAAAARAAAAA", GPP_ESECTION_LONG},     /* v2 + 24 spare bits */
+        {"DBABLA~CAAQAAAAAARAAAAAAAAA", GPP_ESECTION_LONG}, /* v2 + 48 */
+        {"DBABBg~BVWSSSVY", 0},                             /* usca, 48 bits for 46 */
+        {"DBABBg~BVWSSSVYAAAA", GPP_ESECTION_LONG},         /* usca + 24 */
+        {"DBABBg~BVWSSSV", GPP_ESECTION_SHORT},
+    };
+    for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++) {
+        int rc = decode(tab[i].s);
+        cr_expect_eq(rc, tab[i].want, "'%s': got %d (%s), want %d", tab[i].s, rc, gpp_strerror(rc),
+                     tab[i].want);
+    }
+}
+
+/* Issue 14, 3: sub-sections only where the section's spec defines one, only of type 1 (GPC), only one. */
+Test(gpp, sub_sections_only_where_defined)
+{
+    static const unsigned id9[] = {9}, id11[] = {11}, id13[] = {13};
+    char h9[32], h11[32], h13[32], t[16][128];
+    strcpy(h9, header(id9, 1));
+    strcpy(h11, header(id11, 1));
+    strcpy(h13, header(id13, 1));
+    const uint8_t va[18] = {0}, ut[19] = {0}, fl[21] = {0};
+    char sva[32], sut[32], sfl[32];
+    strcpy(sva, us_section(1, va, 18));
+    strcpy(sut, us_section(1, ut, 19));
+    strcpy(sfl, us_section(1, fl, 21));
+    snprintf(t[0], 128, "%s~%s", h9, sva);
+    snprintf(t[1], 128, "%s~%s.", h9, sva);
+    snprintf(t[2], 128, "%s~%s.zzzz", h9, sva);
+    snprintf(t[3], 128, "%s~%s.QA", h11, sut);
+    snprintf(t[4], 128, "%s~%s.", h13, sfl);
+    snprintf(t[5], 128, "%s~%s.QA", h13, sfl);
+    snprintf(t[6], 128, "%s~%s", h13, sfl);
+    struct {
+        const char *s;
+        int want;
+    } tab[] = {
+        {t[0], 0},
+        {t[1], GPP_ESUB_UNDEFINED},
+        {t[2], GPP_ESUB_UNDEFINED},
+        {t[3], GPP_ESUB_UNDEFINED},
+        {t[4], GPP_ESUB_UNDEFINED},
+        {t[5], GPP_ESUB_UNDEFINED},
+        {t[6], 0},
+        {"DBABLA~CAAQAAAAAARA.QA", 0},             /* type 1, Gpc 0 */
+        {"DBABLA~CAAQAAAAAARA.YA", 0},             /* type 1, Gpc 1 */
+        {"DBABLA~CAAQAAAAAARA.Q", 0},              /* 6 bits: the spec's padding */
+        {"DBABLA~CAAQAAAAAARA.AA", GPP_ESUB_TYPE}, /* type 0 */
+        {"DBABLA~CAAQAAAAAARA.gA", GPP_ESUB_TYPE}, /* type 2 */
+        {"DBABLA~CAAQAAAAAARA.wA", GPP_ESUB_TYPE}, /* type 3 */
+        {"DBABLA~CAAQAAAAAARA.QA.QA", GPP_ESUB_UNDEFINED},
+        {"DBABLA~CAAQAAAAAARA.QAAA", GPP_ESUB_LONG},
+        {"DBABLA~CAAQAAAAAARA.", GPP_ESUB_SHORT},
+        {"DBABBg~BVWSSSVY.AA", GPP_ESUB_TYPE},
+        {"DBABBg~BVWSSSVY.YA", 0},
+    };
+    for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++) {
+        int rc = decode(tab[i].s);
+        cr_expect_eq(rc, tab[i].want, "'%s': got %d (%s), want %d", tab[i].s, rc, gpp_strerror(rc),
+                     tab[i].want);
+    }
+    cr_assert_eq(decode("DBABLA~CAAQAAAAAARA.YA"), 0);
+    cr_assert(gpp_gpc(&g, NULL));
 }

@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "loadgen/http.h"
@@ -139,4 +141,124 @@ Test(loadgen_http, loopback_only)
     cr_assert_not(v6_loopback("::ffff:192.0.2.1"));
     cr_assert_not(v6_loopback("2001:db8::1"));
     cr_assert_not(v6_loopback("::"));
+}
+
+/* ---- strictness: what a server must not send is an error, not a guess ----
+ * Each input sits in an exact-size heap copy, so a read past its end is caught in the ASan build; the parser
+ * runs on a connection's read buffer, which is not NUL-terminated. */
+
+static int parse_exact(const char *s, struct http_resp *r)
+{
+    size_t n = strlen(s);
+    char *p = malloc(n);
+    memcpy(p, s, n);
+    int rc = http_parse_response(p, n, r);
+    free(p);
+    return rc;
+}
+
+static long dechunk_exact(const char *s, char *out, size_t cap)
+{
+    size_t n = strlen(s);
+    char *p = malloc(n ? n : 1);
+    memcpy(p, s, n);
+    long rc = http_dechunk(p, n, out, cap);
+    free(p);
+    return rc;
+}
+
+Test(loadgen_http, content_length_is_digits_on_its_own_line)
+{
+    struct http_resp r;
+    cr_assert_eq(parse_exact("HTTP/1.1 200 OK\r\nContent-Length:  2 \r\n\r\nok", &r), HTTP_PARSE_DONE);
+    cr_assert_eq(r.body_len, 2);
+    /* an empty value must not be read from the next line or from the body (strtoll skips \r\n) */
+    cr_assert_eq(parse_exact("HTTP/1.1 200 OK\r\nContent-Length: \r\n\r\n123", &r), HTTP_PARSE_ERROR);
+    cr_assert_eq(parse_exact("HTTP/1.1 200 OK\r\nContent-Length:\r\n7: x\r\n\r\n1234567", &r),
+                 HTTP_PARSE_ERROR);
+    cr_assert_eq(parse_exact("HTTP/1.1 200 OK\r\nContent-Length: 2abc\r\n\r\nok", &r), HTTP_PARSE_ERROR);
+    cr_assert_eq(parse_exact("HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\nok", &r), HTTP_PARSE_ERROR);
+    cr_assert_eq(parse_exact("HTTP/1.1 200 OK\r\nContent-Length: 0x2\r\n\r\nok", &r), HTTP_PARSE_ERROR);
+    cr_assert_eq(parse_exact("HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\nok", &r),
+                 HTTP_PARSE_ERROR);
+    /* two different lengths: which one frames the next response is a guess (RFC 9112 6.3) */
+    cr_assert_eq(parse_exact("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok!", &r),
+                 HTTP_PARSE_ERROR);
+    cr_assert_eq(parse_exact("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok", &r),
+                 HTTP_PARSE_DONE);
+}
+
+Test(loadgen_http, chunk_sizes_are_hex_digits_on_their_own_line)
+{
+    struct http_resp r;
+    const char *h = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+    char s[256];
+    /* an empty size line must not take the next line's digits (strtoul skips \r\n) */
+    snprintf(s, sizeof s, "%s\r\nfff", h);
+    cr_assert_eq(parse_exact(s, &r), HTTP_PARSE_ERROR);
+    snprintf(s, sizeof s, "%s\r\n2\r\nok\r\n0\r\n\r\n", h);
+    cr_assert_eq(parse_exact(s, &r), HTTP_PARSE_ERROR);
+    snprintf(s, sizeof s, "%s-2\r\nok\r\n0\r\n\r\n", h);
+    cr_assert_eq(parse_exact(s, &r), HTTP_PARSE_ERROR);
+    snprintf(s, sizeof s, "%s0x2\r\nok\r\n0\r\n\r\n", h);
+    cr_assert_eq(parse_exact(s, &r), HTTP_PARSE_ERROR);
+    snprintf(s, sizeof s, "%s 2\r\nok\r\n0\r\n\r\n", h);
+    cr_assert_eq(parse_exact(s, &r), HTTP_PARSE_ERROR);
+    snprintf(s, sizeof s, "%s2x\r\nok\r\n0\r\n\r\n", h);
+    cr_assert_eq(parse_exact(s, &r), HTTP_PARSE_ERROR);
+    /* a chunk extension is allowed and ignored */
+    snprintf(s, sizeof s, "%s2;name=v\r\nok\r\n0\r\n\r\n", h);
+    cr_assert_eq(parse_exact(s, &r), HTTP_PARSE_DONE);
+    snprintf(s, sizeof s, "%sA\r\n0123456789\r\n0\r\n\r\n", h);
+    cr_assert_eq(parse_exact(s, &r), HTTP_PARSE_DONE);
+    cr_assert_eq(r.msg_len, strlen(s));
+}
+
+Test(loadgen_http, dechunk_checks_its_own_framing)
+{
+    char out[64];
+    cr_assert_eq(dechunk_exact("2\r\nok\r\n0\r\n\r\n", out, sizeof out), 2);
+    cr_assert_eq(memcmp(out, "ok", 2), 0);
+    cr_assert_eq(dechunk_exact("2;x=y\r\nok\r\n1\r\n!\r\n0\r\n\r\n", out, sizeof out), 3);
+    cr_assert_eq(memcmp(out, "ok!", 3), 0);
+    /* data without its CRLF, data cut short, no last chunk, an empty or signed size: malformed, and nothing
+     * past the input is read */
+    cr_assert_eq(dechunk_exact("3\r\nabc", out, sizeof out), -1);
+    cr_assert_eq(dechunk_exact("3\r\nabcXY0\r\n\r\n", out, sizeof out), -1);
+    cr_assert_eq(dechunk_exact("3\r\nab", out, sizeof out), -1);
+    cr_assert_eq(dechunk_exact("3\r\nabc\r\n", out, sizeof out), -1);
+    cr_assert_eq(dechunk_exact("\r\n3\r\nabc\r\n0\r\n\r\n", out, sizeof out), -1);
+    cr_assert_eq(dechunk_exact("-1\r\nabc\r\n0\r\n\r\n", out, sizeof out), -1);
+    cr_assert_eq(dechunk_exact("", out, sizeof out), -1);
+}
+
+Test(loadgen_http, status_line_shape)
+{
+    struct http_resp r;
+    cr_assert_eq(parse_exact("HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n", &r), HTTP_PARSE_DONE);
+    cr_assert_eq(r.status, 200);
+    cr_assert_eq(parse_exact("HTTP/1.1 2000 OK\r\nContent-Length: 0\r\n\r\n", &r), HTTP_PARSE_ERROR);
+    cr_assert_eq(parse_exact("HTTP/1.1 20 OK\r\nContent-Length: 0\r\n\r\n", &r), HTTP_PARSE_ERROR);
+    cr_assert_eq(parse_exact("HTTP/1.2 200 OK\r\nContent-Length: 0\r\n\r\n", &r), HTTP_PARSE_ERROR);
+    cr_assert_eq(parse_exact("HTTP/1.1  200 OK\r\nContent-Length: 0\r\n\r\n", &r), HTTP_PARSE_ERROR);
+}
+
+Test(loadgen_http, header_names_and_values)
+{
+    struct http_resp r;
+    /* names are case-insensitive, values are matched as tokens of a list */
+    cr_assert_eq(
+        parse_exact("HTTP/1.1 200 OK\r\nCONTENT-LENGTH: 0\r\nconnection: Keep-Alive, CLOSE\r\n\r\n", &r),
+        HTTP_PARSE_DONE);
+    cr_assert(r.close, "close anywhere in the list closes");
+    cr_assert_eq(parse_exact("HTTP/1.1 200 OK\r\nX-Content-Length: 5\r\nContent-Length: 0\r\n\r\n", &r),
+                 HTTP_PARSE_DONE);
+    cr_assert_eq(r.body_len, 0, "X-Content-Length is another header");
+    cr_assert_eq(
+        parse_exact("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Encoding: identity\r\n\r\nok", &r),
+        HTTP_PARSE_DONE);
+    cr_assert_not(r.gzip);
+    /* a 204 and a 304 have no body whatever their headers say; the next message starts right after */
+    cr_assert_eq(parse_exact("HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n", &r), HTTP_PARSE_DONE);
+    cr_assert_eq(r.body_len, 0);
 }

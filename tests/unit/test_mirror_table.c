@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "bidder/mirror_table.h"
 #include "filters/classes.h"
@@ -69,6 +70,79 @@ Test(mirror_record, pack_roundtrip_all_classes)
     mirror_flags_unpack(mirror_flags_pack(&in), &out);
     cr_assert(out.optout && out.minor);
     cr_assert_eq(out.sensitive_mask, in.sensitive_mask);
+}
+
+Test(mirror_record, lengths_bound_fields_and_values)
+{
+    /* hiredis replies are (pointer, length): bytes past each length must not count */
+    const char *kv[] = {"optoutX", "1junk", "minorXX", "0trailing", "sensitivehealth", "religion,health"};
+    const size_t lens[] = {6, 1, 5, 1, 9, 8};
+    uint32_t f;
+    cr_assert(mirror_record_parse(kv, lens, 6, &f, NULL));
+    cr_assert_eq(f, MIRROR_F_OPTOUT | CLASS_BIT(CLASS_RELIGION));
+    /* a field cut short is another field (ignored); a value with a NUL inside is not "0" */
+    const char *kv2[] = {"optout", "0", "minor", "0\0"};
+    const size_t lens2[] = {5, 1, 5, 2};
+    cr_assert(mirror_record_parse(kv2, lens2, 4, &f, NULL));
+    cr_assert_eq(f, MIRROR_F_MINOR);
+    /* an empty value is a bad value: restricts */
+    const char *kv3[] = {"optout", "0"};
+    const size_t lens3[] = {6, 0};
+    cr_assert(mirror_record_parse(kv3, lens3, 2, &f, NULL));
+    cr_assert_eq(f, MIRROR_F_OPTOUT);
+}
+
+Test(mirror_record, duplicate_fields_only_restrict)
+{
+    uint32_t f;
+    const char *a[] = {"optout", "1", "optout", "0"};
+    cr_assert(mirror_record_parse(a, NULL, 4, &f, NULL));
+    cr_assert_eq(f, MIRROR_F_OPTOUT, "a later optout=0 must not lift an opt-out");
+    const char *b[] = {"minor", "0", "minor", "1"};
+    cr_assert(mirror_record_parse(b, NULL, 4, &f, NULL));
+    cr_assert_eq(f, MIRROR_F_MINOR);
+    const char *c[] = {"sensitive", "health", "sensitive", "", "sensitive", "politics"};
+    cr_assert(mirror_record_parse(c, NULL, 6, &f, NULL));
+    cr_assert_eq(f, CLASS_BIT(CLASS_HEALTH) | CLASS_BIT(CLASS_POLITICS), "sensitive lists add up");
+}
+
+Test(mirror_record, sensitive_list_syntax)
+{
+    int unknown = 0;
+    const char *s = " health ,\treligion\t,,  ,HEALTH,heal th,weapons,";
+    uint32_t m = mirror_sensitive_parse(s, strlen(s), &unknown);
+    cr_assert_eq(m, CLASS_BIT(CLASS_HEALTH) | CLASS_BIT(CLASS_RELIGION) | CLASS_BIT(CLASS_WEAPONS));
+    cr_assert_eq(unknown, 2, "HEALTH (names are case-sensitive) and \"heal th\" are unknown, got %d",
+                 unknown);
+    cr_assert_eq(mirror_sensitive_parse("", 0, NULL), 0);
+    cr_assert_eq(mirror_sensitive_parse(",,,", 3, NULL), 0);
+    /* every class by its name, alone and all together */
+    char all[1024] = "";
+    for (int c = 0; c < CLASS__COUNT; c++) {
+        const char *name = class_name(c);
+        cr_assert_eq(mirror_sensitive_parse(name, strlen(name), NULL), CLASS_BIT(c), "class %s", name);
+        if (c) strcat(all, ",");
+        strcat(all, name);
+    }
+    unknown = 0;
+    cr_assert_eq(mirror_sensitive_parse(all, strlen(all), &unknown), (1u << CLASS__COUNT) - 1);
+    cr_assert_eq(unknown, 0);
+    /* the length bounds the list: "health,religion" cut at 6 is only health */
+    cr_assert_eq(mirror_sensitive_parse("health,religion", 6, NULL), CLASS_BIT(CLASS_HEALTH));
+    cr_assert_eq(mirror_sensitive_parse("healthy", 6, NULL), CLASS_BIT(CLASS_HEALTH));
+}
+
+Test(mirror_record, flags_never_spill_outside_their_bits)
+{
+    const char *kv[] = {"optout", "1", "minor", "1", "sensitive", "health,weapons,dating,minor"};
+    uint32_t f;
+    cr_assert(mirror_record_parse(kv, NULL, 6, &f, NULL));
+    cr_assert_eq(f & ~(MIRROR_F_MASK | MIRROR_F_OPTOUT | MIRROR_F_MINOR), 0);
+    struct consent_stored r;
+    mirror_flags_unpack(f, &r);
+    cr_assert(r.optout && r.minor);
+    cr_assert_eq(r.sensitive_mask, CLASS_BIT(CLASS_HEALTH) | CLASS_BIT(CLASS_WEAPONS) |
+                                       CLASS_BIT(CLASS_DATING) | CLASS_BIT(CLASS_MINOR));
 }
 
 Test(mirror_table, put_get_del)
@@ -165,7 +239,24 @@ Test(mirror_table, digest_is_order_independent_and_tracks_changes)
 
 static struct mirror_table *shared;
 static atomic_bool stop;
+static atomic_bool writing;
 static atomic_long bad;
+static atomic_long passes; /* reader passes that began and ended while the writer was churning */
+
+/* The test proves nothing unless the reader probed while the writer wrote: MIN_PASSES overlapping passes, and
+ * MIN_ROUNDS of churn whatever the reader did. Churn keys cycle through CHURN_SLOTS * 50 keys so the table
+ * never fills with tombstones. A starved reader fails the test after DEADLINE_NS instead of hanging it. */
+#define MIN_PASSES 50
+#define MIN_ROUNDS 200
+#define CHURN_SLOTS 200
+#define DEADLINE_NS 60000000000LL
+
+static long long now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
 
 /* Stable keys 0..999 always hold flags == i (rewritten identically); churn keys come and go. The reader must
  * always find every stable key with exactly its flags. */
@@ -173,10 +264,12 @@ static void *reader(void *arg)
 {
     (void)arg;
     while (!atomic_load(&stop)) {
+        bool during = atomic_load(&writing);
         for (int i = 0; i < 1000; i++) {
             uint32_t f;
             if (!mirror_table_get(shared, key(i), &f) || f != (uint32_t)i) atomic_fetch_add(&bad, 1);
         }
+        if (during && atomic_load(&writing)) atomic_fetch_add(&passes, 1);
     }
     return NULL;
 }
@@ -185,16 +278,30 @@ Test(mirror_table, concurrent_reader_sees_no_torn_state)
 {
     shared = mirror_table_new(20000);
     for (int i = 0; i < 1000; i++) mirror_table_put(shared, key(i), (uint32_t)i, 0);
+    atomic_store(&writing, true);
     pthread_t th;
-    pthread_create(&th, NULL, reader, NULL);
-    for (int round = 0; round < 200; round++) {
-        for (int i = 1000; i < 1000 + 50; i++)
-            mirror_table_put(shared, key(i + round * 50), MIRROR_F_OPTOUT, 0);
-        for (int i = 0; i < 1000; i++) mirror_table_put(shared, key(i), (uint32_t)i, round & 1);
-        for (int i = 1000; i < 1000 + 50; i++) mirror_table_del(shared, key(i + round * 50));
+    cr_assert_eq(pthread_create(&th, NULL, reader, NULL), 0);
+    long long deadline = now_ns() + DEADLINE_NS;
+    long round = 0, full = 0;
+    /* Run until both: MIN_ROUNDS of churn, and MIN_PASSES reader passes that overlapped it. */
+    while ((round < MIN_ROUNDS || atomic_load(&passes) < MIN_PASSES) && now_ns() < deadline) {
+        int base = 1000 + (int)(round % CHURN_SLOTS) * 50;
+        for (int i = base; i < base + 50; i++)
+            if (mirror_table_put(shared, key(i), MIRROR_F_OPTOUT, 0) != 0) full++;
+        for (int i = 0; i < 1000; i++)
+            if (mirror_table_put(shared, key(i), (uint32_t)i, (unsigned)(round & 1)) != 0) full++;
+        for (int i = base; i < base + 50; i++) mirror_table_del(shared, key(i));
+        round++;
     }
+    atomic_store(&writing, false);
     atomic_store(&stop, true);
     pthread_join(th, NULL);
-    cr_assert_eq(atomic_load(&bad), 0);
+    cr_assert_eq(full, 0, "the writer's puts all fit (%ld failed): the churn did what it claims", full);
+    cr_assert_geq(round, MIN_ROUNDS);
+    cr_assert_geq(atomic_load(&passes), MIN_PASSES,
+                  "the reader made %ld passes while the writer ran %ld rounds (need %d): nothing was tested",
+                  atomic_load(&passes), round, MIN_PASSES);
+    cr_assert_eq(atomic_load(&bad), 0, "%ld stable-key reads were missing or torn", atomic_load(&bad));
+    cr_log_info("writer rounds %ld, overlapping reader passes %ld", round, atomic_load(&passes));
     mirror_table_free(shared);
 }

@@ -64,7 +64,9 @@ static struct config *load(const char *policy, const char *campaigns, char *err,
     fclose(f);
     snprintf(path, sizeof path, "%s/c.json", dir);
     int n = snprintf(cfgtext, sizeof cfgtext,
-                     "{\"currency\":\"USD\",\"policy\":\"p.json\",\"campaigns\":[%s]}", campaigns);
+                     "{\"currency\":\"USD\",\"policy\":\"p.json\",\"win_url\":\"https://w.example/win\","
+                     "\"campaigns\":[%s]}",
+                     campaigns);
     return config_parse(path, cfgtext, (size_t)n, NULL, err, errlen);
 }
 
@@ -111,7 +113,7 @@ static const struct bad bads[] = {
      CAMP(",\"special_category\":\"employment\",\"targeting\":{\"gender\":[\"F\"]}"),
      {"c.json", "campaign \"cmp1\"", "targeting.gender"}},
     {OKPOL,
-     CAMP(",\"special_category\":\"credit\",\"targeting\":{\"segments\":[{\"segtax\":4,\"ids\":[\"7\","
+     CAMP(",\"special_category\":\"credit\",\"targeting\":{\"segments\":[{\"segtax\":4,\"ids\":[\"569\","
           "\"383\"]}]}"),
      {"campaign \"cmp1\"", "targeting.segments", "id \"383\" (health)"}},
     {OKPOL,
@@ -138,17 +140,20 @@ Test(policy_load, bad_policies_name_file_key_and_id)
 Test(policy_load, good_policy_and_special_category_allowed_cases)
 {
     char err[512] = "";
-    /* a credit campaign may target non-sensitive segments and countries */
+    /* a credit campaign may target non-sensitive segments and countries (not 7, an age range: the built-in
+     * policy's demographic nodes are checked whatever the file says) */
     struct config *c = load(
         OKPOL,
         CAMP(",\"special_category\":\"credit\",\"cat\":[\"1361\"],\"targeting\":{\"segments\":[{"
-             "\"segtax\":4,\"ids\":[\"7\"]}],\"countries\":[\"USA\"]}") ","
-                                                                        "{\"id\":\"cmp2\",\"crid\":\"c\","
-                                                                        "\"bid_cpm\":1,\"formats\":[{\"w\":1,"
-                                                                        "\"h\":1}],\"adm\":"
-                                                                        "\"x\",\"targeting\":{\"segments\":[{"
-                                                                        "\"segtax\":4,\"ids\":[\"399\","
-                                                                        "\"383\"]}]}}",
+             "\"segtax\":4,\"ids\":[\"569\"]}],\"countries\":[\"USA\"]}") ","
+                                                                          "{\"id\":\"cmp2\",\"crid\":\"c\","
+                                                                          "\"bid_cpm\":1,\"formats\":[{\"w\":"
+                                                                          "1,"
+                                                                          "\"h\":1}],\"adm\":"
+                                                                          "\"x\",\"targeting\":{\"segments\":"
+                                                                          "[{"
+                                                                          "\"segtax\":4,\"ids\":[\"399\","
+                                                                          "\"383\"]}]}}",
         err, sizeof err);
     cr_assert_not_null(c, "%s", err);
     const struct policy *p = c->campaigns.policy;
@@ -166,17 +171,25 @@ Test(policy_load, good_policy_and_special_category_allowed_cases)
     config_free(c);
 }
 
-Test(policy_load, missing_file_is_an_error_and_empty_key_loads_none)
+Test(policy_load, missing_file_is_an_error_empty_key_loads_builtin_none_loads_none)
 {
     char err[512] = "";
     static const char text[] = "{\"currency\":\"USD\",\"policy\":\"nope.json\",\"campaigns\":[]}";
     struct config *c = config_parse("/tmp/x/c.json", text, sizeof text - 1, NULL, err, sizeof err);
     cr_expect_null(c);
     cr_expect(strstr(err, "/tmp/x/nope.json") != NULL, "%s", err);
-    static const char none[] = "{\"currency\":\"USD\",\"policy\":\"\",\"campaigns\":[]}";
+    /* an empty path is not a way to switch the policy off: it is the built-in one */
+    static const char empty[] = "{\"currency\":\"USD\",\"policy\":\"\",\"campaigns\":[]}";
+    c = config_parse("/tmp/x/c.json", empty, sizeof empty - 1, NULL, err, sizeof err);
+    cr_assert_not_null(c, "%s", err);
+    cr_expect_not_null(c->campaigns.policy);
+    cr_expect_eq(c->policy_source, CONFIG_POLICY_BUILTIN);
+    config_free(c);
+    static const char none[] = "{\"currency\":\"USD\",\"policy\":\"none\",\"campaigns\":[]}";
     c = config_parse("/tmp/x/c.json", none, sizeof none - 1, NULL, err, sizeof err);
     cr_assert_not_null(c, "%s", err);
     cr_expect_null(c->campaigns.policy);
+    cr_expect_eq(c->policy_source, CONFIG_POLICY_NONE);
     config_free(c);
 }
 

@@ -214,10 +214,10 @@ Test(sensitive, campaign_classes_filled_at_load, .init = setup, .fini = teardown
     cr_expect_eq(v[4].seg_classes | v[4].ad_classes, 0u);
 }
 
-Test(sensitive, no_policy_checks_nothing)
+Test(sensitive, policy_none_checks_nothing)
 {
     static const char text[] =
-        "{\"currency\":\"USD\",\"campaigns\":[{\"id\":\"a\",\"crid\":\"c\",\"bid_cpm\":1,"
+        "{\"currency\":\"USD\",\"policy\":\"none\",\"campaigns\":[{\"id\":\"a\",\"crid\":\"c\",\"bid_cpm\":1,"
         "\"formats\":[{\"w\":1,\"h\":1}],\"adm\":\"x\",\"targeting\":{\"segments\":[{"
         "\"segtax\":4,\"ids\":[\"399\"]}]}}]}";
     char err[256];
@@ -230,6 +230,27 @@ Test(sensitive, no_policy_checks_nothing)
     struct sv arg = SV_NULL;
     int64_t num = 0;
     cr_expect_eq(sensitive_check(&c->campaigns, &c->campaigns.v[0], &req, &cst, &arg, &num), REASON_BID);
+    config_free(c);
+}
+
+/* issue 12: a config without a `policy` key is protected by the built-in policy */
+Test(sensitive, no_policy_key_applies_the_builtin_policy)
+{
+    static const char text[] =
+        "{\"currency\":\"USD\",\"campaigns\":[{\"id\":\"a\",\"crid\":\"c\",\"bid_cpm\":1,"
+        "\"formats\":[{\"w\":1,\"h\":1}],\"adm\":\"x\",\"targeting\":{\"segments\":[{"
+        "\"segtax\":4,\"ids\":[\"399\"]}]}}]}";
+    char err[256];
+    struct config *c = config_parse("x.json", text, sizeof text - 1, NULL, err, sizeof err);
+    cr_assert_not_null(c, "%s", err);
+    cr_assert_not_null(c->campaigns.policy);
+    struct ortb_request req;
+    parse_req(REQ(SEG(4, "{\"id\":\"399\"}")), &req);
+    struct consent_state cst = {.block_all = -1, .block_personal = -1, .minor = true};
+    struct sv arg = SV_NULL;
+    int64_t num = 0;
+    cr_expect_eq(sensitive_check(&c->campaigns, &c->campaigns.v[0], &req, &cst, &arg, &num),
+                 REASON_EXPLOIT_VULNERABLE_TARGETING, "Audience 399 is addiction in the bundled policy");
     config_free(c);
 }
 

@@ -405,7 +405,7 @@ Test(tcf, every_error_code)
         {D_NO_RESTR, TCF_ERESTR_TRUNC},
         {D_RESTR_TRUNC, TCF_ERESTR_TRUNC},
         {D_RESTR_PURPOSE, TCF_ERESTR_PURPOSE},
-        {D_RESTR_TYPE, TCF_ERESTR_TYPE},
+        {D_RESTR_TYPE, 0}, /* type 3 is accepted (issue 14); tcf_restriction reads it as 0 */
         {D_RESTR_ORDER, TCF_ERANGE_ORDER},
     };
     for (size_t i = 0; i < sizeof dt / sizeof dt[0]; i++) {
@@ -450,4 +450,25 @@ Test(tcf, strerror_distinct)
         cr_assert_str_neq(tcf_strerror(codes[i]), "unknown tcf error");
         for (size_t j = 0; j < i; j++) cr_assert_neq(codes[i], codes[j]);
     }
+}
+
+/* Issue 14: RestrictionType 3 ("undefined" in the TCF spec) keeps the string valid; the lookup answers 0
+ * (not allowed) for that purpose and those vendors only, and the raw group still says 3. */
+Test(tcf, restriction_type_3_is_not_allowed_locally)
+{
+    struct tcf tc;
+    cr_assert_eq(decode(damaged(D_RESTR_TYPE), &tc), 0); /* purpose 2, type 3, vendors 2-5 */
+    cr_assert_eq(tc.num_restrictions, 1);
+    for (int v = 2; v <= 5; v++) cr_expect_eq(tcf_restriction(&tc, 2, v), 0, "vendor %d", v);
+    cr_expect_eq(tcf_restriction(&tc, 2, 1), -1);
+    cr_expect_eq(tcf_restriction(&tc, 2, 6), -1);
+    cr_expect_eq(tcf_restriction(&tc, 1, 3), -1);
+    cr_expect_eq(tcf_restriction(&tc, 3, 3), -1);
+    int p, t;
+    uint32_t off;
+    unsigned cnt;
+    cr_assert_eq(tcf_restriction_group(&tc, 0, &p, &t, &off, &cnt), 0);
+    cr_expect_eq(p, 2);
+    cr_expect_eq(t, 3);
+    cr_expect_eq(cnt, 1);
 }

@@ -1,0 +1,71 @@
+/* libFuzzer target for the consent record parser (mirror_record_parse, bidder/mirror_table.c) and the
+ * fairness counter field parser (fairness_parse_field, bidder/fairness.c): the two places Redis hash contents
+ * enter the bidder. The input is split at '\n' into field/value pairs passed with lengths, as hiredis hands
+ * them over. Oracles: a record with any optout (minor) value other than exactly "0" is an opt-out (a minor):
+ * bad values fail toward privacy; no flag outside the packed word; a field that parses prints back to itself.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bidder/fairness.h"
+#include "bidder/mirror_table.h"
+#include "filters/fair.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define CHECK(x)                                                                                             \
+    do {                                                                                                     \
+        if (!(x)) abort();                                                                                   \
+    } while (0)
+
+#define MAXKV 32
+
+static bool is(const char *s, size_t n, const char *lit)
+{
+    return n == strlen(lit) && memcmp(s, lit, n) == 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const char *p = (const char *)data;
+    const char *kv[MAXKV];
+    size_t lens[MAXKV], n = 0, i = 0;
+    while (n < MAXKV && i <= size) {
+        const char *e = memchr(p + i, '\n', size - i);
+        size_t l = e ? (size_t)(e - (p + i)) : size - i;
+        kv[n] = p + i;
+        lens[n++] = l;
+        i += l + 1;
+        if (!e) break;
+    }
+    uint32_t flags = 0xdeadbeef;
+    int unknown = 0;
+    bool rec = mirror_record_parse(kv, lens, n, &flags, &unknown);
+    CHECK(rec == (n >= 2));
+    CHECK((flags & ~(MIRROR_F_MASK | MIRROR_F_OPTOUT | MIRROR_F_MINOR)) == 0);
+    CHECK(unknown >= 0);
+    bool optout = false, minor = false;
+    for (size_t k = 0; k + 1 < n; k += 2) {
+        bool zero = is(kv[k + 1], lens[k + 1], "0");
+        if (is(kv[k], lens[k], "optout") && !zero) optout = true;
+        if (is(kv[k], lens[k], "minor") && !zero) minor = true;
+    }
+    CHECK(((flags & MIRROR_F_OPTOUT) != 0) == optout);
+    CHECK(((flags & MIRROR_F_MINOR) != 0) == minor);
+
+    for (size_t k = 0; k < n; k++) {
+        int g = -7, c = -7;
+        if (fairness_parse_field(kv[k], lens[k], &g, &c) == 0) {
+            CHECK(g >= 0 && g < FAIR_NGROUPS && c >= 0 && c < FAIR_NCOUNT);
+            char back[64];
+            int bl = snprintf(back, sizeof back, "%s:%c", fair_group_name(g), "ebwt"[c]);
+            CHECK(bl > 0 && (size_t)bl == lens[k] && memcmp(back, kv[k], lens[k]) == 0);
+        } else {
+            CHECK(g == -7 && c == -7);
+        }
+    }
+    return 0;
+}
