@@ -56,7 +56,8 @@ static const struct setting settings[] = {
     S("admin_listen", T_STR, admin_listen, "", 0, 0, false,
       "address:port serving /metrics, /readyz, /healthz; when set the public listener answers 404 for them"),
     S("max_buffered_bytes", T_INT, max_buffered_bytes, "134217728", 1048576, 2147483647, false,
-      "request input buffered across all connections (503 for new bodies above)"),
+      "request input buffered beyond each connection's first 16 KiB, all connections (503 for new bodies "
+      "above)"),
     S("max_output_bytes", T_INT, max_output_bytes, "33554432", 65536, 2147483647, false,
       "replies held for slow readers across all connections (pipelined requests wait above)"),
     S("max_conn_output_bytes", T_INT, max_conn_output_bytes, "262144", 4096, 16777216, false,

@@ -272,7 +272,9 @@ static size_t in_hard_cap(const struct hs_server *s)
 enum { IN_OK = 0, IN_NOMEM = -1, IN_BUSY = -2 };
 
 /* Room for need bytes of the current request from in_off (plus a NUL). Moves unread bytes to the front.
- * IN_BUSY: growing would pass max_buffered across all connections. */
+ * IN_BUSY: growing would pass max_buffered across all connections. What is counted is each buffer beyond its
+ * first HS_IN_INIT bytes: those are bounded by max_connections already, and counting them would let idle
+ * connections lower the connection limit. */
 static int in_reserve(struct hs_conn *c, size_t need)
 {
     if (c->in_off) {
@@ -309,7 +311,7 @@ static void in_shrink(struct hs_conn *c)
     if (c->in_cap <= HS_IN_INIT || c->in_len != c->in_off) return;
     char *p = malloc(HS_IN_INIT);
     if (!p) return;
-    mem_acct(&c->s->sh->buffered, c->in_cap, HS_IN_INIT);
+    mem_acct(&c->s->sh->buffered, c->in_cap - HS_IN_INIT, 0);
     free(c->in);
     c->in = p;
     c->in_cap = HS_IN_INIT;
@@ -691,7 +693,7 @@ static void conn_close(struct hs_conn *c)
     if (c->next) c->next->prev = c->prev;
     s->nactive--;
     atomic_fetch_sub_explicit(&s->nconns, 1, memory_order_relaxed);
-    mem_acct(&s->sh->buffered, c->in_cap, 0);
+    mem_acct(&s->sh->buffered, c->in_cap - HS_IN_INIT, 0);
     mem_acct(&s->sh->output, c->out_cap, 0);
     free(c->in);
     free(c->out);
@@ -734,14 +736,6 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
         shed(s, fd, "too many connections (max_connections)");
         return;
     }
-    /* a connection's first input buffer counts against max_buffered_bytes too: the gauge is the real total */
-    uint64_t before = atomic_fetch_add_explicit(&s->sh->buffered, HS_IN_INIT, memory_order_relaxed);
-    if (s->sh->max_buffered && before + HS_IN_INIT > s->sh->max_buffered) {
-        atomic_fetch_sub_explicit(&s->sh->buffered, HS_IN_INIT, memory_order_relaxed);
-        atomic_fetch_add_explicit(&s->sh->busy_rejected, 1, memory_order_relaxed);
-        shed(s, fd, "server busy: buffered request input over max_buffered_bytes; retry later");
-        return;
-    }
     struct hs_conn *c = calloc(1, sizeof *c);
     if (c) c->in = malloc(HS_IN_INIT);
     if (c) c->rev = event_new(s->base, fd, EV_READ | EV_PERSIST, on_read, c);
@@ -751,7 +745,6 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
         if (c) free(c->in);
         free(c);
         close(fd);
-        atomic_fetch_sub_explicit(&s->sh->buffered, HS_IN_INIT, memory_order_relaxed);
         return;
     }
     /* replies are single writes, but a "100 Continue" followed by the reply must not wait for an ACK */

@@ -18,8 +18,9 @@
  *    stay within max_connections plus one per worker; on EMFILE/ENFILE the worker stops accepting for
  *    HS_ACCEPT_BACKOFF_MS, sheds one waiting connection with 503 through a reserved fd, logs once per 10 s
  *    and counts it;
- *  - memory: input buffers across all connections are capped (max_buffered; a body that would need more
- *    gets 503), and so are replies held for clients that do not read (per connection and in total: the
+ *  - memory: input buffered beyond each connection's first HS_IN_INIT (16 KiB) is capped across all
+ *    connections (max_buffered; a body that would need more gets 503, a request admitted finishes), and so
+ *    are replies held for clients that do not read (per connection and in total: the
  *    connection's later pipelined requests wait until the client drains);
  *  - CPU: the head and chunked parsers resume where they stopped (bidder/http/http_parse.h). */
 #ifndef FAIRBID_BIDDER_HTTP_SERVER_H
@@ -73,7 +74,7 @@ struct hs_config {
 
 /* Totals across workers, and the caps on them. */
 struct hs_shared {
-    size_t max_buffered; /* input buffer bytes, all connections */
+    size_t max_buffered; /* input buffer bytes beyond each connection's first 16 KiB, all connections */
     size_t max_output;   /* output buffer bytes, all connections */
     _Atomic uint64_t buffered, output;
     _Atomic uint64_t busy_rejected;  /* 503: a body over max_buffered */

@@ -447,8 +447,9 @@ static void handle_metrics(struct worker *w, struct hs_reply *rep)
     struct hs_shared *hsh = &G.hs_shared;
     evbuffer_add_printf(
         o,
-        "# HELP fairbid_http_buffered_bytes Request input buffered across connections (cap: "
-        "max_buffered_bytes).\n"
+        "# HELP fairbid_http_buffered_bytes Request input buffered beyond each connection's first 16 KiB, "
+        "all "
+        "connections (cap: max_buffered_bytes).\n"
         "# TYPE fairbid_http_buffered_bytes gauge\nfairbid_http_buffered_bytes %llu\n"
         "# HELP fairbid_http_output_bytes Replies held for clients across connections (cap: "
         "max_output_bytes).\n"
