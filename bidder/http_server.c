@@ -275,7 +275,7 @@ enum { IN_OK = 0, IN_NOMEM = -1, IN_BUSY = -2 };
  * IN_BUSY: growing would pass max_buffered across all connections. What is counted is each buffer beyond its
  * first HS_IN_INIT bytes: those are bounded by max_connections already, and counting them would let idle
  * connections lower the connection limit. */
-static int in_reserve(struct hs_conn *c, size_t need)
+static int in_reserve_how(struct hs_conn *c, size_t need, bool exact)
 {
     if (c->in_off) {
         memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
@@ -284,7 +284,10 @@ static int in_reserve(struct hs_conn *c, size_t need)
     }
     if (need + 1 <= c->in_cap) return IN_OK;
     size_t cap = c->in_cap;
-    while (cap < need + 1) cap *= 2;
+    if (exact)
+        cap = need + 1; /* a body of known length: room for it and no more */
+    else
+        while (cap < need + 1) cap *= 2;
     size_t hard = in_hard_cap(c->s);
     if (cap > hard) cap = hard > need + 1 ? hard : need + 1;
     struct hs_shared *sh = c->s->sh;
@@ -303,6 +306,11 @@ static int in_reserve(struct hs_conn *c, size_t need)
     c->in = p;
     c->in_cap = cap;
     return IN_OK;
+}
+
+static int in_reserve(struct hs_conn *c, size_t need)
+{
+    return in_reserve_how(c, need, false);
 }
 
 /* An emptied input buffer that a large body grew goes back to its first size. */
@@ -429,7 +437,7 @@ static int conn_process(struct hs_conn *c)
                 c->waiting = true;
                 if (c->expect) send_continue(c);
                 /* the whole body is reserved at once: a request admitted under max_buffered finishes */
-                int ir = in_reserve(c, hl + (size_t)c->clen);
+                int ir = in_reserve_how(c, hl + (size_t)c->clen, true);
                 if (ir) in_fail(c, ir);
                 break;
             }
