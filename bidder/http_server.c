@@ -22,6 +22,7 @@
 #define HS_LINGER_MS 2000 /* a lingering close lasts this long in all, whatever the client sends */
 #define HS_ACCEPT_BACKOFF_MS 100
 #define HS_FD_LOG_MS 10000
+#define HS_BATCH 32 /* requests answered per connection per turn of the loop: pipeliners take turns */
 
 struct hs_conn {
     struct hs_server *s;
@@ -53,6 +54,7 @@ struct hs_conn {
     struct hp_chunked ck;
     bool waiting;      /* the request at in_off is incomplete: the read deadline runs */
     struct event *tev; /* the deadline: the request's read_timeout_ms, or the end of a lingering close */
+    struct event *cev; /* continue answering after HS_BATCH requests, on the next turn (made when needed) */
     bool tev_on;
     uint64_t tev_for;     /* the request start the deadline was armed for */
     uint64_t t_resume_ns; /* when we last started reading again after the client drained its replies */
@@ -369,12 +371,12 @@ static bool out_room(const struct hs_conn *c)
 /* Answers every complete request in the buffer, in order; returns how many. Sets c->waiting when it stopped
  * at an incomplete request (the read deadline applies only then). The parse state of that request is kept,
  * so the next call continues where this one stopped. */
-static int conn_process(struct hs_conn *c)
+static int conn_process(struct hs_conn *c, int max)
 {
     struct hs_server *s = c->s;
     int done = 0;
     c->waiting = false;
-    while (!c->close_after && c->in_off < c->in_len) {
+    while (!c->close_after && c->in_off < c->in_len && done < max) {
         if (!out_room(c)) break;
         char *p = c->in + c->in_off;
         size_t n = c->in_len - c->in_off;
@@ -588,20 +590,43 @@ static int conn_flush(struct hs_conn *c)
 
 /* Answers what is complete in the buffer and writes the replies; goes on while that makes progress (requests
  * held back while the socket was full). Returns -1 when the connection was closed. */
+static void on_continue(evutil_socket_t fd, short what, void *arg);
+
 static int conn_after_io(struct hs_conn *c)
 {
+    int total = 0;
     for (;;) {
-        int done = c->close_after || c->lingering ? 0 : conn_process(c);
+        int done = c->close_after || c->lingering ? 0 : conn_process(c, HS_BATCH - total);
+        total += done;
         if (conn_flush(c)) return -1;
         if (!done || c->out_len || c->close_after || c->lingering) break;
+        if (total >= HS_BATCH) {
+            /* a long pipeline: the rest on a later turn (a zero timeout runs after the next epoll_wait, so
+             * other connections and new ones are served in between) */
+            if (c->in_off < c->in_len) {
+                if (!c->cev) c->cev = event_new(c->s->base, -1, 0, on_continue, c);
+                struct timeval now = {0, 0};
+                if (c->cev) event_add(c->cev, &now);
+            }
+            break;
+        }
     }
-    if (c->peer_eof && !c->lingering && c->out_off == c->out_len) {
+    if (c->peer_eof && !c->lingering && c->out_off == c->out_len && (c->in_off == c->in_len || c->waiting)) {
         /* the client half-closed: every complete request it sent has been answered */
         conn_close(c);
         return -1;
     }
     arm_deadline(c);
     return 0;
+}
+
+static void on_continue(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct hs_conn *c = arg;
+    if (c->writing || c->lingering) return; /* on_write resumes it */
+    if (conn_after_io(c) == 0 && c->reading) arm_read(c, true);
 }
 
 static void on_write(evutil_socket_t fd, short what, void *arg)
@@ -693,6 +718,7 @@ static void conn_close(struct hs_conn *c)
     event_free(c->rev);
     if (c->wev) event_free(c->wev);
     event_free(c->tev);
+    if (c->cev) event_free(c->cev);
     close(c->fd);
     if (c->prev)
         c->prev->next = c->next;

@@ -22,7 +22,9 @@
  *    connections (max_buffered; a body that would need more gets 503, a request admitted finishes), and so
  *    are replies held for clients that do not read (per connection and in total: the
  *    connection's later pipelined requests wait until the client drains);
- *  - CPU: the head and chunked parsers resume where they stopped (bidder/http/http_parse.h). */
+ *  - CPU: the head and chunked parsers resume where they stopped (bidder/http/http_parse.h); a connection
+ *    gets at most HS_BATCH (32) answers per turn of the loop, so a long pipeline does not hold the worker
+ *    while others (and new connections) wait. */
 #ifndef FAIRBID_BIDDER_HTTP_SERVER_H
 #define FAIRBID_BIDDER_HTTP_SERVER_H
 
