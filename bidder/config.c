@@ -54,6 +54,15 @@ static const struct setting settings[] = {
     S("write_timeout_ms", T_INT, write_timeout_ms, "5000", 10, 600000, false, "cut clients that do not read"),
     S("max_connections", T_INT, max_connections, "10000", 1, 1000000, false,
       "open client connections, all workers"),
+    S("admin_listen", T_STR, admin_listen, "", 0, 0, false,
+      "address:port serving /metrics, /readyz, /healthz; when set the public listener answers 404 for them"),
+    S("max_buffered_bytes", T_INT, max_buffered_bytes, "134217728", 1048576, 2147483647, false,
+      "request input buffered beyond each connection's first 16 KiB, all connections (503 for new bodies "
+      "above)"),
+    S("max_output_bytes", T_INT, max_output_bytes, "33554432", 65536, 2147483647, false,
+      "replies held for slow readers across all connections (pipelined requests wait above)"),
+    S("max_conn_output_bytes", T_INT, max_conn_output_bytes, "262144", 4096, 16777216, false,
+      "replies held for one connection (its pipelined requests wait above)"),
     S("seat", T_STR, seat, "fairbid", 0, 0, true, "seatbid.seat in responses; empty = omitted"),
     S("win_url", T_STR, win_url, "", 0, 0, true, "base URL of GET /win for nurl win notices; empty = none"),
     S("consent_stale_ms", T_INT, consent_stale_ms, "500", 10, 600000, true, "consent mirror trust bound"),
@@ -885,6 +894,20 @@ struct config *config_parse(const char *name, const char *text, size_t len, cons
         cfg_err(&e, 0, "key \"http_server\": must be \"native\" or \"evhttp\" (got \"%s\")", c->http_server);
         config_free(c);
         return NULL;
+    }
+    if (c->admin_listen[0]) {
+        /* checked here so that check-config catches it, not only the start of `serve` */
+        const char *colon = strrchr(c->admin_listen, ':');
+        char *end = NULL;
+        long port = colon ? strtol(colon + 1, &end, 10) : -1;
+        if (!colon || colon == c->admin_listen || !end || end == colon + 1 || *end || port < 0 ||
+            port > 65535) {
+            cfg_err(&e, 0,
+                    "key \"admin_listen\": must be IPv4 address:port, e.g. \"127.0.0.1:9090\" (got \"%s\")",
+                    c->admin_listen);
+            config_free(c);
+            return NULL;
+        }
     }
     if (c->threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);

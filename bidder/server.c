@@ -71,6 +71,7 @@ struct worker {
     char *evbody;           /* evhttp: the request body, contiguous */
     size_t evbody_cap;
     struct hs_server *hs;         /* native: the worker's HTTP server */
+    struct hs_server *admin_hs;   /* worker 0 only, when admin_listen is set */
     struct evbuffer *metrics_buf; /* the /metrics text */
     char *arena_mem;
     size_t arena_cap;
@@ -95,6 +96,8 @@ static struct {
     _Atomic int64_t config_loaded_ms;
     _Atomic uint64_t reloads_ok, reloads_failed;
     int64_t started_ms;
+    bool admin;                 /* admin_listen is set: control paths are served there only */
+    struct hs_shared hs_shared; /* buffer totals and caps across the workers' native servers */
 } G;
 
 static _Thread_local struct worker *tl_worker;
@@ -173,6 +176,7 @@ static void on_conn_close(struct evhttp_connection *evcon, void *arg)
  * or the evhttp adapter below sends it. */
 
 struct http_in {
+    bool admin; /* came in on admin_listen */
     enum hp_method method;
     struct sv path, query, content_encoding;
     const char *body; /* NUL-terminated */
@@ -199,9 +203,10 @@ static void reply_error(struct worker *w, struct hs_reply *rep, int status, cons
 /* ---- gzip ---- */
 
 /* Inflates src into dst (at most cap bytes) with the worker's stream. Returns the length, -1 on corrupt
- * input, -2 when over cap. inflateReset keeps the state and the 32 KiB window zlib allocated on the first
- * gzip body, so after that a gzip request allocates nothing (inflateInit2 per request allocated both every
- * time). */
+ * input, -2 when over cap, -3 when bytes follow the end of the gzip member (a second member or trailing data:
+ * zlib stops at the first, and whatever follows, such as other privacy signals, would be silently ignored).
+ * inflateReset keeps the state and the 32 KiB window zlib allocated on the first gzip body, so after that a
+ * gzip request allocates nothing (inflateInit2 per request allocated both every time). */
 static long gunzip(z_stream *z, const unsigned char *src, size_t n, char *dst, size_t cap)
 {
     if (inflateReset(z) != Z_OK) return -1;
@@ -211,7 +216,7 @@ static long gunzip(z_stream *z, const unsigned char *src, size_t n, char *dst, s
     z->avail_out = (uInt)cap;
     int rc = inflate(z, Z_FINISH);
     long out = (long)z->total_out;
-    if (rc == Z_STREAM_END) return out;
+    if (rc == Z_STREAM_END) return z->avail_in ? -3 : out;
     if (rc == Z_BUF_ERROR && z->avail_out == 0) return -2;
     return -1;
 }
@@ -245,6 +250,13 @@ static void handle_bid(struct worker *w, const struct config *cfg, const struct 
         long n = gunzip(&w->gz, (const unsigned char *)body, len, plain, cap);
         if (n == -2) {
             reply_error(w, rep, 413, "decompressed request body larger than max_body", NULL, -1);
+            return;
+        }
+        if (n == -3) {
+            reply_error(
+                w, rep, 400,
+                "gzip body has bytes after its end (a second gzip member or trailing data): send one member",
+                NULL, -1);
             return;
         }
         if (n < 0) {
@@ -441,6 +453,34 @@ static void handle_metrics(struct worker *w, struct hs_reply *rep)
         "# HELP fairbid_connections_rejected_total Connections refused by max_connections.\n"
         "# TYPE fairbid_connections_rejected_total counter\nfairbid_connections_rejected_total %llu\n",
         (unsigned long long)(SUM(connections_rejected) + hs_sum(true)));
+    struct hs_shared *hsh = &G.hs_shared;
+    evbuffer_add_printf(
+        o,
+        "# HELP fairbid_http_buffered_bytes Request input buffered beyond each connection's first 16 KiB, "
+        "all "
+        "connections (cap: max_buffered_bytes).\n"
+        "# TYPE fairbid_http_buffered_bytes gauge\nfairbid_http_buffered_bytes %llu\n"
+        "# HELP fairbid_http_output_bytes Replies held for clients across connections (cap: "
+        "max_output_bytes).\n"
+        "# TYPE fairbid_http_output_bytes gauge\nfairbid_http_output_bytes %llu\n"
+        "# HELP fairbid_http_busy_rejected_total Request bodies answered 503 because max_buffered_bytes was "
+        "reached.\n"
+        "# TYPE fairbid_http_busy_rejected_total counter\nfairbid_http_busy_rejected_total %llu\n"
+        "# HELP fairbid_http_request_timeouts_total Requests answered 408: not complete within "
+        "read_timeout_ms of "
+        "their first byte.\n"
+        "# TYPE fairbid_http_request_timeouts_total counter\nfairbid_http_request_timeouts_total %llu\n"
+        "# HELP fairbid_http_write_timeouts_total Connections cut because the client did not read its "
+        "replies "
+        "within write_timeout_ms.\n"
+        "# TYPE fairbid_http_write_timeouts_total counter\nfairbid_http_write_timeouts_total %llu\n"
+        "# HELP fairbid_accept_fd_exhausted_total accept() failures for lack of file descriptors (EMFILE, "
+        "ENFILE) or kernel memory; accepting pauses briefly after each.\n"
+        "# TYPE fairbid_accept_fd_exhausted_total counter\nfairbid_accept_fd_exhausted_total %llu\n",
+        (unsigned long long)atomic_load(&hsh->buffered), (unsigned long long)atomic_load(&hsh->output),
+        (unsigned long long)atomic_load(&hsh->busy_rejected), (unsigned long long)atomic_load(&hsh->timeouts),
+        (unsigned long long)atomic_load(&hsh->write_timeouts),
+        (unsigned long long)atomic_load(&hsh->fd_exhausted));
     put_hist(o, "fairbid_request_duration_seconds",
              "Bid request latency, from the read that completed the request to the response written to the "
              "socket.",
@@ -509,6 +549,17 @@ static bool path_is(struct sv path, const char *p)
 static void route(struct worker *w, const struct http_in *in, struct hs_reply *rep)
 {
     w->last_activity_ms = mono_ms();
+    bool control_path =
+        path_is(in->path, "/healthz") || path_is(in->path, "/readyz") || path_is(in->path, "/metrics");
+    if (in->admin && !control_path) {
+        reply_error(w, rep, 404, "the admin listener serves only /metrics, /readyz and /healthz", NULL, -1);
+        return;
+    }
+    if (!in->admin && G.admin && control_path) {
+        reply_error(w, rep, 404, "no such path here: /metrics, /readyz and /healthz are on admin_listen",
+                    NULL, -1);
+        return;
+    }
     if (path_is(in->path, "/openrtb2/bid")) {
         if (in->method != HP_POST) {
             rep->extra_headers = "Allow: POST\r\n";
@@ -569,6 +620,15 @@ static void native_handler(void *arg, const struct hs_request *req, struct hs_re
                          .len = req->body_len};
     route(w, &in, rep);
     METRIC_INC(w->m.requests[metrics_status_index(rep->status)]);
+}
+
+static void admin_handler(void *arg, const struct hs_request *req, struct hs_reply *rep)
+{
+    struct worker *w = arg;
+    tl_worker = w;
+    const struct hp_request *h = req->head;
+    struct http_in in = {.admin = true, .method = h->method, .path = h->path, .query = h->query, .body = ""};
+    route(w, &in, rep);
 }
 
 static void native_sent(void *arg, uint64_t latency_ns)
@@ -737,6 +797,9 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct worker *w = arg;
+    /* the admin listener closes with the rest (kubelet sees the probes fail; the worker's own drain ends the
+     * loop) */
+    if (w->admin_hs) hs_drain(w->admin_hs, DRAIN_QUIET_MS, DRAIN_MAX_MS, NULL, NULL);
     if (w->hs) {
         hs_drain(w->hs, DRAIN_QUIET_MS, DRAIN_MAX_MS, on_drained, w);
         return;
@@ -769,7 +832,11 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-static int make_listener(const char *host, int port, int *bound_port, char *err, size_t errlen)
+/* reuseport: the workers' sockets share the port (the kernel spreads connections over them); the admin socket
+ * does not, so that a second instance on the host fails to bind instead of taking half the probes and
+ * scrapes. */
+static int make_listener(const char *host, int port, bool reuseport, int *bound_port, char *err,
+                         size_t errlen)
 {
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);
@@ -786,7 +853,7 @@ static int make_listener(const char *host, int port, int *bound_port, char *err,
     }
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) {
+    if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) {
         snprintf(err, errlen, "SO_REUSEPORT: %s", strerror(errno));
         close(fd);
         return -1;
@@ -800,6 +867,57 @@ static int make_listener(const char *host, int port, int *bound_port, char *err,
     getsockname(fd, (struct sockaddr *)&sa, &sl);
     *bound_port = ntohs(sa.sin_port);
     return fd;
+}
+
+/* "host:port" into its parts; -1 with a message when malformed. */
+static int split_hostport(const char *key, const char *addr, char *host, size_t hostlen, int *port, char *err,
+                          size_t errlen)
+{
+    const char *colon = strrchr(addr, ':');
+    if (!colon || colon == addr || (size_t)(colon - addr) >= hostlen) {
+        snprintf(err, errlen, "%s must be host:port, got %s", key, addr);
+        return -1;
+    }
+    memcpy(host, addr, (size_t)(colon - addr));
+    host[colon - addr] = '\0';
+    char *end;
+    long p = strtol(colon + 1, &end, 10);
+    if (*end || end == colon + 1 || p < 0 || p > 65535) {
+        snprintf(err, errlen, "%s port out of range: %s", key, addr);
+        return -1;
+    }
+    *port = (int)p;
+    return 0;
+}
+
+/* admin_listen: /metrics, /readyz, /healthz on their own port, served by worker 0 (they are cheap, and a
+ * scrape or a probe then never waits behind bid traffic on a shared connection limit). */
+#define ADMIN_MAX_CONNECTIONS 64
+static int admin_start(const struct config *cfg, int *bound, char *err, size_t errlen)
+{
+    char host[128];
+    int port;
+    if (split_hostport("admin_listen", cfg->admin_listen, host, sizeof host, &port, err, errlen)) return -1;
+    int fd = make_listener(host, port, false, bound, err, errlen);
+    if (fd < 0) return -1;
+    struct worker *w = &G.workers[0];
+    struct hs_config hc = {.max_head = 16384,
+                           .max_body = 65536, /* a bid request sent here by mistake gets 404, not 413 */
+                           .read_timeout_ms = cfg->read_timeout_ms,
+                           .idle_timeout_ms = cfg->idle_timeout_ms,
+                           .write_timeout_ms = cfg->write_timeout_ms,
+                           .max_connections = ADMIN_MAX_CONNECTIONS,
+                           .max_conn_output = (size_t)cfg->max_conn_output_bytes,
+                           .handler = admin_handler,
+                           .arg = w};
+    w->admin_hs = hs_new(w->base, fd, &hc);
+    if (!w->admin_hs) {
+        snprintf(err, errlen, "admin_listen %s: cannot start its HTTP server", cfg->admin_listen);
+        close(fd);
+        return -1;
+    }
+    G.admin = true;
+    return 0;
 }
 
 static int worker_init(struct worker *w, int id, int fd, const struct config *cfg)
@@ -842,6 +960,8 @@ static int worker_init(struct worker *w, int id, int fd, const struct config *cf
                                .write_timeout_ms = cfg->write_timeout_ms,
                                .max_connections =
                                    (uint32_t)((cfg->max_connections + G.nworkers - 1) / G.nworkers),
+                               .max_conn_output = (size_t)cfg->max_conn_output_bytes,
+                               .shared = &G.hs_shared,
                                .handler = native_handler,
                                .on_sent = native_sent,
                                .on_error = native_error,
@@ -917,15 +1037,23 @@ static void reload(void)
     /* settings that shape sockets and threads need a restart; keep the running values and say so */
     if (strcmp(c->listen, cur->listen) || c->threads != cur->threads || c->max_body != cur->max_body ||
         c->max_connections != cur->max_connections || c->arena_bytes != cur->arena_bytes ||
-        strcmp(c->redis, cur->redis))
-        log_warn("reload: listen, threads, redis, max_body, max_connections and arena_bytes need a restart",
-                 "%s", "");
+        strcmp(c->redis, cur->redis) || strcmp(c->admin_listen, cur->admin_listen) ||
+        c->max_buffered_bytes != cur->max_buffered_bytes || c->max_output_bytes != cur->max_output_bytes ||
+        c->max_conn_output_bytes != cur->max_conn_output_bytes)
+        log_warn(
+            "reload: listen, admin_listen, threads, redis, max_body, max_connections, arena_bytes and the "
+            "buffer caps need a restart",
+            "%s", "");
     snprintf(c->listen, sizeof c->listen, "%s", cur->listen);
     c->threads = cur->threads;
     c->max_body = cur->max_body;
     c->max_connections = cur->max_connections;
     c->arena_bytes = cur->arena_bytes;
     snprintf(c->redis, sizeof c->redis, "%s", cur->redis);
+    snprintf(c->admin_listen, sizeof c->admin_listen, "%s", cur->admin_listen);
+    c->max_buffered_bytes = cur->max_buffered_bytes;
+    c->max_output_bytes = cur->max_output_bytes;
+    c->max_conn_output_bytes = cur->max_conn_output_bytes;
     log_policy(c);
     publish(c);
     mirror_on_reload(c);
@@ -985,18 +1113,12 @@ int server_run(const struct server_opts *opts)
 
     char host[128];
     int port = 0;
-    const char *colon = strrchr(cfg->listen, ':');
-    if (!colon || colon == cfg->listen || (size_t)(colon - cfg->listen) >= sizeof host) {
-        log_error("config error", "error=\"listen must be host:port, got %s\"", cfg->listen);
+    if (split_hostport("listen", cfg->listen, host, sizeof host, &port, err, sizeof err)) {
+        log_error("config error", "error=\"%s\"", err);
         return 2;
     }
-    memcpy(host, cfg->listen, (size_t)(colon - cfg->listen));
-    host[colon - cfg->listen] = '\0';
-    port = atoi(colon + 1);
-    if (port < 0 || port > 65535) {
-        log_error("config error", "error=\"listen port out of range: %s\"", cfg->listen);
-        return 2;
-    }
+    G.hs_shared.max_buffered = (size_t)cfg->max_buffered_bytes;
+    G.hs_shared.max_output = (size_t)cfg->max_output_bytes;
 
     G.nworkers = cfg->threads;
     G.workers = calloc((size_t)G.nworkers, sizeof *G.workers);
@@ -1004,7 +1126,7 @@ int server_run(const struct server_opts *opts)
     publish(cfg);
     int bound_port = port;
     for (int i = 0; i < G.nworkers; i++) {
-        int fd = make_listener(host, bound_port, &bound_port, err, sizeof err);
+        int fd = make_listener(host, bound_port, true, &bound_port, err, sizeof err);
         if (fd < 0) {
             log_error("cannot listen", "error=\"%s\"", err);
             return 1;
@@ -1013,6 +1135,12 @@ int server_run(const struct server_opts *opts)
             log_error("cannot start worker", "worker=%d", i);
             return 1;
         }
+    }
+
+    int admin_port = 0;
+    if (cfg->admin_listen[0] && admin_start(cfg, &admin_port, err, sizeof err)) {
+        log_error("cannot listen", "error=\"%s\"", err);
+        return 1;
     }
 
     G.main_base = event_base_new();
@@ -1040,6 +1168,17 @@ int server_run(const struct server_opts *opts)
             return 1;
         }
     }
+    if (opts->port_file && G.admin) {
+        /* <port_file>.admin: the admin port (tests bind port 0), written before the main one */
+        char path[600], tmp[620];
+        snprintf(path, sizeof path, "%s.admin", opts->port_file);
+        snprintf(tmp, sizeof tmp, "%s.tmp", path);
+        FILE *f = fopen(tmp, "w");
+        if (!f || fprintf(f, "%d\n", admin_port) < 0 || fclose(f) != 0 || rename(tmp, path) != 0) {
+            log_error("cannot write port file", "path=%s error=\"%s\"", path, strerror(errno));
+            return 1;
+        }
+    }
     if (opts->port_file) {
         char tmp[600];
         snprintf(tmp, sizeof tmp, "%s.tmp", opts->port_file);
@@ -1049,8 +1188,9 @@ int server_run(const struct server_opts *opts)
             return 1;
         }
     }
-    log_info("fairbid listening", "addr=%s:%d threads=%d campaigns=%u redis=%s version=%s", host, bound_port,
-             G.nworkers, cfg->campaigns.n, cfg->redis[0] ? cfg->redis : "none", FAIRBID_VERSION);
+    log_info("fairbid listening", "addr=%s:%d admin=%s threads=%d campaigns=%u redis=%s version=%s", host,
+             bound_port, G.admin ? cfg->admin_listen : "none", G.nworkers, cfg->campaigns.n,
+             cfg->redis[0] ? cfg->redis : "none", FAIRBID_VERSION);
 
     event_base_dispatch(G.main_base);
 
@@ -1068,6 +1208,7 @@ int server_run(const struct server_opts *opts)
         close(w->wake_fd);
         if (w->http) evhttp_free(w->http);
         hs_free(w->hs);
+        hs_free(w->admin_hs);
         evbuffer_free(w->reply);
         evbuffer_free(w->metrics_buf);
         free(w->evbody);
