@@ -15,15 +15,85 @@ static int usage(void)
     return 2;
 }
 
-/* One stream entry: ID then field=value pairs. Copies the id into last. */
+/* The length of the valid UTF-8 sequence at s[0..n) (RFC 3629: no overlongs, no surrogates, <= U+10FFFF), or
+ * 0 when it is not one. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    size_t len;
+    unsigned char lo = 0x80, hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf)
+        len = 2;
+    else if (c >= 0xe0 && c <= 0xef) {
+        len = 3;
+        if (c == 0xe0) lo = 0xa0;
+        if (c == 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4;
+        if (c == 0xf0) lo = 0x90;
+        if (c == 0xf4) hi = 0x8f;
+    } else
+        return 0;
+    if (len > n || s[1] < lo || s[1] > hi) return 0;
+    for (size_t i = 2; i < len; i++)
+        if (s[i] < 0x80 || s[i] > 0xbf) return 0;
+    return len;
+}
+
+void cli_audit_print_escaped(FILE *f, const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        unsigned char c = p[i];
+        if (c == '\\') {
+            fputs("\\\\", f);
+            i++;
+        } else if (c == '\n') {
+            fputs("\\n", f);
+            i++;
+        } else if (c == '\r') {
+            fputs("\\r", f);
+            i++;
+        } else if (c == '\t') {
+            fputs("\\t", f);
+            i++;
+        } else if (c < 0x20 || c == 0x7f) {
+            fprintf(f, "\\x%02x", c);
+            i++;
+        } else if (c < 0x80) {
+            fputc(c, f);
+            i++;
+        } else {
+            size_t k = utf8_len(p + i, n - i);
+            if (k == 0 || (c == 0xc2 && p[i + 1] <= 0x9f)) { /* not UTF-8, or a C1 control */
+                fprintf(f, "\\x%02x", c);
+                i++;
+            } else {
+                fwrite(p + i, 1, k, f);
+                i += k;
+            }
+        }
+    }
+}
+
+static void print_str(const redisReply *r)
+{
+    if (r && r->str) cli_audit_print_escaped(stdout, r->str, r->len);
+}
+
+/* One stream entry: ID then field=value pairs, every stored string escaped. Copies the id into last. */
 static void print_entry(const redisReply *e, char *last, size_t cap)
 {
     if (e->type != REDIS_REPLY_ARRAY || e->elements != 2) return;
     const redisReply *id = e->element[0], *kv = e->element[1];
     snprintf(last, cap, "%s", id->str ? id->str : "0");
-    printf("%s", last);
-    for (size_t i = 0; kv->type == REDIS_REPLY_ARRAY && i + 1 < kv->elements; i += 2)
-        printf(" %s=%s", kv->element[i]->str, kv->element[i + 1]->str);
+    print_str(id);
+    for (size_t i = 0; kv->type == REDIS_REPLY_ARRAY && i + 1 < kv->elements; i += 2) {
+        putchar(' ');
+        print_str(kv->element[i]);
+        putchar('=');
+        print_str(kv->element[i + 1]);
+    }
     printf("\n");
 }
 

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bidder/mirror.h"
 #include "bidder/mirror_table.h"
 #include "bidder/store.h"
 #include "filters/arena.h"
@@ -228,37 +229,45 @@ static int cmd_get(redisContext *c, const char *user)
 {
     if (!valid_user(user)) return 2;
     redisReply *r = redisCommand(c, "HGETALL " PREFIX "%s", user);
-    if (reply_error(c, r)) return 1;
+    if (!r) return reply_error(c, r), 1;
+    /* a key that is not a hash is a record the mirror does not understand (it restricts): show it as such */
+    if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "WRONGTYPE", 9) != 0) return reply_error(c, r), 1;
+    struct mirror_record rec;
+    bool found = mirror_reply_record(r, &rec);
     printf("{\"user\":");
     put_json_str(user, strlen(user));
-    if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
+    if (!found) {
         printf(",\"found\":false}\n");
         freeReplyObject(r);
         return 1;
     }
     printf(",\"found\":true");
-    for (size_t i = 0; i + 1 < r->elements; i += 2) {
-        printf(",");
-        put_json_str(r->element[i]->str, r->element[i]->len);
-        printf(":");
-        put_json_str(r->element[i + 1]->str, r->element[i + 1]->len);
+    if (r->type == REDIS_REPLY_ARRAY) {
+        /* every field, as stored (the record is read whole, as the mirror reads it) */
+        for (size_t i = 0; i + 1 < r->elements; i += 2) {
+            const redisReply *f = r->element[i], *v = r->element[i + 1];
+            printf(",");
+            put_json_str(f->str ? f->str : "", f->str ? f->len : 0);
+            printf(":");
+            put_json_str(v->str ? v->str : "", v->str ? v->len : 0);
+        }
     }
     /* what fairbid makes of it */
-    const char *kv[64];
-    size_t lens[64], n = r->elements < 64 ? r->elements : 64;
-    for (size_t i = 0; i < n; i++) kv[i] = r->element[i]->str, lens[i] = r->element[i]->len;
-    uint32_t flags;
-    mirror_record_parse(kv, lens, n & ~(size_t)1, &flags, NULL);
-    struct consent_stored rec;
-    mirror_flags_unpack(flags, &rec);
-    printf(",\"effective\":{\"optout\":%d,\"minor\":%d,\"sensitive\":[", rec.optout, rec.minor);
+    struct consent_stored eff;
+    mirror_flags_unpack(mirror_record_flags(&rec), &eff);
+    printf(",\"effective\":{\"optout\":%d,\"minor\":%d,\"sensitive\":[", eff.optout, eff.minor);
     bool first = true;
     for (int i = 0; i < 27; i++)
-        if (rec.sensitive_mask & (1u << i)) {
+        if (eff.sensitive_mask & (1u << i)) {
             printf("%s\"%s\"", first ? "" : ",", class_name(i));
             first = false;
         }
-    printf("]}}\n");
+    printf("]");
+    if (rec.why) {
+        printf(",\"restricted\":");
+        put_json_str(rec.why, strlen(rec.why));
+    }
+    printf("}}\n");
     freeReplyObject(r);
     return 0;
 }
@@ -426,16 +435,10 @@ static int store_digest(redisContext *c, uint64_t *digest, uint64_t *records)
             redisReply *h = rv;
             redisReply *k = keys->element[i];
             struct mirror_key mk = mirror_key_of(k->str + PREFIX_LEN, k->len - PREFIX_LEN);
-            uint32_t flags = MIRROR_F_OPTOUT; /* not a hash: the mirror treats it as optout=1 */
-            bool found = true;
-            if (h->type == REDIS_REPLY_ARRAY) {
-                const char *kv[64];
-                size_t lens[64], n = h->elements < 64 ? h->elements : 64;
-                for (size_t e = 0; e < n; e++) kv[e] = h->element[e]->str, lens[e] = h->element[e]->len;
-                found = mirror_record_parse(kv, lens, n & ~(size_t)1, &flags, NULL);
-            }
-            if (found) {
-                *digest += mirror_digest_term(mk, flags);
+            /* the mirror's own reader, on the whole record: a mirror that cut or misread records disagrees */
+            struct mirror_record rec;
+            if (mirror_reply_record(h, &rec)) {
+                *digest += mirror_digest_term(mk, mirror_record_flags(&rec));
                 ++*records;
             }
             freeReplyObject(h);

@@ -134,28 +134,35 @@ int cli_fairness_main(int argc, char **argv)
             break;
         }
         long long cap_used = -1;
+        bool cap_valid = true;
         if (c->cap.enabled) {
             char id[256], key[400];
             snprintf(id, sizeof id, "%.*s", (int)c->id.n, c->id.p);
             snprintf(key, sizeof key, FAIRNESS_CAP_KEY_FMT, id, c->cap.period_s,
                      (long long)(now / 1000 / c->cap.period_s));
             redisReply *r = redisCommand(rc, "GET %s", key);
-            cap_used = r && r->type == REDIS_REPLY_STRING ? strtoll(r->str, NULL, 10) : 0;
+            int64_t v = 0;
+            /* the lease script's rule: a counter that is not a count leases nothing (shown, not guessed at)
+             */
+            cap_valid = !r || r->type == REDIS_REPLY_NIL ||
+                        (r->type == REDIS_REPLY_STRING && fairness_cap_count_parse(r->str, r->len, &v) == 0);
+            cap_used = cap_valid ? v : -1;
             if (r) freeReplyObject(r);
         }
         if (json) {
-            printf(
-                "%s{\"campaign\":\"%.*s\",\"window_s\":%d,\"cap\":%lld,\"cap_leased\":%lld,\"attributes\":[",
-                first_c ? "" : ",", (int)c->id.n, c->id.p, c->fair.window_s,
-                c->cap.enabled ? (long long)c->cap.bids : -1LL, cap_used);
+            printf("%s{\"campaign\":\"%.*s\",\"window_s\":%d,\"cap\":%lld,\"cap_leased\":%lld,%"
+                   "s\"attributes\":[",
+                   first_c ? "" : ",", (int)c->id.n, c->id.p, c->fair.window_s,
+                   c->cap.enabled ? (long long)c->cap.bids : -1LL, cap_used,
+                   cap_valid ? "" : "\"cap_counter\":\"invalid\",");
             first_c = 0;
         } else {
             printf("campaign %.*s", (int)c->id.n, c->id.p);
             if (c->fair.enabled)
                 printf("  window %ds  min_eligible %d", c->fair.window_s, c->fair.min_eligible);
             if (c->cap.enabled)
-                printf("  cap %lld/%lld leased (period %ds)", cap_used, (long long)c->cap.bids,
-                       c->cap.period_s);
+                printf("  cap %lld/%lld leased (period %ds)%s", cap_used, (long long)c->cap.bids,
+                       c->cap.period_s, cap_valid ? "" : "  cap counter invalid: no leases");
             printf("\n");
         }
         int first_a = 1;

@@ -61,9 +61,8 @@ static const struct config_key settings[] = {
        "`strict` (TCF 2.2+ rules) or `lenient`; the same as `tcf_strict`", rd_tcf_mode),
     S("policy", T_STR, policy, "builtin", 0, 0, true,
       "sensitive-category policy (below): `builtin` (also: no key, `\"\"`, `null`; deploy/policy.json, "
-      "compiled "
-      "in), a file relative to the config file, or `none` (no sensitive-category rules: warned, shown in "
-      "/readyz)"),
+      "compiled in), a file relative to the config file, or `none` (no sensitive-category rules: warned, "
+      "shown in /readyz)"),
     SX("no_bid", "string", "204", true,
        "`\"204\"` empty reply, or `\"200\"` with `{\"id\": ..., \"nbr\": no_bid_nbr}`", rd_no_bid),
     S("no_bid_nbr", T_INT, no_bid_nbr, "0", 0, 1000, true,
@@ -71,22 +70,38 @@ static const struct config_key settings[] = {
     S("max_body", T_INT, max_body, "65536", 512, 16777216, false,
       "largest request body in bytes (413 above)"),
     SH("read_timeout_ms", T_INT, read_timeout_ms, "5000", 10, 600000,
-       "a request begun must arrive whole within this (408 above); evhttp uses it for idle connections too",
+       "a request must arrive whole (head and body) within this of its first byte, whatever it sends "
+       "meanwhile "
+       "(408 above); evhttp uses it for idle connections too",
        apply_http),
     SH("idle_timeout_ms", T_INT, idle_timeout_ms, "60000", 10, 3600000,
        "a keep-alive connection with no request begun is closed after this (native `http_server`). Long, so "
        "that clients reusing a connection seldom race the close",
        apply_http),
     SH("write_timeout_ms", T_INT, write_timeout_ms, "5000", 10, 600000,
-       "a client must take its replies within this (native `http_server`)", apply_http),
+       "a client must make room for its replies within this (cut above; native `http_server`)", apply_http),
     S("max_connections", T_INT, max_connections, "10000", 1, 1000000, false,
-      "open client connections, all workers (503 and close above)"),
+      "open client connections, all workers (503 at accept and close above)"),
+    S("admin_listen", T_STR, admin_listen, "", 0, 0, false,
+      "IPv4 address:port serving `/metrics`, `/readyz`, `/healthz` (then answered 404 on `listen`); e.g. "
+      "`127.0.0.1:9090`; empty = served on `listen`"),
+    S("max_buffered_bytes", T_INT, max_buffered_bytes, "134217728", 1048576, 2147483647, false,
+      "request input buffered beyond each connection's first 16 KiB, all connections; a body that would pass "
+      "it gets 503 (a request admitted finishes). Default sized so that 10,000 connections' first buffers + "
+      "this + `max_output_bytes` (320 MiB) fit the 512 MiB pod limit in deploy/k8s"),
+    S("max_output_bytes", T_INT, max_output_bytes, "33554432", 65536, 2147483647, false,
+      "replies held for clients that have not read them, all connections; past it pipelined requests wait"),
+    S("max_conn_output_bytes", T_INT, max_conn_output_bytes, "262144", 4096, 16777216, false,
+      "the same, per connection"),
     S("seat", T_STR, seat, "fairbid", 0, 0, true, "`seatbid.seat` in responses; empty = omitted"),
     S("win_url", T_STR, win_url, "", 0, 0, true,
       "base URL of `GET /win`; bids then carry `nurl` = "
       "`win_url?cid=..&imp=..&req=..&price=${AUCTION_PRICE}`; "
       "how fairness campaigns learn their wins (below). Empty = none"),
     S("consent_stale_ms", T_INT, consent_stale_ms, "500", 10, 600000, true, "consent mirror trust bound"),
+    S("consent_mirror_max_records", T_INT, consent_mirror_max_records, "20000000", 1000, 1000000000, true,
+      "most consent-store records the mirror holds (~33 bytes each). A store with more is never trusted: "
+      "personal data is refused, `/readyz` says why (docs/consent-store.md)"),
     S("tcf_strict", T_BOOL, tcf_strict, "true", 0, 0, true, "TCF 2.2+ rules (strict) or legacy (lenient)"),
     S("arena_bytes", T_INT, arena_bytes, "1048576", 65536, 268435456, false,
       "per-worker request memory in bytes"),
@@ -991,6 +1006,20 @@ struct config *config_parse(const char *name, const char *text, size_t len, cons
         config_free(c);
         return NULL;
     }
+    if (c->admin_listen[0]) {
+        /* checked here so that check-config catches it, not only the start of `serve` */
+        const char *colon = strrchr(c->admin_listen, ':');
+        char *end = NULL;
+        long port = colon ? strtol(colon + 1, &end, 10) : -1;
+        if (!colon || colon == c->admin_listen || !end || end == colon + 1 || *end || port < 0 ||
+            port > 65535) {
+            cfg_err(&e, 0,
+                    "key \"admin_listen\": must be IPv4 address:port, e.g. \"127.0.0.1:9090\" (got \"%s\")",
+                    c->admin_listen);
+            config_free(c);
+            return NULL;
+        }
+    }
     if (c->threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         c->threads = n > 0 ? (int)(n > 256 ? 256 : n) : 1;
@@ -1162,7 +1191,7 @@ const struct config_campaign_key *config_campaign_keys(size_t *n)
 
 static void doc_settings(FILE *f)
 {
-    fputs("| key | type | default | reload | meaning |\n| --- | --- | --- | --- | --- |\n", f);
+    fputs("| key | type | default | bounds | reload | meaning |\n| --- | --- | --- | --- | --- | --- |\n", f);
     for (size_t i = 0; i < NSETTINGS; i++) {
         const struct config_key *k = &settings[i];
         fprintf(f, "| `%s` | %s | ", k->name, type_name(k));
@@ -1172,6 +1201,10 @@ static void doc_settings(FILE *f)
             fprintf(f, "%.*s", (int)strlen(k->def) - 2, k->def + 1);
         else
             fprintf(f, "`%s`", k->def);
+        if (k->type == CONFIG_INT || k->type == CONFIG_NUMBER)
+            fprintf(f, " | %ld..%ld", k->min, k->max);
+        else
+            fputs(" | ", f);
         fprintf(f, " | %s | %s |\n", k->deprecated ? "ignored" : k->reloadable ? "yes" : "restart", k->doc);
     }
 }

@@ -35,9 +35,14 @@ struct config {
     int idle_timeout_ms;
     int write_timeout_ms;
     int max_connections;
+    char admin_listen[128];    /* empty: /metrics, /readyz, /healthz on the public listener */
+    int max_buffered_bytes;    /* input buffers, all connections */
+    int max_output_bytes;      /* queued replies, all connections */
+    int max_conn_output_bytes; /* queued replies, one connection */
     char seat[64];
     char win_url[256];
     int consent_stale_ms;
+    int consent_mirror_max_records;
     bool tcf_strict;
     int arena_bytes;      /* per-worker request arena */
     char http_server[16]; /* "native" or "evhttp" */

@@ -32,18 +32,27 @@
 
 static const char COUNT_CH[FAIR_NCOUNT] = {'e', 'b', 'w', 't'};
 
+/* The cap counter must be a count (fairness_cap_count_parse's rule: decimal digits, no sign, no leading zero,
+ * at most 1e15, the largest cap config accepts); anything else (negative, fractional, huge, another type: GET
+ * then fails) is an error reply, so no token is leased: a corrupt counter stops the campaign, never lifts its
+ * cap. Lua numbers are doubles: exact up to 2^53 > 1e15. */
+#define CAP_COUNT_LUA                                                                                        \
+    "local v = redis.call('GET', KEYS[1]) local used = 0 "                                                   \
+    "if v then "                                                                                             \
+    "if #v > 16 or not string.match(v, '^[0-9]+$') or (#v > 1 and string.sub(v, 1, 1) == '0') "              \
+    "or tonumber(v) > 1e15 then "                                                                            \
+    "return redis.error_reply('fairbid: cap counter ' .. KEYS[1] .. ' is not a valid count') end "           \
+    "used = tonumber(v) end "
 /* Grants min(want, cap - used) tokens; returns {granted, remaining after}. KEYS[1] cap key. */
-static const char LEASE_LUA[] = "local used = tonumber(redis.call('GET', KEYS[1]) or '0') "
-                                "local cap = tonumber(ARGV[1]) "
-                                "local g = math.min(tonumber(ARGV[2]), cap - used) "
-                                "if g < 0 then g = 0 end "
-                                "if g > 0 then redis.call('INCRBY', KEYS[1], g) "
-                                "redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3])) end "
-                                "return {g, cap - used - g}";
+static const char LEASE_LUA[] = CAP_COUNT_LUA "local cap = tonumber(ARGV[1]) "
+                                              "local g = math.min(tonumber(ARGV[2]), cap - used) "
+                                              "if g < 0 then g = 0 end "
+                                              "if g > 0 then redis.call('INCRBY', KEYS[1], g) "
+                                              "redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3])) end "
+                                              "return {g, cap - used - g}";
 /* Gives back up to ARGV[1] unused tokens. */
-static const char RELEASE_LUA[] = "local used = tonumber(redis.call('GET', KEYS[1]) or '0') "
-                                  "local r = math.min(tonumber(ARGV[1]), used) "
-                                  "if r > 0 then redis.call('DECRBY', KEYS[1], r) end return r";
+static const char RELEASE_LUA[] = CAP_COUNT_LUA "local r = math.min(tonumber(ARGV[1]), used) "
+                                                "if r > 0 then redis.call('DECRBY', KEYS[1], r) end return r";
 
 struct slot {
     bool used;
@@ -151,6 +160,28 @@ int64_t fairness_bucket_ms(const struct campaign_fairness *f)
 {
     int64_t w = f->window_s > 0 ? f->window_s : 3600;
     return w * 1000 / FAIR_NBUCKETS;
+}
+
+int fairness_cap_count_parse(const char *s, size_t n, int64_t *out)
+{
+    /* the rule of CAP_COUNT_LUA, which applies it inside Redis */
+    if (n == 0 || n > 16 || (n > 1 && s[0] == '0')) return -1;
+    int64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    if (v > FAIRNESS_CAP_MAX) return -1;
+    *out = v;
+    return 0;
+}
+
+int fairness_lease_check(long long got, long long remaining, int64_t want, int64_t cap)
+{
+    /* got = min(want, cap - used) clamped at 0; remaining = cap - used - got, with 0 <= used <= 1e15 */
+    if (got < 0 || got > want || got > cap) return -1;
+    if (remaining > cap - got || remaining < cap - got - FAIRNESS_CAP_MAX) return -1;
+    return 0;
 }
 
 int fairness_parse_field(const char *f, size_t n, int *group, int *count)
@@ -507,7 +538,15 @@ static void on_reply(redisAsyncContext *ac, void *r, void *priv)
             v[g][k] = n > 0 ? (uint64_t)n : 0;
         }
         fair_window_set(&sl->win, c->arg, (const uint64_t(*)[FAIR_NCOUNT])v);
-    } else if (c->kind == 1 && rep->type == REDIS_REPLY_ARRAY && rep->elements == 2) {
+    } else if (c->kind == 1 && (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
+                                rep->element[0]->type != REDIS_REPLY_INTEGER ||
+                                rep->element[1]->type != REDIS_REPLY_INTEGER ||
+                                fairness_lease_check(rep->element[0]->integer, rep->element[1]->integer,
+                                                     c->arg, sl->cap.bids))) {
+        /* a lease reply that is not one this script can give: no token (fail closed) */
+        log_warn("fairness: cap lease reply not understood, no tokens", "campaign=%s", sl->id);
+        F.tick_failed = true;
+    } else if (c->kind == 1) {
         if (F.cfg && F.cfg->lease_min_replicas > 0) {
             /* not spendable until a replica has it: a failover must not hand the same tokens out twice */
             sl->pend = true;

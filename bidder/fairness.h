@@ -37,6 +37,15 @@ void fairness_metrics(struct evbuffer *out);
  * fairbid:cap:<campaign>:<period_s>:<period>. Used by `fairbid fairness report` too. */
 #define FAIRNESS_KEY_FMT "fairbid:fair:%s:%lld:%lld"
 #define FAIRNESS_CAP_KEY_FMT "fairbid:cap:%s:%d:%lld"
+/* The largest cap (config: cap.bids) and so the largest valid cap counter. */
+#define FAIRNESS_CAP_MAX 1000000000000000LL
+/* A cap counter's value (the string GET returns): 0 and *out for a count (decimal digits, no sign, no leading
+ * zero, at most FAIRNESS_CAP_MAX), -1 for anything else. The lease script applies the same rule in Redis, so
+ * a counter that is not a count never grants a token. */
+int fairness_cap_count_parse(const char *s, size_t n, int64_t *out);
+/* A lease script's reply {got, remaining} for a request of `want` tokens under `cap`: 0 if it is one the
+ * script can give, -1 otherwise (then no token is spent). */
+int fairness_lease_check(long long got, long long remaining, int64_t want, int64_t cap);
 /* Parses a hash field "<group>:<e|b|w|t>" into (group, count); -1 if not one. */
 int fairness_parse_field(const char *f, size_t n, int *group, int *count);
 int64_t fairness_bucket_ms(const struct campaign_fairness *f);

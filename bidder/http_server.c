@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <event2/listener.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
@@ -12,11 +13,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bidder/log.h"
+
 #define HS_IN_INIT 16384u
 #define HS_OUT_INIT 4096u
-#define HS_OUT_HIGH (256u * 1024u) /* stop answering pipelined requests until the client reads */
+#define HS_OUT_KEEP (64u * 1024u) /* an emptied output buffer larger than this is given back */
 #define HS_MAX_TIMED 64
-#define HS_LINGER_MS 2000
+#define HS_LINGER_MS 2000 /* a lingering close lasts this long in all, whatever the client sends */
+#define HS_ACCEPT_BACKOFF_MS 100
+#define HS_FD_LOG_MS 10000
+#define HS_BATCH 32 /* requests answered per connection per turn of the loop: pipeliners take turns */
 
 struct hs_conn {
     struct hs_server *s;
@@ -35,10 +41,23 @@ struct hs_conn {
     bool linger;        /* after that reply: half-close and read until EOF (unread bytes would cause a RST) */
     bool lingering;     /* half-closed, discarding input */
     bool sent_continue; /* "100 Continue" sent for the request at in_off */
-    bool over_limit;    /* accepted beyond max_connections: answered 503 and closed */
+    bool peer_eof;      /* the client half-closed: answer what is complete, then close */
     bool reading;       /* rev is added */
-    const struct timeval *tv_cur; /* rev's timeout: idle, read (a request begun) or linger */
+    bool tv_set;        /* rev was added with tv_cur (NULL: without a timeout) */
+    const struct timeval *tv_cur; /* rev's timeout: idle_timeout_ms between requests, none otherwise */
     bool writing;                 /* wev is added */
+    /* the request at in_off, parsed incrementally (offsets are relative to in_off) */
+    struct hp_head_scan hscan;
+    size_t head_len; /* 0 until the head is complete and valid */
+    bool chunked, expect;
+    uint64_t clen;
+    struct hp_chunked ck;
+    bool waiting;      /* the request at in_off is incomplete: the read deadline runs */
+    struct event *tev; /* the deadline: the request's read_timeout_ms, or the end of a lingering close */
+    struct event *cev; /* continue answering after HS_BATCH requests, on the next turn (made when needed) */
+    bool tev_on;
+    uint64_t tev_for;     /* the request start the deadline was armed for */
+    uint64_t t_resume_ns; /* when we last started reading again after the client drained its replies */
     struct hs_conn *prev, *next;
 };
 
@@ -46,12 +65,14 @@ struct hs_server {
     struct event_base *base;
     struct evconnlistener *lis;
     struct hs_config cfg;
-    const struct timeval *tv_read;   /* common timeout: O(1) re-arming per request */
-    const struct timeval *tv_idle;   /* common timeout */
-    const struct timeval *tv_write;  /* common timeout */
-    const struct timeval *tv_linger; /* common timeout */
+    const struct timeval *tv_idle;  /* common timeout: O(1) re-arming per request */
+    const struct timeval *tv_write; /* common timeout */
     struct hs_conn *conns;
-    uint32_t nactive; /* connections within the limit */
+    struct hs_shared *sh; /* cfg.shared, or own_shared */
+    struct hs_shared own_shared;
+    struct event *backoff; /* re-enables accepting after EMFILE */
+    int reserve_fd;        /* closed to make room to shed a connection when out of fds */
+    uint32_t nactive;      /* connections within the limit */
     _Atomic uint64_t nconns, rejected;
     bool draining;
     int quiet_ms, drain_max_ms;
@@ -84,6 +105,14 @@ static void on_write(evutil_socket_t fd, short what, void *arg);
 
 /* ---- output ---- */
 
+static void mem_acct(_Atomic uint64_t *ctr, size_t from, size_t to)
+{
+    if (to > from)
+        atomic_fetch_add_explicit(ctr, to - from, memory_order_relaxed);
+    else if (from > to)
+        atomic_fetch_sub_explicit(ctr, from - to, memory_order_relaxed);
+}
+
 static bool out_reserve(struct hs_conn *c, size_t n)
 {
     if (c->out_len + n <= c->out_cap) return true;
@@ -91,9 +120,20 @@ static bool out_reserve(struct hs_conn *c, size_t n)
     while (cap < c->out_len + n) cap *= 2;
     char *p = realloc(c->out, cap);
     if (!p) return false;
+    mem_acct(&c->s->sh->output, c->out_cap, cap);
     c->out = p;
     c->out_cap = cap;
     return true;
+}
+
+/* An emptied output buffer that a large reply grew is given back: idle connections hold little. */
+static void out_shrink(struct hs_conn *c)
+{
+    if (c->out_cap <= HS_OUT_KEEP) return;
+    mem_acct(&c->s->sh->output, c->out_cap, 0);
+    free(c->out);
+    c->out = NULL;
+    c->out_cap = 0;
 }
 
 static void out_put(struct hs_conn *c, const char *p, size_t n)
@@ -231,24 +271,61 @@ static size_t in_hard_cap(const struct hs_server *s)
     return s->cfg.max_head * 2 + s->cfg.max_body + 1;
 }
 
-/* Room for need bytes of the current request from in_off (plus a NUL). Moves unread bytes to the front. */
-static bool in_reserve(struct hs_conn *c, size_t need)
+enum { IN_OK = 0, IN_NOMEM = -1, IN_BUSY = -2 };
+
+/* Room for need bytes of the current request from in_off (plus a NUL). Moves unread bytes to the front.
+ * IN_BUSY: growing would pass max_buffered across all connections. What is counted is each buffer beyond its
+ * first HS_IN_INIT bytes: those are bounded by max_connections already, and counting them would let idle
+ * connections lower the connection limit. */
+static int in_reserve_how(struct hs_conn *c, size_t need, bool exact)
 {
     if (c->in_off) {
         memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
         c->in_len -= c->in_off;
         c->in_off = 0;
     }
-    if (need + 1 <= c->in_cap) return true;
+    if (need + 1 <= c->in_cap) return IN_OK;
     size_t cap = c->in_cap;
-    while (cap < need + 1) cap *= 2;
+    if (exact)
+        cap = need + 1; /* a body of known length: room for it and no more */
+    else
+        while (cap < need + 1) cap *= 2;
     size_t hard = in_hard_cap(c->s);
     if (cap > hard) cap = hard > need + 1 ? hard : need + 1;
+    struct hs_shared *sh = c->s->sh;
+    size_t grow = cap - c->in_cap;
+    /* reserve first, so that two workers cannot both pass the cap */
+    uint64_t before = atomic_fetch_add_explicit(&sh->buffered, grow, memory_order_relaxed);
+    if (sh->max_buffered && before + grow > sh->max_buffered) {
+        atomic_fetch_sub_explicit(&sh->buffered, grow, memory_order_relaxed);
+        return IN_BUSY;
+    }
     char *p = realloc(c->in, cap);
-    if (!p) return false;
+    if (!p) {
+        atomic_fetch_sub_explicit(&sh->buffered, grow, memory_order_relaxed);
+        return IN_NOMEM;
+    }
     c->in = p;
     c->in_cap = cap;
-    return true;
+    return IN_OK;
+}
+
+static int in_reserve(struct hs_conn *c, size_t need)
+{
+    return in_reserve_how(c, need, false);
+}
+
+/* An emptied input buffer that a large body grew goes back to its first size. */
+static void in_shrink(struct hs_conn *c)
+{
+    if (c->in_cap <= HS_IN_INIT || c->in_len != c->in_off) return;
+    char *p = malloc(HS_IN_INIT);
+    if (!p) return;
+    mem_acct(&c->s->sh->buffered, c->in_cap - HS_IN_INIT, 0);
+    free(c->in);
+    c->in = p;
+    c->in_cap = HS_IN_INIT;
+    c->in_off = c->in_len = 0;
 }
 
 static void send_continue(struct hs_conn *c)
@@ -259,33 +336,89 @@ static void send_continue(struct hs_conn *c)
     if (out_reserve(c, sizeof cont - 1)) OUT_LIT(c, cont);
 }
 
-/* Answers every complete request in the buffer, in order; returns how many. */
-static int conn_process(struct hs_conn *c)
+static void req_reset(struct hs_conn *c)
+{
+    hp_head_scan_init(&c->hscan);
+    c->head_len = 0;
+    c->chunked = c->expect = false;
+    c->clen = 0;
+    c->sent_continue = false;
+}
+
+/* An input buffer that cannot grow: out of memory, or over max_buffered (new bodies get 503 then). */
+static void in_fail(struct hs_conn *c, int rc)
+{
+    if (rc == IN_BUSY) {
+        atomic_fetch_add_explicit(&c->s->sh->busy_rejected, 1, memory_order_relaxed);
+        conn_error(c, 503, "server busy: buffered request input over max_buffered_bytes; retry later", true);
+    } else {
+        conn_error(c, 500, "out of memory", false);
+    }
+}
+
+/* Whether the replies already queued allow answering one more request: a client that does not read gets no
+ * more than max_conn_output of them, and all such clients together no more than max_output. */
+static bool out_room(const struct hs_conn *c)
+{
+    size_t pending = c->out_len - c->out_off;
+    if (pending == 0) return true;
+    if (pending >= c->s->cfg.max_conn_output) return false;
+    const struct hs_shared *sh = c->s->sh;
+    return !sh->max_output ||
+           atomic_load_explicit(&((struct hs_shared *)sh)->output, memory_order_relaxed) < sh->max_output;
+}
+
+/* Answers every complete request in the buffer, in order; returns how many. Sets c->waiting when it stopped
+ * at an incomplete request (the read deadline applies only then). The parse state of that request is kept,
+ * so the next call continues where this one stopped. */
+static int conn_process(struct hs_conn *c, int max)
 {
     struct hs_server *s = c->s;
     int done = 0;
-    while (!c->close_after && c->in_off < c->in_len) {
-        if (c->out_len - c->out_off > HS_OUT_HIGH) break;
+    c->waiting = false;
+    while (!c->close_after && c->in_off < c->in_len && done < max) {
+        if (!out_room(c)) break;
         char *p = c->in + c->in_off;
         size_t n = c->in_len - c->in_off;
         struct hp_request h;
-        int hl = hp_parse_head(p, n, s->cfg.max_head, &h);
-        if (hl == 0) {
-            if (!in_reserve(c, n + 4096 < s->cfg.max_head ? n + 4096 : s->cfg.max_head))
-                conn_error(c, 500, "out of memory", false);
-            break;
+        bool have_h = false;
+        if (!c->head_len) {
+            /* the first look parses at once (the usual case: the whole head came in one read); after that,
+             * the resumable scan looks at each new byte once and the head is parsed when it is complete */
+            int hl;
+            if (c->hscan.pos == 0) {
+                hl = hp_parse_head(p, n, s->cfg.max_head, &h);
+                if (hl == 0) hl = hp_head_scan(&c->hscan, p, n, s->cfg.max_head);
+            } else {
+                hl = hp_head_scan(&c->hscan, p, n, s->cfg.max_head);
+                if (hl > 0) hl = hp_parse_head(p, (size_t)hl, s->cfg.max_head, &h);
+            }
+            if (hl == 0) {
+                c->waiting = true;
+                int rc = in_reserve(c, n + 4096 < s->cfg.max_head ? n + 4096 : s->cfg.max_head);
+                if (rc) in_fail(c, rc);
+                break;
+            }
+            if (hl < 0) {
+                conn_error(c, hp_status(hl), hp_strerror(hl), true);
+                break;
+            }
+            have_h = true;
+            c->head_len = (size_t)hl;
+            c->chunked = h.chunked;
+            c->expect = h.expect_continue;
+            c->clen = h.has_length ? h.content_length : 0;
+            if (!c->chunked && c->clen > s->cfg.max_body) {
+                /* answered before the body is read: the client learns at once (and an Expect: 100-continue
+                 * client does not send it at all) */
+                conn_error(c, 413, "request body larger than max_body", true);
+                break;
+            }
+            if (c->chunked) hp_chunked_init(&c->ck);
         }
-        if (hl < 0) {
-            conn_error(c, hp_status(hl), hp_strerror(hl), true);
-            break;
-        }
-        if (c->over_limit) {
-            conn_error(c, 503, "too many connections (max_connections)", true);
-            break;
-        }
-        size_t wire, blen;
-        if (h.chunked) {
-            int rc = hp_chunked_scan(p + hl, n - (size_t)hl, s->cfg.max_body, s->cfg.max_head, &wire, &blen);
+        size_t hl = c->head_len, wire, blen;
+        if (c->chunked) {
+            int rc = hp_chunked_feed(&c->ck, p + hl, n - hl, s->cfg.max_body, s->cfg.max_head);
             if (rc < 0) {
                 conn_error(c, hp_status(rc),
                            rc == HP_EBODYTOOBIG ? "request body larger than max_body" : hp_strerror(rc),
@@ -293,27 +426,29 @@ static int conn_process(struct hs_conn *c)
                 break;
             }
             if (rc == 0) {
-                if (h.expect_continue) send_continue(c);
-                if (!in_reserve(c, n + 16384)) conn_error(c, 500, "out of memory", false);
+                c->waiting = true;
+                if (c->expect) send_continue(c);
+                int ir = c->in_cap - 1 - c->in_len < 4096 ? in_reserve(c, n + 16384) : IN_OK;
+                if (ir) in_fail(c, ir);
                 break;
             }
+            wire = c->ck.pos;
+            blen = c->ck.body;
         } else {
-            uint64_t cl = h.has_length ? h.content_length : 0;
-            if (cl > s->cfg.max_body) {
-                /* answered before the body is read: the client learns at once (and an Expect: 100-continue
-                 * client does not send it at all) */
-                conn_error(c, 413, "request body larger than max_body", true);
+            if (n - hl < c->clen) {
+                c->waiting = true;
+                if (c->expect) send_continue(c);
+                /* the whole body is reserved at once: a request admitted under max_buffered finishes */
+                int ir = in_reserve_how(c, hl + (size_t)c->clen, true);
+                if (ir) in_fail(c, ir);
                 break;
             }
-            if (n - (size_t)hl < cl) {
-                if (h.expect_continue) send_continue(c);
-                if (!in_reserve(c, (size_t)hl + (size_t)cl)) conn_error(c, 500, "out of memory", false);
-                break;
-            }
-            wire = blen = (size_t)cl;
+            wire = blen = (size_t)c->clen;
         }
+        /* the buffer may have moved since the head was parsed: parse it again for its views (once) */
+        if (!have_h) hp_parse_head(p, hl, s->cfg.max_head, &h);
         char *body = p + hl;
-        if (h.chunked) blen = hp_chunked_decode(body, wire);
+        if (c->chunked) blen = hp_chunked_decode(body, wire);
         /* the handler gets a NUL-terminated body; the byte after it may be the next request's first */
         char saved = body[blen];
         body[blen] = '\0';
@@ -323,41 +458,73 @@ static int conn_process(struct hs_conn *c)
         body[blen] = saved;
         if (!h.keep_alive) rep.close = true;
         conn_reply(c, &rep, h.method == HP_HEAD, h.minor == 0 && h.keep_alive);
-        c->in_off += (size_t)hl + wire;
-        c->sent_continue = false;
+        c->in_off += hl + wire;
+        req_reset(c);
         c->t_first_ns = c->t_read_ns; /* a pipelined request came in the latest read at the earliest */
         done++;
     }
-    if (c->in_off == c->in_len) c->in_off = c->in_len = 0;
+    if (c->in_off == c->in_len) {
+        c->in_off = c->in_len = 0;
+        in_shrink(c);
+    }
     return done;
 }
 
 /* The read timeout that fits the connection's state: an idle keep-alive connection may wait idle_timeout_ms
- * for its next request (a client must not race a short idle close when it reuses the connection), a request
- * begun must be complete within read_timeout_ms, a lingering close lasts HS_LINGER_MS. */
+ * for its next request (a client must not race a short idle close when it reuses the connection); a request
+ * begun and a lingering close are bounded by the deadline timer (tev) instead, which reads do not move. */
 static const struct timeval *read_tv(const struct hs_conn *c)
 {
-    if (c->lingering) return c->s->tv_linger;
-    return c->in_len > c->in_off ? c->s->tv_read : c->s->tv_idle;
+    if (c->lingering || c->in_len > c->in_off) return NULL;
+    return c->s->tv_idle;
 }
 
 static void arm_read(struct hs_conn *c, bool on)
 {
-    if (on == c->reading) {
-        /* re-arm only when the timeout changes (a request left half-read, or the buffer emptied) */
-        if (on && c->tv_cur != read_tv(c)) {
-            c->tv_cur = read_tv(c);
-            event_add(c->rev, c->tv_cur);
-        }
+    if (!on) {
+        if (c->reading) event_del(c->rev);
+        c->reading = false;
         return;
     }
-    c->reading = on;
-    if (on) {
-        c->tv_cur = read_tv(c);
-        event_add(c->rev, c->tv_cur);
-    } else {
-        event_del(c->rev);
+    const struct timeval *tv = read_tv(c);
+    if (c->reading && c->tv_set && c->tv_cur == tv) return; /* re-arm only when the timeout changes */
+    /* event_add with a NULL timeout keeps an earlier timeout: remove the event first */
+    if (c->reading && !tv) event_del(c->rev);
+    c->reading = true;
+    c->tv_set = true;
+    c->tv_cur = tv;
+    event_add(c->rev, tv);
+}
+
+static void tev_set(struct hs_conn *c, uint64_t deadline_ns, uint64_t key)
+{
+    if (c->tev_on && c->tev_for == key) return;
+    uint64_t now = now_ns();
+    uint64_t left = deadline_ns > now ? deadline_ns - now : 0;
+    struct timeval tv = {(time_t)(left / 1000000000u), (suseconds_t)(left % 1000000000u / 1000u)};
+    event_add(c->tev, &tv);
+    c->tev_on = true;
+    c->tev_for = key;
+}
+
+static void tev_clear(struct hs_conn *c)
+{
+    if (!c->tev_on) return;
+    event_del(c->tev);
+    c->tev_on = false;
+}
+
+/* The whole-request deadline: read_timeout_ms from the request's first byte (or from when we resumed reading
+ * after the client drained its replies, since we did not read meanwhile), not moved by later reads. */
+static void arm_deadline(struct hs_conn *c)
+{
+    if (c->lingering) return;
+    if (!c->waiting || c->in_len == c->in_off) {
+        tev_clear(c);
+        return;
     }
+    uint64_t start = c->t_first_ns > c->t_resume_ns ? c->t_first_ns : c->t_resume_ns;
+    tev_set(c, start + (uint64_t)c->s->cfg.read_timeout_ms * 1000000u, start);
 }
 
 /* Writes what is queued. Returns 0 when the connection lives on, -1 when it was closed. */
@@ -388,10 +555,13 @@ static int conn_flush(struct hs_conn *c)
         return -1;
     }
     c->out_off = c->out_len = 0;
+    out_shrink(c);
     if (c->writing) {
         event_del(c->wev);
         c->writing = false;
-        if (!c->lingering) arm_read(c, true);
+        /* we did not read while the client was not reading: the next request's clock starts now */
+        c->t_resume_ns = now_ns();
+        if (!c->lingering && !c->peer_eof) arm_read(c, true);
     }
     if (c->ntimed && s->cfg.on_sent) {
         uint64_t t = now_ns();
@@ -405,9 +575,11 @@ static int conn_flush(struct hs_conn *c)
             shutdown(c->fd, SHUT_WR);
             c->lingering = true;
             c->in_off = c->in_len = 0;
-            c->reading = false;
-            event_del(c->rev);
+            arm_read(c, false);
             arm_read(c, true);
+            /* bounded in absolute time: a client that keeps sending cannot keep the fd */
+            tev_clear(c);
+            tev_set(c, now_ns() + (uint64_t)HS_LINGER_MS * 1000000u, 0);
             return 0;
         }
         conn_close(c);
@@ -418,13 +590,43 @@ static int conn_flush(struct hs_conn *c)
 
 /* Answers what is complete in the buffer and writes the replies; goes on while that makes progress (requests
  * held back while the socket was full). Returns -1 when the connection was closed. */
+static void on_continue(evutil_socket_t fd, short what, void *arg);
+
 static int conn_after_io(struct hs_conn *c)
 {
+    int total = 0;
     for (;;) {
-        int done = c->close_after || c->lingering ? 0 : conn_process(c);
+        int done = c->close_after || c->lingering ? 0 : conn_process(c, HS_BATCH - total);
+        total += done;
         if (conn_flush(c)) return -1;
-        if (!done || c->out_len || c->close_after || c->lingering) return 0;
+        if (!done || c->out_len || c->close_after || c->lingering) break;
+        if (total >= HS_BATCH) {
+            /* a long pipeline: the rest on a later turn (a zero timeout runs after the next epoll_wait, so
+             * other connections and new ones are served in between) */
+            if (c->in_off < c->in_len) {
+                if (!c->cev) c->cev = event_new(c->s->base, -1, 0, on_continue, c);
+                struct timeval now = {0, 0};
+                if (c->cev) event_add(c->cev, &now);
+            }
+            break;
+        }
     }
+    if (c->peer_eof && !c->lingering && c->out_off == c->out_len && (c->in_off == c->in_len || c->waiting)) {
+        /* the client half-closed: every complete request it sent has been answered */
+        conn_close(c);
+        return -1;
+    }
+    arm_deadline(c);
+    return 0;
+}
+
+static void on_continue(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct hs_conn *c = arg;
+    if (c->writing || c->lingering) return; /* on_write resumes it */
+    if (conn_after_io(c) == 0 && c->reading) arm_read(c, true);
 }
 
 static void on_write(evutil_socket_t fd, short what, void *arg)
@@ -432,24 +634,43 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     struct hs_conn *c = arg;
     if (what & EV_TIMEOUT) {
+        atomic_fetch_add_explicit(&c->s->sh->write_timeouts, 1, memory_order_relaxed);
         conn_close(c); /* a client that does not read its answers */
         return;
     }
     conn_after_io(c);
 }
 
+/* The deadline: a request still incomplete read_timeout_ms after its first byte gets 408 (complete requests
+ * waiting for the client to drain its replies are not late: they are answered); a lingering close ends. */
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct hs_conn *c = arg;
+    c->tev_on = false;
+    if (c->lingering) {
+        conn_close(c);
+        return;
+    }
+    if (!c->waiting || c->in_len == c->in_off || c->close_after) return;
+    atomic_fetch_add_explicit(&c->s->sh->timeouts, 1, memory_order_relaxed);
+    conn_error(c, 408, "request not received within read_timeout_ms", false);
+    c->in_off = c->in_len = 0;
+    c->waiting = false;
+    if (conn_after_io(c) == 0 && !c->lingering && c->out_off == c->out_len) conn_close(c);
+}
+
 static void on_read(evutil_socket_t fd, short what, void *arg)
 {
     struct hs_conn *c = arg;
     if (what & EV_TIMEOUT) {
-        if (!c->lingering && c->in_len > c->in_off && !c->over_limit) {
-            conn_error(c, 408, "request not received within read_timeout_ms", false);
-            c->in_off = c->in_len = 0;
-            if (conn_after_io(c) == 0 && !c->lingering && c->out_off == c->out_len) conn_close(c);
+        /* idle_timeout_ms without a request begun (a request begun is bounded by the deadline) */
+        if (c->in_len == c->in_off && !c->lingering) {
+            conn_close(c);
             return;
         }
-        conn_close(c);
-        return;
+        if (!(what & EV_READ)) return;
     }
     if (c->lingering) {
         char junk[16384];
@@ -457,23 +678,28 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
         if (k == 0 || (k < 0 && errno != EAGAIN && errno != EINTR)) conn_close(c);
         return;
     }
-    if (c->in_cap - c->in_len < 1024 && !in_reserve(c, c->in_len - c->in_off + 16384)) {
-        conn_close(c);
-        return;
-    }
+    /* grow for the next read when nearly full; refused over max_buffered_bytes, then read into what is
+     * there (conn_process answers 503 if the request cannot fit) */
+    if (c->in_cap - c->in_len < 1024) in_reserve(c, c->in_len - c->in_off + 16384);
     size_t room = c->in_cap - 1 - c->in_len;
     if (room == 0) {
-        /* the buffer is at its hard limit with unanswered requests: wait for the client to read */
+        /* the buffer is full: of requests waiting for the client to read its replies (on_write resumes), or
+         * of one request that cannot grow */
         arm_read(c, false);
+        if (!c->writing && conn_after_io(c) == 0 && !c->writing && !c->close_after && !c->lingering) {
+            in_fail(c, IN_BUSY);
+            conn_after_io(c);
+        }
         return;
     }
     ssize_t k = read(fd, c->in + c->in_len, room);
     if (k <= 0) {
         if (k < 0 && (errno == EAGAIN || errno == EINTR)) return;
-        if (k == 0 && c->out_off < c->out_len) {
-            /* the client half-closed after its requests: finish writing their answers, then close */
-            c->close_after = true;
+        if (k == 0 && (c->out_off < c->out_len || (c->in_len > c->in_off && !c->waiting))) {
+            /* the client half-closed after its requests: answer the complete ones, then close */
+            c->peer_eof = true;
             arm_read(c, false);
+            conn_after_io(c);
             return;
         }
         conn_close(c); /* the peer closed (or reset) with nothing owed to it */
@@ -491,17 +717,46 @@ static void conn_close(struct hs_conn *c)
     struct hs_server *s = c->s;
     event_free(c->rev);
     if (c->wev) event_free(c->wev);
+    event_free(c->tev);
+    if (c->cev) event_free(c->cev);
     close(c->fd);
     if (c->prev)
         c->prev->next = c->next;
     else
         s->conns = c->next;
     if (c->next) c->next->prev = c->prev;
-    if (!c->over_limit) s->nactive--;
+    s->nactive--;
     atomic_fetch_sub_explicit(&s->nconns, 1, memory_order_relaxed);
+    mem_acct(&s->sh->buffered, c->in_cap - HS_IN_INIT, 0);
+    mem_acct(&s->sh->output, c->out_cap, 0);
     free(c->in);
     free(c->out);
     free(c);
+}
+
+/* A connection we will not serve: a canned 503 written at once (it fits any fresh socket buffer), then
+ * closed, so that it holds its fd for no longer than this call. */
+static void shed(struct hs_server *s, int fd, const char *why)
+{
+    char buf[512];
+    char body[200];
+    int bn = snprintf(body, sizeof body, "{\"error\":\"%s\"}", why);
+    int n = snprintf(buf, sizeof buf,
+                     "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: "
+                     "%d\r\nConnection: close\r\nRetry-After: 1\r\n\r\n%s",
+                     bn, body);
+    if (n > 0) {
+        ssize_t k = send(fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+        (void)k;
+    }
+    /* drop what the client already sent, so that the close sends FIN rather than a reset that could destroy
+     * the 503 before it is read */
+    shutdown(fd, SHUT_WR);
+    char junk[4096];
+    for (int i = 0; i < 16 && recv(fd, junk, sizeof junk, MSG_DONTWAIT) > 0; i++) {
+    }
+    close(fd);
+    if (s->cfg.on_error) s->cfg.on_error(s->cfg.arg, 503);
 }
 
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
@@ -510,10 +765,17 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     (void)sa;
     (void)salen;
     struct hs_server *s = arg;
+    if (s->nactive >= s->cfg.max_connections) {
+        atomic_fetch_add_explicit(&s->rejected, 1, memory_order_relaxed);
+        shed(s, fd, "too many connections (max_connections)");
+        return;
+    }
     struct hs_conn *c = calloc(1, sizeof *c);
     if (c) c->in = malloc(HS_IN_INIT);
     if (c) c->rev = event_new(s->base, fd, EV_READ | EV_PERSIST, on_read, c);
-    if (!c || !c->in || !c->rev) {
+    if (c && c->rev) c->tev = event_new(s->base, -1, 0, on_deadline, c);
+    if (!c || !c->in || !c->rev || !c->tev) {
+        if (c && c->rev) event_free(c->rev);
         if (c) free(c->in);
         free(c);
         close(fd);
@@ -526,17 +788,58 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     c->fd = fd;
     c->in_cap = HS_IN_INIT;
     c->last_active_ms = now_ms();
-    if (s->nactive >= s->cfg.max_connections) {
-        c->over_limit = true;
-        atomic_fetch_add_explicit(&s->rejected, 1, memory_order_relaxed);
-    } else {
-        s->nactive++;
-    }
+    req_reset(c);
+    s->nactive++;
     atomic_fetch_add_explicit(&s->nconns, 1, memory_order_relaxed);
     c->next = s->conns;
     if (s->conns) s->conns->prev = c;
     s->conns = c;
     arm_read(c, true);
+}
+
+static void on_backoff(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct hs_server *s = arg;
+    if (s->lis && !s->draining) evconnlistener_enable(s->lis);
+}
+
+/* accept() failed for a reason other than a retriable one. Out of fds (EMFILE, ENFILE) or kernel memory, the
+ * listening socket stays readable and libevent would call accept again at once, forever: stop accepting for
+ * HS_ACCEPT_BACKOFF_MS, and use the reserved fd to take the oldest waiting connection and tell it 503, so
+ * that clients are not left hanging in the backlog. One log line per 10 s, and a counter. */
+static void on_accept_error(struct evconnlistener *l, void *arg)
+{
+    struct hs_server *s = arg;
+    int err = EVUTIL_SOCKET_ERROR();
+    evconnlistener_disable(l);
+    bool nofd = err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
+    if (nofd) {
+        atomic_fetch_add_explicit(&s->sh->fd_exhausted, 1, memory_order_relaxed);
+        if (s->reserve_fd >= 0) {
+            close(s->reserve_fd);
+            s->reserve_fd = -1;
+            int fd = accept4(evconnlistener_get_fd(l), NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+            if (fd >= 0) {
+                atomic_fetch_add_explicit(&s->rejected, 1, memory_order_relaxed);
+                shed(s, fd, "out of file descriptors; retry later");
+            }
+            s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        }
+    }
+    int64_t now = now_ms();
+    int64_t last = atomic_load_explicit(&s->sh->last_fd_log_ms, memory_order_relaxed);
+    if ((last == 0 || now - last >= HS_FD_LOG_MS) &&
+        atomic_compare_exchange_strong_explicit(&s->sh->last_fd_log_ms, &last, now, memory_order_relaxed,
+                                                memory_order_relaxed))
+        log_warn("accept failed: pausing new connections",
+                 "error=\"%s\" backoff_ms=%d open_connections=%u "
+                 "fd_exhausted_total=%llu note=\"raise the open-file limit or lower max_connections\"",
+                 strerror(err), HS_ACCEPT_BACKOFF_MS, s->nactive,
+                 (unsigned long long)atomic_load_explicit(&s->sh->fd_exhausted, memory_order_relaxed));
+    struct timeval tv = {0, HS_ACCEPT_BACKOFF_MS * 1000};
+    event_add(s->backoff, &tv);
 }
 
 struct hs_server *hs_new(struct event_base *base, int listen_fd, const struct hs_config *cfg)
@@ -545,36 +848,37 @@ struct hs_server *hs_new(struct event_base *base, int listen_fd, const struct hs
     if (!s) return NULL;
     s->base = base;
     s->cfg = *cfg;
-    struct timeval tv = {cfg->read_timeout_ms / 1000, (cfg->read_timeout_ms % 1000) * 1000};
-    s->tv_read = event_base_init_common_timeout(base, &tv);
+    if (!s->cfg.max_conn_output) s->cfg.max_conn_output = 256u * 1024u;
+    s->sh = cfg->shared ? cfg->shared : &s->own_shared;
+    s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     struct timeval ti = {cfg->idle_timeout_ms / 1000, (cfg->idle_timeout_ms % 1000) * 1000};
     s->tv_idle = event_base_init_common_timeout(base, &ti);
     struct timeval tw = {cfg->write_timeout_ms / 1000, (cfg->write_timeout_ms % 1000) * 1000};
     s->tv_write = event_base_init_common_timeout(base, &tw);
-    struct timeval tl = {HS_LINGER_MS / 1000, (HS_LINGER_MS % 1000) * 1000};
-    s->tv_linger = event_base_init_common_timeout(base, &tl);
+    s->backoff = evtimer_new(base, on_backoff, s);
     s->lis =
         evconnlistener_new(base, on_accept, s, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, listen_fd);
-    if (!s->tv_read || !s->tv_idle || !s->tv_write || !s->tv_linger || !s->lis) {
+    if (!s->tv_idle || !s->tv_write || !s->backoff || !s->lis) {
         if (s->lis) evconnlistener_free(s->lis);
+        if (s->backoff) event_free(s->backoff);
+        if (s->reserve_fd >= 0) close(s->reserve_fd);
         free(s);
         return NULL;
     }
+    evconnlistener_set_error_cb(s->lis, on_accept_error);
     return s;
 }
 
 void hs_set_timeouts(struct hs_server *s, int read_ms, int idle_ms, int write_ms)
 {
-    struct timeval tv = {read_ms / 1000, (read_ms % 1000) * 1000};
     struct timeval ti = {idle_ms / 1000, (idle_ms % 1000) * 1000};
     struct timeval tw = {write_ms / 1000, (write_ms % 1000) * 1000};
     /* the base keeps a queue per duration (returned again for a duration it has): a reload back and forth
-     * allocates nothing new. On failure the old timeouts stay. */
-    const struct timeval *r = event_base_init_common_timeout(s->base, &tv);
+     * allocates nothing new. On failure the old timeouts stay. The read deadline is computed per request from
+     * cfg.read_timeout_ms. */
     const struct timeval *i = event_base_init_common_timeout(s->base, &ti);
     const struct timeval *w = event_base_init_common_timeout(s->base, &tw);
-    if (!r || !i || !w) return;
-    s->tv_read = r;
+    if (!i || !w) return;
     s->tv_idle = i;
     s->tv_write = w;
     s->cfg.read_timeout_ms = read_ms;
@@ -614,6 +918,7 @@ void hs_drain(struct hs_server *s, int quiet_ms, int max_ms, void (*on_drained)(
     s->drain_start_ms = now_ms();
     s->on_drained = on_drained;
     s->drained_arg = arg;
+    event_del(s->backoff);
     s->drain_timer = event_new(s->base, -1, EV_PERSIST, on_drain_tick, s);
     struct timeval tv = {0, 10000};
     if (s->drain_timer) event_add(s->drain_timer, &tv);
@@ -625,6 +930,8 @@ void hs_free(struct hs_server *s)
     while (s->conns) conn_close(s->conns);
     if (s->lis) evconnlistener_free(s->lis);
     if (s->drain_timer) event_free(s->drain_timer);
+    event_free(s->backoff);
+    if (s->reserve_fd >= 0) close(s->reserve_fd);
     free(s);
 }
 

@@ -9,9 +9,22 @@
  * evhttp remains selectable (`"http_server": "evhttp"`) as the reference.
  *
  * The handler runs synchronously and fills an hs_reply; pipelined requests are answered in order, in one
- * write. Limits: head size (431), body size (413, answered as soon as the head announces it), read timeout
- * (a request begun and not complete within read_timeout_ms gets 408; a keep-alive
- * connection idle for idle_timeout_ms is closed), connection count (503 then close). */
+ * write. Every resource a client can make us hold is bounded (issue 13, docs/http.md "Limits"):
+ *  - time: a request has read_timeout_ms from its first byte for its head and body together (then 408 and
+ *    close; reads do not extend it); a keep-alive connection idle for idle_timeout_ms is closed; a lingering
+ *    close (after an error reply, draining what the client still sends) lasts HS_LINGER_MS in all; a client
+ *    that makes no room for its replies within write_timeout_ms is cut;
+ *  - file descriptors: a connection over max_connections is answered 503 and closed at once, so open fds
+ *    stay within max_connections plus one per worker; on EMFILE/ENFILE the worker stops accepting for
+ *    HS_ACCEPT_BACKOFF_MS, sheds one waiting connection with 503 through a reserved fd, logs once per 10 s
+ *    and counts it;
+ *  - memory: input buffered beyond each connection's first HS_IN_INIT (16 KiB) is capped across all
+ *    connections (max_buffered; a body that would need more gets 503, a request admitted finishes), and so
+ *    are replies held for clients that do not read (per connection and in total: the
+ *    connection's later pipelined requests wait until the client drains);
+ *  - CPU: the head and chunked parsers resume where they stopped (bidder/http/http_parse.h); a connection
+ *    gets at most HS_BATCH (32) answers per turn of the loop, so a long pipeline does not hold the worker
+ *    while others (and new connections) wait. */
 #ifndef FAIRBID_BIDDER_HTTP_SERVER_H
 #define FAIRBID_BIDDER_HTTP_SERVER_H
 
@@ -20,7 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bidder/http_parse.h"
+#include "bidder/http/http_parse.h"
 
 struct event_base;
 struct hs_server;
@@ -49,6 +62,9 @@ struct hs_config {
     int idle_timeout_ms;      /* a keep-alive connection without a request begun is closed after */
     int write_timeout_ms;     /* a client must make room for its replies within */
     uint32_t max_connections; /* for this worker */
+    size_t max_conn_output;   /* replies queued on one connection before its next requests wait */
+    /* shared by all the workers' servers (may be NULL: no cap); the caps are totals across them */
+    struct hs_shared *shared;
     /* fills *rep; must not keep req past the call */
     void (*handler)(void *arg, const struct hs_request *req, struct hs_reply *rep);
     /* a timed reply was written: latency from the request's first byte to the write */
@@ -56,6 +72,18 @@ struct hs_config {
     /* an error reply the server made itself (400, 408, 413, 431, 501, 503, 505), for the status counters */
     void (*on_error)(void *arg, int status);
     void *arg;
+};
+
+/* Totals across workers, and the caps on them. */
+struct hs_shared {
+    size_t max_buffered; /* input buffer bytes beyond each connection's first 16 KiB, all connections */
+    size_t max_output;   /* output buffer bytes, all connections */
+    _Atomic uint64_t buffered, output;
+    _Atomic uint64_t busy_rejected;  /* 503: a body over max_buffered */
+    _Atomic uint64_t fd_exhausted;   /* accept failed with EMFILE/ENFILE (or ENOBUFS/ENOMEM) */
+    _Atomic uint64_t timeouts;       /* 408 for an incomplete request */
+    _Atomic uint64_t write_timeouts; /* clients cut for not reading */
+    _Atomic int64_t last_fd_log_ms;
 };
 
 struct hs_server *hs_new(struct event_base *base, int listen_fd, const struct hs_config *cfg);

@@ -7,9 +7,11 @@
  * Tracking is switched on before the SCAN starts, so a write during the load is either seen by the SCAN or
  * announced by an invalidation (or both). Replies on `cmd` arrive in order, so the last reply applied for a
  * key is the newest state. The heartbeat is published on `cmd` and received on `sub`: its echo proves both
- * links and that every invalidation queued before it has been delivered. Workers trust the mirror while it
- * is synced and the newest echoed heartbeat was sent less than consent_stale_ms ago (checked per request
- * against the clock, so a silent link turns untrusted without waiting for this thread). */
+ * links and that every invalidation queued before it has been delivered (it counts once the reloads issued
+ * before it are applied). Workers trust the mirror while it is synced, the newest such echo was sent less
+ * than consent_stale_ms ago, and no reload has waited longer than reload_bound_ms (checked per request
+ * against the clock, so a silent link or a lagging reload turns untrusted without waiting for this thread).
+ * The table is sized from what is loaded, up to consent_mirror_max_records; past that it is never trusted. */
 #define _LGPL_SOURCE
 #include "bidder/mirror.h"
 
@@ -45,8 +47,11 @@ enum phase {
     PH_SYNCED,     /* loaded; following invalidations */
 };
 
-enum mstate { MS_DISABLED, MS_LOADING, MS_SYNCED, MS_STALE, MS_RESYNCING };
-static const char *const state_names[] = {"disabled", "loading", "synced", "stale", "resyncing"};
+enum mstate { MS_DISABLED, MS_LOADING, MS_SYNCED, MS_STALE, MS_RESYNCING, MS_FULL };
+static const char *const state_names[] = {"disabled", "loading", "synced", "stale", "resyncing", "full"};
+
+/* how often a mirror that could not hold every record reloads, to find out whether it now can */
+#define FULL_RETRY_MS 30000
 
 /* privdata of an HGETALL: which key, the sync generation it belongs to, and its place in the order of reloads
  * issued on `cmd` (replies come back in that order) */
@@ -54,6 +59,8 @@ struct pending {
     struct mirror_key k;
     uint64_t gen;
     uint64_t seq;
+    int64_t issued;       /* coarse clock when issued (the invalidation's arrival) */
+    struct pending *next; /* FIFO of reloads not yet applied on the current links (M.q_head) */
 };
 
 /* A heartbeat echo proves the links and that every invalidation queued before it has been delivered; it
@@ -90,16 +97,23 @@ static struct {
     uint64_t reload_applied; /* reloads answered and applied, in order */
     struct hb_wait hb_wait[HB_WAIT_MAX];
     int hb_waiting;
+    int64_t hb_last_sent;             /* coarse clock: the newest heartbeat time published */
+    struct pending *q_head, *q_tail;  /* reloads issued and not yet applied, oldest first */
+    _Atomic int64_t oldest_unapplied; /* coarse clock: issue time of q_head, 0 when none */
 
-    _Atomic int64_t hb_ok_ms;  /* coarse clock: send time of the newest echoed heartbeat */
-    _Atomic bool synced;       /* a full sync completed on the current links */
-    _Atomic bool ready;        /* the first load completed */
-    _Atomic bool ever_trusted; /* trusted at least once since start (readiness) */
-    _Atomic int stale_ms;      /* consent_stale_ms */
-    _Atomic int64_t sync_ms;   /* coarse clock: when the last full sync completed */
-    _Atomic int64_t load_ms;   /* duration of the last full sync */
-    _Atomic bool resyncing;    /* a SCAN after the first load */
+    _Atomic int64_t hb_ok_ms;   /* coarse clock: send time of the newest echoed heartbeat */
+    _Atomic bool synced;        /* a full sync completed on the current links */
+    _Atomic bool ready;         /* the first load completed */
+    _Atomic bool ever_trusted;  /* trusted at least once since start (readiness) */
+    _Atomic int stale_ms;       /* consent_stale_ms */
+    _Atomic int64_t sync_ms;    /* coarse clock: when the last full sync completed */
+    _Atomic int64_t load_ms;    /* duration of the last full sync */
+    _Atomic bool resyncing;     /* a SCAN after the first load */
+    _Atomic size_t max_records; /* consent_mirror_max_records */
+    _Atomic bool full; /* a record was refused (ceiling or out of memory) since the last SCAN began */
+    int64_t full_ms;   /* main thread: when `full` was set (mono) */
     _Atomic uint64_t invalidations, resyncs, reloads, flushes, deletes, disconnects, unknown, bad_records;
+    _Atomic uint64_t bad_heartbeats;
 } M;
 
 /* ---- clocks ------------------------------------------------------------------------------------- */
@@ -121,11 +135,26 @@ static int64_t mono_ms(void)
 
 /* ---- hot path ----------------------------------------------------------------------------------- */
 
+/* How long an invalidation received may wait for its reload before the mirror stops being trusted:
+ * consent_stale_ms / 10, within [5, 50] ms. A reload is one round trip (well under a millisecond on a healthy
+ * link), so this only bites when reloads queue up (a big hash, a burst), and then the mirror is untrusted a
+ * few ms after the invalidation arrives rather than consent_stale_ms after the last proven heartbeat. */
+static int64_t reload_bound_ms(int stale)
+{
+    int b = stale / 10;
+    return b < 5 ? 5 : b > 50 ? 50 : b;
+}
+
 static bool trusted_now(void)
 {
     if (!atomic_load_explicit(&M.synced, memory_order_acquire)) return false;
-    int64_t age = coarse_ms() - atomic_load_explicit(&M.hb_ok_ms, memory_order_relaxed);
-    return age + M.coarse_res_ms < atomic_load_explicit(&M.stale_ms, memory_order_relaxed);
+    int64_t now = coarse_ms();
+    int stale = atomic_load_explicit(&M.stale_ms, memory_order_relaxed);
+    int64_t age = now - atomic_load_explicit(&M.hb_ok_ms, memory_order_relaxed);
+    if (age + M.coarse_res_ms >= stale) return false;
+    /* trust means every invalidation received has been applied: one that waits too long revokes it */
+    int64_t oldest = atomic_load_explicit(&M.oldest_unapplied, memory_order_relaxed);
+    return !oldest || now - oldest + M.coarse_res_ms < reload_bound_ms(stale);
 }
 
 void mirror_view(void *arg, const struct ortb_request *req, struct consent_store_view *view,
@@ -196,14 +225,34 @@ static int grow(size_t records)
     return 0;
 }
 
+/* The mirror cannot hold every record: it must not be trusted until a later full load fits (fail closed). */
+static void set_full(const char *why)
+{
+    atomic_store(&M.synced, false);
+    if (atomic_exchange(&M.full, true)) return;
+    M.full_ms = mono_ms();
+    log_error("consent mirror: cannot hold every record, not trusted (personal data refused)",
+              "reason=\"%s\" records=%zu consent_mirror_max_records=%zu retry_ms=%d", why,
+              mirror_table_live(M.table), atomic_load(&M.max_records), FULL_RETRY_MS);
+}
+
 static void put(struct mirror_key k, uint32_t flags)
 {
     unsigned epoch = (unsigned)(M.gen & 1);
+    size_t live = mirror_table_live(M.table), max = atomic_load(&M.max_records);
+    uint32_t old;
+    if (live >= max && !mirror_table_get(M.table, k, &old)) {
+        /* the table is sized from what is loaded, never from DBSIZE (other keys share the database), and
+         * stops at the configured ceiling */
+        set_full("more records than consent_mirror_max_records");
+        return;
+    }
     if (mirror_table_put(M.table, k, flags, epoch) == MIRROR_EFULL) {
-        if (grow(0) || mirror_table_put(M.table, k, flags, epoch)) {
-            /* cannot hold it: the mirror cannot be trusted */
-            atomic_store(&M.synced, false);
-        }
+        /* during a load, double (few rebuilds for a big store); after it, grow by a third */
+        size_t want = M.phase == PH_SCANNING && live <= max / 2 ? live * 2 : 0;
+        if (want > max) want = max;
+        if (grow(want) || mirror_table_put(M.table, k, flags, epoch))
+            set_full("out of memory growing the table");
     }
 }
 
@@ -251,12 +300,35 @@ static void hb_reset(void)
 {
     M.reload_issued = M.reload_applied = 0;
     M.hb_waiting = 0;
+    /* the queued reloads' callbacks still own their records; they are simply no longer the head */
+    M.q_head = M.q_tail = NULL;
+    atomic_store(&M.oldest_unapplied, 0);
 }
 
 static void publish_heartbeat(void)
 {
-    if (M.phase >= PH_SCANNING && M.cmd)
-        redisAsyncCommand(M.cmd, NULL, NULL, "PUBLISH %s %lld", M.hb_channel, (long long)coarse_ms());
+    if (M.phase < PH_SCANNING || !M.cmd) return;
+    int64_t now = coarse_ms();
+    if (redisAsyncCommand(M.cmd, NULL, NULL, "PUBLISH %s %lld", M.hb_channel, (long long)now) == REDIS_OK &&
+        now > M.hb_last_sent)
+        M.hb_last_sent = now;
+}
+
+/* An echo proves the state as of the time it carries only if we sent that time: a message on our channel that
+ * carries a later time (a corrupt or hostile server, or another client publishing there) would stretch the
+ * trust bound into the future. Any time up to the newest we published is sound: it was delivered after that
+ * PUBLISH, so after every invalidation queued before it. */
+static bool hb_parse(const redisReply *msg, int64_t *sent)
+{
+    if (msg->type != REDIS_REPLY_STRING || msg->len == 0 || msg->len > 19) return false;
+    int64_t v = 0;
+    for (size_t i = 0; i < msg->len; i++) {
+        if (msg->str[i] < '0' || msg->str[i] > '9') return false;
+        v = v * 10 + (msg->str[i] - '0');
+    }
+    if (v <= 0 || v > M.hb_last_sent) return false;
+    *sent = v;
+    return true;
 }
 
 /* ---- connections ---------------------------------------------------------------------------------- */
@@ -351,6 +423,12 @@ static void on_hgetall(redisAsyncContext *ac, void *reply, void *priv)
 {
     (void)ac;
     struct pending p = *(struct pending *)priv;
+    if (priv == M.q_head) {
+        /* replies come in order: the oldest unapplied reload is the next one */
+        M.q_head = p.next;
+        if (!M.q_head) M.q_tail = NULL;
+        atomic_store(&M.oldest_unapplied, M.q_head ? M.q_head->issued : 0);
+    }
     free(priv);
     redisReply *r = reply;
     if (!r || p.gen != M.gen) return; /* connection going away, or a resync superseded this read */
@@ -359,30 +437,40 @@ static void on_hgetall(redisAsyncContext *ac, void *reply, void *priv)
     hb_applied();
 }
 
+bool mirror_reply_record(const struct redisReply *r, struct mirror_record *rec)
+{
+    mirror_record_init(rec);
+    if (r->type != REDIS_REPLY_ARRAY) {
+        /* not a hash (WRONGTYPE) or another error */
+        mirror_record_bad(rec, r->type == REDIS_REPLY_ERROR ? "not a hash (error reply)" : "not a hash");
+        return true;
+    }
+    if (r->elements == 0) return false;
+    if (r->elements & 1) mirror_record_bad(rec, "an odd number of elements (not field/value pairs)");
+    if (r->elements / 2 > MIRROR_RECORD_MAX_FIELDS) {
+        /* restricts whatever the fields say: no need to read them */
+        mirror_record_bad(rec, "more fields than a record may have");
+        return true;
+    }
+    for (size_t i = 0; i + 1 < r->elements; i += 2) {
+        const redisReply *f = r->element[i], *v = r->element[i + 1];
+        bool fs = f->type == REDIS_REPLY_STRING, vs = v->type == REDIS_REPLY_STRING;
+        mirror_record_field(rec, fs ? f->str : NULL, fs ? f->len : 0, vs ? v->str : NULL, vs ? v->len : 0);
+    }
+    return true;
+}
+
 static void apply_record(struct mirror_key k, redisReply *r)
 {
-    if (r->type == REDIS_REPLY_ARRAY) {
-        if (r->elements == 0) {
-            mirror_table_del(M.table, k);
-            return;
-        }
-        const char *kv[64];
-        size_t lens[64];
-        size_t n = r->elements < 64 ? r->elements : 64;
-        for (size_t i = 0; i < n; i++) {
-            kv[i] = r->element[i]->str ? r->element[i]->str : "";
-            lens[i] = r->element[i]->str ? r->element[i]->len : 0;
-        }
-        uint32_t flags;
-        int unknown = 0;
-        mirror_record_parse(kv, lens, n & ~(size_t)1, &flags, &unknown);
-        if (unknown) atomic_fetch_add_explicit(&M.unknown, (uint64_t)unknown, memory_order_relaxed);
-        put(k, flags);
-    } else {
-        /* not a hash (WRONGTYPE) or another error: a malformed record fails toward privacy */
-        atomic_fetch_add_explicit(&M.bad_records, 1, memory_order_relaxed);
-        put(k, MIRROR_F_OPTOUT);
+    struct mirror_record rec;
+    if (!mirror_reply_record(r, &rec)) {
+        mirror_table_del(M.table, k);
+        return;
     }
+    if (rec.unknown) atomic_fetch_add_explicit(&M.unknown, (uint64_t)rec.unknown, memory_order_relaxed);
+    /* not understood (not a hash, too big, a bad value): fails toward privacy, counted */
+    if (rec.why) atomic_fetch_add_explicit(&M.bad_records, 1, memory_order_relaxed);
+    put(k, mirror_record_flags(&rec));
 }
 
 static void reload_key(const char *key, size_t len)
@@ -396,6 +484,16 @@ static void reload_key(const char *key, size_t len)
     p->k = mirror_key_of(key + PREFIX_LEN, len - PREFIX_LEN);
     p->gen = M.gen;
     p->seq = ++M.reload_issued;
+    p->issued = coarse_ms();
+    if (!p->issued) p->issued = 1; /* 0 means none */
+    p->next = NULL;
+    if (M.q_tail)
+        M.q_tail->next = p;
+    else {
+        M.q_head = p;
+        atomic_store(&M.oldest_unapplied, p->issued);
+    }
+    M.q_tail = p;
     redisAsyncCommand(M.cmd, on_hgetall, p, "HGETALL %b", key, len);
 }
 
@@ -414,9 +512,12 @@ static void on_sub_message(redisAsyncContext *ac, void *reply, void *priv)
     }
     if (strcmp(kind, "message") != 0) return;
     if (!strcmp(chan->str, M.hb_channel)) {
-        if (msg->type == REDIS_REPLY_STRING) {
-            hb_echo(strtoll(msg->str, NULL, 10));
+        int64_t sent;
+        if (hb_parse(msg, &sent)) {
+            hb_echo(sent);
             M.link_ok_ms = mono_ms();
+        } else {
+            atomic_fetch_add_explicit(&M.bad_heartbeats, 1, memory_order_relaxed);
         }
         return;
     }
@@ -450,15 +551,16 @@ static void on_scan_done(redisAsyncContext *ac, void *reply, void *priv)
     atomic_store(&M.load_ms, took);
     atomic_store(&M.sync_ms, coarse_ms());
     atomic_store(&M.resyncing, false);
-    atomic_store_explicit(&M.synced, true, memory_order_release);
+    /* a load that could not hold every record is never trusted (retried every FULL_RETRY_MS) */
+    if (!atomic_load(&M.full)) atomic_store_explicit(&M.synced, true, memory_order_release);
     /* prove the links at once rather than on the next tick (up to 100 ms): a started instance is trusted a
      * round trip after its load completes */
     publish_heartbeat();
     bool first = !atomic_exchange(&M.ready, true);
     log_info(first ? "consent mirror: loaded" : "consent mirror: resynced",
-             "records=%zu scanned=%" PRIu64 " removed=%zu ms=%" PRId64 " capacity=%zu bytes=%zu",
+             "records=%zu scanned=%" PRIu64 " removed=%zu ms=%" PRId64 " capacity=%zu bytes=%zu full=%d",
              mirror_table_live(M.table), M.scan_keys, swept, took, mirror_table_capacity(M.table),
-             mirror_table_bytes(M.table));
+             mirror_table_bytes(M.table), (int)atomic_load(&M.full));
 }
 
 static void on_scan(redisAsyncContext *ac, void *reply, void *priv)
@@ -485,18 +587,6 @@ static void on_scan(redisAsyncContext *ac, void *reply, void *priv)
         redisAsyncCommand(M.cmd, on_scan, priv, "SCAN %s MATCH " PREFIX "* COUNT %d", cursor, SCAN_COUNT);
 }
 
-static void on_dbsize(redisAsyncContext *ac, void *reply, void *priv)
-{
-    uint64_t gen = (uint64_t)(uintptr_t)priv;
-    redisReply *r = reply;
-    if (!reply_ok(ac, r, gen, "DBSIZE")) return;
-    /* size the table once for the whole database (an upper bound on our keys) instead of growing it
-     * step by step during the load, each step a rebuild */
-    if (r->type == REDIS_REPLY_INTEGER && r->integer > 0 &&
-        (size_t)r->integer > mirror_table_capacity(M.table) * 4 / 5)
-        grow((size_t)r->integer);
-}
-
 /* Starts a full SCAN on the current links (tracking already on). Replies of an older generation are dropped
  * from now on; records not seen by this SCAN (tagged with the other epoch) are swept when it completes. */
 static void start_scan(void)
@@ -507,11 +597,11 @@ static void start_scan(void)
     if (!first) atomic_fetch_add(&M.resyncs, 1);
     atomic_store(&M.synced, false);
     atomic_store(&M.resyncing, !first);
+    atomic_store(&M.full, false); /* this load counts afresh */
     M.phase = PH_SCANNING;
     M.scan_start_ms = mono_ms();
     M.scan_keys = 0;
     void *g = (void *)(uintptr_t)M.gen;
-    redisAsyncCommand(M.cmd, on_dbsize, g, "DBSIZE");
     redisAsyncCommand(M.cmd, on_scan, g, "SCAN 0 MATCH " PREFIX "* COUNT %d", SCAN_COUNT);
 }
 
@@ -583,6 +673,13 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         teardown("heartbeat timeout", "no echo from Redis");
         return;
     }
+    if (M.phase == PH_SYNCED && atomic_load(&M.full) && now - M.full_ms >= FULL_RETRY_MS) {
+        /* records may have been deleted (or the ceiling raised): only a full load can tell */
+        log_info("consent mirror: reloading to see whether every record fits now", "records=%zu",
+                 mirror_table_live(M.table));
+        start_scan();
+        return;
+    }
     publish_heartbeat();
 }
 
@@ -601,10 +698,17 @@ static void arm_timer(void)
 
 /* ---- lifecycle ------------------------------------------------------------------------------------ */
 
+static size_t max_records_of(const struct config *cfg)
+{
+    size_t max = cfg->consent_mirror_max_records > 0 ? (size_t)cfg->consent_mirror_max_records : 20000000;
+    return max > MIRROR_TABLE_MAX_RECORDS ? MIRROR_TABLE_MAX_RECORDS : max;
+}
+
 int mirror_start(struct event_base *base, const struct config *cfg, char *err, size_t errlen)
 {
     memset(&M, 0, sizeof M);
     atomic_store(&M.stale_ms, cfg->consent_stale_ms > 0 ? cfg->consent_stale_ms : 500);
+    atomic_store(&M.max_records, max_records_of(cfg));
     if (!cfg->redis[0]) return 0;
     if (store_parse_url(cfg->redis, &M.url, err, errlen)) return -1;
     struct timespec res;
@@ -653,6 +757,10 @@ void mirror_stop(void)
 void mirror_on_reload(const struct config *cfg)
 {
     atomic_store(&M.stale_ms, cfg->consent_stale_ms > 0 ? cfg->consent_stale_ms : 500);
+    size_t max = max_records_of(cfg);
+    if (atomic_exchange(&M.max_records, max) != max && M.enabled && atomic_load(&M.full) &&
+        M.phase == PH_SYNCED)
+        start_scan(); /* a raised ceiling may hold every record now */
     if (M.enabled && hb_interval(cfg->consent_stale_ms) != M.hb_ms) {
         event_del(M.timer);
         arm_timer();
@@ -678,6 +786,7 @@ static enum mstate state_now(void)
 {
     if (!M.enabled) return MS_DISABLED;
     if (!atomic_load(&M.ready)) return MS_LOADING;
+    if (atomic_load(&M.full)) return MS_FULL;
     if (trusted_now()) return MS_SYNCED;
     if (atomic_load(&M.resyncing)) return MS_RESYNCING;
     return MS_STALE;
@@ -686,6 +795,15 @@ static enum mstate state_now(void)
 const char *mirror_state(void)
 {
     return state_names[state_now()];
+}
+
+const char *mirror_reason(void)
+{
+    if (M.enabled && atomic_load(&M.full))
+        return "consent mirror: cannot hold every record of the store (consent_mirror_max_records or "
+               "memory); "
+               "not trusted, personal data refused";
+    return "";
 }
 
 size_t mirror_size(void)
@@ -720,7 +838,7 @@ void mirror_metrics(struct evbuffer *o)
                         st == MS_SYNCED);
     evbuffer_add_printf(o, "# HELP fairbid_consent_mirror_state Consent mirror state (1 = current).\n"
                            "# TYPE fairbid_consent_mirror_state gauge\n");
-    for (int i = MS_LOADING; i <= MS_RESYNCING; i++)
+    for (int i = MS_LOADING; i <= MS_FULL; i++)
         evbuffer_add_printf(o, "fairbid_consent_mirror_state{state=\"%s\"} %d\n", state_names[i],
                             (int)st == i);
     evbuffer_add_printf(o,
@@ -750,7 +868,11 @@ void mirror_metrics(struct evbuffer *o)
         {"flushes", "Flush invalidations received (FLUSHALL/FLUSHDB).", &M.flushes},
         {"disconnects", "Times the links were dropped (error, silence, Redis gone).", &M.disconnects},
         {"unknown_classes", "Unknown class names in `sensitive` fields (ignored).", &M.unknown},
-        {"bad_records", "Keys under the prefix that are not hashes (treated as optout=1).", &M.bad_records},
+        {"bad_records", "Records not understood: not hashes, too many fields, bad values (restricted).",
+         &M.bad_records},
+        {"bad_heartbeats",
+         "Messages on the heartbeat channel that are not a time this instance sent (ignored).",
+         &M.bad_heartbeats},
     };
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
         evbuffer_add_printf(o,

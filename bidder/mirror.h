@@ -7,10 +7,12 @@
 #include <stddef.h>
 #include "bidder/config.h"
 #include "filters/consent.h"
+#include "bidder/mirror_table.h"
 #include "filters/ortb.h"
 
 struct event_base;
 struct evbuffer;
+struct redisReply;
 
 /* Starts loading and following the store on the control plane's base. No-op when cfg->redis is empty. */
 int mirror_start(struct event_base *base, const struct config *cfg, char *err, size_t errlen);
@@ -32,8 +34,16 @@ bool mirror_enabled(void);
 bool mirror_ready(void);
 /* Trusted at least once since start: /readyz says not_ready before (later loss of trust is `degraded`). */
 bool mirror_ever_trusted(void);
-/* Short state name for /readyz and logs: "disabled", "loading", "synced", "stale", "resyncing". */
+/* Short state name for /readyz and logs: "disabled", "loading", "synced", "stale", "resyncing", "full" (the
+ * store holds more records than the mirror can: consent_mirror_max_records or memory; never trusted). */
 const char *mirror_state(void);
+/* Why the mirror is not trusted beyond its state, for /readyz: "" or a sentence (static text). Any thread. */
+const char *mirror_reason(void);
+/* Reads an HGETALL reply into rec (mirror_record rules), every field, whatever the reply's size: the one
+ * reader of stored records, shared by the mirror and `fairbid consent get/digest` so they agree. A reply
+ * that is not an array (WRONGTYPE, another error, nil) is a record not understood. Returns false for an
+ * empty array (no hash: no record). Borrows r. */
+bool mirror_reply_record(const struct redisReply *r, struct mirror_record *rec);
 /* Appends the mirror's Prometheus metrics: records, bytes, trusted, state, link and last-sync ages, last load
  * duration, counters, and a digest of the contents (see `fairbid consent digest`). Any thread. */
 void mirror_metrics(struct evbuffer *out);

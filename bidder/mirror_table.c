@@ -29,7 +29,7 @@
 /* load factors: grow past MAX, size new tables for TARGET */
 #define LOAD_MAX_NUM 4
 #define LOAD_MAX_DEN 5
-#define LOAD_TARGET 0.6
+/* LOAD_TARGET 0.6: mirror_table_cap_for sizes a new table for records * 5 / 3 slots */
 #define MIN_CAP 1024u
 
 struct slot {
@@ -94,28 +94,86 @@ static bool field_is(const char *f, size_t n, const char *name)
     return n == m && memcmp(f, name, m) == 0;
 }
 
-/* "0" → false, "1" → true, anything else → true (fail toward privacy) */
-static bool parse_bit(const char *v, size_t n)
+/* `OptOut`, ` optout`, `MINOR\t`: a writer meant a known field and spelled it otherwise. Ignoring it could
+ * lose an opt-out, so the record restricts instead. */
+static bool field_near(const char *f, size_t n, const char *name)
 {
-    return !(n == 1 && v[0] == '0');
+    while (n && (*f == ' ' || *f == '\t')) f++, n--;
+    while (n && (f[n - 1] == ' ' || f[n - 1] == '\t')) n--;
+    size_t m = strlen(name);
+    if (n != m) return false;
+    for (size_t i = 0; i < m; i++) {
+        char c = f[i];
+        if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+        if (c != name[i]) return false;
+    }
+    return true;
+}
+
+void mirror_record_init(struct mirror_record *r)
+{
+    *r = (struct mirror_record){0};
+}
+
+void mirror_record_bad(struct mirror_record *r, const char *why)
+{
+    if (!r->why) r->why = why;
+}
+
+/* "0" → 0, "1" → 1, anything else is not understood */
+static void bit_field(struct mirror_record *r, const char *v, size_t n, uint32_t bit, const char *why)
+{
+    if (n == 1 && v[0] == '1')
+        r->flags |= bit;
+    else if (!(n == 1 && v[0] == '0'))
+        mirror_record_bad(r, why);
+}
+
+void mirror_record_field(struct mirror_record *r, const char *f, size_t fl, const char *v, size_t vl)
+{
+    if (++r->fields > MIRROR_RECORD_MAX_FIELDS) mirror_record_bad(r, "more fields than a record may have");
+    if (!f || !v) {
+        mirror_record_bad(r, "a field or value that is not a string");
+        return;
+    }
+    if (field_is(f, fl, "optout"))
+        bit_field(r, v, vl, MIRROR_F_OPTOUT, "optout is neither \"0\" nor \"1\"");
+    else if (field_is(f, fl, "minor"))
+        bit_field(r, v, vl, MIRROR_F_MINOR, "minor is neither \"0\" nor \"1\"");
+    else if (field_is(f, fl, "sensitive"))
+        r->flags |= mirror_sensitive_parse(v, vl, &r->unknown);
+    else if (field_near(f, fl, "optout") || field_near(f, fl, "minor") || field_near(f, fl, "sensitive"))
+        mirror_record_bad(r, "a field named like optout, minor or sensitive but not exactly");
+}
+
+uint32_t mirror_record_flags(const struct mirror_record *r)
+{
+    return r->why ? MIRROR_F_RESTRICT : r->flags;
+}
+
+bool mirror_record_parse_why(const char *const *kv, const size_t *lens, size_t n, uint32_t *flags,
+                             int *unknown, const char **why)
+{
+    *flags = 0;
+    if (why) *why = NULL;
+    if (n == 0) return false;
+    struct mirror_record r;
+    mirror_record_init(&r);
+    if (n & 1) mirror_record_bad(&r, "an odd number of elements (not field/value pairs)");
+    for (size_t i = 0; i + 1 < n; i += 2) {
+        const char *f = kv[i], *v = kv[i + 1];
+        size_t fl = !f ? 0 : lens ? lens[i] : strlen(f), vl = !v ? 0 : lens ? lens[i + 1] : strlen(v);
+        mirror_record_field(&r, f, fl, v, vl);
+    }
+    *flags = mirror_record_flags(&r);
+    if (unknown) *unknown += r.unknown;
+    if (why) *why = r.why;
+    return true;
 }
 
 bool mirror_record_parse(const char *const *kv, const size_t *lens, size_t n, uint32_t *flags, int *unknown)
 {
-    *flags = 0;
-    if (n < 2) return false;
-    for (size_t i = 0; i + 1 < n; i += 2) {
-        const char *f = kv[i], *v = kv[i + 1];
-        size_t fl = lens ? lens[i] : strlen(f), vl = lens ? lens[i + 1] : strlen(v);
-        if (field_is(f, fl, "optout")) {
-            if (parse_bit(v, vl)) *flags |= MIRROR_F_OPTOUT;
-        } else if (field_is(f, fl, "minor")) {
-            if (parse_bit(v, vl)) *flags |= MIRROR_F_MINOR;
-        } else if (field_is(f, fl, "sensitive")) {
-            *flags |= mirror_sensitive_parse(v, vl, unknown);
-        }
-    }
-    return true;
+    return mirror_record_parse_why(kv, lens, n, flags, unknown, NULL);
 }
 
 uint64_t mirror_digest_term(struct mirror_key k, uint32_t flags)
@@ -165,12 +223,21 @@ static void *map_huge(size_t bytes)
     return p;
 }
 
+size_t mirror_table_cap_for(size_t records)
+{
+    if (records > MIRROR_TABLE_MAX_RECORDS) return 0;
+    /* records / LOAD_TARGET in integers: records <= 1e9, so nothing here can overflow */
+    size_t cap = records + records * 2 / 3 + 1;
+    return cap < MIN_CAP ? MIN_CAP : cap;
+}
+
 struct mirror_table *mirror_table_new(size_t records)
 {
-    size_t cap = (size_t)((double)records / LOAD_TARGET) + 1;
-    if (cap < MIN_CAP) cap = MIN_CAP;
-    size_t bytes = cap * sizeof(struct slot);
-    bytes = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+    size_t cap = mirror_table_cap_for(records), bytes;
+    if (!cap || __builtin_mul_overflow(cap, sizeof(struct slot), &bytes) ||
+        __builtin_add_overflow(bytes, HUGE_PAGE - 1, &bytes))
+        return NULL;
+    bytes = bytes / HUGE_PAGE * HUGE_PAGE;
     void *m = map_huge(bytes);
     if (!m) return NULL;
     static const struct mirror_table zero;
@@ -295,8 +362,10 @@ size_t mirror_table_sweep(struct mirror_table *t, unsigned epoch)
 struct mirror_table *mirror_table_rebuild(const struct mirror_table *t, size_t records)
 {
     size_t live = mirror_table_live(t);
-    /* room to grow by a third before the next rebuild */
+    /* room to grow by a third before the next rebuild, within what a table can hold */
     size_t want = live + live / 3 + 1;
+    if (want > MIRROR_TABLE_MAX_RECORDS)
+        want = live > MIRROR_TABLE_MAX_RECORDS ? live : MIRROR_TABLE_MAX_RECORDS;
     struct mirror_table *n = mirror_table_new(want > records ? want : records);
     if (!n) return NULL;
     for (size_t i = 0; i < t->cap; i++) {

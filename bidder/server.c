@@ -73,6 +73,7 @@ struct worker {
     char *evbody;           /* evhttp: the request body, contiguous */
     size_t evbody_cap;
     struct hs_server *hs;         /* native: the worker's HTTP server */
+    struct hs_server *admin_hs;   /* worker 0 only, when admin_listen is set */
     struct evbuffer *metrics_buf; /* the /metrics text */
     char *arena_mem;
     size_t arena_cap;
@@ -96,6 +97,8 @@ static struct {
     _Atomic uint64_t generation;
     _Atomic uint64_t reloads_ok, reloads_failed;
     int64_t started_ms;
+    bool admin;                 /* admin_listen is set: control paths are served there only */
+    struct hs_shared hs_shared; /* buffer totals and caps across the workers' native servers */
 } G;
 
 static _Thread_local struct worker *tl_worker;
@@ -174,6 +177,7 @@ static void on_conn_close(struct evhttp_connection *evcon, void *arg)
  * or the evhttp adapter below sends it. */
 
 struct http_in {
+    bool admin; /* came in on admin_listen */
     enum hp_method method;
     struct sv path, query, content_encoding;
     const char *body; /* NUL-terminated */
@@ -200,9 +204,10 @@ static void reply_error(struct worker *w, struct hs_reply *rep, int status, cons
 /* ---- gzip ---- */
 
 /* Inflates src into dst (at most cap bytes) with the worker's stream. Returns the length, -1 on corrupt
- * input, -2 when over cap. inflateReset keeps the state and the 32 KiB window zlib allocated on the first
- * gzip body, so after that a gzip request allocates nothing (inflateInit2 per request allocated both every
- * time). */
+ * input, -2 when over cap, -3 when bytes follow the end of the gzip member (a second member or trailing data:
+ * zlib stops at the first, and whatever follows, such as other privacy signals, would be silently ignored).
+ * inflateReset keeps the state and the 32 KiB window zlib allocated on the first gzip body, so after that a
+ * gzip request allocates nothing (inflateInit2 per request allocated both every time). */
 static long gunzip(z_stream *z, const unsigned char *src, size_t n, char *dst, size_t cap)
 {
     if (inflateReset(z) != Z_OK) return -1;
@@ -212,7 +217,7 @@ static long gunzip(z_stream *z, const unsigned char *src, size_t n, char *dst, s
     z->avail_out = (uInt)cap;
     int rc = inflate(z, Z_FINISH);
     long out = (long)z->total_out;
-    if (rc == Z_STREAM_END) return out;
+    if (rc == Z_STREAM_END) return z->avail_in ? -3 : out;
     if (rc == Z_BUF_ERROR && z->avail_out == 0) return -2;
     return -1;
 }
@@ -246,6 +251,13 @@ static void handle_bid(struct worker *w, const struct config *cfg, const struct 
         long n = gunzip(&w->gz, (const unsigned char *)body, len, plain, cap);
         if (n == -2) {
             reply_error(w, rep, 413, "decompressed request body larger than max_body", NULL, -1);
+            return;
+        }
+        if (n == -3) {
+            reply_error(
+                w, rep, 400,
+                "gzip body has bytes after its end (a second gzip member or trailing data): send one member",
+                NULL, -1);
             return;
         }
         if (n < 0) {
@@ -293,6 +305,10 @@ static void handle_readyz(struct worker *w, const struct config *cfg, struct hs_
         status = 503;
         state = "not_ready";
         reason = "consent mirror: first load not complete";
+    } else if (mirror_enabled() && !mirror_ever_trusted() && *mirror_reason()) {
+        status = 503;
+        state = "not_ready";
+        reason = mirror_reason();
     } else if (mirror_enabled() && !mirror_ever_trusted()) {
         /* loaded but not yet proven (heartbeat echo with every reload applied): every personal-data campaign
          * would be dropped with consent.store_unavailable, so this instance must not get traffic yet */
@@ -306,6 +322,11 @@ static void handle_readyz(struct worker *w, const struct config *cfg, struct hs_
     } else if (st == STORE_DOWN) {
         state = "degraded";
         reason = store_last_error();
+    }
+    if (status == 200 && *mirror_reason()) {
+        /* the mirror cannot hold every record (consent_mirror_max_records): it refuses personal data */
+        state = "degraded";
+        reason = mirror_reason();
     }
     struct buf b;
     buf_init(&b, body, RESP_CAP);
@@ -444,6 +465,34 @@ static void handle_metrics(struct worker *w, struct hs_reply *rep)
         "# HELP fairbid_connections_rejected_total Connections refused by max_connections.\n"
         "# TYPE fairbid_connections_rejected_total counter\nfairbid_connections_rejected_total %llu\n",
         (unsigned long long)(SUM(connections_rejected) + hs_sum(true)));
+    struct hs_shared *hsh = &G.hs_shared;
+    evbuffer_add_printf(
+        o,
+        "# HELP fairbid_http_buffered_bytes Request input buffered beyond each connection's first 16 KiB, "
+        "all "
+        "connections (cap: max_buffered_bytes).\n"
+        "# TYPE fairbid_http_buffered_bytes gauge\nfairbid_http_buffered_bytes %llu\n"
+        "# HELP fairbid_http_output_bytes Replies held for clients across connections (cap: "
+        "max_output_bytes).\n"
+        "# TYPE fairbid_http_output_bytes gauge\nfairbid_http_output_bytes %llu\n"
+        "# HELP fairbid_http_busy_rejected_total Request bodies answered 503 because max_buffered_bytes was "
+        "reached.\n"
+        "# TYPE fairbid_http_busy_rejected_total counter\nfairbid_http_busy_rejected_total %llu\n"
+        "# HELP fairbid_http_request_timeouts_total Requests answered 408: not complete within "
+        "read_timeout_ms of "
+        "their first byte.\n"
+        "# TYPE fairbid_http_request_timeouts_total counter\nfairbid_http_request_timeouts_total %llu\n"
+        "# HELP fairbid_http_write_timeouts_total Connections cut because the client did not read its "
+        "replies "
+        "within write_timeout_ms.\n"
+        "# TYPE fairbid_http_write_timeouts_total counter\nfairbid_http_write_timeouts_total %llu\n"
+        "# HELP fairbid_accept_fd_exhausted_total accept() failures for lack of file descriptors (EMFILE, "
+        "ENFILE) or kernel memory; accepting pauses briefly after each.\n"
+        "# TYPE fairbid_accept_fd_exhausted_total counter\nfairbid_accept_fd_exhausted_total %llu\n",
+        (unsigned long long)atomic_load(&hsh->buffered), (unsigned long long)atomic_load(&hsh->output),
+        (unsigned long long)atomic_load(&hsh->busy_rejected), (unsigned long long)atomic_load(&hsh->timeouts),
+        (unsigned long long)atomic_load(&hsh->write_timeouts),
+        (unsigned long long)atomic_load(&hsh->fd_exhausted));
     put_hist(o, "fairbid_request_duration_seconds",
              "Bid request latency, from the read that completed the request to the response written to the "
              "socket.",
@@ -512,6 +561,17 @@ static bool path_is(struct sv path, const char *p)
 static void route(struct worker *w, const struct http_in *in, struct hs_reply *rep)
 {
     w->last_activity_ms = mono_ms();
+    bool control_path =
+        path_is(in->path, "/healthz") || path_is(in->path, "/readyz") || path_is(in->path, "/metrics");
+    if (in->admin && !control_path) {
+        reply_error(w, rep, 404, "the admin listener serves only /metrics, /readyz and /healthz", NULL, -1);
+        return;
+    }
+    if (!in->admin && G.admin && control_path) {
+        reply_error(w, rep, 404, "no such path here: /metrics, /readyz and /healthz are on admin_listen",
+                    NULL, -1);
+        return;
+    }
     if (path_is(in->path, "/openrtb2/bid")) {
         if (in->method != HP_POST) {
             rep->extra_headers = "Allow: POST\r\n";
@@ -572,6 +632,15 @@ static void native_handler(void *arg, const struct hs_request *req, struct hs_re
                          .len = req->body_len};
     route(w, &in, rep);
     METRIC_INC(w->m.requests[metrics_status_index(rep->status)]);
+}
+
+static void admin_handler(void *arg, const struct hs_request *req, struct hs_reply *rep)
+{
+    struct worker *w = arg;
+    tl_worker = w;
+    const struct hp_request *h = req->head;
+    struct http_in in = {.admin = true, .method = h->method, .path = h->path, .query = h->query, .body = ""};
+    route(w, &in, rep);
 }
 
 static void native_sent(void *arg, uint64_t latency_ns)
@@ -740,6 +809,9 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct worker *w = arg;
+    /* the admin listener closes with the rest (kubelet sees the probes fail; the worker's own drain ends the
+     * loop) */
+    if (w->admin_hs) hs_drain(w->admin_hs, DRAIN_QUIET_MS, DRAIN_MAX_MS, NULL, NULL);
     if (w->hs) {
         hs_drain(w->hs, DRAIN_QUIET_MS, DRAIN_MAX_MS, on_drained, w);
         return;
@@ -771,6 +843,7 @@ static void on_cfg(evutil_socket_t fd, short what, void *arg)
     int rt = cfg->read_timeout_ms, it = cfg->idle_timeout_ms, wt = cfg->write_timeout_ms;
     urcu_memb_read_unlock();
     if (w->hs) hs_set_timeouts(w->hs, rt, it, wt);
+    if (w->admin_hs) hs_set_timeouts(w->admin_hs, rt, it, wt);
     if (w->http) {
         struct timeval tv = {rt / 1000, (rt % 1000) * 1000};
         evhttp_set_timeout_tv(w->http, &tv);
@@ -803,7 +876,11 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-static int make_listener(const char *host, int port, int *bound_port, char *err, size_t errlen)
+/* reuseport: the workers' sockets share the port (the kernel spreads connections over them); the admin socket
+ * does not, so that a second instance on the host fails to bind instead of taking half the probes and
+ * scrapes. */
+static int make_listener(const char *host, int port, bool reuseport, int *bound_port, char *err,
+                         size_t errlen)
 {
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);
@@ -820,7 +897,7 @@ static int make_listener(const char *host, int port, int *bound_port, char *err,
     }
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) {
+    if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) {
         snprintf(err, errlen, "SO_REUSEPORT: %s", strerror(errno));
         close(fd);
         return -1;
@@ -834,6 +911,57 @@ static int make_listener(const char *host, int port, int *bound_port, char *err,
     getsockname(fd, (struct sockaddr *)&sa, &sl);
     *bound_port = ntohs(sa.sin_port);
     return fd;
+}
+
+/* "host:port" into its parts; -1 with a message when malformed. */
+static int split_hostport(const char *key, const char *addr, char *host, size_t hostlen, int *port, char *err,
+                          size_t errlen)
+{
+    const char *colon = strrchr(addr, ':');
+    if (!colon || colon == addr || (size_t)(colon - addr) >= hostlen) {
+        snprintf(err, errlen, "%s must be host:port, got %s", key, addr);
+        return -1;
+    }
+    memcpy(host, addr, (size_t)(colon - addr));
+    host[colon - addr] = '\0';
+    char *end;
+    long p = strtol(colon + 1, &end, 10);
+    if (*end || end == colon + 1 || p < 0 || p > 65535) {
+        snprintf(err, errlen, "%s port out of range: %s", key, addr);
+        return -1;
+    }
+    *port = (int)p;
+    return 0;
+}
+
+/* admin_listen: /metrics, /readyz, /healthz on their own port, served by worker 0 (they are cheap, and a
+ * scrape or a probe then never waits behind bid traffic on a shared connection limit). */
+#define ADMIN_MAX_CONNECTIONS 64
+static int admin_start(const struct config *cfg, int *bound, char *err, size_t errlen)
+{
+    char host[128];
+    int port;
+    if (split_hostport("admin_listen", cfg->admin_listen, host, sizeof host, &port, err, errlen)) return -1;
+    int fd = make_listener(host, port, false, bound, err, errlen);
+    if (fd < 0) return -1;
+    struct worker *w = &G.workers[0];
+    struct hs_config hc = {.max_head = 16384,
+                           .max_body = 65536, /* a bid request sent here by mistake gets 404, not 413 */
+                           .read_timeout_ms = cfg->read_timeout_ms,
+                           .idle_timeout_ms = cfg->idle_timeout_ms,
+                           .write_timeout_ms = cfg->write_timeout_ms,
+                           .max_connections = ADMIN_MAX_CONNECTIONS,
+                           .max_conn_output = (size_t)cfg->max_conn_output_bytes,
+                           .handler = admin_handler,
+                           .arg = w};
+    w->admin_hs = hs_new(w->base, fd, &hc);
+    if (!w->admin_hs) {
+        snprintf(err, errlen, "admin_listen %s: cannot start its HTTP server", cfg->admin_listen);
+        close(fd);
+        return -1;
+    }
+    G.admin = true;
+    return 0;
 }
 
 static int worker_init(struct worker *w, int id, int fd, const struct config *cfg)
@@ -876,6 +1004,8 @@ static int worker_init(struct worker *w, int id, int fd, const struct config *cf
                                .write_timeout_ms = cfg->write_timeout_ms,
                                .max_connections =
                                    (uint32_t)((cfg->max_connections + G.nworkers - 1) / G.nworkers),
+                               .max_conn_output = (size_t)cfg->max_conn_output_bytes,
+                               .shared = &G.hs_shared,
                                .handler = native_handler,
                                .on_sent = native_sent,
                                .on_error = native_error,
@@ -1011,18 +1141,12 @@ int server_run(const struct server_opts *opts)
 
     char host[128];
     int port = 0;
-    const char *colon = strrchr(cfg->listen, ':');
-    if (!colon || colon == cfg->listen || (size_t)(colon - cfg->listen) >= sizeof host) {
-        log_error("config error", "error=\"listen must be host:port, got %s\"", cfg->listen);
+    if (split_hostport("listen", cfg->listen, host, sizeof host, &port, err, sizeof err)) {
+        log_error("config error", "error=\"%s\"", err);
         return 2;
     }
-    memcpy(host, cfg->listen, (size_t)(colon - cfg->listen));
-    host[colon - cfg->listen] = '\0';
-    port = atoi(colon + 1);
-    if (port < 0 || port > 65535) {
-        log_error("config error", "error=\"listen port out of range: %s\"", cfg->listen);
-        return 2;
-    }
+    G.hs_shared.max_buffered = (size_t)cfg->max_buffered_bytes;
+    G.hs_shared.max_output = (size_t)cfg->max_output_bytes;
 
     G.nworkers = cfg->threads;
     G.workers = calloc((size_t)G.nworkers, sizeof *G.workers);
@@ -1030,7 +1154,7 @@ int server_run(const struct server_opts *opts)
     publish(cfg);
     int bound_port = port;
     for (int i = 0; i < G.nworkers; i++) {
-        int fd = make_listener(host, bound_port, &bound_port, err, sizeof err);
+        int fd = make_listener(host, bound_port, true, &bound_port, err, sizeof err);
         if (fd < 0) {
             log_error("cannot listen", "error=\"%s\"", err);
             return 1;
@@ -1039,6 +1163,12 @@ int server_run(const struct server_opts *opts)
             log_error("cannot start worker", "worker=%d", i);
             return 1;
         }
+    }
+
+    int admin_port = 0;
+    if (cfg->admin_listen[0] && admin_start(cfg, &admin_port, err, sizeof err)) {
+        log_error("cannot listen", "error=\"%s\"", err);
+        return 1;
     }
 
     G.main_base = event_base_new();
@@ -1066,6 +1196,17 @@ int server_run(const struct server_opts *opts)
             return 1;
         }
     }
+    if (opts->port_file && G.admin) {
+        /* <port_file>.admin: the admin port (tests bind port 0), written before the main one */
+        char path[600], tmp[620];
+        snprintf(path, sizeof path, "%s.admin", opts->port_file);
+        snprintf(tmp, sizeof tmp, "%s.tmp", path);
+        FILE *f = fopen(tmp, "w");
+        if (!f || fprintf(f, "%d\n", admin_port) < 0 || fclose(f) != 0 || rename(tmp, path) != 0) {
+            log_error("cannot write port file", "path=%s error=\"%s\"", path, strerror(errno));
+            return 1;
+        }
+    }
     if (opts->port_file) {
         char tmp[600];
         snprintf(tmp, sizeof tmp, "%s.tmp", opts->port_file);
@@ -1075,8 +1216,9 @@ int server_run(const struct server_opts *opts)
             return 1;
         }
     }
-    log_info("fairbid listening", "addr=%s:%d threads=%d campaigns=%u redis=%s version=%s", host, bound_port,
-             G.nworkers, cfg->campaigns.n, cfg->redis[0] ? cfg->redis : "none", FAIRBID_VERSION);
+    log_info("fairbid listening", "addr=%s:%d admin=%s threads=%d campaigns=%u redis=%s version=%s", host,
+             bound_port, G.admin ? cfg->admin_listen : "none", G.nworkers, cfg->campaigns.n,
+             cfg->redis[0] ? cfg->redis : "none", FAIRBID_VERSION);
 
     event_base_dispatch(G.main_base);
 
@@ -1096,6 +1238,7 @@ int server_run(const struct server_opts *opts)
         close(w->cfg_fd);
         if (w->http) evhttp_free(w->http);
         hs_free(w->hs);
+        hs_free(w->admin_hs);
         evbuffer_free(w->reply);
         evbuffer_free(w->metrics_buf);
         free(w->evbody);

@@ -145,7 +145,17 @@ int store_parse_url(const char *url, struct store_url *out, char *err, size_t er
         return -1;
     }
     memcpy(out->master, name, nl);
-    if (dbs && dbs[1]) out->db = atoi(dbs + 1);
+    if (dbs && dbs[1]) {
+        /* strictly, as for redis:// (atoi took "-5" or "99999", and SELECT then failed on every connect;
+         * found by tests/fuzz/fuzz_redis_url.c) */
+        char *dend;
+        long db = strtol(dbs + 1, &dend, 10);
+        if (dend == dbs + 1 || *dend || db < 0 || db > 1000) {
+            snprintf(err, errlen, "sentinel URL \"%s\" has a bad database number", url);
+            return -1;
+        }
+        out->db = (int)db;
+    }
     out->host[0] = '\0';
     return 0;
 }

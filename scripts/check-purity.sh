@@ -5,7 +5,8 @@
 # usage: check-purity.sh [--src ROOT] [--build BUILD_DIR | BUILD_DIR] [DIR...]
 #   ROOT       tree the DIRs are relative to (default: this repository). tests/integration/test_purity.sh points it
 #              at a copy with a planted call to prove the check fails.
-#   BUILD_DIR  also check the shipped archive BUILD_DIR/libfairbid_filters.a (CI passes its build directory).
+#   BUILD_DIR  also check the shipped archives BUILD_DIR/libfairbid_filters.a and, with bidder/http/,
+#              libfairbid_http.a (CI passes its build directory).
 #   DIR...     the pure folders (default: filters, and bidder/http when present).
 #
 # Every DIR/*.c is compiled here (-O2, as the build does) and `nm -u` of each object is matched against the forbidden
@@ -21,7 +22,7 @@ while [ $# -gt 0 ]; do
   case $1 in
   --src) root=$(cd "$2" && pwd) && shift 2 ;;
   --build) build=$2 && shift 2 ;;
-  -h | --help) sed -n '2,14p' "$0" && exit 0 ;;
+  -h | --help) sed -n '2,15p' "$0" && exit 0 ;;
   -*) echo "purity: unknown option $1" >&2 && exit 2 ;;
   *)
     # the legacy form (check-purity.sh build-ci): a directory holding a CMake cache is the build directory
@@ -103,11 +104,18 @@ if [ -n "$build" ]; then
     echo "purity: $lib not found (build first)" >&2
     exit 2
   fi
-  bad=$(nm -u "$lib" | forbidden_syms)
-  if [ -n "$bad" ]; then
-    echo "purity: libfairbid_filters.a uses forbidden symbols: $(echo "$bad" | paste -sd' ')"
-    rc=1
-  fi
+  # libfairbid_http.a: bidder/http/ as shipped (CMakeLists.txt builds it as its own library)
+  for lib in "$lib" $([ -d "$root/bidder/http" ] && echo "$build/libfairbid_http.a"); do
+    if [ ! -f "$lib" ]; then
+      echo "purity: $lib not found (build first)" >&2
+      exit 2
+    fi
+    bad=$(nm -u "$lib" | forbidden_syms)
+    if [ -n "$bad" ]; then
+      echo "purity: $(basename "$lib") uses forbidden symbols: $(echo "$bad" | paste -sd' ')"
+      rc=1
+    fi
+  done
 fi
 
 [ $rc -eq 0 ] && echo "purity: ${dirs[*]} pure (no I/O includes; nm -u shows no allocation, libevent, hiredis or I/O symbol)"

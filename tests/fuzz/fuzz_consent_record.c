@@ -2,7 +2,9 @@
  * fairness counter field parser (fairness_parse_field, bidder/fairness.c): the two places Redis hash contents
  * enter the bidder. The input is split at '\n' into field/value pairs passed with lengths, as hiredis hands
  * them over. Oracles: a record with any optout (minor) value other than exactly "0" is an opt-out (a minor):
- * bad values fail toward privacy; no flag outside the packed word; a field that parses prints back to itself.
+ * bad values fail toward privacy; a record not understood (a bad value, an odd element count, a near-miss of
+ * a known field name) is MIRROR_F_RESTRICT with a reason, and only then; no flag outside the packed word; a
+ * field that parses prints back to itself.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -43,18 +45,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     uint32_t flags = 0xdeadbeef;
     int unknown = 0;
-    bool rec = mirror_record_parse(kv, lens, n, &flags, &unknown);
-    CHECK(rec == (n >= 2));
+    const char *why = NULL;
+    bool rec = mirror_record_parse_why(kv, lens, n, &flags, &unknown, &why);
+    CHECK(rec == (n >= 1));
     CHECK((flags & ~(MIRROR_F_MASK | MIRROR_F_OPTOUT | MIRROR_F_MINOR)) == 0);
     CHECK(unknown >= 0);
-    bool optout = false, minor = false;
+    bool optout = false, minor = false, bad = (n & 1) != 0;
     for (size_t k = 0; k + 1 < n; k += 2) {
-        bool zero = is(kv[k + 1], lens[k + 1], "0");
-        if (is(kv[k], lens[k], "optout") && !zero) optout = true;
-        if (is(kv[k], lens[k], "minor") && !zero) minor = true;
+        bool zero = is(kv[k + 1], lens[k + 1], "0"), one = is(kv[k + 1], lens[k + 1], "1");
+        if (is(kv[k], lens[k], "optout") || is(kv[k], lens[k], "minor")) {
+            if (!zero && !one) bad = true;
+            if (!zero) *(is(kv[k], lens[k], "optout") ? &optout : &minor) = true;
+        }
     }
-    CHECK(((flags & MIRROR_F_OPTOUT) != 0) == optout);
-    CHECK(((flags & MIRROR_F_MINOR) != 0) == minor);
+    /* a bad value or an odd count restricts; the parser may find more (near-miss names), never fewer */
+    if (bad) CHECK(why != NULL);
+    if (why) {
+        CHECK(flags == MIRROR_F_RESTRICT);
+    } else {
+        CHECK(((flags & MIRROR_F_OPTOUT) != 0) == optout);
+        CHECK(((flags & MIRROR_F_MINOR) != 0) == minor);
+    }
+    /* fail toward privacy either way: every opt-out or minor the fields state is in the flags */
+    if (optout) CHECK(flags & MIRROR_F_OPTOUT);
+    if (minor) CHECK(flags & MIRROR_F_MINOR);
 
     for (size_t k = 0; k < n; k++) {
         int g = -7, c = -7;

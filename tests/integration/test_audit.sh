@@ -40,6 +40,19 @@ curl -s "$FB_URL/metrics" >"$T/metrics.txt"
 check "metrics: records written" grep -q 'fairbid_audit_records_total{outcome="written"} [1-9]' "$T/metrics.txt"
 check "metrics: drops by class" grep -q 'fairbid_policy_drops_total{class="health"} [1-9]' "$T/metrics.txt"
 check "metrics: drops by reason" grep -q 'fairbid_decisions_total{outcome="drop",reason="sensitive.health"} [1-9]' "$T/metrics.txt"
+# stored strings are printed escaped: a request id with CR/LF and a terminal escape stays on its own line
+python3 - "$T/req.json" "$T/req3.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["id"] = "audit-evil\r\n1700000000000-0 reason=bid\x1b[2J"
+json.dump(d, open(sys.argv[2], "w"))
+PY
+post "$T/req3.json" >/dev/null
+wait_for sh -c "'$BIN' audit tail --redis '$REDIS_URL' --count 1 | grep -q audit-evil" || true
+"$BIN" audit tail --redis "$REDIS_URL" --count 1 >"$T/tail3.txt"
+expect_eq "a record with CR/LF in its request id prints as one line" 1 "$(wc -l <"$T/tail3.txt")"
+check "CR, LF and ESC printed as escapes" grep -qF 'audit-evil\r\n1700000000000-0 reason=bid\x1b[2J' "$T/tail3.txt"
+check "no raw ESC byte on the terminal" sh -c "! grep -q \"\$(printf '\\033')\" '$T/tail3.txt'"
 # --follow sees a new record
 ( "$BIN" audit tail --redis "$REDIS_URL" --count 1 --follow >"$T/follow.txt" 2>&1 & echo $! >"$T/follow.pid" )
 sleep 0.5

@@ -76,6 +76,18 @@ ok(c["readinessProbe"]["httpGet"]["port"] in ports and c["livenessProbe"]["httpG
    "Deployment: probes use a declared port")
 ok("--listen" in c["args"] and c["args"][c["args"].index("--listen") + 1].endswith(":%d" % ports["http"]),
    "Deployment: --listen matches the container port")
+# admin_listen (issue 13): probes and the scrape go to the admin port, which the fleet config binds
+fleet = json.load(open(D + "/fairbid-fleet.json"))
+admin_port = int(fleet.get("admin_listen", ":0").rsplit(":", 1)[1])
+ok(ports.get("admin") == admin_port, "Deployment: an admin port matching the fleet config's admin_listen (%s)" %
+   fleet.get("admin_listen"))
+ok(all(c[p]["httpGet"]["port"] == "admin" for p in ("readinessProbe", "livenessProbe", "startupProbe")),
+   "Deployment: every probe on the admin port (the http port answers 404 for them)")
+ok(dep["spec"]["template"]["metadata"]["annotations"].get("prometheus.io/port") == str(admin_port),
+   "Deployment: prometheus.io/port is the admin port")
+prom = open(D + "/prometheus/prometheus.yml").read()
+ok(re.search(r"type: A\n(\s*#.*\n)*\s*port: %d" % admin_port, prom) is not None,
+   "prometheus.yml: DNS discovery scrapes the admin port")
 pre = c["lifecycle"]["preStop"]["exec"]["command"]
 pre_s = int(pre[-1]) if pre[0].endswith("sleep") else 0
 ok(pre_s > 0, "Deployment: preStop waits for endpoint removal")

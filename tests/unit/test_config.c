@@ -387,7 +387,20 @@ Test(config, defaults_and_overrides)
     cr_expect_eq(c->max_body, 65536);
     cr_expect(c->tcf_strict);
     cr_expect_eq(c->campaigns.n, 0, "an empty campaign list is allowed");
+    /* issue 13: no admin listener by default; buffer caps sized under the 512 MiB pod limit in deploy/k8s */
+    cr_expect_str_eq(c->admin_listen, "");
+    cr_expect_eq(c->max_buffered_bytes, 128 << 20);
+    cr_expect_eq(c->max_output_bytes, 32 << 20);
+    cr_expect_eq(c->max_conn_output_bytes, 256 << 10);
     config_free(c);
+    c = parse_q("{'campaigns':[],'admin_listen':'127.0.0.1:9090'}", err, sizeof err);
+    cr_assert_not_null(c, "%s", err);
+    cr_expect_str_eq(c->admin_listen, "127.0.0.1:9090");
+    config_free(c);
+    cr_expect_null(parse_q("{'campaigns':[],'admin_listen':'9090'}", err, sizeof err));
+    cr_expect(strstr(err, "admin_listen") != NULL, "%s", err);
+    cr_expect_null(parse_q("{'campaigns':[],'max_buffered_bytes':1000}", err, sizeof err),
+                   "below the 1 MiB minimum");
 
     static const char text[] = "{\"listen\":\"0.0.0.0:1\",\"threads\":4,\"campaigns\":[]}";
     struct config_overrides ov = {.listen = "127.0.0.1:0", .threads = 2, .redis = "redis://127.0.0.1:1/0"};

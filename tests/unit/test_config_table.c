@@ -175,8 +175,8 @@ Test(config_table, doc_update_replaces_only_the_generated_blocks)
     cr_expect(strstr(out, "# prose kept\n") == out);
     cr_expect(strstr(out, "middle prose") && strstr(out, "end prose"));
     cr_expect(!strstr(out, "old\n") && !strstr(out, "old2"));
-    cr_expect(strstr(out, "| `read_timeout_ms` | int | `5000` | yes |"), "%s", out);
-    cr_expect(strstr(out, "| `listen` | string | `127.0.0.1:8080` | restart |"));
+    cr_expect(strstr(out, "| `read_timeout_ms` | int | `5000` | 10..600000 | yes |"), "%s", out);
+    cr_expect(strstr(out, "| `listen` | string | `127.0.0.1:8080` |  | restart |"));
     cr_expect(strstr(out, "| `targeting.near` |"));
     free(out);
     cr_expect_neq(config_doc_update("no markers", 10, &out), 0);

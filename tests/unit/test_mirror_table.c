@@ -56,7 +56,8 @@ Test(mirror_record, bad_bits_fail_toward_privacy)
 
 Test(mirror_record, only_known_fields_count)
 {
-    const char *kv[] = {"OPTOUT", "1", "other", "1"};
+    /* other fields are the writers' own; `OPTOUT` (a known name in another case) restricts: see below */
+    const char *kv[] = {"other", "1", "optout_source", "1"};
     uint32_t f;
     cr_assert(mirror_record_parse(kv, NULL, 4, &f, NULL));
     cr_assert_eq(f, 0);
@@ -80,16 +81,21 @@ Test(mirror_record, lengths_bound_fields_and_values)
     uint32_t f;
     cr_assert(mirror_record_parse(kv, lens, 6, &f, NULL));
     cr_assert_eq(f, MIRROR_F_OPTOUT | CLASS_BIT(CLASS_RELIGION));
-    /* a field cut short is another field (ignored); a value with a NUL inside is not "0" */
+    /* a field cut short is another field (ignored); a value with a NUL inside is not "0": a bad value, so the
+     * whole record restricts */
     const char *kv2[] = {"optout", "0", "minor", "0\0"};
     const size_t lens2[] = {5, 1, 5, 2};
     cr_assert(mirror_record_parse(kv2, lens2, 4, &f, NULL));
-    cr_assert_eq(f, MIRROR_F_MINOR);
+    cr_assert_eq(f, MIRROR_F_RESTRICT);
+    const char *kv2b[] = {"optout", "0", "minor", "0"};
+    const size_t lens2b[] = {5, 1, 5, 1};
+    cr_assert(mirror_record_parse(kv2b, lens2b, 4, &f, NULL));
+    cr_assert_eq(f, 0, "\"optou\" is another field");
     /* an empty value is a bad value: restricts */
     const char *kv3[] = {"optout", "0"};
     const size_t lens3[] = {6, 0};
     cr_assert(mirror_record_parse(kv3, lens3, 2, &f, NULL));
-    cr_assert_eq(f, MIRROR_F_OPTOUT);
+    cr_assert_eq(f, MIRROR_F_RESTRICT);
 }
 
 Test(mirror_record, duplicate_fields_only_restrict)
@@ -304,4 +310,193 @@ Test(mirror_table, concurrent_reader_sees_no_torn_state)
     cr_assert_eq(atomic_load(&bad), 0, "%ld stable-key reads were missing or torn", atomic_load(&bad));
     cr_log_info("writer rounds %ld, overlapping reader passes %ld", round, atomic_load(&passes));
     mirror_table_free(shared);
+}
+
+/* ---- issue 12: records read whole, anything not understood restricts; checked table sizing ---------- */
+
+#include <hiredis/hiredis.h>
+
+#include "bidder/mirror.h"
+#include <stdint.h>
+#include <stdlib.h>
+
+/* n other fields, then optout=1 (HGETALL of a small hash returns the insertion order) */
+static size_t many_fields(const char **kv, char (*names)[32], size_t n, const char *last, const char *val)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        snprintf(names[i], sizeof names[i], "note_%zu", i);
+        kv[k++] = names[i];
+        kv[k++] = "x";
+    }
+    kv[k++] = last;
+    kv[k++] = val;
+    return k;
+}
+
+Test(mirror_record_whole, optout_after_many_other_fields_is_read)
+{
+    /* 31 other fields fitted the old 64-element cut; 32 and more pushed optout out of it */
+    static const size_t others[] = {0, 31, 32, 40, 200, MIRROR_RECORD_MAX_FIELDS - 1};
+    for (size_t c = 0; c < sizeof others / sizeof others[0]; c++) {
+        static const char *kv[2 * MIRROR_RECORD_MAX_FIELDS];
+        static char names[MIRROR_RECORD_MAX_FIELDS][32];
+        size_t n = many_fields(kv, names, others[c], "optout", "1");
+        uint32_t f;
+        const char *why = "unset";
+        cr_assert(mirror_record_parse_why(kv, NULL, n, &f, NULL, &why));
+        cr_assert_eq(f, MIRROR_F_OPTOUT, "%zu other fields: flags %#x", others[c], f);
+        cr_assert_null(why, "%zu other fields: a record within the limit is understood", others[c]);
+        n = many_fields(kv, names, others[c], "sensitive", "health");
+        cr_assert(mirror_record_parse(kv, NULL, n, &f, NULL));
+        cr_assert_eq(f, CLASS_BIT(CLASS_HEALTH), "%zu other fields: sensitive read", others[c]);
+    }
+}
+
+Test(mirror_record_whole, more_fields_than_the_limit_restricts)
+{
+    static const char *kv[2 * (MIRROR_RECORD_MAX_FIELDS + 1)];
+    static char names[MIRROR_RECORD_MAX_FIELDS + 1][32];
+    /* optout=0 and a sensitive consent, but too big to be a record anyone meant: restricts, grants nothing */
+    size_t n = many_fields(kv, names, MIRROR_RECORD_MAX_FIELDS, "optout", "0");
+    uint32_t f;
+    const char *why = NULL;
+    cr_assert(mirror_record_parse_why(kv, NULL, n, &f, NULL, &why));
+    cr_assert_eq(f, MIRROR_F_RESTRICT);
+    cr_assert_not_null(why);
+    n = many_fields(kv, names, MIRROR_RECORD_MAX_FIELDS, "sensitive", "health");
+    cr_assert(mirror_record_parse(kv, NULL, n, &f, NULL));
+    cr_assert_eq(f, MIRROR_F_RESTRICT, "no sensitive consent from a record not understood");
+}
+
+Test(mirror_record_whole, anything_not_understood_restricts_the_whole_record)
+{
+    static const struct {
+        const char *kv[6];
+        size_t n;
+    } cases[] = {
+        {{"sensitive", "health", "optout", "yes"}, 4},
+        {{"sensitive", "health", "minor", "2"}, 4},
+        {{"sensitive", "health", "optout", ""}, 4},
+        {{"sensitive", "health", "optout", " 0"}, 4},
+        {{"sensitive", "health", "OPTOUT", "1"}, 4},
+        {{"sensitive", "health", " optout", "0"}, 4},
+        {{"sensitive", "health", "Minor", "0"}, 4},
+        {{"Sensitive", "health", "optout", "0"}, 4},
+        {{"sensitive", "health", "optout", "0", "minor"}, 5}, /* odd: not field/value pairs */
+        {{"sensitive", "health", "optout", NULL}, 4},         /* a value that is not a string */
+        {{NULL, "1", "sensitive", "health"}, 4},              /* a field that is not a string */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint32_t f;
+        const char *why = NULL;
+        cr_assert(mirror_record_parse_why(cases[i].kv, NULL, cases[i].n, &f, NULL, &why));
+        cr_assert_eq(f, MIRROR_F_RESTRICT, "case %zu: flags %#x", i, f);
+        cr_assert_not_null(why, "case %zu names why", i);
+    }
+    /* and what stays understood */
+    const char *ok[] = {"optout", "0", "minor", "0", "sensitive", "health,nope", "updated_ms", "1"};
+    uint32_t f;
+    int unknown = 0;
+    cr_assert(mirror_record_parse(ok, NULL, 8, &f, &unknown));
+    cr_assert_eq(f, CLASS_BIT(CLASS_HEALTH), "an unknown class grants nothing and restricts nothing else");
+    cr_assert_eq(unknown, 1);
+}
+
+static redisReply *rstr(const char *s)
+{
+    redisReply *r = calloc(1, sizeof *r);
+    r->type = REDIS_REPLY_STRING;
+    r->str = (char *)s;
+    r->len = strlen(s);
+    return r;
+}
+
+static void rfree(redisReply *r)
+{
+    for (size_t i = 0; r->element && i < r->elements; i++) free(r->element[i]);
+    free(r->element);
+    free(r);
+}
+
+Test(mirror_record_whole, hgetall_reply_is_read_whole)
+{
+    /* the reader the mirror and `fairbid consent get/digest` share, on a reply of 2 x (1 + 300) elements */
+    static char names[300][32];
+    redisReply *r = calloc(1, sizeof *r);
+    r->type = REDIS_REPLY_ARRAY;
+    r->elements = 2 * 301;
+    r->element = calloc(r->elements, sizeof *r->element);
+    for (size_t i = 0; i < 300; i++) {
+        snprintf(names[i], sizeof names[i], "f%zu", i);
+        r->element[2 * i] = rstr(names[i]);
+        r->element[2 * i + 1] = rstr("v");
+    }
+    r->element[600] = rstr("optout");
+    r->element[601] = rstr("1");
+    struct mirror_record rec;
+    cr_assert(mirror_reply_record(r, &rec));
+    cr_assert_eq(mirror_record_flags(&rec), MIRROR_F_OPTOUT);
+    cr_assert_null(rec.why);
+    cr_assert_eq(rec.fields, 301);
+    /* a value of another type (an integer) is not understood */
+    r->element[601]->type = REDIS_REPLY_INTEGER;
+    cr_assert(mirror_reply_record(r, &rec));
+    cr_assert_eq(mirror_record_flags(&rec), MIRROR_F_RESTRICT);
+    rfree(r);
+
+    redisReply empty = {.type = REDIS_REPLY_ARRAY, .elements = 0};
+    cr_assert(!mirror_reply_record(&empty, &rec), "an empty hash is no record");
+    redisReply err = {.type = REDIS_REPLY_ERROR, .str = "WRONGTYPE", .len = 9};
+    cr_assert(mirror_reply_record(&err, &rec));
+    cr_assert_eq(mirror_record_flags(&rec), MIRROR_F_RESTRICT, "not a hash restricts");
+    redisReply nil = {.type = REDIS_REPLY_NIL};
+    cr_assert(mirror_reply_record(&nil, &rec));
+    cr_assert_eq(mirror_record_flags(&rec), MIRROR_F_RESTRICT);
+    /* too many elements: restricts without reading them (elements left NULL here on purpose) */
+    redisReply big = {.type = REDIS_REPLY_ARRAY, .elements = 2 * (MIRROR_RECORD_MAX_FIELDS + 1)};
+    cr_assert(mirror_reply_record(&big, &rec));
+    cr_assert_eq(mirror_record_flags(&rec), MIRROR_F_RESTRICT);
+}
+
+Test(mirror_table_size, capacity_arithmetic_is_checked)
+{
+    cr_assert_eq(mirror_table_cap_for(0), 1024);
+    size_t prev = 0;
+    for (size_t r = 1; r <= MIRROR_TABLE_MAX_RECORDS; r = r * 3 + 7) {
+        size_t c = mirror_table_cap_for(r);
+        cr_assert_geq(c, prev, "monotone");
+        cr_assert_geq(c * 3, r * 5, "%zu records: load at most 0.6 (cap %zu)", r, c);
+        cr_assert_lt(c, r * 2 + 1025, "%zu records: no absurd capacity", r);
+        prev = c;
+    }
+    cr_assert_gt(mirror_table_cap_for(MIRROR_TABLE_MAX_RECORDS), 0);
+    /* the DBSIZE a corrupt Redis answered, and everything up to SIZE_MAX: refused, never wrapped */
+    static const size_t hostile[] = {MIRROR_TABLE_MAX_RECORDS + 1,
+                                     (size_t)553402322211286600ull,
+                                     SIZE_MAX / sizeof(uint32_t[5]) + 1,
+                                     SIZE_MAX / 2,
+                                     SIZE_MAX - 1,
+                                     SIZE_MAX};
+    for (size_t i = 0; i < sizeof hostile / sizeof hostile[0]; i++) {
+        cr_assert_eq(mirror_table_cap_for(hostile[i]), 0, "%zu records", hostile[i]);
+        cr_assert_null(mirror_table_new(hostile[i]), "%zu records", hostile[i]);
+    }
+}
+
+Test(mirror_table_size, rebuild_refuses_a_hostile_size_and_keeps_the_old_table)
+{
+    struct mirror_table *t = mirror_table_new(0);
+    for (int i = 0; i < 100; i++) cr_assert_eq(mirror_table_put(t, key(i), MIRROR_F_OPTOUT, 0), 0);
+    cr_assert_null(mirror_table_rebuild(t, (size_t)553402322211286600ull));
+    cr_assert_null(mirror_table_rebuild(t, SIZE_MAX));
+    cr_assert_eq(mirror_table_live(t), 100, "the old table is untouched");
+    /* growth from what is loaded: a rebuild holds the live records with room for a third more */
+    struct mirror_table *n = mirror_table_rebuild(t, 0);
+    cr_assert_not_null(n);
+    cr_assert_eq(mirror_table_live(n), 100);
+    cr_assert_eq(mirror_table_digest(n), mirror_table_digest(t));
+    cr_assert_lt(mirror_table_bytes(n), (size_t)4 << 20, "100 records need no more than the minimum mapping");
+    mirror_table_free(n);
+    mirror_table_free(t);
 }

@@ -1,0 +1,474 @@
+/* http_parse: see http_parse.h. */
+#include "bidder/http/http_parse.h"
+
+#include <string.h>
+
+#define HP_MAX_HEADERS 100
+
+/* tchar (RFC 9110 5.6.2): the characters of a method or a field name */
+static const unsigned char hp_tchar[256] = {
+    ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1, ['*'] = 1, ['+'] = 1, ['-'] = 1,
+    ['.'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['|'] = 1, ['~'] = 1,  ['0'] = 1, ['1'] = 1, ['2'] = 1,
+    ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1,  ['9'] = 1, ['A'] = 1, ['B'] = 1,
+    ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,  ['I'] = 1, ['J'] = 1, ['K'] = 1,
+    ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1,  ['R'] = 1, ['S'] = 1, ['T'] = 1,
+    ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,  ['a'] = 1, ['b'] = 1, ['c'] = 1,
+    ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1,  ['j'] = 1, ['k'] = 1, ['l'] = 1,
+    ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,  ['s'] = 1, ['t'] = 1, ['u'] = 1,
+    ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+};
+
+static bool ieq(struct sv a, const char *lit, size_t n)
+{
+    return a.n == n && sv_ieq(a, (struct sv){lit, n});
+}
+#define IEQ(a, lit) ieq((a), (lit), sizeof(lit) - 1)
+
+/* Finds the end of the line starting at p[i]: returns the index of its '\n' or -1 when it has not arrived. */
+static long line_end(const char *p, size_t n, size_t i)
+{
+    const char *nl = memchr(p + i, '\n', n - i);
+    return nl ? nl - p : -1;
+}
+
+static bool has_ctl(struct sv v)
+{
+    for (size_t i = 0; i < v.n; i++) {
+        unsigned char c = (unsigned char)v.p[i];
+        if ((c < 0x20 && c != '\t') || c == 0x7f) return true;
+    }
+    return false;
+}
+
+/* Walks a comma-separated list of tokens (Connection, Transfer-Encoding), calling back on each, trimmed. */
+static struct sv next_token(struct sv *list)
+{
+    size_t i = 0;
+    while (i < list->n && (list->p[i] == ' ' || list->p[i] == '\t' || list->p[i] == ',')) i++;
+    size_t s = i;
+    while (i < list->n && list->p[i] != ',') i++;
+    size_t e = i;
+    while (e > s && (list->p[e - 1] == ' ' || list->p[e - 1] == '\t')) e--;
+    struct sv t = {list->p + s, e - s};
+    list->p += i;
+    list->n -= i;
+    return t;
+}
+
+static int parse_request_line(struct sv l, struct hp_request *r)
+{
+    size_t i = 0;
+    while (i < l.n && hp_tchar[(unsigned char)l.p[i]]) i++;
+    if (i == 0 || i >= l.n || l.p[i] != ' ') return HP_EREQLINE;
+    r->method_name = (struct sv){l.p, i};
+    if (sv_eq(r->method_name, SV_LIT("POST")))
+        r->method = HP_POST;
+    else if (sv_eq(r->method_name, SV_LIT("GET")))
+        r->method = HP_GET;
+    else if (sv_eq(r->method_name, SV_LIT("HEAD")))
+        r->method = HP_HEAD;
+    else
+        r->method = HP_OTHER;
+    size_t ts = ++i;
+    while (i < l.n && (unsigned char)l.p[i] > ' ' && l.p[i] != 0x7f) i++;
+    if (i == ts || i >= l.n || l.p[i] != ' ') return HP_EREQLINE;
+    r->target = (struct sv){l.p + ts, i - ts};
+    struct sv v = {l.p + i + 1, l.n - i - 1};
+    if (v.n != 8 || memcmp(v.p, "HTTP/", 5) != 0 || v.p[6] != '.' || v.p[5] < '0' || v.p[5] > '9' ||
+        v.p[7] < '0' || v.p[7] > '9')
+        return v.n >= 5 && memcmp(v.p, "HTTP/", 5) == 0 ? HP_EVERSION : HP_EREQLINE;
+    if (v.p[5] != '1') return HP_EVERSION;
+    r->minor = v.p[7] - '0';
+
+    /* absolute-form (a proxy-style target): keep the path */
+    struct sv t = r->target;
+    if (t.n > 7 &&
+        (IEQ(((struct sv){t.p, 7}), "http://") || (t.n > 8 && IEQ(((struct sv){t.p, 8}), "https://")))) {
+        const char *host = (const char *)memchr(t.p, ':', t.n) + 3;
+        const char *slash = memchr(host, '/', (size_t)(t.p + t.n - host));
+        t = slash ? (struct sv){slash, (size_t)(t.p + t.n - slash)} : (struct sv){t.p + t.n, 0}; /* no path */
+    }
+    const char *q = memchr(t.p, '?', t.n);
+    if (q) {
+        r->path = (struct sv){t.p, (size_t)(q - t.p)};
+        r->query = (struct sv){q + 1, (size_t)(t.p + t.n - q - 1)};
+    } else {
+        r->path = t;
+        r->query = (struct sv){t.p + t.n, 0};
+    }
+    return 0;
+}
+
+static int parse_length(struct sv v, uint64_t *out)
+{
+    if (v.n == 0 || v.n > 18) return HP_ELENGTH;
+    uint64_t x = 0;
+    for (size_t i = 0; i < v.n; i++) {
+        if (v.p[i] < '0' || v.p[i] > '9') return HP_ELENGTH;
+        x = x * 10 + (uint64_t)(v.p[i] - '0');
+    }
+    *out = x;
+    return 0;
+}
+
+int hp_head_scan(struct hp_head_scan *s, const char *p, size_t n, size_t max_head)
+{
+    size_t lim = n < max_head ? n : max_head;
+    size_t i = s->pos;
+    if (!s->started) {
+        /* RFC 9112 2.2: empty lines (CRLF) before the request line are ignored */
+        while (i < lim && p[i] == '\r') {
+            if (i + 1 >= lim) goto more;
+            if (p[i + 1] != '\n') break; /* a stray CR: the request line parser rejects it */
+            i += 2;
+        }
+        if (i < lim && p[i] == '\n') return HP_EBARELF;
+        if (i >= lim) goto more;
+        s->started = 1;
+        s->start = i;
+    }
+    while (i < lim) {
+        const char *nl = memchr(p + i, '\n', lim - i);
+        if (!nl) {
+            i = lim;
+            break;
+        }
+        size_t e = (size_t)(nl - p);
+        if (e == s->start || p[e - 1] != '\r') return HP_EBARELF;
+        i = e + 1;
+        if (e >= s->start + 3 && p[e - 2] == '\n' && p[e - 3] == '\r') return (int)i; /* CRLF CRLF */
+    }
+more:
+    s->pos = i;
+    return n >= max_head ? HP_EHEADTOOBIG : 0;
+}
+
+/* The line starting at p[i] in p[0..lim): sets *l (without its CRLF) and returns the index after its LF; 0
+ * when the line has not arrived; HP_EBARELF when it ends with a bare LF. */
+static long next_line(const char *p, size_t lim, size_t i, struct sv *l)
+{
+    long e = line_end(p, lim, i);
+    if (e < 0) return 0;
+    if ((size_t)e == i || p[e - 1] != '\r') return HP_EBARELF;
+    *l = (struct sv){p + i, (size_t)e - 1 - i};
+    return e + 1;
+}
+
+/* One pass over the lines as they are: an error in an early line is answered without waiting for the rest. */
+int hp_parse_head(const char *p, size_t n, size_t max_head, struct hp_request *r)
+{
+    memset(r, 0, sizeof *r);
+    size_t lim = n < max_head ? n : max_head;
+#define MORE (n >= max_head ? HP_EHEADTOOBIG : 0)
+    size_t i = 0;
+    /* RFC 9112 2.2: empty lines (CRLF) before the request line are ignored */
+    while (i < lim && p[i] == '\r') {
+        if (i + 1 >= lim) return MORE;
+        if (p[i + 1] != '\n') break;
+        i += 2;
+    }
+    if (i < lim && p[i] == '\n') return HP_EBARELF;
+    struct sv l;
+    long nx = next_line(p, lim, i, &l);
+    if (nx <= 0) return nx < 0 ? (int)nx : MORE;
+    int rc = parse_request_line(l, r);
+    if (rc) return rc;
+    i = (size_t)nx;
+
+    bool conn_close = false, conn_keep = false, have_te = false;
+    int nhdr = 0, nhost = 0;
+    for (;;) {
+        nx = next_line(p, lim, i, &l);
+        if (nx <= 0) return nx < 0 ? (int)nx : MORE;
+        i = (size_t)nx;
+        if (l.n == 0) break;
+        if (++nhdr > HP_MAX_HEADERS) return HP_ETOOMANYHDR;
+        /* obs-fold and whitespace before the colon are rejected (RFC 9112 5.1, 5.2) */
+        size_t c = 0;
+        while (c < l.n && hp_tchar[(unsigned char)l.p[c]]) c++;
+        if (c == 0 || c >= l.n || l.p[c] != ':') return HP_EHEADER;
+        struct sv name = {l.p, c};
+        size_t vs = c + 1, ve = l.n;
+        while (vs < ve && (l.p[vs] == ' ' || l.p[vs] == '\t')) vs++;
+        while (ve > vs && (l.p[ve - 1] == ' ' || l.p[ve - 1] == '\t')) ve--;
+        struct sv val = {l.p + vs, ve - vs};
+        if (has_ctl(val)) return HP_EHEADER;
+        switch (name.n) {
+        case 4:
+            if (IEQ(name, "host")) nhost++;
+            break;
+        case 6:
+            if (IEQ(name, "expect") && IEQ(val, "100-continue")) r->expect_continue = true;
+            break;
+        case 10:
+            if (IEQ(name, "connection")) {
+                struct sv list = val;
+                while (list.n) {
+                    struct sv t = next_token(&list);
+                    if (IEQ(t, "close")) conn_close = true;
+                    if (IEQ(t, "keep-alive")) conn_keep = true;
+                }
+            }
+            break;
+        case 14:
+            if (IEQ(name, "content-length")) {
+                uint64_t len;
+                if (parse_length(val, &len)) return HP_ELENGTH;
+                if (r->has_length && len != r->content_length) return HP_ELENGTH;
+                r->has_length = true;
+                r->content_length = len;
+            }
+            break;
+        case 16:
+            if (IEQ(name, "content-encoding")) r->content_encoding = val;
+            break;
+        case 17:
+            if (IEQ(name, "transfer-encoding")) {
+                /* exactly one field holding exactly "chunked": we implement no other coding (RFC 9112 6.1),
+                 * and a list a proxy may read differently ("chunked, chunked", "gzip, chunked") is refused
+                 * rather than guessed at */
+                if (have_te || !IEQ(val, "chunked")) return HP_ETE;
+                have_te = true;
+            }
+            break;
+        default:
+            break;
+        }
+    }
+    if (have_te && r->has_length) return HP_ESMUGGLE;
+    if (have_te && r->minor == 0) return HP_ETE;
+    /* RFC 9112 3.2: a server MUST answer 400 to an HTTP/1.1 request without Host or with several */
+    if (nhost > 1 || (r->minor >= 1 && nhost == 0)) return HP_EHOST;
+    r->chunked = have_te;
+    r->keep_alive = r->minor >= 1 ? !conn_close : (conn_keep && !conn_close);
+    r->head_len = i;
+    return (int)i;
+#undef MORE
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* The chunked grammar (RFC 9112 7.1), one state per position; every line ends with CRLF. */
+enum {
+    CK_SIZE,       /* hex digits of a chunk size */
+    CK_BWS,        /* blanks after the size: only ';' (an extension) or CR may follow */
+    CK_EXT,        /* a chunk extension, skipped up to CR */
+    CK_SIZE_LF,    /* the LF after the size line's CR */
+    CK_DATA,       /* chunk data (left bytes to go) */
+    CK_DATA_CR,    /* the CR after chunk data */
+    CK_DATA_LF,    /* the LF after chunk data */
+    CK_TRAILER,    /* start of a trailer line, or of the final empty line */
+    CK_TRAILER_IN, /* inside a trailer field, up to CR */
+    CK_TRAILER_LF, /* the LF after a trailer field */
+    CK_END_LF,     /* the LF of the final empty line */
+    CK_DONE,
+};
+
+void hp_chunked_init(struct hp_chunked *c)
+{
+    memset(c, 0, sizeof *c);
+    c->state = CK_SIZE;
+}
+
+int hp_chunked_feed(struct hp_chunked *c, const char *p, size_t n, size_t max_body, size_t max_overhead)
+{
+    if (c->state == CK_DONE) return 1;
+    size_t wire_max = max_body + max_overhead;
+    size_t i = c->pos;
+    int rc = 0;
+    while (i < n) {
+        if (i >= wire_max) {
+            rc = HP_EBODYTOOBIG;
+            break;
+        }
+        if (c->state == CK_DATA) {
+            size_t k = n - i;
+            if (k > c->left) k = (size_t)c->left;
+            i += k;
+            c->left -= k;
+            if (c->left == 0) c->state = CK_DATA_CR;
+            continue;
+        }
+        unsigned char ch = (unsigned char)p[i++];
+        switch (c->state) {
+        case CK_SIZE: {
+            int h = hexval((char)ch);
+            if (h >= 0) {
+                if (++c->digits > 15) return HP_ECHUNK;
+                c->left = c->left * 16 + (uint64_t)h;
+                break;
+            }
+            if (!c->digits) return HP_ECHUNK;
+            if (c->left > max_body - c->body) return HP_EBODYTOOBIG;
+            if (ch == ' ' || ch == '\t')
+                c->state = CK_BWS;
+            else if (ch == ';')
+                c->state = CK_EXT;
+            else if (ch == '\r')
+                c->state = CK_SIZE_LF;
+            else
+                return HP_ECHUNK; /* junk after the size, or a bare LF */
+            break;
+        }
+        case CK_BWS:
+            if (ch == ';')
+                c->state = CK_EXT;
+            else if (ch == '\r')
+                c->state = CK_SIZE_LF;
+            else if (ch != ' ' && ch != '\t')
+                return HP_ECHUNK;
+            break;
+        case CK_EXT:
+            /* extensions are ignored; their length is bounded by the wire limit */
+            if (ch == '\r')
+                c->state = CK_SIZE_LF;
+            else if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
+                return HP_ECHUNK;
+            break;
+        case CK_SIZE_LF:
+            if (ch != '\n') return HP_ECHUNK;
+            c->digits = 0;
+            if (c->left == 0) {
+                c->state = CK_TRAILER;
+            } else {
+                c->body += (size_t)c->left;
+                c->state = CK_DATA;
+            }
+            break;
+        case CK_DATA_CR:
+            if (ch != '\r') return HP_ECHUNK;
+            c->state = CK_DATA_LF;
+            break;
+        case CK_DATA_LF:
+            if (ch != '\n') return HP_ECHUNK;
+            c->state = CK_SIZE;
+            c->left = 0;
+            break;
+        case CK_TRAILER:
+            if (ch == '\r') {
+                c->state = CK_END_LF;
+                break;
+            }
+            if (!hp_tchar[ch]) return HP_ECHUNK;
+            c->colon = 0;
+            c->state = CK_TRAILER_IN;
+            break;
+        case CK_TRAILER_IN:
+            /* trailer fields are read over and ignored; they must be well-formed name: value lines */
+            if (ch == '\r') {
+                if (!c->colon) return HP_ECHUNK;
+                c->state = CK_TRAILER_LF;
+            } else if (ch == ':') {
+                c->colon = 1;
+            } else if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
+                return HP_ECHUNK;
+            }
+            break;
+        case CK_TRAILER_LF:
+            if (ch != '\n') return HP_ECHUNK;
+            c->state = CK_TRAILER;
+            break;
+        case CK_END_LF:
+            if (ch != '\n') return HP_ECHUNK;
+            c->state = CK_DONE;
+            c->pos = i;
+            return 1;
+        default:
+            return HP_ECHUNK;
+        }
+    }
+    c->pos = i;
+    if (rc) return rc;
+    return n > wire_max ? HP_EBODYTOOBIG : 0;
+}
+
+int hp_chunked_scan(const char *p, size_t n, size_t max_body, size_t max_overhead, size_t *wire_len,
+                    size_t *body_len)
+{
+    struct hp_chunked c;
+    hp_chunked_init(&c);
+    int rc = hp_chunked_feed(&c, p, n, max_body, max_overhead);
+    if (rc == 1) {
+        *wire_len = c.pos;
+        *body_len = c.body;
+    }
+    return rc;
+}
+
+/* A body hp_chunked_feed accepted: size lines end with CRLF, data is followed by CRLF. */
+size_t hp_chunked_decode(char *p, size_t wire_len)
+{
+    size_t i = 0, out = 0;
+    while (i < wire_len) {
+        uint64_t size = 0;
+        int h;
+        while (i < wire_len && (h = hexval(p[i])) >= 0) {
+            size = size * 16 + (uint64_t)h;
+            i++;
+        }
+        const char *nl = memchr(p + i, '\n', wire_len - i);
+        if (!nl || size == 0) return out;
+        i = (size_t)(nl - p) + 1;
+        if (size > wire_len - i) return out;
+        memmove(p + out, p + i, (size_t)size);
+        out += (size_t)size;
+        i += (size_t)size + 2;
+    }
+    return out;
+}
+
+int hp_status(int err)
+{
+    switch (err) {
+    case HP_EVERSION:
+        return 505;
+    case HP_ETE:
+        return 501;
+    case HP_EHEADTOOBIG:
+    case HP_ETOOMANYHDR:
+        return 431;
+    case HP_EBODYTOOBIG:
+        return 413;
+    default:
+        return 400;
+    }
+}
+
+const char *hp_strerror(int err)
+{
+    switch (err) {
+    case HP_EREQLINE:
+        return "malformed HTTP request line (expected: METHOD /path HTTP/1.1)";
+    case HP_EVERSION:
+        return "unsupported HTTP version (HTTP/1.0 and HTTP/1.1 are served)";
+    case HP_EHEADER:
+        return "malformed HTTP header field (name: value, no folding, no space before the colon)";
+    case HP_ELENGTH:
+        return "invalid Content-Length (not a decimal number, or several that differ)";
+    case HP_ESMUGGLE:
+        return "both Content-Length and Transfer-Encoding: send one";
+    case HP_ETE:
+        return "unsupported Transfer-Encoding (only a lone chunked, and only with HTTP/1.1)";
+    case HP_EHEADTOOBIG:
+        return "HTTP request head larger than the limit";
+    case HP_ECHUNK:
+        return "malformed chunked request body (hex size, optional ;extension, CRLF after the size and after "
+               "the data)";
+    case HP_EBODYTOOBIG:
+        return "request body larger than max_body";
+    case HP_ETOOMANYHDR:
+        return "too many HTTP header fields";
+    case HP_EBARELF:
+        return "HTTP line ended by a bare LF: end every line of the head and of chunk framing with CRLF";
+    case HP_EHOST:
+        return "HTTP/1.1 request without a Host header field, or with several: send exactly one";
+    default:
+        return "malformed HTTP request";
+    }
+}
