@@ -224,7 +224,11 @@ int report_json(const char *path, const struct report_in *in)
     for (uint32_t i = 0; i < shown_secs(s); i++)
         fprintf(f, "%s{\"second\": %u, \"requests\": %llu, \"p99_us\": %.3f}", i ? ", " : "", i,
                 (unsigned long long)s->secs[i].n, s->secs[i].h ? us(hist_quantile(s->secs[i].h, 0.99)) : 0.0);
-    fprintf(f, "],\n  \"by_campaign\": [");
+    fprintf(f, "],\n  \"by_group\": {");
+    for (int g = 0; g < GEN_NGROUPS; g++)
+        fprintf(f, "%s\"%s\": {\"sent\": %llu, \"answered\": %llu}", g ? ", " : "", gen_group_names[g],
+                (unsigned long long)s->group_sent[g], (unsigned long long)s->group_answered[g]);
+    fprintf(f, "},\n  \"by_campaign\": [");
     const struct exch_tally *t = s->tally;
     bool firstc = true;
     for (unsigned i = 0; t && i <= EXCH_MAX_CAMPAIGNS; i++) {

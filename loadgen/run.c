@@ -291,7 +291,10 @@ static void conn_send_load(struct conn *c, uint64_t t_sched, uint64_t now)
     c->state = C_BUSY;
     w->inflight++;
     w->st.sent++;
-    if (c->measured) w->st.measured_sent++;
+    if (c->measured) {
+        w->st.measured_sent++;
+        w->st.group_sent[it->group]++;
+    }
     if (conn_write(c, iov, 2, t->head_len + it->tail_len) < 0) conn_fail(c, &w->st.err_io);
 }
 
@@ -501,6 +504,8 @@ static void complete(struct conn *c, const struct http_resp *r, uint64_t t_done)
         hist_record(&w->st.lat, lat);
         timeline_add(w, t_done, lat);
         w->st.status[r->status < RUN_MAX_STATUS && r->status >= 0 ? r->status : 0]++;
+        if (r->status == 200 || r->status == 204)
+            w->st.group_answered[w->cfg->traffic->items[c->item].group]++;
         if (r->status == 200)
             handle_bid_response(w, c, r);
         else if (r->status == 204)
@@ -835,6 +840,10 @@ static void stats_merge(struct run_stats *d, const struct run_stats *s)
     ADD(bytes_out);
     ADD(bytes_in);
 #undef ADD
+    for (int g = 0; g < GEN_NGROUPS; g++) {
+        d->group_sent[g] += s->group_sent[g];
+        d->group_answered[g] += s->group_answered[g];
+    }
     for (uint32_t i = 0; i < s->nsecs && i < d->nsecs; i++) {
         if (!s->secs[i].h) continue;
         d->secs[i].n += s->secs[i].n;
