@@ -60,6 +60,7 @@ struct run_stats {
     uint64_t queued; /* open loop: due while every connection of the thread was busy */
     uint64_t unsent; /* open loop: due before the end but never sent */
     uint64_t err_connect, err_io, err_parse, timeouts, unfinished;
+    uint64_t retried; /* sent again after a reused connection closed before any byte of the answer */
     uint64_t bids, nobids, bids_total, wins;
     /* Measured requests by the demographic group of the user they carried: sent, and answered 200/204. The
      * answered ones are the population every group's bid and win rates are measured against (fairness tests).
