@@ -29,11 +29,22 @@ print('%.3f %.3f %.3f %.3f' % (d['impact_ratio_bids'], d['tvd_bids'], d['impact_
 a=[float(x) for x in '$fig'.split()]; import sys; sys.exit(0 if a[0]>=0.8 and a[1]<=0.05 and a[2]>=0.8 and a[3]<=0.05 else 1)"
 }
 
+# throttled: fairness.throttle drops summed over the fleet
+throttled() {
+  local p n=0
+  for p in "${FLEET_PORTS[@]}"; do
+    n=$((n + $(curl -s "http://127.0.0.1:$p/metrics" | awk '/reason="fairness.throttle"/{s += $2} END {print s + 0}')))
+  done
+  echo "$n"
+}
+
 # run_windows LABEL N_INSTANCES CAMPAIGN_EXTRA NWINDOWS CHECK(0/1): prints per-window figures, sums wins
 run_windows() {
   local label=$1 n=$2 extra=$3 nw=$4 chk=$5 i fig
   fb_fleet "$n" "[$(campaign jobs 1.2 "$extra")]"
   [ "$chk" = 1 ] && market "$T/warm.json" 4s "$RATE" # warm-up
+  # throttled drops are counted over the measured windows, as the wins are (the warm-up is the controller's)
+  THR0=$(throttled)
   WINS=0
   for i in $(seq 1 "$nw"); do
     market "$T/w$i.json" "$WIN" "$RATE" || not_ok "$label: loadgen window $i failed"
@@ -49,11 +60,8 @@ a=[float(x) for x in '$fig'.split()]; import sys; sys.exit(0 if a[0]>=0.8 and a[
       SKEW="$fig"
     fi
   done
-  THR=0
-  for p in "${FLEET_PORTS[@]}"; do
-    THR=$((THR + $(curl -s "http://127.0.0.1:$p/metrics" | awk '/reason="fairness.throttle"/{print $2}')))
-  done
-  echo "# $label: fairness.throttle drops $THR, wins $WINS"
+  THR=$(($(throttled) - THR0))
+  echo "# $label: fairness.throttle drops in the measured windows $THR, wins $WINS"
   fb_fleet_stop
   redis-cli -p "$REDIS_PORT" flushall >/dev/null
 }
