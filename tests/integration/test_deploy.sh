@@ -226,7 +226,9 @@ if command -v apt-cache >/dev/null 2>&1 && grep -q 'VERSION_ID="12"' /etc/os-rel
   # the lines after each `apt-get install ... \` up to the next `&&`: package names
   pkgs=$(awk 'f && /&&/ {f = 0} f {print} /apt-get install/ {f = 1}' "$DF" | tr -d '\\')
   # one apt-cache call for them all (it takes a second or two per call): the packages with a candidate version
-  have=$(apt-cache policy $pkgs 2>/dev/null | awk '/^[^ ].*:$/ {p = substr($0, 1, length($0) - 1)} /Candidate: [0-9]/ {print p}')
+  apt-cache policy $pkgs >"$T/policy.txt" 2>"$T/apt-cache.log"
+  expect_eq "apt-cache policy answers (stderr in apt-cache.log)" 0 "$?"
+  have=$(awk '/^[^ ].*:$/ {p = substr($0, 1, length($0) - 1)} /Candidate: [0-9]/ {print p}' "$T/policy.txt")
   for p in $pkgs; do
     echo "$have" | grep -qx "$p" || nopkg="$nopkg $p"
   done
