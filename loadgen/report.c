@@ -74,6 +74,9 @@ void report_print(FILE *f, const struct report_in *in)
         f, "  errors        connect %llu, io %llu, parse %llu, timeouts %llu, unanswered at the end %llu\n",
         (unsigned long long)s->err_connect, (unsigned long long)s->err_io, (unsigned long long)s->err_parse,
         (unsigned long long)s->timeouts, (unsigned long long)s->unfinished);
+    if (s->retried)
+        fprintf(f, "  retried       %llu (a reused connection closed before any byte of the answer)\n",
+                (unsigned long long)s->retried);
     fprintf(f, "  bidding       bids %llu (%llu bid objects), no-bids %llu, wins %llu\n",
             (unsigned long long)s->bids, (unsigned long long)s->bids_total, (unsigned long long)s->nobids,
             (unsigned long long)s->wins);
@@ -190,6 +193,7 @@ int report_json(const char *path, const struct report_in *in)
             (unsigned long long)s->err_connect, (unsigned long long)s->err_io,
             (unsigned long long)s->err_parse, (unsigned long long)s->timeouts,
             (unsigned long long)s->unfinished);
+    fprintf(f, "  \"retried\": %llu,\n", (unsigned long long)s->retried);
     fprintf(f, "  \"bids\": %llu,\n  \"bid_objects\": %llu,\n  \"nobids\": %llu,\n  \"wins\": %llu,\n",
             (unsigned long long)s->bids, (unsigned long long)s->bids_total, (unsigned long long)s->nobids,
             (unsigned long long)s->wins);
@@ -224,7 +228,11 @@ int report_json(const char *path, const struct report_in *in)
     for (uint32_t i = 0; i < shown_secs(s); i++)
         fprintf(f, "%s{\"second\": %u, \"requests\": %llu, \"p99_us\": %.3f}", i ? ", " : "", i,
                 (unsigned long long)s->secs[i].n, s->secs[i].h ? us(hist_quantile(s->secs[i].h, 0.99)) : 0.0);
-    fprintf(f, "],\n  \"by_campaign\": [");
+    fprintf(f, "],\n  \"by_group\": {");
+    for (int g = 0; g < GEN_NGROUPS; g++)
+        fprintf(f, "%s\"%s\": {\"sent\": %llu, \"answered\": %llu}", g ? ", " : "", gen_group_names[g],
+                (unsigned long long)s->group_sent[g], (unsigned long long)s->group_answered[g]);
+    fprintf(f, "},\n  \"by_campaign\": [");
     const struct exch_tally *t = s->tally;
     bool firstc = true;
     for (unsigned i = 0; t && i <= EXCH_MAX_CAMPAIGNS; i++) {

@@ -49,6 +49,12 @@ struct conn {
     uint64_t t_sched, t_sent, t_retry;
     uint32_t item;
     bool measured;
+    /* A reused connection the server closed before any byte of the answer: the server's idle close raced our
+     * request, and the request was never read (fairbid, like any HTTP server, closes only a connection with
+     * no request begun). It is sent again once on a new connection, as HTTP clients do (RFC 9112 9.3.1). */
+    bool reused;   /* at least one answer came back on this connection */
+    bool is_retry; /* the request in flight was sent again after such a close */
+    bool pending;  /* the request waits for the new connection to be up */
     char *rbuf;
     size_t rlen, rcap;
     char *wbuf; /* the unsent rest of a partial write */
@@ -115,6 +121,8 @@ static void timeline_add(struct worker *w, uint64_t t_done, uint64_t lat)
 static void on_read(evutil_socket_t fd, short what, void *arg);
 static void on_write(evutil_socket_t fd, short what, void *arg);
 static void conn_send_load(struct conn *c, uint64_t t_sched, uint64_t now);
+static void conn_send_item(struct conn *c, uint32_t item, uint64_t now);
+static int conn_resend(struct conn *c);
 static void notice_kick(struct worker *w, struct notice_host *h);
 
 static void conn_close(struct conn *c)
@@ -135,6 +143,7 @@ static int conn_open(struct conn *c)
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     c->fd = fd;
+    c->reused = false;
     event_assign(c->rev, c->w->base, fd, EV_READ | EV_PERSIST, on_read, c);
     event_assign(c->wev, c->w->base, fd, EV_WRITE, on_write, c);
     if (connect(fd, c->addr, c->addrlen) == 0) {
@@ -183,6 +192,23 @@ static void conn_became_idle(struct conn *c)
 static void conn_fail(struct conn *c, uint64_t *counter)
 {
     struct worker *w = c->w;
+    if (c->state == C_BUSY && c->notice < 0 && counter == &w->st.err_io && c->reused && c->rlen == 0 &&
+        !c->is_retry) {
+        /* closed before any byte of the answer on a reused connection: safe to send again (see struct conn)
+         */
+        conn_close(c);
+        c->state = C_DEAD;
+        if (conn_resend(c) == 0) {
+            w->st.retried++;
+            return;
+        }
+        w->st.err_connect++;
+        if (c->measured) (*counter)++;
+        w->inflight--;
+        c->state = C_DEAD;
+        c->t_retry = run_now_ns() + RECONNECT_NS;
+        return;
+    }
     if (c->state == C_BUSY) {
         if (c->notice >= 0) {
             w->st.notices_failed++;
@@ -192,6 +218,12 @@ static void conn_fail(struct conn *c, uint64_t *counter)
         w->inflight--;
     } else if (c->state == C_CONNECTING) {
         w->st.err_connect++;
+        if (c->pending) {
+            /* the request waiting to be sent again is lost with the new connection */
+            c->pending = false;
+            if (c->measured) w->st.err_io++;
+            w->inflight--;
+        }
     } else if (c->state == C_IDLE && c->notice < 0) {
         for (unsigned i = 0; i < w->nidle; i++)
             if (w->idle[(w->idle_head + i) % w->nconns] == c) {
@@ -252,7 +284,10 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
             return;
         }
         event_add(c->rev, NULL);
-        conn_became_idle(c);
+        if (c->pending)
+            conn_send_item(c, c->item, run_now_ns());
+        else
+            conn_became_idle(c);
         return;
     }
     if (c->wlen > c->woff) {
@@ -275,24 +310,50 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
 /* ---- load requests ---------------------------------------------------------------------------------------
  */
 
+/* Writes request item on c (idle or just connected); c->t_sched and c->measured are already set. */
+static void conn_send_item(struct conn *c, uint32_t item, uint64_t now)
+{
+    struct worker *w = c->w;
+    const struct run_target *t = c->target;
+    const struct traffic_item *it = &w->cfg->traffic->items[item];
+    struct iovec iov[2] = {{(void *)(uintptr_t)t->head, t->head_len}, {it->tail, it->tail_len}};
+    c->item = item;
+    c->t_sent = now;
+    c->pending = false;
+    c->state = C_BUSY;
+    if (conn_write(c, iov, 2, t->head_len + it->tail_len) < 0) conn_fail(c, &w->st.err_io);
+}
+
 static void conn_send_load(struct conn *c, uint64_t t_sched, uint64_t now)
 {
     struct worker *w = c->w;
     const struct run_cfg *cfg = w->cfg;
-    const struct run_target *t = c->target;
     uint32_t item = (uint32_t)(w->next_item % cfg->traffic->n);
     w->next_item += cfg->threads;
-    const struct traffic_item *it = &cfg->traffic->items[item];
-    struct iovec iov[2] = {{(void *)(uintptr_t)t->head, t->head_len}, {it->tail, it->tail_len}};
-    c->item = item;
     c->t_sched = t_sched;
-    c->t_sent = now;
     c->measured = (cfg->rate > 0 ? t_sched : now) >= w->measure_start;
-    c->state = C_BUSY;
+    c->is_retry = false;
     w->inflight++;
     w->st.sent++;
-    if (c->measured) w->st.measured_sent++;
-    if (conn_write(c, iov, 2, t->head_len + it->tail_len) < 0) conn_fail(c, &w->st.err_io);
+    if (c->measured) {
+        w->st.measured_sent++;
+        w->st.group_sent[cfg->traffic->items[item].group]++;
+    }
+    conn_send_item(c, item, now);
+}
+
+/* Sends c's request again on a new connection (c is closed). The request stays in flight and keeps its due
+ * time, so its latency includes the retry. Returns -1 when no connection can be started. */
+static int conn_resend(struct conn *c)
+{
+    c->is_retry = true;
+    c->pending = true;
+    if (conn_open(c) < 0) {
+        c->pending = false;
+        return -1;
+    }
+    if (c->state == C_IDLE) conn_send_item(c, c->item, run_now_ns());
+    return 0;
 }
 
 /* Closed loop: whether this thread may send another request now. */
@@ -501,6 +562,8 @@ static void complete(struct conn *c, const struct http_resp *r, uint64_t t_done)
         hist_record(&w->st.lat, lat);
         timeline_add(w, t_done, lat);
         w->st.status[r->status < RUN_MAX_STATUS && r->status >= 0 ? r->status : 0]++;
+        if (r->status == 200 || r->status == 204)
+            w->st.group_answered[w->cfg->traffic->items[c->item].group]++;
         if (r->status == 200)
             handle_bid_response(w, c, r);
         else if (r->status == 204)
@@ -551,6 +614,8 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
             }
             complete(c, &r, t_done);
             c->state = C_IDLE;
+            c->reused = true;
+            c->is_retry = false;
             memmove(c->rbuf, c->rbuf + r.msg_len, c->rlen - r.msg_len);
             c->rlen -= r.msg_len;
             if (r.close) {
@@ -658,7 +723,8 @@ static void worker_loop(struct worker *w)
         if (w->stopping && w->inflight == 0 && w->notice_pending == 0) break;
         if (w->stopping && now >= w->drain_deadline) {
             for (unsigned i = 0; i < w->nconns; i++)
-                if (w->conns[i].state == C_BUSY && w->conns[i].measured) w->st.unfinished++;
+                if ((w->conns[i].state == C_BUSY || w->conns[i].pending) && w->conns[i].measured)
+                    w->st.unfinished++;
             w->st.notices_failed += w->notice_pending;
             break;
         }
@@ -820,6 +886,7 @@ static void stats_merge(struct run_stats *d, const struct run_stats *s)
     ADD(unsent);
     ADD(err_connect);
     ADD(err_io);
+    ADD(retried);
     ADD(err_parse);
     ADD(timeouts);
     ADD(unfinished);
@@ -835,6 +902,10 @@ static void stats_merge(struct run_stats *d, const struct run_stats *s)
     ADD(bytes_out);
     ADD(bytes_in);
 #undef ADD
+    for (int g = 0; g < GEN_NGROUPS; g++) {
+        d->group_sent[g] += s->group_sent[g];
+        d->group_answered[g] += s->group_answered[g];
+    }
     for (uint32_t i = 0; i < s->nsecs && i < d->nsecs; i++) {
         if (!s->secs[i].h) continue;
         d->secs[i].n += s->secs[i].n;

@@ -60,7 +60,12 @@ struct run_stats {
     uint64_t queued; /* open loop: due while every connection of the thread was busy */
     uint64_t unsent; /* open loop: due before the end but never sent */
     uint64_t err_connect, err_io, err_parse, timeouts, unfinished;
+    uint64_t retried; /* sent again after a reused connection closed before any byte of the answer */
     uint64_t bids, nobids, bids_total, wins;
+    /* Measured requests by the demographic group of the user they carried: sent, and answered 200/204. The
+     * answered ones are the population every group's bid and win rates are measured against (fairness tests).
+     */
+    uint64_t group_sent[GEN_NGROUPS], group_answered[GEN_NGROUPS];
     uint64_t notices_sent, notices_ok, notices_failed, notices_refused, notices_dropped;
     uint64_t bytes_out, bytes_in;
     struct run_second *secs;

@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake pkg-config clang clang-format libclang-rt-14-dev llvm
   libevent-dev libhiredis-dev libxxhash-dev libjemalloc-dev liburcu-dev zlib1g-dev
   # tests
-  libcriterion-dev redis-server redis-tools curl python3 python3-yaml procps prometheus valgrind systemd
+  libcriterion-dev redis-server redis-tools curl python3 python3-yaml procps prometheus valgrind systemd binutils
   # benchmarks and the load generator's plots
   nginx-light wrk gnuplot-nox
   # parser comparison (bench/json_compare)

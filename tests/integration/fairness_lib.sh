@@ -49,22 +49,25 @@ market() {
 }
 
 # window_figures LOADGEN.json CAMPAIGN: "IR_bids TVD_bids IR_wins TVD_wins bids wins" from the loadgen's
-# counts; eligible = bids + the campaign's throttled drops (given as $3 male, $4 female; 0 when none)
+# counts. A group's eligible population is what the load generator sent for it and got answered in the window
+# (by_group.*.answered): the test campaigns target nobody in particular, so every answered request was open to
+# them, and it is measured outside fairbid (the server's own throttled counts would let a server bug cancel out).
 window_figures() {
   python3 - "$@" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1])); cid = sys.argv[2]
-thr = {'male': float(sys.argv[3]) if len(sys.argv) > 3 else 0, 'female': float(sys.argv[4]) if len(sys.argv) > 4 else 0}
 g = {r['campaign']: r['groups'] for r in d['by_campaign']}.get(cid, {})
 gs = ['male', 'female']
-el = {x: g.get(x, {}).get('bids', 0) + thr[x] for x in gs}
+el = {x: d['by_group'][x]['answered'] for x in gs}
+if min(el.values()) <= 0:
+    sys.exit('window_figures: a group has no answered requests: %s' % el)
 out = []
 for k in ('bids', 'wins'):
     dl = {x: g.get(x, {}).get(k, 0) for x in gs}
-    rates = [dl[x] / el[x] for x in gs if el[x] > 0]
-    ir = min(rates) / max(rates) if rates and max(rates) > 0 else -1
+    rates = [dl[x] / el[x] for x in gs]
+    ir = min(rates) / max(rates) if max(rates) > 0 else -1
     te, td = sum(el.values()), sum(dl.values())
-    tvd = 0.5 * sum(abs(dl[x] / td - el[x] / te) for x in gs) if td and te else 0
+    tvd = 0.5 * sum(abs(dl[x] / td - el[x] / te) for x in gs) if td else 1
     out += [ir, tvd]
 print('%.4f %.4f %.4f %.4f %d %d' % (out[0], out[1], out[2], out[3], sum(g.get(x, {}).get('bids', 0) for x in gs), sum(g.get(x, {}).get('wins', 0) for x in gs)))
 PY

@@ -55,7 +55,8 @@ check "CR, LF and ESC printed as escapes" grep -qF 'audit-evil\r\n1700000000000-
 check "no raw ESC byte on the terminal" sh -c "! grep -q \"\$(printf '\\033')\" '$T/tail3.txt'"
 # --follow sees a new record
 ( "$BIN" audit tail --redis "$REDIS_URL" --count 1 --follow >"$T/follow.txt" 2>&1 & echo $! >"$T/follow.pid" )
-sleep 0.5
+# it prints the last record, then follows: wait for that before writing the next
+check "tail --follow prints the last record first" wait_for grep -q "reason=" "$T/follow.txt"
 sed -i 's/audit-req-1/audit-req-2/' "$T/req.json"
 post "$T/req.json" >/dev/null
 wait_for grep -q audit-req-2 "$T/follow.txt" && ok "tail --follow prints new records" || not_ok "tail --follow prints new records"

@@ -33,7 +33,13 @@ redis-cli -p "$REDIS_PORT" flushall >/dev/null
 fb_fleet 4 "$CAMP"
 market "$T/cap2.json" 8s 800 &
 LGP=$!
-sleep 3
+# mid-period: once the fleet has spent a third of the cap
+spent_fleet() {
+  local p s=0
+  for p in "${FLEET_PORTS[@]}"; do s=$((s + $(curl -s "http://127.0.0.1:$p/metrics" | awk '/^fairbid_cap_spent_total/{print $2}'))); done
+  [ "$s" -ge $((CAP / 3)) ]
+}
+check "a third of the cap spent before the kill" wait_for spent_fleet
 kill -9 "${FLEET_PIDS[0]}"
 wait "$LGP"
 B=$(lg_bids "$T/cap2.json")

@@ -28,7 +28,7 @@ check "Redis down: the unconstrained campaign keeps bidding" test "$(by_campaign
 expect_eq "Redis down: state_ok gauge is 0" 0 "$(metric 'fairbid_fairness_state_ok ')"
 
 REDIS_PORT_WANT=$REDIS_PORT redis_start redis2
-sleep 1.5
+check "Redis back: fairness state ok again" wait_for sh -c "curl -s '$M' | grep -q '^fairbid_fairness_state_ok 1'"
 market "$T/r3.json" 3s 200
 echo "# Redis back: fair $(by_campaign "$T/r3.json" fair), plain $(by_campaign "$T/r3.json" plain); state_ok $(metric 'fairbid_fairness_state_ok ')"
 check "recovered: the fairness campaign bids again" test "$(by_campaign "$T/r3.json" fair)" -gt 0

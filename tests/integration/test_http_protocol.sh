@@ -53,8 +53,10 @@ def read_response(s, buf=b"", head_only=False):
 def closed(s):
     try:
         return s.recv(1) == b""
-    except (ConnectionResetError, socket.timeout):
+    except ConnectionResetError:
         return True
+    except socket.timeout:  # still open after the client's 5 s: not closed
+        return False
 
 def post(path="/openrtb2/bid", b=body, extra=b""):
     return (b"POST " + path.encode() + b" HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n" + extra +
@@ -144,20 +146,22 @@ if mode == "native":
     st, h, b, rest = read_response(s)
     ok(st == 413 and b"max_body" in b and closed(s), "413 naming max_body before the body is sent, then closed")
     # 9. a stalled request gets 408 after read_timeout_ms (700 ms here); an idle keep-alive connection is closed,
-    # without an answer, after idle_timeout_ms (1.5 s here)
+    # without an answer, after idle_timeout_ms (1.5 s here). The contract is "not before the timeout": t0 is taken
+    # before the server can start its timer, so dt >= the timeout less libevent's timer resolution (1 ms; 10 ms
+    # allowed). How late it comes is the machine's load, not asserted; the client gives up after 5 s (conn()).
     s = conn()
-    t0 = time.time()
+    t0 = time.monotonic()
     s.sendall(b"POST /openrtb2/bid HTTP/1.1\r\nHost: t\r\nContent-Length: 50\r\n\r\n{")
     st, h, b, rest = read_response(s)
-    dt = time.time() - t0
-    ok(st == 408 and 0.5 < dt < 3, "stalled body: 408 after %.2f s" % dt)
+    dt = time.monotonic() - t0
+    ok(st == 408 and dt >= 0.7 - 0.01, "stalled body: 408, not before read_timeout_ms (after %.2f s)" % dt)
     s = conn()
+    t0 = time.monotonic()
     s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
     read_response(s)
-    t0 = time.time()
     c = closed(s)
-    dt = time.time() - t0
-    ok(c and 1.3 < dt < 4, "idle keep-alive connection closed after idle_timeout_ms (%.2f s)" % dt)
+    dt = time.monotonic() - t0
+    ok(c and dt >= 1.5 - 0.01, "idle keep-alive connection closed, not before idle_timeout_ms (after %.2f s)" % dt)
     # 10. max_connections (6): the 7th connection gets 503 and is closed; the first six still work
     held = [conn() for _ in range(6)]
     for c in held:
@@ -170,7 +174,15 @@ if mode == "native":
     held[0].sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
     ok(read_response(held[0])[0] == 200, "connections within the limit still served")
     for c in held: c.close()
-    time.sleep(0.2)
+    # the server has seen the closes once a new connection is served again (not 503): wait for that
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        c = conn()
+        c.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+        st = read_response(c)[0]
+        c.close()
+        if st == 200: break
+    ok(st == 200, "the closed connections are given back (a new one is served)")
 
 # 11. many requests on one connection, in random-sized writes: every answer arrives, in order
 s = conn()

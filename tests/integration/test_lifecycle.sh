@@ -25,13 +25,23 @@ check "failed reload counted" sh -c "curl -s '$FB_URL/metrics' | grep -q 'fairbi
 cp "$SRC/deploy/fairbid.json" "$T/cfg.json"
 ( for i in $(seq 1 300); do curl -s -o /dev/null -w '%{http_code}\n' --data-binary @"$REQ" "$FB_URL/openrtb2/bid"; done >"$T/codes.txt" ) &
 loader=$!
-for i in $(seq 1 20); do kill -HUP "$FB_PID"; sleep 0.02; done
+# each reload is waited for (the generation gauge), so the 20 swaps really happen while the requests run
+gen=$(curl -s "$FB_URL/metrics" | awk '$1 == "fairbid_config_generation" {print $2}')
+reloaded=0
+for i in $(seq 1 20); do
+  kill -HUP "$FB_PID"
+  wait_for sh -c "curl -s '$FB_URL/metrics' | grep -q '^fairbid_config_generation $((gen + i))\$'" && reloaded=$((reloaded + 1))
+done
+check "20 reloads applied while the requests ran ($reloaded), the loader still running after them" \
+  sh -c "[ $reloaded -eq 20 ] && kill -0 $loader"
 wait $loader
 expect_eq "300 requests during 20 reloads all answered 200" 300 "$(grep -c '^200$' "$T/codes.txt")"
 
-# SIGTERM: requests in flight complete, then exit 0
+# SIGTERM: requests in flight complete, then exit 0. 20 requests are half sent; SIGTERM; the second halves go
+# only once the drain has begun, which is when the server stops accepting (every worker closes its listening
+# socket as it starts draining: a connect is refused). So every one of them was in flight during the drain.
 python3 - "$FB_PORT" "$REQ" "$T/halfsent" >"$T/drain.txt" 2>&1 <<'PY' &
-import socket, sys, threading
+import os, socket, sys, threading, time
 port, req = int(sys.argv[1]), open(sys.argv[2], "rb").read()
 codes = []
 sent = threading.Semaphore(0)
@@ -53,7 +63,15 @@ ts = [threading.Thread(target=one) for _ in range(20)]
 [t.start() for t in ts]
 [sent.acquire() for t in ts]
 open(sys.argv[3], "w").write("sent")   # every request is half sent: SIGTERM now
-import time; time.sleep(0.1)
+# the drain has begun once a connect is refused; polled here, every millisecond, so the second halves follow
+# at once (evhttp's drain ends after 250 ms without bytes arriving: DRAIN_QUIET_MS)
+deadline, draining = time.monotonic() + 10, False
+while not draining and time.monotonic() < deadline:
+    s = socket.socket()
+    draining = s.connect_ex(("127.0.0.1", port)) != 0
+    s.close()
+    if not draining: time.sleep(0.001)
+print("draining" if draining else "never-draining", end=" ")
 go.set()
 [t.join() for t in ts]
 print(" ".join(codes))
@@ -65,20 +83,21 @@ wait "$FB_PID"
 rc=$?
 wait $drainer
 expect_eq "exit code 0 after SIGTERM" 0 "$rc"
+check "the drain began (connections refused) while the 20 requests were half sent" grep -q '^draining ' "$T/drain.txt"
 expect_eq "20 in-flight requests all answered 200" 20 "$(tr ' ' '\n' <"$T/drain.txt" | grep -c '^200$')"
 check "shutdown logged" grep -q "stopped" "$FB_LOG"
 check "port closed after exit" sh -c "! curl -s -o /dev/null '$FB_URL/healthz'"
 
-# an idle instance stops promptly on SIGTERM (its workers sleep in epoll_wait and must be woken)
+# an idle instance stops on SIGTERM (its workers sleep in epoll_wait and must be woken; unwoken they never
+# stop). The bound is the drain's own cap (DRAIN_MAX_MS, 10 s), a contract; how fast it stops is a benchmark
+# (bench/test_timings.sh).
 fairbid_start "$SRC/deploy/fairbid.json"
-sleep 0.3
-start_ms=$(date +%s%3N)
 kill -TERM "$FB_PID"
+stopped() { ! kill -0 "$FB_PID" 2>/dev/null || grep -q stopped "$FB_LOG"; }
+wait_for stopped
+check "idle instance stopped before the drain cap (10 s)" stopped
 wait "$FB_PID"
-rc=$?
-took=$(($(date +%s%3N) - start_ms))
-expect_eq "idle instance: exit 0 on SIGTERM" 0 "$rc"
-check "idle instance stopped within 2 s (took ${took} ms)" test "$took" -lt 2000
+expect_eq "idle instance: exit 0 on SIGTERM" 0 "$?"
 
 # a bad config at start: exit 2 and the message names file, line, campaign and key
 printf '{\n "campaigns": [\n  {"id": "c9", "crid": "x", "formats": [{"w": 1, "h": 1}], "adm": "a",\n   "bid_cpm": 0}\n ]\n}\n' >"$T/bad.json"

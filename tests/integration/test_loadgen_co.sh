@@ -22,8 +22,10 @@ expect_eq "open loop exits 0" 0 "$rc"
 p99=$(json_get "$T/open.json" 'd["latency_us"]["p99"]')
 echo "open-loop p99: ${p99} us"
 check "open-loop p99 shows the 200 ms stall (>= 100 ms)" python3 -c "import sys; sys.exit(0 if float('$p99') >= 100000 else 1)"
-check "open loop kept its schedule (achieved >= 90% of 500 req/s)" \
-  python3 -c "import sys; sys.exit(0 if float('$(json_get "$T/open.json" 'd["achieved_rps"]')') >= 450 else 1)"
+# the stall is seen only when requests keep falling due during it: the open loop sent on schedule
+check "open loop: requests fell due during the stalls (none left unsent, queued behind busy connections)" python3 -c "
+import json,sys; d=json.load(open('$T/open.json')); sys.exit(0 if d['unsent'] == 0 and d['queued'] > 0 else 1)"
+echo "# open loop achieved $(json_get "$T/open.json" 'd["achieved_rps"]') of 500 req/s (a benchmark figure: bench/test_timings.sh)"
 
 timeout 30 "$LG" --target "$URL" --max --connections 10 --duration 3s --warmup 500ms \
   --json "$T/closed.json" >"$T/closed.log" 2>&1

@@ -42,8 +42,9 @@ timeout 30 "$LG" --target "$BASE/openrtb2/bid" --rate 400 --duration 1s --warmup
   >"$T/ex.out" 2>&1
 expect_eq "exchange run exits 0" 0 "$?"
 cat "$T/ex.out"
-sleep 0.2
-curl -s "$BASE/stats" >"$T/stats.json"
+# the stub has counted every notice the loadgen saw answered (the condition, not a pause)
+stub_counted() { curl -s "$BASE/stats" >"$T/stats.json" && [ "$(json_get "$T/stats.json" 'd["wins"]')" = "$(json_get "$T/ex.json" 'd["win_notices"]["ok"]')" ]; }
+wait_for stub_counted
 check "bids and no-bids are counted (3 bids to 1 no-bid)" python3 -c "
 import json,sys; d=json.load(open('$T/ex.json'))
 sys.exit(0 if d['bids']>0 and d['nobids']>0 and abs(d['bids']/(d['bids']+d['nobids'])-0.75)<0.05 else 1)"

@@ -41,12 +41,13 @@ check "message names the expected form" grep -q "master-name" "$T/bad.log"
 # load during the failover: every request answered
 ( for i in $(seq 1 400); do curl -s -o /dev/null -w '%{http_code}\n' --max-time 5 --data-binary @"$REQ" "$FB_URL/openrtb2/bid"; sleep 0.01; done >"$T/codes.txt" ) &
 loader=$!
-sleep 0.5
+# the primary dies once the load is under way (20 requests answered), and the load must outlast the failover
+wait_for sh -c "[ \$(grep -c . '$T/codes.txt') -ge 20 ]" || not_ok "the load did not start"
 kill -9 "$PRIMARY"
 wait_for sh -c "redis-cli -p $S1 sentinel get-master-addr-by-name fairbid | grep -q $P2" && ok "sentinel promoted the replica" || not_ok "sentinel promoted the replica"
-for i in $(seq 1 100); do grep -q "redis primary host=127.0.0.1 port=$P2" "$FB_LOG" && break; sleep 0.1; done
-check "fairbid followed +switch-master to the new primary" grep -q "redis primary host=127.0.0.1 port=$P2" "$FB_LOG"
+check "fairbid followed +switch-master to the new primary" wait_for grep -q "redis primary host=127.0.0.1 port=$P2" "$FB_LOG"
 wait_for sh -c "curl -s '$FB_URL/readyz' | grep -q '\"redis\":\"up\"'" && ok "ready again on the new primary" || not_ok "ready again on the new primary"
+check "the load was still running when fairbid was back on the new primary" kill -0 "$loader"
 wait $loader
 expect_eq "all 400 requests during the failover answered 200" 400 "$(grep -c '^200$' "$T/codes.txt")"
 finish
