@@ -495,7 +495,8 @@ Test(decide, bundled_sample_against_bundled_config)
     char *ctext = load_file("deploy/fairbid.json", &clen);
     char *body = load_file("deploy/sample-request.json", &rlen);
     char err[512];
-    struct config *cfg = config_parse_load(src_path("deploy/fairbid.json"), ctext, clen, NULL, err, sizeof err);
+    struct config *cfg =
+        config_parse_load(src_path("deploy/fairbid.json"), ctext, clen, NULL, err, sizeof err);
     cr_assert_not_null(cfg, "%s", err);
     struct arena pa, da;
     arena_init(&pa, g_pmem, sizeof g_pmem);
@@ -603,7 +604,8 @@ Test(decide, arena_exhaustion_at_every_size)
     char *ctext = load_file("deploy/fairbid.json", &clen);
     char *body = load_file("deploy/sample-request.json", &rlen);
     char err[512];
-    struct config *cfg = config_parse_load(src_path("deploy/fairbid.json"), ctext, clen, NULL, err, sizeof err);
+    struct config *cfg =
+        config_parse_load(src_path("deploy/fairbid.json"), ctext, clen, NULL, err, sizeof err);
     cr_assert_not_null(cfg, "%s", err);
     struct arena pa, da;
     arena_init(&pa, g_pmem, sizeof g_pmem);
