@@ -2,6 +2,7 @@
  * Errors name the file, the line, the campaign and the key, because the person reading them is an operator
  * with the file open in an editor. Unknown keys are logged and ignored (later versions add keys). */
 #include "bidder/config.h"
+#include "bidder/creative_load.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -580,6 +581,26 @@ static int rd_political(struct cctx *cc, struct campaign *c)
     return 0;
 }
 
+/* "creatives", "deals", "deal_only" (issue 19): parsed by bidder/creative_load.c, wrapped here with the file,
+ * line and campaign. */
+static int rd_campaign_formats(struct cctx *cc, struct campaign *c, struct sv k)
+{
+    size_t at = off_of(cc->j);
+    if (sv_eq_cstr(k, "deals")) {
+        if (rd_strlist(cc, &c->deals, "deals")) return -1;
+        if (c->deals.n == 0) return cerr(cc, at, "deals", "must list at least one deal id");
+        return 0;
+    }
+    if (sv_eq_cstr(k, "deal_only")) {
+        if (json_bool(cc->j, &c->deal_only)) return cerr(cc, at, "deal_only", "must be true or false");
+        return 0;
+    }
+    struct cl_err ce = {.off = at};
+    if (creative_load_list(cc->j, cc->a, c, &ce))
+        return cfg_err(cc->e, ce.off, "campaign \"%s\": %s", cc->cid, ce.msg);
+    return 0;
+}
+
 static int rd_campaign(struct cctx *cc, struct campaign *c, uint32_t index)
 {
     struct json *j = cc->j;
@@ -625,6 +646,8 @@ static int rd_campaign(struct cctx *cc, struct campaign *c, uint32_t index)
             rc = rd_cstr(cc, &c->nurl, "nurl");
         else if (sv_eq_cstr(k, "formats"))
             rc = rd_formats(cc, c);
+        else if (sv_eq_cstr(k, "creatives") || sv_eq_cstr(k, "deals") || sv_eq_cstr(k, "deal_only"))
+            rc = rd_campaign_formats(cc, c, k); /* bidder/creative_load.c: docs/formats.md */
         else if (sv_eq_cstr(k, "targeting"))
             rc = rd_targeting(cc, c);
         else if (sv_eq_cstr(k, "bid_cpm")) {
@@ -668,8 +691,15 @@ static int rd_campaign(struct cctx *cc, struct campaign *c, uint32_t index)
     if (c->id.n == 0) return cerr(cc, at, "id", "is required and must not be empty");
     if (c->crid.n == 0) return cerr(cc, at, "crid", "is required and must not be empty");
     if (!has_bid) return cerr(cc, at, "bid_cpm", "is required");
-    if (c->nformats == 0) return cerr(cc, at, "formats", "is required");
-    if (c->adm.n == 0 && c->nurl.n == 0) return cerr(cc, at, "adm", "a campaign needs adm or nurl");
+    if (c->nformats == 0 && c->ncreatives == 0)
+        return cerr(cc, at, "formats", "is required (or \"creatives\", docs/formats.md)");
+    if (c->nformats && c->adm.n == 0 && c->nurl.n == 0)
+        return cerr(cc, at, "adm", "a campaign needs adm or nurl");
+    {
+        struct cl_err ce = {.off = at};
+        if (creative_check_campaign(c, &ce))
+            return cfg_err(cc->e, at, "campaign \"%s\": %s", cc->cid, ce.msg);
+    }
     c->personal = c->t.nsegments > 0 || c->t.has_age || c->t.gender_mask != 0 || c->t.has_near;
     for (uint32_t i = 0; i < c->cat.n; i++)
         if (juris_is_politics_cat(c->cattax, c->cat.v[i])) c->politics_cat = true;
@@ -863,6 +893,14 @@ struct config *config_parse(const char *name, const char *text, size_t len, cons
                         "key \"first_party_providers\": must be an array of non-empty strings "
                         "(user.data id or name), at most 1024");
             c->campaigns.first_party = (struct ortb_list){v.items, v.n};
+        } else if (sv_eq_cstr(k, "fx")) {
+            struct cl_err ce = {.off = kat};
+            struct fx_rate *rates = NULL;
+            uint32_t n = 0;
+            if (creative_load_fx(&j, &c->arena, NULL, &rates, &n, &c->campaigns.fx_date, &ce))
+                cfg_err(&e, ce.off, "%s", ce.msg);
+            c->campaigns.fx = rates;
+            c->campaigns.nfx = n;
         } else if (sv_eq_cstr(k, "tcf_mode")) {
             struct sv v = SV_NULL;
             if (json_peek(&j) != JSON_STRING || json_string(&j, &v) ||
@@ -920,10 +958,20 @@ struct config *config_parse(const char *name, const char *text, size_t len, cons
         for (uint32_t x = 0; x < cp->adomain.n; x++) need += 2 * cp->adomain.v[x].n + 4;
         for (uint32_t x = 0; x < cp->cat.n; x++) need += 2 * cp->cat.v[x].n + 4;
         need *= 3; /* \u00XX escapes are 6 bytes for 1 */
+        need += creative_json_need(cp);
         char *mem = arena_alloc(&c->arena, need, 1);
         if (mem) c->arena.used -= need - campaign_prepare_json(cp, mem, need);
     }
     c->campaigns.currency = sv_from(c->currency);
+    c->campaigns.seat = sv_from(c->seat);
+    for (uint32_t i = 0; i < c->campaigns.nfx; i++)
+        if (strncmp(c->campaigns.fx[i].cur, c->currency, 3) == 0 &&
+            (c->campaigns.fx[i].rate < 0.999999 || c->campaigns.fx[i].rate > 1.000001)) {
+            cfg_err(&e, 0, "key \"fx\": rates: %s is the bidding currency: its rate can only be 1",
+                    c->currency);
+            config_free(c);
+            return NULL;
+        }
     c->campaigns.tcf_vendor_id = c->tcf_vendor_id;
     c->campaigns.tcf_strict = c->tcf_strict;
     if (strcmp(c->unknown_region, "strictest") != 0 && strcmp(c->unknown_region, "none") != 0) {
