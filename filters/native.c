@@ -170,9 +170,10 @@ static bool img_fits(const struct ortb_native_asset *as, const struct creative_i
 {
     if (as->type != ORTB_UNSET && im->type != as->type) return false;
     /* wmin/hmin: at least; w/h alone: exact (Native 1.2, 5.4) */
-    if (as->wmin != ORTB_UNSET || as->hmin != ORTB_UNSET) {
-        if (as->wmin != ORTB_UNSET && im->w < as->wmin) return false;
-        if (as->hmin != ORTB_UNSET && im->h < as->hmin) return false;
+    bool wmin = as->wmin != ORTB_UNSET && as->wmin > 0, hmin = as->hmin != ORTB_UNSET && as->hmin > 0;
+    if (wmin || hmin) { /* a minimum of 0 is no minimum: w/h then stay exact */
+        if (wmin && im->w < as->wmin) return false;
+        if (hmin && im->h < as->hmin) return false;
         return true;
     }
     if (as->w != ORTB_UNSET && as->w > 0 && im->w != as->w) return false;
