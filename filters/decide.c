@@ -489,9 +489,11 @@ size_t decide_detail(const struct campaign_set *cs, const struct ortb_request *r
                      (double)c->bid_micros / 1e6);
         break;
     case REASON_MATCH_MEDIA:
-        n = snprintf(buf, cap, "imp %.*s has%s%s%s%s", SV_FMT(imp->id), imp->has_video ? " video" : "",
-                     imp->has_audio ? " audio" : "", imp->has_native ? " native" : "",
-                     (imp->has_video || imp->has_audio || imp->has_native) ? "" : " no media object");
+        n = snprintf(
+            buf, cap, "imp %.*s has%s%s%s%s%s", SV_FMT(imp->id), imp->has_banner ? " banner" : "",
+            imp->has_video ? " video" : "", imp->has_audio ? " audio" : "", imp->has_native ? " native" : "",
+            (imp->has_banner || imp->has_video || imp->has_audio || imp->has_native) ? ""
+                                                                                     : " no media object");
         break;
     case REASON_MATCH_FORMAT: {
         char want[256], have[256];
@@ -506,6 +508,17 @@ size_t decide_detail(const struct campaign_set *cs, const struct ortb_request *r
         n = snprintf(buf, cap, "imp offers [%s], campaign serves [%s]", have, want);
         break;
     }
+    case REASON_MATCH_VIDEO_DURATION:
+    case REASON_MATCH_AUDIO_DURATION: {
+        const struct ortb_av *av = v->reason == REASON_MATCH_VIDEO_DURATION ? &imp->video : &imp->audio;
+        n = snprintf(buf, cap, "imp wants %d-%d s%s", av->minduration == ORTB_UNSET ? 0 : av->minduration,
+                     av->maxduration == ORTB_UNSET ? 0 : av->maxduration,
+                     av->nrqddurs ? " (or exactly one of its rqddurs)" : "");
+        break;
+    }
+    case REASON_MATCH_NATIVE_ASSET:
+        n = snprintf(buf, cap, "required native asset id %lld cannot be filled", (long long)v->num);
+        break;
     case REASON_MATCH_SITE_CAT:
         n = snprintf(buf, cap, "page categories do not include any campaign site_cat");
         break;
