@@ -497,7 +497,11 @@ size_t decide_detail(const struct campaign_set *cs, const struct ortb_request *r
         break;
     case REASON_MATCH_FORMAT: {
         char want[256], have[256];
-        put_list(want, sizeof want, c->formats, c->nformats);
+        size_t wl = put_list(want, sizeof want, c->formats, c->nformats);
+        for (uint32_t k = 0; k < c->ncreatives && wl + 24 < sizeof want; k++) /* banner creatives too */
+            if (c->creatives[k].type == CREATIVE_BANNER)
+                wl += (size_t)snprintf(want + wl, sizeof want - wl, "%s%dx%d", wl ? ", " : "",
+                                       c->creatives[k].w, c->creatives[k].h);
         size_t hl = 0;
         if (imp->banner_w != ORTB_UNSET)
             hl = (size_t)snprintf(have, sizeof have, "%dx%d%s", imp->banner_w, imp->banner_h,
