@@ -11,6 +11,7 @@
 
 #include "bidder/config.h"
 #include "filters/decide.h"
+#include "filters/fair.h"
 #include "filters/json.h"
 #include "filters/native.h"
 #include "filters/ortb.h"
@@ -572,4 +573,56 @@ Test(formats, config_errors_name_file_line_campaign_creative_key)
         cr_expect(strstr(err, "fx"), "[fx %zu] %s", i, err);
         config_free(c);
     }
+}
+
+/* Caps and fairness state run after the creative is picked, for every format alike: a spent cap is
+ * cap.exhausted and stale state fails closed, on banner, video and native imps. */
+static struct fair_counters g_local, g_mark;
+static struct fair_cap_slot g_caps[FAIR_MAX_SLOTS];
+
+Test(formats, caps_and_fairness_state_apply_to_every_format)
+{
+    struct config *cfg =
+        config_q("cap", "",
+                 "{'id':'c','crid':'r','bid_cpm':2,'cap':{'bids':100,'period_s':3600},"
+                 "'formats':[{'w':300,'h':250}],'adm':'<b/>','creatives':[" VIDEO_CR "}," NATIVE_CR "]}");
+    cr_assert(cfg->campaigns.v[0].cap.enabled);
+    static const char *imps[] = {
+        "{'id':'1','banner':{'w':300,'h':250}}",
+        "{'id':'1','video':{'mimes':['video/mp4']}}",
+        NIMP("{" Q "id" Q ":1," Q "required" Q ":1," Q "title" Q ":{" Q "len" Q ":25}}"),
+    };
+    struct fair_camp fc;
+    memset(&fc, 0, sizeof fc);
+    for (int g = 0; g < FAIR_NGROUPS; g++) fc.boost[g] = 1;
+    struct fair_snapshot s = {.cs = &cfg->campaigns, .year = 2026, .n = 1, .camp = &fc};
+    _Atomic(const struct fair_snapshot *) sp;
+    atomic_store(&sp, &s);
+    struct fair_view fv = {&sp, &g_local, &g_mark, g_caps};
+    static const struct {
+        unsigned flags;
+        int64_t tokens;
+        const char *want;
+    } t[] = {
+        {FAIR_F_FAIR_OK, 5, "bid"},
+        {FAIR_F_FAIR_OK | FAIR_F_CAP_EXHAUSTED, 0, "cap.exhausted"},
+        {FAIR_F_FAIR_OK, 0, "fairness.state_unavailable"},
+    };
+    for (size_t m = 0; m < sizeof imps / sizeof imps[0]; m++)
+        for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+            fc.flags = t[i].flags;
+            atomic_store(&g_caps[0].tokens, t[i].tokens);
+            char req[2048];
+            snprintf(req, sizeof req, REQ("%s"), imps[m]);
+            struct ortb_request r;
+            parse_req("cap", req, &r);
+            struct arena a;
+            arena_init(&a, g_dmem, sizeof g_dmem);
+            struct decide_env env = {.now_ms = 1790000000000, .year = 2026, .fair = &fv};
+            struct decide_result res;
+            cr_assert_eq(decide_run(&cfg->campaigns, &r, &env, &a, &res), 0);
+            cr_expect_str_eq(reason_name(res.v[0].reason), t[i].want, "[imp %zu, case %zu] got %s", m, i,
+                             reason_name(res.v[0].reason));
+        }
+    config_free(cfg);
 }
