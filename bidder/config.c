@@ -598,6 +598,14 @@ static int rd_campaign_formats(struct cctx *cc, struct campaign *c, struct sv k)
     struct cl_err ce = {.off = at};
     if (creative_load_list(cc->j, cc->a, c, &ce))
         return cfg_err(cc->e, ce.off, "campaign \"%s\": %s", cc->cid, ce.msg);
+    /* with win_url every bid's nurl is fairbid's win notice, so a creative served by nurl alone would lose
+     * its markup */
+    for (uint32_t i = 0; cc->win_path && i < c->ncreatives; i++)
+        if (c->creatives[i].type != CREATIVE_NATIVE && c->creatives[i].adm.n == 0)
+            return cfg_err(cc->e, at,
+                           "campaign \"%s\": creatives[%u]: key \"adm\": is required when the config has a "
+                           "win_url (bids then carry fairbid's win notice as nurl, not the creative's)",
+                           cc->cid, i);
     return 0;
 }
 

@@ -558,6 +558,18 @@ Test(formats, config_errors_name_file_line_campaign_creative_key)
         cr_expect(strstr(err, t[i].want), "[%zu] %s\n  want: %s", i, err, t[i].want);
         config_free(c);
     }
+    {
+        char err[512];
+        struct config *c =
+            config_try("'win_url':'http://127.0.0.1:8080/win',",
+                       CAMP("{'type':'video','duration_s':5,'mimes':['video/mp4'],'protocols':[2],"
+                            "'nurl':'https://v.example/vast'}"),
+                       err, sizeof err);
+        cr_expect_null(c);
+        cr_expect(strstr(err, "creatives[0]: key \"adm\": is required when the config has a win_url"), "%s",
+                  err);
+        config_free(c);
+    }
     static const char *fx_bad[] = {
         "'fx':{'rates':{'EUR':0.9}},",
         "'fx':{'date':'2026-12-01','rates':{'EUR':0}},",
