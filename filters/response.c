@@ -50,6 +50,21 @@ static void put_str_list(struct buf *b, const struct ortb_list *l)
     buf_putc(b, ']');
 }
 
+/* The Native 1.2 response, a JSON document carried as a JSON string: written unescaped at the end of the
+ * buffer, escaped once after itself (the fast escaper), then moved back over the unescaped copy. No stack
+ * buffer and no size limit but the response buffer's (the buffer's storage never moves). */
+static void put_native_adm(struct buf *b, const struct ortb_native *rq, const struct creative *cr)
+{
+    size_t at = b->len;
+    native_write_response(b, rq, cr);
+    if (b->overflow) return;
+    size_t mid = b->len;
+    buf_put_json_chars(b, (struct sv){b->p + at, mid - at});
+    if (b->overflow) return;
+    memmove(b->p + at, b->p + mid, b->len - mid);
+    b->len = at + (b->len - mid);
+}
+
 int resp_write_bids(struct buf *b, const struct campaign_set *cs, const struct ortb_request *req,
                     const struct decide_result *res, const struct resp_opts *opts)
 {
@@ -168,14 +183,9 @@ int resp_write_bids(struct buf *b, const struct campaign_set *cs, const struct o
                 buf_put_json_str(b, nurl);
         }
         if (cr && cr->type == CREATIVE_NATIVE) {
-            /* Native 1.2 response, a JSON document carried as a JSON string */
-            char nb[NATIVE_MAX_REQUEST];
-            struct buf t;
-            buf_init(&t, nb, sizeof nb);
-            native_write_response(&t, &imp->native, cr);
-            if (t.overflow) b->overflow = true;
-            buf_puts(b, ",\"adm\":");
-            buf_put_json_str(b, (struct sv){t.p, t.len});
+            buf_puts(b, ",\"adm\":\"");
+            put_native_adm(b, &imp->native, cr);
+            buf_putc(b, '"');
         } else if (cr) {
             if (cr->adm.n) {
                 buf_puts(b, ",\"adm\":");
