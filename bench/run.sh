@@ -19,7 +19,7 @@ else
     RUNS=7 ITERS=100000 CMP_MS=40
     export ROUNDS=5 DURATION=4
 fi
-REQS=(deploy/sample-request.json bench/data/*.json)
+REQS=(deploy/sample-request.json deploy/sample-video-request.json deploy/sample-native-request.json bench/data/*.json)
 
 TMP=$(mktemp -d /tmp/fairbid-bench.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "bidder/config_internal.h"
+#include "bidder/creative_load.h"
 #include "bidder/log.h"
 #include "bidder/policy_load.h"
 #include "filters/json.h"
@@ -48,6 +49,7 @@ static int rd_tcf_mode(struct config_parser *p, const struct config_key *k);
 static int rd_first_party(struct config_parser *p, const struct config_key *k);
 static int rd_campaigns_key(struct config_parser *p, const struct config_key *k);
 static int rd_deprecated(struct config_parser *p, const struct config_key *k);
+static int rd_fx(struct config_parser *p, const struct config_key *k);
 static void apply_log_level(const struct config *now);
 static void apply_http(const struct config *now);
 
@@ -136,6 +138,13 @@ static const struct config_key settings[] = {
        "may "
        "use)",
        rd_first_party),
+    SX("fx", "{date, rates}", "", true,
+       "exchange rates for floors in other currencies: `{\"date\": \"2026-12-01\", \"rates\": {\"EUR\": "
+       "0.92, "
+       "\"GBP\": 0.79}}`, each rate the units of that currency per one unit of `currency`; a floor in a "
+       "currency "
+       "the table lacks is a no-bid (`floor.currency`). docs/formats.md",
+       rd_fx),
     SX("campaigns", "array", "(required)", true, "the campaigns (below); may be empty", rd_campaigns_key),
 };
 
@@ -325,6 +334,21 @@ static int rd_first_party(struct config_parser *p, const struct config_key *k)
     return 0;
 }
 
+/* "fx": {"date", "rates"} (issue 19): parsed by bidder/creative_load.c */
+static int rd_fx(struct config_parser *p, const struct config_key *k)
+{
+    (void)k;
+    struct cl_err ce = {.off = p->kat};
+    struct fx_rate *rates = NULL;
+    uint32_t n = 0;
+    int rc = 0;
+    if (creative_load_fx(p->j, &p->c->arena, NULL, &rates, &n, &p->c->campaigns.fx_date, &ce))
+        rc = cfg_err(p->e, ce.off, "%s", ce.msg);
+    p->c->campaigns.fx = rates;
+    p->c->campaigns.nfx = n;
+    return rc;
+}
+
 static int rd_campaigns_key(struct config_parser *p, const struct config_key *k)
 {
     (void)k;
@@ -466,10 +490,20 @@ struct config *config_parse(const char *name, const char *text, size_t len, cons
         for (uint32_t x = 0; x < cp->adomain.n; x++) need += 2 * cp->adomain.v[x].n + 4;
         for (uint32_t x = 0; x < cp->cat.n; x++) need += 2 * cp->cat.v[x].n + 4;
         need *= 3; /* \u00XX escapes are 6 bytes for 1 */
+        need += creative_json_need(cp);
         char *mem = arena_alloc(&c->arena, need, 1);
         if (mem) c->arena.used -= need - campaign_prepare_json(cp, mem, need);
     }
     c->campaigns.currency = sv_from(c->currency);
+    c->campaigns.seat = sv_from(c->seat);
+    for (uint32_t i = 0; i < c->campaigns.nfx; i++)
+        if (strncmp(c->campaigns.fx[i].cur, c->currency, 3) == 0 &&
+            (c->campaigns.fx[i].rate < 0.999999 || c->campaigns.fx[i].rate > 1.000001)) {
+            cfg_err(&e, 0, "key \"fx\": rates: %s is the bidding currency: its rate can only be 1",
+                    c->currency);
+            config_free(c);
+            return NULL;
+        }
     c->campaigns.tcf_vendor_id = c->tcf_vendor_id;
     c->campaigns.tcf_strict = c->tcf_strict;
     if (strcmp(c->unknown_region, "strictest") != 0 && strcmp(c->unknown_region, "none") != 0) {

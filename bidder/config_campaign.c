@@ -7,6 +7,7 @@
 
 #include "bidder/config.h"
 #include "bidder/config_internal.h"
+#include "bidder/creative_load.h"
 #include "bidder/log.h"
 #include "filters/json.h"
 #include "filters/jurisdiction.h"
@@ -395,6 +396,34 @@ static int rd_political(struct cctx *cc, struct campaign *c)
     return 0;
 }
 
+/* "creatives", "deals", "deal_only" (issue 19): parsed by bidder/creative_load.c, wrapped here with the file,
+ * line and campaign. */
+static int rd_campaign_formats(struct cctx *cc, struct campaign *c, struct sv k)
+{
+    size_t at = cfg_off(cc->j);
+    if (sv_eq_cstr(k, "deals")) {
+        if (rd_strlist(cc, &c->deals, "deals")) return -1;
+        if (c->deals.n == 0) return cerr(cc, at, "deals", "must list at least one deal id");
+        return 0;
+    }
+    if (sv_eq_cstr(k, "deal_only")) {
+        if (json_bool(cc->j, &c->deal_only)) return cerr(cc, at, "deal_only", "must be true or false");
+        return 0;
+    }
+    struct cl_err ce = {.off = at};
+    if (creative_load_list(cc->j, cc->a, c, &ce))
+        return cfg_err(cc->e, ce.off, "campaign \"%s\": %s", cc->cid, ce.msg);
+    /* with win_url every bid's nurl is fairbid's win notice, so a creative served by nurl alone would lose
+     * its markup */
+    for (uint32_t i = 0; cc->win_path && i < c->ncreatives; i++)
+        if (c->creatives[i].type != CREATIVE_NATIVE && c->creatives[i].adm.n == 0)
+            return cfg_err(cc->e, at,
+                           "campaign \"%s\": creatives[%u]: key \"adm\": is required when the config has a "
+                           "win_url (bids then carry fairbid's win notice as nurl, not the creative's)",
+                           cc->cid, i);
+    return 0;
+}
+
 static int rd_campaign(struct cctx *cc, struct campaign *c, uint32_t index)
 {
     struct json *j = cc->j;
@@ -440,6 +469,8 @@ static int rd_campaign(struct cctx *cc, struct campaign *c, uint32_t index)
             rc = rd_cstr(cc, &c->nurl, "nurl");
         else if (sv_eq_cstr(k, "formats"))
             rc = rd_formats(cc, c);
+        else if (sv_eq_cstr(k, "creatives") || sv_eq_cstr(k, "deals") || sv_eq_cstr(k, "deal_only"))
+            rc = rd_campaign_formats(cc, c, k); /* bidder/creative_load.c: docs/formats.md */
         else if (sv_eq_cstr(k, "targeting"))
             rc = rd_targeting(cc, c);
         else if (sv_eq_cstr(k, "bid_cpm")) {
@@ -483,8 +514,15 @@ static int rd_campaign(struct cctx *cc, struct campaign *c, uint32_t index)
     if (c->id.n == 0) return cerr(cc, at, "id", "is required and must not be empty");
     if (c->crid.n == 0) return cerr(cc, at, "crid", "is required and must not be empty");
     if (!has_bid) return cerr(cc, at, "bid_cpm", "is required");
-    if (c->nformats == 0) return cerr(cc, at, "formats", "is required");
-    if (c->adm.n == 0 && c->nurl.n == 0) return cerr(cc, at, "adm", "a campaign needs adm or nurl");
+    if (c->nformats == 0 && c->ncreatives == 0)
+        return cerr(cc, at, "formats", "is required (or \"creatives\", docs/formats.md)");
+    if (c->nformats && c->adm.n == 0 && c->nurl.n == 0)
+        return cerr(cc, at, "adm", "a campaign needs adm or nurl");
+    {
+        struct cl_err ce = {.off = at};
+        if (creative_check_campaign(c, &ce))
+            return cfg_err(cc->e, at, "campaign \"%s\": %s", cc->cid, ce.msg);
+    }
     c->personal = c->t.nsegments > 0 || c->t.has_age || c->t.gender_mask != 0 || c->t.has_near;
     for (uint32_t i = 0; i < c->cat.n; i++)
         if (juris_is_politics_cat(c->cattax, c->cat.v[i])) c->politics_cat = true;
@@ -581,8 +619,23 @@ static const struct config_campaign_key campaign_keys[] = {
      "by "
      "them"},
     {"bid_cpm", "number", "yes", "price per mille in `currency`, > 0"},
-    {"formats", "[{w,h}]", "yes", "banner sizes served"},
-    {"adm` / `nurl", "string", "one of", "markup, or a notice URL"},
+    {"formats", "[{w,h}]", "this or `creatives`",
+     "banner sizes served (with `adm`/`nurl`: a banner creative)"},
+    {"adm` / `nurl", "string", "one of, with `formats`", "markup, or a notice URL"},
+    {"creatives", "[{type, ...}]", "this or `formats`",
+     "typed creatives: `banner` (w, h, adm/nurl), `video` (duration_s, mimes, protocols, w/h, adm as VAST "
+     "XML or "
+     "nurl, linearity, skippable, startdelay, plcmt, placement), `audio` (duration_s, mimes, protocols, "
+     "adm/nurl, "
+     "startdelay), `native` (title, images [{type, w, h, url}], data [{type, value}], link, imptrackers); "
+     "each "
+     "may carry its own `crid`. Errors name the creative: `campaign \"c\": creatives[1] (video): key "
+     "\"duration_s\": ...`. docs/formats.md"},
+    {"deals", "[string]", "",
+     "deal ids the campaign buys: it bids with `dealid` on an imp whose `pmp.deals` lists one (wseat, "
+     "wadomain "
+     "and the deal's floor honoured)"},
+    {"deal_only", "bool", "", "bids only inside one of its `deals` (needs `deals`)"},
     {"targeting.site_cat", "[string]", "", "contextual: any in `site/app.cat` or `content.cat`"},
     {"targeting.segments", "[{segtax, ids}]", "",
      "personal data: a `user.data[]` with `ext.segtax` = segtax carrying one of ids"},

@@ -59,6 +59,50 @@ struct campaign_cap {
     int32_t period_s;
 };
 
+/* A creative of a campaign ("creatives": [...], docs/formats.md). The type is the bid's mtype. */
+enum creative_type { CREATIVE_BANNER = 1, CREATIVE_VIDEO = 2, CREATIVE_AUDIO = 3, CREATIVE_NATIVE = 4 };
+
+#define CREATIVE_MAX 64
+#define CREATIVE_MAX_ASSETS 32
+
+struct creative_img {
+    int32_t type; /* Native image type: 1 icon, 3 main */
+    int32_t w, h;
+    struct sv url;
+};
+
+struct creative_data {
+    int32_t type; /* Native data asset type: 1 sponsored, 2 desc, 12 ctatext, ... */
+    struct sv value;
+};
+
+struct creative {
+    uint8_t type;        /* enum creative_type */
+    struct sv crid;      /* empty: the campaign's crid */
+    struct sv adm, nurl; /* banner, video (VAST XML), audio (VAST/DAAST XML); native builds its adm */
+    int32_t w, h;        /* banner: required; video: 0 = not declared */
+    int32_t duration_s;  /* video, audio */
+    struct ortb_list mimes;
+    uint32_t protocols;  /* bit mask of OpenRTB protocol ids 1..31 */
+    int32_t linearity;   /* video: 1 linear (default), 2 non-linear */
+    bool skippable;      /* video: the creative carries a skip offset */
+    int32_t *startdelay; /* accepted start delays (0 pre, -1 generic mid, -2 post); NULL = any */
+    uint32_t nstartdelay;
+    int32_t *plcmt; /* accepted 2.6 plcmt values; NULL = any */
+    uint32_t nplcmt;
+    int32_t *placement; /* accepted 2.5 placement values; NULL = any */
+    uint32_t nplacement;
+    /* native: the assets it can fill and the values it returns */
+    struct sv title;
+    struct creative_img *imgs;
+    uint32_t nimgs;
+    struct creative_data *data;
+    uint32_t ndata;
+    struct sv link; /* link.url (required for native) */
+    struct ortb_list imptrackers;
+    struct sv j_crid, j_adm, j_nurl; /* JSON-escaped at load; empty = escape at run time */
+};
+
 struct campaign {
     struct sv id, advertiser, crid, adm, nurl;
     struct ortb_list adomain;
@@ -83,6 +127,18 @@ struct campaign {
     /* the response's fixed parts, JSON-escaped once at load (campaign_prepare_json): id, crid, adm, nurl as
      * quoted strings, adomain and cat as arrays; empty views = write them the slow way */
     struct sv j_id, j_crid, j_adm, j_nurl, j_adomain, j_cat;
+    /* "creatives": typed creatives, besides the legacy banner of formats + adm/nurl (nformats may be 0 when
+     * creatives are given) */
+    struct creative *creatives;
+    uint32_t ncreatives;
+    struct ortb_list deals; /* deal ids it buys */
+    bool deal_only;         /* bids only inside one of its deals */
+};
+
+/* "fx": {"date", "rates": {"EUR": 0.92}}: units of that currency per one unit of the bidding currency. */
+struct fx_rate {
+    char cur[4];
+    double rate;
 };
 
 struct juris_table;
@@ -100,6 +156,10 @@ struct campaign_set {
     bool juris_unknown_strictest; /* config unknown_region: "strictest" (default) or "none" */
     int32_t pol_custom_purpose;   /* config political_consent_custom_purpose; 0 = none */
     struct ortb_list first_party; /* config first_party_providers: user.data id or name */
+    const struct fx_rate *fx;     /* "fx" rates; NULL/0 = none: a floor in another currency is a no-bid */
+    uint32_t nfx;
+    struct sv fx_date;
+    struct sv seat; /* config seat, for a deal's wseat */
 };
 
 /* Fills the j_* views of c with JSON-escaped copies written into mem[0..cap); returns the bytes used, or 0

@@ -7,6 +7,8 @@
 #include <stdio.h>
 
 #include "filters/jurisdiction.h"
+#include "filters/media.h"
+#include "filters/native.h"
 #include "filters/sensitive.h"
 
 static bool list_has(const struct ortb_list *l, struct sv s)
@@ -177,21 +179,151 @@ static void personal_checks(const struct campaign *c, const struct ortb_request 
     }
 }
 
-static bool format_fits(const struct campaign *c, const struct ortb_imp *imp)
+static bool format_fits(const struct campaign *c, const struct ortb_imp *imp, int32_t *ow, int32_t *oh)
 {
     for (uint32_t f = 0; f < c->nformats; f++) {
         int32_t w = c->formats[f].w, h = c->formats[f].h;
-        if (imp->banner_w == w && imp->banner_h == h) return true;
-        for (uint32_t i = 0; i < imp->nformat; i++)
-            if (imp->format[i].w == w && imp->format[i].h == h) return true;
+        bool fit = imp->banner_w == w && imp->banner_h == h;
+        for (uint32_t i = 0; i < imp->nformat && !fit; i++)
+            fit = imp->format[i].w == w && imp->format[i].h == h;
+        if (fit) {
+            *ow = w;
+            *oh = h;
+            return true;
+        }
     }
     return false;
+}
+
+static bool size_offered(const struct ortb_imp *imp, int32_t w, int32_t h)
+{
+    if (imp->banner_w == w && imp->banner_h == h) return true;
+    for (uint32_t i = 0; i < imp->nformat; i++)
+        if (imp->format[i].w == w && imp->format[i].h == h) return true;
+    return false;
+}
+
+/* The first creative of the campaign that fits the imp (its formats banner first, then "creatives" in config
+ * order), or the reason none does: match.media when no creative is of a media type the imp offers, else the
+ * first mismatch of a creative of an offered type. */
+static int pick_creative(const struct campaign *cp, const struct ortb_imp *imp, struct decide_pick *pk,
+                         int64_t *num)
+{
+    int why = REASON_MATCH_MEDIA;
+    pk->creative = -1;
+    pk->deal = -1;
+    pk->w = pk->h = 0;
+    if (imp->has_banner && cp->nformats) {
+        if (format_fits(cp, imp, &pk->w, &pk->h)) {
+            pk->mtype = CREATIVE_BANNER;
+            return REASON_BID;
+        }
+        why = REASON_MATCH_FORMAT;
+    }
+    for (uint32_t k = 0; k < cp->ncreatives; k++) {
+        const struct creative *cr = &cp->creatives[k];
+        int r;
+        uint32_t bad = 0;
+        switch (cr->type) {
+        case CREATIVE_BANNER:
+            if (!imp->has_banner) continue;
+            r = size_offered(imp, cr->w, cr->h) ? REASON_BID : REASON_MATCH_FORMAT;
+            break;
+        case CREATIVE_VIDEO:
+            if (!imp->has_video) continue;
+            r = media_match_video(&imp->video, cr);
+            break;
+        case CREATIVE_AUDIO:
+            if (!imp->has_audio) continue;
+            r = media_match_audio(&imp->audio, cr);
+            break;
+        case CREATIVE_NATIVE:
+            if (!imp->has_native) continue;
+            r = native_match(&imp->native, cr, NULL, &bad);
+            if (r == REASON_MATCH_NATIVE_ASSET && imp->native.assets) *num = imp->native.assets[bad].id;
+            break;
+        default:
+            continue;
+        }
+        if (r == REASON_BID) {
+            pk->creative = (int32_t)k;
+            pk->mtype = cr->type;
+            if (cr->type == CREATIVE_BANNER || cr->type == CREATIVE_VIDEO) {
+                pk->w = cr->w;
+                pk->h = cr->h;
+            }
+            return REASON_BID;
+        }
+        if (why == REASON_MATCH_MEDIA || (why == REASON_MATCH_FORMAT && r != REASON_MATCH_FORMAT)) why = r;
+    }
+    return why;
 }
 
 static bool is_currency(struct sv cur, struct sv ours)
 {
     if (cur.n == 0) cur = SV_LIT("USD"); /* OpenRTB default */
     return sv_ieq(cur, ours);
+}
+
+/* amount in currency cur as micros of the bidding currency; false when fx has no rate for cur. */
+static bool to_micros(const struct campaign_set *cs, struct sv cur, double amount, int64_t *out)
+{
+    if (amount <= 0) {
+        *out = 0;
+        return true;
+    }
+    if (!is_currency(cur, cs->currency)) {
+        if (cur.n == 0) cur = SV_LIT("USD");
+        uint32_t i = 0;
+        while (i < cs->nfx && !(cur.n == 3 && sv_ieq(cur, (struct sv){cs->fx[i].cur, 3}))) i++;
+        if (i == cs->nfx || !(cs->fx[i].rate > 0)) return false;
+        amount /= cs->fx[i].rate; /* rates are units of cur per one unit of ours */
+    }
+    /* a floor past int64 micros (1e13 and up) is above any price: clamp before converting */
+    double fm = amount * 1e6;
+    *out = fm >= 9.2e18 ? INT64_MAX : (int64_t)llround(fm);
+    return true;
+}
+
+static bool domains_meet(const struct ortb_list *ours, const struct ortb_list *allowed)
+{
+    for (uint32_t i = 0; i < ours->n; i++)
+        for (uint32_t k = 0; k < allowed->n; k++)
+            if (domain_blocked(ours->v[i], allowed->v[k])) return true; /* same or a subdomain */
+    return false;
+}
+
+/* The first deal of the imp the campaign holds and may take (wseat, wadomain, floor): its index and floor.
+ * -1 with *why the reason the last candidate failed (0 when the imp lists none of the campaign's deals). */
+static int32_t pick_deal(const struct campaign_set *cs, const struct campaign *cp, const struct ortb_imp *imp,
+                         int64_t *floor, int *why, struct sv *arg, int64_t *num)
+{
+    *why = 0;
+    if (!cp->deals.n) return -1;
+    for (uint32_t d = 0; d < imp->pmp.ndeals; d++) {
+        const struct ortb_deal *dl = &imp->pmp.deals[d];
+        if (!dl->id.n || !list_has(&cp->deals, dl->id)) continue;
+        if ((dl->wseat.n && !list_has_ci(&dl->wseat, cs->seat)) ||
+            (dl->wadomain.n && !domains_meet(&cp->adomain, &dl->wadomain))) {
+            *why = REASON_MATCH_DEAL;
+            *arg = dl->id;
+            continue;
+        }
+        int64_t f;
+        if (!to_micros(cs, dl->bidfloorcur, dl->bidfloor, &f)) {
+            *why = REASON_FLOOR_CURRENCY;
+            *arg = dl->bidfloorcur;
+            continue;
+        }
+        if (cp->bid_micros < f) {
+            *why = REASON_FLOOR;
+            *num = f;
+            continue;
+        }
+        *floor = f;
+        return (int32_t)d;
+    }
+    return -1;
 }
 
 int decide_run(const struct campaign_set *cs, const struct ortb_request *req, const struct decide_env *env,
@@ -205,10 +337,13 @@ int decide_run(const struct campaign_set *cs, const struct ortb_request *req, co
     int64_t *price = ARENA_ARRAY(a, int64_t, cs->n + 1);
     out->v = ARENA_ARRAY(a, struct decide_verdict, (size_t)req->nimp * cs->n + 1);
     struct pre *pre = ARENA_ARRAY(a, struct pre, cs->n + 1);
-    if (!out->winner || !out->price || !price || !out->v || !pre) {
+    out->pick = ARENA_ARRAY(a, struct decide_pick, req->nimp ? req->nimp : 1);
+    struct decide_pick *picks = ARENA_ARRAY(a, struct decide_pick, cs->n + 1);
+    if (!out->winner || !out->price || !price || !out->v || !pre || !out->pick || !picks) {
         out->request_reason = REASON_INTERNAL_MEMORY;
         out->winner = NULL;
         out->v = NULL;
+        out->pick = NULL;
         return DECIDE_ENOMEM;
     }
 
@@ -248,10 +383,10 @@ int decide_run(const struct campaign_set *cs, const struct ortb_request *req, co
         const struct ortb_imp *imp = &req->imp[i];
         struct decide_verdict *row = out->v + (size_t)i * cs->n;
         int32_t best = -1;
-        bool floor_cur_ok = imp->bidfloor <= 0 || is_currency(imp->bidfloorcur, cs->currency);
-        /* a floor past int64 micros (1e13 and up) is above any price: clamp before converting */
-        double fm = imp->bidfloor * 1e6;
-        int64_t floor_micros = fm >= 9.2e18 ? INT64_MAX : (int64_t)llround(fm);
+        /* the imp's floor in micros of our currency (fx converts; a currency without a rate is a no-bid) */
+        int64_t floor_micros = 0;
+        bool floor_cur_ok = to_micros(cs, imp->bidfloorcur, imp->bidfloor, &floor_micros);
+        bool pmp = imp->pmp.ndeals || imp->pmp.private_auction == 1;
         for (uint32_t c = 0; c < cs->n; c++) {
             const struct campaign *cp = &cs->v[c];
             struct decide_verdict *v = &row[c];
@@ -261,16 +396,37 @@ int decide_run(const struct campaign_set *cs, const struct ortb_request *req, co
             v->arg = pre[c].arg;
             v->num = pre[c].num;
             if (v->reason != REASON_BID) continue;
-            if (!imp->has_banner) {
-                v->reason = REASON_MATCH_MEDIA;
-            } else if (!format_fits(cp, imp)) {
-                v->reason = REASON_MATCH_FORMAT;
-            } else if (!floor_cur_ok) {
+            struct decide_pick *pk = &picks[c];
+            int64_t fl = floor_micros;
+            int mr = pick_creative(cp, imp, pk, &v->num);
+            if (mr != REASON_BID) {
+                v->reason = (uint16_t)mr;
+                if (mr == REASON_MATCH_NATIVE_REQUEST) v->arg = sv_from(imp->native.why);
+                continue;
+            }
+            if (pmp || cp->deal_only) {
+                int dwhy;
+                struct sv darg = SV_NULL;
+                int64_t dnum = 0;
+                pk->deal = pick_deal(cs, cp, imp, &fl, &dwhy, &darg, &dnum);
+                if (pk->deal < 0 && (imp->pmp.private_auction == 1 || cp->deal_only)) {
+                    /* no deal it may take: never into a private auction, nor a deal-only campaign in the open
+                     */
+                    v->reason = (uint16_t)(dwhy                            ? dwhy
+                                           : imp->pmp.private_auction == 1 ? REASON_MATCH_PRIVATE_AUCTION
+                                                                           : REASON_MATCH_DEAL);
+                    v->arg = darg;
+                    v->num = dnum;
+                    continue;
+                }
+                if (pk->deal < 0) fl = floor_micros;
+            }
+            if (pk->deal < 0 && !floor_cur_ok) {
                 v->reason = REASON_FLOOR_CURRENCY;
                 v->arg = imp->bidfloorcur;
-            } else if (cp->bid_micros < floor_micros) {
+            } else if (cp->bid_micros < fl) {
                 v->reason = REASON_FLOOR;
-                v->num = floor_micros;
+                v->num = fl;
             } else {
                 /* eligible: fairness and caps may throttle, or boost an under-served group's price */
                 price[c] = cp->bid_micros;
@@ -282,9 +438,9 @@ int decide_run(const struct campaign_set *cs, const struct ortb_request *req, co
                 int r = fair_check(env->fair, cs, c, req, (uint32_t)x, &price[c], &v->arg, &v->num);
                 if (r != REASON_BID) {
                     v->reason = (uint16_t)r;
-                } else if (price[c] < floor_micros) {
+                } else if (price[c] < fl) {
                     v->reason = REASON_FLOOR;
-                    v->num = floor_micros;
+                    v->num = fl;
                 } else if (best < 0 || price[c] > price[best]) {
                     /* ties keep the earlier campaign in config order: deterministic */
                     best = (int32_t)c;
@@ -299,6 +455,7 @@ int decide_run(const struct campaign_set *cs, const struct ortb_request *req, co
             }
         out->winner[i] = best;
         out->price[i] = best >= 0 ? price[best] : 0;
+        if (best >= 0) out->pick[i] = picks[best];
         if (best >= 0) out->nbids++;
     }
     out->nv = req->nimp * cs->n;
@@ -332,13 +489,19 @@ size_t decide_detail(const struct campaign_set *cs, const struct ortb_request *r
                      (double)c->bid_micros / 1e6);
         break;
     case REASON_MATCH_MEDIA:
-        n = snprintf(buf, cap, "imp %.*s has%s%s%s%s", SV_FMT(imp->id), imp->has_video ? " video" : "",
-                     imp->has_audio ? " audio" : "", imp->has_native ? " native" : "",
-                     (imp->has_video || imp->has_audio || imp->has_native) ? "" : " no media object");
+        n = snprintf(
+            buf, cap, "imp %.*s has%s%s%s%s%s", SV_FMT(imp->id), imp->has_banner ? " banner" : "",
+            imp->has_video ? " video" : "", imp->has_audio ? " audio" : "", imp->has_native ? " native" : "",
+            (imp->has_banner || imp->has_video || imp->has_audio || imp->has_native) ? ""
+                                                                                     : " no media object");
         break;
     case REASON_MATCH_FORMAT: {
         char want[256], have[256];
-        put_list(want, sizeof want, c->formats, c->nformats);
+        size_t wl = put_list(want, sizeof want, c->formats, c->nformats);
+        for (uint32_t k = 0; k < c->ncreatives && wl + 24 < sizeof want; k++) /* banner creatives too */
+            if (c->creatives[k].type == CREATIVE_BANNER)
+                wl += (size_t)snprintf(want + wl, sizeof want - wl, "%s%dx%d", wl ? ", " : "",
+                                       c->creatives[k].w, c->creatives[k].h);
         size_t hl = 0;
         if (imp->banner_w != ORTB_UNSET)
             hl = (size_t)snprintf(have, sizeof have, "%dx%d%s", imp->banner_w, imp->banner_h,
@@ -349,6 +512,17 @@ size_t decide_detail(const struct campaign_set *cs, const struct ortb_request *r
         n = snprintf(buf, cap, "imp offers [%s], campaign serves [%s]", have, want);
         break;
     }
+    case REASON_MATCH_VIDEO_DURATION:
+    case REASON_MATCH_AUDIO_DURATION: {
+        const struct ortb_av *av = v->reason == REASON_MATCH_VIDEO_DURATION ? &imp->video : &imp->audio;
+        n = snprintf(buf, cap, "imp wants %d-%d s%s", av->minduration == ORTB_UNSET ? 0 : av->minduration,
+                     av->maxduration == ORTB_UNSET ? 0 : av->maxduration,
+                     av->nrqddurs ? " (or exactly one of its rqddurs)" : "");
+        break;
+    }
+    case REASON_MATCH_NATIVE_ASSET:
+        n = snprintf(buf, cap, "required native asset id %lld cannot be filled", (long long)v->num);
+        break;
     case REASON_MATCH_SITE_CAT:
         n = snprintf(buf, cap, "page categories do not include any campaign site_cat");
         break;

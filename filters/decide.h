@@ -22,11 +22,20 @@ struct decide_verdict {
     int64_t num;
 };
 
+/* What a winning bid serves: the creative and, when bid in a deal, the deal. */
+struct decide_pick {
+    int32_t creative; /* index into the campaign's creatives, -1 = its formats + adm banner */
+    uint8_t mtype;    /* 1 banner, 2 video, 3 audio, 4 native */
+    int32_t w, h;     /* banner / video size served; 0 = none */
+    int32_t deal;     /* index into imp.pmp.deals, -1 = open auction */
+};
+
 struct decide_result {
     struct decide_verdict *v; /* nimp × ncampaign, imp-major */
     uint32_t nv;
-    int32_t *winner; /* per imp: campaign index, or -1 */
-    int64_t *price;  /* per imp: the winning price in micros (after any fairness boost) */
+    int32_t *winner;          /* per imp: campaign index, or -1 */
+    int64_t *price;           /* per imp: the winning price in micros (after any fairness boost) */
+    struct decide_pick *pick; /* per imp: what the winner serves */
     uint32_t nbids;
     int request_reason;           /* a reason that dropped every campaign for the whole request, or -1 */
     struct consent_state consent; /* the request's consent evaluation */

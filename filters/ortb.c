@@ -2,6 +2,7 @@
  * One pass, driven by the JSON pull parser: each object's keys are matched against the few names we use and
  * everything else is skipped. null counts as absent everywhere (exchanges send it for "not set"). */
 #include "filters/ortb.h"
+#include "filters/native.h"
 
 #include <string.h>
 
@@ -393,22 +394,199 @@ static int parse_banner(struct pctx *c, struct ortb_imp *imp)
     return 0;
 }
 
-/* Media objects we do not bid on: note presence, validate the JSON, and reject negative sizes. */
-static int parse_media(struct pctx *c, bool *has, const char *field)
+/* An array of integers: ints into an arena vector (max entries, else ORTB_ELIMIT). */
+static int rd_intlist(struct pctx *c, int32_t **out, uint32_t *nout, uint32_t max, const char *field)
 {
+    if (is_null(c)) return 0;
+    if (json_peek(c->j) != JSON_ARRAY) {
+        if (c->j->err) return -1;
+        return fail(c, ORTB_EINVALID, field, "expected an array of integers");
+    }
+    struct arena_vec v = {.max = max};
+    json_arr_begin(c->j);
+    while (json_arr_next(c->j)) {
+        int32_t x = ORTB_UNSET;
+        if (rd_i32(c, &x, field)) return -1;
+        if (x == ORTB_UNSET) continue;
+        int32_t *slot = arena_vec_push(c->a, &v, sizeof *slot, _Alignof(int32_t));
+        if (!slot) return fail(c, v.n >= v.max ? ORTB_ELIMIT : ORTB_ENOMEM, field, "too many entries");
+        *slot = x;
+    }
+    if (c->j->err) return -1;
+    *out = v.items;
+    *nout = v.n;
+    return 0;
+}
+
+/* protocols: ids 1..31 into a bit mask; ids past 31 are unknown to us and cannot match any creative. */
+static int rd_protocols(struct pctx *c, uint32_t *mask, const char *field)
+{
+    int32_t *v = NULL;
+    uint32_t n = 0;
+    if (rd_intlist(c, &v, &n, ORTB_MAX_LIST, field)) return -1;
+    for (uint32_t i = 0; i < n; i++)
+        if (v[i] >= 1 && v[i] <= 31) *mask |= 1u << v[i];
+    return 0;
+}
+
+/* imp.video / imp.audio: the player's constraints, all optional; negative sizes are invalid as for banners.
+ */
+static int parse_av(struct pctx *c, bool *has, struct ortb_av *av, bool video)
+{
+    const char *field = video ? "imp.video" : "imp.audio";
     bool present;
     if (enter(c, &present, field)) return -1;
     if (!present) return 0;
     *has = true;
+    av->minduration = av->maxduration = av->w = av->h = av->placement = av->plcmt = av->linearity = av->skip =
+        av->skipmin = av->skipafter = av->startdelay = ORTB_UNSET;
     struct sv k;
     while (json_obj_next(c->j, &k)) {
-        if (KEQ(k, "w") || KEQ(k, "h")) {
+        int rc;
+        if (KEQ(k, "mimes"))
+            rc = rd_list(c, &av->mimes, video ? "imp.video.mimes" : "imp.audio.mimes");
+        else if (KEQ(k, "minduration"))
+            rc = rd_i32(c, &av->minduration, field);
+        else if (KEQ(k, "maxduration"))
+            rc = rd_i32(c, &av->maxduration, field);
+        else if (KEQ(k, "rqddurs"))
+            rc = rd_intlist(c, &av->rqddurs, &av->nrqddurs, ORTB_MAX_DURS, field);
+        else if (KEQ(k, "protocols"))
+            rc = rd_protocols(c, &av->protocols, field);
+        else if (KEQ(k, "protocol")) { /* 2.3's single protocol, still sent by some */
+            int32_t p = ORTB_UNSET;
+            rc = rd_i32(c, &p, field);
+            if (!rc && p >= 1 && p <= 31) av->protocols |= 1u << p;
+        } else if (KEQ(k, "w") || KEQ(k, "h")) {
+            int32_t *dst = KEQ(k, "w") ? &av->w : &av->h;
+            rc = rd_i32(c, dst, field);
+            if (!rc && *dst != ORTB_UNSET && *dst < 0)
+                return fail(c, ORTB_EINVALID, field, "size must not be negative");
+        } else if (KEQ(k, "placement"))
+            rc = rd_i32(c, &av->placement, field);
+        else if (KEQ(k, "plcmt"))
+            rc = rd_i32(c, &av->plcmt, field);
+        else if (KEQ(k, "linearity"))
+            rc = rd_i32(c, &av->linearity, field);
+        else if (KEQ(k, "skip"))
+            rc = rd_i32(c, &av->skip, field);
+        else if (KEQ(k, "skipmin"))
+            rc = rd_i32(c, &av->skipmin, field);
+        else if (KEQ(k, "skipafter"))
+            rc = rd_i32(c, &av->skipafter, field);
+        else if (KEQ(k, "startdelay"))
+            rc = rd_i32(c, &av->startdelay, field);
+        else
+            rc = skip(c);
+        if (rc) return -1;
+    }
+    return c->j->err ? -1 : 0;
+}
+
+/* imp.native: `request` is the Native request, as a JSON string (the 1.1+ form) or, from some exchanges, an
+ * object. Either way it is parsed on its own (filters/native.c) so that a native request we cannot read costs
+ * this imp its native bid, never the whole request. */
+static int parse_native(struct pctx *c, struct ortb_imp *imp)
+{
+    bool present;
+    if (enter(c, &present, "imp.native")) return -1;
+    if (!present) return 0;
+    imp->has_native = true;
+    imp->native.why = "imp.native.request is missing";
+    struct sv k;
+    while (json_obj_next(c->j, &k)) {
+        int rc;
+        if (KEQ(k, "request")) {
+            enum json_type t = json_peek(c->j);
+            if (t == JSON_STRING) {
+                struct sv s;
+                if (json_string(c->j, &s)) {
+                    c->j->err_path = "imp.native.request";
+                    return -1;
+                }
+                native_parse_request(s.p, s.n, c->a, &imp->native);
+                rc = 0;
+            } else if (t == JSON_OBJECT) {
+                const char *s = c->j->p;
+                rc = skip(c);
+                if (!rc) native_parse_request(s, (size_t)(c->j->p - s), c->a, &imp->native);
+            } else {
+                rc = skip(c);
+                imp->native.ok = false;
+                imp->native.why = "imp.native.request is neither a string nor an object";
+            }
+        } else if (KEQ(k, "w") || KEQ(k, "h")) {
             int32_t v = ORTB_UNSET;
-            if (rd_i32(c, &v, field)) return -1;
-            if (v != ORTB_UNSET && v < 0) return fail(c, ORTB_EINVALID, field, "size must not be negative");
-        } else if (skip(c)) {
-            return -1;
-        }
+            rc = rd_i32(c, &v, "imp.native");
+            if (!rc && v != ORTB_UNSET && v < 0)
+                return fail(c, ORTB_EINVALID, "imp.native", "size must not be negative");
+        } else
+            rc = skip(c);
+        if (rc) return -1;
+    }
+    return c->j->err ? -1 : 0;
+}
+
+static int parse_deal(struct pctx *c, struct ortb_deal *d)
+{
+    struct sv k;
+    while (json_obj_next(c->j, &k)) {
+        int rc;
+        if (KEQ(k, "id"))
+            rc = rd_str(c, &d->id, "imp.pmp.deals.id");
+        else if (KEQ(k, "bidfloor"))
+            rc = rd_double(c, &d->bidfloor, NULL, "imp.pmp.deals.bidfloor");
+        else if (KEQ(k, "bidfloorcur"))
+            rc = rd_str(c, &d->bidfloorcur, "imp.pmp.deals.bidfloorcur");
+        else if (KEQ(k, "wseat"))
+            rc = rd_list(c, &d->wseat, "imp.pmp.deals.wseat");
+        else if (KEQ(k, "wadomain"))
+            rc = rd_list(c, &d->wadomain, "imp.pmp.deals.wadomain");
+        else
+            rc = skip(c);
+        if (rc) return -1;
+    }
+    if (c->j->err) return -1;
+    if (d->bidfloor < 0)
+        return fail(c, ORTB_EINVALID, "imp.pmp.deals.bidfloor", "bidfloor must not be negative");
+    return 0;
+}
+
+static int parse_pmp(struct pctx *c, struct ortb_pmp *pmp)
+{
+    bool present;
+    if (enter(c, &present, "imp.pmp")) return -1;
+    if (!present) return 0;
+    struct sv k;
+    while (json_obj_next(c->j, &k)) {
+        int rc = 0;
+        if (KEQ(k, "private_auction")) {
+            rc = rd_i32(c, &pmp->private_auction, "imp.pmp.private_auction");
+            if (pmp->private_auction == ORTB_UNSET) pmp->private_auction = 0;
+        } else if (KEQ(k, "deals")) {
+            if (is_null(c)) continue;
+            if (json_peek(c->j) != JSON_ARRAY) {
+                if (c->j->err) return -1;
+                return fail(c, ORTB_EINVALID, "imp.pmp.deals", "expected an array of objects");
+            }
+            struct arena_vec v = {.max = ORTB_MAX_DEALS};
+            json_arr_begin(c->j);
+            while (json_arr_next(c->j)) {
+                bool dp;
+                if (enter(c, &dp, "imp.pmp.deals[]")) return -1;
+                if (!dp) continue;
+                struct ortb_deal *d = arena_vec_push(c->a, &v, sizeof *d, _Alignof(struct ortb_deal));
+                if (!d)
+                    return fail(c, v.n >= v.max ? ORTB_ELIMIT : ORTB_ENOMEM, "imp.pmp.deals",
+                                "too many deals (limit 64)");
+                if (parse_deal(c, d)) return -1;
+            }
+            if (c->j->err) return -1;
+            pmp->deals = v.items;
+            pmp->ndeals = v.n;
+        } else
+            rc = skip(c);
+        if (rc) return -1;
     }
     return c->j->err ? -1 : 0;
 }
@@ -427,11 +605,13 @@ static int parse_imp(struct pctx *c, struct ortb_imp *imp)
         else if (KEQ(k, "banner"))
             rc = parse_banner(c, imp);
         else if (KEQ(k, "video"))
-            rc = parse_media(c, &imp->has_video, "imp.video");
+            rc = parse_av(c, &imp->has_video, &imp->video, true);
         else if (KEQ(k, "audio"))
-            rc = parse_media(c, &imp->has_audio, "imp.audio");
+            rc = parse_av(c, &imp->has_audio, &imp->audio, false);
         else if (KEQ(k, "native"))
-            rc = parse_media(c, &imp->has_native, "imp.native");
+            rc = parse_native(c, imp);
+        else if (KEQ(k, "pmp"))
+            rc = parse_pmp(c, &imp->pmp);
         else if (KEQ(k, "bidfloor"))
             rc = rd_double(c, &imp->bidfloor, NULL, "imp.bidfloor");
         else if (KEQ(k, "bidfloorcur"))

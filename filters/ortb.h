@@ -31,6 +31,60 @@ struct ortb_format {
     int32_t w, h;
 };
 
+#define ORTB_MAX_DURS 32   /* video/audio rqddurs */
+#define ORTB_MAX_DEALS 64  /* pmp.deals */
+#define ORTB_MAX_ASSETS 64 /* native request assets */
+
+/* imp.video or imp.audio: what a creative must satisfy (filters/media.h matches them). Integers are
+ * ORTB_UNSET when absent. protocols is a bit mask of protocol ids 1..31 (0 = not given). */
+struct ortb_av {
+    struct ortb_list mimes;
+    int32_t minduration, maxduration;
+    int32_t *rqddurs;
+    uint32_t nrqddurs;
+    uint32_t protocols;
+    int32_t w, h, placement, plcmt, linearity, skip, skipmin, skipafter, startdelay;
+};
+
+/* Native 1.2 request asset (filters/native.h). */
+enum ortb_asset_kind {
+    ORTB_ASSET_NONE = 0,
+    ORTB_ASSET_TITLE,
+    ORTB_ASSET_IMG,
+    ORTB_ASSET_DATA,
+    ORTB_ASSET_VIDEO
+};
+struct ortb_native_asset {
+    int32_t id;
+    bool required;
+    uint8_t kind; /* enum ortb_asset_kind */
+    int32_t len;  /* title.len / data.len, ORTB_UNSET when absent */
+    int32_t type; /* img.type (1 icon, 3 main) / data.type, ORTB_UNSET when absent */
+    int32_t w, h, wmin, hmin;
+};
+
+/* imp.native: the request string parsed at request-parse time; a request we cannot read leaves ok false
+ * (the imp gets no native bid: match.native.request), it never rejects the whole bid request. */
+struct ortb_native {
+    bool ok;
+    const char *why; /* static: why the native request could not be read */
+    struct ortb_native_asset *assets;
+    uint32_t nassets;
+};
+
+struct ortb_deal {
+    struct sv id;
+    double bidfloor;       /* 0 when absent */
+    struct sv bidfloorcur; /* empty = USD */
+    struct ortb_list wseat, wadomain;
+};
+
+struct ortb_pmp {
+    int32_t private_auction; /* 0 when absent */
+    struct ortb_deal *deals;
+    uint32_t ndeals;
+};
+
 struct ortb_imp {
     struct sv id;
     bool has_banner, has_video, has_audio, has_native;
@@ -39,6 +93,9 @@ struct ortb_imp {
     uint32_t nformat;
     double bidfloor;       /* 0 when absent */
     struct sv bidfloorcur; /* empty = USD per spec */
+    struct ortb_av video, audio;
+    struct ortb_native native;
+    struct ortb_pmp pmp;
 };
 
 struct ortb_data {

@@ -3,6 +3,8 @@
 
 #include <xxhash.h>
 
+#include "filters/native.h"
+
 /* Two hex digits per byte, from a table of all 256: half the steps of a digit at a time. */
 static void put_hex64(struct buf *b, uint64_t v)
 {
@@ -48,6 +50,21 @@ static void put_str_list(struct buf *b, const struct ortb_list *l)
     buf_putc(b, ']');
 }
 
+/* The Native 1.2 response, a JSON document carried as a JSON string: written unescaped at the end of the
+ * buffer, escaped once after itself (the fast escaper), then moved back over the unescaped copy. No stack
+ * buffer and no size limit but the response buffer's (the buffer's storage never moves). */
+static void put_native_adm(struct buf *b, const struct ortb_native *rq, const struct creative *cr)
+{
+    size_t at = b->len;
+    native_write_response(b, rq, cr);
+    if (b->overflow) return;
+    size_t mid = b->len;
+    buf_put_json_chars(b, (struct sv){b->p + at, mid - at});
+    if (b->overflow) return;
+    memmove(b->p + at, b->p + mid, b->len - mid);
+    b->len = at + (b->len - mid);
+}
+
 int resp_write_bids(struct buf *b, const struct campaign_set *cs, const struct ortb_request *req,
                     const struct decide_result *res, const struct resp_opts *opts)
 {
@@ -84,8 +101,16 @@ int resp_write_bids(struct buf *b, const struct campaign_set *cs, const struct o
             buf_put(b, c->j_id.p, c->j_id.n);
         else
             buf_put_json_str(b, c->id);
+        /* what the winner serves: a typed creative (filters/decide.c pick_creative) or the formats banner */
+        const struct decide_pick *pk = res->pick ? &res->pick[i] : NULL;
+        const struct creative *cr = pk && pk->creative >= 0 ? &c->creatives[pk->creative] : NULL;
         buf_puts(b, ",\"crid\":");
-        if (c->j_crid.n)
+        if (cr && cr->crid.n) {
+            if (cr->j_crid.n)
+                buf_put(b, cr->j_crid.p, cr->j_crid.n);
+            else
+                buf_put_json_str(b, cr->crid);
+        } else if (c->j_crid.n)
             buf_put(b, c->j_crid.p, c->j_crid.n);
         else
             buf_put_json_str(b, c->crid);
@@ -105,19 +130,41 @@ int resp_write_bids(struct buf *b, const struct campaign_set *cs, const struct o
             buf_puts(b, ",\"cattax\":");
             buf_put_i64(b, c->cattax);
         }
-        /* the served size: the campaign format that matched */
-        for (uint32_t f = 0; f < c->nformats; f++) {
-            bool fit = imp->banner_w == c->formats[f].w && imp->banner_h == c->formats[f].h;
-            for (uint32_t k = 0; k < imp->nformat && !fit; k++)
-                fit = imp->format[k].w == c->formats[f].w && imp->format[k].h == c->formats[f].h;
-            if (fit) {
+        if (pk) {
+            if (pk->w > 0 && pk->h > 0) {
                 buf_puts(b, ",\"w\":");
-                buf_put_i64(b, c->formats[f].w);
+                buf_put_i64(b, pk->w);
                 buf_puts(b, ",\"h\":");
-                buf_put_i64(b, c->formats[f].h);
-                break;
+                buf_put_i64(b, pk->h);
             }
+            buf_puts(b, ",\"mtype\":");
+            buf_put_i64(b, pk->mtype ? pk->mtype : 1);
+            if (cr && (cr->type == CREATIVE_VIDEO || cr->type == CREATIVE_AUDIO) && cr->duration_s > 0) {
+                buf_puts(b, ",\"dur\":");
+                buf_put_i64(b, cr->duration_s);
+            }
+            if (pk->deal >= 0 && (uint32_t)pk->deal < imp->pmp.ndeals) {
+                buf_puts(b, ",\"dealid\":");
+                buf_put_json_str(b, imp->pmp.deals[pk->deal].id);
+            }
+        } else {
+            /* the served size: the campaign format that matched */
+            for (uint32_t f = 0; f < c->nformats; f++) {
+                bool fit = imp->banner_w == c->formats[f].w && imp->banner_h == c->formats[f].h;
+                for (uint32_t k = 0; k < imp->nformat && !fit; k++)
+                    fit = imp->format[k].w == c->formats[f].w && imp->format[k].h == c->formats[f].h;
+                if (fit) {
+                    buf_puts(b, ",\"w\":");
+                    buf_put_i64(b, c->formats[f].w);
+                    buf_puts(b, ",\"h\":");
+                    buf_put_i64(b, c->formats[f].h);
+                    break;
+                }
+            }
+            buf_puts(b, ",\"mtype\":1");
         }
+        struct sv nurl = cr && cr->nurl.n ? cr->nurl : c->nurl,
+                  j_nurl = cr && cr->nurl.n ? cr->j_nurl : c->j_nurl;
         if (opts && opts->win_url.n) {
             buf_puts(b, ",\"nurl\":\"");
             buf_put_json_chars(b, opts->win_url);
@@ -128,14 +175,26 @@ int resp_write_bids(struct buf *b, const struct campaign_set *cs, const struct o
             buf_puts(b, "&req=");
             put_url_component(b, req->id);
             buf_puts(b, "&price=${AUCTION_PRICE}\"");
-        } else if (c->nurl.n) {
+        } else if (nurl.n) {
             buf_puts(b, ",\"nurl\":");
-            if (c->j_nurl.n)
-                buf_put(b, c->j_nurl.p, c->j_nurl.n);
+            if (j_nurl.n)
+                buf_put(b, j_nurl.p, j_nurl.n);
             else
-                buf_put_json_str(b, c->nurl);
+                buf_put_json_str(b, nurl);
         }
-        if (c->adm.n) {
+        if (cr && cr->type == CREATIVE_NATIVE) {
+            buf_puts(b, ",\"adm\":\"");
+            put_native_adm(b, &imp->native, cr);
+            buf_putc(b, '"');
+        } else if (cr) {
+            if (cr->adm.n) {
+                buf_puts(b, ",\"adm\":");
+                if (cr->j_adm.n)
+                    buf_put(b, cr->j_adm.p, cr->j_adm.n);
+                else
+                    buf_put_json_str(b, cr->adm);
+            }
+        } else if (c->adm.n) {
             buf_puts(b, ",\"adm\":");
             if (c->j_adm.n)
                 buf_put(b, c->j_adm.p, c->j_adm.n);
@@ -197,5 +256,15 @@ size_t campaign_prepare_json(struct campaign *c, char *mem, size_t cap)
     c->j_nurl = nurl;
     c->j_adomain = adomain;
     c->j_cat = cat;
+    for (uint32_t k = 0; k < c->ncreatives; k++) {
+        struct creative *cr = &c->creatives[k];
+        struct sv ccrid = cr->crid.n ? frag_str(&b, cr->crid) : SV_NULL;
+        struct sv cadm = cr->adm.n ? frag_str(&b, cr->adm) : SV_NULL;
+        struct sv cnurl = cr->nurl.n ? frag_str(&b, cr->nurl) : SV_NULL;
+        if (b.overflow) break; /* the rest escape at run time */
+        cr->j_crid = ccrid;
+        cr->j_adm = cadm;
+        cr->j_nurl = cnurl;
+    }
     return b.len;
 }

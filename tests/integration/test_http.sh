@@ -17,15 +17,21 @@ cp "$T/body" "$T/served.json"
 "$BIN" decide --config "$CFG" "$REQ" >"$T/decide.json"
 expect_eq "decide prints the response serve sent" "$(json_get "$T/served.json" 'json.dumps(d,sort_keys=True)')" \
   "$(json_get "$T/decide.json" 'json.dumps(d["response"],sort_keys=True)')"
-expect_eq "decide explains every imp x campaign" 3 "$(json_get "$T/decide.json" 'len(d["decisions"])')"
+expect_eq "decide explains every imp x campaign" 5 "$(json_get "$T/decide.json" 'len(d["decisions"])')"
 expect_eq "decide names the drop reason" "match.site_cat" \
   "$(json_get "$T/decide.json" '[x["reason"] for x in d["decisions"] if x["campaign"]=="globex-travel"][0]')"
 
 # no bid: a floor above every campaign
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["imp"][0]["bidfloor"]=99; json.dump(d,open(sys.argv[2],"w"))' "$REQ" "$T/floor.json"
 expect_eq "floor above every price: 204" 204 "$(post "$T/floor.json")"
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["imp"][0]["bidfloorcur"]="EUR"; json.dump(d,open(sys.argv[2],"w"))' "$REQ" "$T/eur.json"
-expect_eq "bidfloor in another currency: 204" 204 "$(post "$T/eur.json")"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["imp"][0]["bidfloorcur"]="JPY"; json.dump(d,open(sys.argv[2],"w"))' "$REQ" "$T/jpy.json"
+expect_eq "bidfloor in a currency the fx table lacks: 204" 204 "$(post "$T/jpy.json")"
+# fx (deploy/fairbid.json: EUR 0.92 per USD) converts: 2.8 EUR = 3.04 USD is under 3.1, 2.9 EUR = 3.15 is over
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["imp"][0]["bidfloorcur"]="EUR"; d["imp"][0]["bidfloor"]=2.8; json.dump(d,open(sys.argv[2],"w"))' "$REQ" "$T/eur.json"
+expect_eq "bidfloor 2.8 EUR converted by fx: a bid" 200 "$(post "$T/eur.json")"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["imp"][0]["bidfloorcur"]="EUR"; d["imp"][0]["bidfloor"]=2.9; json.dump(d,open(sys.argv[2],"w"))' "$REQ" "$T/eur2.json"
+s=$(post "$T/eur2.json")
+check "bidfloor 2.9 EUR converted by fx: initech (3.1) no longer clears it" test "$s" == 204 -o "$(json_get "$T/body" 'd["seatbid"][0]["bid"][0]["cid"]' 2>/dev/null)" != initech-runners
 
 # errors: status and a JSON body naming the problem
 printf '{"id": "x", "imp": [{"id": "1", "banner": {"w": 300 "h": 250}}]}' >"$T/syntax.json"

@@ -22,9 +22,13 @@ expect_eq "open loop exits 0" 0 "$rc"
 p99=$(json_get "$T/open.json" 'd["latency_us"]["p99"]')
 echo "open-loop p99: ${p99} us"
 check "open-loop p99 shows the 200 ms stall (>= 100 ms)" python3 -c "import sys; sys.exit(0 if float('$p99') >= 100000 else 1)"
-# the stall is seen only when requests keep falling due during it: the open loop sent on schedule
-check "open loop: requests fell due during the stalls (none left unsent, queued behind busy connections)" python3 -c "
-import json,sys; d=json.load(open('$T/open.json')); sys.exit(0 if d['unsent'] == 0 and d['queued'] > 0 else 1)"
+# the stall is seen only when requests keep falling due during it: the open loop kept its schedule, so requests
+# fell due while every connection was stalled and were held back (queued). Requests that fall due in a stall
+# still open when the run ends are never sent (unsent); that count depends on where the run's end falls in the
+# stall period, so it is reported, not asserted.
+check "open loop: requests fell due during the stalls (queued behind busy connections)" python3 -c "
+import json,sys; d=json.load(open('$T/open.json')); sys.exit(0 if d['queued'] > 0 else 1)"
+echo "# due but never sent at the end: $(json_get "$T/open.json" 'd["unsent"]')"
 echo "# open loop achieved $(json_get "$T/open.json" 'd["achieved_rps"]') of 500 req/s (a benchmark figure: bench/test_timings.sh)"
 
 timeout 30 "$LG" --target "$URL" --max --connections 10 --duration 3s --warmup 500ms \

@@ -424,8 +424,14 @@ Test(config, bundled_config_loads)
     snprintf(path, sizeof path, "%s/deploy/fairbid.json", dir);
     struct config *c = config_load(path, NULL, err, sizeof err);
     cr_assert_not_null(c, "%s", err);
-    cr_expect_eq(c->campaigns.n, 3);
+    cr_expect_eq(c->campaigns.n, 5);
     cr_expect(sv_eq_cstr(c->campaigns.v[2].id, "initech-runners") && c->campaigns.v[2].personal);
+    /* issue 19: a video and a native campaign, and the fx table */
+    cr_expect(sv_eq_cstr(c->campaigns.v[3].id, "umbrella-video") && c->campaigns.v[3].ncreatives == 1 &&
+              c->campaigns.v[3].creatives[0].type == CREATIVE_VIDEO);
+    cr_expect(sv_eq_cstr(c->campaigns.v[4].id, "hooli-native") && c->campaigns.v[4].ncreatives == 1 &&
+              c->campaigns.v[4].creatives[0].type == CREATIVE_NATIVE);
+    cr_expect_eq(c->campaigns.nfx, 2);
     cr_expect_eq(c->campaigns.v[2].bid_micros, 3100000);
     cr_expect_eq(c->tcf_vendor_id, 1000);
     cr_expect(strstr(c->path, "fairbid.json") != NULL);

@@ -508,7 +508,9 @@ Test(decide, bundled_sample_against_bundled_config)
     cr_assert_eq(run(&cfg->campaigns, &r, &da, &res), 0);
     char got[512];
     render("sample", &cfg->campaigns, &r, &res, got, sizeof got);
-    cr_expect_str_eq(got, "acme-shoes:auction.lost globex-travel:match.site_cat initech-runners:bid",
+    cr_expect_str_eq(got,
+                     "acme-shoes:auction.lost globex-travel:match.site_cat initech-runners:bid "
+                     "umbrella-video:match.media hooli-native:match.media",
                      "sample: %s", got);
     char detail[256];
     decide_detail(&cfg->campaigns, &r, &res.v[0], detail, sizeof detail);

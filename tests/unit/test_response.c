@@ -226,7 +226,11 @@ static void read_bid(struct json *j, struct rbid *b)
             json_int(j, &b->h);
         else if (sv_eq_cstr(k, "cattax"))
             json_int(j, &b->cattax);
-        else if (sv_eq_cstr(k, "adomain") || sv_eq_cstr(k, "cat")) {
+        else if (sv_eq_cstr(k, "mtype")) { /* issue 19: on every bid; these are banners */
+            int64_t mt = 0;
+            json_int(j, &mt);
+            cr_expect_eq(mt, 1, "mtype %lld, want 1 (banner)", (long long)mt);
+        } else if (sv_eq_cstr(k, "adomain") || sv_eq_cstr(k, "cat")) {
             bool dom = k.p[0] == 'a';
             int n = 0;
             json_arr_begin(j);
