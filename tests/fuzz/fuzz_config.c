@@ -38,14 +38,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (c->no_bid_status != 204 && c->no_bid_status != 200) abort();
     for (uint32_t i = 0; i < c->campaigns.n; i++) {
         const struct campaign *k = &c->campaigns.v[i];
-        if (!k->id.n || !k->crid.n || !k->nformats || k->bid_micros <= 0) abort();
-        if (!k->adm.n && !k->nurl.n) abort();
+        /* banner formats with adm/nurl, or typed creatives (docs/formats.md) */
+        if (!k->id.n || !k->crid.n || !(k->nformats || k->ncreatives) || k->bid_micros <= 0) abort();
+        if (k->nformats && !k->adm.n && !k->nurl.n) abort();
         for (uint32_t f = 0; f < k->nformats; f++)
             if (k->formats[f].w < 1 || k->formats[f].h < 1) abort();
         if (k->t.has_age && k->t.age_min > k->t.age_max) abort();
         for (uint32_t n = 0; n < k->t.countries.n; n++)
             if (k->t.countries.v[n].n != 3) abort();
-        if (k->personal != (k->t.nsegments > 0 || k->t.has_age || k->t.gender_mask != 0)) abort();
+        if (k->personal != (k->t.nsegments > 0 || k->t.has_age || k->t.gender_mask != 0 || k->t.has_near))
+            abort();
         for (uint32_t p = 0; p < i; p++)
             if (sv_eq(c->campaigns.v[p].id, k->id)) abort();
     }
