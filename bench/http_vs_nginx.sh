@@ -195,13 +195,15 @@ RATE=$(awk -v a="$FMED" 'BEGIN {printf "%d", a / 2}')
 echo "### Latency at a fixed rate (open loop): $RATE req/s = half of fairbid's median maximum"
 echo
 LOADGEN=$BUILD/fairbid-loadgen
-if [[ -x $LOADGEN ]] && "$LOADGEN" --help 2>&1 | grep -q -- '--rate' && "$LOADGEN" --help 2>&1 | grep -q -- '--requests-dir' &&
-    "$LOADGEN" --help 2>&1 | grep -q -- '--json'; then
+# the help text is read once into a variable: `--help | grep -q` under pipefail reports the help's own exit code
+# (or SIGPIPE when grep stops early) and said the load generator was missing when it was not
+LG_HELP=$([[ -x $LOADGEN ]] && "$LOADGEN" --help 2>&1 || true)
+if [[ $LG_HELP == *--rate* && $LG_HELP == *--requests-dir* && $LG_HELP == *--json* ]]; then
     mkdir -p "$T/reqs"
     cp "$BODY" "$T/reqs/"
     # On a 2-core machine a spinning load generator takes a core from the server under test: sleep in epoll.
     LG_EXTRA=
-    "$LOADGEN" --help 2>&1 | grep -q -- '--no-busy-poll' && LG_EXTRA=--no-busy-poll
+    [[ $LG_HELP == *--no-busy-poll* ]] && LG_EXTRA=--no-busy-poll
     lg() { # lg URL -> "p50 p99 p99.9 send-due_p99 achieved_rps" (nan where the run gave no figure)
         rm -f "$T/lg.json"
         timeout $((DURATION + 10)) "${LOAD[@]}" "$LOADGEN" --target "$1" --rate "$RATE" --duration "${DURATION}s" --warmup 1s \
