@@ -1,0 +1,82 @@
+/* fair_pace: the controller of a campaign with both `fairness` and a money `budget` (issue 20): per-group bid
+ * multipliers that maximise wins subject to the budget's spend rate and the fairness bounds (impact ratio,
+ * TVD on wins), levelling the cheaper group down as well as the dearer one up. A dual (Lagrangian) pacing
+ * scheme with one multiplier per constraint, projected subgradient / mirror steps once per controller period
+ * (docs/fairness.md, "Budget and fairness together"):
+ *   bid of a request in groups (g1, g2) = base × clamp(pace × w, FAIR_PACE_FLOOR, max_boost),
+ *   pace = 1 / (1 + λ)             (λ ≥ 0: the budget's dual, moved by spend against the pacing target),
+ *   w = 1 + Σ_attr dw[g_attr]       (the fairness duals μ: a behind group's value per win is raised by its μ,
+ *                                    the best-served group's lowered by what the others' constraints cost
+ * it). Pure: no I/O, no malloc; the bidder keeps the state and hands in windowed counts and spend. */
+#ifndef FAIRBID_FILTERS_FAIR_PACE_H
+#define FAIRBID_FILTERS_FAIR_PACE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "filters/campaign.h"
+#include "filters/fair.h"
+
+/* The lowest bid multiplier: a group is never bid below half the campaign's base price. Below it price
+ * shading stops buying fairness or pacing cheaply (a pay-as-bid win at half price is a rare one), so the
+ * controller throttles instead (fair_pace_out.keep, and fair_attr_ctl.level_down). */
+#define FAIR_PACE_FLOOR 0.5
+/* Fairness target with a margin: the controller aims at κ = κ_bound + FAIR_PACE_MARGIN × (1 − κ_bound) where
+ * κ_bound is the loosest lowest/best rate ratio that meets both min_impact_ratio and max_tvd. A window is a
+ * sample (a 10 s window of ~1700 wins has a TVD standard error of ~0.008), so aiming at the bound itself
+ * would fail half the windows; the margin costs < 2.5% of wins in the markets measured (docs/fairness.md). */
+#define FAIR_PACE_MARGIN 0.6
+/* Step sizes per second of controller time (scaled by the period dt): fairness duals (on the rate-ratio gap)
+ * and the budget dual (mirror step on ln(1 + λ), on the relative spend error). Chosen against the ~1 s lag of
+ * the recent window the controller reads (two 1 s buckets): loop time constants of a few seconds. */
+#define FAIR_PACE_ETA_MU 0.15
+#define FAIR_PACE_ETA_BUDGET 0.12
+#define FAIR_PACE_MU_MAX 3.0
+
+/* What the per-request check reads (copied into the published snapshot). */
+struct fair_pace_out {
+    float pace;             /* 1 / (1 + λ) */
+    float keep;             /* budget throttle below the floor: keep probability (1: none) */
+    float hi;               /* max_boost */
+    float dw[FAIR_NGROUPS]; /* w_g − 1 per group (0: no adjustment) */
+};
+
+/* The controller's state, kept by the bidder per campaign (zero-initialised = no adjustment). */
+struct fair_pace {
+    double theta;             /* ln(1 + λ) ∈ [0, ln(1 / FAIR_PACE_FLOOR)] */
+    double keep;              /* budget throttle keep probability, moved only once theta is at its maximum */
+    double mu[FAIR_NGROUPS];  /* fairness duals, ≥ 0, one per group (the group's rate-ratio constraint) */
+    double kappa[FAIR_NATTR]; /* the rate-ratio target last used per attribute (metrics) */
+    int best[FAIR_NATTR];     /* the best-served group per attribute, -1 none */
+};
+
+void fair_pace_init(struct fair_pace *st);
+
+/* The ratio lowest/best delivery rate that keeps TVD ≤ max_tvd when every group but the best (of eligible
+ * share q_best) is delivered at that ratio of the best one's rate. */
+double fair_pace_kappa_tvd(double q_best, double max_tvd);
+
+/* One controller step, every sync period (dt_s seconds). attrs: FAIR_ATTR_* of the campaign. window / recent:
+ * the fleet's windowed counts (the whole window, and the last two buckets). spend: what the campaign spent in
+ * the recent span; target: what the budget's pacing allows for that span (even pacing: the remaining budget
+ * over the remaining period, times the span); target ≤ 0 or !even: no budget pacing (λ = 0, `asap`).
+ * Updates st, writes out, and ctl[attr] (use_wins, and the level-down throttle when prices alone cannot close
+ * a gap within [FAIR_PACE_FLOOR, max_boost]). */
+void fair_pace_step(const struct campaign_fairness *p, bool even, const uint64_t window[][FAIR_NCOUNT],
+                    const uint64_t recent[][FAIR_NCOUNT], double spend, double target, double dt_s,
+                    struct fair_pace *st, struct fair_pace_out *out, struct fair_attr_ctl ctl[FAIR_NATTR]);
+
+/* The bid multiplier of a request in gender group g1 and age group g2 (-1: attribute not constrained):
+ * clamp(pace × (1 + dw[g1] + dw[g2]), FAIR_PACE_FLOOR, hi). O(1). */
+static inline double fair_pace_multiplier(const struct fair_pace_out *o, int g1, int g2)
+{
+    double w = 1.0;
+    if (g1 >= 0) w += o->dw[g1];
+    if (g2 >= 0) w += o->dw[g2];
+    double m = (double)o->pace * w;
+    if (m < FAIR_PACE_FLOOR) m = FAIR_PACE_FLOOR;
+    if (m > o->hi) m = o->hi;
+    return m;
+}
+
+#endif
