@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bidder/fairness.h"
+#include "bidder/fairness/fairness.h"
 #include "bidder/mirror_table.h"
 #include "filters/fair.h"
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bidder/fairness.h"
+#include "bidder/fairness/fairness.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

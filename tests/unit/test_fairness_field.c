@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bidder/fairness.h"
+#include "bidder/fairness/fairness.h"
 #include "filters/fair.h"
 
 static const char COUNTS[FAIR_NCOUNT] = {'e', 'b', 'w', 't'};
