@@ -9,12 +9,12 @@
 #include "filters/fair.h"
 #include "filters/ortb.h"
 #include "filters/reasons.h"
+#include "tests/unit/fair_fixed_view.h"
 
 #define RUNS 15
 #define ITERS 2000000
 
-static struct fair_counters local, mark;
-static struct fair_cap_slot caps[FAIR_MAX_SLOTS];
+static struct fair_fixed fx;
 static char mem[1 << 16];
 static volatile int64_t sink;
 
@@ -63,10 +63,10 @@ int main(void)
         fc.deliv[g] = 500;
     }
     fc.ctl[0] = (struct fair_attr_ctl){true, true, 0.45};
-    struct fair_snapshot s = {.cs = &cs, .year = 2026, .n = 1, .camp = &fc};
-    _Atomic(const struct fair_snapshot *) sp = &s;
-    struct fair_view fv = {&sp, &local, &mark, caps};
-    atomic_store(&caps[0].tokens, (int64_t)1 << 40);
+    fc.pace_keep = 1;
+    fx = (struct fair_fixed){.cs = &cs, .year = 2026, .n = 1, .camp = &fc};
+    struct fair_view fv = fair_fixed_view(&fx);
+    fx.reserve[0][FAIR_RES_TOKEN] = (int64_t)1 << 40;
 
     double ns[RUNS];
     uint32_t x = 12345;

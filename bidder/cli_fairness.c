@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "bidder/config.h"
-#include "bidder/fairness.h"
+#include "bidder/fairness/fairness.h"
 #include "bidder/store.h"
 #include "filters/fair.h"
 

@@ -35,7 +35,7 @@
 
 #include "bidder/audit.h"
 #include "bidder/engine.h"
-#include "bidder/fairness.h"
+#include "bidder/fairness/fairness.h"
 #include "bidder/http_server.h"
 #include "bidder/mirror.h"
 #include "bidder/log.h"

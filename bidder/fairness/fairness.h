@@ -33,8 +33,8 @@ int fairness_win(int worker, const char *query, char *body, size_t cap);
  * TVD gauges, lease state. Any registered RCU thread. */
 void fairness_metrics(struct evbuffer *out);
 
-/* Redis keys (docs/fairness.md): fairbid:fair:<campaign>:<bucket_ms>:<bucket> hash of "<group>:e|b|w|t", and
- * fairbid:cap:<campaign>:<period_s>:<period>. Used by `fairbid fairness report` too. */
+/* Redis keys (docs/fairness.md): fairbid:fair:<campaign>:<bucket_ms>:<bucket> hash of "<group>:e|b|w|t|s",
+ * and fairbid:cap:<campaign>:<period_s>:<period>. Used by `fairbid fairness report` too. */
 #define FAIRNESS_KEY_FMT "fairbid:fair:%s:%lld:%lld"
 #define FAIRNESS_CAP_KEY_FMT "fairbid:cap:%s:%d:%lld"
 /* The largest cap (config: cap.bids) and so the largest valid cap counter. */
@@ -46,7 +46,7 @@ int fairness_cap_count_parse(const char *s, size_t n, int64_t *out);
 /* A lease script's reply {got, remaining} for a request of `want` tokens under `cap`: 0 if it is one the
  * script can give, -1 otherwise (then no token is spent). */
 int fairness_lease_check(long long got, long long remaining, int64_t want, int64_t cap);
-/* Parses a hash field "<group>:<e|b|w|t>" into (group, count); -1 if not one. */
+/* Parses a hash field "<group>:<e|b|w|t|s>" into (group, count); -1 if not one. */
 int fairness_parse_field(const char *f, size_t n, int *group, int *count);
 int64_t fairness_bucket_ms(const struct campaign_fairness *f);
 
