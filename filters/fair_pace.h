@@ -17,10 +17,6 @@
 #include "filters/campaign.h"
 #include "filters/fair.h"
 
-/* The lowest bid multiplier: a group is never bid below half the campaign's base price. Below it price
- * shading stops buying fairness or pacing cheaply (a pay-as-bid win at half price is a rare one), so the
- * controller throttles instead (fair_pace_out.keep, and fair_attr_ctl.level_down). */
-#define FAIR_PACE_FLOOR 0.5
 /* Fairness target with a margin: the controller aims at κ = κ_bound + FAIR_PACE_MARGIN × (1 − κ_bound) where
  * κ_bound is the loosest lowest/best rate ratio that meets both min_impact_ratio and max_tvd. A window is a
  * sample (a 10 s window of ~1700 wins has a TVD standard error of ~0.008), so aiming at the bound itself
@@ -32,14 +28,6 @@
 #define FAIR_PACE_ETA_MU 0.15
 #define FAIR_PACE_ETA_BUDGET 0.12
 #define FAIR_PACE_MU_MAX 3.0
-
-/* What the per-request check reads (copied into the published snapshot). */
-struct fair_pace_out {
-    float pace;             /* 1 / (1 + λ) */
-    float keep;             /* budget throttle below the floor: keep probability (1: none) */
-    float hi;               /* max_boost */
-    float dw[FAIR_NGROUPS]; /* w_g − 1 per group (0: no adjustment) */
-};
 
 /* The controller's state, kept by the bidder per campaign (zero-initialised = no adjustment). */
 struct fair_pace {
@@ -65,18 +53,5 @@ double fair_pace_kappa_tvd(double q_best, double max_tvd);
 void fair_pace_step(const struct campaign_fairness *p, bool even, const uint64_t window[][FAIR_NCOUNT],
                     const uint64_t recent[][FAIR_NCOUNT], double spend, double target, double dt_s,
                     struct fair_pace *st, struct fair_pace_out *out, struct fair_attr_ctl ctl[FAIR_NATTR]);
-
-/* The bid multiplier of a request in gender group g1 and age group g2 (-1: attribute not constrained):
- * clamp(pace × (1 + dw[g1] + dw[g2]), FAIR_PACE_FLOOR, hi). O(1). */
-static inline double fair_pace_multiplier(const struct fair_pace_out *o, int g1, int g2)
-{
-    double w = 1.0;
-    if (g1 >= 0) w += o->dw[g1];
-    if (g2 >= 0) w += o->dw[g2];
-    double m = (double)o->pace * w;
-    if (m < FAIR_PACE_FLOOR) m = FAIR_PACE_FLOOR;
-    if (m > o->hi) m = o->hi;
-    return m;
-}
 
 #endif

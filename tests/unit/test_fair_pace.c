@@ -11,8 +11,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "filters/arena.h"
 #include "filters/fair_pace.h"
+#include "filters/ortb.h"
+#include "filters/reasons.h"
 #include "loadgen/rng.h"
+#include "tests/unit/fair_fixed_view.h"
 
 static const struct campaign_fairness FAIR = {true, FAIR_ATTR_GENDER, 0.8, 0.05, 10, 1.5, 50};
 
@@ -38,6 +42,57 @@ Test(fair_pace, multiplier_clamps)
     cr_assert_float_eq(fair_pace_multiplier(&o, FAIR_G_FEMALE, FAIR_A_FIRST_BAND), 1.5, 1e-6); /* max_boost */
     o.pace = 0.3f;
     cr_assert_float_eq(fair_pace_multiplier(&o, FAIR_G_MALE, -1), FAIR_PACE_FLOOR, 1e-6);
+}
+
+/* fair_check with FAIR_F_PACE: the multiplier sets the price, down as well as up, and the budget's spend is
+ * reserved at the final price */
+Test(fair_pace, fair_check_applies_multiplier)
+{
+    static char mem[1 << 14];
+    static const char *const bodies[2] = {
+        "{\"id\":\"r\",\"imp\":[{\"id\":\"1\",\"banner\":{\"w\":300,\"h\":250}}],\"user\":{\"gender\":\"F\"}"
+        "}",
+        "{\"id\":\"r\",\"imp\":[{\"id\":\"1\",\"banner\":{\"w\":300,\"h\":250}}],\"user\":{\"gender\":\"M\"}"
+        "}",
+    };
+    struct arena a;
+    arena_init(&a, mem, sizeof mem);
+    struct ortb_request req[2];
+    for (int i = 0; i < 2; i++) {
+        struct ortb_error e;
+        cr_assert_eq(ortb_parse(bodies[i], strlen(bodies[i]), &a, &req[i], &e), 0);
+    }
+    struct campaign c;
+    memset(&c, 0, sizeof c);
+    c.id = SV_LIT("jobs");
+    c.fair = FAIR;
+    c.budget = (struct campaign_budget){true, 1000000000, 86400, BUDGET_PACING_EVEN};
+    struct campaign_set cs = {.v = &c, .n = 1};
+    struct fair_camp fc;
+    memset(&fc, 0, sizeof fc);
+    fc.flags = FAIR_F_FAIR_OK | FAIR_F_PACE;
+    fc.pace_keep = 1;
+    for (int g = 0; g < FAIR_NGROUPS; g++) fc.boost[g] = 1.4f; /* ignored under FAIR_F_PACE */
+    fc.pace = (struct fair_pace_out){.pace = 0.9f, .keep = 1, .hi = 1.5f};
+    fc.pace.dw[FAIR_G_FEMALE] = 0.25f;
+    fc.pace.dw[FAIR_G_MALE] = -0.1f;
+    static struct fair_fixed fx;
+    fx = (struct fair_fixed){.cs = &cs, .year = 2026, .n = 1, .camp = &fc};
+    fx.reserve[0][FAIR_RES_SPEND] = 10000;
+    struct fair_view fv = fair_fixed_view(&fx);
+    struct sv arg;
+    int64_t num, price = 1200000; /* 1.2 CPM */
+    cr_assert_eq(fair_check(&fv, &cs, 0, &req[0], 0, &price, &arg, &num), REASON_BID);
+    cr_assert_eq(price, 1350000, "women: 1.2 x 0.9 x 1.25 = 1.35, got %lld", (long long)price);
+    cr_assert_eq(fx.reserve[0][FAIR_RES_SPEND], 10000 - 1350, "spend reserved at the final price");
+    price = 1200000;
+    cr_assert_eq(fair_check(&fv, &cs, 0, &req[1], 0, &price, &arg, &num), REASON_BID);
+    cr_assert_eq(price, 972000, "men levelled down: 1.2 x 0.9 x 0.9 = 0.972, got %lld", (long long)price);
+    /* without FAIR_F_PACE the level-up boost applies as before */
+    fc.flags = FAIR_F_FAIR_OK;
+    price = 1200000;
+    cr_assert_eq(fair_check(&fv, &cs, 0, &req[1], 0, &price, &arg, &num), REASON_BID);
+    cr_assert_eq(price, 1680000);
 }
 
 /* counts of one group: eligible, bids, wins, throttled */
