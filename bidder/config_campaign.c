@@ -365,6 +365,53 @@ static int rd_cap(struct cctx *cc, struct campaign *c)
     return 0;
 }
 
+/* "budget": {"amount": A, "period_s": S, "pacing": "asap"|"even"}: money per period across the fleet
+ * (docs/fairness.md, Budgets). Like a cap, a promise to the advertiser: any key not understood is an error.
+ */
+static int rd_budget(struct cctx *cc, struct campaign *c)
+{
+    size_t at = cfg_off(cc->j);
+    if (json_peek(cc->j) == JSON_NULL) return json_null(cc->j) ? cfg_json_err(cc->e, cc->j, "budget") : 0;
+    if (json_peek(cc->j) != JSON_OBJECT) return cerr(cc, at, "budget", "must be null or an object");
+    c->budget.enabled = true;
+    c->budget.period_s = 86400;
+    c->budget.pacing = BUDGET_PACING_ASAP;
+    c->budget.amount_micros = -1;
+    json_obj_begin(cc->j);
+    struct sv k;
+    while (json_obj_next(cc->j, &k)) {
+        int rc = 0;
+        size_t kat = cfg_off(cc->j);
+        if (sv_eq_cstr(k, "amount")) {
+            /* at most 1e9 in the currency: 1e15 micros, the largest count the lease script accepts */
+            double a = 0;
+            rc = rd_num(cc, &a, "budget.amount", 0.000001, 1e9);
+            if (!rc) c->budget.amount_micros = (int64_t)llround(a * 1e6);
+        } else if (sv_eq_cstr(k, "period_s")) {
+            rc = rd_cint(cc, &c->budget.period_s, "budget.period_s", 1, 366 * 86400);
+        } else if (sv_eq_cstr(k, "pacing")) {
+            struct sv p = SV_NULL;
+            rc = rd_cstr(cc, &p, "budget.pacing");
+            if (!rc && p.p) {
+                if (sv_eq_cstr(p, "asap"))
+                    c->budget.pacing = BUDGET_PACING_ASAP;
+                else if (sv_eq_cstr(p, "even"))
+                    c->budget.pacing = BUDGET_PACING_EVEN;
+                else
+                    return cerr(cc, kat, "budget.pacing", "must be \"asap\" (the default) or \"even\"");
+            }
+        } else {
+            char key[80];
+            snprintf(key, sizeof key, "budget.%.*s", (int)(k.n > 60 ? 60 : k.n), k.p);
+            return cerr(cc, kat, key, "unknown key (budget has \"amount\", \"period_s\" and \"pacing\")");
+        }
+        if (rc) return -1;
+    }
+    if (cc->j->err) return cfg_json_err(cc->e, cc->j, "budget");
+    if (c->budget.amount_micros < 0) return cerr(cc, at, "budget.amount", "is required");
+    return 0;
+}
+
 /* "political": {"sponsor": "...", "notice_url": "https://..."}: Regulation (EU) 2024/900's transparency
  * notice, carried in every bid as bid.ext.political (docs/jurisdictions.md). */
 static int rd_political(struct cctx *cc, struct campaign *c)
@@ -503,6 +550,8 @@ static int rd_campaign(struct cctx *cc, struct campaign *c, uint32_t index)
             rc = rd_fairness(cc, c);
         } else if (sv_eq_cstr(k, "cap")) {
             rc = rd_cap(cc, c);
+        } else if (sv_eq_cstr(k, "budget")) {
+            rc = rd_budget(cc, c);
         } else {
             log_warn("config: unknown key ignored", "file=%s line=%d campaign=%s key=%.*s", cc->e->file,
                      cfg_line_of(cc->e->text, kat), cc->cid, SV_FMT(k));
@@ -658,6 +707,10 @@ static const struct config_campaign_key campaign_keys[] = {
     {"cap", "object", "",
      "`bids` (required) and `period_s` (default 86400); any other key is an error (see "
      "docs/fairness.md)"},
+    {"budget", "object", "",
+     "money per period across the fleet, in `currency`: `amount` (required, > 0, at most 1e9), `period_s` "
+     "(default 86400, at most 366 days), `pacing` `asap` (default) or `even`; any other key is an error (see "
+     "docs/fairness.md, Budgets)"},
 };
 
 const struct config_campaign_key *config_campaign_keys(size_t *n)

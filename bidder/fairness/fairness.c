@@ -30,7 +30,7 @@ static void local_tick(void)
     for (int s = 0; s < F.nslots; s++) {
         struct slot *sl = &F.slots[s];
         if (!sl->used) continue;
-        if (sl->fair.enabled) {
+        if (fz_windowed(sl)) {
             fz_read_counters(s, sl);
             for (int g = 0; g < FAIR_NGROUPS; g++)
                 for (int k = 0; k < FAIR_NCOUNT; k++)
@@ -50,6 +50,7 @@ static void local_tick(void)
                 fz_cap_granted(s, sl, want, got, left - got);
             }
         }
+        if (sl->budget.enabled) fz_budget_local(s, sl, now);
     }
     atomic_fetch_add(&F.syncs_ok, 1);
     atomic_store(&F.last_ok_wall, now);
@@ -119,7 +120,8 @@ static void tick_done(void)
         struct slot *sl = &F.slots[s];
         if (!sl->used) continue;
         if (sl->cap.enabled) sl->lease_inflight = false;
-        if (!sl->fair.enabled) continue;
+        if (sl->budget.enabled) fz_budget_tick_done(sl, F.tick_failed);
+        if (!fz_windowed(sl)) continue;
         if (!F.tick_failed) fz_commit_counters(s, sl);
         fz_run_controller(sl, now);
     }
@@ -133,7 +135,7 @@ static void tick_done(void)
     fz_publish();
 }
 
-static void on_reply(redisAsyncContext *ac, void *r, void *priv)
+void fz_on_reply(redisAsyncContext *ac, void *r, void *priv)
 {
     (void)ac;
     struct cmd *c = priv;
@@ -143,6 +145,8 @@ static void on_reply(redisAsyncContext *ac, void *r, void *priv)
     if (!rep || rep->type == REDIS_REPLY_ERROR) {
         if (rep) log_warn("fairness: Redis error", "error=\"%s\"", rep->str);
         F.tick_failed = true;
+    } else if (c->kind >= 3) {
+        if (fz_budget_reply(c, sl, rep)) F.tick_failed = true;
     } else if (c->kind == 0 && rep->type == REDIS_REPLY_ARRAY) {
         uint64_t v[FAIR_NGROUPS][FAIR_NCOUNT];
         memset(v, 0, sizeof v);
@@ -177,6 +181,7 @@ static void on_reply(redisAsyncContext *ac, void *r, void *priv)
         bool acked = F.cfg && rep->integer >= F.cfg->lease_min_replicas;
         for (int i = 0; i < F.nslots; i++) {
             struct slot *p = &F.slots[i];
+            if (p->b_pend) fz_budget_acked(i, p, acked);
             if (!p->pend) continue;
             p->pend = false;
             if (acked) {
@@ -192,7 +197,7 @@ static void on_reply(redisAsyncContext *ac, void *r, void *priv)
     if (--F.pending == 0) tick_done();
 }
 
-static struct cmd *new_cmd(int slot, int kind, int64_t arg)
+struct cmd *fz_new_cmd(int slot, int kind, int64_t arg)
 {
     struct cmd *c = &F.cmds[F.ncmds++];
     c->tick = F.tick;
@@ -204,7 +209,7 @@ static struct cmd *new_cmd(int slot, int kind, int64_t arg)
 }
 
 /* A command that could not even be queued (connection in error) never calls back: count it as failed. */
-static void queued(int rc)
+void fz_queued(int rc)
 {
     if (rc == REDIS_OK) return;
     F.tick_failed = true;
@@ -228,7 +233,7 @@ static void redis_tick(void)
     for (int s = 0; s < F.nslots; s++) {
         struct slot *sl = &F.slots[s];
         if (!sl->used) continue;
-        if (sl->fair.enabled) {
+        if (fz_windowed(sl)) {
             int64_t bms = sl->win.bucket_ms;
             int64_t ep = now / bms;
             fz_read_counters(s, sl);
@@ -248,7 +253,7 @@ static void redis_tick(void)
                                   (long long)(bms * FAIR_NBUCKETS * 2 / 1000 + 60));
             for (int i = 0; i < FAIR_NBUCKETS; i++) {
                 snprintf(key, sizeof key, FAIRNESS_KEY_FMT, sl->id, (long long)bms, (long long)(ep - i));
-                queued(redisAsyncCommand(F.ac, on_reply, new_cmd(s, 0, ep - i), "HGETALL %s", key));
+                fz_queued(redisAsyncCommand(F.ac, fz_on_reply, fz_new_cmd(s, 0, ep - i), "HGETALL %s", key));
             }
         }
         if (sl->cap.enabled) {
@@ -259,15 +264,17 @@ static void redis_tick(void)
                          (long long)sl->period);
                 sl->lease_inflight = true;
                 leases_queued = true;
-                queued(redisAsyncCommand(F.ac, on_reply, new_cmd(s, 1, want), "EVAL %s 1 %s %lld %lld %lld",
-                                         LEASE_LUA, key, (long long)sl->cap.bids, (long long)want,
-                                         (long long)sl->cap.period_s * 2 + 60));
+                fz_queued(redisAsyncCommand(
+                    F.ac, fz_on_reply, fz_new_cmd(s, 1, want), "EVAL %s 1 %s %lld %lld %lld", LEASE_LUA, key,
+                    (long long)sl->cap.bids, (long long)want, (long long)sl->cap.period_s * 2 + 60));
             }
         }
+        if (sl->budget.enabled && fz_budget_queue(s, sl, now)) leases_queued = true;
     }
     if (F.cfg && F.cfg->lease_min_replicas > 0 && leases_queued)
-        queued(redisAsyncCommand(F.ac, on_reply, new_cmd(0, 2, 0), "WAIT %d %d", F.cfg->lease_min_replicas,
-                                 F.cfg->fairness_sync_ms / 2 > 0 ? F.cfg->fairness_sync_ms / 2 : 1));
+        fz_queued(redisAsyncCommand(F.ac, fz_on_reply, fz_new_cmd(0, 2, 0), "WAIT %d %d",
+                                    F.cfg->lease_min_replicas,
+                                    F.cfg->fairness_sync_ms / 2 > 0 ? F.cfg->fairness_sync_ms / 2 : 1));
     if (--F.pending == 0) tick_done();
 }
 
@@ -312,7 +319,7 @@ int fairness_start(struct event_base *base, const struct config *cfg, int nworke
     F.views = calloc((size_t)nworkers, sizeof *F.views);
     F.wctx = calloc((size_t)nworkers, sizeof *F.wctx);
     F.slots = calloc(FAIR_MAX_SLOTS, sizeof *F.slots);
-    F.cmds = calloc((size_t)FAIR_MAX_SLOTS * (FAIR_NBUCKETS + 1) + 1, sizeof *F.cmds);
+    F.cmds = calloc((size_t)FAIR_MAX_SLOTS * (FAIR_NBUCKETS + 4) + 1, sizeof *F.cmds);
     if (!F.local || !F.mark || !F.cur || !F.views || !F.wctx || !F.slots || !F.cmds) {
         snprintf(err, errlen, "fairness: out of memory");
         return -1;
@@ -386,6 +393,7 @@ void fairness_stop(void)
         }
         if (r) freeReplyObject(r);
     }
+    fz_budget_return_all(c);
     if (c) redisFree(c);
     const struct fairness_snapshot *old = atomic_exchange(&F.snap, NULL);
     fz_snap_free((struct snap_full *)(uintptr_t)old);

@@ -37,6 +37,10 @@ void fairness_metrics(struct evbuffer *out);
  * and fairbid:cap:<campaign>:<period_s>:<period>. Used by `fairbid fairness report` too. */
 #define FAIRNESS_KEY_FMT "fairbid:fair:%s:%lld:%lld"
 #define FAIRNESS_CAP_KEY_FMT "fairbid:cap:%s:%d:%lld"
+/* Budgets (micros of the currency): fairbid:budget:<campaign>:<period_s>:<period> the spend the fleet has
+ * reserved (leased minus returned), and ...:spent the spend win notices reported at the clearing price. */
+#define FAIRNESS_BUDGET_KEY_FMT "fairbid:budget:%s:%d:%lld"
+#define FAIRNESS_BUDGET_SPENT_KEY_FMT "fairbid:budget:%s:%d:%lld:spent"
 /* The largest cap (config: cap.bids) and so the largest valid cap counter. */
 #define FAIRNESS_CAP_MAX 1000000000000000LL
 /* A cap counter's value (the string GET returns): 0 and *out for a count (decimal digits, no sign, no leading

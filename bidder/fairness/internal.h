@@ -16,6 +16,7 @@
 #include "bidder/fairness/fairness.h"
 
 struct event;
+struct evbuffer;
 struct redisAsyncContext;
 typedef struct redisAsyncContext redisAsyncContext;
 
@@ -68,11 +69,20 @@ struct fairness_counters {
 struct fairness_cap_slot {
     _Alignas(64) _Atomic int64_t tokens;
     _Atomic int64_t spent; /* bids made with a token (metrics) */
+    /* budget (budget.c): spend in micros of the currency. fair_check takes a bid's spend from the reserve
+     * (CAS); decide gives back the internal auction's losers'; win and loss notices give back what a bid did
+     * not cost; the control plane adds leased spend and takes back what it returns to Redis. */
+    _Alignas(64) _Atomic int64_t reserve;
+    _Atomic int64_t period; /* the budget period the reserve belongs to (notices from another give nothing) */
+    _Atomic int64_t charged;             /* won at the clearing price, from win notices (monotonic) */
+    _Atomic int64_t refunded;            /* given back by win/loss notices (monotonic) */
+    _Atomic uint64_t wins, losses, late; /* notices matched; late: the bid's record was gone (no refund) */
 };
 
 /* A worker's view context. */
 struct fairness_worker {
     int w;
+    int64_t took_period[FAIR_MAX_SLOTS]; /* budget: the period of the reserve this worker last took from */
 };
 
 struct slot {
@@ -80,6 +90,7 @@ struct slot {
     char id[128];
     struct campaign_fairness fair;
     struct campaign_cap cap;
+    int64_t bid_micros;
     /* fairness */
     float boost[FAIR_NGROUPS];
     struct fair_attr_ctl ctl[FAIR_NATTR];
@@ -98,11 +109,32 @@ struct slot {
     int64_t pend_want, pend_got, pend_remaining;
     int64_t last_spent;
     double rate; /* tokens per tick, smoothed */
+    /* budget (budget.c), micros of the currency */
+    struct campaign_budget budget;
+    int64_t b_unit;   /* the most one bid can cost (bid price x max_boost) */
+    int64_t b_period; /* -1: none yet */
+    bool b_exhausted, b_paced, b_inflight;
+    int64_t b_remaining; /* in Redis (amount - reserved fleet-wide) after our last lease, -1 unknown */
+    int64_t b_leased, b_returned, b_local_granted; /* this instance, this period */
+    int64_t b_last_reserve;                        /* the reserve right after the last tick */
+    double b_rate;                                 /* reserve consumed per tick, smoothed */
+    float pace_keep;
+    int64_t b_release; /* taken out of the reserve, being returned by the tick in flight */
+    int64_t b_ticks;
+    bool b_pend; /* a lease waiting for WAIT (lease_min_replicas) */
+    int64_t b_pend_want, b_pend_got, b_pend_remaining, b_pend_room;
+    int64_t b_spent_fleet;   /* the fleet's :spent counter (won at clearing price), -1 unknown */
+    int64_t b_spent_pushed;  /* of our charged counter, what is in it */
+    int64_t b_spent_sending; /* ... and what the tick in flight adds */
 };
 
 struct slot_report {
     char id[128];
-    bool fair, cap;
+    bool fair, cap, budget;
+    struct campaign_budget b;
+    int64_t b_remaining, b_spent_fleet, b_leased, b_returned;
+    bool b_exhausted, b_paced;
+    float pace_keep;
     uint64_t wsum[FAIR_NGROUPS][FAIR_NCOUNT];
     float boost[FAIR_NGROUPS];
     unsigned attrs;
@@ -142,6 +174,8 @@ struct fairness_state {
     struct slot *slots;
     int nslots;
     _Atomic uint64_t recent[RECENT_N];
+    /* budget bids: (key >> 32) << 32 | period parity << 31 | reserved spend (31 bits) beside recent[] */
+    _Atomic uint64_t recent_cost[RECENT_N];
     _Atomic uint64_t wins_unmatched, wins_total;
     /* Redis */
     bool redis;
@@ -190,10 +224,30 @@ bool fz_state_ok(void);
 void fz_snap_free(struct snap_full *s);
 void fz_publish(void);
 void fz_views_init(void);
+/* Gives n micros back to slot's reserve if it still belongs to `period` (notices, decide's losers). */
+void fz_give_spend(int32_t slot, int64_t period, int64_t n);
 /* control.c */
 void fz_run_controller(struct slot *sl, int64_t now);
 void fz_read_counters(int s, struct slot *sl);
 void fz_commit_counters(int s, struct slot *sl);
+/* fairness.c: the pipelined round trip's commands (kinds: 0 HGETALL, 1 cap lease, 2 WAIT, 3 budget lease,
+ * 4 budget return, 5 budget :spent INCRBY) */
+struct cmd *fz_new_cmd(int slot, int kind, int64_t arg);
+void fz_queued(int rc);
+void fz_on_reply(redisAsyncContext *ac, void *r, void *priv);
+/* budget.c */
+bool fz_windowed(const struct slot *sl);  /* keeps per-group windows (fairness or budget) */
+unsigned fz_attrs(const struct slot *sl); /* the attributes counted per group */
+void fz_budget_assign(struct slot *sl, const struct campaign *c);
+void fz_budget_local(int s, struct slot *sl, int64_t now); /* no Redis: this instance is the fleet */
+bool fz_budget_queue(int s, struct slot *sl, int64_t now); /* true: a lease was queued (WAIT applies) */
+/* a reply of kind 3-5; returns -1 when the tick failed */
+int fz_budget_reply(const struct cmd *c, struct slot *sl, const void *reply);
+void fz_budget_acked(int s, struct slot *sl, bool acked);
+void fz_budget_tick_done(struct slot *sl, bool failed);
+struct redisContext;
+void fz_budget_return_all(struct redisContext *c); /* at stop: blocking, c may be NULL */
+void fz_budget_metrics(struct evbuffer *o);
 /* caps.c */
 int64_t fz_cap_want(int s, struct slot *sl, int64_t now);
 void fz_cap_granted(int s, struct slot *sl, int64_t want, int64_t got, int64_t remaining);

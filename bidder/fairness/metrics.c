@@ -84,4 +84,5 @@ void fairness_metrics(struct evbuffer *o)
         }
     }
     urcu_memb_read_unlock();
+    fz_budget_metrics(o);
 }

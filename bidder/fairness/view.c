@@ -14,7 +14,7 @@
 
 bool fz_constrained(const struct campaign *c)
 {
-    return c->fair.enabled || c->cap.enabled;
+    return c->fair.enabled || c->cap.enabled || c->budget.enabled;
 }
 
 int fz_slot_find(struct sv id)
@@ -53,6 +53,7 @@ void fz_assign_slots(const struct config *cfg)
             fair_window_init(&sl->win, fairness_bucket_ms(&c->fair));
         sl->fair = c->fair;
         sl->cap = c->cap;
+        fz_budget_assign(sl, c);
     }
 }
 
@@ -108,7 +109,9 @@ void fz_publish(void)
         if (sl_ix < 0) continue;
         const struct slot *sl = &F.slots[sl_ix];
         fc->slot = sl_ix;
-        fc->flags = (ok ? FAIR_F_FAIR_OK : 0) | (sl->exhausted ? FAIR_F_CAP_EXHAUSTED : 0);
+        fc->flags = (ok ? FAIR_F_FAIR_OK : 0) | (sl->exhausted ? FAIR_F_CAP_EXHAUSTED : 0) |
+                    (sl->b_exhausted ? FAIR_F_BUDGET_EXHAUSTED : 0) | (sl->b_paced ? FAIR_F_BUDGET_PACED : 0);
+        if (sl->budget.enabled) fc->pace_keep = sl->pace_keep;
         memcpy(fc->ctl, sl->ctl, sizeof fc->ctl);
         memcpy(fc->boost, sl->boost, sizeof fc->boost);
         for (int g = 0; g < FAIR_NGROUPS; g++) {
@@ -127,7 +130,16 @@ void fz_publish(void)
         memcpy(r->id, sl->id, sizeof r->id);
         r->fair = sl->fair.enabled;
         r->cap = sl->cap.enabled;
-        r->attrs = sl->fair.attrs;
+        r->attrs = fz_attrs(sl);
+        r->budget = sl->budget.enabled;
+        r->b = sl->budget;
+        r->b_remaining = sl->b_remaining;
+        r->b_spent_fleet = sl->b_spent_fleet;
+        r->b_leased = sl->b_leased;
+        r->b_returned = sl->b_returned;
+        r->b_exhausted = sl->b_exhausted;
+        r->b_paced = sl->b_paced;
+        r->pace_keep = sl->pace_keep;
         memcpy(r->wsum, sl->wsum, sizeof r->wsum);
         memcpy(r->boost, sl->boost, sizeof r->boost);
         for (int a = 0; a < FAIR_NATTR; a++) r->level_down[a] = sl->ctl[a].level_down;
@@ -167,14 +179,15 @@ static void view_unsynced(void *ctx, int32_t slot, int g, uint64_t *out)
 
 static _Atomic int64_t *reserve_of(int32_t slot, int kind)
 {
-    (void)kind;
-    return &F.caps[slot].tokens;
+    return kind == FAIR_RES_SPEND ? &F.caps[slot].reserve : &F.caps[slot].tokens;
 }
 
 static bool view_take(void *ctx, int32_t slot, int kind, int64_t n)
 {
-    (void)ctx;
     _Atomic int64_t *p = reserve_of(slot, kind);
+    if (kind == FAIR_RES_SPEND)
+        ((struct fairness_worker *)ctx)->took_period[slot] =
+            atomic_load_explicit(&F.caps[slot].period, memory_order_relaxed);
     int64_t t = atomic_load_explicit(p, memory_order_relaxed);
     while (t >= n && t > 0 &&
            !atomic_compare_exchange_weak_explicit(p, &t, t - n, memory_order_relaxed, memory_order_relaxed)) {
@@ -182,9 +195,22 @@ static bool view_take(void *ctx, int32_t slot, int kind, int64_t n)
     return t >= n && t > 0;
 }
 
+void fz_give_spend(int32_t slot, int64_t period, int64_t n)
+{
+    /* only into the reserve of the period it was taken from: the roll-over stores the new period before it
+     * clears the reserve, so a give that raced with it sees the change afterwards and takes itself back
+     * (undershoot at worst, never spend the new period did not lease) */
+    if (n <= 0 || atomic_load(&F.caps[slot].period) != period) return;
+    atomic_fetch_add(&F.caps[slot].reserve, n);
+    if (atomic_load(&F.caps[slot].period) != period) atomic_fetch_sub(&F.caps[slot].reserve, n);
+}
+
 static void view_give(void *ctx, int32_t slot, int kind, int64_t n)
 {
-    (void)ctx;
+    if (kind == FAIR_RES_SPEND) {
+        fz_give_spend(slot, ((struct fairness_worker *)ctx)->took_period[slot], n);
+        return;
+    }
     atomic_fetch_add_explicit(reserve_of(slot, kind), n, memory_order_relaxed);
 }
 

@@ -1,0 +1,374 @@
+/* fairness budgets: money per period across the fleet (docs/fairness.md, Budgets). Spend is leased from Redis
+ * into the instance's reserve (integer micros of the currency) before any bid is made with it; fair_check
+ * takes each bid's spend at its final price from the reserve; decide, win notices and loss notices give back
+ * what the bid did not cost; the tick here sizes the leases, returns an excess, counts the fleet's spend at
+ * clearing prices and paces `even` budgets. Redis never sees a request: a reserve that runs dry stops the
+ * campaign (fail closed) until a lease refills it. */
+#define _LGPL_SOURCE
+#include "bidder/fairness/internal.h"
+
+#include <event2/buffer.h>
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <string.h>
+#include <urcu/urcu-memb.h>
+
+#include "bidder/log.h"
+
+/* The counter must be a count (as the cap's: digits, no sign, no leading zero, at most 1e15 micros = the
+ * largest amount config accepts); anything else is an error reply and leases nothing. */
+#define BUDGET_COUNT_LUA                                                                                     \
+    "local v = redis.call('GET', KEYS[1]) local used = 0 "                                                   \
+    "if v then "                                                                                             \
+    "if #v > 16 or not string.match(v, '^[0-9]+$') or (#v > 1 and string.sub(v, 1, 1) == '0') "              \
+    "or tonumber(v) > 1e15 then "                                                                            \
+    "return redis.error_reply('fairbid: budget counter ' .. KEYS[1] .. ' is not a valid count') end "        \
+    "used = tonumber(v) end "
+/* Grants min(want, min(amount, allowed) - used) micros. ARGV: amount, want, ttl, allowed (even pacing: the
+ * share of the amount the clock allows by now). Returns {granted, amount - used after, allowed - used after}.
+ */
+static const char BUDGET_LEASE_LUA[] =
+    BUDGET_COUNT_LUA "local amount = tonumber(ARGV[1]) local lim = math.min(amount, tonumber(ARGV[4])) "
+                     "local g = math.min(tonumber(ARGV[2]), lim - used) "
+                     "if g < 0 then g = 0 end "
+                     "if g > 0 then redis.call('INCRBY', KEYS[1], g) "
+                     "redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3])) end "
+                     "return {g, amount - used - g, lim - used - g}";
+/* Gives back up to ARGV[1] micros the instance reserved and will not spend. */
+static const char BUDGET_RETURN_LUA[] = BUDGET_COUNT_LUA "local r = math.min(tonumber(ARGV[1]), used) "
+                                                         "if r > 0 then redis.call('DECRBY', KEYS[1], r) end "
+                                                         "return r";
+
+enum { K_LEASE = 3, K_RETURN = 4, K_SPENT = 5 };
+
+bool fz_windowed(const struct slot *sl)
+{
+    return sl->fair.enabled || sl->budget.enabled;
+}
+
+unsigned fz_attrs(const struct slot *sl)
+{
+    if (sl->fair.enabled) return sl->fair.attrs;
+    return sl->budget.enabled ? FAIR_ATTR_GENDER | FAIR_ATTR_AGE_BAND : 0;
+}
+
+void fz_budget_assign(struct slot *sl, const struct campaign *c)
+{
+    bool was = sl->budget.enabled;
+    sl->budget = c->budget;
+    sl->bid_micros = c->bid_micros;
+    double boost = c->fair.enabled && c->fair.max_boost > 1 ? c->fair.max_boost : 1;
+    sl->b_unit = fair_spend_micros((int64_t)((double)c->bid_micros * boost) + 1);
+    if (sl->b_unit < 1) sl->b_unit = 1;
+    if (!was) {
+        sl->b_period = -1;
+        sl->b_remaining = -1;
+        sl->b_spent_fleet = -1;
+        sl->pace_keep = 1;
+    }
+}
+
+static int64_t period_ms(const struct slot *sl)
+{
+    return (int64_t)(sl->budget.period_s > 0 ? sl->budget.period_s : 86400) * 1000;
+}
+
+/* The period roll-over: the old period's reserve is dropped (counted as spent there: undershoot, never
+ * overshoot). The period is stored before the reserve is cleared, so a notice's refund racing with it is
+ * undone by the notice itself (win.c). */
+static void roll(int s, struct slot *sl, int64_t now)
+{
+    int64_t p = now / period_ms(sl);
+    if (p == sl->b_period) return;
+    atomic_store(&F.caps[s].period, p);
+    atomic_exchange(&F.caps[s].reserve, 0);
+    sl->b_period = p;
+    sl->b_exhausted = sl->b_paced = false;
+    sl->b_remaining = -1;
+    sl->b_leased = sl->b_returned = sl->b_local_granted = 0;
+    sl->b_last_reserve = 0;
+    sl->b_spent_fleet = -1;
+    sl->b_pend = false;
+    sl->pace_keep = 1;
+}
+
+/* What the clock allows the fleet to have reserved by now: the amount (asap), or its share of the period so
+ * far plus a lead of a few sync periods (even). */
+static int64_t allowed(const struct slot *sl, int64_t now)
+{
+    int64_t amount = sl->budget.amount_micros;
+    if (sl->budget.pacing != BUDGET_PACING_EVEN) return amount;
+    int64_t pms = period_ms(sl);
+    int64_t lead = 4LL * (F.cfg && F.cfg->fairness_sync_ms > 0 ? F.cfg->fairness_sync_ms : 100);
+    double f = (double)(now % pms + lead) / (double)pms;
+    if (f > 1) f = 1;
+    return (int64_t)((double)amount * f);
+}
+
+/* Before a sync: roll-over, consumption, how much to lease (0: none) and how much to return (*ret). */
+static int64_t budget_want(int s, struct slot *sl, int64_t now, int64_t *ret)
+{
+    *ret = 0;
+    roll(s, sl, now);
+    sl->b_ticks++;
+    int64_t unit = sl->b_unit;
+    int64_t reserve = atomic_load(&F.caps[s].reserve);
+    double used = (double)(sl->b_last_reserve - reserve);
+    sl->b_rate = 0.7 * sl->b_rate + 0.3 * (used > 0 ? used : 0);
+    int64_t keep = (int64_t)(sl->b_rate * 8) + 4 * unit; /* about 0.8 s of spend at 100 ms ticks */
+    int64_t maxw = sl->budget.amount_micros / 20 > 4 * unit ? sl->budget.amount_micros / 20 : 4 * unit;
+    if (keep > maxw) keep = maxw;
+    if (reserve > 3 * keep + 8 * unit) {
+        /* demand fell: give the excess back so the rest of the fleet can spend it */
+        int64_t r = reserve - keep, t = reserve;
+        while (t >= r && !atomic_compare_exchange_weak(&F.caps[s].reserve, &t, t - r)) {
+        }
+        if (t >= r) *ret = r;
+        sl->b_last_reserve = atomic_load(&F.caps[s].reserve);
+        return 0;
+    }
+    sl->b_last_reserve = reserve;
+    if (sl->b_inflight) return 0;
+    if (sl->b_exhausted && sl->b_ticks % 10) return 0; /* others may return spend: look now and then */
+    if (reserve > (int64_t)(sl->b_rate * 4) + 2 * unit) return 0;
+    return keep > reserve ? keep - reserve : unit;
+}
+
+/* Pacing state after a lease answer: room is what the clock still allows fleet-wide after it. */
+static void granted(int s, struct slot *sl, int64_t want, int64_t got, int64_t remaining, int64_t room)
+{
+    if (got > 0) {
+        atomic_fetch_add(&F.caps[s].reserve, got);
+        sl->b_last_reserve += got;
+    }
+    sl->b_leased += got;
+    sl->b_remaining = remaining;
+    sl->b_exhausted = got < want && remaining <= 0;
+    sl->b_paced = !sl->b_exhausted && got < want && room <= 0;
+    if (sl->budget.pacing != BUDGET_PACING_EVEN) {
+        sl->pace_keep = 1;
+    } else if (sl->b_paced) {
+        /* the clock, not demand, limits spend: keep fewer bids, so what the clock releases is spread over
+         * the requests of the next ticks instead of going to the first ones */
+        float k = sl->pace_keep * 0.8f;
+        sl->pace_keep = k < 0.02f ? 0.02f : k;
+    } else {
+        float k = sl->pace_keep * 1.15f + 0.02f;
+        sl->pace_keep = k > 1 ? 1 : k;
+    }
+}
+
+void fz_budget_local(int s, struct slot *sl, int64_t now)
+{
+    int64_t ret;
+    int64_t want = budget_want(s, sl, now, &ret);
+    sl->b_local_granted -= ret;
+    sl->b_returned += ret;
+    if (want <= 0) return;
+    int64_t lim = allowed(sl, now);
+    int64_t got = want < lim - sl->b_local_granted ? want : lim - sl->b_local_granted;
+    if (got < 0) got = 0;
+    sl->b_local_granted += got;
+    granted(s, sl, want, got, sl->budget.amount_micros - sl->b_local_granted, lim - sl->b_local_granted);
+    sl->b_spent_fleet = atomic_load(&F.caps[s].charged);
+}
+
+bool fz_budget_queue(int s, struct slot *sl, int64_t now)
+{
+    int64_t ret;
+    int64_t want = budget_want(s, sl, now, &ret);
+    char key[300], skey[320];
+    snprintf(key, sizeof key, FAIRNESS_BUDGET_KEY_FMT, sl->id, sl->budget.period_s, (long long)sl->b_period);
+    snprintf(skey, sizeof skey, FAIRNESS_BUDGET_SPENT_KEY_FMT, sl->id, sl->budget.period_s,
+             (long long)sl->b_period);
+    long long ttl = (long long)sl->budget.period_s * 2 + 60;
+    /* the fleet's spend at clearing prices: push ours, read the total back (one INCRBY) */
+    int64_t charged = atomic_load(&F.caps[s].charged);
+    sl->b_spent_sending = charged - sl->b_spent_pushed;
+    fz_queued(redisAsyncCommand(F.ac, fz_on_reply, fz_new_cmd(s, K_SPENT, sl->b_spent_sending),
+                                "INCRBY %s %lld", skey, (long long)sl->b_spent_sending));
+    redisAsyncCommand(F.ac, NULL, NULL, "EXPIRE %s %lld", skey, ttl);
+    if (ret > 0) {
+        sl->b_release = ret;
+        fz_queued(redisAsyncCommand(F.ac, fz_on_reply, fz_new_cmd(s, K_RETURN, ret), "EVAL %s 1 %s %lld",
+                                    BUDGET_RETURN_LUA, key, (long long)ret));
+    }
+    if (want <= 0) return false;
+    sl->b_inflight = true;
+    fz_queued(redisAsyncCommand(
+        F.ac, fz_on_reply, fz_new_cmd(s, K_LEASE, want), "EVAL %s 1 %s %lld %lld %lld %lld", BUDGET_LEASE_LUA,
+        key, (long long)sl->budget.amount_micros, (long long)want, ttl, (long long)allowed(sl, now)));
+    return true;
+}
+
+/* A lease reply the script can give: {got, remaining, room} with 0 <= got <= want, remaining = amount - used
+ * - got for some 0 <= used <= 1e15, room <= remaining. Anything else leases nothing (fail closed). */
+static bool lease_ok(const redisReply *r, int64_t want, int64_t amount)
+{
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 3) return false;
+    for (int i = 0; i < 3; i++)
+        if (r->element[i]->type != REDIS_REPLY_INTEGER) return false;
+    long long got = r->element[0]->integer, rem = r->element[1]->integer, room = r->element[2]->integer;
+    if (got < 0 || got > want || got > amount) return false;
+    if (rem > amount - got || rem < amount - got - FAIRNESS_CAP_MAX) return false;
+    return room <= rem;
+}
+
+int fz_budget_reply(const struct cmd *c, struct slot *sl, const void *reply)
+{
+    const redisReply *r = reply;
+    if (c->kind == K_SPENT) {
+        if (r->type != REDIS_REPLY_INTEGER) return -1;
+        sl->b_spent_pushed += c->arg;
+        sl->b_spent_fleet = r->integer;
+        return 0;
+    }
+    if (c->kind == K_RETURN) {
+        if (r->type != REDIS_REPLY_INTEGER) return -1;
+        sl->b_returned += r->integer; /* less than asked: the counter was lower (another period): dropped */
+        return 0;
+    }
+    if (!lease_ok(r, c->arg, sl->budget.amount_micros)) {
+        log_warn("fairness: budget lease reply not understood, nothing reserved", "campaign=%s", sl->id);
+        return -1;
+    }
+    long long got = r->element[0]->integer, rem = r->element[1]->integer, room = r->element[2]->integer;
+    if (F.cfg && F.cfg->lease_min_replicas > 0) {
+        /* spendable only once a replica has it: a failover must not hand the same spend out twice */
+        sl->b_pend = true;
+        sl->b_pend_want = c->arg;
+        sl->b_pend_got = got;
+        sl->b_pend_remaining = rem;
+        sl->b_pend_room = room;
+    } else {
+        granted(c->slot, sl, c->arg, got, rem, room);
+    }
+    return 0;
+}
+
+void fz_budget_acked(int s, struct slot *sl, bool acked)
+{
+    if (!sl->b_pend) return;
+    sl->b_pend = false;
+    if (!acked) atomic_fetch_add(&F.lease_unacked, (uint64_t)(sl->b_pend_got > 0 ? sl->b_pend_got : 0));
+    granted(s, sl, sl->b_pend_want, acked ? sl->b_pend_got : 0, sl->b_pend_remaining, sl->b_pend_room);
+}
+
+void fz_budget_tick_done(struct slot *sl, bool failed)
+{
+    (void)failed;
+    sl->b_inflight = false;
+    sl->b_release = 0;
+}
+
+void fz_budget_return_all(struct redisContext *c)
+{
+    for (int s = 0; s < F.nslots; s++) {
+        struct slot *sl = &F.slots[s];
+        if (!sl->used || !sl->budget.enabled) continue;
+        int64_t held = atomic_exchange(&F.caps[s].reserve, 0);
+        if (held <= 0 || !c || c->err || sl->b_period < 0) continue;
+        char key[300];
+        snprintf(key, sizeof key, FAIRNESS_BUDGET_KEY_FMT, sl->id, sl->budget.period_s,
+                 (long long)sl->b_period);
+        redisReply *r = redisCommand(c, "EVAL %s 1 %s %lld", BUDGET_RETURN_LUA, key, (long long)held);
+        if (r && r->type == REDIS_REPLY_INTEGER) {
+            sl->b_returned += r->integer;
+            log_info("fairness: budget reserve returned", "campaign=%s micros=%lld", sl->id,
+                     (long long)r->integer);
+        }
+        if (r) freeReplyObject(r);
+    }
+}
+
+/* ---- metrics ---- */
+
+static void gauge(struct evbuffer *o, const char *name, const char *help)
+{
+    evbuffer_add_printf(o, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+}
+
+void fz_budget_metrics(struct evbuffer *o)
+{
+    urcu_memb_read_lock();
+    const struct snap_full *s = (const struct snap_full *)(uintptr_t)atomic_load(&F.snap);
+    bool any = false;
+    for (uint32_t i = 0; s && i < s->nslots; i++) any |= s->rep[i].budget;
+    if (!any) {
+        urcu_memb_read_unlock();
+        return;
+    }
+    static const struct {
+        const char *name, *help;
+    } FAM[] = {
+        {"fairbid_budget_amount", "The campaign's budget per period, in the currency."},
+        {"fairbid_budget_reserved", "Spend the fleet has reserved this period (leased minus returned)."},
+        {"fairbid_budget_spent", "Spend at clearing prices the fleet's win notices reported this period."},
+        {"fairbid_budget_instance_reserve", "Spend this instance holds, not yet bid."},
+        {"fairbid_budget_pace_keep", "Even pacing: share of eligible bids kept (1 = no throttle)."},
+        {"fairbid_budget_state", "1 for the state the budget is in: ok, paced (even) or exhausted."},
+        {"fairbid_budget_notices_total",
+         "Budget bids' notices, by kind (a late one found no record: no refund)."},
+        {"fairbid_budget_group_spend", "Spend at clearing prices over the campaign's window, per group."},
+        {"fairbid_budget_group_cost_per_win", "Spend per win over the campaign's window, per group."},
+    };
+    for (size_t f = 0; f < sizeof FAM / sizeof FAM[0]; f++) {
+        gauge(o, FAM[f].name, FAM[f].help);
+        for (uint32_t i = 0; i < s->nslots; i++) {
+            const struct slot_report *r = &s->rep[i];
+            if (!r->budget) continue;
+            const char *id = r->id;
+            switch (f) {
+            case 0:
+                evbuffer_add_printf(o, "%s{campaign=\"%s\"} %.6f\n", FAM[f].name, id,
+                                    r->b.amount_micros / 1e6);
+                break;
+            case 1:
+                evbuffer_add_printf(o, "%s{campaign=\"%s\"} %.6f\n", FAM[f].name, id,
+                                    r->b_remaining < 0 ? 0 : (r->b.amount_micros - r->b_remaining) / 1e6);
+                break;
+            case 2:
+                evbuffer_add_printf(o, "%s{campaign=\"%s\"} %.6f\n", FAM[f].name, id,
+                                    r->b_spent_fleet < 0 ? 0 : r->b_spent_fleet / 1e6);
+                break;
+            case 3:
+                evbuffer_add_printf(o, "%s{campaign=\"%s\"} %.6f\n", FAM[f].name, id,
+                                    (double)atomic_load(&F.caps[i].reserve) / 1e6);
+                break;
+            case 4:
+                evbuffer_add_printf(o, "%s{campaign=\"%s\"} %.4f\n", FAM[f].name, id, (double)r->pace_keep);
+                break;
+            case 5:
+                evbuffer_add_printf(
+                    o,
+                    "%s{campaign=\"%s\",state=\"ok\"} %d\n%s{campaign=\"%s\",state=\"paced\"} %d\n"
+                    "%s{campaign=\"%s\",state=\"exhausted\"} %d\n",
+                    FAM[f].name, id, !r->b_paced && !r->b_exhausted, FAM[f].name, id, r->b_paced, FAM[f].name,
+                    id, r->b_exhausted);
+                break;
+            case 6:
+                evbuffer_add_printf(
+                    o,
+                    "%s{campaign=\"%s\",kind=\"win\"} %llu\n%s{campaign=\"%s\",kind=\"loss\"} %llu\n"
+                    "%s{campaign=\"%s\",kind=\"late\"} %llu\n",
+                    FAM[f].name, id, (unsigned long long)atomic_load(&F.caps[i].wins), FAM[f].name, id,
+                    (unsigned long long)atomic_load(&F.caps[i].losses), FAM[f].name, id,
+                    (unsigned long long)atomic_load(&F.caps[i].late));
+                break;
+            default:
+                for (int g = 0; g < FAIR_NGROUPS; g++) {
+                    uint64_t w = r->wsum[g][FAIR_C_WIN], sp = r->wsum[g][FAIR_C_SPEND];
+                    if (!r->wsum[g][FAIR_C_ELIG] && !w) continue;
+                    if (f == 7)
+                        evbuffer_add_printf(o, "%s{campaign=\"%s\",group=\"%s\"} %.6f\n", FAM[f].name, id,
+                                            fair_group_name(g), (double)sp / 1e6);
+                    else if (w)
+                        evbuffer_add_printf(o, "%s{campaign=\"%s\",group=\"%s\"} %.6f\n", FAM[f].name, id,
+                                            fair_group_name(g), (double)sp / 1e6 / (double)w);
+                }
+            }
+        }
+    }
+    urcu_memb_read_unlock();
+}
