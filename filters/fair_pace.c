@@ -46,11 +46,12 @@ static double clamp(double x, double lo, double hi)
  * remaining excess moves a keep probability instead, and a deficit restores the keep probability first. */
 static void budget_step(struct fair_pace *st, bool even, double spend, double target, double dt_s)
 {
-    if (!even || !(target > 0)) {
+    if (!even) {
         st->theta = 0;
         st->keep = 1;
         return;
     }
+    if (!(target > 0)) return; /* unknown (no fleet spend count yet) or nothing left: hold the dual */
     double theta_max = log(1 / FAIR_PACE_FLOOR);
     double e = clamp(spend / target - 1, -1, 1);
     double step = FAIR_PACE_ETA_BUDGET * dt_s * e;

@@ -47,7 +47,8 @@ double fair_pace_kappa_tvd(double q_best, double max_tvd);
 /* One controller step, every sync period (dt_s seconds). attrs: FAIR_ATTR_* of the campaign. window / recent:
  * the fleet's windowed counts (the whole window, and the last two buckets). spend: what the campaign spent in
  * the recent span; target: what the budget's pacing allows for that span (even pacing: the remaining budget
- * over the remaining period, times the span); target ≤ 0 or !even: no budget pacing (λ = 0, `asap`).
+ * over the remaining period, times the span); !even: no budget pacing (λ = 0, `asap`); target ≤ 0 (not known
+ * yet, or nothing left): λ is held.
  * Updates st, writes out, and ctl[attr] (use_wins, and the level-down throttle when prices alone cannot close
  * a gap within [FAIR_PACE_FLOOR, max_boost]). */
 void fair_pace_step(const struct campaign_fairness *p, bool even, const uint64_t window[][FAIR_NCOUNT],

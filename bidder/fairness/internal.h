@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "bidder/fairness/fairness.h"
+#include "filters/fair_pace.h"
 
 struct event;
 struct evbuffer;
@@ -126,6 +127,11 @@ struct slot {
     int64_t b_spent_fleet;   /* the fleet's :spent counter (won at clearing price), -1 unknown */
     int64_t b_spent_pushed;  /* of our charged counter, what is in it */
     int64_t b_spent_sending; /* ... and what the tick in flight adds */
+    /* fairness + budget: the controller of filters/fair_pace.h (pace.c) */
+    bool pace_on;
+    struct fair_pace pace;
+    struct fair_pace_out pace_out;
+    int64_t pace_last_ms;
 };
 
 struct slot_report {
@@ -248,6 +254,9 @@ void fz_budget_tick_done(struct slot *sl, bool failed);
 struct redisContext;
 void fz_budget_return_all(struct redisContext *c); /* at stop: blocking, c may be NULL */
 void fz_budget_metrics(struct evbuffer *o);
+/* pace.c: fairness + budget, the controller step (from fz_run_controller) */
+bool fz_paced(const struct slot *sl);
+void fz_pace_step(struct slot *sl, int64_t now, const uint64_t recent[][FAIR_NCOUNT]);
 /* caps.c */
 int64_t fz_cap_want(int s, struct slot *sl, int64_t now);
 void fz_cap_granted(int s, struct slot *sl, int64_t want, int64_t got, int64_t remaining);
