@@ -282,6 +282,25 @@ void fz_budget_return_all(struct redisContext *c)
     }
 }
 
+void fz_budget_obs(const struct slot *sl, int64_t now, const uint64_t (*recent)[FAIR_NCOUNT],
+                   struct fair_budget_obs *out)
+{
+    int64_t pms = period_ms(sl);
+    *out = (struct fair_budget_obs){
+        .window = (const uint64_t(*)[FAIR_NCOUNT])sl->wsum,
+        .recent = recent,
+        .window_ms = sl->win.bucket_ms * FAIR_NBUCKETS,
+        .recent_ms = sl->win.bucket_ms * RECENT_BUCKETS,
+        .amount_micros = sl->budget.amount_micros,
+        .remaining_micros = sl->b_remaining,
+        .spent_micros = sl->b_spent_fleet,
+        .period_ms = pms,
+        .elapsed_ms = now % pms,
+        .pacing = sl->budget.pacing,
+        .pace_keep = sl->pace_keep,
+    };
+}
+
 /* ---- metrics ---- */
 
 static void gauge(struct evbuffer *o, const char *name, const char *help)
@@ -306,6 +325,10 @@ void fz_budget_metrics(struct evbuffer *o)
         {"fairbid_budget_reserved", "Spend the fleet has reserved this period (leased minus returned)."},
         {"fairbid_budget_spent", "Spend at clearing prices the fleet's win notices reported this period."},
         {"fairbid_budget_instance_reserve", "Spend this instance holds, not yet bid."},
+        {"fairbid_budget_instance_leased", "Spend this instance leased from Redis this period."},
+        {"fairbid_budget_instance_returned", "Spend this instance gave back to Redis this period."},
+        {"fairbid_budget_instance_spent",
+         "Spend at clearing prices from this instance's win notices (all periods)."},
         {"fairbid_budget_pace_keep", "Even pacing: share of eligible bids kept (1 = no throttle)."},
         {"fairbid_budget_state", "1 for the state the budget is in: ok, paced (even) or exhausted."},
         {"fairbid_budget_notices_total",
@@ -337,9 +360,19 @@ void fz_budget_metrics(struct evbuffer *o)
                                     (double)atomic_load(&F.caps[i].reserve) / 1e6);
                 break;
             case 4:
-                evbuffer_add_printf(o, "%s{campaign=\"%s\"} %.4f\n", FAM[f].name, id, (double)r->pace_keep);
+                evbuffer_add_printf(o, "%s{campaign=\"%s\"} %.6f\n", FAM[f].name, id, r->b_leased / 1e6);
                 break;
             case 5:
+                evbuffer_add_printf(o, "%s{campaign=\"%s\"} %.6f\n", FAM[f].name, id, r->b_returned / 1e6);
+                break;
+            case 6:
+                evbuffer_add_printf(o, "%s{campaign=\"%s\"} %.6f\n", FAM[f].name, id,
+                                    (double)atomic_load(&F.caps[i].charged) / 1e6);
+                break;
+            case 7:
+                evbuffer_add_printf(o, "%s{campaign=\"%s\"} %.4f\n", FAM[f].name, id, (double)r->pace_keep);
+                break;
+            case 8:
                 evbuffer_add_printf(
                     o,
                     "%s{campaign=\"%s\",state=\"ok\"} %d\n%s{campaign=\"%s\",state=\"paced\"} %d\n"
@@ -347,7 +380,7 @@ void fz_budget_metrics(struct evbuffer *o)
                     FAM[f].name, id, !r->b_paced && !r->b_exhausted, FAM[f].name, id, r->b_paced, FAM[f].name,
                     id, r->b_exhausted);
                 break;
-            case 6:
+            case 9:
                 evbuffer_add_printf(
                     o,
                     "%s{campaign=\"%s\",kind=\"win\"} %llu\n%s{campaign=\"%s\",kind=\"loss\"} %llu\n"
@@ -360,7 +393,7 @@ void fz_budget_metrics(struct evbuffer *o)
                 for (int g = 0; g < FAIR_NGROUPS; g++) {
                     uint64_t w = r->wsum[g][FAIR_C_WIN], sp = r->wsum[g][FAIR_C_SPEND];
                     if (!r->wsum[g][FAIR_C_ELIG] && !w) continue;
-                    if (f == 7)
+                    if (f == 10)
                         evbuffer_add_printf(o, "%s{campaign=\"%s\",group=\"%s\"} %.6f\n", FAM[f].name, id,
                                             fair_group_name(g), (double)sp / 1e6);
                     else if (w)

@@ -248,6 +248,9 @@ void fz_budget_tick_done(struct slot *sl, bool failed);
 struct redisContext;
 void fz_budget_return_all(struct redisContext *c); /* at stop: blocking, c may be NULL */
 void fz_budget_metrics(struct evbuffer *o);
+/* The observations of a budgeted slot for a budget-aware controller (filters/fair.h), at wall time now. */
+void fz_budget_obs(const struct slot *sl, int64_t now, const uint64_t (*recent)[FAIR_NCOUNT],
+                   struct fair_budget_obs *out);
 /* caps.c */
 int64_t fz_cap_want(int s, struct slot *sl, int64_t now);
 void fz_cap_granted(int s, struct slot *sl, int64_t want, int64_t got, int64_t remaining);
