@@ -19,7 +19,7 @@
 #include <time.h>
 #include <xxhash.h>
 
-#include "bidder/log.h"
+#include "bidder/obs/log.h"
 #include "bidder/store.h"
 #include "filters/classes.h"
 #include "filters/policy.h"

@@ -16,7 +16,7 @@
 
 #include "bidder/config_internal.h"
 #include "bidder/creative_load.h"
-#include "bidder/log.h"
+#include "bidder/obs/log.h"
 #include "bidder/policy_load.h"
 #include "filters/json.h"
 #include "filters/jurisdiction.h"

@@ -8,7 +8,7 @@
 #include "bidder/config.h"
 #include "bidder/config_internal.h"
 #include "bidder/creative_load.h"
-#include "bidder/log.h"
+#include "bidder/obs/log.h"
 #include "filters/json.h"
 #include "filters/jurisdiction.h"
 #include "filters/response.h"

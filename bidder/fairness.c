@@ -20,7 +20,7 @@
 #include <urcu/urcu-memb.h>
 #include <xxhash.h>
 
-#include "bidder/log.h"
+#include "bidder/obs/log.h"
 #include "bidder/store.h"
 
 #define RECENT_BITS 16

@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bidder/log.h"
+#include "bidder/obs/log.h"
 
 #define HS_IN_INIT 16384u
 #define HS_OUT_INIT 4096u

@@ -29,7 +29,7 @@
 #include <unistd.h>
 #include <urcu/urcu-memb.h>
 
-#include "bidder/log.h"
+#include "bidder/obs/log.h"
 #include "bidder/mirror_table.h"
 #include "bidder/store.h"
 

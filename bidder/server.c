@@ -38,7 +38,7 @@
 #include "bidder/fairness.h"
 #include "bidder/http_server.h"
 #include "bidder/mirror.h"
-#include "bidder/log.h"
+#include "bidder/obs/log.h"
 #include "bidder/metrics.h"
 #include "bidder/store.h"
 #include "filters/reasons.h"
