@@ -77,14 +77,14 @@ static const struct config_key settings[] = {
     SH("read_timeout_ms", T_INT, read_timeout_ms, "5000", 10, 600000,
        "a request must arrive whole (head and body) within this of its first byte, whatever it sends "
        "meanwhile "
-       "(408 above); evhttp uses it for idle connections too",
+       "(408 above)",
        apply_http),
     SH("idle_timeout_ms", T_INT, idle_timeout_ms, "60000", 10, 3600000,
-       "a keep-alive connection with no request begun is closed after this (native `http_server`). Long, so "
+       "a keep-alive connection with no request begun is closed after this. Long, so "
        "that clients reusing a connection seldom race the close",
        apply_http),
     SH("write_timeout_ms", T_INT, write_timeout_ms, "5000", 10, 600000,
-       "a client must make room for its replies within this (cut above; native `http_server`)", apply_http),
+       "a client must make room for its replies within this (cut above)", apply_http),
     S("max_connections", T_INT, max_connections, "10000", 1, 1000000, false,
       "open client connections, all workers (503 at accept and close above)"),
     S("admin_listen", T_STR, admin_listen, "", 0, 0, false,
@@ -111,8 +111,9 @@ static const struct config_key settings[] = {
     S("arena_bytes", T_INT, arena_bytes, "1048576", 65536, 268435456, false,
       "per-worker request memory in bytes"),
     S("http_server", T_STR, http_server, "native", 0, 0, false,
-      "`native` (bidder/http_server.c: one read and one write per request) or `evhttp` (libevent's HTTP "
-      "server, the reference); `--http-server` overrides"),
+      "`native` (bidder/server/: one read and one write per request), the only transport; `evhttp` was "
+      "removed (issue 16) and is a config error, so an old config fails at start or reload instead of "
+      "silently changing server; `--http-server` overrides"),
     SH("log_level", T_STR, log_level, "info", 0, 0, "`debug`, `info`, `warn` or `error`", apply_log_level),
     {"instance_id", CONFIG_CUSTOM, 0, 0, "", 0, 0, true,
      "deprecated, ignored (was: this instance's name in Redis); accepted with a warning", NULL, rd_deprecated,
@@ -460,8 +461,19 @@ struct config *config_parse(const char *name, const char *text, size_t len, cons
         return NULL;
     }
     apply_overrides(c, ov);
-    if (strcmp(c->http_server, "native") != 0 && strcmp(c->http_server, "evhttp") != 0) {
-        cfg_err(&e, 0, "key \"http_server\": must be \"native\" or \"evhttp\" (got \"%s\")", c->http_server);
+    if (strcmp(c->http_server, "evhttp") == 0) {
+        /* removed, not mapped: the native server has its own limits and timeouts (idle_timeout_ms,
+         * write_timeout_ms, max_*_bytes), so running it in place of what the operator asked for must be
+         * their decision; at start this refuses to serve, on reload the running config is kept */
+        cfg_err(
+            &e, 0,
+            "key \"http_server\": \"evhttp\" was removed (issue 16); the only transport is \"native\": set "
+            "\"http_server\": \"native\" or delete the key (and drop --http-server evhttp)");
+        config_free(c);
+        return NULL;
+    }
+    if (strcmp(c->http_server, "native") != 0) {
+        cfg_err(&e, 0, "key \"http_server\": must be \"native\" (got \"%s\")", c->http_server);
         config_free(c);
         return NULL;
     }

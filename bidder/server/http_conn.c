@@ -1,5 +1,5 @@
 /* http_server: see http_server.h. */
-#include "bidder/http_server.h"
+#include "bidder/server/http_server.h"
 
 #include <errno.h>
 #include <event2/event.h>
