@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "bidder/config.h"
+#include "bidder/config/config.h"
 #include "bidder/engine.h"
 #include "filters/decide.h"
 #include "filters/jurisdiction.h"

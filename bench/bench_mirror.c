@@ -25,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bidder/config.h"
+#include "bidder/config/config.h"
 #include "bidder/engine.h"
 #include "bidder/mirror.h"
 #include "bidder/mirror_table.h"

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "bidder/config.h"
+#include "bidder/config/config.h"
 #include "filters/classes.h"
 #include "filters/reasons.h"
 #include "filters/sensitive.h"

@@ -9,8 +9,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "bidder/config.h"
-#include "bidder/policy_load.h"
+#include "bidder/config/config.h"
+#include "bidder/config/policy_load.h"
 #include "filters/classes.h"
 #include "filters/policy.h"
 

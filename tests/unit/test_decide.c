@@ -10,7 +10,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "bidder/config.h"
+#include "bidder/config/config.h"
 #include "filters/decide.h"
 #include "filters/ortb.h"
 #include "filters/reasons.h"

@@ -1,12 +1,12 @@
 /* cli: decide and check-config. See cli.h. */
-#include "bidder/cli.h"
+#include "bidder/cli/cli.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "bidder/config.h"
+#include "bidder/config/config.h"
 #include "bidder/engine.h"
 #include "filters/decide.h"
 #include "filters/jurisdiction.h"
@@ -211,10 +211,10 @@ int cli_config_doc_main(int argc, char **argv)
     int rc = 0;
     if (check) {
         if (strlen(gen) != len || memcmp(gen, doc, len) != 0) {
-            fprintf(
-                stderr,
-                "%s: differs from the config table (bidder/config.c): run `fairbid config-doc --update %s`\n",
-                argv[2], argv[2]);
+            fprintf(stderr,
+                    "%s: differs from the config table (bidder/config/config.c): run `fairbid config-doc "
+                    "--update %s`\n",
+                    argv[2], argv[2]);
             rc = 1;
         }
     } else {

@@ -1,6 +1,6 @@
 /* cli_consent: set/get/del/load records of the consent store and compare it with a running mirror.
  * Blocking hiredis: this is a command-line tool. Bulk commands are pipelined in batches of BATCH. */
-#include "bidder/cli_consent.h"
+#include "bidder/cli/cli_consent.h"
 
 #include <arpa/inet.h>
 #include <hiredis/hiredis.h>

@@ -1,5 +1,5 @@
 /* cli_fairness: see cli_fairness.h. Blocking hiredis: a one-shot command, not the service. */
-#include "bidder/cli_fairness.h"
+#include "bidder/cli/cli_fairness.h"
 
 #include <hiredis/hiredis.h>
 #include <stdio.h>
@@ -8,7 +8,7 @@
 #include <sys/time.h>
 #include <time.h>
 
-#include "bidder/config.h"
+#include "bidder/config/config.h"
 #include "bidder/fairness.h"
 #include "bidder/store.h"
 #include "filters/fair.h"

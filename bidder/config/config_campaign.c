@@ -1,13 +1,14 @@
-/* config_campaign: the reader of the config's "campaigns" array (bidder/config.c hands it the array) and
- * the list of campaign keys for docs/config.md. Errors name the file, the line, the campaign and the key. */
+/* config_campaign: the reader of the config's "campaigns" array (bidder/config/config.c hands it the array)
+ * and the list of campaign keys for docs/config.md. Errors name the file, the line, the campaign and the key.
+ */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "bidder/config.h"
-#include "bidder/config_internal.h"
-#include "bidder/creative_load.h"
+#include "bidder/config/config.h"
+#include "bidder/config/config_internal.h"
+#include "bidder/config/creative_load.h"
 #include "bidder/log.h"
 #include "filters/json.h"
 #include "filters/jurisdiction.h"
@@ -396,8 +397,8 @@ static int rd_political(struct cctx *cc, struct campaign *c)
     return 0;
 }
 
-/* "creatives", "deals", "deal_only" (issue 19): parsed by bidder/creative_load.c, wrapped here with the file,
- * line and campaign. */
+/* "creatives", "deals", "deal_only" (issue 19): parsed by bidder/config/creative_load.c, wrapped here with
+ * the file, line and campaign. */
 static int rd_campaign_formats(struct cctx *cc, struct campaign *c, struct sv k)
 {
     size_t at = cfg_off(cc->j);
@@ -470,7 +471,7 @@ static int rd_campaign(struct cctx *cc, struct campaign *c, uint32_t index)
         else if (sv_eq_cstr(k, "formats"))
             rc = rd_formats(cc, c);
         else if (sv_eq_cstr(k, "creatives") || sv_eq_cstr(k, "deals") || sv_eq_cstr(k, "deal_only"))
-            rc = rd_campaign_formats(cc, c, k); /* bidder/creative_load.c: docs/formats.md */
+            rc = rd_campaign_formats(cc, c, k); /* bidder/config/creative_load.c: docs/formats.md */
         else if (sv_eq_cstr(k, "targeting"))
             rc = rd_targeting(cc, c);
         else if (sv_eq_cstr(k, "bid_cpm")) {

@@ -6,7 +6,7 @@
  * names a file, or says "none"; rule 4 is checked against the built-in policy whatever the source, so
  * neither "none" nor a file without the demographic nodes lets a housing ad be aimed by age, gender or
  * postal code. Runs at start-up and on reload, off the hot path. */
-#include "bidder/policy_load.h"
+#include "bidder/config/policy_load.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bidder/juris_load.h"
+#include "bidder/config/juris_load.h"
 #include "filters/classes.h"
 #include "filters/json.h"
 #include "filters/policy.h"
@@ -30,7 +30,8 @@ struct pl {
     bool fill;           /* pass 2: put entries into the tables */
     uint32_t nseg, ncat; /* pass 1 counts (upper bounds: duplicates merge) */
     struct policy *p;
-    struct juris_table *juris; /* the "jurisdictions" table, compiled in pass 1 (bidder/juris_load.c) */
+    struct juris_table
+        *juris; /* the "jurisdictions" table, compiled in pass 1 (bidder/config/juris_load.c) */
 };
 
 static int line_of(const char *text, size_t len, size_t off)

@@ -3,7 +3,7 @@
  * with the file open in an editor. Unknown keys are logged and ignored (later versions add keys).
  * This file holds the settings table (a third of it: one row per key, its doc included), the top-level parse,
  * the docs generator and the reload comparison; the campaigns are read by config_campaign.c. */
-#include "bidder/config.h"
+#include "bidder/config/config.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -14,10 +14,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bidder/config_internal.h"
-#include "bidder/creative_load.h"
+#include "bidder/config/config_internal.h"
+#include "bidder/config/creative_load.h"
 #include "bidder/log.h"
-#include "bidder/policy_load.h"
+#include "bidder/config/policy_load.h"
 #include "filters/json.h"
 #include "filters/jurisdiction.h"
 #include "filters/response.h"
@@ -334,7 +334,7 @@ static int rd_first_party(struct config_parser *p, const struct config_key *k)
     return 0;
 }
 
-/* "fx": {"date", "rates"} (issue 19): parsed by bidder/creative_load.c */
+/* "fx": {"date", "rates"} (issue 19): parsed by bidder/config/creative_load.c */
 static int rd_fx(struct config_parser *p, const struct config_key *k)
 {
     (void)k;

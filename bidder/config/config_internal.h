@@ -1,11 +1,11 @@
-/* config_internal: what bidder/config.c (the settings table, the top-level parse) and
- * bidder/config_campaign.c (the campaign reader) share. Not for other modules. */
+/* config_internal: what bidder/config/config.c (the settings table, the top-level parse) and
+ * bidder/config/config_campaign.c (the campaign reader) share. Not for other modules. */
 #ifndef FAIRBID_BIDDER_CONFIG_INTERNAL_H
 #define FAIRBID_BIDDER_CONFIG_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "bidder/config.h"
+#include "bidder/config/config.h"
 #include "filters/json.h"
 
 /* The first error of a parse, as "FILE:LINE: ..." in err. */
