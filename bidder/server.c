@@ -8,6 +8,7 @@
  */
 #define _LGPL_SOURCE
 #include "bidder/server.h"
+#include "bidder/common/clock.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -102,20 +103,6 @@ static struct {
 } G;
 
 static _Thread_local struct worker *tl_worker;
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* ---- connection tracking (open addressing on the evhttp_connection pointer) ---- */
 
@@ -535,7 +522,7 @@ static void handle_metrics(struct worker *w, struct hs_reply *rep)
     evbuffer_add_printf(o,
                         "# HELP fairbid_uptime_seconds Seconds since start.\n"
                         "# TYPE fairbid_uptime_seconds gauge\nfairbid_uptime_seconds %.3f\n",
-                        (double)(mono_ms() - G.started_ms) / 1000.0);
+                        (double)(fb_clock_mono_ms() - G.started_ms) / 1000.0);
     mirror_metrics(o);
     fairness_metrics(o);
     audit_metrics(o);
@@ -560,7 +547,7 @@ static bool path_is(struct sv path, const char *p)
 /* Every request of either transport comes through here. */
 static void route(struct worker *w, const struct http_in *in, struct hs_reply *rep)
 {
-    w->last_activity_ms = mono_ms();
+    w->last_activity_ms = fb_clock_mono_ms();
     bool control_path =
         path_is(in->path, "/healthz") || path_is(in->path, "/readyz") || path_is(in->path, "/metrics");
     if (in->admin && !control_path) {
@@ -662,7 +649,7 @@ static void on_complete(struct evhttp_request *req, void *arg)
     (void)req;
     struct worker *w = tl_worker;
     uint64_t t0 = (uint64_t)(uintptr_t)arg;
-    metrics_hist_observe(&w->m.request_latency, mono_ns() - t0);
+    metrics_hist_observe(&w->m.request_latency, fb_clock_mono_ns() - t0);
 }
 
 static void ev_send(struct worker *w, struct evhttp_request *req, const struct hs_reply *rep)
@@ -755,7 +742,7 @@ static void on_request(struct evhttp_request *req, void *arg)
         in.body = "";
         in.len = len; /* over the limit: handle_bid answers 413 */
     }
-    uint64_t t_read = w->last_read_ns ? w->last_read_ns : mono_ns();
+    uint64_t t_read = w->last_read_ns ? w->last_read_ns : fb_clock_mono_ns();
     route(w, &in, &rep);
     if (rep.timed) evhttp_request_set_on_complete_cb(req, on_complete, (void *)(uintptr_t)t_read);
     ev_send(w, req, &rep);
@@ -771,7 +758,7 @@ static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct worker *w = arg;
-    int64_t now = mono_ms();
+    int64_t now = fb_clock_mono_ms();
     if (w->reads != w->reads_seen) {
         w->reads_seen = w->reads;
         w->last_activity_ms = now;
@@ -786,7 +773,7 @@ static void on_input(struct evbuffer *b, const struct evbuffer_cb_info *info, vo
     if (info->n_added) {
         struct worker *w = arg;
         w->reads++;
-        w->last_read_ns = mono_ns();
+        w->last_read_ns = fb_clock_mono_ns();
     }
 }
 
@@ -822,7 +809,7 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
         evhttp_del_accept_socket(w->http, w->bound);
         w->bound = NULL;
     }
-    w->drain_started_ms = mono_ms();
+    w->drain_started_ms = fb_clock_mono_ms();
     w->last_activity_ms = w->drain_started_ms;
     w->reads_seen = w->reads;
     w->drain_timer = event_new(w->base, -1, EV_PERSIST, on_drain_tick, w);
@@ -1120,7 +1107,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 int server_run(const struct server_opts *opts)
 {
     char err[1024];
-    G.started_ms = mono_ms();
+    G.started_ms = fb_clock_mono_ms();
     G.config_path = opts->config_path;
     G.ov = opts->ov;
     struct config *cfg = config_load(opts->config_path, &opts->ov, err, sizeof err);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bidder/common/file.h"
 #include "bidder/config/config_internal.h"
 #include "bidder/config/creative_load.h"
 #include "bidder/log.h"
@@ -538,43 +539,10 @@ struct config *config_parse_load(const char *name, const char *text, size_t len,
 
 struct config *config_load(const char *path, const struct config_overrides *ov, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len == cap) {
-            cap = cap ? cap * 2 : 65536;
-            if (cap > (64u << 20)) {
-                snprintf(err, errlen, "%s: larger than 64 MiB", path);
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            char *nb = realloc(buf, cap);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                snprintf(err, errlen, "%s: out of memory", path);
-                return NULL;
-            }
-            buf = nb;
-        }
-        size_t n = fread(buf + len, 1, cap - len, f);
-        if (n == 0) break;
-        len += n;
-    }
-    bool rerr = ferror(f);
-    fclose(f);
-    if (rerr) {
-        snprintf(err, errlen, "%s: read error", path);
-        free(buf);
-        return NULL;
-    }
-    struct config *c = config_parse_load(path, buf ? buf : "", len, ov, err, errlen);
+    char *buf;
+    size_t len;
+    if (fb_file_read(path, 64u << 20, &buf, &len, err, errlen) != 0) return NULL;
+    struct config *c = config_parse_load(path, buf, len, ov, err, errlen);
     free(buf);
     return c;
 }
