@@ -191,10 +191,11 @@ int cli_config_doc_main(int argc, char **argv)
     int rc = 0;
     if (check) {
         if (strlen(gen) != len || memcmp(gen, doc, len) != 0) {
-            fprintf(stderr,
-                    "%s: differs from the config table (bidder/config/config.c): run `fairbid config-doc "
-                    "--update %s`\n",
-                    argv[2], argv[2]);
+            fprintf(
+                stderr,
+                "%s: differs from the config table (bidder/config/config_table.c): run `fairbid config-doc "
+                "--update %s`\n",
+                argv[2], argv[2]);
             rc = 1;
         }
     } else {
