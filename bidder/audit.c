@@ -5,6 +5,7 @@
  * into pipelined `XADD fairbid:audit MAXLEN ~ N * ...` on its own hiredis async connection. No raw user id
  * leaves: at most a keyed hash (XXH64 with a per-process random key) of user.buyeruid or user.id. */
 #include "bidder/audit.h"
+#include "bidder/common/clock.h"
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -67,20 +68,6 @@ static struct {
     uint64_t key; /* keyed hash of user ids */
 } A;
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Which drops the audit keeps: the privacy and fairness classes of reasons.def (reason_class_audited). */
 static bool audited(int reason)
 {
@@ -130,7 +117,7 @@ void audit_after(int worker, const struct config *cfg, const struct engine_resul
             atomic_fetch_add_explicit(&r->dropped, 1, memory_order_relaxed);
             continue;
         }
-        if (!now) now = wall_ms();
+        if (!now) now = fb_clock_wall_ms();
         struct audit_rec *rec = &r->recs[head % r->cap];
         rec->time_ms = now;
         rec->user_hash = uh;
@@ -169,7 +156,7 @@ static void on_connect(const redisAsyncContext *ac, int status)
         log_warn("audit: Redis connect failed", "error=\"%s\"", ac->errstr);
         A.ac = NULL;
         A.connected = false;
-        A.next_connect_ms = mono_ms() + AUDIT_RECONNECT_MS;
+        A.next_connect_ms = fb_clock_mono_ms() + AUDIT_RECONNECT_MS;
         return;
     }
     A.connected = true;
@@ -181,7 +168,7 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
     if (ac->errstr[0]) log_warn("audit: Redis disconnected", "error=\"%s\"", ac->errstr);
     A.ac = NULL;
     A.connected = false;
-    A.next_connect_ms = mono_ms() + AUDIT_RECONNECT_MS;
+    A.next_connect_ms = fb_clock_mono_ms() + AUDIT_RECONNECT_MS;
 }
 
 static void connect_now(void)
@@ -189,14 +176,14 @@ static void connect_now(void)
     /* through the store: with sentinel:// this is the primary Sentinel named last */
     struct store_url t;
     if (store_target(&A.url, &t)) {
-        A.next_connect_ms = mono_ms() + AUDIT_RECONNECT_MS;
+        A.next_connect_ms = fb_clock_mono_ms() + AUDIT_RECONNECT_MS;
         return;
     }
     A.gen = store_generation();
     redisAsyncContext *ac = redisAsyncConnect(t.host, t.port);
     if (!ac || ac->err) {
         if (ac) redisAsyncFree(ac);
-        A.next_connect_ms = mono_ms() + AUDIT_RECONNECT_MS;
+        A.next_connect_ms = fb_clock_mono_ms() + AUDIT_RECONNECT_MS;
         return;
     }
     redisLibeventAttach(ac, A.base);
@@ -277,7 +264,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         A.next_connect_ms = 0;
     }
     if (!A.ac) {
-        if (mono_ms() >= A.next_connect_ms) connect_now();
+        if (fb_clock_mono_ms() >= A.next_connect_ms) connect_now();
         return;
     }
     if (!A.connected) return;
@@ -309,7 +296,7 @@ int audit_start(struct event_base *base, const struct config *cfg, int nworkers,
     }
     if (store_parse_url(cfg->redis, &A.url, err, errlen)) return -1;
     if (getrandom(&A.key, sizeof A.key, 0) != (ssize_t)sizeof A.key)
-        A.key = (uint64_t)wall_ms() * 0x9E3779B97F4A7C15ull;
+        A.key = (uint64_t)fb_clock_wall_ms() * 0x9E3779B97F4A7C15ull;
     A.rings = calloc((size_t)nworkers, sizeof *A.rings);
     if (!A.rings) {
         snprintf(err, errlen, "audit: out of memory");

@@ -5,6 +5,7 @@
  * snapshot behind an atomic pointer, replaced each sync and freed after an RCU grace period. */
 #define _LGPL_SOURCE
 #include "bidder/fairness.h"
+#include "bidder/common/clock.h"
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -143,20 +144,6 @@ static struct {
     _Atomic int state_ok;
 } F;
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int64_t fairness_bucket_ms(const struct campaign_fairness *f)
 {
     int64_t w = f->window_s > 0 ? f->window_s : 3600;
@@ -254,7 +241,7 @@ static bool fair_state_ok(void)
     if (!F.redis) return true;
     int64_t grace = 20LL * (F.cfg ? F.cfg->fairness_sync_ms : 100);
     if (grace < GRACE_MIN_MS) grace = GRACE_MIN_MS;
-    return mono_ms() - F.last_ok_ms <= grace;
+    return fb_clock_mono_ms() - F.last_ok_ms <= grace;
 }
 
 static void snap_free(struct snap_full *s)
@@ -410,7 +397,7 @@ static void cap_granted(int s, struct slot *sl, int64_t want, int64_t got, int64
 
 static void local_tick(void)
 {
-    int64_t now = wall_ms();
+    int64_t now = fb_clock_wall_ms();
     for (int s = 0; s < F.nslots; s++) {
         struct slot *sl = &F.slots[s];
         if (!sl->used) continue;
@@ -451,7 +438,7 @@ static void redis_drop(const char *why)
     F.connected = false;
     ac->onDisconnect = NULL; /* hiredis 0.14: Set...Callback(NULL) is a no-op once set */
     redisAsyncFree(ac);      /* pending callbacks run now with NULL replies */
-    F.next_connect_ms = mono_ms() + RECONNECT_MS;
+    F.next_connect_ms = fb_clock_mono_ms() + RECONNECT_MS;
 }
 
 static void on_disconnect(const redisAsyncContext *ac, int status)
@@ -460,7 +447,7 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
     if (ac->errstr[0]) log_warn("fairness: Redis disconnected", "error=\"%s\"", ac->errstr);
     F.ac = NULL;
     F.connected = false;
-    F.next_connect_ms = mono_ms() + RECONNECT_MS;
+    F.next_connect_ms = fb_clock_mono_ms() + RECONNECT_MS;
 }
 
 static void on_connect(const redisAsyncContext *ac, int status)
@@ -468,7 +455,7 @@ static void on_connect(const redisAsyncContext *ac, int status)
     if (status != REDIS_OK) {
         F.ac = NULL;
         F.connected = false;
-        F.next_connect_ms = mono_ms() + RECONNECT_MS;
+        F.next_connect_ms = fb_clock_mono_ms() + RECONNECT_MS;
         (void)ac;
         return;
     }
@@ -480,7 +467,7 @@ static void redis_connect(void)
 {
     char err[256];
     struct store_url u;
-    F.next_connect_ms = mono_ms() + RECONNECT_MS;
+    F.next_connect_ms = fb_clock_mono_ms() + RECONNECT_MS;
     if (store_resolve(F.redis_url, &u, err, sizeof err)) return;
     redisAsyncContext *ac = redisAsyncConnect(u.host, u.port);
     if (!ac || ac->err) {
@@ -497,7 +484,7 @@ static void redis_connect(void)
 
 static void tick_done(void)
 {
-    int64_t now = wall_ms();
+    int64_t now = fb_clock_wall_ms();
     F.inflight = false;
     for (int s = 0; s < F.nslots; s++) {
         struct slot *sl = &F.slots[s];
@@ -508,7 +495,7 @@ static void tick_done(void)
         run_controller(sl, now);
     }
     if (!F.tick_failed) {
-        F.last_ok_ms = mono_ms();
+        F.last_ok_ms = fb_clock_mono_ms();
         atomic_store(&F.last_ok_wall, now);
         atomic_fetch_add(&F.syncs_ok, 1);
     } else {
@@ -599,13 +586,13 @@ static void queued(int rc)
  * lease_min_replicas > 0 a WAIT whose answer decides whether the new tokens may be spent. */
 static void redis_tick(void)
 {
-    int64_t now = wall_ms();
+    int64_t now = fb_clock_wall_ms();
     F.tick++;
     F.inflight = true;
     F.tick_failed = false;
     F.pending = 0;
     F.ncmds = 0;
-    F.sent_ms = mono_ms();
+    F.sent_ms = fb_clock_mono_ms();
     F.pending = 1; /* held until every command is queued */
     bool leases_queued = false;
     char key[300];
@@ -664,7 +651,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
         local_tick();
         return;
     }
-    int64_t now = mono_ms();
+    int64_t now = fb_clock_mono_ms();
     if (F.inflight) {
         int64_t limit = 5LL * F.cfg->fairness_sync_ms;
         if (limit < TICK_TIMEOUT_MIN_MS) limit = TICK_TIMEOUT_MIN_MS;
@@ -707,7 +694,8 @@ int fairness_start(struct event_base *base, const struct config *cfg, int nworke
         F.views[w] = (struct fair_view){&F.snap, &F.local[w], &F.mark[w], F.caps};
     F.redis = cfg->redis[0] != '\0';
     snprintf(F.redis_url, sizeof F.redis_url, "%s", cfg->redis);
-    F.last_ok_ms = mono_ms(); /* the grace period starts now: decide on empty totals until the first sync */
+    F.last_ok_ms =
+        fb_clock_mono_ms(); /* the grace period starts now: decide on empty totals until the first sync */
     assign_slots(cfg);
     publish();
     F.timer = event_new(base, -1, EV_PERSIST, on_timer, NULL);

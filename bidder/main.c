@@ -3,12 +3,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bidder/cli.h"
+#include "bidder/cli/cli.h"
 #include "bidder/server/server.h"
-#include "bidder/cli_consent.h"
-#include "bidder/cli_audit.h"
-#include "bidder/cli_fairness.h"
-#include "bidder/cli_decode.h"
+#include "bidder/cli/cli_consent.h"
+#include "bidder/cli/cli_audit.h"
+#include "bidder/cli/cli_fairness.h"
+#include "bidder/cli/cli_decode.h"
 
 static void usage(FILE *f)
 {

@@ -14,6 +14,7 @@
  * The table is sized from what is loaded, up to consent_mirror_max_records; past that it is never trusted. */
 #define _LGPL_SOURCE
 #include "bidder/mirror.h"
+#include "bidder/common/clock.h"
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -117,23 +118,6 @@ static struct {
     _Atomic uint64_t bad_heartbeats;
 } M;
 
-/* ---- clocks ------------------------------------------------------------------------------------- */
-
-static int64_t coarse_ms(void)
-{
-    /* vDSO, no syscall, ~5 ns; its resolution (one tick) is subtracted from the trust bound */
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- hot path ----------------------------------------------------------------------------------- */
 
 /* How long an invalidation received may wait for its reload before the mirror stops being trusted:
@@ -149,7 +133,7 @@ static int64_t reload_bound_ms(int stale)
 static bool trusted_now(void)
 {
     if (!atomic_load_explicit(&M.synced, memory_order_acquire)) return false;
-    int64_t now = coarse_ms();
+    int64_t now = fb_clock_mono_coarse_ms();
     int stale = atomic_load_explicit(&M.stale_ms, memory_order_relaxed);
     int64_t age = now - atomic_load_explicit(&M.hb_ok_ms, memory_order_relaxed);
     if (age + M.coarse_res_ms >= stale) return false;
@@ -231,7 +215,7 @@ static void set_full(const char *why)
 {
     atomic_store(&M.synced, false);
     if (atomic_exchange(&M.full, true)) return;
-    M.full_ms = mono_ms();
+    M.full_ms = fb_clock_mono_ms();
     log_error("consent mirror: cannot hold every record, not trusted (personal data refused)",
               "reason=\"%s\" records=%zu consent_mirror_max_records=%zu retry_ms=%d", why,
               mirror_table_live(M.table), atomic_load(&M.max_records), FULL_RETRY_MS);
@@ -309,7 +293,7 @@ static void hb_reset(void)
 static void publish_heartbeat(void)
 {
     if (M.phase < PH_SCANNING || !M.cmd) return;
-    int64_t now = coarse_ms();
+    int64_t now = fb_clock_mono_coarse_ms();
     if (redisAsyncCommand(M.cmd, NULL, NULL, "PUBLISH %s %lld", M.hb_channel, (long long)now) == REDIS_OK &&
         now > M.hb_last_sent)
         M.hb_last_sent = now;
@@ -356,7 +340,7 @@ static void teardown(const char *why, const char *detail)
     atomic_store(&M.synced, false);
     drop_ctx(c);
     drop_ctx(s);
-    M.next_connect_ms = mono_ms() + M.backoff_ms;
+    M.next_connect_ms = fb_clock_mono_ms() + M.backoff_ms;
     M.backoff_ms = M.backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : M.backoff_ms * 2;
     if (was) {
         atomic_fetch_add(&M.disconnects, 1);
@@ -485,7 +469,7 @@ static void reload_key(const char *key, size_t len)
     p->k = mirror_key_of(key + PREFIX_LEN, len - PREFIX_LEN);
     p->gen = M.gen;
     p->seq = ++M.reload_issued;
-    p->issued = coarse_ms();
+    p->issued = fb_clock_mono_coarse_ms();
     if (!p->issued) p->issued = 1; /* 0 means none */
     p->next = NULL;
     if (M.q_tail)
@@ -516,7 +500,7 @@ static void on_sub_message(redisAsyncContext *ac, void *reply, void *priv)
         int64_t sent;
         if (hb_parse(msg, &sent)) {
             hb_echo(sent);
-            M.link_ok_ms = mono_ms();
+            M.link_ok_ms = fb_clock_mono_ms();
         } else {
             atomic_fetch_add_explicit(&M.bad_heartbeats, 1, memory_order_relaxed);
         }
@@ -546,11 +530,11 @@ static void on_scan_done(redisAsyncContext *ac, void *reply, void *priv)
     if (!reply_ok(ac, reply, gen, "sync barrier")) return;
     /* every HGETALL issued by the SCAN has been applied (replies in order): drop what the SCAN did not see */
     size_t swept = mirror_table_sweep(M.table, (unsigned)(M.gen & 1));
-    int64_t took = mono_ms() - M.scan_start_ms;
+    int64_t took = fb_clock_mono_ms() - M.scan_start_ms;
     M.phase = PH_SYNCED;
     M.backoff_ms = BACKOFF_MIN_MS;
     atomic_store(&M.load_ms, took);
-    atomic_store(&M.sync_ms, coarse_ms());
+    atomic_store(&M.sync_ms, fb_clock_mono_coarse_ms());
     atomic_store(&M.resyncing, false);
     /* a load that could not hold every record is never trusted (retried every FULL_RETRY_MS) */
     if (!atomic_load(&M.full)) atomic_store_explicit(&M.synced, true, memory_order_release);
@@ -600,7 +584,7 @@ static void start_scan(void)
     atomic_store(&M.resyncing, !first);
     atomic_store(&M.full, false); /* this load counts afresh */
     M.phase = PH_SCANNING;
-    M.scan_start_ms = mono_ms();
+    M.scan_start_ms = fb_clock_mono_ms();
     M.scan_keys = 0;
     void *g = (void *)(uintptr_t)M.gen;
     redisAsyncCommand(M.cmd, on_scan, g, "SCAN 0 MATCH " PREFIX "* COUNT %d", SCAN_COUNT);
@@ -644,7 +628,7 @@ static void connect_now(void)
         return;
     }
     M.phase = PH_CONNECTING;
-    M.link_ok_ms = mono_ms();
+    M.link_ok_ms = fb_clock_mono_ms();
     if (M.target.db) redisAsyncCommand(M.cmd, NULL, NULL, "SELECT %d", M.target.db);
     void *g = (void *)(uintptr_t)M.gen;
     redisAsyncCommand(M.sub, on_client_id, g, "CLIENT ID");
@@ -657,7 +641,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     (void)arg;
-    int64_t now = mono_ms();
+    int64_t now = fb_clock_mono_ms();
     if (M.phase == PH_IDLE) {
         if (now >= M.next_connect_ms) connect_now();
         return;
@@ -820,7 +804,7 @@ void mirror_metrics(struct evbuffer *o)
     const struct mirror_table *t = rcu_dereference(M.table);
     size_t live = t ? mirror_table_live(t) : 0;
     enum mstate st = state_now();
-    int64_t hb = atomic_load(&M.hb_ok_ms), sync = atomic_load(&M.sync_ms), now = coarse_ms();
+    int64_t hb = atomic_load(&M.hb_ok_ms), sync = atomic_load(&M.sync_ms), now = fb_clock_mono_coarse_ms();
     prom_one_u64(o, "fairbid_consent_mirror_records", PROM_GAUGE, "Records in the consent mirror.", live);
     prom_one_u64(o, "fairbid_consent_mirror_bytes", PROM_GAUGE, "Memory of the consent mirror's table.",
                  t ? mirror_table_bytes(t) : 0);

@@ -68,7 +68,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     c->s = s;
     c->fd = fd;
     c->in_cap = HS_IN_INIT;
-    c->last_active_ms = now_ms();
+    c->last_active_ms = fb_clock_mono_coarse_ms();
     hs_req_reset(c);
     s->nactive++;
     atomic_fetch_add_explicit(&s->nconns, 1, memory_order_relaxed);
@@ -109,7 +109,7 @@ static void on_accept_error(struct evconnlistener *l, void *arg)
             s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
         }
     }
-    int64_t now = now_ms();
+    int64_t now = fb_clock_mono_coarse_ms();
     int64_t last = atomic_load_explicit(&s->sh->last_fd_log_ms, memory_order_relaxed);
     if ((last == 0 || now - last >= HS_FD_LOG_MS) &&
         atomic_compare_exchange_strong_explicit(&s->sh->last_fd_log_ms, &last, now, memory_order_relaxed,
@@ -172,7 +172,7 @@ static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct hs_server *s = arg;
-    int64_t now = now_ms();
+    int64_t now = fb_clock_mono_coarse_ms();
     for (struct hs_conn *c = s->conns, *next; c; c = next) {
         next = c->next;
         bool idle = c->in_off == c->in_len && c->out_off == c->out_len && !c->lingering;
@@ -196,7 +196,7 @@ void hs_drain(struct hs_server *s, int quiet_ms, int max_ms, void (*on_drained)(
     }
     s->quiet_ms = quiet_ms;
     s->drain_max_ms = max_ms;
-    s->drain_start_ms = now_ms();
+    s->drain_start_ms = fb_clock_mono_coarse_ms();
     s->on_drained = on_drained;
     s->drained_arg = arg;
     event_del(s->backoff);

@@ -259,7 +259,7 @@ void hs_arm_read(struct hs_conn *c, bool on)
 static void tev_set(struct hs_conn *c, uint64_t deadline_ns, uint64_t key)
 {
     if (c->tev_on && c->tev_for == key) return;
-    uint64_t now = now_ns();
+    uint64_t now = fb_clock_mono_ns();
     uint64_t left = deadline_ns > now ? deadline_ns - now : 0;
     struct timeval tv = {(time_t)(left / 1000000000u), (suseconds_t)(left % 1000000000u / 1000u)};
     event_add(c->tev, &tv);
@@ -320,11 +320,11 @@ static int conn_flush(struct hs_conn *c)
         event_del(c->wev);
         c->writing = false;
         /* we did not read while the client was not reading: the next request's clock starts now */
-        c->t_resume_ns = now_ns();
+        c->t_resume_ns = fb_clock_mono_ns();
         if (!c->lingering && !c->peer_eof) hs_arm_read(c, true);
     }
     if (c->ntimed && s->cfg.on_sent) {
-        uint64_t t = now_ns();
+        uint64_t t = fb_clock_mono_ns();
         for (int i = 0; i < c->ntimed; i++) s->cfg.on_sent(s->cfg.arg, t - c->timed[i]);
     }
     c->ntimed = 0;
@@ -339,7 +339,7 @@ static int conn_flush(struct hs_conn *c)
             hs_arm_read(c, true);
             /* bounded in absolute time: a client that keeps sending cannot keep the fd */
             tev_clear(c);
-            tev_set(c, now_ns() + (uint64_t)HS_LINGER_MS * 1000000u, 0);
+            tev_set(c, fb_clock_mono_ns() + (uint64_t)HS_LINGER_MS * 1000000u, 0);
             return 0;
         }
         hs_conn_close(c);
@@ -465,10 +465,10 @@ void hs_on_read(evutil_socket_t fd, short what, void *arg)
         hs_conn_close(c); /* the peer closed (or reset) with nothing owed to it */
         return;
     }
-    c->t_read_ns = now_ns();
+    c->t_read_ns = fb_clock_mono_ns();
     if (c->in_len == c->in_off) c->t_first_ns = c->t_read_ns;
     c->in_len += (size_t)k;
-    c->last_active_ms = now_ms();
+    c->last_active_ms = fb_clock_mono_coarse_ms();
     if (conn_after_io(c) == 0 && c->reading) hs_arm_read(c, true);
 }
 

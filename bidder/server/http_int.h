@@ -11,6 +11,7 @@
 
 #include <event2/event.h>
 
+#include "bidder/common/clock.h"
 #include "bidder/server/http_server.h"
 
 #define HS_IN_INIT 16384u
@@ -82,20 +83,6 @@ struct hs_server {
     size_t date_len;
     time_t date_sec;
 };
-
-static inline uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static inline int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static inline void mem_acct(_Atomic uint64_t *ctr, size_t from, size_t to)
 {

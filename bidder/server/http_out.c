@@ -134,7 +134,7 @@ void hs_conn_reply(struct hs_conn *c, const struct hs_reply *r, bool head_only, 
         if (c->ntimed < HS_MAX_TIMED)
             c->timed[c->ntimed++] = c->t_first_ns;
         else if (s->cfg.on_sent)
-            s->cfg.on_sent(s->cfg.arg, now_ns() - c->t_first_ns);
+            s->cfg.on_sent(s->cfg.arg, fb_clock_mono_ns() - c->t_first_ns);
     }
 }
 

@@ -122,7 +122,7 @@ void server_metrics_page(struct worker *w, struct hs_reply *rep)
     prom_one_u64(o, "fairbid_redis_reconnects_total", PROM_COUNTER, "Redis connections established.",
                  store_reconnects());
     prom_one_double(o, "fairbid_uptime_seconds", PROM_GAUGE, "Seconds since start.",
-                    (double)(mono_ms() - G.started_ms) / 1000.0);
+                    (double)(fb_clock_mono_ms() - G.started_ms) / 1000.0);
     mirror_metrics(o);
     fairness_metrics(o);
     audit_metrics(o);

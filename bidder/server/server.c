@@ -99,7 +99,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 int server_run(const struct server_opts *opts)
 {
     char err[1024];
-    G.started_ms = mono_ms();
+    G.started_ms = fb_clock_mono_ms();
     G.config_path = opts->config_path;
     G.ov = opts->ov;
     struct config *cfg = config_load(opts->config_path, &opts->ov, err, sizeof err);

@@ -6,7 +6,7 @@
 #ifndef FAIRBID_BIDDER_SERVER_SERVER_H
 #define FAIRBID_BIDDER_SERVER_SERVER_H
 
-#include "bidder/config.h"
+#include "bidder/config/config.h"
 
 struct server_opts {
     const char *config_path;

@@ -10,7 +10,8 @@
 #include <time.h>
 #include <zlib.h>
 
-#include "bidder/config.h"
+#include "bidder/common/clock.h"
+#include "bidder/config/config.h"
 #include "bidder/engine.h"
 #include "bidder/metrics.h"
 #include "bidder/server/http_server.h"
@@ -62,13 +63,6 @@ struct server_globals {
 
 extern struct server_globals server_g;
 #define G server_g
-
-static inline int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* routes.c: one request of the native server (bid listener or admin listener) to its reply */
 struct http_in {

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bidder/config.h"
+#include "bidder/config/config.h"
 #include "bidder/obs/log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
