@@ -14,7 +14,8 @@
 #include <string.h>
 #include <urcu/urcu-memb.h>
 
-#include "bidder/log.h"
+#include "bidder/obs/log.h"
+#include "bidder/obs/prom.h"
 
 /* The counter must be a count (as the cap's: digits, no sign, no leading zero, at most 1e15 micros = the
  * largest amount config accepts); anything else is an error reply and leases nothing. */
@@ -303,11 +304,6 @@ void fz_budget_obs(const struct slot *sl, int64_t now, const uint64_t (*recent)[
 
 /* ---- metrics ---- */
 
-static void gauge(struct evbuffer *o, const char *name, const char *help)
-{
-    evbuffer_add_printf(o, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
-}
-
 void fz_budget_metrics(struct evbuffer *o)
 {
     urcu_memb_read_lock();
@@ -318,6 +314,7 @@ void fz_budget_metrics(struct evbuffer *o)
         urcu_memb_read_unlock();
         return;
     }
+    /* one pass per family (the text format wants a family's samples together); money in the currency */
     static const struct {
         const char *name, *help;
     } FAM[] = {
@@ -330,76 +327,62 @@ void fz_budget_metrics(struct evbuffer *o)
         {"fairbid_budget_instance_spent",
          "Spend at clearing prices from this instance's win notices (all periods)."},
         {"fairbid_budget_pace_keep", "Even pacing: share of eligible bids kept (1 = no throttle)."},
-        {"fairbid_budget_state", "1 for the state the budget is in: ok, paced (even) or exhausted."},
-        {"fairbid_budget_notices_total",
-         "Budget bids' notices, by kind (a late one found no record: no refund)."},
-        {"fairbid_budget_group_spend", "Spend at clearing prices over the campaign's window, per group."},
-        {"fairbid_budget_group_cost_per_win", "Spend per win over the campaign's window, per group."},
     };
-    for (size_t f = 0; f < sizeof FAM / sizeof FAM[0]; f++) {
-        gauge(o, FAM[f].name, FAM[f].help);
+    enum { NFAM = sizeof FAM / sizeof FAM[0] };
+    for (int f = 0; f < NFAM; f++) {
+        prom_family(o, FAM[f].name, PROM_GAUGE, FAM[f].help);
         for (uint32_t i = 0; i < s->nslots; i++) {
             const struct slot_report *r = &s->rep[i];
             if (!r->budget) continue;
-            const char *id = r->id;
-            switch (f) {
-            case 0:
-                evbuffer_add_printf(o, "%s{campaign=\"%s\"} %.6f\n", FAM[f].name, id,
-                                    r->b.amount_micros / 1e6);
-                break;
-            case 1:
-                evbuffer_add_printf(o, "%s{campaign=\"%s\"} %.6f\n", FAM[f].name, id,
-                                    r->b_remaining < 0 ? 0 : (r->b.amount_micros - r->b_remaining) / 1e6);
-                break;
-            case 2:
-                evbuffer_add_printf(o, "%s{campaign=\"%s\"} %.6f\n", FAM[f].name, id,
-                                    r->b_spent_fleet < 0 ? 0 : r->b_spent_fleet / 1e6);
-                break;
-            case 3:
-                evbuffer_add_printf(o, "%s{campaign=\"%s\"} %.6f\n", FAM[f].name, id,
-                                    (double)atomic_load(&F.caps[i].reserve) / 1e6);
-                break;
-            case 4:
-                evbuffer_add_printf(o, "%s{campaign=\"%s\"} %.6f\n", FAM[f].name, id, r->b_leased / 1e6);
-                break;
-            case 5:
-                evbuffer_add_printf(o, "%s{campaign=\"%s\"} %.6f\n", FAM[f].name, id, r->b_returned / 1e6);
-                break;
-            case 6:
-                evbuffer_add_printf(o, "%s{campaign=\"%s\"} %.6f\n", FAM[f].name, id,
-                                    (double)atomic_load(&F.caps[i].charged) / 1e6);
-                break;
-            case 7:
-                evbuffer_add_printf(o, "%s{campaign=\"%s\"} %.4f\n", FAM[f].name, id, (double)r->pace_keep);
-                break;
-            case 8:
-                evbuffer_add_printf(
-                    o,
-                    "%s{campaign=\"%s\",state=\"ok\"} %d\n%s{campaign=\"%s\",state=\"paced\"} %d\n"
-                    "%s{campaign=\"%s\",state=\"exhausted\"} %d\n",
-                    FAM[f].name, id, !r->b_paced && !r->b_exhausted, FAM[f].name, id, r->b_paced, FAM[f].name,
-                    id, r->b_exhausted);
-                break;
-            case 9:
-                evbuffer_add_printf(
-                    o,
-                    "%s{campaign=\"%s\",kind=\"win\"} %llu\n%s{campaign=\"%s\",kind=\"loss\"} %llu\n"
-                    "%s{campaign=\"%s\",kind=\"late\"} %llu\n",
-                    FAM[f].name, id, (unsigned long long)atomic_load(&F.caps[i].wins), FAM[f].name, id,
-                    (unsigned long long)atomic_load(&F.caps[i].losses), FAM[f].name, id,
-                    (unsigned long long)atomic_load(&F.caps[i].late));
-                break;
-            default:
-                for (int g = 0; g < FAIR_NGROUPS; g++) {
-                    uint64_t w = r->wsum[g][FAIR_C_WIN], sp = r->wsum[g][FAIR_C_SPEND];
-                    if (!r->wsum[g][FAIR_C_ELIG] && !w) continue;
-                    if (f == 10)
-                        evbuffer_add_printf(o, "%s{campaign=\"%s\",group=\"%s\"} %.6f\n", FAM[f].name, id,
-                                            fair_group_name(g), (double)sp / 1e6);
-                    else if (w)
-                        evbuffer_add_printf(o, "%s{campaign=\"%s\",group=\"%s\"} %.6f\n", FAM[f].name, id,
-                                            fair_group_name(g), (double)sp / 1e6 / (double)w);
-                }
+            double v = f == 0   ? (double)r->b.amount_micros
+                       : f == 1 ? (r->b_remaining < 0 ? 0 : (double)(r->b.amount_micros - r->b_remaining))
+                       : f == 2 ? (r->b_spent_fleet < 0 ? 0 : (double)r->b_spent_fleet)
+                       : f == 3 ? (double)atomic_load(&F.caps[i].reserve)
+                       : f == 4 ? (double)r->b_leased
+                       : f == 5 ? (double)r->b_returned
+                       : f == 6 ? (double)atomic_load(&F.caps[i].charged)
+                                : (double)r->pace_keep * 1e6;
+            prom_double(o, FAM[f].name, PROM_L({"campaign", r->id}), v / 1e6);
+        }
+    }
+    prom_family(o, "fairbid_budget_state", PROM_GAUGE,
+                "1 for the state the budget is in: ok, paced (even pacing ahead of the clock) or exhausted.");
+    for (uint32_t i = 0; i < s->nslots; i++) {
+        const struct slot_report *r = &s->rep[i];
+        if (!r->budget) continue;
+        prom_i64(o, "fairbid_budget_state", PROM_L({"campaign", r->id}, {"state", "ok"}),
+                 !r->b_paced && !r->b_exhausted);
+        prom_i64(o, "fairbid_budget_state", PROM_L({"campaign", r->id}, {"state", "paced"}), r->b_paced);
+        prom_i64(o, "fairbid_budget_state", PROM_L({"campaign", r->id}, {"state", "exhausted"}),
+                 r->b_exhausted);
+    }
+    prom_family(
+        o, "fairbid_budget_notices_total", PROM_COUNTER,
+        "Notices of budgeted bids, by kind (late: the bid's record was gone, it stays charged in full).");
+    for (uint32_t i = 0; i < s->nslots; i++) {
+        const struct slot_report *r = &s->rep[i];
+        if (!r->budget) continue;
+        prom_u64(o, "fairbid_budget_notices_total", PROM_L({"campaign", r->id}, {"kind", "win"}),
+                 atomic_load(&F.caps[i].wins));
+        prom_u64(o, "fairbid_budget_notices_total", PROM_L({"campaign", r->id}, {"kind", "loss"}),
+                 atomic_load(&F.caps[i].losses));
+        prom_u64(o, "fairbid_budget_notices_total", PROM_L({"campaign", r->id}, {"kind", "late"}),
+                 atomic_load(&F.caps[i].late));
+    }
+    static const char *const GN[2] = {"fairbid_budget_group_spend", "fairbid_budget_group_cost_per_win"};
+    static const char *const GH[2] = {"Spend at clearing prices over the campaign's window, per group.",
+                                      "Spend per win over the campaign's window, per group."};
+    for (int f = 0; f < 2; f++) {
+        prom_family(o, GN[f], PROM_GAUGE, GH[f]);
+        for (uint32_t i = 0; i < s->nslots; i++) {
+            const struct slot_report *r = &s->rep[i];
+            if (!r->budget) continue;
+            for (int g = 0; g < FAIR_NGROUPS; g++) {
+                uint64_t w = r->wsum[g][FAIR_C_WIN], sp = r->wsum[g][FAIR_C_SPEND];
+                if (!r->wsum[g][FAIR_C_ELIG] && !w) continue;
+                if (f == 1 && !w) continue;
+                prom_double(o, GN[f], PROM_L({"campaign", r->id}, {"group", fair_group_name(g)}),
+                            f == 0 ? (double)sp / 1e6 : (double)sp / 1e6 / (double)w);
             }
         }
     }

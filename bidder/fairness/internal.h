@@ -11,8 +11,8 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <time.h>
 
+#include "bidder/common/clock.h"
 #include "bidder/fairness/fairness.h"
 
 struct event;
@@ -201,20 +201,6 @@ struct fairness_state {
 /* The subsystem's one state (a short name: the moved functions use it as they did in one file). */
 extern struct fairness_state fairness_state_;
 #define F fairness_state_
-
-static inline int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static inline int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* view.c */
 bool fz_constrained(const struct campaign *c);
