@@ -26,11 +26,23 @@
     "or tonumber(v) > 1e15 then "                                                                            \
     "return redis.error_reply('fairbid: budget counter ' .. KEYS[1] .. ' is not a valid count') end "        \
     "used = tonumber(v) end "
-/* Grants min(want, min(amount, allowed) - used) micros. ARGV: amount, want, ttl, allowed (even pacing: the
- * share of the amount the clock allows by now). Returns {granted, amount - used after, allowed - used after}.
- */
+/* Grants min(want, lim - used) micros, lim = the amount (asap) or, with even pacing (ARGV[4] = 1), its share
+ * by the clock: amount x (now - start + lead) / (period end - start), where start is the period's first lease
+ * (KEYS[2], set once: the whole fleet paces from the same moment, so a budget started mid-period spreads over
+ * what is left of it). ARGV: amount, want, ttl, even, now_ms, period_end_ms, lead_ms. Returns {granted,
+ * amount - used after, lim - used after}. */
 static const char BUDGET_LEASE_LUA[] =
-    BUDGET_COUNT_LUA "local amount = tonumber(ARGV[1]) local lim = math.min(amount, tonumber(ARGV[4])) "
+    BUDGET_COUNT_LUA "local amount = tonumber(ARGV[1]) local lim = amount "
+                     "if ARGV[4] == '1' then "
+                     "local now = tonumber(ARGV[5]) local pend = tonumber(ARGV[6]) "
+                     "local st = redis.call('GET', KEYS[2]) "
+                     "if not st then redis.call('SET', KEYS[2], ARGV[5], 'EX', tonumber(ARGV[3])) st = now "
+                     "elseif not string.match(st, '^[0-9]+$') then "
+                     "return redis.error_reply('fairbid: pacing start ' .. KEYS[2] .. ' is not a time') "
+                     "else st = tonumber(st) end "
+                     "local f = (now - st + tonumber(ARGV[7])) / math.max(1, pend - st) "
+                     "if f > 1 then f = 1 end if f < 0 then f = 0 end "
+                     "lim = math.floor(amount * f) end "
                      "local g = math.min(tonumber(ARGV[2]), lim - used) "
                      "if g < 0 then g = 0 end "
                      "if g > 0 then redis.call('INCRBY', KEYS[1], g) "
@@ -92,18 +104,26 @@ static void roll(int s, struct slot *sl, int64_t now)
     sl->b_spent_fleet = -1;
     sl->b_pend = false;
     sl->pace_keep = 1;
+    sl->b_start_ms = 0;
 }
 
-/* What the clock allows the fleet to have reserved by now: the amount (asap), or its share of the period so
- * far plus a lead of a few sync periods (even). */
-static int64_t allowed(const struct slot *sl, int64_t now)
+static int64_t lead_ms(void)
+{
+    return 4LL * (F.cfg && F.cfg->fairness_sync_ms > 0 ? F.cfg->fairness_sync_ms : 100);
+}
+
+/* Without Redis, the lease script's limit computed here (start: this instance's first lease of the period).
+ */
+static int64_t allowed_local(struct slot *sl, int64_t now)
 {
     int64_t amount = sl->budget.amount_micros;
     if (sl->budget.pacing != BUDGET_PACING_EVEN) return amount;
-    int64_t pms = period_ms(sl);
-    int64_t lead = 4LL * (F.cfg && F.cfg->fairness_sync_ms > 0 ? F.cfg->fairness_sync_ms : 100);
-    double f = (double)(now % pms + lead) / (double)pms;
+    if (sl->b_start_ms <= 0) sl->b_start_ms = now;
+    int64_t pend = (sl->b_period + 1) * period_ms(sl);
+    double f = (double)(now - sl->b_start_ms + lead_ms()) /
+               (double)(pend - sl->b_start_ms > 1 ? pend - sl->b_start_ms : 1);
     if (f > 1) f = 1;
+    if (f < 0) f = 0;
     return (int64_t)((double)amount * f);
 }
 
@@ -167,7 +187,7 @@ void fz_budget_local(int s, struct slot *sl, int64_t now)
     sl->b_local_granted -= ret;
     sl->b_returned += ret;
     if (want <= 0) return;
-    int64_t lim = allowed(sl, now);
+    int64_t lim = allowed_local(sl, now);
     int64_t got = want < lim - sl->b_local_granted ? want : lim - sl->b_local_granted;
     if (got < 0) got = 0;
     sl->b_local_granted += got;
@@ -179,8 +199,10 @@ bool fz_budget_queue(int s, struct slot *sl, int64_t now)
 {
     int64_t ret;
     int64_t want = budget_want(s, sl, now, &ret);
-    char key[300], skey[320];
+    char key[300], skey[320], stkey[320];
     snprintf(key, sizeof key, FAIRNESS_BUDGET_KEY_FMT, sl->id, sl->budget.period_s, (long long)sl->b_period);
+    snprintf(stkey, sizeof stkey, FAIRNESS_BUDGET_START_KEY_FMT, sl->id, sl->budget.period_s,
+             (long long)sl->b_period);
     snprintf(skey, sizeof skey, FAIRNESS_BUDGET_SPENT_KEY_FMT, sl->id, sl->budget.period_s,
              (long long)sl->b_period);
     long long ttl = (long long)sl->budget.period_s * 2 + 60;
@@ -197,9 +219,11 @@ bool fz_budget_queue(int s, struct slot *sl, int64_t now)
     }
     if (want <= 0) return false;
     sl->b_inflight = true;
-    fz_queued(redisAsyncCommand(
-        F.ac, fz_on_reply, fz_new_cmd(s, K_LEASE, want), "EVAL %s 1 %s %lld %lld %lld %lld", BUDGET_LEASE_LUA,
-        key, (long long)sl->budget.amount_micros, (long long)want, ttl, (long long)allowed(sl, now)));
+    fz_queued(redisAsyncCommand(F.ac, fz_on_reply, fz_new_cmd(s, K_LEASE, want),
+                                "EVAL %s 2 %s %s %lld %lld %lld %d %lld %lld %lld", BUDGET_LEASE_LUA, key,
+                                stkey, (long long)sl->budget.amount_micros, (long long)want, ttl,
+                                sl->budget.pacing == BUDGET_PACING_EVEN, (long long)now,
+                                (long long)((sl->b_period + 1) * period_ms(sl)), (long long)lead_ms()));
     return true;
 }
 

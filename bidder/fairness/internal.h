@@ -121,7 +121,8 @@ struct slot {
     float pace_keep;
     int64_t b_release; /* taken out of the reserve, being returned by the tick in flight */
     int64_t b_ticks;
-    bool b_pend; /* a lease waiting for WAIT (lease_min_replicas) */
+    int64_t b_start_ms; /* even pacing without Redis: the period's first lease */
+    bool b_pend;        /* a lease waiting for WAIT (lease_min_replicas) */
     int64_t b_pend_want, b_pend_got, b_pend_remaining, b_pend_room;
     int64_t b_spent_fleet;   /* the fleet's :spent counter (won at clearing price), -1 unknown */
     int64_t b_spent_pushed;  /* of our charged counter, what is in it */
