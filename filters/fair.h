@@ -97,6 +97,23 @@ struct fair_attr_ctl {
 void fair_control(const struct campaign_fairness *p, int first, int n, const uint64_t window[][FAIR_NCOUNT],
                   const uint64_t recent[][FAIR_NCOUNT], float *boost, struct fair_attr_ctl *out);
 
+/* ---- what a budget-aware controller sees ----
+ * Filled by the bidder (bidder/fairness/budget.c, fz_budget_obs) once per sync period for a campaign with a
+ * budget, beside the arguments of fair_control: the fleet's per-group counts over the window and over the
+ * recent buckets (FAIR_C_ELIG, FAIR_C_BID, FAIR_C_WIN, FAIR_C_THR, FAIR_C_SPEND in micros of the currency at
+ * clearing prices), and the budget against its clock. */
+struct fair_budget_obs {
+    const uint64_t (*window)[FAIR_NCOUNT]; /* [FAIR_NGROUPS] */
+    const uint64_t (*recent)[FAIR_NCOUNT]; /* [FAIR_NGROUPS] */
+    int64_t window_ms, recent_ms;          /* the spans they cover */
+    int64_t amount_micros;                 /* the budget per period */
+    int64_t remaining_micros;              /* not yet reserved by any instance this period; -1 unknown */
+    int64_t spent_micros;                  /* the fleet's spend at clearing prices this period; -1 unknown */
+    int64_t period_ms, elapsed_ms;         /* the period's length and how much of it has passed */
+    uint8_t pacing;                        /* BUDGET_PACING_* */
+    double pace_keep;                      /* even pacing's current keep probability (1 = none) */
+};
+
 /* ---- the view fair_check reads ----
  * An interface, as the consent store's view is: filters/ sees the published controller output of a campaign
  * and asks the bidder to take from or give back to the instance's reserves (cap tokens, budget spend). How

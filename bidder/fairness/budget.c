@@ -14,7 +14,8 @@
 #include <string.h>
 #include <urcu/urcu-memb.h>
 
-#include "bidder/log.h"
+#include "bidder/obs/log.h"
+#include "bidder/obs/prom.h"
 
 /* The counter must be a count (as the cap's: digits, no sign, no leading zero, at most 1e15 micros = the
  * largest amount config accepts); anything else is an error reply and leases nothing. */
@@ -25,11 +26,23 @@
     "or tonumber(v) > 1e15 then "                                                                            \
     "return redis.error_reply('fairbid: budget counter ' .. KEYS[1] .. ' is not a valid count') end "        \
     "used = tonumber(v) end "
-/* Grants min(want, min(amount, allowed) - used) micros. ARGV: amount, want, ttl, allowed (even pacing: the
- * share of the amount the clock allows by now). Returns {granted, amount - used after, allowed - used after}.
- */
+/* Grants min(want, lim - used) micros, lim = the amount (asap) or, with even pacing (ARGV[4] = 1), its share
+ * by the clock: amount x (now - start + lead) / (period end - start), where start is the period's first lease
+ * (KEYS[2], set once: the whole fleet paces from the same moment, so a budget started mid-period spreads over
+ * what is left of it). ARGV: amount, want, ttl, even, now_ms, period_end_ms, lead_ms. Returns {granted,
+ * amount - used after, lim - used after}. */
 static const char BUDGET_LEASE_LUA[] =
-    BUDGET_COUNT_LUA "local amount = tonumber(ARGV[1]) local lim = math.min(amount, tonumber(ARGV[4])) "
+    BUDGET_COUNT_LUA "local amount = tonumber(ARGV[1]) local lim = amount "
+                     "if ARGV[4] == '1' then "
+                     "local now = tonumber(ARGV[5]) local pend = tonumber(ARGV[6]) "
+                     "local st = redis.call('GET', KEYS[2]) "
+                     "if not st then redis.call('SET', KEYS[2], ARGV[5], 'EX', tonumber(ARGV[3])) st = now "
+                     "elseif not string.match(st, '^[0-9]+$') then "
+                     "return redis.error_reply('fairbid: pacing start ' .. KEYS[2] .. ' is not a time') "
+                     "else st = tonumber(st) end "
+                     "local f = (now - st + tonumber(ARGV[7])) / math.max(1, pend - st) "
+                     "if f > 1 then f = 1 end if f < 0 then f = 0 end "
+                     "lim = math.floor(amount * f) end "
                      "local g = math.min(tonumber(ARGV[2]), lim - used) "
                      "if g < 0 then g = 0 end "
                      "if g > 0 then redis.call('INCRBY', KEYS[1], g) "
@@ -91,18 +104,26 @@ static void roll(int s, struct slot *sl, int64_t now)
     sl->b_spent_fleet = -1;
     sl->b_pend = false;
     sl->pace_keep = 1;
+    sl->b_start_ms = 0;
 }
 
-/* What the clock allows the fleet to have reserved by now: the amount (asap), or its share of the period so
- * far plus a lead of a few sync periods (even). */
-static int64_t allowed(const struct slot *sl, int64_t now)
+static int64_t lead_ms(void)
+{
+    return 4LL * (F.cfg && F.cfg->fairness_sync_ms > 0 ? F.cfg->fairness_sync_ms : 100);
+}
+
+/* Without Redis, the lease script's limit computed here (start: this instance's first lease of the period).
+ */
+static int64_t allowed_local(struct slot *sl, int64_t now)
 {
     int64_t amount = sl->budget.amount_micros;
     if (sl->budget.pacing != BUDGET_PACING_EVEN) return amount;
-    int64_t pms = period_ms(sl);
-    int64_t lead = 4LL * (F.cfg && F.cfg->fairness_sync_ms > 0 ? F.cfg->fairness_sync_ms : 100);
-    double f = (double)(now % pms + lead) / (double)pms;
+    if (sl->b_start_ms <= 0) sl->b_start_ms = now;
+    int64_t pend = (sl->b_period + 1) * period_ms(sl);
+    double f = (double)(now - sl->b_start_ms + lead_ms()) /
+               (double)(pend - sl->b_start_ms > 1 ? pend - sl->b_start_ms : 1);
     if (f > 1) f = 1;
+    if (f < 0) f = 0;
     return (int64_t)((double)amount * f);
 }
 
@@ -166,7 +187,7 @@ void fz_budget_local(int s, struct slot *sl, int64_t now)
     sl->b_local_granted -= ret;
     sl->b_returned += ret;
     if (want <= 0) return;
-    int64_t lim = allowed(sl, now);
+    int64_t lim = allowed_local(sl, now);
     int64_t got = want < lim - sl->b_local_granted ? want : lim - sl->b_local_granted;
     if (got < 0) got = 0;
     sl->b_local_granted += got;
@@ -178,8 +199,10 @@ bool fz_budget_queue(int s, struct slot *sl, int64_t now)
 {
     int64_t ret;
     int64_t want = budget_want(s, sl, now, &ret);
-    char key[300], skey[320];
+    char key[300], skey[320], stkey[320];
     snprintf(key, sizeof key, FAIRNESS_BUDGET_KEY_FMT, sl->id, sl->budget.period_s, (long long)sl->b_period);
+    snprintf(stkey, sizeof stkey, FAIRNESS_BUDGET_START_KEY_FMT, sl->id, sl->budget.period_s,
+             (long long)sl->b_period);
     snprintf(skey, sizeof skey, FAIRNESS_BUDGET_SPENT_KEY_FMT, sl->id, sl->budget.period_s,
              (long long)sl->b_period);
     long long ttl = (long long)sl->budget.period_s * 2 + 60;
@@ -196,9 +219,11 @@ bool fz_budget_queue(int s, struct slot *sl, int64_t now)
     }
     if (want <= 0) return false;
     sl->b_inflight = true;
-    fz_queued(redisAsyncCommand(
-        F.ac, fz_on_reply, fz_new_cmd(s, K_LEASE, want), "EVAL %s 1 %s %lld %lld %lld %lld", BUDGET_LEASE_LUA,
-        key, (long long)sl->budget.amount_micros, (long long)want, ttl, (long long)allowed(sl, now)));
+    fz_queued(redisAsyncCommand(F.ac, fz_on_reply, fz_new_cmd(s, K_LEASE, want),
+                                "EVAL %s 2 %s %s %lld %lld %lld %d %lld %lld %lld", BUDGET_LEASE_LUA, key,
+                                stkey, (long long)sl->budget.amount_micros, (long long)want, ttl,
+                                sl->budget.pacing == BUDGET_PACING_EVEN, (long long)now,
+                                (long long)((sl->b_period + 1) * period_ms(sl)), (long long)lead_ms()));
     return true;
 }
 
@@ -282,12 +307,26 @@ void fz_budget_return_all(struct redisContext *c)
     }
 }
 
-/* ---- metrics ---- */
-
-static void gauge(struct evbuffer *o, const char *name, const char *help)
+void fz_budget_obs(const struct slot *sl, int64_t now, const uint64_t (*recent)[FAIR_NCOUNT],
+                   struct fair_budget_obs *out)
 {
-    evbuffer_add_printf(o, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+    int64_t pms = period_ms(sl);
+    *out = (struct fair_budget_obs){
+        .window = (const uint64_t(*)[FAIR_NCOUNT])sl->wsum,
+        .recent = recent,
+        .window_ms = sl->win.bucket_ms * FAIR_NBUCKETS,
+        .recent_ms = sl->win.bucket_ms * RECENT_BUCKETS,
+        .amount_micros = sl->budget.amount_micros,
+        .remaining_micros = sl->b_remaining,
+        .spent_micros = sl->b_spent_fleet,
+        .period_ms = pms,
+        .elapsed_ms = now % pms,
+        .pacing = sl->budget.pacing,
+        .pace_keep = sl->pace_keep,
+    };
 }
+
+/* ---- metrics ---- */
 
 void fz_budget_metrics(struct evbuffer *o)
 {
@@ -299,6 +338,7 @@ void fz_budget_metrics(struct evbuffer *o)
         urcu_memb_read_unlock();
         return;
     }
+    /* one pass per family (the text format wants a family's samples together); money in the currency */
     static const struct {
         const char *name, *help;
     } FAM[] = {
@@ -306,67 +346,67 @@ void fz_budget_metrics(struct evbuffer *o)
         {"fairbid_budget_reserved", "Spend the fleet has reserved this period (leased minus returned)."},
         {"fairbid_budget_spent", "Spend at clearing prices the fleet's win notices reported this period."},
         {"fairbid_budget_instance_reserve", "Spend this instance holds, not yet bid."},
+        {"fairbid_budget_instance_leased", "Spend this instance leased from Redis this period."},
+        {"fairbid_budget_instance_returned", "Spend this instance gave back to Redis this period."},
+        {"fairbid_budget_instance_spent",
+         "Spend at clearing prices from this instance's win notices (all periods)."},
         {"fairbid_budget_pace_keep", "Even pacing: share of eligible bids kept (1 = no throttle)."},
-        {"fairbid_budget_state", "1 for the state the budget is in: ok, paced (even) or exhausted."},
-        {"fairbid_budget_notices_total",
-         "Budget bids' notices, by kind (a late one found no record: no refund)."},
-        {"fairbid_budget_group_spend", "Spend at clearing prices over the campaign's window, per group."},
-        {"fairbid_budget_group_cost_per_win", "Spend per win over the campaign's window, per group."},
     };
-    for (size_t f = 0; f < sizeof FAM / sizeof FAM[0]; f++) {
-        gauge(o, FAM[f].name, FAM[f].help);
+    enum { NFAM = sizeof FAM / sizeof FAM[0] };
+    for (int f = 0; f < NFAM; f++) {
+        prom_family(o, FAM[f].name, PROM_GAUGE, FAM[f].help);
         for (uint32_t i = 0; i < s->nslots; i++) {
             const struct slot_report *r = &s->rep[i];
             if (!r->budget) continue;
-            const char *id = r->id;
-            switch (f) {
-            case 0:
-                evbuffer_add_printf(o, "%s{campaign=\"%s\"} %.6f\n", FAM[f].name, id,
-                                    r->b.amount_micros / 1e6);
-                break;
-            case 1:
-                evbuffer_add_printf(o, "%s{campaign=\"%s\"} %.6f\n", FAM[f].name, id,
-                                    r->b_remaining < 0 ? 0 : (r->b.amount_micros - r->b_remaining) / 1e6);
-                break;
-            case 2:
-                evbuffer_add_printf(o, "%s{campaign=\"%s\"} %.6f\n", FAM[f].name, id,
-                                    r->b_spent_fleet < 0 ? 0 : r->b_spent_fleet / 1e6);
-                break;
-            case 3:
-                evbuffer_add_printf(o, "%s{campaign=\"%s\"} %.6f\n", FAM[f].name, id,
-                                    (double)atomic_load(&F.caps[i].reserve) / 1e6);
-                break;
-            case 4:
-                evbuffer_add_printf(o, "%s{campaign=\"%s\"} %.4f\n", FAM[f].name, id, (double)r->pace_keep);
-                break;
-            case 5:
-                evbuffer_add_printf(
-                    o,
-                    "%s{campaign=\"%s\",state=\"ok\"} %d\n%s{campaign=\"%s\",state=\"paced\"} %d\n"
-                    "%s{campaign=\"%s\",state=\"exhausted\"} %d\n",
-                    FAM[f].name, id, !r->b_paced && !r->b_exhausted, FAM[f].name, id, r->b_paced, FAM[f].name,
-                    id, r->b_exhausted);
-                break;
-            case 6:
-                evbuffer_add_printf(
-                    o,
-                    "%s{campaign=\"%s\",kind=\"win\"} %llu\n%s{campaign=\"%s\",kind=\"loss\"} %llu\n"
-                    "%s{campaign=\"%s\",kind=\"late\"} %llu\n",
-                    FAM[f].name, id, (unsigned long long)atomic_load(&F.caps[i].wins), FAM[f].name, id,
-                    (unsigned long long)atomic_load(&F.caps[i].losses), FAM[f].name, id,
-                    (unsigned long long)atomic_load(&F.caps[i].late));
-                break;
-            default:
-                for (int g = 0; g < FAIR_NGROUPS; g++) {
-                    uint64_t w = r->wsum[g][FAIR_C_WIN], sp = r->wsum[g][FAIR_C_SPEND];
-                    if (!r->wsum[g][FAIR_C_ELIG] && !w) continue;
-                    if (f == 7)
-                        evbuffer_add_printf(o, "%s{campaign=\"%s\",group=\"%s\"} %.6f\n", FAM[f].name, id,
-                                            fair_group_name(g), (double)sp / 1e6);
-                    else if (w)
-                        evbuffer_add_printf(o, "%s{campaign=\"%s\",group=\"%s\"} %.6f\n", FAM[f].name, id,
-                                            fair_group_name(g), (double)sp / 1e6 / (double)w);
-                }
+            double v = f == 0   ? (double)r->b.amount_micros
+                       : f == 1 ? (r->b_remaining < 0 ? 0 : (double)(r->b.amount_micros - r->b_remaining))
+                       : f == 2 ? (r->b_spent_fleet < 0 ? 0 : (double)r->b_spent_fleet)
+                       : f == 3 ? (double)atomic_load(&F.caps[i].reserve)
+                       : f == 4 ? (double)r->b_leased
+                       : f == 5 ? (double)r->b_returned
+                       : f == 6 ? (double)atomic_load(&F.caps[i].charged)
+                                : (double)r->pace_keep * 1e6;
+            prom_double(o, FAM[f].name, PROM_L({"campaign", r->id}), v / 1e6);
+        }
+    }
+    prom_family(o, "fairbid_budget_state", PROM_GAUGE,
+                "1 for the state the budget is in: ok, paced (even pacing ahead of the clock) or exhausted.");
+    for (uint32_t i = 0; i < s->nslots; i++) {
+        const struct slot_report *r = &s->rep[i];
+        if (!r->budget) continue;
+        prom_i64(o, "fairbid_budget_state", PROM_L({"campaign", r->id}, {"state", "ok"}),
+                 !r->b_paced && !r->b_exhausted);
+        prom_i64(o, "fairbid_budget_state", PROM_L({"campaign", r->id}, {"state", "paced"}), r->b_paced);
+        prom_i64(o, "fairbid_budget_state", PROM_L({"campaign", r->id}, {"state", "exhausted"}),
+                 r->b_exhausted);
+    }
+    prom_family(
+        o, "fairbid_budget_notices_total", PROM_COUNTER,
+        "Notices of budgeted bids, by kind (late: the bid's record was gone, it stays charged in full).");
+    for (uint32_t i = 0; i < s->nslots; i++) {
+        const struct slot_report *r = &s->rep[i];
+        if (!r->budget) continue;
+        prom_u64(o, "fairbid_budget_notices_total", PROM_L({"campaign", r->id}, {"kind", "win"}),
+                 atomic_load(&F.caps[i].wins));
+        prom_u64(o, "fairbid_budget_notices_total", PROM_L({"campaign", r->id}, {"kind", "loss"}),
+                 atomic_load(&F.caps[i].losses));
+        prom_u64(o, "fairbid_budget_notices_total", PROM_L({"campaign", r->id}, {"kind", "late"}),
+                 atomic_load(&F.caps[i].late));
+    }
+    static const char *const GN[2] = {"fairbid_budget_group_spend", "fairbid_budget_group_cost_per_win"};
+    static const char *const GH[2] = {"Spend at clearing prices over the campaign's window, per group.",
+                                      "Spend per win over the campaign's window, per group."};
+    for (int f = 0; f < 2; f++) {
+        prom_family(o, GN[f], PROM_GAUGE, GH[f]);
+        for (uint32_t i = 0; i < s->nslots; i++) {
+            const struct slot_report *r = &s->rep[i];
+            if (!r->budget) continue;
+            for (int g = 0; g < FAIR_NGROUPS; g++) {
+                uint64_t w = r->wsum[g][FAIR_C_WIN], sp = r->wsum[g][FAIR_C_SPEND];
+                if (!r->wsum[g][FAIR_C_ELIG] && !w) continue;
+                if (f == 1 && !w) continue;
+                prom_double(o, GN[f], PROM_L({"campaign", r->id}, {"group", fair_group_name(g)}),
+                            f == 0 ? (double)sp / 1e6 : (double)sp / 1e6 / (double)w);
             }
         }
     }

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <urcu/urcu-memb.h>
 
-#include "bidder/log.h"
+#include "bidder/obs/log.h"
 #include "bidder/store.h"
 
 struct fairness_state fairness_state_;
@@ -26,7 +26,7 @@ struct fairness_state fairness_state_;
 
 static void local_tick(void)
 {
-    int64_t now = wall_ms();
+    int64_t now = fb_clock_wall_ms();
     for (int s = 0; s < F.nslots; s++) {
         struct slot *sl = &F.slots[s];
         if (!sl->used) continue;
@@ -68,7 +68,7 @@ static void redis_drop(const char *why)
     F.connected = false;
     ac->onDisconnect = NULL; /* hiredis 0.14: Set...Callback(NULL) is a no-op once set */
     redisAsyncFree(ac);      /* pending callbacks run now with NULL replies */
-    F.next_connect_ms = mono_ms() + RECONNECT_MS;
+    F.next_connect_ms = fb_clock_mono_ms() + RECONNECT_MS;
 }
 
 static void on_disconnect(const redisAsyncContext *ac, int status)
@@ -77,7 +77,7 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
     if (ac->errstr[0]) log_warn("fairness: Redis disconnected", "error=\"%s\"", ac->errstr);
     F.ac = NULL;
     F.connected = false;
-    F.next_connect_ms = mono_ms() + RECONNECT_MS;
+    F.next_connect_ms = fb_clock_mono_ms() + RECONNECT_MS;
 }
 
 static void on_connect(const redisAsyncContext *ac, int status)
@@ -85,7 +85,7 @@ static void on_connect(const redisAsyncContext *ac, int status)
     if (status != REDIS_OK) {
         F.ac = NULL;
         F.connected = false;
-        F.next_connect_ms = mono_ms() + RECONNECT_MS;
+        F.next_connect_ms = fb_clock_mono_ms() + RECONNECT_MS;
         (void)ac;
         return;
     }
@@ -97,7 +97,7 @@ static void redis_connect(void)
 {
     char err[256];
     struct store_url u;
-    F.next_connect_ms = mono_ms() + RECONNECT_MS;
+    F.next_connect_ms = fb_clock_mono_ms() + RECONNECT_MS;
     if (store_resolve(F.redis_url, &u, err, sizeof err)) return;
     redisAsyncContext *ac = redisAsyncConnect(u.host, u.port);
     if (!ac || ac->err) {
@@ -114,7 +114,7 @@ static void redis_connect(void)
 
 static void tick_done(void)
 {
-    int64_t now = wall_ms();
+    int64_t now = fb_clock_wall_ms();
     F.inflight = false;
     for (int s = 0; s < F.nslots; s++) {
         struct slot *sl = &F.slots[s];
@@ -126,7 +126,7 @@ static void tick_done(void)
         fz_run_controller(sl, now);
     }
     if (!F.tick_failed) {
-        F.last_ok_ms = mono_ms();
+        F.last_ok_ms = fb_clock_mono_ms();
         atomic_store(&F.last_ok_wall, now);
         atomic_fetch_add(&F.syncs_ok, 1);
     } else {
@@ -220,13 +220,13 @@ void fz_queued(int rc)
  * lease_min_replicas > 0 a WAIT whose answer decides whether the new tokens may be spent. */
 static void redis_tick(void)
 {
-    int64_t now = wall_ms();
+    int64_t now = fb_clock_wall_ms();
     F.tick++;
     F.inflight = true;
     F.tick_failed = false;
     F.pending = 0;
     F.ncmds = 0;
-    F.sent_ms = mono_ms();
+    F.sent_ms = fb_clock_mono_ms();
     F.pending = 1; /* held until every command is queued */
     bool leases_queued = false;
     char key[300];
@@ -287,7 +287,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
         local_tick();
         return;
     }
-    int64_t now = mono_ms();
+    int64_t now = fb_clock_mono_ms();
     if (F.inflight) {
         int64_t limit = 5LL * F.cfg->fairness_sync_ms;
         if (limit < TICK_TIMEOUT_MIN_MS) limit = TICK_TIMEOUT_MIN_MS;
@@ -330,7 +330,8 @@ int fairness_start(struct event_base *base, const struct config *cfg, int nworke
     fz_views_init();
     F.redis = cfg->redis[0] != '\0';
     snprintf(F.redis_url, sizeof F.redis_url, "%s", cfg->redis);
-    F.last_ok_ms = mono_ms(); /* the grace period starts now: decide on empty totals until the first sync */
+    F.last_ok_ms =
+        fb_clock_mono_ms(); /* the grace period starts now: decide on empty totals until the first sync */
     fz_assign_slots(cfg);
     fz_publish();
     F.timer = event_new(base, -1, EV_PERSIST, on_timer, NULL);

@@ -6,7 +6,7 @@
 #define FAIRBID_BIDDER_FAIRNESS_H
 
 #include <stddef.h>
-#include "bidder/config.h"
+#include "bidder/config/config.h"
 #include "bidder/engine.h"
 #include "filters/fair.h"
 
@@ -41,6 +41,9 @@ void fairness_metrics(struct evbuffer *out);
  * reserved (leased minus returned), and ...:spent the spend win notices reported at the clearing price. */
 #define FAIRNESS_BUDGET_KEY_FMT "fairbid:budget:%s:%d:%lld"
 #define FAIRNESS_BUDGET_SPENT_KEY_FMT "fairbid:budget:%s:%d:%lld:spent"
+/* ...:start: wall ms of the period's first lease (even pacing spreads the budget from then to the period's
+ * end) */
+#define FAIRNESS_BUDGET_START_KEY_FMT "fairbid:budget:%s:%d:%lld:start"
 /* The largest cap (config: cap.bids) and so the largest valid cap counter. */
 #define FAIRNESS_CAP_MAX 1000000000000000LL
 /* A cap counter's value (the string GET returns): 0 and *out for a count (decimal digits, no sign, no leading
@@ -53,5 +56,11 @@ int fairness_lease_check(long long got, long long remaining, int64_t want, int64
 /* Parses a hash field "<group>:<e|b|w|t|s>" into (group, count); -1 if not one. */
 int fairness_parse_field(const char *f, size_t n, int *group, int *count);
 int64_t fairness_bucket_ms(const struct campaign_fairness *f);
+/* `fairbid fairness report`'s budget part for campaign c (nothing without a budget): amount, pacing, the
+ * period's clock, the fleet's reserved and spent (Redis), the state, and wins / spend / cost per win per
+ * group from the window w. json: a `,"budget":{...}` member; else text lines. Blocking (the CLI). */
+struct redisContext;
+void fairness_budget_report(struct redisContext *rc, const struct campaign *c, int64_t now_ms,
+                            const uint64_t (*w)[FAIR_NCOUNT], bool json);
 
 #endif

@@ -11,8 +11,8 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <time.h>
 
+#include "bidder/common/clock.h"
 #include "bidder/fairness/fairness.h"
 #include "filters/fair_pace.h"
 
@@ -122,7 +122,8 @@ struct slot {
     float pace_keep;
     int64_t b_release; /* taken out of the reserve, being returned by the tick in flight */
     int64_t b_ticks;
-    bool b_pend; /* a lease waiting for WAIT (lease_min_replicas) */
+    int64_t b_start_ms; /* even pacing without Redis: the period's first lease */
+    bool b_pend;        /* a lease waiting for WAIT (lease_min_replicas) */
     int64_t b_pend_want, b_pend_got, b_pend_remaining, b_pend_room;
     int64_t b_spent_fleet;   /* the fleet's :spent counter (won at clearing price), -1 unknown */
     int64_t b_spent_pushed;  /* of our charged counter, what is in it */
@@ -208,20 +209,6 @@ struct fairness_state {
 extern struct fairness_state fairness_state_;
 #define F fairness_state_
 
-static inline int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static inline int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* view.c */
 bool fz_constrained(const struct campaign *c);
 int fz_slot_find(struct sv id);
@@ -257,6 +244,9 @@ void fz_budget_metrics(struct evbuffer *o);
 /* pace.c: fairness + budget, the controller step (from fz_run_controller) */
 bool fz_paced(const struct slot *sl);
 void fz_pace_step(struct slot *sl, int64_t now, const uint64_t recent[][FAIR_NCOUNT]);
+/* The observations of a budgeted slot for a budget-aware controller (filters/fair.h), at wall time now. */
+void fz_budget_obs(const struct slot *sl, int64_t now, const uint64_t (*recent)[FAIR_NCOUNT],
+                   struct fair_budget_obs *out);
 /* caps.c */
 int64_t fz_cap_want(int s, struct slot *sl, int64_t now);
 void fz_cap_granted(int s, struct slot *sl, int64_t want, int64_t got, int64_t remaining);

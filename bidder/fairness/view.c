@@ -10,7 +10,7 @@
 #include <string.h>
 #include <urcu/urcu-memb.h>
 
-#include "bidder/log.h"
+#include "bidder/obs/log.h"
 
 bool fz_constrained(const struct campaign *c)
 {
@@ -64,7 +64,7 @@ bool fz_state_ok(void)
     if (!F.redis) return true;
     int64_t grace = 20LL * (F.cfg ? F.cfg->fairness_sync_ms : 100);
     if (grace < GRACE_MIN_MS) grace = GRACE_MIN_MS;
-    return mono_ms() - F.last_ok_ms <= grace;
+    return fb_clock_mono_ms() - F.last_ok_ms <= grace;
 }
 
 void fz_snap_free(struct snap_full *s)

@@ -249,3 +249,51 @@ Test(fair, check_cap_tokens)
     cr_expect_eq(fair_check(&fv, &cs, 0, &r, 0, &price, &arg, &num), REASON_CAP_EXHAUSTED);
     cr_expect_eq(fx.reserve[0][FAIR_RES_TOKEN], 0);
 }
+
+/* Budgets: the bid's spend at its final (boosted) price is taken from the reserve, all or nothing; the reason
+ * says why when it cannot be; fair_release gives the spend (and a cap token) back. */
+Test(fair, check_budget_reserve)
+{
+    struct campaign c;
+    struct campaign_set cs;
+    struct fair_camp fc;
+    struct fair_view fv;
+    check_setup(&c, &cs, &fc, &fv);
+    c.budget = (struct campaign_budget){true, 1000000, 86400, BUDGET_PACING_ASAP};
+    c.cap = (struct campaign_cap){true, 10, 86400};
+    fx.reserve[0][FAIR_RES_TOKEN] = 10;
+    struct ortb_request f = parse(REQ("{\"gender\":\"F\"}"));
+    struct sv arg = SV_NULL;
+    int64_t num = 0, price = 1000000;
+    fc.boost[FAIR_G_FEMALE] = 1.25f;
+    /* 1.25 CPM boosted: 1250 micros per impression; 2600 held: two bids, the third fails closed */
+    fx.reserve[0][FAIR_RES_SPEND] = 2600;
+    cr_expect_eq(fair_check(&fv, &cs, 0, &f, 0, &price, &arg, &num), REASON_BID);
+    cr_expect_eq(price, 1250000);
+    cr_expect_eq(fx.reserve[0][FAIR_RES_SPEND], 1350);
+    price = 1000000;
+    cr_expect_eq(fair_check(&fv, &cs, 0, &f, 0, &price, &arg, &num), REASON_BID);
+    cr_expect_eq(fx.reserve[0][FAIR_RES_SPEND], 100);
+    price = 1000000;
+    cr_expect_eq(fair_check(&fv, &cs, 0, &f, 0, &price, &arg, &num), REASON_FAIRNESS_STATE_UNAVAILABLE);
+    cr_expect_eq(fx.reserve[0][FAIR_RES_SPEND], 100, "nothing taken when the bid cannot be paid");
+    cr_expect_eq(fx.reserve[0][FAIR_RES_TOKEN], 8, "the cap token of the refused bid went back");
+    fc.flags |= FAIR_F_BUDGET_EXHAUSTED;
+    cr_expect_eq(fair_check(&fv, &cs, 0, &f, 0, &price, &arg, &num), REASON_BUDGET_EXHAUSTED);
+    fc.flags = FAIR_F_FAIR_OK | FAIR_F_BUDGET_PACED;
+    cr_expect_eq(fair_check(&fv, &cs, 0, &f, 0, &price, &arg, &num), REASON_BUDGET_PACED);
+    /* the internal auction's loser gives its spend and token back */
+    fair_release(&fv, &cs, 0, 1250000);
+    cr_expect_eq(fx.reserve[0][FAIR_RES_SPEND], 1350);
+    cr_expect_eq(fx.reserve[0][FAIR_RES_TOKEN], 9);
+    /* even pacing's throttle: keep probability 0.5 on the turned-around draw */
+    fc.flags = FAIR_F_FAIR_OK;
+    fc.pace_keep = 0.5f;
+    price = 1000000;
+    cr_expect_eq(fair_check(&fv, &cs, 0, &f, 0x00001000u, &price, &arg, &num), REASON_BID);
+    price = 1000000;
+    cr_expect_eq(fair_check(&fv, &cs, 0, &f, 0x0000F000u, &price, &arg, &num), REASON_BUDGET_PACED);
+    cr_expect_eq(num, 500);
+    cr_expect_eq(fair_spend_micros(1200000), 1200);
+    cr_expect_eq(fair_spend_micros(1200001), 1201, "rounded up: a reservation never falls short");
+}

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bidder/config.h"
+#include "bidder/config/config.h"
 #include "tests/unit/fair_fixed_view.h"
 #include "filters/decide.h"
 #include "filters/fair.h"

@@ -1,5 +1,6 @@
 /* cli_fairness: see cli_fairness.h. Blocking hiredis: a one-shot command, not the service. */
-#include "bidder/cli_fairness.h"
+#include "bidder/cli/cli_fairness.h"
+#include "bidder/common/clock.h"
 
 #include <hiredis/hiredis.h>
 #include <stdio.h>
@@ -8,7 +9,7 @@
 #include <sys/time.h>
 #include <time.h>
 
-#include "bidder/config.h"
+#include "bidder/config/config.h"
 #include "bidder/fairness/fairness.h"
 #include "bidder/store.h"
 #include "filters/fair.h"
@@ -17,13 +18,6 @@ static int usage(void)
 {
     fprintf(stderr, "usage: fairbid fairness report --config FILE [--redis URL] [--json] [--png FILE]\n");
     return 2;
-}
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Reads the campaign's window (every bucket) from Redis into out. Returns 0 or -1. */
@@ -118,17 +112,17 @@ int cli_fairness_main(int argc, char **argv)
         snprintf(datpath, sizeof datpath, "%s.dat", png);
         dat = fopen(datpath, "w");
     }
-    int64_t now = wall_ms();
+    int64_t now = fb_clock_wall_ms();
     int rcode = 0;
     const struct campaign_set *cs = &cfg->campaigns;
     if (json) printf("{\"campaigns\":[");
     int first_c = 1;
     for (uint32_t i = 0; i < cs->n; i++) {
         const struct campaign *c = &cs->v[i];
-        if (!c->fair.enabled && !c->cap.enabled) continue;
+        if (!c->fair.enabled && !c->cap.enabled && !c->budget.enabled) continue;
         uint64_t w[FAIR_NGROUPS][FAIR_NCOUNT];
         memset(w, 0, sizeof w);
-        if (c->fair.enabled && read_window(rc, c, now, w)) {
+        if ((c->fair.enabled || c->budget.enabled) && read_window(rc, c, now, w)) {
             fprintf(stderr, "fairbid fairness: Redis read failed\n");
             rcode = 1;
             break;
@@ -164,6 +158,7 @@ int cli_fairness_main(int argc, char **argv)
                 printf("  cap %lld/%lld leased (period %ds)%s", cap_used, (long long)c->cap.bids,
                        c->cap.period_s, cap_valid ? "" : "  cap counter invalid: no leases");
             printf("\n");
+            fairness_budget_report(rc, c, now, (const uint64_t(*)[FAIR_NCOUNT])w, false);
         }
         int first_a = 1;
         for (int a = 0; a < FAIR_NATTR && c->fair.enabled; a++) {
@@ -220,7 +215,11 @@ int cli_fairness_main(int argc, char **argv)
                        "%.3f wins %.3f\n",
                        "", irb, irw, c->fair.min_eligible, tvb, tvw);
         }
-        if (json) printf("]}");
+        if (json) {
+            printf("]");
+            fairness_budget_report(rc, c, now, (const uint64_t(*)[FAIR_NCOUNT])w, true);
+            printf("}");
+        }
     }
     if (json) printf("]}\n");
     redisFree(rc);
