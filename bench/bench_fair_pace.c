@@ -108,8 +108,8 @@ int main(void)
     enum { STEPS = 200000 };
     uint64_t t0 = now_ns();
     for (int i = 0; i < STEPS; i++)
-        fair_pace_step(&c.fair, true, (const uint64_t(*)[FAIR_NCOUNT])win,
-                       (const uint64_t(*)[FAIR_NCOUNT])win, 100 + (i & 7), 100, 0.1, &st, &out, ctl);
+        fair_pace_step_raw(&c.fair, true, (const uint64_t(*)[FAIR_NCOUNT])win,
+                           (const uint64_t(*)[FAIR_NCOUNT])win, 100 + (i & 7), 100, 0.1, &st, &out, ctl);
     sink = (int64_t)(out.pace * 1000);
     printf("bench_fair_pace: fair_pace_step (gender+age, once per sync) %.1f ns/step\n",
            (double)(now_ns() - t0) / STEPS);

@@ -150,9 +150,9 @@ static void attr_step(const struct campaign_fairness *p, int first, int n,
     }
 }
 
-void fair_pace_step(const struct campaign_fairness *p, bool even, const uint64_t window[][FAIR_NCOUNT],
-                    const uint64_t recent[][FAIR_NCOUNT], double spend, double target, double dt_s,
-                    struct fair_pace *st, struct fair_pace_out *out, struct fair_attr_ctl ctl[FAIR_NATTR])
+void fair_pace_step_raw(const struct campaign_fairness *p, bool even, const uint64_t window[][FAIR_NCOUNT],
+                        const uint64_t recent[][FAIR_NCOUNT], double spend, double target, double dt_s,
+                        struct fair_pace *st, struct fair_pace_out *out, struct fair_attr_ctl ctl[FAIR_NATTR])
 {
     if (!(dt_s > 0)) dt_s = 0;
     double hi = p->max_boost >= 1 ? p->max_boost : 1;
@@ -169,4 +169,19 @@ void fair_pace_step(const struct campaign_fairness *p, bool even, const uint64_t
         attr_step(p, fair_attr_first(a), fair_attr_n(a), window, recent, dt_s, pace, hi, st, a, out->dw,
                   &ctl[a]);
     }
+}
+
+void fair_pace_step(const struct campaign_fairness *p, const struct fair_budget_obs *o, double dt_s,
+                    struct fair_pace *st, struct fair_pace_out *out, struct fair_attr_ctl ctl[FAIR_NATTR])
+{
+    int a = p->attrs & FAIR_ATTR_GENDER ? FAIR_ATTR_IX_GENDER : FAIR_ATTR_IX_AGE;
+    int first = fair_attr_first(a), n = fair_attr_n(a);
+    double spend = 0;
+    for (int g = first; g < first + n; g++) spend += (double)o->recent[g][FAIR_C_SPEND];
+    spend /= o->pace_keep > 0.05 ? o->pace_keep : 0.05;
+    double target = -1, left = (double)(o->period_ms - o->elapsed_ms);
+    if (o->spent_micros >= 0 && left > 0 && o->recent_ms > 0)
+        target = (double)(o->amount_micros - o->spent_micros) * (double)o->recent_ms / left;
+    fair_pace_step_raw(p, o->pacing == BUDGET_PACING_EVEN, o->window, o->recent, spend, target, dt_s, st, out,
+                       ctl);
 }

@@ -44,15 +44,22 @@ void fair_pace_init(struct fair_pace *st);
  * share q_best) is delivered at that ratio of the best one's rate. */
 double fair_pace_kappa_tvd(double q_best, double max_tvd);
 
-/* One controller step, every sync period (dt_s seconds). attrs: FAIR_ATTR_* of the campaign. window / recent:
- * the fleet's windowed counts (the whole window, and the last two buckets). spend: what the campaign spent in
- * the recent span; target: what the budget's pacing allows for that span (even pacing: the remaining budget
- * over the remaining period, times the span); !even: no budget pacing (λ = 0, `asap`); target ≤ 0 (not known
- * yet, or nothing left): λ is held.
- * Updates st, writes out, and ctl[attr] (use_wins, and the level-down throttle when prices alone cannot close
- * a gap within [FAIR_PACE_FLOOR, max_boost]). */
-void fair_pace_step(const struct campaign_fairness *p, bool even, const uint64_t window[][FAIR_NCOUNT],
-                    const uint64_t recent[][FAIR_NCOUNT], double spend, double target, double dt_s,
+/* One controller step, every sync period (dt_s seconds), on what the bidder observed (fair_budget_obs,
+ * filters/fair.h): the spend of the recent span (one attribute's groups; divided by the lease's
+ * clock-throttle keep probability, which hides demand: the dual then moves prices instead of leaving the
+ * throttle to pace) against the even-pacing target for that span, (amount − spent) × recent_ms / (period_ms −
+ * elapsed_ms): the period's remaining budget over its remaining time. Updates st, writes out, and ctl[attr]
+ * (use_wins, and the level-down throttle when prices alone cannot close a gap within [FAIR_PACE_FLOOR,
+ * max_boost]). */
+void fair_pace_step(const struct campaign_fairness *p, const struct fair_budget_obs *o, double dt_s,
                     struct fair_pace *st, struct fair_pace_out *out, struct fair_attr_ctl ctl[FAIR_NATTR]);
+
+/* The same on raw inputs: window / recent counts, spend in the recent span and the budget's allowance for it
+ * (same unit); !even: no budget pacing (λ = 0, `asap`); target ≤ 0 (not known yet, or nothing left): λ is
+ * held. */
+void fair_pace_step_raw(const struct campaign_fairness *p, bool even, const uint64_t window[][FAIR_NCOUNT],
+                        const uint64_t recent[][FAIR_NCOUNT], double spend, double target, double dt_s,
+                        struct fair_pace *st, struct fair_pace_out *out,
+                        struct fair_attr_ctl ctl[FAIR_NATTR]);
 
 #endif

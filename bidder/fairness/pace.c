@@ -20,27 +20,12 @@ void fz_pace_step(struct slot *sl, int64_t now, const uint64_t recent[][FAIR_NCO
     sl->pace_last_ms = now;
     if (dt < 0) dt = 0;
     if (dt > 1) dt = 1; /* a stalled loop does not turn into one huge step */
-    /* spend over the recent buckets (one attribute's groups: spend is counted once per attribute) */
-    int first = fz_attrs(sl) & FAIR_ATTR_GENDER ? fair_attr_first(FAIR_ATTR_IX_GENDER)
-                                                : fair_attr_first(FAIR_ATTR_IX_AGE);
-    int n = first == 0 ? fair_attr_n(FAIR_ATTR_IX_GENDER) : fair_attr_n(FAIR_ATTR_IX_AGE);
-    double spend = 0;
-    for (int g = first; g < first + n; g++) spend += (double)recent[g][FAIR_C_SPEND];
-    /* the lease's clock throttle (budget.c) hides demand: what the bids would have spent without it, so the
-     * dual moves prices instead of leaving the throttle to do the pacing */
-    double keep = sl->pace_keep > 0.05f ? sl->pace_keep : 0.05;
-    spend /= keep;
+    struct fair_budget_obs o;
+    fz_budget_obs(sl, now, recent, &o);
+    /* the recent buckets' span: the current bucket is only partly over */
     int64_t bucket = sl->win.bucket_ms > 0 ? sl->win.bucket_ms : 1;
-    double span_ms = (double)(now - (now / bucket - (RECENT_BUCKETS - 1)) * bucket);
-    int64_t pms = (int64_t)(sl->budget.period_s > 0 ? sl->budget.period_s : 86400) * 1000;
-    int64_t left_ms = pms - now % pms;
-    /* even pacing: the period's remaining budget over its remaining time, for the span measured */
-    double target = -1;
-    if (sl->b_spent_fleet >= 0 && left_ms > 0)
-        target = (double)(sl->budget.amount_micros - sl->b_spent_fleet) * span_ms / (double)left_ms;
-    fair_pace_step(&sl->fair, sl->budget.pacing == BUDGET_PACING_EVEN,
-                   (const uint64_t(*)[FAIR_NCOUNT])sl->wsum, recent, spend, target, dt, &sl->pace,
-                   &sl->pace_out, sl->ctl);
+    o.recent_ms = bucket * (RECENT_BUCKETS - 1) + now % bucket;
+    fair_pace_step(&sl->fair, &o, dt, &sl->pace, &sl->pace_out, sl->ctl);
     /* the boost metric (fairbid_fair_boost) shows each group's multiplier under this controller */
     for (int g = 0; g < FAIR_NGROUPS; g++) {
         int g1 = g < FAIR_NGENDER ? g : -1, g2 = g < FAIR_NGENDER ? -1 : g;

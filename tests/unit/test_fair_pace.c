@@ -112,7 +112,7 @@ Test(fair_pace, duals_level_both_ways)
     struct fair_pace_out o;
     struct fair_attr_ctl ctl[FAIR_NATTR];
     fair_pace_init(&st);
-    for (int i = 0; i < 50; i++) fair_pace_step(&FAIR, true, win, win, 100, 100, 0.1, &st, &o, ctl);
+    for (int i = 0; i < 50; i++) fair_pace_step_raw(&FAIR, true, win, win, 100, 100, 0.1, &st, &o, ctl);
     cr_assert_gt(o.dw[FAIR_G_FEMALE], 0, "the behind group's value per win goes up");
     cr_assert_lt(o.dw[FAIR_G_MALE], 0, "the best-served group's goes down (levelled down, not only up)");
     cr_assert_float_eq(o.pace, 1, 1e-6, "spend on target: no budget dual");
@@ -120,22 +120,22 @@ Test(fair_pace, duals_level_both_ways)
     cr_assert(!ctl[FAIR_ATTR_IX_GENDER].level_down);
     cr_assert(ctl[FAIR_ATTR_IX_GENDER].use_wins);
     /* overspending moves the budget dual: pace < 1, and back to 1 once spend is under target */
-    for (int i = 0; i < 50; i++) fair_pace_step(&FAIR, true, win, win, 150, 100, 0.1, &st, &o, ctl);
+    for (int i = 0; i < 50; i++) fair_pace_step_raw(&FAIR, true, win, win, 150, 100, 0.1, &st, &o, ctl);
     cr_assert_lt(o.pace, 0.98);
-    for (int i = 0; i < 200; i++) fair_pace_step(&FAIR, true, win, win, 50, 100, 0.1, &st, &o, ctl);
+    for (int i = 0; i < 200; i++) fair_pace_step_raw(&FAIR, true, win, win, 50, 100, 0.1, &st, &o, ctl);
     cr_assert_float_eq(o.pace, 1, 1e-6);
     /* asap: no pacing dual at all */
-    for (int i = 0; i < 50; i++) fair_pace_step(&FAIR, false, win, win, 150, 100, 0.1, &st, &o, ctl);
+    for (int i = 0; i < 50; i++) fair_pace_step_raw(&FAIR, false, win, win, 150, 100, 0.1, &st, &o, ctl);
     cr_assert_float_eq(o.pace, 1, 1e-6);
     /* far over budget at the floor: a keep probability below 1 */
-    for (int i = 0; i < 2000; i++) fair_pace_step(&FAIR, true, win, win, 300, 100, 0.1, &st, &o, ctl);
+    for (int i = 0; i < 2000; i++) fair_pace_step_raw(&FAIR, true, win, win, 300, 100, 0.1, &st, &o, ctl);
     cr_assert_float_eq(o.pace, FAIR_PACE_FLOOR, 1e-6);
     cr_assert_lt(o.keep, 1);
     /* nothing qualifies (fewer than min_eligible): the duals fade, no adjustment */
     uint64_t few[FAIR_NGROUPS][FAIR_NCOUNT] = {{0}};
     put(few, FAIR_G_MALE, 10, 5);
     put(few, FAIR_G_FEMALE, 10, 1);
-    fair_pace_step(&FAIR, true, few, few, 100, 100, 0.1, &st, &o, ctl);
+    fair_pace_step_raw(&FAIR, true, few, few, 100, 100, 0.1, &st, &o, ctl);
     cr_assert_eq(o.dw[FAIR_G_FEMALE], 0);
     cr_assert_eq(st.best[FAIR_ATTR_IX_GENDER], -1);
 }
@@ -190,15 +190,12 @@ static void sim_run(const struct market *mk, enum sim_mode mode, double budget, 
     for (int g = 0; g < FAIR_NGROUPS; g++) boost[g] = 1;
     double msum_m = 0, msum_f = 0, mn = 0;
     static struct fair_window w;
-    double spend_b[FAIR_NBUCKETS] = {0}; /* spend per 1 s bucket, slot = epoch % FAIR_NBUCKETS */
-    int64_t spend_e[FAIR_NBUCKETS];
     uint64_t eval[FAIR_NGROUPS][FAIR_NCOUNT]; /* the measured (10 s) window, outside the controller */
     struct fair_pace st;
     struct fair_pace_out po = {.pace = 1, .keep = 1, .hi = (float)FAIR.max_boost};
     struct fair_attr_ctl ctl[FAIR_NATTR] = {{0}};
     fair_window_init(&w, WIN_S * 1000 / FAIR_NBUCKETS);
     fair_pace_init(&st);
-    for (int i = 0; i < FAIR_NBUCKETS; i++) spend_e[i] = -1;
     memset(out, 0, sizeof *out);
     memset(eval, 0, sizeof eval);
     out->min_ir = 1;
@@ -211,19 +208,23 @@ static void sim_run(const struct market *mk, enum sim_mode mode, double budget, 
             uint64_t win[FAIR_NGROUPS][FAIR_NCOUNT], rec[FAIR_NGROUPS][FAIR_NCOUNT];
             fair_window_sum(&w, t, FAIR_NBUCKETS, win);
             fair_window_sum(&w, t, 2, rec);
-            int64_t cur = t / w.bucket_ms;
-            double sp = 0;
-            for (int k = 0; k < 2; k++) {
-                int s = (int)((cur - k) % FAIR_NBUCKETS);
-                if (cur - k >= 0 && spend_e[s] == cur - k) sp += spend_b[s];
-            }
-            double span_ms = (double)(t - (cur - 1) * w.bucket_ms);
-            double left_ms = (double)(T_ms - t);
-            double target = left_ms > 0 ? (budget - out->spend) * span_ms / left_ms : 0;
+            /* what the bidder hands the controller (bidder/fairness/budget.c, fz_budget_obs): spend in micros
+             * in the window's FAIR_C_SPEND, the period's spend so far and its clock */
+            struct fair_budget_obs o = {
+                .window = (const uint64_t(*)[FAIR_NCOUNT])win,
+                .recent = (const uint64_t(*)[FAIR_NCOUNT])rec,
+                .window_ms = WIN_S * 1000,
+                .recent_ms = w.bucket_ms + t % w.bucket_ms,
+                .amount_micros = (int64_t)(budget * 1e6),
+                .remaining_micros = -1,
+                .spent_micros = (int64_t)(out->spend * 1e6),
+                .period_ms = T_ms,
+                .elapsed_ms = t,
+                .pacing = BUDGET_PACING_EVEN,
+                .pace_keep = 1,
+            };
             if (mode == SIM_PACE) {
-                fair_pace_step(&FAIR, true, (const uint64_t(*)[FAIR_NCOUNT])win,
-                               (const uint64_t(*)[FAIR_NCOUNT])rec, sp, target > 1e-9 ? target : 1e-9,
-                               SYNC_MS / 1000.0, &st, &po, ctl);
+                fair_pace_step(&FAIR, &o, SYNC_MS / 1000.0, &st, &po, ctl);
                 if (t / 1000 >= warm_s) {
                     msum_m += fair_pace_multiplier(&po, FAIR_G_MALE, -1);
                     msum_f += fair_pace_multiplier(&po, FAIR_G_FEMALE, -1);
@@ -272,13 +273,7 @@ static void sim_run(const struct market *mk, enum sim_mode mode, double budget, 
         }
         if (constrained) {
             fair_window_add(&w, t, g, FAIR_C_WIN, 1);
-            int64_t e = t / w.bucket_ms;
-            int s = (int)(e % FAIR_NBUCKETS);
-            if (spend_e[s] != e) {
-                spend_e[s] = e;
-                spend_b[s] = 0;
-            }
-            spend_b[s] += price;
+            fair_window_add(&w, t, g, FAIR_C_SPEND, (uint64_t)llround(price * 1e6));
         }
     }
     close_window(out, eval); /* the last one */
