@@ -136,7 +136,7 @@ enum {
 
 /* The budget + fairness controller's published multipliers (filters/fair_pace.h computes them). */
 struct fair_pace_out {
-    float pace;             /* 1 / (1 + λ), λ the budget's dual */
+    float pace;             /* 1 / ν, ν the budget's dual (1: the base price) */
     float keep;             /* budget throttle below the floor: keep probability (1: none) */
     float hi;               /* max_boost */
     float dw[FAIR_NGROUPS]; /* w_g − 1 per group: the fairness duals' value adjustment (0: none) */

@@ -1,13 +1,12 @@
-/* fair_pace: see fair_pace.h and docs/fairness.md ("Budget and fairness together"). The Lagrangian of
- *   max Σ_g q_g r_g(b_g)                       (wins per eligible request; q_g eligible shares, r_g win
- * rates) s.t. Σ_g q_g c_g(b_g) ≤ ρ                  (spend per request within the pacing target: dual λ) r_g
- * ≥ κ r_best   for every group g     (the rate-ratio bound: dual μ_g, per unit of q_g) has per-win values, in
- * units of the campaign's base price v: w_g = 1 + μ_g for a group behind the best one and w_best = 1 + μ_best
- * − κ Σ_{h≠best} q_h μ_h / q_best for the best one, and the best response to them under the budget's dual is
- * the bid v × w_g / (1 + λ) (exactly so in a second-price auction, Balseiro & Gur 2019; in pay as bid the
- * same duals converge to the same binding constraints, see the docs). The duals follow projected subgradient
- * steps each period: μ_g += η (κ − r_g / r_best), λ by a mirror step on ln(1 + λ) against the relative spend
- * error (Balseiro, Lu & Mirrokni 2020). */
+/* fair_pace: see fair_pace.h and docs/fairness.md ("Budget and fairness together"). The problem: maximise
+ * wins per eligible request, Σ_g q_g r_g(b_g) (q_g eligible shares, r_g win rates), subject to the spend per
+ * request staying within the pacing target, Σ_g q_g c_g(b_g) ≤ ρ (dual ν), and to r_g ≥ κ r_best for every
+ * group g (dual μ_g, per unit of q_g). Its Lagrangian gives per-win values in units of the campaign's base
+ * price v: w_g = 1 + μ_g for a group behind the best one, w_best = 1 + μ_best − κ Σ_{h≠best} q_h μ_h / q_best
+ * for the best one, and the best response to them under the budget's dual is the bid v × w_g / ν (exactly so
+ * in a second-price auction, Balseiro & Gur 2019; in pay as bid the same duals converge to the same binding
+ * constraints, see the docs). The duals follow projected subgradient steps each period: μ_g += η (κ − r_g /
+ * r_best), and ν a mirror step on ln ν against the relative spend error (Balseiro, Lu & Mirrokni 2020). */
 #include "filters/fair_pace.h"
 
 #include <math.h>
@@ -42,17 +41,24 @@ static double clamp(double x, double lo, double hi)
     return x < lo ? lo : x > hi ? hi : x;
 }
 
-/* The budget's dual: a mirror step on theta = ln(1 + λ); past its maximum (the pace at the floor) the
- * remaining excess moves a keep probability instead, and a deficit restores the keep probability first. */
-static void budget_step(struct fair_pace *st, bool even, double spend, double target, double dt_s)
+/* The budget's dual: a mirror step on theta = ln ν, the bid's divisor (pace = 1 / ν). Maximising wins
+ * subject to the budget, the budget binds whenever it can be spent, so ν is not held at or above 1 (as the
+ * utility view, ν = 1 + λ with λ ≥ 0, would): with even pacing
+ * an underspending campaign (the fair prices level the cheap group down more than the dear one up) bids up to
+ * max_boost × its price to spend what the clock allows. theta ∈ [−ln max_boost, ln(1 / FAIR_PACE_FLOOR)];
+ * past its maximum the remaining excess moves a keep probability instead, and a deficit restores the keep
+ * probability first. No demand in the recent span (nothing eligible): held, so an idle spell does not wind
+ * the pace up. */
+static void budget_step(struct fair_pace *st, bool even, double hi, bool demand, double spend, double target,
+                        double dt_s)
 {
     if (!even) {
         st->theta = 0;
         st->keep = 1;
         return;
     }
-    if (!(target > 0)) return; /* unknown (no fleet spend count yet) or nothing left: hold the dual */
-    double theta_max = log(1 / FAIR_PACE_FLOOR);
+    if (!(target > 0) || !demand) return; /* unknown (no fleet spend count yet), nothing left, idle: hold */
+    double theta_max = log(1 / FAIR_PACE_FLOOR), theta_min = -log(hi > 1 ? hi : 1);
     double e = clamp(spend / target - 1, -1, 1);
     double step = FAIR_PACE_ETA_BUDGET * dt_s * e;
     if (step > 0) {
@@ -67,7 +73,7 @@ static void budget_step(struct fair_pace *st, bool even, double spend, double ta
         st->keep *= exp(-step * 4);
         if (st->keep > 1) st->keep = 1;
     } else {
-        st->theta = st->theta + step < 0 ? 0 : st->theta + step;
+        st->theta = st->theta + step < theta_min ? theta_min : st->theta + step;
     }
     if (st->keep < 0.01) st->keep = 0.01;
 }
@@ -156,7 +162,9 @@ void fair_pace_step_raw(const struct campaign_fairness *p, bool even, const uint
 {
     if (!(dt_s > 0)) dt_s = 0;
     double hi = p->max_boost >= 1 ? p->max_boost : 1;
-    budget_step(st, even, spend, target, dt_s);
+    uint64_t elig = 0;
+    for (int g = 0; g < FAIR_NGROUPS; g++) elig += recent[g][FAIR_C_ELIG];
+    budget_step(st, even, hi, elig > 0, spend, target, dt_s);
     double pace = exp(-st->theta);
     out->pace = (float)pace;
     out->keep = (float)st->keep;

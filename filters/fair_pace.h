@@ -4,7 +4,8 @@
  * scheme with one multiplier per constraint, projected subgradient / mirror steps once per controller period
  * (docs/fairness.md, "Budget and fairness together"):
  *   bid of a request in groups (g1, g2) = base × clamp(pace × w, FAIR_PACE_FLOOR, max_boost),
- *   pace = 1 / (1 + λ)             (λ ≥ 0: the budget's dual, moved by spend against the pacing target),
+ *   pace = 1 / ν                   (ν > 0: the budget's dual in units of the base price, moved by spend
+ *                                    against the pacing target; ν = 1 bids the base price),
  *   w = 1 + Σ_attr dw[g_attr]       (the fairness duals μ: a behind group's value per win is raised by its μ,
  *                                    the best-served group's lowered by what the others' constraints cost
  * it). Pure: no I/O, no malloc; the bidder keeps the state and hands in windowed counts and spend. */
@@ -23,7 +24,7 @@
  * would fail half the windows; the margin costs < 2.5% of wins in the markets measured (docs/fairness.md). */
 #define FAIR_PACE_MARGIN 0.6
 /* Step sizes per second of controller time (scaled by the period dt): fairness duals (on the rate-ratio gap)
- * and the budget dual (mirror step on ln(1 + λ), on the relative spend error). Chosen against the ~1 s lag of
+ * and the budget dual (mirror step on ln ν, on the relative spend error). Chosen against the ~1 s lag of
  * the recent window the controller reads (two 1 s buckets): loop time constants of a few seconds. */
 #define FAIR_PACE_ETA_MU 0.15
 #define FAIR_PACE_ETA_BUDGET 0.12
@@ -31,7 +32,7 @@
 
 /* The controller's state, kept by the bidder per campaign (zero-initialised = no adjustment). */
 struct fair_pace {
-    double theta;             /* ln(1 + λ) ∈ [0, ln(1 / FAIR_PACE_FLOOR)] */
+    double theta;             /* ln ν ∈ [−ln max_boost, ln(1 / FAIR_PACE_FLOOR)] */
     double keep;              /* budget throttle keep probability, moved only once theta is at its maximum */
     double mu[FAIR_NGROUPS];  /* fairness duals, ≥ 0, one per group (the group's rate-ratio constraint) */
     double kappa[FAIR_NATTR]; /* the rate-ratio target last used per attribute (metrics) */
@@ -55,8 +56,8 @@ void fair_pace_step(const struct campaign_fairness *p, const struct fair_budget_
                     struct fair_pace *st, struct fair_pace_out *out, struct fair_attr_ctl ctl[FAIR_NATTR]);
 
 /* The same on raw inputs: window / recent counts, spend in the recent span and the budget's allowance for it
- * (same unit); !even: no budget pacing (λ = 0, `asap`); target ≤ 0 (not known yet, or nothing left): λ is
- * held. */
+ * (same unit); !even: no budget pacing (ν = 1, `asap`); target ≤ 0 (not known yet, or nothing left) or no
+ * eligible request in the recent span: ν is held. */
 void fair_pace_step_raw(const struct campaign_fairness *p, bool even, const uint64_t window[][FAIR_NCOUNT],
                         const uint64_t recent[][FAIR_NCOUNT], double spend, double target, double dt_s,
                         struct fair_pace *st, struct fair_pace_out *out,

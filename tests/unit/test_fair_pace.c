@@ -119,11 +119,20 @@ Test(fair_pace, duals_level_both_ways)
     cr_assert_eq(st.best[FAIR_ATTR_IX_GENDER], FAIR_G_MALE);
     cr_assert(!ctl[FAIR_ATTR_IX_GENDER].level_down);
     cr_assert(ctl[FAIR_ATTR_IX_GENDER].use_wins);
-    /* overspending moves the budget dual: pace < 1, and back to 1 once spend is under target */
+    /* overspending moves the budget dual: pace < 1; underspending past the base price, up to max_boost (the
+     * budget binds: wins are maximised subject to it) */
     for (int i = 0; i < 50; i++) fair_pace_step_raw(&FAIR, true, win, win, 150, 100, 0.1, &st, &o, ctl);
     cr_assert_lt(o.pace, 0.98);
-    for (int i = 0; i < 200; i++) fair_pace_step_raw(&FAIR, true, win, win, 50, 100, 0.1, &st, &o, ctl);
-    cr_assert_float_eq(o.pace, 1, 1e-6);
+    for (int i = 0; i < 100; i++) fair_pace_step_raw(&FAIR, true, win, win, 50, 100, 0.1, &st, &o, ctl);
+    cr_assert_gt(o.pace, 1.02);
+    for (int i = 0; i < 1000; i++) fair_pace_step_raw(&FAIR, true, win, win, 50, 100, 0.1, &st, &o, ctl);
+    cr_assert_float_eq(o.pace, FAIR.max_boost, 1e-6);
+    /* no demand in the recent span: the pace is held, not wound up */
+    uint64_t idle[FAIR_NGROUPS][FAIR_NCOUNT] = {{0}};
+    for (int i = 0; i < 50; i++) fair_pace_step_raw(&FAIR, true, win, win, 150, 100, 0.1, &st, &o, ctl);
+    float held = o.pace;
+    for (int i = 0; i < 50; i++) fair_pace_step_raw(&FAIR, true, win, idle, 0, 100, 0.1, &st, &o, ctl);
+    cr_assert_float_eq(o.pace, held, 1e-6);
     /* asap: no pacing dual at all */
     for (int i = 0; i < 50; i++) fair_pace_step_raw(&FAIR, false, win, win, 150, 100, 0.1, &st, &o, ctl);
     cr_assert_float_eq(o.pace, 1, 1e-6);
