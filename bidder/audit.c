@@ -20,7 +20,8 @@
 #include <time.h>
 #include <xxhash.h>
 
-#include "bidder/log.h"
+#include "bidder/obs/log.h"
+#include "bidder/obs/prom.h"
 #include "bidder/store.h"
 #include "filters/classes.h"
 #include "filters/policy.h"
@@ -352,21 +353,17 @@ void audit_metrics(struct evbuffer *out)
         for (int c = 0; c < CLASS__COUNT; c++)
             by[c] += atomic_load_explicit(&A.rings[w].by_class[c], memory_order_relaxed);
     }
-    evbuffer_add_printf(out,
-                        "# HELP fairbid_audit_records_total Audit records by outcome (enqueued on a worker, "
-                        "dropped because the worker's queue was full, written to Redis, failed).\n"
-                        "# TYPE fairbid_audit_records_total counter\n"
-                        "fairbid_audit_records_total{outcome=\"enqueued\"} %llu\n"
-                        "fairbid_audit_records_total{outcome=\"dropped_queue_full\"} %llu\n"
-                        "fairbid_audit_records_total{outcome=\"written\"} %llu\n"
-                        "fairbid_audit_records_total{outcome=\"failed\"} %llu\n",
-                        (unsigned long long)enq, (unsigned long long)drop,
-                        (unsigned long long)atomic_load(&A.written),
-                        (unsigned long long)atomic_load(&A.errors));
-    evbuffer_add_printf(out,
-                        "# HELP fairbid_policy_drops_total Sensitive and exploitative drops (imp x campaign) "
-                        "by policy class.\n# TYPE fairbid_policy_drops_total counter\n");
+    const char *rn = "fairbid_audit_records_total";
+    prom_family(
+        out, rn, PROM_COUNTER,
+        "Audit records by outcome (enqueued on a worker, dropped because the worker's queue was full, "
+        "written to Redis, failed).");
+    prom_u64(out, rn, PROM_L({"outcome", "enqueued"}), enq);
+    prom_u64(out, rn, PROM_L({"outcome", "dropped_queue_full"}), drop);
+    prom_u64(out, rn, PROM_L({"outcome", "written"}), atomic_load(&A.written));
+    prom_u64(out, rn, PROM_L({"outcome", "failed"}), atomic_load(&A.errors));
+    prom_family(out, "fairbid_policy_drops_total", PROM_COUNTER,
+                "Sensitive and exploitative drops (imp x campaign) by policy class.");
     for (int c = 0; c < CLASS__COUNT; c++)
-        evbuffer_add_printf(out, "fairbid_policy_drops_total{class=\"%s\"} %llu\n", class_name(c),
-                            (unsigned long long)by[c]);
+        prom_u64(out, "fairbid_policy_drops_total", PROM_L({"class", class_name(c)}), by[c]);
 }

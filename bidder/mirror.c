@@ -30,7 +30,8 @@
 #include <unistd.h>
 #include <urcu/urcu-memb.h>
 
-#include "bidder/log.h"
+#include "bidder/obs/log.h"
+#include "bidder/obs/prom.h"
 #include "bidder/mirror_table.h"
 #include "bidder/store.h"
 
@@ -804,71 +805,51 @@ void mirror_metrics(struct evbuffer *o)
     size_t live = t ? mirror_table_live(t) : 0;
     enum mstate st = state_now();
     int64_t hb = atomic_load(&M.hb_ok_ms), sync = atomic_load(&M.sync_ms), now = fb_clock_mono_coarse_ms();
-    evbuffer_add_printf(o,
-                        "# HELP fairbid_consent_mirror_records Records in the consent mirror.\n"
-                        "# TYPE fairbid_consent_mirror_records gauge\n"
-                        "fairbid_consent_mirror_records %zu\n",
-                        live);
-    evbuffer_add_printf(o,
-                        "# HELP fairbid_consent_mirror_bytes Memory of the consent mirror's table.\n"
-                        "# TYPE fairbid_consent_mirror_bytes gauge\n"
-                        "fairbid_consent_mirror_bytes %zu\n",
-                        t ? mirror_table_bytes(t) : 0);
-    evbuffer_add_printf(o,
-                        "# HELP fairbid_consent_mirror_trusted 1 while the mirror is synced and its link "
-                        "proven within consent_stale_ms.\n"
-                        "# TYPE fairbid_consent_mirror_trusted gauge\n"
-                        "fairbid_consent_mirror_trusted %d\n",
-                        st == MS_SYNCED);
-    evbuffer_add_printf(o, "# HELP fairbid_consent_mirror_state Consent mirror state (1 = current).\n"
-                           "# TYPE fairbid_consent_mirror_state gauge\n");
+    prom_one_u64(o, "fairbid_consent_mirror_records", PROM_GAUGE, "Records in the consent mirror.", live);
+    prom_one_u64(o, "fairbid_consent_mirror_bytes", PROM_GAUGE, "Memory of the consent mirror's table.",
+                 t ? mirror_table_bytes(t) : 0);
+    prom_one_u64(o, "fairbid_consent_mirror_trusted", PROM_GAUGE,
+                 "1 while the mirror is synced and its link proven within consent_stale_ms.",
+                 st == MS_SYNCED);
+    prom_family(o, "fairbid_consent_mirror_state", PROM_GAUGE, "Consent mirror state (1 = current).");
     for (int i = MS_LOADING; i <= MS_FULL; i++)
-        evbuffer_add_printf(o, "fairbid_consent_mirror_state{state=\"%s\"} %d\n", state_names[i],
-                            (int)st == i);
-    evbuffer_add_printf(o,
-                        "# HELP fairbid_consent_mirror_link_age_seconds Age of the newest heartbeat echoed "
-                        "through the invalidation link.\n"
-                        "# TYPE fairbid_consent_mirror_link_age_seconds gauge\n"
-                        "fairbid_consent_mirror_link_age_seconds %.3f\n",
-                        hb ? (double)(now - hb) / 1e3 : -1.0);
-    evbuffer_add_printf(o,
-                        "# HELP fairbid_consent_mirror_last_sync_age_seconds Time since the last full "
-                        "sync completed.\n"
-                        "# TYPE fairbid_consent_mirror_last_sync_age_seconds gauge\n"
-                        "fairbid_consent_mirror_last_sync_age_seconds %.3f\n",
-                        sync ? (double)(now - sync) / 1e3 : -1.0);
-    evbuffer_add_printf(o,
-                        "# HELP fairbid_consent_mirror_load_seconds Duration of the last full sync.\n"
-                        "# TYPE fairbid_consent_mirror_load_seconds gauge\n"
-                        "fairbid_consent_mirror_load_seconds %.3f\n",
-                        (double)atomic_load(&M.load_ms) / 1e3);
+        prom_u64(o, "fairbid_consent_mirror_state", PROM_L({"state", state_names[i]}), (int)st == i);
+    prom_one_double(o, "fairbid_consent_mirror_link_age_seconds", PROM_GAUGE,
+                    "Age of the newest heartbeat echoed through the invalidation link.",
+                    hb ? (double)(now - hb) / 1e3 : -1.0);
+    prom_one_double(o, "fairbid_consent_mirror_last_sync_age_seconds", PROM_GAUGE,
+                    "Time since the last full sync completed.", sync ? (double)(now - sync) / 1e3 : -1.0);
+    prom_one_double(o, "fairbid_consent_mirror_load_seconds", PROM_GAUGE, "Duration of the last full sync.",
+                    (double)atomic_load(&M.load_ms) / 1e3);
     struct {
         const char *name, *help;
         _Atomic uint64_t *v;
     } c[] = {
-        {"invalidations", "Keys announced changed by Redis (invalidation messages).", &M.invalidations},
-        {"reloads", "Records read from Redis (SCAN loads and invalidation reloads).", &M.reloads},
-        {"resyncs", "Full resyncs after the first load (reconnects, FLUSHALL).", &M.resyncs},
-        {"flushes", "Flush invalidations received (FLUSHALL/FLUSHDB).", &M.flushes},
-        {"disconnects", "Times the links were dropped (error, silence, Redis gone).", &M.disconnects},
-        {"unknown_classes", "Unknown class names in `sensitive` fields (ignored).", &M.unknown},
-        {"bad_records", "Records not understood: not hashes, too many fields, bad values (restricted).",
-         &M.bad_records},
-        {"bad_heartbeats",
+        {"fairbid_consent_mirror_invalidations_total",
+         "Keys announced changed by Redis (invalidation messages).", &M.invalidations},
+        {"fairbid_consent_mirror_reloads_total",
+         "Records read from Redis (SCAN loads and invalidation reloads).", &M.reloads},
+        {"fairbid_consent_mirror_resyncs_total", "Full resyncs after the first load (reconnects, FLUSHALL).",
+         &M.resyncs},
+        {"fairbid_consent_mirror_flushes_total", "Flush invalidations received (FLUSHALL/FLUSHDB).",
+         &M.flushes},
+        {"fairbid_consent_mirror_disconnects_total",
+         "Times the links were dropped (error, silence, Redis gone).", &M.disconnects},
+        {"fairbid_consent_mirror_unknown_classes_total",
+         "Unknown class names in `sensitive` fields (ignored).", &M.unknown},
+        {"fairbid_consent_mirror_bad_records_total",
+         "Records not understood: not hashes, too many fields, bad values (restricted).", &M.bad_records},
+        {"fairbid_consent_mirror_bad_heartbeats_total",
          "Messages on the heartbeat channel that are not a time this instance sent (ignored).",
          &M.bad_heartbeats},
     };
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
-        evbuffer_add_printf(o,
-                            "# HELP fairbid_consent_mirror_%s_total %s\n"
-                            "# TYPE fairbid_consent_mirror_%s_total counter\n"
-                            "fairbid_consent_mirror_%s_total %" PRIu64 "\n",
-                            c[i].name, c[i].help, c[i].name, c[i].name, atomic_load(c[i].v));
+        prom_one_u64(o, c[i].name, PROM_COUNTER, c[i].help, atomic_load(c[i].v));
     /* order-independent digest of the contents, for `fairbid consent digest` to compare with Redis */
-    evbuffer_add_printf(o,
-                        "# HELP fairbid_consent_mirror_digest_info Digest of the mirror's contents (compare "
-                        "with `fairbid consent digest`).\n"
-                        "# TYPE fairbid_consent_mirror_digest_info gauge\n"
-                        "fairbid_consent_mirror_digest_info{digest=\"%016" PRIx64 "\",records=\"%zu\"} 1\n",
-                        t ? mirror_table_digest(t) : 0, live);
+    char digest[17], records[24];
+    snprintf(digest, sizeof digest, "%016" PRIx64, t ? mirror_table_digest(t) : 0);
+    snprintf(records, sizeof records, "%zu", live);
+    prom_family(o, "fairbid_consent_mirror_digest_info", PROM_GAUGE,
+                "Digest of the mirror's contents (compare with `fairbid consent digest`).");
+    prom_u64(o, "fairbid_consent_mirror_digest_info", PROM_L({"digest", digest}, {"records", records}), 1);
 }

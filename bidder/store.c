@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "bidder/log.h"
+#include "bidder/obs/log.h"
 
 #define HEARTBEAT_MS 100
 #define HEARTBEAT_TIMEOUT_MS 400

@@ -18,7 +18,7 @@
 #include "bidder/common/file.h"
 #include "bidder/config/config_internal.h"
 #include "bidder/config/creative_load.h"
-#include "bidder/log.h"
+#include "bidder/obs/log.h"
 #include "bidder/config/policy_load.h"
 #include "filters/json.h"
 #include "filters/jurisdiction.h"
@@ -222,8 +222,19 @@ struct config *config_parse(const char *name, const char *text, size_t len, cons
         return NULL;
     }
     apply_overrides(c, ov);
-    if (strcmp(c->http_server, "native") != 0 && strcmp(c->http_server, "evhttp") != 0) {
-        cfg_err(&e, 0, "key \"http_server\": must be \"native\" or \"evhttp\" (got \"%s\")", c->http_server);
+    if (strcmp(c->http_server, "evhttp") == 0) {
+        /* removed, not mapped: the native server has its own limits and timeouts (idle_timeout_ms,
+         * write_timeout_ms, max_*_bytes), so running it in place of what the operator asked for must be
+         * their decision; at start this refuses to serve, on reload the running config is kept */
+        cfg_err(
+            &e, 0,
+            "key \"http_server\": \"evhttp\" was removed (issue 16); the only transport is \"native\": set "
+            "\"http_server\": \"native\" or delete the key (and drop --http-server evhttp)");
+        config_free(c);
+        return NULL;
+    }
+    if (strcmp(c->http_server, "native") != 0) {
+        cfg_err(&e, 0, "key \"http_server\": must be \"native\" (got \"%s\")", c->http_server);
         config_free(c);
         return NULL;
     }

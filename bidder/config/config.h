@@ -45,7 +45,7 @@ struct config {
     int consent_mirror_max_records;
     bool tcf_strict;
     int arena_bytes;      /* per-worker request arena */
-    char http_server[16]; /* "native" or "evhttp" */
+    char http_server[16]; /* "native" (the only transport; "evhttp" is refused) */
     char log_level[16];
     double audit_sample_rate;
     int audit_maxlen;

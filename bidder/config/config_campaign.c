@@ -9,7 +9,7 @@
 #include "bidder/config/config.h"
 #include "bidder/config/config_internal.h"
 #include "bidder/config/creative_load.h"
-#include "bidder/log.h"
+#include "bidder/obs/log.h"
 #include "filters/json.h"
 #include "filters/jurisdiction.h"
 #include "filters/response.h"

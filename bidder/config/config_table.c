@@ -10,7 +10,7 @@
 #include "bidder/config/config.h"
 #include "bidder/config/config_internal.h"
 #include "bidder/config/creative_load.h"
-#include "bidder/log.h"
+#include "bidder/obs/log.h"
 #include "filters/json.h"
 #include "filters/jurisdiction.h"
 
@@ -69,14 +69,14 @@ static const struct config_key settings[] = {
     SH("read_timeout_ms", T_INT, read_timeout_ms, "5000", 10, 600000,
        "a request must arrive whole (head and body) within this of its first byte, whatever it sends "
        "meanwhile "
-       "(408 above); evhttp uses it for idle connections too",
+       "(408 above)",
        apply_http),
     SH("idle_timeout_ms", T_INT, idle_timeout_ms, "60000", 10, 3600000,
-       "a keep-alive connection with no request begun is closed after this (native `http_server`). Long, so "
+       "a keep-alive connection with no request begun is closed after this. Long, so "
        "that clients reusing a connection seldom race the close",
        apply_http),
     SH("write_timeout_ms", T_INT, write_timeout_ms, "5000", 10, 600000,
-       "a client must make room for its replies within this (cut above; native `http_server`)", apply_http),
+       "a client must make room for its replies within this (cut above)", apply_http),
     S("max_connections", T_INT, max_connections, "10000", 1, 1000000, false,
       "open client connections, all workers (503 at accept and close above)"),
     S("admin_listen", T_STR, admin_listen, "", 0, 0, false,
@@ -103,8 +103,9 @@ static const struct config_key settings[] = {
     S("arena_bytes", T_INT, arena_bytes, "1048576", 65536, 268435456, false,
       "per-worker request memory in bytes"),
     S("http_server", T_STR, http_server, "native", 0, 0, false,
-      "`native` (bidder/http_server.c: one read and one write per request) or `evhttp` (libevent's HTTP "
-      "server, the reference); `--http-server` overrides"),
+      "`native` (bidder/server/: one read and one write per request), the only transport; `evhttp` was "
+      "removed (issue 16) and is a config error, so an old config fails at start or reload instead of "
+      "silently changing server; `--http-server` overrides"),
     SH("log_level", T_STR, log_level, "info", 0, 0, "`debug`, `info`, `warn` or `error`", apply_log_level),
     {"instance_id", CONFIG_CUSTOM, 0, 0, "", 0, 0, true,
      "deprecated, ignored (was: this instance's name in Redis); accepted with a warning", NULL, rd_deprecated,

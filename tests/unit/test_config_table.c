@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "bidder/config/config.h"
-#include "bidder/log.h"
+#include "bidder/obs/log.h"
 #include "filters/reasons.h"
 
 static struct config *parse(const char *text, char *err, size_t n)

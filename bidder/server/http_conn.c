@@ -1,5 +1,5 @@
 /* http_server: see http_server.h. */
-#include "bidder/http_server.h"
+#include "bidder/server/http_server.h"
 #include "bidder/common/clock.h"
 
 #include <errno.h>
@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bidder/log.h"
+#include "bidder/obs/log.h"
 
 #define HS_IN_INIT 16384u
 #define HS_OUT_INIT 4096u
