@@ -1,4 +1,4 @@
-/* Unit tests for filters/policy (keys, tables) and bidder/policy_load (file, key and id named in every error;
+/* Unit tests for filters/policy (keys, tables) and bidder/config/policy_load (file, key and id named in every error;
  * special-category rule 4; the committed deploy/policy.json). */
 #include <criterion/criterion.h>
 #include <stdio.h>
