@@ -27,9 +27,9 @@
 
 #include "bidder/config.h"
 #include "bidder/engine.h"
-#include "bidder/mirror.h"
-#include "bidder/mirror_table.h"
-#include "bidder/store.h"
+#include "bidder/consent/mirror.h"
+#include "bidder/consent/mirror_table.h"
+#include "bidder/store/store.h"
 
 static double now_s(void)
 {

@@ -20,7 +20,7 @@
 #include <xxhash.h>
 
 #include "bidder/log.h"
-#include "bidder/store.h"
+#include "bidder/store/store.h"
 #include "filters/classes.h"
 #include "filters/policy.h"
 #include "filters/reasons.h"

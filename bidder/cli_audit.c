@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "bidder/config.h"
-#include "bidder/store.h"
+#include "bidder/store/store.h"
 
 static int usage(void)
 {

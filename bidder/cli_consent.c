@@ -16,9 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bidder/mirror.h"
-#include "bidder/mirror_table.h"
-#include "bidder/store.h"
+#include "bidder/consent/mirror.h"
+#include "bidder/consent/mirror_table.h"
+#include "bidder/store/store.h"
 #include "filters/arena.h"
 #include "filters/classes.h"
 #include "filters/json.h"

@@ -10,7 +10,7 @@
 
 #include "bidder/config.h"
 #include "bidder/fairness.h"
-#include "bidder/store.h"
+#include "bidder/store/store.h"
 #include "filters/fair.h"
 
 static int usage(void)

@@ -21,7 +21,7 @@
 #include <xxhash.h>
 
 #include "bidder/log.h"
-#include "bidder/store.h"
+#include "bidder/store/store.h"
 
 #define RECENT_BITS 16
 #define RECENT_N (1u << RECENT_BITS)

@@ -37,10 +37,10 @@
 #include "bidder/engine.h"
 #include "bidder/fairness.h"
 #include "bidder/http_server.h"
-#include "bidder/mirror.h"
+#include "bidder/consent/mirror.h"
 #include "bidder/log.h"
 #include "bidder/metrics.h"
-#include "bidder/store.h"
+#include "bidder/store/store.h"
 #include "filters/reasons.h"
 
 #define RESP_CAP (1u << 20)

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "bidder/mirror_table.h"
+#include "bidder/consent/mirror_table.h"
 #include "filters/classes.h"
 
 static struct mirror_key key(int i)
@@ -316,7 +316,7 @@ Test(mirror_table, concurrent_reader_sees_no_torn_state)
 
 #include <hiredis/hiredis.h>
 
-#include "bidder/mirror.h"
+#include "bidder/consent/mirror.h"
 #include <stdint.h>
 #include <stdlib.h>
 

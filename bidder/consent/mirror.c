@@ -13,7 +13,7 @@
  * against the clock, so a silent link or a lagging reload turns untrusted without waiting for this thread).
  * The table is sized from what is loaded, up to consent_mirror_max_records; past that it is never trusted. */
 #define _LGPL_SOURCE
-#include "bidder/mirror.h"
+#include "bidder/consent/mirror.h"
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -30,8 +30,8 @@
 #include <urcu/urcu-memb.h>
 
 #include "bidder/log.h"
-#include "bidder/mirror_table.h"
-#include "bidder/store.h"
+#include "bidder/consent/mirror_table.h"
+#include "bidder/store/store.h"
 
 #define PREFIX "fairbid:consent:"
 #define PREFIX_LEN (sizeof PREFIX - 1)

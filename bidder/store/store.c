@@ -1,7 +1,7 @@
 /* store: Redis control-plane connection with heartbeat and reconnect backoff. See store.h.
  * Replies arrive in order on one connection, so a heartbeat that does not come back within the timeout means
  * the link is unusable (paused server, partition): we drop it and reconnect rather than wait. */
-#include "bidder/store.h"
+#include "bidder/store/store.h"
 
 #include <hiredis/adapters/libevent.h>
 #include <hiredis/async.h>
