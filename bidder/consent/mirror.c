@@ -31,14 +31,14 @@
 
 #include "bidder/log.h"
 #include "bidder/consent/mirror_table.h"
+#include "bidder/store/link.h"
 #include "bidder/store/store.h"
 
 #define PREFIX "fairbid:consent:"
 #define PREFIX_LEN (sizeof PREFIX - 1)
 #define INVALIDATE_CHANNEL "__redis__:invalidate"
 #define SCAN_COUNT 1000
-#define BACKOFF_MIN_MS 50
-#define BACKOFF_MAX_MS 2000
+#define BACKOFF_MIN_MS REDIS_BACKOFF_MIN_MS
 
 enum phase {
     PH_IDLE,       /* no connection; reconnect when next_connect_ms is reached */
@@ -79,6 +79,9 @@ static struct {
     struct store_url target;    /* where the current links go (store_target: the primary) */
     uint64_t store_gen;         /* store_generation() at connect: a new primary means reconnect + resync */
     struct mirror_table *table; /* RCU-published; written by this thread only */
+    /* the shared links (bidder/store/link.h: checked AUTH/SELECT, connect timeout); cmd and sub are their
+     * contexts while ready, which this file opens and closes together (manual links) */
+    struct redis_link lcmd, lsub;
     redisAsyncContext *cmd, *sub;
     struct event *timer;
     enum phase phase;
@@ -336,27 +339,25 @@ static bool hb_parse(const redisReply *msg, int64_t *sent)
 static void teardown(const char *why, const char *detail);
 static void start_scan(void);
 
-static void drop_ctx(redisAsyncContext *ac)
+/* closes a link quietly; the mirror decides when both reconnect (M.next_connect_ms) */
+static void drop_link(struct redis_link *l)
 {
-    if (!ac) return;
-    ac->onDisconnect = NULL; /* hiredis 0.14's setter refuses to clear it */
-    redisAsyncFree(ac);      /* pending callbacks get NULL replies; deferred when inside a callback */
+    redis_link_drop(l); /* pending callbacks get NULL replies; deferred when inside a callback */
+    l->next_connect_ms = 0;
 }
 
 /* Both links go together: tracking is redirected to `sub`, so neither is useful alone. */
 static void teardown(const char *why, const char *detail)
 {
     bool was = M.phase != PH_IDLE;
-    redisAsyncContext *c = M.cmd, *s = M.sub;
     M.cmd = M.sub = NULL;
     M.phase = PH_IDLE;
     M.gen++;
     hb_reset();
     atomic_store(&M.synced, false);
-    drop_ctx(c);
-    drop_ctx(s);
-    M.next_connect_ms = mono_ms() + M.backoff_ms;
-    M.backoff_ms = M.backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : M.backoff_ms * 2;
+    drop_link(&M.lcmd);
+    drop_link(&M.lsub);
+    M.next_connect_ms = mono_ms() + redis_backoff_next(&M.backoff_ms);
     if (was) {
         atomic_fetch_add(&M.disconnects, 1);
         log_warn("consent mirror: link lost, fail-safe until resynced", "reason=\"%s%s%s\" retry_ms=%d", why,
@@ -364,44 +365,32 @@ static void teardown(const char *why, const char *detail)
     }
 }
 
-static void on_disconnect(const redisAsyncContext *ac, int status)
+/* a link failed on its own (connect failed or timed out, AUTH/SELECT refused, disconnected) */
+static void on_link_down(struct redis_link *l, void *arg, const char *why)
 {
-    (void)status;
-    if (ac == M.cmd)
+    (void)arg;
+    if (l == &M.lcmd)
         M.cmd = NULL;
-    else if (ac == M.sub)
-        M.sub = NULL;
     else
-        return;
-    teardown("disconnected", ac->errstr[0] ? ac->errstr : NULL);
+        M.sub = NULL;
+    l->next_connect_ms = 0;
+    if (M.phase == PH_IDLE) return;
+    teardown(l == &M.lcmd ? "command link" : "subscriber link", why);
 }
 
-static void on_connect(const redisAsyncContext *ac, int status)
-{
-    if (status == REDIS_OK) return;
-    /* hiredis frees a context whose connect failed, without calling on_disconnect */
-    if (ac == M.cmd)
-        M.cmd = NULL;
-    else if (ac == M.sub)
-        M.sub = NULL;
-    else
-        return;
-    teardown("connect failed", ac->errstr);
-}
+static void on_client_id(redisAsyncContext *ac, void *reply, void *priv);
 
-static redisAsyncContext *open_ctx(void)
+/* both links connected and authenticated: start tracking (CLIENT ID on sub, then CLIENT TRACKING on cmd) */
+static void on_link_ready(struct redis_link *l, void *arg)
 {
-    redisAsyncContext *ac = redisAsyncConnect(M.target.host, M.target.port);
-    if (!ac) return NULL;
-    if (ac->err) {
-        redisAsyncFree(ac);
-        return NULL;
-    }
-    redisLibeventAttach(ac, M.base);
-    redisAsyncSetConnectCallback(ac, on_connect);
-    redisAsyncSetDisconnectCallback(ac, on_disconnect);
-    if (M.target.password[0]) redisAsyncCommand(ac, NULL, NULL, "AUTH %s", M.target.password);
-    return ac;
+    (void)arg;
+    if (l == &M.lcmd)
+        M.cmd = redis_link_ctx(l);
+    else
+        M.sub = redis_link_ctx(l);
+    if (M.phase != PH_CONNECTING || !M.cmd || !M.sub) return;
+    void *g = (void *)(uintptr_t)M.gen;
+    redisAsyncCommand(M.sub, on_client_id, g, "CLIENT ID");
 }
 
 /* a reply that must be OK-ish, else the links go */
@@ -516,6 +505,8 @@ static void on_sub_message(redisAsyncContext *ac, void *reply, void *priv)
         if (hb_parse(msg, &sent)) {
             hb_echo(sent);
             M.link_ok_ms = mono_ms();
+            redis_link_ok(&M.lsub);
+            redis_link_ok(&M.lcmd);
         } else {
             atomic_fetch_add_explicit(&M.bad_heartbeats, 1, memory_order_relaxed);
         }
@@ -635,18 +626,10 @@ static void connect_now(void)
     if (store_target(&M.url, &M.target)) return;
     M.store_gen = store_generation();
     M.gen++;
-    M.sub = open_ctx();
-    M.cmd = M.sub ? open_ctx() : NULL;
-    if (!M.sub || !M.cmd) {
-        M.phase = PH_CONNECTING;
-        teardown("connect failed", "cannot create a connection");
-        return;
-    }
     M.phase = PH_CONNECTING;
     M.link_ok_ms = mono_ms();
-    if (M.target.db) redisAsyncCommand(M.cmd, NULL, NULL, "SELECT %d", M.target.db);
-    void *g = (void *)(uintptr_t)M.gen;
-    redisAsyncCommand(M.sub, on_client_id, g, "CLIENT ID");
+    redis_link_connect(&M.lsub);
+    if (M.phase == PH_CONNECTING) redis_link_connect(&M.lcmd);
 }
 
 /* ---- heartbeat ------------------------------------------------------------------------------------ */
@@ -724,6 +707,14 @@ int mirror_start(struct event_base *base, const struct config *cfg, char *err, s
     clock_gettime(CLOCK_REALTIME, &ts);
     snprintf(M.hb_channel, sizeof M.hb_channel, "fairbid:mirror:hb:%ld.%ld", (long)getpid(),
              (long)ts.tv_nsec);
+    struct redis_link_opts lo = {.name = "mirror-sub",
+                                 .manual = true,
+                                 .command_timeout_ms = -1,
+                                 .on_ready = on_link_ready,
+                                 .on_down = on_link_down};
+    if (redis_link_init(&M.lsub, base, cfg->redis, &lo, err, errlen)) return -1;
+    lo.name = "mirror-cmd";
+    if (redis_link_init(&M.lcmd, base, cfg->redis, &lo, err, errlen)) return -1;
     M.enabled = true;
     M.backoff_ms = BACKOFF_MIN_MS;
     M.timer = event_new(base, -1, EV_PERSIST, on_tick, NULL);
@@ -740,11 +731,10 @@ void mirror_stop(void)
 {
     if (!M.enabled) return;
     M.phase = PH_IDLE; /* no log line for our own teardown */
-    redisAsyncContext *c = M.cmd, *s = M.sub;
     M.cmd = M.sub = NULL;
     M.gen++;
-    drop_ctx(c);
-    drop_ctx(s);
+    redis_link_stop(&M.lcmd);
+    redis_link_stop(&M.lsub);
     if (M.timer) event_free(M.timer);
     M.timer = NULL;
     atomic_store(&M.synced, false);
