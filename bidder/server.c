@@ -40,6 +40,7 @@
 #include "bidder/consent/mirror.h"
 #include "bidder/log.h"
 #include "bidder/metrics.h"
+#include "bidder/store/link.h"
 #include "bidder/store/store.h"
 #include "filters/reasons.h"
 
@@ -338,6 +339,10 @@ static void handle_readyz(struct worker *w, const struct config *cfg, struct hs_
     buf_puts(&b, mirror_state());
     buf_puts(&b, "\",\"config_generation\":");
     buf_put_u64(&b, atomic_load(&G.generation));
+    char links[512]; /* every Redis link's state (bidder/store/link.h) */
+    redis_links_json(links, sizeof links);
+    buf_puts(&b, ",\"redis_links\":");
+    buf_puts(&b, links);
     if (cfg) {
         /* "policy": "none" is allowed but never silent (issue 12): the status stays as it is */
         buf_puts(&b, ",\"policy\":\"");
@@ -539,6 +544,7 @@ static void handle_metrics(struct worker *w, struct hs_reply *rep)
     mirror_metrics(o);
     fairness_metrics(o);
     audit_metrics(o);
+    redis_links_metrics(o);
     rep->status = 200;
     rep->ctype = "text/plain; version=0.0.4; charset=utf-8";
     rep->len = evbuffer_get_length(o);
@@ -1216,9 +1222,14 @@ int server_run(const struct server_opts *opts)
             return 1;
         }
     }
+    char redis_where[300] = "none"; /* never the password */
+    struct store_url ru;
+    char rerr[64];
+    if (cfg->redis[0] && !store_parse_url(cfg->redis, &ru, rerr, sizeof rerr))
+        redis_url_redacted(&ru, redis_where, sizeof redis_where);
     log_info("fairbid listening", "addr=%s:%d admin=%s threads=%d campaigns=%u redis=%s version=%s", host,
-             bound_port, G.admin ? cfg->admin_listen : "none", G.nworkers, cfg->campaigns.n,
-             cfg->redis[0] ? cfg->redis : "none", FAIRBID_VERSION);
+             bound_port, G.admin ? cfg->admin_listen : "none", G.nworkers, cfg->campaigns.n, redis_where,
+             FAIRBID_VERSION);
 
     event_base_dispatch(G.main_base);
 

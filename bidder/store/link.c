@@ -181,10 +181,7 @@ void redis_link_connect(struct redis_link *l)
 {
     if (l->ac || mono_ms() < l->next_connect_ms) return;
     /* sentinel://: the primary the store resolved (asynchronously); none yet = try on the next tick */
-    if (store_target(&l->url, &l->target)) {
-        set_error(l, "waiting for Sentinel to name the primary", NULL);
-        return;
-    }
+    if (store_target(&l->url, &l->target)) return; /* last_error keeps the Sentinel's (store.c) */
     l->store_gen = store_generation();
     redisAsyncContext *ac = redisAsyncConnect(l->target.host, l->target.port);
     if (!ac || ac->err) {
@@ -391,6 +388,25 @@ void redis_links_metrics(struct evbuffer *o)
         evbuffer_add_printf(o, "fairbid_redis_link_last_ok_age_seconds{link=\"%s\"} %.3f\n", ls[i]->o.name,
                             ok ? (double)(now - ok) / 1e3 : -1.0);
     }
+}
+
+size_t redis_links_json(char *out, size_t cap)
+{
+    const struct redis_link *ls[MAX_LINKS];
+    int n = redis_links(ls, MAX_LINKS);
+    size_t len = 0;
+    if (cap < 3) return 0;
+    out[len++] = '{';
+    for (int i = 0; i < n; i++) {
+        /* names are fixed identifiers of this file's callers: nothing to escape */
+        int w = snprintf(out + len, cap - len, "%s\"%s\":\"%s\"", i ? "," : "", ls[i]->o.name,
+                         redis_link_state_name((enum redis_link_state)atomic_load(&ls[i]->h.state)));
+        if (w < 0 || (size_t)w >= cap - len - 1) break;
+        len += (size_t)w;
+    }
+    out[len++] = '}';
+    out[len] = '\0';
+    return len;
 }
 
 static int block_check(redisContext *c, const char *what, const char *where, redisReply *r, char *err,
