@@ -65,6 +65,7 @@ wait_for grep -q "redis link down.*link=audit.*command timeout" "$FB_LOG" &&
 t0=$(date +%s%N)
 curl -s --max-time 2 "$FB_URL/readyz" >/dev/null
 t1=$(date +%s%N)
+echo "# /readyz took $(((t1 - t0) / 1000000)) ms while paused"
 check "/readyz answers within 500 ms while Redis is paused" test $(((t1 - t0) / 1000000)) -lt 500
 wait_for fairbid_ready "$FB_URL" && ok "ready again after the pause" || not_ok "ready again after the pause"
 wait_for sh -c "curl -s '$FB_URL/readyz' | grep -q '\"audit\":\"up\"'" && ok "audit link up again" || not_ok "audit link up again"
@@ -72,4 +73,34 @@ req after-pause-2
 expect_eq "bid after the pause" 200 "$(post "$T/req.json")"
 wait_for sh -c "'$BIN' audit tail --redis 'redis://:$PW@127.0.0.1:$REDIS_PORT/0' --count 20 | grep -q after-pause-2" &&
   ok "the audit drain writes again after the pause" || not_ok "audit drain recovered"
+stop_fb
+
+# 5. a server that accepts TCP and never answers: every link times out its connect (AUTH unanswered) and keeps
+# retrying without hanging; once a real Redis listens there, every link comes up
+BH=$(free_port)
+python3 -c 'import socket,sys,time
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(64)
+held=[]
+while True:
+    c,_=s.accept(); held.append(c)' "$BH" &
+BH_PID=$!
+PIDS+=("$BH_PID")
+wait_for python3 -c "import socket; socket.create_connection(('127.0.0.1', $BH), 1)" || die "silent server did not start"
+FB_START_WAIT=healthz fairbid_start "$T/cfg.json" --redis "redis://:$PW@127.0.0.1:$BH/0"
+for l in $LINKS; do
+  wait_for grep -q "redis link down link=$l .*connect timeout" "$FB_LOG" &&
+    ok "silent server: link $l times out its connect" || not_ok "silent server: link $l connect timeout"
+done
+t0=$(date +%s%N)
+curl -s --max-time 2 "$FB_URL/readyz" >"$T/readyz.json"
+t1=$(date +%s%N)
+expect_eq "silent server: /readyz not_ready" not_ready "$(json_get "$T/readyz.json" 'd["status"]')"
+echo "# /readyz took $(((t1 - t0) / 1000000)) ms with a silent server"
+check "silent server: /readyz answers within 500 ms" test $(((t1 - t0) / 1000000)) -lt 500
+kill "$BH_PID"
+wait "$BH_PID" 2>/dev/null
+REDIS_PORT_WANT=$BH redis_start redis2
+redis-cli -p "$BH" CONFIG SET requirepass "$PW" >/dev/null
+wait_for fairbid_ready "$FB_URL" && ok "silent server replaced by Redis: ready" || not_ok "ready once Redis answers"
+wait_for sh -c "curl -s '$FB_URL/readyz' | grep -q '\"fairness\":\"up\"'" && ok "fairness link up after the silent server" || not_ok "fairness link recovered"
 finish
