@@ -4,7 +4,6 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <hiredis/adapters/libevent.h>
-#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +11,9 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "bidder/log.h"
+#include "bidder/common/clock.h"
+#include "bidder/obs/log.h"
+#include "bidder/obs/prom.h"
 
 #define LINK_TICK_MS 50
 #define MAX_LINKS 16
@@ -28,18 +29,11 @@ struct cmd_wait {
 static const struct redis_link *registry[MAX_LINKS];
 static _Atomic int nregistry;
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int redis_backoff_next(int *cur_ms)
 {
     if (*cur_ms < REDIS_BACKOFF_MIN_MS) *cur_ms = REDIS_BACKOFF_MIN_MS;
     unsigned r = 0;
-    if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r) r = (unsigned)mono_ms();
+    if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r) r = (unsigned)fb_clock_mono_ms();
     /* jitter only lengthens: a fleet that lost Redis together does not come back in lockstep, and no link
      * reconnects sooner than its backoff says */
     int d = *cur_ms + (int)(r % (unsigned)(*cur_ms / 4 + 1));
@@ -103,7 +97,7 @@ static void lost(struct redis_link *l, const char *why, const char *detail, bool
     int st = old == RLINK_CONNECTING ? RLINK_CONNECTING : RLINK_DOWN;
     atomic_store(&l->h.state, st);
     int delay = redis_backoff_next(&l->backoff_ms);
-    l->next_connect_ms = mono_ms() + delay;
+    l->next_connect_ms = fb_clock_mono_ms() + delay;
     if (notify) {
         log_warn("redis link down", "link=%s url=%s state=%s error=\"%s\" retry_ms=%d", l->o.name, l->where,
                  redis_link_state_name((enum redis_link_state)st), l->h.last_error, delay);
@@ -121,7 +115,7 @@ void redis_link_drop(struct redis_link *l)
     if (!l->ac) return;
     close_ctx(l);
     int delay = redis_backoff_next(&l->backoff_ms);
-    l->next_connect_ms = mono_ms() + delay;
+    l->next_connect_ms = fb_clock_mono_ms() + delay;
     if (atomic_load(&l->h.state) == RLINK_UP) atomic_store(&l->h.state, RLINK_DOWN);
 }
 
@@ -129,7 +123,7 @@ static void became_ready(struct redis_link *l)
 {
     l->ready = true;
     l->backoff_ms = REDIS_BACKOFF_MIN_MS;
-    atomic_store(&l->h.last_ok_ms, mono_ms());
+    atomic_store(&l->h.last_ok_ms, fb_clock_mono_ms());
     int old = atomic_exchange(&l->h.state, RLINK_UP);
     if (old != RLINK_UP)
         log_info("redis link up", "link=%s url=%s host=%s port=%d", l->o.name, l->where, l->target.host,
@@ -179,7 +173,7 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
 
 void redis_link_connect(struct redis_link *l)
 {
-    if (l->ac || mono_ms() < l->next_connect_ms) return;
+    if (l->ac || fb_clock_mono_ms() < l->next_connect_ms) return;
     /* sentinel://: the primary the store resolved (asynchronously); none yet = try on the next tick */
     if (store_target(&l->url, &l->target)) return; /* last_error keeps the Sentinel's (store.c) */
     l->store_gen = store_generation();
@@ -194,7 +188,7 @@ void redis_link_connect(struct redis_link *l)
     ac->data = l;
     l->ac = ac;
     l->ready = false;
-    l->connect_start_ms = mono_ms();
+    l->connect_start_ms = fb_clock_mono_ms();
     redisLibeventAttach(ac, l->base);
     redisAsyncSetConnectCallback(ac, on_connect);
     redisAsyncSetDisconnectCallback(ac, on_disconnect);
@@ -213,7 +207,7 @@ static void on_timed(redisAsyncContext *ac, void *reply, void *priv)
     if (w == l->q_head) {
         l->q_head = w->next;
         if (!l->q_head) l->q_tail = NULL;
-        if (reply) atomic_store(&l->h.last_ok_ms, mono_ms());
+        if (reply) atomic_store(&l->h.last_ok_ms, fb_clock_mono_ms());
     }
     redisCallbackFn *cb = w->cb;
     void *p = w->priv;
@@ -225,7 +219,7 @@ static struct cmd_wait *wait_new(struct redis_link *l, redisCallbackFn *cb, void
 {
     struct cmd_wait *w = malloc(sizeof *w);
     if (!w) return NULL;
-    *w = (struct cmd_wait){l, cb, priv, mono_ms(), NULL};
+    *w = (struct cmd_wait){l, cb, priv, fb_clock_mono_ms(), NULL};
     return w;
 }
 
@@ -274,7 +268,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct redis_link *l = arg;
-    int64_t now = mono_ms();
+    int64_t now = fb_clock_mono_ms();
     if (l->ac && !l->ready && now - l->connect_start_ms > l->o.connect_timeout_ms) {
         char d[96];
         snprintf(d, sizeof d, "no connection and handshake within %d ms", l->o.connect_timeout_ms);
@@ -353,7 +347,7 @@ redisAsyncContext *redis_link_ctx(const struct redis_link *l)
 
 void redis_link_ok(struct redis_link *l)
 {
-    atomic_store(&l->h.last_ok_ms, mono_ms());
+    atomic_store(&l->h.last_ok_ms, fb_clock_mono_ms());
     l->backoff_ms = REDIS_BACKOFF_MIN_MS;
 }
 
@@ -370,23 +364,23 @@ void redis_links_metrics(struct evbuffer *o)
     const struct redis_link *ls[MAX_LINKS];
     int n = redis_links(ls, MAX_LINKS);
     if (!n) return;
-    int64_t now = mono_ms();
-    evbuffer_add_printf(o, "# HELP fairbid_redis_link_up 1 while the Redis link is connected and "
-                           "authenticated.\n# TYPE fairbid_redis_link_up gauge\n");
+    int64_t now = fb_clock_mono_ms();
+    prom_family(o, "fairbid_redis_link_up", PROM_GAUGE,
+                "1 while the Redis link is connected and its AUTH/SELECT answered OK.");
     for (int i = 0; i < n; i++)
-        evbuffer_add_printf(o, "fairbid_redis_link_up{link=\"%s\"} %d\n", ls[i]->o.name,
-                            atomic_load(&ls[i]->h.state) == RLINK_UP);
-    evbuffer_add_printf(o, "# HELP fairbid_redis_link_reconnects_total Connections established by the "
-                           "link.\n# TYPE fairbid_redis_link_reconnects_total counter\n");
+        prom_u64(o, "fairbid_redis_link_up", PROM_L({"link", ls[i]->o.name}),
+                 atomic_load(&ls[i]->h.state) == RLINK_UP);
+    prom_family(o, "fairbid_redis_link_reconnects_total", PROM_COUNTER,
+                "Connections established by the link.");
     for (int i = 0; i < n; i++)
-        evbuffer_add_printf(o, "fairbid_redis_link_reconnects_total{link=\"%s\"} %" PRIu64 "\n",
-                            ls[i]->o.name, atomic_load(&ls[i]->h.reconnects));
-    evbuffer_add_printf(o, "# HELP fairbid_redis_link_last_ok_age_seconds Time since the link last proved "
-                           "alive (-1: never).\n# TYPE fairbid_redis_link_last_ok_age_seconds gauge\n");
+        prom_u64(o, "fairbid_redis_link_reconnects_total", PROM_L({"link", ls[i]->o.name}),
+                 atomic_load(&ls[i]->h.reconnects));
+    prom_family(o, "fairbid_redis_link_last_ok_age_seconds", PROM_GAUGE,
+                "Time since the link last proved alive (-1: never).");
     for (int i = 0; i < n; i++) {
         int64_t ok = atomic_load(&ls[i]->h.last_ok_ms);
-        evbuffer_add_printf(o, "fairbid_redis_link_last_ok_age_seconds{link=\"%s\"} %.3f\n", ls[i]->o.name,
-                            ok ? (double)(now - ok) / 1e3 : -1.0);
+        prom_double(o, "fairbid_redis_link_last_ok_age_seconds", PROM_L({"link", ls[i]->o.name}),
+                    ok ? (double)(now - ok) / 1e3 : -1.0);
     }
 }
 

@@ -111,8 +111,8 @@ int redis_links(const struct redis_link **out, int max);
 /* fairbid_redis_link_up / _state / _reconnects_total / _last_ok_age_seconds, labelled by link. Any thread. */
 void redis_links_metrics(struct evbuffer *o);
 
-/* {"consent-store":"up","audit":"down",...}: each link's state, for /readyz. Returns the length written (out is
- * always terminated; "{}" when no link). Any thread. */
+/* {"consent-store":"up","audit":"down",...}: each link's state, for /readyz. Returns the length written (out
+ * is always terminated; "{}" when no link). Any thread. */
 size_t redis_links_json(char *out, size_t cap);
 
 /* Blocking form (CLIs, the fairness stop path): resolves url (Sentinel queried synchronously), connects

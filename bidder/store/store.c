@@ -15,7 +15,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "bidder/log.h"
+#include "bidder/common/clock.h"
+#include "bidder/obs/log.h"
 #include "bidder/store/link.h"
 
 #define HEARTBEAT_MS 100
@@ -41,13 +42,6 @@ static struct {
     int sub_index;          /* which sentinel we subscribe to */
     int64_t next_sub_ms;
 } S;
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int parse_hostport(const char *p, size_t len, char *host, size_t hostcap, int *port, const char *url,
                           char *err, size_t errlen)
@@ -245,7 +239,7 @@ static void sq_next(const char *why)
     S.sq_index = (i + 1) % S.url.nsentinels;
     if (++S.sq_tried >= S.url.nsentinels) {
         S.resolve_wanted = false;
-        S.next_resolve_ms = mono_ms() + redis_backoff_next(&S.resolve_backoff_ms);
+        S.next_resolve_ms = fb_clock_mono_ms() + redis_backoff_next(&S.resolve_backoff_ms);
         return;
     }
     sq_start();
@@ -296,7 +290,7 @@ static void on_sq_disconnect(const redisAsyncContext *ac, int status)
 static void sq_start(void)
 {
     int i = S.sq_index;
-    S.sq_started_ms = mono_ms();
+    S.sq_started_ms = fb_clock_mono_ms();
     redisAsyncContext *ac = redisAsyncConnect(S.url.sentinels[i].host, S.url.sentinels[i].port);
     if (!ac || ac->err) {
         char why[256];
@@ -317,7 +311,7 @@ static void resolve(void)
 {
     if (!S.url.sentinel || S.sq) return;
     S.resolve_wanted = true;
-    if (mono_ms() < S.next_resolve_ms) return;
+    if (fb_clock_mono_ms() < S.next_resolve_ms) return;
     S.sq_tried = 0;
     sq_start();
 }
@@ -384,7 +378,7 @@ static void on_sub_disconnect(const redisAsyncContext *ac, int status)
     (void)status;
     S.sub = NULL;
     S.sub_index = (S.sub_index + 1) % (S.url.nsentinels ? S.url.nsentinels : 1);
-    S.next_sub_ms = mono_ms() + 200;
+    S.next_sub_ms = fb_clock_mono_ms() + 200;
 }
 
 static void sentinel_subscribe(void)
@@ -394,7 +388,7 @@ static void sentinel_subscribe(void)
     if (!ac || ac->err) {
         if (ac) redisAsyncFree(ac);
         S.sub_index = (i + 1) % S.url.nsentinels;
-        S.next_sub_ms = mono_ms() + 200;
+        S.next_sub_ms = fb_clock_mono_ms() + 200;
         return;
     }
     redisLibeventAttach(ac, S.base);
@@ -408,7 +402,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     (void)arg;
-    int64_t now = mono_ms();
+    int64_t now = fb_clock_mono_ms();
     if (S.url.sentinel) {
         if (!S.sub && S.have_primary && now >= S.next_sub_ms) sentinel_subscribe();
         if (S.sq && now - S.sq_started_ms > SENTINEL_TIMEOUT_MS) {
