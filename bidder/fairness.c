@@ -726,7 +726,6 @@ void fairness_stop(void)
     /* give the unused tokens back so the rest of the fleet can spend them */
     char err[512];
     redisContext *c = F.redis ? redis_block_connect(F.redis_url, 300, err, sizeof err) : NULL;
-    if (F.redis && !c) log_warn("fairness: cannot return cap tokens", "error=\"%s\"", err);
     for (int s = 0; s < F.nslots; s++) {
         struct slot *sl = &F.slots[s];
         if (!sl->used || !sl->cap.enabled) continue;
