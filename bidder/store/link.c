@@ -92,17 +92,20 @@ static void close_ctx(struct redis_link *l)
 static void lost(struct redis_link *l, const char *why, const char *detail, bool notify)
 {
     close_ctx(l);
+    char prev[sizeof l->h.last_error];
+    memcpy(prev, l->h.last_error, sizeof prev);
     set_error(l, why, detail);
     int old = atomic_load(&l->h.state);
     int st = old == RLINK_CONNECTING ? RLINK_CONNECTING : RLINK_DOWN;
     atomic_store(&l->h.state, st);
     int delay = redis_backoff_next(&l->backoff_ms);
     l->next_connect_ms = fb_clock_mono_ms() + delay;
-    if (notify) {
+    /* one line when the link goes down or the reason changes, not one per retry of a long outage */
+    bool repeat = old != RLINK_UP && strcmp(prev, l->h.last_error) == 0;
+    if (notify && !repeat)
         log_warn("redis link down", "link=%s url=%s state=%s error=\"%s\" retry_ms=%d", l->o.name, l->where,
                  redis_link_state_name((enum redis_link_state)st), l->h.last_error, delay);
-        if (l->o.on_down) l->o.on_down(l, l->o.arg, l->h.last_error);
-    }
+    if (notify && l->o.on_down) l->o.on_down(l, l->o.arg, l->h.last_error);
 }
 
 void redis_link_fail(struct redis_link *l, const char *why, const char *detail)
@@ -139,9 +142,12 @@ static void on_handshake(redisAsyncContext *ac, void *reply, void *priv)
     if (!l || !r || ac != l->ac) return;
     if (r->type == REDIS_REPLY_ERROR) {
         /* a wrong password or a database that does not exist would otherwise fail every later command,
-         * far from its cause */
-        log_error("redis: handshake refused", "link=%s url=%s command=%s error=\"%s\"", l->o.name, l->where,
-                  what, r->str);
+         * far from its cause (logged once per reason, not per retry) */
+        char now_err[sizeof l->h.last_error];
+        snprintf(now_err, sizeof now_err, "%s: %s", what, r->str);
+        if (strcmp(now_err, l->h.last_error) != 0)
+            log_error("redis: handshake refused", "link=%s url=%s command=%s error=\"%s\"", l->o.name,
+                      l->where, what, r->str);
         lost(l, what, r->str, true);
         return;
     }
