@@ -29,9 +29,9 @@
 #include "bidder/config/config.h"
 #include "bidder/common/clock.h"
 #include "bidder/engine.h"
-#include "bidder/mirror.h"
-#include "bidder/mirror_table.h"
-#include "bidder/store.h"
+#include "bidder/consent/mirror.h"
+#include "bidder/consent/mirror_table.h"
+#include "bidder/store/store.h"
 
 static long rss_bytes(void)
 {

@@ -19,9 +19,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bidder/mirror.h"
-#include "bidder/mirror_table.h"
-#include "bidder/store.h"
+#include "bidder/consent/mirror.h"
+#include "bidder/consent/mirror_table.h"
+#include "bidder/store/link.h"
+#include "bidder/store/store.h"
 #include "filters/arena.h"
 #include "filters/classes.h"
 #include "filters/json.h"
@@ -79,34 +80,11 @@ static int redis_from_config(const char *path, char *out, size_t outlen)
 
 static redisContext *connect_redis(const char *url)
 {
-    struct store_url u;
-    char err[256];
-    if (store_resolve(url, &u, err, sizeof err)) {
-        fprintf(stderr, "fairbid consent: %s\n", err);
-        return NULL;
-    }
-    struct timeval tv = {5, 0};
-    redisContext *c = redisConnectWithTimeout(u.host, u.port, tv);
-    if (!c || c->err) {
-        fprintf(stderr, "fairbid consent: cannot connect to %s:%d: %s\n", u.host, u.port,
-                c ? c->errstr : "out of memory");
-        if (c) redisFree(c);
-        return NULL;
-    }
-    redisSetTimeout(c, tv);
-    redisReply *r = NULL;
-    if (u.password[0] && (!(r = redisCommand(c, "AUTH %s", u.password)) || r->type == REDIS_REPLY_ERROR))
-        goto fail;
-    if (r) freeReplyObject(r);
-    r = NULL;
-    if (u.db && (!(r = redisCommand(c, "SELECT %d", u.db)) || r->type == REDIS_REPLY_ERROR)) goto fail;
-    if (r) freeReplyObject(r);
+    /* the shared blocking form: checked AUTH/SELECT, connect and command timeouts (bidder/store/link.h) */
+    char err[512];
+    redisContext *c = redis_block_connect(url, 5000, err, sizeof err);
+    if (!c) fprintf(stderr, "fairbid consent: %s\n", err);
     return c;
-fail:
-    fprintf(stderr, "fairbid consent: %s\n", r ? r->str : c->errstr);
-    if (r) freeReplyObject(r);
-    redisFree(c);
-    return NULL;
 }
 
 static bool reply_error(redisContext *c, redisReply *r)
