@@ -284,6 +284,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
         local_tick();
         return;
     }
+    fz_budget_clock(fb_clock_wall_ms());
     int64_t now = fb_clock_mono_ms();
     if (F.inflight) {
         int64_t limit = 5LL * F.cfg->fairness_sync_ms;
