@@ -145,6 +145,9 @@ static int64_t budget_want(int s, struct slot *sl, int64_t now, int64_t *ret)
     double used = (double)(sl->b_last_reserve - reserve);
     sl->b_rate = 0.7 * sl->b_rate + 0.3 * (used > 0 ? used : 0);
     int64_t keep = (int64_t)(sl->b_rate * 8) + 4 * unit; /* about 0.8 s of spend at 100 ms ticks */
+    /* paced by the clock: what an instance holds is spend the clock allowed but nobody bids with yet, so hold
+     * less (the lead covers a couple of syncs) */
+    if (sl->b_paced) keep = (int64_t)(sl->b_rate * 2) + 2 * unit;
     int64_t maxw = sl->budget.amount_micros / 20 > 4 * unit ? sl->budget.amount_micros / 20 : 4 * unit;
     if (keep > maxw) keep = maxw;
     if (reserve > 3 * keep + 8 * unit) {

@@ -67,4 +67,22 @@ check "periods: spend <= amount x periods ($SPEND <= $N x 50000)" test "$SPEND" 
 # (the first and last periods are partial, and one may be the idle start-up's)
 check "periods: the full periods were used (spend >= 90% of amount x (periods - 3): $SPEND)" test $((SPEND * 10)) -ge $(((N - 3) * 50000 * 9))
 fb_fleet_stop
+redis-cli -p "$REDIS_PORT" flushall >/dev/null
+
+# a budget counter that is not a count (-5: a negative would look like spend to give) leases nothing: the
+# campaign fails closed instead of bidding on a corrupt budget
+PER=$(python3 -c "import time; print(int(time.time()) // 86400)")
+redis-cli -p "$REDIS_PORT" set "fairbid:budget:corrupt:86400:$PER" -5 >/dev/null
+CAMP="[$(campaign corrupt 1.2 "\"budget\": {\"amount\": 10},")]"
+fb_fleet 1 "$CAMP"
+timeout 60 "$LG" "${FLEET_TARGETS[@]}" --rate 500 --duration 2s --warmup 0 --connections 4 --exchange \
+  --json "$T/c.json" >"$T/c.out" 2>&1
+B=$(python3 -c "import json; d=json.load(open('$T/c.json')); print(sum(g['bids'] for r in d['by_campaign'] if r['campaign']=='corrupt' for g in r['groups'].values()))")
+U=$(curl -s "http://127.0.0.1:${FLEET_PORTS[0]}/metrics" | awk '$1=="fairbid_decisions_total{outcome=\"drop\",reason=\"fairness.state_unavailable\"}" {print $2}')
+V=$(redis-cli -p "$REDIS_PORT" get "fairbid:budget:corrupt:86400:$PER")
+echo "# corrupt counter: bids $B, fail-closed decisions $U, counter left as $V"
+check "corrupt budget counter: no bid ($B)" test "$B" -eq 0
+check "corrupt budget counter: decisions fail closed (${U:-0})" test "${U:-0}" -gt 0
+check "corrupt budget counter: left untouched ($V)" test "$V" = "-5"
+fb_fleet_stop
 finish
