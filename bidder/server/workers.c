@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <urcu/urcu-memb.h>
 
-#include "bidder/mirror.h"
+#include "bidder/consent/mirror.h"
 #include "bidder/server/server_int.h"
 
 /* ---- the worker's native HTTP server callbacks ---- */
