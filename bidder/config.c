@@ -50,6 +50,7 @@ static int rd_first_party(struct config_parser *p, const struct config_key *k);
 static int rd_campaigns_key(struct config_parser *p, const struct config_key *k);
 static int rd_deprecated(struct config_parser *p, const struct config_key *k);
 static int rd_fx(struct config_parser *p, const struct config_key *k);
+static int rd_upstreams_key(struct config_parser *p, const struct config_key *k);
 static void apply_log_level(const struct config *now);
 static void apply_http(const struct config *now);
 
@@ -145,7 +146,15 @@ static const struct config_key settings[] = {
        "currency "
        "the table lacks is a no-bid (`floor.currency`). docs/formats.md",
        rd_fx),
-    SX("campaigns", "array", "(required)", true, "the campaigns (below); may be empty", rd_campaigns_key),
+    SX("campaigns", "array", "(required)", true,
+       "the campaigns (below); may be empty; may be left out when `upstreams` is given", rd_campaigns_key),
+    SX("upstreams", "array", "", true,
+       "filter mode: the bidders fairbid sits in front of (below, docs/filter.md); beside `campaigns` or "
+       "alone",
+       rd_upstreams_key),
+    S("tmax_margin_ms", T_INT, tmax_margin_ms, "10", 0, 1000, true,
+      "filter mode: each upstream gets min(its `timeout_ms`, `tmax` - this), so fairbid answers within "
+      "`tmax`"),
 };
 
 #define NSETTINGS (sizeof settings / sizeof settings[0])
@@ -171,6 +180,7 @@ struct config_parser {
     size_t kat;          /* offset of the key's value */
     bool win_path;       /* the config has a win_url (for the campaigns' fairness check) */
     bool have_campaigns; /* "campaigns" was read */
+    bool have_upstreams; /* "upstreams" was read */
 };
 
 int cfg_line_of(const char *text, size_t off)
@@ -356,6 +366,13 @@ static int rd_campaigns_key(struct config_parser *p, const struct config_key *k)
     return config_read_campaigns(p->e, p->j, p->c, p->win_path);
 }
 
+static int rd_upstreams_key(struct config_parser *p, const struct config_key *k)
+{
+    (void)k;
+    p->have_upstreams = true;
+    return config_read_upstreams(p->e, p->j, &p->c->upstreams);
+}
+
 /* A key that no longer does anything: configs that carry it keep loading, and say so. */
 static int rd_deprecated(struct config_parser *p, const struct config_key *k)
 {
@@ -447,8 +464,9 @@ struct config *config_parse(const char *name, const char *text, size_t len, cons
         }
     }
     if (!e.failed && (j.err || json_finish(&j))) cfg_json_err(&e, &j, "config");
-    if (!e.failed && !p.have_campaigns)
-        cfg_err(&e, 0, "key \"campaigns\": is required (it may be an empty array)");
+    if (!e.failed && !p.have_campaigns && !p.have_upstreams)
+        cfg_err(&e, 0,
+                "key \"campaigns\": is required (it may be an empty array) unless \"upstreams\" is given");
     if (e.failed) {
         config_free(c);
         return NULL;
@@ -644,6 +662,16 @@ static void doc_campaigns(FILE *f)
     }
 }
 
+static void doc_upstreams(FILE *f)
+{
+    fputs("| key | type | default | meaning |\n| --- | --- | --- | --- |\n", f);
+    size_t n;
+    const struct upstream_key_doc *keys = upstream_config_keys(&n);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "| `%s` | %s | %s | %s |\n", keys[i].name, keys[i].type,
+                keys[i].def[0] == '(' ? "required" : keys[i].def, keys[i].doc);
+}
+
 void config_doc_write(void *file)
 {
     FILE *f = file;
@@ -651,6 +679,8 @@ void config_doc_write(void *file)
     doc_settings(f);
     fputs(DOC_END "\n" DOC_BEGIN, f);
     doc_campaigns(f);
+    fputs(DOC_END "\n" DOC_BEGIN, f);
+    doc_upstreams(f);
     fputs(DOC_END, f);
 }
 
@@ -693,7 +723,11 @@ int config_doc_update(const char *doc, size_t len, char **out)
     if (!t) return -1;
     memcpy(t, doc, len);
     t[len] = '\0';
-    if (doc_replace(&t, 0, doc_settings) || doc_replace(&t, 1, doc_campaigns)) {
+    /* the upstreams table (a third block) is replaced where the page has one: older pages have two */
+    const char *third = strstr(t, DOC_BEGIN);
+    for (int i = 0; third && i < 2; i++) third = strstr(third + 1, DOC_BEGIN);
+    if (doc_replace(&t, 0, doc_settings) || doc_replace(&t, 1, doc_campaigns) ||
+        (third && doc_replace(&t, 2, doc_upstreams))) {
         free(t);
         return -1;
     }
