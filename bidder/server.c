@@ -41,6 +41,8 @@
 #include "bidder/log.h"
 #include "bidder/metrics.h"
 #include "bidder/store.h"
+#include "bidder/upstream/forward.h"
+#include "bidder/upstream/stats.h"
 #include "filters/reasons.h"
 
 #define RESP_CAP (1u << 20)
@@ -84,6 +86,7 @@ struct worker {
     uint32_t conn_limit;
     struct engine_ctx ectx; /* hooks into the mirror and fairness state */
     struct metrics_worker m;
+    struct fwd_worker *fwd; /* filter mode (issue 17): the worker's client to the upstreams (native only) */
 };
 
 static struct {
@@ -182,6 +185,7 @@ struct http_in {
     struct sv path, query, content_encoding;
     const char *body; /* NUL-terminated */
     size_t len;
+    struct hs_conn *conn; /* native: for a deferred reply (filter mode) */
 };
 
 static void reply_json(struct hs_reply *rep, int status, const char *body, size_t len)
@@ -267,6 +271,15 @@ static void handle_bid(struct worker *w, const struct config *cfg, const struct 
         plain[n] = '\0';
         body = plain;
         len = (size_t)n;
+    }
+    if (cfg->upstreams.n && in->conn && w->fwd) {
+        /* filter mode: the upstreams' answers come later, on this loop (bidder/upstream/forward.h) */
+        const struct engine_result *own;
+        fwd_bid(w->fwd, cfg, &w->ectx, body, len, in->conn, rep, &own);
+        if (own && own->decided)
+            for (uint32_t i = 0; i < own->dec.nv; i++) METRIC_INC(w->m.decisions[own->dec.v[i].reason]);
+        if (own) metrics_hist_observe(&w->m.decision_latency, own->decide_ns);
+        return;
     }
     struct buf out;
     buf_init(&out, w->resp_mem, RESP_CAP);
@@ -539,6 +552,7 @@ static void handle_metrics(struct worker *w, struct hs_reply *rep)
     mirror_metrics(o);
     fairness_metrics(o);
     audit_metrics(o);
+    up_stats_metrics(o);
     rep->status = 200;
     rep->ctype = "text/plain; version=0.0.4; charset=utf-8";
     rep->len = evbuffer_get_length(o);
@@ -629,7 +643,8 @@ static void native_handler(void *arg, const struct hs_request *req, struct hs_re
                          .query = h->query,
                          .content_encoding = h->content_encoding,
                          .body = req->body,
-                         .len = req->body_len};
+                         .len = req->body_len,
+                         .conn = req->conn};
     route(w, &in, rep);
     METRIC_INC(w->m.requests[metrics_status_index(rep->status)]);
 }
@@ -964,6 +979,11 @@ static int admin_start(const struct config *cfg, int *bound, char *err, size_t e
     return 0;
 }
 
+static const struct config *cfg_now(void)
+{
+    return rcu_dereference(G.cfg);
+}
+
 static int worker_init(struct worker *w, int id, int fd, const struct config *cfg)
 {
     w->id = id;
@@ -1012,6 +1032,8 @@ static int worker_init(struct worker *w, int id, int fd, const struct config *cf
                                .arg = w};
         w->hs = hs_new(w->base, fd, &hc);
         if (!w->hs) return -1;
+        w->fwd = fwd_worker_new(w->base, id, cfg_now);
+        if (!w->fwd) return -1;
     }
     w->metrics_buf = evbuffer_new();
     if (!w->metrics_buf) return -1;

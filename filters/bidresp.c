@@ -384,7 +384,7 @@ int bidresp_special_of(const struct bidresp_ctx *ctx, const struct bidresp_bid *
         const struct bidresp_special *m = pass ? bidresp_special_builtin : ctx->special;
         uint32_t n = pass ? bidresp_special_builtin_n : ctx->nspecial;
         for (uint32_t i = 0; m && i < n; i++) {
-            if (m[i].cattax != tax) continue;
+            if (m[i].cattax > 0 && m[i].cattax != tax) continue; /* 0: any taxonomy */
             for (uint32_t c = 0; c < b->ncat; c++)
                 if (list_has(&m[i].cats, b->cat[c])) return m[i].kind;
         }
@@ -441,7 +441,8 @@ int bidresp_check_bid(const struct bidresp_ctx *ctx, const struct bidresp *r, co
     }
     struct sv cur = resp_cur(r);
     /* the request's cur lists what the exchange takes; without one, only the spec's default (USD) is safe */
-    if (req->cur.n ? !list_has(&req->cur, cur) : !sv_eq(cur, SV_LIT("USD"))) {
+    if ((req->cur.n ? !list_has(&req->cur, cur) : !sv_eq(cur, SV_LIT("USD"))) ||
+        (ctx->cur.n && !sv_eq(cur, ctx->cur))) {
         *detail = cur;
         return REASON_BID_CURRENCY;
     }

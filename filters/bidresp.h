@@ -108,6 +108,7 @@ struct bidresp_ctx {
     const struct policy *policy;     /* NULL: no policy (high-risk and demographic lookups find nothing) */
     const struct bidresp_special *special; /* the upstream's map, then the built-in (NULL/0: built-in only) */
     uint32_t nspecial;
+    struct sv cur; /* the answer's currency (fairbid's): a bid in another is dropped; empty = any allowed */
 };
 
 /* REASON_BID when the response may be used at all, else response.id. */
