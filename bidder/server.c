@@ -43,6 +43,7 @@
 #include "bidder/store.h"
 #include "bidder/upstream/forward.h"
 #include "bidder/upstream/stats.h"
+#include "bidder/upstream/win.h"
 #include "filters/reasons.h"
 
 #define RESP_CAP (1u << 20)
@@ -613,7 +614,15 @@ static void route(struct worker *w, const struct http_in *in, struct hs_reply *r
         size_t n = in->query.n < sizeof q - 1 ? in->query.n : sizeof q - 1;
         memcpy(q, in->query.p, n);
         q[n] = '\0';
-        int st = fairness_win(w->id, q, w->resp_mem, 512);
+        int st;
+        if (up_win_is_upstream(q)) {
+            /* an upstream bid's notice (filter mode): counted, and forwarded to the bidder's own URL */
+            urcu_memb_read_lock();
+            st = up_win_handle(w->id, rcu_dereference(G.cfg), q, w->resp_mem, 512);
+            urcu_memb_read_unlock();
+        } else {
+            st = fairness_win(w->id, q, w->resp_mem, 512);
+        }
         reply_json(rep, st, w->resp_mem, strlen(w->resp_mem));
         return;
     }
@@ -1206,7 +1215,7 @@ int server_run(const struct server_opts *opts)
     }
     if (mirror_start(G.main_base, cfg, err, sizeof err) ||
         fairness_start(G.main_base, cfg, G.nworkers, err, sizeof err) ||
-        audit_start(G.main_base, cfg, G.nworkers, err, sizeof err)) {
+        audit_start(G.main_base, cfg, G.nworkers, err, sizeof err) || up_win_start(err, sizeof err)) {
         log_error("cannot start the control plane", "error=\"%s\"", err);
         return 2;
     }
@@ -1245,6 +1254,7 @@ int server_run(const struct server_opts *opts)
     event_base_dispatch(G.main_base);
 
     for (int i = 0; i < G.nworkers; i++) pthread_join(G.workers[i].thread, NULL);
+    up_win_stop();
     audit_stop();
     fairness_stop();
     mirror_stop();
@@ -1259,8 +1269,9 @@ int server_run(const struct server_opts *opts)
         event_free(w->cfg_ev);
         close(w->cfg_fd);
         if (w->http) evhttp_free(w->http);
-        hs_free(w->hs);
+        hs_free(w->hs); /* before the pool: a deferred request's cancel returns its fan-out */
         hs_free(w->admin_hs);
+        fwd_worker_free(w->fwd);
         evbuffer_free(w->reply);
         evbuffer_free(w->metrics_buf);
         free(w->evbody);

@@ -26,7 +26,7 @@
 
 #define UP_MAX_HEAD 16384
 #define UP_MAX_BODY (1u << 20)
-#define UP_LATE_MS 1000
+#define UP_LATE_MS 2500
 #define UP_DOWN_AFTER 5
 #define UP_BACKOFF_MIN_MS 100
 #define UP_BACKOFF_MAX_MS 5000
