@@ -216,7 +216,14 @@ void consent_eval(const struct ortb_request *req, const struct consent_config *c
                 0);
         } else {
             s->tc = tc;
-            eval_tcf(s, tc, cfg);
+            if (cfg->tcf_vendor_id == CONSENT_VENDOR_DEFERRED) {
+                s->vendor_deferred = true;
+                s->pre_tcf_personal = s->block_personal;
+                s->pre_tcf_detail = s->detail;
+                s->pre_tcf_num = s->num;
+            } else {
+                eval_tcf(s, tc, cfg);
+            }
         }
     }
 
@@ -270,4 +277,30 @@ void consent_eval(const struct ortb_request *req, const struct consent_config *c
     if (req->device.lmt == 1) personal(s, REASON_CONSENT_LMT, "device.lmt = 1", 1);
 
     if (s->minor || s->block_personal >= 0) s->precise_geo_ok = false;
+}
+
+void consent_for_vendor(const struct consent_state *s, int32_t vendor, bool strict, struct consent_state *out)
+{
+    *out = *s;
+    if (!s->vendor_deferred || !s->tc) return;
+    out->vendor_deferred = false;
+    /* replay step 4's vendor rules from the state they would have seen: a block_personal found there comes
+     * before one of the later steps (store, minors, US opt-outs), as in consent_eval */
+    struct consent_state t = {.block_all = -1,
+                              .block_personal = s->pre_tcf_personal,
+                              .detail = s->pre_tcf_detail,
+                              .num = s->pre_tcf_num};
+    const struct consent_config cfg = {.tcf_vendor_id = vendor, .tcf_strict = strict};
+    eval_tcf(&t, s->tc, &cfg);
+    if (t.block_all >= 0) {
+        out->block_all = t.block_all;
+        out->all_detail = t.all_detail;
+        out->all_num = t.all_num;
+    }
+    if (s->pre_tcf_personal < 0 && t.block_personal >= 0) {
+        out->block_personal = t.block_personal;
+        out->detail = t.detail;
+        out->num = t.num;
+    }
+    if (out->minor || out->block_personal >= 0) out->precise_geo_ok = false;
 }
