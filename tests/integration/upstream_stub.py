@@ -22,6 +22,9 @@ ap.add_argument("--cur", default="USD")
 ap.add_argument("--seat", default="dspseat")
 args = ap.parse_args()
 lock = threading.Lock()
+# made once: building 4 MiB per request took longer than the upstreams' timeout on a loaded machine
+HUGE = json.dumps({"id": "huge", "seatbid": [{"bid": [{"id": "b", "impid": "huge", "price": 1,
+                                                       "adm": "x" * (4 << 20)}]}]}).encode()
 
 
 def bid_response(req):
@@ -82,9 +85,7 @@ class H(BaseHTTPRequestHandler):
             r["id"] = "not-" + str(req.get("id"))
             self.send_json(200, r)
         elif kind == "huge":
-            r = bid_response(req)
-            r["seatbid"][0]["bid"][0]["adm"] = "x" * (4 << 20)
-            self.send_json(200, r)
+            self.send_json(200, HUGE)
         elif kind == "slow":
             time.sleep(2)
             self.send_json(200, bid_response(req))
