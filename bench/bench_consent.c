@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "filters/gpp.h"
+#include "bidder/common/clock.h"
 #include "filters/consent.h"
 #include "filters/ortb.h"
 #include "filters/tcf.h"
@@ -64,13 +65,6 @@ static void make_strings(void)
 
     /* US National v2 with a GPC sub-section. */
     strcpy(gpp_usnat, "DBABLA~BVVVVVVVVWA.YA");
-}
-
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
 __attribute__((noinline)) static void case_tcf(const char *s, size_t n)
@@ -132,9 +126,9 @@ static void bench(const char *name, void (*fn)(const char *, size_t), const char
     double *t = calloc((size_t)runs, sizeof *t);
     for (long i = 0; i < iters / 10; i++) fn(s, n); /* warm-up */
     for (int r = 0; r < runs; r++) {
-        double t0 = now_ns();
+        double t0 = (double)fb_clock_mono_ns();
         for (long i = 0; i < iters; i++) fn(s, n);
-        t[r] = (now_ns() - t0) / (double)iters;
+        t[r] = ((double)fb_clock_mono_ns() - t0) / (double)iters;
     }
     qsort(t, (size_t)runs, sizeof *t, cmp_double);
     printf("%-28s %5zu chars  median %8.1f ns  min %8.1f ns  max %8.1f ns  (%d runs x %ld)\n", name, n,

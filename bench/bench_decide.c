@@ -11,7 +11,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "bidder/config.h"
+#include "bidder/common/file.h"
+#include "bidder/config/config.h"
+#include "bidder/common/clock.h"
 #include "bidder/engine.h"
 #include "filters/response.h"
 
@@ -24,15 +26,6 @@ static char g_arena_mem[ARENA_BYTES];
 static char g_resp_mem[RESP_BYTES];
 static volatile uint64_t g_sink;
 
-/* CPU time of this thread, not wall time: on a machine shared with builds and tests, time spent preempted
- * would otherwise land in the figures. Cache and frequency effects of the neighbours remain. */
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -43,28 +36,6 @@ static double median(double *v, int n)
 {
     qsort(v, (size_t)n, sizeof *v, cmp_double);
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "%s: %s\n", path, strerror(errno));
-        return NULL;
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *p = malloc((size_t)n + 1);
-    if (!p || fread(p, 1, (size_t)n, f) != (size_t)n) {
-        fclose(f);
-        free(p);
-        return NULL;
-    }
-    fclose(f);
-    p[n] = '\0';
-    *len = (size_t)n;
-    return p;
 }
 
 enum phase { PH_ENGINE, PH_PARSE, PH_DECIDE, PH_SERIALIZE, PH_N };
@@ -89,7 +60,7 @@ static double run_phase(struct fixture *fx, enum phase ph, long iters)
 {
     struct resp_opts opts = {.seat = sv_from(fx->cfg->seat), .win_url = sv_from(fx->cfg->win_url)};
     struct ortb_error err;
-    uint64_t t0 = now_ns();
+    uint64_t t0 = fb_clock_thread_cpu_ns();
     for (long i = 0; i < iters; i++) {
         switch (ph) {
         case PH_ENGINE:
@@ -113,7 +84,7 @@ static double run_phase(struct fixture *fx, enum phase ph, long iters)
             break;
         }
     }
-    return (double)(now_ns() - t0) / (double)iters;
+    return (double)(fb_clock_thread_cpu_ns() - t0) / (double)iters;
 }
 
 /* Brings the fixture to "parsed and decided", which the phase-alone runs start from. */
@@ -170,8 +141,9 @@ int main(int argc, char **argv)
         /* nothing but the calls: no warm-up, no clock reads of our own */
         static struct fixture fx;
         size_t len;
-        char *body = slurp(paths[0], &len);
-        if (!body) return 1;
+        char *body, ferr[512];
+        if (fb_file_read(paths[0], 64u << 20, &body, &len, ferr, sizeof ferr) != 0)
+            return fprintf(stderr, "%s\n", ferr), 1;
         fx.cfg = cfg;
         arena_init(&fx.a, g_arena_mem, sizeof g_arena_mem);
         buf_init(&fx.out, g_resp_mem, sizeof g_resp_mem);
@@ -196,8 +168,9 @@ int main(int argc, char **argv)
         static struct fixture fx;
         memset(&fx, 0, sizeof fx);
         size_t len;
-        char *body = slurp(paths[k], &len);
-        if (!body) return 1;
+        char *body, ferr[512];
+        if (fb_file_read(paths[k], 64u << 20, &body, &len, ferr, sizeof ferr) != 0)
+            return fprintf(stderr, "%s\n", ferr), 1;
         fx.cfg = cfg;
         fx.body = body;
         fx.len = len;

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "filters/arena.h"
+#include "bidder/common/clock.h"
 #include "filters/fair.h"
 #include "filters/ortb.h"
 #include "filters/reasons.h"
@@ -17,13 +18,6 @@ static struct fair_counters local, mark;
 static struct fair_cap_slot caps[FAIR_MAX_SLOTS];
 static char mem[1 << 16];
 static volatile int64_t sink;
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static int cmp(const void *a, const void *b)
 {
@@ -71,7 +65,7 @@ int main(void)
     double ns[RUNS];
     uint32_t x = 12345;
     for (int r = 0; r < RUNS; r++) {
-        uint64_t t0 = now_ns();
+        uint64_t t0 = fb_clock_thread_cpu_ns();
         int64_t acc = 0;
         for (int i = 0; i < ITERS; i++) {
             x = x * 1664525u + 1013904223u;
@@ -81,7 +75,7 @@ int main(void)
             acc += fair_check(&fv, &cs, 0, &req[i & 1], x, &price, &arg, &num) + price;
         }
         sink = acc;
-        ns[r] = (double)(now_ns() - t0) / ITERS;
+        ns[r] = (double)(fb_clock_thread_cpu_ns() - t0) / ITERS;
     }
     qsort(ns, RUNS, sizeof ns[0], cmp);
     printf("bench_fair: fair_check (gender+age, level-down, boost, cap token) median %.1f ns/call "

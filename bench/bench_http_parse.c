@@ -13,15 +13,9 @@
 #include <time.h>
 
 #include "bidder/http/http_parse.h"
+#include "bidder/common/clock.h"
 
 static volatile size_t sink;
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -62,12 +56,12 @@ int main(int argc, char **argv)
     bl += 5;
 
     for (int run = 0; run < runs; run++) {
-        uint64_t t0 = now_ns();
+        uint64_t t0 = fb_clock_mono_ns();
         for (long i = 0; i < iters; i++) sink += (size_t)hp_parse_head(HEAD, n, 16384, &r);
-        whole[run] = (now_ns() - t0) / (uint64_t)iters;
+        whole[run] = (fb_clock_mono_ns() - t0) / (uint64_t)iters;
 
         long it2 = iters / 10 ? iters / 10 : 1;
-        t0 = now_ns();
+        t0 = fb_clock_mono_ns();
         for (long i = 0; i < it2; i++) {
             struct hp_head_scan sc;
             hp_head_scan_init(&sc);
@@ -75,15 +69,15 @@ int main(int argc, char **argv)
             for (size_t k = 1; k <= n && end == 0; k++) end = hp_head_scan(&sc, HEAD, k, 16384);
             sink += (size_t)hp_parse_head(HEAD, (size_t)end, 16384, &r);
         }
-        bytewise[run] = (now_ns() - t0) / (uint64_t)it2;
+        bytewise[run] = (fb_clock_mono_ns() - t0) / (uint64_t)it2;
 
-        t0 = now_ns();
+        t0 = fb_clock_mono_ns();
         for (long i = 0; i < it2; i++) {
             struct hp_chunked c;
             hp_chunked_init(&c);
             sink += (size_t)hp_chunked_feed(&c, body, bl, 1 << 20, 16384) + c.body;
         }
-        chunked[run] = (now_ns() - t0) * 1000 / (uint64_t)it2 / plain; /* ps per body byte */
+        chunked[run] = (fb_clock_mono_ns() - t0) * 1000 / (uint64_t)it2 / plain; /* ps per body byte */
     }
     qsort(whole, (size_t)runs, sizeof whole[0], cmp_u64);
     qsort(bytewise, (size_t)runs, sizeof bytewise[0], cmp_u64);

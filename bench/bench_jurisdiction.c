@@ -11,20 +11,15 @@
 #include <string.h>
 #include <time.h>
 
-#include "bidder/config.h"
+#include "bidder/common/file.h"
+#include "bidder/config/config.h"
+#include "bidder/common/clock.h"
 #include "bidder/engine.h"
 #include "filters/decide.h"
 #include "filters/jurisdiction.h"
 
 static char g_arena[512 * 1024];
 static volatile uint64_t g_sink;
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -36,28 +31,6 @@ static double median(double *v, int n)
 {
     qsort(v, (size_t)n, sizeof *v, cmp_double);
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "%s: %s\n", path, strerror(errno));
-        return NULL;
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *p = malloc((size_t)n + 1);
-    if (!p || fread(p, 1, (size_t)n, f) != (size_t)n) {
-        fclose(f);
-        free(p);
-        return NULL;
-    }
-    fclose(f);
-    p[n] = '\0';
-    *len = (size_t)n;
-    return p;
 }
 
 int main(int argc, char **argv)
@@ -82,8 +55,9 @@ int main(int argc, char **argv)
     if (!cfg->campaigns.juris)
         return fprintf(stderr, "%s: the policy has no jurisdictions table\n", config_path), 2;
     size_t len;
-    char *body = slurp(req_path, &len);
-    if (!body) return 2;
+    char *body, ferr[512];
+    if (fb_file_read(req_path, 64u << 20, &body, &len, ferr, sizeof ferr) != 0)
+        return fprintf(stderr, "%s\n", ferr), 2;
     struct arena a;
     arena_init(&a, g_arena, sizeof g_arena);
     struct ortb_request req;
@@ -124,12 +98,12 @@ int main(int argc, char **argv)
         double v[64];
         struct juris_state js;
         for (int k = 0; k < runs; k++) {
-            uint64_t t0 = now_ns();
+            uint64_t t0 = fb_clock_thread_cpu_ns();
             for (long i = 0; i < iters; i++) {
                 juris_resolve(cfg->campaigns.juris, &jo, &r, &cst, env.now_ms + i, &js);
                 g_sink += js.mask;
             }
-            v[k] = (double)(now_ns() - t0) / (double)iters;
+            v[k] = (double)(fb_clock_thread_cpu_ns() - t0) / (double)iters;
         }
         printf("  juris_resolve %-46s %6.1f ns median  (-> \"%s\")\n", shapes[s].name, median(v, runs),
                js.code);
@@ -150,13 +124,13 @@ int main(int argc, char **argv)
         double v[64];
         struct juris_state js;
         for (int k = 0; k < runs; k++) {
-            uint64_t t0 = now_ns();
+            uint64_t t0 = fb_clock_thread_cpu_ns();
             for (long i = 0; i < iters; i++) {
                 int64_t now = mode ? env.now_ms + (i / 7) * 86400000 % (400LL * 86400000) : env.now_ms;
                 juris_resolve(cfg->campaigns.juris, &jo, &rs[i % 6], &cst, now, &js);
                 g_sink += js.mask;
             }
-            v[k] = (double)(now_ns() - t0) / (double)iters;
+            v[k] = (double)(fb_clock_thread_cpu_ns() - t0) / (double)iters;
         }
         printf("  juris_resolve mixed shapes, %-33s %6.1f ns median\n",
                mode ? "a new day every 7 requests" : "same day", median(v, runs));
@@ -168,7 +142,7 @@ int main(int argc, char **argv)
         struct juris_state js;
         int32_t age = req.user.yob > 1900 ? env.year - req.user.yob : -1;
         for (int k = 0; k < runs; k++) {
-            uint64_t t0 = now_ns();
+            uint64_t t0 = fb_clock_thread_cpu_ns();
             for (long i = 0; i < iters; i++) {
                 a.used = mark;
                 juris_resolve(cfg->campaigns.juris, &jo, &req, &cst, env.now_ms, &js);
@@ -181,7 +155,7 @@ int main(int argc, char **argv)
                             (uint64_t)juris_check(&cfg->campaigns, cp, &req, &cst, &js, age, &a, &arg, &num);
                 }
             }
-            v[k] = (double)(now_ns() - t0) / (double)iters;
+            v[k] = (double)(fb_clock_thread_cpu_ns() - t0) / (double)iters;
         }
         printf("  resolve + per-campaign checks, sample request (%u campaigns)  %6.1f ns median (bar: < 50 "
                "ns)\n",
@@ -195,12 +169,12 @@ int main(int argc, char **argv)
     for (int k = 0; k < runs; k++) {
         for (int pass = 0; pass < 2; pass++) {
             cfg->campaigns.juris = pass == 0 ? jt : NULL;
-            uint64_t t0 = now_ns();
+            uint64_t t0 = fb_clock_thread_cpu_ns();
             for (long i = 0; i < diters; i++) {
                 a.used = mark;
                 g_sink += (uint64_t)decide_run(&cfg->campaigns, &req, &env, &a, &dec);
             }
-            double ns = (double)(now_ns() - t0) / (double)diters;
+            double ns = (double)(fb_clock_thread_cpu_ns() - t0) / (double)diters;
             if (pass == 0)
                 on[k] = ns;
             else

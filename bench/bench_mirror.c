@@ -25,18 +25,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bidder/config.h"
+#include "bidder/config/config.h"
+#include "bidder/common/clock.h"
 #include "bidder/engine.h"
 #include "bidder/mirror.h"
 #include "bidder/mirror_table.h"
 #include "bidder/store.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static long rss_bytes(void)
 {
@@ -60,14 +54,6 @@ static uint64_t xorshift(void)
     rng ^= rng >> 7;
     rng ^= rng << 17;
     return rng;
-}
-
-/* thread CPU time: the machine is shared, and time spent preempted is not the lookup's */
-static double cpu_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* AnonHugePages of the whole process (kB): the tables are its only huge-page candidates (madvise mode) */
@@ -124,27 +110,27 @@ static void bench_cold(struct mirror_table *t, size_t n, char (*ck)[24], const i
                        size_t rounds)
 {
     uint64_t found = 0;
-    double a = cpu_s();
+    double a = ((double)fb_clock_thread_cpu_ns() / 1e9);
     for (size_t i = 0; i < rounds; i++) {
         uint32_t f;
         size_t j = i & (nc - 1);
         found += mirror_table_get(t, mirror_key_of(ck[j], (size_t)cl[j]), &f);
         serialize();
     }
-    double b = cpu_s();
+    double b = ((double)fb_clock_thread_cpu_ns() / 1e9);
     printf("lookup  %-8s records=%zu lookups=%zu ns_per_lookup=%.1f found=%llu anon_huge_kb=%ld (half hits; "
            "one lookup at a time = per-request cost)\n",
            "cold-serial", n, rounds, (b - a) * 1e9 / (double)rounds, (unsigned long long)found,
            anon_huge_kb());
 
     found = 0;
-    a = cpu_s();
+    a = ((double)fb_clock_thread_cpu_ns() / 1e9);
     for (size_t i = 0; i < rounds; i++) {
         uint32_t f;
         size_t j = i & (nc - 1);
         found += mirror_table_get(t, mirror_key_of(ck[j], (size_t)cl[j]), &f);
     }
-    b = cpu_s();
+    b = ((double)fb_clock_thread_cpu_ns() / 1e9);
     printf(
         "lookup  %-8s records=%zu lookups=%zu ns_per_lookup=%.1f found=%llu (half hits; back to back, misses "
         "overlap = throughput)\n",
@@ -152,7 +138,7 @@ static void bench_cold(struct mirror_table *t, size_t n, char (*ck)[24], const i
 
     enum { BATCH = 16 };
     found = 0;
-    a = cpu_s();
+    a = ((double)fb_clock_thread_cpu_ns() / 1e9);
     for (size_t i = 0; i < rounds; i += BATCH) {
         struct mirror_key k[BATCH];
         for (int x = 0; x < BATCH; x++) {
@@ -165,7 +151,7 @@ static void bench_cold(struct mirror_table *t, size_t n, char (*ck)[24], const i
             found += mirror_table_get(t, k[x], &f);
         }
     }
-    b = cpu_s();
+    b = ((double)fb_clock_thread_cpu_ns() / 1e9);
     printf("lookup  %-8s records=%zu lookups=%zu ns_per_lookup=%.1f found=%llu (half hits; prefetched in "
            "batches "
            "of %d)\n",
@@ -184,12 +170,12 @@ static void bench_cold(struct mirror_table *t, size_t n, char (*ck)[24], const i
     uint32_t *idx = malloc(nc * sizeof *idx);
     for (size_t i = 0; i < nc; i++) idx[i] = (uint32_t)(xorshift() % (bytes / 64));
     uint64_t sum = 0;
-    a = cpu_s();
+    a = ((double)fb_clock_thread_cpu_ns() / 1e9);
     for (size_t i = 0; i < rounds; i++) {
         sum += *(volatile uint64_t *)(p + (size_t)idx[i & (nc - 1)] * 64);
         serialize();
     }
-    b = cpu_s();
+    b = ((double)fb_clock_thread_cpu_ns() / 1e9);
     printf("lookup  %-8s bytes=%zu loads=%zu ns_per_load=%.1f anon_huge_kb=%ld (reference: one random DRAM "
            "access at a time, the floor under cold-serial)\n",
            "dram", bytes, rounds, (b - a) * 1e9 / (double)rounds, huge);
@@ -307,14 +293,14 @@ static void bench_request(struct mirror_table *t, char (*ck)[24], const int *cl,
             int pf = v >> 1;
             fx.cold = v & 1;
             const struct engine_ctx *ctx = pf ? &with : &without;
-            double a0 = cpu_s();
+            double a0 = ((double)fb_clock_thread_cpu_ns() / 1e9);
             for (int i = 0; i < PER_BLOCK; i++) {
                 size_t j = fx.next++ & (fx.cold ? fx.nc - 1 : HOT - 1);
                 memcpy(body + off, fx.cold ? fx.ck[j] : fx.hk[j], klen);
                 arena_reset(&a);
                 engine_bid(cfg, ctx, body, len, &a, &out, &res);
             }
-            cur[pf][fx.cold] = (cpu_s() - a0) * 1e9 / PER_BLOCK;
+            cur[pf][fx.cold] = (((double)fb_clock_thread_cpu_ns() / 1e9) - a0) * 1e9 / PER_BLOCK;
         }
         if (blk < 0) continue;
         for (int pf = 0; pf < 2; pf++) {
@@ -359,9 +345,9 @@ static void bench_memory(size_t n, size_t lookups, const char *config, const cha
 {
     for (int presize = 1; presize >= 0; presize--) {
         long r0 = rss_bytes();
-        double t0 = now_s();
+        double t0 = ((double)fb_clock_mono_ns() / 1e9);
         struct mirror_table *t = fill(n, presize);
-        double t1 = now_s();
+        double t1 = ((double)fb_clock_mono_ns() / 1e9);
         long r1 = rss_bytes();
         printf("memory  %-8s records=%zu capacity=%zu load=%.2f table_bytes=%zu rss_delta=%ld "
                "bytes_per_record=%.1f insert_s=%.2f anon_huge_kb=%ld thp=%s\n",
@@ -378,13 +364,13 @@ static void bench_memory(size_t n, size_t lookups, const char *config, const cha
                     lens[i] = user_key(keys[i], sizeof keys[i], id);
                 }
                 uint64_t found = 0;
-                double a = cpu_s();
+                double a = ((double)fb_clock_thread_cpu_ns() / 1e9);
                 for (size_t i = 0; i < lookups; i++) {
                     uint32_t f;
                     size_t j = i & 4095;
                     found += mirror_table_get(t, mirror_key_of(keys[j], (size_t)lens[j]), &f);
                 }
-                double b = cpu_s();
+                double b = ((double)fb_clock_thread_cpu_ns() / 1e9);
                 printf("lookup  %-8s records=%zu lookups=%zu ns_per_lookup=%.1f found=%llu\n",
                        pass ? "miss" : "hit", n, lookups, (b - a) * 1e9 / (double)lookups,
                        (unsigned long long)found);
@@ -428,7 +414,7 @@ static int bench_load(const char *url, size_t m)
     freeReplyObject(r);
     r = redisCommand(c, "FLUSHDB");
     freeReplyObject(r);
-    double t0 = now_s();
+    double t0 = ((double)fb_clock_mono_ns() / 1e9);
     char key[64];
     for (size_t i = 0; i < m; i++) {
         snprintf(key, sizeof key, "fairbid:consent:u-%zu", i);
@@ -443,7 +429,8 @@ static int bench_load(const char *url, size_t m)
             }
         }
     }
-    printf("load    wrote %zu records in %.2f s (pipelined HSET)\n", m, now_s() - t0);
+    printf("load    wrote %zu records in %.2f s (pipelined HSET)\n", m,
+           ((double)fb_clock_mono_ns() / 1e9) - t0);
     redisFree(c);
 
     struct config cfg;
@@ -456,13 +443,14 @@ static int bench_load(const char *url, size_t m)
     cfg.consent_stale_ms = 500;
     struct event_base *base = event_base_new();
     long r0 = rss_bytes();
-    double a = now_s();
+    double a = ((double)fb_clock_mono_ns() / 1e9);
     if (mirror_start(base, &cfg, err, sizeof err)) {
         fprintf(stderr, "mirror_start: %s\n", err);
         return 1;
     }
-    while (!mirror_ready() && now_s() - a < 120) event_base_loop(base, EVLOOP_ONCE);
-    double b = now_s();
+    while (!mirror_ready() && ((double)fb_clock_mono_ns() / 1e9) - a < 120)
+        event_base_loop(base, EVLOOP_ONCE);
+    double b = ((double)fb_clock_mono_ns() / 1e9);
     long r1 = rss_bytes();
     printf("load    mirror loaded %zu records in %.2f s (SCAN COUNT 1000 + pipelined HGETALL), rss_delta=%ld "
            "(%.1f B/record incl. hiredis buffers)\n",

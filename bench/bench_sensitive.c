@@ -10,19 +10,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "bidder/config.h"
+#include "bidder/config/config.h"
+#include "bidder/common/clock.h"
 #include "filters/classes.h"
 #include "filters/reasons.h"
 #include "filters/sensitive.h"
 
 static volatile int sink;
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -74,7 +68,7 @@ static double run_case(const char *name, struct config *cfg, const struct ortb_r
     uint64_t *t = calloc((size_t)runs, sizeof *t);
     int drops = 0;
     for (int r = 0; r < runs; r++) {
-        uint64_t t0 = now_ns();
+        uint64_t t0 = fb_clock_mono_ns();
         for (int i = 0; i < iters; i++) {
             /* as decide() does: prepare the request once, then check every campaign */
             static _Alignas(16) char amem[1 << 16];
@@ -89,7 +83,7 @@ static double run_case(const char *name, struct config *cfg, const struct ortb_r
                 drops += x != REASON_BID;
             }
         }
-        t[r] = (now_ns() - t0) / (uint64_t)iters;
+        t[r] = (fb_clock_mono_ns() - t0) / (uint64_t)iters;
     }
     sink = drops;
     qsort(t, (size_t)runs, sizeof *t, cmp_u64);

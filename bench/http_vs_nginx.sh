@@ -73,31 +73,7 @@ free_port() {
 
 # ---- nginx: return 204, same workers, no logs, keep-alive without a request cap ----
 NPORT=$(free_port)
-mkdir -p "$T/nginx"
-cat >"$T/nginx/nginx.conf" <<EOF
-daemon off;
-master_process on;
-user root;
-worker_processes $WORKERS;
-pid $T/nginx/nginx.pid;
-error_log $T/nginx/error.log warn;
-events { worker_connections 4096; multi_accept on; }
-http {
-    access_log off;
-    client_body_temp_path $T/nginx/body;
-    proxy_temp_path $T/nginx/proxy;
-    fastcgi_temp_path $T/nginx/fastcgi;
-    uwsgi_temp_path $T/nginx/uwsgi;
-    scgi_temp_path $T/nginx/scgi;
-    keepalive_requests 100000000;
-    keepalive_timeout 60s;
-    client_body_buffer_size 64k;
-    server {
-        listen 127.0.0.1:$NPORT reuseport;
-        location / { return 204; }
-    }
-}
-EOF
+"$ROOT/scripts/nginx-204.sh" "$T/nginx" "$NPORT" "$WORKERS" >/dev/null
 "${SRV[@]}" nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" >"$T/nginx/stdout.log" 2>&1 &
 NGINX_PID=$!
 

@@ -34,26 +34,7 @@ cleanup() {
 trap cleanup EXIT
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-mkdir -p "$T/nginx"
-cat >"$T/nginx/nginx.conf" <<CONF
-daemon off;
-master_process on;
-user root;
-worker_processes $WORKERS;
-pid $T/nginx/nginx.pid;
-error_log $T/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $T/nginx/body;
-  proxy_temp_path $T/nginx/proxy;
-  fastcgi_temp_path $T/nginx/fastcgi;
-  uwsgi_temp_path $T/nginx/uwsgi;
-  scgi_temp_path $T/nginx/scgi;
-  keepalive_requests 100000000;
-  server { listen 127.0.0.1:$PORT; location / { return 204; } }
-}
-CONF
+"$SRC/scripts/nginx-204.sh" "$T/nginx" "$PORT" "$WORKERS" >/dev/null
 nginx -c "$T/nginx/nginx.conf" -p "$T/nginx" &
 NGX=$!
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break; sleep 0.05; done

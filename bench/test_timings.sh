@@ -19,14 +19,7 @@ verdict() { python3 -c "import sys; print('met' if $1 else 'not met')"; }
 line() { printf '%-60s %12s   target %-16s %s\n' "$1" "$2" "$3" "$4"; }
 
 P=$(free_port)
-mkdir -p "$W/nginx"
-cat >"$W/nginx/nginx.conf" <<CONF
-daemon off; master_process on; user root; worker_processes 1; pid $W/nginx/nginx.pid;
-error_log $W/nginx/error.log warn; events { worker_connections 1024; }
-http { access_log off; client_body_temp_path $W/nginx/body; proxy_temp_path $W/nginx/proxy;
-  fastcgi_temp_path $W/nginx/fastcgi; uwsgi_temp_path $W/nginx/uwsgi; scgi_temp_path $W/nginx/scgi;
-  keepalive_requests 1000000; server { listen 127.0.0.1:$P; location / { return 204; } } }
-CONF
+"$SRC/scripts/nginx-204.sh" "$W/nginx" "$P" 1 >/dev/null
 nginx -c "$W/nginx/nginx.conf" -p "$W/nginx" >"$W/nginx.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$P/" && break; sleep 0.05; done

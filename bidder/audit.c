@@ -5,6 +5,7 @@
  * into pipelined `XADD fairbid:audit MAXLEN ~ N * ...` on its own hiredis async connection. No raw user id
  * leaves: at most a keyed hash (XXH64 with a per-process random key) of user.buyeruid or user.id. */
 #include "bidder/audit.h"
+#include "bidder/common/clock.h"
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -19,7 +20,8 @@
 #include <time.h>
 #include <xxhash.h>
 
-#include "bidder/log.h"
+#include "bidder/obs/log.h"
+#include "bidder/obs/prom.h"
 #include "bidder/store.h"
 #include "filters/classes.h"
 #include "filters/policy.h"
@@ -65,20 +67,6 @@ static struct {
     _Atomic long maxlen;
     uint64_t key; /* keyed hash of user ids */
 } A;
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Which drops the audit keeps: the privacy and fairness classes of reasons.def (reason_class_audited). */
 static bool audited(int reason)
@@ -129,7 +117,7 @@ void audit_after(int worker, const struct config *cfg, const struct engine_resul
             atomic_fetch_add_explicit(&r->dropped, 1, memory_order_relaxed);
             continue;
         }
-        if (!now) now = wall_ms();
+        if (!now) now = fb_clock_wall_ms();
         struct audit_rec *rec = &r->recs[head % r->cap];
         rec->time_ms = now;
         rec->user_hash = uh;
@@ -168,7 +156,7 @@ static void on_connect(const redisAsyncContext *ac, int status)
         log_warn("audit: Redis connect failed", "error=\"%s\"", ac->errstr);
         A.ac = NULL;
         A.connected = false;
-        A.next_connect_ms = mono_ms() + AUDIT_RECONNECT_MS;
+        A.next_connect_ms = fb_clock_mono_ms() + AUDIT_RECONNECT_MS;
         return;
     }
     A.connected = true;
@@ -180,7 +168,7 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
     if (ac->errstr[0]) log_warn("audit: Redis disconnected", "error=\"%s\"", ac->errstr);
     A.ac = NULL;
     A.connected = false;
-    A.next_connect_ms = mono_ms() + AUDIT_RECONNECT_MS;
+    A.next_connect_ms = fb_clock_mono_ms() + AUDIT_RECONNECT_MS;
 }
 
 static void connect_now(void)
@@ -188,14 +176,14 @@ static void connect_now(void)
     /* through the store: with sentinel:// this is the primary Sentinel named last */
     struct store_url t;
     if (store_target(&A.url, &t)) {
-        A.next_connect_ms = mono_ms() + AUDIT_RECONNECT_MS;
+        A.next_connect_ms = fb_clock_mono_ms() + AUDIT_RECONNECT_MS;
         return;
     }
     A.gen = store_generation();
     redisAsyncContext *ac = redisAsyncConnect(t.host, t.port);
     if (!ac || ac->err) {
         if (ac) redisAsyncFree(ac);
-        A.next_connect_ms = mono_ms() + AUDIT_RECONNECT_MS;
+        A.next_connect_ms = fb_clock_mono_ms() + AUDIT_RECONNECT_MS;
         return;
     }
     redisLibeventAttach(ac, A.base);
@@ -276,7 +264,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         A.next_connect_ms = 0;
     }
     if (!A.ac) {
-        if (mono_ms() >= A.next_connect_ms) connect_now();
+        if (fb_clock_mono_ms() >= A.next_connect_ms) connect_now();
         return;
     }
     if (!A.connected) return;
@@ -308,7 +296,7 @@ int audit_start(struct event_base *base, const struct config *cfg, int nworkers,
     }
     if (store_parse_url(cfg->redis, &A.url, err, errlen)) return -1;
     if (getrandom(&A.key, sizeof A.key, 0) != (ssize_t)sizeof A.key)
-        A.key = (uint64_t)wall_ms() * 0x9E3779B97F4A7C15ull;
+        A.key = (uint64_t)fb_clock_wall_ms() * 0x9E3779B97F4A7C15ull;
     A.rings = calloc((size_t)nworkers, sizeof *A.rings);
     if (!A.rings) {
         snprintf(err, errlen, "audit: out of memory");
@@ -365,21 +353,17 @@ void audit_metrics(struct evbuffer *out)
         for (int c = 0; c < CLASS__COUNT; c++)
             by[c] += atomic_load_explicit(&A.rings[w].by_class[c], memory_order_relaxed);
     }
-    evbuffer_add_printf(out,
-                        "# HELP fairbid_audit_records_total Audit records by outcome (enqueued on a worker, "
-                        "dropped because the worker's queue was full, written to Redis, failed).\n"
-                        "# TYPE fairbid_audit_records_total counter\n"
-                        "fairbid_audit_records_total{outcome=\"enqueued\"} %llu\n"
-                        "fairbid_audit_records_total{outcome=\"dropped_queue_full\"} %llu\n"
-                        "fairbid_audit_records_total{outcome=\"written\"} %llu\n"
-                        "fairbid_audit_records_total{outcome=\"failed\"} %llu\n",
-                        (unsigned long long)enq, (unsigned long long)drop,
-                        (unsigned long long)atomic_load(&A.written),
-                        (unsigned long long)atomic_load(&A.errors));
-    evbuffer_add_printf(out,
-                        "# HELP fairbid_policy_drops_total Sensitive and exploitative drops (imp x campaign) "
-                        "by policy class.\n# TYPE fairbid_policy_drops_total counter\n");
+    const char *rn = "fairbid_audit_records_total";
+    prom_family(
+        out, rn, PROM_COUNTER,
+        "Audit records by outcome (enqueued on a worker, dropped because the worker's queue was full, "
+        "written to Redis, failed).");
+    prom_u64(out, rn, PROM_L({"outcome", "enqueued"}), enq);
+    prom_u64(out, rn, PROM_L({"outcome", "dropped_queue_full"}), drop);
+    prom_u64(out, rn, PROM_L({"outcome", "written"}), atomic_load(&A.written));
+    prom_u64(out, rn, PROM_L({"outcome", "failed"}), atomic_load(&A.errors));
+    prom_family(out, "fairbid_policy_drops_total", PROM_COUNTER,
+                "Sensitive and exploitative drops (imp x campaign) by policy class.");
     for (int c = 0; c < CLASS__COUNT; c++)
-        evbuffer_add_printf(out, "fairbid_policy_drops_total{class=\"%s\"} %llu\n", class_name(c),
-                            (unsigned long long)by[c]);
+        prom_u64(out, "fairbid_policy_drops_total", PROM_L({"class", class_name(c)}), by[c]);
 }

@@ -5,7 +5,7 @@
 #define FAIRBID_BIDDER_AUDIT_H
 
 #include <stddef.h>
-#include "bidder/config.h"
+#include "bidder/config/config.h"
 #include "bidder/engine.h"
 
 struct event_base;

@@ -1,5 +1,6 @@
 /* engine: parse → decide → serialize. See engine.h. */
 #include "bidder/engine.h"
+#include "bidder/common/clock.h"
 
 #include <time.h>
 
@@ -8,15 +9,13 @@
 void engine_env_now(struct decide_env *env)
 {
     /* the coarse clock (a few ms of resolution) is enough for ages and windows, and costs 3 ns, not 25 */
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-    env->now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    env->now_ms = fb_clock_wall_coarse_ms();
     /* the year changes rarely; gmtime_r per request would cost more than the decision */
     static _Thread_local int64_t cached_until;
     static _Thread_local int32_t cached_year;
     if (env->now_ms >= cached_until) {
         struct tm tm;
-        time_t t = ts.tv_sec;
+        time_t t = (time_t)(env->now_ms / 1000);
         gmtime_r(&t, &tm);
         cached_year = tm.tm_year + 1900;
         cached_until = env->now_ms + 60000;
@@ -41,17 +40,10 @@ void engine_write_error(struct buf *out, const char *msg, const char *field, lon
     buf_putc(out, '}');
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 void engine_bid(const struct config *cfg, const struct engine_ctx *ctx, const char *body, size_t len,
                 struct arena *a, struct buf *out, struct engine_result *res)
 {
-    uint64_t t0 = now_ns();
+    uint64_t t0 = fb_clock_mono_ns();
     res->parsed = res->decided = false;
     out->len = 0;
     out->overflow = false;
@@ -65,7 +57,7 @@ void engine_bid(const struct config *cfg, const struct engine_ctx *ctx, const ch
         res->status = rc == ORTB_ENOMEM ? 413 : 400;
         const char *msg = res->perr.msg ? res->perr.msg : ortb_strerror(rc);
         engine_write_error(out, msg, res->perr.field, (long)res->perr.offset);
-        res->decide_ns = now_ns() - t0;
+        res->decide_ns = fb_clock_mono_ns() - t0;
         return;
     }
     res->parsed = true;
@@ -106,6 +98,6 @@ void engine_bid(const struct config *cfg, const struct engine_ctx *ctx, const ch
     } else {
         res->status = 204;
     }
-    res->decide_ns = now_ns() - t0;
+    res->decide_ns = fb_clock_mono_ns() - t0;
     if (ctx && ctx->after && res->parsed) ctx->after(ctx->after_arg, cfg, res);
 }

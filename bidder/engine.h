@@ -5,7 +5,7 @@
 #define FAIRBID_BIDDER_ENGINE_H
 
 #include <stdint.h>
-#include "bidder/config.h"
+#include "bidder/config/config.h"
 #include "filters/buf.h"
 #include "filters/decide.h"
 #include "filters/ortb.h"

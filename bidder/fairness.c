@@ -5,6 +5,7 @@
  * snapshot behind an atomic pointer, replaced each sync and freed after an RCU grace period. */
 #define _LGPL_SOURCE
 #include "bidder/fairness.h"
+#include "bidder/common/clock.h"
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -20,7 +21,8 @@
 #include <urcu/urcu-memb.h>
 #include <xxhash.h>
 
-#include "bidder/log.h"
+#include "bidder/obs/log.h"
+#include "bidder/obs/prom.h"
 #include "bidder/store.h"
 
 #define RECENT_BITS 16
@@ -142,20 +144,6 @@ static struct {
     _Atomic int state_ok;
 } F;
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int64_t fairness_bucket_ms(const struct campaign_fairness *f)
 {
     int64_t w = f->window_s > 0 ? f->window_s : 3600;
@@ -253,7 +241,7 @@ static bool fair_state_ok(void)
     if (!F.redis) return true;
     int64_t grace = 20LL * (F.cfg ? F.cfg->fairness_sync_ms : 100);
     if (grace < GRACE_MIN_MS) grace = GRACE_MIN_MS;
-    return mono_ms() - F.last_ok_ms <= grace;
+    return fb_clock_mono_ms() - F.last_ok_ms <= grace;
 }
 
 static void snap_free(struct snap_full *s)
@@ -409,7 +397,7 @@ static void cap_granted(int s, struct slot *sl, int64_t want, int64_t got, int64
 
 static void local_tick(void)
 {
-    int64_t now = wall_ms();
+    int64_t now = fb_clock_wall_ms();
     for (int s = 0; s < F.nslots; s++) {
         struct slot *sl = &F.slots[s];
         if (!sl->used) continue;
@@ -450,7 +438,7 @@ static void redis_drop(const char *why)
     F.connected = false;
     ac->onDisconnect = NULL; /* hiredis 0.14: Set...Callback(NULL) is a no-op once set */
     redisAsyncFree(ac);      /* pending callbacks run now with NULL replies */
-    F.next_connect_ms = mono_ms() + RECONNECT_MS;
+    F.next_connect_ms = fb_clock_mono_ms() + RECONNECT_MS;
 }
 
 static void on_disconnect(const redisAsyncContext *ac, int status)
@@ -459,7 +447,7 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
     if (ac->errstr[0]) log_warn("fairness: Redis disconnected", "error=\"%s\"", ac->errstr);
     F.ac = NULL;
     F.connected = false;
-    F.next_connect_ms = mono_ms() + RECONNECT_MS;
+    F.next_connect_ms = fb_clock_mono_ms() + RECONNECT_MS;
 }
 
 static void on_connect(const redisAsyncContext *ac, int status)
@@ -467,7 +455,7 @@ static void on_connect(const redisAsyncContext *ac, int status)
     if (status != REDIS_OK) {
         F.ac = NULL;
         F.connected = false;
-        F.next_connect_ms = mono_ms() + RECONNECT_MS;
+        F.next_connect_ms = fb_clock_mono_ms() + RECONNECT_MS;
         (void)ac;
         return;
     }
@@ -479,7 +467,7 @@ static void redis_connect(void)
 {
     char err[256];
     struct store_url u;
-    F.next_connect_ms = mono_ms() + RECONNECT_MS;
+    F.next_connect_ms = fb_clock_mono_ms() + RECONNECT_MS;
     if (store_resolve(F.redis_url, &u, err, sizeof err)) return;
     redisAsyncContext *ac = redisAsyncConnect(u.host, u.port);
     if (!ac || ac->err) {
@@ -496,7 +484,7 @@ static void redis_connect(void)
 
 static void tick_done(void)
 {
-    int64_t now = wall_ms();
+    int64_t now = fb_clock_wall_ms();
     F.inflight = false;
     for (int s = 0; s < F.nslots; s++) {
         struct slot *sl = &F.slots[s];
@@ -507,7 +495,7 @@ static void tick_done(void)
         run_controller(sl, now);
     }
     if (!F.tick_failed) {
-        F.last_ok_ms = mono_ms();
+        F.last_ok_ms = fb_clock_mono_ms();
         atomic_store(&F.last_ok_wall, now);
         atomic_fetch_add(&F.syncs_ok, 1);
     } else {
@@ -598,13 +586,13 @@ static void queued(int rc)
  * lease_min_replicas > 0 a WAIT whose answer decides whether the new tokens may be spent. */
 static void redis_tick(void)
 {
-    int64_t now = wall_ms();
+    int64_t now = fb_clock_wall_ms();
     F.tick++;
     F.inflight = true;
     F.tick_failed = false;
     F.pending = 0;
     F.ncmds = 0;
-    F.sent_ms = mono_ms();
+    F.sent_ms = fb_clock_mono_ms();
     F.pending = 1; /* held until every command is queued */
     bool leases_queued = false;
     char key[300];
@@ -663,7 +651,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
         local_tick();
         return;
     }
-    int64_t now = mono_ms();
+    int64_t now = fb_clock_mono_ms();
     if (F.inflight) {
         int64_t limit = 5LL * F.cfg->fairness_sync_ms;
         if (limit < TICK_TIMEOUT_MIN_MS) limit = TICK_TIMEOUT_MIN_MS;
@@ -706,7 +694,8 @@ int fairness_start(struct event_base *base, const struct config *cfg, int nworke
         F.views[w] = (struct fair_view){&F.snap, &F.local[w], &F.mark[w], F.caps};
     F.redis = cfg->redis[0] != '\0';
     snprintf(F.redis_url, sizeof F.redis_url, "%s", cfg->redis);
-    F.last_ok_ms = mono_ms(); /* the grace period starts now: decide on empty totals until the first sync */
+    F.last_ok_ms =
+        fb_clock_mono_ms(); /* the grace period starts now: decide on empty totals until the first sync */
     assign_slots(cfg);
     publish();
     F.timer = event_new(base, -1, EV_PERSIST, on_timer, NULL);
@@ -926,77 +915,104 @@ int fairness_win(int worker, const char *query, char *body, size_t cap)
 void fairness_metrics(struct evbuffer *o)
 {
     if (!F.started) return;
-    evbuffer_add_printf(
-        o,
-        "# HELP fairbid_fairness_state_ok Fleet fairness totals fresh enough to decide on.\n"
-        "# TYPE fairbid_fairness_state_ok gauge\nfairbid_fairness_state_ok %d\n"
-        "# HELP fairbid_fairness_syncs_total Fairness/cap sync round trips with Redis, by result.\n"
-        "# TYPE fairbid_fairness_syncs_total counter\n"
-        "fairbid_fairness_syncs_total{result=\"ok\"} %llu\n"
-        "fairbid_fairness_syncs_total{result=\"failed\"} %llu\n"
-        "# HELP fairbid_fairness_win_notices_total Win notices received, by whether a recent bid matched.\n"
-        "# TYPE fairbid_fairness_win_notices_total counter\n"
-        "fairbid_fairness_win_notices_total{matched=\"yes\"} %llu\n"
-        "fairbid_fairness_win_notices_total{matched=\"no\"} %llu\n"
-        "# HELP fairbid_cap_lease_unacked_tokens_total Leased cap tokens dropped because no replica "
-        "confirmed "
-        "them in time (lease_min_replicas).\n"
-        "# TYPE fairbid_cap_lease_unacked_tokens_total counter\n"
-        "fairbid_cap_lease_unacked_tokens_total %llu\n",
-        atomic_load(&F.state_ok), (unsigned long long)atomic_load(&F.syncs_ok),
-        (unsigned long long)atomic_load(&F.syncs_failed),
-        (unsigned long long)(atomic_load(&F.wins_total) - atomic_load(&F.wins_unmatched)),
-        (unsigned long long)atomic_load(&F.wins_unmatched),
-        (unsigned long long)atomic_load(&F.lease_unacked));
+    prom_one_u64(o, "fairbid_fairness_state_ok", PROM_GAUGE,
+                 "Fleet fairness totals fresh enough to decide on.", (uint64_t)atomic_load(&F.state_ok));
+    prom_family(o, "fairbid_fairness_syncs_total", PROM_COUNTER,
+                "Fairness/cap sync round trips with Redis, by result.");
+    prom_u64(o, "fairbid_fairness_syncs_total", PROM_L({"result", "ok"}), atomic_load(&F.syncs_ok));
+    prom_u64(o, "fairbid_fairness_syncs_total", PROM_L({"result", "failed"}), atomic_load(&F.syncs_failed));
+    prom_family(o, "fairbid_fairness_win_notices_total", PROM_COUNTER,
+                "Win notices received, by whether a recent bid matched.");
+    prom_u64(o, "fairbid_fairness_win_notices_total", PROM_L({"matched", "yes"}),
+             atomic_load(&F.wins_total) - atomic_load(&F.wins_unmatched));
+    prom_u64(o, "fairbid_fairness_win_notices_total", PROM_L({"matched", "no"}),
+             atomic_load(&F.wins_unmatched));
+    prom_one_u64(o, "fairbid_cap_lease_unacked_tokens_total", PROM_COUNTER,
+                 "Leased cap tokens dropped because no replica confirmed them in time (lease_min_replicas).",
+                 atomic_load(&F.lease_unacked));
     urcu_memb_read_lock();
     const struct snap_full *s = (const struct snap_full *)(uintptr_t)atomic_load(&F.snap);
     if (s) {
+        /* one pass per family: the text format wants a family's samples together (campaign ids are escaped
+         * by the writer; they come from config and may hold any character) */
         static const char *const CNAME[FAIR_NCOUNT] = {"eligible", "bids", "wins", "throttled"};
-        evbuffer_add_printf(o,
-                            "# HELP fairbid_fair_window Fleet counts over the campaign's fairness window.\n"
-                            "# TYPE fairbid_fair_window gauge\n");
+        prom_family(o, "fairbid_fair_window", PROM_GAUGE,
+                    "Fleet counts over the campaign's fairness window.");
         for (uint32_t i = 0; i < s->nslots; i++) {
             const struct slot_report *r = &s->rep[i];
             if (!r->fair) continue;
             for (int g = 0; g < FAIR_NGROUPS; g++) {
                 if (!r->wsum[g][FAIR_C_ELIG]) continue;
                 for (int k = 0; k < FAIR_NCOUNT; k++)
-                    evbuffer_add_printf(
-                        o, "fairbid_fair_window{campaign=\"%s\",group=\"%s\",count=\"%s\"} %llu\n", r->id,
-                        fair_group_name(g), CNAME[k], (unsigned long long)r->wsum[g][k]);
-                evbuffer_add_printf(o, "fairbid_fair_boost{campaign=\"%s\",group=\"%s\"} %.4f\n", r->id,
-                                    fair_group_name(g), (double)r->boost[g]);
-            }
-            for (int a = 0; a < FAIR_NATTR; a++) {
-                if (!(r->attrs & (a == FAIR_ATTR_IX_GENDER ? FAIR_ATTR_GENDER : FAIR_ATTR_AGE_BAND)))
-                    continue;
-                const char *an = a == FAIR_ATTR_IX_GENDER ? "gender" : "age_band";
-                const uint64_t(*w)[FAIR_NCOUNT] = (const uint64_t(*)[FAIR_NCOUNT])r->wsum;
-                for (int k = FAIR_C_BID; k <= FAIR_C_WIN; k++) {
-                    const char *m = k == FAIR_C_BID ? "bids" : "wins";
-                    evbuffer_add_printf(
-                        o,
-                        "fairbid_fair_impact_ratio{campaign=\"%s\",attribute=\"%s\",measure=\"%s\"} %.4f\n"
-                        "fairbid_fair_tvd{campaign=\"%s\",attribute=\"%s\",measure=\"%s\"} %.4f\n",
-                        r->id, an, m, fair_impact_ratio(w, fair_attr_first(a), fair_attr_n(a), k, 1), r->id,
-                        an, m, fair_tvd(w, fair_attr_first(a), fair_attr_n(a), k));
-                }
-                evbuffer_add_printf(o, "fairbid_fair_level_down{campaign=\"%s\",attribute=\"%s\"} %d\n",
-                                    r->id, an, r->level_down[a]);
+                    prom_u64(o, "fairbid_fair_window",
+                             PROM_L({"campaign", r->id}, {"group", fair_group_name(g)}, {"count", CNAME[k]}),
+                             r->wsum[g][k]);
             }
         }
+        prom_family(o, "fairbid_fair_boost", PROM_GAUGE,
+                    "Fairness controller's boost per campaign and group (1 = neutral).");
         for (uint32_t i = 0; i < s->nslots; i++) {
             const struct slot_report *r = &s->rep[i];
-            if (!r->cap) continue;
-            evbuffer_add_printf(o,
-                                "fairbid_cap_tokens{campaign=\"%s\"} %lld\n"
-                                "fairbid_cap_spent_total{campaign=\"%s\"} %lld\n"
-                                "fairbid_cap_leased_total{campaign=\"%s\"} %lld\n"
-                                "fairbid_cap_exhausted{campaign=\"%s\"} %d\n"
-                                "fairbid_cap_limit{campaign=\"%s\"} %lld\n",
-                                r->id, (long long)atomic_load(&F.caps[i].tokens), r->id,
-                                (long long)atomic_load(&F.caps[i].spent), r->id, (long long)r->leased, r->id,
-                                r->exhausted, r->id, (long long)r->cap_bids);
+            if (!r->fair) continue;
+            for (int g = 0; g < FAIR_NGROUPS; g++)
+                if (r->wsum[g][FAIR_C_ELIG])
+                    prom_double(o, "fairbid_fair_boost",
+                                PROM_L({"campaign", r->id}, {"group", fair_group_name(g)}),
+                                (double)r->boost[g]);
+        }
+        static const char *const FN[3] = {"fairbid_fair_impact_ratio", "fairbid_fair_tvd",
+                                          "fairbid_fair_level_down"};
+        static const char *const FH[3] = {
+            "Lowest group rate over the highest, per campaign, attribute and measure (bids, wins).",
+            "Total variation distance between a measure's group shares and the eligible shares.",
+            "1 while the controller levels an attribute down (throttles the favoured groups)."};
+        for (int f = 0; f < 3; f++) {
+            prom_family(o, FN[f], PROM_GAUGE, FH[f]);
+            for (uint32_t i = 0; i < s->nslots; i++) {
+                const struct slot_report *r = &s->rep[i];
+                if (!r->fair) continue;
+                for (int a = 0; a < FAIR_NATTR; a++) {
+                    if (!(r->attrs & (a == FAIR_ATTR_IX_GENDER ? FAIR_ATTR_GENDER : FAIR_ATTR_AGE_BAND)))
+                        continue;
+                    const char *an = a == FAIR_ATTR_IX_GENDER ? "gender" : "age_band";
+                    const uint64_t(*w)[FAIR_NCOUNT] = (const uint64_t(*)[FAIR_NCOUNT])r->wsum;
+                    if (f == 2) {
+                        prom_i64(o, FN[f], PROM_L({"campaign", r->id}, {"attribute", an}), r->level_down[a]);
+                        continue;
+                    }
+                    for (int k = FAIR_C_BID; k <= FAIR_C_WIN; k++) {
+                        const char *m = k == FAIR_C_BID ? "bids" : "wins";
+                        double v = f == 0 ? fair_impact_ratio(w, fair_attr_first(a), fair_attr_n(a), k, 1)
+                                          : fair_tvd(w, fair_attr_first(a), fair_attr_n(a), k);
+                        prom_double(o, FN[f], PROM_L({"campaign", r->id}, {"attribute", an}, {"measure", m}),
+                                    v);
+                    }
+                }
+            }
+        }
+        static const char *const CN[5] = {"fairbid_cap_tokens", "fairbid_cap_spent_total",
+                                          "fairbid_cap_leased_total", "fairbid_cap_exhausted",
+                                          "fairbid_cap_limit"};
+        static const enum prom_type CT[5] = {PROM_GAUGE, PROM_COUNTER, PROM_COUNTER, PROM_GAUGE, PROM_GAUGE};
+        static const char *const CH[5] = {
+            "Cap tokens this instance holds for the campaign.",
+            "Cap tokens spent (bids placed under the cap) by this instance.",
+            "Cap tokens leased from the fleet budget in Redis by this instance.",
+            "1 while the campaign's fleet cap is exhausted.",
+            "The campaign's cap (bids per cap window).",
+        };
+        for (int f = 0; f < 5; f++) {
+            prom_family(o, CN[f], CT[f], CH[f]);
+            for (uint32_t i = 0; i < s->nslots; i++) {
+                const struct slot_report *r = &s->rep[i];
+                if (!r->cap) continue;
+                int64_t v = f == 0   ? (int64_t)atomic_load(&F.caps[i].tokens)
+                            : f == 1 ? (int64_t)atomic_load(&F.caps[i].spent)
+                            : f == 2 ? (int64_t)r->leased
+                            : f == 3 ? (int64_t)r->exhausted
+                                     : (int64_t)r->cap_bids;
+                prom_i64(o, CN[f], PROM_L({"campaign", r->id}), v);
+            }
         }
     }
     urcu_memb_read_unlock();

@@ -6,7 +6,7 @@
 #define FAIRBID_BIDDER_FAIRNESS_H
 
 #include <stddef.h>
-#include "bidder/config.h"
+#include "bidder/config/config.h"
 #include "bidder/engine.h"
 #include "filters/fair.h"
 

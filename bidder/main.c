@@ -3,12 +3,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bidder/cli.h"
-#include "bidder/server.h"
-#include "bidder/cli_consent.h"
-#include "bidder/cli_audit.h"
-#include "bidder/cli_fairness.h"
-#include "bidder/cli_decode.h"
+#include "bidder/cli/cli.h"
+#include "bidder/server/server.h"
+#include "bidder/cli/cli_consent.h"
+#include "bidder/cli/cli_audit.h"
+#include "bidder/cli/cli_fairness.h"
+#include "bidder/cli/cli_decode.h"
 
 static void usage(FILE *f)
 {
@@ -17,7 +17,7 @@ static void usage(FILE *f)
             "usage: fairbid <command> [options]\n\n"
             "commands:\n"
             "  serve --config FILE [--listen HOST:PORT] [--threads N] [--redis URL] [--port-file PATH]\n"
-            "        [--http-server native|evhttp]\n"
+            "        [--http-server native]\n"
             "                          run the service\n"
             "  decide --config FILE REQUEST.json\n"
             "                          decide one request offline and explain every drop\n"

@@ -19,28 +19,18 @@ void metrics_hist_observe(struct metrics_hist *h, uint64_t ns)
     METRIC_INC(h->count);
 }
 
+#define METRICS_STATUS_LABEL_(c) #c,
+const char *const metrics_status_label[MS__COUNT] = {METRICS_STATUS_CODES(METRICS_STATUS_LABEL_) "other"};
+
 int metrics_status_index(int status)
 {
+#define METRICS_STATUS_CASE_(c)                                                                              \
+    case c:                                                                                                  \
+        return MS_##c;
     switch (status) {
-    case 200:
-        return MS_200;
-    case 204:
-        return MS_204;
-    case 400:
-        return MS_400;
-    case 404:
-        return MS_404;
-    case 405:
-        return MS_405;
-    case 413:
-        return MS_413;
-    case 415:
-        return MS_415;
-    case 500:
-        return MS_500;
-    case 503:
-        return MS_503;
+        METRICS_STATUS_CODES(METRICS_STATUS_CASE_)
     default:
         return MS_OTHER;
     }
+#undef METRICS_STATUS_CASE_
 }

@@ -14,6 +14,7 @@
  * The table is sized from what is loaded, up to consent_mirror_max_records; past that it is never trusted. */
 #define _LGPL_SOURCE
 #include "bidder/mirror.h"
+#include "bidder/common/clock.h"
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -29,7 +30,8 @@
 #include <unistd.h>
 #include <urcu/urcu-memb.h>
 
-#include "bidder/log.h"
+#include "bidder/obs/log.h"
+#include "bidder/obs/prom.h"
 #include "bidder/mirror_table.h"
 #include "bidder/store.h"
 
@@ -116,23 +118,6 @@ static struct {
     _Atomic uint64_t bad_heartbeats;
 } M;
 
-/* ---- clocks ------------------------------------------------------------------------------------- */
-
-static int64_t coarse_ms(void)
-{
-    /* vDSO, no syscall, ~5 ns; its resolution (one tick) is subtracted from the trust bound */
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- hot path ----------------------------------------------------------------------------------- */
 
 /* How long an invalidation received may wait for its reload before the mirror stops being trusted:
@@ -148,7 +133,7 @@ static int64_t reload_bound_ms(int stale)
 static bool trusted_now(void)
 {
     if (!atomic_load_explicit(&M.synced, memory_order_acquire)) return false;
-    int64_t now = coarse_ms();
+    int64_t now = fb_clock_mono_coarse_ms();
     int stale = atomic_load_explicit(&M.stale_ms, memory_order_relaxed);
     int64_t age = now - atomic_load_explicit(&M.hb_ok_ms, memory_order_relaxed);
     if (age + M.coarse_res_ms >= stale) return false;
@@ -230,7 +215,7 @@ static void set_full(const char *why)
 {
     atomic_store(&M.synced, false);
     if (atomic_exchange(&M.full, true)) return;
-    M.full_ms = mono_ms();
+    M.full_ms = fb_clock_mono_ms();
     log_error("consent mirror: cannot hold every record, not trusted (personal data refused)",
               "reason=\"%s\" records=%zu consent_mirror_max_records=%zu retry_ms=%d", why,
               mirror_table_live(M.table), atomic_load(&M.max_records), FULL_RETRY_MS);
@@ -308,7 +293,7 @@ static void hb_reset(void)
 static void publish_heartbeat(void)
 {
     if (M.phase < PH_SCANNING || !M.cmd) return;
-    int64_t now = coarse_ms();
+    int64_t now = fb_clock_mono_coarse_ms();
     if (redisAsyncCommand(M.cmd, NULL, NULL, "PUBLISH %s %lld", M.hb_channel, (long long)now) == REDIS_OK &&
         now > M.hb_last_sent)
         M.hb_last_sent = now;
@@ -355,7 +340,7 @@ static void teardown(const char *why, const char *detail)
     atomic_store(&M.synced, false);
     drop_ctx(c);
     drop_ctx(s);
-    M.next_connect_ms = mono_ms() + M.backoff_ms;
+    M.next_connect_ms = fb_clock_mono_ms() + M.backoff_ms;
     M.backoff_ms = M.backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : M.backoff_ms * 2;
     if (was) {
         atomic_fetch_add(&M.disconnects, 1);
@@ -484,7 +469,7 @@ static void reload_key(const char *key, size_t len)
     p->k = mirror_key_of(key + PREFIX_LEN, len - PREFIX_LEN);
     p->gen = M.gen;
     p->seq = ++M.reload_issued;
-    p->issued = coarse_ms();
+    p->issued = fb_clock_mono_coarse_ms();
     if (!p->issued) p->issued = 1; /* 0 means none */
     p->next = NULL;
     if (M.q_tail)
@@ -515,7 +500,7 @@ static void on_sub_message(redisAsyncContext *ac, void *reply, void *priv)
         int64_t sent;
         if (hb_parse(msg, &sent)) {
             hb_echo(sent);
-            M.link_ok_ms = mono_ms();
+            M.link_ok_ms = fb_clock_mono_ms();
         } else {
             atomic_fetch_add_explicit(&M.bad_heartbeats, 1, memory_order_relaxed);
         }
@@ -545,11 +530,11 @@ static void on_scan_done(redisAsyncContext *ac, void *reply, void *priv)
     if (!reply_ok(ac, reply, gen, "sync barrier")) return;
     /* every HGETALL issued by the SCAN has been applied (replies in order): drop what the SCAN did not see */
     size_t swept = mirror_table_sweep(M.table, (unsigned)(M.gen & 1));
-    int64_t took = mono_ms() - M.scan_start_ms;
+    int64_t took = fb_clock_mono_ms() - M.scan_start_ms;
     M.phase = PH_SYNCED;
     M.backoff_ms = BACKOFF_MIN_MS;
     atomic_store(&M.load_ms, took);
-    atomic_store(&M.sync_ms, coarse_ms());
+    atomic_store(&M.sync_ms, fb_clock_mono_coarse_ms());
     atomic_store(&M.resyncing, false);
     /* a load that could not hold every record is never trusted (retried every FULL_RETRY_MS) */
     if (!atomic_load(&M.full)) atomic_store_explicit(&M.synced, true, memory_order_release);
@@ -599,7 +584,7 @@ static void start_scan(void)
     atomic_store(&M.resyncing, !first);
     atomic_store(&M.full, false); /* this load counts afresh */
     M.phase = PH_SCANNING;
-    M.scan_start_ms = mono_ms();
+    M.scan_start_ms = fb_clock_mono_ms();
     M.scan_keys = 0;
     void *g = (void *)(uintptr_t)M.gen;
     redisAsyncCommand(M.cmd, on_scan, g, "SCAN 0 MATCH " PREFIX "* COUNT %d", SCAN_COUNT);
@@ -643,7 +628,7 @@ static void connect_now(void)
         return;
     }
     M.phase = PH_CONNECTING;
-    M.link_ok_ms = mono_ms();
+    M.link_ok_ms = fb_clock_mono_ms();
     if (M.target.db) redisAsyncCommand(M.cmd, NULL, NULL, "SELECT %d", M.target.db);
     void *g = (void *)(uintptr_t)M.gen;
     redisAsyncCommand(M.sub, on_client_id, g, "CLIENT ID");
@@ -656,7 +641,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     (void)arg;
-    int64_t now = mono_ms();
+    int64_t now = fb_clock_mono_ms();
     if (M.phase == PH_IDLE) {
         if (now >= M.next_connect_ms) connect_now();
         return;
@@ -819,72 +804,52 @@ void mirror_metrics(struct evbuffer *o)
     const struct mirror_table *t = rcu_dereference(M.table);
     size_t live = t ? mirror_table_live(t) : 0;
     enum mstate st = state_now();
-    int64_t hb = atomic_load(&M.hb_ok_ms), sync = atomic_load(&M.sync_ms), now = coarse_ms();
-    evbuffer_add_printf(o,
-                        "# HELP fairbid_consent_mirror_records Records in the consent mirror.\n"
-                        "# TYPE fairbid_consent_mirror_records gauge\n"
-                        "fairbid_consent_mirror_records %zu\n",
-                        live);
-    evbuffer_add_printf(o,
-                        "# HELP fairbid_consent_mirror_bytes Memory of the consent mirror's table.\n"
-                        "# TYPE fairbid_consent_mirror_bytes gauge\n"
-                        "fairbid_consent_mirror_bytes %zu\n",
-                        t ? mirror_table_bytes(t) : 0);
-    evbuffer_add_printf(o,
-                        "# HELP fairbid_consent_mirror_trusted 1 while the mirror is synced and its link "
-                        "proven within consent_stale_ms.\n"
-                        "# TYPE fairbid_consent_mirror_trusted gauge\n"
-                        "fairbid_consent_mirror_trusted %d\n",
-                        st == MS_SYNCED);
-    evbuffer_add_printf(o, "# HELP fairbid_consent_mirror_state Consent mirror state (1 = current).\n"
-                           "# TYPE fairbid_consent_mirror_state gauge\n");
+    int64_t hb = atomic_load(&M.hb_ok_ms), sync = atomic_load(&M.sync_ms), now = fb_clock_mono_coarse_ms();
+    prom_one_u64(o, "fairbid_consent_mirror_records", PROM_GAUGE, "Records in the consent mirror.", live);
+    prom_one_u64(o, "fairbid_consent_mirror_bytes", PROM_GAUGE, "Memory of the consent mirror's table.",
+                 t ? mirror_table_bytes(t) : 0);
+    prom_one_u64(o, "fairbid_consent_mirror_trusted", PROM_GAUGE,
+                 "1 while the mirror is synced and its link proven within consent_stale_ms.",
+                 st == MS_SYNCED);
+    prom_family(o, "fairbid_consent_mirror_state", PROM_GAUGE, "Consent mirror state (1 = current).");
     for (int i = MS_LOADING; i <= MS_FULL; i++)
-        evbuffer_add_printf(o, "fairbid_consent_mirror_state{state=\"%s\"} %d\n", state_names[i],
-                            (int)st == i);
-    evbuffer_add_printf(o,
-                        "# HELP fairbid_consent_mirror_link_age_seconds Age of the newest heartbeat echoed "
-                        "through the invalidation link.\n"
-                        "# TYPE fairbid_consent_mirror_link_age_seconds gauge\n"
-                        "fairbid_consent_mirror_link_age_seconds %.3f\n",
-                        hb ? (double)(now - hb) / 1e3 : -1.0);
-    evbuffer_add_printf(o,
-                        "# HELP fairbid_consent_mirror_last_sync_age_seconds Time since the last full "
-                        "sync completed.\n"
-                        "# TYPE fairbid_consent_mirror_last_sync_age_seconds gauge\n"
-                        "fairbid_consent_mirror_last_sync_age_seconds %.3f\n",
-                        sync ? (double)(now - sync) / 1e3 : -1.0);
-    evbuffer_add_printf(o,
-                        "# HELP fairbid_consent_mirror_load_seconds Duration of the last full sync.\n"
-                        "# TYPE fairbid_consent_mirror_load_seconds gauge\n"
-                        "fairbid_consent_mirror_load_seconds %.3f\n",
-                        (double)atomic_load(&M.load_ms) / 1e3);
+        prom_u64(o, "fairbid_consent_mirror_state", PROM_L({"state", state_names[i]}), (int)st == i);
+    prom_one_double(o, "fairbid_consent_mirror_link_age_seconds", PROM_GAUGE,
+                    "Age of the newest heartbeat echoed through the invalidation link.",
+                    hb ? (double)(now - hb) / 1e3 : -1.0);
+    prom_one_double(o, "fairbid_consent_mirror_last_sync_age_seconds", PROM_GAUGE,
+                    "Time since the last full sync completed.", sync ? (double)(now - sync) / 1e3 : -1.0);
+    prom_one_double(o, "fairbid_consent_mirror_load_seconds", PROM_GAUGE, "Duration of the last full sync.",
+                    (double)atomic_load(&M.load_ms) / 1e3);
     struct {
         const char *name, *help;
         _Atomic uint64_t *v;
     } c[] = {
-        {"invalidations", "Keys announced changed by Redis (invalidation messages).", &M.invalidations},
-        {"reloads", "Records read from Redis (SCAN loads and invalidation reloads).", &M.reloads},
-        {"resyncs", "Full resyncs after the first load (reconnects, FLUSHALL).", &M.resyncs},
-        {"flushes", "Flush invalidations received (FLUSHALL/FLUSHDB).", &M.flushes},
-        {"disconnects", "Times the links were dropped (error, silence, Redis gone).", &M.disconnects},
-        {"unknown_classes", "Unknown class names in `sensitive` fields (ignored).", &M.unknown},
-        {"bad_records", "Records not understood: not hashes, too many fields, bad values (restricted).",
-         &M.bad_records},
-        {"bad_heartbeats",
+        {"fairbid_consent_mirror_invalidations_total",
+         "Keys announced changed by Redis (invalidation messages).", &M.invalidations},
+        {"fairbid_consent_mirror_reloads_total",
+         "Records read from Redis (SCAN loads and invalidation reloads).", &M.reloads},
+        {"fairbid_consent_mirror_resyncs_total", "Full resyncs after the first load (reconnects, FLUSHALL).",
+         &M.resyncs},
+        {"fairbid_consent_mirror_flushes_total", "Flush invalidations received (FLUSHALL/FLUSHDB).",
+         &M.flushes},
+        {"fairbid_consent_mirror_disconnects_total",
+         "Times the links were dropped (error, silence, Redis gone).", &M.disconnects},
+        {"fairbid_consent_mirror_unknown_classes_total",
+         "Unknown class names in `sensitive` fields (ignored).", &M.unknown},
+        {"fairbid_consent_mirror_bad_records_total",
+         "Records not understood: not hashes, too many fields, bad values (restricted).", &M.bad_records},
+        {"fairbid_consent_mirror_bad_heartbeats_total",
          "Messages on the heartbeat channel that are not a time this instance sent (ignored).",
          &M.bad_heartbeats},
     };
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
-        evbuffer_add_printf(o,
-                            "# HELP fairbid_consent_mirror_%s_total %s\n"
-                            "# TYPE fairbid_consent_mirror_%s_total counter\n"
-                            "fairbid_consent_mirror_%s_total %" PRIu64 "\n",
-                            c[i].name, c[i].help, c[i].name, c[i].name, atomic_load(c[i].v));
+        prom_one_u64(o, c[i].name, PROM_COUNTER, c[i].help, atomic_load(c[i].v));
     /* order-independent digest of the contents, for `fairbid consent digest` to compare with Redis */
-    evbuffer_add_printf(o,
-                        "# HELP fairbid_consent_mirror_digest_info Digest of the mirror's contents (compare "
-                        "with `fairbid consent digest`).\n"
-                        "# TYPE fairbid_consent_mirror_digest_info gauge\n"
-                        "fairbid_consent_mirror_digest_info{digest=\"%016" PRIx64 "\",records=\"%zu\"} 1\n",
-                        t ? mirror_table_digest(t) : 0, live);
+    char digest[17], records[24];
+    snprintf(digest, sizeof digest, "%016" PRIx64, t ? mirror_table_digest(t) : 0);
+    snprintf(records, sizeof records, "%zu", live);
+    prom_family(o, "fairbid_consent_mirror_digest_info", PROM_GAUGE,
+                "Digest of the mirror's contents (compare with `fairbid consent digest`).");
+    prom_u64(o, "fairbid_consent_mirror_digest_info", PROM_L({"digest", digest}, {"records", records}), 1);
 }

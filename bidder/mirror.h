@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "bidder/config.h"
+#include "bidder/config/config.h"
 #include "filters/consent.h"
 #include "bidder/mirror_table.h"
 #include "filters/ortb.h"

@@ -2,6 +2,7 @@
  * Replies arrive in order on one connection, so a heartbeat that does not come back within the timeout means
  * the link is unusable (paused server, partition): we drop it and reconnect rather than wait. */
 #include "bidder/store.h"
+#include "bidder/common/clock.h"
 
 #include <hiredis/adapters/libevent.h>
 #include <hiredis/async.h>
@@ -12,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "bidder/log.h"
+#include "bidder/obs/log.h"
 
 #define HEARTBEAT_MS 100
 #define HEARTBEAT_TIMEOUT_MS 400
@@ -37,13 +38,6 @@ static struct {
     int sub_index;          /* which sentinel we subscribe to */
     int64_t next_sub_ms;
 } S;
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int parse_hostport(const char *p, size_t len, char *host, size_t hostcap, int *port, const char *url,
                           char *err, size_t errlen)
@@ -212,7 +206,7 @@ static void set_state(enum store_state st)
 
 static void schedule_reconnect(void)
 {
-    S.next_connect_ms = mono_ms() + S.backoff_ms;
+    S.next_connect_ms = fb_clock_mono_ms() + S.backoff_ms;
     S.backoff_ms = S.backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : S.backoff_ms * 2;
 }
 
@@ -297,7 +291,7 @@ static void connect_now(void)
     if (S.url.password[0]) redisAsyncCommand(ac, NULL, NULL, "AUTH %s", S.url.password);
     if (S.url.db) redisAsyncCommand(ac, NULL, NULL, "SELECT %d", S.url.db);
     S.ac = ac;
-    S.ping_sent_ms = mono_ms();
+    S.ping_sent_ms = fb_clock_mono_ms();
     redisAsyncCommand(ac, on_pong, NULL, "PING");
 }
 
@@ -340,7 +334,7 @@ static void on_sub_disconnect(const redisAsyncContext *ac, int status)
     (void)status;
     S.sub = NULL;
     S.sub_index = (S.sub_index + 1) % (S.url.nsentinels ? S.url.nsentinels : 1);
-    S.next_sub_ms = mono_ms() + 200;
+    S.next_sub_ms = fb_clock_mono_ms() + 200;
 }
 
 static void sentinel_subscribe(void)
@@ -350,7 +344,7 @@ static void sentinel_subscribe(void)
     if (!ac || ac->err) {
         if (ac) redisAsyncFree(ac);
         S.sub_index = (i + 1) % S.url.nsentinels;
-        S.next_sub_ms = mono_ms() + 200;
+        S.next_sub_ms = fb_clock_mono_ms() + 200;
         return;
     }
     redisLibeventAttach(ac, S.base);
@@ -364,7 +358,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     (void)arg;
-    int64_t now = mono_ms();
+    int64_t now = fb_clock_mono_ms();
     if (S.url.sentinel && !S.sub && now >= S.next_sub_ms) sentinel_subscribe();
     if (!S.ac) {
         if (now >= S.next_connect_ms) connect_now();

@@ -1,6 +1,7 @@
 /* campaign: the compiled, immutable form of the configured campaigns that decide() reads.
- * Built once per config load (by bidder/config.c) into memory owned by the config snapshot; every string is a
- * view into that snapshot. Prices are integer micros of the bidding currency so comparisons are exact. */
+ * Built once per config load (by bidder/config/config.c) into memory owned by the config snapshot; every
+ * string is a view into that snapshot. Prices are integer micros of the bidding currency so comparisons are
+ * exact. */
 #ifndef FAIRBID_FILTERS_CAMPAIGN_H
 #define FAIRBID_FILTERS_CAMPAIGN_H
 

@@ -1,7 +1,7 @@
 /* policy: the compiled sensitive-category policy (docs/policy.md): taxonomy ids interned as 64-bit keys
  * (taxonomy number in the top byte, the id's bytes below), mapped to policy class bit masks. Lookups compare
- * integers only. Built once per config load by bidder/policy_load.c into memory the config snapshot owns;
- * immutable and shared by every worker afterwards. Pure: no allocation, no I/O. */
+ * integers only. Built once per config load by bidder/config/policy_load.c into memory the config snapshot
+ * owns; immutable and shared by every worker afterwards. Pure: no allocation, no I/O. */
 #ifndef FAIRBID_FILTERS_POLICY_H
 #define FAIRBID_FILTERS_POLICY_H
 

@@ -2,6 +2,7 @@
  * Each connection is an explicit state machine (connecting, idle, busy, dead) driven by raw libevent events
  * on the socket: no bufferevents, so a request is one writev and a response one read in the common case. */
 #include "loadgen/run.h"
+#include "bidder/common/clock.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -25,13 +26,6 @@
 #define NOTICE_HOSTS 8
 #define NOTICE_SLOTS 256
 #define RECONNECT_NS 10000000ull
-
-uint64_t run_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 enum conn_state { C_DEAD, C_CONNECTING, C_IDLE, C_BUSY };
 
@@ -206,7 +200,7 @@ static void conn_fail(struct conn *c, uint64_t *counter)
         if (c->measured) (*counter)++;
         w->inflight--;
         c->state = C_DEAD;
-        c->t_retry = run_now_ns() + RECONNECT_NS;
+        c->t_retry = fb_clock_mono_ns() + RECONNECT_NS;
         return;
     }
     if (c->state == C_BUSY) {
@@ -234,7 +228,7 @@ static void conn_fail(struct conn *c, uint64_t *counter)
     }
     conn_close(c);
     c->state = C_DEAD;
-    c->t_retry = run_now_ns() + RECONNECT_NS;
+    c->t_retry = fb_clock_mono_ns() + RECONNECT_NS;
 }
 
 static int conn_write(struct conn *c, const struct iovec *iov, int niov, size_t total)
@@ -285,7 +279,7 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
         }
         event_add(c->rev, NULL);
         if (c->pending)
-            conn_send_item(c, c->item, run_now_ns());
+            conn_send_item(c, c->item, fb_clock_mono_ns());
         else
             conn_became_idle(c);
         return;
@@ -352,7 +346,7 @@ static int conn_resend(struct conn *c)
         c->pending = false;
         return -1;
     }
-    if (c->state == C_IDLE) conn_send_item(c, c->item, run_now_ns());
+    if (c->state == C_IDLE) conn_send_item(c, c->item, fb_clock_mono_ns());
     return 0;
 }
 
@@ -538,7 +532,7 @@ static void notice_kick(struct worker *w, struct notice_host *h)
     w->notice_pending--;
     struct iovec iov = {s, strlen(s)};
     c->state = C_BUSY;
-    c->t_sent = run_now_ns();
+    c->t_sent = fb_clock_mono_ns();
     w->inflight++;
     w->st.notices_sent++;
     if (conn_write(c, &iov, 1, iov.iov_len) < 0) conn_fail(c, &w->st.notices_failed);
@@ -591,7 +585,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
             c->rcap *= 2;
         }
         ssize_t n = read(fd, c->rbuf + c->rlen, c->rcap - c->rlen);
-        uint64_t t_done = run_now_ns();
+        uint64_t t_done = fb_clock_mono_ns();
         if (n == 0) {
             conn_fail(c, &w->st.err_io);
             return;
@@ -709,12 +703,12 @@ static void worker_loop(struct worker *w)
     w->next_sched = w->t0 + (uint64_t)((double)w->idx * w->period_ns);
     w->sched_done = w->next_sched >= w->sched_end;
     if (!open) {
-        uint64_t now = run_now_ns();
-        while (now < w->t0) now = run_now_ns();
+        uint64_t now = fb_clock_mono_ns();
+        while (now < w->t0) now = fb_clock_mono_ns();
         while (w->nidle && closed_may_send(w, now)) conn_send_load(idle_pop(w), now, now);
     }
     for (;;) {
-        uint64_t now = run_now_ns();
+        uint64_t now = fb_clock_mono_ns();
         if (atomic_load_explicit(cfg->stop, memory_order_relaxed)) begin_stop(w, now, true);
         if (!w->stopping && (now >= w->sched_end || (open && w->sched_done))) begin_stop(w, now, false);
         if (!open && !w->stopping && now >= w->measure_start && w->st.measured_sent >= w->quota)
@@ -773,8 +767,8 @@ static void *worker_main(void *arg)
             conn_became_idle(c);
         }
     }
-    uint64_t deadline = run_now_ns() + 2000000000ull;
-    while (w->nidle < w->nconns && run_now_ns() < deadline) {
+    uint64_t deadline = fb_clock_mono_ns() + 2000000000ull;
+    while (w->nidle < w->nconns && fb_clock_mono_ns() < deadline) {
         struct timeval tv = {0, 10000};
         evtimer_add(w->timer, &tv);
         event_base_loop(w->base, EVLOOP_ONCE);
@@ -956,7 +950,7 @@ int run_phase(const struct run_cfg *cfg, struct run_stats *out, void (*on_measur
         }
         pthread_barrier_wait(&g_shared.ready);
         /* A short lead so every thread is back in its loop before the first request is due. */
-        g_shared.t0 = run_now_ns() + 5000000ull;
+        g_shared.t0 = fb_clock_mono_ns() + 5000000ull;
         out->t0_ns = g_shared.t0;
         out->measure_start_ns = g_shared.t0 + cfg->warmup_ns;
         pthread_barrier_wait(&g_shared.go);
@@ -964,7 +958,7 @@ int run_phase(const struct run_cfg *cfg, struct run_stats *out, void (*on_measur
         bool *joined = calloc(cfg->threads, sizeof *joined);
         if (!joined) exit(2);
         for (;;) {
-            uint64_t now = run_now_ns();
+            uint64_t now = fb_clock_mono_ns();
             if (!signalled && now >= out->measure_start_ns) {
                 signalled = true;
                 if (on_measure_start) on_measure_start(arg);
@@ -983,7 +977,7 @@ int run_phase(const struct run_cfg *cfg, struct run_stats *out, void (*on_measur
         }
         free(joined);
         if (!signalled && on_measure_start) on_measure_start(arg);
-        out->end_ns = run_now_ns();
+        out->end_ns = fb_clock_mono_ns();
         unsigned failed = 0;
         for (unsigned i = 0; i < cfg->threads; i++) failed += ws[i].setup_err != 0;
         if (failed == cfg->threads) {

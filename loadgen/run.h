@@ -82,6 +82,4 @@ int run_phase(const struct run_cfg *cfg, struct run_stats *out, void (*on_measur
               char *err, size_t errcap);
 void run_stats_fini(struct run_stats *s);
 
-uint64_t run_now_ns(void);
-
 #endif

@@ -1,5 +1,6 @@
 /* traffic: request pool construction; see traffic.h. */
 #include "loadgen/traffic.h"
+#include "bidder/common/file.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -107,40 +108,6 @@ static int add_item(struct traffic *t, const char *body, size_t n, uint8_t group
     return 0;
 }
 
-static int read_file(const char *path, char **out, size_t *n, char *err, size_t errcap)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errcap, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    size_t cap = 4096, len = 0;
-    char *b = malloc(cap);
-    while (b) {
-        size_t r = fread(b + len, 1, cap - len, f);
-        len += r;
-        if (len < cap) break;
-        if (cap > TRAFFIC_MAX_BODY) {
-            snprintf(err, errcap, "%s: larger than the %u-byte cap", path, TRAFFIC_MAX_BODY);
-            free(b);
-            fclose(f);
-            return -1;
-        }
-        char *nb = realloc(b, cap * 2);
-        if (!nb) free(b);
-        b = nb;
-        cap *= 2;
-    }
-    fclose(f);
-    if (!b) {
-        snprintf(err, errcap, "%s: out of memory", path);
-        return -1;
-    }
-    *out = b;
-    *n = len;
-    return 0;
-}
-
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -182,7 +149,7 @@ int traffic_load_dir(struct traffic *t, const char *dir, char *err, size_t errca
         char path[4096], *body;
         size_t len;
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        if (read_file(path, &body, &len, err, errcap) < 0) {
+        if (fb_file_read(path, TRAFFIC_MAX_BODY, &body, &len, err, errcap) < 0) {
             rc = -1;
             break;
         }

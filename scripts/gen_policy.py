@@ -11,7 +11,7 @@ shifted by a row: InteractiveAdvertisingBureau/Taxonomies#24) to fairbid policy 
 reported so a reviewer can look.
 
 It also writes the "jurisdictions" table (docs/jurisdictions.md) from scripts/jurisdictions.tsv, the reviewable
-list of laws with their dates and sources; each row is checked here as the loader (bidder/juris_load.c) does.
+list of laws with their dates and sources; each row is checked here as the loader (bidder/config/juris_load.c) does.
 
 Usage: scripts/gen_policy.py [--taxonomy-dir DIR] [--jurisdictions TSV] [--out deploy/policy.json] [--review]
 """

@@ -16,6 +16,7 @@
 #include <yajl/yajl_version.h>
 
 #include "bench/json_compare/fields.h"
+#include "bidder/common/clock.h"
 #include "filters/arena.h"
 #include "filters/ortb.h"
 
@@ -227,14 +228,6 @@ struct input {
     size_t len;
 };
 
-/* Thread CPU time: time spent preempted by the machine's other tenants stays out of the figures. */
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -251,12 +244,12 @@ static volatile uint32_t g_sink;
 
 static double time_run(const struct driver *d, const struct input *in, long iters, struct fx_req *r)
 {
-    uint64_t t0 = now_ns();
+    uint64_t t0 = fb_clock_thread_cpu_ns();
     for (long i = 0; i < iters; i++) {
         d->parse(in->buf, in->len, r);
         g_sink += r->nimp;
     }
-    return (double)(now_ns() - t0) / (double)iters;
+    return (double)(fb_clock_thread_cpu_ns() - t0) / (double)iters;
 }
 
 static int load(struct input *in, const char *path)

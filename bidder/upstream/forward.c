@@ -7,7 +7,7 @@
 #include <time.h>
 #include <urcu/urcu-memb.h>
 
-#include "bidder/log.h"
+#include "bidder/obs/log.h"
 #include "bidder/upstream/pool.h"
 #include "bidder/upstream/stats.h"
 #include "filters/bidresp.h"

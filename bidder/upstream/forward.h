@@ -10,9 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bidder/config.h"
+#include "bidder/config/config.h"
 #include "bidder/engine.h"
-#include "bidder/http_server.h"
+#include "bidder/server/http_server.h"
 
 struct event_base;
 struct fwd_worker;

@@ -16,7 +16,7 @@
 
 #include "bidder/http/http_parse.h"
 #include "bidder/http/http_resp.h"
-#include "bidder/log.h"
+#include "bidder/obs/log.h"
 
 enum conn_state {
     C_CONNECTING, /* non-blocking connect under way; the call's request waits in out */

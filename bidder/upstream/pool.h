@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 #include "bidder/upstream/stats.h"
-#include "bidder/upstream_config.h"
+#include "bidder/config/upstream_config.h"
 
 #define UP_MAX_HEAD 16384
 #define UP_MAX_BODY (1u << 20)

@@ -13,7 +13,7 @@
 
 #include "bidder/fairness.h"
 #include "bidder/http/url.h"
-#include "bidder/log.h"
+#include "bidder/obs/log.h"
 #include "bidder/upstream/stats.h"
 
 struct notice {

@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "bidder/config.h"
+#include "bidder/config/config.h"
 
 #define UP_WIN_QUEUE 4096  /* notices waiting */
 #define UP_WIN_INFLIGHT 64 /* notices being sent at once */

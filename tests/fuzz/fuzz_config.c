@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bidder/config.h"
-#include "bidder/log.h"
+#include "bidder/config/config.h"
+#include "bidder/obs/log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bidder/config.h"
+#include "bidder/config/config.h"
 #include "filters/buf.h"
 #include "filters/consent.h"
 #include "filters/decide.h"

@@ -94,9 +94,7 @@ fairbid_start() {
   shift
   FB_LOG="$T/fairbid.$RANDOM.log"
   rm -f "$T/port"
-  local hs=()
-  [ -n "${FAIRBID_HTTP_SERVER:-}" ] && hs=(--http-server "$FAIRBID_HTTP_SERVER")
-  "$BIN" serve --config "$cfg" --listen 127.0.0.1:0 --port-file "$T/port" "${hs[@]}" "$@" >"$FB_LOG" 2>&1 &
+  "$BIN" serve --config "$cfg" --listen 127.0.0.1:0 --port-file "$T/port" "$@" >"$FB_LOG" 2>&1 &
   FB_PID=$!
   PIDS+=("$FB_PID")
   wait_for test -s "$T/port" || die "fairbid did not write its port file"

@@ -9,8 +9,6 @@
 #  2. budget: every request of the corpus (valid and invalid, plain and gzip) is sent W times over warm
 #     keep-alive connections, then again with counting on: each worker's count must be 0.
 source "$(dirname "$0")/../harness/lib.sh"
-# the native transport is the production path; evhttp (the reference) allocates per request by design
-unset FAIRBID_HTTP_SERVER
 LIB=${FAIRBID_ALLOC_COUNT_LIB:-$BUILD/tests/libfairbid_alloc_count.so}
 [ -f "$LIB" ] || die "the allocation interposer is not built ($LIB; target fairbid_alloc_count)"
 COUNT=$T/alloc.count

@@ -253,7 +253,7 @@ fi
 GJ=$D/grafana/fairbid-dashboard.json
 check "dashboard JSON parses" python3 -c "import json,sys; json.load(open(sys.argv[1]))" "$GJ"
 # names exported by the code today, and the prefixes of the modules being built
-grep -ho 'fairbid_[a-z0-9_]*' "$SRC"/bidder/*.c | sort -u >"$T/exported"
+grep -rho 'fairbid_[a-z0-9_]*' --include='*.c' "$SRC"/bidder | sort -u >"$T/exported"
 names=$(python3 - "$GJ" "$D/prometheus/alerts.yml" "$T/exported" <<'PY'
 import json, re, sys
 g = json.load(open(sys.argv[1]))

@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
-# HTTP/1.1 as the native server (bidder/http_server.c) speaks it, on the real binary over real sockets:
+# HTTP/1.1 as the native server (bidder/server/http_conn.c) speaks it, on the real binary over real sockets:
 # chunked bodies, Expect: 100-continue, pipelining, HTTP/1.0, HEAD, smuggling guards, limits (413 before the
 # body is sent, 431, 408 for a stalled request, 503 over max_connections), and no answer lost or reordered.
-# (FAIRBID_HTTP_SERVER=evhttp skips the native-only checks; evhttp itself fails the first: it rejects chunk extensions.)
 source "$(dirname "$0")/../harness/lib.sh"
 REQ=$SRC/deploy/sample-request.json
-MODE=${FAIRBID_HTTP_SERVER:-native}
+MODE=native # the only transport (evhttp was removed, issue 16)
 python3 - "$SRC/deploy/fairbid.json" "$T/cfg.json" "$MODE" <<'PY'
 import json, os, sys
 d = json.load(open(sys.argv[1]))
@@ -215,7 +214,10 @@ rc=$?
 [ $rc -eq 0 ] && ok "protocol checks ($MODE)" || not_ok "protocol checks ($MODE)"
 # the server is still healthy and counted the errors it answered itself
 check "still alive after the protocol checks" curl -sf "$FB_URL/healthz"
-if [ "$MODE" = native ]; then
-  check "errors the server answered itself are counted" sh -c "curl -s '$FB_URL/metrics' | grep -qE '^fairbid_http_requests_total\{code=\"413\"\} [1-9]'"
-fi
+check "errors the server answered itself are counted" sh -c "curl -s '$FB_URL/metrics' | grep -qE '^fairbid_http_requests_total\{code=\"413\"\} [1-9]'"
+# each status under its own code (408 and 431 were counted as "other" before issue 16)
+for code in 408 431; do
+  check "$code answers are counted under code=\"$code\"" sh -c "curl -s '$FB_URL/metrics' | grep -qE '^fairbid_http_requests_total\{code=\"$code\"\} [1-9]'"
+done
+check "no answer is counted as other" sh -c "curl -s '$FB_URL/metrics' | grep -qE '^fairbid_http_requests_total\{code=\"other\"\} 0$'"
 finish

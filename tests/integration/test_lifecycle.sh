@@ -64,7 +64,7 @@ ts = [threading.Thread(target=one) for _ in range(20)]
 [sent.acquire() for t in ts]
 open(sys.argv[3], "w").write("sent")   # every request is half sent: SIGTERM now
 # the drain has begun once a connect is refused; polled here, every millisecond, so the second halves follow
-# at once (evhttp's drain ends after 250 ms without bytes arriving: DRAIN_QUIET_MS)
+# at once
 deadline, draining = time.monotonic() + 10, False
 while not draining and time.monotonic() < deadline:
     s = socket.socket()

@@ -59,26 +59,7 @@ check "closed loop against a black hole stops too (${MS} ms <= 4000)" test "$MS"
 
 # 3. nginx answering 204: --duration, --requests, Ctrl-C.
 NGX_PORT=$(free_port)
-mkdir -p "$T/nginx"
-cat >"$T/nginx/nginx.conf" <<CONF
-daemon off;
-master_process on;
-user root;
-worker_processes 1;
-pid $T/nginx/nginx.pid;
-error_log $T/nginx/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $T/nginx/body;
-  proxy_temp_path $T/nginx/proxy;
-  fastcgi_temp_path $T/nginx/fastcgi;
-  uwsgi_temp_path $T/nginx/uwsgi;
-  scgi_temp_path $T/nginx/scgi;
-  keepalive_requests 1000000;
-  server { listen 127.0.0.1:$NGX_PORT; location / { return 204; } }
-}
-CONF
+"$SRC/scripts/nginx-204.sh" "$T/nginx" "$NGX_PORT" 1 >/dev/null
 nginx -c "$T/nginx/nginx.conf" -p "$T/nginx" >"$T/nginx.log" 2>&1 &
 PIDS+=($!)
 wait_for curl -s -o /dev/null "http://127.0.0.1:$NGX_PORT/" || die "nginx did not start"

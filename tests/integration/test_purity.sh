@@ -85,9 +85,9 @@ o=$(bash "$CHECK" --src "$T/tree2" bidder/http 2>&1)
 rc=$?
 expect_eq "bidder/http/ with a planted write(): check exits 1" 1 "$rc"
 check "bidder/http/ planted write(): check names write" grep -q "bidder/http/hx.c uses forbidden symbols:.*write" <<<"$o"
-printf '#include "bidder/log.h"\n' >"$T/tree2/bidder/http/hy.h"
+printf '#include "bidder/obs/log.h"\n' >"$T/tree2/bidder/http/hy.h"
 o=$(bash "$CHECK" --src "$T/tree2" bidder/http 2>&1)
-check "bidder/http/ including bidder/log.h: check names the include" grep -q 'hy.h:1:#include "bidder/log.h"' <<<"$o"
+check "bidder/http/ including bidder/log.h: check names the include" grep -q 'hy.h:1:#include "bidder/obs/log.h"' <<<"$o"
 
 # the check cannot pass by checking nothing
 o=$(bash "$CHECK" --src "$T/tree2" no/such/dir 2>&1)

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bidder/cli_audit.h"
+#include "bidder/cli/cli_audit.h"
 
 static char *esc(const char *s, size_t n)
 {

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bidder/config.h"
+#include "bidder/config/config.h"
 #include "filters/bidresp.h"
 #include "filters/json.h"
 #include "filters/reasons.h"

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bidder/config.h"
+#include "bidder/config/config.h"
 #include "filters/decide.h"
 #include "filters/fair.h"
 #include "filters/json.h"

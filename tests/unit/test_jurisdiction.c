@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bidder/config.h"
+#include "bidder/config/config.h"
 #include "consent_testutil.h"
 #include "filters/classes.h"
 #include "filters/decide.h"

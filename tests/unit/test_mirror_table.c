@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "bidder/mirror_table.h"
+#include "bidder/common/clock.h"
 #include "filters/classes.h"
 
 static struct mirror_key key(int i)
@@ -257,13 +258,6 @@ static atomic_long passes; /* reader passes that began and ended while the write
 #define CHURN_SLOTS 200
 #define DEADLINE_NS 60000000000LL
 
-static long long now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* Stable keys 0..999 always hold flags == i (rewritten identically); churn keys come and go. The reader must
  * always find every stable key with exactly its flags. */
 static void *reader(void *arg)
@@ -287,10 +281,11 @@ Test(mirror_table, concurrent_reader_sees_no_torn_state)
     atomic_store(&writing, true);
     pthread_t th;
     cr_assert_eq(pthread_create(&th, NULL, reader, NULL), 0);
-    long long deadline = now_ns() + DEADLINE_NS;
+    long long deadline = (long long)fb_clock_mono_ns() + DEADLINE_NS;
     long round = 0, full = 0;
     /* Run until both: MIN_ROUNDS of churn, and MIN_PASSES reader passes that overlapped it. */
-    while ((round < MIN_ROUNDS || atomic_load(&passes) < MIN_PASSES) && now_ns() < deadline) {
+    while ((round < MIN_ROUNDS || atomic_load(&passes) < MIN_PASSES) &&
+           (long long)fb_clock_mono_ns() < deadline) {
         int base = 1000 + (int)(round % CHURN_SLOTS) * 50;
         for (int i = base; i < base + 50; i++)
             if (mirror_table_put(shared, key(i), MIRROR_F_OPTOUT, 0) != 0) full++;

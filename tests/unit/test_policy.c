@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bidder/config.h"
+#include "bidder/config/config.h"
 #include "filters/policy.h"
 
 Test(policy, keys)

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bidder/config.h"
+#include "bidder/config/config.h"
 #include "filters/consent.h"
 #include "filters/decide.h"
 #include "filters/ortb.h"

@@ -10,7 +10,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "bidder/config.h"
+#include "bidder/common/file.h"
+#include "bidder/config/config.h"
 #include "filters/buf.h"
 #include "filters/decide.h"
 #include "filters/json.h"
@@ -316,17 +317,8 @@ static char *load_file(const char *rel, size_t *len)
     if (!dir || !*dir) dir = FAIRBID_SOURCE_DIR;
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", dir, rel);
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    cr_assert_not_null(buf);
-    cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    buf[n] = '\0';
-    *len = (size_t)n;
+    char *buf, err[1200];
+    cr_assert_eq(fb_file_read(path, 64u << 20, &buf, len, err, sizeof err), 0, "%s", err);
     return buf;
 }
 

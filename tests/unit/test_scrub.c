@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bidder/config.h"
+#include "bidder/config/config.h"
 #include "filters/consent.h"
 #include "filters/json.h"
 #include "filters/ortb.h"

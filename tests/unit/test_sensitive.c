@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bidder/config.h"
+#include "bidder/config/config.h"
 #include "filters/policy.h"
 #include "filters/reasons.h"
 #include "filters/sensitive.h"

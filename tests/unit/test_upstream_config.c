@@ -5,9 +5,9 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "bidder/config.h"
+#include "bidder/config/config.h"
 #include "bidder/http/url.h"
-#include "bidder/upstream_config.h"
+#include "bidder/config/upstream_config.h"
 
 static struct config *parse(const char *text, char *err, size_t errlen)
 {

@@ -1,5 +1,6 @@
 /* cli_fairness: see cli_fairness.h. Blocking hiredis: a one-shot command, not the service. */
-#include "bidder/cli_fairness.h"
+#include "bidder/cli/cli_fairness.h"
+#include "bidder/common/clock.h"
 
 #include <hiredis/hiredis.h>
 #include <stdio.h>
@@ -8,7 +9,7 @@
 #include <sys/time.h>
 #include <time.h>
 
-#include "bidder/config.h"
+#include "bidder/config/config.h"
 #include "bidder/fairness.h"
 #include "bidder/store.h"
 #include "filters/fair.h"
@@ -17,13 +18,6 @@ static int usage(void)
 {
     fprintf(stderr, "usage: fairbid fairness report --config FILE [--redis URL] [--json] [--png FILE]\n");
     return 2;
-}
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Reads the campaign's window (every bucket) from Redis into out. Returns 0 or -1. */
@@ -118,7 +112,7 @@ int cli_fairness_main(int argc, char **argv)
         snprintf(datpath, sizeof datpath, "%s.dat", png);
         dat = fopen(datpath, "w");
     }
-    int64_t now = wall_ms();
+    int64_t now = fb_clock_wall_ms();
     int rcode = 0;
     const struct campaign_set *cs = &cfg->campaigns;
     if (json) printf("{\"campaigns\":[");

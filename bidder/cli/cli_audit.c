@@ -1,12 +1,12 @@
 /* cli_audit: see cli_audit.h. A blocking hiredis connection: this is a command-line tool. */
-#include "bidder/cli_audit.h"
+#include "bidder/cli/cli_audit.h"
 
 #include <hiredis/hiredis.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "bidder/config.h"
+#include "bidder/config/config.h"
 #include "bidder/store.h"
 
 static int usage(void)

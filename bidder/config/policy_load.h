@@ -5,7 +5,7 @@
 #define FAIRBID_BIDDER_POLICY_LOAD_H
 
 #include <stddef.h>
-#include "bidder/config.h"
+#include "bidder/config/config.h"
 
 /* deploy/policy.json, compiled into the binary at build time (cmake/embed_policy.cmake): the policy of every
  * config without a `policy` key. NUL-terminated; the NUL is not counted in policy_builtin_len. */

@@ -1,11 +1,12 @@
-/* config_internal: what bidder/config.c (the settings table, the top-level parse) and
- * bidder/config_campaign.c (the campaign reader) share. Not for other modules. */
+/* config_internal: what the config modules share: config.c (the top-level parse), config_table.c (the
+ * settings table and its readers), config_doc.c (the docs) and config_campaign.c (the campaign reader). Not
+ * for other modules. */
 #ifndef FAIRBID_BIDDER_CONFIG_INTERNAL_H
 #define FAIRBID_BIDDER_CONFIG_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "bidder/config.h"
+#include "bidder/config/config.h"
 #include "filters/json.h"
 
 /* The first error of a parse, as "FILE:LINE: ..." in err. */
@@ -15,6 +16,17 @@ struct errctx {
     char *err;
     size_t errlen;
     bool failed;
+};
+
+/* The state the readers of CONFIG_CUSTOM keys get. */
+struct config_parser {
+    struct errctx *e;
+    struct json *j;
+    struct config *c;
+    size_t kat;          /* offset of the key's value */
+    bool win_path;       /* the config has a win_url (for the campaigns' fairness check) */
+    bool have_campaigns; /* "campaigns" was read */
+    bool have_upstreams; /* "upstreams" was read */
 };
 
 /* The line (1-based) of offset off in text. O(off). */

@@ -1,6 +1,8 @@
 /* cli_consent: set/get/del/load records of the consent store and compare it with a running mirror.
  * Blocking hiredis: this is a command-line tool. Bulk commands are pipelined in batches of BATCH. */
-#include "bidder/cli_consent.h"
+#include "bidder/cli/cli_consent.h"
+#include "bidder/common/clock.h"
+#include "bidder/common/file.h"
 
 #include <arpa/inet.h>
 #include <hiredis/hiredis.h>
@@ -27,6 +29,7 @@
 #define PREFIX_LEN (sizeof PREFIX - 1)
 #define BATCH 1000
 #define MAX_LINE (64 * 1024)
+#define CONSENT_FILE_MAX (1u << 30) /* an import file of consent records: large, but not the whole disk */
 
 static void usage(FILE *f)
 {
@@ -41,39 +44,13 @@ static void usage(FILE *f)
                "The store's contract: docs/consent-store.md\n");
 }
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-    if (!f) return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *b = malloc(cap);
-    while (b) {
-        size_t r = fread(b + n, 1, cap - n, f);
-        n += r;
-        if (n < cap) break;
-        char *nb = realloc(b, cap *= 2);
-        if (!nb) free(b);
-        b = nb;
-    }
-    if (f != stdin) fclose(f);
-    if (b) *len = n;
-    return b;
-}
-
 /* The "redis" key of a config file (only that key: the rest is serve's business). */
 static int redis_from_config(const char *path, char *out, size_t outlen)
 {
     size_t len;
-    char *text = read_file(path, &len);
-    if (!text) {
-        fprintf(stderr, "fairbid consent: cannot read %s\n", path);
+    char *text, ferr[512];
+    if (fb_file_read(path, CONSENT_FILE_MAX, &text, &len, ferr, sizeof ferr) != 0) {
+        fprintf(stderr, "fairbid consent: %s\n", ferr);
         return -1;
     }
     static char mem[MAX_LINE];
@@ -201,7 +178,7 @@ static int cmd_set(redisContext *c, const char *user, int nf, char **fields)
         fprintf(stderr, "fairbid consent: set needs at least one FIELD=VALUE\n");
         return 2;
     }
-    snprintf(now, sizeof now, "%" PRId64, wall_ms());
+    snprintf(now, sizeof now, "%" PRId64, fb_clock_wall_ms());
     argv[n] = "updated_ms", lens[n++] = 10;
     argv[n] = now, lens[n++] = strlen(now);
     redisReply *r = redisCommandArgv(c, n, argv, lens);
@@ -310,7 +287,7 @@ static int parse_line(const char *line, size_t len, struct arena *a, char *key, 
     json_init(&j, line, len, a);
     struct sv k, v, user = SV_NULL;
     *optout = *minor = 0;
-    *updated = wall_ms();
+    *updated = fb_clock_wall_ms();
     sens[0] = 0;
     size_t sn = 0;
     if (!json_obj_begin(&j)) return -1;
@@ -361,9 +338,9 @@ static int parse_line(const char *line, size_t len, struct arena *a, char *key, 
 static int cmd_load(redisContext *c, const char *path)
 {
     size_t len;
-    char *text = read_file(path, &len);
-    if (!text) {
-        fprintf(stderr, "fairbid consent: cannot read %s\n", path);
+    char *text, ferr[512];
+    if (fb_file_read(path, CONSENT_FILE_MAX, &text, &len, ferr, sizeof ferr) != 0) {
+        fprintf(stderr, "fairbid consent: %s\n", ferr);
         return 1;
     }
     static char mem[MAX_LINE];
@@ -497,7 +474,7 @@ static int mirror_digest(const char *url, char *digest, size_t dlen, unsigned lo
 
 static int cmd_digest(redisContext *c, const char *compare, long wait_ms)
 {
-    int64_t deadline = wall_ms() + wait_ms;
+    int64_t deadline = fb_clock_wall_ms() + wait_ms;
     for (;;) {
         uint64_t d, n;
         if (store_digest(c, &d, &n)) return 1;
@@ -511,7 +488,7 @@ static int cmd_digest(redisContext *c, const char *compare, long wait_ms)
         unsigned long long mn = 0;
         int mrc = mirror_digest(compare, md, sizeof md, &mn);
         bool eq = mrc == 0 && !strcmp(sd, md) && mn == n;
-        if (eq || wall_ms() >= deadline) {
+        if (eq || fb_clock_wall_ms() >= deadline) {
             printf("{\"store\":{\"records\":%" PRIu64 ",\"digest\":\"%s\"},\"mirror\":", n, sd);
             if (mrc)
                 printf("null");

@@ -1,14 +1,15 @@
-/* config_campaign: the reader of the config's "campaigns" array (bidder/config.c hands it the array) and
- * the list of campaign keys for docs/config.md. Errors name the file, the line, the campaign and the key. */
+/* config_campaign: the reader of the config's "campaigns" array (bidder/config/config.c hands it the array)
+ * (its keys are listed for docs/config.md in config_doc.c). Errors name the file, the line, the campaign and
+ * the key. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "bidder/config.h"
-#include "bidder/config_internal.h"
-#include "bidder/creative_load.h"
-#include "bidder/log.h"
+#include "bidder/config/config.h"
+#include "bidder/config/config_internal.h"
+#include "bidder/config/creative_load.h"
+#include "bidder/obs/log.h"
 #include "filters/json.h"
 #include "filters/jurisdiction.h"
 #include "filters/response.h"
@@ -396,8 +397,8 @@ static int rd_political(struct cctx *cc, struct campaign *c)
     return 0;
 }
 
-/* "creatives", "deals", "deal_only" (issue 19): parsed by bidder/creative_load.c, wrapped here with the file,
- * line and campaign. */
+/* "creatives", "deals", "deal_only" (issue 19): parsed by bidder/config/creative_load.c, wrapped here with
+ * the file, line and campaign. */
 static int rd_campaign_formats(struct cctx *cc, struct campaign *c, struct sv k)
 {
     size_t at = cfg_off(cc->j);
@@ -470,7 +471,7 @@ static int rd_campaign(struct cctx *cc, struct campaign *c, uint32_t index)
         else if (sv_eq_cstr(k, "formats"))
             rc = rd_formats(cc, c);
         else if (sv_eq_cstr(k, "creatives") || sv_eq_cstr(k, "deals") || sv_eq_cstr(k, "deal_only"))
-            rc = rd_campaign_formats(cc, c, k); /* bidder/creative_load.c: docs/formats.md */
+            rc = rd_campaign_formats(cc, c, k); /* bidder/config/creative_load.c: docs/formats.md */
         else if (sv_eq_cstr(k, "targeting"))
             rc = rd_targeting(cc, c);
         else if (sv_eq_cstr(k, "bid_cpm")) {
@@ -604,64 +605,4 @@ int config_read_campaigns(struct errctx *e, struct json *j, struct config *c, bo
     c->campaigns.n = v.n;
     c->segments_line = sl;
     return 0;
-}
-
-/* ---- campaign keys (read by rd_campaign; listed for the docs) ---- */
-
-static const struct config_campaign_key campaign_keys[] = {
-    {"id", "string", "yes", "unique"},
-    {"advertiser", "string", "", "display name"},
-    {"adomain", "[string]", "", "advertiser domains (checked against `badv`, subdomains included)"},
-    {"crid", "string", "yes", "creative id"},
-    {"cat`, `cattax", "[string], int", "",
-     "ad categories and their taxonomy (default 8 = Ad Product 2.0); a `cat` entry equal to any `bcat` entry "
-     "blocks the campaign, whatever the request's `cattax`, so list the IAB 1.0 ids too if exchanges block "
-     "by "
-     "them"},
-    {"bid_cpm", "number", "yes", "price per mille in `currency`, > 0"},
-    {"formats", "[{w,h}]", "this or `creatives`",
-     "banner sizes served (with `adm`/`nurl`: a banner creative)"},
-    {"adm` / `nurl", "string", "one of, with `formats`", "markup, or a notice URL"},
-    {"creatives", "[{type, ...}]", "this or `formats`",
-     "typed creatives: `banner` (w, h, adm/nurl), `video` (duration_s, mimes, protocols, w/h, adm as VAST "
-     "XML or "
-     "nurl, linearity, skippable, startdelay, plcmt, placement), `audio` (duration_s, mimes, protocols, "
-     "adm/nurl, "
-     "startdelay), `native` (title, images [{type, w, h, url}], data [{type, value}], link, imptrackers); "
-     "each "
-     "may carry its own `crid`. Errors name the creative: `campaign \"c\": creatives[1] (video): key "
-     "\"duration_s\": ...`. docs/formats.md"},
-    {"deals", "[string]", "",
-     "deal ids the campaign buys: it bids with `dealid` on an imp whose `pmp.deals` lists one (wseat, "
-     "wadomain "
-     "and the deal's floor honoured)"},
-    {"deal_only", "bool", "", "bids only inside one of its `deals` (needs `deals`)"},
-    {"targeting.site_cat", "[string]", "", "contextual: any in `site/app.cat` or `content.cat`"},
-    {"targeting.segments", "[{segtax, ids}]", "",
-     "personal data: a `user.data[]` with `ext.segtax` = segtax carrying one of ids"},
-    {"targeting.countries", "[string]", "", "ISO-3166-1 alpha-3 (`device.geo.country`)"},
-    {"targeting.age", "{min,max}", "", "personal data: from `user.yob`"},
-    {"targeting.gender", "[\"M\",\"F\",\"O\"]", "", "personal data: `user.gender`"},
-    {"targeting.near", "{lat, lon, radius_km}", "",
-     "personal data: `device.geo.lat/lon` within radius_km of the point; refused where precise geolocation "
-     "is "
-     "banned or not consented (docs/jurisdictions.md)"},
-    {"special_category", "null or `housing`/`employment`/`credit`", "", "special ad category"},
-    {"political", "null or {sponsor, notice_url}", "with a Politics `cat`",
-     "a political ad (Regulation (EU) 2024/900): both keys required, `notice_url` https; required for Ad "
-     "Product "
-     "categories 1474-1481; bids carry `bid.ext.political` (docs/jurisdictions.md)"},
-    {"fairness", "object", "",
-     "`attribute`, `min_impact_ratio`, `max_tvd`, `max_boost`, `window_s`, `min_eligible`, `balance` (see "
-     "docs/fairness.md); needs a win path (`win_url` or the campaign's `nurl`) or `\"balance\": \"bids\"` "
-     "(below)"},
-    {"cap", "object", "",
-     "`bids` (required) and `period_s` (default 86400); any other key is an error (see "
-     "docs/fairness.md)"},
-};
-
-const struct config_campaign_key *config_campaign_keys(size_t *n)
-{
-    *n = sizeof campaign_keys / sizeof campaign_keys[0];
-    return campaign_keys;
 }

@@ -1,12 +1,12 @@
-/* upstream_config: the reader of the config's "upstreams" array; see upstream_config.h. bidder/config.c's
- * table hands it the array (row "upstreams"). */
-#include "bidder/upstream_config.h"
+/* upstream_config: the reader of the config's "upstreams" array; see upstream_config.h. The settings table
+ * (bidder/config/config_table.c, row "upstreams") hands it the array. */
+#include "bidder/config/upstream_config.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "bidder/config_internal.h"
-#include "bidder/log.h"
+#include "bidder/config/config_internal.h"
+#include "bidder/obs/log.h"
 #include "filters/json.h"
 
 struct uctx {

@@ -1,6 +1,6 @@
 /* log: structured one-line logs on stderr: `ts level msg key=value ...`. Nothing per request by default. */
-#ifndef FAIRBID_BIDDER_LOG_H
-#define FAIRBID_BIDDER_LOG_H
+#ifndef FAIRBID_BIDDER_OBS_LOG_H
+#define FAIRBID_BIDDER_OBS_LOG_H
 
 enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR };
 

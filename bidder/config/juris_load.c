@@ -1,6 +1,6 @@
 /* juris_load: see juris_load.h. A bad row is refused, never skipped: a rule silently lost would widen what
  * fairbid does in that place. */
-#include "bidder/juris_load.h"
+#include "bidder/config/juris_load.h"
 
 #include <stdarg.h>
 #include <stdatomic.h>

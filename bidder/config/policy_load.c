@@ -6,7 +6,7 @@
  * names a file, or says "none"; rule 4 is checked against the built-in policy whatever the source, so
  * neither "none" nor a file without the demographic nodes lets a housing ad be aimed by age, gender or
  * postal code. Runs at start-up and on reload, off the hot path. */
-#include "bidder/policy_load.h"
+#include "bidder/config/policy_load.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -14,7 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bidder/juris_load.h"
+#include "bidder/common/file.h"
+#include "bidder/config/juris_load.h"
 #include "filters/classes.h"
 #include "filters/json.h"
 #include "filters/policy.h"
@@ -30,7 +31,8 @@ struct pl {
     bool fill;           /* pass 2: put entries into the tables */
     uint32_t nseg, ncat; /* pass 1 counts (upper bounds: duplicates merge) */
     struct policy *p;
-    struct juris_table *juris; /* the "jurisdictions" table, compiled in pass 1 (bidder/juris_load.c) */
+    struct juris_table
+        *juris; /* the "jurisdictions" table, compiled in pass 1 (bidder/config/juris_load.c) */
 };
 
 static int line_of(const char *text, size_t len, size_t off)
@@ -235,32 +237,6 @@ static uint32_t table_cap(uint32_t n)
     uint32_t cap = 16;
     while (cap < n * 2 + 2) cap <<= 1;
     return cap;
-}
-
-static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open policy: %s", path, strerror(errno));
-        return NULL;
-    }
-    char *buf = malloc(POLICY_FILE_MAX + 1);
-    if (!buf) {
-        fclose(f);
-        snprintf(err, errlen, "%s: out of memory", path);
-        return NULL;
-    }
-    size_t n = fread(buf, 1, POLICY_FILE_MAX + 1, f);
-    bool bad = ferror(f);
-    fclose(f);
-    if (bad || n > POLICY_FILE_MAX) {
-        snprintf(err, errlen, "%s: %s", path, bad ? "read error" : "policy larger than 16 MiB");
-        free(buf);
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
 }
 
 /* The config line of p when it points into the config's text (ids without escapes do), else of the campaign's
@@ -555,8 +531,11 @@ static int policy_load_main(struct config *c, char *err, size_t errlen)
             snprintf(path, pcap, "%s", c->policy);
     }
     size_t len = 0;
-    char *text = read_file(path, &len, err, errlen);
-    if (!text) return -1;
+    char *text, ferr[512];
+    if (fb_file_read(path, POLICY_FILE_MAX, &text, &len, ferr, sizeof ferr) != 0) {
+        snprintf(err, errlen, "policy %s", ferr);
+        return -1;
+    }
     int rc = compile_policy(c, path, text, len, true, err, errlen);
     free(text);
     return rc;

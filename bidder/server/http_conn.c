@@ -1,5 +1,6 @@
 /* http_server: see http_server.h. */
-#include "bidder/http_server.h"
+#include "bidder/server/http_server.h"
+#include "bidder/common/clock.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -13,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bidder/log.h"
+#include "bidder/obs/log.h"
 
 #define HS_IN_INIT 16384u
 #define HS_OUT_INIT 4096u
@@ -90,20 +91,6 @@ struct hs_server {
     size_t date_len;
     time_t date_sec;
 };
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void conn_close(struct hs_conn *c);
 static int conn_flush(struct hs_conn *c);
@@ -248,7 +235,7 @@ static void conn_reply(struct hs_conn *c, const struct hs_reply *r, bool head_on
         if (c->ntimed < HS_MAX_TIMED)
             c->timed[c->ntimed++] = c->t_first_ns;
         else if (s->cfg.on_sent)
-            s->cfg.on_sent(s->cfg.arg, now_ns() - c->t_first_ns);
+            s->cfg.on_sent(s->cfg.arg, fb_clock_mono_ns() - c->t_first_ns);
     }
 }
 
@@ -516,7 +503,7 @@ static void arm_read(struct hs_conn *c, bool on)
 static void tev_set(struct hs_conn *c, uint64_t deadline_ns, uint64_t key)
 {
     if (c->tev_on && c->tev_for == key) return;
-    uint64_t now = now_ns();
+    uint64_t now = fb_clock_mono_ns();
     uint64_t left = deadline_ns > now ? deadline_ns - now : 0;
     struct timeval tv = {(time_t)(left / 1000000000u), (suseconds_t)(left % 1000000000u / 1000u)};
     event_add(c->tev, &tv);
@@ -577,11 +564,11 @@ static int conn_flush(struct hs_conn *c)
         event_del(c->wev);
         c->writing = false;
         /* we did not read while the client was not reading: the next request's clock starts now */
-        c->t_resume_ns = now_ns();
+        c->t_resume_ns = fb_clock_mono_ns();
         if (!c->lingering && !c->peer_eof) arm_read(c, true);
     }
     if (c->ntimed && s->cfg.on_sent) {
-        uint64_t t = now_ns();
+        uint64_t t = fb_clock_mono_ns();
         for (int i = 0; i < c->ntimed; i++) s->cfg.on_sent(s->cfg.arg, t - c->timed[i]);
     }
     c->ntimed = 0;
@@ -596,7 +583,7 @@ static int conn_flush(struct hs_conn *c)
             arm_read(c, true);
             /* bounded in absolute time: a client that keeps sending cannot keep the fd */
             tev_clear(c);
-            tev_set(c, now_ns() + (uint64_t)HS_LINGER_MS * 1000000u, 0);
+            tev_set(c, fb_clock_mono_ns() + (uint64_t)HS_LINGER_MS * 1000000u, 0);
             return 0;
         }
         conn_close(c);
@@ -724,10 +711,10 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
         conn_close(c); /* the peer closed (or reset) with nothing owed to it */
         return;
     }
-    c->t_read_ns = now_ns();
+    c->t_read_ns = fb_clock_mono_ns();
     if (c->in_len == c->in_off) c->t_first_ns = c->t_read_ns;
     c->in_len += (size_t)k;
-    c->last_active_ms = now_ms();
+    c->last_active_ms = fb_clock_mono_coarse_ms();
     if (conn_after_io(c) == 0 && c->reading) arm_read(c, true);
 }
 
@@ -810,7 +797,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     c->s = s;
     c->fd = fd;
     c->in_cap = HS_IN_INIT;
-    c->last_active_ms = now_ms();
+    c->last_active_ms = fb_clock_mono_coarse_ms();
     req_reset(c);
     s->nactive++;
     atomic_fetch_add_explicit(&s->nconns, 1, memory_order_relaxed);
@@ -851,7 +838,7 @@ static void on_accept_error(struct evconnlistener *l, void *arg)
             s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
         }
     }
-    int64_t now = now_ms();
+    int64_t now = fb_clock_mono_coarse_ms();
     int64_t last = atomic_load_explicit(&s->sh->last_fd_log_ms, memory_order_relaxed);
     if ((last == 0 || now - last >= HS_FD_LOG_MS) &&
         atomic_compare_exchange_strong_explicit(&s->sh->last_fd_log_ms, &last, now, memory_order_relaxed,
@@ -914,7 +901,7 @@ static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct hs_server *s = arg;
-    int64_t now = now_ms();
+    int64_t now = fb_clock_mono_coarse_ms();
     for (struct hs_conn *c = s->conns, *next; c; c = next) {
         next = c->next;
         bool idle = c->in_off == c->in_len && c->out_off == c->out_len && !c->lingering && !c->deferred;
@@ -938,7 +925,7 @@ void hs_drain(struct hs_server *s, int quiet_ms, int max_ms, void (*on_drained)(
     }
     s->quiet_ms = quiet_ms;
     s->drain_max_ms = max_ms;
-    s->drain_start_ms = now_ms();
+    s->drain_start_ms = fb_clock_mono_coarse_ms();
     s->on_drained = on_drained;
     s->drained_arg = arg;
     event_del(s->backoff);
@@ -969,7 +956,7 @@ void hs_resume(struct hs_conn *c, const struct hs_reply *rep)
     c->t_first_ns = c->def_t_first;
     conn_reply(c, &r, c->def_head_only, c->def_http10_ka);
     c->t_first_ns = t_next;
-    c->last_active_ms = now_ms();
+    c->last_active_ms = fb_clock_mono_coarse_ms();
     if (c->writing || c->lingering) return; /* on_write flushes it and goes on */
     /* flush, then answer what was pipelined behind it */
     if (conn_after_io(c) == 0 && !c->peer_eof && !c->lingering) arm_read(c, true);

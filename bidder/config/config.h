@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include "filters/arena.h"
 #include "filters/campaign.h"
-#include "bidder/upstream_config.h"
+#include "bidder/config/upstream_config.h"
 
 /* Where the sensitive-category policy of a snapshot comes from (docs/config.md, key `policy`). */
 enum config_policy_source {
@@ -46,7 +46,7 @@ struct config {
     int consent_mirror_max_records;
     bool tcf_strict;
     int arena_bytes;      /* per-worker request arena */
-    char http_server[16]; /* "native" or "evhttp" */
+    char http_server[16]; /* "native" (the only transport; "evhttp" is refused) */
     char log_level[16];
     double audit_sample_rate;
     int audit_maxlen;
@@ -150,8 +150,9 @@ struct config *config_load(const char *path, const struct config_overrides *ov, 
  * config_load_policy). */
 struct config *config_parse(const char *name, const char *text, size_t len, const struct config_overrides *ov,
                             char *err, size_t errlen);
-/* The load step after parsing: reads and compiles the policy the config names (bidder/policy_load.c, with its
- * jurisdictions: bidder/juris_load.c) and checks the campaigns against it. Returns 0, or -1 with err. */
+/* The load step after parsing: reads and compiles the policy the config names (bidder/config/policy_load.c,
+ * with its jurisdictions: bidder/config/juris_load.c) and checks the campaigns against it. Returns 0, or -1
+ * with err. */
 int config_load_policy(struct config *c, char *err, size_t errlen);
 /* config_parse + config_load_policy: a buffer as `serve` would load it (tests, benchmarks). */
 struct config *config_parse_load(const char *name, const char *text, size_t len,

@@ -1,5 +1,5 @@
 /* log: see log.h. One formatted line per call, written with a single write(2) so lines never interleave. */
-#include "bidder/log.h"
+#include "bidder/obs/log.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* creative_load: "creatives" and "fx" of the config. See creative_load.h. */
-#include "bidder/creative_load.h"
+#include "bidder/config/creative_load.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,40 +1,20 @@
 /* cli: decide and check-config. See cli.h. */
-#include "bidder/cli.h"
+#include "bidder/cli/cli.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "bidder/config.h"
+/* a request or a docs page: far below this; a larger one is a mistake worth a message */
+#define CLI_FILE_MAX (64u << 20)
+
+#include "bidder/common/file.h"
+#include "bidder/config/config.h"
 #include "bidder/engine.h"
 #include "filters/decide.h"
 #include "filters/jurisdiction.h"
 #include "filters/reasons.h"
-
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 65536, n = 0;
-    char *b = malloc(cap);
-    while (b) {
-        size_t k = fread(b + n, 1, cap - n, f);
-        n += k;
-        if (n < cap) break;
-        char *nb = realloc(b, cap * 2);
-        if (!nb) {
-            free(b);
-            b = NULL;
-            break;
-        }
-        b = nb;
-        cap *= 2;
-    }
-    if (f != stdin) fclose(f);
-    *len = n;
-    return b;
-}
 
 int cli_decide_main(int argc, char **argv)
 {
@@ -75,9 +55,9 @@ int cli_decide_main(int argc, char **argv)
                 "fairbid decide: warning: %s: \"policy\": \"none\": no sensitive-category rules; off: %s\n",
                 cfg_path, config_protections_off_json(cfg));
     size_t len;
-    char *body = read_file(req_path, &len);
-    if (!body) {
-        fprintf(stderr, "fairbid decide: %s: %s\n", req_path, strerror(errno));
+    char *body, ferr[512];
+    if (fb_file_read(req_path, CLI_FILE_MAX, &body, &len, ferr, sizeof ferr) != 0) {
+        fprintf(stderr, "fairbid decide: %s\n", ferr);
         config_free(cfg);
         return 2;
     }
@@ -194,9 +174,9 @@ int cli_config_doc_main(int argc, char **argv)
         return 2;
     }
     size_t len = 0;
-    char *doc = read_file(argv[2], &len);
-    if (!doc) {
-        fprintf(stderr, "%s: cannot read: %s\n", argv[2], strerror(errno));
+    char *doc, ferr[512];
+    if (fb_file_read(argv[2], CLI_FILE_MAX, &doc, &len, ferr, sizeof ferr) != 0) {
+        fprintf(stderr, "fairbid config-doc: %s\n", ferr);
         return 2;
     }
     char *gen = NULL;
@@ -213,7 +193,8 @@ int cli_config_doc_main(int argc, char **argv)
         if (strlen(gen) != len || memcmp(gen, doc, len) != 0) {
             fprintf(
                 stderr,
-                "%s: differs from the config table (bidder/config.c): run `fairbid config-doc --update %s`\n",
+                "%s: differs from the config table (bidder/config/config_table.c): run `fairbid config-doc "
+                "--update %s`\n",
                 argv[2], argv[2]);
             rc = 1;
         }

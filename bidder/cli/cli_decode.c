@@ -1,6 +1,6 @@
 /* cli_decode: JSON dump of decoded consent strings, for people and for the differential tests in
  * tests/interop/. Field names follow the reference libraries so the comparison is name for name. */
-#include "bidder/cli_decode.h"
+#include "bidder/cli/cli_decode.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* upstream_config: the config's "upstreams" array (filter mode, issue 17): the existing bidders fairbid sits
- * in front of. Plain structs with fixed caps, held in struct config (bidder/config.h) and so immutable with
- * the snapshot. Errors name the file, the line, the upstream and the key, like the campaigns'. The key names
- * are a contract (docs/config.md, docs/filter.md). */
+ * in front of. Plain structs with fixed caps, held in struct config (bidder/config/config.h) and so immutable
+ * with the snapshot. Errors name the file, the line, the upstream and the key, like the campaigns'. The key
+ * names are a contract (docs/config.md, docs/filter.md). */
 #ifndef FAIRBID_BIDDER_UPSTREAM_CONFIG_H
 #define FAIRBID_BIDDER_UPSTREAM_CONFIG_H
 
