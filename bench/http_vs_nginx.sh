@@ -46,7 +46,7 @@ if [[ $PIN == 1 ]] && command -v taskset >/dev/null; then
 fi
 
 T=$(mktemp -d /tmp/fairbid-http-bench.XXXXXX)
-FAIRBID_PID= NGINX_PID= EVHTTP_PID=
+FAIRBID_PID= NGINX_PID=
 # stop PID: SIGTERM, then SIGKILL after 5 s (a stuck drain must not hang the benchmark; it is reported)
 stop() {
     local pid=$1 name=$2
@@ -61,7 +61,6 @@ stop() {
 cleanup() {
     [[ -n $FAIRBID_PID ]] && stop "$FAIRBID_PID" fairbid
     [[ -n $NGINX_PID ]] && stop "$NGINX_PID" nginx
-    [[ -n $EVHTTP_PID ]] && stop "$EVHTTP_PID" "fairbid (evhttp)"
     rm -rf "$T"
 }
 trap cleanup EXIT
@@ -81,16 +80,11 @@ NGINX_PID=$!
 "${SRV[@]}" "$BUILD/fairbid" serve --config "$CONFIG" --listen 127.0.0.1:0 --threads "$WORKERS" --port-file "$T/fairbid.port" \
     >"$T/fairbid.log" 2>&1 &
 FAIRBID_PID=$!
-# the same fairbid on libevent's evhttp transport: the reference for what the native HTTP server saves
-"${SRV[@]}" "$BUILD/fairbid" serve --config "$CONFIG" --listen 127.0.0.1:0 --threads "$WORKERS" --http-server evhttp \
-    --port-file "$T/evhttp.port" >"$T/evhttp.log" 2>&1 &
-EVHTTP_PID=$!
 
 for _ in $(seq 100); do
-    [[ -s $T/fairbid.port && -s $T/evhttp.port ]] && curl -s -o /dev/null "http://127.0.0.1:$NPORT/" && break
+    [[ -s $T/fairbid.port ]] && curl -s -o /dev/null "http://127.0.0.1:$NPORT/" && break
     sleep 0.05
 done
-EURL=http://127.0.0.1:$(cat "$T/evhttp.port" 2>/dev/null || echo 1)/openrtb2/bid
 FPORT=$(cat "$T/fairbid.port" 2>/dev/null || true)
 [[ -n $FPORT ]] || { echo "fairbid did not start:" >&2; cat "$T/fairbid.log" >&2; exit 1; }
 FURL=http://127.0.0.1:$FPORT/openrtb2/bid
@@ -128,23 +122,18 @@ echo "wrk -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s, POST of $(basename "$BOD
     "both servers with $WORKERS workers on 127.0.0.1, alternating, $ROUNDS rounds. fairbid answers" \
     "$FSTATUS, nginx $NSTATUS. wrk shares the machine's $(nproc) cores with the server."
 echo
-echo "| round | fairbid req/s | nginx req/s | ratio | fairbid p99 (wrk) | nginx p99 (wrk) | fairbid on evhttp req/s | evhttp/nginx |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
-: >"$T/e.rps"
-: >"$T/eratio"
+echo "| round | fairbid req/s | nginx req/s | ratio | fairbid p99 (wrk) | nginx p99 (wrk) |"
+echo "|---:|---:|---:|---:|---:|---:|"
 : >"$T/f.rps"
 : >"$T/n.rps"
 : >"$T/ratio"
 for r in $(seq "$ROUNDS"); do
-    if ((r % 2)); then order="f n e"; else order="e n f"; fi
+    if ((r % 2)); then order="f n"; else order="n f"; fi
     for who in $order; do
         if [[ $who == f ]]; then
             frps=$(wrk_run "$FURL" "$DURATION")
             fp99=$(wrk_p99)
             echo "$frps" >>"$T/f.rps"
-        elif [[ $who == e ]]; then
-            erps=$(wrk_run "$EURL" "$DURATION")
-            echo "$erps" >>"$T/e.rps"
         else
             nrps=$(wrk_run "$NURL" "$DURATION")
             np99=$(wrk_p99)
@@ -153,15 +142,13 @@ for r in $(seq "$ROUNDS"); do
     done
     ratio=$(awk -v a="$frps" -v b="$nrps" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')
     echo "$ratio" >>"$T/ratio"
-    eratio=$(awk -v a="$erps" -v b="$nrps" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')
-    echo "$eratio" >>"$T/eratio"
-    echo "| $r | $frps | $nrps | $ratio | $fp99 | $np99 | $erps | $eratio |"
+    echo "| $r | $frps | $nrps | $ratio | $fp99 | $np99 |"
 done
 FMED=$(median <"$T/f.rps")
 NMED=$(median <"$T/n.rps")
 # the verdict uses the median of the per-round ratios: each ratio compares two loads a few seconds apart
 RATIO=$(median <"$T/ratio")
-echo "| **median** | **$FMED** | **$NMED** | **$RATIO** (of the rounds' ratios) | | | $(median <"$T/e.rps") | $(median <"$T/eratio") |"
+echo "| **median** | **$FMED** | **$NMED** | **$RATIO** (of the rounds' ratios) | | |"
 echo
 echo "Bar: fairbid >= 50% of nginx's req/s under the same load: $(awk -v r="$RATIO" 'BEGIN {print (r == "nan" || r + 0 <= 0 ? "**not measured**" : r >= 0.5 ? "**met**" : "**not met**")}') (ratio $RATIO)."
 echo
@@ -275,14 +262,12 @@ cost() { # cost URL PIDS -> "cpu_us_per_req syscalls_per_req rps"
 NGINX_WORKERS=$(pgrep -P "$NGINX_PID" | paste -sd, -)
 read -r fcpu fsc fcs frps2 < <(cost "$FURL" "$FAIRBID_PID")
 read -r ncpu nsc ncs nrps2 < <(cost "$NURL" "$NGINX_WORKERS")
-read -r ecpu esc ecs erps2 < <(cost "$EURL" "$EVHTTP_PID")
 echo "### Cost per request (perf stat on the server during a 3 s window of the same wrk load)"
 echo
 echo "| server | req/s in the window | CPU µs / request | syscalls / request | context switches / request |"
 echo "|---|---:|---:|---:|---:|"
 echo "| fairbid | $frps2 | $fcpu | $fsc | $fcs |"
 echo "| nginx | $nrps2 | $ncpu | $nsc | $ncs |"
-echo "| fairbid on evhttp (reference) | $erps2 | $ecpu | $esc | $ecs |"
 echo
 
 # syscall mix of fairbid: strace slows the server a lot, so only the mix (share of each call) means anything.

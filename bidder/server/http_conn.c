@@ -1,6 +1,6 @@
-/* http_server: see http_server.h. */
-#include "bidder/server/http_server.h"
-#include "bidder/common/clock.h"
+/* http_conn: the native server's connections: reading into the connection's buffer, the resumable head and
+ * chunked parsers (bidder/http/), answering complete requests in order (pipelining, 100-continue, HEAD,
+ * limits, timeouts), writing, lingering close. See http_server.h. */
 
 #include <errno.h>
 #include <event2/event.h>
@@ -15,246 +15,10 @@
 #include <unistd.h>
 
 #include "bidder/obs/log.h"
+#include "bidder/server/http_int.h"
 
-#define HS_IN_INIT 16384u
-#define HS_OUT_INIT 4096u
-#define HS_OUT_KEEP (64u * 1024u) /* an emptied output buffer larger than this is given back */
-#define HS_MAX_TIMED 64
-#define HS_LINGER_MS 2000 /* a lingering close lasts this long in all, whatever the client sends */
-#define HS_ACCEPT_BACKOFF_MS 100
-#define HS_FD_LOG_MS 10000
-#define HS_BATCH 32 /* requests answered per connection per turn of the loop: pipeliners take turns */
-
-struct hs_conn {
-    struct hs_server *s;
-    int fd;
-    struct event *rev, *wev;
-    char *in;
-    size_t in_off, in_len, in_cap; /* unread bytes are in[in_off..in_len) */
-    char *out;
-    size_t out_off, out_len, out_cap;
-    uint64_t t_read_ns;  /* the latest read */
-    uint64_t t_first_ns; /* the read that brought the first byte of the request at in_off */
-    int64_t last_active_ms;
-    uint64_t timed[HS_MAX_TIMED];
-    int ntimed;
-    bool close_after;   /* the reply queued last closes the connection */
-    bool linger;        /* after that reply: half-close and read until EOF (unread bytes would cause a RST) */
-    bool lingering;     /* half-closed, discarding input */
-    bool sent_continue; /* "100 Continue" sent for the request at in_off */
-    bool peer_eof;      /* the client half-closed: answer what is complete, then close */
-    bool reading;       /* rev is added */
-    bool tv_set;        /* rev was added with tv_cur (NULL: without a timeout) */
-    const struct timeval *tv_cur; /* rev's timeout: idle_timeout_ms between requests, none otherwise */
-    bool writing;                 /* wev is added */
-    /* the request at in_off, parsed incrementally (offsets are relative to in_off) */
-    struct hp_head_scan hscan;
-    size_t head_len; /* 0 until the head is complete and valid */
-    bool chunked, expect;
-    uint64_t clen;
-    struct hp_chunked ck;
-    bool waiting;      /* the request at in_off is incomplete: the read deadline runs */
-    struct event *tev; /* the deadline: the request's read_timeout_ms, or the end of a lingering close */
-    struct event *cev; /* continue answering after HS_BATCH requests, on the next turn (made when needed) */
-    bool tev_on;
-    uint64_t tev_for;     /* the request start the deadline was armed for */
-    uint64_t t_resume_ns; /* when we last started reading again after the client drained its replies */
-    /* a deferred reply (hs_reply.defer) is owed for the request before in_off: nothing after it is answered
-     */
-    bool deferred, def_head_only, def_http10_ka, def_close;
-    uint64_t def_t_first;
-    void (*def_cancel)(void *arg);
-    void *def_cancel_arg;
-    struct hs_conn *prev, *next;
-};
-
-struct hs_server {
-    struct event_base *base;
-    struct evconnlistener *lis;
-    struct hs_config cfg;
-    const struct timeval *tv_idle;  /* common timeout: O(1) re-arming per request */
-    const struct timeval *tv_write; /* common timeout */
-    struct hs_conn *conns;
-    struct hs_shared *sh; /* cfg.shared, or own_shared */
-    struct hs_shared own_shared;
-    struct event *backoff; /* re-enables accepting after EMFILE */
-    int reserve_fd;        /* closed to make room to shed a connection when out of fds */
-    uint32_t nactive;      /* connections within the limit */
-    _Atomic uint64_t nconns, rejected;
-    bool draining;
-    int quiet_ms, drain_max_ms;
-    int64_t drain_start_ms;
-    struct event *drain_timer;
-    void (*on_drained)(void *arg);
-    void *drained_arg;
-    char date[64]; /* "Date: ...\r\n", redone once a second */
-    size_t date_len;
-    time_t date_sec;
-};
-
-static void conn_close(struct hs_conn *c);
 static int conn_flush(struct hs_conn *c);
 static void on_write(evutil_socket_t fd, short what, void *arg);
-
-/* ---- output ---- */
-
-static void mem_acct(_Atomic uint64_t *ctr, size_t from, size_t to)
-{
-    if (to > from)
-        atomic_fetch_add_explicit(ctr, to - from, memory_order_relaxed);
-    else if (from > to)
-        atomic_fetch_sub_explicit(ctr, from - to, memory_order_relaxed);
-}
-
-static bool out_reserve(struct hs_conn *c, size_t n)
-{
-    if (c->out_len + n <= c->out_cap) return true;
-    size_t cap = c->out_cap ? c->out_cap : HS_OUT_INIT;
-    while (cap < c->out_len + n) cap *= 2;
-    char *p = realloc(c->out, cap);
-    if (!p) return false;
-    mem_acct(&c->s->sh->output, c->out_cap, cap);
-    c->out = p;
-    c->out_cap = cap;
-    return true;
-}
-
-/* An emptied output buffer that a large reply grew is given back: idle connections hold little. */
-static void out_shrink(struct hs_conn *c)
-{
-    if (c->out_cap <= HS_OUT_KEEP) return;
-    mem_acct(&c->s->sh->output, c->out_cap, 0);
-    free(c->out);
-    c->out = NULL;
-    c->out_cap = 0;
-}
-
-static void out_put(struct hs_conn *c, const char *p, size_t n)
-{
-    memcpy(c->out + c->out_len, p, n);
-    c->out_len += n;
-}
-#define OUT_LIT(c, s) out_put((c), (s), sizeof(s) - 1)
-
-static void out_u64(struct hs_conn *c, uint64_t v)
-{
-    char tmp[24];
-    int i = sizeof tmp;
-    do {
-        tmp[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    out_put(c, tmp + i, sizeof tmp - (size_t)i);
-}
-
-const char *hs_reason(int status)
-{
-    switch (status) {
-    case 200:
-        return "OK";
-    case 204:
-        return "No Content";
-    case 400:
-        return "Bad Request";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 408:
-        return "Request Timeout";
-    case 413:
-        return "Payload Too Large";
-    case 415:
-        return "Unsupported Media Type";
-    case 431:
-        return "Request Header Fields Too Large";
-    case 500:
-        return "Internal Server Error";
-    case 501:
-        return "Not Implemented";
-    case 503:
-        return "Service Unavailable";
-    case 505:
-        return "HTTP Version Not Supported";
-    default:
-        return "Status";
-    }
-}
-
-static void refresh_date(struct hs_server *s)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-    if (ts.tv_sec == s->date_sec) return;
-    s->date_sec = ts.tv_sec;
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    s->date_len = strftime(s->date, sizeof s->date, "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
-}
-
-/* Queues a reply. head_only: a HEAD request (Content-Length of the body, no body). */
-static void conn_reply(struct hs_conn *c, const struct hs_reply *r, bool head_only, bool http10_keepalive)
-{
-    struct hs_server *s = c->s;
-    if (s->draining) c->close_after = true;
-    if (r->close) c->close_after = true;
-    const char *reason = hs_reason(r->status);
-    size_t reason_len = strlen(reason);
-    size_t ct_len = r->ctype ? strlen(r->ctype) : 0;
-    size_t ex_len = r->extra_headers ? strlen(r->extra_headers) : 0;
-    size_t body = head_only ? 0 : r->len;
-    if (!out_reserve(c, 16 + reason_len + 64 + 16 + ct_len + 40 + ex_len + 48 + body)) {
-        c->close_after = true;
-        return;
-    }
-    refresh_date(s);
-    OUT_LIT(c, "HTTP/1.1 ");
-    out_u64(c, (uint64_t)r->status);
-    OUT_LIT(c, " ");
-    out_put(c, reason, reason_len);
-    OUT_LIT(c, "\r\n");
-    out_put(c, s->date, s->date_len);
-    if (r->ctype) {
-        OUT_LIT(c, "Content-Type: ");
-        out_put(c, r->ctype, ct_len);
-        OUT_LIT(c, "\r\n");
-    }
-    if (r->status != 204 && r->status >= 200) {
-        OUT_LIT(c, "Content-Length: ");
-        out_u64(c, r->len);
-        OUT_LIT(c, "\r\n");
-    }
-    if (ex_len) out_put(c, r->extra_headers, ex_len);
-    if (c->close_after)
-        OUT_LIT(c, "Connection: close\r\n");
-    else if (http10_keepalive)
-        OUT_LIT(c, "Connection: keep-alive\r\n");
-    OUT_LIT(c, "\r\n");
-    if (body) out_put(c, r->body, body);
-    if (r->timed) {
-        if (c->ntimed < HS_MAX_TIMED)
-            c->timed[c->ntimed++] = c->t_first_ns;
-        else if (s->cfg.on_sent)
-            s->cfg.on_sent(s->cfg.arg, fb_clock_mono_ns() - c->t_first_ns);
-    }
-}
-
-/* An error the server answers itself: JSON body, connection closed after it. */
-static void conn_error(struct hs_conn *c, int status, const char *msg, bool linger)
-{
-    char body[256];
-    int n = snprintf(body, sizeof body, "{\"error\":\"%s\"}", msg);
-    struct hs_reply r = {.status = status,
-                         .ctype = "application/json",
-                         .body = body,
-                         .len = (size_t)(n < 0                  ? 0
-                                         : n < (int)sizeof body ? n
-                                                                : (int)sizeof body - 1),
-                         .close = true};
-    conn_reply(c, &r, false, false);
-    c->linger = linger;
-    if (c->s->cfg.on_error) c->s->cfg.on_error(c->s->cfg.arg, status);
-}
 
 /* ---- input ---- */
 
@@ -326,10 +90,12 @@ static void send_continue(struct hs_conn *c)
     if (c->sent_continue) return;
     c->sent_continue = true;
     static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-    if (out_reserve(c, sizeof cont - 1)) OUT_LIT(c, cont);
+    if (!hs_out_reserve(c, sizeof cont - 1)) return;
+    memcpy(c->out + c->out_len, cont, sizeof cont - 1);
+    c->out_len += sizeof cont - 1;
 }
 
-static void req_reset(struct hs_conn *c)
+void hs_req_reset(struct hs_conn *c)
 {
     hp_head_scan_init(&c->hscan);
     c->head_len = 0;
@@ -343,9 +109,10 @@ static void in_fail(struct hs_conn *c, int rc)
 {
     if (rc == IN_BUSY) {
         atomic_fetch_add_explicit(&c->s->sh->busy_rejected, 1, memory_order_relaxed);
-        conn_error(c, 503, "server busy: buffered request input over max_buffered_bytes; retry later", true);
+        hs_conn_error(c, 503, "server busy: buffered request input over max_buffered_bytes; retry later",
+                      true);
     } else {
-        conn_error(c, 500, "out of memory", false);
+        hs_conn_error(c, 500, "out of memory", false);
     }
 }
 
@@ -393,7 +160,7 @@ static int conn_process(struct hs_conn *c, int max)
                 break;
             }
             if (hl < 0) {
-                conn_error(c, hp_status(hl), hp_strerror(hl), true);
+                hs_conn_error(c, hp_status(hl), hp_strerror(hl), true);
                 break;
             }
             have_h = true;
@@ -404,7 +171,7 @@ static int conn_process(struct hs_conn *c, int max)
             if (!c->chunked && c->clen > s->cfg.max_body) {
                 /* answered before the body is read: the client learns at once (and an Expect: 100-continue
                  * client does not send it at all) */
-                conn_error(c, 413, "request body larger than max_body", true);
+                hs_conn_error(c, 413, "request body larger than max_body", true);
                 break;
             }
             if (c->chunked) hp_chunked_init(&c->ck);
@@ -413,9 +180,9 @@ static int conn_process(struct hs_conn *c, int max)
         if (c->chunked) {
             int rc = hp_chunked_feed(&c->ck, p + hl, n - hl, s->cfg.max_body, s->cfg.max_head);
             if (rc < 0) {
-                conn_error(c, hp_status(rc),
-                           rc == HP_EBODYTOOBIG ? "request body larger than max_body" : hp_strerror(rc),
-                           true);
+                hs_conn_error(c, hp_status(rc),
+                              rc == HP_EBODYTOOBIG ? "request body larger than max_body" : hp_strerror(rc),
+                              true);
                 break;
             }
             if (rc == 0) {
@@ -460,10 +227,10 @@ static int conn_process(struct hs_conn *c, int max)
             c->def_cancel_arg = rep.cancel_arg;
             c->def_t_first = c->t_first_ns;
         } else {
-            conn_reply(c, &rep, h.method == HP_HEAD, h.minor == 0 && h.keep_alive);
+            hs_conn_reply(c, &rep, h.method == HP_HEAD, h.minor == 0 && h.keep_alive);
         }
         c->in_off += hl + wire;
-        req_reset(c);
+        hs_req_reset(c);
         c->t_first_ns = c->t_read_ns; /* a pipelined request came in the latest read at the earliest */
         done++;
     }
@@ -483,7 +250,7 @@ static const struct timeval *read_tv(const struct hs_conn *c)
     return c->s->tv_idle;
 }
 
-static void arm_read(struct hs_conn *c, bool on)
+void hs_arm_read(struct hs_conn *c, bool on)
 {
     if (!on) {
         if (c->reading) event_del(c->rev);
@@ -547,25 +314,25 @@ static int conn_flush(struct hs_conn *c)
              * its answers gets no more of them; the write timeout cuts it) */
             if (!c->wev) c->wev = event_new(s->base, c->fd, EV_WRITE | EV_PERSIST, on_write, c);
             if (!c->wev) {
-                conn_close(c);
+                hs_conn_close(c);
                 return -1;
             }
             if (!c->writing) event_add(c->wev, s->tv_write);
             c->writing = true;
-            arm_read(c, false);
+            hs_arm_read(c, false);
             return 0;
         }
-        conn_close(c);
+        hs_conn_close(c);
         return -1;
     }
     c->out_off = c->out_len = 0;
-    out_shrink(c);
+    hs_out_shrink(c);
     if (c->writing) {
         event_del(c->wev);
         c->writing = false;
         /* we did not read while the client was not reading: the next request's clock starts now */
         c->t_resume_ns = fb_clock_mono_ns();
-        if (!c->lingering && !c->peer_eof) arm_read(c, true);
+        if (!c->lingering && !c->peer_eof) hs_arm_read(c, true);
     }
     if (c->ntimed && s->cfg.on_sent) {
         uint64_t t = fb_clock_mono_ns();
@@ -579,14 +346,14 @@ static int conn_flush(struct hs_conn *c)
             shutdown(c->fd, SHUT_WR);
             c->lingering = true;
             c->in_off = c->in_len = 0;
-            arm_read(c, false);
-            arm_read(c, true);
+            hs_arm_read(c, false);
+            hs_arm_read(c, true);
             /* bounded in absolute time: a client that keeps sending cannot keep the fd */
             tev_clear(c);
             tev_set(c, fb_clock_mono_ns() + (uint64_t)HS_LINGER_MS * 1000000u, 0);
             return 0;
         }
-        conn_close(c);
+        hs_conn_close(c);
         return -1;
     }
     return 0;
@@ -618,7 +385,7 @@ static int conn_after_io(struct hs_conn *c)
     if (c->peer_eof && !c->lingering && !c->deferred && c->out_off == c->out_len &&
         (c->in_off == c->in_len || c->waiting)) {
         /* the client half-closed: every complete request it sent has been answered */
-        conn_close(c);
+        hs_conn_close(c);
         return -1;
     }
     arm_deadline(c);
@@ -631,7 +398,7 @@ static void on_continue(evutil_socket_t fd, short what, void *arg)
     (void)what;
     struct hs_conn *c = arg;
     if (c->writing || c->lingering) return; /* on_write resumes it */
-    if (conn_after_io(c) == 0 && c->reading) arm_read(c, true);
+    if (conn_after_io(c) == 0 && c->reading) hs_arm_read(c, true);
 }
 
 static void on_write(evutil_socket_t fd, short what, void *arg)
@@ -640,7 +407,7 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
     struct hs_conn *c = arg;
     if (what & EV_TIMEOUT) {
         atomic_fetch_add_explicit(&c->s->sh->write_timeouts, 1, memory_order_relaxed);
-        conn_close(c); /* a client that does not read its answers */
+        hs_conn_close(c); /* a client that does not read its answers */
         return;
     }
     conn_after_io(c);
@@ -648,32 +415,32 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
 
 /* The deadline: a request still incomplete read_timeout_ms after its first byte gets 408 (complete requests
  * waiting for the client to drain its replies are not late: they are answered); a lingering close ends. */
-static void on_deadline(evutil_socket_t fd, short what, void *arg)
+void hs_on_deadline(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     struct hs_conn *c = arg;
     c->tev_on = false;
     if (c->lingering) {
-        conn_close(c);
+        hs_conn_close(c);
         return;
     }
     if (!c->waiting || c->in_len == c->in_off || c->close_after) return;
     atomic_fetch_add_explicit(&c->s->sh->timeouts, 1, memory_order_relaxed);
-    conn_error(c, 408, "request not received within read_timeout_ms", false);
+    hs_conn_error(c, 408, "request not received within read_timeout_ms", false);
     c->in_off = c->in_len = 0;
     c->waiting = false;
-    if (conn_after_io(c) == 0 && !c->lingering && c->out_off == c->out_len) conn_close(c);
+    if (conn_after_io(c) == 0 && !c->lingering && c->out_off == c->out_len) hs_conn_close(c);
 }
 
-static void on_read(evutil_socket_t fd, short what, void *arg)
+void hs_on_read(evutil_socket_t fd, short what, void *arg)
 {
     struct hs_conn *c = arg;
     if (what & EV_TIMEOUT) {
         /* idle_timeout_ms without a request begun (a request begun is bounded by the deadline; a deferred
          * one by its handler) */
         if (c->in_len == c->in_off && !c->lingering && !c->deferred) {
-            conn_close(c);
+            hs_conn_close(c);
             return;
         }
         if (!(what & EV_READ)) return;
@@ -681,7 +448,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     if (c->lingering) {
         char junk[16384];
         ssize_t k = read(fd, junk, sizeof junk);
-        if (k == 0 || (k < 0 && errno != EAGAIN && errno != EINTR)) conn_close(c);
+        if (k == 0 || (k < 0 && errno != EAGAIN && errno != EINTR)) hs_conn_close(c);
         return;
     }
     /* grow for the next read when nearly full; refused over max_buffered_bytes, then read into what is
@@ -691,7 +458,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     if (room == 0) {
         /* the buffer is full: of requests waiting for the client to read its replies (on_write resumes), or
          * of one request that cannot grow */
-        arm_read(c, false);
+        hs_arm_read(c, false);
         if (!c->writing && conn_after_io(c) == 0 && !c->writing && !c->close_after && !c->lingering) {
             in_fail(c, IN_BUSY);
             conn_after_io(c);
@@ -704,21 +471,21 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
         if (k == 0 && (c->out_off < c->out_len || c->deferred || (c->in_len > c->in_off && !c->waiting))) {
             /* the client half-closed after its requests: answer the complete ones, then close */
             c->peer_eof = true;
-            arm_read(c, false);
+            hs_arm_read(c, false);
             conn_after_io(c);
             return;
         }
-        conn_close(c); /* the peer closed (or reset) with nothing owed to it */
+        hs_conn_close(c); /* the peer closed (or reset) with nothing owed to it */
         return;
     }
     c->t_read_ns = fb_clock_mono_ns();
     if (c->in_len == c->in_off) c->t_first_ns = c->t_read_ns;
     c->in_len += (size_t)k;
     c->last_active_ms = fb_clock_mono_coarse_ms();
-    if (conn_after_io(c) == 0 && c->reading) arm_read(c, true);
+    if (conn_after_io(c) == 0 && c->reading) hs_arm_read(c, true);
 }
 
-static void conn_close(struct hs_conn *c)
+void hs_conn_close(struct hs_conn *c)
 {
     struct hs_server *s = c->s;
     if (c->deferred && c->def_cancel) {
@@ -744,207 +511,6 @@ static void conn_close(struct hs_conn *c)
     free(c);
 }
 
-/* A connection we will not serve: a canned 503 written at once (it fits any fresh socket buffer), then
- * closed, so that it holds its fd for no longer than this call. */
-static void shed(struct hs_server *s, int fd, const char *why)
-{
-    char buf[512];
-    char body[200];
-    int bn = snprintf(body, sizeof body, "{\"error\":\"%s\"}", why);
-    int n = snprintf(buf, sizeof buf,
-                     "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: "
-                     "%d\r\nConnection: close\r\nRetry-After: 1\r\n\r\n%s",
-                     bn, body);
-    if (n > 0) {
-        ssize_t k = send(fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
-        (void)k;
-    }
-    /* drop what the client already sent, so that the close sends FIN rather than a reset that could destroy
-     * the 503 before it is read */
-    shutdown(fd, SHUT_WR);
-    char junk[4096];
-    for (int i = 0; i < 16 && recv(fd, junk, sizeof junk, MSG_DONTWAIT) > 0; i++) {
-    }
-    close(fd);
-    if (s->cfg.on_error) s->cfg.on_error(s->cfg.arg, 503);
-}
-
-static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
-{
-    (void)l;
-    (void)sa;
-    (void)salen;
-    struct hs_server *s = arg;
-    if (s->nactive >= s->cfg.max_connections) {
-        atomic_fetch_add_explicit(&s->rejected, 1, memory_order_relaxed);
-        shed(s, fd, "too many connections (max_connections)");
-        return;
-    }
-    struct hs_conn *c = calloc(1, sizeof *c);
-    if (c) c->in = malloc(HS_IN_INIT);
-    if (c) c->rev = event_new(s->base, fd, EV_READ | EV_PERSIST, on_read, c);
-    if (c && c->rev) c->tev = event_new(s->base, -1, 0, on_deadline, c);
-    if (!c || !c->in || !c->rev || !c->tev) {
-        if (c && c->rev) event_free(c->rev);
-        if (c) free(c->in);
-        free(c);
-        close(fd);
-        return;
-    }
-    /* replies are single writes, but a "100 Continue" followed by the reply must not wait for an ACK */
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    c->s = s;
-    c->fd = fd;
-    c->in_cap = HS_IN_INIT;
-    c->last_active_ms = fb_clock_mono_coarse_ms();
-    req_reset(c);
-    s->nactive++;
-    atomic_fetch_add_explicit(&s->nconns, 1, memory_order_relaxed);
-    c->next = s->conns;
-    if (s->conns) s->conns->prev = c;
-    s->conns = c;
-    arm_read(c, true);
-}
-
-static void on_backoff(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    struct hs_server *s = arg;
-    if (s->lis && !s->draining) evconnlistener_enable(s->lis);
-}
-
-/* accept() failed for a reason other than a retriable one. Out of fds (EMFILE, ENFILE) or kernel memory, the
- * listening socket stays readable and libevent would call accept again at once, forever: stop accepting for
- * HS_ACCEPT_BACKOFF_MS, and use the reserved fd to take the oldest waiting connection and tell it 503, so
- * that clients are not left hanging in the backlog. One log line per 10 s, and a counter. */
-static void on_accept_error(struct evconnlistener *l, void *arg)
-{
-    struct hs_server *s = arg;
-    int err = EVUTIL_SOCKET_ERROR();
-    evconnlistener_disable(l);
-    bool nofd = err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
-    if (nofd) {
-        atomic_fetch_add_explicit(&s->sh->fd_exhausted, 1, memory_order_relaxed);
-        if (s->reserve_fd >= 0) {
-            close(s->reserve_fd);
-            s->reserve_fd = -1;
-            int fd = accept4(evconnlistener_get_fd(l), NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-            if (fd >= 0) {
-                atomic_fetch_add_explicit(&s->rejected, 1, memory_order_relaxed);
-                shed(s, fd, "out of file descriptors; retry later");
-            }
-            s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        }
-    }
-    int64_t now = fb_clock_mono_coarse_ms();
-    int64_t last = atomic_load_explicit(&s->sh->last_fd_log_ms, memory_order_relaxed);
-    if ((last == 0 || now - last >= HS_FD_LOG_MS) &&
-        atomic_compare_exchange_strong_explicit(&s->sh->last_fd_log_ms, &last, now, memory_order_relaxed,
-                                                memory_order_relaxed))
-        log_warn("accept failed: pausing new connections",
-                 "error=\"%s\" backoff_ms=%d open_connections=%u "
-                 "fd_exhausted_total=%llu note=\"raise the open-file limit or lower max_connections\"",
-                 strerror(err), HS_ACCEPT_BACKOFF_MS, s->nactive,
-                 (unsigned long long)atomic_load_explicit(&s->sh->fd_exhausted, memory_order_relaxed));
-    struct timeval tv = {0, HS_ACCEPT_BACKOFF_MS * 1000};
-    event_add(s->backoff, &tv);
-}
-
-struct hs_server *hs_new(struct event_base *base, int listen_fd, const struct hs_config *cfg)
-{
-    struct hs_server *s = calloc(1, sizeof *s);
-    if (!s) return NULL;
-    s->base = base;
-    s->cfg = *cfg;
-    if (!s->cfg.max_conn_output) s->cfg.max_conn_output = 256u * 1024u;
-    s->sh = cfg->shared ? cfg->shared : &s->own_shared;
-    s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    struct timeval ti = {cfg->idle_timeout_ms / 1000, (cfg->idle_timeout_ms % 1000) * 1000};
-    s->tv_idle = event_base_init_common_timeout(base, &ti);
-    struct timeval tw = {cfg->write_timeout_ms / 1000, (cfg->write_timeout_ms % 1000) * 1000};
-    s->tv_write = event_base_init_common_timeout(base, &tw);
-    s->backoff = evtimer_new(base, on_backoff, s);
-    s->lis =
-        evconnlistener_new(base, on_accept, s, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, listen_fd);
-    if (!s->tv_idle || !s->tv_write || !s->backoff || !s->lis) {
-        if (s->lis) evconnlistener_free(s->lis);
-        if (s->backoff) event_free(s->backoff);
-        if (s->reserve_fd >= 0) close(s->reserve_fd);
-        free(s);
-        return NULL;
-    }
-    evconnlistener_set_error_cb(s->lis, on_accept_error);
-    return s;
-}
-
-void hs_set_timeouts(struct hs_server *s, int read_ms, int idle_ms, int write_ms)
-{
-    struct timeval ti = {idle_ms / 1000, (idle_ms % 1000) * 1000};
-    struct timeval tw = {write_ms / 1000, (write_ms % 1000) * 1000};
-    /* the base keeps a queue per duration (returned again for a duration it has): a reload back and forth
-     * allocates nothing new. On failure the old timeouts stay. The read deadline is computed per request from
-     * cfg.read_timeout_ms. */
-    const struct timeval *i = event_base_init_common_timeout(s->base, &ti);
-    const struct timeval *w = event_base_init_common_timeout(s->base, &tw);
-    if (!i || !w) return;
-    s->tv_idle = i;
-    s->tv_write = w;
-    s->cfg.read_timeout_ms = read_ms;
-    s->cfg.idle_timeout_ms = idle_ms;
-    s->cfg.write_timeout_ms = write_ms;
-}
-
-static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    struct hs_server *s = arg;
-    int64_t now = fb_clock_mono_coarse_ms();
-    for (struct hs_conn *c = s->conns, *next; c; c = next) {
-        next = c->next;
-        bool idle = c->in_off == c->in_len && c->out_off == c->out_len && !c->lingering && !c->deferred;
-        if (idle && now - c->last_active_ms >= s->quiet_ms) conn_close(c);
-    }
-    if ((!s->conns || now - s->drain_start_ms >= s->drain_max_ms) && s->on_drained) {
-        void (*cb)(void *) = s->on_drained;
-        s->on_drained = NULL;
-        event_del(s->drain_timer);
-        cb(s->drained_arg);
-    }
-}
-
-void hs_drain(struct hs_server *s, int quiet_ms, int max_ms, void (*on_drained)(void *arg), void *arg)
-{
-    if (s->draining) return;
-    s->draining = true;
-    if (s->lis) {
-        evconnlistener_free(s->lis); /* closes the listening socket: the kernel refuses new connections */
-        s->lis = NULL;
-    }
-    s->quiet_ms = quiet_ms;
-    s->drain_max_ms = max_ms;
-    s->drain_start_ms = fb_clock_mono_coarse_ms();
-    s->on_drained = on_drained;
-    s->drained_arg = arg;
-    event_del(s->backoff);
-    s->drain_timer = event_new(s->base, -1, EV_PERSIST, on_drain_tick, s);
-    struct timeval tv = {0, 10000};
-    if (s->drain_timer) event_add(s->drain_timer, &tv);
-}
-
-void hs_free(struct hs_server *s)
-{
-    if (!s) return;
-    while (s->conns) conn_close(s->conns);
-    if (s->lis) evconnlistener_free(s->lis);
-    if (s->drain_timer) event_free(s->drain_timer);
-    event_free(s->backoff);
-    if (s->reserve_fd >= 0) close(s->reserve_fd);
-    free(s);
-}
-
 void hs_resume(struct hs_conn *c, const struct hs_reply *rep)
 {
     if (!c->deferred) return;
@@ -954,20 +520,10 @@ void hs_resume(struct hs_conn *c, const struct hs_reply *rep)
     if (c->def_close) r.close = true;
     uint64_t t_next = c->t_first_ns; /* the deferred request's own clock, for on_sent */
     c->t_first_ns = c->def_t_first;
-    conn_reply(c, &r, c->def_head_only, c->def_http10_ka);
+    hs_conn_reply(c, &r, c->def_head_only, c->def_http10_ka);
     c->t_first_ns = t_next;
     c->last_active_ms = fb_clock_mono_coarse_ms();
-    if (c->writing || c->lingering) return; /* on_write flushes it and goes on */
+    if (c->writing || c->lingering) return; /* the write callback flushes it and goes on */
     /* flush, then answer what was pipelined behind it */
-    if (conn_after_io(c) == 0 && !c->peer_eof && !c->lingering) arm_read(c, true);
-}
-
-uint64_t hs_connections(const struct hs_server *s)
-{
-    return atomic_load_explicit(&((struct hs_server *)s)->nconns, memory_order_relaxed);
-}
-
-uint64_t hs_rejected(const struct hs_server *s)
-{
-    return atomic_load_explicit(&((struct hs_server *)s)->rejected, memory_order_relaxed);
+    if (conn_after_io(c) == 0 && !c->peer_eof && !c->lingering) hs_arm_read(c, true);
 }

@@ -1,4 +1,5 @@
-/* http_server: the native HTTP/1.1 server of one worker, on the worker's libevent event_base.
+/* http_server: the native HTTP/1.1 server of one worker (http_conn.c, http_out.c, http_accept.c), on the
+ * worker's libevent event_base.
  *
  * Why not evhttp: measured on these machines (bench/RESULTS.md §4), evhttp spends 5 system calls per
  * keep-alive request (readv, ioctl FIONREAD, writev and two epoll_ctl to arm and disarm write interest, the
@@ -6,7 +7,7 @@
  * buffers. At ~1 µs per syscall that fixed cost was most of a request. Here a request costs one read() and
  * one write() (the reply is written in place, at once; write interest is armed only when the socket is full),
  * the head is parsed in the connection's buffer without copies, and a connection allocates its buffers once.
- * evhttp remains selectable (`"http_server": "evhttp"`) as the reference.
+ * evhttp was the transport before this server and its reference until issue 16 removed it.
  *
  * The handler runs synchronously and fills an hs_reply; pipelined requests are answered in order, in one
  * write. Every resource a client can make us hold is bounded (issue 13, docs/http.md "Limits"):
@@ -25,8 +26,8 @@
  *  - CPU: the head and chunked parsers resume where they stopped (bidder/http/http_parse.h); a connection
  *    gets at most HS_BATCH (32) answers per turn of the loop, so a long pipeline does not hold the worker
  *    while others (and new connections) wait. */
-#ifndef FAIRBID_BIDDER_HTTP_SERVER_H
-#define FAIRBID_BIDDER_HTTP_SERVER_H
+#ifndef FAIRBID_BIDDER_SERVER_HTTP_SERVER_H
+#define FAIRBID_BIDDER_SERVER_HTTP_SERVER_H
 
 #include <stdatomic.h>
 #include <stdbool.h>

@@ -18,7 +18,9 @@ c["fairness"] = {"attribute": "gender", "window_s": 10, "max_boost": 1.5, "min_e
 d["campaigns"].append(c)
 json.dump(d, open(sys.argv[2], "w"))
 PY
-fairbid_start "$T/cfg.json"
+# with Redis, so the consent mirror's, fairness sync's and audit's families are in the scrape too
+redis_start
+fairbid_start "$T/cfg.json" --redis "$REDIS_URL"
 for i in 1 2 3; do
   curl -s -o /dev/null -H 'Content-Type: application/json' --data-binary "@$REQ" "$FB_URL/openrtb2/bid"
 done
@@ -74,7 +76,9 @@ ok(set(help_) == set(type_), "HELP and TYPE name the same families (%r)" % (set(
 ok(all(t in ("counter", "gauge", "histogram") for t in type_.values()), "every TYPE is counter, gauge or histogram")
 for fam in ("fairbid_cap_tokens", "fairbid_cap_spent_total", "fairbid_cap_leased_total", "fairbid_cap_exhausted",
             "fairbid_cap_limit", "fairbid_fair_impact_ratio", "fairbid_fair_tvd", "fairbid_fair_level_down",
-            "fairbid_fair_boost", "fairbid_http_requests_total", "fairbid_request_duration_seconds"):
+            "fairbid_fair_boost", "fairbid_http_requests_total", "fairbid_request_duration_seconds",
+            "fairbid_consent_mirror_records", "fairbid_consent_mirror_state", "fairbid_consent_mirror_digest_info",
+            "fairbid_audit_records_total", "fairbid_policy_drops_total", "fairbid_fairness_syncs_total"):
     ok(fam in help_ and fam in type_, "%s has HELP and TYPE" % fam)
 want = 'fairbid_cap_limit{campaign="q\\"b\\\\s"} 1000'
 ok(want in text.split("\n"), "the quote and backslash in the campaign id are escaped: %s" % want)
@@ -108,4 +112,14 @@ out=$(timeout 10 "$BIN" serve --config "$T/cfg.json" --listen 127.0.0.1:0 --http
 rc=$?
 check "serve --http-server evhttp exits with a config error (rc $rc)" test "$rc" -eq 2
 check "serve names the removed transport" grep -q 'evhttp.*was removed' <<<"$out"
+
+# on SIGHUP a config asking for evhttp is refused and the running config kept (reloads_total{result="failed"})
+reloads_failed() { curl -s "$FB_URL/metrics" | awk '/^fairbid_config_reloads_total\{result="failed"\}/{print $2}'; }
+reloads_failed_is() { [ "$(reloads_failed)" = "$1" ]; }
+check "no failed reload yet" reloads_failed_is 0
+cp "$T/evhttp.json" "$T/cfg.json"
+kill -HUP "$FB_PID"
+check "a reload to http_server evhttp is counted failed" wait_for reloads_failed_is 1
+check "the log says why" wait_for grep -q 'reload failed.*evhttp.*was removed' "$FB_LOG"
+check "still serving bids after the refused reload" test "$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' --data-binary "@$REQ" "$FB_URL/openrtb2/bid")" -lt 500
 finish

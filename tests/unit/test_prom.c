@@ -2,6 +2,7 @@
  * newline must not break the scrape) and every family gets HELP and TYPE (issue 16). */
 #include <criterion/criterion.h>
 #include <event2/buffer.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,4 +109,18 @@ Test(prom, escape_into_buffer_truncates_like_snprintf)
     cr_assert_eq(prom_escape_label(b, sizeof b, "\\\\\\\\\\"), 10);
     cr_assert_str_eq(b, "\\\\\\\\\\\\\\");
     cr_assert_eq(prom_escape_label(b, 0, "x"), 1);
+}
+
+Test(prom, every_status_the_server_emits_has_its_own_label)
+{
+    static const int codes[] = {200, 204, 400, 404, 405, 408, 413, 415, 431, 500, 501, 503, 505};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        int ix = metrics_status_index(codes[i]);
+        char want[8];
+        snprintf(want, sizeof want, "%d", codes[i]);
+        cr_assert_neq(ix, MS_OTHER, "%d counted as other", codes[i]);
+        cr_assert_str_eq(metrics_status_label[ix], want);
+    }
+    cr_assert_eq(metrics_status_index(418), MS_OTHER);
+    cr_assert_str_eq(metrics_status_label[MS_OTHER], "other");
 }

@@ -1,0 +1,155 @@
+/* http_out: the native server's reply writer: the connection's output buffer (grown on demand, accounted in
+ * max_output_bytes, given back when a large reply emptied it), the status line, Date, Content-Type,
+ * Content-Length and Connection headers written in place, and the replies the server answers itself. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bidder/server/http_int.h"
+
+bool hs_out_reserve(struct hs_conn *c, size_t n)
+{
+    if (c->out_len + n <= c->out_cap) return true;
+    size_t cap = c->out_cap ? c->out_cap : HS_OUT_INIT;
+    while (cap < c->out_len + n) cap *= 2;
+    char *p = realloc(c->out, cap);
+    if (!p) return false;
+    mem_acct(&c->s->sh->output, c->out_cap, cap);
+    c->out = p;
+    c->out_cap = cap;
+    return true;
+}
+
+void hs_out_shrink(struct hs_conn *c)
+{
+    if (c->out_cap <= HS_OUT_KEEP) return;
+    mem_acct(&c->s->sh->output, c->out_cap, 0);
+    free(c->out);
+    c->out = NULL;
+    c->out_cap = 0;
+}
+
+static void out_put(struct hs_conn *c, const char *p, size_t n)
+{
+    memcpy(c->out + c->out_len, p, n);
+    c->out_len += n;
+}
+#define OUT_LIT(c, s) out_put((c), (s), sizeof(s) - 1)
+
+static void out_u64(struct hs_conn *c, uint64_t v)
+{
+    char tmp[24];
+    int i = sizeof tmp;
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    out_put(c, tmp + i, sizeof tmp - (size_t)i);
+}
+
+const char *hs_reason(int status)
+{
+    switch (status) {
+    case 200:
+        return "OK";
+    case 204:
+        return "No Content";
+    case 400:
+        return "Bad Request";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 413:
+        return "Payload Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 503:
+        return "Service Unavailable";
+    case 505:
+        return "HTTP Version Not Supported";
+    default:
+        return "Status";
+    }
+}
+
+static void refresh_date(struct hs_server *s)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+    if (ts.tv_sec == s->date_sec) return;
+    s->date_sec = ts.tv_sec;
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    s->date_len = strftime(s->date, sizeof s->date, "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+}
+
+void hs_conn_reply(struct hs_conn *c, const struct hs_reply *r, bool head_only, bool http10_keepalive)
+{
+    struct hs_server *s = c->s;
+    if (s->draining) c->close_after = true;
+    if (r->close) c->close_after = true;
+    const char *reason = hs_reason(r->status);
+    size_t reason_len = strlen(reason);
+    size_t ct_len = r->ctype ? strlen(r->ctype) : 0;
+    size_t ex_len = r->extra_headers ? strlen(r->extra_headers) : 0;
+    size_t body = head_only ? 0 : r->len;
+    if (!hs_out_reserve(c, 16 + reason_len + 64 + 16 + ct_len + 40 + ex_len + 48 + body)) {
+        c->close_after = true;
+        return;
+    }
+    refresh_date(s);
+    OUT_LIT(c, "HTTP/1.1 ");
+    out_u64(c, (uint64_t)r->status);
+    OUT_LIT(c, " ");
+    out_put(c, reason, reason_len);
+    OUT_LIT(c, "\r\n");
+    out_put(c, s->date, s->date_len);
+    if (r->ctype) {
+        OUT_LIT(c, "Content-Type: ");
+        out_put(c, r->ctype, ct_len);
+        OUT_LIT(c, "\r\n");
+    }
+    if (r->status != 204 && r->status >= 200) {
+        OUT_LIT(c, "Content-Length: ");
+        out_u64(c, r->len);
+        OUT_LIT(c, "\r\n");
+    }
+    if (ex_len) out_put(c, r->extra_headers, ex_len);
+    if (c->close_after)
+        OUT_LIT(c, "Connection: close\r\n");
+    else if (http10_keepalive)
+        OUT_LIT(c, "Connection: keep-alive\r\n");
+    OUT_LIT(c, "\r\n");
+    if (body) out_put(c, r->body, body);
+    if (r->timed) {
+        if (c->ntimed < HS_MAX_TIMED)
+            c->timed[c->ntimed++] = c->t_first_ns;
+        else if (s->cfg.on_sent)
+            s->cfg.on_sent(s->cfg.arg, fb_clock_mono_ns() - c->t_first_ns);
+    }
+}
+
+void hs_conn_error(struct hs_conn *c, int status, const char *msg, bool linger)
+{
+    char body[256];
+    int n = snprintf(body, sizeof body, "{\"error\":\"%s\"}", msg);
+    struct hs_reply r = {.status = status,
+                         .ctype = "application/json",
+                         .body = body,
+                         .len = (size_t)(n < 0                  ? 0
+                                         : n < (int)sizeof body ? n
+                                                                : (int)sizeof body - 1),
+                         .close = true};
+    hs_conn_reply(c, &r, false, false);
+    c->linger = linger;
+    if (c->s->cfg.on_error) c->s->cfg.on_error(c->s->cfg.arg, status);
+}
