@@ -706,7 +706,8 @@ static void root_walk(struct sctx *c)
             const char *vs = value_start(c);
             if (json_skip(&c->j)) break;
             edit(c, vs, c->j.p, c->tmax_rep, c->tmax_rlen);
-            c->saw_tmax = true;
+            /* "TMAX" is rewritten too (a folding decoder reads it), but only "tmax" tells the others */
+            if (sv_eq_cstr(k, "tmax")) c->saw_tmax = true;
         } else if (kfold(k, "user") && json_peek(&c->j) == JSON_OBJECT) {
             user_walk(c);
         } else if (kfold(k, "device") && json_peek(&c->j) == JSON_OBJECT) {

@@ -242,6 +242,10 @@ void server_route(struct worker *w, const struct http_in *in, struct hs_reply *r
         METRIC_ADD(w->m.in_flight, (uint64_t)-1);
         return;
     }
+    if (path_is(in->path, "/openrtb2/filter")) { /* filter mode: bidder/server/filter_route.c */
+        server_filter_route(w, in, rep);
+        return;
+    }
     bool control =
         path_is(in->path, "/healthz") || path_is(in->path, "/readyz") || path_is(in->path, "/metrics");
     if (control && in->method != HP_GET && in->method != HP_HEAD) {

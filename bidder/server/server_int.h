@@ -76,6 +76,8 @@ struct http_in {
     struct hs_conn *conn; /* for a deferred reply (filter mode) */
 };
 void server_route(struct worker *w, const struct http_in *in, struct hs_reply *rep);
+/* filter_route.c: POST /openrtb2/filter?upstream=ID (filter mode's request side, answered, not forwarded) */
+void server_filter_route(struct worker *w, const struct http_in *in, struct hs_reply *rep);
 void server_after_decision(void *arg, const struct config *cfg, const struct engine_result *res);
 void server_reply_error(struct worker *w, struct hs_reply *rep, int status, const char *msg,
                         const char *field, long offset);

@@ -451,17 +451,26 @@ Test(scrub, consent_for_vendor_equals_consent_eval)
                 struct ortb_request req;
                 struct ortb_error err;
                 cr_assert_eq(ortb_parse(body, strlen(body), &a, &req, &err), 0);
-                struct consent_state d, one, direct;
-                struct consent_config cd = {.tcf_vendor_id = CONSENT_VENDOR_DEFERRED, .tcf_strict = true};
+                struct consent_state direct;
                 struct consent_config cv = {.tcf_vendor_id = vendors[v], .tcf_strict = true};
-                consent_eval(&req, &cd, NULL, 2026, &a, &d);
-                consent_for_vendor(&d, vendors[v], true, &one);
                 consent_eval(&req, &cv, NULL, 2026, &a, &direct);
-                cr_assert_eq(one.block_all, direct.block_all, "%s vendor %d", body, vendors[v]);
-                cr_assert_eq(one.block_personal, direct.block_personal, "%s vendor %d: %s vs %s", body,
-                             vendors[v], reason_name(one.block_personal), reason_name(direct.block_personal));
-                cr_assert(sv_eq(one.detail, direct.detail), "%s", body);
-                cr_assert_eq(one.minor, direct.minor);
-                cr_assert_eq(one.precise_geo_ok, direct.precise_geo_ok);
+                /* from a deferred evaluation, and from one made for any other vendor (fairbid's own) */
+                const int32_t from[] = {CONSENT_VENDOR_DEFERRED, VENDOR, 5, 0, 77};
+                for (size_t f = 0; f < sizeof from / sizeof from[0]; f++) {
+                    struct consent_state d, one;
+                    struct consent_config cd = {.tcf_vendor_id = from[f], .tcf_strict = true};
+                    consent_eval(&req, &cd, NULL, 2026, &a, &d);
+                    consent_for_vendor(&d, vendors[v], true, &one);
+                    cr_assert_eq(one.block_all, direct.block_all, "%s vendor %d from %d", body, vendors[v],
+                                 from[f]);
+                    cr_assert_eq(one.block_personal, direct.block_personal, "%s vendor %d from %d: %s vs %s",
+                                 body, vendors[v], from[f], reason_name(one.block_personal),
+                                 reason_name(direct.block_personal));
+                    cr_assert(sv_eq(one.detail, direct.detail), "%s", body);
+                    cr_assert(sv_eq(one.all_detail, direct.all_detail) || direct.block_all < 0, "%s", body);
+                    cr_assert_eq(one.minor, direct.minor);
+                    cr_assert_eq(one.precise_geo_ok, direct.precise_geo_ok);
+                    if (f == 0) cr_assert_eq(d.block_personal, d.nv_personal, "deferred: no vendor rules");
+                }
             }
 }
