@@ -8,17 +8,14 @@
 #include <urcu/urcu-memb.h>
 
 #include "bidder/obs/log.h"
+#include "bidder/audit.h"
+#include "bidder/upstream/check.h"
 #include "bidder/upstream/pool.h"
 #include "bidder/upstream/stats.h"
 #include "filters/bidresp.h"
 #include "filters/reasons.h"
 #include "filters/json.h"
-#if __has_include("filters/scrub.h")
 #include "filters/scrub.h"
-#define FWD_HAVE_SCRUB 1
-#else
-#define SCRUB_SLACK 32
-#endif
 
 #define FWD_OUT_CAP (2u << 20) /* the merged answer */
 #define FWD_OWN_CAP (256u << 10)
@@ -55,6 +52,7 @@ struct fwd_worker {
     char *scrub; /* one upstream's scrubbed body, copied into its connection at once */
     size_t scrub_cap;
     struct bidresp *resp; /* the answer being read (large: its bids are fixed arrays) */
+    struct upcheck_result check;
     struct fwd_req *free_list;
     int nfree;
 };
@@ -163,7 +161,6 @@ struct fwd_scrubbed {
 static int scrub_for(struct fwd_worker *w, const struct config *cfg, const struct upstream *u,
                      struct fwd_req *r, int32_t budget_ms, struct fwd_scrubbed *out)
 {
-    const struct ortb_request *req = &r->res.req;
     size_t need = 2 * r->len + SCRUB_SLACK;
     if (w->scrub_cap < need) {
         char *b = realloc(w->scrub, need);
@@ -171,23 +168,9 @@ static int scrub_for(struct fwd_worker *w, const struct config *cfg, const struc
         w->scrub = b;
         w->scrub_cap = need;
     }
-#ifdef FWD_HAVE_SCRUB
-    struct scrub_input in = {.body = r->body,
-                             .len = r->len,
-                             .req = req,
-                             .cs = &r->res.dec.consent,
-                             .tcf_vendor_id = u->tcf_vendor_id,
-                             .tcf_strict = cfg->campaigns.tcf_strict,
-                             .policy = cfg->campaigns.policy,
-                             .js = &r->res.dec.juris,
-                             .year = 0,
-                             .tmax_ms = budget_ms};
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    in.year = tm.tm_year + 1900;
+    (void)budget_ms; /* upcheck_scrub computes the same from the request */
     struct scrub_result sr;
-    int rc = scrub_request(&in, &r->arena, w->scrub, w->scrub_cap, &sr);
+    int rc = upcheck_scrub(cfg, u, &r->res, r->body, r->len, &r->arena, w->scrub, w->scrub_cap, &sr);
     struct up_stats *s = up_stats_get(u->id);
     if (rc) {
         out->forward = false;
@@ -203,41 +186,12 @@ static int scrub_for(struct fwd_worker *w, const struct config *cfg, const struc
         for (uint32_t i = 0; i < sr.nremoved; i++)
             if (sr.removed[i].reason < REASON__COUNT) UP_STAT_INC(s, removed[sr.removed[i].reason]);
     return 0;
-#else
-    /* the request scrubber (filters/scrub.h) is not in this tree: only what needs no scrubbing goes out, the
-     * request as it came, when every privacy signal allows personal data and it carries no segments */
-    (void)cfg;
-    (void)budget_ms;
-    const struct consent_state *cs = &r->res.dec.consent;
-    out->personal = true;
-    out->body = r->body;
-    out->len = r->len;
-    out->forward = cs->block_all < 0 && cs->block_personal < 0 && !cs->minor && req->user.ndata == 0;
-    out->reason = cs->block_all >= 0        ? cs->block_all
-                  : cs->block_personal >= 0 ? cs->block_personal
-                  : cs->minor               ? REASON_MINOR_AGE
-                                            : REASON_SENSITIVE_HEALTH;
-    (void)u;
-    return 0;
-#endif
 }
 
 /* ---- the response side ---- */
 
-static void put_seat_open(struct buf *b, bool *first, struct sv seat)
-{
-    if (!*first) buf_putc(b, ',');
-    *first = false;
-    buf_puts(b, "{");
-    if (seat.n) {
-        buf_puts(b, "\"seat\":");
-        buf_put_json_str(b, seat);
-        buf_putc(b, ',');
-    }
-    buf_puts(b, "\"bid\":[");
-}
-
-/* The upstream's seat of bids that survive, written into b; returns how many. */
+/* The upstream's seat of bids that survive, written into b; returns how many. Counted, and the drops of the
+ * audited classes (privacy, fairness) go to the audit trail like the campaigns'. */
 static uint32_t upstream_bids(struct fwd_worker *w, const struct config *cfg, struct fwd_req *r,
                               const struct fwd_up *fu, struct buf *b, bool *first_seat)
 {
@@ -252,63 +206,34 @@ static uint32_t upstream_bids(struct fwd_worker *w, const struct config *cfg, st
         if (s) UP_STAT_INC(s, errors[UP_E_STATUS]);
         return 0;
     }
+    const struct upstream *u = upstream_find(&cfg->upstreams, fu->id, strlen(fu->id));
+    if (!u) return 0; /* removed by a reload meanwhile */
     /* the answer's strings with escapes go to what is left of the request's arena */
-    struct bidresp_error e;
-    if (bidresp_parse(call->body, call->body_len, &r->arena, w->resp, &e)) {
+    struct upcheck_result *cr = &w->check;
+    upcheck_run(cfg, u, &r->res, fu->personal, call->body, call->body_len, &r->arena, w->resp, b, first_seat,
+                cr);
+    if (cr->reason == REASON_RESPONSE_MALFORMED) {
         if (s) UP_STAT_INC(s, malformed);
         return 0;
     }
-    struct bidresp *resp = w->resp;
-    if (s) UP_STAT_INC(s, answers);
-    if (s) atomic_fetch_add_explicit(&s->bids, resp->nbid, memory_order_relaxed);
-    const struct upstream *u = upstream_find(&cfg->upstreams, fu->id, strlen(fu->id));
-    if (!u) return 0; /* removed by a reload meanwhile */
-    struct bidresp_special special[UPSTREAM_SPECIAL_N * UPSTREAM_CATS_MAX];
-    struct sv cats[UPSTREAM_SPECIAL_N][UPSTREAM_CATS_MAX];
-    uint32_t nsp = 0;
-    for (int k = 1; k < UPSTREAM_SPECIAL_N; k++) {
-        if (!u->special[k].present) continue;
-        for (uint32_t c = 0; c < u->special[k].ncats; c++) cats[k][c] = sv_from(u->special[k].cats[c]);
-        special[nsp++] = (struct bidresp_special){0, {cats[k], u->special[k].ncats}, k};
+    if (s) {
+        UP_STAT_INC(s, answers);
+        atomic_fetch_add_explicit(&s->bids, cr->nbids, memory_order_relaxed);
+        atomic_fetch_add_explicit(&s->bids_passed, cr->kept, memory_order_relaxed);
     }
-    /* what the upstream was sent: without personal data, none of what the special-category rule forbids */
-    struct ortb_request seen = r->res.req;
-    if (!fu->personal) {
-        seen.user.yob = ORTB_UNSET;
-        seen.user.gender = SV_NULL;
-        seen.user.ndata = 0;
-        seen.device.geo.zip = SV_NULL;
-    }
-    struct bidresp_ctx ctx = {.req = &r->res.req,
-                              .seen = &seen,
-                              .cst = &r->res.dec.consent,
-                              .policy = cfg->campaigns.policy,
-                              .special = special,
-                              .nspecial = nsp,
-                              .cur = cfg->campaigns.currency.n ? cfg->campaigns.currency : SV_LIT("USD")};
-    int rr = bidresp_check_response(&ctx, resp);
-    if (rr != REASON_BID) {
-        if (s) atomic_fetch_add_explicit(&s->bids_dropped[rr], resp->nbid, memory_order_relaxed);
+    if (cr->reason != REASON_BID) {
+        if (s) atomic_fetch_add_explicit(&s->bids_dropped[cr->reason], cr->nbids, memory_order_relaxed);
         return 0;
     }
-    struct bidresp_win win = {sv_from(cfg->win_url), sv_from(u->id), r->res.req.id};
-    uint32_t kept = 0;
-    for (uint32_t i = 0; i < resp->nbid; i++) {
-        struct sv detail;
-        int sp;
-        int reason = bidresp_check_bid(&ctx, resp, &resp->bid[i], &detail, &sp);
-        if (reason != REASON_BID) {
-            if (s) UP_STAT_INC(s, bids_dropped[reason]);
-            continue;
-        }
-        if (kept == 0) put_seat_open(b, first_seat, sv_from(u->seat[0] ? u->seat : u->id));
-        if (kept) buf_putc(b, ',');
-        bidresp_write_bid(b, &resp->bid[i], &win);
-        kept++;
+    for (uint32_t i = 0; i < cr->nbids; i++) {
+        const struct upcheck_verdict *v = &cr->v[i];
+        if (v->reason == REASON_BID) continue;
+        if (s) UP_STAT_INC(s, bids_dropped[v->reason]);
+        const struct bidresp_bid *bd = &w->resp->bid[v->bid];
+        audit_upstream_drop(w->id, cfg, &r->res, u->id, bd->impid, bd->cid.n ? bd->cid : bd->crid, v->reason,
+                            v->detail);
     }
-    if (kept) buf_puts(b, "]}");
-    if (s) atomic_fetch_add_explicit(&s->bids_passed, kept, memory_order_relaxed);
-    return kept;
+    return cr->kept;
 }
 
 /* The inside of the "seatbid" array of fairbid's own answer (engine_bid's), to copy as it is. */
