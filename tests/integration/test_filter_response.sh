@@ -137,7 +137,17 @@ refused=$(curl -s "$FB_URL/win?up=dsp&cid=x&imp=1&req=r&kind=n&u=http%3A%2F%2F12
 expect_eq "/win to another local service: refused" '"forward":"refused"' "$(grep -o '"forward":"[a-z_]*"' <<<"$refused")"
 check "forwarded notices counted" test "$(metric fairbid_upstream_win_notices_total 'upstream="dsp",result="forwarded"')" -ge 1
 
-# 8. a dead upstream: marked down after consecutive failures, then skipped (fast) and probed
+# 8. `fairbid decide --upstream-response` checks an upstream's answer offline, as serve does
+printf '%s' '{"id":"d1","tmax":200,"bcat":["1001"],"cattax":8,"imp":[{"id":"1","banner":{"w":300,"h":250}}],"user":{"yob":2014}}' >"$T/dreq.json"
+printf '%s' '{"id":"d1","seatbid":[{"bid":[{"id":"a","impid":"1","price":1,"cat":["1001"],"cattax":8},{"id":"b","impid":"1","price":1,"cat":["1361"],"cattax":8},{"id":"c","impid":"9","price":1},{"id":"d","impid":"1","price":2,"cat":["1"],"cattax":8}]}]}' >"$T/dresp.json"
+"$BIN" decide --config "$T/front.json" --upstream-response "dsp=$T/dresp.json" "$T/dreq.json" >"$T/decide.json" 2>"$T/decide.err"
+expect_eq "decide: each upstream bid's outcome and reason" \
+  "[('a', 'blocked.cat'), ('b', 'exploit.high_risk_to_vulnerable'), ('c', 'bid.impid'), ('d', 'bid')]" \
+  "$(json_get "$T/decide.json" "[(b['bid'], b['reason']) for b in d['upstreams'][0]['bids']]")"
+expect_eq "decide: the minor's request went without personal data" "False minor.age" \
+  "$(json_get "$T/decide.json" "'%s %s' % (d['upstreams'][0]['personal_data'], d['upstreams'][0]['reason'])")"
+
+# 9. a dead upstream: marked down after consecutive failures, then skipped (fast) and probed
 for i in $(seq 1 14); do req "{\"id\":\"d$i\",\"tmax\":300,\"imp\":[{\"id\":\"500\",\"banner\":{\"w\":300,\"h\":250}}]}"; done
 expect_eq "after consecutive 5xx the upstream is marked down" 1 "$(metric fairbid_upstream_down 'upstream="bad"')"
 check "a down upstream's requests are not sent (counted)" test "$(metric fairbid_upstream_not_forwarded_total 'upstream="bad",reason="upstream.down"')" -ge 1
