@@ -12,9 +12,10 @@
 
 #include "bidder/audit.h"
 #include "bidder/fairness.h"
-#include "bidder/mirror.h"
+#include "bidder/consent/mirror.h"
 #include "bidder/server/server_int.h"
-#include "bidder/store.h"
+#include "bidder/store/link.h"
+#include "bidder/store/store.h"
 #include "bidder/upstream/forward.h"
 #include "bidder/upstream/win.h"
 #include "filters/reasons.h"
@@ -183,6 +184,10 @@ static void handle_readyz(struct worker *w, const struct config *cfg, struct hs_
     buf_puts(&b, mirror_state());
     buf_puts(&b, "\",\"config_generation\":");
     buf_put_u64(&b, atomic_load(&G.generation));
+    char links[512]; /* every Redis link's state (bidder/store/link.h) */
+    redis_links_json(links, sizeof links);
+    buf_puts(&b, ",\"redis_links\":");
+    buf_puts(&b, links);
     if (cfg) {
         /* "policy": "none" is allowed but never silent (issue 12): the status stays as it is */
         buf_puts(&b, ",\"policy\":\"");

@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <urcu/urcu-memb.h>
 
-#include "bidder/mirror.h"
+#include "bidder/consent/mirror.h"
 #include "bidder/server/server_int.h"
 #include "bidder/upstream/forward.h"
 
