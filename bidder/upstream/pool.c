@@ -248,13 +248,38 @@ static void conn_reset_input(struct up_conn *c)
     memset(&c->hr, 0, sizeof c->hr);
 }
 
-/* The connection failed or must not be reused: its call (if any, and still open) gets the error. */
+static struct up_conn *conn_new(struct up_pool *p, int ti);
+
+/* The connection failed or must not be reused: its call (if any, and still open) gets the error. A kept-alive
+ * connection that fails before any byte of the answer is usually one the upstream closed while idle (the
+ * race every keep-alive client has): the request is sent again, once, on a new connection. */
 static void conn_fail(struct up_conn *c, int kind, const char *msg)
 {
     struct up_call *call = c->call;
     bool late = c->st == C_LATE;
     c->call = NULL;
-    conn_free(c);
+    if (call && !late && c->used && c->in_len == 0 && !call->retried && kind == UP_E_RESET) {
+        struct up_pool *p = c->p;
+        int ti = c->t;
+        char *out = c->out;
+        size_t out_len = c->out_len, out_cap = c->out_cap;
+        c->out = NULL;
+        conn_free(c);
+        struct up_conn *n = conn_new(p, ti);
+        if (n) {
+            n->out = out;
+            n->out_len = out_len;
+            n->out_cap = out_cap;
+            n->out_off = 0;
+            n->call = call;
+            call->conn = n;
+            call->retried = true;
+            return;
+        }
+        free(out);
+    } else {
+        conn_free(c);
+    }
     if (call && !late) {
         call->conn = NULL;
         call->err = msg;
@@ -265,6 +290,7 @@ static void conn_fail(struct up_conn *c, int kind, const char *msg)
 static void conn_idle(struct up_conn *c)
 {
     c->st = C_IDLE;
+    c->used = true;
     c->call = NULL;
     c->out_off = c->out_len = 0;
     conn_reset_input(c);
@@ -587,18 +613,9 @@ int up_fanout_add(struct up_fanout *f, int ti, const char *body, size_t len, int
     }
     f->pending++;
     if (t->stats) UP_STAT_INC(t->stats, forwarded);
-    if (c->st != C_CONNECTING && conn_flush(c)) {
-        /* a reused connection the upstream closed meanwhile: the call fails (counted); not retried, since
-         * the deadline is short and a second connect would rarely fit */
-        f->pending--;
-        c->call = NULL;
-        conn_free(c);
-        call->conn = NULL;
-        call->err = "the connection was reset while sending";
-        call->result = UP_ERROR;
-        if (t->stats) UP_STAT_INC(t->stats, errors[UP_E_RESET]);
-        target_fail(t);
-    }
+    /* a reused connection the upstream closed meanwhile: sent again on a new one (conn_fail) */
+    if (c->st != C_CONNECTING && conn_flush(c))
+        conn_fail(c, UP_E_RESET, "the connection was reset while sending");
     return (int)(call - f->calls);
 }
 

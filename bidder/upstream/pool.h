@@ -58,6 +58,7 @@ struct up_call {
     struct up_fanout *f;
     struct up_conn *conn;
     uint64_t deadline_ns, t_start_ns;
+    bool retried; /* sent again once after a kept-alive connection failed before answering */
 };
 
 struct up_pool *up_pool_new(struct event_base *base);
