@@ -303,6 +303,12 @@ static void conn_idle(struct up_conn *c)
 static void conn_complete(struct up_conn *c, size_t body_off, size_t body_len)
 {
     struct up_target *t = &c->p->t[c->t];
+    if (c->out_off < c->out_len) {
+        /* answered before it had all of the request: the rest is not wanted, the connection not reusable */
+        c->hr.keep_alive = false;
+        if (c->writing) event_del(c->wev);
+        c->writing = false;
+    }
     if (c->st == C_LATE) {
         if (t->stats) UP_STAT_INC(t->stats, late);
         if (c->hr.keep_alive)
@@ -648,6 +654,11 @@ static void call_abandon(struct up_call *call)
 {
     struct up_conn *c = call->conn;
     call->conn = NULL;
+    if (call->result == UP_PENDING) {
+        /* a probe given up without a result (the client went away): the next request probes again */
+        struct up_target *t = &call->f->p->t[call->target];
+        if (t->down) t->probing = false;
+    }
     if (!c) return;
     c->call = NULL;
     if (c->st == C_HELD) {
@@ -657,13 +668,16 @@ static void call_abandon(struct up_call *call)
             conn_free(c);
         return;
     }
+    if (c->st == C_CONNECTING) {
+        /* nothing sent yet: no late answer to wait for */
+        conn_free(c);
+        return;
+    }
+    /* reads the late answer (and finishes sending, if it was still sending) within UP_LATE_MS */
     c->st = C_LATE;
     struct timeval tv = {UP_LATE_MS / 1000, (UP_LATE_MS % 1000) * 1000};
     event_del(c->rev);
-    if (!c->writing || c->out_off == c->out_len)
-        event_add(c->rev, &tv);
-    else
-        event_add(c->rev, &tv); /* still sending: the read timeout bounds it all the same */
+    event_add(c->rev, &tv);
 }
 
 static void on_fanout_timer(evutil_socket_t fd, short what, void *arg)
