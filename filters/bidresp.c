@@ -430,7 +430,7 @@ int bidresp_check_bid(const struct bidresp_ctx *ctx, const struct bidresp *r, co
                       struct sv *detail, int *special)
 {
     const struct ortb_request *req = ctx->req;
-    *detail = SV_NULL;
+    *detail = SV_LIT(""); /* never a NULL view: callers print it */
     *special = BIDRESP_SPECIAL_NONE;
     const struct ortb_imp *imp = NULL;
     for (uint32_t i = 0; i < req->nimp && !imp; i++)
