@@ -45,6 +45,10 @@ struct sctx {
  * as 's' / 'k', the two non-ASCII folds Go's encoding/json applies to ASCII names. */
 static bool kfold(struct sv k, const char *lit)
 {
+    /* most keys differ at the first byte: an ASCII first byte decides at once (letters fold by bit 5) */
+    if (k.n == 0 || !*lit) return k.n == 0 && !*lit;
+    unsigned char c0 = (unsigned char)k.p[0];
+    if (c0 < 0x80 && (c0 | (c0 >= 'A' && c0 <= 'Z' ? 0x20 : 0)) != (unsigned char)*lit) return false;
     size_t i = 0;
     for (; *lit; lit++) {
         if (i >= k.n) return false;
