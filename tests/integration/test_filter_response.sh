@@ -151,4 +151,21 @@ expect_eq "decide: the minor's request went without personal data" "False minor.
 for i in $(seq 1 14); do req "{\"id\":\"d$i\",\"tmax\":300,\"imp\":[{\"id\":\"500\",\"banner\":{\"w\":300,\"h\":250}}]}"; done
 expect_eq "after consecutive 5xx the upstream is marked down" 1 "$(metric fairbid_upstream_down 'upstream="bad"')"
 check "a down upstream's requests are not sent (counted)" test "$(metric fairbid_upstream_not_forwarded_total 'upstream="bad",reason="upstream.down"')" -ge 1
+
+# 10. a reload (SIGHUP) that drops "bad" and gives "dsp" 90 ms: the pools follow the new config
+python3 - "$T/front.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["upstreams"] = [u for u in d["upstreams"] if u["id"] != "bad"]
+d["upstreams"][0]["timeout_ms"] = 90
+json.dump(d, open(sys.argv[1], "w"))
+PY
+bad_before=$(metric fairbid_upstream_forwarded_total 'upstream="bad"')
+kill -HUP "$FB_PID"
+check "reload applied" wait_for sh -c "curl -s '$FB_URL/metrics' | grep -q '^fairbid_config_generation 2\$'"
+req "{\"id\":\"reloaded\",\"tmax\":300,\"imp\":[{\"id\":\"500\",\"banner\":{\"w\":300,\"h\":250}}]}"
+expect_eq "after the reload: the remaining upstreams' seats" "['dsp', 'fbup']" "$(seats)"
+expect_eq "after the reload: nothing more goes to the removed upstream" "$bad_before" "$(metric fairbid_upstream_forwarded_total 'upstream="bad"')"
+tmax=$(grep '"id": "reloaded"' "$T/dsp.rec" | head -1 | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline()).get("tmax"))')
+expect_eq "after the reload: dsp is given its new timeout_ms" 90 "$tmax"
 finish
