@@ -123,6 +123,7 @@ static void tick_done(void)
         fz_run_controller(sl, now);
     }
     if (!F.tick_failed) {
+        redis_link_ok(&FL); /* the link's health: a sync round trip answered */
         F.last_ok_ms = fb_clock_mono_ms();
         atomic_store(&F.last_ok_wall, now);
         atomic_fetch_add(&F.syncs_ok, 1);

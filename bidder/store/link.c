@@ -381,8 +381,9 @@ void redis_links_metrics(struct evbuffer *o)
     for (int i = 0; i < n; i++)
         prom_u64(o, "fairbid_redis_link_reconnects_total", PROM_L({"link", ls[i]->o.name}),
                  atomic_load(&ls[i]->h.reconnects));
-    prom_family(o, "fairbid_redis_link_last_ok_age_seconds", PROM_GAUGE,
-                "Time since the link last proved alive (-1: never).");
+    prom_family(
+        o, "fairbid_redis_link_last_ok_age_seconds", PROM_GAUGE,
+        "Time since the link last proved alive: handshake, a reply, or its owner's proof (-1: never).");
     for (int i = 0; i < n; i++) {
         int64_t ok = atomic_load(&ls[i]->h.last_ok_ms);
         prom_double(o, "fairbid_redis_link_last_ok_age_seconds", PROM_L({"link", ls[i]->o.name}),

@@ -94,7 +94,7 @@ Test(redis_link, connect_timeout_when_auth_is_never_answered)
     cr_assert(atomic_load(&l.h.state) != RLINK_UP, "never up: AUTH was never answered");
     cr_assert(strstr(l.h.last_error, "connect timeout"), "last error: %s", l.h.last_error);
     cr_assert(!strstr(l.h.last_error, "secret"), "no password in the error");
-    cr_assert(P.max_gap < 100, "loop stalled %lld ms", (long long)P.max_gap);
+    cr_assert(P.max_gap < 150, "loop stalled %lld ms", (long long)P.max_gap);
     redis_link_stop(&l);
     event_base_free(base);
     close(fd);
@@ -120,7 +120,7 @@ Test(redis_link, command_timeout_fails_the_link_and_it_reconnects)
     cr_assert(strstr(l.h.last_error, "command timeout"), "last error: %s", l.h.last_error);
     cr_assert(atomic_load(&l.h.reconnects) >= 2, "reconnected after the timeout (%llu connects)",
               (unsigned long long)atomic_load(&l.h.reconnects));
-    cr_assert(P.max_gap < 100, "loop stalled %lld ms", (long long)P.max_gap);
+    cr_assert(P.max_gap < 150, "loop stalled %lld ms", (long long)P.max_gap);
     redis_link_stop(&l);
     event_base_free(base);
     close(fd);
@@ -134,9 +134,10 @@ Test(redis_link, sentinel_resolution_does_not_stall_the_loop)
     char url[128], err[256];
     snprintf(url, sizeof url, "sentinel://127.0.0.1:%d,127.0.0.1:%d/mymaster", p1, p2);
     cr_assert(store_start(base, url, err, sizeof err) == 0, "%s", err);
-    /* blocking queries (200 ms per Sentinel) stalled this loop 400 ms per round */
+    /* blocking queries (200 ms per Sentinel) stalled this loop 400 ms per round; 150 ms leaves room for a
+     * loaded CI machine and still fails for any blocking query */
     run_for(base, 1500);
-    cr_assert(P.max_gap < 100, "loop stalled %lld ms by Sentinel resolution", (long long)P.max_gap);
+    cr_assert(P.max_gap < 150, "loop stalled %lld ms by Sentinel resolution", (long long)P.max_gap);
     cr_assert(store_state() == STORE_CONNECTING);
     cr_assert(strstr(store_last_error(), "sentinel"), "last error: %s", store_last_error());
     struct store_url u;
