@@ -448,10 +448,12 @@ int decide_run(const struct campaign_set *cs, const struct ortb_request *req, co
                 }
             }
         }
+        if (env->fair) /* the cap tokens and budget spend the internal auction's losers took go back */
+            for (uint32_t c = 0; c < cs->n; c++)
+                if (row[c].reason == REASON_BID && (int32_t)c != best)
+                    fair_release(env->fair, cs, c, price[c]);
         for (uint32_t c = 0; c < cs->n; c++)
             if (row[c].reason == REASON_BID && (int32_t)c != best) {
-                /* the cap token and budget spend fair_check took go back to the instance's reserves */
-                fair_release(env->fair, cs, c, price[c]);
                 row[c].reason = REASON_AUCTION_LOST;
                 row[c].num = best >= 0 ? price[best] : 0;
                 row[c].arg = best >= 0 ? cs->v[best].id : SV_NULL;

@@ -362,11 +362,10 @@ int fair_check(const struct fair_view *fv, const struct campaign_set *cs, uint32
     return REASON_BID;
 }
 
-void fair_release(const struct fair_view *fv, const struct campaign_set *cs, uint32_t campaign_index,
-                  int64_t price_micros)
+void fair_release_held(const struct fair_view *fv, const struct campaign_set *cs, uint32_t campaign_index,
+                       int64_t price_micros)
 {
     const struct campaign *c = &cs->v[campaign_index];
-    if (!fv || (!c->cap.enabled && !c->budget.enabled)) return;
     int32_t year;
     const struct fair_camp *fc = fv->camp(fv->ctx, cs, campaign_index, &year);
     if (!fc || fc->slot < 0) return;

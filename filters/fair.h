@@ -203,8 +203,16 @@ static inline int64_t fair_spend_micros(int64_t price_micros)
 int fair_check(const struct fair_view *fv, const struct campaign_set *cs, uint32_t campaign_index,
                const struct ortb_request *req, uint32_t draw, int64_t *price_micros, struct sv *arg,
                int64_t *num);
-/* Undoes what a REASON_BID of fair_check took for campaign_index at price_micros (its final price). */
-void fair_release(const struct fair_view *fv, const struct campaign_set *cs, uint32_t campaign_index,
-                  int64_t price_micros);
+/* Undoes what a REASON_BID of fair_check took for campaign_index at price_micros (its final price). Inline
+ * check first: the internal auction's every loser passes here, and most campaigns hold nothing to give back.
+ */
+void fair_release_held(const struct fair_view *fv, const struct campaign_set *cs, uint32_t campaign_index,
+                       int64_t price_micros);
+static inline void fair_release(const struct fair_view *fv, const struct campaign_set *cs,
+                                uint32_t campaign_index, int64_t price_micros)
+{
+    const struct campaign *c = &cs->v[campaign_index];
+    if (fv && (c->cap.enabled || c->budget.enabled)) fair_release_held(fv, cs, campaign_index, price_micros);
+}
 
 #endif

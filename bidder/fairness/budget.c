@@ -107,6 +107,13 @@ static void roll(int s, struct slot *sl, int64_t now)
     sl->b_start_ms = 0;
 }
 
+void fz_budget_clock(int64_t now)
+{
+    /* every tick, connected or not: a reserve leased in one period is never spent in the next */
+    for (int s = 0; s < F.nslots; s++)
+        if (F.slots[s].used && F.slots[s].budget.enabled) roll(s, &F.slots[s], now);
+}
+
 static int64_t lead_ms(void)
 {
     return 4LL * (F.cfg && F.cfg->fairness_sync_ms > 0 ? F.cfg->fairness_sync_ms : 100);
@@ -138,6 +145,9 @@ static int64_t budget_want(int s, struct slot *sl, int64_t now, int64_t *ret)
     double used = (double)(sl->b_last_reserve - reserve);
     sl->b_rate = 0.7 * sl->b_rate + 0.3 * (used > 0 ? used : 0);
     int64_t keep = (int64_t)(sl->b_rate * 8) + 4 * unit; /* about 0.8 s of spend at 100 ms ticks */
+    /* paced by the clock: what an instance holds is spend the clock allowed but nobody bids with yet, so hold
+     * less (the lead covers a couple of syncs) */
+    if (sl->b_paced) keep = (int64_t)(sl->b_rate * 2) + 2 * unit;
     int64_t maxw = sl->budget.amount_micros / 20 > 4 * unit ? sl->budget.amount_micros / 20 : 4 * unit;
     if (keep > maxw) keep = maxw;
     if (reserve > 3 * keep + 8 * unit) {
@@ -219,6 +229,7 @@ bool fz_budget_queue(int s, struct slot *sl, int64_t now)
     }
     if (want <= 0) return false;
     sl->b_inflight = true;
+    sl->b_lease_period = sl->b_period;
     fz_queued(redisAsyncCommand(F.ac, fz_on_reply, fz_new_cmd(s, K_LEASE, want),
                                 "EVAL %s 2 %s %s %lld %lld %lld %d %lld %lld %lld", BUDGET_LEASE_LUA, key,
                                 stkey, (long long)sl->budget.amount_micros, (long long)want, ttl,
@@ -259,6 +270,8 @@ int fz_budget_reply(const struct cmd *c, struct slot *sl, const void *reply)
         return -1;
     }
     long long got = r->element[0]->integer, rem = r->element[1]->integer, room = r->element[2]->integer;
+    /* leased against a period that has ended since: it stays reserved there (undershoot), never spent here */
+    if (sl->b_lease_period != sl->b_period) return 0;
     if (F.cfg && F.cfg->lease_min_replicas > 0) {
         /* spendable only once a replica has it: a failover must not hand the same spend out twice */
         sl->b_pend = true;

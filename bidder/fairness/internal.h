@@ -122,8 +122,9 @@ struct slot {
     float pace_keep;
     int64_t b_release; /* taken out of the reserve, being returned by the tick in flight */
     int64_t b_ticks;
-    int64_t b_start_ms; /* even pacing without Redis: the period's first lease */
-    bool b_pend;        /* a lease waiting for WAIT (lease_min_replicas) */
+    int64_t b_start_ms;     /* even pacing without Redis: the period's first lease */
+    int64_t b_lease_period; /* the period of the lease in flight */
+    bool b_pend;            /* a lease waiting for WAIT (lease_min_replicas) */
     int64_t b_pend_want, b_pend_got, b_pend_remaining, b_pend_room;
     int64_t b_spent_fleet;   /* the fleet's :spent counter (won at clearing price), -1 unknown */
     int64_t b_spent_pushed;  /* of our charged counter, what is in it */
@@ -233,6 +234,7 @@ bool fz_windowed(const struct slot *sl);  /* keeps per-group windows (fairness o
 unsigned fz_attrs(const struct slot *sl); /* the attributes counted per group */
 void fz_budget_assign(struct slot *sl, const struct campaign *c);
 void fz_budget_local(int s, struct slot *sl, int64_t now); /* no Redis: this instance is the fleet */
+void fz_budget_clock(int64_t now); /* every tick: the period roll-over, connected or not */
 bool fz_budget_queue(int s, struct slot *sl, int64_t now); /* true: a lease was queued (WAIT applies) */
 /* a reply of kind 3-5; returns -1 when the tick failed */
 int fz_budget_reply(const struct cmd *c, struct slot *sl, const void *reply);
