@@ -481,8 +481,20 @@ static void segments_walk(struct sctx *c, int32_t segtax, int32_t di)
         const char *s = w_start(c, &w, before);
         int reason = -1;
         struct sv id = SV_NULL;
-        if (json_peek(&c->j) == JSON_OBJECT && c->in->policy) {
-            uint32_t cls = segment_classes(c, segtax, &id);
+        enum json_type t = json_peek(&c->j);
+        if ((t == JSON_OBJECT || t == JSON_STRING || t == JSON_NUMBER) && c->in->policy) {
+            uint32_t cls = 0;
+            if (t == JSON_OBJECT) {
+                cls = segment_classes(c, segtax, &id);
+            } else {
+                /* a bare id ("399" or 399) instead of {"id": ...}: no standard shape, but a lenient decoder
+                 * may still take it for the segment */
+                struct json p = c->j;
+                if (t == JSON_STRING ? json_string(&p, &id) == 0 : json_skip(&p) == 0) {
+                    if (t == JSON_NUMBER) id = (struct sv){c->j.p, (size_t)(p.p - c->j.p)};
+                    cls = policy_segment_classes(c->in->policy, segtax, id);
+                }
+            }
             uint32_t vuln = cls & class_mask_vulnerability, sens = cls & class_mask_sensitive;
             if (vuln) {
                 reason = REASON_EXPLOIT_VULNERABLE_SEGMENT;

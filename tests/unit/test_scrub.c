@@ -371,6 +371,10 @@ Test(scrub, segment_removal_keeps_the_array_valid)
     cr_assert(!has(&x, "\"id\":\"5\""));
     cr_assert(has(&x, "{\"segment\":[{\"id\":\"399\"}]}"), "no segtax: unclassifiable, kept: %s", x.out);
     cr_assert(!has(&x, "181"), "a repeated segment id cannot hide a class: %s", x.out);
+    /* a bare id in a segment array fairbid's parser does not read ("Segment"): classified all the same */
+    run(&x, "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"user\":{\"data\":[{\"ext\":{\"segtax\":4},"
+            "\"Segment\":[\"399\",381,\"1\"]}]}}");
+    cr_assert(has(&x, "\"Segment\":[\"1\"]"), "%s", x.out);
 }
 
 Test(scrub, explicit_sensitive_consent_outside_gdpr_keeps_that_class_only)
