@@ -2,7 +2,6 @@
 #include "bidder/upstream/check.h"
 
 #include <string.h>
-#include <time.h>
 
 #include "bidder/upstream/fair.h"
 #include "filters/reasons.h"
@@ -11,9 +10,8 @@ int upcheck_scrub(const struct config *cfg, const struct upstream *u, const stru
                   const char *body, size_t len, struct arena *a, char *out, size_t cap,
                   struct scrub_result *sr)
 {
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
+    struct decide_env env;
+    engine_env_now(&env); /* the year from the engine's per-thread cache, not a gmtime per upstream */
     const struct scrub_input in = {.body = body,
                                    .len = len,
                                    .req = &res->req,
@@ -22,7 +20,7 @@ int upcheck_scrub(const struct config *cfg, const struct upstream *u, const stru
                                    .tcf_strict = cfg->campaigns.tcf_strict,
                                    .policy = cfg->campaigns.policy,
                                    .js = &res->dec.juris,
-                                   .year = tm.tm_year + 1900,
+                                   .year = env.year,
                                    .tmax_ms = upstream_budget_ms(u, res->req.tmax, cfg->tmax_margin_ms)};
     return scrub_request(&in, a, out, cap, sr);
 }

@@ -6,10 +6,10 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <xxhash.h>
 
 #include "bidder/common/clock.h"
+#include "bidder/engine.h"
 #include "bidder/fairness.h"
 #include "filters/fair.h"
 #include "filters/reasons.h"
@@ -91,10 +91,9 @@ static int attr_on(const struct campaign_fairness *p, int a)
 
 static int32_t year_now(void)
 {
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    return tm.tm_year + 1900;
+    struct decide_env env;
+    engine_env_now(&env); /* the engine's per-thread cached year */
+    return env.year;
 }
 
 static uint64_t bid_key(uint64_t slot_key, struct sv imp, struct sv req)
