@@ -21,6 +21,7 @@ answers the CLI printed) and judges the answer with its own reading of the rules
   tmax - tmax_margin_ms); the "removed" list names every personal field the request had.
 
 usage: filter_check.py --url URL --config CFG --policy POLICY REQUEST_FILES... [--lines FILE] [--cli-dir DIR]
+       filter_check.py --config CFG --policy POLICY --received FILE   (bodies a recording upstream received)
 Prints a summary; exit 1 on any violation (each printed)."""
 import argparse
 import base64
@@ -425,6 +426,35 @@ class Checker:
         self.n["segments_removed"] += sum(1 for r in ans.get("removed", []) if "segment" in r["path"])
 
 
+def judge_received(ck, i, up, text):
+    """A body an upstream really received (a recording upstream behind fairbid's /openrtb2/bid). The privacy
+    signals travel unchanged, so the body's own signals say what it may carry."""
+    name = f"received#{i}"
+    ck.n["answers"] += 1
+    ck.n["forwarded"] += 1
+    try:
+        got = pairs(text)
+    except Exception:
+        ck.bad(name, f"{up['id']} received a body that is not JSON: {text[:200]}")
+        return
+    if must_not_forward(got):
+        ck.bad(name, f"{up['id']} received a request although {must_not_forward(got)}")
+    t = intval(exact(got, "tmax"))
+    if t is None or not 1 <= t <= up.get("timeout_ms", 100):
+        ck.bad(name, f"{up['id']} received tmax {t}, above its timeout_ms {up.get('timeout_ms', 100)}")
+    why = must_restrict(got, up.get("tcf_vendor_id", 0))
+    if why:
+        ck.n["checker_restricts"] += 1
+        left = personal_violations(got) + precise_geo_left(got)
+        if left:
+            ck.n["personal_forwarded_bad"] += len(left)
+            ck.bad(name, f"{up['id']} received personal data although {why}: {left}")
+    for t, sid, cls in segments(got, ck.pol):
+        if cls & (SENSITIVE | VULNERABLE):
+            ck.n["sensitive_or_vuln_forwarded"] += 1
+            ck.bad(name, f"{up['id']} received segment segtax {t} id {sid} ({','.join(sorted(cls))})")
+
+
 def split_answer(text):
     """The answer parsed, with the forwarded body's own text kept (duplicate keys and all)."""
     ans = json.loads(text)
@@ -443,6 +473,7 @@ def main():
     ap.add_argument("--policy", required=True)
     ap.add_argument("--lines", help="a file of JSON request bodies, one a line (recorded loadgen traffic)")
     ap.add_argument("--cli-dir", help="answers of `fairbid filter` as DIR/<upstream>/<basename>.json")
+    ap.add_argument("--received", help="JSON lines {\"up\": ID, \"body\": TEXT} a recording upstream wrote")
     ap.add_argument("--min", type=int, default=1, help="fewest forwarded requests for the run to count")
     ap.add_argument("files", nargs="*")
     a = ap.parse_args()
@@ -456,6 +487,12 @@ def main():
             for i, line in enumerate(fh):
                 if line.strip():
                     bodies.append((f"loadgen#{i}", line.rstrip(b"\n")))
+    if a.received:
+        ups = {u["id"]: u for u in ck.ups}
+        with open(a.received, encoding="utf-8") as fh:
+            for i, line in enumerate(fh):
+                rec = json.loads(line)
+                judge_received(ck, i, ups[rec["up"]], rec["body"])
     conn = None
     if a.url:
         u = urllib.parse.urlparse(a.url)
