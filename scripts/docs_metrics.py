@@ -55,6 +55,52 @@ def labels_of(cell):
     return tuple(sorted(x.strip() for x in cell.split(",") if x.strip()))
 
 
+def split_args(s):
+    """Top-level comma-separated pieces of an argument list (the last one may be unfinished)."""
+    out, depth, cur = [], 0, ""
+    for ch in s:
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        if ch == "," and depth == 0:
+            out.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    return out + [cur]
+
+
+BRACE = re.compile(r"[{}]")
+
+
+def functions(text):
+    """name -> (parameter names, body) for the function definitions of a C file."""
+    out = {}
+    for m in re.finditer(r"^(?:static\s+)?[A-Za-z_][\w\s\*]*?\b([A-Za-z_]\w*)\(([^;{}]*)\)\s*\{", text, re.M):
+        depth, i = 1, m.end()
+        for b in BRACE.finditer(text, m.end()):
+            depth += 1 if b.group() == "{" else -1
+            if not depth:
+                i = b.end()
+                break
+        params = [re.findall(r"([A-Za-z_]\w*)\s*(?:\[\s*\])?\s*$", p.strip()) for p in split_args(m.group(2))]
+        out[m.group(1)] = ([p[0] if p else "" for p in params], text[m.end() : i])
+    return out
+
+
+def infer(fam, text, expr):
+    """Type, help and labels of the family named by the C expression expr (a regex) in text's prom_ calls."""
+    m = re.search(r"prom_family\(\s*\w+\s*,\s*%s\s*,\s*PROM_(COUNTER|GAUGE|HISTOGRAM)\s*,\s*((?:%s\s*)*)" % (expr, STR), text)
+    if m:
+        fam["type"] = m.group(1).lower()
+        if m.group(2) and fam["help"] is None:
+            fam["help"] = c_strings(m.group(2))
+    ls = re.search(r"prom_(?:u64|i64|double)\(\s*\w+\s*,\s*%s\s*,\s*PROM_L\(((?:[^()]|\([^()]*\))*)\)" % expr, text)
+    if ls and fam["labels"] is None:
+        fam["labels"] = tuple(sorted(re.findall(r'\{\s*"([a-zA-Z_]\w*)"', ls.group(1))))
+
+
 def read_source(root):
     fams = {}  # name -> {"files": set, "type": str|None, "help": str|None, "labels": tuple|None}
     for d, _, files in os.walk(os.path.join(root, "bidder")):
@@ -64,6 +110,9 @@ def read_source(root):
             p = os.path.join(d, f)
             text = open(p, encoding="utf-8").read()
             rel = os.path.relpath(p, root)
+            if not LIT.search(text):
+                continue
+            funcs = functions(text)
             for name in LIT.findall(text):
                 if name in NOT_FAMILIES:
                     continue
@@ -78,17 +127,24 @@ def read_source(root):
                 h = c_strings(help_)
                 if name in fams and fams[name]["help"] is None and not re.match(r"^fairbid_\w+$", h):
                     fams[name]["help"] = h
+            # a name held in a variable, a table, or a helper's parameter: find the prom_ calls on that expression
             for var, name in VAR.findall(text):
+                if name in fams:
+                    infer(fams[name], text, re.escape(var))
+            for m in LIT.finditer(text):
+                name = m.group(1)
                 if name not in fams:
                     continue
-                m = re.search(r'prom_family\(\s*\w+\s*,\s*%s\s*,\s*PROM_(COUNTER|GAUGE|HISTOGRAM)\s*,\s*((?:%s\s*)+)'
-                              % (re.escape(var), STR), text)
-                if m:
-                    fams[name]["type"], fams[name]["help"] = m.group(1).lower(), c_strings(m.group(2))
-                ls = re.search(r'prom_(?:u64|i64|double)\(\s*\w+\s*,\s*%s\s*,\s*PROM_L\(((?:[^()]|\([^()]*\))*)\)'
-                               % re.escape(var), text)
-                if ls:
-                    fams[name]["labels"] = tuple(sorted(re.findall(r'\{\s*"([a-zA-Z_]\w*)"', ls.group(1))))
+                before = text[max(0, m.start() - 4000) : m.start()]
+                tab = re.search(r"\b([A-Za-z_]\w*)\s*\[[^\]]*\]\s*=\s*\{[^;]*$", before)
+                if tab:
+                    infer(fams[name], text, r"%s\s*\[[^\]]*\](?:\.\w+)?" % re.escape(tab.group(1)))
+                call = re.search(r"\b([A-Za-z_]\w*)\(([^;(){}]*)$", before)
+                if call and call.group(1) in funcs:
+                    k = len(split_args(call.group(2))) - 1
+                    params, body = funcs[call.group(1)]
+                    if 0 <= k < len(params):
+                        infer(fams[name], body, re.escape(params[k]))
             for name, ls in SAMPLE_LABELS.findall(text):
                 if name in fams:
                     fams[name]["labels"] = tuple(sorted(re.findall(r'\{\s*"([a-zA-Z_]\w*)"', ls)))

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # docs/metrics.md lists every metric family the binary can emit (issue 16), checked two ways by
 # scripts/docs_metrics.py: against a real scrape (the binary with Redis, a capped and a fairness campaign, after
-# bids, so the server's, Redis links', mirror's, fairness's, caps' and audit's families are all there; type and
+# bids, so the server's, Redis links', mirror's, fairness's, caps', budgets' and audit's families are all there; type and
 # label names compared too), and against every "fairbid_..." family name in bidder/'s source (families that
 # appear only in some states or configs). A failure prints the rows to add; `scripts/docs-metrics.sh --update`
 # adds them (FAIRBID_DOCS_METRICS_UPDATE=1 here, which that script sets).
@@ -19,6 +19,13 @@ c["id"] = "docs-capped-fair"
 c["cap"] = {"bids": 1000, "period_s": 86400}
 c["fairness"] = {"attribute": "gender", "window_s": 10, "max_boost": 1.5, "min_eligible": 50, "balance": "bids"}
 d["campaigns"].append(c)
+# a budgeted fairness campaign (the budget key comes with issue 20; a build without it ignores the key with a
+# warning), so the budget families are in the scrape where they exist
+b = copy.deepcopy(c)
+b["id"] = "docs-budget-fair"
+del b["cap"]
+b["budget"] = {"amount": 5000.0, "period_s": 86400, "pacing": "even"}
+d["campaigns"].append(b)
 json.dump(d, open(sys.argv[2], "w"))
 PY
 redis_start
