@@ -183,7 +183,9 @@ def read_scrape(path):
         labels.setdefault(name, set()).update(ls)
     fams = {}
     for name, t in types.items():
-        fams[name] = {"type": t, "help": helps.get(name, ""), "labels": tuple(sorted(labels.get(name, ())))}
+        # a family without samples (nothing to count yet) says nothing about its labels
+        fams[name] = {"type": t, "help": helps.get(name, ""),
+                      "labels": tuple(sorted(labels[name])) if name in labels else None}
     return fams
 
 
@@ -225,7 +227,7 @@ def main():
     fixes = {}  # name -> corrected row
     for n, (i, cells) in doc.items():
         want_t = (scr.get(n) or {}).get("type") or (src.get(n) or {}).get("type")
-        want_l = scr[n]["labels"] if n in scr else None
+        want_l = scr[n]["labels"] if n in scr else None  # None: no samples, or not in the scrape
         t, l = cells[1], labels_of(cells[2])
         why = []
         if want_t and t != want_t:
@@ -238,7 +240,8 @@ def main():
     def suggestion(n):
         s, c = scr.get(n), src.get(n) or {}
         if s:
-            return make_row(n, s["type"], s["labels"], s["help"] or c.get("help"))
+            return make_row(n, s["type"], s["labels"] if s["labels"] is not None else c.get("labels"),
+                            s["help"] or c.get("help"))
         return make_row(n, c.get("type"), c.get("labels"), c.get("help"))
 
     if not a.update:

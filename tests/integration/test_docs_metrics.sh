@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # docs/metrics.md lists every metric family the binary can emit (issue 16), checked two ways by
-# scripts/docs_metrics.py: against a real scrape (the binary with Redis, a capped and a fairness campaign, after
-# bids, so the server's, Redis links', mirror's, fairness's, caps', budgets' and audit's families are all there; type and
-# label names compared too), and against every "fairbid_..." family name in bidder/'s source (families that
-# appear only in some states or configs). A failure prints the rows to add; `scripts/docs-metrics.sh --update`
-# adds them (FAIRBID_DOCS_METRICS_UPDATE=1 here, which that script sets).
+# scripts/docs_metrics.py: against a real scrape (the binary with Redis; capped, fairness and budget campaigns and
+# an upstream; after bids, so the server's, Redis links', mirror's, fairness's, caps', budgets', upstreams' and
+# audit's families are there; types and label names compared too), and against every "fairbid_..." family name
+# in bidder/'s source (families that appear only in some states or configs). A failure prints the rows to add;
+# `scripts/docs-metrics.sh --update` adds them (FAIRBID_DOCS_METRICS_UPDATE=1 here, which that script sets).
 source "$(dirname "$0")/../harness/lib.sh"
 DOC=$SRC/docs/metrics.md
 CHECK=$SRC/scripts/docs_metrics.py
 REQ=$SRC/deploy/sample-request.json
-python3 - "$SRC/deploy/fairbid.json" "$T/cfg.json" <<'PY'
+# filter mode: one upstream on a loopback port where nothing listens (its calls fail: connect errors, down)
+UP_PORT=$(free_port)
+python3 - "$SRC/deploy/fairbid.json" "$T/cfg.json" "$UP_PORT" <<'PY'
 import copy, json, os, sys
 d = json.load(open(sys.argv[1]))
 d["policy"] = os.path.join(os.path.dirname(os.path.abspath(sys.argv[1])), d["policy"])
@@ -26,6 +28,8 @@ b["id"] = "docs-budget-fair"
 del b["cap"]
 b["budget"] = {"amount": 5000.0, "period_s": 86400, "pacing": "even"}
 d["campaigns"].append(b)
+d["upstreams"] = [{"id": "docs-up", "url": "http://127.0.0.1:%s/openrtb2/bid" % sys.argv[3], "tcf_vendor_id": 1,
+                   "timeout_ms": 50}]
 json.dump(d, open(sys.argv[2], "w"))
 PY
 redis_start
@@ -38,7 +42,7 @@ scrape() { curl -sf "$FB_URL/metrics" >"$T/metrics.txt" && grep -q '^fairbid_fai
 check "the scrape has the fleet fairness window (a sync ran)" wait_for scrape
 # the scrape must hold the state-dependent families, or the comparison below would prove little
 for fam in fairbid_redis_link_up fairbid_consent_mirror_state fairbid_cap_limit fairbid_fair_impact_ratio \
-  fairbid_audit_records_total fairbid_request_duration_seconds fairbid_policy_info; do
+  fairbid_audit_records_total fairbid_request_duration_seconds fairbid_policy_info fairbid_upstream_forwarded_total; do
   check "the scrape has $fam" grep -q "^# TYPE $fam " "$T/metrics.txt"
 done
 
