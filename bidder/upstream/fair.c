@@ -10,7 +10,7 @@
 
 #include "bidder/common/clock.h"
 #include "bidder/engine.h"
-#include "bidder/fairness.h"
+#include "bidder/fairness/fairness.h"
 #include "filters/fair.h"
 #include "filters/reasons.h"
 
