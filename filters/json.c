@@ -70,6 +70,15 @@ static inline const char *ws_run_end(const char *p, const char *end)
 {
     if (p < end && (unsigned char)*p > ' ') return p; /* minified JSON: no blank at all; one compare */
     if (end - p >= 2 && *p == ' ' && (unsigned char)p[1] > ' ') return p + 1; /* the ": " of pretty JSON */
+    if (end - p >= 17 && *p == '\n') {
+        /* pretty JSON's line break and indent: one compare for the spaces; anything else below */
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + 1));
+        unsigned m = ~(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(' '))) & 0xFFFFu;
+        if (m) {
+            const char *q = p + 1 + __builtin_ctz(m);
+            if ((unsigned char)*q > ' ') return q;
+        }
+    }
     const __m128i sp = _mm_set1_epi8(' '), nl = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r'),
                   tab = _mm_set1_epi8('\t');
     while (end - p >= 16) {
@@ -1003,7 +1012,19 @@ static int skip_slow(struct json *j)
 int json_skip(struct json *j)
 {
     if (!j->err) {
-        const char *e = skip_fast(j->p, j->end, j->depth);
+        /* most skipped values are one string or number right here (callers have peeked): no container
+         * bookkeeping for those; same grammar, same NULL-means-walk-again contract as skip_fast */
+        const char *p = j->p, *end = j->end, *e;
+        if (end - p >= 2 && *p == ' ') p++; /* the blank after "key:" in pretty-printed JSON */
+        if (p < end && (*p == '"' || *p == '-' || is_digit(*p))) {
+            e = *p == '"' ? str_end_fast(p + 1, end) : num_end_fast(p, end);
+            if (e) {
+                j->p = e;
+                return 0;
+            }
+            return skip_slow(j);
+        }
+        e = skip_fast(p, end, j->depth);
         if (e) {
             j->p = e;
             return 0;
