@@ -148,7 +148,7 @@ enum json_type json_peek_slow_(struct json *j)
     }
 }
 
-static bool open_container_slow(struct json *j, char c, const char *what)
+__attribute__((noinline)) static bool open_container_slow(struct json *j, char c, const char *what)
 {
     if (j->err) return false;
     skip_ws(j);
@@ -204,7 +204,7 @@ static inline bool take_first(struct json *j)
 static int scan_string(struct json *j, struct sv *out);
 
 /* The general path of json_obj_next: any whitespace, escaped keys, and every error. */
-static bool obj_next_slow(struct json *j, struct sv *key)
+__attribute__((noinline)) static bool obj_next_slow(struct json *j, struct sv *key)
 {
     if (j->err) return false;
     skip_ws(j);
@@ -294,7 +294,7 @@ slow:
     return obj_next_slow(j, key);
 }
 
-static bool arr_next_slow(struct json *j)
+__attribute__((noinline)) static bool arr_next_slow(struct json *j)
 {
     if (j->err) return false;
     skip_ws(j);
@@ -528,7 +528,7 @@ static int decode_escaped(struct json *j, const char *s, struct sv *out)
 }
 
 /* j->p at the opening quote. */
-static int scan_string_slow(struct json *j, struct sv *out)
+__attribute__((noinline)) static int scan_string_slow(struct json *j, struct sv *out)
 {
     const char *s = j->p + 1, *p = s, *end = j->end;
     for (;;) {
@@ -698,7 +698,7 @@ int json_double(struct json *j, double *out)
     return 0;
 }
 
-static int int_slow(struct json *j, int64_t *out)
+__attribute__((noinline)) static int int_slow(struct json *j, int64_t *out)
 {
     /* callers have usually peeked already: skip the second peek when a number starts right here */
     bool here = !j->err && j->p < j->end && (*j->p == '-' || (*j->p >= '0' && *j->p <= '9'));

@@ -2,6 +2,9 @@
 #include "bidder/http/http_parse.h"
 
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define HP_MAX_HEADERS 100
 
@@ -51,23 +54,80 @@ static bool name_is(struct sv name, const char *lit, size_t n)
 }
 #define NAME_IS(a, lit) name_is((a), (lit), sizeof(lit) - 1)
 
-static bool has_ctl(struct sv v)
+/* A control character (but tab) or DEL in v. buf_end bounds the buffer v lies in: 16-byte blocks may read
+ * past v's end (within the buffer; the bytes after v are masked off), so a short value is one block. */
+static bool has_ctl(struct sv v, const char *buf_end)
 {
-    /* 8 bytes at a time: (w - 0x20..) & ~w & 0x80.. is non-zero exactly when some byte is below 0x20, and the
-     * same on w ^ 0x7f.. finds DEL; a word with either (a tab, usually) is looked at byte by byte */
-    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
     size_t i = 0;
-    for (; i + 8 <= v.n; i += 8) {
-        uint64_t w, d;
-        memcpy(&w, v.p + i, 8);
-        d = w ^ (ones * 0x7f);
-        if ((((w - ones * 0x20) & ~w) | ((d - ones) & ~d)) & high) break;
+#ifdef __SSE2__
+    const __m128i c1f = _mm_set1_epi8(0x1F), tab = _mm_set1_epi8('\t'), del = _mm_set1_epi8(0x7F);
+    for (; i < v.n && buf_end - (v.p + i) >= 16; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(v.p + i));
+        /* unsigned x <= 0x1F: min(x, 0x1F) == x */
+        __m128i bad =
+            _mm_or_si128(_mm_andnot_si128(_mm_cmpeq_epi8(x, tab), _mm_cmpeq_epi8(_mm_min_epu8(x, c1f), x)),
+                         _mm_cmpeq_epi8(x, del));
+        unsigned m = (unsigned)_mm_movemask_epi8(bad);
+        if (v.n - i < 16) m &= (1u << (v.n - i)) - 1;
+        if (m) return true;
     }
+#else
+    (void)buf_end;
+#endif
     for (; i < v.n; i++) {
         unsigned char c = (unsigned char)v.p[i];
         if ((c < 0x20 && c != '\t') || c == 0x7f) return true;
     }
     return false;
+}
+
+/* The length of the run at p[0..n) of letters, digits and '-' (what header names are made of; all tchars),
+ * 16 bytes at a time while buf_end allows; callers continue byte by byte with the full tchar table. */
+static size_t name_run(const char *p, size_t n, const char *buf_end)
+{
+    size_t i = 0;
+#ifdef __SSE2__
+    const __m128i lc = _mm_set1_epi8(0x20), a = _mm_set1_epi8('a'), z = _mm_set1_epi8(25),
+                  d0 = _mm_set1_epi8('0'), d9 = _mm_set1_epi8(9), dash = _mm_set1_epi8('-');
+    for (; i < n && buf_end - (p + i) >= 16; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        __m128i al = _mm_sub_epi8(_mm_or_si128(x, lc), a), dg = _mm_sub_epi8(x, d0);
+        __m128i ok = _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(al, z), al), _mm_cmpeq_epi8(_mm_min_epu8(dg, d9), dg)),
+            _mm_cmpeq_epi8(x, dash));
+        unsigned m = ~(unsigned)_mm_movemask_epi8(ok) & 0xFFFFu;
+        if (m) {
+            i += (size_t)__builtin_ctz(m);
+            return i < n ? i : n;
+        }
+    }
+#else
+    (void)buf_end;
+#endif
+    return i < n ? i : n;
+}
+
+/* The length of the run at p[0..n) of bytes above ' ' but DEL (a request target), 16 at a time as above. */
+static size_t target_run(const char *p, size_t n, const char *buf_end)
+{
+    size_t i = 0;
+#ifdef __SSE2__
+    const __m128i sp = _mm_set1_epi8(' '), del = _mm_set1_epi8(0x7F);
+    for (; i < n && buf_end - (p + i) >= 16; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        __m128i stop = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, sp), x), _mm_cmpeq_epi8(x, del));
+        unsigned m = (unsigned)_mm_movemask_epi8(stop);
+        if (m) {
+            i += (size_t)__builtin_ctz(m);
+            return i < n ? i : n;
+        }
+    }
+    if (i > n) return n;
+#else
+    (void)buf_end;
+#endif
+    while (i < n && (unsigned char)p[i] > ' ' && p[i] != 0x7f) i++;
+    return i;
 }
 
 /* Walks a comma-separated list of tokens (Connection, Transfer-Encoding), calling back on each, trimmed. */
@@ -85,7 +145,7 @@ static struct sv next_token(struct sv *list)
     return t;
 }
 
-static int parse_request_line(struct sv l, struct hp_request *r)
+static int parse_request_line(struct sv l, const char *buf_end, struct hp_request *r)
 {
     size_t i = 0;
     while (i < l.n && hp_tchar[(unsigned char)l.p[i]]) i++;
@@ -100,7 +160,7 @@ static int parse_request_line(struct sv l, struct hp_request *r)
     else
         r->method = HP_OTHER;
     size_t ts = ++i;
-    while (i < l.n && (unsigned char)l.p[i] > ' ' && l.p[i] != 0x7f) i++;
+    i = ts + target_run(l.p + ts, l.n - ts, buf_end);
     if (i == ts || i >= l.n || l.p[i] != ' ') return HP_EREQLINE;
     r->target = (struct sv){l.p + ts, i - ts};
     struct sv v = {l.p + i + 1, l.n - i - 1};
@@ -201,7 +261,7 @@ int hp_parse_head(const char *p, size_t n, size_t max_head, struct hp_request *r
     struct sv l;
     long nx = next_line(p, lim, i, &l);
     if (nx <= 0) return nx < 0 ? (int)nx : MORE;
-    int rc = parse_request_line(l, r);
+    int rc = parse_request_line(l, p + n, r);
     if (rc) return rc;
     i = (size_t)nx;
 
@@ -214,7 +274,7 @@ int hp_parse_head(const char *p, size_t n, size_t max_head, struct hp_request *r
         if (l.n == 0) break;
         if (++nhdr > HP_MAX_HEADERS) return HP_ETOOMANYHDR;
         /* obs-fold and whitespace before the colon are rejected (RFC 9112 5.1, 5.2) */
-        size_t c = 0;
+        size_t c = name_run(l.p, l.n, p + n);
         while (c < l.n && hp_tchar[(unsigned char)l.p[c]]) c++;
         if (c == 0 || c >= l.n || l.p[c] != ':') return HP_EHEADER;
         struct sv name = {l.p, c};
@@ -222,7 +282,7 @@ int hp_parse_head(const char *p, size_t n, size_t max_head, struct hp_request *r
         while (vs < ve && (l.p[vs] == ' ' || l.p[vs] == '\t')) vs++;
         while (ve > vs && (l.p[ve - 1] == ' ' || l.p[ve - 1] == '\t')) ve--;
         struct sv val = {l.p + vs, ve - vs};
-        if (has_ctl(val)) return HP_EHEADER;
+        if (has_ctl(val, p + n)) return HP_EHEADER;
         switch (name.n) {
         case 4:
             if (NAME_IS(name, "host")) nhost++;
