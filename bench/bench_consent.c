@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/bench_stats.h"
 #include "filters/gpp.h"
 #include "bidder/common/clock.h"
 #include "filters/consent.h"
@@ -114,12 +115,6 @@ static int prepare_eval(const char *regs_user, char *body, size_t cap)
     return ortb_parse(body, strlen(body), &a, &eval_req, &e);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static void bench(const char *name, void (*fn)(const char *, size_t), const char *s, long iters, int runs)
 {
     size_t n = strlen(s);
@@ -130,7 +125,7 @@ static void bench(const char *name, void (*fn)(const char *, size_t), const char
         for (long i = 0; i < iters; i++) fn(s, n);
         t[r] = ((double)fb_clock_mono_ns() - t0) / (double)iters;
     }
-    qsort(t, (size_t)runs, sizeof *t, cmp_double);
+    qsort(t, (size_t)runs, sizeof *t, bench_cmp_double);
     printf("%-28s %5zu chars  median %8.1f ns  min %8.1f ns  max %8.1f ns  (%d runs x %ld)\n", name, n,
            t[runs / 2], t[0], t[runs - 1], runs, iters);
     free(t);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/bench_stats.h"
 #include "bidder/common/file.h"
 #include "bidder/config/config.h"
 #include "bidder/common/clock.h"
@@ -25,18 +26,6 @@
 static char g_arena_mem[ARENA_BYTES];
 static char g_resp_mem[RESP_BYTES];
 static volatile uint64_t g_sink;
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 enum phase { PH_ENGINE, PH_PARSE, PH_DECIDE, PH_SERIALIZE, PH_N };
 static const char *const phase_name[PH_N] = {"engine_bid (parse + decide + serialize)", "ortb_parse",
@@ -185,7 +174,7 @@ int main(int argc, char **argv)
             for (int p = 0; p < PH_N; p++)
                 if (!skip[p]) s[p][r] = run_phase(&fx, (enum phase)p, iters);
         for (int p = 0; p < PH_N; p++) {
-            med[p] = skip[p] ? -1 : median(s[p], runs);
+            med[p] = skip[p] ? -1 : bench_median(s[p], runs);
             mn[p] = skip[p] ? -1 : s[p][0];
         }
         const char *name = strrchr(paths[k], '/');

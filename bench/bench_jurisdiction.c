@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/bench_stats.h"
 #include "bidder/common/file.h"
 #include "bidder/config/config.h"
 #include "bidder/common/clock.h"
@@ -20,18 +21,6 @@
 
 static char g_arena[512 * 1024];
 static volatile uint64_t g_sink;
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 int main(int argc, char **argv)
 {
@@ -105,7 +94,7 @@ int main(int argc, char **argv)
             }
             v[k] = (double)(fb_clock_thread_cpu_ns() - t0) / (double)iters;
         }
-        printf("  juris_resolve %-46s %6.1f ns median  (-> \"%s\")\n", shapes[s].name, median(v, runs),
+        printf("  juris_resolve %-46s %6.1f ns median  (-> \"%s\")\n", shapes[s].name, bench_median(v, runs),
                js.code);
     }
 
@@ -133,7 +122,7 @@ int main(int argc, char **argv)
             v[k] = (double)(fb_clock_thread_cpu_ns() - t0) / (double)iters;
         }
         printf("  juris_resolve mixed shapes, %-33s %6.1f ns median\n",
-               mode ? "a new day every 7 requests" : "same day", median(v, runs));
+               mode ? "a new day every 7 requests" : "same day", bench_median(v, runs));
     }
 
     /* 1b. the whole added work for the sample request, measured directly: resolve + every campaign's check */
@@ -159,7 +148,7 @@ int main(int argc, char **argv)
         }
         printf("  resolve + per-campaign checks, sample request (%u campaigns)  %6.1f ns median (bar: < 50 "
                "ns)\n",
-               cfg->campaigns.n, median(v, runs));
+               cfg->campaigns.n, bench_median(v, runs));
     }
 
     /* 2. decide_run with and without the table: what the lookup and the per-campaign rules add */
@@ -183,9 +172,9 @@ int main(int argc, char **argv)
         diff[k] = on[k] - off[k];
     }
     cfg->campaigns.juris = jt;
-    double d = median(diff, runs);
-    printf("  decide_run with the jurisdictions table    %6.1f ns median\n", median(on, runs));
-    printf("  decide_run without (table detached)        %6.1f ns median\n", median(off, runs));
+    double d = bench_median(diff, runs);
+    printf("  decide_run with the jurisdictions table    %6.1f ns median\n", bench_median(on, runs));
+    printf("  decide_run without (table detached)        %6.1f ns median\n", bench_median(off, runs));
     printf("  decide_run difference (rules merged vs none; resolution runs in both)  %6.1f ns median\n", d);
     free(body);
     config_free(cfg);

@@ -25,12 +25,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/bench_stats.h"
 #include "bidder/config/config.h"
 #include "bidder/common/clock.h"
 #include "bidder/engine.h"
-#include "bidder/mirror.h"
-#include "bidder/mirror_table.h"
-#include "bidder/store.h"
+#include "bidder/consent/mirror.h"
+#include "bidder/consent/mirror_table.h"
+#include "bidder/store/store.h"
 
 static long rss_bytes(void)
 {
@@ -229,12 +230,6 @@ static void req_view(void *arg, const struct ortb_request *req, struct consent_s
     }
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Replaces the value of the first "buyeruid" in body with `klen` placeholder bytes; returns the value's
  * offset (or -1 when the request has no string buyeruid). */
 static long set_buyeruid(char *body, size_t *len, size_t cap, size_t klen)
@@ -310,9 +305,9 @@ static void bench_request(struct mirror_table *t, char (*ck)[24], const int *cl,
         }
     }
     for (int pf = 1; pf >= 0; pf--) {
-        qsort(diff[pf], BLOCKS, sizeof diff[pf][0], cmp_double);
-        qsort(ns[pf][0], BLOCKS, sizeof ns[pf][0][0], cmp_double);
-        qsort(ns[pf][1], BLOCKS, sizeof ns[pf][1][0], cmp_double);
+        qsort(diff[pf], BLOCKS, sizeof diff[pf][0], bench_cmp_double);
+        qsort(ns[pf][0], BLOCKS, sizeof ns[pf][0][0], bench_cmp_double);
+        qsort(ns[pf][1], BLOCKS, sizeof ns[pf][1][0], bench_cmp_double);
         printf(
             "lookup  %-8s requests=%d ns_per_request: hot_lookup=%.0f cold_lookup=%.0f miss_adds=%.1f (p25 "
             "%.1f, p75 %.1f; median over %d rotating blocks, status %d)\n",

@@ -22,7 +22,8 @@
 
 #include "bidder/obs/log.h"
 #include "bidder/obs/prom.h"
-#include "bidder/store.h"
+#include "bidder/store/link.h"
+#include "bidder/store/store.h"
 #include "filters/classes.h"
 #include "filters/policy.h"
 #include "filters/reasons.h"
@@ -31,7 +32,6 @@
 #define AUDIT_TICK_MS 50
 #define AUDIT_BATCH_MAX 4096    /* records sent per tick, all rings together */
 #define AUDIT_INFLIGHT_MAX 8192 /* unanswered XADDs before the drain pauses */
-#define AUDIT_RECONNECT_MS 1000
 
 struct audit_rec {
     int64_t time_ms;
@@ -53,15 +53,13 @@ struct ring {
 
 static struct {
     bool enabled;
-    uint64_t gen; /* store_generation() when connected: a new primary means reconnect */
     int nworkers;
     struct ring *rings;
     struct event_base *base;
     struct event *timer;
-    struct store_url url;
-    redisAsyncContext *ac;
-    bool connected;
-    int64_t next_connect_ms;
+    /* the shared link (bidder/store/link.h): checked AUTH/SELECT, connect and command timeouts (a paused
+     * Redis fails the link instead of stalling the drain), backoff, failover following */
+    struct redis_link link;
     _Atomic uint64_t written, errors, inflight;
     _Atomic double sample_rate;
     _Atomic long maxlen;
@@ -134,6 +132,39 @@ void audit_after(int worker, const struct config *cfg, const struct engine_resul
     }
 }
 
+void audit_upstream_drop(int worker, const struct config *cfg, const struct engine_result *res,
+                         const char *upstream, struct sv imp_id, struct sv creative, int reason,
+                         struct sv detail)
+{
+    if (!A.enabled || worker < 0 || worker >= A.nworkers || !audited(reason)) return;
+    struct ring *r = &A.rings[worker];
+    const struct ortb_request *req = &res->req;
+    double rate = cfg->audit_sample_rate;
+    if (rate < 1.0) {
+        uint64_t h = XXH64(req->id.p ? req->id.p : "", req->id.n, A.key); /* the request's own draw */
+        if (!((double)(h >> 11) * 0x1.0p-53 < rate)) return;
+    }
+    uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+    uint64_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+    if (head - tail >= r->cap) {
+        atomic_fetch_add_explicit(&r->dropped, 1, memory_order_relaxed);
+        return;
+    }
+    struct sv user = req->user.buyeruid.n ? req->user.buyeruid : req->user.id;
+    struct audit_rec *rec = &r->recs[head % r->cap];
+    rec->time_ms = fb_clock_wall_ms();
+    rec->user_hash = user.n ? XXH64(user.p, user.n, A.key) : 0;
+    rec->has_user = user.n != 0;
+    rec->reason = (uint16_t)reason;
+    copy_sv(rec->req_id, sizeof rec->req_id, req->id);
+    copy_sv(rec->imp_id, sizeof rec->imp_id, imp_id);
+    snprintf(rec->campaign, sizeof rec->campaign, "upstream:%s:%.*s", upstream, SV_FMT(creative));
+    copy_sv(rec->detail, sizeof rec->detail, detail);
+    memcpy(rec->juris, res->dec.juris.code, sizeof rec->juris);
+    atomic_store_explicit(&r->head, head + 1, memory_order_release);
+    atomic_fetch_add_explicit(&r->enqueued, 1, memory_order_relaxed);
+}
+
 /* ------------------------------------------------------------------ control plane (main thread) */
 
 static void on_reply(redisAsyncContext *ac, void *reply, void *priv)
@@ -148,50 +179,6 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *priv)
         return;
     }
     atomic_fetch_add(&A.written, 1);
-}
-
-static void on_connect(const redisAsyncContext *ac, int status)
-{
-    if (status != REDIS_OK) {
-        log_warn("audit: Redis connect failed", "error=\"%s\"", ac->errstr);
-        A.ac = NULL;
-        A.connected = false;
-        A.next_connect_ms = fb_clock_mono_ms() + AUDIT_RECONNECT_MS;
-        return;
-    }
-    A.connected = true;
-}
-
-static void on_disconnect(const redisAsyncContext *ac, int status)
-{
-    (void)status;
-    if (ac->errstr[0]) log_warn("audit: Redis disconnected", "error=\"%s\"", ac->errstr);
-    A.ac = NULL;
-    A.connected = false;
-    A.next_connect_ms = fb_clock_mono_ms() + AUDIT_RECONNECT_MS;
-}
-
-static void connect_now(void)
-{
-    /* through the store: with sentinel:// this is the primary Sentinel named last */
-    struct store_url t;
-    if (store_target(&A.url, &t)) {
-        A.next_connect_ms = fb_clock_mono_ms() + AUDIT_RECONNECT_MS;
-        return;
-    }
-    A.gen = store_generation();
-    redisAsyncContext *ac = redisAsyncConnect(t.host, t.port);
-    if (!ac || ac->err) {
-        if (ac) redisAsyncFree(ac);
-        A.next_connect_ms = fb_clock_mono_ms() + AUDIT_RECONNECT_MS;
-        return;
-    }
-    redisLibeventAttach(ac, A.base);
-    redisAsyncSetConnectCallback(ac, on_connect);
-    redisAsyncSetDisconnectCallback(ac, on_disconnect);
-    if (A.url.password[0]) redisAsyncCommand(ac, NULL, NULL, "AUTH %s", A.url.password);
-    if (A.url.db) redisAsyncCommand(ac, NULL, NULL, "SELECT %d", A.url.db);
-    A.ac = ac;
 }
 
 static void send_rec(const struct audit_rec *rec)
@@ -243,7 +230,7 @@ static void send_rec(const struct audit_rec *rec)
     }
 #undef ARG
     atomic_fetch_add(&A.inflight, 1);
-    if (redisAsyncCommandArgv(A.ac, on_reply, NULL, n, argv, lens) != REDIS_OK) {
+    if (redis_link_command_argv(&A.link, on_reply, NULL, n, argv, lens) != REDIS_OK) {
         atomic_fetch_sub(&A.inflight, 1);
         atomic_fetch_add(&A.errors, 1);
     }
@@ -254,20 +241,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     (void)arg;
-    if (A.ac && A.gen != store_generation()) {
-        /* failover: the stream lives on the new primary now */
-        redisAsyncContext *ac = A.ac;
-        A.ac = NULL;
-        A.connected = false;
-        ac->onDisconnect = NULL; /* hiredis 0.14: Set...Callback(NULL) is a no-op once set */
-        redisAsyncFree(ac);
-        A.next_connect_ms = 0;
-    }
-    if (!A.ac) {
-        if (fb_clock_mono_ms() >= A.next_connect_ms) connect_now();
-        return;
-    }
-    if (!A.connected) return;
+    /* reconnects and failovers are the link's (its own timer) */
+    if (!redis_link_ctx(&A.link)) return;
     /* records stay in the rings while Redis is away or slow: the rings bound memory, drops are counted */
     uint32_t budget = AUDIT_BATCH_MAX;
     for (int w = 0; w < A.nworkers && budget; w++) {
@@ -279,7 +254,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
             tail++;
             budget--;
             atomic_store_explicit(&r->tail, tail, memory_order_release);
-            if (!A.ac) return; /* the send failed hard and hiredis dropped the connection */
+            if (!redis_link_ctx(&A.link)) return; /* the send failed hard and the link dropped */
         }
     }
 }
@@ -294,7 +269,6 @@ int audit_start(struct event_base *base, const struct config *cfg, int nworkers,
         log_warn("audit: only redis:// URLs are supported; audit trail disabled", "url=%s", cfg->redis);
         return 0;
     }
-    if (store_parse_url(cfg->redis, &A.url, err, errlen)) return -1;
     if (getrandom(&A.key, sizeof A.key, 0) != (ssize_t)sizeof A.key)
         A.key = (uint64_t)fb_clock_wall_ms() * 0x9E3779B97F4A7C15ull;
     A.rings = calloc((size_t)nworkers, sizeof *A.rings);
@@ -313,10 +287,12 @@ int audit_start(struct event_base *base, const struct config *cfg, int nworkers,
         }
     }
     A.base = base;
+    struct redis_link_opts o = {.name = "audit"};
+    if (redis_link_init(&A.link, base, cfg->redis, &o, err, errlen)) return -1;
     A.timer = event_new(base, -1, EV_PERSIST, on_tick, NULL);
     struct timeval tv = {0, AUDIT_TICK_MS * 1000};
     event_add(A.timer, &tv);
-    connect_now();
+    redis_link_connect(&A.link);
     A.enabled = true;
     return 0;
 }
@@ -329,12 +305,7 @@ void audit_stop(void)
         A.timer = NULL;
     }
     A.enabled = false;
-    if (A.ac) {
-        redisAsyncContext *ac = A.ac;
-        A.ac = NULL;
-        ac->onDisconnect = NULL; /* hiredis 0.14: Set...Callback(NULL) is a no-op once set */
-        redisAsyncFree(ac);
-    }
+    redis_link_stop(&A.link);
     /* the rings stay allocated: a late worker call sees enabled = false; freed at exit */
 }
 

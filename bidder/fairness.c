@@ -23,7 +23,8 @@
 
 #include "bidder/obs/log.h"
 #include "bidder/obs/prom.h"
-#include "bidder/store.h"
+#include "bidder/store/link.h"
+#include "bidder/store/store.h"
 
 #define RECENT_BITS 16
 #define RECENT_N (1u << RECENT_BITS)
@@ -429,57 +430,53 @@ static void local_tick(void)
 
 /* ---- sync through Redis ---- */
 
+/* The connection policy (checked AUTH/SELECT, connect timeout, backoff, failover) is the shared link's
+ * (bidder/store/link.h); F.ac mirrors the link's context while it is ready. */
+static struct redis_link FL;
+
 static void redis_drop(const char *why)
 {
     if (!F.ac) return;
     log_warn("fairness: dropping the Redis connection", "reason=\"%s\"", why);
-    redisAsyncContext *ac = F.ac;
     F.ac = NULL;
     F.connected = false;
-    ac->onDisconnect = NULL; /* hiredis 0.14: Set...Callback(NULL) is a no-op once set */
-    redisAsyncFree(ac);      /* pending callbacks run now with NULL replies */
-    F.next_connect_ms = fb_clock_mono_ms() + RECONNECT_MS;
+    redis_link_fail(&FL, "fairness", why); /* pending callbacks run now with NULL replies */
 }
 
-static void on_disconnect(const redisAsyncContext *ac, int status)
+static void on_link_down(struct redis_link *l, void *arg, const char *why)
 {
-    (void)status;
-    if (ac->errstr[0]) log_warn("fairness: Redis disconnected", "error=\"%s\"", ac->errstr);
+    (void)l;
+    (void)arg;
+    (void)why;
     F.ac = NULL;
     F.connected = false;
-    F.next_connect_ms = fb_clock_mono_ms() + RECONNECT_MS;
 }
 
-static void on_connect(const redisAsyncContext *ac, int status)
+static void on_link_ready(struct redis_link *l, void *arg)
 {
-    if (status != REDIS_OK) {
-        F.ac = NULL;
-        F.connected = false;
-        F.next_connect_ms = fb_clock_mono_ms() + RECONNECT_MS;
-        (void)ac;
-        return;
-    }
+    (void)arg;
+    F.ac = redis_link_ctx(l);
     F.connected = true;
     log_info("fairness: Redis connected", "%s", "");
 }
 
 static void redis_connect(void)
 {
-    char err[256];
-    struct store_url u;
-    F.next_connect_ms = fb_clock_mono_ms() + RECONNECT_MS;
-    if (store_resolve(F.redis_url, &u, err, sizeof err)) return;
-    redisAsyncContext *ac = redisAsyncConnect(u.host, u.port);
-    if (!ac || ac->err) {
-        if (ac) redisAsyncFree(ac);
-        return;
+    if (!FL.timer) {
+        char err[256];
+        struct redis_link_opts o = {.name = "fairness",
+                                    .manual = true,
+                                    .command_timeout_ms = -1,
+                                    .on_ready = on_link_ready,
+                                    .on_down = on_link_down};
+        if (redis_link_init(&FL, F.base, F.redis_url, &o, err, sizeof err)) {
+            log_error("fairness: Redis link", "error=\"%s\"", err);
+            return;
+        }
     }
-    redisLibeventAttach(ac, F.base);
-    redisAsyncSetConnectCallback(ac, on_connect);
-    redisAsyncSetDisconnectCallback(ac, on_disconnect);
-    if (u.password[0]) redisAsyncCommand(ac, NULL, NULL, "AUTH %s", u.password);
-    if (u.db) redisAsyncCommand(ac, NULL, NULL, "SELECT %d", u.db);
-    F.ac = ac;
+    /* a no-op while connecting or backing off; follows a failover (store_generation) through store_target */
+    if (FL.store_gen != store_generation()) redis_link_drop(&FL);
+    redis_link_connect(&FL);
 }
 
 static void tick_done(void)
@@ -495,6 +492,7 @@ static void tick_done(void)
         run_controller(sl, now);
     }
     if (!F.tick_failed) {
+        redis_link_ok(&FL); /* the link's health: a sync round trip answered */
         F.last_ok_ms = fb_clock_mono_ms();
         atomic_store(&F.last_ok_wall, now);
         atomic_fetch_add(&F.syncs_ok, 1);
@@ -723,26 +721,12 @@ void fairness_stop(void)
     if (!F.started) return;
     if (F.timer) event_free(F.timer);
     F.timer = NULL;
-    if (F.ac) {
-        redisAsyncContext *ac = F.ac;
-        F.ac = NULL;
-        ac->onDisconnect = NULL; /* hiredis 0.14: Set...Callback(NULL) is a no-op once set */
-        F.inflight = false;      /* callbacks below see a stale tick and return */
-        redisAsyncFree(ac);
-    }
+    F.inflight = false; /* callbacks below see a stale tick and return */
+    F.ac = NULL;
+    redis_link_stop(&FL);
     /* give the unused tokens back so the rest of the fleet can spend them */
-    struct store_url u;
-    char err[256];
-    redisContext *c = NULL;
-    if (F.redis && !store_resolve(F.redis_url, &u, err, sizeof err)) {
-        struct timeval tv = {0, 300000};
-        c = redisConnectWithTimeout(u.host, u.port, tv);
-        if (c && !c->err) {
-            redisSetTimeout(c, tv);
-            if (u.password[0]) freeReplyObject(redisCommand(c, "AUTH %s", u.password));
-            if (u.db) freeReplyObject(redisCommand(c, "SELECT %d", u.db));
-        }
-    }
+    char err[512];
+    redisContext *c = F.redis ? redis_block_connect(F.redis_url, 300, err, sizeof err) : NULL;
     for (int s = 0; s < F.nslots; s++) {
         struct slot *sl = &F.slots[s];
         if (!sl->used || !sl->cap.enabled) continue;

@@ -372,7 +372,7 @@ static int setup_targets(const struct options *o, struct run_target *t)
 {
     for (unsigned i = 0; i < o->ntargets; i++) {
         const char *err;
-        if (http_parse_url(o->targets[i], &t[i].url, &err) < 0) {
+        if (hp_parse_url(o->targets[i], &t[i].url, &err) < 0) {
             fprintf(stderr, "fairbid-loadgen: --target %s: %s\n", o->targets[i], err);
             return -1;
         }

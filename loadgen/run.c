@@ -56,12 +56,12 @@ struct conn {
 };
 
 struct notice_host {
-    char hostport[HTTP_MAX_HOST + 8];
+    char hostport[HP_URL_MAX_HOST + 8];
     struct sockaddr_storage addr;
     socklen_t addrlen;
     bool refused;
     struct conn c;
-    char (*slot)[EXCH_MAX_URL + HTTP_MAX_HOST + 64];
+    char (*slot)[EXCH_MAX_URL + HP_URL_MAX_HOST + 64];
     uint32_t head, n; /* ring of pending requests */
 };
 
@@ -389,12 +389,12 @@ static void dispatch_due(struct worker *w, uint64_t now)
 }
 
 /* Bids, no-bids and the exchange simulation for one 200 response. */
-static void handle_bid_response(struct worker *w, struct conn *c, const struct http_resp *r)
+static void handle_bid_response(struct worker *w, struct conn *c, const struct hp_response *r)
 {
     const char *body = r->body;
     size_t n = r->body_len;
     if (r->chunked) {
-        long l = http_dechunk(body, n, w->scratch, SCRATCH_CAP);
+        long l = hp_chunked_copy(body, n, w->scratch, SCRATCH_CAP);
         if (l < 0) {
             w->st.err_parse++;
             return;
@@ -457,9 +457,9 @@ static void handle_bid_response(struct worker *w, struct conn *c, const struct h
             continue;
         }
         /* Win notices go to whatever host the nurl names, under the same loopback rule as targets. */
-        struct http_url u;
+        struct hp_url u;
         const char *err;
-        if (http_parse_url(url, &u, &err) < 0) {
+        if (hp_parse_url(url, &u, &err) < 0) {
             w->st.notices_failed++;
             continue;
         }
@@ -539,7 +539,7 @@ static void notice_kick(struct worker *w, struct notice_host *h)
 }
 
 /* One whole response arrived on c at t_done. */
-static void complete(struct conn *c, const struct http_resp *r, uint64_t t_done)
+static void complete(struct conn *c, const struct hp_response *r, uint64_t t_done)
 {
     struct worker *w = c->w;
     w->inflight--;
@@ -598,9 +598,9 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
         c->rlen += (size_t)n;
         w->st.bytes_in += (uint64_t)n;
         for (;;) {
-            struct http_resp r;
-            int rc = http_parse_response(c->rbuf, c->rlen, &r);
-            if (rc == HTTP_PARSE_MORE) break;
+            struct hp_response r;
+            int rc = hp_parse_response(c->rbuf, c->rlen, &r);
+            if (rc == HP_RESP_MORE) break;
             if (rc < 0 || c->state != C_BUSY) {
                 /* Malformed, or a response nobody asked for. */
                 conn_fail(c, &w->st.err_parse);

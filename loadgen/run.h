@@ -23,10 +23,10 @@
 #define RUN_MAX_STATUS 600
 
 struct run_target {
-    struct http_url url;
+    struct hp_url url;
     struct sockaddr_storage addr;
     socklen_t addrlen;
-    char head[HTTP_MAX_PATH + HTTP_MAX_HOST + 256]; /* request line and fixed headers, up to the tail */
+    char head[HP_URL_MAX_PATH + HP_URL_MAX_HOST + 256]; /* request line and fixed headers, up to the tail */
     size_t head_len;
 };
 

@@ -15,6 +15,7 @@
 #include <json-c/json_c_version.h>
 #include <yajl/yajl_version.h>
 
+#include "bench/bench_stats.h"
 #include "bench/json_compare/fields.h"
 #include "bidder/common/clock.h"
 #include "filters/arena.h"
@@ -228,18 +229,6 @@ struct input {
     size_t len;
 };
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static volatile uint32_t g_sink;
 
 static double time_run(const struct driver *d, const struct input *in, long iters, struct fx_req *r)
@@ -357,7 +346,7 @@ int main(int argc, char **argv)
         }
         for (int r = 0; r < runs; r++)
             for (int d = 0; d < ndrv; d++) samples[d][r] = time_run(&drv[d], &in[k], iters[d], &rec);
-        for (int d = 0; d < ndrv; d++) drv[d].med[k] = median(samples[d], runs);
+        for (int d = 0; d < ndrv; d++) drv[d].med[k] = bench_median(samples[d], runs);
     }
 
     /* 3. tables */

@@ -7,7 +7,8 @@
 #include <string.h>
 
 #include "bidder/config/config.h"
-#include "bidder/store.h"
+#include "bidder/store/link.h"
+#include "bidder/store/store.h"
 
 static int usage(void)
 {
@@ -128,21 +129,15 @@ int cli_audit_main(int argc, char **argv)
         url = urlbuf;
     }
     if (!url || !*url) url = "redis://127.0.0.1:6379";
-    struct store_url u;
-    if (store_resolve(url, &u, err, sizeof err)) {
-        fprintf(stderr, "fairbid audit: %s\n", err);
-        return 2;
-    }
-    redisContext *rc = redisConnect(u.host, u.port);
-    if (!rc || rc->err) {
-        fprintf(stderr, "fairbid audit: cannot connect to %s:%d: %s\n", u.host, u.port,
-                rc ? rc->errstr : "oom");
-        if (rc) redisFree(rc);
+    char cerr[512];
+    redisContext *rc = redis_block_connect(url, 5000, cerr, sizeof cerr);
+    if (!rc) {
+        fprintf(stderr, "fairbid audit: %s\n", cerr);
         return 1;
     }
+    /* --follow blocks in XREAD for as long as nothing happens: no command timeout past the handshake */
+    redisSetTimeout(rc, (struct timeval){0, 0});
     redisReply *r;
-    if (u.password[0] && (r = redisCommand(rc, "AUTH %s", u.password))) freeReplyObject(r);
-    if (u.db && (r = redisCommand(rc, "SELECT %d", u.db))) freeReplyObject(r);
     char last[64] = "0";
     r = redisCommand(rc, "XREVRANGE fairbid:audit + - COUNT %ld", count);
     if (!r || r->type == REDIS_REPLY_ERROR) {

@@ -3,6 +3,7 @@
 #include "bidder/cli/cli_consent.h"
 #include "bidder/common/clock.h"
 #include "bidder/common/file.h"
+#include "bidder/http/http_response.h"
 
 #include <arpa/inet.h>
 #include <hiredis/hiredis.h>
@@ -18,9 +19,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bidder/mirror.h"
-#include "bidder/mirror_table.h"
-#include "bidder/store.h"
+#include "bidder/consent/mirror.h"
+#include "bidder/consent/mirror_table.h"
+#include "bidder/store/link.h"
+#include "bidder/store/store.h"
 #include "filters/arena.h"
 #include "filters/classes.h"
 #include "filters/json.h"
@@ -78,34 +80,11 @@ static int redis_from_config(const char *path, char *out, size_t outlen)
 
 static redisContext *connect_redis(const char *url)
 {
-    struct store_url u;
-    char err[256];
-    if (store_resolve(url, &u, err, sizeof err)) {
-        fprintf(stderr, "fairbid consent: %s\n", err);
-        return NULL;
-    }
-    struct timeval tv = {5, 0};
-    redisContext *c = redisConnectWithTimeout(u.host, u.port, tv);
-    if (!c || c->err) {
-        fprintf(stderr, "fairbid consent: cannot connect to %s:%d: %s\n", u.host, u.port,
-                c ? c->errstr : "out of memory");
-        if (c) redisFree(c);
-        return NULL;
-    }
-    redisSetTimeout(c, tv);
-    redisReply *r = NULL;
-    if (u.password[0] && (!(r = redisCommand(c, "AUTH %s", u.password)) || r->type == REDIS_REPLY_ERROR))
-        goto fail;
-    if (r) freeReplyObject(r);
-    r = NULL;
-    if (u.db && (!(r = redisCommand(c, "SELECT %d", u.db)) || r->type == REDIS_REPLY_ERROR)) goto fail;
-    if (r) freeReplyObject(r);
+    /* the shared blocking form: checked AUTH/SELECT, connect and command timeouts (bidder/store/link.h) */
+    char err[512];
+    redisContext *c = redis_block_connect(url, 5000, err, sizeof err);
+    if (!c) fprintf(stderr, "fairbid consent: %s\n", err);
     return c;
-fail:
-    fprintf(stderr, "fairbid consent: %s\n", r ? r->str : c->errstr);
-    if (r) freeReplyObject(r);
-    redisFree(c);
-    return NULL;
 }
 
 static bool reply_error(redisContext *c, redisReply *r)
@@ -425,21 +404,21 @@ static int store_digest(redisContext *c, uint64_t *digest, uint64_t *records)
     return 0;
 }
 
-/* GET URL/metrics and pick the mirror's digest line. */
+/* GET URL/metrics and pick the mirror's digest line. The URL and the response are read by bidder/http/ (the
+ * parsers the load generator uses): a status other than 200, or a response that does not parse, is "no
+ * digest". */
 static int mirror_digest(const char *url, char *digest, size_t dlen, unsigned long long *records)
 {
-    char host[256];
-    int port = 80;
-    const char *p = strncmp(url, "http://", 7) == 0 ? url + 7 : url;
-    size_t hl = strcspn(p, ":/");
-    if (hl == 0 || hl >= sizeof host) return -1;
-    memcpy(host, p, hl);
-    host[hl] = 0;
-    if (p[hl] == ':') port = atoi(p + hl + 1);
+    char full[600];
+    /* a bare host:port means http:// (as it always has) */
+    snprintf(full, sizeof full, "%s%s", strstr(url, "://") ? "" : "http://", url);
+    struct hp_url u;
+    const char *uerr;
+    if (hp_parse_url(full, &u, &uerr) < 0) return -1;
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *ai;
     char ps[16];
-    snprintf(ps, sizeof ps, "%d", port);
-    if (getaddrinfo(host, ps, &hints, &ai)) return -1;
+    snprintf(ps, sizeof ps, "%d", u.port);
+    if (getaddrinfo(u.host, ps, &hints, &ai)) return -1;
     int fd = socket(ai->ai_family, SOCK_STREAM, 0);
     struct timeval tv = {5, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -450,7 +429,7 @@ static int mirror_digest(const char *url, char *digest, size_t dlen, unsigned lo
         return -1;
     }
     char req[512];
-    int n = snprintf(req, sizeof req, "GET /metrics HTTP/1.0\r\nHost: %s\r\n\r\n", host);
+    int n = snprintf(req, sizeof req, "GET /metrics HTTP/1.0\r\nHost: %s\r\n\r\n", u.hostport);
     if (write(fd, req, (size_t)n) != n) {
         close(fd);
         return -1;
@@ -462,12 +441,29 @@ static int mirror_digest(const char *url, char *digest, size_t dlen, unsigned lo
     close(fd);
     if (!b) return -1;
     b[len] = 0;
-    const char *m = strstr(b, "fairbid_consent_mirror_digest_info{digest=\"");
     rc = -1;
+    struct hp_response resp;
+    char *dec = NULL;
+    const char *body = NULL;
+    if (hp_parse_response(b, len, &resp) == HP_RESP_DONE && resp.status == 200) {
+        if (resp.chunked) {
+            dec = malloc(resp.body_len + 1);
+            long dl = dec ? hp_chunked_copy(resp.body, resp.body_len, dec, resp.body_len) : -1;
+            if (dl >= 0) {
+                dec[dl] = 0;
+                body = dec;
+            }
+        } else {
+            /* HTTP/1.0: the body may be delimited by the close, so it runs to the end of what was read */
+            body = resp.body;
+        }
+    }
+    const char *m = body ? strstr(body, "fairbid_consent_mirror_digest_info{digest=\"") : NULL;
     if (m && sscanf(m, "fairbid_consent_mirror_digest_info{digest=\"%16[0-9a-f]\",records=\"%llu\"", digest,
                     records) == 2)
         rc = 0;
     (void)dlen;
+    free(dec);
     free(b);
     return rc;
 }

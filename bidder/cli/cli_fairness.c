@@ -11,7 +11,8 @@
 
 #include "bidder/config/config.h"
 #include "bidder/fairness.h"
-#include "bidder/store.h"
+#include "bidder/store/link.h"
+#include "bidder/store/store.h"
 #include "filters/fair.h"
 
 static int usage(void)
@@ -87,24 +88,13 @@ int cli_fairness_main(int argc, char **argv)
         return 1;
     }
     if (!redis) redis = cfg->redis;
-    struct store_url u;
-    if (!redis[0] || store_resolve(redis, &u, err, sizeof err)) {
-        fprintf(stderr, "fairbid fairness: %s\n", redis[0] ? err : "no Redis configured (--redis URL)");
+    char cerr[512];
+    redisContext *rc = redis[0] ? redis_block_connect(redis, 1000, cerr, sizeof cerr) : NULL;
+    if (!rc) {
+        fprintf(stderr, "fairbid fairness: %s\n", redis[0] ? cerr : "no Redis configured (--redis URL)");
         config_free(cfg);
         return 1;
     }
-    struct timeval tv = {1, 0};
-    redisContext *rc = redisConnectWithTimeout(u.host, u.port, tv);
-    if (!rc || rc->err) {
-        fprintf(stderr, "fairbid fairness: cannot connect to %s:%d: %s\n", u.host, u.port,
-                rc ? rc->errstr : "out of memory");
-        if (rc) redisFree(rc);
-        config_free(cfg);
-        return 1;
-    }
-    redisSetTimeout(rc, tv);
-    if (u.password[0]) freeReplyObject(redisCommand(rc, "AUTH %s", u.password));
-    if (u.db) freeReplyObject(redisCommand(rc, "SELECT %d", u.db));
 
     FILE *dat = NULL;
     char datpath[600];

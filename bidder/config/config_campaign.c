@@ -1,6 +1,6 @@
-/* config_campaign: the reader of the config's "campaigns" array (bidder/config/config.c hands it the array)
- * (its keys are listed for docs/config.md in config_doc.c). Errors name the file, the line, the campaign and
- * the key. */
+/* config_campaign: the reader of the config's "campaigns" array (bidder/config/config.c hands it the array;
+ * the "targeting" object is read by config_targeting.c; the keys are listed for docs/config.md in
+ * config_doc.c). Errors name the file, the line, the campaign and the key. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,20 +14,8 @@
 #include "filters/jurisdiction.h"
 #include "filters/response.h"
 
-struct cctx {
-    struct errctx *e;
-    struct json *j;
-    struct arena *a;
-    char cid[80];  /* for messages */
-    bool win_path; /* the config has a win_url: every bid carries fairbid's own win notice */
-    /* where the current campaign's keys are, for the checks made once the whole campaign is read */
-    size_t at_age, at_gender, at_special, at_fairness, at_segments;
-    size_t line_off; /* a cursor for lines of increasing offsets: line_no is the line of line_off */
-    int line_no;
-};
-
 /* The line of off >= the previous call's, in time proportional to the distance (line_of is O(off)). */
-static int cc_line(struct cctx *cc, size_t off)
+static int ccfg_line(struct cctx *cc, size_t off)
 {
     if (off < cc->line_off) {
         cc->line_off = 0;
@@ -38,25 +26,25 @@ static int cc_line(struct cctx *cc, size_t off)
     return cc->line_no;
 }
 
-static int cerr(struct cctx *cc, size_t off, const char *key, const char *msg)
+int ccfg_err(struct cctx *cc, size_t off, const char *key, const char *msg)
 {
     return cfg_err(cc->e, off, "campaign \"%s\": key \"%s\": %s", cc->cid, key, msg);
 }
 
-static int rd_strlist(struct cctx *cc, struct ortb_list *out, const char *key)
+int ccfg_strlist(struct cctx *cc, struct ortb_list *out, const char *key)
 {
     size_t at = cfg_off(cc->j);
     if (json_peek(cc->j) == JSON_NULL) return json_null(cc->j) ? cfg_json_err(cc->e, cc->j, key) : 0;
-    if (json_peek(cc->j) != JSON_ARRAY) return cerr(cc, at, key, "must be an array of strings");
+    if (json_peek(cc->j) != JSON_ARRAY) return ccfg_err(cc, at, key, "must be an array of strings");
     struct arena_vec v = {.max = 100000};
     json_arr_begin(cc->j);
     while (json_arr_next(cc->j)) {
         struct sv *s = arena_vec_push(cc->a, &v, sizeof *s, _Alignof(struct sv));
-        if (!s) return cerr(cc, at, key, "out of memory");
+        if (!s) return ccfg_err(cc, at, key, "out of memory");
         size_t eat = cfg_off(cc->j);
-        if (json_peek(cc->j) != JSON_STRING) return cerr(cc, eat, key, "must be an array of strings");
+        if (json_peek(cc->j) != JSON_STRING) return ccfg_err(cc, eat, key, "must be an array of strings");
         if (json_string(cc->j, s)) return cfg_json_err(cc->e, cc->j, key);
-        if (s->n == 0) return cerr(cc, eat, key, "entries must not be empty");
+        if (s->n == 0) return ccfg_err(cc, eat, key, "entries must not be empty");
     }
     if (cc->j->err) return cfg_json_err(cc->e, cc->j, key);
     out->v = v.items;
@@ -68,22 +56,22 @@ static int rd_cstr(struct cctx *cc, struct sv *out, const char *key)
 {
     size_t at = cfg_off(cc->j);
     if (json_peek(cc->j) == JSON_NULL) return json_null(cc->j) ? cfg_json_err(cc->e, cc->j, key) : 0;
-    if (json_peek(cc->j) != JSON_STRING) return cerr(cc, at, key, "must be a string");
+    if (json_peek(cc->j) != JSON_STRING) return ccfg_err(cc, at, key, "must be a string");
     if (json_string(cc->j, out)) return cfg_json_err(cc->e, cc->j, key);
     if (!out->p) out->p = "";
     return 0;
 }
 
-static int rd_cint(struct cctx *cc, int32_t *out, const char *key, int64_t min, int64_t max)
+int ccfg_int(struct cctx *cc, int32_t *out, const char *key, int64_t min, int64_t max)
 {
     size_t at = cfg_off(cc->j);
     int64_t v;
     if (json_peek(cc->j) != JSON_NUMBER || json_int(cc->j, &v))
-        return cerr(cc, at, key, "must be an integer");
+        return ccfg_err(cc, at, key, "must be an integer");
     if (v < min || v > max) {
         char msg[96];
         snprintf(msg, sizeof msg, "must be between %lld and %lld", (long long)min, (long long)max);
-        return cerr(cc, at, key, msg);
+        return ccfg_err(cc, at, key, msg);
     }
     *out = (int32_t)v;
     return 0;
@@ -92,159 +80,35 @@ static int rd_cint(struct cctx *cc, int32_t *out, const char *key, int64_t min, 
 static int rd_formats(struct cctx *cc, struct campaign *c)
 {
     size_t at = cfg_off(cc->j);
-    if (json_peek(cc->j) != JSON_ARRAY) return cerr(cc, at, "formats", "must be an array of {\"w\", \"h\"}");
+    if (json_peek(cc->j) != JSON_ARRAY)
+        return ccfg_err(cc, at, "formats", "must be an array of {\"w\", \"h\"}");
     struct arena_vec v = {.max = 256};
     json_arr_begin(cc->j);
     while (json_arr_next(cc->j)) {
         size_t fat = cfg_off(cc->j);
         if (json_peek(cc->j) != JSON_OBJECT)
-            return cerr(cc, fat, "formats", "entries must be {\"w\", \"h\"}");
+            return ccfg_err(cc, fat, "formats", "entries must be {\"w\", \"h\"}");
         struct ortb_format *f = arena_vec_push(cc->a, &v, sizeof *f, _Alignof(struct ortb_format));
-        if (!f) return cerr(cc, fat, "formats", "too many formats (limit 256)");
+        if (!f) return ccfg_err(cc, fat, "formats", "too many formats (limit 256)");
         f->w = f->h = -1;
         json_obj_begin(cc->j);
         struct sv k;
         while (json_obj_next(cc->j, &k)) {
             if (sv_eq_cstr(k, "w")) {
-                if (rd_cint(cc, &f->w, "formats.w", 1, 100000)) return -1;
+                if (ccfg_int(cc, &f->w, "formats.w", 1, 100000)) return -1;
             } else if (sv_eq_cstr(k, "h")) {
-                if (rd_cint(cc, &f->h, "formats.h", 1, 100000)) return -1;
+                if (ccfg_int(cc, &f->h, "formats.h", 1, 100000)) return -1;
             } else if (json_skip(cc->j)) {
                 return cfg_json_err(cc->e, cc->j, "formats");
             }
         }
         if (cc->j->err) return cfg_json_err(cc->e, cc->j, "formats");
-        if (f->w < 0 || f->h < 0) return cerr(cc, fat, "formats", "each format needs both w and h");
+        if (f->w < 0 || f->h < 0) return ccfg_err(cc, fat, "formats", "each format needs both w and h");
     }
     if (cc->j->err) return cfg_json_err(cc->e, cc->j, "formats");
-    if (v.n == 0) return cerr(cc, at, "formats", "must list at least one size");
+    if (v.n == 0) return ccfg_err(cc, at, "formats", "must list at least one size");
     c->formats = v.items;
     c->nformats = v.n;
-    return 0;
-}
-
-static int rd_segments(struct cctx *cc, struct campaign_targeting *t)
-{
-    size_t at = cfg_off(cc->j);
-    if (json_peek(cc->j) != JSON_ARRAY)
-        return cerr(cc, at, "targeting.segments", "must be an array of {\"segtax\", \"ids\"}");
-    struct arena_vec v = {.max = 256};
-    json_arr_begin(cc->j);
-    while (json_arr_next(cc->j)) {
-        size_t sat = cfg_off(cc->j);
-        if (json_peek(cc->j) != JSON_OBJECT)
-            return cerr(cc, sat, "targeting.segments", "entries must be {\"segtax\", \"ids\"}");
-        struct campaign_segment_rule *r =
-            arena_vec_push(cc->a, &v, sizeof *r, _Alignof(struct campaign_segment_rule));
-        if (!r) return cerr(cc, sat, "targeting.segments", "too many segment rules (limit 256)");
-        r->segtax = -1;
-        json_obj_begin(cc->j);
-        struct sv k;
-        while (json_obj_next(cc->j, &k)) {
-            if (sv_eq_cstr(k, "segtax")) {
-                if (rd_cint(cc, &r->segtax, "targeting.segments.segtax", 1, 1000)) return -1;
-            } else if (sv_eq_cstr(k, "ids")) {
-                if (rd_strlist(cc, &r->ids, "targeting.segments.ids")) return -1;
-            } else if (json_skip(cc->j)) {
-                return cfg_json_err(cc->e, cc->j, "targeting.segments");
-            }
-        }
-        if (cc->j->err) return cfg_json_err(cc->e, cc->j, "targeting.segments");
-        if (r->segtax < 0) return cerr(cc, sat, "targeting.segments.segtax", "is required");
-        if (r->ids.n == 0) return cerr(cc, sat, "targeting.segments.ids", "must list at least one id");
-    }
-    if (cc->j->err) return cfg_json_err(cc->e, cc->j, "targeting.segments");
-    t->segments = v.items;
-    t->nsegments = v.n;
-    return 0;
-}
-
-static int rd_num(struct cctx *cc, double *out, const char *key, double min, double max);
-
-static int rd_targeting(struct cctx *cc, struct campaign *c)
-{
-    size_t at = cfg_off(cc->j);
-    if (json_peek(cc->j) == JSON_NULL) return json_null(cc->j) ? cfg_json_err(cc->e, cc->j, "targeting") : 0;
-    if (json_peek(cc->j) != JSON_OBJECT) return cerr(cc, at, "targeting", "must be an object");
-    struct campaign_targeting *t = &c->t;
-    json_obj_begin(cc->j);
-    struct sv k;
-    while (json_obj_next(cc->j, &k)) {
-        size_t kat = cfg_off(cc->j);
-        if (sv_eq_cstr(k, "site_cat")) {
-            if (rd_strlist(cc, &t->site_cat, "targeting.site_cat")) return -1;
-        } else if (sv_eq_cstr(k, "segments")) {
-            cc->at_segments = kat;
-            if (rd_segments(cc, t)) return -1;
-        } else if (sv_eq_cstr(k, "countries")) {
-            if (rd_strlist(cc, &t->countries, "targeting.countries")) return -1;
-            for (uint32_t i = 0; i < t->countries.n; i++)
-                if (t->countries.v[i].n != 3)
-                    return cerr(cc, kat, "targeting.countries",
-                                "entries must be ISO-3166-1 alpha-3 codes (\"USA\")");
-        } else if (sv_eq_cstr(k, "age")) {
-            cc->at_age = kat;
-            if (json_peek(cc->j) != JSON_OBJECT)
-                return cerr(cc, kat, "targeting.age", "must be {\"min\", \"max\"}");
-            t->has_age = true;
-            t->age_min = 0;
-            t->age_max = 150;
-            json_obj_begin(cc->j);
-            struct sv ak;
-            while (json_obj_next(cc->j, &ak)) {
-                if (sv_eq_cstr(ak, "min")) {
-                    if (rd_cint(cc, &t->age_min, "targeting.age.min", 0, 150)) return -1;
-                } else if (sv_eq_cstr(ak, "max")) {
-                    if (rd_cint(cc, &t->age_max, "targeting.age.max", 0, 150)) return -1;
-                } else if (json_skip(cc->j)) {
-                    return cfg_json_err(cc->e, cc->j, "targeting.age");
-                }
-            }
-            if (cc->j->err) return cfg_json_err(cc->e, cc->j, "targeting.age");
-            if (t->age_min > t->age_max) return cerr(cc, kat, "targeting.age", "min is greater than max");
-        } else if (sv_eq_cstr(k, "near")) {
-            if (json_peek(cc->j) != JSON_OBJECT)
-                return cerr(cc, kat, "targeting.near", "must be {\"lat\", \"lon\", \"radius_km\"}");
-            t->has_near = true;
-            t->near_lat = t->near_lon = t->near_radius_km = NAN;
-            json_obj_begin(cc->j);
-            struct sv nk;
-            while (json_obj_next(cc->j, &nk)) {
-                int rc = 0;
-                if (sv_eq_cstr(nk, "lat"))
-                    rc = rd_num(cc, &t->near_lat, "targeting.near.lat", -90, 90);
-                else if (sv_eq_cstr(nk, "lon"))
-                    rc = rd_num(cc, &t->near_lon, "targeting.near.lon", -180, 180);
-                else if (sv_eq_cstr(nk, "radius_km"))
-                    rc = rd_num(cc, &t->near_radius_km, "targeting.near.radius_km", 0.001, 20000);
-                else
-                    rc = json_skip(cc->j) ? cfg_json_err(cc->e, cc->j, "targeting.near") : 0;
-                if (rc) return -1;
-            }
-            if (cc->j->err) return cfg_json_err(cc->e, cc->j, "targeting.near");
-            if (isnan(t->near_lat) || isnan(t->near_lon) || isnan(t->near_radius_km))
-                return cerr(cc, kat, "targeting.near", "needs lat, lon and radius_km");
-        } else if (sv_eq_cstr(k, "gender")) {
-            cc->at_gender = kat;
-            struct ortb_list g = {0};
-            if (rd_strlist(cc, &g, "targeting.gender")) return -1;
-            for (uint32_t i = 0; i < g.n; i++) {
-                if (sv_eq_cstr(g.v[i], "M"))
-                    t->gender_mask |= CAMPAIGN_GENDER_M;
-                else if (sv_eq_cstr(g.v[i], "F"))
-                    t->gender_mask |= CAMPAIGN_GENDER_F;
-                else if (sv_eq_cstr(g.v[i], "O"))
-                    t->gender_mask |= CAMPAIGN_GENDER_O;
-                else
-                    return cerr(cc, kat, "targeting.gender", "entries must be \"M\", \"F\" or \"O\"");
-            }
-        } else {
-            log_warn("config: unknown key ignored", "file=%s line=%d campaign=%s key=targeting.%.*s",
-                     cc->e->file, cfg_line_of(cc->e->text, kat), cc->cid, SV_FMT(k));
-            if (json_skip(cc->j)) return cfg_json_err(cc->e, cc->j, "targeting");
-        }
-    }
-    if (cc->j->err) return cfg_json_err(cc->e, cc->j, "targeting");
     return 0;
 }
 
@@ -257,16 +121,16 @@ static void fairness_defaults(struct campaign_fairness *f)
     f->min_eligible = 200;
 }
 
-static int rd_num(struct cctx *cc, double *out, const char *key, double min, double max)
+int ccfg_num(struct cctx *cc, double *out, const char *key, double min, double max)
 {
     size_t at = cfg_off(cc->j);
     double v;
     if (json_peek(cc->j) != JSON_NUMBER || json_double(cc->j, &v))
-        return cerr(cc, at, key, "must be a number");
+        return ccfg_err(cc, at, key, "must be a number");
     if (v < min || v > max) {
         char msg[96];
         snprintf(msg, sizeof msg, "must be between %g and %g", min, max);
-        return cerr(cc, at, key, msg);
+        return ccfg_err(cc, at, key, msg);
     }
     *out = v;
     return 0;
@@ -276,7 +140,7 @@ static int rd_fairness(struct cctx *cc, struct campaign *c)
 {
     size_t at = cfg_off(cc->j);
     if (json_peek(cc->j) == JSON_NULL) return json_null(cc->j) ? cfg_json_err(cc->e, cc->j, "fairness") : 0;
-    if (json_peek(cc->j) != JSON_OBJECT) return cerr(cc, at, "fairness", "must be null or an object");
+    if (json_peek(cc->j) != JSON_OBJECT) return ccfg_err(cc, at, "fairness", "must be null or an object");
     struct campaign_fairness *f = &c->fair;
     fairness_defaults(f);
     f->enabled = true;
@@ -294,18 +158,18 @@ static int rd_fairness(struct cctx *cc, struct campaign *c)
                 else if (sv_eq_cstr(a, "age_band"))
                     f->attrs = FAIR_ATTR_AGE_BAND;
                 else
-                    return cerr(cc, kat, "fairness.attribute", "must be \"gender\" or \"age_band\"");
+                    return ccfg_err(cc, kat, "fairness.attribute", "must be \"gender\" or \"age_band\"");
             }
         } else if (sv_eq_cstr(k, "min_impact_ratio")) {
-            rc = rd_num(cc, &f->min_impact_ratio, "fairness.min_impact_ratio", 0, 1);
+            rc = ccfg_num(cc, &f->min_impact_ratio, "fairness.min_impact_ratio", 0, 1);
         } else if (sv_eq_cstr(k, "max_tvd")) {
-            rc = rd_num(cc, &f->max_tvd, "fairness.max_tvd", 0, 1);
+            rc = ccfg_num(cc, &f->max_tvd, "fairness.max_tvd", 0, 1);
         } else if (sv_eq_cstr(k, "max_boost")) {
-            rc = rd_num(cc, &f->max_boost, "fairness.max_boost", 1, 10);
+            rc = ccfg_num(cc, &f->max_boost, "fairness.max_boost", 1, 10);
         } else if (sv_eq_cstr(k, "window_s")) {
-            rc = rd_cint(cc, &f->window_s, "fairness.window_s", 10, 30 * 86400);
+            rc = ccfg_int(cc, &f->window_s, "fairness.window_s", 10, 30 * 86400);
         } else if (sv_eq_cstr(k, "min_eligible")) {
-            rc = rd_cint(cc, &f->min_eligible, "fairness.min_eligible", 1, 100000000);
+            rc = ccfg_int(cc, &f->min_eligible, "fairness.min_eligible", 1, 100000000);
         } else if (sv_eq_cstr(k, "balance")) {
             /* "wins" (the default) needs win notices; "bids" says so explicitly (rd_campaign checks) */
             struct sv b = SV_NULL;
@@ -316,8 +180,8 @@ static int rd_fairness(struct cctx *cc, struct campaign *c)
                 else if (sv_eq_cstr(b, "bids"))
                     c->fair_bids_only = true;
                 else
-                    return cerr(cc, kat, "fairness.balance",
-                                "must be \"wins\" (the default: needs win notices) or \"bids\"");
+                    return ccfg_err(cc, kat, "fairness.balance",
+                                    "must be \"wins\" (the default: needs win notices) or \"bids\"");
             }
         } else {
             log_warn("config: unknown key ignored", "file=%s line=%d campaign=%s key=fairness.%.*s",
@@ -336,7 +200,7 @@ static int rd_cap(struct cctx *cc, struct campaign *c)
 {
     size_t at = cfg_off(cc->j);
     if (json_peek(cc->j) == JSON_NULL) return json_null(cc->j) ? cfg_json_err(cc->e, cc->j, "cap") : 0;
-    if (json_peek(cc->j) != JSON_OBJECT) return cerr(cc, at, "cap", "must be null or an object");
+    if (json_peek(cc->j) != JSON_OBJECT) return ccfg_err(cc, at, "cap", "must be null or an object");
     c->cap.enabled = true;
     c->cap.period_s = 86400;
     c->cap.bids = -1;
@@ -348,21 +212,21 @@ static int rd_cap(struct cctx *cc, struct campaign *c)
             size_t kat = cfg_off(cc->j);
             int64_t v;
             if (json_peek(cc->j) != JSON_NUMBER || json_int(cc->j, &v) || v < 0 || v > (int64_t)1e15)
-                return cerr(cc, kat, "cap.bids", "must be an integer between 0 and 1e15");
+                return ccfg_err(cc, kat, "cap.bids", "must be an integer between 0 and 1e15");
             c->cap.bids = v;
         } else if (sv_eq_cstr(k, "period_s")) {
-            rc = rd_cint(cc, &c->cap.period_s, "cap.period_s", 1, 366 * 86400);
+            rc = ccfg_int(cc, &c->cap.period_s, "cap.period_s", 1, 366 * 86400);
         } else {
             /* a cap is a promise to the advertiser: a key not understood (a typo of "bids"?) must not
              * quietly leave a campaign capped otherwise than asked */
             char key[80];
             snprintf(key, sizeof key, "cap.%.*s", (int)(k.n > 60 ? 60 : k.n), k.p);
-            return cerr(cc, cfg_off(cc->j), key, "unknown key (cap has \"bids\" and \"period_s\")");
+            return ccfg_err(cc, cfg_off(cc->j), key, "unknown key (cap has \"bids\" and \"period_s\")");
         }
         if (rc) return -1;
     }
     if (cc->j->err) return cfg_json_err(cc->e, cc->j, "cap");
-    if (c->cap.bids < 0) return cerr(cc, at, "cap.bids", "is required");
+    if (c->cap.bids < 0) return ccfg_err(cc, at, "cap.bids", "is required");
     return 0;
 }
 
@@ -373,7 +237,7 @@ static int rd_political(struct cctx *cc, struct campaign *c)
     size_t at = cfg_off(cc->j);
     if (json_peek(cc->j) == JSON_NULL) return json_null(cc->j) ? cfg_json_err(cc->e, cc->j, "political") : 0;
     if (json_peek(cc->j) != JSON_OBJECT)
-        return cerr(cc, at, "political", "must be {\"sponsor\", \"notice_url\"}");
+        return ccfg_err(cc, at, "political", "must be {\"sponsor\", \"notice_url\"}");
     c->political = true;
     json_obj_begin(cc->j);
     struct sv k;
@@ -389,11 +253,11 @@ static int rd_political(struct cctx *cc, struct campaign *c)
     }
     if (cc->j->err) return cfg_json_err(cc->e, cc->j, "political");
     if (c->pol_sponsor.n == 0)
-        return cerr(cc, at, "political.sponsor", "is required: who pays for the political ad");
+        return ccfg_err(cc, at, "political.sponsor", "is required: who pays for the political ad");
     struct sv u = c->pol_notice_url;
     if (u.n < 9 || memcmp(u.p, "https://", 8) != 0)
-        return cerr(cc, at, "political.notice_url",
-                    "is required: an https:// URL of the transparency notice");
+        return ccfg_err(cc, at, "political.notice_url",
+                        "is required: an https:// URL of the transparency notice");
     return 0;
 }
 
@@ -403,12 +267,12 @@ static int rd_campaign_formats(struct cctx *cc, struct campaign *c, struct sv k)
 {
     size_t at = cfg_off(cc->j);
     if (sv_eq_cstr(k, "deals")) {
-        if (rd_strlist(cc, &c->deals, "deals")) return -1;
-        if (c->deals.n == 0) return cerr(cc, at, "deals", "must list at least one deal id");
+        if (ccfg_strlist(cc, &c->deals, "deals")) return -1;
+        if (c->deals.n == 0) return ccfg_err(cc, at, "deals", "must list at least one deal id");
         return 0;
     }
     if (sv_eq_cstr(k, "deal_only")) {
-        if (json_bool(cc->j, &c->deal_only)) return cerr(cc, at, "deal_only", "must be true or false");
+        if (json_bool(cc->j, &c->deal_only)) return ccfg_err(cc, at, "deal_only", "must be true or false");
         return 0;
     }
     struct cl_err ce = {.off = at};
@@ -457,13 +321,13 @@ static int rd_campaign(struct cctx *cc, struct campaign *c, uint32_t index)
         else if (sv_eq_cstr(k, "advertiser"))
             rc = rd_cstr(cc, &c->advertiser, "advertiser");
         else if (sv_eq_cstr(k, "adomain"))
-            rc = rd_strlist(cc, &c->adomain, "adomain");
+            rc = ccfg_strlist(cc, &c->adomain, "adomain");
         else if (sv_eq_cstr(k, "crid"))
             rc = rd_cstr(cc, &c->crid, "crid");
         else if (sv_eq_cstr(k, "cat"))
-            rc = rd_strlist(cc, &c->cat, "cat");
+            rc = ccfg_strlist(cc, &c->cat, "cat");
         else if (sv_eq_cstr(k, "cattax"))
-            rc = rd_cint(cc, &c->cattax, "cattax", 1, 1000);
+            rc = ccfg_int(cc, &c->cattax, "cattax", 1, 1000);
         else if (sv_eq_cstr(k, "adm"))
             rc = rd_cstr(cc, &c->adm, "adm");
         else if (sv_eq_cstr(k, "nurl"))
@@ -473,13 +337,13 @@ static int rd_campaign(struct cctx *cc, struct campaign *c, uint32_t index)
         else if (sv_eq_cstr(k, "creatives") || sv_eq_cstr(k, "deals") || sv_eq_cstr(k, "deal_only"))
             rc = rd_campaign_formats(cc, c, k); /* bidder/config/creative_load.c: docs/formats.md */
         else if (sv_eq_cstr(k, "targeting"))
-            rc = rd_targeting(cc, c);
+            rc = ccfg_targeting(cc, c);
         else if (sv_eq_cstr(k, "bid_cpm")) {
             double v;
             if (json_peek(j) != JSON_NUMBER || json_double(j, &v))
-                return cerr(cc, kat, "bid_cpm", "must be a number");
+                return ccfg_err(cc, kat, "bid_cpm", "must be a number");
             if (!(v > 0) || v > 1e6)
-                return cerr(cc, kat, "bid_cpm", "must be a price above 0 and at most 1000000");
+                return ccfg_err(cc, kat, "bid_cpm", "must be a price above 0 and at most 1000000");
             c->bid_micros = llround(v * 1e6);
             has_bid = true;
         } else if (sv_eq_cstr(k, "special_category")) {
@@ -494,8 +358,8 @@ static int rd_campaign(struct cctx *cc, struct campaign *c, uint32_t index)
                 else if (sv_eq_cstr(s, "credit"))
                     c->special = CAMPAIGN_SPECIAL_CREDIT;
                 else
-                    return cerr(cc, kat, "special_category",
-                                "must be null, \"housing\", \"employment\" or \"credit\"");
+                    return ccfg_err(cc, kat, "special_category",
+                                    "must be null, \"housing\", \"employment\" or \"credit\"");
             }
         } else if (sv_eq_cstr(k, "political")) {
             rc = rd_political(cc, c);
@@ -512,13 +376,13 @@ static int rd_campaign(struct cctx *cc, struct campaign *c, uint32_t index)
         if (rc) return -1;
     }
     if (j->err) return cfg_json_err(cc->e, j, "campaign");
-    if (c->id.n == 0) return cerr(cc, at, "id", "is required and must not be empty");
-    if (c->crid.n == 0) return cerr(cc, at, "crid", "is required and must not be empty");
-    if (!has_bid) return cerr(cc, at, "bid_cpm", "is required");
+    if (c->id.n == 0) return ccfg_err(cc, at, "id", "is required and must not be empty");
+    if (c->crid.n == 0) return ccfg_err(cc, at, "crid", "is required and must not be empty");
+    if (!has_bid) return ccfg_err(cc, at, "bid_cpm", "is required");
     if (c->nformats == 0 && c->ncreatives == 0)
-        return cerr(cc, at, "formats", "is required (or \"creatives\", docs/formats.md)");
+        return ccfg_err(cc, at, "formats", "is required (or \"creatives\", docs/formats.md)");
     if (c->nformats && c->adm.n == 0 && c->nurl.n == 0)
-        return cerr(cc, at, "adm", "a campaign needs adm or nurl");
+        return ccfg_err(cc, at, "adm", "a campaign needs adm or nurl");
     {
         struct cl_err ce = {.off = at};
         if (creative_check_campaign(c, &ce))
@@ -528,9 +392,9 @@ static int rd_campaign(struct cctx *cc, struct campaign *c, uint32_t index)
     for (uint32_t i = 0; i < c->cat.n; i++)
         if (juris_is_politics_cat(c->cattax, c->cat.v[i])) c->politics_cat = true;
     if (c->politics_cat && !c->political)
-        return cerr(cc, at, "political",
-                    "a campaign in an Ad Product Politics category (1474-1481) must declare "
-                    "{\"sponsor\", \"notice_url\"}");
+        return ccfg_err(cc, at, "political",
+                        "a campaign in an Ad Product Politics category (1474-1481) must declare "
+                        "{\"sponsor\", \"notice_url\"}");
     bool explicit_fair = c->fair.enabled; /* a "fairness" object, not only the special-category default */
     if (c->special != CAMPAIGN_SPECIAL_NONE) {
         /* Rule 4 (docs/sensitive.md), whatever the policy source, "none" included: housing, employment and
@@ -545,7 +409,7 @@ static int rd_campaign(struct cctx *cc, struct campaign *c, uint32_t index)
                      "special_category %s campaigns may not target age, gender, postal code or sensitive "
                      "segments",
                      names[c->special]);
-            return cerr(cc, c->t.has_age ? cc->at_age : cc->at_gender, key, msg);
+            return ccfg_err(cc, c->t.has_age ? cc->at_age : cc->at_gender, key, msg);
         }
         /* special ad categories get both attributes constrained by default */
         if (!c->fair.enabled) {
@@ -555,14 +419,15 @@ static int rd_campaign(struct cctx *cc, struct campaign *c, uint32_t index)
         if (!c->fair.attrs) c->fair.attrs = FAIR_ATTR_GENDER | FAIR_ATTR_AGE_BAND;
     }
     if (c->fair.enabled && !c->fair.attrs)
-        return cerr(cc, cc->at_fairness, "fairness.attribute", "is required (\"gender\" or \"age_band\")");
+        return ccfg_err(cc, cc->at_fairness, "fairness.attribute",
+                        "is required (\"gender\" or \"age_band\")");
     /* Fairness balances wins, which fairbid learns only from win notices: its own (win_url) or the campaign's
      * nurl pointed at GET /win. Without either, delivery is balanced on bids only, and in a market where one
      * group's impressions cost more the wins stay as skewed as an unconstrained campaign's. That must be said
      * explicitly, never happen by omission. */
     if (c->fair.enabled && !c->fair_bids_only && !cc->win_path && c->nurl.n == 0) {
         bool implicit = !explicit_fair;
-        return cerr(
+        return ccfg_err(
             cc, implicit ? cc->at_special : cc->at_fairness, implicit ? "special_category" : "fairness",
             implicit ? "special_category campaigns balance their wins across gender and age band, but "
                        "fairbid cannot learn this campaign's wins: set the config's win_url (or the "
@@ -592,7 +457,7 @@ int config_read_campaigns(struct errctx *e, struct json *j, struct config *c, bo
             return cfg_err(e, cfg_off(j), "key \"campaigns\": out of memory compiling campaigns");
         }
         if (rd_campaign(&cc, cp, v.n - 1)) return -1;
-        lines[v.n - 1] = (uint32_t)cc_line(&cc, cc.at_segments);
+        lines[v.n - 1] = (uint32_t)ccfg_line(&cc, cc.at_segments);
         for (uint32_t i = 0; i + 1 < v.n; i++)
             if (sv_eq(((struct campaign *)v.items)[i].id, cp->id))
                 return cfg_err(e, cfg_off(j), "campaign \"%s\": key \"id\": duplicate campaign id", cc.cid);

@@ -1,11 +1,13 @@
 /* config_internal: what the config modules share: config.c (the top-level parse), config_table.c (the
- * settings table and its readers), config_doc.c (the docs) and config_campaign.c (the campaign reader). Not
- * for other modules. */
+ * settings table and its readers), config_doc.c (the docs), config_campaign.c and config_targeting.c (the
+ * campaign reader). Not for other modules. */
 #ifndef FAIRBID_BIDDER_CONFIG_INTERNAL_H
 #define FAIRBID_BIDDER_CONFIG_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
 #include "bidder/config/config.h"
 #include "filters/json.h"
 
@@ -26,6 +28,7 @@ struct config_parser {
     size_t kat;          /* offset of the key's value */
     bool win_path;       /* the config has a win_url (for the campaigns' fairness check) */
     bool have_campaigns; /* "campaigns" was read */
+    bool have_upstreams; /* "upstreams" was read */
 };
 
 /* The line (1-based) of offset off in text. O(off). */
@@ -40,5 +43,29 @@ size_t cfg_off(const struct json *j);
 /* Reads the "campaigns" array into c->campaigns (compiled in c->arena) and c->segments_line. win_path: the
  * config has a win_url (fairness campaigns need a win path). Returns 0, or -1 with the error in e. */
 int config_read_campaigns(struct errctx *e, struct json *j, struct config *c, bool win_path);
+
+/* ---- the campaign readers (config_campaign.c, config_targeting.c) ---- */
+
+/* The state of one campaign's read. */
+struct cctx {
+    struct errctx *e;
+    struct json *j;
+    struct arena *a;
+    char cid[80];  /* for messages */
+    bool win_path; /* the config has a win_url: every bid carries fairbid's own win notice */
+    /* where the current campaign's keys are, for the checks made once the whole campaign is read */
+    size_t at_age, at_gender, at_special, at_fairness, at_segments;
+    size_t line_off; /* a cursor for lines of increasing offsets: line_no is the line of line_off */
+    int line_no;
+};
+
+/* "FILE:LINE: campaign "ID": key "KEY": MSG" into the error context. Returns -1. */
+int ccfg_err(struct cctx *cc, size_t off, const char *key, const char *msg);
+/* Readers of one value of the current campaign: 0, or -1 with the error naming key. */
+int ccfg_strlist(struct cctx *cc, struct ortb_list *out, const char *key);
+int ccfg_int(struct cctx *cc, int32_t *out, const char *key, int64_t min, int64_t max);
+int ccfg_num(struct cctx *cc, double *out, const char *key, double min, double max);
+/* The "targeting" object into c->t (config_targeting.c). */
+int ccfg_targeting(struct cctx *cc, struct campaign *c);
 
 #endif

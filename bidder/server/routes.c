@@ -12,9 +12,12 @@
 
 #include "bidder/audit.h"
 #include "bidder/fairness.h"
-#include "bidder/mirror.h"
+#include "bidder/consent/mirror.h"
 #include "bidder/server/server_int.h"
-#include "bidder/store.h"
+#include "bidder/store/link.h"
+#include "bidder/store/store.h"
+#include "bidder/upstream/forward.h"
+#include "bidder/upstream/win.h"
 #include "filters/reasons.h"
 
 static void reply_json(struct hs_reply *rep, int status, const char *body, size_t len)
@@ -102,6 +105,15 @@ static void handle_bid(struct worker *w, const struct config *cfg, const struct 
         body = plain;
         len = (size_t)n;
     }
+    if (cfg->upstreams.n && in->conn && w->fwd) {
+        /* filter mode: the upstreams' answers come later, on this loop (bidder/upstream/forward.h) */
+        const struct engine_result *own;
+        fwd_bid(w->fwd, cfg, &w->ectx, body, len, in->conn, rep, &own);
+        if (own && own->decided)
+            for (uint32_t i = 0; i < own->dec.nv; i++) METRIC_INC(w->m.decisions[own->dec.v[i].reason]);
+        if (own) metrics_hist_observe(&w->m.decision_latency, own->decide_ns);
+        return;
+    }
     struct buf out;
     buf_init(&out, w->resp_mem, RESP_CAP);
     struct engine_result res;
@@ -172,6 +184,10 @@ static void handle_readyz(struct worker *w, const struct config *cfg, struct hs_
     buf_puts(&b, mirror_state());
     buf_puts(&b, "\",\"config_generation\":");
     buf_put_u64(&b, atomic_load(&G.generation));
+    char links[512]; /* every Redis link's state (bidder/store/link.h) */
+    redis_links_json(links, sizeof links);
+    buf_puts(&b, ",\"redis_links\":");
+    buf_puts(&b, links);
     if (cfg) {
         /* "policy": "none" is allowed but never silent (issue 12): the status stays as it is */
         buf_puts(&b, ",\"policy\":\"");
@@ -231,6 +247,10 @@ void server_route(struct worker *w, const struct http_in *in, struct hs_reply *r
         METRIC_ADD(w->m.in_flight, (uint64_t)-1);
         return;
     }
+    if (path_is(in->path, "/openrtb2/filter")) { /* filter mode: bidder/server/filter_route.c */
+        server_filter_route(w, in, rep);
+        return;
+    }
     bool control =
         path_is(in->path, "/healthz") || path_is(in->path, "/readyz") || path_is(in->path, "/metrics");
     if (control && in->method != HP_GET && in->method != HP_HEAD) {
@@ -244,7 +264,15 @@ void server_route(struct worker *w, const struct http_in *in, struct hs_reply *r
         size_t n = in->query.n < sizeof q - 1 ? in->query.n : sizeof q - 1;
         memcpy(q, in->query.p, n);
         q[n] = '\0';
-        int st = fairness_win(w->id, q, w->resp_mem, 512);
+        int st;
+        if (up_win_is_upstream(q)) {
+            /* an upstream bid's notice (filter mode): counted, and forwarded to the bidder's own URL */
+            urcu_memb_read_lock();
+            st = up_win_handle(w->id, rcu_dereference(G.cfg), q, w->resp_mem, 512);
+            urcu_memb_read_unlock();
+        } else {
+            st = fairness_win(w->id, q, w->resp_mem, 512);
+        }
         reply_json(rep, st, w->resp_mem, strlen(w->resp_mem));
         return;
     }

@@ -18,10 +18,12 @@
 
 #include "bidder/audit.h"
 #include "bidder/fairness.h"
-#include "bidder/mirror.h"
+#include "bidder/consent/mirror.h"
 #include "bidder/obs/log.h"
 #include "bidder/server/server_int.h"
-#include "bidder/store.h"
+#include "bidder/store/link.h"
+#include "bidder/store/store.h"
+#include "bidder/upstream/win.h"
 
 struct server_globals server_g;
 
@@ -163,7 +165,7 @@ int server_run(const struct server_opts *opts)
     }
     if (mirror_start(G.main_base, cfg, err, sizeof err) ||
         fairness_start(G.main_base, cfg, G.nworkers, err, sizeof err) ||
-        audit_start(G.main_base, cfg, G.nworkers, err, sizeof err)) {
+        audit_start(G.main_base, cfg, G.nworkers, err, sizeof err) || up_win_start(err, sizeof err)) {
         log_error("cannot start the control plane", "error=\"%s\"", err);
         return 2;
     }
@@ -195,13 +197,19 @@ int server_run(const struct server_opts *opts)
             return 1;
         }
     }
+    char redis_where[300] = "none"; /* never the password */
+    struct store_url ru;
+    char rerr[64];
+    if (cfg->redis[0] && !store_parse_url(cfg->redis, &ru, rerr, sizeof rerr))
+        redis_url_redacted(&ru, redis_where, sizeof redis_where);
     log_info("fairbid listening", "addr=%s:%d admin=%s threads=%d campaigns=%u redis=%s version=%s", host,
-             bound_port, G.admin ? cfg->admin_listen : "none", G.nworkers, cfg->campaigns.n,
-             cfg->redis[0] ? cfg->redis : "none", FAIRBID_VERSION);
+             bound_port, G.admin ? cfg->admin_listen : "none", G.nworkers, cfg->campaigns.n, redis_where,
+             FAIRBID_VERSION);
 
     event_base_dispatch(G.main_base);
 
     for (int i = 0; i < G.nworkers; i++) pthread_join(G.workers[i].thread, NULL);
+    up_win_stop();
     audit_stop();
     fairness_stop();
     mirror_stop();

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "bidder/fairness.h"
-#include "bidder/mirror_table.h"
+#include "bidder/consent/mirror_table.h"
 #include "filters/fair.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

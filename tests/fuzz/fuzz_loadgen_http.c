@@ -22,28 +22,27 @@ static char out[1 << 16];
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *p = (const char *)data;
-    struct http_resp r;
-    int rc = http_parse_response(p, size, &r);
-    CHECK(rc == HTTP_PARSE_MORE || rc == HTTP_PARSE_DONE || rc == HTTP_PARSE_ERROR ||
-          rc == HTTP_PARSE_TOO_LARGE);
-    if (rc == HTTP_PARSE_TOO_LARGE) CHECK(size > HTTP_MAX_HEAD);
-    if (rc == HTTP_PARSE_DONE) {
+    struct hp_response r;
+    int rc = hp_parse_response(p, size, &r);
+    CHECK(rc == HP_RESP_MORE || rc == HP_RESP_DONE || rc == HP_RESP_ERROR || rc == HP_RESP_TOO_LARGE);
+    if (rc == HP_RESP_TOO_LARGE) CHECK(size > HP_RESP_MAX_HEAD);
+    if (rc == HP_RESP_DONE) {
         CHECK(r.status >= 0 && r.status <= 999);
         CHECK(r.msg_len > 0 && r.msg_len <= size);
         CHECK(r.body >= p && r.body + r.body_len <= p + r.msg_len);
         if (r.chunked && r.body_len) {
-            long n = http_dechunk(r.body, r.body_len, out, sizeof out);
+            long n = hp_chunked_copy(r.body, r.body_len, out, sizeof out);
             CHECK(n <= (long)r.body_len);
             /* complete per the parser and small enough for out: it must decode */
             if (r.body_len <= sizeof out) CHECK(n >= 0);
         }
         /* the same message followed by anything parses the same (a pipelined next response) */
-        int rc2 = http_parse_response(p, r.msg_len, &r);
-        CHECK(rc2 == HTTP_PARSE_DONE);
+        int rc2 = hp_parse_response(p, r.msg_len, &r);
+        CHECK(rc2 == HP_RESP_DONE);
     }
     /* the decoder alone, on any bytes, stays inside its input and its output */
     size_t cap = size < 64 ? size : 64;
-    long n = http_dechunk(p, size, out, cap);
+    long n = hp_chunked_copy(p, size, out, cap);
     CHECK(n >= -1 && n <= (long)cap && n <= (long)size);
     return 0;
 }

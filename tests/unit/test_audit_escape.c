@@ -1,4 +1,4 @@
-/* bidder/cli_audit: `fairbid audit tail` prints stored strings escaped, so a request id with CR/LF or a
+/* bidder/cli/cli_audit: `fairbid audit tail` prints stored strings escaped, so a request id with CR/LF or a
  * terminal escape cannot forge audit lines or drive the terminal (issue 13). */
 #include <criterion/criterion.h>
 #include <stdio.h>

@@ -1,7 +1,8 @@
-/* Unit tests for the config table (bidder/config.c, issue 16): every key has a doc, a default that parses and
- * lies within its bounds, the reloadable flags the reload relies on, apply hooks where a snapshot alone does
- * not reach; config_reload_prepare keeps restart-only keys and collects hooks; parsing is pure (the policy is
- * a separate load step); unknown cap.* keys are errors; the reason classes of reasons.def. */
+/* Unit tests for the config table (bidder/config/config_table.c, issue 16): every key has a doc, a default
+ * that parses and lies within its bounds, the reloadable flags the reload relies on, apply hooks where a
+ * snapshot alone does not reach; config_reload_prepare keeps restart-only keys and collects hooks; parsing is
+ * pure (the policy is a separate load step); unknown cap.* keys are errors; the reason classes of
+ * reasons.def. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>

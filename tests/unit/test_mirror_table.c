@@ -1,5 +1,6 @@
 /* Unit tests for bidder/mirror_table: record parsing, flag packing, table put/get/del/sweep/rebuild, the
  * digest, and a reader thread probing while the writer churns (no torn or phantom reads). */
+#include "bidder/common/clock.h"
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -7,8 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "bidder/mirror_table.h"
-#include "bidder/common/clock.h"
+#include "bidder/consent/mirror_table.h"
 #include "filters/classes.h"
 
 static struct mirror_key key(int i)
@@ -311,7 +311,7 @@ Test(mirror_table, concurrent_reader_sees_no_torn_state)
 
 #include <hiredis/hiredis.h>
 
-#include "bidder/mirror.h"
+#include "bidder/consent/mirror.h"
 #include <stdint.h>
 #include <stdlib.h>
 

@@ -1,5 +1,5 @@
-/* Unit tests for filters/policy (keys, tables) and bidder/policy_load (file, key and id named in every error;
- * special-category rule 4; the committed deploy/policy.json). */
+/* Unit tests for filters/policy (keys, tables) and bidder/config/policy_load (file, key and id named in every
+ * error; special-category rule 4; the committed deploy/policy.json). */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>

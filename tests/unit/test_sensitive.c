@@ -1,7 +1,7 @@
 /* Unit tests for filters/sensitive (rules 1-3 and 5) through sensitive_check, against the committed
- * deploy/policy.json compiled by bidder/policy_load; consent states are built directly (stored consents, GPP
- * US National SensitiveDataProcessing, GDPR, DSA, minors), so every rule and its allow cases are covered
- * without the consent mirror. */
+ * deploy/policy.json compiled by bidder/config/policy_load; consent states are built directly (stored
+ * consents, GPP US National SensitiveDataProcessing, GDPR, DSA, minors), so every rule and its allow cases
+ * are covered without the consent mirror. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>

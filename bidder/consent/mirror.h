@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include "bidder/config/config.h"
 #include "filters/consent.h"
-#include "bidder/mirror_table.h"
+#include "bidder/consent/mirror_table.h"
 #include "filters/ortb.h"
 
 struct event_base;

@@ -13,8 +13,7 @@
  * against the clock, so a silent link or a lagging reload turns untrusted without waiting for this thread).
  * The table is sized from what is loaded, up to consent_mirror_max_records; past that it is never trusted. */
 #define _LGPL_SOURCE
-#include "bidder/mirror.h"
-#include "bidder/common/clock.h"
+#include "bidder/consent/mirror.h"
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -30,158 +29,21 @@
 #include <unistd.h>
 #include <urcu/urcu-memb.h>
 
+#include "bidder/common/clock.h"
 #include "bidder/obs/log.h"
 #include "bidder/obs/prom.h"
-#include "bidder/mirror_table.h"
-#include "bidder/store.h"
+#include "bidder/consent/mirror_int.h"
+#include "bidder/consent/mirror_table.h"
+#include "bidder/store/link.h"
+#include "bidder/store/store.h"
 
 #define PREFIX "fairbid:consent:"
 #define PREFIX_LEN (sizeof PREFIX - 1)
 #define INVALIDATE_CHANNEL "__redis__:invalidate"
 #define SCAN_COUNT 1000
-#define BACKOFF_MIN_MS 50
-#define BACKOFF_MAX_MS 2000
+#define BACKOFF_MIN_MS REDIS_BACKOFF_MIN_MS
 
-enum phase {
-    PH_IDLE,       /* no connection; reconnect when next_connect_ms is reached */
-    PH_CONNECTING, /* connections opening; CLIENT ID, SUBSCRIBE, CLIENT TRACKING in flight */
-    PH_SCANNING,   /* tracking on, full SCAN in progress */
-    PH_SYNCED,     /* loaded; following invalidations */
-};
-
-enum mstate { MS_DISABLED, MS_LOADING, MS_SYNCED, MS_STALE, MS_RESYNCING, MS_FULL };
-static const char *const state_names[] = {"disabled", "loading", "synced", "stale", "resyncing", "full"};
-
-/* how often a mirror that could not hold every record reloads, to find out whether it now can */
-#define FULL_RETRY_MS 30000
-
-/* privdata of an HGETALL: which key, the sync generation it belongs to, and its place in the order of reloads
- * issued on `cmd` (replies come back in that order) */
-struct pending {
-    struct mirror_key k;
-    uint64_t gen;
-    uint64_t seq;
-    int64_t issued;       /* coarse clock when issued (the invalidation's arrival) */
-    struct pending *next; /* FIFO of reloads not yet applied on the current links (M.q_head) */
-};
-
-/* A heartbeat echo proves the links and that every invalidation queued before it has been delivered; it
- * proves that they have been *applied* only once every reload issued before the echo has been answered. Until
- * then the echo waits here (a big hash, or a burst of invalidations, can keep reloads queued for seconds). */
-#define HB_WAIT_MAX 32
-struct hb_wait {
-    int64_t sent; /* coarse clock at PUBLISH */
-    uint64_t seq; /* reloads issued when the echo arrived */
-};
-
-static struct {
-    bool enabled;
-    struct event_base *base;
-    struct store_url url;       /* as configured (redis:// or sentinel://) */
-    struct store_url target;    /* where the current links go (store_target: the primary) */
-    uint64_t store_gen;         /* store_generation() at connect: a new primary means reconnect + resync */
-    struct mirror_table *table; /* RCU-published; written by this thread only */
-    redisAsyncContext *cmd, *sub;
-    struct event *timer;
-    enum phase phase;
-    uint64_t gen; /* bumped by every (re)sync and teardown: replies of older generations are dropped */
-    long long sub_id;
-    int subs_confirmed;
-    int64_t link_ok_ms; /* main thread: last time the link proved alive (heartbeat echo or connect start) */
-    int64_t scan_start_ms;
-    uint64_t scan_keys;
-    int backoff_ms;
-    int64_t next_connect_ms;
-    int hb_ms;
-    char hb_channel[64];
-    int64_t coarse_res_ms;
-    uint64_t reload_issued;  /* reloads issued on the current links (sequence numbers) */
-    uint64_t reload_applied; /* reloads answered and applied, in order */
-    struct hb_wait hb_wait[HB_WAIT_MAX];
-    int hb_waiting;
-    int64_t hb_last_sent;             /* coarse clock: the newest heartbeat time published */
-    struct pending *q_head, *q_tail;  /* reloads issued and not yet applied, oldest first */
-    _Atomic int64_t oldest_unapplied; /* coarse clock: issue time of q_head, 0 when none */
-
-    _Atomic int64_t hb_ok_ms;   /* coarse clock: send time of the newest echoed heartbeat */
-    _Atomic bool synced;        /* a full sync completed on the current links */
-    _Atomic bool ready;         /* the first load completed */
-    _Atomic bool ever_trusted;  /* trusted at least once since start (readiness) */
-    _Atomic int stale_ms;       /* consent_stale_ms */
-    _Atomic int64_t sync_ms;    /* coarse clock: when the last full sync completed */
-    _Atomic int64_t load_ms;    /* duration of the last full sync */
-    _Atomic bool resyncing;     /* a SCAN after the first load */
-    _Atomic size_t max_records; /* consent_mirror_max_records */
-    _Atomic bool full; /* a record was refused (ceiling or out of memory) since the last SCAN began */
-    int64_t full_ms;   /* main thread: when `full` was set (mono) */
-    _Atomic uint64_t invalidations, resyncs, reloads, flushes, deletes, disconnects, unknown, bad_records;
-    _Atomic uint64_t bad_heartbeats;
-} M;
-
-/* ---- hot path ----------------------------------------------------------------------------------- */
-
-/* How long an invalidation received may wait for its reload before the mirror stops being trusted:
- * consent_stale_ms / 10, within [5, 50] ms. A reload is one round trip (well under a millisecond on a healthy
- * link), so this only bites when reloads queue up (a big hash, a burst), and then the mirror is untrusted a
- * few ms after the invalidation arrives rather than consent_stale_ms after the last proven heartbeat. */
-static int64_t reload_bound_ms(int stale)
-{
-    int b = stale / 10;
-    return b < 5 ? 5 : b > 50 ? 50 : b;
-}
-
-static bool trusted_now(void)
-{
-    if (!atomic_load_explicit(&M.synced, memory_order_acquire)) return false;
-    int64_t now = fb_clock_mono_coarse_ms();
-    int stale = atomic_load_explicit(&M.stale_ms, memory_order_relaxed);
-    int64_t age = now - atomic_load_explicit(&M.hb_ok_ms, memory_order_relaxed);
-    if (age + M.coarse_res_ms >= stale) return false;
-    /* trust means every invalidation received has been applied: one that waits too long revokes it */
-    int64_t oldest = atomic_load_explicit(&M.oldest_unapplied, memory_order_relaxed);
-    return !oldest || now - oldest + M.coarse_res_ms < reload_bound_ms(stale);
-}
-
-void mirror_view(void *arg, const struct ortb_request *req, struct consent_store_view *view,
-                 struct consent_stored *rec)
-{
-    (void)arg;
-    view->rec = NULL;
-    if (!M.enabled) {
-        view->trusted = true;
-        return;
-    }
-    view->trusted = trusted_now();
-    struct sv u = req->user.buyeruid.n ? req->user.buyeruid : req->user.id;
-    if (!u.n) return;
-    /* a record read while untrusted still restricts: an old opt-out is better than none */
-    const struct mirror_table *t = rcu_dereference(M.table);
-    uint32_t f;
-    if (t && mirror_table_get(t, mirror_key_of(u.p, u.n), &f)) {
-        mirror_flags_unpack(f, rec);
-        view->rec = rec;
-    }
-}
-
-void mirror_prefetch(void *arg, struct sv key)
-{
-    (void)arg;
-    if (!M.enabled) return;
-    /* mirror_view hashes the key again (~10 ns) rather than reuse this hash: a cache keyed on the view's
-     * pointer and length could match a previous request's key in a reused body buffer, and one checked by
-     * content costs about what it saves */
-    const struct mirror_table *t = rcu_dereference(M.table);
-    if (t) mirror_table_prefetch(t, mirror_key_of(key.p, key.n));
-}
-
-bool mirror_lookup(const char *user, size_t len, struct consent_stored *rec)
-{
-    const struct mirror_table *t = rcu_dereference(M.table);
-    uint32_t f;
-    if (!t || !mirror_table_get(t, mirror_key_of(user, len), &f)) return false;
-    mirror_flags_unpack(f, rec);
-    return true;
-}
+struct mirror_state M;
 
 /* ---- table writes (main thread) ------------------------------------------------------------------ */
 
@@ -247,7 +109,7 @@ static void hb_prove(int64_t sent)
 {
     if (sent > atomic_load(&M.hb_ok_ms)) atomic_store(&M.hb_ok_ms, sent);
     if (atomic_load_explicit(&M.synced, memory_order_acquire) && !atomic_load(&M.ever_trusted) &&
-        trusted_now()) {
+        mirror_trusted_now()) {
         atomic_store(&M.ever_trusted, true);
         log_info("consent mirror: trusted", "records=%zu", mirror_table_live(M.table));
     }
@@ -321,27 +183,25 @@ static bool hb_parse(const redisReply *msg, int64_t *sent)
 static void teardown(const char *why, const char *detail);
 static void start_scan(void);
 
-static void drop_ctx(redisAsyncContext *ac)
+/* closes a link quietly; the mirror decides when both reconnect (M.next_connect_ms) */
+static void drop_link(struct redis_link *l)
 {
-    if (!ac) return;
-    ac->onDisconnect = NULL; /* hiredis 0.14's setter refuses to clear it */
-    redisAsyncFree(ac);      /* pending callbacks get NULL replies; deferred when inside a callback */
+    redis_link_drop(l); /* pending callbacks get NULL replies; deferred when inside a callback */
+    l->next_connect_ms = 0;
 }
 
 /* Both links go together: tracking is redirected to `sub`, so neither is useful alone. */
 static void teardown(const char *why, const char *detail)
 {
     bool was = M.phase != PH_IDLE;
-    redisAsyncContext *c = M.cmd, *s = M.sub;
     M.cmd = M.sub = NULL;
     M.phase = PH_IDLE;
     M.gen++;
     hb_reset();
     atomic_store(&M.synced, false);
-    drop_ctx(c);
-    drop_ctx(s);
-    M.next_connect_ms = fb_clock_mono_ms() + M.backoff_ms;
-    M.backoff_ms = M.backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : M.backoff_ms * 2;
+    drop_link(&M.lcmd);
+    drop_link(&M.lsub);
+    M.next_connect_ms = fb_clock_mono_ms() + redis_backoff_next(&M.backoff_ms);
     if (was) {
         atomic_fetch_add(&M.disconnects, 1);
         log_warn("consent mirror: link lost, fail-safe until resynced", "reason=\"%s%s%s\" retry_ms=%d", why,
@@ -349,44 +209,32 @@ static void teardown(const char *why, const char *detail)
     }
 }
 
-static void on_disconnect(const redisAsyncContext *ac, int status)
+/* a link failed on its own (connect failed or timed out, AUTH/SELECT refused, disconnected) */
+static void on_link_down(struct redis_link *l, void *arg, const char *why)
 {
-    (void)status;
-    if (ac == M.cmd)
+    (void)arg;
+    if (l == &M.lcmd)
         M.cmd = NULL;
-    else if (ac == M.sub)
-        M.sub = NULL;
     else
-        return;
-    teardown("disconnected", ac->errstr[0] ? ac->errstr : NULL);
+        M.sub = NULL;
+    l->next_connect_ms = 0;
+    if (M.phase == PH_IDLE) return;
+    teardown(l == &M.lcmd ? "command link" : "subscriber link", why);
 }
 
-static void on_connect(const redisAsyncContext *ac, int status)
-{
-    if (status == REDIS_OK) return;
-    /* hiredis frees a context whose connect failed, without calling on_disconnect */
-    if (ac == M.cmd)
-        M.cmd = NULL;
-    else if (ac == M.sub)
-        M.sub = NULL;
-    else
-        return;
-    teardown("connect failed", ac->errstr);
-}
+static void on_client_id(redisAsyncContext *ac, void *reply, void *priv);
 
-static redisAsyncContext *open_ctx(void)
+/* both links connected and authenticated: start tracking (CLIENT ID on sub, then CLIENT TRACKING on cmd) */
+static void on_link_ready(struct redis_link *l, void *arg)
 {
-    redisAsyncContext *ac = redisAsyncConnect(M.target.host, M.target.port);
-    if (!ac) return NULL;
-    if (ac->err) {
-        redisAsyncFree(ac);
-        return NULL;
-    }
-    redisLibeventAttach(ac, M.base);
-    redisAsyncSetConnectCallback(ac, on_connect);
-    redisAsyncSetDisconnectCallback(ac, on_disconnect);
-    if (M.target.password[0]) redisAsyncCommand(ac, NULL, NULL, "AUTH %s", M.target.password);
-    return ac;
+    (void)arg;
+    if (l == &M.lcmd)
+        M.cmd = redis_link_ctx(l);
+    else
+        M.sub = redis_link_ctx(l);
+    if (M.phase != PH_CONNECTING || !M.cmd || !M.sub) return;
+    void *g = (void *)(uintptr_t)M.gen;
+    redisAsyncCommand(M.sub, on_client_id, g, "CLIENT ID");
 }
 
 /* a reply that must be OK-ish, else the links go */
@@ -501,6 +349,8 @@ static void on_sub_message(redisAsyncContext *ac, void *reply, void *priv)
         if (hb_parse(msg, &sent)) {
             hb_echo(sent);
             M.link_ok_ms = fb_clock_mono_ms();
+            redis_link_ok(&M.lsub);
+            redis_link_ok(&M.lcmd);
         } else {
             atomic_fetch_add_explicit(&M.bad_heartbeats, 1, memory_order_relaxed);
         }
@@ -620,18 +470,10 @@ static void connect_now(void)
     if (store_target(&M.url, &M.target)) return;
     M.store_gen = store_generation();
     M.gen++;
-    M.sub = open_ctx();
-    M.cmd = M.sub ? open_ctx() : NULL;
-    if (!M.sub || !M.cmd) {
-        M.phase = PH_CONNECTING;
-        teardown("connect failed", "cannot create a connection");
-        return;
-    }
     M.phase = PH_CONNECTING;
     M.link_ok_ms = fb_clock_mono_ms();
-    if (M.target.db) redisAsyncCommand(M.cmd, NULL, NULL, "SELECT %d", M.target.db);
-    void *g = (void *)(uintptr_t)M.gen;
-    redisAsyncCommand(M.sub, on_client_id, g, "CLIENT ID");
+    redis_link_connect(&M.lsub);
+    if (M.phase == PH_CONNECTING) redis_link_connect(&M.lcmd);
 }
 
 /* ---- heartbeat ------------------------------------------------------------------------------------ */
@@ -709,6 +551,14 @@ int mirror_start(struct event_base *base, const struct config *cfg, char *err, s
     clock_gettime(CLOCK_REALTIME, &ts);
     snprintf(M.hb_channel, sizeof M.hb_channel, "fairbid:mirror:hb:%ld.%ld", (long)getpid(),
              (long)ts.tv_nsec);
+    struct redis_link_opts lo = {.name = "mirror-sub",
+                                 .manual = true,
+                                 .command_timeout_ms = -1,
+                                 .on_ready = on_link_ready,
+                                 .on_down = on_link_down};
+    if (redis_link_init(&M.lsub, base, cfg->redis, &lo, err, errlen)) return -1;
+    lo.name = "mirror-cmd";
+    if (redis_link_init(&M.lcmd, base, cfg->redis, &lo, err, errlen)) return -1;
     M.enabled = true;
     M.backoff_ms = BACKOFF_MIN_MS;
     M.timer = event_new(base, -1, EV_PERSIST, on_tick, NULL);
@@ -725,11 +575,10 @@ void mirror_stop(void)
 {
     if (!M.enabled) return;
     M.phase = PH_IDLE; /* no log line for our own teardown */
-    redisAsyncContext *c = M.cmd, *s = M.sub;
     M.cmd = M.sub = NULL;
     M.gen++;
-    drop_ctx(c);
-    drop_ctx(s);
+    redis_link_stop(&M.lcmd);
+    redis_link_stop(&M.lsub);
     if (M.timer) event_free(M.timer);
     M.timer = NULL;
     atomic_store(&M.synced, false);
@@ -750,106 +599,4 @@ void mirror_on_reload(const struct config *cfg)
         event_del(M.timer);
         arm_timer();
     }
-}
-
-bool mirror_enabled(void)
-{
-    return M.enabled;
-}
-
-bool mirror_ready(void)
-{
-    return !M.enabled || atomic_load(&M.ready);
-}
-
-bool mirror_ever_trusted(void)
-{
-    return !M.enabled || atomic_load(&M.ever_trusted);
-}
-
-static enum mstate state_now(void)
-{
-    if (!M.enabled) return MS_DISABLED;
-    if (!atomic_load(&M.ready)) return MS_LOADING;
-    if (atomic_load(&M.full)) return MS_FULL;
-    if (trusted_now()) return MS_SYNCED;
-    if (atomic_load(&M.resyncing)) return MS_RESYNCING;
-    return MS_STALE;
-}
-
-const char *mirror_state(void)
-{
-    return state_names[state_now()];
-}
-
-const char *mirror_reason(void)
-{
-    if (M.enabled && atomic_load(&M.full))
-        return "consent mirror: cannot hold every record of the store (consent_mirror_max_records or "
-               "memory); "
-               "not trusted, personal data refused";
-    return "";
-}
-
-size_t mirror_size(void)
-{
-    const struct mirror_table *t = rcu_dereference(M.table);
-    return t ? mirror_table_live(t) : 0;
-}
-
-void mirror_metrics(struct evbuffer *o)
-{
-    if (!M.enabled) return;
-    /* called on a worker inside its read-side section, or on the main thread (the only writer) */
-    const struct mirror_table *t = rcu_dereference(M.table);
-    size_t live = t ? mirror_table_live(t) : 0;
-    enum mstate st = state_now();
-    int64_t hb = atomic_load(&M.hb_ok_ms), sync = atomic_load(&M.sync_ms), now = fb_clock_mono_coarse_ms();
-    prom_one_u64(o, "fairbid_consent_mirror_records", PROM_GAUGE, "Records in the consent mirror.", live);
-    prom_one_u64(o, "fairbid_consent_mirror_bytes", PROM_GAUGE, "Memory of the consent mirror's table.",
-                 t ? mirror_table_bytes(t) : 0);
-    prom_one_u64(o, "fairbid_consent_mirror_trusted", PROM_GAUGE,
-                 "1 while the mirror is synced and its link proven within consent_stale_ms.",
-                 st == MS_SYNCED);
-    prom_family(o, "fairbid_consent_mirror_state", PROM_GAUGE, "Consent mirror state (1 = current).");
-    for (int i = MS_LOADING; i <= MS_FULL; i++)
-        prom_u64(o, "fairbid_consent_mirror_state", PROM_L({"state", state_names[i]}), (int)st == i);
-    prom_one_double(o, "fairbid_consent_mirror_link_age_seconds", PROM_GAUGE,
-                    "Age of the newest heartbeat echoed through the invalidation link.",
-                    hb ? (double)(now - hb) / 1e3 : -1.0);
-    prom_one_double(o, "fairbid_consent_mirror_last_sync_age_seconds", PROM_GAUGE,
-                    "Time since the last full sync completed.", sync ? (double)(now - sync) / 1e3 : -1.0);
-    prom_one_double(o, "fairbid_consent_mirror_load_seconds", PROM_GAUGE, "Duration of the last full sync.",
-                    (double)atomic_load(&M.load_ms) / 1e3);
-    struct {
-        const char *name, *help;
-        _Atomic uint64_t *v;
-    } c[] = {
-        {"fairbid_consent_mirror_invalidations_total",
-         "Keys announced changed by Redis (invalidation messages).", &M.invalidations},
-        {"fairbid_consent_mirror_reloads_total",
-         "Records read from Redis (SCAN loads and invalidation reloads).", &M.reloads},
-        {"fairbid_consent_mirror_resyncs_total", "Full resyncs after the first load (reconnects, FLUSHALL).",
-         &M.resyncs},
-        {"fairbid_consent_mirror_flushes_total", "Flush invalidations received (FLUSHALL/FLUSHDB).",
-         &M.flushes},
-        {"fairbid_consent_mirror_disconnects_total",
-         "Times the links were dropped (error, silence, Redis gone).", &M.disconnects},
-        {"fairbid_consent_mirror_unknown_classes_total",
-         "Unknown class names in `sensitive` fields (ignored).", &M.unknown},
-        {"fairbid_consent_mirror_bad_records_total",
-         "Records not understood: not hashes, too many fields, bad values (restricted).", &M.bad_records},
-        {"fairbid_consent_mirror_bad_heartbeats_total",
-         "Messages on the heartbeat channel that are not a time this instance sent (ignored).",
-         &M.bad_heartbeats},
-    };
-    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
-        prom_one_u64(o, c[i].name, PROM_COUNTER, c[i].help, atomic_load(c[i].v));
-    /* order-independent digest of the contents, for `fairbid consent digest` to compare with Redis */
-    char digest[17], records[24];
-    snprintf(digest, sizeof digest, "%016" PRIx64, t ? mirror_table_digest(t) : 0);
-    snprintf(records, sizeof records, "%zu", live);
-    prom_family(o, "fairbid_consent_mirror_digest_info", PROM_GAUGE,
-                "Digest of the mirror's contents (compare with `fairbid consent digest`).");
-    prom_u64(o, "fairbid_consent_mirror_digest_info", PROM_L({"digest", digest}, {"records", records}), 1);
 }

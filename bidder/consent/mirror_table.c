@@ -9,7 +9,7 @@
  * reads the key only after seeing the slot in use, so it never sees a torn key; the flags are one atomic
  * word, so it never sees torn flags. Tombstones are only dropped by a rebuild (a new table, published by
  * RCU). */
-#include "bidder/mirror_table.h"
+#include "bidder/consent/mirror_table.h"
 
 #include <stdatomic.h>
 #include <stdint.h>

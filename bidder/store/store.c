@@ -1,9 +1,11 @@
-/* store: Redis control-plane connection with heartbeat and reconnect backoff. See store.h.
- * Replies arrive in order on one connection, so a heartbeat that does not come back within the timeout means
- * the link is unusable (paused server, partition): we drop it and reconnect rather than wait. */
-#include "bidder/store.h"
-#include "bidder/common/clock.h"
+/* store: the consent store's Redis link (heartbeat), the Redis URL, and the primary a sentinel:// URL names.
+ * See store.h. The link itself (timeouts, AUTH/SELECT, backoff) is bidder/store/link.c's; this file adds the
+ * heartbeat that proves it (a PING that does not come back within 400 ms fails it: paused server, partition)
+ * and resolves Sentinel asynchronously on the control loop: a Sentinel that blackholes costs the loop
+ * nothing, where the blocking queries it replaced stalled it up to 200 ms per Sentinel per attempt. */
+#include "bidder/store/store.h"
 
+#include <event2/event.h>
 #include <hiredis/adapters/libevent.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
@@ -13,27 +15,29 @@
 #include <string.h>
 #include <time.h>
 
+#include "bidder/common/clock.h"
 #include "bidder/obs/log.h"
+#include "bidder/store/link.h"
 
 #define HEARTBEAT_MS 100
 #define HEARTBEAT_TIMEOUT_MS 400
-#define BACKOFF_MIN_MS 50
-#define BACKOFF_MAX_MS 2000
+#define SENTINEL_TIMEOUT_MS 200
 
 static struct {
     struct event_base *base;
-    struct store_url url;
+    struct store_url url; /* as configured; host/port = the current primary once known */
     bool enabled;
-    redisAsyncContext *ac;
+    struct redis_link link; /* the consent store's heartbeat link */
     struct event *timer;
-    int backoff_ms;
-    int64_t next_connect_ms;
-    int64_t ping_sent_ms; /* 0 = no ping outstanding */
-    _Atomic int state;
-    _Atomic uint64_t reconnects;
-    char last_error[512];
+    bool ping_out;
     bool have_primary;
     uint64_t generation;
+    redisAsyncContext *sq;   /* SENTINEL get-master-addr-by-name in flight */
+    int sq_index, sq_tried;  /* which sentinel; how many tried in this round */
+    int64_t sq_started_ms;   /* when the query's connect began */
+    int64_t next_resolve_ms; /* a round that found no primary retries then */
+    int resolve_backoff_ms;
+    bool resolve_wanted;
     redisAsyncContext *sub; /* Sentinel +switch-master subscription */
     int sub_index;          /* which sentinel we subscribe to */
     int64_t next_sub_ms;
@@ -154,7 +158,7 @@ int store_parse_url(const char *url, struct store_url *out, char *err, size_t er
     return 0;
 }
 
-/* Asks the sentinels, in order, for the master's address. */
+/* Asks the sentinels, in order, for the master's address (blocking: CLIs and the stop path only). */
 static int sentinel_query(struct store_url *u, char *err, size_t errlen)
 {
     for (int i = 0; i < u->nsentinels; i++) {
@@ -193,58 +197,8 @@ int store_resolve(const char *url, struct store_url *out, char *err, size_t errl
 
 static void set_error(const char *what, const char *detail)
 {
-    snprintf(S.last_error, sizeof S.last_error, "%s%s%s", what, detail ? ": " : "", detail ? detail : "");
-}
-
-static void set_state(enum store_state st)
-{
-    int old = atomic_exchange(&S.state, (int)st);
-    if (old != (int)st)
-        log_info("redis state", "state=%s host=%s port=%d error=\"%s\"", store_state_name(st), S.url.host,
-                 S.url.port, st == STORE_UP ? "" : S.last_error);
-}
-
-static void schedule_reconnect(void)
-{
-    S.next_connect_ms = fb_clock_mono_ms() + S.backoff_ms;
-    S.backoff_ms = S.backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : S.backoff_ms * 2;
-}
-
-static void on_disconnect(const redisAsyncContext *ac, int status)
-{
-    (void)status;
-    if (ac->errstr[0]) set_error("disconnected", ac->errstr);
-    S.ac = NULL;
-    S.ping_sent_ms = 0;
-    set_state(atomic_load(&S.state) == STORE_CONNECTING ? STORE_CONNECTING : STORE_DOWN);
-    schedule_reconnect();
-}
-
-static void on_pong(redisAsyncContext *ac, void *r, void *priv)
-{
-    (void)ac;
-    (void)priv;
-    redisReply *reply = r;
-    S.ping_sent_ms = 0;
-    if (!reply) return; /* connection going away */
-    if (reply->type == REDIS_REPLY_ERROR) {
-        set_error("redis error", reply->str);
-        return;
-    }
-    S.backoff_ms = BACKOFF_MIN_MS;
-    set_state(STORE_UP);
-}
-
-static void on_connect(const redisAsyncContext *ac, int status)
-{
-    if (status != REDIS_OK) {
-        set_error("connect failed", ac->errstr);
-        S.ac = NULL;
-        set_state(atomic_load(&S.state) == STORE_UP ? STORE_DOWN : (enum store_state)atomic_load(&S.state));
-        schedule_reconnect();
-        return;
-    }
-    atomic_fetch_add(&S.reconnects, 1);
+    snprintf(S.link.h.last_error, sizeof S.link.h.last_error, "%s%s%s", what, detail ? ": " : "",
+             detail ? detail : "");
 }
 
 static void sentinel_subscribe(void);
@@ -261,48 +215,137 @@ static void set_primary(const char *host, int port)
     }
 }
 
-static void connect_now(void)
+/* ---- asynchronous Sentinel resolution ---- */
+
+static void sq_close(void)
 {
-    if (S.url.sentinel) {
-        /* ask the sentinels every time we (re)connect: a missed +switch-master must not strand us */
-        struct store_url u = S.url;
-        char err[256];
-        if (sentinel_query(&u, err, sizeof err)) {
-            set_error("sentinel", err);
-            schedule_reconnect();
-            return;
-        }
-        set_primary(u.host, u.port);
-        if (!S.sub) sentinel_subscribe();
-    } else if (!S.have_primary) {
-        set_primary(S.url.host, S.url.port);
-    }
-    /* hiredis 0.14 has no async connect timeout: the heartbeat timeout below covers a connect that hangs */
-    redisAsyncContext *ac = redisAsyncConnect(S.url.host, S.url.port);
-    if (!ac || ac->err) {
-        set_error("connect failed", ac ? ac->errstr : "out of memory");
-        if (ac) redisAsyncFree(ac);
-        schedule_reconnect();
-        return;
-    }
-    redisLibeventAttach(ac, S.base);
-    redisAsyncSetConnectCallback(ac, on_connect);
-    redisAsyncSetDisconnectCallback(ac, on_disconnect);
-    if (S.url.password[0]) redisAsyncCommand(ac, NULL, NULL, "AUTH %s", S.url.password);
-    if (S.url.db) redisAsyncCommand(ac, NULL, NULL, "SELECT %d", S.url.db);
-    S.ac = ac;
-    S.ping_sent_ms = fb_clock_mono_ms();
-    redisAsyncCommand(ac, on_pong, NULL, "PING");
+    redisAsyncContext *ac = S.sq;
+    S.sq = NULL;
+    if (!ac) return;
+    ac->onDisconnect = NULL; /* hiredis 0.14: Set...Callback(NULL) is a no-op once set */
+    ac->onConnect = NULL;
+    redisAsyncFree(ac);
 }
 
-static void drop_main(void)
+static void sq_start(void);
+
+/* this sentinel could not tell: ask the next one, or, after a whole round, retry later */
+static void sq_next(const char *why)
 {
-    if (!S.ac) return;
-    redisAsyncContext *ac = S.ac;
-    S.ac = NULL;
-    ac->onDisconnect = NULL; /* hiredis 0.14: Set...Callback(NULL) is a no-op once set */
-    redisAsyncFree(ac);
-    S.ping_sent_ms = 0;
+    int i = S.sq_index;
+    set_error("sentinel", why);
+    log_warn("redis sentinel", "sentinel=%s:%d error=\"%s\"", S.url.sentinels[i].host,
+             S.url.sentinels[i].port, why);
+    S.sq_index = (i + 1) % S.url.nsentinels;
+    if (++S.sq_tried >= S.url.nsentinels) {
+        S.resolve_wanted = false;
+        S.next_resolve_ms = fb_clock_mono_ms() + redis_backoff_next(&S.resolve_backoff_ms);
+        return;
+    }
+    sq_start();
+}
+
+static void on_sq_reply(redisAsyncContext *ac, void *reply, void *priv)
+{
+    (void)priv;
+    redisReply *r = reply;
+    if (!r || ac != S.sq) return;
+    char why[300];
+    if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->type == REDIS_REPLY_STRING &&
+        r->element[1]->type == REDIS_REPLY_STRING) {
+        char host[256];
+        snprintf(host, sizeof host, "%s", r->element[0]->str);
+        int port = atoi(r->element[1]->str);
+        S.resolve_wanted = false;
+        S.resolve_backoff_ms = REDIS_BACKOFF_MIN_MS;
+        sq_close(); /* deferred by hiredis: we are in its callback */
+        set_primary(host, port);
+        if (!S.sub) sentinel_subscribe();
+        return;
+    }
+    snprintf(why, sizeof why, "does not know master \"%s\"", S.url.master);
+    sq_close();
+    sq_next(why);
+}
+
+static void on_sq_connect(const redisAsyncContext *ac, int status)
+{
+    if (status == REDIS_OK || ac != S.sq) return;
+    char why[256];
+    snprintf(why, sizeof why, "%s", ac->errstr);
+    S.sq = NULL; /* hiredis frees it */
+    sq_next(why);
+}
+
+static void on_sq_disconnect(const redisAsyncContext *ac, int status)
+{
+    (void)status;
+    if (ac != S.sq) return;
+    char why[256];
+    snprintf(why, sizeof why, "%s", ac->errstr[0] ? ac->errstr : "disconnected");
+    S.sq = NULL;
+    sq_next(why);
+}
+
+static void sq_start(void)
+{
+    int i = S.sq_index;
+    S.sq_started_ms = fb_clock_mono_ms();
+    redisAsyncContext *ac = redisAsyncConnect(S.url.sentinels[i].host, S.url.sentinels[i].port);
+    if (!ac || ac->err) {
+        char why[256];
+        snprintf(why, sizeof why, "%s", ac ? ac->errstr : "out of memory");
+        if (ac) redisAsyncFree(ac);
+        sq_next(why);
+        return;
+    }
+    S.sq = ac;
+    redisLibeventAttach(ac, S.base);
+    redisAsyncSetConnectCallback(ac, on_sq_connect);
+    redisAsyncSetDisconnectCallback(ac, on_sq_disconnect);
+    redisAsyncCommand(ac, on_sq_reply, NULL, "SENTINEL get-master-addr-by-name %s", S.url.master);
+}
+
+/* Starts a round of queries (one Sentinel at a time, each within SENTINEL_TIMEOUT_MS) unless one runs. */
+static void resolve(void)
+{
+    if (!S.url.sentinel || S.sq) return;
+    S.resolve_wanted = true;
+    if (fb_clock_mono_ms() < S.next_resolve_ms) return;
+    S.sq_tried = 0;
+    sq_start();
+}
+
+/* ---- the heartbeat link ---- */
+
+static void on_pong(redisAsyncContext *ac, void *r, void *priv)
+{
+    (void)ac;
+    (void)priv;
+    redisReply *reply = r;
+    S.ping_out = false;
+    if (!reply) return; /* connection going away */
+    if (reply->type == REDIS_REPLY_ERROR) {
+        set_error("redis error", reply->str);
+        return;
+    }
+    redis_link_ok(&S.link);
+}
+
+static void on_link_ready(struct redis_link *l, void *arg)
+{
+    (void)arg;
+    S.ping_out = redis_link_command(l, on_pong, NULL, "PING") == REDIS_OK;
+}
+
+static void on_link_down(struct redis_link *l, void *arg, const char *why)
+{
+    (void)l;
+    (void)arg;
+    (void)why;
+    S.ping_out = false;
+    /* ask the sentinels every time we reconnect: a missed +switch-master must not strand us */
+    if (S.url.sentinel) resolve();
 }
 
 /* "+switch-master" payload: "<master> <old-ip> <old-port> <new-ip> <new-port>" */
@@ -320,12 +363,13 @@ static void on_sentinel_msg(redisAsyncContext *ac, void *r, void *priv)
     if (sscanf(payload->str, "%127s %255s %d %255s %d", name, oh, &op, nh, &np) != 5) return;
     if (strcmp(name, S.url.master) != 0) return;
     log_warn("redis failover", "master=%s old=%s:%d new=%s:%d", name, oh, op, nh, np);
-    set_error("failover", "switching to the new primary");
     set_primary(nh, np);
-    drop_main();
-    set_state(STORE_DOWN);
-    S.backoff_ms = BACKOFF_MIN_MS;
-    S.next_connect_ms = 0;
+    /* every link follows store_generation(): this one reconnects to the new primary at once */
+    redis_link_drop(&S.link);
+    S.link.backoff_ms = REDIS_BACKOFF_MIN_MS;
+    S.link.next_connect_ms = 0;
+    set_error("failover", "switching to the new primary");
+    redis_link_connect(&S.link);
 }
 
 static void on_sub_disconnect(const redisAsyncContext *ac, int status)
@@ -359,46 +403,39 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     (void)what;
     (void)arg;
     int64_t now = fb_clock_mono_ms();
-    if (S.url.sentinel && !S.sub && now >= S.next_sub_ms) sentinel_subscribe();
-    if (!S.ac) {
-        if (now >= S.next_connect_ms) connect_now();
-        return;
-    }
-    if (S.ping_sent_ms) {
-        if (now - S.ping_sent_ms > HEARTBEAT_TIMEOUT_MS) {
-            set_error("heartbeat timeout", "no PONG within 400 ms");
-            set_state(atomic_load(&S.state) == STORE_UP ? STORE_DOWN
-                                                        : (enum store_state)atomic_load(&S.state));
-            redisAsyncContext *ac = S.ac;
-            S.ac = NULL;
-            ac->onDisconnect = NULL; /* hiredis 0.14: Set...Callback(NULL) is a no-op once set */
-            redisAsyncFree(ac);      /* pending callbacks get NULL replies */
-            S.ping_sent_ms = 0;
-            schedule_reconnect();
+    if (S.url.sentinel) {
+        if (!S.sub && S.have_primary && now >= S.next_sub_ms) sentinel_subscribe();
+        if (S.sq && now - S.sq_started_ms > SENTINEL_TIMEOUT_MS) {
+            sq_close();
+            sq_next("no answer within 200 ms");
+        } else if (!S.sq && (S.resolve_wanted || !S.have_primary) && now >= S.next_resolve_ms) {
+            resolve();
         }
-        return;
     }
-    S.ping_sent_ms = now;
-    redisAsyncCommand(S.ac, on_pong, NULL, "PING");
+    /* the link reconnects by itself; a PING outstanding is timed by the link (HEARTBEAT_TIMEOUT_MS) */
+    if (!S.ping_out && redis_link_ctx(&S.link))
+        S.ping_out = redis_link_command(&S.link, on_pong, NULL, "PING") == REDIS_OK;
 }
 
 int store_start(struct event_base *base, const char *url, char *err, size_t errlen)
 {
     memset(&S, 0, sizeof S);
     S.base = base;
-    if (!url || !*url) {
-        atomic_store(&S.state, STORE_DISABLED);
-        return 0;
-    }
+    if (!url || !*url) return 0;
     if (store_parse_url(url, &S.url, err, errlen)) return -1;
+    struct redis_link_opts o = {.name = "consent-store",
+                                .command_timeout_ms = HEARTBEAT_TIMEOUT_MS,
+                                .on_ready = on_link_ready,
+                                .on_down = on_link_down};
+    if (redis_link_init(&S.link, base, url, &o, err, errlen)) return -1;
     S.enabled = true;
-    S.backoff_ms = BACKOFF_MIN_MS;
-    atomic_store(&S.state, STORE_CONNECTING);
-    set_error("connecting", NULL);
+    S.resolve_backoff_ms = REDIS_BACKOFF_MIN_MS;
+    if (!S.url.sentinel) set_primary(S.url.host, S.url.port);
     S.timer = event_new(base, -1, EV_PERSIST, on_tick, NULL);
     struct timeval tv = {0, HEARTBEAT_MS * 1000};
     event_add(S.timer, &tv);
-    connect_now();
+    if (S.url.sentinel) resolve(); /* the link connects once the primary is known (its next tick) */
+    redis_link_connect(&S.link);
     return 0;
 }
 
@@ -410,46 +447,33 @@ void store_stop(void)
         sub->onDisconnect = NULL; /* hiredis 0.14: Set...Callback(NULL) is a no-op once set */
         redisAsyncFree(sub);
     }
+    sq_close();
     if (S.timer) {
         event_free(S.timer);
         S.timer = NULL;
     }
-    if (S.ac) {
-        redisAsyncContext *ac = S.ac;
-        S.ac = NULL;
-        ac->onDisconnect = NULL; /* hiredis 0.14: Set...Callback(NULL) is a no-op once set */
-        redisAsyncFree(ac);
-    }
+    if (S.enabled) redis_link_stop(&S.link);
 }
 
 enum store_state store_state(void)
 {
-    return (enum store_state)atomic_load_explicit(&S.state, memory_order_relaxed);
+    if (!S.enabled) return STORE_DISABLED;
+    return (enum store_state)atomic_load_explicit(&S.link.h.state, memory_order_relaxed);
 }
 
 const char *store_state_name(enum store_state s)
 {
-    switch (s) {
-    case STORE_DISABLED:
-        return "disabled";
-    case STORE_CONNECTING:
-        return "connecting";
-    case STORE_UP:
-        return "up";
-    case STORE_DOWN:
-        return "down";
-    }
-    return "unknown";
+    return redis_link_state_name((enum redis_link_state)s);
 }
 
 const char *store_last_error(void)
 {
-    return S.last_error;
+    return S.link.h.last_error;
 }
 
 uint64_t store_reconnects(void)
 {
-    return atomic_load(&S.reconnects);
+    return atomic_load(&S.link.h.reconnects);
 }
 
 int store_primary(struct store_url *out)
