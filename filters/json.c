@@ -618,7 +618,7 @@ static inline bool is_digit(char c)
 
 /* The end of a string that starts at p (after the opening quote), or NULL when it has a \u escape or is
  * malformed or unterminated. */
-static const char *str_end_fast(const char *p, const char *end)
+static inline __attribute__((always_inline)) const char *str_end_fast(const char *p, const char *end)
 {
     for (;;) {
         p = json_str_run_end_(p, end);
@@ -650,7 +650,7 @@ static const char *str_end_fast(const char *p, const char *end)
 }
 
 /* The end of the number at p, by the grammar scan_number follows, or NULL when malformed or truncated. */
-static const char *num_end_fast(const char *p, const char *end)
+static inline __attribute__((always_inline)) const char *num_end_fast(const char *p, const char *end)
 {
     if (*p == '-' && ++p >= end) return NULL;
     if (*p == '0')

@@ -20,7 +20,7 @@ static inline bool json_is_ws_(char c)
 #ifdef __SSE2__
 #include <emmintrin.h>
 /* 16 bytes at a time: the first byte at or after p (p + 16 <= end) that is not plain string text. */
-static inline const char *json_str_run_end_(const char *p, const char *end)
+static inline __attribute__((always_inline)) const char *json_str_run_end_(const char *p, const char *end)
 {
     const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
     while (end - p >= 16) {
@@ -37,7 +37,7 @@ static inline const char *json_str_run_end_(const char *p, const char *end)
     return p;
 }
 
-static inline const char *json_ws_run_end_(const char *p, const char *end)
+static inline __attribute__((always_inline)) const char *json_ws_run_end_(const char *p, const char *end)
 {
     if (p < end && (unsigned char)*p > ' ') return p; /* minified JSON: no blank at all; one compare */
     if (end - p >= 2 && *p == ' ' && (unsigned char)p[1] > ' ') return p + 1; /* the ": " of pretty JSON */
@@ -64,13 +64,13 @@ static inline const char *json_ws_run_end_(const char *p, const char *end)
     return p;
 }
 #else
-static inline const char *json_str_run_end_(const char *p, const char *end)
+static inline __attribute__((always_inline)) const char *json_str_run_end_(const char *p, const char *end)
 {
     while (p < end && json_plain_str_byte_((unsigned char)*p)) p++;
     return p;
 }
 
-static inline const char *json_ws_run_end_(const char *p, const char *end)
+static inline __attribute__((always_inline)) const char *json_ws_run_end_(const char *p, const char *end)
 {
     while (p < end && json_is_ws_(*p)) p++;
     return p;
