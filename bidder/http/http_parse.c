@@ -195,7 +195,7 @@ static int parse_request_line(struct sv l, const char *buf_end, struct hp_reques
 
     /* absolute-form (a proxy-style target): keep the path */
     struct sv t = r->target;
-    if (t.n > 7 &&
+    if (t.n > 7 && (t.p[0] | 0x20) == 'h' && /* origin-form ("/...") needs none of this */
         (IEQ(((struct sv){t.p, 7}), "http://") || (t.n > 8 && IEQ(((struct sv){t.p, 8}), "https://")))) {
         const char *host = (const char *)memchr(t.p, ':', t.n) + 3;
         const char *slash = memchr(host, '/', (size_t)(t.p + t.n - host));
