@@ -308,12 +308,14 @@ int fair_check(const struct fair_view *fv, const struct campaign_set *cs, uint32
     const struct fair_camp *fc = fv->camp(fv->ctx, cs, campaign_index, &year);
     if (!fc || fc->slot < 0) return unavailable(arg, "no fairness state for this config yet");
     double boost = 1;
+    int grp[FAIR_NATTR] = {-1, -1};
     if (c->fair.enabled) {
         if (!(fc->flags & FAIR_F_FAIR_OK)) return unavailable(arg, "fleet fairness totals are stale");
         for (int a = 0; a < FAIR_NATTR; a++) {
             if (!(c->fair.attrs & (a == FAIR_ATTR_IX_GENDER ? FAIR_ATTR_GENDER : FAIR_ATTR_AGE_BAND)))
                 continue;
             int g = a == FAIR_ATTR_IX_GENDER ? fair_group_gender(req) : fair_group_age(req, year);
+            grp[a] = g;
             const struct fair_attr_ctl *ctl = &fc->ctl[a];
             if (ctl->level_down) {
                 double keep = keep_prob(fv, fc, ctl, g);
@@ -328,6 +330,9 @@ int fair_check(const struct fair_view *fv, const struct campaign_set *cs, uint32
         }
         if (boost > c->fair.max_boost) boost = c->fair.max_boost < 1 ? 1 : c->fair.max_boost;
     }
+    /* fairness + budget: the controller's multiplier replaces the level-up boost, down as well as up */
+    bool paced = (fc->flags & FAIR_F_PACE) != 0;
+    if (paced) boost = fair_pace_multiplier(&fc->pace, grp[FAIR_ATTR_IX_GENDER], grp[FAIR_ATTR_IX_AGE]);
     if (c->budget.enabled && fc->pace_keep < 1) {
         /* even pacing: a throttle independent of the fairness draw above (the bits turned around) */
         uint32_t d2 = (draw << 16) | (draw >> 16);
@@ -344,7 +349,7 @@ int fair_check(const struct fair_view *fv, const struct campaign_set *cs, uint32
         return unavailable(arg, "no cap tokens leased");
     }
     int64_t price = *price_micros;
-    if (boost > 1) price = (int64_t)llround((double)price * boost);
+    if (boost > 1 || paced) price = (int64_t)llround((double)price * boost);
     if (c->budget.enabled && !fv->take(fv->ctx, fc->slot, FAIR_RES_SPEND, fair_spend_micros(price))) {
         if (c->cap.enabled) fv->give(fv->ctx, fc->slot, FAIR_RES_TOKEN, 1);
         *num = c->budget.amount_micros;

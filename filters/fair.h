@@ -125,8 +125,35 @@ enum {
     FAIR_F_FAIR_OK = 1,          /* fleet fairness totals fresh enough to decide on */
     FAIR_F_CAP_EXHAUSTED = 2,    /* the cap's period is used up fleet-wide */
     FAIR_F_BUDGET_EXHAUSTED = 4, /* the budget's period is spent (or reserved) fleet-wide */
-    FAIR_F_BUDGET_PACED = 8      /* even pacing: the fleet is ahead of the clock, nothing more to lease now */
+    FAIR_F_BUDGET_PACED = 8,     /* even pacing: the fleet is ahead of the clock, nothing more to lease now */
+    FAIR_F_PACE = 16             /* fairness + budget: fair_camp.pace sets the price (filters/fair_pace.h) */
 };
+
+/* The lowest bid multiplier of the budget + fairness controller: a group is never bid below half the
+ * campaign's base price. Below it price shading stops buying fairness or pacing cheaply (a pay-as-bid win at
+ * half price is a rare one), so the controller throttles instead (docs/fairness.md). */
+#define FAIR_PACE_FLOOR 0.5
+
+/* The budget + fairness controller's published multipliers (filters/fair_pace.h computes them). */
+struct fair_pace_out {
+    float pace;             /* 1 / ν, ν the budget's dual (1: the base price) */
+    float keep;             /* budget throttle below the floor: keep probability (1: none) */
+    float hi;               /* max_boost */
+    float dw[FAIR_NGROUPS]; /* w_g − 1 per group: the fairness duals' value adjustment (0: none) */
+};
+
+/* The bid multiplier of a request in gender group g1 and age group g2 (-1: attribute not constrained):
+ * clamp(pace × (1 + dw[g1] + dw[g2]), FAIR_PACE_FLOOR, hi). O(1). */
+static inline double fair_pace_multiplier(const struct fair_pace_out *o, int g1, int g2)
+{
+    double w = 1.0;
+    if (g1 >= 0) w += o->dw[g1];
+    if (g2 >= 0) w += o->dw[g2];
+    double m = (double)o->pace * w;
+    if (m < FAIR_PACE_FLOOR) m = FAIR_PACE_FLOOR;
+    if (m > o->hi) m = o->hi;
+    return m;
+}
 
 /* The published state of one campaign (immutable while a decision reads it). */
 struct fair_camp {
@@ -135,6 +162,7 @@ struct fair_camp {
     struct fair_attr_ctl ctl[FAIR_NATTR];
     float boost[FAIR_NGROUPS];
     float pace_keep; /* budget, even pacing: probability of keeping an eligible bid (1 = no throttle) */
+    struct fair_pace_out pace; /* with FAIR_F_PACE: the price multipliers instead of boost */
     /* fleet window counts (eligible, delivered on the attribute's measure, throttled), for the level-down */
     uint64_t elig[FAIR_NGROUPS], deliv[FAIR_NGROUPS], thr[FAIR_NGROUPS];
 };
@@ -164,7 +192,8 @@ static inline int64_t fair_spend_micros(int64_t price_micros)
 }
 
 /* Called for a campaign that passed every other filter for this imp (it is "eligible"). May raise
- * *price_micros (boost, up to the campaign's max_boost). Returns REASON_BID or a drop reason
+ * *price_micros (boost, up to the campaign's max_boost), or with FAIR_F_PACE set it to the base price times
+ * fair_pace_multiplier (down to FAIR_PACE_FLOOR). Returns REASON_BID or a drop reason
  * (fairness.throttle, fairness.state_unavailable, cap.exhausted, budget.exhausted, budget.paced) with *arg /
  * *num for the detail. `draw` is a uniform random number in [0, 2^32) for probabilistic throttling, supplied
  * by the caller so the function stays pure. fv NULL (offline decide, no state machinery): every campaign

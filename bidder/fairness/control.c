@@ -36,6 +36,10 @@ void fz_run_controller(struct slot *sl, int64_t now)
     uint64_t recent[FAIR_NGROUPS][FAIR_NCOUNT];
     fair_window_sum(&sl->win, now, FAIR_NBUCKETS, sl->wsum);
     fair_window_sum(&sl->win, now, RECENT_BUCKETS, recent);
+    if (fz_paced(sl)) {
+        fz_pace_step(sl, now, (const uint64_t(*)[FAIR_NCOUNT])recent);
+        return;
+    }
     for (int a = 0; a < FAIR_NATTR; a++) {
         unsigned bit = a == FAIR_ATTR_IX_GENDER ? FAIR_ATTR_GENDER : FAIR_ATTR_AGE_BAND;
         if (!(sl->fair.attrs & bit)) continue;

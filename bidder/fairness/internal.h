@@ -14,6 +14,7 @@
 
 #include "bidder/common/clock.h"
 #include "bidder/fairness/fairness.h"
+#include "filters/fair_pace.h"
 
 struct event;
 struct evbuffer;
@@ -128,6 +129,11 @@ struct slot {
     int64_t b_spent_fleet;   /* the fleet's :spent counter (won at clearing price), -1 unknown */
     int64_t b_spent_pushed;  /* of our charged counter, what is in it */
     int64_t b_spent_sending; /* ... and what the tick in flight adds */
+    /* fairness + budget: the controller of filters/fair_pace.h (pace.c) */
+    bool pace_on;
+    struct fair_pace pace;
+    struct fair_pace_out pace_out;
+    int64_t pace_last_ms;
 };
 
 struct slot_report {
@@ -237,6 +243,9 @@ void fz_budget_tick_done(struct slot *sl, bool failed);
 struct redisContext;
 void fz_budget_return_all(struct redisContext *c); /* at stop: blocking, c may be NULL */
 void fz_budget_metrics(struct evbuffer *o);
+/* pace.c: fairness + budget, the controller step (from fz_run_controller) */
+bool fz_paced(const struct slot *sl);
+void fz_pace_step(struct slot *sl, int64_t now, const uint64_t recent[][FAIR_NCOUNT]);
 /* The observations of a budgeted slot for a budget-aware controller (filters/fair.h), at wall time now. */
 void fz_budget_obs(const struct slot *sl, int64_t now, const uint64_t (*recent)[FAIR_NCOUNT],
                    struct fair_budget_obs *out);

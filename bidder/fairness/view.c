@@ -112,6 +112,11 @@ void fz_publish(void)
         fc->flags = (ok ? FAIR_F_FAIR_OK : 0) | (sl->exhausted ? FAIR_F_CAP_EXHAUSTED : 0) |
                     (sl->b_exhausted ? FAIR_F_BUDGET_EXHAUSTED : 0) | (sl->b_paced ? FAIR_F_BUDGET_PACED : 0);
         if (sl->budget.enabled) fc->pace_keep = sl->pace_keep;
+        if (fz_paced(sl) && sl->pace_on) {
+            fc->flags |= FAIR_F_PACE;
+            fc->pace = sl->pace_out;
+            if (sl->pace_out.keep < fc->pace_keep) fc->pace_keep = sl->pace_out.keep;
+        }
         memcpy(fc->ctl, sl->ctl, sizeof fc->ctl);
         memcpy(fc->boost, sl->boost, sizeof fc->boost);
         for (int g = 0; g < FAIR_NGROUPS; g++) {
