@@ -132,6 +132,39 @@ void audit_after(int worker, const struct config *cfg, const struct engine_resul
     }
 }
 
+void audit_upstream_drop(int worker, const struct config *cfg, const struct engine_result *res,
+                         const char *upstream, struct sv imp_id, struct sv creative, int reason,
+                         struct sv detail)
+{
+    if (!A.enabled || worker < 0 || worker >= A.nworkers || !audited(reason)) return;
+    struct ring *r = &A.rings[worker];
+    const struct ortb_request *req = &res->req;
+    double rate = cfg->audit_sample_rate;
+    if (rate < 1.0) {
+        uint64_t h = XXH64(req->id.p ? req->id.p : "", req->id.n, A.key); /* the request's own draw */
+        if (!((double)(h >> 11) * 0x1.0p-53 < rate)) return;
+    }
+    uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+    uint64_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+    if (head - tail >= r->cap) {
+        atomic_fetch_add_explicit(&r->dropped, 1, memory_order_relaxed);
+        return;
+    }
+    struct sv user = req->user.buyeruid.n ? req->user.buyeruid : req->user.id;
+    struct audit_rec *rec = &r->recs[head % r->cap];
+    rec->time_ms = fb_clock_wall_ms();
+    rec->user_hash = user.n ? XXH64(user.p, user.n, A.key) : 0;
+    rec->has_user = user.n != 0;
+    rec->reason = (uint16_t)reason;
+    copy_sv(rec->req_id, sizeof rec->req_id, req->id);
+    copy_sv(rec->imp_id, sizeof rec->imp_id, imp_id);
+    snprintf(rec->campaign, sizeof rec->campaign, "upstream:%s:%.*s", upstream, SV_FMT(creative));
+    copy_sv(rec->detail, sizeof rec->detail, detail);
+    memcpy(rec->juris, res->dec.juris.code, sizeof rec->juris);
+    atomic_store_explicit(&r->head, head + 1, memory_order_release);
+    atomic_fetch_add_explicit(&r->enqueued, 1, memory_order_relaxed);
+}
+
 /* ------------------------------------------------------------------ control plane (main thread) */
 
 static void on_reply(redisAsyncContext *ac, void *reply, void *priv)

@@ -17,5 +17,10 @@ void audit_on_reload(const struct config *cfg);
 /* After each decision on worker `worker`: enqueue its privacy/fairness drops (sampled); never blocks. */
 void audit_after(int worker, const struct config *cfg, const struct engine_result *res);
 void audit_metrics(struct evbuffer *out);
+/* Filter mode (issue 17): an upstream bid dropped on worker `worker` for `reason`, enqueued like a campaign's
+ * drop when the reason's class is audited (campaign_id "upstream:<id>:<cid, else crid>"); never blocks. */
+void audit_upstream_drop(int worker, const struct config *cfg, const struct engine_result *res,
+                         const char *upstream, struct sv imp_id, struct sv creative, int reason,
+                         struct sv detail);
 
 #endif

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bidder/cli/cli_filter.h"
 #include "bidder/cli/cli.h"
 #include "bidder/server/server.h"
 #include "bidder/cli/cli_consent.h"
@@ -32,6 +33,9 @@ static void usage(FILE *f)
             "                          read the audit trail (Redis stream fairbid:audit)\n"
             "  fairness report --config FILE [--redis URL] [--json] [--png FILE]\n"
             "                          delivery per campaign and group from the fleet totals\n"
+            "  filter --config FILE --upstream ID REQUEST.json\n"
+            "                          what filter mode would forward to an upstream bidder, and what it "
+            "removes\n"
             "  version                 print the version\n",
             FAIRBID_VERSION);
 }
@@ -92,6 +96,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "consent")) return cli_consent_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "audit")) return cli_audit_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "fairness")) return cli_fairness_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "filter")) return cli_filter_main(argc - 1, argv + 1);
     fprintf(stderr, "fairbid: unknown command \"%s\"\n\n", cmd);
     usage(stderr);
     return 2;

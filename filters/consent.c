@@ -13,6 +13,12 @@ static void personal(struct consent_state *s, int reason, const char *detail, in
         s->detail = sv_from(detail);
         s->num = num;
     }
+    /* the same chain without the vendor's TCF rules (step 4b), for consent_for_vendor */
+    if (s->nv_personal < 0) {
+        s->nv_personal = reason;
+        s->nv_detail = sv_from(detail);
+        s->nv_num = num;
+    }
 }
 
 static void all(struct consent_state *s, int reason, const char *detail, int64_t num)
@@ -106,7 +112,11 @@ void consent_eval(const struct ortb_request *req, const struct consent_config *c
 {
     const struct ortb_regs *r = &req->regs;
     const struct ortb_user *u = &req->user;
-    *s = (struct consent_state){.block_all = -1, .block_personal = -1, .precise_geo_ok = true};
+    *s = (struct consent_state){.block_all = -1,
+                                .block_personal = -1,
+                                .precise_geo_ok = true,
+                                .nv_personal = -1,
+                                .pre_tcf_personal = -1};
     s->dsa = r->has_dsa;
 
     /* 1. Bad privacy fields (duplicate, wrong type, out of range: the parser's one table, enum ortb_pf), in
@@ -216,7 +226,26 @@ void consent_eval(const struct ortb_request *req, const struct consent_config *c
                 0);
         } else {
             s->tc = tc;
-            eval_tcf(s, tc, cfg);
+            s->pre_tcf_personal = s->block_personal;
+            s->pre_tcf_detail = s->detail;
+            s->pre_tcf_num = s->num;
+            if (cfg->tcf_vendor_id == CONSENT_VENDOR_DEFERRED) {
+                s->vendor_deferred = true;
+            } else {
+                /* the vendor's rules move the main chain only (nv_* stays vendor-free) */
+                struct consent_state t = {.block_all = -1,
+                                          .block_personal = s->block_personal,
+                                          .detail = s->detail,
+                                          .num = s->num,
+                                          .nv_personal = 0};
+                eval_tcf(&t, tc, cfg);
+                s->block_all = t.block_all;
+                s->all_detail = t.all_detail;
+                s->all_num = t.all_num;
+                s->block_personal = t.block_personal;
+                s->detail = t.detail;
+                s->num = t.num;
+            }
         }
     }
 
@@ -270,4 +299,34 @@ void consent_eval(const struct ortb_request *req, const struct consent_config *c
     if (req->device.lmt == 1) personal(s, REASON_CONSENT_LMT, "device.lmt = 1", 1);
 
     if (s->minor || s->block_personal >= 0) s->precise_geo_ok = false;
+}
+
+void consent_for_vendor(const struct consent_state *s, int32_t vendor, bool strict, struct consent_state *out)
+{
+    *out = *s;
+    if (!s->tc) return; /* no TC string in play: nothing depends on the vendor */
+    out->vendor_deferred = false;
+    /* replay step 4b for this vendor from the state it saw (block_all was not set then, or no TC string
+     * would have been decoded); a block_personal found there comes before one of the later steps (store,
+     * minors, US opt-outs), as in consent_eval; otherwise the later steps' first reason holds */
+    struct consent_state t = {.block_all = -1,
+                              .block_personal = s->pre_tcf_personal,
+                              .detail = s->pre_tcf_detail,
+                              .num = s->pre_tcf_num,
+                              .nv_personal = 0};
+    const struct consent_config cfg = {.tcf_vendor_id = vendor, .tcf_strict = strict};
+    eval_tcf(&t, s->tc, &cfg);
+    out->block_all = t.block_all;
+    out->all_detail = t.all_detail;
+    out->all_num = t.all_num;
+    if (t.block_personal >= 0) {
+        out->block_personal = t.block_personal;
+        out->detail = t.detail;
+        out->num = t.num;
+    } else {
+        out->block_personal = s->nv_personal;
+        out->detail = s->nv_detail;
+        out->num = s->nv_num;
+    }
+    out->precise_geo_ok = !(out->minor || out->block_personal >= 0);
 }

@@ -12,18 +12,101 @@
 #include "bidder/common/file.h"
 #include "bidder/config/config.h"
 #include "bidder/engine.h"
+#include "bidder/upstream/check.h"
 #include "filters/decide.h"
 #include "filters/jurisdiction.h"
 #include "filters/reasons.h"
+
+/* "upstreams": [...] of `decide --upstream-response`: for each upstream, what the request side sends it and
+ * each bid of its answer checked as serve checks it (bidder/upstream/check.h). */
+static void cli_decide_upstreams(const struct config *cfg, const struct engine_result *res, const char *body,
+                                 size_t len, struct arena *a, const char *const *specs, int n, struct buf *p)
+{
+    static struct bidresp resp;
+    static struct upcheck_result cr;
+    buf_puts(p, ",\"upstreams\":[");
+    for (int k = 0; k < n; k++) {
+        const char *eq = strchr(specs[k], '=');
+        const struct upstream *u = upstream_find(&cfg->upstreams, specs[k], (size_t)(eq - specs[k]));
+        if (k) buf_putc(p, ',');
+        buf_puts(p, "\n {\"upstream\":");
+        buf_put_json_str(p, (struct sv){specs[k], (size_t)(eq - specs[k])});
+        if (!u) {
+            buf_puts(p, ",\"error\":\"no such upstream in the config\"}");
+            continue;
+        }
+        size_t cap = 2 * len + SCRUB_SLACK;
+        char *fwd = arena_alloc(a, cap, 1);
+        struct scrub_result sr;
+        int rc = fwd ? upcheck_scrub(cfg, u, res, body, len, a, fwd, cap, &sr) : SCRUB_ENOMEM;
+        bool forward = rc == 0 && sr.forward;
+        buf_puts(p, forward ? ",\"forwarded\":true" : ",\"forwarded\":false");
+        buf_puts(p, ",\"reason\":");
+        if (rc == 0 && sr.reason >= 0)
+            buf_put_json_str(p, sv_from(reason_name(sr.reason)));
+        else
+            buf_puts(p, rc ? "\"internal.memory\"" : "null");
+        buf_puts(p, rc == 0 && sr.personal ? ",\"personal_data\":true" : ",\"personal_data\":false");
+        char *rb;
+        size_t rl;
+        char ferr[512];
+        if (fb_file_read(eq + 1, CLI_FILE_MAX, &rb, &rl, ferr, sizeof ferr) != 0) {
+            buf_puts(p, ",\"error\":");
+            buf_put_json_str(p, sv_from(ferr));
+            buf_putc(p, '}');
+            continue;
+        }
+        if (!forward) buf_puts(p, ",\"note\":\"not forwarded: serve would not have asked this upstream\"");
+        upcheck_run(cfg, u, res, rc == 0 && sr.personal, rb, rl, a, &resp, NULL, NULL, &cr);
+        buf_puts(p, ",\"response\":");
+        buf_put_json_str(p, sv_from(cr.reason == REASON_BID ? "ok" : reason_name(cr.reason)));
+        if (cr.reason == REASON_RESPONSE_MALFORMED) {
+            buf_puts(p, ",\"response_error\":");
+            buf_put_json_str(p, sv_from(cr.err.msg ? cr.err.msg : bidresp_strerror(cr.err.code)));
+            buf_puts(p, ",\"offset\":");
+            buf_put_u64(p, cr.err.offset);
+        }
+        buf_puts(p, ",\"bids\":[");
+        for (uint32_t i = 0; cr.reason == REASON_BID && i < cr.nbids; i++) {
+            const struct upcheck_verdict *v = &cr.v[i];
+            const struct bidresp_bid *b = &resp.bid[v->bid];
+            if (i) buf_putc(p, ',');
+            buf_puts(p, "\n  {\"bid\":");
+            buf_put_json_str(p, b->id);
+            buf_puts(p, ",\"imp\":");
+            buf_put_json_str(p, b->impid);
+            buf_puts(p, ",\"outcome\":\"");
+            buf_puts(p, v->reason == REASON_BID ? "bid" : "drop");
+            buf_puts(p, "\",\"reason\":\"");
+            buf_puts(p, reason_name(v->reason));
+            buf_puts(p, "\",\"detail\":");
+            buf_put_json_str(p, v->detail);
+            buf_puts(p, ",\"explanation\":");
+            buf_put_json_str(p, sv_from(reason_text(v->reason)));
+            buf_putc(p, '}');
+        }
+        buf_puts(p, "]}");
+        free(rb);
+    }
+    buf_putc(p, ']');
+}
 
 int cli_decide_main(int argc, char **argv)
 {
     const char *cfg_path = NULL, *req_path = NULL;
     struct engine_ctx ectx = {0};
+    const char *up_resp[UPSTREAM_MAX]; /* "ID=FILE": an upstream's answer to check (filter mode) */
+    int nup_resp = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--config") && i + 1 < argc)
             cfg_path = argv[++i];
-        else if (!strcmp(argv[i], "--now") && i + 1 < argc) {
+        else if (!strcmp(argv[i], "--upstream-response") && i + 1 < argc) {
+            if (nup_resp >= UPSTREAM_MAX || !strchr(argv[i + 1], '='))
+                return fprintf(stderr, "fairbid decide: --upstream-response ID=FILE (at most %d)\n",
+                               UPSTREAM_MAX),
+                       2;
+            up_resp[nup_resp++] = argv[++i];
+        } else if (!strcmp(argv[i], "--now") && i + 1 < argc) {
             /* "YYYY-MM-DD" (UTC midnight) or milliseconds since the epoch */
             const char *s = argv[++i];
             int32_t d = juris_parse_date(sv_from(s));
@@ -33,7 +116,12 @@ int cli_decide_main(int argc, char **argv)
                 return fprintf(stderr, "fairbid decide: --now %s: want YYYY-MM-DD or epoch ms\n", s), 2;
             ectx.now_ms = ms;
         } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            printf("usage: fairbid decide --config FILE [--now YYYY-MM-DD|MS] REQUEST.json|-\n");
+            printf(
+                "usage: fairbid decide --config FILE [--now YYYY-MM-DD|MS] [--upstream-response ID=FILE]... "
+                "REQUEST.json|-\n"
+                "  --upstream-response ID=FILE: upstream ID's BidResponse to this request (filter mode): "
+                "what\n"
+                "  it was sent and every bid's outcome, as serve decides them\n");
             return 0;
         } else if (argv[i][0] == '-' && argv[i][1])
             return fprintf(stderr, "fairbid decide: unknown option %s\n", argv[i]), 2;
@@ -128,7 +216,9 @@ int cli_decide_main(int argc, char **argv)
             buf_putc(&p, '}');
         }
     }
-    buf_puts(&p, "]}\n");
+    buf_puts(&p, "]");
+    if (nup_resp && res.decided) cli_decide_upstreams(cfg, &res, body, len, &a, up_resp, nup_resp, &p);
+    buf_puts(&p, "}\n");
     fwrite(p.p, 1, p.len, stdout);
     int rc = (res.status == 400 || res.status == 413) ? 1 : 0;
     free(amem);

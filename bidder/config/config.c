@@ -209,8 +209,9 @@ struct config *config_parse(const char *name, const char *text, size_t len, cons
         }
     }
     if (!e.failed && (j.err || json_finish(&j))) cfg_json_err(&e, &j, "config");
-    if (!e.failed && !p.have_campaigns)
-        cfg_err(&e, 0, "key \"campaigns\": is required (it may be an empty array)");
+    if (!e.failed && !p.have_campaigns && !p.have_upstreams)
+        cfg_err(&e, 0,
+                "key \"campaigns\": is required (it may be an empty array) unless \"upstreams\" is given");
     if (e.failed) {
         config_free(c);
         return NULL;

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include "filters/arena.h"
 #include "filters/campaign.h"
+#include "bidder/config/upstream_config.h"
 
 /* Where the sensitive-category policy of a snapshot comes from (docs/config.md, key `policy`). */
 enum config_policy_source {
@@ -54,6 +55,8 @@ struct config {
     int lease_min_replicas;
     char unknown_region[16];              /* "strictest" or "none" (docs/jurisdictions.md) */
     int political_consent_custom_purpose; /* TCF publisher custom purpose id; 0 = none */
+    int tmax_margin_ms;                   /* filter mode: each upstream gets tmax minus this, at most */
+    struct upstream_set upstreams;        /* filter mode (issue 17): bidders fairbid sits in front of */
 
     struct campaign_set campaigns;
     enum config_policy_source policy_source; /* set by the policy load */

@@ -129,6 +129,16 @@ static void doc_campaigns(FILE *f)
     }
 }
 
+static void doc_upstreams(FILE *f)
+{
+    fputs("| key | type | default | meaning |\n| --- | --- | --- | --- |\n", f);
+    size_t n;
+    const struct upstream_key_doc *keys = upstream_config_keys(&n);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "| `%s` | %s | %s | %s |\n", keys[i].name, keys[i].type,
+                keys[i].def[0] == '(' ? "required" : keys[i].def, keys[i].doc);
+}
+
 void config_doc_write(void *file)
 {
     FILE *f = file;
@@ -136,6 +146,8 @@ void config_doc_write(void *file)
     doc_settings(f);
     fputs(DOC_END "\n" DOC_BEGIN, f);
     doc_campaigns(f);
+    fputs(DOC_END "\n" DOC_BEGIN, f);
+    doc_upstreams(f);
     fputs(DOC_END, f);
 }
 
@@ -178,7 +190,11 @@ int config_doc_update(const char *doc, size_t len, char **out)
     if (!t) return -1;
     memcpy(t, doc, len);
     t[len] = '\0';
-    if (doc_replace(&t, 0, doc_settings) || doc_replace(&t, 1, doc_campaigns)) {
+    /* the upstreams table (a third block) is replaced where the page has one: older pages have two */
+    const char *third = strstr(t, DOC_BEGIN);
+    for (int i = 0; third && i < 2; i++) third = strstr(third + 1, DOC_BEGIN);
+    if (doc_replace(&t, 0, doc_settings) || doc_replace(&t, 1, doc_campaigns) ||
+        (third && doc_replace(&t, 2, doc_upstreams))) {
         free(t);
         return -1;
     }

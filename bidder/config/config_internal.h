@@ -28,6 +28,7 @@ struct config_parser {
     size_t kat;          /* offset of the key's value */
     bool win_path;       /* the config has a win_url (for the campaigns' fairness check) */
     bool have_campaigns; /* "campaigns" was read */
+    bool have_upstreams; /* "upstreams" was read */
 };
 
 /* The line (1-based) of offset off in text. O(off). */

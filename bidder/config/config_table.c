@@ -40,6 +40,7 @@ static int rd_no_bid(struct config_parser *p, const struct config_key *k);
 static int rd_tcf_mode(struct config_parser *p, const struct config_key *k);
 static int rd_first_party(struct config_parser *p, const struct config_key *k);
 static int rd_campaigns_key(struct config_parser *p, const struct config_key *k);
+static int rd_upstreams_key(struct config_parser *p, const struct config_key *k);
 static int rd_deprecated(struct config_parser *p, const struct config_key *k);
 static int rd_fx(struct config_parser *p, const struct config_key *k);
 static void apply_log_level(const struct config *now);
@@ -138,7 +139,15 @@ static const struct config_key settings[] = {
        "currency "
        "the table lacks is a no-bid (`floor.currency`). docs/formats.md",
        rd_fx),
-    SX("campaigns", "array", "(required)", true, "the campaigns (below); may be empty", rd_campaigns_key),
+    SX("campaigns", "array", "(required)", true,
+       "the campaigns (below); may be empty; may be left out when `upstreams` is given", rd_campaigns_key),
+    SX("upstreams", "array", "", true,
+       "filter mode: the bidders fairbid sits in front of (below, docs/filter.md); beside `campaigns` or "
+       "alone",
+       rd_upstreams_key),
+    S("tmax_margin_ms", T_INT, tmax_margin_ms, "10", 0, 1000, true,
+      "filter mode: each upstream gets min(its `timeout_ms`, `tmax` - this), so fairbid answers within "
+      "`tmax`"),
 };
 
 #define NSETTINGS (sizeof settings / sizeof settings[0])
@@ -234,6 +243,13 @@ static int rd_campaigns_key(struct config_parser *p, const struct config_key *k)
     (void)k;
     p->have_campaigns = true;
     return config_read_campaigns(p->e, p->j, p->c, p->win_path);
+}
+
+static int rd_upstreams_key(struct config_parser *p, const struct config_key *k)
+{
+    (void)k;
+    p->have_upstreams = true;
+    return config_read_upstreams(p->e, p->j, &p->c->upstreams);
 }
 
 /* A key that no longer does anything: configs that carry it keep loading, and say so. */

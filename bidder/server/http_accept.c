@@ -175,7 +175,7 @@ static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
     int64_t now = fb_clock_mono_coarse_ms();
     for (struct hs_conn *c = s->conns, *next; c; c = next) {
         next = c->next;
-        bool idle = c->in_off == c->in_len && c->out_off == c->out_len && !c->lingering;
+        bool idle = c->in_off == c->in_len && c->out_off == c->out_len && !c->lingering && !c->deferred;
         if (idle && now - c->last_active_ms >= s->quiet_ms) hs_conn_close(c);
     }
     if ((!s->conns || now - s->drain_start_ms >= s->drain_max_ms) && s->on_drained) {

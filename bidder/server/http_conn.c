@@ -136,7 +136,7 @@ static int conn_process(struct hs_conn *c, int max)
     struct hs_server *s = c->s;
     int done = 0;
     c->waiting = false;
-    while (!c->close_after && c->in_off < c->in_len && done < max) {
+    while (!c->close_after && !c->deferred && c->in_off < c->in_len && done < max) {
         if (!out_room(c)) break;
         char *p = c->in + c->in_off;
         size_t n = c->in_len - c->in_off;
@@ -212,12 +212,23 @@ static int conn_process(struct hs_conn *c, int max)
         /* the handler gets a NUL-terminated body; the byte after it may be the next request's first */
         char saved = body[blen];
         body[blen] = '\0';
-        struct hs_request req = {.head = &h, .body = body, .body_len = blen, .t_first_ns = c->t_first_ns};
+        struct hs_request req = {
+            .head = &h, .body = body, .body_len = blen, .t_first_ns = c->t_first_ns, .conn = c};
         struct hs_reply rep = {0};
         s->cfg.handler(s->cfg.arg, &req, &rep);
         body[blen] = saved;
         if (!h.keep_alive) rep.close = true;
-        hs_conn_reply(c, &rep, h.method == HP_HEAD, h.minor == 0 && h.keep_alive);
+        if (rep.defer) {
+            c->deferred = true;
+            c->def_head_only = h.method == HP_HEAD;
+            c->def_http10_ka = h.minor == 0 && h.keep_alive;
+            c->def_close = rep.close;
+            c->def_cancel = rep.cancel;
+            c->def_cancel_arg = rep.cancel_arg;
+            c->def_t_first = c->t_first_ns;
+        } else {
+            hs_conn_reply(c, &rep, h.method == HP_HEAD, h.minor == 0 && h.keep_alive);
+        }
         c->in_off += hl + wire;
         hs_req_reset(c);
         c->t_first_ns = c->t_read_ns; /* a pipelined request came in the latest read at the earliest */
@@ -371,7 +382,8 @@ static int conn_after_io(struct hs_conn *c)
             break;
         }
     }
-    if (c->peer_eof && !c->lingering && c->out_off == c->out_len && (c->in_off == c->in_len || c->waiting)) {
+    if (c->peer_eof && !c->lingering && !c->deferred && c->out_off == c->out_len &&
+        (c->in_off == c->in_len || c->waiting)) {
         /* the client half-closed: every complete request it sent has been answered */
         hs_conn_close(c);
         return -1;
@@ -425,8 +437,9 @@ void hs_on_read(evutil_socket_t fd, short what, void *arg)
 {
     struct hs_conn *c = arg;
     if (what & EV_TIMEOUT) {
-        /* idle_timeout_ms without a request begun (a request begun is bounded by the deadline) */
-        if (c->in_len == c->in_off && !c->lingering) {
+        /* idle_timeout_ms without a request begun (a request begun is bounded by the deadline; a deferred
+         * one by its handler) */
+        if (c->in_len == c->in_off && !c->lingering && !c->deferred) {
             hs_conn_close(c);
             return;
         }
@@ -455,7 +468,7 @@ void hs_on_read(evutil_socket_t fd, short what, void *arg)
     ssize_t k = read(fd, c->in + c->in_len, room);
     if (k <= 0) {
         if (k < 0 && (errno == EAGAIN || errno == EINTR)) return;
-        if (k == 0 && (c->out_off < c->out_len || (c->in_len > c->in_off && !c->waiting))) {
+        if (k == 0 && (c->out_off < c->out_len || c->deferred || (c->in_len > c->in_off && !c->waiting))) {
             /* the client half-closed after its requests: answer the complete ones, then close */
             c->peer_eof = true;
             hs_arm_read(c, false);
@@ -475,6 +488,10 @@ void hs_on_read(evutil_socket_t fd, short what, void *arg)
 void hs_conn_close(struct hs_conn *c)
 {
     struct hs_server *s = c->s;
+    if (c->deferred && c->def_cancel) {
+        c->deferred = false;
+        c->def_cancel(c->def_cancel_arg);
+    }
     event_free(c->rev);
     if (c->wev) event_free(c->wev);
     event_free(c->tev);
@@ -492,4 +509,21 @@ void hs_conn_close(struct hs_conn *c)
     free(c->in);
     free(c->out);
     free(c);
+}
+
+void hs_resume(struct hs_conn *c, const struct hs_reply *rep)
+{
+    if (!c->deferred) return;
+    c->deferred = false;
+    c->def_cancel = NULL;
+    struct hs_reply r = *rep;
+    if (c->def_close) r.close = true;
+    uint64_t t_next = c->t_first_ns; /* the deferred request's own clock, for on_sent */
+    c->t_first_ns = c->def_t_first;
+    hs_conn_reply(c, &r, c->def_head_only, c->def_http10_ka);
+    c->t_first_ns = t_next;
+    c->last_active_ms = fb_clock_mono_coarse_ms();
+    if (c->writing || c->lingering) return; /* the write callback flushes it and goes on */
+    /* flush, then answer what was pipelined behind it */
+    if (conn_after_io(c) == 0 && !c->peer_eof && !c->lingering) hs_arm_read(c, true);
 }

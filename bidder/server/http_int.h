@@ -57,6 +57,12 @@ struct hs_conn {
     bool tev_on;
     uint64_t tev_for;     /* the request start the deadline was armed for */
     uint64_t t_resume_ns; /* when we last started reading again after the client drained its replies */
+    /* a deferred reply (hs_reply.defer) is owed for the request before in_off: nothing after it is answered
+     */
+    bool deferred, def_head_only, def_http10_ka, def_close;
+    uint64_t def_t_first;
+    void (*def_cancel)(void *arg);
+    void *def_cancel_arg;
     struct hs_conn *prev, *next;
 };
 

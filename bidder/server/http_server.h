@@ -43,7 +43,8 @@ struct hs_request {
     const struct hp_request *head;
     const char *body; /* NUL-terminated; valid until the handler returns */
     size_t body_len;
-    uint64_t t_first_ns; /* CLOCK_MONOTONIC of the read that brought the request's first byte */
+    uint64_t t_first_ns;  /* CLOCK_MONOTONIC of the read that brought the request's first byte */
+    struct hs_conn *conn; /* for a deferred reply (hs_reply.defer): hs_resume(conn, ...) answers later */
 };
 
 struct hs_reply {
@@ -54,7 +55,19 @@ struct hs_reply {
     size_t len;
     bool close; /* close the connection after this reply */
     bool timed; /* report the request latency through on_sent once the reply is on the socket */
+    /* The handler will answer later (filter mode waits for its upstreams on the same event loop): no reply
+     * is written now, the connection's later pipelined requests wait, and hs_resume(req->conn, &reply)
+     * answers, once, on the worker's thread. If the connection closes first (the client went away),
+     * cancel(cancel_arg) is called instead and the handler must not call hs_resume. The handler must copy
+     * what it keeps of the request: the body is valid only during the call. */
+    bool defer;
+    void (*cancel)(void *arg);
+    void *cancel_arg;
 };
+
+struct hs_conn;
+/* Answers a deferred request (see hs_reply.defer), on the worker's thread. */
+void hs_resume(struct hs_conn *c, const struct hs_reply *rep);
 
 struct hs_config {
     size_t max_head;

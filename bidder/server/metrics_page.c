@@ -15,6 +15,7 @@
 #include "bidder/server/server_int.h"
 #include "bidder/store/link.h"
 #include "bidder/store/store.h"
+#include "bidder/upstream/stats.h"
 #include "filters/reasons.h"
 
 #define SUM(field)                                                                                           \
@@ -127,6 +128,7 @@ void server_metrics_page(struct worker *w, struct hs_reply *rep)
     mirror_metrics(o);
     fairness_metrics(o);
     audit_metrics(o);
+    up_stats_metrics(o);
     redis_links_metrics(o);
     rep->status = 200;
     rep->ctype = "text/plain; version=0.0.4; charset=utf-8";

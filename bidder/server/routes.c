@@ -16,6 +16,8 @@
 #include "bidder/server/server_int.h"
 #include "bidder/store/link.h"
 #include "bidder/store/store.h"
+#include "bidder/upstream/forward.h"
+#include "bidder/upstream/win.h"
 #include "filters/reasons.h"
 
 static void reply_json(struct hs_reply *rep, int status, const char *body, size_t len)
@@ -102,6 +104,15 @@ static void handle_bid(struct worker *w, const struct config *cfg, const struct 
         plain[n] = '\0';
         body = plain;
         len = (size_t)n;
+    }
+    if (cfg->upstreams.n && in->conn && w->fwd) {
+        /* filter mode: the upstreams' answers come later, on this loop (bidder/upstream/forward.h) */
+        const struct engine_result *own;
+        fwd_bid(w->fwd, cfg, &w->ectx, body, len, in->conn, rep, &own);
+        if (own && own->decided)
+            for (uint32_t i = 0; i < own->dec.nv; i++) METRIC_INC(w->m.decisions[own->dec.v[i].reason]);
+        if (own) metrics_hist_observe(&w->m.decision_latency, own->decide_ns);
+        return;
     }
     struct buf out;
     buf_init(&out, w->resp_mem, RESP_CAP);
@@ -236,6 +247,10 @@ void server_route(struct worker *w, const struct http_in *in, struct hs_reply *r
         METRIC_ADD(w->m.in_flight, (uint64_t)-1);
         return;
     }
+    if (path_is(in->path, "/openrtb2/filter")) { /* filter mode: bidder/server/filter_route.c */
+        server_filter_route(w, in, rep);
+        return;
+    }
     bool control =
         path_is(in->path, "/healthz") || path_is(in->path, "/readyz") || path_is(in->path, "/metrics");
     if (control && in->method != HP_GET && in->method != HP_HEAD) {
@@ -249,7 +264,15 @@ void server_route(struct worker *w, const struct http_in *in, struct hs_reply *r
         size_t n = in->query.n < sizeof q - 1 ? in->query.n : sizeof q - 1;
         memcpy(q, in->query.p, n);
         q[n] = '\0';
-        int st = fairness_win(w->id, q, w->resp_mem, 512);
+        int st;
+        if (up_win_is_upstream(q)) {
+            /* an upstream bid's notice (filter mode): counted, and forwarded to the bidder's own URL */
+            urcu_memb_read_lock();
+            st = up_win_handle(w->id, rcu_dereference(G.cfg), q, w->resp_mem, 512);
+            urcu_memb_read_unlock();
+        } else {
+            st = fairness_win(w->id, q, w->resp_mem, 512);
+        }
         reply_json(rep, st, w->resp_mem, strlen(w->resp_mem));
         return;
     }

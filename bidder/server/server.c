@@ -23,6 +23,7 @@
 #include "bidder/server/server_int.h"
 #include "bidder/store/link.h"
 #include "bidder/store/store.h"
+#include "bidder/upstream/win.h"
 
 struct server_globals server_g;
 
@@ -164,7 +165,7 @@ int server_run(const struct server_opts *opts)
     }
     if (mirror_start(G.main_base, cfg, err, sizeof err) ||
         fairness_start(G.main_base, cfg, G.nworkers, err, sizeof err) ||
-        audit_start(G.main_base, cfg, G.nworkers, err, sizeof err)) {
+        audit_start(G.main_base, cfg, G.nworkers, err, sizeof err) || up_win_start(err, sizeof err)) {
         log_error("cannot start the control plane", "error=\"%s\"", err);
         return 2;
     }
@@ -208,6 +209,7 @@ int server_run(const struct server_opts *opts)
     event_base_dispatch(G.main_base);
 
     for (int i = 0; i < G.nworkers; i++) pthread_join(G.workers[i].thread, NULL);
+    up_win_stop();
     audit_stop();
     fairness_stop();
     mirror_stop();

@@ -23,6 +23,7 @@
 struct event_base;
 struct event;
 struct evbuffer;
+struct fwd_worker;
 
 struct worker {
     int id;
@@ -44,6 +45,7 @@ struct worker {
     bool gz_ready;
     struct engine_ctx ectx; /* hooks into the mirror and fairness state */
     struct metrics_worker m;
+    struct fwd_worker *fwd; /* filter mode (issue 17): the worker's client to the upstreams */
 };
 
 struct server_globals {
@@ -71,8 +73,11 @@ struct http_in {
     struct sv path, query, content_encoding;
     const char *body; /* NUL-terminated */
     size_t len;
+    struct hs_conn *conn; /* for a deferred reply (filter mode) */
 };
 void server_route(struct worker *w, const struct http_in *in, struct hs_reply *rep);
+/* filter_route.c: POST /openrtb2/filter?upstream=ID (filter mode's request side, answered, not forwarded) */
+void server_filter_route(struct worker *w, const struct http_in *in, struct hs_reply *rep);
 void server_after_decision(void *arg, const struct config *cfg, const struct engine_result *res);
 void server_reply_error(struct worker *w, struct hs_reply *rep, int status, const char *msg,
                         const char *field, long offset);

@@ -17,6 +17,7 @@
 
 #include "bidder/consent/mirror.h"
 #include "bidder/server/server_int.h"
+#include "bidder/upstream/forward.h"
 
 /* ---- the worker's native HTTP server callbacks ---- */
 static void native_handler(void *arg, const struct hs_request *req, struct hs_reply *rep)
@@ -28,7 +29,8 @@ static void native_handler(void *arg, const struct hs_request *req, struct hs_re
                          .query = h->query,
                          .content_encoding = h->content_encoding,
                          .body = req->body,
-                         .len = req->body_len};
+                         .len = req->body_len,
+                         .conn = req->conn};
     server_route(w, &in, rep);
     METRIC_INC(w->m.requests[metrics_status_index(rep->status)]);
 }
@@ -200,6 +202,11 @@ int server_admin_start(const struct config *cfg, int *bound, char *err, size_t e
     return 0;
 }
 
+static const struct config *cfg_now(void)
+{
+    return rcu_dereference(G.cfg);
+}
+
 int server_worker_init(struct worker *w, int id, int fd, const struct config *cfg)
 {
     w->id = id;
@@ -225,6 +232,8 @@ int server_worker_init(struct worker *w, int id, int fd, const struct config *cf
                            .arg = w};
     w->hs = hs_new(w->base, fd, &hc);
     if (!w->hs) return -1;
+    w->fwd = fwd_worker_new(w->base, id, cfg_now);
+    if (!w->fwd) return -1;
     w->metrics_buf = evbuffer_new();
     if (!w->metrics_buf) return -1;
     w->arena_cap = (size_t)cfg->arena_bytes;
@@ -256,8 +265,9 @@ void server_worker_free(struct worker *w)
     if (w->wake_fd > 0) close(w->wake_fd);
     if (w->cfg_ev) event_free(w->cfg_ev);
     if (w->cfg_fd > 0) close(w->cfg_fd);
-    hs_free(w->hs);
+    hs_free(w->hs); /* before the pool: a deferred request's cancel returns its fan-out */
     hs_free(w->admin_hs);
+    fwd_worker_free(w->fwd);
     if (w->metrics_buf) evbuffer_free(w->metrics_buf);
     if (w->base) event_base_free(w->base);
     free(w->arena_mem);

@@ -1,0 +1,143 @@
+/* http_resp: see http_resp.h. */
+#include "bidder/http/http_resp.h"
+
+#include <string.h>
+
+#define HR_MAX_HEADERS 100
+
+static bool tchar(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static bool ieq(struct sv a, const char *lit)
+{
+    return sv_ieq(a, sv_from(lit));
+}
+
+static struct sv trim(struct sv v)
+{
+    while (v.n && (v.p[0] == ' ' || v.p[0] == '\t')) v.p++, v.n--;
+    while (v.n && (v.p[v.n - 1] == ' ' || v.p[v.n - 1] == '\t')) v.n--;
+    return v;
+}
+
+/* Whether the comma-separated list holds the token (case-insensitive). */
+static bool list_has(struct sv list, const char *tok)
+{
+    size_t i = 0;
+    while (i < list.n) {
+        size_t s = i;
+        while (i < list.n && list.p[i] != ',') i++;
+        if (ieq(trim((struct sv){list.p + s, i - s}), tok)) return true;
+        i++;
+    }
+    return false;
+}
+
+int hr_parse_head(const char *p, size_t n, size_t max_head, struct hr_response *r)
+{
+    memset(r, 0, sizeof *r);
+    size_t lim = n < max_head ? n : max_head;
+    /* find the end of the head first: a head is parsed once, when complete */
+    size_t end = 0;
+    for (size_t i = 0; i < lim; i++) {
+        if (p[i] != '\n') continue;
+        if (i == 0 || p[i - 1] != '\r') return HR_EBARELF;
+        if (i >= 3 && p[i - 2] == '\n' && p[i - 3] == '\r') {
+            end = i + 1;
+            break;
+        }
+    }
+    if (!end) return n >= max_head ? HR_ETOOBIG : 0;
+    /* status line: HTTP/1.x SP 3DIGIT SP reason */
+    const char *l = p, *le = memchr(p, '\r', end);
+    size_t ln = (size_t)(le - l);
+    if (ln < 12 || memcmp(l, "HTTP/", 5) != 0) return HR_ESTATUS;
+    if (l[5] != '1' || l[6] != '.' || l[7] < '0' || l[7] > '9') return HR_EVERSION;
+    if (l[8] != ' ' || l[9] < '1' || l[9] > '9' || l[10] < '0' || l[10] > '9' || l[11] < '0' || l[11] > '9')
+        return HR_ESTATUS;
+    if (ln > 12 && l[12] != ' ') return HR_ESTATUS;
+    r->minor = l[7] - '0';
+    r->status = (l[9] - '0') * 100 + (l[10] - '0') * 10 + (l[11] - '0');
+    bool conn_close = false, conn_ka = false, has_te = false, te_chunked = false;
+    int nh = 0;
+    const char *q = le + 2;
+    while (q < p + end - 2) {
+        const char *e = memchr(q, '\r', (size_t)(p + end - q));
+        if (!e || e[1] != '\n') return HR_EHEADER;
+        struct sv line = {q, (size_t)(e - q)};
+        q = e + 2;
+        if (++nh > HR_MAX_HEADERS) return HR_ETOOMANY;
+        if (line.p[0] == ' ' || line.p[0] == '\t') return HR_EHEADER; /* obs-fold */
+        size_t c = 0;
+        while (c < line.n && tchar((unsigned char)line.p[c])) c++;
+        if (c == 0 || c >= line.n || line.p[c] != ':') return HR_EHEADER;
+        struct sv name = {line.p, c}, val = trim((struct sv){line.p + c + 1, line.n - c - 1});
+        for (size_t i = 0; i < val.n; i++) {
+            unsigned char ch = (unsigned char)val.p[i];
+            if ((ch < 0x20 && ch != '\t') || ch == 0x7f) return HR_EHEADER;
+        }
+        if (ieq(name, "content-length")) {
+            if (!val.n || val.n > 18) return HR_ELENGTH;
+            uint64_t v = 0;
+            for (size_t i = 0; i < val.n; i++) {
+                if (val.p[i] < '0' || val.p[i] > '9') return HR_ELENGTH;
+                v = v * 10 + (uint64_t)(val.p[i] - '0');
+            }
+            if (r->has_length && v != r->content_length) return HR_ELENGTH;
+            r->has_length = true;
+            r->content_length = v;
+        } else if (ieq(name, "transfer-encoding")) {
+            if (has_te || !ieq(val, "chunked")) return HR_ETE;
+            has_te = te_chunked = true;
+        } else if (ieq(name, "connection")) {
+            if (list_has(val, "close")) conn_close = true;
+            if (list_has(val, "keep-alive")) conn_ka = true;
+        } else if (ieq(name, "content-type")) {
+            r->ctype = val;
+        } else if (ieq(name, "content-encoding")) {
+            r->encoding = val;
+        }
+    }
+    if (has_te && r->has_length) return HR_ESMUGGLE;
+    r->chunked = te_chunked;
+    r->keep_alive = r->minor >= 1 ? !conn_close : (conn_ka && !conn_close);
+    if (r->status == 204 || r->status == 304 || r->status < 200) {
+        r->chunked = false;
+        r->has_length = true;
+        r->content_length = 0;
+    } else if (!r->chunked && !r->has_length) {
+        r->until_close = true;
+        r->keep_alive = false;
+    }
+    r->head_len = end;
+    return (int)end;
+}
+
+const char *hr_strerror(int err)
+{
+    switch (err) {
+    case HR_ESTATUS:
+        return "malformed status line";
+    case HR_EVERSION:
+        return "not HTTP/1.x";
+    case HR_EHEADER:
+        return "malformed header field";
+    case HR_ELENGTH:
+        return "invalid Content-Length";
+    case HR_ESMUGGLE:
+        return "both Content-Length and Transfer-Encoding";
+    case HR_ETE:
+        return "a transfer coding other than chunked";
+    case HR_ETOOBIG:
+        return "response head over the limit";
+    case HR_EBARELF:
+        return "a line ended by LF without CR";
+    case HR_ETOOMANY:
+        return "too many header fields";
+    default:
+        return "unknown error";
+    }
+}

@@ -1,0 +1,857 @@
+/* scrub: see scrub.h and docs/filter.md.
+ *
+ * The body is walked once more with the JSON pull parser (ortb_parse has validated it and read the signals;
+ * this walk finds where each field to remove is). Edits are recorded in document order as byte ranges: a cut
+ * (a member with its key, or an array element, with one adjacent comma) or a replacement (a value). Per
+ * object, a removed member after a kept one is cut from the end of the previous member's value (taking the
+ * comma before it); removed members before the first kept one are cut from their key to the next member's
+ * key (taking the comma after them), or to the last value's end when none is kept. Either way every comma
+ * left separates two kept members, so the output is valid JSON whatever is removed. */
+#include "filters/scrub.h"
+
+#include "filters/classes.h"
+#include "filters/reasons.h"
+#include "filters/sensitive.h"
+
+struct edit {
+    uint32_t a, b;   /* the range [a, b) of the body it replaces */
+    const char *rep; /* replacement text (NULL: a cut) */
+    uint32_t rlen;
+};
+
+struct sctx {
+    struct json j;
+    struct arena *a;
+    const char *base;
+    struct arena_vec edits;   /* struct edit, in document order */
+    struct arena_vec removed; /* struct scrub_removed */
+    struct scrub_result *r;
+    const struct scrub_input *in;
+    bool personal_ok, geo_ok;
+    int personal_reason, geo_reason;
+    uint32_t sens_allowed; /* sensitive classes this person's consent allows */
+    bool sens_banned;      /* the jurisdiction bans sensitive targeting */
+    int block;             /* a privacy key in another spelling: not forwarded */
+    const char *block_detail;
+    int err;
+    const char *tmax_rep;
+    uint32_t tmax_rlen;
+    bool saw_tmax;
+};
+
+/* ---- keys as bidders' decoders match them ---- */
+
+/* key folds to lit (lower-case ASCII): ASCII case-insensitively, and U+017F (long s) / U+212A (Kelvin sign)
+ * as 's' / 'k', the two non-ASCII folds Go's encoding/json applies to ASCII names. */
+static bool kfold(struct sv k, const char *lit)
+{
+    /* most keys differ at the first byte: an ASCII first byte decides at once (letters fold by bit 5) */
+    if (k.n == 0 || !*lit) return k.n == 0 && !*lit;
+    unsigned char c0 = (unsigned char)k.p[0];
+    if (c0 < 0x80 && (c0 | (c0 >= 'A' && c0 <= 'Z' ? 0x20 : 0)) != (unsigned char)*lit) return false;
+    size_t i = 0;
+    for (; *lit; lit++) {
+        if (i >= k.n) return false;
+        unsigned char c = (unsigned char)k.p[i];
+        if (c == 0xC5 && i + 1 < k.n && (unsigned char)k.p[i + 1] == 0xBF) {
+            if (*lit != 's') return false;
+            i += 2;
+            continue;
+        }
+        if (c == 0xE2 && i + 2 < k.n && (unsigned char)k.p[i + 1] == 0x84 &&
+            (unsigned char)k.p[i + 2] == 0xAA) {
+            if (*lit != 'k') return false;
+            i += 3;
+            continue;
+        }
+        if (c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
+        if (c != (unsigned char)*lit) return false;
+        i++;
+    }
+    return i == k.n;
+}
+
+/* Which of names[] the key folds to, or -1. */
+static int kfind(struct sv k, const char *const *names, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (kfold(k, names[i])) return i;
+    return -1;
+}
+
+/* A privacy signal spelled otherwise than fairbid's parser reads it: fairbid cannot know what it says, the
+ * upstream's decoder may read it. */
+static void variant_check(struct sctx *c, struct sv k, const char *const *signals, int n, const char *where)
+{
+    int i = kfind(k, signals, n);
+    if (i >= 0 && !sv_eq_cstr(k, signals[i]) && c->block < 0) {
+        c->block = REASON_CONSENT_MALFORMED;
+        c->block_detail = where;
+    }
+}
+
+/* ---- positions and edits ---- */
+
+static const char *skip_blank(const char *p, const char *end, bool comma)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || (comma && *p == ','))) p++;
+    return p;
+}
+
+static uint32_t off(struct sctx *c, const char *p)
+{
+    return (uint32_t)(p - c->base);
+}
+
+static void edit(struct sctx *c, const char *a, const char *b, const char *rep, uint32_t rlen)
+{
+    if (c->err) return;
+    struct edit *e = arena_vec_push(c->a, &c->edits, sizeof *e, _Alignof(struct edit));
+    if (!e) {
+        c->err = SCRUB_ENOMEM;
+        return;
+    }
+    *e = (struct edit){off(c, a), off(c, b), rep, rlen};
+}
+
+static void record(struct sctx *c, const char *path, int32_t i1, int32_t i2, int reason, struct sv id,
+                   const char *trunc)
+{
+    c->r->nremoved_total++;
+    struct scrub_removed *m = arena_vec_push(c->a, &c->removed, sizeof *m, _Alignof(struct scrub_removed));
+    if (!m) {
+        if (c->removed.n < c->removed.max) c->err = SCRUB_ENOMEM;
+        return;
+    }
+    *m = (struct scrub_removed){.path = path,
+                                .i1 = i1,
+                                .i2 = i2,
+                                .reason = (uint16_t)reason,
+                                .action = trunc ? SCRUB_TRUNCATED : SCRUB_REMOVED,
+                                .truncated_to = trunc,
+                                .id = id};
+}
+
+/* Walking one container's members (or elements) for cuts: see the comment at the top. */
+struct walk {
+    const char *prev_end; /* end of the previous member's value, or just inside the opening bracket */
+    const char *pending;  /* start of a run of removed members before the first kept one */
+    bool kept_any;
+};
+
+static void w_begin(struct sctx *c, struct walk *w)
+{
+    *w = (struct walk){.prev_end = c->j.p};
+}
+
+/* After the container's next member/element has been entered: where it starts (before is j.p before the
+ * json_obj_next/json_arr_next call). Closes a pending run at this member's start. */
+static const char *w_start(struct sctx *c, struct walk *w, const char *before)
+{
+    const char *s = skip_blank(before, c->j.end, true);
+    if (w->pending) {
+        edit(c, w->pending, s, NULL, 0);
+        w->pending = NULL;
+    }
+    return s;
+}
+
+/* The member that started at s is to go: skips its value and cuts it. */
+static void w_remove(struct sctx *c, struct walk *w, const char *s)
+{
+    if (json_skip(&c->j)) return;
+    if (w->kept_any)
+        edit(c, w->prev_end, c->j.p, NULL, 0);
+    else
+        w->pending = s;
+    w->prev_end = c->j.p;
+}
+
+/* The member's value has been read or walked (edits inside it made): it stays. */
+static void w_keep(struct sctx *c, struct walk *w)
+{
+    w->kept_any = true;
+    w->prev_end = c->j.p;
+}
+
+static void w_end(struct sctx *c, struct walk *w)
+{
+    if (w->pending) edit(c, w->pending, w->prev_end, NULL, 0);
+}
+
+/* The value about to be read starts here. */
+static const char *value_start(struct sctx *c)
+{
+    return skip_blank(c->j.p, c->j.end, false);
+}
+
+/* ---- IP truncation ---- */
+
+static int dec_octets(const char *p, size_t n, uint8_t o[4])
+{
+    size_t i = 0;
+    for (int part = 0; part < 4; part++) {
+        size_t st = i;
+        unsigned v = 0;
+        while (i < n && p[i] >= '0' && p[i] <= '9' && i - st < 3) v = v * 10 + (unsigned)(p[i++] - '0');
+        if (i == st || v > 255 || (i - st > 1 && p[st] == '0')) return -1;
+        o[part] = (uint8_t)v;
+        if (part < 3) {
+            if (i >= n || p[i] != '.') return -1;
+            i++;
+        }
+    }
+    return i == n ? 0 : -1;
+}
+
+static size_t put_uint(char *out, unsigned v)
+{
+    char d[10];
+    size_t n = 0, k = 0;
+    do d[n++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    while (n) out[k++] = d[--n];
+    return k;
+}
+
+bool scrub_ipv4_24(struct sv ip, char out[16])
+{
+    uint8_t o[4];
+    if (!ip.p || dec_octets(ip.p, ip.n, o)) return false;
+    size_t k = 0;
+    for (int i = 0; i < 3; i++) {
+        k += put_uint(out + k, o[i]);
+        out[k++] = '.';
+    }
+    out[k++] = '0';
+    out[k] = '\0';
+    return true;
+}
+
+static int hexv(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* RFC 4291 2.2 text forms: eight groups, one "::", an embedded dotted IPv4 at the end. */
+static bool parse_ipv6(const char *p, size_t n, uint16_t g[8])
+{
+    uint16_t head[8], tail[8];
+    int nh = 0, nt = 0;
+    bool dbl = false;
+    size_t i = 0;
+    if (n >= 2 && p[0] == ':' && p[1] == ':') {
+        dbl = true;
+        i = 2;
+    } else if (n >= 1 && p[0] == ':') {
+        return false;
+    }
+    while (i < n) {
+        int *cnt = dbl ? &nt : &nh;
+        uint16_t *arr = dbl ? tail : head;
+        if (nh + nt >= 8) return false;
+        /* an embedded IPv4 as the last 32 bits */
+        size_t e = i;
+        while (e < n && p[e] != ':') e++;
+        if (e == n && memchr(p + i, '.', n - i)) {
+            uint8_t o[4];
+            if (nh + nt > 6 || dec_octets(p + i, n - i, o)) return false;
+            arr[(*cnt)++] = (uint16_t)(o[0] << 8 | o[1]);
+            arr[(*cnt)++] = (uint16_t)(o[2] << 8 | o[3]);
+            i = n;
+            break;
+        }
+        if (e == i || e - i > 4) return false;
+        unsigned v = 0;
+        for (size_t q = i; q < e; q++) {
+            int h = hexv(p[q]);
+            if (h < 0) return false;
+            v = v * 16 + (unsigned)h;
+        }
+        arr[(*cnt)++] = (uint16_t)v;
+        i = e;
+        if (i == n) break;
+        i++; /* ':' */
+        if (i < n && p[i] == ':') {
+            if (dbl) return false;
+            dbl = true;
+            i++;
+        } else if (i == n) {
+            return false; /* a trailing single ':' */
+        }
+    }
+    if (dbl ? nh + nt > 7 : nh != 8) return false;
+    for (int k = 0; k < 8; k++) g[k] = 0;
+    for (int k = 0; k < nh; k++) g[k] = head[k];
+    for (int k = 0; k < nt; k++) g[8 - nt + k] = tail[k];
+    return true;
+}
+
+bool scrub_ipv6_56(struct sv ip, char out[48])
+{
+    uint16_t g[8];
+    if (!ip.p || ip.n == 0 || ip.n > 45 || !parse_ipv6(ip.p, ip.n, g)) return false;
+    g[3] &= 0xFF00; /* 56 bits: three groups and the high byte of the fourth */
+    static const char hx[] = "0123456789abcdef";
+    size_t k = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned v = g[i];
+        bool lead = true;
+        for (int s = 12; s >= 0; s -= 4) {
+            unsigned d = (v >> s) & 0xF;
+            if (d == 0 && lead && s) continue;
+            lead = false;
+            out[k++] = hx[d];
+        }
+        out[k++] = ':';
+    }
+    out[k++] = ':'; /* the last four groups are zero */
+    out[k] = '\0';
+    return true;
+}
+
+/* A string value: truncated (a replacement) or, when it does not parse, removed. */
+static void ip_member(struct sctx *c, struct walk *w, const char *s, bool v6, const char *path)
+{
+    const char *vs = value_start(c);
+    struct sv ip = SV_NULL;
+    char buf[48];
+    bool ok = false;
+    if (json_peek(&c->j) == JSON_STRING) {
+        struct json save = c->j;
+        if (json_string(&c->j, &ip) == 0) ok = v6 ? scrub_ipv6_56(ip, buf) : scrub_ipv4_24(ip, buf);
+        c->j = save;
+    } else if (json_peek(&c->j) == JSON_NULL) {
+        json_skip(&c->j);
+        w_keep(c, w);
+        return;
+    }
+    if (!ok) {
+        record(c, path, -1, -1, c->personal_reason, SV_NULL, NULL);
+        w_remove(c, w, s);
+        return;
+    }
+    if (json_skip(&c->j)) return;
+    size_t n = strlen(buf);
+    char *rep = arena_alloc(c->a, n + 2, 1);
+    if (!rep) {
+        c->err = SCRUB_ENOMEM;
+        return;
+    }
+    rep[0] = '"';
+    memcpy(rep + 1, buf, n);
+    rep[n + 1] = '"';
+    edit(c, vs, c->j.p, rep, (uint32_t)n + 2);
+    record(c, path, -1, -1, c->personal_reason, SV_NULL, v6 ? "/56" : "/24");
+    w_keep(c, w);
+}
+
+/* ---- geo: only the coarse fields stay when precise geolocation may not ---- */
+
+static const char *const geo_keep[] = {"country", "region",    "regionfips104",
+                                       "type",    "utcoffset", "ipservice"};
+static const char *const geo_known[] = {"lat", "lon", "zip", "metro", "city", "accuracy", "lastfix", "ext"};
+static const char *const dev_geo_paths[] = {"device.geo.lat",     "device.geo.lon",  "device.geo.zip",
+                                            "device.geo.metro",   "device.geo.city", "device.geo.accuracy",
+                                            "device.geo.lastfix", "device.geo.ext"};
+static const char *const user_geo_paths[] = {"user.geo.lat",     "user.geo.lon",  "user.geo.zip",
+                                             "user.geo.metro",   "user.geo.city", "user.geo.accuracy",
+                                             "user.geo.lastfix", "user.geo.ext"};
+
+static void geo_walk(struct sctx *c, bool device)
+{
+    if (c->geo_ok || json_peek(&c->j) != JSON_OBJECT) {
+        json_skip(&c->j);
+        return;
+    }
+    json_obj_begin(&c->j);
+    struct walk w;
+    w_begin(c, &w);
+    struct sv k;
+    const char *before = c->j.p;
+    while (json_obj_next(&c->j, &k)) {
+        const char *s = w_start(c, &w, before);
+        if (kfind(k, geo_keep, 6) >= 0) {
+            json_skip(&c->j);
+            w_keep(c, &w);
+        } else {
+            int i = kfind(k, geo_known, 8);
+            const char *path = i >= 0   ? (device ? dev_geo_paths : user_geo_paths)[i]
+                               : device ? "device.geo.*"
+                                        : "user.geo.*";
+            record(c, path, -1, -1, c->geo_reason, i >= 0 ? SV_NULL : k, NULL);
+            w_remove(c, &w, s);
+        }
+        before = c->j.p;
+    }
+    w_end(c, &w);
+}
+
+/* ---- device ---- */
+
+static const char *const dev_ids[] = {"ifa", "dpidsha1", "dpidmd5", "didsha1", "didmd5", "macsha1", "macmd5"};
+static const char *const dev_id_paths[] = {"device.ifa",     "device.dpidsha1", "device.dpidmd5",
+                                           "device.didsha1", "device.didmd5",   "device.macsha1",
+                                           "device.macmd5"};
+static const char *const dev_signals[] = {"lmt"};
+
+static void device_walk(struct sctx *c)
+{
+    json_obj_begin(&c->j);
+    struct walk w;
+    w_begin(c, &w);
+    struct sv k;
+    const char *before = c->j.p;
+    while (!c->err && json_obj_next(&c->j, &k)) {
+        const char *s = w_start(c, &w, before);
+        variant_check(c, k, dev_signals, 1, "device.lmt: a key spelled in another case");
+        int i;
+        if (!c->personal_ok && (i = kfind(k, dev_ids, 7)) >= 0) {
+            record(c, dev_id_paths[i], -1, -1, c->personal_reason, SV_NULL, NULL);
+            w_remove(c, &w, s);
+        } else if (!c->personal_ok && kfold(k, "ip")) {
+            ip_member(c, &w, s, false, "device.ip");
+        } else if (!c->personal_ok && kfold(k, "ipv6")) {
+            ip_member(c, &w, s, true, "device.ipv6");
+        } else if (kfold(k, "geo")) {
+            if (json_peek(&c->j) != JSON_OBJECT && json_peek(&c->j) != JSON_NULL && !c->geo_ok) {
+                record(c, "device.geo", -1, -1, c->geo_reason, SV_NULL, NULL);
+                w_remove(c, &w, s);
+            } else {
+                geo_walk(c, true);
+                w_keep(c, &w);
+            }
+        } else {
+            json_skip(&c->j);
+            w_keep(c, &w);
+        }
+        before = c->j.p;
+    }
+    w_end(c, &w);
+}
+
+/* ---- user.data segments ---- */
+
+static int sensitive_reason(int cls)
+{
+    return cls <= CLASS_CRIME_VICTIM ? REASON_SENSITIVE_HEALTH + cls : REASON_SENSITIVE_HEALTH;
+}
+
+/* The classes of a segment object's ids (every "id" key: a repeated one cannot hide a class). */
+static uint32_t segment_classes(struct sctx *c, int32_t segtax, struct sv *id_out)
+{
+    struct json p = c->j;
+    uint32_t cls = 0;
+    json_obj_begin(&p);
+    struct sv k;
+    while (json_obj_next(&p, &k)) {
+        struct sv id = SV_NULL;
+        if (kfold(k, "id") && json_peek(&p) == JSON_STRING) {
+            if (json_string(&p, &id)) break;
+        } else if (kfold(k, "id") && json_peek(&p) == JSON_NUMBER) {
+            const char *t = p.p;
+            if (json_skip(&p)) break;
+            id = (struct sv){t, (size_t)(p.p - t)};
+        } else {
+            if (json_skip(&p)) break;
+            continue;
+        }
+        if (!id_out->p) *id_out = id;
+        cls |= policy_segment_classes(c->in->policy, segtax, id);
+    }
+    if (p.err) c->err = SCRUB_EJSON;
+    return cls;
+}
+
+static void segments_walk(struct sctx *c, int32_t segtax, int32_t di)
+{
+    if (json_peek(&c->j) != JSON_ARRAY) {
+        json_skip(&c->j);
+        return;
+    }
+    json_arr_begin(&c->j);
+    struct walk w;
+    w_begin(c, &w);
+    int32_t si = 0;
+    const char *before = c->j.p;
+    while (!c->err && json_arr_next(&c->j)) {
+        const char *s = w_start(c, &w, before);
+        int reason = -1;
+        struct sv id = SV_NULL;
+        enum json_type t = json_peek(&c->j);
+        if ((t == JSON_OBJECT || t == JSON_STRING || t == JSON_NUMBER) && c->in->policy) {
+            uint32_t cls = 0;
+            if (t == JSON_OBJECT) {
+                cls = segment_classes(c, segtax, &id);
+            } else {
+                /* a bare id ("399" or 399) instead of {"id": ...}: no standard shape, but a lenient decoder
+                 * may still take it for the segment */
+                struct json p = c->j;
+                if (t == JSON_STRING ? json_string(&p, &id) == 0 : json_skip(&p) == 0) {
+                    if (t == JSON_NUMBER) id = (struct sv){c->j.p, (size_t)(p.p - c->j.p)};
+                    cls = policy_segment_classes(c->in->policy, segtax, id);
+                }
+            }
+            uint32_t vuln = cls & class_mask_vulnerability, sens = cls & class_mask_sensitive;
+            if (vuln) {
+                reason = REASON_EXPLOIT_VULNERABLE_SEGMENT;
+            } else if (sens && c->sens_banned) {
+                reason = REASON_JURISDICTION_SENSITIVE_BANNED;
+            } else if (sens & ~c->sens_allowed) {
+                reason = sensitive_reason(__builtin_ctz(sens & ~c->sens_allowed));
+            }
+        }
+        if (reason >= 0) {
+            record(c, "user.data[].segment[]", di, si, reason, id, NULL);
+            w_remove(c, &w, s);
+        } else {
+            json_skip(&c->j);
+            w_keep(c, &w);
+        }
+        si++;
+        before = c->j.p;
+    }
+    w_end(c, &w);
+}
+
+/* A data object's taxonomy, read as the segments' classification needs it: exactly one ext.segtax integer
+ * 1..65535 (or none at all). Returns false when it is repeated or not such an integer. */
+static bool data_segtax(struct sctx *c, int32_t *segtax)
+{
+    struct json p = c->j;
+    int next = 0, ntax = 0;
+    bool ok = true;
+    *segtax = ORTB_UNSET;
+    json_obj_begin(&p);
+    struct sv k;
+    while (ok && json_obj_next(&p, &k)) {
+        if (!kfold(k, "ext")) {
+            if (json_skip(&p)) break;
+            continue;
+        }
+        if (json_peek(&p) == JSON_NULL) {
+            json_skip(&p);
+            continue;
+        }
+        next++;
+        if (json_peek(&p) != JSON_OBJECT) {
+            if (json_skip(&p)) break;
+            continue;
+        }
+        json_obj_begin(&p);
+        struct sv ek;
+        while (json_obj_next(&p, &ek)) {
+            if (!kfold(ek, "segtax")) {
+                if (json_skip(&p)) break;
+                continue;
+            }
+            if (json_peek(&p) == JSON_NULL) {
+                json_skip(&p);
+                continue;
+            }
+            ntax++;
+            int64_t v;
+            if (json_peek(&p) != JSON_NUMBER || json_int(&p, &v) || v < 1 || v > 0xFFFF) {
+                ok = false;
+                break;
+            }
+            *segtax = (int32_t)v;
+        }
+    }
+    if (p.err) {
+        if (p.err == JSON_ETYPE || p.err == JSON_ENUMBER) return false;
+        c->err = SCRUB_EJSON;
+    }
+    return ok && next <= 1 && ntax <= 1;
+}
+
+static void data_walk(struct sctx *c)
+{
+    if (json_peek(&c->j) != JSON_ARRAY) {
+        json_skip(&c->j);
+        return;
+    }
+    json_arr_begin(&c->j);
+    struct walk w;
+    w_begin(c, &w);
+    int32_t di = 0;
+    const char *before = c->j.p;
+    while (!c->err && json_arr_next(&c->j)) {
+        const char *s = w_start(c, &w, before);
+        int32_t segtax;
+        if (json_peek(&c->j) != JSON_OBJECT) {
+            json_skip(&c->j);
+            w_keep(c, &w);
+        } else if (!data_segtax(c, &segtax)) {
+            /* which taxonomy the segments are in cannot be told: any of them may be sensitive */
+            record(c, "user.data[]", di, -1, REASON_CONSENT_MALFORMED, SV_NULL, NULL);
+            w_remove(c, &w, s);
+        } else {
+            json_obj_begin(&c->j);
+            struct walk dw;
+            w_begin(c, &dw);
+            struct sv k;
+            const char *b2 = c->j.p;
+            while (!c->err && json_obj_next(&c->j, &k)) {
+                w_start(c, &dw, b2);
+                if (kfold(k, "segment"))
+                    segments_walk(c, segtax, di);
+                else
+                    json_skip(&c->j);
+                w_keep(c, &dw);
+                b2 = c->j.p;
+            }
+            w_end(c, &dw);
+            w_keep(c, &w);
+        }
+        di++;
+        before = c->j.p;
+    }
+    w_end(c, &w);
+}
+
+/* ---- user ---- */
+
+static const char *const user_personal[] = {"id",      "buyeruid",   "yob",  "gender", "keywords",
+                                            "kwarray", "customdata", "eids", "data",   "geo"};
+static const char *const user_personal_paths[] = {
+    "user.id",      "user.buyeruid",   "user.yob",  "user.gender", "user.keywords",
+    "user.kwarray", "user.customdata", "user.eids", "user.data",   "user.geo"};
+static const char *const user_signals[] = {"consent", "ext", "yob", "data"};
+static const char *const uext_personal[] = {"eids", "data", "buyeruids"};
+static const char *const uext_paths[] = {"user.ext.eids", "user.ext.data", "user.ext.buyeruids"};
+static const char *const uext_signals[] = {"consent"};
+
+static void user_ext_walk(struct sctx *c)
+{
+    if (json_peek(&c->j) != JSON_OBJECT) {
+        json_skip(&c->j);
+        return;
+    }
+    json_obj_begin(&c->j);
+    struct walk w;
+    w_begin(c, &w);
+    struct sv k;
+    const char *before = c->j.p;
+    while (!c->err && json_obj_next(&c->j, &k)) {
+        const char *s = w_start(c, &w, before);
+        variant_check(c, k, uext_signals, 1, "user.ext.consent: a key spelled in another case");
+        int i;
+        if (!c->personal_ok && (i = kfind(k, uext_personal, 3)) >= 0) {
+            record(c, uext_paths[i], -1, -1, c->personal_reason, SV_NULL, NULL);
+            w_remove(c, &w, s);
+        } else {
+            json_skip(&c->j);
+            w_keep(c, &w);
+        }
+        before = c->j.p;
+    }
+    w_end(c, &w);
+}
+
+static void user_walk(struct sctx *c)
+{
+    json_obj_begin(&c->j);
+    struct walk w;
+    w_begin(c, &w);
+    struct sv k;
+    const char *before = c->j.p;
+    while (!c->err && json_obj_next(&c->j, &k)) {
+        const char *s = w_start(c, &w, before);
+        /* "data" spelled otherwise is walked below like user.data; the others are signals */
+        variant_check(c, k, user_signals, 3,
+                      "user: a privacy key (consent, ext, yob) spelled in another case");
+        int i = kfind(k, user_personal, 10);
+        if (!c->personal_ok && i >= 0) {
+            record(c, user_personal_paths[i], -1, -1, c->personal_reason, SV_NULL, NULL);
+            w_remove(c, &w, s);
+        } else if (i == 8) { /* data, personal data allowed: its segments are still checked */
+            data_walk(c);
+            w_keep(c, &w);
+        } else if (i == 9) { /* geo */
+            geo_walk(c, false);
+            w_keep(c, &w);
+        } else if (kfold(k, "ext")) {
+            user_ext_walk(c);
+            w_keep(c, &w);
+        } else {
+            json_skip(&c->j);
+            w_keep(c, &w);
+        }
+        before = c->j.p;
+    }
+    w_end(c, &w);
+}
+
+/* ---- regs: nothing is removed, but every signal must be spelled as fairbid reads it ---- */
+
+static const char *const regs_signals[] = {"coppa",   "gdpr", "us_privacy", "gpp",
+                                           "gpp_sid", "ext",  "gpc",        "dsa"};
+
+static void regs_walk(struct sctx *c, int depth)
+{
+    if (json_peek(&c->j) != JSON_OBJECT) {
+        json_skip(&c->j);
+        return;
+    }
+    json_obj_begin(&c->j);
+    struct sv k;
+    while (!c->err && json_obj_next(&c->j, &k)) {
+        variant_check(c, k, regs_signals, 8, "regs: a privacy key spelled in another case");
+        if (depth == 0 && sv_eq_cstr(k, "ext"))
+            regs_walk(c, 1);
+        else
+            json_skip(&c->j);
+    }
+}
+
+/* ---- the request ---- */
+
+static const char *const root_signals[] = {"regs", "user", "device"};
+
+static void root_walk(struct sctx *c)
+{
+    json_obj_begin(&c->j);
+    struct sv k;
+    while (!c->err && json_obj_next(&c->j, &k)) {
+        variant_check(c, k, root_signals, 3, "a top-level key (regs, user, device) spelled in another case");
+        if (kfold(k, "tmax")) {
+            const char *vs = value_start(c);
+            if (json_skip(&c->j)) break;
+            edit(c, vs, c->j.p, c->tmax_rep, c->tmax_rlen);
+            /* "TMAX" is rewritten too (a folding decoder reads it), but only "tmax" tells the others */
+            if (sv_eq_cstr(k, "tmax")) c->saw_tmax = true;
+        } else if (kfold(k, "user") && json_peek(&c->j) == JSON_OBJECT) {
+            user_walk(c);
+        } else if (kfold(k, "device") && json_peek(&c->j) == JSON_OBJECT) {
+            device_walk(c);
+        } else if (kfold(k, "regs")) {
+            regs_walk(c, 0);
+        } else {
+            json_skip(&c->j);
+        }
+    }
+    if (!c->err && c->j.err) c->err = c->j.err == JSON_ENOMEM ? SCRUB_ENOMEM : SCRUB_EJSON;
+}
+
+/* What this person's consent allows of each sensitive class (filters/sensitive.c's rule). */
+static uint32_t sensitive_allowed(const struct policy *p, const struct consent_state *cs)
+{
+    uint32_t m = 0;
+    for (int cls = 0; cls < CLASS__COUNT; cls++)
+        if ((class_mask_sensitive & CLASS_BIT(cls)) && sensitive_consented(p, cs, cls)) m |= CLASS_BIT(cls);
+    return m;
+}
+
+int scrub_request(const struct scrub_input *in, struct arena *a, char *out, size_t cap,
+                  struct scrub_result *r)
+{
+    *r = (struct scrub_result){.reason = -1, .geo_reason = -1};
+    consent_for_vendor(in->cs, in->tcf_vendor_id, in->tcf_strict, &r->vendor);
+    const struct consent_state *vs = &r->vendor;
+    if (vs->block_all >= 0) {
+        r->reason = vs->block_all;
+        r->detail = vs->all_detail;
+        return SCRUB_OK;
+    }
+
+    struct sctx c = {.a = a, .base = in->body, .r = r, .in = in, .block = -1};
+    c.edits.max = 1u << 20;
+    c.removed.max = SCRUB_MAX_REMOVED;
+    c.personal_ok = vs->block_personal < 0;
+    c.personal_reason = vs->block_personal;
+    r->detail = vs->detail;
+    const struct juris_state *js = in->js;
+    int32_t yob = in->req->user.yob;
+    int32_t age = (yob != ORTB_UNSET && yob > 1900 && yob <= in->year) ? in->year - yob : -1;
+    if (c.personal_ok && js && js->min_age > 0 && age >= 0 && age < js->min_age) {
+        c.personal_ok = false;
+        c.personal_reason = REASON_JURISDICTION_MINOR;
+        r->detail = SV_LIT("under the law's minimum age for targeted ads");
+    }
+    c.geo_ok = c.personal_ok && vs->precise_geo_ok;
+    c.geo_reason = c.personal_ok ? (vs->minor ? REASON_MINOR_AGE : vs->block_personal) : c.personal_reason;
+    if (c.geo_ok && js && js->precise_geo == JURIS_GEO_BANNED) {
+        c.geo_ok = false;
+        c.geo_reason = REASON_JURISDICTION_PRECISE_GEO;
+    }
+    if (c.geo_ok && vs->gdpr_applies && (!vs->tc || !tcf_special_feature(vs->tc, 1))) {
+        c.geo_ok = false;
+        c.geo_reason = REASON_CONSENT_TCF_GEO;
+    }
+    if (c.geo_reason < 0) c.geo_reason = REASON_CONSENT_TCF_GEO; /* unreachable: geo_ok is then true */
+    c.sens_allowed = sensitive_allowed(in->policy, vs);
+    c.sens_banned = js && js->sensitive_banned;
+
+    char tbuf[16];
+    int32_t t = in->tmax_ms < 1       ? 1
+                : in->tmax_ms > 99999 ? 99999
+                                      : in->tmax_ms; /* <= 5 digits: see scrub.h */
+    size_t tn = put_uint(tbuf, (unsigned)t);
+    char *trep = arena_alloc(a, tn, 1);
+    if (!trep) return SCRUB_ENOMEM;
+    memcpy(trep, tbuf, tn);
+    c.tmax_rep = trep;
+    c.tmax_rlen = (uint32_t)tn;
+
+    json_init(&c.j, in->body, in->len, a);
+    if (json_peek(&c.j) != JSON_OBJECT) return SCRUB_EJSON;
+    const char *open = c.j.p; /* the request's '{' */
+    root_walk(&c);
+    if (c.err) return c.err;
+    if (c.block >= 0) {
+        r->reason = c.block;
+        r->detail = sv_from(c.block_detail);
+        return SCRUB_OK;
+    }
+
+    /* write: the kept bytes between the edits, in order (checked: each edit starts where the last ended) */
+    const struct edit *e = c.edits.items;
+    size_t head = (size_t)(open - in->body) + 1, ins = c.saw_tmax ? 0 : 7 + tn + 1;
+    size_t need = in->len + ins, pos = 0;
+    for (uint32_t i = 0; i < c.edits.n; i++) {
+        if (e[i].a < pos || e[i].b < e[i].a || e[i].b > in->len || (ins && e[i].a < head)) return SCRUB_EJSON;
+        need = need - (e[i].b - e[i].a) + e[i].rlen;
+        pos = e[i].b;
+    }
+    if (need > cap) {
+        r->out_len = need;
+        return SCRUB_ESPACE;
+    }
+    size_t o = 0;
+    pos = 0;
+    if (ins) {
+        /* no tmax: the upstream is told the time it has (a member ahead of id and imp, which always stay) */
+        memcpy(out, in->body, head);
+        o = pos = head;
+        memcpy(out + o, "\"tmax\":", 7);
+        o += 7;
+        memcpy(out + o, tbuf, tn);
+        o += tn;
+        out[o++] = ',';
+    }
+    for (uint32_t i = 0; i < c.edits.n; i++) {
+        memcpy(out + o, in->body + pos, e[i].a - pos);
+        o += e[i].a - pos;
+        if (e[i].rep) {
+            memcpy(out + o, e[i].rep, e[i].rlen);
+            o += e[i].rlen;
+        }
+        pos = e[i].b;
+    }
+    memcpy(out + o, in->body + pos, in->len - pos);
+    o += in->len - pos;
+    r->forward = true;
+    r->out_len = o;
+    r->personal = c.personal_ok;
+    r->precise_geo = c.geo_ok;
+    r->reason = c.personal_ok ? -1 : c.personal_reason;
+    if (c.personal_ok) r->detail = SV_NULL;
+    r->geo_reason = c.geo_ok ? -1 : c.geo_reason;
+    r->removed = c.removed.items;
+    r->nremoved = c.removed.n;
+    return SCRUB_OK;
+}

@@ -1,0 +1,480 @@
+/* Unit tests for filters/scrub.c (filter mode, issue 17): what an upstream bidder may see. Each field class
+ * (user ids and profile, device ids, IPs, precise geo, segments by class), the consent situations that
+ * decide them (no vendor consent, basic ads only, COPPA, a duplicate privacy key, a key spelled in another
+ * case), the comma handling (every output is parsed again with the project's JSON parser), the tmax
+ * rewrite, and consent_for_vendor's equality with consent_eval for that vendor. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bidder/config/config.h"
+#include "filters/consent.h"
+#include "filters/json.h"
+#include "filters/ortb.h"
+#include "filters/reasons.h"
+#include "filters/scrub.h"
+#include "tests/unit/consent_testutil.h"
+
+#define VENDOR 1000
+
+/* ---- TC strings, built bit by bit (as tests/unit/test_consent.c does) ---- */
+static char tcbuf[8][2048];
+static int tcn;
+
+static const char *tc(uint32_t purposes, int vendor_consent, uint16_t special)
+{
+    static struct bw w;
+    char enc[2048];
+    memset(&w, 0, sizeof w);
+    struct core_opts c = core_defaults();
+    c.purposes = purposes;
+    c.special = special;
+    bw_core(&w, &c);
+    int vc[] = {vendor_consent};
+    bw_bitfield(&w, vc, vendor_consent ? 1 : 0, vendor_consent ? (unsigned)vendor_consent : 0);
+    bw_bitfield(&w, vc, 0, 0); /* no vendor LI */
+    bw_put(&w, 0, 12);         /* no publisher restrictions */
+    char *out = tcbuf[tcn++ % 8];
+    strcpy(out, bw_b64(&w, enc));
+    return out;
+}
+
+/* ---- running the scrubber ---- */
+
+static struct config *cfg; /* for the built-in policy */
+static _Alignas(16) char amem[1 << 20];
+
+struct run {
+    struct ortb_request req;
+    struct consent_state cs;
+    struct scrub_result r;
+    int rc;
+    char body[16384];
+    char out[2 * 16384 + SCRUB_SLACK];
+};
+
+static void setup(void)
+{
+    char err[512];
+    const char *t = "{\"campaigns\": []}";
+    cfg = config_parse_load("t.json", t, strlen(t), NULL, err, sizeof err);
+    cr_assert_not_null(cfg, "%s", err);
+    cr_assert_not_null(cfg->campaigns.policy);
+}
+
+static void teardown(void)
+{
+    config_free(cfg);
+}
+
+static bool valid_json(const char *p, size_t n)
+{
+    static _Alignas(16) char m[1 << 16];
+    struct arena a;
+    arena_init(&a, m, sizeof m);
+    struct json j;
+    json_init(&j, p, n, &a);
+    return json_skip(&j) == 0 && json_finish(&j) == 0;
+}
+
+static void run_ex(struct run *x, const char *body, int32_t vendor, const struct consent_store_view *store,
+                   int32_t tmax_ms)
+{
+    struct arena a;
+    arena_init(&a, amem, sizeof amem);
+    snprintf(x->body, sizeof x->body, "%s", body);
+    struct ortb_error err;
+    size_t n = strlen(x->body);
+    cr_assert_eq(ortb_parse(x->body, n, &a, &x->req, &err), 0, "does not parse: %s: %s", err.msg, body);
+    struct consent_config cc = {.tcf_vendor_id = CONSENT_VENDOR_DEFERRED, .tcf_strict = true};
+    consent_eval(&x->req, &cc, store, 2026, &a, &x->cs);
+    struct scrub_input in = {.body = x->body,
+                             .len = n,
+                             .req = &x->req,
+                             .cs = &x->cs,
+                             .tcf_vendor_id = vendor,
+                             .tcf_strict = true,
+                             .policy = cfg->campaigns.policy,
+                             .year = 2026,
+                             .tmax_ms = tmax_ms};
+    x->rc = scrub_request(&in, &a, x->out, sizeof x->out, &x->r);
+    cr_assert_eq(x->rc, 0, "scrub_request: %d", x->rc);
+    if (x->r.forward) {
+        x->out[x->r.out_len] = '\0';
+        cr_assert(valid_json(x->out, x->r.out_len), "output is not valid JSON: %s", x->out);
+        /* and still a bid request fairbid reads */
+        struct ortb_request again;
+        cr_assert_eq(ortb_parse(x->out, x->r.out_len, &a, &again, &err), 0, "%s: %s", err.msg, x->out);
+    } else {
+        cr_assert_eq(x->r.out_len, 0);
+    }
+}
+
+static void run(struct run *x, const char *body)
+{
+    run_ex(x, body, VENDOR, NULL, 80);
+}
+
+static bool removed(const struct run *x, const char *path, int reason)
+{
+    for (uint32_t i = 0; i < x->r.nremoved; i++)
+        if (!strcmp(x->r.removed[i].path, path) && (reason < 0 || x->r.removed[i].reason == reason))
+            return true;
+    return false;
+}
+
+static bool has(const struct run *x, const char *needle)
+{
+    return strstr(x->out, needle) != NULL;
+}
+
+/* a request carrying every personal field, three segments (non-sensitive 1, health 381, addiction 399) */
+#define REQ(regs, user_extra)                                                                                \
+    "{\"id\":\"r1\",\"tmax\":120,\"imp\":[{\"id\":\"1\",\"banner\":{\"w\":300,\"h\":250}}],"                 \
+    "\"site\":{\"domain\":\"news.example\"},"                                                                \
+    "\"device\":{\"ua\":\"UA\",\"ip\":\"203.0.113.77\",\"ipv6\":\"2001:db8:85a3:12ab:8a2e::7334\","          \
+    "\"ifa\":\"IFA-1\",\"dpidsha1\":\"D1\",\"dpidmd5\":\"D2\",\"didsha1\":\"D3\",\"didmd5\":\"D4\","         \
+    "\"macsha1\":\"M1\",\"macmd5\":\"M2\",\"geo\":{\"lat\":48.85,\"lon\":2.35,\"country\":\"FRA\","          \
+    "\"region\":\"IDF\",\"zip\":\"75001\",\"metro\":\"m\",\"city\":\"Paris\",\"accuracy\":5,\"type\":2}},"   \
+    "\"user\":{\"id\":\"U-1\",\"buyeruid\":\"B-1\",\"yob\":1980,\"gender\":\"F\",\"keywords\":\"k\","        \
+    "\"geo\":{\"lat\":1},\"eids\":[{\"source\":\"s\",\"uids\":[{\"id\":\"E\"}]}],"                           \
+    "\"data\":[{\"id\":\"dp\",\"ext\":{\"segtax\":4},\"segment\":[{\"id\":\"1\"},{\"id\":\"381\"},"          \
+    "{\"id\":\"399\"}]}],\"ext\":{\"eids\":[{\"source\":\"x\"}],\"other\":1}" user_extra "},"                \
+    "\"regs\":{" regs "}}"
+
+static const char *const personal_paths[] = {
+    "user.id",         "user.buyeruid",      "user.yob",       "user.gender",    "user.keywords",
+    "user.geo",        "user.eids",          "user.data",      "user.ext.eids",  "device.ifa",
+    "device.dpidsha1", "device.dpidmd5",     "device.didsha1", "device.didmd5",  "device.macsha1",
+    "device.macmd5",   "device.geo.lat",     "device.geo.lon", "device.geo.zip", "device.geo.metro",
+    "device.geo.city", "device.geo.accuracy"};
+
+static void assert_personal_gone(const struct run *x, int reason)
+{
+    for (size_t i = 0; i < sizeof personal_paths / sizeof personal_paths[0]; i++)
+        cr_assert(removed(x, personal_paths[i], reason), "%s not removed (reason %s): %s", personal_paths[i],
+                  reason_name(reason), x->out);
+    static const char *const gone[] = {"U-1",   "B-1",   "1980",   "\"F\"", "IFA-1", "D1",     "D2",
+                                       "D3",    "D4",    "M1",     "M2",    "48.85", "75001",  "Paris",
+                                       "\"k\"", "\"E\"", "segtax", "eids",  ".77",   "\"lat\""};
+    for (size_t i = 0; i < sizeof gone / sizeof gone[0]; i++)
+        cr_assert(!has(x, gone[i]), "%s still forwarded: %s", gone[i], x->out);
+    cr_assert(has(x, "\"ip\":\"203.0.113.0\""), "%s", x->out);
+    cr_assert(has(x, "\"ipv6\":\"2001:db8:85a3:1200::\""), "%s", x->out);
+    cr_assert(has(x, "\"country\":\"FRA\"") && has(x, "\"region\":\"IDF\"") && has(x, "\"type\":2"));
+    cr_assert(has(x, "\"ua\":\"UA\"") && has(x, "\"other\":1"), "what is not personal stays: %s", x->out);
+    cr_assert(removed(x, "device.ip", reason) && removed(x, "device.ipv6", reason));
+}
+
+TestSuite(scrub, .init = setup, .fini = teardown);
+
+Test(scrub, consenting_adult_outside_gdpr_keeps_personal_data_but_never_sensitive_or_vulnerable_segments)
+{
+    static struct run x;
+    run(&x, REQ("\"gdpr\":0", ""));
+    cr_assert(x.r.forward);
+    cr_assert(x.r.personal && x.r.precise_geo);
+    cr_assert_eq(x.r.reason, -1);
+    cr_assert(has(&x, "\"buyeruid\":\"B-1\"") && has(&x, "\"ifa\":\"IFA-1\"") && has(&x, "203.0.113.77"));
+    cr_assert(has(&x, "\"lat\":48.85"));
+    /* the segments: 1 stays, health 381 (no explicit consent) and addiction 399 (always) go */
+    cr_assert(has(&x, "\"segment\":[{\"id\":\"1\"}]"), "%s", x.out);
+    cr_assert(removed(&x, "user.data[].segment[]", REASON_SENSITIVE_HEALTH));
+    cr_assert(removed(&x, "user.data[].segment[]", REASON_EXPLOIT_VULNERABLE_SEGMENT));
+    cr_assert_eq(x.r.nremoved, 2);
+    cr_assert_eq(x.r.removed[0].i1, 0);
+    cr_assert_eq(x.r.removed[0].i2, 1);
+    cr_assert_eq(x.r.removed[1].i2, 2);
+    cr_assert(sv_eq_cstr(x.r.removed[1].id, "399"));
+    cr_assert(has(&x, "\"tmax\":80"), "tmax rewritten to the upstream's budget: %s", x.out);
+}
+
+Test(scrub, coppa_removes_every_personal_field)
+{
+    static struct run x;
+    run(&x, REQ("\"coppa\":1", ""));
+    cr_assert(x.r.forward);
+    cr_assert(!x.r.personal && !x.r.precise_geo);
+    cr_assert_eq(x.r.reason, REASON_MINOR_COPPA);
+    assert_personal_gone(&x, REASON_MINOR_COPPA);
+}
+
+Test(scrub, minor_by_yob_is_the_same)
+{
+    static struct run x;
+    run(&x, REQ("", ",\"yob\":2015"));
+    cr_assert(x.r.forward);
+    cr_assert_eq(x.r.reason, REASON_MINOR_AGE);
+    cr_assert(!has(&x, "\"lat\"") && !has(&x, "2015"), "%s", x.out);
+}
+
+Test(scrub, gdpr_without_vendor_consent_is_not_forwarded)
+{
+    static struct run x;
+    char regs[4096];
+    snprintf(regs, sizeof regs, "{\"gdpr\":1}");
+    char body[8192];
+    snprintf(body, sizeof body,
+             "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"regs\":%s,\"user\":{\"buyeruid\":\"B\",\"consent\":\"%"
+             "s\"}}",
+             regs, tc(0x4f, 77, 1));
+    run(&x, body);
+    cr_assert(!x.r.forward);
+    cr_assert_eq(x.r.reason, REASON_CONSENT_TCF_VENDOR, "%s", reason_name(x.r.reason));
+    cr_assert_eq(x.r.nremoved, 0);
+    /* the same request for vendor 77, which has consent: forwarded whole */
+    run_ex(&x, body, 77, NULL, 50);
+    cr_assert(x.r.forward && x.r.personal, "%s", reason_name(x.r.reason));
+    cr_assert(has(&x, "\"buyeruid\":\"B\""));
+    cr_assert(has(&x, "{\"tmax\":50,\"id\""), "tmax inserted where there was none: %s", x.out);
+}
+
+Test(scrub, gdpr_basic_ads_only_forwards_without_personal_data)
+{
+    static struct run x;
+    char body[16384];
+    /* purpose 2 only: basic ads allowed, no profile purposes */
+    snprintf(body, sizeof body, REQ("\"gdpr\":1", ",\"consent\":\"%s\""), tc(0x2, VENDOR, 1));
+    run(&x, body);
+    cr_assert(x.r.forward);
+    cr_assert_eq(x.r.reason, REASON_CONSENT_TCF_PURPOSE, "%s", reason_name(x.r.reason));
+    assert_personal_gone(&x, REASON_CONSENT_TCF_PURPOSE);
+    cr_assert(has(&x, "\"consent\":\""), "the consent string stays for the upstream: %s", x.out);
+}
+
+Test(scrub, gdpr_full_consent_without_special_feature_1_drops_precise_geo_only)
+{
+    static struct run x;
+    char body[16384];
+    snprintf(body, sizeof body, REQ("\"gdpr\":1", ",\"consent\":\"%s\""), tc(0x4f, VENDOR, 0));
+    run(&x, body);
+    cr_assert(x.r.forward && x.r.personal && !x.r.precise_geo);
+    cr_assert_eq(x.r.geo_reason, REASON_CONSENT_TCF_GEO);
+    cr_assert(removed(&x, "device.geo.lat", REASON_CONSENT_TCF_GEO));
+    cr_assert(removed(&x, "user.geo.lat", REASON_CONSENT_TCF_GEO));
+    cr_assert(has(&x, "\"buyeruid\":\"B-1\""));
+    cr_assert(!has(&x, "48.85"));
+    /* with the opt-in, it stays */
+    snprintf(body, sizeof body, REQ("\"gdpr\":1", ",\"consent\":\"%s\""), tc(0x4f, VENDOR, 1));
+    run(&x, body);
+    cr_assert(x.r.precise_geo && has(&x, "48.85"));
+}
+
+Test(scrub, duplicate_privacy_keys_restrict)
+{
+    static struct run x;
+    /* coppa given twice: the user may be a child */
+    run(&x, REQ("\"coppa\":0,\"coppa\":0", ""));
+    cr_assert(x.r.forward);
+    cr_assert_eq(x.r.reason, REASON_MINOR_COPPA);
+    assert_personal_gone(&x, REASON_MINOR_COPPA);
+    /* gdpr given twice: no consent can be read, nothing forwarded */
+    run(&x, REQ("\"gdpr\":0,\"gdpr\":0", ""));
+    cr_assert(!x.r.forward);
+    cr_assert_eq(x.r.reason, REASON_CONSENT_MALFORMED);
+}
+
+Test(scrub, privacy_key_in_another_case_is_not_forwarded)
+{
+    static struct run x;
+    const char *bodies[] = {
+        "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"Regs\":{\"coppa\":1},\"user\":{\"buyeruid\":\"B\"}}",
+        "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"regs\":{\"COPPA\":1},\"user\":{\"buyeruid\":\"B\"}}",
+        "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"regs\":{\"ext\":{\"GDPR\":1}},\"user\":{\"buyeruid\":\"B\"}"
+        "}",
+        "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"user\":{\"buyeruid\":\"B\",\"YOB\":2015}}",
+        /* U+017F LATIN SMALL LETTER LONG S: Go's encoding/json reads this key as "user" */
+        "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"u\xc5\xbf"
+        "er\":{\"buyeruid\":\"B\"}}",
+        "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"device\":{\"LMT\":1,\"ifa\":\"I\"}}",
+    };
+    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+        run(&x, bodies[i]);
+        cr_assert(!x.r.forward, "%s", bodies[i]);
+        cr_assert_eq(x.r.reason, REASON_CONSENT_MALFORMED);
+    }
+    /* a personal field in another case is removed like the field */
+    run(&x, "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"regs\":{\"coppa\":1},\"user\":{\"BuyerUID\":\"B\","
+            "\"id\":\"U\"},"
+            "\"device\":{\"IFA\":\"I\",\"Ip\":\"1.2.3.4\"}}");
+    cr_assert(x.r.forward);
+    cr_assert(!has(&x, "\"B\"") && !has(&x, "\"U\"") && !has(&x, "\"I\"") && has(&x, "1.2.3.0"), "%s", x.out);
+}
+
+Test(scrub, every_copy_of_a_repeated_field_is_removed)
+{
+    static struct run x;
+    run(&x, "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"regs\":{\"coppa\":1},"
+            "\"user\":{\"buyeruid\":\"B1\",\"buyeruid\":\"B2\"},\"user\":{\"buyeruid\":\"B3\"},"
+            "\"device\":{\"ifa\":\"I1\"},\"device\":{\"ifa\":\"I2\",\"ip\":\"9.9.9.9\",\"ip\":\"8.8.8.8\"}}");
+    cr_assert(x.r.forward);
+    cr_assert(!has(&x, "B1") && !has(&x, "B2") && !has(&x, "B3") && !has(&x, "I1") && !has(&x, "I2"), "%s",
+              x.out);
+    cr_assert(has(&x, "9.9.9.0") && has(&x, "8.8.8.0"));
+}
+
+Test(scrub, commas_stay_valid_whatever_is_removed)
+{
+    /* a user object of 6 members, each personal or not, in every one of the 64 combinations, compact and
+     * pretty-printed: every output parses and holds exactly the kept members */
+    static const char *const pers[] = {"\"id\":\"P0\"",
+                                       "\"buyeruid\":\"P1\"",
+                                       "\"gender\":\"P2\"",
+                                       "\"keywords\":\"P3\"",
+                                       "\"eids\":[{\"source\":\"P4\"}]",
+                                       "\"customdata\":\"P5\""};
+    static const char *const keep[] = {"\"k0\":0",         "\"k1\":[1,2]", "\"k2\":{\"a\":\"b\"}",
+                                       "\"consent\":\"\"", "\"k4\":null",  "\"k5\":\"x,y\""};
+    static struct run x;
+    for (int pretty = 0; pretty < 2; pretty++)
+        for (unsigned m = 0; m < 64; m++) {
+            char user[1024] = "";
+            for (int i = 0; i < 6; i++) {
+                if (i) strcat(user, pretty ? " ,\n  " : ",");
+                strcat(user, (m >> i) & 1 ? pers[i] : keep[i]);
+            }
+            char body[2048];
+            snprintf(
+                body, sizeof body,
+                pretty ? "{ \"id\" : \"r\",\n \"imp\" : [ { \"id\" : \"1\" } ],\n \"regs\" : { \"coppa\" : 1 "
+                         "},\n \"user\" : {\n  %s\n }\n}\n"
+                       : "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"regs\":{\"coppa\":1},\"user\":{%s}}",
+                user);
+            run(&x, body);
+            cr_assert(x.r.forward);
+            cr_assert_eq(x.r.nremoved, (uint32_t)__builtin_popcount(m), "%u: %s", m, x.out);
+            for (int i = 0; i < 6; i++) {
+                char tag[4] = {'P', (char)('0' + i), 0, 0};
+                cr_assert(!has(&x, tag), "%u: %s", m, x.out);
+                if (!((m >> i) & 1)) cr_assert(has(&x, keep[i]), "%u: %s kept: %s", m, keep[i], x.out);
+            }
+        }
+}
+
+Test(scrub, segment_removal_keeps_the_array_valid)
+{
+    static struct run x;
+    /* vulnerable first, middle, last and alone; and a data object whose taxonomy cannot be told */
+    run(&x, "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"user\":{\"data\":["
+            "{\"ext\":{\"segtax\":4},\"segment\":[{\"id\":\"399\"},{\"id\":\"1\"},{\"id\":\"1502\"},{\"id\":"
+            "\"2\"},"
+            "{\"id\":\"356\"}]},"
+            "{\"ext\":{\"segtax\":4},\"segment\":[{\"id\":\"369\"}]},"
+            "{\"ext\":{\"segtax\":6},\"EXT\":{\"segtax\":4},\"segment\":[{\"id\":\"5\"}]},"
+            "{\"segment\":[{\"id\":\"399\"}]},"
+            "{\"ext\":{\"segtax\":6},\"segment\":[{\"id\":\"x\",\"id\":\"181\"}]}]}}");
+    cr_assert(x.r.forward && x.r.personal);
+    cr_assert(has(&x, "\"segment\":[{\"id\":\"1\"},{\"id\":\"2\"}]"), "%s", x.out);
+    cr_assert(has(&x, "\"segment\":[]"), "%s", x.out);
+    cr_assert(removed(&x, "user.data[]", REASON_CONSENT_MALFORMED), "two ext objects: which segtax?");
+    cr_assert(!has(&x, "\"id\":\"5\""));
+    cr_assert(has(&x, "{\"segment\":[{\"id\":\"399\"}]}"), "no segtax: unclassifiable, kept: %s", x.out);
+    cr_assert(!has(&x, "181"), "a repeated segment id cannot hide a class: %s", x.out);
+    /* a bare id in a segment array fairbid's parser does not read ("Segment"): classified all the same */
+    run(&x, "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"user\":{\"data\":[{\"ext\":{\"segtax\":4},"
+            "\"Segment\":[\"399\",381,\"1\"]}]}}");
+    cr_assert(has(&x, "\"Segment\":[\"1\"]"), "%s", x.out);
+}
+
+Test(scrub, explicit_sensitive_consent_outside_gdpr_keeps_that_class_only)
+{
+    static struct run x;
+    const char *body = "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"user\":{\"buyeruid\":\"B\",\"data\":["
+                       "{\"ext\":{\"segtax\":4},\"segment\":[{\"id\":\"381\"},{\"id\":\"503\"}]}]}}";
+    struct consent_stored rec = {.sensitive_mask = CLASS_BIT(CLASS_HEALTH)};
+    struct consent_store_view sv = {.trusted = true, .rec = &rec};
+    run_ex(&x, body, VENDOR, &sv, 80);
+    cr_assert(has(&x, "381") && !has(&x, "503"), "%s", x.out);
+    cr_assert(removed(&x, "user.data[].segment[]", REASON_SENSITIVE_RELIGION));
+    /* under GDPR (or the DSA) no consent in the bid stream allows it */
+    char b2[2048];
+    snprintf(
+        b2, sizeof b2,
+        "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"regs\":{\"gdpr\":1},\"user\":{\"consent\":\"%s\",\"data\":["
+        "{\"ext\":{\"segtax\":4},\"segment\":[{\"id\":\"381\"}]}]}}",
+        tc(0x4f, VENDOR, 1));
+    run_ex(&x, b2, VENDOR, &sv, 80);
+    cr_assert(x.r.forward && x.r.personal);
+    cr_assert(!has(&x, "381"), "%s", x.out);
+}
+
+Test(scrub, tmax_every_copy_rewritten)
+{
+    static struct run x;
+    run_ex(&x, "{\"id\":\"r\",\"tmax\":500,\"imp\":[{\"id\":\"1\"}],\"TMAX\":7}", VENDOR, NULL, 90);
+    cr_assert(has(&x, "\"tmax\":90") && has(&x, "\"TMAX\":90") && !has(&x, "500"), "%s", x.out);
+}
+
+Test(scrub, ip_truncation)
+{
+    char b[48];
+    cr_assert(scrub_ipv4_24(SV_LIT("192.168.1.254"), b));
+    cr_assert_str_eq(b, "192.168.1.0");
+    cr_assert(!scrub_ipv4_24(SV_LIT("192.168.1"), b));
+    cr_assert(!scrub_ipv4_24(SV_LIT("192.168.01.1"), b));
+    cr_assert(!scrub_ipv4_24(SV_LIT("1.2.3.4 "), b));
+    cr_assert(scrub_ipv6_56(SV_LIT("2001:db8:85a3:12ab:8a2e:370:7334:1"), b));
+    cr_assert_str_eq(b, "2001:db8:85a3:1200::");
+    cr_assert(scrub_ipv6_56(SV_LIT("::1"), b));
+    cr_assert_str_eq(b, "0:0:0:0::");
+    cr_assert(scrub_ipv6_56(SV_LIT("::ffff:1.2.3.4"), b));
+    cr_assert_str_eq(b, "0:0:0:0::");
+    cr_assert(scrub_ipv6_56(SV_LIT("fe80::12:34ff:fe56:789a"), b));
+    cr_assert_str_eq(b, "fe80:0:0:0::");
+    const char *bad[] = {"1:2:3", ":::", "1::2::3", "12345::", "g::", "1:2:3:4:5:6:7:8:9", "1:", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        cr_assert(!scrub_ipv6_56(sv_from(bad[i]), b), "%s", bad[i]);
+    /* an address that does not parse is removed, not passed on */
+    static struct run x;
+    run(&x,
+        "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"regs\":{\"coppa\":1},\"device\":{\"ip\":\"host.example\","
+        "\"ipv6\":\"zz::1::\"}}");
+    cr_assert(!has(&x, "host.example") && !has(&x, "ipv6"), "%s", x.out);
+}
+
+/* consent_for_vendor(consent_eval(DEFERRED)) == consent_eval(vendor) */
+Test(scrub, consent_for_vendor_equals_consent_eval)
+{
+    static _Alignas(16) char m[1 << 16];
+    const char *tcs[] = {tc(0x4f, VENDOR, 1), tc(0x2, VENDOR, 1), tc(0x4f, 5, 1),
+                         tc(0x0, VENDOR, 1),  tc(0xd, VENDOR, 1), "garbage"};
+    const char *regs[] = {"\"gdpr\":1", "\"gdpr\":1,\"coppa\":1", "\"gdpr\":0",
+                          "\"gdpr\":1,\"us_privacy\":\"1YYN\"", "\"gdpr\":1,\"ext\":{\"gpc\":1}"};
+    const int32_t vendors[] = {VENDOR, 5, 0, 77};
+    for (size_t t = 0; t < sizeof tcs / sizeof tcs[0]; t++)
+        for (size_t g = 0; g < sizeof regs / sizeof regs[0]; g++)
+            for (size_t v = 0; v < sizeof vendors / sizeof vendors[0]; v++) {
+                char body[4096];
+                snprintf(
+                    body, sizeof body,
+                    "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"regs\":{%s},\"user\":{\"consent\":\"%s\"}}",
+                    regs[g], tcs[t]);
+                struct arena a;
+                arena_init(&a, m, sizeof m);
+                struct ortb_request req;
+                struct ortb_error err;
+                cr_assert_eq(ortb_parse(body, strlen(body), &a, &req, &err), 0);
+                struct consent_state direct;
+                struct consent_config cv = {.tcf_vendor_id = vendors[v], .tcf_strict = true};
+                consent_eval(&req, &cv, NULL, 2026, &a, &direct);
+                /* from a deferred evaluation, and from one made for any other vendor (fairbid's own) */
+                const int32_t from[] = {CONSENT_VENDOR_DEFERRED, VENDOR, 5, 0, 77};
+                for (size_t f = 0; f < sizeof from / sizeof from[0]; f++) {
+                    struct consent_state d, one;
+                    struct consent_config cd = {.tcf_vendor_id = from[f], .tcf_strict = true};
+                    consent_eval(&req, &cd, NULL, 2026, &a, &d);
+                    consent_for_vendor(&d, vendors[v], true, &one);
+                    cr_assert_eq(one.block_all, direct.block_all, "%s vendor %d from %d", body, vendors[v],
+                                 from[f]);
+                    cr_assert_eq(one.block_personal, direct.block_personal, "%s vendor %d from %d: %s vs %s",
+                                 body, vendors[v], from[f], reason_name(one.block_personal),
+                                 reason_name(direct.block_personal));
+                    cr_assert(sv_eq(one.detail, direct.detail), "%s", body);
+                    cr_assert(sv_eq(one.all_detail, direct.all_detail) || direct.block_all < 0, "%s", body);
+                    cr_assert_eq(one.minor, direct.minor);
+                    cr_assert_eq(one.precise_geo_ok, direct.precise_geo_ok);
+                    if (f == 0) cr_assert_eq(d.block_personal, d.nv_personal, "deferred: no vendor rules");
+                }
+            }
+}
