@@ -32,7 +32,7 @@ struct engine_ctx {
      */
     void (*store_prefetch)(void *arg, struct sv key);
     void *store_arg;
-    /* the fairness state to decide against (bidder/fairness.c) */
+    /* the fairness state to decide against (bidder/fairness/) */
     const struct fair_view *fair;
     /* called after the decision, to count eligibility, bids and drops (fairness windows, audit) */
     void (*after)(void *arg, const struct config *cfg, const struct engine_result *res);

@@ -60,6 +60,16 @@ struct campaign_cap {
     int32_t period_s;
 };
 
+/* "budget": {"amount": A, "period_s": S, "pacing": "asap"|"even"}: money per period across all instances, in
+ * the bidding currency (docs/fairness.md, Budgets). */
+enum { BUDGET_PACING_ASAP = 0, BUDGET_PACING_EVEN = 1 };
+struct campaign_budget {
+    bool enabled;
+    int64_t amount_micros; /* amount × 1e6 */
+    int32_t period_s;
+    uint8_t pacing; /* BUDGET_PACING_* */
+};
+
 /* A creative of a campaign ("creatives": [...], docs/formats.md). The type is the bid's mtype. */
 enum creative_type { CREATIVE_BANNER = 1, CREATIVE_VIDEO = 2, CREATIVE_AUDIO = 3, CREATIVE_NATIVE = 4 };
 
@@ -118,6 +128,7 @@ struct campaign {
     bool
         fair_bids_only; /* "fairness": {"balance": "bids"}: declared to balance bids, no win notices needed */
     struct campaign_cap cap;
+    struct campaign_budget budget;
     uint32_t seg_classes; /* policy classes of the campaign's targeted segments (filled by the policy load) */
     uint32_t ad_classes;  /* high-risk classes of the campaign's own categories (filled by the policy load) */
     enum campaign_special special;

@@ -439,6 +439,7 @@ int decide_run(const struct campaign_set *cs, const struct ortb_request *req, co
                 if (r != REASON_BID) {
                     v->reason = (uint16_t)r;
                 } else if (price[c] < fl) {
+                    fair_release(env->fair, cs, c, price[c]);
                     v->reason = REASON_FLOOR;
                     v->num = fl;
                 } else if (best < 0 || price[c] > price[best]) {
@@ -447,6 +448,10 @@ int decide_run(const struct campaign_set *cs, const struct ortb_request *req, co
                 }
             }
         }
+        if (env->fair) /* the cap tokens and budget spend the internal auction's losers took go back */
+            for (uint32_t c = 0; c < cs->n; c++)
+                if (row[c].reason == REASON_BID && (int32_t)c != best)
+                    fair_release(env->fair, cs, c, price[c]);
         for (uint32_t c = 0; c < cs->n; c++)
             if (row[c].reason == REASON_BID && (int32_t)c != best) {
                 row[c].reason = REASON_AUCTION_LOST;

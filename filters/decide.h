@@ -47,7 +47,7 @@ struct decide_env {
     int32_t year;   /* current UTC year */
     /* the consent store's view for this request's user; NULL when no store is configured */
     const struct consent_store_view *store;
-    /* fairness and cap state (bidder/fairness.c); NULL when nothing is constrained */
+    /* fairness and cap state (bidder/fairness/); NULL when nothing is constrained */
     const struct fair_view *fair;
     uint64_t seed; /* per-request randomness for fair_check's draws */
 };

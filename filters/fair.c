@@ -282,21 +282,16 @@ static int unavailable(struct sv *arg, const char *why)
     return REASON_FAIRNESS_STATE_UNAVAILABLE;
 }
 
-static uint64_t local_delta(const struct fair_view *fv, int slot, int g, int k)
-{
-    uint64_t cur = atomic_load_explicit(&fv->local->c[slot][g][k], memory_order_relaxed);
-    uint64_t m = atomic_load_explicit(&fv->mark->c[slot][g][k], memory_order_relaxed);
-    return cur > m ? cur - m : 0;
-}
-
 /* Keep probability of group g under a level-down: fleet totals plus this worker's unsynced counts. */
 static double keep_prob(const struct fair_view *fv, const struct fair_camp *fc,
                         const struct fair_attr_ctl *ctl, int g)
 {
     int k = ctl->use_wins ? FAIR_C_WIN : FAIR_C_BID;
-    double e = (double)(fc->elig[g] + local_delta(fv, fc->slot, g, FAIR_C_ELIG));
-    double t = (double)(fc->thr[g] + local_delta(fv, fc->slot, g, FAIR_C_THR));
-    double d = (double)(fc->deliv[g] + local_delta(fv, fc->slot, g, k));
+    uint64_t u[FAIR_NCOUNT];
+    fv->unsynced(fv->ctx, fc->slot, g, u);
+    double e = (double)(fc->elig[g] + u[FAIR_C_ELIG]);
+    double t = (double)(fc->thr[g] + u[FAIR_C_THR]);
+    double d = (double)(fc->deliv[g] + u[k]);
     if (e - t < 1) return 1;
     double rate = d / (e - t);
     if (rate <= ctl->target) return 1;
@@ -308,18 +303,19 @@ int fair_check(const struct fair_view *fv, const struct campaign_set *cs, uint32
                int64_t *num)
 {
     const struct campaign *c = &cs->v[campaign_index];
-    if (!fv || (!c->fair.enabled && !c->cap.enabled)) return REASON_BID;
-    const struct fair_snapshot *s = atomic_load_explicit(fv->snap, memory_order_acquire);
-    if (!s || s->cs != cs || campaign_index >= s->n || s->camp[campaign_index].slot < 0)
-        return unavailable(arg, "no fairness state for this config yet");
-    const struct fair_camp *fc = &s->camp[campaign_index];
+    if (!fv || (!c->fair.enabled && !c->cap.enabled && !c->budget.enabled)) return REASON_BID;
+    int32_t year = 0;
+    const struct fair_camp *fc = fv->camp(fv->ctx, cs, campaign_index, &year);
+    if (!fc || fc->slot < 0) return unavailable(arg, "no fairness state for this config yet");
     double boost = 1;
+    int grp[FAIR_NATTR] = {-1, -1};
     if (c->fair.enabled) {
         if (!(fc->flags & FAIR_F_FAIR_OK)) return unavailable(arg, "fleet fairness totals are stale");
         for (int a = 0; a < FAIR_NATTR; a++) {
             if (!(c->fair.attrs & (a == FAIR_ATTR_IX_GENDER ? FAIR_ATTR_GENDER : FAIR_ATTR_AGE_BAND)))
                 continue;
-            int g = a == FAIR_ATTR_IX_GENDER ? fair_group_gender(req) : fair_group_age(req, s->year);
+            int g = a == FAIR_ATTR_IX_GENDER ? fair_group_gender(req) : fair_group_age(req, year);
+            grp[a] = g;
             const struct fair_attr_ctl *ctl = &fc->ctl[a];
             if (ctl->level_down) {
                 double keep = keep_prob(fv, fc, ctl, g);
@@ -334,20 +330,45 @@ int fair_check(const struct fair_view *fv, const struct campaign_set *cs, uint32
         }
         if (boost > c->fair.max_boost) boost = c->fair.max_boost < 1 ? 1 : c->fair.max_boost;
     }
-    if (c->cap.enabled) {
-        struct fair_cap_slot *cp = &fv->caps[fc->slot];
-        int64_t t = atomic_load_explicit(&cp->tokens, memory_order_relaxed);
-        while (t > 0 && !atomic_compare_exchange_weak_explicit(&cp->tokens, &t, t - 1, memory_order_relaxed,
-                                                               memory_order_relaxed)) {
-        }
-        if (t <= 0) {
-            if (fc->flags & FAIR_F_CAP_EXHAUSTED) {
-                *num = c->cap.bids;
-                return REASON_CAP_EXHAUSTED;
-            }
-            return unavailable(arg, "no cap tokens leased");
+    /* fairness + budget: the controller's multiplier replaces the level-up boost, down as well as up */
+    bool paced = (fc->flags & FAIR_F_PACE) != 0;
+    if (paced) boost = fair_pace_multiplier(&fc->pace, grp[FAIR_ATTR_IX_GENDER], grp[FAIR_ATTR_IX_AGE]);
+    if (c->budget.enabled && fc->pace_keep < 1) {
+        /* even pacing: a throttle independent of the fairness draw above (the bits turned around) */
+        uint32_t d2 = (draw << 16) | (draw >> 16);
+        if ((double)d2 >= (double)fc->pace_keep * 4294967296.0) {
+            *num = (int64_t)(fc->pace_keep * 1000);
+            return REASON_BUDGET_PACED;
         }
     }
-    if (boost > 1) *price_micros = (int64_t)llround((double)*price_micros * boost);
+    if (c->cap.enabled && !fv->take(fv->ctx, fc->slot, FAIR_RES_TOKEN, 1)) {
+        if (fc->flags & FAIR_F_CAP_EXHAUSTED) {
+            *num = c->cap.bids;
+            return REASON_CAP_EXHAUSTED;
+        }
+        return unavailable(arg, "no cap tokens leased");
+    }
+    int64_t price = *price_micros;
+    if (boost > 1 || paced) price = (int64_t)llround((double)price * boost);
+    if (c->budget.enabled && !fv->take(fv->ctx, fc->slot, FAIR_RES_SPEND, fair_spend_micros(price))) {
+        if (c->cap.enabled) fv->give(fv->ctx, fc->slot, FAIR_RES_TOKEN, 1);
+        *num = c->budget.amount_micros;
+        if (fc->flags & FAIR_F_BUDGET_EXHAUSTED) return REASON_BUDGET_EXHAUSTED;
+        if (fc->flags & FAIR_F_BUDGET_PACED) return REASON_BUDGET_PACED;
+        *num = 0;
+        return unavailable(arg, "no budget reserved");
+    }
+    *price_micros = price;
     return REASON_BID;
+}
+
+void fair_release_held(const struct fair_view *fv, const struct campaign_set *cs, uint32_t campaign_index,
+                       int64_t price_micros)
+{
+    const struct campaign *c = &cs->v[campaign_index];
+    int32_t year;
+    const struct fair_camp *fc = fv->camp(fv->ctx, cs, campaign_index, &year);
+    if (!fc || fc->slot < 0) return;
+    if (c->cap.enabled) fv->give(fv->ctx, fc->slot, FAIR_RES_TOKEN, 1);
+    if (c->budget.enabled) fv->give(fv->ctx, fc->slot, FAIR_RES_SPEND, fair_spend_micros(price_micros));
 }

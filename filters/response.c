@@ -175,6 +175,18 @@ int resp_write_bids(struct buf *b, const struct campaign_set *cs, const struct o
             buf_puts(b, "&req=");
             put_url_component(b, req->id);
             buf_puts(b, "&price=${AUCTION_PRICE}\"");
+            if (c->budget.enabled) {
+                /* a loss notice gives the bid's reserved spend back at once (docs/fairness.md, Budgets) */
+                buf_puts(b, ",\"lurl\":\"");
+                buf_put_json_chars(b, opts->win_url);
+                buf_puts(b, "?cid=");
+                put_url_component(b, c->id);
+                buf_puts(b, "&imp=");
+                put_url_component(b, imp->id);
+                buf_puts(b, "&req=");
+                put_url_component(b, req->id);
+                buf_puts(b, "&loss=${AUCTION_LOSS}\"");
+            }
         } else if (nurl.n) {
             buf_puts(b, ",\"nurl\":");
             if (j_nurl.n)

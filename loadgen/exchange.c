@@ -26,6 +26,8 @@ static void parse_bid(struct json *j, struct exch_resp *r)
             json_string(j, &b.crid);
         else if (sv_eq_cstr(key, "nurl"))
             json_string(j, &b.nurl);
+        else if (sv_eq_cstr(key, "lurl"))
+            json_string(j, &b.lurl);
         else
             json_skip(j);
     }
@@ -148,6 +150,8 @@ int exch_expand_nurl(const struct exch_resp *r, const struct exch_bid *b, double
             ok = put(out, cap, &o, b->id.p, b->id.n);
         else if (sv_eq_cstr(name, "AUCTION_IMP_ID"))
             ok = put(out, cap, &o, b->impid.p, b->impid.n);
+        else if (sv_eq_cstr(name, "AUCTION_LOSS"))
+            ok = put(out, cap, &o, "102", 3); /* OpenRTB loss reason 102: lost to a higher bid */
         else if (sv_eq_cstr(name, "AUCTION_CURRENCY"))
             ok = r->cur.n ? put(out, cap, &o, r->cur.p, r->cur.n) : put(out, cap, &o, "USD", 3);
         else

@@ -18,7 +18,7 @@
 #define EXCH_MAX_URL 2048
 
 struct exch_bid {
-    struct sv id, impid, cid, crid, nurl;
+    struct sv id, impid, cid, crid, nurl, lurl;
     double price;
 };
 
@@ -46,7 +46,8 @@ int exch_parse_compete(const char *spec, struct exch_compete *c, char *err, size
 double exch_draw(const struct exch_compete *c, struct rng *r, int group);
 
 /* Copies nurl into out replacing ${AUCTION_PRICE}, ${AUCTION_ID}, ${AUCTION_BID_ID}, ${AUCTION_IMP_ID},
- * ${AUCTION_CURRENCY}. Returns the length, or -1 when it does not fit. */
+ * ${AUCTION_CURRENCY}, ${AUCTION_LOSS} (102: lost to a higher bid; used in loss notices, lurl). Returns the
+ * length, or -1 when it does not fit. */
 int exch_expand_nurl(const struct exch_resp *r, const struct exch_bid *b, double price, char *out,
                      size_t cap);
 

@@ -199,10 +199,10 @@ int report_json(const char *path, const struct report_in *in)
             (unsigned long long)s->wins);
     fprintf(f,
             "  \"win_notices\": {\"sent\": %llu, \"ok\": %llu, \"failed\": %llu, \"refused\": %llu, "
-            "\"dropped\": %llu},\n",
+            "\"dropped\": %llu, \"loss_notices\": %llu},\n",
             (unsigned long long)s->notices_sent, (unsigned long long)s->notices_ok,
             (unsigned long long)s->notices_failed, (unsigned long long)s->notices_refused,
-            (unsigned long long)s->notices_dropped);
+            (unsigned long long)s->notices_dropped, (unsigned long long)s->loss_notices);
     fprintf(f, "  \"latency_us\": ");
     json_hist(f, &s->lat);
     fprintf(f, ",\n  \"latency_from\": \"%s\",\n", c->rate > 0 ? "due_time" : "send_time");

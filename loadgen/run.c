@@ -448,11 +448,14 @@ static void handle_bid_response(struct worker *w, struct conn *c, const struct h
             clearing = w->cfg->compete.second_price ? compete : b->price;
         }
         exch_tally_add(w->st.tally, b->cid, group, win, clearing);
-        if (!win) continue;
-        w->st.wins++;
-        if (!b->nurl.n) continue;
+        if (win) w->st.wins++;
+        /* a win calls the bid's nurl, a loss its lurl (loss notice), when it has one */
+        struct exch_bid nb = *b;
+        if (!win) nb.nurl = w->cfg->exchange ? b->lurl : SV_NULL; /* no auction simulated: no loss known */
+        if (!nb.nurl.n) continue;
+        if (!win) w->st.loss_notices++;
         char url[EXCH_MAX_URL];
-        if (exch_expand_nurl(&resp, b, clearing, url, sizeof url) < 0) {
+        if (exch_expand_nurl(&resp, &nb, clearing, url, sizeof url) < 0) {
             w->st.notices_dropped++;
             continue;
         }
@@ -893,6 +896,7 @@ static void stats_merge(struct run_stats *d, const struct run_stats *s)
     ADD(notices_failed);
     ADD(notices_refused);
     ADD(notices_dropped);
+    ADD(loss_notices);
     ADD(bytes_out);
     ADD(bytes_in);
 #undef ADD

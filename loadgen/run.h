@@ -67,6 +67,7 @@ struct run_stats {
      */
     uint64_t group_sent[GEN_NGROUPS], group_answered[GEN_NGROUPS];
     uint64_t notices_sent, notices_ok, notices_failed, notices_refused, notices_dropped;
+    uint64_t loss_notices; /* of notices_sent: loss notices (the bid's lurl), not wins */
     uint64_t bytes_out, bytes_in;
     struct run_second *secs;
     uint32_t nsecs;

@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "bidder/config/config.h"
-#include "bidder/fairness.h"
+#include "bidder/fairness/fairness.h"
 #include "bidder/store/link.h"
 #include "bidder/store/store.h"
 #include "filters/fair.h"
@@ -109,10 +109,10 @@ int cli_fairness_main(int argc, char **argv)
     int first_c = 1;
     for (uint32_t i = 0; i < cs->n; i++) {
         const struct campaign *c = &cs->v[i];
-        if (!c->fair.enabled && !c->cap.enabled) continue;
+        if (!c->fair.enabled && !c->cap.enabled && !c->budget.enabled) continue;
         uint64_t w[FAIR_NGROUPS][FAIR_NCOUNT];
         memset(w, 0, sizeof w);
-        if (c->fair.enabled && read_window(rc, c, now, w)) {
+        if ((c->fair.enabled || c->budget.enabled) && read_window(rc, c, now, w)) {
             fprintf(stderr, "fairbid fairness: Redis read failed\n");
             rcode = 1;
             break;
@@ -148,6 +148,7 @@ int cli_fairness_main(int argc, char **argv)
                 printf("  cap %lld/%lld leased (period %ds)%s", cap_used, (long long)c->cap.bids,
                        c->cap.period_s, cap_valid ? "" : "  cap counter invalid: no leases");
             printf("\n");
+            fairness_budget_report(rc, c, now, (const uint64_t(*)[FAIR_NCOUNT])w, false);
         }
         int first_a = 1;
         for (int a = 0; a < FAIR_NATTR && c->fair.enabled; a++) {
@@ -204,7 +205,11 @@ int cli_fairness_main(int argc, char **argv)
                        "%.3f wins %.3f\n",
                        "", irb, irw, c->fair.min_eligible, tvb, tvw);
         }
-        if (json) printf("]}");
+        if (json) {
+            printf("]");
+            fairness_budget_report(rc, c, now, (const uint64_t(*)[FAIR_NCOUNT])w, true);
+            printf("}");
+        }
     }
     if (json) printf("]}\n");
     redisFree(rc);

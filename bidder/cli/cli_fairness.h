@@ -1,5 +1,5 @@
 /* cli_fairness: `fairbid fairness report --config FILE [--redis URL] [--json] [--png FILE]`: per constrained
- * campaign, the fleet totals over its fairness window read from Redis (the keys bidder/fairness.c writes), as
+ * campaign, the fleet totals over its fairness window read from Redis (the keys bidder/fairness/ writes), as
  * a table of groups (eligible share, delivered share, delivery rate on bids and wins), impact ratio and TVD
  * per attribute, and cap usage. --png draws delivered vs eligible share per group with gnuplot. */
 #ifndef FAIRBID_BIDDER_CLI_FAIRNESS_H

@@ -146,8 +146,8 @@ struct config *config_parse(const char *name, const char *text, size_t len, cons
     }
     snprintf(c->path, sizeof c->path, "%s", name);
     c->text = malloc(len + 1);
-    /* compiled campaigns cost more than their text (216-byte structs, vectors that double): be generous */
-    size_t memcap = len * 16 + 65536;
+    /* compiled campaigns cost more than their text (large structs, vectors that double): be generous */
+    size_t memcap = len * 20 + 65536;
     c->mem = malloc(memcap);
     if (!c->text || !c->mem) {
         snprintf(err, errlen, "%s: out of memory", name);

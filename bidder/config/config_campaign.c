@@ -368,6 +368,8 @@ static int rd_campaign(struct cctx *cc, struct campaign *c, uint32_t index)
             rc = rd_fairness(cc, c);
         } else if (sv_eq_cstr(k, "cap")) {
             rc = rd_cap(cc, c);
+        } else if (sv_eq_cstr(k, "budget")) {
+            rc = ccfg_budget(cc, c);
         } else {
             log_warn("config: unknown key ignored", "file=%s line=%d campaign=%s key=%.*s", cc->e->file,
                      cfg_line_of(cc->e->text, kat), cc->cid, SV_FMT(k));

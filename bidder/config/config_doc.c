@@ -82,6 +82,10 @@ static const struct config_campaign_key campaign_keys[] = {
     {"cap", "object", "",
      "`bids` (required) and `period_s` (default 86400); any other key is an error (see "
      "docs/fairness.md)"},
+    {"budget", "object", "",
+     "money per period across the fleet, in `currency`: `amount` (required, > 0, at most 1e9), `period_s` "
+     "(default 86400, at most 366 days), `pacing` `asap` (default) or `even`; any other key is an error (see "
+     "docs/fairness.md, Budgets)"},
 };
 
 const struct config_campaign_key *config_campaign_keys(size_t *n)

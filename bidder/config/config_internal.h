@@ -67,5 +67,7 @@ int ccfg_int(struct cctx *cc, int32_t *out, const char *key, int64_t min, int64_
 int ccfg_num(struct cctx *cc, double *out, const char *key, double min, double max);
 /* The "targeting" object into c->t (config_targeting.c). */
 int ccfg_targeting(struct cctx *cc, struct campaign *c);
+/* The "budget" object into c->budget (config_budget.c). */
+int ccfg_budget(struct cctx *cc, struct campaign *c);
 
 #endif

@@ -11,7 +11,7 @@
 #include <zlib.h>
 
 #include "bidder/audit.h"
-#include "bidder/fairness.h"
+#include "bidder/fairness/fairness.h"
 #include "bidder/consent/mirror.h"
 #include "bidder/server/server_int.h"
 #include "bidder/store/link.h"

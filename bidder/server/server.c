@@ -17,7 +17,7 @@
 #include <urcu/urcu-memb.h>
 
 #include "bidder/audit.h"
-#include "bidder/fairness.h"
+#include "bidder/fairness/fairness.h"
 #include "bidder/consent/mirror.h"
 #include "bidder/obs/log.h"
 #include "bidder/server/server_int.h"

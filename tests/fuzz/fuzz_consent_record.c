@@ -1,5 +1,5 @@
 /* libFuzzer target for the consent record parser (mirror_record_parse, bidder/mirror_table.c) and the
- * fairness counter field parser (fairness_parse_field, bidder/fairness.c): the two places Redis hash contents
+ * fairness counter field parser (fairness_parse_field, bidder/fairness/control.c): the two places Redis hash contents
  * enter the bidder. The input is split at '\n' into field/value pairs passed with lengths, as hiredis hands
  * them over. Oracles: a record with any optout (minor) value other than exactly "0" is an opt-out (a minor):
  * bad values fail toward privacy; a record not understood (a bad value, an odd element count, a near-miss of
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bidder/fairness.h"
+#include "bidder/fairness/fairness.h"
 #include "bidder/consent/mirror_table.h"
 #include "filters/fair.h"
 

@@ -1,4 +1,4 @@
-/* libFuzzer target for the /win query parser (fairness_win in bidder/fairness.c): the query string of a win
+/* libFuzzer target for the /win query parser (fairness_win in bidder/fairness/win.c): the query string of a win
  * notice (the bid's nurl), as route() hands it over: at most 2047 bytes, NUL-terminated. Checks what the
  * server relies on: the status is 200 or 400 and the body written is a NUL-terminated JSON object within the
  * buffer it was given (the parser decodes %XX escapes into fixed buffers: an overflow shows here under ASan).
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bidder/fairness.h"
+#include "bidder/fairness/fairness.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

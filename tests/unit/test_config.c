@@ -259,6 +259,28 @@ static const struct ecase ecases[] = {
     {"fairness balance bids still needs an attribute (not a special category)",
      CFG("    {'id':'f3'," BASE ",'fairness':{'balance':'bids'}}\n"),
      {"t.json:4: ", "campaign \"f3\"", "key \"fairness.attribute\""}},
+    /* budgets (#20) */
+    {"budget without amount",
+     CFG("    {'id':'b1'," BASE ",\n     'budget':{'period_s':60}}\n"),
+     {"t.json:5: ", "campaign \"b1\"", "key \"budget.amount\"", "required"}},
+    {"budget amount 0",
+     CFG("    {'id':'b2'," BASE ",\n     'budget':{'amount':0}}\n"),
+     {"t.json:5: ", "campaign \"b2\"", "key \"budget.amount\"", "between"}},
+    {"budget amount too large",
+     CFG("    {'id':'b3'," BASE ",'budget':{'amount':2e9}}\n"),
+     {"t.json:4: ", "campaign \"b3\"", "key \"budget.amount\"", "between"}},
+    {"budget period_s 0",
+     CFG("    {'id':'b4'," BASE ",'budget':{'amount':5,'period_s':0}}\n"),
+     {"t.json:4: ", "campaign \"b4\"", "key \"budget.period_s\"", "between"}},
+    {"budget pacing unknown",
+     CFG("    {'id':'b5'," BASE ",'budget':{'amount':5,'pacing':'fast'}}\n"),
+     {"t.json:4: ", "campaign \"b5\"", "key \"budget.pacing\"", "even"}},
+    {"budget unknown key",
+     CFG("    {'id':'b6'," BASE ",'budget':{'amount':5,'amout':6}}\n"),
+     {"t.json:4: ", "campaign \"b6\"", "key \"budget.amout\"", "unknown key"}},
+    {"budget not an object",
+     CFG("    {'id':'b7'," BASE ",'budget':5}\n"),
+     {"t.json:4: ", "campaign \"b7\"", "key \"budget\""}},
 };
 
 Test(config, validation_errors_name_file_line_campaign_and_key)
@@ -673,4 +695,20 @@ Test(config, fairness_with_a_win_path_or_balance_bids_loads)
         config_free(c);
         cr_expect(strstr(err, "campaign \"f\": key \"fairness\"") != NULL, "bad %zu: %s", i, err);
     }
+}
+
+Test(config, budget_loads_in_micros_with_defaults)
+{
+    char err[512];
+    struct config *c =
+        parse_q(CFG("    {'id':'b'," BASE ",'budget':{'amount':5000.25,'pacing':'even'}},\n" GOOD("n") "\n"),
+                err, sizeof err);
+    cr_assert_not_null(c, "%s", err);
+    const struct campaign_budget *b = &c->campaigns.v[0].budget;
+    cr_expect(b->enabled);
+    cr_expect_eq(b->amount_micros, 5000250000LL);
+    cr_expect_eq(b->period_s, 86400);
+    cr_expect_eq(b->pacing, BUDGET_PACING_EVEN);
+    cr_expect(!c->campaigns.v[1].budget.enabled);
+    config_free(c);
 }

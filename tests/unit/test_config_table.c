@@ -205,7 +205,8 @@ Test(reasons, every_reason_has_a_class)
         /* the audit keeps exactly the privacy and fairness drops it kept by prefix before */
         bool old = !strncmp(n, "consent.", 8) || !strncmp(n, "minor.", 6) || !strncmp(n, "sensitive.", 10) ||
                    !strncmp(n, "exploit.", 8) || !strncmp(n, "fairness.", 9) || !strncmp(n, "cap.", 4) ||
-                   !strncmp(n, "jurisdiction.", 13) || !strncmp(n, "political.", 10);
+                   !strncmp(n, "budget.", 7) || !strncmp(n, "jurisdiction.", 13) ||
+                   !strncmp(n, "political.", 10);
         cr_expect_eq(reason_class_audited(c), old, "%s: audited", n);
     }
     cr_expect_str_eq(reason_class_name(REASON_CLASS_CONSENT), "consent");

@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "tests/unit/fair_fixed_view.h"
 #include "filters/arena.h"
 #include "filters/fair.h"
 #include "filters/ortb.h"
@@ -170,11 +171,9 @@ Test(fair, controller_waits_for_min_eligible)
 
 /* ---- fair_check ---- */
 
-static struct fair_counters local, mark;
-static struct fair_cap_slot caps[FAIR_MAX_SLOTS];
+static struct fair_fixed fx;
 
 static void check_setup(struct campaign *c, struct campaign_set *cs, struct fair_camp *fc,
-                        struct fair_snapshot *s, _Atomic(const struct fair_snapshot *) *sp,
                         struct fair_view *fv)
 {
     memset(c, 0, sizeof *c);
@@ -185,10 +184,11 @@ static void check_setup(struct campaign *c, struct campaign_set *cs, struct fair
     memset(fc, 0, sizeof *fc);
     fc->slot = 0;
     fc->flags = FAIR_F_FAIR_OK;
+    fc->pace_keep = 1;
     for (int g = 0; g < FAIR_NGROUPS; g++) fc->boost[g] = 1;
-    *s = (struct fair_snapshot){.cs = cs, .year = 2026, .n = 1, .camp = fc};
-    atomic_store(sp, s);
-    *fv = (struct fair_view){sp, &local, &mark, caps};
+    memset(&fx, 0, sizeof fx);
+    fx = (struct fair_fixed){.cs = cs, .year = 2026, .n = 1, .camp = fc};
+    *fv = fair_fixed_view(&fx);
 }
 
 Test(fair, check_boost_throttle_unavailable)
@@ -196,10 +196,8 @@ Test(fair, check_boost_throttle_unavailable)
     struct campaign c;
     struct campaign_set cs;
     struct fair_camp fc;
-    struct fair_snapshot s;
-    _Atomic(const struct fair_snapshot *) sp;
     struct fair_view fv;
-    check_setup(&c, &cs, &fc, &s, &sp, &fv);
+    check_setup(&c, &cs, &fc, &fv);
     struct ortb_request f = parse(REQ("{\"gender\":\"F\"}"));
     struct sv arg = SV_NULL;
     int64_t num = 0, price = 1000000;
@@ -219,9 +217,9 @@ Test(fair, check_boost_throttle_unavailable)
     cr_expect_eq(fair_check(&fv, &cs, 0, &m, 0x90000000u, &price, &arg, &num), REASON_FAIRNESS_THROTTLE);
     cr_expect_eq(num, 500);
     /* local unsynced deltas count: 100 more eligible, none delivered: rate 0.45, keep all */
-    local.c[0][FAIR_G_FEMALE][FAIR_C_ELIG] = 100;
+    fx.unsynced[0][FAIR_G_FEMALE][FAIR_C_ELIG] = 100;
     cr_expect_eq(fair_check(&fv, &cs, 0, &m, 0xF0000000u, &price, &arg, &num), REASON_BID);
-    local.c[0][FAIR_G_FEMALE][FAIR_C_ELIG] = 0;
+    fx.unsynced[0][FAIR_G_FEMALE][FAIR_C_ELIG] = 0;
     /* stale fleet state: fail closed */
     fc.flags = 0;
     cr_expect_eq(fair_check(&fv, &cs, 0, &m, 0, &price, &arg, &num), REASON_FAIRNESS_STATE_UNAVAILABLE);
@@ -236,20 +234,66 @@ Test(fair, check_cap_tokens)
     struct campaign c;
     struct campaign_set cs;
     struct fair_camp fc;
-    struct fair_snapshot s;
-    _Atomic(const struct fair_snapshot *) sp;
     struct fair_view fv;
-    check_setup(&c, &cs, &fc, &s, &sp, &fv);
+    check_setup(&c, &cs, &fc, &fv);
     c.fair.enabled = false;
     c.cap = (struct campaign_cap){true, 3, 86400};
     struct ortb_request r = parse(REQ("{}"));
     struct sv arg = SV_NULL;
     int64_t num = 0, price = 1000000;
-    atomic_store(&caps[0].tokens, 3);
+    fx.reserve[0][FAIR_RES_TOKEN] = 3;
     for (int i = 0; i < 3; i++) cr_expect_eq(fair_check(&fv, &cs, 0, &r, 0, &price, &arg, &num), REASON_BID);
-    cr_expect_eq(atomic_load(&caps[0].tokens), 0);
+    cr_expect_eq(fx.reserve[0][FAIR_RES_TOKEN], 0);
     cr_expect_eq(fair_check(&fv, &cs, 0, &r, 0, &price, &arg, &num), REASON_FAIRNESS_STATE_UNAVAILABLE);
     fc.flags |= FAIR_F_CAP_EXHAUSTED;
     cr_expect_eq(fair_check(&fv, &cs, 0, &r, 0, &price, &arg, &num), REASON_CAP_EXHAUSTED);
-    cr_expect_eq(atomic_load(&caps[0].tokens), 0);
+    cr_expect_eq(fx.reserve[0][FAIR_RES_TOKEN], 0);
+}
+
+/* Budgets: the bid's spend at its final (boosted) price is taken from the reserve, all or nothing; the reason
+ * says why when it cannot be; fair_release gives the spend (and a cap token) back. */
+Test(fair, check_budget_reserve)
+{
+    struct campaign c;
+    struct campaign_set cs;
+    struct fair_camp fc;
+    struct fair_view fv;
+    check_setup(&c, &cs, &fc, &fv);
+    c.budget = (struct campaign_budget){true, 1000000, 86400, BUDGET_PACING_ASAP};
+    c.cap = (struct campaign_cap){true, 10, 86400};
+    fx.reserve[0][FAIR_RES_TOKEN] = 10;
+    struct ortb_request f = parse(REQ("{\"gender\":\"F\"}"));
+    struct sv arg = SV_NULL;
+    int64_t num = 0, price = 1000000;
+    fc.boost[FAIR_G_FEMALE] = 1.25f;
+    /* 1.25 CPM boosted: 1250 micros per impression; 2600 held: two bids, the third fails closed */
+    fx.reserve[0][FAIR_RES_SPEND] = 2600;
+    cr_expect_eq(fair_check(&fv, &cs, 0, &f, 0, &price, &arg, &num), REASON_BID);
+    cr_expect_eq(price, 1250000);
+    cr_expect_eq(fx.reserve[0][FAIR_RES_SPEND], 1350);
+    price = 1000000;
+    cr_expect_eq(fair_check(&fv, &cs, 0, &f, 0, &price, &arg, &num), REASON_BID);
+    cr_expect_eq(fx.reserve[0][FAIR_RES_SPEND], 100);
+    price = 1000000;
+    cr_expect_eq(fair_check(&fv, &cs, 0, &f, 0, &price, &arg, &num), REASON_FAIRNESS_STATE_UNAVAILABLE);
+    cr_expect_eq(fx.reserve[0][FAIR_RES_SPEND], 100, "nothing taken when the bid cannot be paid");
+    cr_expect_eq(fx.reserve[0][FAIR_RES_TOKEN], 8, "the cap token of the refused bid went back");
+    fc.flags |= FAIR_F_BUDGET_EXHAUSTED;
+    cr_expect_eq(fair_check(&fv, &cs, 0, &f, 0, &price, &arg, &num), REASON_BUDGET_EXHAUSTED);
+    fc.flags = FAIR_F_FAIR_OK | FAIR_F_BUDGET_PACED;
+    cr_expect_eq(fair_check(&fv, &cs, 0, &f, 0, &price, &arg, &num), REASON_BUDGET_PACED);
+    /* the internal auction's loser gives its spend and token back */
+    fair_release(&fv, &cs, 0, 1250000);
+    cr_expect_eq(fx.reserve[0][FAIR_RES_SPEND], 1350);
+    cr_expect_eq(fx.reserve[0][FAIR_RES_TOKEN], 9);
+    /* even pacing's throttle: keep probability 0.5 on the turned-around draw */
+    fc.flags = FAIR_F_FAIR_OK;
+    fc.pace_keep = 0.5f;
+    price = 1000000;
+    cr_expect_eq(fair_check(&fv, &cs, 0, &f, 0x00001000u, &price, &arg, &num), REASON_BID);
+    price = 1000000;
+    cr_expect_eq(fair_check(&fv, &cs, 0, &f, 0x0000F000u, &price, &arg, &num), REASON_BUDGET_PACED);
+    cr_expect_eq(num, 500);
+    cr_expect_eq(fair_spend_micros(1200000), 1200);
+    cr_expect_eq(fair_spend_micros(1200001), 1201, "rounded up: a reservation never falls short");
 }

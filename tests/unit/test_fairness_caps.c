@@ -4,7 +4,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "bidder/fairness.h"
+#include "bidder/fairness/fairness.h"
 
 Test(cap_count, valid_counts)
 {

@@ -1,4 +1,4 @@
-/* Unit tests for fairness_parse_field (bidder/fairness.c): the Redis hash fields "<group>:<e|b|w|t>" that the
+/* Unit tests for fairness_parse_field (bidder/fairness/): the Redis hash fields "<group>:<e|b|w|t>" that the
  * fleet's fairness counters are summed from (fairness sync and `fairbid fairness report`). A field misread
  * moves a count to the wrong group or the wrong counter, so every group and counter must round-trip, and
  * anything else, however close, must be refused without touching the outputs. */
@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bidder/fairness.h"
+#include "bidder/fairness/fairness.h"
 #include "filters/fair.h"
 
-static const char COUNTS[FAIR_NCOUNT] = {'e', 'b', 'w', 't'};
+static const char COUNTS[FAIR_NCOUNT] = {'e', 'b', 'w', 't', 's'};
 
 static int parse(const char *s, int *g, int *k)
 {
@@ -19,9 +19,10 @@ static int parse(const char *s, int *g, int *k)
 
 Test(fairness_field, every_group_and_counter_round_trips)
 {
-    cr_assert_eq(FAIR_NCOUNT, 4);
+    cr_assert_eq(FAIR_NCOUNT, 5);
     cr_assert_eq(FAIR_C_ELIG, 0);
     cr_assert_eq(FAIR_C_THR, 3);
+    cr_assert_eq(FAIR_C_SPEND, 4);
     for (int g = 0; g < FAIR_NGROUPS; g++)
         for (int k = 0; k < FAIR_NCOUNT; k++) {
             char f[64];

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "bidder/config/config.h"
+#include "tests/unit/fair_fixed_view.h"
 #include "filters/decide.h"
 #include "filters/fair.h"
 #include "filters/json.h"
@@ -589,8 +590,7 @@ Test(formats, config_errors_name_file_line_campaign_creative_key)
 
 /* Caps and fairness state run after the creative is picked, for every format alike: a spent cap is
  * cap.exhausted and stale state fails closed, on banner, video and native imps. */
-static struct fair_counters g_local, g_mark;
-static struct fair_cap_slot g_caps[FAIR_MAX_SLOTS];
+static struct fair_fixed g_fx;
 
 Test(formats, caps_and_fairness_state_apply_to_every_format)
 {
@@ -607,10 +607,8 @@ Test(formats, caps_and_fairness_state_apply_to_every_format)
     struct fair_camp fc;
     memset(&fc, 0, sizeof fc);
     for (int g = 0; g < FAIR_NGROUPS; g++) fc.boost[g] = 1;
-    struct fair_snapshot s = {.cs = &cfg->campaigns, .year = 2026, .n = 1, .camp = &fc};
-    _Atomic(const struct fair_snapshot *) sp;
-    atomic_store(&sp, &s);
-    struct fair_view fv = {&sp, &g_local, &g_mark, g_caps};
+    g_fx = (struct fair_fixed){.cs = &cfg->campaigns, .year = 2026, .n = 1, .camp = &fc};
+    struct fair_view fv = fair_fixed_view(&g_fx);
     static const struct {
         unsigned flags;
         int64_t tokens;
@@ -623,7 +621,7 @@ Test(formats, caps_and_fairness_state_apply_to_every_format)
     for (size_t m = 0; m < sizeof imps / sizeof imps[0]; m++)
         for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
             fc.flags = t[i].flags;
-            atomic_store(&g_caps[0].tokens, t[i].tokens);
+            g_fx.reserve[0][FAIR_RES_TOKEN] = t[i].tokens;
             char req[2048];
             snprintf(req, sizeof req, REQ("%s"), imps[m]);
             struct ortb_request r;

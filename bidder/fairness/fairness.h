@@ -33,10 +33,17 @@ int fairness_win(int worker, const char *query, char *body, size_t cap);
  * TVD gauges, lease state. Any registered RCU thread. */
 void fairness_metrics(struct evbuffer *out);
 
-/* Redis keys (docs/fairness.md): fairbid:fair:<campaign>:<bucket_ms>:<bucket> hash of "<group>:e|b|w|t", and
- * fairbid:cap:<campaign>:<period_s>:<period>. Used by `fairbid fairness report` too. */
+/* Redis keys (docs/fairness.md): fairbid:fair:<campaign>:<bucket_ms>:<bucket> hash of "<group>:e|b|w|t|s",
+ * and fairbid:cap:<campaign>:<period_s>:<period>. Used by `fairbid fairness report` too. */
 #define FAIRNESS_KEY_FMT "fairbid:fair:%s:%lld:%lld"
 #define FAIRNESS_CAP_KEY_FMT "fairbid:cap:%s:%d:%lld"
+/* Budgets (micros of the currency): fairbid:budget:<campaign>:<period_s>:<period> the spend the fleet has
+ * reserved (leased minus returned), and ...:spent the spend win notices reported at the clearing price. */
+#define FAIRNESS_BUDGET_KEY_FMT "fairbid:budget:%s:%d:%lld"
+#define FAIRNESS_BUDGET_SPENT_KEY_FMT "fairbid:budget:%s:%d:%lld:spent"
+/* ...:start: wall ms of the period's first lease (even pacing spreads the budget from then to the period's
+ * end) */
+#define FAIRNESS_BUDGET_START_KEY_FMT "fairbid:budget:%s:%d:%lld:start"
 /* The largest cap (config: cap.bids) and so the largest valid cap counter. */
 #define FAIRNESS_CAP_MAX 1000000000000000LL
 /* A cap counter's value (the string GET returns): 0 and *out for a count (decimal digits, no sign, no leading
@@ -46,8 +53,14 @@ int fairness_cap_count_parse(const char *s, size_t n, int64_t *out);
 /* A lease script's reply {got, remaining} for a request of `want` tokens under `cap`: 0 if it is one the
  * script can give, -1 otherwise (then no token is spent). */
 int fairness_lease_check(long long got, long long remaining, int64_t want, int64_t cap);
-/* Parses a hash field "<group>:<e|b|w|t>" into (group, count); -1 if not one. */
+/* Parses a hash field "<group>:<e|b|w|t|s>" into (group, count); -1 if not one. */
 int fairness_parse_field(const char *f, size_t n, int *group, int *count);
 int64_t fairness_bucket_ms(const struct campaign_fairness *f);
+/* `fairbid fairness report`'s budget part for campaign c (nothing without a budget): amount, pacing, the
+ * period's clock, the fleet's reserved and spent (Redis), the state, and wins / spend / cost per win per
+ * group from the window w. json: a `,"budget":{...}` member; else text lines. Blocking (the CLI). */
+struct redisContext;
+void fairness_budget_report(struct redisContext *rc, const struct campaign *c, int64_t now_ms,
+                            const uint64_t (*w)[FAIR_NCOUNT], bool json);
 
 #endif
