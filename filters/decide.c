@@ -126,7 +126,7 @@ static void personal_checks(const struct campaign *c, const struct ortb_request 
             const struct ortb_data *data = &req->user.data[d];
             for (uint32_t r = 0; r < t->nsegments && !hit; r++) {
                 const struct campaign_segment_rule *rule = &t->segments[r];
-                if (data->segtax != rule->segtax) continue;
+                if (data->segtax != rule->segtax || data->ambiguous) continue; /* ortb.h */
                 for (uint32_t s = 0; s < data->segment.n && !hit; s++)
                     hit = list_has(&rule->ids, data->segment.v[s]);
             }

@@ -200,7 +200,6 @@ const struct ortb_pf_def ortb_pf[ORTB_PF_N] = {
     [ORTB_PF_GEO_LON] = PF("device.geo.lon", PT_STR, ORTB_PFC_PERSONAL, 0, 0),
     [ORTB_PF_USER_DUP] = PF("user", PT_OBJ, ORTB_PFC_PERSONAL, 0, 0),
     [ORTB_PF_GENDER] = PF("user.gender", PT_STR, ORTB_PFC_PERSONAL, 0, 0),
-    [ORTB_PF_SEGMENT_ID] = PF("user.data.segment.id", PT_STR, ORTB_PFC_HIDDEN, 0, 0),
 };
 _Static_assert(ORTB_PF_N <= 64, "ortb_privacy's masks are 64 bits");
 
@@ -885,7 +884,7 @@ static int parse_device(struct pctx *c, struct ortb_device *d)
 
 /* ---- user ---- */
 
-static int parse_segments(struct pctx *c, struct ortb_list *out)
+static int parse_segments(struct pctx *c, struct ortb_list *out, bool *ambiguous)
 {
     if (is_null(c)) return 0;
     if (json_peek(c->j) != JSON_ARRAY) {
@@ -906,11 +905,11 @@ static int parse_segments(struct pctx *c, struct ortb_list *out)
                 continue;
             }
             /* an id given twice in one segment: both are kept (a vulnerability segment in either copy still
-             * keeps high-risk ads away) and the field is bad (no targeting on a segment we cannot read) */
+             * keeps high-risk ads away) and the data object is ambiguous (no targeting on it) */
             struct sv id = SV_NULL;
             if (rd_str(c, &id, "user.data.segment.id")) return -1;
             if (!id.p) continue; /* null: absent */
-            if (v.n > first) pf_bad(c, ORTB_PF_SEGMENT_ID, ORTB_PFW_DUP);
+            if (v.n > first) *ambiguous = true;
             struct sv *slot = arena_vec_push(c->a, &v, sizeof *slot, _Alignof(struct sv));
             if (!slot)
                 return fail(c, v.n >= v.max ? ORTB_ELIMIT : ORTB_ENOMEM, "user.data.segment",
@@ -983,7 +982,7 @@ static int parse_data(struct pctx *c, struct ortb_user *u)
             else if (KEQ(k, "segment")) {
                 if (seen_seg) pf_bad(c, ORTB_PF_SEGMENT, ORTB_PFW_DUP);
                 seen_seg = json_peek(c->j) != JSON_NULL;
-                rc = parse_segments(c, &d->segment);
+                rc = parse_segments(c, &d->segment, &d->ambiguous);
             } else if (KEQ(k, "ext")) {
                 if (seen_ext) pf_bad(c, ORTB_PF_DATA_EXT, ORTB_PFW_DUP);
                 seen_ext = json_peek(c->j) != JSON_NULL;

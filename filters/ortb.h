@@ -102,6 +102,9 @@ struct ortb_data {
     struct sv id, name;
     int32_t segtax;           /* data.ext.segtax, ORTB_UNSET when absent */
     struct ortb_list segment; /* segment[].id */
+    bool ambiguous;           /* a segment of it gave its id twice: both ids are in `segment`, and they count
+                                 for what restricts (sensitive, vulnerable) but never for targeting or a
+                                 fairness group, as no reading tells which id the segment is */
 };
 
 enum ortb_context { ORTB_CTX_NONE = 0, ORTB_CTX_SITE, ORTB_CTX_APP, ORTB_CTX_DOOH };
@@ -175,9 +178,8 @@ enum ortb_pf {
     ORTB_PF_GEO_REGION,  /* device.geo.region given twice */
     ORTB_PF_GEO_LAT,     /* device.geo.lat / lon given twice (both dropped) */
     ORTB_PF_GEO_LON,
-    ORTB_PF_USER_DUP,   /* user given twice: the copies merge, which no reading of the request gives */
-    ORTB_PF_GENDER,     /* user.gender given twice (dropped: the fairness group is "unknown") */
-    ORTB_PF_SEGMENT_ID, /* user.data.segment[].id given twice in one segment (both ids kept) */
+    ORTB_PF_USER_DUP, /* user given twice: the copies merge, which no reading of the request gives */
+    ORTB_PF_GENDER,   /* user.gender given twice (dropped: the fairness group is "unknown") */
     ORTB_PF_N
 };
 

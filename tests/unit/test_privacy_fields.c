@@ -345,9 +345,6 @@ Test(privacy_fields, other_shapes)
         {"'device':{'geo':{'lat':1,'lon':3,'lon':4}}", NONE, M, "device.geo.lon: duplicate key", false},
         /* who the person is (gender targeting, fairness groups) */
         {"'user':{'gender':'X','gender':'F'}", NONE, M, "user.gender: duplicate key", false},
-        /* a second id in one segment: a vulnerability segment either way, no targeting */
-        {"'user':{'data':[{'ext':{'segtax':4},'segment':[{'id':'1','id':'569'}]}]}", NONE, M,
-         "user.data.segment.id: duplicate key", true},
         /* numbers that are not exactly integers, whatever a double rounds them to */
         {"'regs':{'coppa':1e-400}", NONE, REASON_MINOR_COPPA, "regs.coppa: wrong type", true},
         {"'regs':{'gdpr':1e-400}", M, M, "regs.gdpr: wrong type", false},
@@ -393,7 +390,10 @@ Test(privacy_fields, kept_values)
     cr_expect_eq(o.req.user.gender.n, 0);
     eval("'user':{'data':[{'ext':{'segtax':4},'segment':[{'id':'1','id':'569'}]}]}", &o);
     cr_assert_eq(o.req.user.ndata, 1);
-    cr_expect_eq(o.req.user.data[0].segment.n, 2, "both ids of the segment are kept");
+    cr_expect_eq(o.req.user.data[0].segment.n, 2, "both ids of the segment are kept (for what restricts)");
+    cr_expect(o.req.user.data[0].ambiguous, "and the data object counts for no targeting");
+    eval("'user':{'data':[{'segment':[{'id':'1'},{'id':'569'}]}]}", &o);
+    cr_expect(!o.req.user.data[0].ambiguous);
     eval(
         "'bcat':['IAB7','IAB8'],'bcat':[],'badv':['a.example'],'badv':['b.example'],'bapp':['x'],'bapp':null",
         &o);
