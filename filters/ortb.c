@@ -225,15 +225,22 @@ static inline __attribute__((always_inline)) int pf_begin(struct pctx *c, enum o
     return 0;
 }
 
-/* Before a value of field f read by a reader that is not the table's (its wrong type stays a 400): a
- * non-null value after a non-null value is a duplicate. Consumes nothing. */
+/* After a non-null value of field f read by a reader that is not the table's (its wrong type stays a 400):
+ * a second one is a duplicate. Called after the read, so it costs no peek. */
 static inline __attribute__((always_inline)) void pf_once(struct pctx *c, enum ortb_pf f)
 {
-    enum json_type t = json_peek(c->j);
-    if (t == JSON_NULL || t == JSON_NONE) return;
     uint64_t bit = 1ull << f;
     if (c->pv->seen & bit) pf_bad(c, f, ORTB_PFW_DUP);
     c->pv->seen |= bit;
+}
+
+/* rd_str for such a field: a string read (not null) counts once. */
+static int rd_str_once(struct pctx *c, enum ortb_pf f, struct sv *out, const char *field)
+{
+    const char *prev = out->p;
+    int rc = rd_str(c, out, field);
+    if (!rc && out->p != prev) pf_once(c, f);
+    return rc;
 }
 
 /* Whether the number token at p is exactly an integer, decided on its digits, not on a double: 1.0, 1e0,
@@ -814,27 +821,26 @@ static int parse_context(struct pctx *c, struct ortb_context_obj *x, enum ortb_c
 static int parse_geo(struct pctx *c, struct ortb_geo *g)
 {
     bool present;
-    pf_once(c, ORTB_PF_GEO); /* a second geo would merge into the first: where the person is, unknowable */
     if (enter(c, &present, "device.geo")) return -1;
     if (!present) return 0;
+    pf_once(c, ORTB_PF_GEO); /* a second geo would merge into the first: where the person is, unknowable */
     g->present = true;
     struct sv k;
     while (json_obj_next(c->j, &k)) {
         int rc;
-        if (KEQ(k, "country")) {
-            pf_once(c, ORTB_PF_GEO_COUNTRY);
-            rc = rd_str(c, &g->country, "device.geo.country");
-        } else if (KEQ(k, "region")) {
-            pf_once(c, ORTB_PF_GEO_REGION);
-            rc = rd_str(c, &g->region, "device.geo.region");
-        } else if (KEQ(k, "zip"))
+        if (KEQ(k, "country"))
+            rc = rd_str_once(c, ORTB_PF_GEO_COUNTRY, &g->country, "device.geo.country");
+        else if (KEQ(k, "region"))
+            rc = rd_str_once(c, ORTB_PF_GEO_REGION, &g->region, "device.geo.region");
+        else if (KEQ(k, "zip"))
             rc = rd_str(c, &g->zip, "device.geo.zip");
-        else if (KEQ(k, "lat")) {
-            pf_once(c, ORTB_PF_GEO_LAT);
-            rc = rd_double(c, &g->lat, &g->has_lat, "device.geo.lat");
-        } else if (KEQ(k, "lon")) {
-            pf_once(c, ORTB_PF_GEO_LON);
-            rc = rd_double(c, &g->lon, &g->has_lon, "device.geo.lon");
+        else if (KEQ(k, "lat") || KEQ(k, "lon")) {
+            bool lat = KEQ(k, "lat"), got = false;
+            rc = rd_double(c, lat ? &g->lat : &g->lon, &got, lat ? "device.geo.lat" : "device.geo.lon");
+            if (got) {
+                *(lat ? &g->has_lat : &g->has_lon) = true;
+                pf_once(c, lat ? ORTB_PF_GEO_LAT : ORTB_PF_GEO_LON);
+            }
         } else if (KEQ(k, "type"))
             rc = rd_i32(c, &g->type, "device.geo.type");
         else
@@ -847,9 +853,9 @@ static int parse_geo(struct pctx *c, struct ortb_geo *g)
 static int parse_device(struct pctx *c, struct ortb_device *d)
 {
     bool present;
-    pf_once(c, ORTB_PF_DEVICE);
     if (enter(c, &present, "device")) return -1;
     if (!present) return 0;
+    pf_once(c, ORTB_PF_DEVICE);
     d->present = true;
     struct sv k;
     while (json_obj_next(c->j, &k)) {
@@ -1058,9 +1064,9 @@ static int parse_user(struct pctx *c, struct ortb_user *u)
     bool present;
     /* a second user merges into the first: a yob, a consent string or segments of one copy would meet the
      * other's, which no reading of the request gives */
-    pf_once(c, ORTB_PF_USER_DUP);
     if (enter(c, &present, "user")) return -1;
     if (!present) return 0;
+    pf_once(c, ORTB_PF_USER_DUP);
     u->present = true;
     struct sv k;
     while (json_obj_next(c->j, &k)) {
@@ -1071,10 +1077,9 @@ static int parse_user(struct pctx *c, struct ortb_user *u)
             rc = rd_str(c, &u->buyeruid, "user.buyeruid");
         else if (KEQ(k, "yob"))
             rc = rd_pf_int(c, ORTB_PF_YOB, &u->yob, NULL);
-        else if (KEQ(k, "gender")) {
-            pf_once(c, ORTB_PF_GENDER);
-            rc = rd_str(c, &u->gender, "user.gender");
-        } else if (KEQ(k, "consent"))
+        else if (KEQ(k, "gender"))
+            rc = rd_str_once(c, ORTB_PF_GENDER, &u->gender, "user.gender");
+        else if (KEQ(k, "consent"))
             rc = rd_pf_str(c, ORTB_PF_CONSENT, &u->consent, &u->consent_sig);
         else if (KEQ(k, "data")) {
             /* a second user.data would replace the first, vulnerability segments and all */
