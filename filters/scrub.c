@@ -397,6 +397,45 @@ static const char *const dev_id_paths[] = {"device.ifa",     "device.dpidsha1", 
                                            "device.didsha1", "device.didmd5",   "device.macsha1",
                                            "device.macmd5"};
 static const char *const dev_signals[] = {"lmt"};
+/* Keys that name a device identifier or an address wherever they appear in device.ext (a copy a lenient
+ * decoder or the bidder's own ext reader takes for the field): device.ext.ifa, device.ext.ip, ... The
+ * non-identifying extensions (ifa_type, atts, ...) stay. */
+static const char *const dext_ids[] = {"ifa",    "dpidsha1", "dpidmd5", "didsha1", "didmd5", "macsha1",
+                                       "macmd5", "ip",       "ipv6",    "mac",     "dpid",   "did",
+                                       "idfa",   "idfv",     "gaid",    "aaid",    "adid",   "ifv"};
+
+/* device.ext (or a value inside it) without personal data: members named like an identifier are cut, at any
+ * depth; deeper than fairbid follows, a member is cut whole (anything not understood restricts). */
+static void dext_walk(struct sctx *c, int depth)
+{
+    enum json_type t = json_peek(&c->j);
+    if (t == JSON_ARRAY) {
+        json_arr_begin(&c->j);
+        while (!c->err && json_arr_next(&c->j)) dext_walk(c, depth + 1);
+        return;
+    }
+    if (t != JSON_OBJECT) {
+        json_skip(&c->j);
+        return;
+    }
+    json_obj_begin(&c->j);
+    struct walk w;
+    w_begin(c, &w);
+    struct sv k;
+    const char *before = c->j.p;
+    while (!c->err && json_obj_next(&c->j, &k)) {
+        const char *s = w_start(c, &w, before);
+        if (kfind(k, dext_ids, (int)(sizeof dext_ids / sizeof dext_ids[0])) >= 0 || depth >= 16) {
+            record(c, "device.ext.*", -1, -1, c->personal_reason, k, NULL);
+            w_remove(c, &w, s);
+        } else {
+            dext_walk(c, depth + 1);
+            w_keep(c, &w);
+        }
+        before = c->j.p;
+    }
+    w_end(c, &w);
+}
 
 static void device_walk(struct sctx *c)
 {
@@ -416,6 +455,9 @@ static void device_walk(struct sctx *c)
             ip_member(c, &w, s, false, "device.ip");
         } else if (!c->personal_ok && kfold(k, "ipv6")) {
             ip_member(c, &w, s, true, "device.ipv6");
+        } else if (!c->personal_ok && kfold(k, "ext")) {
+            dext_walk(c, 0);
+            w_keep(c, &w);
         } else if (kfold(k, "geo")) {
             if (json_peek(&c->j) != JSON_OBJECT && json_peek(&c->j) != JSON_NULL && !c->geo_ok) {
                 record(c, "device.geo", -1, -1, c->geo_reason, SV_NULL, NULL);
@@ -624,6 +666,12 @@ static const char *const user_signals[] = {"consent", "ext", "yob", "data"};
 static const char *const uext_personal[] = {"eids", "data", "buyeruids"};
 static const char *const uext_paths[] = {"user.ext.eids", "user.ext.data", "user.ext.buyeruids"};
 static const char *const uext_signals[] = {"consent"};
+/* What stays of user.ext without personal data: the consent signals the upstream must see (TCF's string and
+ * Google's Additional Consent). Anything else is an extension about the person (Prebid's
+ * user.ext.prebid.buyeruids, an exchange's own uid, a copy of user.id): a lenient decoder reads any of them,
+ * and fairbid cannot tell an id from the rest, so it goes. */
+static const char *const uext_keep[] = {"consent", "consentedproviderssettings",
+                                        "consented_providers_settings"};
 
 static void user_ext_walk(struct sctx *c)
 {
@@ -643,6 +691,14 @@ static void user_ext_walk(struct sctx *c)
         if (!c->personal_ok && (i = kfind(k, uext_personal, 3)) >= 0) {
             record(c, uext_paths[i], -1, -1, c->personal_reason, SV_NULL, NULL);
             w_remove(c, &w, s);
+        } else if (!c->personal_ok && kfind(k, uext_keep, 3) < 0) {
+            record(c, "user.ext.*", -1, -1, c->personal_reason, k, NULL);
+            w_remove(c, &w, s);
+        } else if (kfold(k, "data")) {
+            /* Prebid's older home of user.data: a bidder reading it would target its segments, so they are
+             * classified as user.data's are */
+            data_walk(c);
+            w_keep(c, &w);
         } else {
             json_skip(&c->j);
             w_keep(c, &w);
@@ -667,6 +723,11 @@ static void user_walk(struct sctx *c)
         int i = kfind(k, user_personal, 10);
         if (!c->personal_ok && i >= 0) {
             record(c, user_personal_paths[i], -1, -1, c->personal_reason, SV_NULL, NULL);
+            w_remove(c, &w, s);
+        } else if (!c->personal_ok && !kfold(k, "consent") && !kfold(k, "ext")) {
+            /* a member OpenRTB does not define (or a future one): everything in user is about the person,
+             * so without personal data only the consent and ext (walked below) stay */
+            record(c, "user.*", -1, -1, c->personal_reason, k, NULL);
             w_remove(c, &w, s);
         } else if (i == 8) { /* data, personal data allowed: its segments are still checked */
             data_walk(c);

@@ -163,7 +163,9 @@ static void assert_personal_gone(const struct run *x, int reason)
     cr_assert(has(x, "\"ip\":\"203.0.113.0\""), "%s", x->out);
     cr_assert(has(x, "\"ipv6\":\"2001:db8:85a3:1200::\""), "%s", x->out);
     cr_assert(has(x, "\"country\":\"FRA\"") && has(x, "\"region\":\"IDF\"") && has(x, "\"type\":2"));
-    cr_assert(has(x, "\"ua\":\"UA\"") && has(x, "\"other\":1"), "what is not personal stays: %s", x->out);
+    cr_assert(has(x, "\"ua\":\"UA\""), "what is not personal stays: %s", x->out);
+    /* an extension of user is about the person: without personal data only the consent signals stay */
+    cr_assert(!has(x, "\"other\":1") && removed(x, "user.ext.*", reason), "%s", x->out);
     cr_assert(removed(x, "device.ip", reason) && removed(x, "device.ipv6", reason));
 }
 
@@ -316,14 +318,14 @@ Test(scrub, every_copy_of_a_repeated_field_is_removed)
 
 Test(scrub, commas_stay_valid_whatever_is_removed)
 {
-    /* a user object of 6 members, each personal or not, in every one of the 64 combinations, compact and
+    /* a device object of 6 members, each personal or not, in every one of the 64 combinations, compact and
      * pretty-printed: every output parses and holds exactly the kept members */
-    static const char *const pers[] = {"\"id\":\"P0\"",
-                                       "\"buyeruid\":\"P1\"",
-                                       "\"gender\":\"P2\"",
-                                       "\"keywords\":\"P3\"",
-                                       "\"eids\":[{\"source\":\"P4\"}]",
-                                       "\"customdata\":\"P5\""};
+    static const char *const pers[] = {"\"ifa\":\"P0\"",
+                                       "\"dpidsha1\":\"P1\"",
+                                       "\"dpidmd5\":\"P2\"",
+                                       "\"didsha1\":\"P3\"",
+                                       "\"macsha1\":[{\"source\":\"P4\"}]",
+                                       "\"macmd5\":\"P5\""};
     static const char *const keep[] = {"\"k0\":0",         "\"k1\":[1,2]", "\"k2\":{\"a\":\"b\"}",
                                        "\"consent\":\"\"", "\"k4\":null",  "\"k5\":\"x,y\""};
     static struct run x;
@@ -338,8 +340,8 @@ Test(scrub, commas_stay_valid_whatever_is_removed)
             snprintf(
                 body, sizeof body,
                 pretty ? "{ \"id\" : \"r\",\n \"imp\" : [ { \"id\" : \"1\" } ],\n \"regs\" : { \"coppa\" : 1 "
-                         "},\n \"user\" : {\n  %s\n }\n}\n"
-                       : "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"regs\":{\"coppa\":1},\"user\":{%s}}",
+                         "},\n \"device\" : {\n  %s\n }\n}\n"
+                       : "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"regs\":{\"coppa\":1},\"device\":{%s}}",
                 user);
             run(&x, body);
             cr_assert(x.r.forward);
@@ -477,4 +479,52 @@ Test(scrub, consent_for_vendor_equals_consent_eval)
                     if (f == 0) cr_assert_eq(d.block_personal, d.nv_personal, "deferred: no vendor rules");
                 }
             }
+}
+
+/* Copies a bidder reads outside the fields' own places (Prebid's user.ext.prebid.buyeruids, an exchange's
+ * user.ext.uid, device.ext.ifa / ip, a user member OpenRTB does not define): without personal data, none
+ * survives; the consent signals stay. */
+Test(scrub, ext_and_unknown_copies_of_personal_data_are_removed)
+{
+    static struct run x;
+    run(&x, "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"regs\":{\"coppa\":1},"
+            "\"user\":{\"consent\":\"C\",\"tpid\":\"L1\",\"ext\":{\"consent\":\"C\","
+            "\"ConsentedProvidersSettings\":{\"consented_providers\":\"1~2\"},"
+            "\"prebid\":{\"buyeruids\":{\"x\":\"L2\"}},\"buyeruid\":\"L3\",\"id\":\"L4\",\"uid\":{\"v\":"
+            "\"L5\"}}},"
+            "\"device\":{\"ua\":\"UA\",\"ext\":{\"atts\":3,\"ifa\":\"L6\",\"IP\":\"203.0.113.77\","
+            "\"x\":[{\"idfa\":\"L7\"}],\"i\\u0066a\":\"L8\"}}}");
+    cr_assert(x.r.forward && !x.r.personal);
+    for (int i = 1; i <= 8; i++) {
+        char tag[4] = {'L', (char)('0' + i), 0, 0};
+        cr_assert(!has(&x, tag), "%s still forwarded: %s", tag, x.out);
+    }
+    cr_assert(!has(&x, "203.0.113"), "%s", x.out);
+    cr_assert(has(&x, "\"consent\":\"C\"") && has(&x, "\"ext\":{\"consent\":\"C\"") &&
+                  has(&x, "\"consented_providers\":\"1~2\"") && has(&x, "\"atts\":3") &&
+                  has(&x, "\"ua\":\"UA\""),
+              "the signals and what is not personal stay: %s", x.out);
+    cr_assert(removed(&x, "user.*", REASON_MINOR_COPPA) && removed(&x, "user.ext.*", REASON_MINOR_COPPA) &&
+              removed(&x, "device.ext.*", REASON_MINOR_COPPA));
+    /* personal data allowed: all of it stays */
+    run(&x, "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"user\":{\"tpid\":\"L1\",\"ext\":{\"uid\":\"L5\"}},"
+            "\"device\":{\"ext\":{\"ifa\":\"L6\"}}}");
+    cr_assert(x.r.personal && has(&x, "L1") && has(&x, "L5") && has(&x, "L6"), "%s", x.out);
+}
+
+/* Segments in user.ext.data (Prebid's older place for user.data) are classified like user.data's, and the
+ * escaped and case-folded spellings of segment, id and segtax are read as a bidder reads them. */
+Test(scrub, segments_in_every_copy_and_spelling_are_classified)
+{
+    static struct run x;
+    run(&x, "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"user\":{\"ext\":{\"data\":[{\"ext\":{\"segtax\":4},"
+            "\"segment\":[{\"id\":\"399\"},{\"id\":\"1\"}]}]},"
+            "\"data\":[{\"ext\":{\"segtax\":4},\"s\\u0065gment\":[{\"\\u0069d\":\"381\"},{\"ID\":\"1502\"},"
+            "{\"id\":\"\\u0033\\u00399\"},{\"id\":\"2\"}]}],"
+            "\"DATA\":[{\"EXT\":{\"SEGTAX\":4},\"SEGMENT\":[{\"Id\":\"356\"}]}]}}");
+    cr_assert(x.r.forward && x.r.personal);
+    cr_assert(!has(&x, "399") && !has(&x, "381") && !has(&x, "1502") && !has(&x, "356") &&
+                  !has(&x, "\\u0033"),
+              "%s", x.out);
+    cr_assert(has(&x, "{\"id\":\"1\"}") && has(&x, "{\"id\":\"2\"}"), "%s", x.out);
 }
