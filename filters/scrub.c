@@ -404,14 +404,18 @@ static const char *const dext_ids[] = {"ifa",    "dpidsha1", "dpidmd5", "didsha1
                                        "macmd5", "ip",       "ipv6",    "mac",     "dpid",   "did",
                                        "idfa",   "idfv",     "gaid",    "aaid",    "adid",   "ifv"};
 
-/* device.ext (or a value inside it) without personal data: members named like an identifier are cut, at any
- * depth; deeper than fairbid follows, a member is cut whole (anything not understood restricts). */
-static void dext_walk(struct sctx *c, int depth)
+/* ... and keys that carry a location (device.ext.geo.lat), cut where precise geo may not go. */
+static const char *const dext_geo[] = {"geo", "lat", "lon", "zip", "city", "metro", "accuracy", "lastfix"};
+
+/* device.ext (or a value inside it) without personal data or precise geo: members named like an identifier
+ * (ids: personal data not allowed) or a location are cut, at any depth; deeper than fairbid follows, a member
+ * is cut whole (anything not understood restricts). */
+static void dext_walk(struct sctx *c, int depth, bool ids)
 {
     enum json_type t = json_peek(&c->j);
     if (t == JSON_ARRAY) {
         json_arr_begin(&c->j);
-        while (!c->err && json_arr_next(&c->j)) dext_walk(c, depth + 1);
+        while (!c->err && json_arr_next(&c->j)) dext_walk(c, depth + 1, ids);
         return;
     }
     if (t != JSON_OBJECT) {
@@ -425,11 +429,12 @@ static void dext_walk(struct sctx *c, int depth)
     const char *before = c->j.p;
     while (!c->err && json_obj_next(&c->j, &k)) {
         const char *s = w_start(c, &w, before);
-        if (kfind(k, dext_ids, (int)(sizeof dext_ids / sizeof dext_ids[0])) >= 0 || depth >= 16) {
-            record(c, "device.ext.*", -1, -1, c->personal_reason, k, NULL);
+        bool id = ids && kfind(k, dext_ids, (int)(sizeof dext_ids / sizeof dext_ids[0])) >= 0;
+        if (id || kfind(k, dext_geo, 8) >= 0 || depth >= 16) {
+            record(c, "device.ext.*", -1, -1, id || ids ? c->personal_reason : c->geo_reason, k, NULL);
             w_remove(c, &w, s);
         } else {
-            dext_walk(c, depth + 1);
+            dext_walk(c, depth + 1, ids);
             w_keep(c, &w);
         }
         before = c->j.p;
@@ -455,8 +460,8 @@ static void device_walk(struct sctx *c)
             ip_member(c, &w, s, false, "device.ip");
         } else if (!c->personal_ok && kfold(k, "ipv6")) {
             ip_member(c, &w, s, true, "device.ipv6");
-        } else if (!c->personal_ok && kfold(k, "ext")) {
-            dext_walk(c, 0);
+        } else if (!c->geo_ok && kfold(k, "ext")) { /* geo_ok implies personal_ok */
+            dext_walk(c, 0, !c->personal_ok);
             w_keep(c, &w);
         } else if (kfold(k, "geo")) {
             if (json_peek(&c->j) != JSON_OBJECT && json_peek(&c->j) != JSON_NULL && !c->geo_ok) {
@@ -694,6 +699,9 @@ static void user_ext_walk(struct sctx *c)
         } else if (!c->personal_ok && kfind(k, uext_keep, 3) < 0) {
             record(c, "user.ext.*", -1, -1, c->personal_reason, k, NULL);
             w_remove(c, &w, s);
+        } else if (kfold(k, "geo")) { /* personal data allowed, precise geo perhaps not */
+            geo_walk(c, false);
+            w_keep(c, &w);
         } else if (kfold(k, "data")) {
             /* Prebid's older home of user.data: a bidder reading it would target its segments, so they are
              * classified as user.data's are */

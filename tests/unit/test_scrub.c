@@ -528,3 +528,25 @@ Test(scrub, segments_in_every_copy_and_spelling_are_classified)
               "%s", x.out);
     cr_assert(has(&x, "{\"id\":\"1\"}") && has(&x, "{\"id\":\"2\"}"), "%s", x.out);
 }
+
+/* A location in an extension (device.ext.geo, user.ext.geo) goes where precise geo may not, also when
+ * personal data may. */
+Test(scrub, precise_geo_in_ext_copies_is_removed)
+{
+    static struct run x;
+    run(&x, "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"regs\":{\"coppa\":1},\"device\":{\"ext\":{\"geo\":"
+            "{\"lat\":48.85}}},\"user\":{\"ext\":{\"geo\":{\"lat\":48.86}}}}");
+    cr_assert(x.r.forward && !has(&x, "48.8"), "%s", x.out);
+    char body[8192];
+    snprintf(
+        body, sizeof body,
+        "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"regs\":{\"gdpr\":1},\"device\":{\"ext\":{\"atts\":3,"
+        "\"ifa\":\"I\",\"x\":{\"LAT\":48.85}}},\"user\":{\"consent\":\"%s\",\"ext\":{\"geo\":{\"lat\":48.86,"
+        "\"country\":\"FRA\"}}}}",
+        tc(0x4f, VENDOR, 0));
+    run(&x, body);
+    cr_assert(x.r.forward && x.r.personal && !x.r.precise_geo);
+    cr_assert(!has(&x, "48.8") && has(&x, "\"ifa\":\"I\"") && has(&x, "\"atts\":3") && has(&x, "FRA"), "%s",
+              x.out);
+    cr_assert(removed(&x, "device.ext.*", REASON_CONSENT_TCF_GEO), "%s", x.out);
+}
