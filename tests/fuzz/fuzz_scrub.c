@@ -7,7 +7,10 @@
  *     JSON that ortb_parse accepts again, with tmax equal to what it was told;
  *   - when personal data is not allowed, the output carries none of the personal keys (in any spelling a
  *     decoder folding case would read), device.ip is absent or ends in ".0", and no precise geo parses;
- *   - never a segment of a vulnerability class, nor of a sensitive class the person did not consent to;
+ *   - never a segment of a vulnerability class, nor of a sensitive class the person did not consent to (and
+ *     no vulnerability segment in user.ext.data either); without personal data, user keeps only consent and
+ *     ext, user.ext only its consent signals, device.ext no identifier key at any depth; without precise geo,
+ *     no location key in device.ext or user.ext.geo;
  *   - the output is never longer than 2 * len + SCRUB_SLACK, and a too-small buffer is refused, not
  *     overrun. */
 #include <stdbool.h>
@@ -85,7 +88,169 @@ static const char *const dev_pers[] = {"ifa",    "dpidsha1", "dpidmd5", "didsha1
                                        "didmd5", "macsha1",  "macmd5"};
 static const char *const geo_precise[] = {"lat", "lon", "zip", "metro", "city", "accuracy"};
 
-/* No personal key under user, user.ext or device; no precise geo under device.geo. Walks the output. */
+static const char *const uext_keep[] = {"consent", "consentedproviderssettings",
+                                        "consented_providers_settings"};
+static const char *const dext_ids[] = {"ifa",    "dpidsha1", "dpidmd5", "didsha1", "didmd5", "macsha1",
+                                       "macmd5", "ip",       "ipv6",    "mac",     "dpid",   "did",
+                                       "idfa",   "idfv",     "gaid",    "aaid",    "adid",   "ifv"};
+static const char *const dext_geo[] = {"geo", "lat", "lon", "zip", "city", "metro", "accuracy", "lastfix"};
+
+/* device.ext's value, at any depth: no identifier key (ids) and no location key (geo) */
+static void check_ext_value(struct json *j, bool ids, bool geo)
+{
+    enum json_type t = json_peek(j);
+    if (t == JSON_ARRAY) {
+        json_arr_begin(j);
+        while (json_arr_next(j)) check_ext_value(j, ids, geo);
+        return;
+    }
+    if (t != JSON_OBJECT) {
+        if (json_skip(j)) abort();
+        return;
+    }
+    json_obj_begin(j);
+    struct sv k;
+    while (json_obj_next(j, &k)) {
+        if (ids && fold_any(k, dext_ids, 18)) abort();
+        if (geo && fold_any(k, dext_geo, 8)) abort();
+        check_ext_value(j, ids, geo);
+    }
+}
+
+/* Without precise geo: no location in device.ext, nor in user.ext.geo. */
+static void check_no_ext_geo(const char *p, size_t n, struct arena *a)
+{
+    struct json j;
+    json_init(&j, p, n, a);
+    if (!json_obj_begin(&j)) abort();
+    struct sv k;
+    while (json_obj_next(&j, &k)) {
+        bool user = fold(k, "user"), dev = fold(k, "device");
+        if ((!user && !dev) || json_peek(&j) != JSON_OBJECT) {
+            if (json_skip(&j)) abort();
+            continue;
+        }
+        json_obj_begin(&j);
+        struct sv k2;
+        while (json_obj_next(&j, &k2)) {
+            if (dev && fold(k2, "ext")) {
+                check_ext_value(&j, false, true);
+            } else if (user && fold(k2, "ext") && json_peek(&j) == JSON_OBJECT) {
+                json_obj_begin(&j);
+                struct sv k3;
+                while (json_obj_next(&j, &k3)) {
+                    if (fold(k3, "geo") && json_peek(&j) == JSON_OBJECT) {
+                        json_obj_begin(&j);
+                        struct sv k4;
+                        while (json_obj_next(&j, &k4)) {
+                            if (fold_any(k4, geo_precise, 6)) abort();
+                            if (json_skip(&j)) abort();
+                        }
+                    } else if (json_skip(&j)) {
+                        abort();
+                    }
+                }
+            } else if (json_skip(&j)) {
+                abort();
+            }
+        }
+    }
+    if (j.err) abort();
+}
+
+/* Segments a bidder reads in user.ext.data (Prebid's older place): never a vulnerability class. */
+static void check_ext_data_segments(const char *p, size_t n, struct arena *a)
+{
+    struct json j;
+    json_init(&j, p, n, a);
+    if (!json_obj_begin(&j)) abort();
+    struct sv k;
+    while (json_obj_next(&j, &k)) {
+        if (!fold(k, "user") || json_peek(&j) != JSON_OBJECT) {
+            if (json_skip(&j)) abort();
+            continue;
+        }
+        json_obj_begin(&j);
+        struct sv k2;
+        while (json_obj_next(&j, &k2)) {
+            if (!fold(k2, "ext") || json_peek(&j) != JSON_OBJECT) {
+                if (json_skip(&j)) abort();
+                continue;
+            }
+            json_obj_begin(&j);
+            struct sv k3;
+            while (json_obj_next(&j, &k3)) {
+                if (!fold(k3, "data") || json_peek(&j) != JSON_ARRAY) {
+                    if (json_skip(&j)) abort();
+                    continue;
+                }
+                json_arr_begin(&j);
+                while (json_arr_next(&j)) {
+                    if (json_peek(&j) != JSON_OBJECT) {
+                        if (json_skip(&j)) abort();
+                        continue;
+                    }
+                    /* this data object's segtax (one integer, else skip: the scrubber removed it whole) and
+                     * every segment id in it */
+                    struct json look = j;
+                    int64_t tax = -1;
+                    int ntax = 0;
+                    json_obj_begin(&look);
+                    struct sv dk;
+                    while (json_obj_next(&look, &dk)) {
+                        if (fold(dk, "ext") && json_peek(&look) == JSON_OBJECT) {
+                            json_obj_begin(&look);
+                            struct sv ek;
+                            while (json_obj_next(&look, &ek)) {
+                                if (fold(ek, "segtax") && json_peek(&look) == JSON_NUMBER) {
+                                    if (json_int(&look, &tax)) tax = -1;
+                                    ntax++;
+                                } else if (json_skip(&look)) {
+                                    abort();
+                                }
+                            }
+                        } else if (json_skip(&look)) {
+                            abort();
+                        }
+                    }
+                    json_obj_begin(&j);
+                    while (json_obj_next(&j, &dk)) {
+                        if (!fold(dk, "segment") || json_peek(&j) != JSON_ARRAY || ntax != 1 || tax < 1 ||
+                            tax > 0xFFFF) {
+                            if (json_skip(&j)) abort();
+                            continue;
+                        }
+                        json_arr_begin(&j);
+                        while (json_arr_next(&j)) {
+                            if (json_peek(&j) != JSON_OBJECT) {
+                                if (json_skip(&j)) abort();
+                                continue;
+                            }
+                            json_obj_begin(&j);
+                            struct sv sk;
+                            while (json_obj_next(&j, &sk)) {
+                                struct sv id;
+                                if (fold(sk, "id") && json_peek(&j) == JSON_STRING) {
+                                    if (json_string(&j, &id)) abort();
+                                    if (policy_segment_classes(&pol, (int32_t)tax, id) &
+                                        class_mask_vulnerability)
+                                        abort();
+                                } else if (json_skip(&j)) {
+                                    abort();
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if (j.err) abort();
+}
+
+/* No personal key under user, user.ext or device (user keeps only its consent and ext, user.ext only its
+ * consent signals, device.ext no identifier at any depth); no precise geo under device.geo. Walks the
+ * output. */
 static void check_no_personal(const char *p, size_t n, struct arena *a)
 {
     struct json j;
@@ -102,7 +267,12 @@ static void check_no_personal(const char *p, size_t n, struct arena *a)
         struct sv k2;
         while (json_obj_next(&j, &k2)) {
             if (user && fold_any(k2, user_pers, 10)) abort();
+            if (user && !fold(k2, "consent") && !fold(k2, "ext")) abort();
             if (dev && fold_any(k2, dev_pers, 7)) abort();
+            if (dev && fold(k2, "ext")) {
+                check_ext_value(&j, true, true);
+                continue;
+            }
             if ((user && fold(k2, "ext")) || (dev && fold(k2, "geo"))) {
                 if (json_peek(&j) != JSON_OBJECT) {
                     if (json_skip(&j)) abort();
@@ -113,6 +283,7 @@ static void check_no_personal(const char *p, size_t n, struct arena *a)
                 struct sv k3;
                 while (json_obj_next(&j, &k3)) {
                     if (ext && (fold(k3, "eids") || fold(k3, "data") || fold(k3, "buyeruids"))) abort();
+                    if (ext && !fold_any(k3, uext_keep, 3)) abort();
                     if (!ext && fold_any(k3, geo_precise, 6)) abort();
                     if (json_skip(&j)) abort();
                 }
@@ -212,6 +383,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             again.device.ifa.p || again.device.geo.has_lat || again.device.geo.has_lon)
             abort();
     }
+    if (!r.precise_geo) check_no_ext_geo(out, r.out_len, &a);
+    check_ext_data_segments(out, r.out_len, &a);
     if (!r.precise_geo && (again.device.geo.has_lat || again.device.geo.has_lon || again.device.geo.zip.p))
         abort();
     /* segments: never a vulnerability class, a sensitive class only with this person's consent */

@@ -14,8 +14,11 @@ answers the CLI printed) and judges the answer with its own reading of the rules
 - personal fields: user id, buyeruid, yob, gender, keywords, kwarray, customdata, data, eids, geo, ext.eids,
   ext.data; device ifa and the hashed ids; device.ip must be a /24 (last octet 0), device.ipv6 a /56; no
   device.geo lat, lon, zip, metro, city, accuracy;
-- segments: deploy/policy.json is read here; no forwarded user.data segment may be in a vulnerability class,
-  ever, nor in a sensitive class (the run has no consent store and no sensitive consents);
+- without personal data, user holds only consent and ext, user.ext only consent (and Additional Consent), and
+  device.ext no identifier key (ifa, ip, ...) at any depth; without precise geo, no location key in device.ext
+  nor precise geo in user.ext.geo;
+- segments: deploy/policy.json is read here; no forwarded user.data (or user.ext.data) segment may be in a
+  vulnerability class, ever, nor in a sensitive class (the run has no consent store and no sensitive consents);
 - GDPR with no consent string at all: nothing forwarded;
 - what is not personal is kept (id, imp, site/app byte for byte after parsing); tmax is min(timeout_ms,
   tmax - tmax_margin_ms); the "removed" list names every personal field the request had.
@@ -40,6 +43,13 @@ USER_PERSONAL = ["id", "buyeruid", "yob", "gender", "keywords", "kwarray", "cust
 UEXT_PERSONAL = ["eids", "data"]
 DEV_PERSONAL = ["ifa", "dpidsha1", "dpidmd5", "didsha1", "didmd5", "macsha1", "macmd5"]
 GEO_PRECISE = ["lat", "lon", "zip", "metro", "city", "accuracy"]
+# without personal data: what user and user.ext may still hold (the consent signals), and the keys that name an
+# identifier or a location anywhere in device.ext (a lenient bidder reads device.ext.ifa as the ifa)
+USER_KEEP = {"consent", "ext"}
+UEXT_KEEP = {"consent", "consentedproviderssettings", "consented_providers_settings"}
+DEXT_IDS = {"ifa", "dpidsha1", "dpidmd5", "didsha1", "didmd5", "macsha1", "macmd5", "ip", "ipv6", "mac", "dpid",
+            "did", "idfa", "idfv", "gaid", "aaid", "adid", "ifv"}
+DEXT_GEO = {"geo", "lat", "lon", "zip", "city", "metro", "accuracy", "lastfix"}
 YEAR = time.gmtime().tm_year
 
 
@@ -296,9 +306,33 @@ def personal_present(req):
     return out
 
 
+def ext_keys(o, names, path):
+    """Paths of the keys of o, at any depth, that fold to one of names."""
+    out = []
+    if is_obj(o):
+        for k, v in o[1]:
+            if fold(k) in names:
+                out.append(f"{path}.{k}")
+            else:
+                out += ext_keys(v, names, f"{path}.{k}")
+    elif isinstance(o, list):
+        for v in o:
+            out += ext_keys(v, names, path + "[]")
+    return out
+
+
 def personal_violations(fwd):
     """Personal data left in a forwarded body (its paths), when none may be there."""
     bad = [p for p in personal_present(fwd) if True]
+    for user in members(fwd, "user"):
+        if is_obj(user):
+            bad += [f"user.{k}" for k, _ in user[1] if fold(k) not in USER_KEEP and fold(k) not in USER_PERSONAL]
+        for ext in members(user, "ext"):
+            if is_obj(ext):
+                bad += [f"user.ext.{k}" for k, _ in ext[1] if fold(k) not in UEXT_KEEP]
+    for dev in members(fwd, "device"):
+        for ext in members(dev, "ext"):
+            bad += ext_keys(ext, DEXT_IDS | DEXT_GEO, "device.ext")
     for dev in members(fwd, "device"):
         for ip in members(dev, "ip"):
             if ip is not None and not (isinstance(ip, str) and ip.count(".") == 3 and ip.endswith(".0")):
@@ -323,6 +357,12 @@ def precise_geo_left(fwd):
     for user in members(fwd, "user"):
         for geo in members(user, "geo"):
             bad += ["user.geo." + k for k in GEO_PRECISE if members(geo, k)]
+        for ext in members(user, "ext"):
+            for geo in members(ext, "geo"):
+                bad += ["user.ext.geo." + k for k in GEO_PRECISE if members(geo, k)]
+    for dev in members(fwd, "device"):
+        for ext in members(dev, "ext"):
+            bad += ext_keys(ext, DEXT_GEO, "device.ext")
     return bad
 
 
@@ -330,7 +370,8 @@ def segments(fwd, pol):
     """(segtax, id, classes) of every forwarded segment whose class the policy knows."""
     out = []
     for user in members(fwd, "user"):
-        for data in members(user, "data"):
+        # user.data, and Prebid's older user.ext.data, which a bidder may read as well
+        for data in members(user, "data") + [d for e in members(user, "ext") for d in members(e, "data")]:
             if not isinstance(data, list):
                 continue
             for d in data:
