@@ -16,17 +16,19 @@
  *   personal data   when block_personal is set (no consent for the purposes or the vendor, opt-outs, a minor,
  *                   the store, ...), or the jurisdiction's minimum age for targeted ads is not met: removed
  *                   user.id, buyeruid, yob, gender, keywords, kwarray, customdata, data, eids, geo,
- *                   ext.eids, ext.data, ext.buyeruids; device.ifa, dpidsha1, dpidmd5, didsha1, didmd5,
- *                   macsha1, macmd5; device.ip truncated to /24 and device.ipv6 to /56 (removed when they
- *                   do not parse); device.geo keeps country, region, regionfips104, type, utcoffset and
- *                   ipservice only.
+ *                   ext.eids, ext.data, ext.buyeruids, any other user member but consent and ext, any
+ *                   other user.ext member but the consent signals; device.ifa, dpidsha1, dpidmd5,
+ *                   didsha1, didmd5, macsha1, macmd5, identifier keys at any depth of device.ext;
+ *                   device.ip truncated to /24 and device.ipv6 to /56 (removed when they do not parse);
+ *                   device.geo keeps country, region, regionfips104, type, utcoffset and ipservice only.
  *   precise geo     without personal data, and also when consent_state.precise_geo_ok is false, the
  *                   jurisdiction bans it, or GDPR applies and TCF special feature 1 is not opted in:
- *                   device.geo and user.geo keep only the coarse fields above.
- *   segments        always, consent or not: a user.data[].segment entry in a vulnerability class, or in a
- *                   sensitive class unless sensitive_consented() allows that class for this person (and
- *                   the jurisdiction does not ban sensitive targeting). A data object whose ext.segtax
- *                   cannot be read once and as an integer is removed whole.
+ *                   device.geo, user.geo and user.ext.geo keep only the coarse fields above; location
+ *                   keys at any depth of device.ext (geo, lat, lon, ...) are removed.
+ *   segments        always, consent or not: a user.data[].segment (or user.ext.data[].segment) entry in a
+ *                   vulnerability class, or in a sensitive class unless sensitive_consented() allows that
+ *                   class for this person (and the jurisdiction does not ban sensitive targeting). A data
+ *                   object whose ext.segtax cannot be read once and as an integer is removed whole.
  * Keys are matched as bidders' decoders match them (ASCII case-insensitively, with the two Unicode folds Go
  * applies: U+017F to 's', U+212A to 'k'), so a field cannot slip through under another spelling, and every
  * copy of a repeated key is treated.
