@@ -156,6 +156,7 @@ static int parse_bid(struct pc *c, struct bidresp_bid *b)
             if (json_peek(j) != JSON_NUMBER || json_double(j, &b->price))
                 return fail(c, BIDRESP_ESHAPE, "expected a number", "seatbid.bid.price");
             b->has_price = true;
+            b->price_raw = (struct sv){vstart, (size_t)(j->p - vstart)};
             break;
         case K_ADID:
             rc = rd_str(c, &b->adid, "seatbid.bid.adid");
@@ -543,31 +544,40 @@ static void put_notice(struct buf *out, const struct bidresp_bid *b, const struc
     buf_putc(out, '"');
 }
 
+struct span {
+    struct sv span;
+    int what; /* 'n', 'b', 'p' */
+};
+
 int bidresp_write_bid(struct buf *out, const struct bidresp_bid *b, const struct bidresp_win *w)
 {
-    if (!w || !w->win_url.n || (!b->nurl_raw.n && !b->burl_raw.n)) {
-        buf_put(out, b->raw.p, b->raw.n);
-        return out->overflow ? -1 : 0;
-    }
-    /* copy the bid's bytes, replacing the spans in the order they appear */
-    struct sv spans[2] = {b->nurl_raw, b->burl_raw};
-    char kinds[2] = {'n', 'b'};
-    struct sv urls[2] = {b->nurl, b->burl};
-    if (spans[0].n && spans[1].n && spans[1].p < spans[0].p) {
-        struct sv t = spans[0];
-        spans[0] = spans[1];
-        spans[1] = t;
-        kinds[0] = 'b';
-        kinds[1] = 'n';
-        urls[0] = b->burl;
-        urls[1] = b->nurl;
-    }
+    return bidresp_write_bid_priced(out, b, w, 0);
+}
+
+int bidresp_write_bid_priced(struct buf *out, const struct bidresp_bid *b, const struct bidresp_win *w,
+                             double price)
+{
+    /* the spans to replace (nurl, burl, price), copied around in the order they appear */
+    struct span sp[3];
+    int n = 0;
+    bool notices = w && w->win_url.n;
+    if (notices && b->nurl_raw.n) sp[n++] = (struct span){b->nurl_raw, 'n'};
+    if (notices && b->burl_raw.n) sp[n++] = (struct span){b->burl_raw, 'b'};
+    if (price > 0 && isfinite(price) && b->price_raw.n) sp[n++] = (struct span){b->price_raw, 'p'};
+    for (int i = 1; i < n; i++)
+        for (int k = i; k > 0 && sp[k].span.p < sp[k - 1].span.p; k--) {
+            struct span t = sp[k];
+            sp[k] = sp[k - 1];
+            sp[k - 1] = t;
+        }
     const char *p = b->raw.p, *end = b->raw.p + b->raw.n;
-    for (int i = 0; i < 2; i++) {
-        if (!spans[i].n) continue;
-        buf_put(out, p, (size_t)(spans[i].p - p));
-        put_notice(out, b, w, kinds[i], urls[i]);
-        p = spans[i].p + spans[i].n;
+    for (int i = 0; i < n; i++) {
+        buf_put(out, p, (size_t)(sp[i].span.p - p));
+        if (sp[i].what == 'p')
+            buf_put_double(out, price);
+        else
+            put_notice(out, b, w, (char)sp[i].what, sp[i].what == 'n' ? b->nurl : b->burl);
+        p = sp[i].span.p + sp[i].span.n;
     }
     buf_put(out, p, (size_t)(end - p));
     return out->overflow ? -1 : 0;

@@ -42,7 +42,7 @@ struct bidresp_bid {
     uint32_t seat;       /* index into bidresp.seat */
     /* the bid object's bytes in the body, and the spans of its nurl / burl values (quotes included) inside
      * them, so bidresp_write_bid can copy the bid with only those values replaced */
-    struct sv raw, nurl_raw, burl_raw;
+    struct sv raw, nurl_raw, burl_raw, price_raw;
 };
 
 struct bidresp_seat {
@@ -139,6 +139,9 @@ struct bidresp_win {
  * where <url> is the original, percent-encoded except for ${MACRO} sequences (so the exchange still
  * substitutes them). Returns 0, or -1 on overflow. */
 int bidresp_write_bid(struct buf *out, const struct bidresp_bid *b, const struct bidresp_win *w);
+/* bidresp_write_bid with the price replaced by `price` when it is > 0 (a fairness boost). */
+int bidresp_write_bid_priced(struct buf *out, const struct bidresp_bid *b, const struct bidresp_win *w,
+                             double price);
 
 /* Percent-encodes s as a URL query component, keeping ${MACRO} sequences as they are. */
 void bidresp_put_url(struct buf *out, struct sv s);

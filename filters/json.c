@@ -34,72 +34,9 @@ int json_fail(struct json *j, int err, const char *msg)
     return j->err;
 }
 
-/* Bytes that end a run of plain string characters: '"', '\\', control characters and non-ASCII (which leave
- * the fast loop to be validated as UTF-8). */
-static inline bool plain_str_byte(unsigned char c)
-{
-    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
-}
-
-static inline bool is_ws(char c)
-{
-    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
-}
-
-#ifdef __SSE2__
-#include <emmintrin.h>
-/* 16 bytes at a time: the first byte at or after p (p + 16 <= end) that is not plain string text. */
-static inline const char *str_run_end(const char *p, const char *end)
-{
-    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
-    while (end - p >= 16) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-        /* signed compare: bytes >= 0x80 are negative, so "< 0x20" catches control and non-ASCII bytes at once
-         */
-        __m128i stop = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
-                                    _mm_cmplt_epi8(x, space));
-        unsigned m = (unsigned)_mm_movemask_epi8(stop);
-        if (m) return p + __builtin_ctz(m);
-        p += 16;
-    }
-    while (p < end && plain_str_byte((unsigned char)*p)) p++;
-    return p;
-}
-
-static inline const char *ws_run_end(const char *p, const char *end)
-{
-    if (p < end && (unsigned char)*p > ' ') return p; /* minified JSON: no blank at all; one compare */
-    if (end - p >= 2 && *p == ' ' && (unsigned char)p[1] > ' ') return p + 1; /* the ": " of pretty JSON */
-    const __m128i sp = _mm_set1_epi8(' '), nl = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r'),
-                  tab = _mm_set1_epi8('\t');
-    while (end - p >= 16) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-        __m128i ws = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, sp), _mm_cmpeq_epi8(x, nl)),
-                                  _mm_or_si128(_mm_cmpeq_epi8(x, cr), _mm_cmpeq_epi8(x, tab)));
-        unsigned m = ~(unsigned)_mm_movemask_epi8(ws) & 0xFFFFu;
-        if (m) return p + __builtin_ctz(m);
-        p += 16;
-    }
-    while (p < end && is_ws(*p)) p++;
-    return p;
-}
-#else
-static inline const char *str_run_end(const char *p, const char *end)
-{
-    while (p < end && plain_str_byte((unsigned char)*p)) p++;
-    return p;
-}
-
-static inline const char *ws_run_end(const char *p, const char *end)
-{
-    while (p < end && is_ws(*p)) p++;
-    return p;
-}
-#endif
-
 static inline void skip_ws(struct json *j)
 {
-    j->p = ws_run_end(j->p, j->end);
+    j->p = json_ws_run_end_(j->p, j->end);
 }
 
 const unsigned char json_value_start_[256] = {
@@ -139,7 +76,7 @@ enum json_type json_peek_slow_(struct json *j)
     }
 }
 
-static bool open_container_slow(struct json *j, char c, const char *what)
+bool json_open_slow_(struct json *j, char c, const char *what)
 {
     if (j->err) return false;
     skip_ws(j);
@@ -160,28 +97,6 @@ static bool open_container_slow(struct json *j, char c, const char *what)
     return true;
 }
 
-/* The bracket right here (callers have peeked) and room to nest: no whitespace or error handling needed. */
-static inline bool open_container(struct json *j, char c, const char *what)
-{
-    const char *p = j->p;
-    if (!j->err && p < j->end && *p == c && j->depth < JSON_MAX_DEPTH) {
-        j->first |= 1ull << j->depth++;
-        j->p = p + 1;
-        return true;
-    }
-    return open_container_slow(j, c, what);
-}
-
-bool json_obj_begin(struct json *j)
-{
-    return open_container(j, '{', "expected an object");
-}
-
-bool json_arr_begin(struct json *j)
-{
-    return open_container(j, '[', "expected an array");
-}
-
 /* True at a container's first element (and clears the mark): one bit per nesting level, because looking back
  * over the blanks of pretty-printed JSON for the opening bracket cost more than the rest of the key. */
 static inline bool take_first(struct json *j)
@@ -195,7 +110,7 @@ static inline bool take_first(struct json *j)
 static int scan_string(struct json *j, struct sv *out);
 
 /* The general path of json_obj_next: any whitespace, escaped keys, and every error. */
-static bool obj_next_slow(struct json *j, struct sv *key)
+bool json_obj_next_slow_(struct json *j, struct sv *key)
 {
     if (j->err) return false;
     skip_ws(j);
@@ -244,48 +159,7 @@ static bool obj_next_slow(struct json *j, struct sv *key)
     return true;
 }
 
-/* json_obj_next for the common shapes: `,` or the first member, a key of plain text and its `:`. The state
- * (j->p, the first-member bit) is only written on success, so anything else restarts from the same place in
- * obj_next_slow, which reports errors exactly as it always has. */
-bool json_obj_next(struct json *j, struct sv *key)
-{
-    if (j->err) return false;
-    const char *end = j->end, *p = ws_run_end(j->p, end);
-    uint64_t bit = 1ull << (j->depth - 1);
-    if (p < end) {
-        char c = *p;
-        if (c == ',' && !(j->first & bit)) {
-            p = ws_run_end(p + 1, end);
-        } else if (c == '}') {
-            j->first &= ~bit;
-            j->p = p + 1;
-            j->depth--;
-            return false;
-        } else if (c != '"' || !(j->first & bit)) {
-            goto slow;
-        }
-        if (p < end && *p == '"') {
-            const char *s = p + 1, *q = str_run_end(s, end);
-            if (q < end && *q == '"') {
-                const char *r = q + 1;
-                if (r >= end || *r != ':') r = ws_run_end(r, end);
-                if (r < end && *r == ':') {
-                    j->first &= ~bit;
-                    j->p = r + 1;
-                    if (key) {
-                        key->p = s;
-                        key->n = (size_t)(q - s);
-                    }
-                    return true;
-                }
-            }
-        }
-    }
-slow:
-    return obj_next_slow(j, key);
-}
-
-static bool arr_next_slow(struct json *j)
+bool json_arr_next_slow_(struct json *j)
 {
     if (j->err) return false;
     skip_ws(j);
@@ -313,37 +187,6 @@ static bool arr_next_slow(struct json *j)
         }
     }
     return true;
-}
-
-/* Like json_obj_next: the common cases here, anything else (and every error) from the same place in
- * arr_next_slow. */
-bool json_arr_next(struct json *j)
-{
-    if (j->err) return false;
-    const char *end = j->end, *p = ws_run_end(j->p, end);
-    uint64_t bit = 1ull << (j->depth - 1);
-    if (p < end) {
-        char c = *p;
-        if (c == ']') {
-            j->first &= ~bit;
-            j->p = p + 1;
-            j->depth--;
-            return false;
-        }
-        if (j->first & bit) {
-            j->first &= ~bit;
-            j->p = p;
-            return true;
-        }
-        if (c == ',') {
-            p = ws_run_end(p + 1, end);
-            if (p < end && *p != ']') {
-                j->p = p;
-                return true;
-            }
-        }
-    }
-    return arr_next_slow(j);
 }
 
 /* ---- strings ---- */
@@ -519,11 +362,11 @@ static int decode_escaped(struct json *j, const char *s, struct sv *out)
 }
 
 /* j->p at the opening quote. */
-static int scan_string_slow(struct json *j, struct sv *out)
+__attribute__((noinline)) static int scan_string_slow(struct json *j, struct sv *out)
 {
     const char *s = j->p + 1, *p = s, *end = j->end;
     for (;;) {
-        p = str_run_end(p, end);
+        p = json_str_run_end_(p, end);
         if (p >= end) {
             j->p = p;
             return json_fail(j, JSON_ETRUNC, "unterminated string");
@@ -553,7 +396,7 @@ static int scan_string_slow(struct json *j, struct sv *out)
 /* j->p at the opening quote. Most strings are plain text: one run, no escape, no UTF-8 to check. */
 static inline int scan_string(struct json *j, struct sv *out)
 {
-    const char *s = j->p + 1, *q = str_run_end(s, j->end);
+    const char *s = j->p + 1, *q = json_str_run_end_(s, j->end);
     if (q < j->end && *q == '"') {
         if (out) {
             out->p = s;
@@ -565,7 +408,7 @@ static inline int scan_string(struct json *j, struct sv *out)
     return scan_string_slow(j, out);
 }
 
-int json_string(struct json *j, struct sv *out)
+int json_string_slow_(struct json *j, struct sv *out)
 {
     /* fast path: callers have usually peeked already, so the value starts right here */
     if (!j->err && j->p < j->end && *j->p == '"') return scan_string(j, out);
@@ -689,7 +532,7 @@ int json_double(struct json *j, double *out)
     return 0;
 }
 
-static int int_slow(struct json *j, int64_t *out)
+int json_int_slow_(struct json *j, int64_t *out)
 {
     /* callers have usually peeked already: skip the second peek when a number starts right here */
     bool here = !j->err && j->p < j->end && (*j->p == '-' || (*j->p >= '0' && *j->p <= '9'));
@@ -730,30 +573,6 @@ static int int_slow(struct json *j, int64_t *out)
 range:
     j->p = at;
     return json_fail(j, JSON_ENUMBER, "integer out of range");
-}
-
-/* json_int for a plain non-negative integer of up to 18 digits, right here (callers have peeked), converted
- * while it is scanned. Anything else (a sign, a fraction, an exponent, more digits, an error) from the same
- * place in int_slow. */
-int json_int(struct json *j, int64_t *out)
-{
-    const char *p = j->p, *end = j->end;
-    if (!j->err && p < end) {
-        unsigned d = (unsigned)(unsigned char)*p - '0';
-        if (d <= 9) {
-            uint64_t v = d;
-            const char *q = p + 1;
-            if (d) /* "0" is a whole number: a digit after it is the caller's syntax error */
-                for (; q < end && q - p < 18 && (d = (unsigned)(unsigned char)*q - '0') <= 9; q++)
-                    v = v * 10 + d;
-            if (q >= end || ((unsigned)(unsigned char)*q - '0' > 9 && *q != '.' && *q != 'e' && *q != 'E')) {
-                j->p = q;
-                *out = (int64_t)v;
-                return 0;
-            }
-        }
-    }
-    return int_slow(j, out);
 }
 
 static int literal(struct json *j, const char *lit, size_t n)
@@ -799,10 +618,10 @@ static inline bool is_digit(char c)
 
 /* The end of a string that starts at p (after the opening quote), or NULL when it has a \u escape or is
  * malformed or unterminated. */
-static const char *str_end_fast(const char *p, const char *end)
+static inline __attribute__((always_inline)) const char *str_end_fast(const char *p, const char *end)
 {
     for (;;) {
-        p = str_run_end(p, end);
+        p = json_str_run_end_(p, end);
         if (p >= end) return NULL;
         unsigned char c = (unsigned char)*p;
         if (c == '"') return p + 1;
@@ -831,7 +650,7 @@ static const char *str_end_fast(const char *p, const char *end)
 }
 
 /* The end of the number at p, by the grammar scan_number follows, or NULL when malformed or truncated. */
-static const char *num_end_fast(const char *p, const char *end)
+static inline __attribute__((always_inline)) const char *num_end_fast(const char *p, const char *end)
 {
     if (*p == '-' && ++p >= end) return NULL;
     if (*p == '0')
@@ -866,7 +685,7 @@ static const char *skip_fast(const char *p, const char *end, int depth)
     int d = 0;
     for (;;) {
         /* a value */
-        p = ws_run_end(p, end);
+        p = json_ws_run_end_(p, end);
         if (p >= end) return NULL;
         bool key = false;
         switch (*p) {
@@ -899,7 +718,7 @@ static const char *skip_fast(const char *p, const char *end, int depth)
         case '[': {
             if (d >= room) return NULL;
             bool is_obj = *p == '{';
-            p = ws_run_end(p + 1, end);
+            p = json_ws_run_end_(p + 1, end);
             if (p >= end) return NULL;
             if (*p == (is_obj ? '}' : ']')) { /* empty */
                 p++;
@@ -919,12 +738,12 @@ static const char *skip_fast(const char *p, const char *end, int depth)
         while (!key) {
             if (d == 0) return p;
             bool in_obj = (obj >> (d - 1)) & 1;
-            p = ws_run_end(p, end);
+            p = json_ws_run_end_(p, end);
             if (p >= end) return NULL;
             if (*p == ',') {
                 p++;
                 if (!in_obj) break;
-                p = ws_run_end(p, end);
+                p = json_ws_run_end_(p, end);
                 key = true;
             } else if (*p == (in_obj ? '}' : ']')) {
                 p++;
@@ -938,7 +757,7 @@ static const char *skip_fast(const char *p, const char *end, int depth)
         if (p >= end || *p != '"') return NULL;
         p = str_end_fast(p + 1, end);
         if (!p) return NULL;
-        p = ws_run_end(p, end);
+        p = json_ws_run_end_(p, end);
         if (p >= end || *p != ':') return NULL;
         p++;
     }
@@ -964,7 +783,7 @@ static int skip_slow(struct json *j)
         /* validate without decoding: decoding would spend arena on text nobody reads */
         const char *s0 = j->p + 1, *p = s0, *end = j->end;
         for (;;) {
-            p = str_run_end(p, end);
+            p = json_str_run_end_(p, end);
             if (p >= end) {
                 j->p = p;
                 return json_fail(j, JSON_ETRUNC, "unterminated string");
@@ -1003,7 +822,19 @@ static int skip_slow(struct json *j)
 int json_skip(struct json *j)
 {
     if (!j->err) {
-        const char *e = skip_fast(j->p, j->end, j->depth);
+        /* most skipped values are one string or number right here (callers have peeked): no container
+         * bookkeeping for those; same grammar, same NULL-means-walk-again contract as skip_fast */
+        const char *p = j->p, *end = j->end, *e;
+        if (end - p >= 2 && *p == ' ') p++; /* the blank after "key:" in pretty-printed JSON */
+        if (p < end && (*p == '"' || *p == '-' || is_digit(*p))) {
+            e = *p == '"' ? str_end_fast(p + 1, end) : num_end_fast(p, end);
+            if (e) {
+                j->p = e;
+                return 0;
+            }
+            return skip_slow(j);
+        }
+        e = skip_fast(p, end, j->depth);
         if (e) {
             j->p = e;
             return 0;

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "filters/arena.h"
+#include "filters/json_scan.h"
 #include "filters/sv.h"
 
 #define JSON_MAX_DEPTH 64
@@ -60,15 +61,17 @@ static inline enum json_type json_peek(struct json *j); /* defined at the end of
 
 /* Objects: json_obj_begin consumes '{'. json_obj_next returns true with the next key (the ':' consumed; the
  * caller must then read or skip exactly one value), false at '}' or on error. */
-bool json_obj_begin(struct json *j);
-bool json_obj_next(struct json *j, struct sv *key);
+static inline bool json_obj_begin(struct json *j); /* inline fast paths: at the end of this file */
+static inline bool json_obj_next(struct json *j, struct sv *key); /* defined at the end of this file */
 /* Arrays likewise; json_arr_next returns true when another element follows. */
-bool json_arr_begin(struct json *j);
-bool json_arr_next(struct json *j);
+static inline bool json_arr_begin(struct json *j);
+static inline bool json_arr_next(struct json *j);
 
 /* Values. Each consumes one value; on a type mismatch it records JSON_ETYPE and returns an error. */
-int json_string(struct json *j, struct sv *out); /* unescaped; a view into buf when no escape is present */
-int json_int(struct json *j, int64_t *out);      /* integral numbers only (300 and 300.0 and 3e2 are fine) */
+static inline int json_string(struct json *j,
+                              struct sv *out); /* unescaped; a view into buf when no escape is present */
+static inline int json_int(struct json *j,
+                           int64_t *out); /* integral numbers only (300 and 300.0 and 3e2 are fine) */
 int json_double(struct json *j, double *out);
 int json_bool(struct json *j, bool *out);
 int json_null(struct json *j);
@@ -82,6 +85,13 @@ int json_finish(struct json *j);
 extern const unsigned char json_value_start_[256];
 /* json_peek's general path: skips any whitespace, records an error at the end or at a bad byte. */
 enum json_type json_peek_slow_(struct json *j);
+/* json_obj_next's general path: any whitespace, escaped keys, and every error. */
+bool json_obj_next_slow_(struct json *j, struct sv *key);
+/* The general paths of the other inline readers below: from the same position, with every error. */
+bool json_open_slow_(struct json *j, char c, const char *what);
+bool json_arr_next_slow_(struct json *j);
+int json_string_slow_(struct json *j, struct sv *out);
+int json_int_slow_(struct json *j, int64_t *out);
 
 static inline enum json_type json_peek(struct json *j)
 {
@@ -96,6 +106,143 @@ static inline enum json_type json_peek(struct json *j)
         }
     }
     return json_peek_slow_(j);
+}
+
+/* json_obj_next for the common shapes: `,` or the first member, a key of plain text and its `:`. The state
+ * (j->p, the first-member bit) is only written on success, so anything else restarts from the same place in
+ * json_obj_next_slow_, which reports errors exactly as it always has. */
+static inline __attribute__((always_inline)) bool json_obj_next(struct json *j, struct sv *key)
+{
+    if (j->err) return false;
+    const char *end = j->end, *p = json_ws_run_end_(j->p, end);
+    uint64_t bit = 1ull << (j->depth - 1);
+    if (p < end) {
+        char c = *p;
+        if (c == ',' && !(j->first & bit)) {
+            p = json_ws_run_end_(p + 1, end);
+        } else if (c == '}') {
+            j->first &= ~bit;
+            j->p = p + 1;
+            j->depth--;
+            return false;
+        } else if (c != '"' || !(j->first & bit)) {
+            goto slow;
+        }
+        if (p < end && *p == '"') {
+            const char *s = p + 1, *q = json_str_run_end_(s, end);
+            if (q < end && *q == '"') {
+                const char *r = q + 1;
+                if (r >= end || *r != ':') r = json_ws_run_end_(r, end);
+                if (r < end && *r == ':') {
+                    j->first &= ~bit;
+                    j->p = r + 1;
+                    if (key) {
+                        key->p = s;
+                        key->n = (size_t)(q - s);
+                    }
+                    return true;
+                }
+            }
+        }
+    }
+slow:
+    return json_obj_next_slow_(j, key);
+}
+
+/* The bracket right here (callers have peeked) and room to nest: no whitespace or error handling needed. */
+static inline __attribute__((always_inline)) bool json_open_(struct json *j, char c, const char *what)
+{
+    const char *p = j->p;
+    if (!j->err && p < j->end && *p == c && j->depth < JSON_MAX_DEPTH) {
+        j->first |= 1ull << j->depth++;
+        j->p = p + 1;
+        return true;
+    }
+    return json_open_slow_(j, c, what);
+}
+
+static inline __attribute__((always_inline)) bool json_obj_begin(struct json *j)
+{
+    return json_open_(j, '{', "expected an object");
+}
+
+static inline __attribute__((always_inline)) bool json_arr_begin(struct json *j)
+{
+    return json_open_(j, '[', "expected an array");
+}
+
+/* Like json_obj_next: the common cases here, anything else (and every error) from the same place in
+ * json_arr_next_slow_. */
+static inline __attribute__((always_inline)) bool json_arr_next(struct json *j)
+{
+    if (j->err) return false;
+    const char *end = j->end, *p = json_ws_run_end_(j->p, end);
+    uint64_t bit = 1ull << (j->depth - 1);
+    if (p < end) {
+        char c = *p;
+        if (c == ']') {
+            j->first &= ~bit;
+            j->p = p + 1;
+            j->depth--;
+            return false;
+        }
+        if (j->first & bit) {
+            j->first &= ~bit;
+            j->p = p;
+            return true;
+        }
+        if (c == ',') {
+            p = json_ws_run_end_(p + 1, end);
+            if (p < end && *p != ']') {
+                j->p = p;
+                return true;
+            }
+        }
+    }
+    return json_arr_next_slow_(j);
+}
+
+/* json_string for a plain string right here (callers have usually peeked): one run, no escape, no UTF-8 to
+ * check. Anything else from the same place in json_string_slow_. */
+static inline __attribute__((always_inline)) int json_string(struct json *j, struct sv *out)
+{
+    const char *p = j->p, *end = j->end;
+    if (!j->err && p < end && *p == '"') {
+        const char *s = p + 1, *q = json_str_run_end_(s, end);
+        if (q < end && *q == '"') {
+            if (out) {
+                out->p = s;
+                out->n = (size_t)(q - s);
+            }
+            j->p = q + 1;
+            return 0;
+        }
+    }
+    return json_string_slow_(j, out);
+}
+
+/* json_int for a plain non-negative integer of up to 18 digits, right here (callers have peeked), converted
+ * while it is scanned. Anything else (a sign, a fraction, an exponent, more digits, an error) from the same
+ * place in json_int_slow_. */
+static inline __attribute__((always_inline)) int json_int(struct json *j, int64_t *out)
+{
+    const char *p = j->p, *end = j->end;
+    if (!j->err && p < end) {
+        unsigned d = (unsigned)(unsigned char)*p - '0';
+        if (d <= 9) {
+            uint64_t v = d;
+            const char *q = p + 1;
+            if (d) /* "0" is a whole number: a digit after it is the caller's syntax error */
+                for (; q < end && q - p < 18 && (d = (unsigned)(unsigned char)*q - '0') <= 9; q++)
+                    v = v * 10 + d;
+            if (q >= end || ((unsigned)(unsigned char)*q - '0' > 9 && *q != '.' && *q != 'e' && *q != 'E')) {
+                j->p = q;
+                *out = (int64_t)v;
+                return 0;
+            }
+        }
+    }
+    return json_int_slow_(j, out);
 }
 
 #endif

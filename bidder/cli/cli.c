@@ -248,6 +248,12 @@ int cli_check_config_main(int argc, char **argv)
     if (cfg->policy_source == CONFIG_POLICY_NONE)
         fprintf(stderr, "%s: warning: \"policy\": \"none\": no sensitive-category rules; off: %s\n", argv[1],
                 config_protections_off_json(cfg));
+    for (uint32_t i = 0; i < cfg->upstreams.n; i++) { /* filter mode (docs/filter.md) */
+        const struct upstream *u = &cfg->upstreams.v[i];
+        printf("%s: upstream %s: %s, tcf_vendor_id %d, timeout_ms %d, %d connections, %s\n", argv[1], u->id,
+               u->url, (int)u->tcf_vendor_id, (int)u->timeout_ms, (int)u->connections,
+               u->u.loopback ? "loopback" : "remote (allow_remote)");
+    }
     config_free(cfg);
     return 0;
 }

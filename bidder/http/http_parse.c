@@ -2,6 +2,9 @@
 #include "bidder/http/http_parse.h"
 
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define HP_MAX_HEADERS 100
 
@@ -25,19 +28,129 @@ static bool ieq(struct sv a, const char *lit, size_t n)
 #define IEQ(a, lit) ieq((a), (lit), sizeof(lit) - 1)
 
 /* Finds the end of the line starting at p[i]: returns the index of its '\n' or -1 when it has not arrived. */
-static long line_end(const char *p, size_t n, size_t i)
+static inline long line_end(const char *p, size_t n, size_t i)
 {
+#ifdef __SSE2__
+    /* header lines are short: a few 16-byte compares here beat a call to memchr */
+    const __m128i lf = _mm_set1_epi8('\n');
+    for (int k = 0; k < 4 && n - i >= 16; k++, i += 16) {
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + i)), lf));
+        if (m) return (long)(i + (size_t)__builtin_ctz(m));
+    }
+#endif
     const char *nl = memchr(p + i, '\n', n - i);
     return nl ? nl - p : -1;
 }
 
-static bool has_ctl(struct sv v)
+/* Header names are tchars (checked before any compare), and for a tchar t and a lowercase letter or '-' x,
+ * (t | 0x20) == x exactly when t is x in either case: so names compare 8 bytes at a time, OR-ed to lower
+ * case, with no per-byte branches. lit is lowercase. */
+static bool name_is(struct sv name, const char *lit, size_t n)
 {
-    for (size_t i = 0; i < v.n; i++) {
+    if (name.n != n) return false;
+    const uint64_t lower = 0x2020202020202020ull;
+    size_t i = 0;
+    if (n >= 8) {
+        /* whole words, the last one overlapping the one before: no byte loop */
+        uint64_t a, b;
+        for (; i + 8 < n; i += 8) {
+            memcpy(&a, name.p + i, 8);
+            memcpy(&b, lit + i, 8);
+            if ((a | lower) != b) return false;
+        }
+        memcpy(&a, name.p + n - 8, 8);
+        memcpy(&b, lit + n - 8, 8);
+        return (a | lower) == b;
+    }
+    if (n >= 4) {
+        uint32_t a, b, c, d;
+        memcpy(&a, name.p, 4);
+        memcpy(&b, lit, 4);
+        memcpy(&c, name.p + n - 4, 4);
+        memcpy(&d, lit + n - 4, 4);
+        return (a | 0x20202020u) == b && (c | 0x20202020u) == d;
+    }
+    for (; i < n; i++)
+        if (((unsigned char)name.p[i] | 0x20) != (unsigned char)lit[i]) return false;
+    return true;
+}
+#define NAME_IS(a, lit) name_is((a), (lit), sizeof(lit) - 1)
+
+/* A control character (but tab) or DEL in v. buf_end bounds the buffer v lies in: 16-byte blocks may read
+ * past v's end (within the buffer; the bytes after v are masked off), so a short value is one block. */
+static bool has_ctl(struct sv v, const char *buf_end)
+{
+    size_t i = 0;
+#ifdef __SSE2__
+    const __m128i c1f = _mm_set1_epi8(0x1F), tab = _mm_set1_epi8('\t'), del = _mm_set1_epi8(0x7F);
+    for (; i < v.n && buf_end - (v.p + i) >= 16; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(v.p + i));
+        /* unsigned x <= 0x1F: min(x, 0x1F) == x */
+        __m128i bad =
+            _mm_or_si128(_mm_andnot_si128(_mm_cmpeq_epi8(x, tab), _mm_cmpeq_epi8(_mm_min_epu8(x, c1f), x)),
+                         _mm_cmpeq_epi8(x, del));
+        unsigned m = (unsigned)_mm_movemask_epi8(bad);
+        if (v.n - i < 16) m &= (1u << (v.n - i)) - 1;
+        if (m) return true;
+    }
+#else
+    (void)buf_end;
+#endif
+    for (; i < v.n; i++) {
         unsigned char c = (unsigned char)v.p[i];
         if ((c < 0x20 && c != '\t') || c == 0x7f) return true;
     }
     return false;
+}
+
+/* The length of the run at p[0..n) of letters, digits and '-' (what header names are made of; all tchars),
+ * 16 bytes at a time while buf_end allows; callers continue byte by byte with the full tchar table. */
+static size_t name_run(const char *p, size_t n, const char *buf_end)
+{
+    size_t i = 0;
+#ifdef __SSE2__
+    const __m128i lc = _mm_set1_epi8(0x20), a = _mm_set1_epi8('a'), z = _mm_set1_epi8(25),
+                  d0 = _mm_set1_epi8('0'), d9 = _mm_set1_epi8(9), dash = _mm_set1_epi8('-');
+    for (; i < n && buf_end - (p + i) >= 16; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        __m128i al = _mm_sub_epi8(_mm_or_si128(x, lc), a), dg = _mm_sub_epi8(x, d0);
+        __m128i ok = _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(al, z), al), _mm_cmpeq_epi8(_mm_min_epu8(dg, d9), dg)),
+            _mm_cmpeq_epi8(x, dash));
+        unsigned m = ~(unsigned)_mm_movemask_epi8(ok) & 0xFFFFu;
+        if (m) {
+            i += (size_t)__builtin_ctz(m);
+            return i < n ? i : n;
+        }
+    }
+#else
+    (void)buf_end;
+#endif
+    return i < n ? i : n;
+}
+
+/* The length of the run at p[0..n) of bytes above ' ' but DEL (a request target), 16 at a time as above. */
+static size_t target_run(const char *p, size_t n, const char *buf_end)
+{
+    size_t i = 0;
+#ifdef __SSE2__
+    const __m128i sp = _mm_set1_epi8(' '), del = _mm_set1_epi8(0x7F);
+    for (; i < n && buf_end - (p + i) >= 16; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        __m128i stop = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, sp), x), _mm_cmpeq_epi8(x, del));
+        unsigned m = (unsigned)_mm_movemask_epi8(stop);
+        if (m) {
+            i += (size_t)__builtin_ctz(m);
+            return i < n ? i : n;
+        }
+    }
+    if (i > n) return n;
+#else
+    (void)buf_end;
+#endif
+    while (i < n && (unsigned char)p[i] > ' ' && p[i] != 0x7f) i++;
+    return i;
 }
 
 /* Walks a comma-separated list of tokens (Connection, Transfer-Encoding), calling back on each, trimmed. */
@@ -55,7 +168,7 @@ static struct sv next_token(struct sv *list)
     return t;
 }
 
-static int parse_request_line(struct sv l, struct hp_request *r)
+static int parse_request_line(struct sv l, const char *buf_end, struct hp_request *r)
 {
     size_t i = 0;
     while (i < l.n && hp_tchar[(unsigned char)l.p[i]]) i++;
@@ -70,7 +183,7 @@ static int parse_request_line(struct sv l, struct hp_request *r)
     else
         r->method = HP_OTHER;
     size_t ts = ++i;
-    while (i < l.n && (unsigned char)l.p[i] > ' ' && l.p[i] != 0x7f) i++;
+    i = ts + target_run(l.p + ts, l.n - ts, buf_end);
     if (i == ts || i >= l.n || l.p[i] != ' ') return HP_EREQLINE;
     r->target = (struct sv){l.p + ts, i - ts};
     struct sv v = {l.p + i + 1, l.n - i - 1};
@@ -82,7 +195,7 @@ static int parse_request_line(struct sv l, struct hp_request *r)
 
     /* absolute-form (a proxy-style target): keep the path */
     struct sv t = r->target;
-    if (t.n > 7 &&
+    if (t.n > 7 && (t.p[0] | 0x20) == 'h' && /* origin-form ("/...") needs none of this */
         (IEQ(((struct sv){t.p, 7}), "http://") || (t.n > 8 && IEQ(((struct sv){t.p, 8}), "https://")))) {
         const char *host = (const char *)memchr(t.p, ':', t.n) + 3;
         const char *slash = memchr(host, '/', (size_t)(t.p + t.n - host));
@@ -171,7 +284,7 @@ int hp_parse_head(const char *p, size_t n, size_t max_head, struct hp_request *r
     struct sv l;
     long nx = next_line(p, lim, i, &l);
     if (nx <= 0) return nx < 0 ? (int)nx : MORE;
-    int rc = parse_request_line(l, r);
+    int rc = parse_request_line(l, p + n, r);
     if (rc) return rc;
     i = (size_t)nx;
 
@@ -184,7 +297,7 @@ int hp_parse_head(const char *p, size_t n, size_t max_head, struct hp_request *r
         if (l.n == 0) break;
         if (++nhdr > HP_MAX_HEADERS) return HP_ETOOMANYHDR;
         /* obs-fold and whitespace before the colon are rejected (RFC 9112 5.1, 5.2) */
-        size_t c = 0;
+        size_t c = name_run(l.p, l.n, p + n);
         while (c < l.n && hp_tchar[(unsigned char)l.p[c]]) c++;
         if (c == 0 || c >= l.n || l.p[c] != ':') return HP_EHEADER;
         struct sv name = {l.p, c};
@@ -192,16 +305,16 @@ int hp_parse_head(const char *p, size_t n, size_t max_head, struct hp_request *r
         while (vs < ve && (l.p[vs] == ' ' || l.p[vs] == '\t')) vs++;
         while (ve > vs && (l.p[ve - 1] == ' ' || l.p[ve - 1] == '\t')) ve--;
         struct sv val = {l.p + vs, ve - vs};
-        if (has_ctl(val)) return HP_EHEADER;
+        if (has_ctl(val, p + n)) return HP_EHEADER;
         switch (name.n) {
         case 4:
-            if (IEQ(name, "host")) nhost++;
+            if (NAME_IS(name, "host")) nhost++;
             break;
         case 6:
-            if (IEQ(name, "expect") && IEQ(val, "100-continue")) r->expect_continue = true;
+            if (NAME_IS(name, "expect") && IEQ(val, "100-continue")) r->expect_continue = true;
             break;
         case 10:
-            if (IEQ(name, "connection")) {
+            if (NAME_IS(name, "connection")) {
                 struct sv list = val;
                 while (list.n) {
                     struct sv t = next_token(&list);
@@ -211,7 +324,7 @@ int hp_parse_head(const char *p, size_t n, size_t max_head, struct hp_request *r
             }
             break;
         case 14:
-            if (IEQ(name, "content-length")) {
+            if (NAME_IS(name, "content-length")) {
                 uint64_t len;
                 if (parse_length(val, &len)) return HP_ELENGTH;
                 if (r->has_length && len != r->content_length) return HP_ELENGTH;
@@ -220,10 +333,10 @@ int hp_parse_head(const char *p, size_t n, size_t max_head, struct hp_request *r
             }
             break;
         case 16:
-            if (IEQ(name, "content-encoding")) r->content_encoding = val;
+            if (NAME_IS(name, "content-encoding")) r->content_encoding = val;
             break;
         case 17:
-            if (IEQ(name, "transfer-encoding")) {
+            if (NAME_IS(name, "transfer-encoding")) {
                 /* exactly one field holding exactly "chunked": we implement no other coding (RFC 9112 6.1),
                  * and a list a proxy may read differently ("chunked, chunked", "gzip, chunked") is refused
                  * rather than guessed at */

@@ -2,17 +2,16 @@
 #include "bidder/upstream/check.h"
 
 #include <string.h>
-#include <time.h>
 
+#include "bidder/upstream/fair.h"
 #include "filters/reasons.h"
 
 int upcheck_scrub(const struct config *cfg, const struct upstream *u, const struct engine_result *res,
                   const char *body, size_t len, struct arena *a, char *out, size_t cap,
                   struct scrub_result *sr)
 {
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
+    struct decide_env env;
+    engine_env_now(&env); /* the year from the engine's per-thread cache, not a gmtime per upstream */
     const struct scrub_input in = {.body = body,
                                    .len = len,
                                    .req = &res->req,
@@ -21,7 +20,7 @@ int upcheck_scrub(const struct config *cfg, const struct upstream *u, const stru
                                    .tcf_strict = cfg->campaigns.tcf_strict,
                                    .policy = cfg->campaigns.policy,
                                    .js = &res->dec.juris,
-                                   .year = tm.tm_year + 1900,
+                                   .year = env.year,
                                    .tmax_ms = upstream_budget_ms(u, res->req.tmax, cfg->tmax_margin_ms)};
     return scrub_request(&in, a, out, cap, sr);
 }
@@ -68,6 +67,20 @@ void upcheck_run(const struct config *cfg, const struct upstream *u, const struc
         struct upcheck_verdict *v = &r->v[i];
         v->bid = i;
         v->reason = bidresp_check_bid(&ctx, resp, &resp->bid[i], &v->detail, &v->special);
+        v->price = 0;
+        if (v->reason == REASON_BID && v->special != BIDRESP_SPECIAL_NONE && r->fair) {
+            /* a special-category bid: balanced like a special-category campaign, per (upstream, creative) */
+            const struct bidresp_bid *b = &resp->bid[i];
+            const struct campaign_fairness *fp =
+                v->special < UPSTREAM_SPECIAL_N && u->special[v->special].present
+                    ? &u->special[v->special].fair
+                    : &upfair_defaults;
+            double price = b->price;
+            r->draw = r->draw * 6364136223846793005ull + 1442695040888963407ull;
+            v->reason = upfair_check(u->id, b->cid.n ? b->cid : b->crid, fp, &res->req, b->impid,
+                                     (uint32_t)(r->draw >> 32), &price, &v->detail);
+            if (v->reason == REASON_BID && price > b->price) v->price = price;
+        }
         if (v->reason != REASON_BID || !out) {
             if (v->reason == REASON_BID) r->kept++;
             continue;
@@ -81,7 +94,7 @@ void upcheck_run(const struct config *cfg, const struct upstream *u, const struc
         } else {
             buf_putc(out, ',');
         }
-        bidresp_write_bid(out, &resp->bid[i], &win);
+        bidresp_write_bid_priced(out, &resp->bid[i], &win, v->price);
         r->kept++;
     }
     if (out && r->kept) buf_puts(out, "]}");

@@ -19,12 +19,15 @@ struct upcheck_verdict {
     int reason;       /* REASON_BID: passed */
     struct sv detail; /* what the reason names */
     int special;      /* BIDRESP_SPECIAL_* */
+    double price;     /* > 0: the price after a fairness boost */
 };
 
 struct upcheck_result {
     int reason; /* REASON_BID: the response could be used; else response.malformed / response.id */
     struct bidresp_error err;
     uint32_t nbids, kept;
+    bool fair;     /* in: special-category bids go through the fairness controller (serve; not decide) */
+    uint64_t draw; /* in/out: the throttle's random state */
     struct upcheck_verdict v[BIDRESP_MAX_BID];
 };
 

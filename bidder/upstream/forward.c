@@ -9,6 +9,7 @@
 
 #include "bidder/obs/log.h"
 #include "bidder/audit.h"
+#include "bidder/common/clock.h"
 #include "bidder/upstream/check.h"
 #include "bidder/upstream/pool.h"
 #include "bidder/upstream/stats.h"
@@ -210,6 +211,8 @@ static uint32_t upstream_bids(struct fwd_worker *w, const struct config *cfg, st
     if (!u) return 0; /* removed by a reload meanwhile */
     /* the answer's strings with escapes go to what is left of the request's arena */
     struct upcheck_result *cr = &w->check;
+    cr->fair = true;
+    if (!cr->draw) cr->draw = (uint64_t)(uintptr_t)w ^ (uint64_t)fb_clock_wall_ms();
     upcheck_run(cfg, u, &r->res, fu->personal, call->body, call->body_len, &r->arena, w->resp, b, first_seat,
                 cr);
     if (cr->reason == REASON_RESPONSE_MALFORMED) {

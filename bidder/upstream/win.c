@@ -11,9 +11,9 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "bidder/fairness/fairness.h"
 #include "bidder/http/url.h"
 #include "bidder/obs/log.h"
+#include "bidder/upstream/fair.h"
 #include "bidder/upstream/stats.h"
 
 struct notice {
@@ -244,9 +244,14 @@ int up_win_handle(int worker, const struct config *cfg, const char *query, char 
     const char *status = "ignored";
     if (nk != 1 || kind[0] != 'b') {
         /* a win notice: counted for fairness like a campaign's (an unknown bid is "unmatched") */
-        char fb[256];
-        fairness_win(worker, query, fb, sizeof fb);
-        status = strstr(fb, "counted") ? "counted" : "unmatched";
+        char cid[256], imp[256], req[256];
+        int nc = qv(query, "cid", cid, sizeof cid), ni = qv(query, "imp", imp, sizeof imp),
+            nr = qv(query, "req", req, sizeof req);
+        (void)worker;
+        bool counted = nc > 0 && ni > 0 && nr > 0 &&
+                       upfair_win(up, (struct sv){cid, (size_t)nc}, (struct sv){imp, (size_t)ni},
+                                  (struct sv){req, (size_t)nr});
+        status = counted ? "counted" : "unmatched";
     }
     const char *fwd = "none";
     if (nt > 0) {

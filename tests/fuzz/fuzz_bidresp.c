@@ -80,6 +80,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             json_init(&j, out, ob.len, &a);
             if (json_skip(&j) || json_finish(&j)) abort();
         }
+        /* with a fairness boost: the price replaced, still one object */
+        buf_init(&ob, out, sizeof out);
+        if (bidresp_write_bid_priced(&ob, b, &w, b->price > 0 && b->price < 1e300 ? b->price * 1.5 : 1.25) ==
+            0) {
+            struct json j;
+            json_init(&j, out, ob.len, &a);
+            if (json_skip(&j) || json_finish(&j)) abort();
+        }
     }
     free(body);
     return 0;

@@ -1,10 +1,10 @@
 /* libFuzzer target for the consent record parser (mirror_record_parse, bidder/mirror_table.c) and the
- * fairness counter field parser (fairness_parse_field, bidder/fairness/control.c): the two places Redis hash contents
- * enter the bidder. The input is split at '\n' into field/value pairs passed with lengths, as hiredis hands
- * them over. Oracles: a record with any optout (minor) value other than exactly "0" is an opt-out (a minor):
- * bad values fail toward privacy; a record not understood (a bad value, an odd element count, a near-miss of
- * a known field name) is MIRROR_F_RESTRICT with a reason, and only then; no flag outside the packed word; a
- * field that parses prints back to itself.
+ * fairness counter field parser (fairness_parse_field, bidder/fairness/control.c): the two places Redis hash
+ * contents enter the bidder. The input is split at '\n' into field/value pairs passed with lengths, as
+ * hiredis hands them over. Oracles: a record with any optout (minor) value other than exactly "0" is an
+ * opt-out (a minor): bad values fail toward privacy; a record not understood (a bad value, an odd element
+ * count, a near-miss of a known field name) is MIRROR_F_RESTRICT with a reason, and only then; no flag
+ * outside the packed word; a field that parses prints back to itself.
  */
 #include <stddef.h>
 #include <stdint.h>

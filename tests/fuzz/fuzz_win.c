@@ -1,5 +1,5 @@
-/* libFuzzer target for the /win query parser (fairness_win in bidder/fairness/win.c): the query string of a win
- * notice (the bid's nurl), as route() hands it over: at most 2047 bytes, NUL-terminated. Checks what the
+/* libFuzzer target for the /win query parser (fairness_win in bidder/fairness/win.c): the query string of a
+ * win notice (the bid's nurl), as route() hands it over: at most 2047 bytes, NUL-terminated. Checks what the
  * server relies on: the status is 200 or 400 and the body written is a NUL-terminated JSON object within the
  * buffer it was given (the parser decodes %XX escapes into fixed buffers: an overflow shows here under ASan).
  */

@@ -5,8 +5,9 @@ It POSTs each request to fairbid's /openrtb2/filter?upstream=ID for every upstre
 answers the CLI printed) and judges the answer with its own reading of the rules, not fairbid's code:
 
 - its own consent reading (a subset it can decide for sure): regs.coppa = 1, an age under 18 by user.yob,
-  device.lmt = 1, GPC, a US Privacy opt-out of sale, and under GDPR a TC string it decodes itself (purposes 1, 3
-  and 4 and the vendor's consent, per the TCF v2 core segment layout). Where it says personal data is not
+  device.lmt = 1, GPC, a US Privacy opt-out of sale, a GPP US National opt-out, known child or GPC (its own GPP
+  header and section decoder), and under GDPR a TC string it decodes itself (purposes 1, 3 and 4 and the
+  vendor's consent, per the TCF v2 core segment layout). Where it says personal data is not
   allowed, fairbid's answer must not forward any; where fairbid's answer says personal data was removed, the
   forwarded body must hold none either (checked field by field, in any key spelling a case-folding decoder
   reads);
@@ -20,6 +21,7 @@ answers the CLI printed) and judges the answer with its own reading of the rules
   tmax - tmax_margin_ms); the "removed" list names every personal field the request had.
 
 usage: filter_check.py --url URL --config CFG --policy POLICY REQUEST_FILES... [--lines FILE] [--cli-dir DIR]
+       filter_check.py --config CFG --policy POLICY --received FILE   (bodies a recording upstream received)
 Prints a summary; exit 1 on any violation (each printed)."""
 import argparse
 import base64
@@ -129,6 +131,70 @@ def tc_decode(s):
         return None
 
 
+def b64bits(s):
+    raw = base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+    return "".join(f"{b:08b}" for b in raw)
+
+
+def fib(bits, o):
+    """A Fibonacci-coded integer (GPP header section ids) at bit o: (value, next offset)."""
+    fibs, v, i, prev = [1, 2], 0, 0, "0"
+    while True:
+        b = bits[o]
+        o += 1
+        if b == "1" and prev == "1":
+            return v, o
+        while i >= len(fibs):
+            fibs.append(fibs[-1] + fibs[-2])
+        if b == "1":
+            v += fibs[i]
+        prev, i = b, i + 1
+
+
+def gpp_usnat(g):
+    """The US National section (id 7) of a GPP string: sale/sharing/targeted-ads opt-outs (1 = opted out), the
+    known-child consents and the GPC subsection; None when absent or when this decoder cannot read it."""
+    try:
+        parts = g.split("~")
+        bits = b64bits(parts[0])
+        num = lambda o, n: int(bits[o:o + n], 2)
+        if num(0, 6) != 3:
+            return None
+        n, o, ids, last = num(12, 12), 24, [], 0
+        for _ in range(n):
+            r = bits[o]
+            o += 1
+            if r == "1":
+                a, o = fib(bits, o)
+                a += last
+                b, o = fib(bits, o)
+                b += a
+                ids += list(range(a, b + 1))
+                last = b
+            else:
+                v, o = fib(bits, o)
+                last = v + last
+                ids.append(last)
+        sec = dict(zip(ids, parts[1:])).get(7)
+        if sec is None:
+            return None
+        segs = sec.split(".")
+        bits = b64bits(segs[0])
+        ver = num(0, 6)
+        if ver not in (1, 2):
+            return None
+        d = {"sale": num(18, 2), "sharing": num(20, 2), "targeted": num(22, 2), "gpc": 0}
+        o = 24 + 2 * (12 if ver == 1 else 16)
+        d["child"] = [num(o + 2 * i, 2) for i in range(2 if ver == 1 else 3)]
+        for sub in segs[1:]:
+            b = b64bits(sub)
+            if int(b[0:2], 2) == 1:
+                d["gpc"] = int(b[2])
+        return d
+    except (ValueError, IndexError):
+        return None
+
+
 def intval(v):
     return v if isinstance(v, int) and not isinstance(v, bool) else None
 
@@ -151,6 +217,17 @@ def must_restrict(req, vendor):
     for usp in (exact(regs, "us_privacy"), exact(rext, "us_privacy")):
         if isinstance(usp, str) and len(usp) == 4 and usp[2].upper() == "Y":
             return "us_privacy opt-out"
+    gpp = exact(regs, "gpp")
+    if gpp is None:
+        gpp = exact(rext, "gpp")
+    us = gpp_usnat(gpp) if isinstance(gpp, str) and gpp else None
+    if us:
+        if 1 in (us["sale"], us["sharing"], us["targeted"]):
+            return "GPP US National opt-out"
+        if any(us["child"]):
+            return "GPP US National known child"
+        if us["gpc"] == 1:
+            return "GPP GPC"
     gdpr = intval(exact(regs, "gdpr"))
     if gdpr is None:
         gdpr = intval(exact(rext, "gdpr"))
@@ -349,6 +426,35 @@ class Checker:
         self.n["segments_removed"] += sum(1 for r in ans.get("removed", []) if "segment" in r["path"])
 
 
+def judge_received(ck, i, up, text):
+    """A body an upstream really received (a recording upstream behind fairbid's /openrtb2/bid). The privacy
+    signals travel unchanged, so the body's own signals say what it may carry."""
+    name = f"received#{i}"
+    ck.n["answers"] += 1
+    ck.n["forwarded"] += 1
+    try:
+        got = pairs(text)
+    except Exception:
+        ck.bad(name, f"{up['id']} received a body that is not JSON: {text[:200]}")
+        return
+    if must_not_forward(got):
+        ck.bad(name, f"{up['id']} received a request although {must_not_forward(got)}")
+    t = intval(exact(got, "tmax"))
+    if t is None or not 1 <= t <= up.get("timeout_ms", 100):
+        ck.bad(name, f"{up['id']} received tmax {t}, above its timeout_ms {up.get('timeout_ms', 100)}")
+    why = must_restrict(got, up.get("tcf_vendor_id", 0))
+    if why:
+        ck.n["checker_restricts"] += 1
+        left = personal_violations(got) + precise_geo_left(got)
+        if left:
+            ck.n["personal_forwarded_bad"] += len(left)
+            ck.bad(name, f"{up['id']} received personal data although {why}: {left}")
+    for t, sid, cls in segments(got, ck.pol):
+        if cls & (SENSITIVE | VULNERABLE):
+            ck.n["sensitive_or_vuln_forwarded"] += 1
+            ck.bad(name, f"{up['id']} received segment segtax {t} id {sid} ({','.join(sorted(cls))})")
+
+
 def split_answer(text):
     """The answer parsed, with the forwarded body's own text kept (duplicate keys and all)."""
     ans = json.loads(text)
@@ -367,6 +473,7 @@ def main():
     ap.add_argument("--policy", required=True)
     ap.add_argument("--lines", help="a file of JSON request bodies, one a line (recorded loadgen traffic)")
     ap.add_argument("--cli-dir", help="answers of `fairbid filter` as DIR/<upstream>/<basename>.json")
+    ap.add_argument("--received", help="JSON lines {\"up\": ID, \"body\": TEXT} a recording upstream wrote")
     ap.add_argument("--min", type=int, default=1, help="fewest forwarded requests for the run to count")
     ap.add_argument("files", nargs="*")
     a = ap.parse_args()
@@ -380,6 +487,12 @@ def main():
             for i, line in enumerate(fh):
                 if line.strip():
                     bodies.append((f"loadgen#{i}", line.rstrip(b"\n")))
+    if a.received:
+        ups = {u["id"]: u for u in ck.ups}
+        with open(a.received, encoding="utf-8") as fh:
+            for i, line in enumerate(fh):
+                rec = json.loads(line)
+                judge_received(ck, i, ups[rec["up"]], rec["body"])
     conn = None
     if a.url:
         u = urllib.parse.urlparse(a.url)

@@ -12,10 +12,13 @@ SHARED=$SRC/../shared/data/openrtb-corpus
 LOADGEN=$BUILD/fairbid-loadgen
 [ -x "$LOADGEN" ] || LOADGEN=$(dirname "$BIN")/fairbid-loadgen
 
+# lenient TCF: fairbid-loadgen's TC strings say IsServiceSpecific = 0, which strict mode (TCF 2.2) refuses
+# outright, so under strict no generated GDPR request would reach the vendor rules this test is about
 cat >"$T/cfg.json" <<'JSON'
 {
   "campaigns": [],
   "tcf_vendor_id": 1000,
+  "tcf_mode": "lenient",
   "tmax_margin_ms": 10,
   "upstreams": [
     {"id": "a", "url": "http://127.0.0.1:9/openrtb2/bid", "tcf_vendor_id": 1000, "timeout_ms": 80},

@@ -343,6 +343,15 @@ Test(bidresp, writes_bid_with_win_urls)
     cr_assert_eq(bidresp_write_bid(&b, &resp.bid[0], &none), 0);
     cr_expect_eq(b.len, resp.bid[0].raw.n);
     cr_expect_eq(memcmp(out, resp.bid[0].raw.p, b.len), 0);
+    /* a fairness boost rewrites the price in place, the notices still rewritten */
+    buf_init(&b, out, sizeof out - 1);
+    cr_assert_eq(bidresp_write_bid_priced(&b, &resp.bid[0], &w, 2.25), 0);
+    out[b.len] = '\0';
+    cr_expect(strstr(out, "\"price\":2.25,"), "%s", out);
+    cr_expect(strstr(out, "kind=n&u="), "%s", out);
+    json_init(&j, out, b.len, NULL);
+    cr_expect_eq(json_skip(&j), 0);
+    cr_expect_eq(json_finish(&j), 0);
     /* a bid without nurl/burl is copied too */
     buf_init(&b, out, sizeof out - 1);
     cr_assert_eq(bidresp_write_bid(&b, &resp.bid[1], &w), 0);

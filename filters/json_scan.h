@@ -1,0 +1,80 @@
+/* json_scan: the byte-run scanners of the JSON pull parser (whitespace, plain string text), shared by json.c
+ * and the inline fast paths in json.h. Internal to filters/json: not for other callers. */
+#ifndef FAIRBID_FILTERS_JSON_SCAN_H
+#define FAIRBID_FILTERS_JSON_SCAN_H
+
+#include <stdbool.h>
+
+/* Bytes that end a run of plain string characters: '"', '\\', control characters and non-ASCII (which leave
+ * the fast loop to be validated as UTF-8). */
+static inline bool json_plain_str_byte_(unsigned char c)
+{
+    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
+static inline bool json_is_ws_(char c)
+{
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+/* 16 bytes at a time: the first byte at or after p (p + 16 <= end) that is not plain string text. */
+static inline __attribute__((always_inline)) const char *json_str_run_end_(const char *p, const char *end)
+{
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
+    while (end - p >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        /* signed compare: bytes >= 0x80 are negative, so "< 0x20" catches control and non-ASCII bytes at once
+         */
+        __m128i stop = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
+                                    _mm_cmplt_epi8(x, space));
+        unsigned m = (unsigned)_mm_movemask_epi8(stop);
+        if (m) return p + __builtin_ctz(m);
+        p += 16;
+    }
+    while (p < end && json_plain_str_byte_((unsigned char)*p)) p++;
+    return p;
+}
+
+static inline __attribute__((always_inline)) const char *json_ws_run_end_(const char *p, const char *end)
+{
+    if (p < end && (unsigned char)*p > ' ') return p; /* minified JSON: no blank at all; one compare */
+    if (end - p >= 2 && *p == ' ' && (unsigned char)p[1] > ' ') return p + 1; /* the ": " of pretty JSON */
+    if (end - p >= 17 && *p == '\n') {
+        /* pretty JSON's line break and indent: one compare for the spaces; anything else below */
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + 1));
+        unsigned m = ~(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(' '))) & 0xFFFFu;
+        if (m) {
+            const char *q = p + 1 + __builtin_ctz(m);
+            if ((unsigned char)*q > ' ') return q;
+        }
+    }
+    const __m128i sp = _mm_set1_epi8(' '), nl = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r'),
+                  tab = _mm_set1_epi8('\t');
+    while (end - p >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i ws = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, sp), _mm_cmpeq_epi8(x, nl)),
+                                  _mm_or_si128(_mm_cmpeq_epi8(x, cr), _mm_cmpeq_epi8(x, tab)));
+        unsigned m = ~(unsigned)_mm_movemask_epi8(ws) & 0xFFFFu;
+        if (m) return p + __builtin_ctz(m);
+        p += 16;
+    }
+    while (p < end && json_is_ws_(*p)) p++;
+    return p;
+}
+#else
+static inline __attribute__((always_inline)) const char *json_str_run_end_(const char *p, const char *end)
+{
+    while (p < end && json_plain_str_byte_((unsigned char)*p)) p++;
+    return p;
+}
+
+static inline __attribute__((always_inline)) const char *json_ws_run_end_(const char *p, const char *end)
+{
+    while (p < end && json_is_ws_(*p)) p++;
+    return p;
+}
+#endif
+
+#endif
