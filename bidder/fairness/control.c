@@ -46,13 +46,6 @@ void fz_run_controller(struct slot *sl, int64_t now)
         fair_control(&sl->fair, fair_attr_first(a), fair_attr_n(a), (const uint64_t(*)[FAIR_NCOUNT])sl->wsum,
                      (const uint64_t(*)[FAIR_NCOUNT])recent, sl->boost, &sl->ctl[a]);
     }
-    if (sl->fair.enabled && sl->budget.enabled) {
-        /* fairness within a budget: the budget-aware controller's input (filters/fair.h, struct
-         * fair_budget_obs); until it lands, the boosts above are fair_control's alone */
-        struct fair_budget_obs ob;
-        fz_budget_obs(sl, now, (const uint64_t(*)[FAIR_NCOUNT])recent, &ob);
-        (void)ob;
-    }
 }
 
 /* Sums the workers' counters of a slot into sl->pending and remembers each worker's values in F.cur. */

@@ -40,12 +40,22 @@ judge() { # LABEL LOADGEN.json
 
 # 1. pay as bid: demand ~3x (6000 requests x 0.7 eligible x ~55% won x 0.0012 ~ 2.8 for a budget of 1.0)
 fb_fleet 4 "$CAMP"
-market_price "$T/b1.json" 6s 1000
+market_price "$T/b1.json" 5s 1200
 judge "4 instances, pay as bid" "$T/b1.json"
 S=$(lg_spend "$T/b1.json")
 check ">= 97% of the budget used, pay as bid ($S of $AMOUNT_MICROS)" test $((S * 100)) -ge $((AMOUNT_MICROS * 97))
 L=$(python3 -c "import json; print(json.load(open('$T/b1.json'))['win_notices']['loss_notices'])")
 check "loss notices were sent (they give the reserve back: $L)" test "$L" -gt 0
+# the report reads the same keys: the budget exhausted, its spend the fleet's notified spend, cost per win per group
+fair_config "${FLEET_PORTS[0]}" "$CAMP" >"$T/report.json"
+"$BIN" fairness report --config "$T/report.json" --redis "$REDIS_URL" --json >"$T/report.out" 2>&1
+read -r RSTATE RSPENT RCPW < <(python3 -c "
+import json; b = json.load(open('$T/report.out'))['campaigns'][0]['budget']
+print(b['state'], round(b['spent'] * 1e6), '%.6f' % b['groups']['female']['cost_per_win'])" 2>/dev/null)
+echo "# report: state $RSTATE, spent $RSPENT micros, female cost per win $RCPW"
+check "report: budget exhausted (${RSTATE:-none})" test "${RSTATE:-}" = exhausted
+check "report: spent = the fleet's notified spend (${RSPENT:-none} = $(redis_spent))" test "${RSPENT:-x}" = "$(redis_spent)"
+check "report: cost per win per group (pay as bid: the bid, 0.0012: ${RCPW:-none})" test "${RCPW:-}" = 0.001200
 fb_fleet_stop
 redis-cli -p "$REDIS_PORT" flushall >/dev/null
 
@@ -60,7 +70,7 @@ redis-cli -p "$REDIS_PORT" flushall >/dev/null
 
 # 3. one instance SIGKILLed mid-period: its reserve is lost (never spent twice), the budget still holds
 fb_fleet 4 "$CAMP"
-market_price "$T/b3.json" 6s 1000 &
+market_price "$T/b3.json" 5s 1200 &
 LGP=$!
 third_spent() { local v; v=$(metric fairbid_budget_spent "${FLEET_PORTS[1]}"); [ "${v:-0}" -ge $((AMOUNT_MICROS / 3)) ]; }
 check "a third of the budget spent before the kill" wait_for third_spent
@@ -74,7 +84,7 @@ redis-cli -p "$REDIS_PORT" flushall >/dev/null
 BIG="[$(campaign budgeted 1.2 "\"budget\": {\"amount\": 100, \"period_s\": 86400},")]"
 fb_fleet 1 "$BIG"
 P=${FLEET_PORTS[0]}
-market_price "$T/b4.json" 10s 800 &
+market_price "$T/b4.json" 8s 800 &
 LGP=$!
 bidding() { local v; v=$(metric fairbid_budget_instance_spent "$P"); [ "${v:-0}" -gt 10000 ]; }
 check "bidding before the outage" wait_for bidding
