@@ -121,4 +121,18 @@ check "fleet counts live in Redis under fairbid:fair:up:dsp:<creative>:<bucket_m
 check "Redis' eligible counts are both instances' (female:e from A >= $FREQ, male:e from B >= $MREQ)" wait_for synced
 echo "redis: female:e=$(sum_field female:e) male:e=$(sum_field male:e) female:w=$(sum_field female:w) male:w=$(sum_field male:w)"
 check "Redis holds wins from both instances" test "$(sum_field female:w)" -gt 0 -a "$(sum_field male:w)" -gt 0
+
+# 3. Redis gone past the grace period: the fleet totals are stale, so special-category upstream bids are dropped
+# (fail closed, as a campaign's), never balanced on one instance's counts alone
+kill "$REDIS_PID"
+wait "$REDIS_PID" 2>/dev/null
+cat >"$T/req.json" <<'JSON'
+{"id": "stale", "tmax": 300, "regs": {"us_privacy": "1YYN"}, "imp": [{"id": "1", "banner": {"w": 300, "h": 250}}],
+ "user": {"gender": "F"}}
+JSON
+stale_dropped() {
+  test "$(post "$T/req.json")" = 204 &&
+    curl -s "$FB_URL/metrics" | grep -q 'fairbid_upstream_bids_dropped_total{upstream="dsp",reason="fairness.state_unavailable"} [1-9]'
+}
+check "Redis down past the grace period: the bid is dropped as fairness.state_unavailable (204)" wait_for stale_dropped
 finish
