@@ -158,6 +158,11 @@ static int make_tcf(const struct gen_opts *o, struct rng *r, char *out, size_t c
     t.n_disclosed = nd;
     t.enc = o->tcf_enc == GEN_TCF_MIXED ? (rng_chance(r, 0.5) ? CONSENT_ENC_RANGE : CONSENT_ENC_BITFIELD)
                                         : (enum consent_vendor_enc)o->tcf_enc;
+    /* TCF 2.2 has no global scope: every valid string is service-specific, and fairbid's strict mode (the
+     * default) refuses the rest. Global-scope strings only on request (--tcf-global-share), to exercise that
+     * refusal. Drawn last, so such a string differs from the valid one only in this bit, and not at all at
+     * share 0 (the default), so default traffic keeps every later draw. */
+    t.service_specific = !(o->tcf_global_share > 0 && rng_chance(r, o->tcf_global_share));
     if (capt) {
         capt->has_tcf = true;
         capt->tcf = t;
@@ -423,6 +428,7 @@ void gen_dump_strings(const struct gen_opts *o, uint64_t n, FILE *f)
                     t->cmp_version);
             fprintf(f, ",\"consentScreen\":%u,\"vendorListVersion\":%u,\"policyVersion\":%u",
                     t->consent_screen, t->vendor_list_version, t->policy_version);
+            fprintf(f, ",\"isServiceSpecific\":%s", t->service_specific ? "true" : "false");
             fprintf(f, ",\"consentLanguage\":\"%.2s\",\"publisherCountryCode\":\"%.2s\"", t->lang,
                     t->publisher_cc);
             fprintf(f, ",\"encoding\":\"%s\"",

@@ -60,10 +60,11 @@ struct gen_opts {
     double vendor_share;                 /* share of TC strings consenting to vendor_id */
     uint16_t vendor_id;                  /* fairbid's TCF vendor id */
     int tcf_enc;                         /* enum consent_vendor_enc, or GEN_TCF_MIXED */
-    double gpp_share;                    /* non-GDPR requests with a GPP US National string */
-    double optout_share;                 /* sale, sharing and targeted-advertising opt-outs, each */
-    double sensitive_consent_share;      /* each US National sensitive-data category consented */
-    double usp_share;                    /* regs.us_privacy present; opted out with optout_share */
+    double tcf_global_share; /* TC strings with IsServiceSpecific = 0 (invalid under TCF 2.2); default 0 */
+    double gpp_share;        /* non-GDPR requests with a GPP US National string */
+    double optout_share;     /* sale, sharing and targeted-advertising opt-outs, each */
+    double sensitive_consent_share; /* each US National sensitive-data category consented */
+    double usp_share;               /* regs.us_privacy present; opted out with optout_share */
     double gpc_share, coppa_share, minor_share, dsa_share;
     double seg_share[GEN_NSEGCLASSES]; /* chance a request carries a segment of the class */
     double group_share[GEN_NGROUPS];   /* the rest of 1 after male+female+other is unknown */

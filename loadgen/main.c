@@ -93,6 +93,8 @@ static const struct opt opts[] = {
     {"vendor-share", O_SHARE, OFF(gen.vendor_share), 0, 1, "P",
      "share consenting to our vendor (default 0.8)"},
     {"vendor-id", O_UINT, OFF(vendor_id), 1, 65535, "ID", "fairbid's TCF vendor id (default 1000)"},
+    {"tcf-global-share", O_SHARE, OFF(gen.tcf_global_share), 0, 1, "P",
+     "TC strings with IsServiceSpecific = 0, invalid under TCF 2.2 (default 0)"},
     {"tcf-encoding", O_STRING, OFF(tcf_encoding), 0, 0, "E", "bitfield, range, shortest or mixed (default)"},
     {"gpp-share", O_SHARE, OFF(gen.gpp_share), 0, 1, "P",
      "non-GDPR share with GPP US National (default 0.4)"},

@@ -248,6 +248,19 @@ def must_restrict(req, vendor):
     return None
 
 
+def is_gdpr(req):
+    """regs.gdpr (or regs.ext.gdpr) is 1 and a TC string is present: a GDPR request with consent to read."""
+    regs = exact(req, "regs")
+    user = exact(req, "user")
+    gdpr = intval(exact(regs, "gdpr"))
+    if gdpr is None:
+        gdpr = intval(exact(exact(regs, "ext"), "gdpr"))
+    cs = exact(user, "consent")
+    if cs is None:
+        cs = exact(exact(user, "ext"), "consent")
+    return gdpr == 1 and isinstance(cs, str) and cs != ""
+
+
 def must_not_forward(req):
     regs = exact(req, "regs")
     user = exact(req, "user")
@@ -354,7 +367,8 @@ class Checker:
         self.fail = []
         self.n = {k: 0 for k in ("requests", "answers", "rejected", "forwarded", "not_forwarded",
                                  "personal_removed", "checker_restricts", "personal_fields_removed",
-                                 "segments_removed", "sensitive_or_vuln_forwarded", "personal_forwarded_bad")}
+                                 "segments_removed", "sensitive_or_vuln_forwarded", "personal_forwarded_bad",
+                                 "gdpr_personal")}
 
     def bad(self, name, what):
         if len(self.fail) < 50:
@@ -402,6 +416,8 @@ class Checker:
         if intval(exact(fwd, "tmax")) != want or ans.get("tmax") != want:
             self.bad(name, f"{up['id']}: tmax {exact(fwd, 'tmax')} / {ans.get('tmax')}, want {want}")
         why = must_restrict(req, up.get("tcf_vendor_id", 0))
+        if ans.get("personal_data") and is_gdpr(req):
+            self.n["gdpr_personal"] += 1
         if why:
             self.n["checker_restricts"] += 1
             if ans.get("personal_data"):
@@ -443,6 +459,8 @@ def judge_received(ck, i, up, text):
     if t is None or not 1 <= t <= up.get("timeout_ms", 100):
         ck.bad(name, f"{up['id']} received tmax {t}, above its timeout_ms {up.get('timeout_ms', 100)}")
     why = must_restrict(got, up.get("tcf_vendor_id", 0))
+    if is_gdpr(got) and "user.buyeruid" in personal_present(got):
+        ck.n["gdpr_personal"] += 1
     if why:
         ck.n["checker_restricts"] += 1
         left = personal_violations(got) + precise_geo_left(got)
@@ -475,6 +493,9 @@ def main():
     ap.add_argument("--cli-dir", help="answers of `fairbid filter` as DIR/<upstream>/<basename>.json")
     ap.add_argument("--received", help="JSON lines {\"up\": ID, \"body\": TEXT} a recording upstream wrote")
     ap.add_argument("--min", type=int, default=1, help="fewest forwarded requests for the run to count")
+    ap.add_argument("--min-gdpr-personal", type=int, default=0,
+                    help="fewest GDPR requests (with a TC string) forwarded with personal data: proves the run "
+                    "reached the consent rules rather than refusing every TC string")
     ap.add_argument("files", nargs="*")
     a = ap.parse_args()
     ck = Checker(a.config, Policy(a.policy))
@@ -527,6 +548,10 @@ def main():
     print("filter_check:", json.dumps(ck.n, sort_keys=True))
     if ck.n["forwarded"] < a.min:
         print(f"filter_check: only {ck.n['forwarded']} forwarded, want at least {a.min}: the run proves little")
+        return 1
+    if ck.n["gdpr_personal"] < a.min_gdpr_personal:
+        print(f"filter_check: only {ck.n['gdpr_personal']} GDPR requests forwarded with personal data, want at "
+              f"least {a.min_gdpr_personal}: the consent rules were not reached")
         return 1
     if ck.fail:
         print(f"filter_check: {len(ck.fail)} violations")

@@ -35,7 +35,7 @@ function checkTcf(s, want) {
     return fail('tcf', s, `decode error: ${e.message}`);
   }
   const scalars = ['cmpId', 'cmpVersion', 'consentScreen', 'vendorListVersion', 'policyVersion',
-    'consentLanguage', 'publisherCountryCode'];
+    'consentLanguage', 'publisherCountryCode', 'isServiceSpecific'];
   for (const k of scalars) {
     if (String(m[k]) !== String(want[k])) fail('tcf', s, `${k}: want ${want[k]}, got ${m[k]}`);
   }
