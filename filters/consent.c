@@ -123,8 +123,8 @@ void consent_eval(const struct ortb_request *req, const struct consent_config *c
      * table order. A field that may carry GDPR or its consent: GDPR is assumed to apply and no consent can
      * be read. coppa and yob: the user may be a minor. The detail names the field and the problem. */
     bool malformed = false;
-    for (uint32_t bad = req->priv.bad; bad; bad &= bad - 1) {
-        unsigned f = (unsigned)__builtin_ctz(bad);
+    for (uint64_t bad = req->priv.bad; bad; bad &= bad - 1) {
+        unsigned f = (unsigned)__builtin_ctzll(bad);
         const struct ortb_pf_def *d = &ortb_pf[f];
         const char *what = d->detail[req->priv.why[f] & 3];
         switch (d->cls) {

@@ -124,6 +124,7 @@ static void personal_checks(const struct campaign *c, const struct ortb_request 
         bool hit = false;
         for (uint32_t d = 0; d < req->user.ndata && !hit; d++) {
             const struct ortb_data *data = &req->user.data[d];
+            if (data->ambiguous) continue; /* an id given twice: no targeting on it (ortb.h) */
             for (uint32_t r = 0; r < t->nsegments && !hit; r++) {
                 const struct campaign_segment_rule *rule = &t->segments[r];
                 if (data->segtax != rule->segtax) continue;

@@ -81,7 +81,7 @@ static int find_segment(const struct ortb_request *req, int lo, int hi)
 {
     for (uint32_t d = 0; d < req->user.ndata; d++) {
         const struct ortb_data *data = &req->user.data[d];
-        if (data->segtax != FAIR_SEGTAX_AUDIENCE) continue;
+        if (data->segtax != FAIR_SEGTAX_AUDIENCE || data->ambiguous) continue;
         for (uint32_t s = 0; s < data->segment.n; s++) {
             int g = segment_group(data->segment.v[s], lo, hi);
             if (g >= 0) return g;

@@ -278,7 +278,7 @@ static bool first_party_match(const struct campaign_set *cs, const struct campai
 {
     for (uint32_t d = 0; d < req->user.ndata; d++) {
         const struct ortb_data *data = &req->user.data[d];
-        if (!first_party(cs, data)) continue;
+        if (!first_party(cs, data) || data->ambiguous) continue;
         for (uint32_t r = 0; r < c->t.nsegments; r++) {
             const struct campaign_segment_rule *rule = &c->t.segments[r];
             if (data->segtax != rule->segtax) continue;

@@ -86,14 +86,25 @@ static int rd_double(struct pctx *c, double *out, bool *present, const char *fie
     return 0;
 }
 
+/* What a second copy of a list key means. A list that blocks (bcat, badv, bapp) given twice blocks what
+ * either copy blocks: the copies are joined, so a second copy can never lift a block ("bcat":[...],"bcat":[]
+ * used to keep only the empty one). A list that allows (cur, deal wseat / wadomain; empty = no limit) given
+ * twice allows only what both copies allow; when nothing is left, an entry "" that matches no currency, seat
+ * or domain stands for "nothing". Others keep the last copy (they only describe the page or the player). */
+enum { LIST_LAST, LIST_BLOCK, LIST_ALLOW };
+
 /* Array of strings. Non-string elements are a type error. */
-static int rd_list(struct pctx *c, struct ortb_list *out, const char *field)
+static int rd_list_as(struct pctx *c, struct ortb_list *out, const char *field, int kind)
 {
     if (is_null(c)) return 0;
     enum json_type t = json_peek(c->j);
     if (t == JSON_NONE) return -1;
     if (t != JSON_ARRAY) return fail(c, ORTB_EINVALID, field, "expected an array of strings");
     struct arena_vec v = {.max = ORTB_MAX_LIST};
+    if (kind == LIST_BLOCK && out->n) { /* joined: the pushes copy the first list on growing */
+        v.items = out->v;
+        v.n = v.cap = out->n;
+    }
     json_arr_begin(c->j);
     while (json_arr_next(c->j)) {
         struct sv *slot = arena_vec_push(c->a, &v, sizeof(struct sv), _Alignof(struct sv));
@@ -117,9 +128,28 @@ static int rd_list(struct pctx *c, struct ortb_list *out, const char *field)
         if (!slot->p) slot->p = "";
     }
     if (c->j->err) return -1;
+    if (kind == LIST_ALLOW && out->n && v.n) { /* allowed by both copies */
+        struct sv *w = v.items;
+        uint32_t n = 0;
+        for (uint32_t i = 0; i < v.n; i++)
+            for (uint32_t q = 0; q < out->n; q++)
+                if (sv_ieq(w[i], out->v[q])) {
+                    w[n++] = w[i];
+                    break;
+                }
+        if (!n) w[n++] = SV_LIT("");
+        v.n = n;
+    } else if (kind == LIST_ALLOW && out->n) {
+        return 0; /* an empty second copy lifts no limit of the first */
+    }
     out->v = v.items;
     out->n = v.n;
     return 0;
+}
+
+static int rd_list(struct pctx *c, struct ortb_list *out, const char *field)
+{
+    return rd_list_as(c, out, field, LIST_LAST);
 }
 
 /* ---- privacy fields: one table, one reader ----
@@ -140,6 +170,7 @@ enum { PT_INT, PT_INTSTR, PT_STR, PT_OBJ, PT_SIDS }; /* PT_INTSTR: an integer, o
 
 const struct ortb_pf_def ortb_pf[ORTB_PF_N] = {
     [ORTB_PF_REGS] = PF("regs", PT_OBJ, ORTB_PFC_ALL, 0, 0),
+    [ORTB_PF_USER] = PF("user", PT_OBJ, ORTB_PFC_ALL, 0, 0),
     [ORTB_PF_GDPR] = PF("regs.gdpr", PT_INT, ORTB_PFC_ALL, 0, 1),
     [ORTB_PF_REGS_EXT] = PF("regs.ext", PT_OBJ, ORTB_PFC_ALL, 0, 0),
     [ORTB_PF_EXT_GDPR] = PF("regs.ext.gdpr", PT_INT, ORTB_PFC_ALL, 0, 1),
@@ -161,11 +192,20 @@ const struct ortb_pf_def ortb_pf[ORTB_PF_N] = {
     [ORTB_PF_GPC] = PF("regs.ext.gpc", PT_INTSTR, ORTB_PFC_PERSONAL, 0, 1),
     [ORTB_PF_DSA] = PF("regs.ext.dsa", PT_OBJ, ORTB_PFC_PERSONAL, 0, 0),
     [ORTB_PF_LMT] = PF("device.lmt", PT_INT, ORTB_PFC_PERSONAL, 0, 1),
+    [ORTB_PF_DEVICE] = PF("device", PT_OBJ, ORTB_PFC_PERSONAL, 0, 0),
+    [ORTB_PF_GEO] = PF("device.geo", PT_OBJ, ORTB_PFC_PERSONAL, 0, 0),
+    [ORTB_PF_GEO_COUNTRY] = PF("device.geo.country", PT_STR, ORTB_PFC_PERSONAL, 0, 0),
+    [ORTB_PF_GEO_REGION] = PF("device.geo.region", PT_STR, ORTB_PFC_PERSONAL, 0, 0),
+    [ORTB_PF_GEO_LAT] = PF("device.geo.lat", PT_STR, ORTB_PFC_PERSONAL, 0, 0),
+    [ORTB_PF_GEO_LON] = PF("device.geo.lon", PT_STR, ORTB_PFC_PERSONAL, 0, 0),
+    [ORTB_PF_USER_DUP] = PF("user", PT_OBJ, ORTB_PFC_PERSONAL, 0, 0),
+    [ORTB_PF_GENDER] = PF("user.gender", PT_STR, ORTB_PFC_PERSONAL, 0, 0),
 };
+_Static_assert(ORTB_PF_N <= 64, "ortb_privacy's masks are 64 bits");
 
 static void pf_bad(struct pctx *c, enum ortb_pf f, enum ortb_pf_why why)
 {
-    uint32_t bit = 1u << f;
+    uint64_t bit = 1ull << f;
     if (!(c->pv->bad & bit)) {
         c->pv->bad |= bit;
         c->pv->why[f] = (uint8_t)why;
@@ -176,7 +216,7 @@ static void pf_bad(struct pctx *c, enum ortb_pf f, enum ortb_pf_why why)
  * -1 on a JSON error. */
 static inline __attribute__((always_inline)) int pf_begin(struct pctx *c, enum ortb_pf f)
 {
-    uint32_t bit = 1u << f;
+    uint64_t bit = 1ull << f;
     if (c->pv->seen & bit) pf_bad(c, f, ORTB_PFW_DUP);
     enum json_type t = json_peek(c->j);
     if (t == JSON_NONE) return -1;
@@ -185,8 +225,62 @@ static inline __attribute__((always_inline)) int pf_begin(struct pctx *c, enum o
     return 0;
 }
 
-/* An integer token: 0 with *v; 1 when the value is of another type, a fraction or an overflow (skipped, the
- * JSON itself is fine); -1 on a JSON error. */
+/* After a non-null value of field f read by a reader that is not the table's (its wrong type stays a 400):
+ * a second one is a duplicate. Called after the read, so it costs no peek. */
+static inline __attribute__((always_inline)) void pf_once(struct pctx *c, enum ortb_pf f)
+{
+    uint64_t bit = 1ull << f;
+    if (c->pv->seen & bit) pf_bad(c, f, ORTB_PFW_DUP);
+    c->pv->seen |= bit;
+}
+
+/* rd_str for such a field: a string read (not null) counts once. */
+static int rd_str_once(struct pctx *c, enum ortb_pf f, struct sv *out, const char *field)
+{
+    const char *prev = out->p;
+    int rc = rd_str(c, out, field);
+    if (!rc && out->p != prev) pf_once(c, f);
+    return rc;
+}
+
+/* Whether the number token at p is exactly an integer, decided on its digits, not on a double: 1.0, 1e0,
+ * 2.015e3, -0 and 0e-400 are; 1e-400 and 1.0000000000000000001 are not (as doubles they round to 0 and 1,
+ * which read "gdpr": 1e-400 as 0). */
+static bool num_integral(const char *p, const char *end)
+{
+#define DIG(q) ((q) < end && (unsigned)(unsigned char)*(q) - '0' <= 9)
+    if (p < end && *p == '-') p++;
+    const char *i0 = p;
+    while (DIG(p)) p++;
+    const char *i1 = p, *f0 = p, *f1 = p;
+    if (p < end && *p == '.') {
+        f0 = ++p;
+        while (DIG(p)) p++;
+        f1 = p;
+    }
+    long e = 0;
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        bool neg = ++p < end && *p == '-';
+        if (p < end && (*p == '-' || *p == '+')) p++;
+        for (; DIG(p); p++)
+            if (e < 1000000) e = e * 10 + (*p - '0');
+        if (neg) e = -e;
+    }
+#undef DIG
+    /* the digits after the decimal point once the exponent has moved it: every one of them must be 0 */
+    const char *last = NULL; /* the last non-zero digit */
+    for (const char *q = i0; q < i1; q++)
+        if (*q != '0') last = q;
+    long frac_after = 0; /* non-zero digits' distance past the point, before the exponent */
+    for (const char *q = f0; q < f1; q++)
+        if (*q != '0') last = q, frac_after = (long)(q - f0) + 1;
+    if (!last) return true; /* zero */
+    if (frac_after) return e >= frac_after;
+    return e >= -(long)(i1 - 1 - last); /* trailing zeros of the integer part absorb a negative exponent */
+}
+
+/* An integer token: 0 with *v; 1 when the value is of another type, not exactly an integer, or an overflow
+ * (skipped, the JSON itself is fine); -1 on a JSON error. */
 static inline __attribute__((always_inline)) int rd_int_tok(struct pctx *c, int64_t *v)
 {
     enum json_type t = json_peek(c->j);
@@ -207,9 +301,11 @@ static inline __attribute__((always_inline)) int rd_int_tok(struct pctx *c, int6
         }
     }
     if (t == JSON_NUMBER) {
-        struct json save = *c->j;
-        if (json_int(c->j, v) == 0) return 0;
-        *c->j = save;
+        if (num_integral(p, end)) {
+            struct json save = *c->j;
+            if (json_int(c->j, v) == 0) return 0;
+            *c->j = save;
+        }
     }
     return json_skip(c->j) ? -1 : 1;
 }
@@ -287,11 +383,11 @@ static int pf_obj(struct pctx *c, enum ortb_pf f)
 /* After the parse: a bad field keeps no value, so nothing downstream can use half of a conflicting pair. */
 static void pf_finish(struct ortb_request *r)
 {
-    uint32_t bad = r->priv.bad;
+    uint64_t bad = r->priv.bad;
     if (!bad) return;
     struct ortb_regs *g = &r->regs;
     struct ortb_user *u = &r->user;
-#define BAD(f) (bad & (1u << (f)))
+#define BAD(f) (bad & (1ull << (f)))
     if (BAD(ORTB_PF_GDPR)) g->gdpr = ORTB_UNSET, g->gdpr_sig = ORTB_SIG_MALFORMED;
     if (BAD(ORTB_PF_REGS_EXT)) g->ext_sig = ORTB_SIG_MALFORMED;
     if (BAD(ORTB_PF_EXT_GDPR)) g->ext_gdpr = ORTB_UNSET, g->ext_gdpr_sig = ORTB_SIG_MALFORMED;
@@ -307,6 +403,15 @@ static void pf_finish(struct ortb_request *r)
     if (BAD(ORTB_PF_EXT_GPP)) g->ext_gpp = SV_NULL, g->ext_gpp_sig = ORTB_SIG_MALFORMED;
     if (BAD(ORTB_PF_GPC)) g->gpc = ORTB_UNSET, g->gpc_sig = ORTB_SIG_MALFORMED;
     if (BAD(ORTB_PF_LMT)) r->device.lmt = ORTB_UNSET;
+    struct ortb_geo *geo = &r->device.geo;
+    if (BAD(ORTB_PF_DEVICE) || BAD(ORTB_PF_GEO)) {
+        int32_t type = geo->type;
+        *geo = (struct ortb_geo){.present = geo->present, .type = type};
+    }
+    if (BAD(ORTB_PF_GEO_COUNTRY)) geo->country = SV_NULL;
+    if (BAD(ORTB_PF_GEO_REGION)) geo->region = SV_NULL;
+    if (BAD(ORTB_PF_GEO_LAT) || BAD(ORTB_PF_GEO_LON)) geo->has_lat = geo->has_lon = false;
+    if (BAD(ORTB_PF_GENDER)) u->gender = SV_NULL;
 #undef BAD
 }
 
@@ -539,9 +644,9 @@ static int parse_deal(struct pctx *c, struct ortb_deal *d)
         else if (KEQ(k, "bidfloorcur"))
             rc = rd_str(c, &d->bidfloorcur, "imp.pmp.deals.bidfloorcur");
         else if (KEQ(k, "wseat"))
-            rc = rd_list(c, &d->wseat, "imp.pmp.deals.wseat");
+            rc = rd_list_as(c, &d->wseat, "imp.pmp.deals.wseat", LIST_ALLOW);
         else if (KEQ(k, "wadomain"))
-            rc = rd_list(c, &d->wadomain, "imp.pmp.deals.wadomain");
+            rc = rd_list_as(c, &d->wadomain, "imp.pmp.deals.wadomain", LIST_ALLOW);
         else
             rc = skip(c);
         if (rc) return -1;
@@ -718,21 +823,25 @@ static int parse_geo(struct pctx *c, struct ortb_geo *g)
     bool present;
     if (enter(c, &present, "device.geo")) return -1;
     if (!present) return 0;
+    pf_once(c, ORTB_PF_GEO); /* a second geo would merge into the first: where the person is, unknowable */
     g->present = true;
     struct sv k;
     while (json_obj_next(c->j, &k)) {
         int rc;
         if (KEQ(k, "country"))
-            rc = rd_str(c, &g->country, "device.geo.country");
+            rc = rd_str_once(c, ORTB_PF_GEO_COUNTRY, &g->country, "device.geo.country");
         else if (KEQ(k, "region"))
-            rc = rd_str(c, &g->region, "device.geo.region");
+            rc = rd_str_once(c, ORTB_PF_GEO_REGION, &g->region, "device.geo.region");
         else if (KEQ(k, "zip"))
             rc = rd_str(c, &g->zip, "device.geo.zip");
-        else if (KEQ(k, "lat"))
-            rc = rd_double(c, &g->lat, &g->has_lat, "device.geo.lat");
-        else if (KEQ(k, "lon"))
-            rc = rd_double(c, &g->lon, &g->has_lon, "device.geo.lon");
-        else if (KEQ(k, "type"))
+        else if (KEQ(k, "lat") || KEQ(k, "lon")) {
+            bool lat = KEQ(k, "lat"), got = false;
+            rc = rd_double(c, lat ? &g->lat : &g->lon, &got, lat ? "device.geo.lat" : "device.geo.lon");
+            if (got) {
+                *(lat ? &g->has_lat : &g->has_lon) = true;
+                pf_once(c, lat ? ORTB_PF_GEO_LAT : ORTB_PF_GEO_LON);
+            }
+        } else if (KEQ(k, "type"))
             rc = rd_i32(c, &g->type, "device.geo.type");
         else
             rc = skip(c);
@@ -746,6 +855,7 @@ static int parse_device(struct pctx *c, struct ortb_device *d)
     bool present;
     if (enter(c, &present, "device")) return -1;
     if (!present) return 0;
+    pf_once(c, ORTB_PF_DEVICE);
     d->present = true;
     struct sv k;
     while (json_obj_next(c->j, &k)) {
@@ -780,7 +890,7 @@ static int parse_device(struct pctx *c, struct ortb_device *d)
 
 /* ---- user ---- */
 
-static int parse_segments(struct pctx *c, struct ortb_list *out)
+static int parse_segments(struct pctx *c, struct ortb_list *out, bool *ambiguous)
 {
     if (is_null(c)) return 0;
     if (json_peek(c->j) != JSON_ARRAY) {
@@ -793,18 +903,27 @@ static int parse_segments(struct pctx *c, struct ortb_list *out)
         bool present;
         if (enter(c, &present, "user.data.segment[]")) return -1;
         if (!present) continue;
-        struct sv id = SV_NULL;
+        uint32_t first = v.n;
         struct sv k;
         while (json_obj_next(c->j, &k)) {
-            if (KEQ(k, "id") ? rd_str(c, &id, "user.data.segment.id") : skip(c)) return -1;
+            if (!KEQ(k, "id")) {
+                if (skip(c)) return -1;
+                continue;
+            }
+            /* an id given twice in one segment: both are kept (a vulnerability segment in either copy still
+             * keeps high-risk ads away) and the data object is ambiguous (no targeting on it) */
+            struct sv id = SV_NULL;
+            if (rd_str(c, &id, "user.data.segment.id")) return -1;
+            if (!id.p) continue; /* null: absent */
+            if (v.n > first) *ambiguous = true;
+            struct sv *slot = arena_vec_push(c->a, &v, sizeof *slot, _Alignof(struct sv));
+            if (!slot)
+                return fail(c, v.n >= v.max ? ORTB_ELIMIT : ORTB_ENOMEM, "user.data.segment",
+                            "too many segments");
+            *slot = id;
         }
         if (c->j->err) return -1;
-        if (!id.p) continue; /* a segment with only a name or value cannot be matched by id */
-        struct sv *slot = arena_vec_push(c->a, &v, sizeof *slot, _Alignof(struct sv));
-        if (!slot)
-            return fail(c, v.n >= v.max ? ORTB_ELIMIT : ORTB_ENOMEM, "user.data.segment",
-                        "too many segments");
-        *slot = id;
+        /* a segment with only a name or value cannot be matched by id: nothing pushed */
     }
     if (c->j->err) return -1;
     out->v = v.items;
@@ -869,7 +988,7 @@ static int parse_data(struct pctx *c, struct ortb_user *u)
             else if (KEQ(k, "segment")) {
                 if (seen_seg) pf_bad(c, ORTB_PF_SEGMENT, ORTB_PFW_DUP);
                 seen_seg = json_peek(c->j) != JSON_NULL;
-                rc = parse_segments(c, &d->segment);
+                rc = parse_segments(c, &d->segment, &d->ambiguous);
             } else if (KEQ(k, "ext")) {
                 if (seen_ext) pf_bad(c, ORTB_PF_DATA_EXT, ORTB_PFW_DUP);
                 seen_ext = json_peek(c->j) != JSON_NULL;
@@ -943,8 +1062,11 @@ static int parse_user_ext(struct pctx *c, struct ortb_user *u)
 static int parse_user(struct pctx *c, struct ortb_user *u)
 {
     bool present;
+    /* a second user merges into the first: a yob, a consent string or segments of one copy would meet the
+     * other's, which no reading of the request gives */
     if (enter(c, &present, "user")) return -1;
     if (!present) return 0;
+    pf_once(c, ORTB_PF_USER_DUP);
     u->present = true;
     struct sv k;
     while (json_obj_next(c->j, &k)) {
@@ -956,7 +1078,7 @@ static int parse_user(struct pctx *c, struct ortb_user *u)
         else if (KEQ(k, "yob"))
             rc = rd_pf_int(c, ORTB_PF_YOB, &u->yob, NULL);
         else if (KEQ(k, "gender"))
-            rc = rd_str(c, &u->gender, "user.gender");
+            rc = rd_str_once(c, ORTB_PF_GENDER, &u->gender, "user.gender");
         else if (KEQ(k, "consent"))
             rc = rd_pf_str(c, ORTB_PF_CONSENT, &u->consent, &u->consent_sig);
         else if (KEQ(k, "data")) {
@@ -976,6 +1098,10 @@ static int parse_user(struct pctx *c, struct ortb_user *u)
         if (rc) return -1;
     }
     if (c->j->err) return -1;
+    /* repeated, with a consent string in either copy: which copy's consent holds is unknowable */
+    if ((c->pv->bad >> ORTB_PF_USER_DUP & 1) &&
+        (c->pv->seen & (1ull << ORTB_PF_CONSENT | 1ull << ORTB_PF_EXT_CONSENT)))
+        pf_bad(c, ORTB_PF_USER, ORTB_PFW_DUP);
     if (c->h && c->h->user_key) {
         struct sv key = u->buyeruid.n ? u->buyeruid : u->id;
         if (key.n) c->h->user_key(c->h->arg, key);
@@ -1108,13 +1234,13 @@ static int parse_request(struct pctx *c, struct ortb_request *r)
         else if (KEQ(k, "test"))
             rc = rd_i32(c, &r->test, "test");
         else if (KEQ(k, "cur"))
-            rc = rd_list(c, &r->cur, "cur");
+            rc = rd_list_as(c, &r->cur, "cur", LIST_ALLOW);
         else if (KEQ(k, "bcat"))
-            rc = rd_list(c, &r->bcat, "bcat");
+            rc = rd_list_as(c, &r->bcat, "bcat", LIST_BLOCK);
         else if (KEQ(k, "badv"))
-            rc = rd_list(c, &r->badv, "badv");
+            rc = rd_list_as(c, &r->badv, "badv", LIST_BLOCK);
         else if (KEQ(k, "bapp"))
-            rc = rd_list(c, &r->bapp, "bapp");
+            rc = rd_list_as(c, &r->bapp, "bapp", LIST_BLOCK);
         else if (KEQ(k, "cattax"))
             rc = rd_i32(c, &r->cattax, "cattax");
         else if (KEQ(k, "site"))

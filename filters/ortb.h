@@ -102,6 +102,9 @@ struct ortb_data {
     struct sv id, name;
     int32_t segtax;           /* data.ext.segtax, ORTB_UNSET when absent */
     struct ortb_list segment; /* segment[].id */
+    bool ambiguous;           /* a segment of it gave its id twice: both ids are in `segment`, and they count
+                                 for what restricts (sensitive, vulnerable) but never for targeting or a
+                                 fairness group, as no reading tells which id the segment is */
 };
 
 enum ortb_context { ORTB_CTX_NONE = 0, ORTB_CTX_SITE, ORTB_CTX_APP, ORTB_CTX_DOOH };
@@ -144,6 +147,8 @@ enum ortb_sig { ORTB_SIG_ABSENT = 0, ORTB_SIG_OK, ORTB_SIG_MALFORMED };
  * wrong type stays a 400, which refuses more). */
 enum ortb_pf {
     ORTB_PF_REGS,           /* regs given twice */
+    ORTB_PF_USER,           /* user given twice with a consent string (user.consent / user.ext.consent) in
+                               either copy (ORTB_PF_USER_DUP below without one) */
     ORTB_PF_GDPR,           /* regs.gdpr: 0 or 1 */
     ORTB_PF_REGS_EXT,       /* regs.ext: an object */
     ORTB_PF_EXT_GDPR,       /* regs.ext.gdpr: 0 or 1 */
@@ -165,6 +170,16 @@ enum ortb_pf {
     ORTB_PF_GPC,            /* regs.ext.gpc: 0, 1, "0" or "1" */
     ORTB_PF_DSA,            /* regs.ext.dsa: an object */
     ORTB_PF_LMT,            /* device.lmt: 0 or 1 */
+    /* Where the person is (jurisdiction, targeting.countries, precise geo) and who (user.gender, fairness
+     * groups): given twice, each is bad and keeps no value. Their wrong types stay a 400, as before. */
+    ORTB_PF_DEVICE,      /* device given twice (its geo is dropped: the copies' merge is no reading) */
+    ORTB_PF_GEO,         /* device.geo given twice (dropped) */
+    ORTB_PF_GEO_COUNTRY, /* device.geo.country given twice */
+    ORTB_PF_GEO_REGION,  /* device.geo.region given twice */
+    ORTB_PF_GEO_LAT,     /* device.geo.lat / lon given twice (both dropped) */
+    ORTB_PF_GEO_LON,
+    ORTB_PF_USER_DUP, /* user given twice: the copies merge, which no reading of the request gives */
+    ORTB_PF_GENDER,   /* user.gender given twice (dropped: the fairness group is "unknown") */
     ORTB_PF_N
 };
 
@@ -190,8 +205,8 @@ struct ortb_pf_def {
 extern const struct ortb_pf_def ortb_pf[ORTB_PF_N];
 
 struct ortb_privacy {
-    uint32_t seen;          /* bit f: field f had a non-null value */
-    uint32_t bad;           /* bit f: field f is bad; why[f] says how (the first problem found) */
+    uint64_t seen;          /* bit f: field f had a non-null value */
+    uint64_t bad;           /* bit f: field f is bad; why[f] says how (the first problem found) */
     uint8_t why[ORTB_PF_N]; /* enum ortb_pf_why */
 };
 

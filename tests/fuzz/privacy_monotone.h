@@ -290,12 +290,15 @@ static const char *const P_REGS_EXT[] = {"regs", "ext", NULL};
 static const char *const P_USER[] = {"user", NULL};
 static const char *const P_USER_EXT[] = {"user", "ext", NULL};
 static const char *const P_DEVICE[] = {"device", NULL};
+static const char *const P_GEO[] = {"device", "geo", NULL};
 
 struct pm_field {
     const char *const *path;
     const char *key;
     const char *clean;       /* a harmless value, for duplicates of an absent key */
     const char *const *vals; /* restricting values */
+    bool dup_only;           /* only a second copy restricts: another value in its place may widen (a list
+                                that blocks, where or who the person is) */
 };
 
 static const char *const V_FLAG1[] = {"1", NULL};
@@ -305,33 +308,71 @@ static const char *const V_USP[] = {"\"1YYN\"", "\"1YYY\"", NULL};
 static const char *const V_NONE[] = {NULL};
 
 static const struct pm_field pm_fields[] = {
-    {P_REGS, "coppa", "0", V_FLAG1},
-    {P_REGS, "gdpr", "0", V_FLAG1},
-    {P_REGS, "us_privacy", "\"1NNN\"", V_USP},
-    {P_REGS, "gpp", "\"\"", V_NONE},
-    {P_REGS, "gpp_sid", "[]", V_NONE},
-    {P_REGS, "ext", "{}", V_NONE},
-    {P_REGS_EXT, "gdpr", "0", V_FLAG1},
-    {P_REGS_EXT, "us_privacy", "\"1NNN\"", V_USP},
-    {P_REGS_EXT, "gpc", "0", V_GPC},
-    {P_REGS_EXT, "dsa", "{}", V_NONE},
-    {P_REGS_EXT, "gpp", "\"\"", V_NONE},
-    {P_REGS_EXT, "gpp_sid", "[]", V_NONE},
-    {P_USER, "yob", "1980", V_YOB},
-    {P_USER, "consent", "\"\"", V_NONE},
-    {P_USER, "ext", "{}", V_NONE},
-    {P_USER, "data", "[]", V_NONE},
-    {P_USER_EXT, "consent", "\"\"", V_NONE},
-    {P_DEVICE, "lmt", "0", V_FLAG1},
-    {P_ROOT, "regs", "{}", V_NONE},
+    {P_REGS, "coppa", "0", V_FLAG1, false},
+    {P_REGS, "gdpr", "0", V_FLAG1, false},
+    {P_REGS, "us_privacy", "\"1NNN\"", V_USP, false},
+    {P_REGS, "gpp", "\"\"", V_NONE, false},
+    {P_REGS, "gpp_sid", "[]", V_NONE, false},
+    {P_REGS, "ext", "{}", V_NONE, false},
+    {P_REGS_EXT, "gdpr", "0", V_FLAG1, false},
+    {P_REGS_EXT, "us_privacy", "\"1NNN\"", V_USP, false},
+    {P_REGS_EXT, "gpc", "0", V_GPC, false},
+    {P_REGS_EXT, "dsa", "{}", V_NONE, false},
+    {P_REGS_EXT, "gpp", "\"\"", V_NONE, false},
+    {P_REGS_EXT, "gpp_sid", "[]", V_NONE, false},
+    {P_USER, "yob", "1980", V_YOB, false},
+    {P_USER, "consent", "\"\"", V_NONE, false},
+    {P_USER, "ext", "{}", V_NONE, false},
+    {P_USER, "data", "[]", V_NONE, false},
+    {P_USER_EXT, "consent", "\"\"", V_NONE, false},
+    {P_DEVICE, "lmt", "0", V_FLAG1, false},
+    {P_ROOT, "regs", "{}", V_NONE, false},
+    /* the shapes that failed open after the first table (test_privacy_fields.c, other_shapes) */
+    {P_ROOT, "user", "{}", V_NONE, true},
+    {P_ROOT, "device", "{}", V_NONE, true},
+    {P_DEVICE, "geo", "{}", V_NONE, true},
+    {P_GEO, "country", "\"USA\"", V_NONE, true},
+    {P_GEO, "region", "\"CA\"", V_NONE, true},
+    {P_GEO, "lat", "40", V_NONE, true},
+    {P_GEO, "lon", "-74", V_NONE, true},
+    {P_USER, "gender", "\"O\"", V_NONE, true},
+    {P_ROOT, "bcat", "[]", V_NONE, true},
+    {P_ROOT, "badv", "[]", V_NONE, true},
+    {P_ROOT, "bapp", "[]", V_NONE, true},
+    {P_ROOT, "cur", "[\"USD\"]", V_NONE, true},
 };
 #define PM_NFIELDS (sizeof pm_fields / sizeof pm_fields[0])
 
 /* garbage of every shape, and values out of every range */
 static const char *const pm_garbage[] = {
-    "2",     "-1",        "9999",     "1800",  "1.5",  "1e999", "99999999999999999999",
-    "true",  "false",     "\"x\"",    "\"2\"", "\"\"", "{}",    "[]",
-    "[1,2]", "{\"a\":1}", "\"1YYN\"", "0",     "1",    "null",
+    "2",
+    "-1",
+    "9999",
+    "1800",
+    "1.5",
+    "1e999",
+    "99999999999999999999",
+    "true",
+    "false",
+    "\"x\"",
+    "\"2\"",
+    "\"\"",
+    "{}",
+    "[]",
+    "[1,2]",
+    "{\"a\":1}",
+    "\"1YYN\"",
+    "0",
+    "1",
+    "null",
+    /* numbers a double rounds to 0 or 1, and one that is no integer in any rounding */
+    "1e-400",
+    "-1e-400",
+    "0.00000000000000000001",
+    "1.0000000000000000001",
+    "2008.00000000000000001",
+    "[\"EUR\"]",
+    "[\"IAB25\"]",
 };
 #define PM_NGARBAGE (sizeof pm_garbage / sizeof pm_garbage[0])
 /* values that are good (and possibly less restrictive) for some field: not a restricting replacement */
@@ -354,7 +395,7 @@ static unsigned pm_byte(struct pm_prog *g)
 static bool pm_mutate(struct pm_text *t, struct pm_prog *g, struct consent_stored *rec,
                       struct consent_store_view *view, char *log, size_t logcap)
 {
-    unsigned op = pm_byte(g) % 14, a = pm_byte(g), b = pm_byte(g);
+    unsigned op = pm_byte(g) % 15, a = pm_byte(g), b = pm_byte(g);
     const struct pm_field *f = &pm_fields[a % PM_NFIELDS];
     char v[64];
     size_t o, ks, vs, ve;
@@ -407,8 +448,8 @@ static bool pm_mutate(struct pm_text *t, struct pm_prog *g, struct consent_store
                                           : "",
                  f->key, pm_garbage[b % PM_NGARBAGE]);
         break;
-    case 8:                                  /* garbage or out of range instead of the value */
-        if (f->path == P_ROOT) return false; /* regs of another type is a 400: covered, but not interesting */
+    case 8:                                                 /* garbage or out of range instead of the value */
+        if (f->path == P_ROOT || f->dup_only) return false; /* regs of another type is a 400: covered */
         ok = pm_set(t, f->path, f->key, pm_garbage[b % PM_NGARBAGE]);
         /* setting a harmless value (0, null) instead of a restricting one could lift it: only shapes that
            are bad for every field count */
@@ -451,6 +492,20 @@ static bool pm_mutate(struct pm_text *t, struct pm_prog *g, struct consent_store
         ok = pm_set(t, b & 1 ? P_USER : P_REGS, "ext", b & 2 ? "\"x\"" : "5");
         snprintf(log, logcap, "%s.ext wrong type", b & 1 ? "user" : "regs");
         break;
+    case 14: { /* a second id in a segment of user.data that has one: a vulnerability, health or targeted
+                  segment in one copy */
+        static const char *const ids[] = {"\"382\"", "\"243\"", "\"5\"", "\"1\""};
+        char *d = strstr(t->p, "\"segment\"");
+        for (unsigned skip = b % 4; d && skip; skip--) d = strstr(d + 1, "\"segment\"");
+        char *q = d ? strchr(d, '[') : NULL;
+        if (!q || !(q = strchr(q, '{')) || q - d > 64) return false;
+        o = (size_t)(q - t->p);
+        if (!pm_find(t, o, "id", &ks, &vs, &ve)) return false;
+        snprintf(v, sizeof v, "\"id\":%s,", ids[a % 4]);
+        ok = pm_splice(t, o + 1, 0, v, strlen(v));
+        snprintf(log, logcap, "second segment id %s", ids[a % 4]);
+        break;
+    }
     default: /* the consent store */
         if (b % 3 == 0) rec->optout = true;
         if (b % 3 == 1) rec->minor = true;

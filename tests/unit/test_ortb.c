@@ -543,11 +543,14 @@ Test(ortb, duplicate_keys_last_wins)
     cr_assert_eq(rc, 0, "%s at %zu", e.msg, e.offset);
     cr_expect(sv_is(r.id, "last"));
     cr_expect_eq(r.tmax, 200);
-    cr_expect(r.bcat.n == 2 && sv_is(r.bcat.v[0], "B"), "lists are replaced, not merged");
+    /* except lists that block: a second copy joins the first, so it can never lift a block (issue 12) */
+    cr_expect(r.bcat.n == 3 && sv_is(r.bcat.v[0], "A") && sv_is(r.bcat.v[2], "C"), "bcat copies are joined");
     cr_expect(r.nimp == 1 && sv_is(r.imp[0].id, "1"), "imp is replaced by the last array");
     cr_expect_eq(r.imp[0].bidfloor, 2);
     cr_expect_eq(r.imp[0].banner_w, 300);
-    cr_expect(sv_is(r.user.gender, "F"));
+    /* and user.gender, a privacy field: given twice it keeps neither copy (test_privacy_fields.c) */
+    cr_expect_eq(r.user.gender.n, 0);
+    cr_expect(r.priv.bad & (1ull << ORTB_PF_GENDER));
 
     /* a repeated object key merges field by field (each field: last wins) */
     rc = parse_q("{" MIN_REQ ",'user':{'yob':1990},'user':{'gender':'F'}}", &r, &e);

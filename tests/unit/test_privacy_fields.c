@@ -320,3 +320,106 @@ Test(privacy_fields, detail_in_verdicts)
     }
     config_free(cfg);
 }
+
+/* The shapes a reviewer tries next (issue 12: "in other shapes than the ones named"): each failed open before
+ * this table had them (tests/fuzz/privacy_monotone.h keeps trying them). */
+Test(privacy_fields, other_shapes)
+{
+    static const struct row rows[] = {
+        /* a repeated object merges its copies, a mix no reading of the request gives: last-wins would drop
+           the first copy's yob (the age-targeted campaign bid on the merged one) */
+        {"'user':{'yob':1980},'user':{'data':[]}", NONE, M, "user: duplicate key", false},
+        {"'user':{'data':[]},'user':{'yob':1980}", NONE, M, "user: duplicate key", false},
+        /* ... and with a consent string in either copy, which copy's consent holds is unknowable */
+        {"'user':{'consent':'x'},'user':{'yob':1980}", M, M, "user: duplicate key", false},
+        {"'user':{'yob':1980},'user':{'ext':{'consent':'x'}}", M, M, "user: duplicate key", false},
+        {"'device':{'geo':{'country':'DEU'}},'device':{'lmt':0}", NONE, M, "device: duplicate key", false},
+        /* where the person is decides the jurisdiction and targeting.countries */
+        {"'device':{'geo':{'country':'DEU'},'geo':{'country':'USA'}}", NONE, M, "device.geo: duplicate key",
+         false},
+        {"'device':{'geo':{'country':'DEU','country':'USA'}}", NONE, M, "device.geo.country: duplicate key",
+         false},
+        {"'device':{'geo':{'country':'USA','region':'XX','region':'CA'}}", NONE, M,
+         "device.geo.region: duplicate key", false},
+        {"'device':{'geo':{'lat':1,'lat':2,'lon':3}}", NONE, M, "device.geo.lat: duplicate key", false},
+        {"'device':{'geo':{'lat':1,'lon':3,'lon':4}}", NONE, M, "device.geo.lon: duplicate key", false},
+        /* who the person is (gender targeting, fairness groups) */
+        {"'user':{'gender':'X','gender':'F'}", NONE, M, "user.gender: duplicate key", false},
+        /* numbers that are not exactly integers, whatever a double rounds them to */
+        {"'regs':{'coppa':1e-400}", NONE, REASON_MINOR_COPPA, "regs.coppa: wrong type", true},
+        {"'regs':{'gdpr':1e-400}", M, M, "regs.gdpr: wrong type", false},
+        {"'regs':{'ext':{'gdpr':-1e-400}}", M, M, "regs.ext.gdpr: wrong type", false},
+        {"'regs':{'ext':{'gpc':1e-400}}", NONE, M, "regs.ext.gpc: wrong type", false},
+        {"'device':{'lmt':0.00000000000000000001}", NONE, M, "device.lmt: wrong type", false},
+        {"'user':{'yob':2008.00000000000000001}", NONE, REASON_MINOR_AGE, "user.yob: wrong type", true},
+        {"'regs':{'gpp_sid':[7.5]}", M, M, "regs.gpp_sid: wrong type", false},
+        /* keys are compared decoded */
+        {"'regs':{'co\\u0070pa':1}", NONE, REASON_MINOR_COPPA, "regs.coppa = 1", true},
+        {"'regs':{'coppa':1,'\\u0063oppa':0}", NONE, REASON_MINOR_COPPA, "regs.coppa: duplicate key", true},
+        {"'regs':{'gdpr':0,'\\u0067dpr':1}", M, M, "regs.gdpr: duplicate key", false},
+        {"'regs':{'coppa':0},'\\u0072egs':{}", M, M, "regs: duplicate key", false},
+        {"'user':{'yob':1980},'us\\u0065r':{'yob':1980}", NONE, REASON_MINOR_AGE, "user.yob: duplicate key",
+         true},
+        /* clean twins: numbers that are exactly integers, case-sensitive keys (COPPA is no OpenRTB key: it
+           is skipped like every unknown key), one copy of each object */
+        {"'regs':{'coppa':1.0}", NONE, REASON_MINOR_COPPA, "regs.coppa = 1", true},
+        {"'regs':{'coppa':-0,'gdpr':0.0,'ext':{'gdpr':0e-400,'gpc':0E5}},'device':{'lmt':-0.0}", NONE, NONE,
+         NULL, false},
+        {"'user':{'yob':1.98e3}", NONE, NONE, NULL, false},
+        {"'user':{'yob':19800e-1}", NONE, NONE, NULL, false},
+        {"'regs':{'COPPA':1}", NONE, NONE, NULL, false},
+        {"'user':{'yob':1980,'gender':'F','data':[{'segment':[{'id':'1'},{'id':'2'}]}]},'device':{'geo':{"
+         "'country':'USA','region':'CA','lat':1,'lon':2}}",
+         NONE, NONE, NULL, false},
+    };
+    run("other shapes", rows, sizeof rows / sizeof rows[0]);
+}
+
+/* What the parser keeps of them: a repeated where-or-who keeps no value; lists that block join, lists that
+ * allow keep what both copies allow. */
+Test(privacy_fields, kept_values)
+{
+    struct out o;
+    eval("'device':{'geo':{'country':'DEU','region':'BY','lat':1,'lon':2}},'device':{}", &o);
+    cr_expect_eq(o.req.device.geo.country.n, 0, "a repeated device keeps no geo");
+    cr_expect(!o.req.device.geo.has_lat && !o.req.device.geo.has_lon);
+    eval("'device':{'geo':{'country':'DEU','country':'USA','region':'CA'}}", &o);
+    cr_expect_eq(o.req.device.geo.country.n, 0);
+    cr_expect(sv_eq_cstr(o.req.device.geo.region, "CA"), "the other members stay");
+    eval("'user':{'gender':'M','gender':'F'}", &o);
+    cr_expect_eq(o.req.user.gender.n, 0);
+    eval("'user':{'data':[{'ext':{'segtax':4},'segment':[{'id':'1','id':'569'}]}]}", &o);
+    cr_assert_eq(o.req.user.ndata, 1);
+    cr_expect_eq(o.req.user.data[0].segment.n, 2, "both ids of the segment are kept (for what restricts)");
+    cr_expect(o.req.user.data[0].ambiguous, "and the data object counts for no targeting");
+    eval("'user':{'data':[{'segment':[{'id':'1'},{'id':'569'}]}]}", &o);
+    cr_expect(!o.req.user.data[0].ambiguous);
+    eval(
+        "'bcat':['IAB7','IAB8'],'bcat':[],'badv':['a.example'],'badv':['b.example'],'bapp':['x'],'bapp':null",
+        &o);
+    cr_expect_eq(o.req.bcat.n, 2, "an empty second bcat lifts nothing");
+    cr_expect(o.req.badv.n == 2 && sv_eq_cstr(o.req.badv.v[0], "a.example") &&
+              sv_eq_cstr(o.req.badv.v[1], "b.example"));
+    cr_expect_eq(o.req.bapp.n, 1);
+    eval("'cur':['EUR','USD'],'cur':['usd','GBP']", &o);
+    cr_expect(o.req.cur.n == 1 && sv_eq_cstr(o.req.cur.v[0], "usd"), "allowed by both copies");
+    eval("'cur':['EUR'],'cur':['USD']", &o);
+    cr_expect(o.req.cur.n == 1 && o.req.cur.v[0].n == 0,
+              "nothing allowed by both: an entry matching nothing");
+    eval("'cur':['EUR'],'cur':[]", &o);
+    cr_expect(o.req.cur.n == 1 && sv_eq_cstr(o.req.cur.v[0], "EUR"), "an empty second copy lifts no limit");
+    static char q[1024];
+    snprintf(
+        q, sizeof q, "%s",
+        "{'id':'r','imp':[{'id':'1','banner':{'w':300,'h':250},'pmp':{'deals':[{'id':'d','wseat':['a','b'],"
+        "'wseat':['b','c'],'wadomain':['x.example'],'wadomain':['y.example']}]}}]}");
+    for (char *p = q; *p; p++)
+        if (*p == '\'') *p = '"';
+    struct arena a;
+    arena_init(&a, amem, sizeof amem);
+    struct ortb_error e;
+    cr_assert_eq(ortb_parse(q, strlen(q), &a, &o.req, &e), 0, "%s", e.msg);
+    const struct ortb_deal *d = &o.req.imp[0].pmp.deals[0];
+    cr_expect(d->wseat.n == 1 && sv_eq_cstr(d->wseat.v[0], "b"));
+    cr_expect(d->wadomain.n == 1 && d->wadomain.v[0].n == 0);
+}
