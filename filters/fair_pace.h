@@ -21,8 +21,8 @@
 /* Fairness target with a margin: the controller aims at κ = κ_bound + FAIR_PACE_MARGIN × (1 − κ_bound) where
  * κ_bound is the loosest lowest/best rate ratio that meets both min_impact_ratio and max_tvd. A window is a
  * sample (a 10 s window of ~1700 wins has a TVD standard error of ~0.008), so aiming at the bound itself
- * would fail half the windows; the margin costs < 2.5% of wins in the markets measured (docs/fairness.md). */
-#define FAIR_PACE_MARGIN 0.6
+ * would fail half the windows; the margin costs < 1% of wins in the markets measured (docs/fairness.md). */
+#define FAIR_PACE_MARGIN 0.5
 /* Step sizes per second of controller time (scaled by the period dt): fairness duals (on the rate-ratio gap)
  * and the budget dual (mirror step on ln ν, on the relative spend error). Chosen against the ~1 s lag of
  * the recent window the controller reads (two 1 s buckets): loop time constants of a few seconds. */

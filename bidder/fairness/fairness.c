@@ -122,6 +122,7 @@ static void tick_done(void)
         if (!F.tick_failed) fz_commit_counters(s, sl);
         fz_run_controller(sl, now);
     }
+    fz_ext_tick_done(F.tick_failed);
     if (!F.tick_failed) {
         redis_link_ok(&FL); /* the link's health: a sync round trip answered */
         F.last_ok_ms = fb_clock_mono_ms();
@@ -143,19 +144,13 @@ void fz_on_reply(redisAsyncContext *ac, void *r, void *priv)
     if (!rep || rep->type == REDIS_REPLY_ERROR) {
         if (rep) log_warn("fairness: Redis error", "error=\"%s\"", rep->str);
         F.tick_failed = true;
+    } else if (c->kind == 6) {
+        fz_ext_reply(c, rep); /* an external key's bucket (ext.c) */
     } else if (c->kind >= 3) {
         if (fz_budget_reply(c, sl, rep)) F.tick_failed = true;
     } else if (c->kind == 0 && rep->type == REDIS_REPLY_ARRAY) {
         uint64_t v[FAIR_NGROUPS][FAIR_NCOUNT];
-        memset(v, 0, sizeof v);
-        for (size_t i = 0; i + 1 < rep->elements; i += 2) {
-            redisReply *f = rep->element[i], *x = rep->element[i + 1];
-            int g, k;
-            if (f->type != REDIS_REPLY_STRING || x->type != REDIS_REPLY_STRING) continue;
-            if (fairness_parse_field(f->str, f->len, &g, &k)) continue;
-            long long n = strtoll(x->str, NULL, 10);
-            v[g][k] = n > 0 ? (uint64_t)n : 0;
-        }
+        fz_hash_counts(rep, v);
         fair_window_set(&sl->win, c->arg, (const uint64_t(*)[FAIR_NCOUNT])v);
     } else if (c->kind == 1 && (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
                                 rep->element[0]->type != REDIS_REPLY_INTEGER ||
@@ -193,6 +188,19 @@ void fz_on_reply(redisAsyncContext *ac, void *r, void *priv)
         }
     }
     if (--F.pending == 0) tick_done();
+}
+
+void fz_hash_counts(const struct redisReply *rep, uint64_t v[FAIR_NGROUPS][FAIR_NCOUNT])
+{
+    memset(v, 0, sizeof(uint64_t) * FAIR_NGROUPS * FAIR_NCOUNT);
+    for (size_t i = 0; i + 1 < rep->elements; i += 2) {
+        const redisReply *f = rep->element[i], *x = rep->element[i + 1];
+        int g, k;
+        if (f->type != REDIS_REPLY_STRING || x->type != REDIS_REPLY_STRING) continue;
+        if (fairness_parse_field(f->str, f->len, &g, &k)) continue;
+        long long n = strtoll(x->str, NULL, 10);
+        v[g][k] = n > 0 ? (uint64_t)n : 0;
+    }
 }
 
 struct cmd *fz_new_cmd(int slot, int kind, int64_t arg)
@@ -269,6 +277,7 @@ static void redis_tick(void)
         }
         if (sl->budget.enabled && fz_budget_queue(s, sl, now)) leases_queued = true;
     }
+    fz_ext_queue(now); /* filter mode's upstream keys (ext.c) */
     if (F.cfg && F.cfg->lease_min_replicas > 0 && leases_queued)
         fz_queued(redisAsyncCommand(F.ac, fz_on_reply, fz_new_cmd(0, 2, 0), "WAIT %d %d",
                                     F.cfg->lease_min_replicas,
@@ -318,7 +327,9 @@ int fairness_start(struct event_base *base, const struct config *cfg, int nworke
     F.views = calloc((size_t)nworkers, sizeof *F.views);
     F.wctx = calloc((size_t)nworkers, sizeof *F.wctx);
     F.slots = calloc(FAIR_MAX_SLOTS, sizeof *F.slots);
-    F.cmds = calloc((size_t)FAIR_MAX_SLOTS * (FAIR_NBUCKETS + 4) + 1, sizeof *F.cmds);
+    F.cmds =
+        calloc((size_t)FAIR_MAX_SLOTS * (FAIR_NBUCKETS + 4) + (size_t)FAIRNESS_EXT_MAX * FAIR_NBUCKETS + 1,
+               sizeof *F.cmds);
     if (!F.local || !F.mark || !F.cur || !F.views || !F.wctx || !F.slots || !F.cmds) {
         snprintf(err, errlen, "fairness: out of memory");
         return -1;

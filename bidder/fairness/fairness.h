@@ -5,6 +5,7 @@
 #ifndef FAIRBID_BIDDER_FAIRNESS_H
 #define FAIRBID_BIDDER_FAIRNESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "bidder/config/config.h"
 #include "bidder/engine.h"
@@ -62,5 +63,26 @@ int64_t fairness_bucket_ms(const struct campaign_fairness *f);
 struct redisContext;
 void fairness_budget_report(struct redisContext *rc, const struct campaign *c, int64_t now_ms,
                             const uint64_t (*w)[FAIR_NCOUNT], bool json);
+
+/* External fairness keys: windows the fleet sync carries beside the campaigns' slots, for fairness state kept
+ * outside this subsystem (filter mode's upstream bids, bidder/upstream/fair.c). The owner registers its table
+ * once (any thread); every sync through Redis then, on the control-plane thread and per key in use, does what
+ * it does for a campaign slot: HINCRBY the counts not yet pushed into fairbid:fair:<id>:<bucket_ms>:<bucket>
+ * (the same key format, so the fleet shares them), HGETALL the window's buckets back into set(), and commit()
+ * once the round trip succeeded (after a failed one the same counts are pushed again). Without Redis nothing
+ * is called: the owner's own window is the fleet's. */
+#define FAIRNESS_EXT_MAX 256
+struct fairness_ext {
+    int n; /* keys, at most FAIRNESS_EXT_MAX */
+    /* key i: false if unused; else its id (Redis key part), its bucket size and the counts not yet pushed */
+    bool (*take)(int i, char *id, size_t idcap, int64_t *bucket_ms,
+                 uint64_t delta[FAIR_NGROUPS][FAIR_NCOUNT]);
+    void (*set)(int i, int64_t epoch, const uint64_t v[FAIR_NGROUPS][FAIR_NCOUNT]);
+    void (*commit)(int i); /* the counts the last take() gave are in Redis */
+};
+void fairness_ext_register(const struct fairness_ext *ext);
+/* As campaigns' FAIR_F_FAIR_OK: false while Redis is configured and the fleet totals are older than the grace
+ * period (fail closed). True without Redis, or before fairness_start (nothing is synced). Any thread. */
+bool fairness_fleet_ok(void);
 
 #endif

@@ -249,6 +249,13 @@ void fz_pace_step(struct slot *sl, int64_t now, const uint64_t recent[][FAIR_NCO
 /* The observations of a budgeted slot for a budget-aware controller (filters/fair.h), at wall time now. */
 void fz_budget_obs(const struct slot *sl, int64_t now, const uint64_t (*recent)[FAIR_NCOUNT],
                    struct fair_budget_obs *out);
+/* fairness.c: a HGETALL reply of a window bucket as counts (fields not understood are skipped) */
+struct redisReply;
+void fz_hash_counts(const struct redisReply *rep, uint64_t v[FAIR_NGROUPS][FAIR_NCOUNT]);
+/* ext.c: the external keys (fairness.h, struct fairness_ext) in the round trip, command kind 6 */
+void fz_ext_queue(int64_t now);
+void fz_ext_reply(const struct cmd *c, const void *reply);
+void fz_ext_tick_done(bool failed);
 /* caps.c */
 int64_t fz_cap_want(int s, struct slot *sl, int64_t now);
 void fz_cap_granted(int s, struct slot *sl, int64_t want, int64_t got, int64_t remaining);

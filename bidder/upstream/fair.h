@@ -5,10 +5,14 @@
  * (its price rewritten in the bytes fairbid forwards); one of an over-served group is throttled
  * (fairness.throttle) once boosts are spent.
  *
- * What differs from campaigns: the counts are this process's (not synced with the fleet through Redis), and
- * "eligible" is a request the upstream bid on with that creative (fairbid cannot see the requests an upstream
- * would have bid on but did not). State: a fixed table of UPFAIR_SLOTS keys, each under its own mutex
- * (workers share a key; the critical section is a few window adds). */
+ * With Redis the counts are the fleet's, as campaigns': each key's windows go through the fairness sync
+ * (bidder/fairness, struct fairness_ext) as fairbid:fair:up:<upstream>:<creative>:<bucket_ms>:<bucket>,
+ * pushed and read back every fairness_sync_ms; while they are stale (Redis gone past the grace period) every
+ * special-category upstream bid is dropped (fairness.state_unavailable), as a campaign's would be. What
+ * differs: "eligible" is a request the upstream bid on with that creative (fairbid cannot see the requests an
+ * upstream would have bid on but did not). State: a fixed table of UPFAIR_SLOTS keys, each under its own
+ * mutex (workers and the sync share a key; the critical section is a few window adds); a key beyond the table
+ * is dropped (fairness.state_unavailable), never let through unbalanced. */
 #ifndef FAIRBID_BIDDER_UPSTREAM_FAIR_H
 #define FAIRBID_BIDDER_UPSTREAM_FAIR_H
 
@@ -18,7 +22,8 @@
 #include "filters/ortb.h"
 #include "filters/sv.h"
 
-#define UPFAIR_SLOTS 256
+#define UPFAIR_SLOTS 256    /* (upstream, creative) keys per process; at most FAIRNESS_EXT_MAX */
+#define UPFAIR_ID_MAX 140   /* "up:" + 48 + ":" + 64 + "~" + 16 hex + NUL */
 #define UPFAIR_RECENT 16384 /* bids remembered for their win notices */
 
 /* For a special-category bid that passed every other check: REASON_BID (and *price possibly raised) or

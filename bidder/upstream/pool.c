@@ -1,10 +1,11 @@
-/* pool: see pool.h. */
+/* pool: see pool.h. This file: connections (non-blocking connect, keep-alive, reading and bounding the
+ * answers) and fan-outs (deadlines, late answers); the target table and its health are target.c. */
 #include "bidder/upstream/pool.h"
+#include "bidder/upstream/pool_internal.h"
 
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -17,71 +18,6 @@
 #include "bidder/http/http_parse.h"
 #include "bidder/http/http_resp.h"
 #include "bidder/obs/log.h"
-
-enum conn_state {
-    C_CONNECTING, /* non-blocking connect under way; the call's request waits in out */
-    C_IDLE,       /* connected, keep-alive, no call */
-    C_BUSY,       /* a call's request written or being written, its answer being read */
-    C_LATE,       /* its call passed the deadline: reading the answer only to discard it */
-    C_HELD,       /* the answer is complete and its body lent to the fan-out until up_fanout_free */
-};
-
-struct up_conn {
-    struct up_pool *p;
-    int t; /* target index */
-    int fd;
-    struct event *rev, *wev;
-    enum conn_state st;
-    bool writing, used;
-    char *out;
-    size_t out_off, out_len, out_cap;
-    char *in;
-    size_t in_len, in_cap;
-    struct hr_response hr;
-    bool have_head;
-    struct hp_chunked ck;
-    struct up_call *call;
-    struct up_conn *next;
-};
-
-struct up_target {
-    char id[UPSTREAM_ID_MAX];
-    char url[UPSTREAM_URL_MAX];
-    char hostport[URL_MAX_HOST + 8];
-    char path[URL_MAX_PATH];
-    struct sockaddr_storage addr;
-    socklen_t alen;
-    int max_conns, nconns;
-    struct up_conn *conns;
-    int fails;
-    bool down, probing;
-    uint64_t down_until_ns;
-    int backoff_ms;
-    struct up_stats *stats;
-};
-
-struct up_pool {
-    struct event_base *base;
-    struct up_target t[UP_MAX_TARGETS];
-    int nt;
-};
-
-struct up_fanout {
-    struct up_pool *p;
-    void (*done)(void *arg, struct up_fanout *f);
-    void *arg;
-    struct event *timer;
-    uint32_t n, pending;
-    bool started, done_called;
-    struct up_call calls[UPSTREAM_MAX];
-};
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static struct timeval tv_of_ns(uint64_t ns)
 {
@@ -126,89 +62,6 @@ void up_pool_free(struct up_pool *p)
     free(p);
 }
 
-static int resolve(const struct upstream *u, struct sockaddr_storage *ss, socklen_t *len)
-{
-    char port[16];
-    snprintf(port, sizeof port, "%d", u->u.port);
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV};
-    struct addrinfo *res = NULL;
-    int rc = getaddrinfo(u->u.host, port, &hints, &res);
-    if (rc) {
-        /* a name ("localhost", or one allow_remote permits): looked up once per worker and config load */
-        hints.ai_flags = AI_NUMERICSERV;
-        rc = getaddrinfo(u->u.host, port, &hints, &res);
-    }
-    if (rc || !res) {
-        log_warn("upstream: cannot resolve its host, its requests are not sent",
-                 "upstream=%s host=%s error=\"%s\"", u->id, u->u.host, gai_strerror(rc));
-        return -1;
-    }
-    memcpy(ss, res->ai_addr, res->ai_addrlen);
-    *len = res->ai_addrlen;
-    freeaddrinfo(res);
-    return 0;
-}
-
-int up_pool_target(struct up_pool *p, const struct upstream *u)
-{
-    for (int i = 0; i < p->nt; i++) {
-        struct up_target *t = &p->t[i];
-        if (!strcmp(t->id, u->id) && !strcmp(t->url, u->url)) {
-            t->max_conns = u->connections > 0 ? u->connections : 1;
-            return i;
-        }
-    }
-    if (p->nt >= UP_MAX_TARGETS) return -1;
-    struct up_target *t = &p->t[p->nt];
-    memset(t, 0, sizeof *t);
-    if (resolve(u, &t->addr, &t->alen)) return -1;
-    snprintf(t->id, sizeof t->id, "%s", u->id);
-    snprintf(t->url, sizeof t->url, "%s", u->url);
-    snprintf(t->hostport, sizeof t->hostport, "%s", u->u.hostport);
-    snprintf(t->path, sizeof t->path, "%s", u->u.path[0] ? u->u.path : "/");
-    t->max_conns = u->connections > 0 ? u->connections : 1;
-    t->backoff_ms = UP_BACKOFF_MIN_MS;
-    t->stats = up_stats_get(u->id);
-    return p->nt++;
-}
-
-bool up_pool_down(const struct up_pool *p, int target)
-{
-    return target >= 0 && target < p->nt && p->t[target].down;
-}
-
-/* ---- liveness ---- */
-
-static void target_ok(struct up_target *t)
-{
-    if (t->down) {
-        log_info("upstream: answering again, marked up", "upstream=%s", t->id);
-        if (t->stats) atomic_fetch_sub_explicit(&t->stats->down, 1, memory_order_relaxed);
-    }
-    t->fails = 0;
-    t->down = t->probing = false;
-    t->backoff_ms = UP_BACKOFF_MIN_MS;
-}
-
-static void target_fail(struct up_target *t)
-{
-    t->fails++;
-    uint64_t now = now_ns();
-    if (t->down) {
-        /* the probe failed: wait twice as long before the next */
-        t->probing = false;
-        t->backoff_ms = t->backoff_ms * 2 > UP_BACKOFF_MAX_MS ? UP_BACKOFF_MAX_MS : t->backoff_ms * 2;
-        t->down_until_ns = now + (uint64_t)t->backoff_ms * 1000000u;
-    } else if (t->fails >= UP_DOWN_AFTER) {
-        t->down = true;
-        t->backoff_ms = UP_BACKOFF_MIN_MS;
-        t->down_until_ns = now + (uint64_t)t->backoff_ms * 1000000u;
-        if (t->stats) atomic_fetch_add_explicit(&t->stats->down, 1, memory_order_relaxed);
-        log_warn("upstream: consecutive failures, marked down", "upstream=%s failures=%d probe_ms=%d..%d",
-                 t->id, t->fails, UP_BACKOFF_MIN_MS, UP_BACKOFF_MAX_MS);
-    }
-}
-
 /* ---- calls ---- */
 
 static void fanout_fire(struct up_fanout *f);
@@ -223,13 +76,13 @@ static void call_finish(struct up_call *call, enum up_result r, int err_kind)
     struct up_target *t = &f->p->t[call->target];
     struct up_stats *s = t->stats;
     if (r == UP_OK) {
-        target_ok(t);
+        up_target_ok(t);
         if (s) up_stats_observe(s, call->latency_ns);
     } else if (r == UP_TIMEOUT) {
-        target_fail(t);
+        up_target_fail(t);
         if (s) UP_STAT_INC(s, timeouts);
     } else if (r == UP_ERROR) {
-        target_fail(t);
+        up_target_fail(t);
         if (s && err_kind >= 0 && err_kind < UP_E__N) UP_STAT_INC(s, errors[err_kind]);
     }
     f->pending--;
@@ -569,12 +422,8 @@ int up_fanout_add(struct up_fanout *f, int ti, const char *body, size_t len, int
     call->deadline_ns = call->t_start_ns + (uint64_t)(timeout_ms > 0 ? timeout_ms : 1) * 1000000u;
     struct up_target *t = &f->p->t[ti];
     call->stats = t->stats;
-    if (t->down) {
-        /* one probe per back-off period; the rest are not sent */
-        if (t->probing || call->t_start_ns < t->down_until_ns)
-            return call_refused(f, call, UP_DOWN, "the upstream is marked down");
-        t->probing = true;
-    }
+    if (!up_target_admit(t, call->t_start_ns))
+        return call_refused(f, call, UP_DOWN, "the upstream is marked down");
     struct up_conn *c = NULL;
     for (struct up_conn *x = t->conns; x; x = x->next)
         if (x->st == C_IDLE) {
@@ -592,7 +441,7 @@ int up_fanout_add(struct up_fanout *f, int ti, const char *body, size_t len, int
             call->err = "cannot open a connection";
             call->result = UP_ERROR;
             if (t->stats) UP_STAT_INC(t->stats, errors[UP_E_CONNECT]);
-            target_fail(t);
+            up_target_fail(t);
             return (int)(call - f->calls);
         }
     } else {

@@ -36,12 +36,12 @@ fleet_at() {
   wait_for fairbid_ready "http://127.0.0.1:$p" || die "fairbid ($1) on $p did not become ready"
 }
 
-# lg OUT.json TARGET DURATION RULE DEAR: one loadgen run against TARGET
+# lg OUT.json TARGET DURATION RULE DEAR SEED: one loadgen run against TARGET
 lg() {
   local sp=()
   [ "$4" = sp ] && sp=(--second-price)
   timeout 90 "$LG" --target "$2" --rate "$RATE" --duration "$3s" --warmup 0 --connections 8 --exchange \
-    "${sp[@]}" --compete "male=1.0,female=$5" --compete-median 1.0 --groups male=0.6,female=0.4 --seed "$RANDOM" \
+    "${sp[@]}" --compete "male=1.0,female=$5" --compete-median 1.0 --groups male=0.6,female=0.4 --seed "$6" \
     --json "$1" >"$1.out" 2>&1
 }
 
@@ -64,7 +64,7 @@ until_epoch() {
   python3 -c "import time; time.sleep(max(0, $1 - time.time()))"
 }
 
-# sequence NAME TARGET RULE DEAR START_EPOCH END_EPOCH: the warm-up run, then NW measured windows, each loadgen
+# sequence NAME TARGET RULE DEAR START_EPOCH END_EPOCH SEED: the warm-up run, then NW measured windows, each loadgen
 # started on the clock (in the background) so that one's tail (waiting for its last answers and notices) does
 # not leave a gap in the traffic; the last window ends before END_EPOCH (the period's end), so no request
 # falls into the next period. Sets FILES.
@@ -72,14 +72,14 @@ sequence() {
   local i d t=$5 lgs=()
   FILES=("$T/$1-warm.json")
   until_epoch "$t"
-  lg "$T/$1-warm.json" "$2" "$WARM_S" "$3" "$4" &
+  lg "$T/$1-warm.json" "$2" "$WARM_S" "$3" "$4" "$7" &
   lgs+=($!)
   t=$((t + WARM_S))
   for i in $(seq 1 "$NW"); do
     d=$WIN_S
     [ "$i" = "$NW" ] && d=$(python3 -c "print('%.3f' % min($WIN_S, $6 - $t - 0.2))")
     until_epoch "$t"
-    lg "$T/$1-w$i.json" "$2" "$d" "$3" "$4" &
+    lg "$T/$1-w$i.json" "$2" "$d" "$3" "$4" $(($7 + i)) &
     lgs+=($!)
     FILES+=("$T/$1-w$i.json")
     t=$((t + WIN_S))
@@ -103,11 +103,13 @@ poll() {
 FAIR='"special_category": "employment", "fairness": {"attribute": "gender", "min_impact_ratio": 0.8, "max_tvd": 0.05, "window_s": 10, "max_boost": 1.5, "min_eligible": 50},'
 
 run_market() {
-  local rule=$1 dear=$2 label="$1, women ${2}x dearer" b i fig
+  local rule=$1 dear=$2 label="$1, women ${2}x dearer" b i fig seed=$RANDOM
+  # the twin and the constrained campaign see the same requests (the same seeds): the comparison of their
+  # wins is then not two independent samples (about 2% apart by chance alone at ~4000 wins each)
   # the twin: the same sequence of runs, one period long, no alignment needed (it has no budget)
   fleet_at twin "$(campaign twin 1.2 '"fairness": null,')"
   b=$(($(date +%s) + 1))
-  sequence twin "$twin_TARGET" "$rule" "$dear" "$b" $((b + PERIOD))
+  sequence twin "$twin_TARGET" "$rule" "$dear" "$b" $((b + PERIOD)) "$seed"
   read -r TW TS <<<"$(totals twin "${FILES[@]}")"
   echo "# $label: twin over one period ($PERIOD s): wins $TW, spend $TS; (IR bids, TVD bids, IR wins, TVD wins, bids, wins) per window:$(for f in "${FILES[@]:1}"; do echo -n " [$(window_figures "$f" twin)]"; done)"
   kill -9 "$twin_PID" 2>/dev/null
@@ -118,7 +120,7 @@ run_market() {
   rm -f "$T/jobs.poll"
   poll jobs "$jobs_PORT" &
   local poller=$!
-  sequence jobs "$jobs_TARGET" "$rule" "$dear" "$b" $((b + PERIOD))
+  sequence jobs "$jobs_TARGET" "$rule" "$dear" "$b" $((b + PERIOD)) "$seed"
   kill "$poller" 2>/dev/null
   wait "$poller" 2>/dev/null
   echo "# $label: the controller every 2 s (time, multipliers men / women, pacing keep, spent): $(grep -v 'm= ' "$T/jobs.poll" | tr '\n' ';')"

@@ -1,0 +1,87 @@
+/* pool internals: the state pool.c (connections, fan-outs) and target.c (the target table, resolution,
+ * health and back-off) share. Single-threaded: one pool per worker, used only on that worker's loop. Not part
+ * of any other module's interface. */
+#ifndef FAIRBID_BIDDER_UPSTREAM_POOL_INTERNAL_H
+#define FAIRBID_BIDDER_UPSTREAM_POOL_INTERNAL_H
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "bidder/http/http_parse.h"
+#include "bidder/http/http_resp.h"
+#include "bidder/upstream/pool.h"
+
+enum conn_state {
+    C_CONNECTING, /* non-blocking connect under way; the call's request waits in out */
+    C_IDLE,       /* connected, keep-alive, no call */
+    C_BUSY,       /* a call's request written or being written, its answer being read */
+    C_LATE,       /* its call passed the deadline: reading the answer only to discard it */
+    C_HELD,       /* the answer is complete and its body lent to the fan-out until up_fanout_free */
+};
+
+struct up_conn {
+    struct up_pool *p;
+    int t; /* target index */
+    int fd;
+    struct event *rev, *wev;
+    enum conn_state st;
+    bool writing, used;
+    char *out;
+    size_t out_off, out_len, out_cap;
+    char *in;
+    size_t in_len, in_cap;
+    struct hr_response hr;
+    bool have_head;
+    struct hp_chunked ck;
+    struct up_call *call;
+    struct up_conn *next;
+};
+
+struct up_target {
+    char id[UPSTREAM_ID_MAX];
+    char url[UPSTREAM_URL_MAX];
+    char hostport[URL_MAX_HOST + 8];
+    char path[URL_MAX_PATH];
+    struct sockaddr_storage addr;
+    socklen_t alen;
+    int max_conns, nconns;
+    struct up_conn *conns;
+    int fails;
+    bool down, probing;
+    uint64_t down_until_ns;
+    int backoff_ms;
+    struct up_stats *stats;
+};
+
+struct up_pool {
+    struct event_base *base;
+    struct up_target t[UP_MAX_TARGETS];
+    int nt;
+};
+
+struct up_fanout {
+    struct up_pool *p;
+    void (*done)(void *arg, struct up_fanout *f);
+    void *arg;
+    struct event *timer;
+    uint32_t n, pending;
+    bool started, done_called;
+    struct up_call calls[UPSTREAM_MAX];
+};
+
+static inline uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* target.c: a call to t may be sent at now (ns): true when it is up, or down and due for its one probe (then
+ * marked probing) */
+bool up_target_admit(struct up_target *t, uint64_t now);
+/* a call to t answered / failed (error or timeout): its health and back-off */
+void up_target_ok(struct up_target *t);
+void up_target_fail(struct up_target *t);
+
+#endif
