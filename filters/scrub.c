@@ -460,6 +460,11 @@ static void device_walk(struct sctx *c)
             ip_member(c, &w, s, false, "device.ip");
         } else if (!c->personal_ok && kfold(k, "ipv6")) {
             ip_member(c, &w, s, true, "device.ipv6");
+        } else if (!c->personal_ok && kfind(k, dext_ids, (int)(sizeof dext_ids / sizeof dext_ids[0])) >= 0) {
+            /* an identifier OpenRTB does not name (idfa, gaid, mac, ...): an exchange's own field that the
+             * bidder's reader may know */
+            record(c, "device.*", -1, -1, c->personal_reason, k, NULL);
+            w_remove(c, &w, s);
         } else if (!c->geo_ok && kfold(k, "ext")) { /* geo_ok implies personal_ok */
             dext_walk(c, 0, !c->personal_ok);
             w_keep(c, &w);

@@ -269,6 +269,7 @@ static void check_no_personal(const char *p, size_t n, struct arena *a)
             if (user && fold_any(k2, user_pers, 10)) abort();
             if (user && !fold(k2, "consent") && !fold(k2, "ext")) abort();
             if (dev && fold_any(k2, dev_pers, 7)) abort();
+            if (dev && fold_any(k2, dext_ids, 18) && !fold(k2, "ip") && !fold(k2, "ipv6")) abort();
             if (dev && fold(k2, "ext")) {
                 check_ext_value(&j, true, true);
                 continue;

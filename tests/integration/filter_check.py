@@ -331,6 +331,8 @@ def personal_violations(fwd):
             if is_obj(ext):
                 bad += [f"user.ext.{k}" for k, _ in ext[1] if fold(k) not in UEXT_KEEP]
     for dev in members(fwd, "device"):
+        if is_obj(dev):
+            bad += [f"device.{k}" for k, _ in dev[1] if fold(k) in DEXT_IDS - {"ip", "ipv6"}]
         for ext in members(dev, "ext"):
             bad += ext_keys(ext, DEXT_IDS | DEXT_GEO, "device.ext")
     for dev in members(fwd, "device"):

@@ -492,10 +492,11 @@ Test(scrub, ext_and_unknown_copies_of_personal_data_are_removed)
             "\"ConsentedProvidersSettings\":{\"consented_providers\":\"1~2\"},"
             "\"prebid\":{\"buyeruids\":{\"x\":\"L2\"}},\"buyeruid\":\"L3\",\"id\":\"L4\",\"uid\":{\"v\":"
             "\"L5\"}}},"
-            "\"device\":{\"ua\":\"UA\",\"ext\":{\"atts\":3,\"ifa\":\"L6\",\"IP\":\"203.0.113.77\","
+            "\"device\":{\"ua\":\"UA\",\"IDFA\":\"L9\",\"ext\":{\"atts\":3,\"ifa\":\"L6\",\"IP\":\"203.0.113."
+            "77\","
             "\"x\":[{\"idfa\":\"L7\"}],\"i\\u0066a\":\"L8\"}}}");
     cr_assert(x.r.forward && !x.r.personal);
-    for (int i = 1; i <= 8; i++) {
+    for (int i = 1; i <= 9; i++) {
         char tag[4] = {'L', (char)('0' + i), 0, 0};
         cr_assert(!has(&x, tag), "%s still forwarded: %s", tag, x.out);
     }
@@ -505,7 +506,7 @@ Test(scrub, ext_and_unknown_copies_of_personal_data_are_removed)
                   has(&x, "\"ua\":\"UA\""),
               "the signals and what is not personal stay: %s", x.out);
     cr_assert(removed(&x, "user.*", REASON_MINOR_COPPA) && removed(&x, "user.ext.*", REASON_MINOR_COPPA) &&
-              removed(&x, "device.ext.*", REASON_MINOR_COPPA));
+              removed(&x, "device.ext.*", REASON_MINOR_COPPA) && removed(&x, "device.*", REASON_MINOR_COPPA));
     /* personal data allowed: all of it stays */
     run(&x, "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"user\":{\"tpid\":\"L1\",\"ext\":{\"uid\":\"L5\"}},"
             "\"device\":{\"ext\":{\"ifa\":\"L6\"}}}");
