@@ -669,6 +669,30 @@ Test(config, fairness_with_a_win_path_or_balance_bids_loads)
     }
 }
 
+/* A campaign's "fairness" and a special category's implicit one start from the documented defaults
+ * (docs/fairness.md); the keys given override them. */
+Test(config, fairness_defaults_fill_what_is_not_given)
+{
+    char err[512];
+    struct config *c = parse_q("{'win_url':'https://w.example/win','campaigns':[{'id':'f'," BASE
+                               ",'fairness':{'attribute':'age_band','max_tvd':0.1}},{'id':'h'," BASE
+                               ",'special_category':'housing'}]}",
+                               err, sizeof err);
+    cr_assert_not_null(c, "%s", err);
+    for (int i = 0; i < 2; i++) {
+        const struct campaign_fairness *f = &c->campaigns.v[i].fair;
+        cr_expect(f->enabled, "campaign %d", i);
+        cr_expect_eq(f->attrs, i ? FAIR_ATTR_GENDER | FAIR_ATTR_AGE_BAND : FAIR_ATTR_AGE_BAND, "campaign %d",
+                     i);
+        cr_expect_float_eq(f->min_impact_ratio, 0.8, 1e-12, "campaign %d", i);
+        cr_expect_float_eq(f->max_tvd, i ? 0.05 : 0.1, 1e-12, "campaign %d", i);
+        cr_expect_eq(f->window_s, 3600, "campaign %d", i);
+        cr_expect_float_eq(f->max_boost, 1.5, 1e-12, "campaign %d", i);
+        cr_expect_eq(f->min_eligible, 200, "campaign %d", i);
+    }
+    config_free(c);
+}
+
 Test(config, budget_loads_in_micros_with_defaults)
 {
     char err[512];
