@@ -231,6 +231,10 @@ void fz_commit_counters(int s, struct slot *sl);
 struct cmd *fz_new_cmd(int slot, int kind, int64_t arg);
 void fz_queued(int rc);
 void fz_on_reply(redisAsyncContext *ac, void *r, void *priv);
+/* Queues one window's sync for key id (bucket bms, current bucket ep): HINCRBY the nonzero deltas d and
+ * EXPIRE into bucket ep, then HGETALL the FAIR_NBUCKETS buckets up to ep as commands (slot, kind, bucket) */
+void fz_queue_window(const char *id, int64_t bms, int64_t ep, const uint64_t (*d)[FAIR_NCOUNT], int slot,
+                     int kind);
 /* budget.c */
 bool fz_windowed(const struct slot *sl);  /* keeps per-group windows (fairness or budget) */
 unsigned fz_attrs(const struct slot *sl); /* the attributes counted per group */
