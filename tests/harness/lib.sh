@@ -58,10 +58,12 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# wait_for CMD... : retries for up to 10 s
+# wait_for CMD... : retries every 50 ms for up to FAIRBID_WAIT_S (30) s. No test waits for something that must
+# not happen, so the bound only decides how long a failing test takes; 10 s was too short on a loaded 2-core CI
+# machine (a link's refused-handshake log line missed it once, 7 helpers' tests beside it).
 wait_for() {
   local i
-  for i in $(seq 1 200); do
+  for i in $(seq 1 $((${FAIRBID_WAIT_S:-30} * 20))); do
     if "$@" >/dev/null 2>&1; then return 0; fi
     sleep 0.05
   done
