@@ -9,8 +9,9 @@
 # The period is the run (period_s = PERIOD): budget periods are aligned to multiples of period_s, so the
 # constrained run must start on a boundary and fill that period exactly. Rather than wait up to a whole period
 # for it, each market picks its PERIOD in [10 + NW*10, 20 + NW*10] s (the warm-up takes the extra 0-10 s) and
-# starts its twin so that the twin ends PACE_GAP_S (3 s: the twin's tail and the constrained instance's start)
-# before a boundary of that period; if the start takes longer, the constrained run waits for the next boundary.
+# starts its twin so that the twin ends PACE_GAP_S (3 s, 5 under ASan: the twin's tail and the constrained
+# instance's start) before a boundary of that period; if the start takes longer, the constrained run waits for
+# the next boundary.
 # FAIR_PACE_MARKETS ("rule:dear ...", rule pab | sp) picks the markets: default one, pab:1.25 (first price,
 # women 25% dearer); scripts/test.sh runs sp:1.25 under ASan. All six that docs/fairness.md quotes:
 #   FAIR_PACE_MARKETS="pab:1.1 pab:1.25 pab:1.5 sp:1.1 sp:1.25 sp:1.5" (bench/fair_markets.sh runs them).
@@ -26,7 +27,10 @@ RATE=${FAIR_RATE:-300}
 MARKETS=${FAIR_PACE_MARKETS:-pab:1.25}
 WIN_S=10
 NW=${FAIR_WINDOWS:-3}
+# the seconds between the twin's end and the constrained period: the twin's tail and the next instance's start
+# (slower under ASan)
 PACE_GAP_S=3
+[ "${PACE_ASAN:-0}" = 1 ] && PACE_GAP_S=5
 
 # pick_period: sets PERIOD (in [10 + NW*WIN_S, 20 + NW*WIN_S]), WARM_S (PERIOD - NW*WIN_S, 10..20 s) and TWIN_AT, the
 # twin's start, chosen so that TWIN_AT + PERIOD + PACE_GAP_S is a multiple of PERIOD (the constrained period's
