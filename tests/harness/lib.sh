@@ -1,6 +1,10 @@
 # Test harness for integration tests: real redis-server and fairbid processes on free loopback ports.
 # Source it from a test script. Every process started here is killed on exit; logs are dumped on failure.
 set -uo pipefail
+# With pipefail, `producer | grep -q X` fails now and then: grep -q exits at the first match and the producer's
+# next write dies of SIGPIPE (bash writes echo's output line by line; ldd, curl and fairbid write in pieces), so
+# the pipeline reports the producer's 141. Tests write `producer | grep X >/dev/null` (grep reads to the end) or
+# `grep -q X <<<"$var"` instead (test_deploy failed once so on the loaded CI machine).
 
 SRC=${FAIRBID_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 BIN=${FAIRBID_BIN:-$SRC/build/fairbid}
@@ -85,7 +89,7 @@ redis_start() {
 
 # fairbid_ready URL: /readyz answers 200 with "status":"ready" (the consent mirror loaded and trusted, Redis up)
 fairbid_ready() {
-  curl -s --max-time 2 "$1/readyz" 2>/dev/null | grep -q '"status":"ready"'
+  curl -s --max-time 2 "$1/readyz" 2>/dev/null | grep '"status":"ready"' >/dev/null
 }
 
 # fairbid_start CONFIG [extra serve args]: sets FB_PORT, FB_PID, FB_URL, FB_LOG. Returns once /readyz says

@@ -20,8 +20,8 @@ SRC=${FAIRBID_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$SRC/tests/harness/lib.sh"
 . "$SRC/tests/integration/fairness_lib.sh"
 # the money budget runtime (config `budget`, spend leases) is the premise; a binary without it cannot run this
-"$BIN" config-doc 2>/dev/null | grep -q '^| `budget` |' || { skip "this fairbid has no campaign \`budget\` (issue 20 runtime)"; finish; }
-if ldd "$BIN" 2>/dev/null | grep -q libasan; then PACE_ASAN=1; fi
+"$BIN" config-doc 2>/dev/null | grep '^| `budget` |' >/dev/null || { skip "this fairbid has no campaign \`budget\` (issue 20 runtime)"; finish; }
+if ldd "$BIN" 2>/dev/null | grep libasan >/dev/null; then PACE_ASAN=1; fi
 redis_start
 RATE=${FAIR_RATE:-300}
 MARKETS=${FAIR_PACE_MARKETS:-pab:1.25}
