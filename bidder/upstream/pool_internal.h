@@ -43,6 +43,9 @@ struct up_target {
     char url[UPSTREAM_URL_MAX];
     char hostport[URL_MAX_HOST + 8];
     char path[URL_MAX_PATH];
+    /* every request's head up to the Content-Length value, written once (no snprintf per request) */
+    char head[URL_MAX_PATH + URL_MAX_HOST + 128];
+    size_t head_len;
     struct sockaddr_storage addr;
     socklen_t alen;
     int max_conns, nconns;

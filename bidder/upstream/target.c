@@ -48,6 +48,12 @@ int up_pool_target(struct up_pool *p, const struct upstream *u)
     snprintf(t->url, sizeof t->url, "%s", u->url);
     snprintf(t->hostport, sizeof t->hostport, "%s", u->u.hostport);
     snprintf(t->path, sizeof t->path, "%s", u->u.path[0] ? u->u.path : "/");
+    int hn = snprintf(t->head, sizeof t->head,
+                      "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nX-OpenRTB-Version: "
+                      "2.6\r\nContent-Length: ",
+                      u->u.path[0] ? u->u.path : "/", u->u.hostport);
+    if (hn < 0 || (size_t)hn >= sizeof t->head) return -1;
+    t->head_len = (size_t)hn;
     t->max_conns = u->connections > 0 ? u->connections : 1;
     t->backoff_ms = UP_BACKOFF_MIN_MS;
     t->stats = up_stats_get(u->id);
