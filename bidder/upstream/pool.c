@@ -53,6 +53,7 @@ static void conn_free(struct up_conn *c)
 void up_pool_free(struct up_pool *p)
 {
     if (!p) return;
+    up_targets_free(p);
     for (int i = 0; i < p->nt; i++)
         while (p->t[i].conns) {
             struct up_conn *c = p->t[i].conns;
@@ -434,6 +435,14 @@ int up_fanout_add(struct up_fanout *f, int ti, const char *body, size_t len, int
     call->deadline_ns = call->t_start_ns + (uint64_t)(timeout_ms > 0 ? timeout_ms : 1) * 1000000u;
     struct up_target *t = &f->p->t[ti];
     call->stats = t->stats;
+    if (!t->alen) {
+        /* its host name is being looked up, or the lookup failed (target.c tries again): not sent, counted
+         * as a connect error, not as the upstream's failure */
+        call->err = "the upstream's host name is not resolved";
+        call->result = UP_ERROR;
+        if (t->stats) UP_STAT_INC(t->stats, errors[UP_E_CONNECT]);
+        return (int)(call - f->calls);
+    }
     if (!up_target_admit(t, call->t_start_ns))
         return call_refused(f, call, UP_DOWN, "the upstream is marked down");
     struct up_conn *c = NULL;
