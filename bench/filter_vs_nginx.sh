@@ -17,9 +17,11 @@
 #
 # Pinning (PIN=1, the default on 2+ cores): the front under test alone on core 0, the load generator and the
 # upstream on core 1, so the front never fights its own load for a core; the table states how busy the front
-# kept core 0 (CPU per request x req/s), which says whether the throughput is the front's limit or core 1's.
-# Measured while the machine was shared (see bench/RESULTS.md): unpinned, nginx's own figure moved 2.6x
-# between runs; pinned, the per-round spread of nginx's req/s was within about 15%.
+# kept its core (CPU per request x req/s), which says whether the throughput is the front's limit or core 1's.
+# On a machine loaded by other work pinning makes things worse (a pinned front cannot leave a busy core0: with
+# the load average at 17-20, 3 rounds gave per-round ratios 0.12..1.18 pinned and 0.92..1.43 unpinned, both
+# far from decisive); the load average is printed before and after, and figures taken with it above 1 are
+# the machine's, not the fronts'. PIN=0 shares both cores.
 #
 # A latency figure counts only when the generator kept its schedule (the rule of bench/http_vs_nginx.sh): its
 # send-due p99 below SCHED_MAX_SHARE (10%) of the p99 it measured, and at least 99% of RATE sent. Latency is
@@ -33,6 +35,8 @@
 # usage: bench/filter_vs_nginx.sh [BUILD_DIR]   (default build; needs nginx, curl, python3, a built fairbid-loadgen)
 # env:   ROUNDS (5) DURATION (2, seconds per measure, at most 5) WARMUP (0.5) CONNECTIONS (32)
 #        RATE (1000, open-loop req/s) PIN (1 on 2+ cores) SCHED_MAX_SHARE (0.10)
+#        BUSY_POLL (0: the open-loop generator sleeps in epoll, leaving core 1 to the upstream; 1: it spins, for
+#        a smaller send-due error, at the upstream's expense)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -45,6 +49,8 @@ RATE=${RATE:-1000}
 SCHED_MAX_SHARE=${SCHED_MAX_SHARE:-0.10}
 ((DURATION <= 5)) || DURATION=5
 ((ROUNDS >= 1)) || ROUNDS=1
+POLL=--no-busy-poll
+[[ ${BUSY_POLL:-0} == 1 ]] && POLL=--busy-poll
 LOADGEN=$BUILD/fairbid-loadgen
 for tool in nginx python3 curl; do
     command -v "$tool" >/dev/null || { echo "filter_vs_nginx: $tool is missing" >&2; exit 1; }
@@ -135,7 +141,7 @@ fb_seat=$(curl -s -X POST --data-binary @"$T/reqs/req.json" "$FILTER" | python3 
 # run URL MODE [PID] -> "rps p50 p99 send_due_p99 achieved cpu_us_per_req" (nan where the run gave no figure)
 run() {
     local mode=(--max) pid=()
-    [[ $2 == rate ]] && mode=(--rate "$RATE" --no-busy-poll)
+    [[ $2 == rate ]] && mode=(--rate "$RATE" $POLL)
     [[ -n ${3:-} ]] && pid=(--server-pid "$3")
     rm -f "$T/lg.json"
     timeout $((DURATION + 10)) "${LOAD[@]}" "$LOADGEN" --target "$1" "${mode[@]}" --duration "${DURATION}s" \
@@ -181,9 +187,10 @@ else
 fi
 echo "$ROUNDS alternating rounds; per round and path fairbid-loadgen --connections $CONNECTIONS, ${DURATION}s after a"
 echo "${WARMUP}s warm-up: closed loop (--max) for req/s and the front's CPU per request, open loop at $RATE req/s"
-echo "(--no-busy-poll) for latency. fairbid's answer carries the seats $fb_seat."
+echo "($POLL) for latency. fairbid's answer carries the seats $fb_seat."
+echo "Load average at the start: $(cut -d' ' -f1-3 /proc/loadavg) (above 1: other work shares the cores, and the figures are the machine's)."
 echo
-echo "| round | direct req/s | nginx req/s | fairbid req/s | ratio | nginx CPU µs/req (core 0 busy) | fairbid CPU µs/req (core 0 busy) | direct p50/p99 µs | nginx added p50/p99 | fairbid added p50/p99 | send-due p99 d/n/f |"
+echo "| round | direct req/s | nginx req/s | fairbid req/s | ratio | nginx CPU µs/req (share of a core) | fairbid CPU µs/req (share of a core) | direct p50/p99 µs | nginx added p50/p99 | fairbid added p50/p99 | send-due p99 d/n/f |"
 echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for r in $(seq "$ROUNDS"); do
     if ((r % 2)); then order="n f"; else order="f n"; fi
@@ -249,5 +256,6 @@ else
 fi
 echo "- CPU per request of the front (fairbid-loadgen --server-pid, closed loop): fairbid $M_FC µs, nginx $M_NC µs" \
     "(medians; ratio $(div "$M_FC" "$M_NC"))."
+echo "- Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
 echo
 curl -s "http://127.0.0.1:$FPORT/metrics" | awk '/^fairbid_upstream_(forwarded|timeouts|busy|bids_passed)_total/ {printf "`%s %s` ", $1, $2} END {print ""}'
