@@ -112,12 +112,9 @@ static void lookup_start(struct up_target *t)
 
 void up_targets_free(struct up_pool *p)
 {
-    for (int i = 0; i < p->nt; i++)
-        if (p->t[i].lookup) {
-            struct evdns_getaddrinfo_request *q = p->t[i].lookup;
-            p->t[i].lookup = NULL;
-            evdns_getaddrinfo_cancel(q);
-        }
+    /* at a worker's end, after its loop: a lookup still under way is dropped with the resolver, without its
+     * callback (evdns_getaddrinfo_cancel would schedule one on the loop, for after the pool is gone) */
+    for (int i = 0; i < p->nt; i++) p->t[i].lookup = NULL;
     if (p->dns) evdns_base_free(p->dns, 0);
     p->dns = NULL;
 }
