@@ -227,6 +227,8 @@ const struct ortb_pf_def ortb_pf[ORTB_PF_N] = {
     [ORTB_PF_UGEO] = PF("user.geo", PT_OBJ, ORTB_PFC_PERSONAL, 0, 0),
     [ORTB_PF_UGEO_COUNTRY] = PF("user.geo.country", PT_STR, ORTB_PFC_PERSONAL, 0, 0),
     [ORTB_PF_UGEO_REGION] = PF("user.geo.region", PT_STR, ORTB_PFC_PERSONAL, 0, 0),
+    [ORTB_PF_USER_ID] = PF("user.id", PT_STR, ORTB_PFC_HIDDEN, 0, 0),
+    [ORTB_PF_BUYERUID] = PF("user.buyeruid", PT_STR, ORTB_PFC_HIDDEN, 0, 0),
 };
 _Static_assert(ORTB_PF_N <= 64, "ortb_privacy's masks are 64 bits");
 
@@ -442,6 +444,7 @@ static void pf_finish(struct ortb_request *r)
     if (BAD(ORTB_PF_UGEO)) u->geo = (struct ortb_geo){.present = u->geo.present, .type = u->geo.type};
     if (BAD(ORTB_PF_UGEO_COUNTRY)) u->geo.country = SV_NULL;
     if (BAD(ORTB_PF_UGEO_REGION)) u->geo.region = SV_NULL;
+    if (BAD(ORTB_PF_USER_ID) || BAD(ORTB_PF_BUYERUID)) u->id = u->buyeruid = SV_NULL; /* no store lookup */
 #undef BAD
 }
 
@@ -1037,11 +1040,14 @@ static int parse_data(struct pctx *c, struct ortb_user *u)
         struct sv k;
         while (json_obj_next(c->j, &k)) {
             int rc;
-            if (KEQ(k, "id"))
-                rc = rd_str(c, &d->id, "user.data.id");
-            else if (KEQ(k, "name"))
-                rc = rd_str(c, &d->name, "user.data.name");
-            else if (KEQ(k, "segment")) {
+            if (KEQ(k, "id") || KEQ(k, "name")) {
+                /* who provides the data (first-party or not, the provider named in details): a second
+                 * copy with another value leaves it unknowable, so the object serves no targeting */
+                bool id = KEQ(k, "id");
+                struct sv *dst = id ? &d->id : &d->name, prev = *dst;
+                rc = rd_str(c, dst, id ? "user.data.id" : "user.data.name");
+                if (!rc && prev.p && dst->p != prev.p && !sv_eq(prev, *dst)) d->ambiguous = true;
+            } else if (KEQ(k, "segment")) {
                 if (seen_seg) pf_bad(c, ORTB_PF_SEGMENT, ORTB_PFW_DUP);
                 seen_seg = json_peek(c->j) != JSON_NULL;
                 rc = parse_segments(c, &d->segment, &d->ambiguous);
@@ -1128,9 +1134,9 @@ static int parse_user(struct pctx *c, struct ortb_user *u)
     while (json_obj_next(c->j, &k)) {
         int rc;
         if (KEQ(k, "id"))
-            rc = rd_str(c, &u->id, "user.id");
+            rc = rd_str_once(c, ORTB_PF_USER_ID, &u->id, "user.id");
         else if (KEQ(k, "buyeruid"))
-            rc = rd_str(c, &u->buyeruid, "user.buyeruid");
+            rc = rd_str_once(c, ORTB_PF_BUYERUID, &u->buyeruid, "user.buyeruid");
         else if (KEQ(k, "yob"))
             rc = rd_pf_int(c, ORTB_PF_YOB, &u->yob, NULL);
         else if (KEQ(k, "gender"))

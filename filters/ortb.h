@@ -108,7 +108,9 @@ struct ortb_data {
     struct sv id, name;
     int32_t segtax;           /* data.ext.segtax, ORTB_UNSET when absent */
     struct ortb_list segment; /* segment[].id */
-    bool ambiguous;           /* a segment of it gave its id twice: both ids are in `segment`, and they count
+    bool ambiguous;           /* a segment of it gave its id twice, or the object its id or name twice with
+                                 different values (who provides it, e.g. first-party, is unknowable): both
+                                 segment ids are in `segment`, and they count
                                  for what restricts (sensitive, vulnerable) but never for targeting or a
                                  fairness group, as no reading tells which id the segment is */
 };
@@ -193,6 +195,11 @@ enum ortb_pf {
     ORTB_PF_UGEO,         /* user.geo given twice */
     ORTB_PF_UGEO_COUNTRY, /* user.geo.country given twice */
     ORTB_PF_UGEO_REGION,  /* user.geo.region given twice */
+    /* Who the user is for the advertiser's consent store (bidder/consent: buyeruid, else id): given twice,
+     * which record holds an opt-out or a minor flag is unknowable, so neither is looked up and the user may
+     * be a minor (ORTB_PFC_HIDDEN). */
+    ORTB_PF_USER_ID,  /* user.id given twice */
+    ORTB_PF_BUYERUID, /* user.buyeruid given twice */
     ORTB_PF_N
 };
 
