@@ -179,16 +179,16 @@ void juris_resolve(const struct juris_table *t, const struct juris_opts *o, cons
         if (t && t->us_state[p->slot]) mask |= 1ull << (t->us_state[p->slot] - 1);
     }
 
-    /* the GPP string's applicable US state sections (gpp_sid when sent, else the string's own header):
-     * every listed state applies */
+    /* the GPP US state sections, those gpp_sid lists and those in the string's own header: every one
+     * applies (a gpp_sid that lists fewer sections than the string holds cannot take a state's law away) */
     const struct gpp *gp = cst ? cst->gpp : NULL;
     const struct ortb_regs *r = &req->regs;
-    bool use_sid = r->gpp_sid_sig == ORTB_SIG_OK && r->ngpp_sid > 0;
+    uint32_t nsid = r->gpp_sid_sig == ORTB_SIG_OK ? r->ngpp_sid : 0;
     int nstates = 0, gpp_first = 0;
     bool national = false;
-    uint32_t nlist = use_sid ? r->ngpp_sid : (gp ? gp->nsections : 0);
+    uint32_t nlist = nsid + (gp ? gp->nsections : 0);
     for (uint32_t li = 0; li < nlist; li++) {
-        int sid = use_sid ? r->gpp_sid[li] : gp->section_ids[li];
+        int sid = li < nsid ? r->gpp_sid[li] : gp->section_ids[li - nsid];
         if (sid < GPP_SID_USNAT || sid > 27) continue;
         if (sid == GPP_SID_USNAT) {
             national = true;
