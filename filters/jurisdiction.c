@@ -138,18 +138,22 @@ static void geo_place(const struct ortb_geo *g, struct place *p)
     struct sv country = g->country, region = g->region;
     /* a region "US-MD" without a country still says where the person is */
     bool us_region = region.n == 5 && up(region.p[0]) == 'U' && up(region.p[1]) == 'S' && region.p[2] == '-';
-    if ((country.n && is_us(country)) || (!country.n && us_region)) {
+    if ((country.n && is_us(country)) || us_region) {
+        /* a "US-MD" region counts whatever the country says: "CAN" with "US-MD" names both places */
         p->named = p->us = true;
         if (us_region) {
             region.p += 3;
             region.n = 2;
         }
         p->slot = region.n == 2 ? state_slot(region.p[0], region.p[1]) : -1;
-    } else if (country.n && juris_eea_country(country)) {
-        p->named = p->eu = true;
-    } else if (country.n) {
+    }
+    if (country.n && !is_us(country)) {
+        bool first = !p->named;
         p->named = true;
-        for (size_t i = 0; i < country.n && i < 3; i++) p->cc[i] = up(country.p[i]);
+        if (juris_eea_country(country))
+            p->eu = true;
+        else if (first)
+            for (size_t i = 0; i < country.n && i < 3; i++) p->cc[i] = up(country.p[i]);
     }
 }
 
@@ -184,11 +188,14 @@ void juris_resolve(const struct juris_table *t, const struct juris_opts *o, cons
     const struct gpp *gp = cst ? cst->gpp : NULL;
     const struct ortb_regs *r = &req->regs;
     uint32_t nsid = r->gpp_sid_sig == ORTB_SIG_OK ? r->ngpp_sid : 0;
+    uint32_t nxsid = r->ext_gpp_sid_sig == ORTB_SIG_OK ? r->ext_ngpp_sid : 0; /* the 2.5 location too */
     int nstates = 0, gpp_first = 0;
     bool national = false;
-    uint32_t nlist = nsid + (gp ? gp->nsections : 0);
+    uint32_t nlist = nsid + nxsid + (gp ? gp->nsections : 0);
     for (uint32_t li = 0; li < nlist; li++) {
-        int sid = li < nsid ? r->gpp_sid[li] : gp->section_ids[li - nsid];
+        int sid = li < nsid           ? r->gpp_sid[li]
+                  : li < nsid + nxsid ? r->ext_gpp_sid[li - nsid]
+                                      : gp->section_ids[li - nsid - nxsid];
         if (sid < GPP_SID_USNAT || sid > 27) continue;
         if (sid == GPP_SID_USNAT) {
             national = true;

@@ -587,6 +587,13 @@ Test(juris, every_place_named_applies)
          "consent.malformed", "US-VA", "user.geo.region: duplicate key"},
         {"gdpr 0, user.geo DEU", "'user':{%s'geo':{'country':'DEU'}},'regs':{'gdpr':0}",
          "jurisdiction.sensitive_banned", "EU", "EU: "},
+        {"device CAN with region US-MD",
+         "'device':{'geo':{'country':'CAN','region':'US-MD'}},'user':{%s'id':'u'}",
+         "jurisdiction.sensitive_banned", "US-MD", NULL},
+        {"device VA, regs.ext.gpp_sid MD",
+         "'device':{'geo':{'country':'USA','region':'VA'}},'user':{%s'id':'u'},'regs':{'ext':{'gpp_sid':[24]}"
+         "}",
+         "jurisdiction.sensitive_banned", "US-VA", "US-MD: Maryland"},
         /* agreeing, or naming nothing more: as before */
         {"device VA, user.geo VA",
          "'device':{'geo':{'country':'USA','region':'VA'}},'user':{%s'geo':{'country':'usa','region':'US-VA'}"
