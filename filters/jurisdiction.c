@@ -2,7 +2,6 @@
 #include "filters/jurisdiction.h"
 
 #include <stdio.h>
-#include <string.h>
 
 #include "filters/classes.h"
 #include "filters/gpp.h"
@@ -132,10 +131,11 @@ struct place {
     char cc[4]; /* another country: its code, upper case */
 };
 
-static void geo_place(const struct ortb_geo *g, struct place *p)
+static inline __attribute__((always_inline)) void geo_place(const struct ortb_geo *g, struct place *p)
 {
     *p = (struct place){.slot = -1};
     struct sv country = g->country, region = g->region;
+    if (!country.n && !region.n) return; /* the usual user.geo */
     /* a region "US-MD" without a country still says where the person is */
     bool us_region = region.n == 5 && up(region.p[0]) == 'U' && up(region.p[1]) == 'S' && region.p[2] == '-';
     if ((country.n && is_us(country)) || us_region) {
@@ -161,7 +161,6 @@ void juris_resolve(const struct juris_table *t, const struct juris_opts *o, cons
                    const struct consent_state *cst, int64_t now_ms, struct juris_state *out)
 {
     *out = (struct juris_state){0};
-    out->table = t;
     bool us = false, eu = false;
     uint64_t mask = 0;
 
@@ -239,11 +238,19 @@ void juris_resolve(const struct juris_table *t, const struct juris_opts *o, cons
         out->how = JURIS_BY_GDPR;
     }
     /* the jurisdictions only another signal named: their rows' details carry their own code */
-    int shown = out->code[0] ? juris_find(t, (struct sv){out->code, strlen(out->code)}) : -1;
-    out->extra = mask;
-    if (shown >= 0) out->extra &= ~(1ull << shown);
-    if (t && t->us >= 0) out->extra &= ~(1ull << t->us);
-    if (us_unknown || (p && p->us && geo_slot < 0 && nstates)) out->extra &= ~(t ? t->us_states : 0);
+    if (t && mask) {
+        int shown = -1; /* no lookup by name: this runs on every request */
+        if (out->code[0] == 'U' && out->code[2] == '-') {
+            int slot = state_slot(out->code[3], out->code[4]);
+            shown = slot >= 0 ? t->us_state[slot] - 1 : -1;
+        } else if (out->code[0] == 'E' && out->code[1] == 'U' && !out->code[2]) {
+            shown = t->eu;
+        }
+        out->extra = mask;
+        if (shown >= 0) out->extra &= ~(1ull << shown);
+        if (t->us >= 0) out->extra &= ~(1ull << t->us);
+        if (us_unknown || (p && p->us && geo_slot < 0 && nstates)) out->extra &= ~t->us_states;
+    }
 
     if (t && mask) {
         /* Rows start at UTC midnight, so the merged rules of a set of jurisdictions change only at a day
@@ -289,13 +296,13 @@ void juris_resolve(const struct juris_table *t, const struct juris_opts *o, cons
 /* ---- per campaign ---- */
 
 /* "US-MD: Maryland Online Data Privacy Act (MODPA) from 2026-04-01: <what>" in the request arena. */
-static struct sv say(struct arena *a, const struct juris_state *js, const struct juris_entry *e,
-                     const char *what)
+static struct sv say(const struct juris_table *t, struct arena *a, const struct juris_state *js,
+                     const struct juris_entry *e, const char *what)
 {
     char *b = a ? arena_alloc(a, 192, 1) : NULL;
     if (!b) return sv_from("jurisdiction rule (detail out of memory)");
     const char *code = js->code[0] ? js->code : "?";
-    if (js->table && (js->extra >> e->jidx & 1)) code = js->table->code[e->jidx];
+    if (t && (js->extra >> e->jidx & 1)) code = t->code[e->jidx];
     int k = snprintf(b, 192, "%s: %.*s from %.*s: %s", code, SV_FMT(e->law), SV_FMT(e->from), what);
     if (k < 0) k = 0;
     if (k >= 192) k = 191;
@@ -343,24 +350,25 @@ int juris_check(const struct campaign_set *cs, const struct campaign *c, const s
     char w[96];
     if (js->min_age > 0 && age >= 0 && age < js->min_age) {
         snprintf(w, sizeof w, "age %d, targeted ads need %d+", (int)age, (int)js->min_age);
-        *arg = say(a, js, js->src_age, w);
+        *arg = say(cs->juris, a, js, js->src_age, w);
         return REASON_JURISDICTION_MINOR;
     }
     if (c->t.has_near) {
         /* precise location: never where its sale is banned; elsewhere with consent (TCF special feature 1
          * under GDPR) */
         if (js->precise_geo == JURIS_GEO_BANNED) {
-            *arg = say(a, js, js->src_geo, "campaign targets precise geolocation (device.geo.lat/lon)");
+            *arg = say(cs->juris, a, js, js->src_geo,
+                       "campaign targets precise geolocation (device.geo.lat/lon)");
             return REASON_JURISDICTION_PRECISE_GEO;
         }
         if (js->precise_geo == JURIS_GEO_CONSENT && !cst->precise_geo_ok) {
-            *arg = say(a, js, js->src_geo, "precise geolocation without consent");
+            *arg = say(cs->juris, a, js, js->src_geo, "precise geolocation without consent");
             return REASON_JURISDICTION_PRECISE_GEO;
         }
         if (cst->gdpr_applies && !(cst->tc && tcf_special_feature(cst->tc, 1))) {
-            *arg = js->src_geo
-                       ? say(a, js, js->src_geo, "no TCF special feature 1 (precise geolocation) opt-in")
-                       : sv_from("GDPR: no TCF special feature 1 (precise geolocation) opt-in");
+            *arg = js->src_geo ? say(cs->juris, a, js, js->src_geo,
+                                     "no TCF special feature 1 (precise geolocation) opt-in")
+                               : sv_from("GDPR: no TCF special feature 1 (precise geolocation) opt-in");
             return REASON_JURISDICTION_PRECISE_GEO;
         }
     }
@@ -368,7 +376,7 @@ int juris_check(const struct campaign_set *cs, const struct campaign *c, const s
     if (js->sensitive_banned && sens) {
         snprintf(w, sizeof w, "campaign targets %s (banned even with consent)",
                  class_name(__builtin_ctz(sens)));
-        *arg = say(a, js, js->src_sensitive, w);
+        *arg = say(cs->juris, a, js, js->src_sensitive, w);
         return REASON_JURISDICTION_SENSITIVE_BANNED;
     }
     if (c->political && js->political == JURIS_POL_EU_TTPA) {
@@ -381,13 +389,13 @@ int juris_check(const struct campaign_set *cs, const struct campaign *c, const s
                          (int)js->political_min_age);
             else
                 snprintf(w, sizeof w, "known minor: no personal data for political ads");
-            *arg = say(a, js, e, w);
+            *arg = say(cs->juris, a, js, e, w);
             return REASON_POLITICAL_MINOR;
         }
         if (sens) {
             snprintf(w, sizeof w, "political campaign targets %s (special category)",
                      class_name(__builtin_ctz(sens)));
-            *arg = say(a, js, e, w);
+            *arg = say(cs->juris, a, js, e, w);
             return REASON_POLITICAL_PERSONAL_DATA;
         }
         if (!js->pol_consent) {
@@ -397,15 +405,15 @@ int juris_check(const struct campaign_set *cs, const struct campaign *c, const s
             else
                 snprintf(w, sizeof w,
                          "no political consent signal configured (political_consent_custom_purpose)");
-            *arg = say(a, js, e, w);
+            *arg = say(cs->juris, a, js, e, w);
             return REASON_POLITICAL_PERSONAL_DATA;
         }
         if (c->t.has_age || c->t.gender_mask) {
-            *arg = say(a, js, e, "age/gender targeting is not first-party data");
+            *arg = say(cs->juris, a, js, e, "age/gender targeting is not first-party data");
             return REASON_POLITICAL_PERSONAL_DATA;
         }
         if (c->t.nsegments && !first_party_match(cs, c, req)) {
-            *arg = say(a, js, e, "no first-party segment matched (first_party_providers)");
+            *arg = say(cs->juris, a, js, e, "no first-party segment matched (first_party_providers)");
             return REASON_POLITICAL_PERSONAL_DATA;
         }
     }

@@ -70,7 +70,6 @@ struct juris_state {
     uint64_t mask;  /* jurisdictions that apply: every place any signal names (see juris_resolve) */
     uint64_t extra; /* of mask, those only a signal other than the shown one named (a user.geo, a
                        GPP section or regs.gdpr that disagrees): details name their own code */
-    const struct juris_table *table; /* the table resolved against (NULL: none) */
     int16_t min_age;
     bool sensitive_banned;
     uint8_t precise_geo;
