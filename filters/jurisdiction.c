@@ -39,7 +39,7 @@ bool juris_eea_country(struct sv c)
     return false;
 }
 
-static bool is_us(struct sv c)
+static inline __attribute__((always_inline)) bool is_us(struct sv c)
 {
     return (c.n == 3 && up(c.p[0]) == 'U' && up(c.p[1]) == 'S' && up(c.p[2]) == 'A') ||
            (c.n == 2 && up(c.p[0]) == 'U' && up(c.p[1]) == 'S');
@@ -138,7 +138,8 @@ static inline __attribute__((always_inline)) void geo_place(const struct ortb_ge
     if (!country.n && !region.n) return; /* the usual user.geo */
     /* a region "US-MD" without a country still says where the person is */
     bool us_region = region.n == 5 && up(region.p[0]) == 'U' && up(region.p[1]) == 'S' && region.p[2] == '-';
-    if ((country.n && is_us(country)) || us_region) {
+    bool cus = country.n && is_us(country);
+    if (cus || us_region) {
         /* a "US-MD" region counts whatever the country says: "CAN" with "US-MD" names both places */
         p->named = p->us = true;
         if (us_region) {
@@ -147,7 +148,7 @@ static inline __attribute__((always_inline)) void geo_place(const struct ortb_ge
         }
         p->slot = region.n == 2 ? state_slot(region.p[0], region.p[1]) : -1;
     }
-    if (country.n && !is_us(country)) {
+    if (country.n && !cus) {
         bool first = !p->named;
         p->named = true;
         if (juris_eea_country(country))
