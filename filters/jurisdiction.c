@@ -238,21 +238,6 @@ void juris_resolve(const struct juris_table *t, const struct juris_opts *o, cons
         set_code(out, "EU", NULL);
         out->how = JURIS_BY_GDPR;
     }
-    /* the jurisdictions only another signal named: their rows' details carry their own code */
-    if (t && mask) {
-        int shown = -1; /* no lookup by name: this runs on every request */
-        if (out->code[0] == 'U' && out->code[2] == '-') {
-            int slot = state_slot(out->code[3], out->code[4]);
-            shown = slot >= 0 ? t->us_state[slot] - 1 : -1;
-        } else if (out->code[0] == 'E' && out->code[1] == 'U' && !out->code[2]) {
-            shown = t->eu;
-        }
-        out->extra = mask;
-        if (shown >= 0) out->extra &= ~(1ull << shown);
-        if (t->us >= 0) out->extra &= ~(1ull << t->us);
-        if (us_unknown || (p && p->us && geo_slot < 0 && nstates)) out->extra &= ~t->us_states;
-    }
-
     if (t && mask) {
         /* Rows start at UTC midnight, so the merged rules of a set of jurisdictions change only at a day
          * boundary: one cached merge per thread serves the run of requests from the same place. Keyed by the
@@ -302,8 +287,21 @@ static struct sv say(const struct juris_table *t, struct arena *a, const struct 
 {
     char *b = a ? arena_alloc(a, 192, 1) : NULL;
     if (!b) return sv_from("jurisdiction rule (detail out of memory)");
+    /* a row of a jurisdiction only another signal named (a user.geo, a GPP section or regs.gdpr that
+     * disagrees with the shown code) names its own code; worked out here, on a drop, not per request */
     const char *code = js->code[0] ? js->code : "?";
-    if (t && (js->extra >> e->jidx & 1)) code = t->code[e->jidx];
+    if (t && e->jidx < t->ncode && e->jidx != t->us) {
+        int shown = -1;
+        if (js->code[0] == 'U' && js->code[1] == 'S' && js->code[2] == '-') {
+            int slot = state_slot(js->code[3], js->code[4]);
+            shown = slot >= 0 ? t->us_state[slot] - 1 : -1;
+        } else if (js->code[0] == 'E' && js->code[1] == 'U' && !js->code[2]) {
+            shown = t->eu;
+        }
+        /* "US" (a state unknown) and a GPP-resolved code stand for the states they merged */
+        bool states = js->how == JURIS_BY_UNKNOWN || js->how == JURIS_BY_GPP;
+        if (e->jidx != shown && !(states && (t->us_states >> e->jidx & 1))) code = t->code[e->jidx];
+    }
     int k = snprintf(b, 192, "%s: %.*s from %.*s: %s", code, SV_FMT(e->law), SV_FMT(e->from), what);
     if (k < 0) k = 0;
     if (k >= 192) k = 191;
