@@ -20,7 +20,7 @@ Test(policy, keys)
     cr_expect_neq(policy_key(4, SV_LIT("58")), policy_key(4, SV_LIT("588")));
     char id[8];
     cr_expect_eq(policy_key_id(policy_key(7, SV_LIT("v9i3On")), id), 6u);
-    cr_expect_str_eq(id, "v9i3On");
+    cr_expect_str_eq(id, "V9I3ON", "letters are compared case-insensitively (policy_id_canon)");
 }
 
 Test(policy, table_put_get_and_capacity)
