@@ -211,6 +211,20 @@ static uint32_t read_classes(const struct policy_table *t, int32_t tax, struct s
         while (z + 1 < nlead && b[z] == '0') z++;
         cls |= entry_classes(t, pack(tax, b + z, nlead - z));
     }
+    if (rc == POLICY_ID_OK && n > 2 && b[0] == '0' && b[1] == 'X') { /* "0x18f", as JavaScript's Number() */
+        uint32_t v = 0;
+        size_t i = 2;
+        for (; i < n; i++) {
+            int d = is_digit(b[i]) ? b[i] - '0' : (b[i] >= 'A' && b[i] <= 'F') ? b[i] - 'A' + 10 : -1;
+            if (d < 0) break;
+            v = v * 16 + (uint32_t)d;
+        }
+        char dec[12];
+        size_t k = sizeof dec;
+        do dec[--k] = (char)('0' + v % 10);
+        while ((v /= 10) != 0);
+        if (i == n) cls |= entry_classes(t, pack(tax, dec + k, sizeof dec - k));
+    }
     return cls;
 }
 
