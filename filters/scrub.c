@@ -653,6 +653,18 @@ static void segment_elem(struct sctx *c, struct walk *w, const char *s, int32_t 
         keep(c, w);
 }
 
+/* Advances p to the value of its object's next member whose key folds to name and is not null (null counts
+ * as absent); false at the end of the object or on an error. */
+static bool next_named(struct json *p, const char *name)
+{
+    struct sv k;
+    while (json_obj_next(p, &k)) {
+        if (kfold(k, name) && json_peek(p) != JSON_NULL) return true;
+        if (json_skip(p)) return false;
+    }
+    return false;
+}
+
 /* A data object's taxonomy, read as the segments' classification needs it: exactly one ext.segtax integer
  * 1..65535 (or none at all). Returns false when it is repeated or not such an integer. */
 static bool data_segtax(struct sctx *c, int32_t *segtax)
@@ -662,32 +674,14 @@ static bool data_segtax(struct sctx *c, int32_t *segtax)
     bool ok = true;
     *segtax = ORTB_UNSET;
     json_obj_begin(&p);
-    struct sv k;
-    while (ok && json_obj_next(&p, &k)) {
-        if (!kfold(k, "ext")) {
-            if (json_skip(&p)) break;
-            continue;
-        }
-        if (json_peek(&p) == JSON_NULL) {
-            json_skip(&p);
-            continue;
-        }
+    while (ok && next_named(&p, "ext")) {
         next++;
         if (json_peek(&p) != JSON_OBJECT) {
             if (json_skip(&p)) break;
             continue;
         }
         json_obj_begin(&p);
-        struct sv ek;
-        while (json_obj_next(&p, &ek)) {
-            if (!kfold(ek, "segtax")) {
-                if (json_skip(&p)) break;
-                continue;
-            }
-            if (json_peek(&p) == JSON_NULL) {
-                json_skip(&p);
-                continue;
-            }
+        while (next_named(&p, "segtax")) {
             ntax++;
             int64_t v;
             if (json_peek(&p) != JSON_NUMBER || json_int(&p, &v) || v < 1 || v > 0xFFFF) {

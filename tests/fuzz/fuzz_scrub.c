@@ -229,6 +229,17 @@ static void seg_id(struct json *j, int64_t tax, const struct oracle *o)
     seg_verdict(oracle_classes(tax, id), o);
 }
 
+/* The value of the object's next member whose key folds to name and is not null; false at the end. */
+static bool named(struct json *j, const char *name)
+{
+    struct sv k;
+    while (json_obj_next(j, &k)) {
+        if (fold(k, name) && json_peek(j) != JSON_NULL) return true;
+        if (json_skip(j)) abort();
+    }
+    return false;
+}
+
 /* The data object's taxonomy as the scrubber must have read it (one ext, one integer segtax 1..65535, or
  * none); any other is a data object that should have gone. */
 static int64_t data_tax(const struct json *at)
@@ -237,27 +248,15 @@ static int64_t data_tax(const struct json *at)
     int64_t tax = -1;
     int next = 0, ntax = 0;
     json_obj_begin(&look);
-    struct sv k;
-    while (json_obj_next(&look, &k)) {
-        if (!fold(k, "ext") || json_peek(&look) == JSON_NULL) {
-            if (json_skip(&look)) abort();
-            continue;
-        }
+    while (named(&look, "ext")) {
         next++;
         if (json_peek(&look) != JSON_OBJECT) {
             if (json_skip(&look)) abort();
             continue;
         }
         json_obj_begin(&look);
-        struct sv ek;
-        while (json_obj_next(&look, &ek)) {
-            if (!fold(ek, "segtax") || json_peek(&look) == JSON_NULL) {
-                if (json_skip(&look)) abort();
-                continue;
-            }
-            ntax++;
+        for (; named(&look, "segtax"); ntax++)
             if (json_peek(&look) != JSON_NUMBER || json_int(&look, &tax) || tax < 1 || tax > 0xFFFF) abort();
-        }
     }
     if (look.err || next > 1 || ntax > 1) abort();
     return tax;
