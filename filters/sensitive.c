@@ -64,6 +64,14 @@ static struct sv put_detail(struct sensitive_req *sp, uint32_t ci, const char *f
     return (struct sv){b, (size_t)n};
 }
 
+/* The lowest sensitive class of classes this person has not consented to, or -1. */
+static int unconsented(const struct policy *p, const struct consent_state *cst, uint32_t classes)
+{
+    for (uint32_t sens = classes & class_mask_sensitive; sens; sens &= sens - 1)
+        if (!sensitive_consented(p, cst, lowest_class(sens))) return lowest_class(sens);
+    return -1;
+}
+
 /* Rule 1: the first request segment (data order, segment order) that the campaign targets and whose sensitive
  * classes are not all consented. */
 static int rule_sensitive(const struct policy *p, const struct policy_camp *pc, uint32_t ci,
@@ -80,16 +88,12 @@ static int rule_sensitive(const struct policy *p, const struct policy_camp *pc, 
                 continue;
             const struct policy_camp_key *k = policy_camp_find(pc, key);
             if (!k) continue;
-            uint32_t sens = k->classes & class_mask_sensitive;
-            while (sens) {
-                int cls = lowest_class(sens);
-                sens &= sens - 1;
-                if (sensitive_consented(p, cst, cls)) continue;
-                *arg = put_detail(sp, ci, class_name(cls), st, key, "provider ",
-                                  provider_of(&req->user.data[sp->data_ix[i]]));
-                *num = 0;
-                return sensitive_reason(cls);
-            }
+            int cls = unconsented(p, cst, k->classes);
+            if (cls < 0) continue;
+            *arg = put_detail(sp, ci, class_name(cls), st, key, "provider ",
+                              provider_of(&req->user.data[sp->data_ix[i]]));
+            *num = 0;
+            return sensitive_reason(cls);
         }
         return REASON_BID;
     }
@@ -102,15 +106,11 @@ static int rule_sensitive(const struct policy *p, const struct policy_camp *pc, 
             if (!key || !(pc->bloom & policy_bloom_bit(key))) continue;
             const struct policy_camp_key *k = policy_camp_find(pc, key);
             if (!k) continue;
-            uint32_t sens = k->classes & class_mask_sensitive;
-            while (sens) {
-                int cls = lowest_class(sens);
-                sens &= sens - 1;
-                if (sensitive_consented(p, cst, cls)) continue;
-                *arg = put_detail(NULL, ci, class_name(cls), st, key, "provider ", provider_of(data));
-                *num = 0; /* the text says it all: decide_detail would append a bare number */
-                return sensitive_reason(cls);
-            }
+            int cls = unconsented(p, cst, k->classes);
+            if (cls < 0) continue;
+            *arg = put_detail(NULL, ci, class_name(cls), st, key, "provider ", provider_of(data));
+            *num = 0; /* the text says it all: decide_detail would append a bare number */
+            return sensitive_reason(cls);
         }
     }
     return REASON_BID;
