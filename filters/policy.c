@@ -92,9 +92,25 @@ int policy_id_canon(struct sv id, char *out, size_t cap, size_t *n)
     return len <= cap ? POLICY_ID_OK : POLICY_ID_LONG;
 }
 
+/* Already in canonical form (an integer without leading zeros, or an upper-case letter then upper-case
+ * letters, digits, '-' and '_'): two such ids are the same id only byte for byte, so most comparisons (IAB
+ * ids as exchanges send them) need no canonicalisation. */
+static bool canonical(struct sv s)
+{
+    if (!s.p || s.n == 0 || s.n > 32) return false;
+    bool num = is_digit(s.p[0]);
+    if (num ? (s.p[0] == '0' && s.n > 1) : !(s.p[0] >= 'A' && s.p[0] <= 'Z')) return false;
+    for (size_t i = 1; i < s.n; i++) {
+        char c = s.p[i];
+        if (!(is_digit(c) || (!num && ((c >= 'A' && c <= 'Z') || c == '-' || c == '_')))) return false;
+    }
+    return true;
+}
+
 bool policy_id_eq(struct sv a, struct sv b)
 {
     if (sv_eq(a, b)) return true;
+    if (canonical(a) && canonical(b)) return false;
     char ca[32], cb[32];
     size_t na, nb;
     if (policy_id_canon(a, ca, sizeof ca, &na) != POLICY_ID_OK ||
