@@ -300,8 +300,10 @@ Test(policy, unreadable_ids_fail_toward_privacy)
     cr_expect_eq(policy_segment_classes(&p, 7, SV_LIT("ABC123")), 0u, "taxonomy 7 has alphanumeric ids");
     cr_expect_eq(policy_segment_classes(&p, 7, SV_LIT("rm3 sit")), POLICY_UNREADABLE | all);
     cr_assert_eq(policy_table_put(&p.seg, policy_key(7, SV_LIT("399")), CLASS_BIT(CLASS_CRISIS), 0), 0);
-    cr_expect_eq(policy_segment_classes(&p, 7, SV_LIT("399ab")), CLASS_BIT(CLASS_CRISIS), "parseInt's reading");
-    cr_expect_eq(policy_segment_classes(&p, 7, SV_LIT("0x18F")), CLASS_BIT(CLASS_CRISIS), "Number()'s reading");
+    cr_expect_eq(policy_segment_classes(&p, 7, SV_LIT("399ab")), CLASS_BIT(CLASS_CRISIS),
+                 "parseInt's reading");
+    cr_expect_eq(policy_segment_classes(&p, 7, SV_LIT("0x18F")), CLASS_BIT(CLASS_CRISIS),
+                 "Number()'s reading");
     cr_expect_eq(policy_segment_classes(&p, 4, SV_LIT("0x18F")), POLICY_UNREADABLE | all);
     cr_expect_eq(policy_segment_classes(&p, 5, SV_LIT("399.5")), 0u, "taxonomy 5 is not classified");
     cr_expect_eq(policy_segment_classes(&p, 4, SV_LIT("399")) & POLICY_UNREADABLE, 0u);
