@@ -47,7 +47,8 @@ run_ctest() {
   local dir=$1
   shift
   local log="$ROOT/$dir.ctest.log"
-  ctest --test-dir "$ROOT/$dir" --output-on-failure -j2 "$@" 2>&1 | tee "$log"
+  # FAIRBID_CTEST_JOBS (default 2): tests at a time; the long ones start first (COST in tests/CMakeLists.txt)
+  ctest --test-dir "$ROOT/$dir" --output-on-failure -j"${FAIRBID_CTEST_JOBS:-2}" "$@" 2>&1 | tee "$log"
   local rc=${PIPESTATUS[0]}
   # A test exits 77 (ctest: skipped) when a check could not run for want of a tool. CI's machine has every tool
   # scripts/deps.sh installs, so a skip here is a failure: add the package to deps.sh, or fix the test.

@@ -9,8 +9,9 @@
 # The period is the run (period_s = PERIOD): budget periods are aligned to multiples of period_s, so the
 # constrained run must start on a boundary and fill that period exactly. Rather than wait up to a whole period
 # for it, each market picks its PERIOD in [10 + NW*10, 20 + NW*10] s (the warm-up takes the extra 0-10 s) and
-# starts its twin so that the twin ends PACE_GAP_S (3 s: the twin's tail and the constrained instance's start)
-# before a boundary of that period; if the start takes longer, the constrained run waits for the next boundary.
+# starts its twin so that the twin ends PACE_GAP_S (4 s, 8 under ASan: the twin's tail and the constrained
+# instance's start) before a boundary of that period; if the start takes longer, the constrained run waits for
+# the next boundary.
 # FAIR_PACE_MARKETS ("rule:dear ...", rule pab | sp) picks the markets: default one, pab:1.25 (first price,
 # women 25% dearer); scripts/test.sh runs sp:1.25 under ASan. All six that docs/fairness.md quotes:
 #   FAIR_PACE_MARKETS="pab:1.1 pab:1.25 pab:1.5 sp:1.1 sp:1.25 sp:1.5" (bench/fair_markets.sh runs them).
@@ -19,14 +20,19 @@ SRC=${FAIRBID_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$SRC/tests/harness/lib.sh"
 . "$SRC/tests/integration/fairness_lib.sh"
 # the money budget runtime (config `budget`, spend leases) is the premise; a binary without it cannot run this
-"$BIN" config-doc 2>/dev/null | grep -q '^| `budget` |' || { skip "this fairbid has no campaign \`budget\` (issue 20 runtime)"; finish; }
-if ldd "$BIN" 2>/dev/null | grep -q libasan; then PACE_ASAN=1; fi
+"$BIN" config-doc 2>/dev/null | grep '^| `budget` |' >/dev/null || { skip "this fairbid has no campaign \`budget\` (issue 20 runtime)"; finish; }
+if ldd "$BIN" 2>/dev/null | grep libasan >/dev/null; then PACE_ASAN=1; fi
 redis_start
 RATE=${FAIR_RATE:-300}
 MARKETS=${FAIR_PACE_MARKETS:-pab:1.25}
 WIN_S=10
 NW=${FAIR_WINDOWS:-3}
-PACE_GAP_S=3
+# the seconds between the twin's end and the constrained period: the twin's tail and the next instance's start
+# (slower under ASan)
+PACE_GAP_S=4
+# the last window ends PACE_END_S before its period's end: the loadgen's own start (slower under ASan)
+PACE_END_S=0.2
+[ "${PACE_ASAN:-0}" = 1 ] && PACE_GAP_S=8 PACE_END_S=0.5
 
 # pick_period: sets PERIOD (in [10 + NW*WIN_S, 20 + NW*WIN_S]), WARM_S (PERIOD - NW*WIN_S, 10..20 s) and TWIN_AT, the
 # twin's start, chosen so that TWIN_AT + PERIOD + PACE_GAP_S is a multiple of PERIOD (the constrained period's
@@ -54,10 +60,17 @@ fleet_at() {
 }
 
 # lg OUT.json TARGET DURATION RULE DEAR SEED: one loadgen run against TARGET
+# DURATION end:EPOCH: until PACE_END_S before EPOCH, reckoned here, just before the loadgen starts (computed when
+# the window was planned, a loadgen that started late on a loaded machine ran past the period's end: its last
+# requests were bid on the next period's fresh budget and the exchange counted 100.8% of the budget, under ASan)
 lg() {
-  local sp=()
+  local sp=() d=$3
   [ "$4" = sp ] && sp=(--second-price)
-  timeout 90 "$LG" --target "$2" --rate "$RATE" --duration "$3s" --warmup 0 --connections 8 --exchange \
+  if [ "${d#end:}" != "$d" ]; then
+    d=$(awk -v e="${d#end:}" -v now="${EPOCHREALTIME/,/.}" -v m="$PACE_END_S" -v w="$WIN_S" \
+      'BEGIN { x = e - now - m; if (x > w) x = w; if (x < 1) x = 1; printf "%.3f", x }')
+  fi
+  timeout 90 "$LG" --target "$2" --rate "$RATE" --duration "${d}s" --warmup 0 --connections 8 --exchange \
     "${sp[@]}" --compete "male=1.0,female=$5" --compete-median 1.0 --groups male=0.6,female=0.4 --seed "$6" \
     --json "$1" >"$1.out" 2>&1
 }
@@ -94,7 +107,7 @@ sequence() {
   t=$((t + WARM_S))
   for i in $(seq 1 "$NW"); do
     d=$WIN_S
-    [ "$i" = "$NW" ] && d=$(python3 -c "print('%.3f' % min($WIN_S, $6 - $t - 0.2))")
+    [ "$i" = "$NW" ] && d=end:$6
     until_epoch "$t"
     lg "$T/$1-w$i.json" "$2" "$d" "$3" "$4" $(($7 + i)) &
     lgs+=($!)
@@ -132,7 +145,7 @@ run_market() {
   echo "# $label: period $PERIOD s (warm-up $WARM_S s + $NW x $WIN_S s), twin from $b, constrained from $((b + PERIOD + PACE_GAP_S))"
   sequence twin "$twin_TARGET" "$rule" "$dear" "$b" $((b + PERIOD)) "$seed"
   read -r TW TS <<<"$(totals twin "${FILES[@]}")"
-  echo "# $label: twin over one period ($PERIOD s): wins $TW, spend $TS; (IR bids, TVD bids, IR wins, TVD wins, bids, wins) per window:$(for f in "${FILES[@]:1}"; do echo -n " [$(window_figures "$f" twin)]"; done)"
+  local twin_files=("${FILES[@]:1}")
   kill -9 "$twin_PID" 2>/dev/null
   wait "$twin_PID" 2>/dev/null
   # the constrained campaign: exactly the twin's spend as the budget of the next whole period
@@ -140,6 +153,8 @@ run_market() {
   b=$((($(date +%s) + PERIOD) / PERIOD * PERIOD))
   [ "$b" = $((TWIN_AT + PERIOD + PACE_GAP_S)) ] ||
     echo "# $label: the constrained instance was ready after the planned boundary; waiting for the next one ($b)"
+  # the twin's figures, printed in the time before the constrained period (each is a python3 start)
+  echo "# $label: twin over one period ($PERIOD s): wins $TW, spend $TS; (IR bids, TVD bids, IR wins, TVD wins, bids, wins) per window:$(for f in "${twin_files[@]}"; do echo -n " [$(window_figures "$f" twin)]"; done)"
   rm -f "$T/jobs.poll"
   poll jobs "$jobs_PORT" &
   local poller=$!

@@ -177,3 +177,33 @@ Test(redis_link, redacted_url_has_no_password)
     redis_url_redacted(&u, out, sizeof out);
     cr_assert_str_eq(out, "sentinel://a:1,b:2/mm/4");
 }
+
+/* The database number after the last '/': 0..1000, digits only, for redis:// and sentinel:// alike. */
+Test(redis_link, database_number_is_strict)
+{
+    static const struct {
+        const char *url;
+        int db; /* -1: refused */
+    } cases[] = {
+        {"redis://127.0.0.1:6379/0", 0},   {"redis://127.0.0.1:6379/1000", 1000},
+        {"redis://127.0.0.1:6379/", 0},    {"redis://127.0.0.1:6379/1001", -1},
+        {"redis://127.0.0.1:6379/-5", -1}, {"redis://127.0.0.1:6379/3x", -1},
+        {"sentinel://a:1/mm/7", 7},        {"sentinel://a:1/mm", 0},
+        {"sentinel://a:1/mm/99999", -1},   {"sentinel://a:1/mm/x", -1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct store_url u;
+        char err[256] = "";
+        int rc = store_parse_url(cases[i].url, &u, err, sizeof err);
+        if (cases[i].db < 0) {
+            cr_expect_neq(rc, 0, "%s accepted", cases[i].url);
+            char want[300];
+            snprintf(want, sizeof want, "%s URL \"%s\" has a bad database number",
+                     strncmp(cases[i].url, "redis", 5) ? "sentinel" : "redis", cases[i].url);
+            cr_expect_str_eq(err, want, "%s", cases[i].url);
+        } else {
+            cr_expect_eq(rc, 0, "%s: %s", cases[i].url, err);
+            cr_expect_eq(u.db, cases[i].db, "%s", cases[i].url);
+        }
+    }
+}
