@@ -136,6 +136,7 @@ static uint64_t pack(int32_t tax, const char *s, size_t n)
 uint64_t policy_key(int32_t tax, struct sv id)
 {
     if (tax < 1 || tax > 255) return 0;
+    if (canonical(id)) return id.n <= POLICY_ID_MAX ? pack(tax, id.p, id.n) : 0; /* the common case */
     char b[POLICY_ID_MAX];
     size_t n;
     if (policy_id_canon(id, b, sizeof b, &n) != POLICY_ID_OK) return 0;
@@ -208,19 +209,25 @@ static uint32_t entry_classes(const struct policy_table *t, uint64_t key)
 
 /* The classes of id in taxonomy tax under every reading of it (policy.h); unreadable: POLICY_UNREADABLE and
  * every class in `could`. */
-static uint32_t read_classes(const struct policy_table *t, int32_t tax, struct sv id, uint32_t could)
+static uint32_t read_classes(const struct policy_table *t, int32_t tax, struct sv id, uint32_t could,
+                             bool lookup)
 {
     if (tax < 1 || tax > 255) return 0;
+    bool strict = tax_bit(t->classified, tax);
+    if (canonical(id) && id.n <= POLICY_ID_MAX) { /* the common case: one reading, no copy */
+        if (strict && !is_digit(id.p[0]) && !tax_bit(t->alnum, tax)) return POLICY_UNREADABLE | could;
+        return lookup ? entry_classes(t, pack(tax, id.p, id.n)) : 0;
+    }
     char b[POLICY_ID_MAX];
     size_t n;
     int rc = policy_id_canon(id, b, sizeof b, &n);
-    bool strict = tax_bit(t->classified, tax);
     if (rc == POLICY_ID_BAD) return strict ? POLICY_UNREADABLE | could : 0;
     size_t m = n < sizeof b ? n : sizeof b, nlead = 0;
     while (nlead < m && is_digit(b[nlead])) nlead++;
     bool integer = nlead == n;
     /* where every id is an integer, anything else is a guess at one ("399abc", "0x18f") */
     if (strict && !integer && !tax_bit(t->alnum, tax)) return POLICY_UNREADABLE | could;
+    if (!lookup) return 0;
     uint32_t cls = rc == POLICY_ID_OK ? entry_classes(t, pack(tax, b, n)) : 0;
     if (!integer && nlead) { /* its leading digits, as parseInt/strtol read them */
         size_t z = 0;
@@ -247,13 +254,18 @@ static uint32_t read_classes(const struct policy_table *t, int32_t tax, struct s
 uint32_t policy_segment_classes(const struct policy *p, int32_t segtax, struct sv id)
 {
     if (!p) return 0;
-    return read_classes(&p->seg, segtax, id, class_mask_sensitive | class_mask_vulnerability);
+    return read_classes(&p->seg, segtax, id, class_mask_sensitive | class_mask_vulnerability, true);
+}
+
+bool policy_segment_unreadable(const struct policy *p, int32_t segtax, struct sv id)
+{
+    return p && read_classes(&p->seg, segtax, id, 0, false);
 }
 
 uint32_t policy_cat_classes(const struct policy *p, int32_t cattax, struct sv id)
 {
     if (!p) return 0;
-    return read_classes(&p->cat, cattax, id, class_mask_high_risk);
+    return read_classes(&p->cat, cattax, id, class_mask_high_risk, true);
 }
 
 const struct policy_camp_key *policy_camp_find(const struct policy_camp *pc, uint64_t key)

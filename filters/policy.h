@@ -108,6 +108,8 @@ const struct policy_entry *policy_table_get(const struct policy_table *t, uint64
  * its leading digits where it has some ("399abc": a lenient integer parser reads 399). p may be NULL. */
 uint32_t policy_segment_classes(const struct policy *p, int32_t segtax, struct sv id);
 uint32_t policy_cat_classes(const struct policy *p, int32_t cattax, struct sv id);
+/* Whether policy_segment_classes would say POLICY_UNREADABLE, without looking the id up (no table probe). */
+bool policy_segment_unreadable(const struct policy *p, int32_t segtax, struct sv id);
 /* The campaign key for key, or NULL. */
 const struct policy_camp_key *policy_camp_find(const struct policy_camp *pc, uint64_t key);
 

@@ -165,8 +165,7 @@ struct sensitive_req *sensitive_prepare(const struct campaign_set *cs, const str
                 if (data->segtax < 64) sp->segtaxes |= 1ull << data->segtax;
             }
             /* an id with no key, or a key that is no integer where all ids are ("399abc" in Audience 1.1) */
-            if (!sp->unread_ix &&
-                (policy_segment_classes(cs->policy, data->segtax, data->segment.v[s]) & POLICY_UNREADABLE)) {
+            if (!sp->unread_ix && policy_segment_unreadable(cs->policy, data->segtax, data->segment.v[s])) {
                 sp->unread_ix = sp->n;
                 sp->unread_id = data->segment.v[s];
             }
