@@ -5,6 +5,7 @@
 
 #include "filters/classes.h"
 #include "filters/gpp.h"
+#include "filters/policy.h"
 #include "filters/reasons.h"
 #include "filters/tcf.h"
 
@@ -329,7 +330,7 @@ static bool first_party_match(const struct campaign_set *cs, const struct campai
             if (data->segtax != rule->segtax) continue;
             for (uint32_t s = 0; s < data->segment.n; s++)
                 for (uint32_t i = 0; i < rule->ids.n; i++)
-                    if (sv_eq(rule->ids.v[i], data->segment.v[s])) return true;
+                    if (policy_id_eq(rule->ids.v[i], data->segment.v[s])) return true;
         }
     }
     return false;
