@@ -21,6 +21,7 @@ struct campaign_segment_rule {
 
 struct campaign_targeting {
     struct ortb_list site_cat; /* contextual: any of these in site/app cat or content.cat */
+    bool site_cat_canon;       /* every site_cat id written canonically (policy_ids_canonical) */
     struct campaign_segment_rule *segments;
     uint32_t nsegments;
     struct ortb_list countries; /* ISO-3166-1 alpha-3, as OpenRTB sends them */
@@ -118,6 +119,7 @@ struct campaign {
     struct sv id, advertiser, crid, adm, nurl;
     struct ortb_list adomain;
     struct ortb_list cat;
+    bool cat_canon;     /* every cat id written canonically (policy_ids_canonical): byte comparisons */
     int32_t cattax;     /* taxonomy of cat (8 = Ad Product 2.0) */
     int64_t bid_micros; /* bid_cpm × 1e6 */
     struct ortb_format *formats;

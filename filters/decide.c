@@ -44,11 +44,14 @@ struct pre { /* request-level verdict for one campaign */
 static void personal_checks(const struct campaign *c, const struct ortb_request *req,
                             const struct consent_state *cs, const struct decide_env *env, struct pre *p);
 
-/* What decide() resolved once per request for the jurisdiction rules (filters/jurisdiction.h). */
+/* What decide() resolved once per request for the jurisdiction rules (filters/jurisdiction.h), and which of
+ * the request's category lists are written canonically (policy_ids_canonical: then every campaign's
+ * comparison against them is a byte comparison). */
 struct juris_ctx {
     const struct juris_state *js;
     int32_t age; /* by user.yob, -1 unknown */
     struct arena *a;
+    bool bcat_canon, cat_canon, content_cat_canon;
 };
 
 static void pre_campaign(const struct campaign_set *set, const struct campaign *c,
@@ -66,7 +69,7 @@ static void pre_campaign(const struct campaign_set *set, const struct campaign *
         return;
     }
     for (uint32_t i = 0; i < c->cat.n; i++)
-        if (policy_id_in(req->bcat.v, req->bcat.n, c->cat.v[i])) {
+        if (policy_id_in_known(req->bcat.v, req->bcat.n, jc->bcat_canon, c->cat.v[i], c->cat_canon)) {
             p->reason = REASON_BLOCKED_CAT;
             p->arg = c->cat.v[i];
             return;
@@ -82,8 +85,10 @@ static void pre_campaign(const struct campaign_set *set, const struct campaign *
     if (t->site_cat.n) {
         bool hit = false;
         for (uint32_t i = 0; i < t->site_cat.n && !hit; i++)
-            hit = policy_id_in(req->ctx.cat.v, req->ctx.cat.n, t->site_cat.v[i]) ||
-                  policy_id_in(req->ctx.content_cat.v, req->ctx.content_cat.n, t->site_cat.v[i]);
+            hit = policy_id_in_known(req->ctx.cat.v, req->ctx.cat.n, jc->cat_canon, t->site_cat.v[i],
+                                     t->site_cat_canon) ||
+                  policy_id_in_known(req->ctx.content_cat.v, req->ctx.content_cat.n, jc->content_cat_canon,
+                                     t->site_cat.v[i], t->site_cat_canon);
         if (!hit) {
             p->reason = REASON_MATCH_SITE_CAT;
             return;
@@ -368,10 +373,13 @@ int decide_run(const struct campaign_set *cs, const struct ortb_request *req, co
     if (out->juris.precise_geo == JURIS_GEO_BANNED) cstp->precise_geo_ok = false;
     const struct consent_state cst = *cstp;
     int32_t yob = req->user.yob;
-    struct juris_ctx jc = {.js = &out->juris,
-                           .age =
-                               (yob != ORTB_UNSET && yob > 1900 && yob <= env->year) ? env->year - yob : -1,
-                           .a = a};
+    struct juris_ctx jc = {
+        .js = &out->juris,
+        .age = (yob != ORTB_UNSET && yob > 1900 && yob <= env->year) ? env->year - yob : -1,
+        .a = a,
+        .bcat_canon = policy_ids_canonical(req->bcat.v, req->bcat.n),
+        .cat_canon = policy_ids_canonical(req->ctx.cat.v, req->ctx.cat.n),
+        .content_cat_canon = policy_ids_canonical(req->ctx.content_cat.v, req->ctx.content_cat.n)};
 
     /* the request's segments packed once for the sensitive/exploit rules of every campaign */
     struct sensitive_req *sp = sensitive_prepare(cs, req, a);

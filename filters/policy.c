@@ -126,6 +126,26 @@ bool policy_id_in(const struct sv *v, uint32_t n, struct sv id)
     return false;
 }
 
+bool policy_ids_canonical(const struct sv *v, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (!canonical(v[i])) return false;
+    return true;
+}
+
+bool policy_id_in_known(const struct sv *v, uint32_t n, bool v_canonical, struct sv id, bool id_canonical)
+{
+    if (!v_canonical || !id_canonical) return policy_id_in(v, n, id);
+    for (uint32_t i = 0; i < n; i++)
+        if (sv_eq(v[i], id)) return true;
+    return false;
+}
+
+bool policy_id_in_list(const struct sv *v, uint32_t n, bool v_canonical, struct sv id)
+{
+    return policy_id_in_known(v, n, v_canonical, id, v_canonical && canonical(id));
+}
+
 static uint64_t pack(int32_t tax, const char *s, size_t n)
 {
     uint64_t v = 0;

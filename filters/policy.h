@@ -72,6 +72,14 @@ int policy_id_canon(struct sv id, char *out, size_t cap, size_t *n);
 bool policy_id_eq(struct sv a, struct sv b);
 /* Whether list v[0..n) holds id under that reading. */
 bool policy_id_in(const struct sv *v, uint32_t n, struct sv id);
+/* Whether every id of v[0..n) is already written as that reading writes it (an integer without leading zeros,
+ * or upper-case letters, digits, '-', '_'): then two ids are the same id only byte for byte. */
+bool policy_ids_canonical(const struct sv *v, uint32_t n);
+/* policy_id_in for a list whose policy_ids_canonical answer the caller computed once (a request's list read
+ * against every campaign): a canonical id against a canonical list is a byte comparison. */
+bool policy_id_in_list(const struct sv *v, uint32_t n, bool v_canonical, struct sv id);
+/* The same for one id whose policy_ids_canonical answer the caller knows too. */
+bool policy_id_in_known(const struct sv *v, uint32_t n, bool v_canonical, struct sv id, bool id_canonical);
 
 /* Packs (taxonomy, canonical id) into a key, or 0 when it cannot be in a policy (tax outside 1..255, not an
  * id, canonical id longer than POLICY_ID_MAX). */

@@ -10,6 +10,7 @@
 #include "bidder/config/config_internal.h"
 #include "bidder/config/creative_load.h"
 #include "bidder/obs/log.h"
+#include "filters/policy.h"
 #include "filters/json.h"
 #include "filters/jurisdiction.h"
 #include "filters/response.h"
@@ -397,6 +398,9 @@ static int rd_campaign(struct cctx *cc, struct campaign *c, uint32_t index)
         return ccfg_err(cc, at, "political",
                         "a campaign in an Ad Product Politics category (1474-1481) must declare "
                         "{\"sponsor\", \"notice_url\"}");
+    /* read once here, so that each request's comparisons against them can be byte comparisons (decide.c) */
+    c->cat_canon = policy_ids_canonical(c->cat.v, c->cat.n);
+    c->t.site_cat_canon = policy_ids_canonical(c->t.site_cat.v, c->t.site_cat.n);
     bool explicit_fair = c->fair.enabled; /* a "fairness" object, not only the special-category default */
     if (c->special != CAMPAIGN_SPECIAL_NONE) {
         /* Rule 4 (docs/sensitive.md), whatever the policy source, "none" included: housing, employment and
