@@ -34,6 +34,11 @@ int json_fail(struct json *j, int err, const char *msg)
     return j->err;
 }
 
+static inline bool is_digit(char c)
+{
+    return (unsigned)(unsigned char)c - '0' <= 9;
+}
+
 static inline void skip_ws(struct json *j)
 {
     j->p = json_ws_run_end_(j->p, j->end);
@@ -519,6 +524,36 @@ static int numtok_double(struct json *j, const struct numtok *t, double *out)
 
 int json_double(struct json *j, double *out)
 {
+    /* the usual price or coordinate, right here: scanned and converted in one pass, by the grammar of
+     * scan_number and the arithmetic of numtok_double (so the same double); anything else (an exponent, more
+     * digits, an error) from the same place below */
+    const char *p = j->p, *end = j->end;
+    if (!j->err && p < end) {
+        bool neg = *p == '-';
+        const char *q = p + neg;
+        if (q < end && is_digit(*q)) {
+            uint64_t m = (uint64_t)(*q - '0');
+            int digits = m != 0, frac = 0;
+            if (*q++ != '0')
+                for (; q < end && is_digit(*q) && digits <= 15; q++) {
+                    m = m * 10 + (uint64_t)(*q - '0');
+                    digits++;
+                }
+            if (q < end && *q == '.' && q + 1 < end && is_digit(q[1]))
+                for (q++; q < end && is_digit(*q) && digits <= 15 && frac <= 22; q++) {
+                    m = m * 10 + (uint64_t)(*q - '0');
+                    if (m) digits++;
+                    frac++;
+                }
+            if (digits <= 15 && frac <= 22 &&
+                (q >= end || (!is_digit(*q) && *q != '.' && *q != 'e' && *q != 'E'))) {
+                double v = (double)m / pow10tab[frac];
+                *out = neg ? -v : v;
+                j->p = q;
+                return 0;
+            }
+        }
+    }
     bool here = !j->err && j->p < j->end && (*j->p == '-' || (*j->p >= '0' && *j->p <= '9'));
     enum json_type t = here ? JSON_NUMBER : json_peek(j);
     if (t != JSON_NUMBER) return t == JSON_NONE ? j->err : json_fail(j, JSON_ETYPE, "expected a number");
@@ -610,11 +645,6 @@ int json_null(struct json *j)
 }
 
 /* ---- skipping ---- */
-
-static inline bool is_digit(char c)
-{
-    return (unsigned)(unsigned char)c - '0' <= 9;
-}
 
 /* The end of a string that starts at p (after the opening quote), or NULL when it has a \u escape or is
  * malformed or unterminated. */
@@ -819,7 +849,7 @@ static int skip_slow(struct json *j)
     }
 }
 
-int json_skip(struct json *j)
+int json_skip_slow_(struct json *j)
 {
     if (!j->err) {
         /* most skipped values are one string or number right here (callers have peeked): no container

@@ -76,7 +76,7 @@ int json_double(struct json *j, double *out);
 int json_bool(struct json *j, bool *out);
 int json_null(struct json *j);
 /* Skips any one value, validating it. */
-int json_skip(struct json *j);
+static inline int json_skip(struct json *j); /* defined at the end of this file */
 /* After the top-level value: only whitespace may follow. */
 int json_finish(struct json *j);
 
@@ -92,6 +92,7 @@ bool json_open_slow_(struct json *j, char c, const char *what);
 bool json_arr_next_slow_(struct json *j);
 int json_string_slow_(struct json *j, struct sv *out);
 int json_int_slow_(struct json *j, int64_t *out);
+int json_skip_slow_(struct json *j);
 
 static inline enum json_type json_peek(struct json *j)
 {
@@ -135,7 +136,11 @@ static inline __attribute__((always_inline)) bool json_obj_next(struct json *j, 
                 if (r >= end || *r != ':') r = json_ws_run_end_(r, end);
                 if (r < end && *r == ':') {
                     j->first &= ~bit;
-                    j->p = r + 1;
+                    /* the blank of pretty JSON's "key": value, so the value's reader finds it right here;
+                     * every reader skips blanks before it looks, so errors read as before */
+                    r++;
+                    if (r < end - 1 && *r == ' ') r++;
+                    j->p = r;
                     if (key) {
                         key->p = s;
                         key->n = (size_t)(q - s);
@@ -243,6 +248,21 @@ static inline __attribute__((always_inline)) int json_int(struct json *j, int64_
         }
     }
     return json_int_slow_(j, out);
+}
+
+/* json_skip for the value skipped most often, a plain string right here (after the blank of "key": value):
+ * one run, no escape, nothing to validate. Anything else from the same place in json_skip_slow_. */
+static inline __attribute__((always_inline)) int json_skip(struct json *j)
+{
+    const char *p = j->p, *end = j->end;
+    if (!j->err && p < end && *p == '"') {
+        const char *q = json_str_run_end_(p + 1, end);
+        if (q < end && *q == '"') {
+            j->p = q + 1;
+            return 0;
+        }
+    }
+    return json_skip_slow_(j);
 }
 
 #endif
