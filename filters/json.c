@@ -21,7 +21,6 @@ void json_init(struct json *j, const char *buf, size_t len, struct arena *arena)
     j->err_msg = NULL;
     j->err_off = 0;
     j->err_path = NULL;
-    j->first = 0;
 }
 
 int json_fail(struct json *j, int err, const char *msg)
@@ -97,19 +96,17 @@ bool json_open_slow_(struct json *j, char c, const char *what)
         json_fail(j, JSON_EDEPTH, "nesting deeper than 64 levels");
         return false;
     }
-    j->first |= 1ull << (j->depth - 1);
     j->p++;
     return true;
 }
 
-/* True at a container's first element (and clears the mark): one bit per nesting level, because looking back
- * over the blanks of pretty-printed JSON for the opening bracket cost more than the rest of the key. */
-static inline bool take_first(struct json *j)
+/* True at a container's first element: the last byte before j->p that is not a blank is the container's
+ * opening bracket (a value never ends in one). j->p is past the blanks here. */
+static bool at_first(const struct json *j, char open)
 {
-    uint64_t bit = 1ull << (j->depth - 1);
-    bool first = (j->first & bit) != 0;
-    j->first &= ~bit;
-    return first;
+    const char *q = j->p;
+    while (q > j->start && json_is_ws_(q[-1])) q--;
+    return q > j->start && q[-1] == open;
 }
 
 static int scan_string(struct json *j, struct sv *out);
@@ -123,7 +120,7 @@ bool json_obj_next_slow_(struct json *j, struct sv *key)
         json_fail(j, JSON_ETRUNC, "unexpected end of input inside an object");
         return false;
     }
-    bool first = take_first(j);
+    bool first = at_first(j, '{');
     char c = *j->p;
     if (c == '}') {
         j->p++;
@@ -172,7 +169,7 @@ bool json_arr_next_slow_(struct json *j)
         json_fail(j, JSON_ETRUNC, "unexpected end of input inside an array");
         return false;
     }
-    bool first = take_first(j);
+    bool first = at_first(j, '[');
     char c = *j->p;
     if (c == ']') {
         j->p++;

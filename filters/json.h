@@ -46,7 +46,6 @@ struct json {
     int err;              /* enum json_err, sticky */
     const char *err_msg;  /* static text naming the problem */
     size_t err_off;       /* byte offset of the problem */
-    uint64_t first;       /* bit d-1 set: the container at depth d has not read its first member yet */
     const char *err_path; /* optional: the field being read when it failed (set by callers) */
 };
 
@@ -109,24 +108,25 @@ static inline enum json_type json_peek(struct json *j)
     return json_peek_slow_(j);
 }
 
-/* json_obj_next for the common shapes: `,` or the first member, a key of plain text and its `:`. The state
- * (j->p, the first-member bit) is only written on success, so anything else restarts from the same place in
- * json_obj_next_slow_, which reports errors exactly as it always has. */
+/* json_obj_next for the common shapes: `,` or the first member, a key of plain text and its `:`. Whether this
+ * is the first member is the byte before j->p: readers leave j->p right after what they read, so it is the
+ * '{' json_obj_begin consumed, or the end of the last value (never a '{'); a blank there (a caller peeked)
+ * goes to the slow path, which looks back over blanks. j->p is only written on success, so anything else
+ * restarts from the same place in json_obj_next_slow_, which reports errors exactly as it always has. */
 static inline __attribute__((always_inline)) bool json_obj_next(struct json *j, struct sv *key)
 {
     if (j->err) return false;
-    const char *end = j->end, *p = json_ws_run_end_(j->p, end);
-    uint64_t bit = 1ull << (j->depth - 1);
+    const char *end = j->end, *p0 = j->p, *p = json_ws_run_end_(p0, end);
+    char prev = p0[-1];
     if (p < end) {
         char c = *p;
-        if (c == ',' && !(j->first & bit)) {
+        if (c == ',' && (unsigned char)prev > ' ' && prev != '{') {
             p = json_ws_run_end_(p + 1, end);
         } else if (c == '}') {
-            j->first &= ~bit;
             j->p = p + 1;
             j->depth--;
             return false;
-        } else if (c != '"' || !(j->first & bit)) {
+        } else if (c != '"' || prev != '{') {
             goto slow;
         }
         if (p < end && *p == '"') {
@@ -135,7 +135,6 @@ static inline __attribute__((always_inline)) bool json_obj_next(struct json *j, 
                 const char *r = q + 1;
                 if (r >= end || *r != ':') r = json_ws_run_end_(r, end);
                 if (r < end && *r == ':') {
-                    j->first &= ~bit;
                     /* the blank of pretty JSON's "key": value, so the value's reader finds it right here;
                      * every reader skips blanks before it looks, so errors read as before */
                     r++;
@@ -159,7 +158,7 @@ static inline __attribute__((always_inline)) bool json_open_(struct json *j, cha
 {
     const char *p = j->p;
     if (!j->err && p < j->end && *p == c && j->depth < JSON_MAX_DEPTH) {
-        j->first |= 1ull << j->depth++;
+        j->depth++;
         j->p = p + 1;
         return true;
     }
@@ -176,27 +175,25 @@ static inline __attribute__((always_inline)) bool json_arr_begin(struct json *j)
     return json_open_(j, '[', "expected an array");
 }
 
-/* Like json_obj_next: the common cases here, anything else (and every error) from the same place in
- * json_arr_next_slow_. */
+/* Like json_obj_next (the first element: the byte before j->p is the '['): the common cases here, anything
+ * else (and every error) from the same place in json_arr_next_slow_. */
 static inline __attribute__((always_inline)) bool json_arr_next(struct json *j)
 {
     if (j->err) return false;
-    const char *end = j->end, *p = json_ws_run_end_(j->p, end);
-    uint64_t bit = 1ull << (j->depth - 1);
+    const char *end = j->end, *p0 = j->p, *p = json_ws_run_end_(p0, end);
+    char prev = p0[-1];
     if (p < end) {
         char c = *p;
         if (c == ']') {
-            j->first &= ~bit;
             j->p = p + 1;
             j->depth--;
             return false;
         }
-        if (j->first & bit) {
-            j->first &= ~bit;
+        if (prev == '[') {
             j->p = p;
             return true;
         }
-        if (c == ',') {
+        if (c == ',' && (unsigned char)prev > ' ') {
             p = json_ws_run_end_(p + 1, end);
             if (p < end && *p != ']') {
                 j->p = p;
