@@ -247,16 +247,26 @@ static inline __attribute__((always_inline)) int json_int(struct json *j, int64_
     return json_int_slow_(j, out);
 }
 
-/* json_skip for the value skipped most often, a plain string right here (after the blank of "key": value):
- * one run, no escape, nothing to validate. Anything else from the same place in json_skip_slow_. */
+/* json_skip for the values skipped most often, right here (after the blank of "key": value): a plain string
+ * (one run, no escape, nothing to validate) or a small non-negative integer followed by what may follow a
+ * value. Anything else from the same place in json_skip_slow_. */
 static inline __attribute__((always_inline)) int json_skip(struct json *j)
 {
     const char *p = j->p, *end = j->end;
-    if (!j->err && p < end && *p == '"') {
-        const char *q = json_str_run_end_(p + 1, end);
-        if (q < end && *q == '"') {
-            j->p = q + 1;
-            return 0;
+    if (!j->err && p < end) {
+        if (*p == '"') {
+            const char *q = json_str_run_end_(p + 1, end);
+            if (q < end && *q == '"') {
+                j->p = q + 1;
+                return 0;
+            }
+        } else if ((unsigned)(unsigned char)*p - '1' <= 8) {
+            const char *q = p + 1;
+            while (q < end && (unsigned)(unsigned char)*q - '0' <= 9) q++;
+            if (q < end && (*q == ',' || *q == '}' || *q == ']')) {
+                j->p = q;
+                return 0;
+            }
         }
     }
     return json_skip_slow_(j);
