@@ -843,23 +843,21 @@ static int worker_init(struct worker *w, const struct run_cfg *cfg, unsigned idx
     return 0;
 }
 
+/* Closes c and frees its events and buffers (a load or a win-notice connection). */
+static void conn_fini(struct conn *c)
+{
+    conn_close(c);
+    if (c->rev) event_free(c->rev);
+    if (c->wev) event_free(c->wev);
+    free(c->rbuf);
+    free(c->wbuf);
+}
+
 static void worker_fini(struct worker *w)
 {
-    for (unsigned i = 0; i < w->nconns; i++) {
-        struct conn *c = &w->conns[i];
-        conn_close(c);
-        if (c->rev) event_free(c->rev);
-        if (c->wev) event_free(c->wev);
-        free(c->rbuf);
-        free(c->wbuf);
-    }
+    for (unsigned i = 0; i < w->nconns; i++) conn_fini(&w->conns[i]);
     for (unsigned i = 0; i < w->nnotice; i++) {
-        struct conn *c = &w->notice[i].c;
-        conn_close(c);
-        if (c->rev) event_free(c->rev);
-        if (c->wev) event_free(c->wev);
-        free(c->rbuf);
-        free(c->wbuf);
+        conn_fini(&w->notice[i].c);
         free(w->notice[i].slot);
     }
     if (w->timer) event_free(w->timer);

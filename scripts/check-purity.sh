@@ -51,6 +51,15 @@ forbidden="^(($exact)|(event_|evhttp_|evbuffer_|bufferevent_|evconnlistener_|evu
 
 # forbidden_syms: reads `nm -u` output, prints the forbidden names (one a line, sorted, unique)
 forbidden_syms() { awk 'NF { print $NF }' | sed 's/@.*//' | grep -E "$forbidden" | sort -u || true; }
+# check_syms NAME FILE: says which forbidden names the object or archive FILE (called NAME) calls, and sets rc=1
+check_syms() {
+  local bad
+  bad=$(nm -u "$2" | forbidden_syms)
+  if [ -n "$bad" ]; then
+    echo "purity: $1 uses forbidden symbols: $(echo "$bad" | paste -sd' ')"
+    rc=1
+  fi
+}
 
 cc=${CC:-cc}
 cflags=(-std=c11 -D_GNU_SOURCE -O2 -w -I"$root")
@@ -85,11 +94,7 @@ for d in "${dirs[@]}"; do
       echo "purity: could not compile $d/$(basename "$src") to check it" >&2
       exit 2
     fi
-    bad=$(nm -u "$obj" | forbidden_syms)
-    if [ -n "$bad" ]; then
-      echo "purity: $d/$(basename "$src") uses forbidden symbols: $(echo "$bad" | paste -sd' ')"
-      rc=1
-    fi
+    check_syms "$d/$(basename "$src")" "$obj"
     n=$((n + 1))
   done
   if [ $n -eq 0 ]; then
@@ -99,22 +104,13 @@ for d in "${dirs[@]}"; do
 done
 
 if [ -n "$build" ]; then
-  lib=$build/libfairbid_filters.a
-  if [ ! -f "$lib" ]; then
-    echo "purity: $lib not found (build first)" >&2
-    exit 2
-  fi
   # libfairbid_http.a: bidder/http/ as shipped (CMakeLists.txt builds it as its own library)
-  for lib in "$lib" $([ -d "$root/bidder/http" ] && echo "$build/libfairbid_http.a"); do
+  for lib in "$build/libfairbid_filters.a" $([ -d "$root/bidder/http" ] && echo "$build/libfairbid_http.a"); do
     if [ ! -f "$lib" ]; then
       echo "purity: $lib not found (build first)" >&2
       exit 2
     fi
-    bad=$(nm -u "$lib" | forbidden_syms)
-    if [ -n "$bad" ]; then
-      echo "purity: $(basename "$lib") uses forbidden symbols: $(echo "$bad" | paste -sd' ')"
-      rc=1
-    fi
+    check_syms "$(basename "$lib")" "$lib"
   done
 fi
 

@@ -2,7 +2,12 @@
 # README command 2: runs every test. .ci/run calls exactly this.
 #   1. clang-format check   2. build with -Werror   3. filters/ purity check
 #   4. unit + integration tests (ctest)   5. the same under ASan+UBSan   6. a short libFuzzer run per target
-# FAIRBID_FUZZ_SECONDS (default 10) sets the fuzz time per target; FAIRBID_SKIP_FUZZ=1 skips it.
+# FAIRBID_FUZZ_SECONDS (default 10) sets the fuzz time per target; FAIRBID_SKIP_FUZZ=1 skips it;
+# scripts/fuzz-long.sh is the long run.
+# Time (2 cores): the ASan build runs during the plain tests and the fuzz build during the ASan tests, both at
+# nice 19, so they take only the CPU the tests leave idle (the tests wait on sockets and clocks much of the
+# time) and a test never waits for a compiler; each build's step then reports its own time and how long the
+# script still waited for it. The fuzz targets run two at a time (scripts/fuzz.sh), each for its full time.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -42,7 +47,8 @@ run_ctest() {
   local dir=$1
   shift
   local log="$ROOT/$dir.ctest.log"
-  ctest --test-dir "$ROOT/$dir" --output-on-failure -j2 "$@" 2>&1 | tee "$log"
+  # FAIRBID_CTEST_JOBS (default 2): tests at a time; the long ones start first (COST in tests/CMakeLists.txt)
+  ctest --test-dir "$ROOT/$dir" --output-on-failure -j"${FAIRBID_CTEST_JOBS:-2}" "$@" 2>&1 | tee "$log"
   local rc=${PIPESTATUS[0]}
   # A test exits 77 (ctest: skipped) when a check could not run for want of a tool. CI's machine has every tool
   # scripts/deps.sh installs, so a skip here is a failure: add the package to deps.sh, or fix the test.
@@ -55,48 +61,54 @@ run_ctest() {
   return "$rc"
 }
 fuzz_short() {
-  local secs=${FAIRBID_FUZZ_SECONDS:-10}
-  local rc=0 ran=0
-  for bin in "$ROOT"/build-fuzz/tests/fuzz_*; do
-    [ -x "$bin" ] || continue
-    local name
-    name=$(basename "$bin")
-    local corpus="$ROOT/tests/fuzz/corpus/${name#fuzz_}"
-    local work
-    work=$(mktemp -d)
-    [ -d "$corpus" ] && cp -r "$corpus"/. "$work"/ 2>/dev/null
-    local dict=()
-    [ -f "$ROOT/tests/fuzz/${name#fuzz_}.dict" ] && dict=(-dict="$ROOT/tests/fuzz/${name#fuzz_}.dict")
-    if "$bin" "$work" "${dict[@]}" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
-      -artifact_prefix="$work/" >"$work/log" 2>&1; then
-      echo "fuzz $name: $(grep -oE 'Done [0-9]+ runs' "$work/log" | tail -1) in ${secs}s, no crash"
-      ran=$((ran + 1))
-    else
-      echo "fuzz $name: FAILED"
-      tail -40 "$work/log"
-      rc=1
-    fi
-    rm -rf "$work"
-  done
-  [ "$ran" -gt 0 ] || { echo "fuzz: no fuzz target was built"; return 1; }
-  return $rc
+  bash "$ROOT/scripts/fuzz.sh" --seconds "${FAIRBID_FUZZ_SECONDS:-10}" --jobs "$(nproc)" "$ROOT/build-fuzz"
+}
+# bg_build DIR CMAKE_ARGS...: build DIR in the background at nice 19; sets BG_PID. Its output (the log tail on a
+# failure) and its status go to DIR.bg and DIR.bg.rc; bg_wait DIR then stands for the build step.
+bg_build() {
+  local dir=$1
+  rm -f "$ROOT/$dir.bg.rc"
+  (
+    t0=$SECONDS
+    renice -n 19 -p "$BASHPID" >/dev/null
+    build "$@" >"$ROOT/$dir.bg" 2>&1
+    echo "$? $((SECONDS - t0))" >"$ROOT/$dir.bg.rc"
+  ) &
+  BG_PID=$!
+}
+bg_wait() {
+  local dir=$1 pid=$2 rc secs
+  wait "$pid"
+  read -r rc secs <"$ROOT/$dir.bg.rc" || rc=1
+  cat "$ROOT/$dir.bg"
+  echo "(built in the background: ${secs:-?} s)"
+  return "$rc"
 }
 
 step "clang-format" format_check
 step "build (-Werror)" build build-ci
+bg_build build-ci-asan -DFAIRBID_SANITIZE=ON -DFAIRBID_BENCH=OFF
+ASAN_PID=$BG_PID
 step "filters/ purity" bash scripts/check-purity.sh build-ci
 step "tests" run_ctest build-ci
-step "build with ASan+UBSan" build build-ci-asan -DFAIRBID_SANITIZE=ON -DFAIRBID_BENCH=OFF
+step "build with ASan+UBSan" bg_wait build-ci-asan "$ASAN_PID"
+if [ "${FAIRBID_SKIP_FUZZ:-0}" != 1 ]; then
+  CC=clang bg_build build-fuzz -DFAIRBID_FUZZ=ON -DFAIRBID_BENCH=OFF -DFAIRBID_TESTS=ON
+  FUZZ_PID=$BG_PID
+fi
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 # Every test runs under the sanitizers too, the load scenarios (market simulations, caps, fleets, failovers,
 # propagation) reduced through the variables they read: fewer windows, instances, requests and writes, the same
 # bounds. The full 10,000 + 10,000 differential run happens in the plain build; 2,000 + 2,000 here.
 export FAIRBID_SENS_N=600 INTEROP_TCF=2000 INTEROP_GPP=2000
+# The budget-pacing market: the plain build runs pab:1.25 (test_fairness_pace's default), this run the
+# second-price one, so every CI run drives both auction rules through the controller.
+export FAIR_PACE_MARKETS=sp:1.25
 export FAIR_WINDOWS=1 FAIR_INSTANCES=2 FAIR_CAP=600 FLEET_LOAD=3 FLEET_RATE=150 MIRROR_PROP_N=200 MIRROR_PROP_RATE=200
 step "tests under ASan+UBSan" run_ctest build-ci-asan
 if [ "${FAIRBID_SKIP_FUZZ:-0}" != 1 ]; then
-  CC=clang step "build fuzz targets (clang)" build build-fuzz -DFAIRBID_FUZZ=ON -DFAIRBID_BENCH=OFF -DFAIRBID_TESTS=ON
+  step "build fuzz targets (clang)" bg_wait build-fuzz "$FUZZ_PID"
   step "short fuzz run" fuzz_short
 fi
 

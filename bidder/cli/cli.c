@@ -91,6 +91,16 @@ static void cli_decide_upstreams(const struct config *cfg, const struct engine_r
     buf_putc(p, ']');
 }
 
+int cli_parse_now(const char *s, int64_t *ms)
+{
+    int32_t d = juris_parse_date(sv_from(s));
+    char *end = NULL;
+    long long v = d != INT32_MIN ? (long long)d * 86400000 : strtoll(s, &end, 10);
+    if ((d == INT32_MIN && (!end || *end || end == s)) || v <= 0) return -1;
+    *ms = v;
+    return 0;
+}
+
 int cli_decide_main(int argc, char **argv)
 {
     const char *cfg_path = NULL, *req_path = NULL;
@@ -107,14 +117,8 @@ int cli_decide_main(int argc, char **argv)
                        2;
             up_resp[nup_resp++] = argv[++i];
         } else if (!strcmp(argv[i], "--now") && i + 1 < argc) {
-            /* "YYYY-MM-DD" (UTC midnight) or milliseconds since the epoch */
-            const char *s = argv[++i];
-            int32_t d = juris_parse_date(sv_from(s));
-            char *end = NULL;
-            long long ms = d != INT32_MIN ? (long long)d * 86400000 : strtoll(s, &end, 10);
-            if ((d == INT32_MIN && (!end || *end || end == s)) || ms <= 0)
-                return fprintf(stderr, "fairbid decide: --now %s: want YYYY-MM-DD or epoch ms\n", s), 2;
-            ectx.now_ms = ms;
+            if (cli_parse_now(argv[++i], &ectx.now_ms))
+                return fprintf(stderr, "fairbid decide: --now %s: want YYYY-MM-DD or epoch ms\n", argv[i]), 2;
         } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             printf(
                 "usage: fairbid decide --config FILE [--now YYYY-MM-DD|MS] [--upstream-response ID=FILE]... "

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bidder/cli/cli.h"
 #include "bidder/common/file.h"
 #include "bidder/config/config.h"
 #include "bidder/engine_filter.h"
-#include "filters/jurisdiction.h"
 
 #define FILTER_FILE_MAX (64u << 20)
 
@@ -27,13 +27,8 @@ int cli_filter_main(int argc, char **argv)
         else if (!strcmp(argv[i], "--upstream") && i + 1 < argc)
             up_id = argv[++i];
         else if (!strcmp(argv[i], "--now") && i + 1 < argc) {
-            const char *s = argv[++i];
-            int32_t d = juris_parse_date(sv_from(s));
-            char *end = NULL;
-            long long ms = d != INT32_MIN ? (long long)d * 86400000 : strtoll(s, &end, 10);
-            if ((d == INT32_MIN && (!end || *end || end == s)) || ms <= 0)
-                return fprintf(stderr, "fairbid filter: --now %s: want YYYY-MM-DD or epoch ms\n", s), 2;
-            ectx.now_ms = ms;
+            if (cli_parse_now(argv[++i], &ectx.now_ms))
+                return fprintf(stderr, "fairbid filter: --now %s: want YYYY-MM-DD or epoch ms\n", argv[i]), 2;
         } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             fputs(usage_text, stdout);
             return 0;

@@ -16,62 +16,56 @@
 #include <stdint.h>
 #include <time.h>
 
-inline uint64_t fb_clock_ns_of(const struct timespec *ts)
+/* clock `id` in nanoseconds; the named clocks below are this or fb_clock_ms on one id */
+inline uint64_t fb_clock_ns(clockid_t id)
 {
-    return (uint64_t)ts->tv_sec * 1000000000u + (uint64_t)ts->tv_nsec;
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-inline int64_t fb_clock_ms_of(const struct timespec *ts)
+/* clock `id` in milliseconds */
+inline int64_t fb_clock_ms(clockid_t id)
 {
-    return (int64_t)ts->tv_sec * 1000 + ts->tv_nsec / 1000000;
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* CLOCK_MONOTONIC in nanoseconds */
 inline uint64_t fb_clock_mono_ns(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return fb_clock_ns_of(&ts);
+    return fb_clock_ns(CLOCK_MONOTONIC);
 }
 
 /* CLOCK_MONOTONIC in milliseconds */
 inline int64_t fb_clock_mono_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return fb_clock_ms_of(&ts);
+    return fb_clock_ms(CLOCK_MONOTONIC);
 }
 
 /* CLOCK_MONOTONIC_COARSE in milliseconds: callers subtract its resolution where it bounds a guarantee */
 inline int64_t fb_clock_mono_coarse_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return fb_clock_ms_of(&ts);
+    return fb_clock_ms(CLOCK_MONOTONIC_COARSE);
 }
 
 /* CLOCK_REALTIME in milliseconds since the epoch */
 inline int64_t fb_clock_wall_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return fb_clock_ms_of(&ts);
+    return fb_clock_ms(CLOCK_REALTIME);
 }
 
 /* CLOCK_REALTIME_COARSE in milliseconds since the epoch */
 inline int64_t fb_clock_wall_coarse_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-    return fb_clock_ms_of(&ts);
+    return fb_clock_ms(CLOCK_REALTIME_COARSE);
 }
 
 /* CLOCK_THREAD_CPUTIME_ID in nanoseconds: the calling thread's CPU time (benchmarks) */
 inline uint64_t fb_clock_thread_cpu_ns(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return fb_clock_ns_of(&ts);
+    return fb_clock_ns(CLOCK_THREAD_CPUTIME_ID);
 }
 
 #endif

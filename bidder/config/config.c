@@ -24,12 +24,17 @@
 #include "filters/jurisdiction.h"
 #include "filters/response.h"
 
-int cfg_line_of(const char *text, size_t off)
+int cfg_line_in(const char *text, size_t len, size_t off)
 {
     int line = 1;
-    for (size_t i = 0; i < off; i++)
+    for (size_t i = 0; i < off && i < len; i++)
         if (text[i] == '\n') line++;
     return line;
+}
+
+int cfg_line_of(const char *text, size_t off)
+{
+    return cfg_line_in(text, off, off);
 }
 
 int cfg_err(struct errctx *e, size_t off, const char *fmt, ...)

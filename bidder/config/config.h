@@ -114,6 +114,11 @@ struct config_campaign_key {
 };
 const struct config_campaign_key *config_campaign_keys(size_t *n);
 
+/* A "fairness" object's defaults (docs/fairness.md): both attributes, the four-fifths rule, TVD 0.05, a
+ * one-hour window, boost up to 1.5, 200 eligible. A campaign's or an upstream special category's keys
+ * override them. */
+extern const struct campaign_fairness config_fairness_defaults;
+
 /* The workers' HTTP timeouts live in each worker's HTTP server: the server registers how a reload reaches
  * them (the apply hook of read_timeout_ms, idle_timeout_ms and write_timeout_ms calls it). */
 void config_set_http_apply(void (*fn)(const struct config *now));

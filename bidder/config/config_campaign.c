@@ -112,14 +112,13 @@ static int rd_formats(struct cctx *cc, struct campaign *c)
     return 0;
 }
 
-static void fairness_defaults(struct campaign_fairness *f)
-{
-    f->min_impact_ratio = 0.8;
-    f->max_tvd = 0.05;
-    f->window_s = 3600;
-    f->max_boost = 1.5;
-    f->min_eligible = 200;
-}
+const struct campaign_fairness config_fairness_defaults = {.enabled = true,
+                                                           .attrs = FAIR_ATTR_GENDER | FAIR_ATTR_AGE_BAND,
+                                                           .min_impact_ratio = 0.8,
+                                                           .max_tvd = 0.05,
+                                                           .window_s = 3600,
+                                                           .max_boost = 1.5,
+                                                           .min_eligible = 200};
 
 int ccfg_num(struct cctx *cc, double *out, const char *key, double min, double max)
 {
@@ -142,8 +141,9 @@ static int rd_fairness(struct cctx *cc, struct campaign *c)
     if (json_peek(cc->j) == JSON_NULL) return json_null(cc->j) ? cfg_json_err(cc->e, cc->j, "fairness") : 0;
     if (json_peek(cc->j) != JSON_OBJECT) return ccfg_err(cc, at, "fairness", "must be null or an object");
     struct campaign_fairness *f = &c->fair;
-    fairness_defaults(f);
-    f->enabled = true;
+    unsigned attrs = f->attrs; /* none by default here: a missing attribute is checked once all is read */
+    *f = config_fairness_defaults;
+    f->attrs = attrs;
     json_obj_begin(cc->j);
     struct sv k;
     while (json_obj_next(cc->j, &k)) {
@@ -414,10 +414,7 @@ static int rd_campaign(struct cctx *cc, struct campaign *c, uint32_t index)
             return ccfg_err(cc, c->t.has_age ? cc->at_age : cc->at_gender, key, msg);
         }
         /* special ad categories get both attributes constrained by default */
-        if (!c->fair.enabled) {
-            fairness_defaults(&c->fair);
-            c->fair.enabled = true;
-        }
+        if (!c->fair.enabled) c->fair = config_fairness_defaults;
         if (!c->fair.attrs) c->fair.attrs = FAIR_ATTR_GENDER | FAIR_ATTR_AGE_BAND;
     }
     if (c->fair.enabled && !c->fair.attrs)

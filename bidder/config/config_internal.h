@@ -1,6 +1,6 @@
 /* config_internal: what the config modules share: config.c (the top-level parse), config_table.c (the
  * settings table and its readers), config_doc.c (the docs), config_campaign.c and config_targeting.c (the
- * campaign reader). Not for other modules. */
+ * campaign reader); policy_load.c and juris_load.c take its line numbering. Not for other modules. */
 #ifndef FAIRBID_BIDDER_CONFIG_INTERNAL_H
 #define FAIRBID_BIDDER_CONFIG_INTERNAL_H
 
@@ -33,6 +33,9 @@ struct config_parser {
 
 /* The line (1-based) of offset off in text. O(off). */
 int cfg_line_of(const char *text, size_t off);
+/* The same, counting no further than len (an offset past the text names its last line); also for the policy
+ * and jurisdiction files (policy_load.c, juris_load.c). */
+int cfg_line_in(const char *text, size_t len, size_t off);
 /* Writes "FILE:LINE: " + the message into e (the first error only). Returns -1. */
 int cfg_err(struct errctx *e, size_t off, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* A JSON syntax error, at the offset the parser recorded. Returns -1. */

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bidder/config/config_internal.h"
+
 #define JURIS_STR_MAX 160 /* law text kept per row */
 
 struct row {
@@ -24,14 +26,6 @@ struct jl {
     size_t errlen;
 };
 
-static int line_of(const char *text, size_t len, size_t off)
-{
-    int line = 1;
-    for (size_t i = 0; i < off && i < len; i++)
-        if (text[i] == '\n') line++;
-    return line;
-}
-
 static int rerr(struct jl *l, const struct json *j, unsigned idx, const char *key, const char *code,
                 const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 static int rerr(struct jl *l, const struct json *j, unsigned idx, const char *key, const char *code,
@@ -40,7 +34,7 @@ static int rerr(struct jl *l, const struct json *j, unsigned idx, const char *ke
     size_t off = j->err ? j->err_off : (size_t)(j->p - j->start);
     int n =
         snprintf(l->err, l->errlen, "%s:%d: key \"jurisdictions[%u]%s%s\": jurisdiction \"%s\": ", l->file,
-                 line_of(l->text, l->len, off), idx, key[0] ? "." : "", key, code[0] ? code : "?");
+                 cfg_line_in(l->text, l->len, off), idx, key[0] ? "." : "", key, code[0] ? code : "?");
     if (n >= 0 && (size_t)n < l->errlen) {
         va_list ap;
         va_start(ap, fmt);
@@ -164,7 +158,7 @@ int juris_load(const char *file, const char *text, size_t len, struct json *j, s
     *out = NULL;
     if (json_peek(j) != JSON_ARRAY) {
         snprintf(err, errlen, "%s:%d: key \"jurisdictions\": must be an array of rows", file,
-                 line_of(text, len, (size_t)(j->p - j->start)));
+                 cfg_line_in(text, len, (size_t)(j->p - j->start)));
         return -1;
     }
     struct row *rows = calloc(JURIS_MAX_ENTRIES, sizeof *rows);

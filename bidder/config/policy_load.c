@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "bidder/common/file.h"
+#include "bidder/config/config_internal.h"
 #include "bidder/config/juris_load.h"
 #include "filters/classes.h"
 #include "filters/json.h"
@@ -35,20 +36,12 @@ struct pl {
         *juris; /* the "jurisdictions" table, compiled in pass 1 (bidder/config/juris_load.c) */
 };
 
-static int line_of(const char *text, size_t len, size_t off)
-{
-    int line = 1;
-    for (size_t i = 0; i < off && i < len; i++)
-        if (text[i] == '\n') line++;
-    return line;
-}
-
 static int perr(struct pl *pl, const struct json *j, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static int perr(struct pl *pl, const struct json *j, const char *fmt, ...)
 {
     size_t off = j ? (size_t)(j->p - j->start) : 0;
-    int n = snprintf(pl->err, pl->errlen, "%s:%d: ", pl->file, line_of(pl->text, pl->len, off));
+    int n = snprintf(pl->err, pl->errlen, "%s:%d: ", pl->file, cfg_line_in(pl->text, pl->len, off));
     if (n >= 0 && (size_t)n < pl->errlen) {
         va_list ap;
         va_start(ap, fmt);
@@ -61,7 +54,7 @@ static int perr(struct pl *pl, const struct json *j, const char *fmt, ...)
 static int jerr(struct pl *pl, const struct json *j, const char *key)
 {
     size_t off = j->err ? j->err_off : (size_t)(j->p - j->start);
-    snprintf(pl->err, pl->errlen, "%s:%d: key \"%s\": %s", pl->file, line_of(pl->text, pl->len, off), key,
+    snprintf(pl->err, pl->errlen, "%s:%d: key \"%s\": %s", pl->file, cfg_line_in(pl->text, pl->len, off), key,
              j->err_msg ? j->err_msg : "malformed JSON");
     return -1;
 }

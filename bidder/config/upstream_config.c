@@ -68,7 +68,8 @@ static int rd_unum(struct uctx *uc, double *out, const char *key, double min, do
     return 0;
 }
 
-/* The same defaults and bounds as a campaign's "fairness" (bidder/config_campaign.c, docs/fairness.md). */
+/* The same bounds as a campaign's "fairness" (bidder/config/config_campaign.c, docs/fairness.md); the
+ * defaults are config_fairness_defaults. */
 static int rd_ufair(struct uctx *uc, struct campaign_fairness *f, const char *cls)
 {
     size_t at = cfg_off(uc->j);
@@ -140,13 +141,7 @@ static int rd_special(struct uctx *uc, struct upstream *up)
         if (json_peek(uc->j) != JSON_OBJECT) return uerr(uc, kat, key, "must be an object");
         sp->present = true;
         /* special ad categories balance both attributes unless "fairness" names one (as campaigns do) */
-        sp->fair = (struct campaign_fairness){.enabled = true,
-                                              .attrs = FAIR_ATTR_GENDER | FAIR_ATTR_AGE_BAND,
-                                              .min_impact_ratio = 0.8,
-                                              .max_tvd = 0.05,
-                                              .window_s = 3600,
-                                              .max_boost = 1.5,
-                                              .min_eligible = 200};
+        sp->fair = config_fairness_defaults;
         bool have_cats = false;
         json_obj_begin(uc->j);
         struct sv sk;

@@ -17,15 +17,8 @@
 #include "bidder/obs/log.h"
 #include "bidder/obs/prom.h"
 
-/* The counter must be a count (as the cap's: digits, no sign, no leading zero, at most 1e15 micros = the
- * largest amount config accepts); anything else is an error reply and leases nothing. */
-#define BUDGET_COUNT_LUA                                                                                     \
-    "local v = redis.call('GET', KEYS[1]) local used = 0 "                                                   \
-    "if v then "                                                                                             \
-    "if #v > 16 or not string.match(v, '^[0-9]+$') or (#v > 1 and string.sub(v, 1, 1) == '0') "              \
-    "or tonumber(v) > 1e15 then "                                                                            \
-    "return redis.error_reply('fairbid: budget counter ' .. KEYS[1] .. ' is not a valid count') end "        \
-    "used = tonumber(v) end "
+/* The counter's rule is the cap's (internal.h): at most 1e15 micros, the largest amount config accepts. */
+#define BUDGET_COUNT_LUA COUNT_LUA("budget")
 /* Grants min(want, lim - used) micros, lim = the amount (asap) or, with even pacing (ARGV[4] = 1), its share
  * by the clock: amount x (now - start + lead) / (period end - start), where start is the period's first lease
  * (KEYS[2], set once: the whole fleet paces from the same moment, so a budget started mid-period spreads over

@@ -1,6 +1,6 @@
 /* fairness ext: external fairness keys (fairness.h, struct fairness_ext) in the fleet sync's round trip, the
- * same commands as a campaign slot's windows (fairness.c, redis_tick): HINCRBY the deltas, EXPIRE, HGETALL
- * the window's buckets (command kind 6). Control-plane thread only, but for register and fleet_ok. */
+ * same commands as a campaign slot's windows (fz_queue_window: HINCRBY the deltas, EXPIRE, HGETALL the
+ * window's buckets), as command kind 6. Control-plane thread only, but for register and fleet_ok. */
 #define _LGPL_SOURCE
 #include "bidder/fairness/internal.h"
 
@@ -30,32 +30,14 @@ void fz_ext_queue(int64_t now)
     memset(taken, 0, sizeof taken);
     if (!x) return;
     int n = x->n < FAIRNESS_EXT_MAX ? x->n : FAIRNESS_EXT_MAX;
-    char id[160], key[300];
+    char id[160];
     for (int i = 0; i < n; i++) {
         uint64_t d[FAIR_NGROUPS][FAIR_NCOUNT];
         int64_t bms = 0;
         memset(d, 0, sizeof d);
         if (!x->take(i, id, sizeof id, &bms, d) || bms <= 0) continue;
         taken[i] = true;
-        int64_t ep = now / bms;
-        snprintf(key, sizeof key, FAIRNESS_KEY_FMT, id, (long long)bms, (long long)ep);
-        bool any = false;
-        for (int g = 0; g < FAIR_NGROUPS; g++)
-            for (int k = 0; k < FAIR_NCOUNT; k++) {
-                if (!d[g][k]) continue;
-                char field[40];
-                snprintf(field, sizeof field, "%s:%c", fair_group_name(g), COUNT_CH[k]);
-                redisAsyncCommand(F.ac, NULL, NULL, "HINCRBY %s %s %llu", key, field,
-                                  (unsigned long long)d[g][k]);
-                any = true;
-            }
-        if (any)
-            redisAsyncCommand(F.ac, NULL, NULL, "EXPIRE %s %lld", key,
-                              (long long)(bms * FAIR_NBUCKETS * 2 / 1000 + 60));
-        for (int b = 0; b < FAIR_NBUCKETS; b++) {
-            snprintf(key, sizeof key, FAIRNESS_KEY_FMT, id, (long long)bms, (long long)(ep - b));
-            fz_queued(redisAsyncCommand(F.ac, fz_on_reply, fz_new_cmd(i, 6, ep - b), "HGETALL %s", key));
-        }
+        fz_queue_window(id, bms, now / bms, (const uint64_t(*)[FAIR_NCOUNT])d, i, 6);
     }
 }
 

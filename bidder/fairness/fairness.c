@@ -222,6 +222,30 @@ void fz_queued(int rc)
     F.pending--;
 }
 
+void fz_queue_window(const char *id, int64_t bms, int64_t ep, const uint64_t (*d)[FAIR_NCOUNT], int slot,
+                     int kind)
+{
+    char key[300];
+    snprintf(key, sizeof key, FAIRNESS_KEY_FMT, id, (long long)bms, (long long)ep);
+    bool any = false;
+    for (int g = 0; g < FAIR_NGROUPS; g++)
+        for (int k = 0; k < FAIR_NCOUNT; k++) {
+            if (!d[g][k]) continue;
+            char field[40];
+            snprintf(field, sizeof field, "%s:%c", fair_group_name(g), COUNT_CH[k]);
+            redisAsyncCommand(F.ac, NULL, NULL, "HINCRBY %s %s %llu", key, field,
+                              (unsigned long long)d[g][k]);
+            any = true;
+        }
+    if (any)
+        redisAsyncCommand(F.ac, NULL, NULL, "EXPIRE %s %lld", key,
+                          (long long)(bms * FAIR_NBUCKETS * 2 / 1000 + 60));
+    for (int b = 0; b < FAIR_NBUCKETS; b++) {
+        snprintf(key, sizeof key, FAIRNESS_KEY_FMT, id, (long long)bms, (long long)(ep - b));
+        fz_queued(redisAsyncCommand(F.ac, fz_on_reply, fz_new_cmd(slot, kind, ep - b), "HGETALL %s", key));
+    }
+}
+
 /* One pipelined round trip: HINCRBY the deltas, HGETALL the window's buckets, EVAL the leases, and with
  * lease_min_replicas > 0 a WAIT whose answer decides whether the new tokens may be spent. */
 static void redis_tick(void)
@@ -240,27 +264,13 @@ static void redis_tick(void)
         struct slot *sl = &F.slots[s];
         if (!sl->used) continue;
         if (fz_windowed(sl)) {
-            int64_t bms = sl->win.bucket_ms;
-            int64_t ep = now / bms;
             fz_read_counters(s, sl);
-            snprintf(key, sizeof key, FAIRNESS_KEY_FMT, sl->id, (long long)bms, (long long)ep);
-            bool any = false;
+            uint64_t d[FAIR_NGROUPS][FAIR_NCOUNT];
             for (int g = 0; g < FAIR_NGROUPS; g++)
-                for (int k = 0; k < FAIR_NCOUNT; k++) {
-                    if (sl->pending[g][k] <= sl->pushed[g][k]) continue;
-                    char field[40];
-                    snprintf(field, sizeof field, "%s:%c", fair_group_name(g), COUNT_CH[k]);
-                    redisAsyncCommand(F.ac, NULL, NULL, "HINCRBY %s %s %llu", key, field,
-                                      (unsigned long long)(sl->pending[g][k] - sl->pushed[g][k]));
-                    any = true;
-                }
-            if (any)
-                redisAsyncCommand(F.ac, NULL, NULL, "EXPIRE %s %lld", key,
-                                  (long long)(bms * FAIR_NBUCKETS * 2 / 1000 + 60));
-            for (int i = 0; i < FAIR_NBUCKETS; i++) {
-                snprintf(key, sizeof key, FAIRNESS_KEY_FMT, sl->id, (long long)bms, (long long)(ep - i));
-                fz_queued(redisAsyncCommand(F.ac, fz_on_reply, fz_new_cmd(s, 0, ep - i), "HGETALL %s", key));
-            }
+                for (int k = 0; k < FAIR_NCOUNT; k++)
+                    d[g][k] = sl->pending[g][k] > sl->pushed[g][k] ? sl->pending[g][k] - sl->pushed[g][k] : 0;
+            fz_queue_window(sl->id, sl->win.bucket_ms, now / sl->win.bucket_ms,
+                            (const uint64_t(*)[FAIR_NCOUNT])d, s, 0);
         }
         if (sl->cap.enabled) {
             sl->pend = false;

@@ -30,17 +30,19 @@ typedef struct redisAsyncContext redisAsyncContext;
 
 static const char COUNT_CH[FAIR_NCOUNT] = {'e', 'b', 'w', 't', 's'}; /* s: spend, micros */
 
-/* The cap counter must be a count (fairness_cap_count_parse's rule: decimal digits, no sign, no leading zero,
- * at most 1e15, the largest cap config accepts); anything else (negative, fractional, huge, another type: GET
- * then fails) is an error reply, so no token is leased: a corrupt counter stops the campaign, never lifts its
- * cap. Lua numbers are doubles: exact up to 2^53 > 1e15. */
-#define CAP_COUNT_LUA                                                                                        \
+/* A lease script's counter KEYS[1] into `used`: it must be a count (fairness_cap_count_parse's rule: decimal
+ * digits, no sign, no leading zero, at most 1e15, the largest cap or budget in micros config accepts);
+ * anything else (negative, fractional, huge, another type: GET then fails) is an error reply naming the
+ * `what` counter, so nothing is leased: a corrupt counter stops the campaign, never lifts its cap or budget.
+ * Lua numbers are doubles: exact up to 2^53 > 1e15. Cap scripts here, budget scripts in budget.c. */
+#define COUNT_LUA(what)                                                                                      \
     "local v = redis.call('GET', KEYS[1]) local used = 0 "                                                   \
     "if v then "                                                                                             \
     "if #v > 16 or not string.match(v, '^[0-9]+$') or (#v > 1 and string.sub(v, 1, 1) == '0') "              \
     "or tonumber(v) > 1e15 then "                                                                            \
-    "return redis.error_reply('fairbid: cap counter ' .. KEYS[1] .. ' is not a valid count') end "           \
+    "return redis.error_reply('fairbid: " what " counter ' .. KEYS[1] .. ' is not a valid count') end "      \
     "used = tonumber(v) end "
+#define CAP_COUNT_LUA COUNT_LUA("cap")
 /* Grants min(want, cap - used) tokens; returns {granted, remaining after}. KEYS[1] cap key. */
 static const char LEASE_LUA[] = CAP_COUNT_LUA "local cap = tonumber(ARGV[1]) "
                                               "local g = math.min(tonumber(ARGV[2]), cap - used) "
@@ -229,6 +231,10 @@ void fz_commit_counters(int s, struct slot *sl);
 struct cmd *fz_new_cmd(int slot, int kind, int64_t arg);
 void fz_queued(int rc);
 void fz_on_reply(redisAsyncContext *ac, void *r, void *priv);
+/* Queues one window's sync for key id (bucket bms, current bucket ep): HINCRBY the nonzero deltas d and
+ * EXPIRE into bucket ep, then HGETALL the FAIR_NBUCKETS buckets up to ep as commands (slot, kind, bucket) */
+void fz_queue_window(const char *id, int64_t bms, int64_t ep, const uint64_t (*d)[FAIR_NCOUNT], int slot,
+                     int kind);
 /* budget.c */
 bool fz_windowed(const struct slot *sl);  /* keeps per-group windows (fairness or budget) */
 unsigned fz_attrs(const struct slot *sl); /* the attributes counted per group */

@@ -146,18 +146,23 @@ static bool take_cost(uint64_t key, int slot, int64_t *cost)
     return true;
 }
 
-/* A loss notice (the bid's lurl: /win?...&loss=N): the bid cost nothing, its reserved spend goes back. */
-static int loss_notice(const char *query, char *body, size_t cap)
+/* Claims the remembered bid of key (once): its recent[] entry, or 0 when the bid is unknown, already claimed
+ * (a duplicate notice must not count twice) or evicted. */
+static uint64_t claim_bid(uint64_t key)
 {
-    char cid[256], imp[256], req[256];
-    int nc = query_value(query, "cid", cid, sizeof cid), ni = query_value(query, "imp", imp, sizeof imp),
-        nr = query_value(query, "req", req, sizeof req);
-    uint64_t key =
-        bid_key((struct sv){req, (size_t)nr}, (struct sv){imp, (size_t)ni}, (struct sv){cid, (size_t)nc});
     _Atomic uint64_t *e = &F.recent[(key >> 16) & (RECENT_N - 1)];
     uint64_t v = atomic_load_explicit(e, memory_order_relaxed);
-    if (!(v & 0x8000u) || (v & ~0xFFFFull) != (key & ~0xFFFFull) ||
-        !atomic_compare_exchange_strong(e, &v, 0)) {
+    if (!(v & 0x8000u) || (v & ~0xFFFFull) != (key & ~0xFFFFull) || !atomic_compare_exchange_strong(e, &v, 0))
+        return 0;
+    return v;
+}
+
+/* A loss notice (the bid's lurl: /win?...&loss=N) of the bid key: the bid cost nothing, its reserved spend
+ * goes back. */
+static int loss_notice(uint64_t key, char *body, size_t cap)
+{
+    uint64_t v = claim_bid(key);
+    if (!v) {
         snprintf(body, cap, "{\"status\":\"unmatched\"}");
         return 200;
     }
@@ -187,16 +192,13 @@ int fairness_win(int worker, const char *query, char *body, size_t cap)
         snprintf(body, cap, "{\"status\":\"ignored\"}");
         return 200;
     }
-    char lossv[16];
-    if (query_value(query, "loss", lossv, sizeof lossv) >= 0) return loss_notice(query, body, cap);
-    atomic_fetch_add_explicit(&F.wins_total, 1, memory_order_relaxed);
     uint64_t key =
         bid_key((struct sv){req, (size_t)nr}, (struct sv){imp, (size_t)ni}, (struct sv){cid, (size_t)nc});
-    _Atomic uint64_t *e = &F.recent[(key >> 16) & (RECENT_N - 1)];
-    uint64_t v = atomic_load_explicit(e, memory_order_relaxed);
-    if (!(v & 0x8000u) || (v & ~0xFFFFull) != (key & ~0xFFFFull) ||
-        !atomic_compare_exchange_strong(e, &v, 0)) {
-        /* unknown, already counted, or evicted: a duplicate notice must not count twice */
+    char lossv[16];
+    if (query_value(query, "loss", lossv, sizeof lossv) >= 0) return loss_notice(key, body, cap);
+    atomic_fetch_add_explicit(&F.wins_total, 1, memory_order_relaxed);
+    uint64_t v = claim_bid(key);
+    if (!v) {
         atomic_fetch_add_explicit(&F.wins_unmatched, 1, memory_order_relaxed);
         snprintf(body, cap, "{\"status\":\"unmatched\"}");
         return 200;

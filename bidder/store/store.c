@@ -71,6 +71,22 @@ bad:
     return -1;
 }
 
+/* The database number after the URL's last '/' (0..1000), strictly for redis:// and sentinel:// alike: atoi
+ * took
+ * "-5" or "99999", and SELECT then failed on every connect (found by tests/fuzz/fuzz_redis_url.c). kind names
+ * the URL in the message ("redis", "sentinel"). */
+static int parse_db(const char *s, const char *kind, const char *url, int *db, char *err, size_t errlen)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end || v < 0 || v > 1000) {
+        snprintf(err, errlen, "%s URL \"%s\" has a bad database number", kind, url);
+        return -1;
+    }
+    *db = (int)v;
+    return 0;
+}
+
 int store_parse_url(const char *url, struct store_url *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
@@ -103,15 +119,7 @@ int store_parse_url(const char *url, struct store_url *out, char *err, size_t er
     size_t hl = slash ? (size_t)(slash - p) : strlen(p);
     if (!sentinel) {
         if (parse_hostport(p, hl, out->host, sizeof out->host, &out->port, url, err, errlen)) return -1;
-        if (slash && slash[1]) {
-            char *end;
-            long db = strtol(slash + 1, &end, 10);
-            if (end == slash + 1 || *end || db < 0 || db > 1000) {
-                snprintf(err, errlen, "redis URL \"%s\" has a bad database number", url);
-                return -1;
-            }
-            out->db = (int)db;
-        }
+        if (slash && slash[1] && parse_db(slash + 1, "redis", url, &out->db, err, errlen)) return -1;
         return 0;
     }
     out->sentinel = true;
@@ -143,17 +151,7 @@ int store_parse_url(const char *url, struct store_url *out, char *err, size_t er
         return -1;
     }
     memcpy(out->master, name, nl);
-    if (dbs && dbs[1]) {
-        /* strictly, as for redis:// (atoi took "-5" or "99999", and SELECT then failed on every connect;
-         * found by tests/fuzz/fuzz_redis_url.c) */
-        char *dend;
-        long db = strtol(dbs + 1, &dend, 10);
-        if (dend == dbs + 1 || *dend || db < 0 || db > 1000) {
-            snprintf(err, errlen, "sentinel URL \"%s\" has a bad database number", url);
-            return -1;
-        }
-        out->db = (int)db;
-    }
+    if (dbs && dbs[1] && parse_db(dbs + 1, "sentinel", url, &out->db, err, errlen)) return -1;
     out->host[0] = '\0';
     return 0;
 }

@@ -1,6 +1,10 @@
 # Test harness for integration tests: real redis-server and fairbid processes on free loopback ports.
 # Source it from a test script. Every process started here is killed on exit; logs are dumped on failure.
 set -uo pipefail
+# With pipefail, `producer | grep -q X` fails now and then: grep -q exits at the first match and the producer's
+# next write dies of SIGPIPE (bash writes echo's output line by line; ldd, curl and fairbid write in pieces), so
+# the pipeline reports the producer's 141. Tests write `producer | grep X >/dev/null` (grep reads to the end) or
+# `grep -q X <<<"$var"` instead (test_deploy failed once so on the loaded CI machine).
 
 SRC=${FAIRBID_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 BIN=${FAIRBID_BIN:-$SRC/build/fairbid}
@@ -58,10 +62,12 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# wait_for CMD... : retries for up to 10 s
+# wait_for CMD... : retries every 50 ms for up to FAIRBID_WAIT_S (30) s. No test waits for something that must
+# not happen, so the bound only decides how long a failing test takes; 10 s was too short on a loaded 2-core CI
+# machine (a link's refused-handshake log line missed it once, 7 helpers' tests beside it).
 wait_for() {
   local i
-  for i in $(seq 1 200); do
+  for i in $(seq 1 $((${FAIRBID_WAIT_S:-30} * 20))); do
     if "$@" >/dev/null 2>&1; then return 0; fi
     sleep 0.05
   done
@@ -83,7 +89,7 @@ redis_start() {
 
 # fairbid_ready URL: /readyz answers 200 with "status":"ready" (the consent mirror loaded and trusted, Redis up)
 fairbid_ready() {
-  curl -s --max-time 2 "$1/readyz" 2>/dev/null | grep -q '"status":"ready"'
+  curl -s --max-time 2 "$1/readyz" 2>/dev/null | grep '"status":"ready"' >/dev/null
 }
 
 # fairbid_start CONFIG [extra serve args]: sets FB_PORT, FB_PID, FB_URL, FB_LOG. Returns once /readyz says

@@ -8,7 +8,7 @@ source "$(dirname "$0")/../harness/lib.sh"
 DRV=$SRC/tests/integration/attack_driver.py
 # ASan keeps freed memory in a quarantine (256 MiB by default): RSS bounds need it small
 export ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}quarantine_size_mb=8"
-if ldd "$BIN" 2>/dev/null | grep -q libasan; then export ATTACK_ASAN=1; fi
+if ldd "$BIN" 2>/dev/null | grep libasan >/dev/null; then export ATTACK_ASAN=1; fi
 
 # mkcfg OUT JSON-OVERRIDES: deploy/fairbid.json with the policy path resolved and the overrides applied
 mkcfg() {

@@ -28,7 +28,7 @@ if command -v systemd-analyze >/dev/null 2>&1; then
   else
     not_ok "systemd-analyze verify: $(cat "$T/verify.log")"
   fi
-  if systemd-analyze security --help 2>/dev/null | grep -q -- '--offline'; then
+  if systemd-analyze security --help 2>/dev/null | grep -- '--offline' >/dev/null; then
     exposure=$(systemd-analyze security --offline=yes "$T/unit/fairbid.service" 2>/dev/null |
       sed -n 's/.*Overall exposure level for fairbid.service: \([0-9.]*\).*/\1/p')
     check "systemd-analyze security: exposure ${exposure:-?} <= 2.0 (OK)" \
@@ -223,9 +223,9 @@ if command -v dpkg >/dev/null 2>&1 && command -v ldd >/dev/null 2>&1 && command 
   needed=$(readelf -d "$BIN" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
   check "the binary names the libraries it needs (readelf: $(echo $needed | wc -w))" test -n "$needed"
   for lib in $(ldd "$BIN" | awk '$3 ~ /^\// {print $1 "=" $3}'); do
-    echo "$needed" | grep -qx "${lib%%=*}" || continue
+    grep -qx "${lib%%=*}" <<<"$needed" || continue
     pkg=$(dpkg -S "$(readlink -f "${lib#*=}")" 2>/dev/null | head -n 1 | cut -d: -f1)
-    case "$pkg" in "" | libc6 | libgcc-s1 | zlib1g | libasan[0-9]* | libubsan[0-9]*) ;; *) echo "$runtime" | grep -qw "$pkg" || missing="$missing $pkg" ;; esac
+    case "$pkg" in "" | libc6 | libgcc-s1 | zlib1g | libasan[0-9]* | libubsan[0-9]*) ;; *) grep -qw "$pkg" <<<"$runtime" || missing="$missing $pkg" ;; esac
   done
   expect_eq "Dockerfile: runtime stage installs every library package fairbid links" "" "$missing"
 else
@@ -242,7 +242,7 @@ if command -v apt-cache >/dev/null 2>&1 && grep -q 'VERSION_ID="12"' /etc/os-rel
   expect_eq "apt-cache policy answers (stderr in apt-cache.log)" 0 "$?"
   have=$(awk '/^[^ ].*:$/ {p = substr($0, 1, length($0) - 1)} /Candidate: [0-9]/ {print p}' "$T/policy.txt")
   for p in $pkgs; do
-    echo "$have" | grep -qx "$p" || nopkg="$nopkg $p"
+    grep -qx "$p" <<<"$have" || nopkg="$nopkg $p"
   done
   expect_eq "Dockerfile: every apt package it installs exists in Debian 12" "" "$nopkg"
 else

@@ -132,7 +132,7 @@ cat >"$T/req.json" <<'JSON'
 JSON
 stale_dropped() {
   test "$(post "$T/req.json")" = 204 &&
-    curl -s "$FB_URL/metrics" | grep -q 'fairbid_upstream_bids_dropped_total{upstream="dsp",reason="fairness.state_unavailable"} [1-9]'
+    curl -s "$FB_URL/metrics" | grep >/dev/null 'fairbid_upstream_bids_dropped_total{upstream="dsp",reason="fairness.state_unavailable"} [1-9]'
 }
 check "Redis down past the grace period: the bid is dropped as fairness.state_unavailable (204)" wait_for stale_dropped
 finish

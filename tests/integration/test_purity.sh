@@ -5,9 +5,6 @@
 source "$(dirname "$0")/../harness/lib.sh"
 CHECK=$SRC/scripts/check-purity.sh
 
-out=$(bash "$CHECK" --src "$SRC" filters 2>&1)
-rc=$?
-expect_eq "real filters/ is pure (exit 0): $out" 0 "$rc"
 if [ -f "$BUILD/libfairbid_filters.a" ]; then
   out=$(bash "$CHECK" --build "$BUILD" 2>&1)
   rc=$?
@@ -15,6 +12,16 @@ if [ -f "$BUILD/libfairbid_filters.a" ]; then
 else
   not_ok "no $BUILD/libfairbid_filters.a to check (FAIRBID_BUILD_DIR)"
 fi
+# Everything below compiles copies of the sources with cc -O2, whatever build this is: the same checks on the
+# same inputs in every build tree. scripts/test.sh runs this test in the plain and the ASan tree, so the
+# sanitizer tree checks its own archives (above) and leaves the rest to the plain tree's run.
+if grep -q '^FAIRBID_SANITIZE:BOOL=ON' "$BUILD/CMakeCache.txt" 2>/dev/null; then
+  echo "# sanitizer build: its archives checked; the planted checks run in the plain build's run of this test"
+  finish
+fi
+out=$(bash "$CHECK" --src "$SRC" filters 2>&1)
+rc=$?
+expect_eq "real filters/ is pure (exit 0): $out" 0 "$rc"
 
 # copy_filters FILE.c: a fresh copy of filters/ in $T/tree with every header and only FILE.c (each plant then
 # compiles one file, not the whole library, so the test stays quick on a loaded machine)

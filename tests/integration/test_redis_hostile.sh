@@ -152,7 +152,7 @@ for i in range($1, $2 + 1):
 records 1 1100
 setmax() { python3 -c "import json,sys; c=json.load(open('$T/fairbid.json')); c['consent_mirror_max_records']=$1; json.dump(c, open('$T/ceiling.json','w'))"; }
 setmax 1000
-readyz_has() { curl -s "$FB_URL/readyz" | grep -q "$1"; }
+readyz_has() { curl -s "$FB_URL/readyz" | grep "$1" >/dev/null; }
 FB_START_WAIT=healthz fairbid_start "$T/ceiling.json" --redis "$REDIS_URL"
 check "1100 records, ceiling 1000: /readyz not_ready" wait_for readyz_has '"status":"not_ready"'
 curl -s "$FB_URL/readyz" >"$T/readyz.json"

@@ -8,37 +8,7 @@
 #include <unistd.h>
 
 #include "filters/arena.h"
-
-/* ---- a buffer whose last byte is followed by an inaccessible page ---- */
-
-struct guard {
-    char *map;
-    size_t maplen, avail;
-};
-
-static void guard_init(struct guard *g, size_t max)
-{
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    size_t data = (max + page - 1) / page * page;
-    if (data == 0) data = page;
-    g->maplen = data + page;
-    g->map = mmap(NULL, g->maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    cr_assert(g->map != MAP_FAILED, "mmap");
-    cr_assert(mprotect(g->map + data, page, PROT_NONE) == 0, "mprotect");
-    g->avail = data;
-}
-
-/* Returns n bytes ending exactly at the guard page. */
-static char *guard_tail(struct guard *g, size_t n)
-{
-    cr_assert(n <= g->avail);
-    return g->map + g->avail - n;
-}
-
-static void guard_fini(struct guard *g)
-{
-    munmap(g->map, g->maplen);
-}
+#include "tests/unit/testutil.h"
 
 /* ---- alloc ---- */
 
@@ -68,11 +38,11 @@ Test(arena, exhaustion_at_every_size)
 {
     /* For each capacity, allocate 1..n byte blocks with mixed alignment until NULL; every block handed out
      * must lie inside [base, base+cap), which the guard page enforces. */
-    struct guard g;
-    guard_init(&g, 512);
+    struct tu_guard g;
+    tu_guard_init(&g, 512);
     for (size_t cap = 0; cap <= 512; cap++) {
         struct arena a;
-        char *base = guard_tail(&g, cap);
+        char *base = tu_guard_tail(&g, cap);
         arena_init(&a, base, cap);
         size_t k = 0;
         for (;; k++) {
@@ -87,7 +57,7 @@ Test(arena, exhaustion_at_every_size)
         }
         cr_expect(a.high <= cap, "cap %zu: high %zu", cap, a.high);
     }
-    guard_fini(&g);
+    tu_guard_fini(&g);
 }
 
 Test(arena, huge_requests_do_not_wrap)
@@ -207,11 +177,11 @@ Test(arena, vec_hard_cap_table)
 
 Test(arena, vec_exhaustion_at_every_size)
 {
-    struct guard g;
-    guard_init(&g, 1024);
+    struct tu_guard g;
+    tu_guard_init(&g, 1024);
     for (size_t cap = 0; cap <= 1024; cap += 1) {
         struct arena a;
-        char *base = guard_tail(&g, cap);
+        char *base = tu_guard_tail(&g, cap);
         arena_init(&a, base, cap);
         struct arena_vec v = {.max = 100};
         uint32_t pushed = 0;
@@ -229,5 +199,5 @@ Test(arena, vec_exhaustion_at_every_size)
             cr_expect_eq(x, i, "cap %zu: item %u survived the copies", cap, i);
         }
     }
-    guard_fini(&g);
+    tu_guard_fini(&g);
 }

@@ -10,12 +10,7 @@
 #include "filters/bidresp.h"
 #include "filters/json.h"
 #include "filters/reasons.h"
-
-static const char *src_dir(void)
-{
-    const char *d = getenv("FAIRBID_SOURCE_DIR");
-    return d && *d ? d : FAIRBID_SOURCE_DIR;
-}
+#include "tests/unit/testutil.h"
 
 static const char CFG[] = "{\"currency\":\"USD\",\"policy\":\"policy.json\",\"campaigns\":[]}";
 static struct config *cfg;
@@ -28,7 +23,7 @@ static struct consent_state cst;
 static void setup(void)
 {
     char name[1024], err[512];
-    snprintf(name, sizeof name, "%s/deploy/unit-test.json", src_dir());
+    snprintf(name, sizeof name, "%s/deploy/unit-test.json", tu_src_dir());
     cfg = config_parse_load(name, CFG, sizeof CFG - 1, NULL, err, sizeof err);
     cr_assert_not_null(cfg, "%s", err);
     cr_assert_not_null(cfg->campaigns.policy);

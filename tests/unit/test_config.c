@@ -14,38 +14,12 @@
 #include "bidder/config/policy_load.h"
 #include "filters/classes.h"
 #include "filters/policy.h"
-
-#ifndef FAIRBID_SOURCE_DIR
-#define FAIRBID_SOURCE_DIR "."
-#endif
-
-static char *load_file(const char *rel, size_t *len)
-{
-    const char *dir = getenv("FAIRBID_SOURCE_DIR");
-    if (!dir || !*dir) dir = FAIRBID_SOURCE_DIR;
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, rel);
-    char *buf, err[1200];
-    cr_assert_eq(fb_file_read(path, 64u << 20, &buf, len, err, sizeof err), 0, "%s", err);
-    return buf;
-}
-
-/* Config text is written with ' for ". */
-static size_t unquote(const char *q, char *out, size_t cap)
-{
-    size_t n = 0;
-    for (const char *p = q; *p; p++) {
-        cr_assert(n + 1 < cap);
-        out[n++] = *p == '\'' ? '"' : *p;
-    }
-    out[n] = '\0';
-    return n;
-}
+#include "tests/unit/testutil.h"
 
 static struct config *parse_q(const char *q, char *err, size_t errlen)
 {
     static char text[1 << 16];
-    size_t n = unquote(q, text, sizeof text);
+    size_t n = tu_unquote(q, text, sizeof text);
     err[0] = '\0';
     return config_parse_load("t.json", text, n, NULL, err, errlen);
 }
@@ -432,8 +406,7 @@ Test(config, defaults_and_overrides)
 
 Test(config, bundled_config_loads)
 {
-    const char *dir = getenv("FAIRBID_SOURCE_DIR");
-    if (!dir || !*dir) dir = FAIRBID_SOURCE_DIR;
+    const char *dir = tu_src_dir();
     char path[1024], err[512];
     snprintf(path, sizeof path, "%s/deploy/fairbid.json", dir);
     struct config *c = config_load(path, NULL, err, sizeof err);
@@ -460,7 +433,7 @@ Test(config, bundled_config_loads)
 Test(config, every_prefix_of_the_bundled_config_fails_cleanly)
 {
     size_t len;
-    char *text = load_file("deploy/fairbid.json", &len);
+    char *text = tu_load_file("deploy/fairbid.json", &len);
     size_t last = len;
     while (last > 0 && (text[last - 1] == '\n' || text[last - 1] == ' ')) last--;
     for (size_t n = 0; n < last; n++) {
@@ -605,8 +578,7 @@ Test(config, policy_none_is_explicit_and_reported)
 
 Test(config, policy_file_keeps_working)
 {
-    const char *dir = getenv("FAIRBID_SOURCE_DIR");
-    if (!dir || !*dir) dir = FAIRBID_SOURCE_DIR;
+    const char *dir = tu_src_dir();
     char g[1200], err[512] = "";
     snprintf(g, sizeof g, "'policy':'%s/deploy/policy.json'", dir);
     struct config *c = parse_with(g, err, sizeof err);
@@ -644,7 +616,7 @@ Test(config, policy_file_keeps_working)
 Test(config, builtin_policy_is_the_committed_file)
 {
     size_t len;
-    char *text = load_file("deploy/policy.json", &len);
+    char *text = tu_load_file("deploy/policy.json", &len);
     cr_expect_eq(policy_builtin_len, len, "rebuild: the embedded policy is stale");
     cr_expect(len == policy_builtin_len && memcmp(text, policy_builtin_json, len) == 0);
     cr_expect_eq(policy_builtin_json[policy_builtin_len], '\0');
@@ -695,6 +667,30 @@ Test(config, fairness_with_a_win_path_or_balance_bids_loads)
         config_free(c);
         cr_expect(strstr(err, "campaign \"f\": key \"fairness\"") != NULL, "bad %zu: %s", i, err);
     }
+}
+
+/* A campaign's "fairness" and a special category's implicit one start from the documented defaults
+ * (docs/fairness.md); the keys given override them. */
+Test(config, fairness_defaults_fill_what_is_not_given)
+{
+    char err[512];
+    struct config *c = parse_q("{'win_url':'https://w.example/win','campaigns':[{'id':'f'," BASE
+                               ",'fairness':{'attribute':'age_band','max_tvd':0.1}},{'id':'h'," BASE
+                               ",'special_category':'housing'}]}",
+                               err, sizeof err);
+    cr_assert_not_null(c, "%s", err);
+    for (int i = 0; i < 2; i++) {
+        const struct campaign_fairness *f = &c->campaigns.v[i].fair;
+        cr_expect(f->enabled, "campaign %d", i);
+        cr_expect_eq(f->attrs, i ? FAIR_ATTR_GENDER | FAIR_ATTR_AGE_BAND : FAIR_ATTR_AGE_BAND, "campaign %d",
+                     i);
+        cr_expect_float_eq(f->min_impact_ratio, 0.8, 1e-12, "campaign %d", i);
+        cr_expect_float_eq(f->max_tvd, i ? 0.05 : 0.1, 1e-12, "campaign %d", i);
+        cr_expect_eq(f->window_s, 3600, "campaign %d", i);
+        cr_expect_float_eq(f->max_boost, 1.5, 1e-12, "campaign %d", i);
+        cr_expect_eq(f->min_eligible, 200, "campaign %d", i);
+    }
+    config_free(c);
 }
 
 Test(config, budget_loads_in_micros_with_defaults)

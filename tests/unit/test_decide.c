@@ -15,54 +15,17 @@
 #include "filters/decide.h"
 #include "filters/ortb.h"
 #include "filters/reasons.h"
-
-#ifndef FAIRBID_SOURCE_DIR
-#define FAIRBID_SOURCE_DIR "."
-#endif
+#include "tests/unit/testutil.h"
 
 #define YEAR 2026
 
 /* ---- helpers ---- */
 
-/* The absolute path of a file in the source tree: config_parse resolves `policy` against the config's name.
- */
-static const char *src_path(const char *rel)
-{
-    static char path[1024];
-    const char *dir = getenv("FAIRBID_SOURCE_DIR");
-    if (!dir || !*dir) dir = FAIRBID_SOURCE_DIR;
-    snprintf(path, sizeof path, "%s/%s", dir, rel);
-    return path;
-}
-
-static char *load_file(const char *rel, size_t *len)
-{
-    const char *dir = getenv("FAIRBID_SOURCE_DIR");
-    if (!dir || !*dir) dir = FAIRBID_SOURCE_DIR;
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, rel);
-    char *buf, err[1200];
-    cr_assert_eq(fb_file_read(path, 64u << 20, &buf, len, err, sizeof err), 0, "%s", err);
-    return buf;
-}
-
-/* Test JSON is written with ' for ". */
-static size_t unquote(const char *q, char *out, size_t cap)
-{
-    size_t n = 0;
-    for (const char *p = q; *p; p++) {
-        cr_assert(n + 1 < cap, "test text too long");
-        out[n++] = *p == '\'' ? '"' : *p;
-    }
-    out[n] = '\0';
-    return n;
-}
-
 static struct config *config_q(const char *name, const char *campaigns)
 {
     static char text[1 << 16], q[1 << 16];
     snprintf(q, sizeof q, "{'currency':'USD','tcf_vendor_id':1000,'campaigns':[%s]}", campaigns);
-    size_t n = unquote(q, text, sizeof text);
+    size_t n = tu_unquote(q, text, sizeof text);
     char err[512] = "";
     struct config *c = config_parse_load(name, text, n, NULL, err, sizeof err);
     cr_assert_not_null(c, "[%s] config: %s", name, err);
@@ -74,7 +37,7 @@ static char g_body[1 << 16];
 
 static void parse_req(const char *name, const char *q, struct ortb_request *r)
 {
-    size_t n = unquote(q, g_body, sizeof g_body);
+    size_t n = tu_unquote(q, g_body, sizeof g_body);
     struct arena a;
     arena_init(&a, g_pmem, sizeof g_pmem);
     struct ortb_error e;
@@ -484,11 +447,11 @@ Test(decide, repeated_protective_signals_never_widen)
 Test(decide, bundled_sample_against_bundled_config)
 {
     size_t clen, rlen;
-    char *ctext = load_file("deploy/fairbid.json", &clen);
-    char *body = load_file("deploy/sample-request.json", &rlen);
+    char *ctext = tu_load_file("deploy/fairbid.json", &clen);
+    char *body = tu_load_file("deploy/sample-request.json", &rlen);
     char err[512];
     struct config *cfg =
-        config_parse_load(src_path("deploy/fairbid.json"), ctext, clen, NULL, err, sizeof err);
+        config_parse_load(tu_src_path("deploy/fairbid.json"), ctext, clen, NULL, err, sizeof err);
     cr_assert_not_null(cfg, "%s", err);
     struct arena pa, da;
     arena_init(&pa, g_pmem, sizeof g_pmem);
@@ -595,11 +558,11 @@ Test(decide, many_equal_campaigns_first_wins)
 Test(decide, arena_exhaustion_at_every_size)
 {
     size_t clen, rlen;
-    char *ctext = load_file("deploy/fairbid.json", &clen);
-    char *body = load_file("deploy/sample-request.json", &rlen);
+    char *ctext = tu_load_file("deploy/fairbid.json", &clen);
+    char *body = tu_load_file("deploy/sample-request.json", &rlen);
     char err[512];
     struct config *cfg =
-        config_parse_load(src_path("deploy/fairbid.json"), ctext, clen, NULL, err, sizeof err);
+        config_parse_load(tu_src_path("deploy/fairbid.json"), ctext, clen, NULL, err, sizeof err);
     cr_assert_not_null(cfg, "%s", err);
     struct arena pa, da;
     arena_init(&pa, g_pmem, sizeof g_pmem);

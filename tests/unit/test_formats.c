@@ -18,23 +18,13 @@
 #include "filters/ortb.h"
 #include "filters/reasons.h"
 #include "filters/response.h"
-
-static size_t unquote(const char *q, char *out, size_t cap)
-{
-    size_t n = 0;
-    for (const char *p = q; *p; p++) {
-        cr_assert(n + 1 < cap, "test text too long");
-        out[n++] = *p == '\'' ? '"' : *p;
-    }
-    out[n] = '\0';
-    return n;
-}
+#include "tests/unit/testutil.h"
 
 static struct config *config_try(const char *top, const char *campaigns, char *err, size_t errlen)
 {
     static char text[1 << 16], q[1 << 16];
     snprintf(q, sizeof q, "{'currency':'USD','seat':'fairbid',%s'campaigns':[%s]}", top, campaigns);
-    size_t n = unquote(q, text, sizeof text);
+    size_t n = tu_unquote(q, text, sizeof text);
     err[0] = '\0';
     return config_parse_load("formats-test.json", text, n, NULL, err, errlen);
 }
@@ -52,7 +42,7 @@ static char g_body[1 << 16];
 
 static void parse_req(const char *name, const char *q, struct ortb_request *r)
 {
-    size_t n = unquote(q, g_body, sizeof g_body);
+    size_t n = tu_unquote(q, g_body, sizeof g_body);
     struct arena a;
     arena_init(&a, g_pmem, sizeof g_pmem);
     struct ortb_error e;

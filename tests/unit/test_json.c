@@ -12,39 +12,7 @@
 #include <unistd.h>
 
 #include "filters/json.h"
-
-/* ---- input against a guard page ---- */
-
-struct guard {
-    char *map;
-    size_t maplen, avail;
-};
-
-static void guard_init(struct guard *g, size_t max)
-{
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    size_t data = (max + page - 1) / page * page;
-    if (data == 0) data = page;
-    g->maplen = data + page;
-    g->map = mmap(NULL, g->maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    cr_assert(g->map != MAP_FAILED, "mmap");
-    cr_assert(mprotect(g->map + data, page, PROT_NONE) == 0, "mprotect");
-    g->avail = data;
-}
-
-/* Copies n bytes so that the last one sits just before the guard page. */
-static const char *guard_put(struct guard *g, const void *p, size_t n)
-{
-    cr_assert(n <= g->avail);
-    char *dst = g->map + g->avail - n;
-    if (n) memcpy(dst, p, n);
-    return dst;
-}
-
-static void guard_fini(struct guard *g)
-{
-    munmap(g->map, g->maplen);
-}
+#include "tests/unit/testutil.h"
 
 static const char *err_name(int e)
 {
@@ -230,11 +198,11 @@ static const struct vcase vcases[] = {
 
 Test(json, validation_table)
 {
-    struct guard g;
-    guard_init(&g, 4096);
+    struct tu_guard g;
+    tu_guard_init(&g, 4096);
     for (size_t i = 0; i < sizeof vcases / sizeof vcases[0]; i++) {
         const struct vcase *c = &vcases[i];
-        const char *in = guard_put(&g, c->in, c->len);
+        const char *in = tu_guard_put(&g, c->in, c->len);
         struct json j;
         int rc = validate(in, c->len, &j);
         cr_expect_eq(rc, c->err, "[%s] error %s (%d), want %s; msg: %s at %zu", c->name, err_name(rc), rc,
@@ -248,7 +216,7 @@ Test(json, validation_table)
                       c->len);
         }
     }
-    guard_fini(&g);
+    tu_guard_fini(&g);
 }
 
 /* ---- nesting depth ---- */
@@ -335,19 +303,19 @@ static const char doc[] = "{\"id\":\"r-1\",\"n\":[0,-1,2.5e-3,1E+2,true,false,nu
 
 Test(json, every_prefix_is_an_error)
 {
-    struct guard g;
-    guard_init(&g, sizeof doc);
+    struct tu_guard g;
+    tu_guard_init(&g, sizeof doc);
     size_t len = sizeof doc - 1;
     struct json j;
     cr_assert_eq(validate(doc, len, &j), JSON_OK, "the full document is valid: %s at %zu",
                  j.err_msg ? j.err_msg : "", j.err_off);
     for (size_t n = 0; n < len; n++) {
-        const char *in = guard_put(&g, doc, n);
+        const char *in = tu_guard_put(&g, doc, n);
         int rc = validate(in, n, &j);
         cr_expect_neq(rc, JSON_OK, "prefix of %zu bytes accepted", n);
         cr_expect(j.err_off <= n, "prefix %zu: offset %zu past the end", n, j.err_off);
     }
-    guard_fini(&g);
+    tu_guard_fini(&g);
 }
 
 Test(json, every_byte_mutation_is_safe)
@@ -356,21 +324,21 @@ Test(json, every_byte_mutation_is_safe)
      * past the input, and report an offset inside it. */
     static const unsigned char evil[] = {'"', '\\', '{',  '}',  '[', ']', ',', ':',
                                          0,   0x80, 0xc3, 0xff, '0', 'e', ' '};
-    struct guard g;
-    guard_init(&g, sizeof doc);
+    struct tu_guard g;
+    tu_guard_init(&g, sizeof doc);
     size_t len = sizeof doc - 1;
     char tmp[sizeof doc];
     for (size_t pos = 0; pos < len; pos++) {
         for (size_t e = 0; e < sizeof evil; e++) {
             memcpy(tmp, doc, len);
             tmp[pos] = (char)evil[e];
-            const char *in = guard_put(&g, tmp, len);
+            const char *in = tu_guard_put(&g, tmp, len);
             struct json j;
             int rc = validate(in, len, &j);
             if (rc) cr_expect(j.err_off <= len, "byte %zu -> 0x%02x: offset %zu", pos, evil[e], j.err_off);
         }
     }
-    guard_fini(&g);
+    tu_guard_fini(&g);
 }
 
 /* ---- reading values ---- */

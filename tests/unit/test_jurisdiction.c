@@ -15,12 +15,7 @@
 #include "filters/jurisdiction.h"
 #include "filters/reasons.h"
 #include "filters/response.h"
-
-static const char *src_dir(void)
-{
-    const char *d = getenv("FAIRBID_SOURCE_DIR");
-    return d && *d ? d : FAIRBID_SOURCE_DIR;
-}
+#include "tests/unit/testutil.h"
 
 #define CAMP(id, extra)                                                                                      \
     "{'id':'" id "','crid':'c','bid_cpm':1,'formats':[{'w':300,'h':250}],'adm':'x'" extra "}"
@@ -41,19 +36,11 @@ static const char CAMPAIGNS[] =
 
 static struct config *cfg;
 
-static size_t unquote(const char *q, char *out, size_t cap)
-{
-    size_t n = 0;
-    for (const char *p = q; *p && n + 1 < cap; p++) out[n++] = *p == '\'' ? '"' : *p;
-    out[n] = '\0';
-    return n;
-}
-
 static struct config *load(const char *q, char *err, size_t errlen)
 {
     static char text[1 << 14], name[1024];
-    size_t n = unquote(q, text, sizeof text);
-    snprintf(name, sizeof name, "%s/deploy/unit-test.json", src_dir());
+    size_t n = tu_unquote(q, text, sizeof text);
+    snprintf(name, sizeof name, "%s/deploy/unit-test.json", tu_src_dir());
     return config_parse_load(name, text, n, NULL, err, errlen);
 }
 
@@ -114,7 +101,7 @@ struct run {
 /* Decides q (single quotes for double) at noon UTC on date; stored: a consent-store record or NULL. */
 static void decide_at(const char *date, const char *q, const struct consent_stored *stored, struct run *r)
 {
-    size_t n = unquote(q, body, sizeof body);
+    size_t n = tu_unquote(q, body, sizeof body);
     struct arena a;
     arena_init(&a, pmem, sizeof pmem);
     struct ortb_error e;

@@ -12,53 +12,9 @@
 
 #include "bidder/common/file.h"
 #include "filters/ortb.h"
-
-#ifndef FAIRBID_SOURCE_DIR
-#define FAIRBID_SOURCE_DIR "."
-#endif
+#include "tests/unit/testutil.h"
 
 /* ---- helpers ---- */
-
-static char *load_file(const char *rel, size_t *len)
-{
-    const char *dir = getenv("FAIRBID_SOURCE_DIR");
-    if (!dir || !*dir) dir = FAIRBID_SOURCE_DIR;
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, rel);
-    char *buf, err[1200];
-    cr_assert_eq(fb_file_read(path, 64u << 20, &buf, len, err, sizeof err), 0, "%s", err);
-    return buf;
-}
-
-struct guard {
-    char *map;
-    size_t maplen, avail;
-};
-
-static void guard_init(struct guard *g, size_t max)
-{
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    size_t data = (max + page - 1) / page * page;
-    if (data == 0) data = page;
-    g->maplen = data + page;
-    g->map = mmap(NULL, g->maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    cr_assert(g->map != MAP_FAILED, "mmap");
-    cr_assert(mprotect(g->map + data, page, PROT_NONE) == 0, "mprotect");
-    g->avail = data;
-}
-
-static char *guard_put(struct guard *g, const void *p, size_t n)
-{
-    cr_assert(n <= g->avail);
-    char *dst = g->map + g->avail - n;
-    if (n && p) memcpy(dst, p, n);
-    return dst;
-}
-
-static void guard_fini(struct guard *g)
-{
-    munmap(g->map, g->maplen);
-}
 
 static _Alignas(16) char g_mem[1 << 20];
 static struct arena g_arena;
@@ -111,7 +67,7 @@ static bool sv_is(struct sv s, const char *c)
 Test(ortb, sample_request_fields)
 {
     size_t len;
-    char *body = load_file("deploy/sample-request.json", &len);
+    char *body = tu_load_file("deploy/sample-request.json", &len);
     struct ortb_request r;
     struct ortb_error e;
     int rc = parse_raw(body, len, &r, &e);
@@ -180,13 +136,13 @@ Test(ortb, sample_request_fields)
 Test(ortb, sample_every_prefix_fails_cleanly)
 {
     size_t len;
-    char *body = load_file("deploy/sample-request.json", &len);
+    char *body = tu_load_file("deploy/sample-request.json", &len);
     size_t last = len;
     while (last > 0 && (body[last - 1] == '\n' || body[last - 1] == ' ' || body[last - 1] == '\r')) last--;
-    struct guard g;
-    guard_init(&g, len);
+    struct tu_guard g;
+    tu_guard_init(&g, len);
     for (size_t n = 0; n <= len; n++) {
-        const char *in = guard_put(&g, body, n);
+        const char *in = tu_guard_put(&g, body, n);
         struct ortb_request r;
         struct ortb_error e;
         arena_init(&g_arena, g_mem, sizeof g_mem);
@@ -201,7 +157,7 @@ Test(ortb, sample_every_prefix_fails_cleanly)
             cr_expect_eq(rc, 0, "prefix %zu (complete document): %s", n, e.msg ? e.msg : "");
         }
     }
-    guard_fini(&g);
+    tu_guard_fini(&g);
     free(body);
 }
 
@@ -209,15 +165,15 @@ Test(ortb, sample_every_byte_mutation_is_safe)
 {
     static const unsigned char evil[] = {'"', '\\', '{', ']', ',', 0, 0xc3, 0xff, '-', '9', 'n'};
     size_t len;
-    char *body = load_file("deploy/sample-request.json", &len);
+    char *body = tu_load_file("deploy/sample-request.json", &len);
     char *tmp = malloc(len);
-    struct guard g;
-    guard_init(&g, len);
+    struct tu_guard g;
+    tu_guard_init(&g, len);
     for (size_t pos = 0; pos < len; pos++) {
         for (size_t k = 0; k < sizeof evil; k++) {
             memcpy(tmp, body, len);
             tmp[pos] = (char)evil[k];
-            const char *in = guard_put(&g, tmp, len);
+            const char *in = tu_guard_put(&g, tmp, len);
             struct ortb_request r;
             struct ortb_error e;
             arena_init(&g_arena, g_mem, sizeof g_mem);
@@ -233,7 +189,7 @@ Test(ortb, sample_every_byte_mutation_is_safe)
             }
         }
     }
-    guard_fini(&g);
+    tu_guard_fini(&g);
     free(tmp);
     free(body);
 }
@@ -338,14 +294,14 @@ static const struct ecase ecases[] = {
 
 Test(ortb, error_table)
 {
-    struct guard g;
-    guard_init(&g, 4096);
+    struct tu_guard g;
+    tu_guard_init(&g, 4096);
     for (size_t i = 0; i < sizeof ecases / sizeof ecases[0]; i++) {
         const struct ecase *c = &ecases[i];
         long lo, hi;
         char tmp[4096];
         size_t n = unquote(c->req, tmp, &lo, &hi);
-        const char *in = guard_put(&g, tmp, n);
+        const char *in = tu_guard_put(&g, tmp, n);
         struct ortb_request r;
         struct ortb_error e;
         arena_init(&g_arena, g_mem, sizeof g_mem);
@@ -363,7 +319,7 @@ Test(ortb, error_table)
                       c->name, e.offset, lo, hi, e.msg ? e.msg : "");
         cr_expect(e.offset <= n, "[%s] offset %zu past the body", c->name, e.offset);
     }
-    guard_fini(&g);
+    tu_guard_fini(&g);
 }
 
 Test(ortb, strerror_names_every_code)
@@ -782,8 +738,7 @@ Test(ortb, dsa_and_eids)
 
 Test(ortb, fuzz_seed_corpus_verdicts)
 {
-    const char *dir = getenv("FAIRBID_SOURCE_DIR");
-    if (!dir || !*dir) dir = FAIRBID_SOURCE_DIR;
+    const char *dir = tu_src_dir();
     char path[1024];
     snprintf(path, sizeof path, "%s/tests/fuzz/corpus/ortb", dir);
     DIR *d = opendir(path);
@@ -796,7 +751,7 @@ Test(ortb, fuzz_seed_corpus_verdicts)
         char rel[600];
         snprintf(rel, sizeof rel, "tests/fuzz/corpus/ortb/%s", de->d_name);
         size_t len;
-        char *body = load_file(rel, &len);
+        char *body = tu_load_file(rel, &len);
         struct ortb_request r;
         struct ortb_error e;
         int rc = parse_raw(body, len, &r, &e);
@@ -853,10 +808,10 @@ static void exhaust(const char *what, const char *body, size_t len)
     }
 
     /* arena memory ending at a guard page (any base alignment): OK or ENOMEM, never a write past the end */
-    struct guard g;
-    guard_init(&g, need + 64);
+    struct tu_guard g;
+    tu_guard_init(&g, need + 64);
     for (size_t cap = 0; cap <= need + 64; cap++) {
-        char *base = guard_put(&g, NULL, cap);
+        char *base = tu_guard_put(&g, NULL, cap);
         arena_init(&a, base, cap);
         struct ortb_request r;
         int rc = ortb_parse(body, len, &a, &r, &e);
@@ -868,13 +823,13 @@ static void exhaust(const char *what, const char *body, size_t len)
                       "%s: guarded arena %zu: a success must be the same parse", what, cap);
         }
     }
-    guard_fini(&g);
+    tu_guard_fini(&g);
 }
 
 Test(ortb, arena_exhaustion_at_every_size)
 {
     size_t len;
-    char *body = load_file("deploy/sample-request.json", &len);
+    char *body = tu_load_file("deploy/sample-request.json", &len);
     exhaust("sample", body, len);
     free(body);
     exhaust("escapes and lists", escapes_req, sizeof escapes_req - 1);
@@ -966,7 +921,7 @@ Test(ortb, user_key_hook)
 Test(ortb, user_key_hook_on_the_sample_request)
 {
     size_t len;
-    char *body = load_file("deploy/sample-request.json", &len);
+    char *body = tu_load_file("deploy/sample-request.json", &len);
     struct ortb_request r;
     struct ortb_error e;
     struct key_log l = {.req = &r};

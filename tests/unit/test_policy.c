@@ -8,6 +8,7 @@
 
 #include "bidder/config/config.h"
 #include "filters/policy.h"
+#include "tests/unit/testutil.h"
 
 Test(policy, keys)
 {
@@ -195,8 +196,7 @@ Test(policy_load, missing_file_is_an_error_empty_key_loads_builtin_none_loads_no
 
 Test(policy_load, committed_policy_loads)
 {
-    const char *d = getenv("FAIRBID_SOURCE_DIR");
-    if (!d || !*d) d = FAIRBID_SOURCE_DIR;
+    const char *d = tu_src_dir();
     char path[1024], err[512];
     snprintf(path, sizeof path, "%s/deploy/fairbid.json", d);
     struct config *c = config_load(path, NULL, err, sizeof err);

@@ -17,10 +17,7 @@
 #include "filters/json.h"
 #include "filters/ortb.h"
 #include "filters/response.h"
-
-#ifndef FAIRBID_SOURCE_DIR
-#define FAIRBID_SOURCE_DIR "."
-#endif
+#include "tests/unit/testutil.h"
 
 /* ---- buf ---- */
 
@@ -300,36 +297,6 @@ static int read_resp(const char *s, size_t n, struct rresp *r)
 
 /* ---- building a decision ---- */
 
-/* The absolute path of a file in the source tree: config_parse resolves `policy` against the config's name.
- */
-static const char *src_path(const char *rel)
-{
-    static char path[1024];
-    const char *dir = getenv("FAIRBID_SOURCE_DIR");
-    if (!dir || !*dir) dir = FAIRBID_SOURCE_DIR;
-    snprintf(path, sizeof path, "%s/%s", dir, rel);
-    return path;
-}
-
-static char *load_file(const char *rel, size_t *len)
-{
-    const char *dir = getenv("FAIRBID_SOURCE_DIR");
-    if (!dir || !*dir) dir = FAIRBID_SOURCE_DIR;
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, rel);
-    char *buf, err[1200];
-    cr_assert_eq(fb_file_read(path, 64u << 20, &buf, len, err, sizeof err), 0, "%s", err);
-    return buf;
-}
-
-static size_t unquote(const char *q, char *out)
-{
-    size_t n = 0;
-    for (const char *p = q; *p; p++) out[n++] = *p == '\'' ? '"' : *p;
-    out[n] = '\0';
-    return n;
-}
-
 struct fixture {
     struct config *cfg;
     struct ortb_request req;
@@ -346,20 +313,20 @@ static void decide_q(struct fixture *f, const char *campaigns, const char *req)
     if (campaigns) {
         char q[1 << 14], text[1 << 14];
         snprintf(q, sizeof q, "{'campaigns':[%s]}", campaigns);
-        size_t n = unquote(q, text);
+        size_t n = tu_unquote(q, text, sizeof text);
         f->cfg = config_parse_load("t.json", text, n, NULL, err, sizeof err);
     } else {
         size_t n;
-        char *text = load_file("deploy/fairbid.json", &n);
-        f->cfg = config_parse_load(src_path("deploy/fairbid.json"), text, n, NULL, err, sizeof err);
+        char *text = tu_load_file("deploy/fairbid.json", &n);
+        f->cfg = config_parse_load(tu_src_path("deploy/fairbid.json"), text, n, NULL, err, sizeof err);
         free(text);
     }
     cr_assert_not_null(f->cfg, "config: %s", err);
     size_t n;
     if (req) {
-        n = unquote(req, f->body);
+        n = tu_unquote(req, f->body, sizeof f->body);
     } else {
-        char *s = load_file("deploy/sample-request.json", &n);
+        char *s = tu_load_file("deploy/sample-request.json", &n);
         cr_assert(n < sizeof f->body);
         memcpy(f->body, s, n);
         free(s);

@@ -10,12 +10,7 @@
 #include "filters/policy.h"
 #include "filters/reasons.h"
 #include "filters/sensitive.h"
-
-static const char *src_dir(void)
-{
-    const char *d = getenv("FAIRBID_SOURCE_DIR");
-    return d && *d ? d : FAIRBID_SOURCE_DIR;
-}
+#include "tests/unit/testutil.h"
 
 /* Campaigns, in order (indexes used by the table below). */
 static const char CAMPAIGNS[] =
@@ -48,7 +43,7 @@ static struct config *cfg;
 static void setup(void)
 {
     char name[1024], err[512];
-    snprintf(name, sizeof name, "%s/deploy/unit-test.json", src_dir());
+    snprintf(name, sizeof name, "%s/deploy/unit-test.json", tu_src_dir());
     cfg = config_parse_load(name, CAMPAIGNS, sizeof CAMPAIGNS - 1, NULL, err, sizeof err);
     cr_assert_not_null(cfg, "%s", err);
     cr_assert_not_null(cfg->campaigns.policy);

@@ -21,19 +21,10 @@
 #include "filters/gpp.h"
 #include "filters/tcf.h"
 #include "filters/usp.h"
-
-#ifndef FAIRBID_SOURCE_DIR
-#define FAIRBID_SOURCE_DIR "."
-#endif
+#include "tests/unit/testutil.h"
 
 #define MAX_LINE 16384
 #define MAX_IDS 4096
-
-static const char *src_dir(void)
-{
-    const char *dir = getenv("FAIRBID_SOURCE_DIR");
-    return dir && *dir ? dir : FAIRBID_SOURCE_DIR;
-}
 
 /* ---- value lists --------------------------------------------------------------------------------- */
 
@@ -407,7 +398,7 @@ static char docs[1 << 20];
 static void load_docs(void)
 {
     char path[1024];
-    snprintf(path, sizeof path, "%s/docs/consent.md", src_dir());
+    snprintf(path, sizeof path, "%s/docs/consent.md", tu_src_dir());
     FILE *f = fopen(path, "r");
     cr_assert_not_null(f, "cannot open %s", path);
     size_t n = fread(docs, 1, sizeof docs - 1, f);
@@ -544,7 +535,7 @@ Test(vectors, independent_implementations)
 {
     load_docs();
     char dir[1024];
-    snprintf(dir, sizeof dir, "%s/tests/data/consent-vectors", src_dir());
+    snprintf(dir, sizeof dir, "%s/tests/data/consent-vectors", tu_src_dir());
     DIR *d = opendir(dir);
     cr_assert_not_null(d, "cannot open %s", dir);
     static struct tally t;

@@ -1,0 +1,101 @@
+/* Test helpers several unit tests had each written again: the source tree's files (FAIRBID_SOURCE_DIR), JSON
+ * written with ' for ", and input that ends right before an inaccessible page (an overread faults instead of
+ * passing unseen). Header-only and static inline, like consent_testutil.h: every tests/unit/test_*.c is its
+ * own executable and uses some of them. */
+#ifndef FAIRBID_TESTS_TESTUTIL_H
+#define FAIRBID_TESTS_TESTUTIL_H
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "bidder/common/file.h"
+
+/* tests/CMakeLists.txt sets both the compile definition and the environment variable; the environment wins,
+ * so a test binary can be run by hand against another tree. */
+#ifndef FAIRBID_SOURCE_DIR
+#define FAIRBID_SOURCE_DIR "."
+#endif
+
+static inline const char *tu_src_dir(void)
+{
+    const char *d = getenv("FAIRBID_SOURCE_DIR");
+    return d && *d ? d : FAIRBID_SOURCE_DIR;
+}
+
+/* The absolute path of rel in the source tree, in a buffer the next call overwrites (config_parse resolves
+ * `policy` against the config's name, so tests name their config text with this). */
+static inline const char *tu_src_path(const char *rel)
+{
+    static char path[1024];
+    snprintf(path, sizeof path, "%s/%s", tu_src_dir(), rel);
+    return path;
+}
+
+/* The whole of a source-tree file (malloc'd, NUL-terminated; the caller frees), or the test fails. */
+static inline char *tu_load_file(const char *rel, size_t *len)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", tu_src_dir(), rel);
+    char *buf, err[1200];
+    cr_assert_eq(fb_file_read(path, 64u << 20, &buf, len, err, sizeof err), 0, "%s", err);
+    return buf;
+}
+
+/* Test JSON is written with ' for " to stay readable: copies q to out[cap] with each ' made ",
+ * NUL-terminated; returns the length. A text longer than out fails the test. */
+static inline size_t tu_unquote(const char *q, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (const char *p = q; *p; p++) {
+        cr_assert(n + 1 < cap, "test text too long");
+        out[n++] = *p == '\'' ? '"' : *p;
+    }
+    out[n] = '\0';
+    return n;
+}
+
+/* ---- a buffer whose last byte is followed by an inaccessible page ---- */
+
+struct tu_guard {
+    char *map;
+    size_t maplen, avail;
+};
+
+/* Maps room for max bytes (at least a page) and a PROT_NONE page after them. */
+static inline void tu_guard_init(struct tu_guard *g, size_t max)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t data = (max + page - 1) / page * page;
+    if (data == 0) data = page;
+    g->maplen = data + page;
+    g->map = mmap(NULL, g->maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert(g->map != MAP_FAILED, "mmap");
+    cr_assert(mprotect(g->map + data, page, PROT_NONE) == 0, "mprotect");
+    g->avail = data;
+}
+
+/* n bytes ending exactly at the guard page. */
+static inline char *tu_guard_tail(struct tu_guard *g, size_t n)
+{
+    cr_assert(n <= g->avail);
+    return g->map + g->avail - n;
+}
+
+/* Copies n bytes of p (none if p is NULL) so that the last one sits just before the guard page. */
+static inline char *tu_guard_put(struct tu_guard *g, const void *p, size_t n)
+{
+    char *dst = tu_guard_tail(g, n);
+    if (n && p) memcpy(dst, p, n);
+    return dst;
+}
+
+static inline void tu_guard_fini(struct tu_guard *g)
+{
+    munmap(g->map, g->maplen);
+}
+
+#endif
