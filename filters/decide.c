@@ -93,6 +93,14 @@ static void pre_campaign(const struct campaign_set *set, const struct campaign *
         p->arg = req->device.geo.country;
         return;
     }
+    /* a user.geo.country that disagrees leaves the country unknowable: both must be targeted (issue 12);
+     * one given twice (dropped by the parser) matches nothing */
+    if (t->countries.n && ((req->priv.bad & (1ull << ORTB_PF_UGEO | 1ull << ORTB_PF_UGEO_COUNTRY)) ||
+                           (req->user.geo.country.n && !list_has_ci(&t->countries, req->user.geo.country)))) {
+        p->reason = REASON_MATCH_COUNTRY;
+        p->arg = req->user.geo.country;
+        return;
+    }
     /* the law of the place: bans that no consent lifts, so before the consent checks */
     if (c->personal || c->politics_cat) {
         int jr = juris_check(set, c, req, cs, jc->js, jc->age, jc->a, &p->arg, &p->num);

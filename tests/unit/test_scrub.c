@@ -174,7 +174,8 @@ TestSuite(scrub, .init = setup, .fini = teardown);
 Test(scrub, consenting_adult_outside_gdpr_keeps_personal_data_but_never_sensitive_or_vulnerable_segments)
 {
     static struct run x;
-    run(&x, REQ("\"gdpr\":0", ""));
+    /* no regs.gdpr: gdpr 0 with this French geo is a disagreement (gdpr_0_with_a_geo_in_the_eea below) */
+    run(&x, REQ("", ""));
     cr_assert(x.r.forward);
     cr_assert(x.r.personal && x.r.precise_geo);
     cr_assert_eq(x.r.reason, -1);
@@ -190,6 +191,18 @@ Test(scrub, consenting_adult_outside_gdpr_keeps_personal_data_but_never_sensitiv
     cr_assert_eq(x.r.removed[1].i2, 2);
     cr_assert(sv_eq_cstr(x.r.removed[1].id, "399"));
     cr_assert(has(&x, "\"tmax\":80"), "tmax rewritten to the upstream's budget: %s", x.out);
+}
+
+Test(scrub, gdpr_0_with_a_geo_in_the_eea_removes_personal_data)
+{
+    /* regs.gdpr 0 says GDPR does not apply, device.geo.country FRA says it does: no reading lifts the other
+     * (issue 12) */
+    static struct run x;
+    run(&x, REQ("\"gdpr\":0", ""));
+    cr_assert(x.r.forward);
+    cr_assert(!x.r.personal);
+    cr_assert_eq(x.r.reason, REASON_CONSENT_MALFORMED);
+    cr_assert(!has(&x, "\"buyeruid\"") && !has(&x, "\"lat\":48.85"), "%s", x.out);
 }
 
 Test(scrub, coppa_removes_every_personal_field)
