@@ -21,7 +21,6 @@ void json_init(struct json *j, const char *buf, size_t len, struct arena *arena)
     j->err_msg = NULL;
     j->err_off = 0;
     j->err_path = NULL;
-    j->first = 0;
 }
 
 int json_fail(struct json *j, int err, const char *msg)
@@ -32,6 +31,11 @@ int json_fail(struct json *j, int err, const char *msg)
         j->err_off = (size_t)(j->p - j->start);
     }
     return j->err;
+}
+
+static inline bool is_digit(char c)
+{
+    return (unsigned)(unsigned char)c - '0' <= 9;
 }
 
 static inline void skip_ws(struct json *j)
@@ -92,19 +96,17 @@ bool json_open_slow_(struct json *j, char c, const char *what)
         json_fail(j, JSON_EDEPTH, "nesting deeper than 64 levels");
         return false;
     }
-    j->first |= 1ull << (j->depth - 1);
     j->p++;
     return true;
 }
 
-/* True at a container's first element (and clears the mark): one bit per nesting level, because looking back
- * over the blanks of pretty-printed JSON for the opening bracket cost more than the rest of the key. */
-static inline bool take_first(struct json *j)
+/* True at a container's first element: the last byte before j->p that is not a blank is the container's
+ * opening bracket (a value never ends in one). j->p is past the blanks here. */
+static bool at_first(const struct json *j, char open)
 {
-    uint64_t bit = 1ull << (j->depth - 1);
-    bool first = (j->first & bit) != 0;
-    j->first &= ~bit;
-    return first;
+    const char *q = j->p;
+    while (q > j->start && json_is_ws_(q[-1])) q--;
+    return q > j->start && q[-1] == open;
 }
 
 static int scan_string(struct json *j, struct sv *out);
@@ -118,7 +120,7 @@ bool json_obj_next_slow_(struct json *j, struct sv *key)
         json_fail(j, JSON_ETRUNC, "unexpected end of input inside an object");
         return false;
     }
-    bool first = take_first(j);
+    bool first = at_first(j, '{');
     char c = *j->p;
     if (c == '}') {
         j->p++;
@@ -167,7 +169,7 @@ bool json_arr_next_slow_(struct json *j)
         json_fail(j, JSON_ETRUNC, "unexpected end of input inside an array");
         return false;
     }
-    bool first = take_first(j);
+    bool first = at_first(j, '[');
     char c = *j->p;
     if (c == ']') {
         j->p++;
@@ -519,6 +521,36 @@ static int numtok_double(struct json *j, const struct numtok *t, double *out)
 
 int json_double(struct json *j, double *out)
 {
+    /* the usual price or coordinate, right here: scanned and converted in one pass, by the grammar of
+     * scan_number and the arithmetic of numtok_double (so the same double); anything else (an exponent, more
+     * digits, an error) from the same place below */
+    const char *p = j->p, *end = j->end;
+    if (!j->err && p < end) {
+        bool neg = *p == '-';
+        const char *q = p + neg;
+        if (q < end && is_digit(*q)) {
+            uint64_t m = (uint64_t)(*q - '0');
+            int digits = m != 0, frac = 0;
+            if (*q++ != '0')
+                for (; q < end && is_digit(*q) && digits <= 15; q++) {
+                    m = m * 10 + (uint64_t)(*q - '0');
+                    digits++;
+                }
+            if (q < end && *q == '.' && q + 1 < end && is_digit(q[1]))
+                for (q++; q < end && is_digit(*q) && digits <= 15 && frac <= 22; q++) {
+                    m = m * 10 + (uint64_t)(*q - '0');
+                    if (m) digits++;
+                    frac++;
+                }
+            if (digits <= 15 && frac <= 22 &&
+                (q >= end || (!is_digit(*q) && *q != '.' && *q != 'e' && *q != 'E'))) {
+                double v = (double)m / pow10tab[frac];
+                *out = neg ? -v : v;
+                j->p = q;
+                return 0;
+            }
+        }
+    }
     bool here = !j->err && j->p < j->end && (*j->p == '-' || (*j->p >= '0' && *j->p <= '9'));
     enum json_type t = here ? JSON_NUMBER : json_peek(j);
     if (t != JSON_NUMBER) return t == JSON_NONE ? j->err : json_fail(j, JSON_ETYPE, "expected a number");
@@ -610,11 +642,6 @@ int json_null(struct json *j)
 }
 
 /* ---- skipping ---- */
-
-static inline bool is_digit(char c)
-{
-    return (unsigned)(unsigned char)c - '0' <= 9;
-}
 
 /* The end of a string that starts at p (after the opening quote), or NULL when it has a \u escape or is
  * malformed or unterminated. */
@@ -819,7 +846,7 @@ static int skip_slow(struct json *j)
     }
 }
 
-int json_skip(struct json *j)
+int json_skip_slow_(struct json *j)
 {
     if (!j->err) {
         /* most skipped values are one string or number right here (callers have peeked): no container

@@ -46,7 +46,6 @@ struct json {
     int err;              /* enum json_err, sticky */
     const char *err_msg;  /* static text naming the problem */
     size_t err_off;       /* byte offset of the problem */
-    uint64_t first;       /* bit d-1 set: the container at depth d has not read its first member yet */
     const char *err_path; /* optional: the field being read when it failed (set by callers) */
 };
 
@@ -76,7 +75,7 @@ int json_double(struct json *j, double *out);
 int json_bool(struct json *j, bool *out);
 int json_null(struct json *j);
 /* Skips any one value, validating it. */
-int json_skip(struct json *j);
+static inline int json_skip(struct json *j); /* defined at the end of this file */
 /* After the top-level value: only whitespace may follow. */
 int json_finish(struct json *j);
 
@@ -92,6 +91,7 @@ bool json_open_slow_(struct json *j, char c, const char *what);
 bool json_arr_next_slow_(struct json *j);
 int json_string_slow_(struct json *j, struct sv *out);
 int json_int_slow_(struct json *j, int64_t *out);
+int json_skip_slow_(struct json *j);
 
 static inline enum json_type json_peek(struct json *j)
 {
@@ -108,24 +108,25 @@ static inline enum json_type json_peek(struct json *j)
     return json_peek_slow_(j);
 }
 
-/* json_obj_next for the common shapes: `,` or the first member, a key of plain text and its `:`. The state
- * (j->p, the first-member bit) is only written on success, so anything else restarts from the same place in
- * json_obj_next_slow_, which reports errors exactly as it always has. */
+/* json_obj_next for the common shapes: `,` or the first member, a key of plain text and its `:`. Whether this
+ * is the first member is the byte before j->p: readers leave j->p right after what they read, so it is the
+ * '{' json_obj_begin consumed, or the end of the last value (never a '{'); a blank there (a caller peeked)
+ * goes to the slow path, which looks back over blanks. j->p is only written on success, so anything else
+ * restarts from the same place in json_obj_next_slow_, which reports errors exactly as it always has. */
 static inline __attribute__((always_inline)) bool json_obj_next(struct json *j, struct sv *key)
 {
     if (j->err) return false;
-    const char *end = j->end, *p = json_ws_run_end_(j->p, end);
-    uint64_t bit = 1ull << (j->depth - 1);
+    const char *end = j->end, *p0 = j->p, *p = json_ws_run_end_(p0, end);
+    char prev = p0[-1];
     if (p < end) {
         char c = *p;
-        if (c == ',' && !(j->first & bit)) {
+        if (c == ',' && (unsigned char)prev > ' ' && prev != '{') {
             p = json_ws_run_end_(p + 1, end);
         } else if (c == '}') {
-            j->first &= ~bit;
             j->p = p + 1;
             j->depth--;
             return false;
-        } else if (c != '"' || !(j->first & bit)) {
+        } else if (c != '"' || prev != '{') {
             goto slow;
         }
         if (p < end && *p == '"') {
@@ -134,8 +135,11 @@ static inline __attribute__((always_inline)) bool json_obj_next(struct json *j, 
                 const char *r = q + 1;
                 if (r >= end || *r != ':') r = json_ws_run_end_(r, end);
                 if (r < end && *r == ':') {
-                    j->first &= ~bit;
-                    j->p = r + 1;
+                    /* the blank of pretty JSON's "key": value, so the value's reader finds it right here;
+                     * every reader skips blanks before it looks, so errors read as before */
+                    r++;
+                    if (r < end - 1 && *r == ' ') r++;
+                    j->p = r;
                     if (key) {
                         key->p = s;
                         key->n = (size_t)(q - s);
@@ -154,7 +158,7 @@ static inline __attribute__((always_inline)) bool json_open_(struct json *j, cha
 {
     const char *p = j->p;
     if (!j->err && p < j->end && *p == c && j->depth < JSON_MAX_DEPTH) {
-        j->first |= 1ull << j->depth++;
+        j->depth++;
         j->p = p + 1;
         return true;
     }
@@ -171,27 +175,25 @@ static inline __attribute__((always_inline)) bool json_arr_begin(struct json *j)
     return json_open_(j, '[', "expected an array");
 }
 
-/* Like json_obj_next: the common cases here, anything else (and every error) from the same place in
- * json_arr_next_slow_. */
+/* Like json_obj_next (the first element: the byte before j->p is the '['): the common cases here, anything
+ * else (and every error) from the same place in json_arr_next_slow_. */
 static inline __attribute__((always_inline)) bool json_arr_next(struct json *j)
 {
     if (j->err) return false;
-    const char *end = j->end, *p = json_ws_run_end_(j->p, end);
-    uint64_t bit = 1ull << (j->depth - 1);
+    const char *end = j->end, *p0 = j->p, *p = json_ws_run_end_(p0, end);
+    char prev = p0[-1];
     if (p < end) {
         char c = *p;
         if (c == ']') {
-            j->first &= ~bit;
             j->p = p + 1;
             j->depth--;
             return false;
         }
-        if (j->first & bit) {
-            j->first &= ~bit;
+        if (prev == '[') {
             j->p = p;
             return true;
         }
-        if (c == ',') {
+        if (c == ',' && (unsigned char)prev > ' ') {
             p = json_ws_run_end_(p + 1, end);
             if (p < end && *p != ']') {
                 j->p = p;
@@ -243,6 +245,31 @@ static inline __attribute__((always_inline)) int json_int(struct json *j, int64_
         }
     }
     return json_int_slow_(j, out);
+}
+
+/* json_skip for the values skipped most often, right here (after the blank of "key": value): a plain string
+ * (one run, no escape, nothing to validate) or a small non-negative integer followed by what may follow a
+ * value. Anything else from the same place in json_skip_slow_. */
+static inline __attribute__((always_inline)) int json_skip(struct json *j)
+{
+    const char *p = j->p, *end = j->end;
+    if (!j->err && p < end) {
+        if (*p == '"') {
+            const char *q = json_str_run_end_(p + 1, end);
+            if (q < end && *q == '"') {
+                j->p = q + 1;
+                return 0;
+            }
+        } else if ((unsigned)(unsigned char)*p - '1' <= 8) {
+            const char *q = p + 1;
+            while (q < end && (unsigned)(unsigned char)*q - '0' <= 9) q++;
+            if (q < end && (*q == ',' || *q == '}' || *q == ']')) {
+                j->p = q;
+                return 0;
+            }
+        }
+    }
+    return json_skip_slow_(j);
 }
 
 #endif

@@ -33,7 +33,7 @@ static int fail(struct pctx *c, int code, const char *field, const char *msg)
 }
 
 /* Type-checked readers. A JSON error inside names the field; a type mismatch is an ORTB_EINVALID error. */
-static bool is_null(struct pctx *c)
+static inline __attribute__((always_inline)) bool is_null(struct pctx *c)
 {
     if (json_peek(c->j) == JSON_NULL) {
         json_null(c->j);
@@ -42,9 +42,11 @@ static bool is_null(struct pctx *c)
     return false;
 }
 
-static int rd_str(struct pctx *c, struct sv *out, const char *field)
+static inline __attribute__((always_inline)) int rd_str(struct pctx *c, struct sv *out, const char *field)
 {
-    enum json_type t = json_peek(c->j);
+    /* a string right here, the usual case: what json_peek would say, without its table */
+    struct json *j = c->j;
+    enum json_type t = !j->err && j->p < j->end && *j->p == '"' ? JSON_STRING : json_peek(j);
     if (t == JSON_NULL) return json_null(c->j) ? -1 : 0;
     if (t == JSON_NONE) return -1;
     if (t != JSON_STRING) return fail(c, ORTB_EINVALID, field, "expected a string");
@@ -56,9 +58,12 @@ static int rd_str(struct pctx *c, struct sv *out, const char *field)
     return 0;
 }
 
-static int rd_i32(struct pctx *c, int32_t *out, const char *field)
+static inline __attribute__((always_inline)) int rd_i32(struct pctx *c, int32_t *out, const char *field)
 {
-    enum json_type t = json_peek(c->j);
+    /* a digit right here, the usual case: what json_peek would say, without its table */
+    struct json *j = c->j;
+    enum json_type t =
+        !j->err && j->p < j->end && (unsigned)(unsigned char)*j->p - '0' <= 9 ? JSON_NUMBER : json_peek(j);
     if (t == JSON_NULL) return json_null(c->j) ? -1 : 0;
     if (t == JSON_NONE) return -1;
     if (t != JSON_NUMBER) return fail(c, ORTB_EINVALID, field, "expected an integer");
@@ -448,13 +453,13 @@ static void pf_finish(struct ortb_request *r)
 #undef BAD
 }
 
-static int skip(struct pctx *c)
+static inline __attribute__((always_inline)) int skip(struct pctx *c)
 {
     return json_skip(c->j) ? -1 : 0;
 }
 
 /* Enters an object, or treats null as absent (returns 0 with *present false). */
-static int enter(struct pctx *c, bool *present, const char *field)
+static inline __attribute__((always_inline)) int enter(struct pctx *c, bool *present, const char *field)
 {
     *present = false;
     enum json_type t = json_peek(c->j);
@@ -834,8 +839,13 @@ static int parse_content(struct pctx *c, struct ortb_context_obj *x)
 static int parse_context(struct pctx *c, struct ortb_context_obj *x, enum ortb_context kind,
                          const char *field)
 {
-    if (x->kind != ORTB_CTX_NONE)
+    if (x->kind != ORTB_CTX_NONE) {
+        /* reported where the member's value begins, as always: json_obj_next steps over the blank after ':'
+         */
+        const char *p = c->j->p;
+        if (p - c->j->start >= 2 && p[-1] == ' ' && p[-2] == ':') c->j->p = p - 1;
         return fail(c, ORTB_EINVALID, field, "a request carries at most one of site, app and dooh");
+    }
     bool present;
     if (enter(c, &present, field)) return -1;
     if (!present) return 0;
