@@ -1,31 +1,74 @@
 #!/usr/bin/env bash
 # filter_vs_nginx: fairbid in filter mode (issue 17) beside nginx as a plain reverse proxy, both in front of the
-# same upstream bidder, in one run with the same load and connections:
+# same upstream bidder, with the same load and connections:
 #   direct   load -> upstream
 #   nginx    load -> nginx (proxy_pass to an upstream{} block with a keepalive pool) -> upstream
 #   fairbid  load -> fairbid ("upstreams": [that upstream], no campaigns) -> upstream
-# The upstream is an nginx answering a fixed BidResponse for the request's id (the same bytes to both proxies,
-# and fast enough that the proxies are what is measured). For each path: closed-loop throughput
-# (fairbid-loadgen --max), open-loop latency at a fixed rate (p50, p99; the proxies' added latency is their
-# figure minus the direct one), and the front's CPU time per request (fairbid-loadgen --server-pid). Markdown on
-# stdout. Bounded: about 40 s in all with the defaults.
+# The upstream is an nginx answering a fixed BidResponse for the request's id (the same bytes to both fronts).
 #
-# usage: bench/filter_vs_nginx.sh [BUILD_DIR]   (default build; needs nginx and a built fairbid-loadgen)
-# env:   DURATION (3, seconds per run, at most 5) CONNECTIONS (32) RATE (1000, open-loop req/s) WORKERS (1)
+# One measure per path is not enough on a 2-core machine (two idle runs of the old one-shot script gave
+# fairbid/nginx 0.28x and 1.53x, nginx itself 23,898 vs 9,265 req/s): this one runs ROUNDS alternating rounds
+# (odd rounds nginx first, even rounds fairbid first), each with, per front, a closed-loop throughput run
+# (fairbid-loadgen --max, the front's CPU per request from --server-pid) and an open-loop run at RATE req/s
+# (p50, p99, and the generator's own send-minus-due p99), plus a direct open-loop run (the added latency of a
+# front is its figure minus the same round's direct one) and a direct closed-loop run (what the load generator
+# and the upstream alone reach: when a front gets close to it, the front is not what limits the throughput).
+# Verdicts use the medians of the per-round figures and ratios.
+#
+# Pinning (PIN=1, the default on 2+ cores): the front under test alone on core 0, the load generator and the
+# upstream on core 1, so the front never fights its own load for a core; the table states how busy the front
+# kept its core (CPU per request x req/s), which says whether the throughput is the front's limit or core 1's.
+# On a machine loaded by other work pinning makes things worse (a pinned front cannot leave a busy core0: with
+# the load average at 17-20, 3 rounds gave per-round ratios 0.12..1.18 pinned and 0.92..1.43 unpinned, both
+# far from decisive); the load average is printed before and after, and figures taken with it above 1 are
+# the machine's, not the fronts'. PIN=0 shares both cores.
+#
+# A latency figure counts only when the generator kept its schedule (the rule of bench/http_vs_nginx.sh): its
+# send-due p99 below SCHED_MAX_SHARE (10%) of the p99 it measured, and at least 99% of RATE sent. Latency is
+# measured from the due time, so a late generator adds its lateness to every figure; the rule applies to the
+# direct runs too (the added latency subtracts them). Past it the latency bar says "not measured" and which run
+# was late by how much.
+#
+# Markdown on stdout, logs in a temp dir that is removed. Bounded: about 6 x (DURATION + WARMUP) s per round
+# plus start-up, 85 s in all with the defaults.
+#
+# usage: bench/filter_vs_nginx.sh [BUILD_DIR]   (default build; needs nginx, curl, python3, a built fairbid-loadgen)
+# env:   ROUNDS (5) DURATION (2, seconds per measure, at most 5) WARMUP (0.5) CONNECTIONS (32)
+#        LOAD_MAX (1.0: a 1-minute load average above it at the start makes both bars "not measured")
+#        RATE (1000, open-loop req/s) PIN (1 on 2+ cores) SCHED_MAX_SHARE (0.10)
+#        BUSY_POLL (0: the open-loop generator sleeps in epoll, leaving core 1 to the upstream; 1: it spins, for
+#        a smaller send-due error, at the upstream's expense)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-$ROOT/build}
-DURATION=${DURATION:-3}
+ROUNDS=${ROUNDS:-5}
+DURATION=${DURATION:-2}
+WARMUP=${WARMUP:-0.5}
 CONNECTIONS=${CONNECTIONS:-32}
 RATE=${RATE:-1000}
-WORKERS=${WORKERS:-1}
+SCHED_MAX_SHARE=${SCHED_MAX_SHARE:-0.10}
 ((DURATION <= 5)) || DURATION=5
+((ROUNDS >= 1)) || ROUNDS=1
+LOAD_MAX=${LOAD_MAX:-1.0}
+LOAD0=$(cut -d' ' -f1 /proc/loadavg)
+# over LOAD_MAX at the start other work shares the cores: the figures are printed, the bars say not measured
+BUSY_MACHINE=$(awk -v l="$LOAD0" -v m="$LOAD_MAX" 'BEGIN {print (l > m ? 1 : 0)}')
+POLL=--no-busy-poll
+[[ ${BUSY_POLL:-0} == 1 ]] && POLL=--busy-poll
 LOADGEN=$BUILD/fairbid-loadgen
 for tool in nginx python3 curl; do
     command -v "$tool" >/dev/null || { echo "filter_vs_nginx: $tool is missing" >&2; exit 1; }
 done
 [[ -x $BUILD/fairbid && -x $LOADGEN ]] || { echo "filter_vs_nginx: build fairbid and fairbid-loadgen in $BUILD" >&2; exit 1; }
+
+PIN=${PIN:-$([ "$(nproc)" -ge 2 ] && echo 1 || echo 0)}
+FRONT=()
+LOAD=()
+if [[ $PIN == 1 ]] && command -v taskset >/dev/null; then
+    FRONT=(taskset -c 0)
+    LOAD=(taskset -c 1)
+fi
 
 T=$(mktemp -d /tmp/fairbid-filter-bench.XXXXXX)
 PIDS=()
@@ -76,67 +119,156 @@ nginx_conf up "server { listen 127.0.0.1:$UPORT reuseport; location / { default_
 nginx_conf proxy "upstream bidder { server 127.0.0.1:$UPORT; keepalive 64; }
     server { listen 127.0.0.1:$NPORT reuseport; location / { proxy_pass http://bidder; proxy_http_version 1.1;
         proxy_set_header Connection \"\"; } }"
-nginx -p "$T/up" -c "$T/up/nginx.conf" >"$T/up/stdout.log" 2>&1 &
+# master_process off: the pid is the worker that serves (--server-pid needs the worker)
+"${LOAD[@]}" nginx -p "$T/up" -c "$T/up/nginx.conf" >"$T/up/stdout.log" 2>&1 &
 PIDS+=("$!")
-nginx -p "$T/proxy" -c "$T/proxy/nginx.conf" >"$T/proxy/stdout.log" 2>&1 &
+"${FRONT[@]}" nginx -p "$T/proxy" -c "$T/proxy/nginx.conf" >"$T/proxy/stdout.log" 2>&1 &
 NGINX_PID=$!
 PIDS+=("$NGINX_PID")
 cat >"$T/fairbid.json" <<EOF
-{"threads": $WORKERS, "currency": "USD", "campaigns": [], "tmax_margin_ms": 10,
+{"threads": 1, "currency": "USD", "campaigns": [], "tmax_margin_ms": 10,
  "upstreams": [{"id": "up", "url": "http://127.0.0.1:$UPORT/openrtb2/bid", "timeout_ms": 100, "connections": 64}]}
 EOF
-"$BUILD/fairbid" serve --config "$T/fairbid.json" --listen 127.0.0.1:0 --port-file "$T/fb.port" >"$T/fb.log" 2>&1 &
+"${FRONT[@]}" "$BUILD/fairbid" serve --config "$T/fairbid.json" --listen 127.0.0.1:0 --port-file "$T/fb.port" >"$T/fb.log" 2>&1 &
 FB_PID=$!
 PIDS+=("$FB_PID")
 for _ in $(seq 100); do
     [[ -s $T/fb.port ]] && curl -s -o /dev/null "http://127.0.0.1:$NPORT/" && curl -s -o /dev/null "http://127.0.0.1:$UPORT/" && break
     sleep 0.05
 done
+[[ -s $T/fb.port ]] || { echo "filter_vs_nginx: fairbid did not start:" >&2; cat "$T/fb.log" >&2; exit 1; }
 FPORT=$(cat "$T/fb.port")
 DIRECT=http://127.0.0.1:$UPORT/openrtb2/bid
 PROXY=http://127.0.0.1:$NPORT/openrtb2/bid
 FILTER=http://127.0.0.1:$FPORT/openrtb2/bid
 fb_seat=$(curl -s -X POST --data-binary @"$T/reqs/req.json" "$FILTER" | python3 -c 'import json,sys; print([s["seat"] for s in json.load(sys.stdin)["seatbid"]])' 2>/dev/null || echo none)
 
-# run URL MODE PID -> "rps p50 p99 cpu_us_per_req" (nan where the run gave no figure)
+# run URL MODE [PID] -> "rps p50 p99 send_due_p99 achieved cpu_us_per_req" (nan where the run gave no figure)
 run() {
     local mode=(--max) pid=()
-    [[ $2 == rate ]] && mode=(--rate "$RATE" --no-busy-poll)
+    [[ $2 == rate ]] && mode=(--rate "$RATE" $POLL)
     [[ -n ${3:-} ]] && pid=(--server-pid "$3")
     rm -f "$T/lg.json"
-    timeout $((DURATION + 10)) "$LOADGEN" --target "$1" "${mode[@]}" --duration "${DURATION}s" --warmup 500ms \
-        --connections "$CONNECTIONS" --requests-dir "$T/reqs" "${pid[@]}" --json "$T/lg.json" >"$T/lg.out" 2>&1 || true
+    timeout $((DURATION + 10)) "${LOAD[@]}" "$LOADGEN" --target "$1" "${mode[@]}" --duration "${DURATION}s" \
+        --warmup "${WARMUP}s" --connections "$CONNECTIONS" --requests-dir "$T/reqs" "${pid[@]}" --json "$T/lg.json" \
+        >"$T/lg.out" 2>&1 || true
     python3 - "$T/lg.json" <<'PY'
 import json, sys
 try:
     d = json.load(open(sys.argv[1]))
-    lat = d["latency_us"]
-    cpu = d.get("cpu") or {}
-    per = cpu.get("server_cpu_us_per_request", float("nan"))
-    print("%.0f %s %s %s" % (d["achieved_rps"], lat.get("p50", "nan"), lat.get("p99", "nan"), per))
+    lat, sch = d["latency_us"], d.get("schedule_error_us") or {}
+    if not lat.get("count"):
+        raise ValueError("no samples")
+    per = (d.get("cpu") or {}).get("server_cpu_us_per_request", "nan")
+    print("%.0f %s %s %s %.1f %s" % (d["achieved_rps"], lat.get("p50", "nan"), lat.get("p99", "nan"),
+                                     sch.get("p99", "nan") if sch.get("count") else "nan", d["achieved_rps"], per))
 except Exception as e:
-    print("nan nan nan nan")
+    print("nan nan nan nan nan nan")
+    print("filter_vs_nginx: fairbid-loadgen gave no figures (%s)" % e, file=sys.stderr)
 PY
 }
+# valid WHO ROUND P99 SCHED_P99 ACHIEVED: prints nothing when an open-loop run's latency counts, else why not
+valid() {
+    awk -v who="$1" -v r="$2" -v p="$3" -v s="$4" -v a="$5" -v rate="$RATE" -v share="$SCHED_MAX_SHARE" 'BEGIN {
+        if (p == "nan" || s == "nan" || p + 0 <= 0) { printf "round %d %s: no latency or schedule figure", r, who; exit }
+        if (a + 0 < 0.99 * rate) { printf "round %d %s: sent %.0f of %d req/s", r, who, a, rate; exit }
+        if (s + 0 >= share * p) printf "round %d %s: fairbid-loadgen late, send-due p99 %.0f us = %.0f%% of the p99 %.0f us", r, who, s, 100 * s / p, p
+    }'
+}
+median() { sort -g | awk '$1 != "nan" {a[++n]=$1} END {if (n==0) print "nan"; else if (n%2) print a[(n+1)/2]; else print (a[n/2]+a[n/2+1])/2}'; }
+range() { sort -g | awk '$1 != "nan" {a[++n]=$1} END {if (n==0) print "nan"; else print a[1] ".." a[n]}'; }
+sub() { awk -v a="$1" -v b="$2" 'BEGIN {if (a == "nan" || b == "nan") print "nan"; else printf "%.0f", a - b}'; }
+div() { awk -v a="$1" -v b="$2" 'BEGIN {if (a == "nan" || b == "nan" || b + 0 == 0) print "nan"; else printf "%.2f", a / b}'; }
+busy() { awk -v c="$1" -v r="$2" 'BEGIN {if (c == "nan" || r == "nan") print "nan"; else printf "%.0f%%", c * r / 10000}'; }
+for f in f_rps n_rps d_rps ratio f_cpu n_cpu f_a50 f_a99 n_a50 n_a99 a50_ratio a99_ratio invalid; do : >"$T/$f"; done
+
 echo "### Filter mode beside nginx as a reverse proxy (bench/filter_vs_nginx.sh)"
 echo
-echo "One run on $(nproc) cores shared with the load generator and the upstream (an nginx answering a fixed"
-echo "BidResponse); $WORKERS worker(s) for fairbid, 1 nginx worker; fairbid-loadgen, $CONNECTIONS connections,"
-echo "${DURATION}s per measure. fairbid's answer carries the seats $fb_seat."
+if [[ ${#FRONT[@]} -gt 0 ]]; then
+    echo "Pinned: the front under test (fairbid with 1 worker, or 1 nginx worker) alone on core 0; fairbid-loadgen and"
+    echo "the upstream (1 nginx worker answering a fixed BidResponse) on core 1."
+else
+    echo "Not pinned: fairbid (1 worker), the nginx fronts, the upstream and fairbid-loadgen share $(nproc) core(s)."
+fi
+echo "$ROUNDS alternating rounds; per round and path fairbid-loadgen --connections $CONNECTIONS, ${DURATION}s after a"
+echo "${WARMUP}s warm-up: closed loop (--max) for req/s and the front's CPU per request, open loop at $RATE req/s"
+echo "($POLL) for latency. fairbid's answer carries the seats $fb_seat."
+echo "Load average at the start: $(cut -d' ' -f1-3 /proc/loadavg) (above 1: other work shares the cores, and the figures are the machine's)."
 echo
-echo "| path | closed-loop req/s | CPU µs/req (front) | open-loop $RATE req/s: p50 µs | p99 µs | added p50 µs | added p99 µs |"
-echo "|---|---:|---:|---:|---:|---:|---:|"
-read -r d_rps d50 d99 _ < <(run "$DIRECT" max)
-read -r _ d50 d99 _ < <(run "$DIRECT" rate)
-read -r n_rps _ _ n_cpu < <(run "$PROXY" max "$NGINX_PID")
-read -r _ n50 n99 _ < <(run "$PROXY" rate)
-read -r f_rps _ _ f_cpu < <(run "$FILTER" max "$FB_PID")
-read -r _ f50 f99 _ < <(run "$FILTER" rate)
-add() { awk -v a="$1" -v b="$2" 'BEGIN {if (a == "nan" || b == "nan") print "nan"; else printf "%.0f", a - b}'; }
-echo "| direct | $d_rps | | $d50 | $d99 | | |"
-echo "| nginx proxy_pass (keepalive 64) | $n_rps | $n_cpu | $n50 | $n99 | $(add "$n50" "$d50") | $(add "$n99" "$d99") |"
-echo "| fairbid filter mode | $f_rps | $f_cpu | $f50 | $f99 | $(add "$f50" "$d50") | $(add "$f99" "$d99") |"
+echo "| round | direct req/s | nginx req/s | fairbid req/s | ratio | nginx CPU µs/req (share of a core) | fairbid CPU µs/req (share of a core) | direct p50/p99 µs | nginx added p50/p99 | fairbid added p50/p99 | send-due p99 d/n/f |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+for r in $(seq "$ROUNDS"); do
+    if ((r % 2)); then order="n f"; else order="f n"; fi
+    read -r d_rps _ _ _ _ _ < <(run "$DIRECT" max)
+    read -r _ d50 d99 dsch dach _ < <(run "$DIRECT" rate)
+    why=$(valid direct "$r" "$d99" "$dsch" "$dach")
+    [[ -n $why ]] && echo "$why" >>"$T/invalid"
+    for who in $order; do
+        if [[ $who == n ]]; then
+            read -r n_rps _ _ _ _ n_cpu < <(run "$PROXY" max "$NGINX_PID")
+            read -r _ n50 n99 nsch nach _ < <(run "$PROXY" rate)
+            why=$(valid nginx "$r" "$n99" "$nsch" "$nach")
+        else
+            read -r f_rps _ _ _ _ f_cpu < <(run "$FILTER" max "$FB_PID")
+            read -r _ f50 f99 fsch fach _ < <(run "$FILTER" rate)
+            why=$(valid fairbid "$r" "$f99" "$fsch" "$fach")
+        fi
+        [[ -n $why ]] && echo "$why" >>"$T/invalid"
+    done
+    ratio=$(div "$f_rps" "$n_rps")
+    na50=$(sub "$n50" "$d50") na99=$(sub "$n99" "$d99") fa50=$(sub "$f50" "$d50") fa99=$(sub "$f99" "$d99")
+    echo "$d_rps" >>"$T/d_rps"
+    echo "$n_rps" >>"$T/n_rps"
+    echo "$f_rps" >>"$T/f_rps"
+    echo "$ratio" >>"$T/ratio"
+    echo "$n_cpu" >>"$T/n_cpu"
+    echo "$f_cpu" >>"$T/f_cpu"
+    echo "$na50" >>"$T/n_a50"
+    echo "$na99" >>"$T/n_a99"
+    echo "$fa50" >>"$T/f_a50"
+    echo "$fa99" >>"$T/f_a99"
+    printf '| %s | %s | %s | %s | %s | %s (%s) | %s (%s) | %.0f/%.0f | %s/%s | %s/%s | %s/%s/%s |\n' "$r" "$d_rps" "$n_rps" "$f_rps" \
+        "$ratio" "$n_cpu" "$(busy "$n_cpu" "$n_rps")" "$f_cpu" "$(busy "$f_cpu" "$f_rps")" "$d50" "$d99" "$na50" "$na99" \
+        "$fa50" "$fa99" "$dsch" "$nsch" "$fsch"
+done
+M_D=$(median <"$T/d_rps") M_N=$(median <"$T/n_rps") M_F=$(median <"$T/f_rps") M_R=$(median <"$T/ratio")
+M_NC=$(median <"$T/n_cpu") M_FC=$(median <"$T/f_cpu")
+M_NA50=$(median <"$T/n_a50") M_NA99=$(median <"$T/n_a99") M_FA50=$(median <"$T/f_a50") M_FA99=$(median <"$T/f_a99")
+echo "| **median** | **$M_D** | **$M_N** | **$M_F** | **$M_R** (of the rounds' ratios, $(range <"$T/ratio")) | **$M_NC** | **$M_FC** | | **$M_NA50/$M_NA99** | **$M_FA50/$M_FA99** | |"
 echo
-echo "Bars (issue 17): throughput >= nginx's: $(awk -v f="$f_rps" -v n="$n_rps" 'BEGIN {print (f == "nan" || n == "nan") ? "not measured" : (f >= n ? "met" : "not met") " (" f " vs " n ")"}');" \
-    "added p50 and p99 <= nginx's: $(awk -v f5="$(add "$f50" "$d50")" -v n5="$(add "$n50" "$d50")" -v f9="$(add "$f99" "$d99")" -v n9="$(add "$n99" "$d99")" 'BEGIN {print (f5 == "nan" || n5 == "nan") ? "not measured" : ((f5 <= n5 && f9 <= n9) ? "met" : "not met")}')."
-curl -s "http://127.0.0.1:$FPORT/metrics" | awk '/^fairbid_upstream_(forwarded|timeouts|bids_passed)_total/ {printf "`%s %s` ", $1, $2} END {print ""}'
+
+# ---- verdicts ----
+below=$(awk '$1 != "nan" && $1 < 1 {n++} END {print n + 0}' "$T/ratio")
+BUSY_WHY="the load average was $LOAD0 at the start (over LOAD_MAX $LOAD_MAX): other work shared the cores"
+if [[ $BUSY_MACHINE == 1 ]]; then
+    echo "- Bar: fairbid's throughput in filter mode >= nginx's: **not measured** ($BUSY_WHY; median ratio $M_R," \
+        "per round $(range <"$T/ratio"))."
+elif [[ $M_R == nan ]]; then
+    echo "- Bar: fairbid's throughput in filter mode >= nginx's: **not measured** (no closed-loop figures; see the log)."
+else
+    v=$(awk -v r="$M_R" 'BEGIN {print (r >= 1 ? "met" : "not met")}')
+    echo "- Bar: fairbid's throughput in filter mode >= nginx's: **$v** (median ratio $M_R over $ROUNDS rounds, per round" \
+        "$(range <"$T/ratio"), $below of them below 1; medians $M_F vs $M_N req/s; the direct path reaches $M_D req/s)."
+fi
+if [[ $BUSY_MACHINE == 1 ]]; then
+    echo "- Bar: fairbid's added latency over a direct call (open loop, p50 and p99) <= nginx's: **not measured**" \
+        "($BUSY_WHY; medians fairbid +$M_FA50/+$M_FA99 µs, nginx +$M_NA50/+$M_NA99 µs$([[ -s $T/invalid ]] && echo "; the generator was late in $(wc -l <"$T/invalid") run(s)"))."
+elif [[ -s $T/invalid ]]; then
+    echo "- Bar: fairbid's added latency over a direct call (open loop, p50 and p99) <= nginx's: **not measured**" \
+        "(medians fairbid $M_FA50/$M_FA99 µs vs nginx $M_NA50/$M_NA99 µs do not count:" \
+        "$(paste -sd';' "$T/invalid" | sed 's/;/; /g'); a latency counts only when fairbid-loadgen sent the rate and" \
+        "its own send-due p99 is below $(awk -v s="$SCHED_MAX_SHARE" 'BEGIN {print 100 * s}')% of the p99 it measured)."
+elif [[ $M_FA50 == nan || $M_NA50 == nan ]]; then
+    echo "- Bar: fairbid's added latency over a direct call (open loop, p50 and p99) <= nginx's: **not measured** (no open-loop figures)."
+else
+    v=$(awk -v f5="$M_FA50" -v n5="$M_NA50" -v f9="$M_FA99" -v n9="$M_NA99" 'BEGIN {
+        if (f5 <= n5 && f9 <= n9) print "met"; else printf "not met (%s)", (f5 > n5 ? (f9 > n9 ? "p50 and p99" : "p50") : "p99") }')
+    echo "- Bar: fairbid's added latency over a direct call (open loop, p50 and p99) <= nginx's: **$v** (medians of the" \
+        "rounds: fairbid +$M_FA50/+$M_FA99 µs, nginx +$M_NA50/+$M_NA99 µs; every run's send-due p99 below" \
+        "$(awk -v s="$SCHED_MAX_SHARE" 'BEGIN {print 100 * s}')% of its p99)."
+fi
+echo "- CPU per request of the front (fairbid-loadgen --server-pid, closed loop): fairbid $M_FC µs, nginx $M_NC µs" \
+    "(medians; ratio $(div "$M_FC" "$M_NC"))."
+echo "- Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
+echo
+curl -s "http://127.0.0.1:$FPORT/metrics" | awk '/^fairbid_upstream_(forwarded|timeouts|busy|bids_passed)_total/ {printf "`%s %s` ", $1, $2} END {print ""}'

@@ -112,9 +112,19 @@ enum {
     K_H,
     K__N
 };
-static const char *const bid_keys[K__N] = {"id",   "impid",  "price", "adid",   "adm",    "nurl", "burl",
-                                           "lurl", "cid",    "crid",  "dealid", "bundle", "iurl", "adomain",
-                                           "cat",  "cattax", "attr",  "mtype",  "w",      "h"};
+/* with their lengths: a key is compared only with the names of its length (no strlen per name and key) */
+#define KEY(s)                                                                                               \
+    {                                                                                                        \
+        s, sizeof s - 1                                                                                      \
+    }
+static const struct {
+    const char *s;
+    size_t n;
+} bid_keys[K__N] = {KEY("id"),     KEY("impid"),  KEY("price"), KEY("adid"),    KEY("adm"),
+                    KEY("nurl"),   KEY("burl"),   KEY("lurl"),  KEY("cid"),     KEY("crid"),
+                    KEY("dealid"), KEY("bundle"), KEY("iurl"),  KEY("adomain"), KEY("cat"),
+                    KEY("cattax"), KEY("attr"),   KEY("mtype"), KEY("w"),       KEY("h")};
+#undef KEY
 
 static int parse_bid(struct pc *c, struct bidresp_bid *b)
 {
@@ -129,7 +139,7 @@ static int parse_bid(struct pc *c, struct bidresp_bid *b)
         if (has_escape(k)) return fail(c, BIDRESP_ESHAPE, "a key written with escapes", "seatbid.bid");
         int ki = -1;
         for (int i = 0; i < K__N; i++)
-            if (sv_eq_cstr(k, bid_keys[i])) {
+            if (k.n == bid_keys[i].n && !memcmp(k.p, bid_keys[i].s, k.n)) {
                 ki = i;
                 break;
             }

@@ -77,33 +77,6 @@ static bool name_is(struct sv name, const char *lit, size_t n)
 }
 #define NAME_IS(a, lit) name_is((a), (lit), sizeof(lit) - 1)
 
-/* A control character (but tab) or DEL in v. buf_end bounds the buffer v lies in: 16-byte blocks may read
- * past v's end (within the buffer; the bytes after v are masked off), so a short value is one block. */
-static bool has_ctl(struct sv v, const char *buf_end)
-{
-    size_t i = 0;
-#ifdef __SSE2__
-    const __m128i c1f = _mm_set1_epi8(0x1F), tab = _mm_set1_epi8('\t'), del = _mm_set1_epi8(0x7F);
-    for (; i < v.n && buf_end - (v.p + i) >= 16; i += 16) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(v.p + i));
-        /* unsigned x <= 0x1F: min(x, 0x1F) == x */
-        __m128i bad =
-            _mm_or_si128(_mm_andnot_si128(_mm_cmpeq_epi8(x, tab), _mm_cmpeq_epi8(_mm_min_epu8(x, c1f), x)),
-                         _mm_cmpeq_epi8(x, del));
-        unsigned m = (unsigned)_mm_movemask_epi8(bad);
-        if (v.n - i < 16) m &= (1u << (v.n - i)) - 1;
-        if (m) return true;
-    }
-#else
-    (void)buf_end;
-#endif
-    for (; i < v.n; i++) {
-        unsigned char c = (unsigned char)v.p[i];
-        if ((c < 0x20 && c != '\t') || c == 0x7f) return true;
-    }
-    return false;
-}
-
 /* The length of the run at p[0..n) of letters, digits and '-' (what header names are made of; all tchars),
  * 16 bytes at a time while buf_end allows; callers continue byte by byte with the full tchar table. */
 static size_t name_run(const char *p, size_t n, const char *buf_end)
@@ -151,6 +124,28 @@ static size_t target_run(const char *p, size_t n, const char *buf_end)
 #endif
     while (i < n && (unsigned char)p[i] > ' ' && p[i] != 0x7f) i++;
     return i;
+}
+
+/* The index of the first control character but tab (or DEL) in p[i..lim), or lim: the end of a field value,
+ * which should be the CR of its CRLF. 16 bytes at a time within lim. */
+static inline size_t ctl_run(const char *p, size_t i, size_t lim)
+{
+#ifdef __SSE2__
+    const __m128i c1f = _mm_set1_epi8(0x1F), tab = _mm_set1_epi8('\t'), del = _mm_set1_epi8(0x7F);
+    for (; lim - i >= 16; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        __m128i bad =
+            _mm_or_si128(_mm_andnot_si128(_mm_cmpeq_epi8(x, tab), _mm_cmpeq_epi8(_mm_min_epu8(x, c1f), x)),
+                         _mm_cmpeq_epi8(x, del));
+        unsigned m = (unsigned)_mm_movemask_epi8(bad);
+        if (m) return i + (size_t)__builtin_ctz(m);
+    }
+#endif
+    for (; i < lim; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if ((c < 0x20 && c != '\t') || c == 0x7f) return i;
+    }
+    return lim;
 }
 
 /* Walks a comma-separated list of tokens (Connection, Transfer-Encoding), calling back on each, trimmed. */
@@ -291,21 +286,40 @@ int hp_parse_head(const char *p, size_t n, size_t max_head, struct hp_request *r
     bool conn_close = false, conn_keep = false, have_te = false;
     int nhdr = 0, nhost = 0;
     for (;;) {
-        nx = next_line(p, lim, i, &l);
-        if (nx <= 0) return nx < 0 ? (int)nx : MORE;
-        i = (size_t)nx;
-        if (l.n == 0) break;
-        if (++nhdr > HP_MAX_HEADERS) return HP_ETOOMANYHDR;
+        /* the usual field is read in one pass: its name, ':', blanks, then the value up to the first control
+         * character, which must be the CR of a CRLF. Anything else is a bad line: bad_line reads it as a
+         * line, to answer as a line-by-line reading would (a bare LF, a malformed field, or more bytes
+         * needed when the line has not all arrived). */
+        if (i < lim && p[i] == '\r') {
+            if (i + 1 >= lim) return MORE;
+            if (p[i + 1] == '\n') {
+                i += 2;
+                break; /* the empty line: the end of the head */
+            }
+        }
+        if (++nhdr > HP_MAX_HEADERS) {
+            /* only once the line is there, as for any line */
+            nx = next_line(p, lim, i, &l);
+            if (nx <= 0) return nx < 0 ? (int)nx : MORE;
+            return HP_ETOOMANYHDR;
+        }
         /* obs-fold and whitespace before the colon are rejected (RFC 9112 5.1, 5.2) */
-        size_t c = name_run(l.p, l.n, p + n);
-        while (c < l.n && hp_tchar[(unsigned char)l.p[c]]) c++;
-        if (c == 0 || c >= l.n || l.p[c] != ':') return HP_EHEADER;
-        struct sv name = {l.p, c};
-        size_t vs = c + 1, ve = l.n;
-        while (vs < ve && (l.p[vs] == ' ' || l.p[vs] == '\t')) vs++;
-        while (ve > vs && (l.p[ve - 1] == ' ' || l.p[ve - 1] == '\t')) ve--;
-        struct sv val = {l.p + vs, ve - vs};
-        if (has_ctl(val, p + n)) return HP_EHEADER;
+        size_t c = i + name_run(p + i, lim - i, p + lim);
+        while (c < lim && hp_tchar[(unsigned char)p[c]]) c++;
+        if (c == i || c >= lim || p[c] != ':') goto bad_line;
+        struct sv name = {p + i, c - i};
+        size_t vs = c + 1;
+        while (vs < lim && (p[vs] == ' ' || p[vs] == '\t')) vs++;
+        size_t e = ctl_run(p, vs, lim);
+        if (e + 1 >= lim) {
+            if (e >= lim || p[e] == '\r') return MORE; /* the line has not all arrived */
+            goto bad_line;
+        }
+        if (p[e] != '\r' || p[e + 1] != '\n') goto bad_line;
+        size_t ve = e;
+        while (ve > vs && (p[ve - 1] == ' ' || p[ve - 1] == '\t')) ve--;
+        struct sv val = {p + vs, ve - vs};
+        i = e + 2;
         switch (name.n) {
         case 4:
             if (NAME_IS(name, "host")) nhost++;
@@ -347,6 +361,11 @@ int hp_parse_head(const char *p, size_t n, size_t max_head, struct hp_request *r
         default:
             break;
         }
+        continue;
+    bad_line:
+        nx = next_line(p, lim, i, &l);
+        if (nx <= 0) return nx < 0 ? (int)nx : MORE;
+        return HP_EHEADER;
     }
     if (have_te && r->has_length) return HP_ESMUGGLE;
     if (have_te && r->minor == 0) return HP_ETE;

@@ -7,14 +7,30 @@
 
 static bool tchar(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c && strchr("!#$%&'*+-.^_`|~", c));
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-') return true;
+    switch (c) { /* the rest of RFC 9110's tchar, without a strchr per byte */
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~':
+        return true;
+    default:
+        return false;
+    }
 }
 
-static bool ieq(struct sv a, const char *lit)
-{
-    return sv_ieq(a, sv_from(lit));
-}
+/* a field name or token against a literal: the lengths first (most names differ there), no strlen */
+#define ieq(a, lit) ((a).n == sizeof(lit) - 1 && sv_ieq((a), (struct sv){(lit), sizeof(lit) - 1}))
 
 static struct sv trim(struct sv v)
 {
@@ -24,13 +40,13 @@ static struct sv trim(struct sv v)
 }
 
 /* Whether the comma-separated list holds the token (case-insensitive). */
-static bool list_has(struct sv list, const char *tok)
+static bool list_has(struct sv list, struct sv tok)
 {
     size_t i = 0;
     while (i < list.n) {
         size_t s = i;
         while (i < list.n && list.p[i] != ',') i++;
-        if (ieq(trim((struct sv){list.p + s, i - s}), tok)) return true;
+        if (sv_ieq(trim((struct sv){list.p + s, i - s}), tok)) return true;
         i++;
     }
     return false;
@@ -42,8 +58,8 @@ int hr_parse_head(const char *p, size_t n, size_t max_head, struct hr_response *
     size_t lim = n < max_head ? n : max_head;
     /* find the end of the head first: a head is parsed once, when complete */
     size_t end = 0;
-    for (size_t i = 0; i < lim; i++) {
-        if (p[i] != '\n') continue;
+    for (const char *x = p; (x = memchr(x, '\n', (size_t)(p + lim - x))) != NULL; x++) {
+        size_t i = (size_t)(x - p);
         if (i == 0 || p[i - 1] != '\r') return HR_EBARELF;
         if (i >= 3 && p[i - 2] == '\n' && p[i - 3] == '\r') {
             end = i + 1;
@@ -93,8 +109,8 @@ int hr_parse_head(const char *p, size_t n, size_t max_head, struct hr_response *
             if (has_te || !ieq(val, "chunked")) return HR_ETE;
             has_te = te_chunked = true;
         } else if (ieq(name, "connection")) {
-            if (list_has(val, "close")) conn_close = true;
-            if (list_has(val, "keep-alive")) conn_ka = true;
+            if (list_has(val, SV_LIT("close"))) conn_close = true;
+            if (list_has(val, SV_LIT("keep-alive"))) conn_ka = true;
         } else if (ieq(name, "content-type")) {
             r->ctype = val;
         } else if (ieq(name, "content-encoding")) {

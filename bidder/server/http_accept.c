@@ -68,14 +68,71 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     c->s = s;
     c->fd = fd;
     c->in_cap = HS_IN_INIT;
-    c->last_active_ms = fb_clock_mono_coarse_ms();
+    uint64_t now = fb_clock_mono_ns();
+    c->last_active_ms = (int64_t)(now / 1000000u);
     hs_req_reset(c);
     s->nactive++;
     atomic_fetch_add_explicit(&s->nconns, 1, memory_order_relaxed);
-    c->next = s->conns;
-    if (s->conns) s->conns->prev = c;
-    s->conns = c;
+    hs_idle_link(c, now);
     hs_arm_read(c, true);
+}
+
+/* ---- the idle timeout: one timer per server over the idle list (s->conns, oldest idle clock first) ---- */
+
+void hs_idle_link(struct hs_conn *c, uint64_t now_ns)
+{
+    struct hs_server *s = c->s;
+    c->idle_since_ns = now_ns;
+    c->next = NULL;
+    c->prev = s->conns_tail;
+    if (s->conns_tail)
+        s->conns_tail->next = c;
+    else
+        s->conns = c;
+    s->conns_tail = c;
+    if (!s->idle_armed) hs_idle_arm(s, now_ns);
+}
+
+/* Arms the timer for the head's idle deadline. Touches only move connections back, so the timer may fire
+ * early for a head that was touched since; hs_on_idle then arms it again for the new head. */
+void hs_idle_arm(struct hs_server *s, uint64_t now_ns)
+{
+    if (!s->conns) {
+        if (s->idle_armed) event_del(s->idle_ev);
+        s->idle_armed = false;
+        return;
+    }
+    uint64_t deadline = s->conns->idle_since_ns + (uint64_t)s->cfg.idle_timeout_ms * 1000000u;
+    uint64_t left = deadline > now_ns ? deadline - now_ns : 0;
+    left += 999; /* round up to the timer's microseconds: never early */
+    struct timeval tv = {(time_t)(left / 1000000000u), (suseconds_t)(left % 1000000000u / 1000u)};
+    event_add(s->idle_ev, &tv);
+    s->idle_armed = true;
+}
+
+/* idle_timeout_ms without a request begun: closed. A connection that is busy (a request begun, bounded by the
+ * deadline; a deferred one, bounded by its handler; replies the client has not drained, bounded by the write
+ * timeout; a lingering close) is not idle: it goes back to the tail, and what ends its busy state (a read,
+ * reading resumed, hs_resume) starts its idle clock again. */
+void hs_on_idle(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct hs_server *s = arg;
+    s->idle_armed = false;
+    uint64_t now = fb_clock_mono_ns();
+    /* at least 1 ms: a busy connection moved to the tail is then past the loop's end */
+    uint64_t idle_ns = (uint64_t)(s->cfg.idle_timeout_ms > 0 ? s->cfg.idle_timeout_ms : 1) * 1000000u;
+    struct hs_conn *c;
+    while ((c = s->conns) && c->idle_since_ns + idle_ns <= now) {
+        bool idle = c->reading && !c->writing && !c->lingering && !c->deferred && c->in_off == c->in_len &&
+                    c->out_off == c->out_len;
+        if (idle)
+            hs_conn_close(c);
+        else
+            hs_idle_touch(c, now);
+    }
+    hs_idle_arm(s, now);
 }
 
 static void on_backoff(evutil_socket_t fd, short what, void *arg)
@@ -132,16 +189,16 @@ struct hs_server *hs_new(struct event_base *base, int listen_fd, const struct hs
     if (!s->cfg.max_conn_output) s->cfg.max_conn_output = 256u * 1024u;
     s->sh = cfg->shared ? cfg->shared : &s->own_shared;
     s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    struct timeval ti = {cfg->idle_timeout_ms / 1000, (cfg->idle_timeout_ms % 1000) * 1000};
-    s->tv_idle = event_base_init_common_timeout(base, &ti);
+    s->idle_ev = evtimer_new(base, hs_on_idle, s);
     struct timeval tw = {cfg->write_timeout_ms / 1000, (cfg->write_timeout_ms % 1000) * 1000};
     s->tv_write = event_base_init_common_timeout(base, &tw);
     s->backoff = evtimer_new(base, on_backoff, s);
     s->lis =
         evconnlistener_new(base, on_accept, s, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, listen_fd);
-    if (!s->tv_idle || !s->tv_write || !s->backoff || !s->lis) {
+    if (!s->idle_ev || !s->tv_write || !s->backoff || !s->lis) {
         if (s->lis) evconnlistener_free(s->lis);
         if (s->backoff) event_free(s->backoff);
+        if (s->idle_ev) event_free(s->idle_ev);
         if (s->reserve_fd >= 0) close(s->reserve_fd);
         free(s);
         return NULL;
@@ -152,19 +209,18 @@ struct hs_server *hs_new(struct event_base *base, int listen_fd, const struct hs
 
 void hs_set_timeouts(struct hs_server *s, int read_ms, int idle_ms, int write_ms)
 {
-    struct timeval ti = {idle_ms / 1000, (idle_ms % 1000) * 1000};
     struct timeval tw = {write_ms / 1000, (write_ms % 1000) * 1000};
     /* the base keeps a queue per duration (returned again for a duration it has): a reload back and forth
      * allocates nothing new. On failure the old timeouts stay. The read deadline is computed per request from
-     * cfg.read_timeout_ms. */
-    const struct timeval *i = event_base_init_common_timeout(s->base, &ti);
+     * cfg.read_timeout_ms, the idle deadline from cfg.idle_timeout_ms (the idle timer is armed again for it).
+     */
     const struct timeval *w = event_base_init_common_timeout(s->base, &tw);
-    if (!i || !w) return;
-    s->tv_idle = i;
+    if (!w) return;
     s->tv_write = w;
     s->cfg.read_timeout_ms = read_ms;
     s->cfg.idle_timeout_ms = idle_ms;
     s->cfg.write_timeout_ms = write_ms;
+    hs_idle_arm(s, fb_clock_mono_ns());
 }
 
 static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
@@ -172,7 +228,7 @@ static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct hs_server *s = arg;
-    int64_t now = fb_clock_mono_coarse_ms();
+    int64_t now = fb_clock_mono_ms(); /* last_active_ms is from the precise clock */
     for (struct hs_conn *c = s->conns, *next; c; c = next) {
         next = c->next;
         bool idle = c->in_off == c->in_len && c->out_off == c->out_len && !c->lingering && !c->deferred;
@@ -211,6 +267,7 @@ void hs_free(struct hs_server *s)
     while (s->conns) hs_conn_close(s->conns);
     if (s->lis) evconnlistener_free(s->lis);
     if (s->drain_timer) event_free(s->drain_timer);
+    event_free(s->idle_ev);
     event_free(s->backoff);
     if (s->reserve_fd >= 0) close(s->reserve_fd);
     free(s);

@@ -241,15 +241,9 @@ static int conn_process(struct hs_conn *c, int max)
     return done;
 }
 
-/* The read timeout that fits the connection's state: an idle keep-alive connection may wait idle_timeout_ms
- * for its next request (a client must not race a short idle close when it reuses the connection); a request
- * begun and a lingering close are bounded by the deadline timer (tev) instead, which reads do not move. */
-static const struct timeval *read_tv(const struct hs_conn *c)
-{
-    if (c->lingering || c->in_len > c->in_off) return NULL;
-    return c->s->tv_idle;
-}
-
+/* Read interest. The read event has no timeout: libevent re-adds a persistent event's timeout on every
+ * callback (a timer-queue operation per read); the idle timeout is the server's idle list instead
+ * (hs_on_idle), and a request begun and a lingering close are bounded by the deadline timer (tev). */
 void hs_arm_read(struct hs_conn *c, bool on)
 {
     if (!on) {
@@ -257,14 +251,11 @@ void hs_arm_read(struct hs_conn *c, bool on)
         c->reading = false;
         return;
     }
-    const struct timeval *tv = read_tv(c);
-    if (c->reading && c->tv_set && c->tv_cur == tv) return; /* re-arm only when the timeout changes */
-    /* event_add with a NULL timeout keeps an earlier timeout: remove the event first */
-    if (c->reading && !tv) event_del(c->rev);
+    if (c->reading) return;
     c->reading = true;
-    c->tv_set = true;
-    c->tv_cur = tv;
-    event_add(c->rev, tv);
+    event_add(c->rev, NULL);
+    /* reading again (after the client drained its replies, or at accept): the idle clock starts now */
+    hs_idle_touch(c, fb_clock_mono_ns());
 }
 
 static void tev_set(struct hs_conn *c, uint64_t deadline_ns, uint64_t key)
@@ -435,16 +426,8 @@ void hs_on_deadline(evutil_socket_t fd, short what, void *arg)
 
 void hs_on_read(evutil_socket_t fd, short what, void *arg)
 {
+    (void)what;
     struct hs_conn *c = arg;
-    if (what & EV_TIMEOUT) {
-        /* idle_timeout_ms without a request begun (a request begun is bounded by the deadline; a deferred
-         * one by its handler) */
-        if (c->in_len == c->in_off && !c->lingering && !c->deferred) {
-            hs_conn_close(c);
-            return;
-        }
-        if (!(what & EV_READ)) return;
-    }
     if (c->lingering) {
         char junk[16384];
         ssize_t k = read(fd, junk, sizeof junk);
@@ -478,10 +461,12 @@ void hs_on_read(evutil_socket_t fd, short what, void *arg)
         hs_conn_close(c); /* the peer closed (or reset) with nothing owed to it */
         return;
     }
-    c->t_read_ns = fb_clock_mono_ns();
-    if (c->in_len == c->in_off) c->t_first_ns = c->t_read_ns;
+    uint64_t now = fb_clock_mono_ns();
+    c->t_read_ns = now;
+    if (c->in_len == c->in_off) c->t_first_ns = now;
     c->in_len += (size_t)k;
-    c->last_active_ms = fb_clock_mono_coarse_ms();
+    c->last_active_ms = (int64_t)(now / 1000000u);
+    hs_idle_touch(c, now);
     if (conn_after_io(c) == 0 && c->reading) hs_arm_read(c, true);
 }
 
@@ -501,7 +486,10 @@ void hs_conn_close(struct hs_conn *c)
         c->prev->next = c->next;
     else
         s->conns = c->next;
-    if (c->next) c->next->prev = c->prev;
+    if (c->next)
+        c->next->prev = c->prev;
+    else
+        s->conns_tail = c->prev;
     s->nactive--;
     atomic_fetch_sub_explicit(&s->nconns, 1, memory_order_relaxed);
     mem_acct(&s->sh->buffered, c->in_cap - HS_IN_INIT, 0);
@@ -522,7 +510,9 @@ void hs_resume(struct hs_conn *c, const struct hs_reply *rep)
     c->t_first_ns = c->def_t_first;
     hs_conn_reply(c, &r, c->def_head_only, c->def_http10_ka);
     c->t_first_ns = t_next;
-    c->last_active_ms = fb_clock_mono_coarse_ms();
+    uint64_t now = fb_clock_mono_ns();
+    c->last_active_ms = (int64_t)(now / 1000000u);
+    hs_idle_touch(c, now);                  /* idle from the reply, not from the request that waited for it */
     if (c->writing || c->lingering) return; /* the write callback flushes it and goes on */
     /* flush, then answer what was pipelined behind it */
     if (conn_after_io(c) == 0 && !c->peer_eof && !c->lingering) hs_arm_read(c, true);

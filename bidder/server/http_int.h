@@ -31,8 +31,9 @@ struct hs_conn {
     size_t in_off, in_len, in_cap; /* unread bytes are in[in_off..in_len) */
     char *out;
     size_t out_off, out_len, out_cap;
-    uint64_t t_read_ns;  /* the latest read */
-    uint64_t t_first_ns; /* the read that brought the first byte of the request at in_off */
+    uint64_t t_read_ns;     /* the latest read */
+    uint64_t t_first_ns;    /* the read that brought the first byte of the request at in_off */
+    uint64_t idle_since_ns; /* the idle clock: the latest read, or when reading resumed (hs_idle_touch) */
     int64_t last_active_ms;
     uint64_t timed[HS_MAX_TIMED];
     int ntimed;
@@ -41,10 +42,8 @@ struct hs_conn {
     bool lingering;     /* half-closed, discarding input */
     bool sent_continue; /* "100 Continue" sent for the request at in_off */
     bool peer_eof;      /* the client half-closed: answer what is complete, then close */
-    bool reading;       /* rev is added */
-    bool tv_set;        /* rev was added with tv_cur (NULL: without a timeout) */
-    const struct timeval *tv_cur; /* rev's timeout: idle_timeout_ms between requests, none otherwise */
-    bool writing;                 /* wev is added */
+    bool reading;       /* rev is added (without a timeout: the idle timeout is the server's idle list) */
+    bool writing;       /* wev is added */
     /* the request at in_off, parsed incrementally (offsets are relative to in_off) */
     struct hp_head_scan hscan;
     size_t head_len; /* 0 until the head is complete and valid */
@@ -70,9 +69,13 @@ struct hs_server {
     struct event_base *base;
     struct evconnlistener *lis;
     struct hs_config cfg;
-    const struct timeval *tv_idle;  /* common timeout: O(1) re-arming per request */
     const struct timeval *tv_write; /* common timeout */
-    struct hs_conn *conns;
+    /* every connection, oldest idle clock first (hs_idle_touch moves one to the tail): the idle timeout is
+     * one timer for the server, armed for the head, instead of a timeout on each connection's read event
+     * that libevent re-added (a timer-queue operation) on every read */
+    struct hs_conn *conns, *conns_tail;
+    struct event *idle_ev;
+    bool idle_armed;
     struct hs_shared *sh; /* cfg.shared, or own_shared */
     struct hs_shared own_shared;
     struct event *backoff; /* re-enables accepting after EMFILE */
@@ -108,6 +111,27 @@ void hs_conn_reply(struct hs_conn *c, const struct hs_reply *r, bool head_only, 
 void hs_conn_error(struct hs_conn *c, int status, const char *msg, bool linger);
 
 /* http_conn.c */
+/* The connection's idle clock starts again at now_ns (a read, or reading resumed): to the idle list's tail.
+ */
+static inline void hs_idle_touch(struct hs_conn *c, uint64_t now_ns)
+{
+    struct hs_server *s = c->s;
+    c->idle_since_ns = now_ns;
+    if (s->conns_tail == c) return;
+    /* unlink (c is not the tail, so c->next is set) */
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
+    c->next->prev = c->prev;
+    c->prev = s->conns_tail;
+    c->next = NULL;
+    s->conns_tail->next = c;
+    s->conns_tail = c;
+}
+void hs_idle_link(struct hs_conn *c, uint64_t now_ns);
+void hs_idle_arm(struct hs_server *s, uint64_t now_ns);
+void hs_on_idle(evutil_socket_t fd, short what, void *arg);
 void hs_req_reset(struct hs_conn *c);
 void hs_arm_read(struct hs_conn *c, bool on);
 void hs_on_read(evutil_socket_t fd, short what, void *arg);

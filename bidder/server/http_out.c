@@ -29,14 +29,8 @@ void hs_out_shrink(struct hs_conn *c)
     c->out_cap = 0;
 }
 
-static void out_put(struct hs_conn *c, const char *p, size_t n)
-{
-    memcpy(c->out + c->out_len, p, n);
-    c->out_len += n;
-}
-#define OUT_LIT(c, s) out_put((c), (s), sizeof(s) - 1)
-
-static void out_u64(struct hs_conn *c, uint64_t v)
+/* Digits of v at o; returns the end. */
+static char *put_u64(char *o, uint64_t v)
 {
     char tmp[24];
     int i = sizeof tmp;
@@ -44,8 +38,10 @@ static void out_u64(struct hs_conn *c, uint64_t v)
         tmp[--i] = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    out_put(c, tmp + i, sizeof tmp - (size_t)i);
+    memcpy(o, tmp + i, sizeof tmp - (size_t)i);
+    return o + sizeof tmp - (size_t)i;
 }
+#define PUT_LIT(o, s) (memcpy((o), (s), sizeof(s) - 1), (o) += sizeof(s) - 1)
 
 const char *hs_reason(int status)
 {
@@ -81,6 +77,29 @@ const char *hs_reason(int status)
     }
 }
 
+/* "HTTP/1.1 <status> <reason>\r\n" of the statuses we send, written whole (and its length known) rather than
+ * put together per reply. */
+struct status_line {
+    const char *p;
+    size_t n;
+};
+#define SL(code, reason)                                                                                     \
+    {                                                                                                        \
+        "HTTP/1.1 " #code " " reason "\r\n", sizeof("HTTP/1.1 " #code " " reason "\r\n") - 1                 \
+    }
+static struct status_line status_line(int status)
+{
+    switch (status) {
+    case 200:
+        return (struct status_line)SL(200, "OK");
+    case 204:
+        return (struct status_line)SL(204, "No Content");
+    default:
+        return (struct status_line){NULL, 0};
+    }
+}
+#undef SL
+
 static void refresh_date(struct hs_server *s)
 {
     struct timespec ts;
@@ -97,39 +116,57 @@ void hs_conn_reply(struct hs_conn *c, const struct hs_reply *r, bool head_only, 
     struct hs_server *s = c->s;
     if (s->draining) c->close_after = true;
     if (r->close) c->close_after = true;
-    const char *reason = hs_reason(r->status);
-    size_t reason_len = strlen(reason);
+    struct status_line sl = status_line(r->status);
+    const char *reason = sl.p ? NULL : hs_reason(r->status);
+    size_t reason_len = reason ? strlen(reason) : 0;
     size_t ct_len = r->ctype ? strlen(r->ctype) : 0;
     size_t ex_len = r->extra_headers ? strlen(r->extra_headers) : 0;
     size_t body = head_only ? 0 : r->len;
-    if (!hs_out_reserve(c, 16 + reason_len + 64 + 16 + ct_len + 40 + ex_len + 48 + body)) {
+    if (!hs_out_reserve(c, (sl.p ? sl.n : 16 + reason_len) + 64 + 16 + ct_len + 40 + ex_len + 48 + body)) {
         c->close_after = true;
         return;
     }
     refresh_date(s);
-    OUT_LIT(c, "HTTP/1.1 ");
-    out_u64(c, (uint64_t)r->status);
-    OUT_LIT(c, " ");
-    out_put(c, reason, reason_len);
-    OUT_LIT(c, "\r\n");
-    out_put(c, s->date, s->date_len);
+    /* written through a local pointer, the length stored once */
+    char *o = c->out + c->out_len;
+    if (sl.p) {
+        memcpy(o, sl.p, sl.n);
+        o += sl.n;
+    } else {
+        PUT_LIT(o, "HTTP/1.1 ");
+        o = put_u64(o, (uint64_t)r->status);
+        *o++ = ' ';
+        memcpy(o, reason, reason_len);
+        o += reason_len;
+        PUT_LIT(o, "\r\n");
+    }
+    memcpy(o, s->date, s->date_len);
+    o += s->date_len;
     if (r->ctype) {
-        OUT_LIT(c, "Content-Type: ");
-        out_put(c, r->ctype, ct_len);
-        OUT_LIT(c, "\r\n");
+        PUT_LIT(o, "Content-Type: ");
+        memcpy(o, r->ctype, ct_len);
+        o += ct_len;
+        PUT_LIT(o, "\r\n");
     }
     if (r->status != 204 && r->status >= 200) {
-        OUT_LIT(c, "Content-Length: ");
-        out_u64(c, r->len);
-        OUT_LIT(c, "\r\n");
+        PUT_LIT(o, "Content-Length: ");
+        o = put_u64(o, r->len);
+        PUT_LIT(o, "\r\n");
     }
-    if (ex_len) out_put(c, r->extra_headers, ex_len);
+    if (ex_len) {
+        memcpy(o, r->extra_headers, ex_len);
+        o += ex_len;
+    }
     if (c->close_after)
-        OUT_LIT(c, "Connection: close\r\n");
+        PUT_LIT(o, "Connection: close\r\n");
     else if (http10_keepalive)
-        OUT_LIT(c, "Connection: keep-alive\r\n");
-    OUT_LIT(c, "\r\n");
-    if (body) out_put(c, r->body, body);
+        PUT_LIT(o, "Connection: keep-alive\r\n");
+    PUT_LIT(o, "\r\n");
+    if (body) {
+        memcpy(o, r->body, body);
+        o += body;
+    }
+    c->out_len = (size_t)(o - c->out);
     if (r->timed) {
         if (c->ntimed < HS_MAX_TIMED)
             c->timed[c->ntimed++] = c->t_first_ns;

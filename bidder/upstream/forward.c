@@ -373,7 +373,9 @@ void fwd_bid(struct fwd_worker *w, const struct config *cfg, const struct engine
         int ci = up_fanout_add(r->f, ti, sc.body, sc.len, budget);
         if (ci < 0) continue;
         struct fwd_up *fu = &r->up[r->nup++];
-        snprintf(fu->id, sizeof fu->id, "%s", u->id);
+        size_t idn = strnlen(u->id, sizeof fu->id - 1);
+        memcpy(fu->id, u->id, idn);
+        fu->id[idn] = '\0';
         fu->call = ci;
         fu->personal = sc.personal;
     }

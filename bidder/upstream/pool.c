@@ -53,6 +53,7 @@ static void conn_free(struct up_conn *c)
 void up_pool_free(struct up_pool *p)
 {
     if (!p) return;
+    up_targets_free(p);
     for (int i = 0; i < p->nt; i++)
         while (p->t[i].conns) {
             struct up_conn *c = p->t[i].conns;
@@ -171,7 +172,8 @@ static void conn_complete(struct up_conn *c, size_t body_off, size_t body_len)
         return;
     }
     struct up_call *call = c->call;
-    event_del(c->rev);
+    /* the read event stays registered (no epoll_ctl per call): a byte or EOF while the body is lent marks
+     * the connection not reusable (on_conn_read) */
     c->st = C_HELD;
     call->status = c->hr.status;
     if (c->hr.status >= 500) {
@@ -212,8 +214,19 @@ static void on_conn_read(evutil_socket_t fd, short what, void *arg)
 {
     struct up_conn *c = arg;
     if (what & EV_TIMEOUT) {
+        /* the read event keeps one timeout through every state (moving it costs no system call, removing and
+         * adding the event does): a busy or held connection is bounded by its fan-out's deadline instead */
+        if (c->st == C_BUSY || c->st == C_HELD) return;
         /* an idle connection quiet for long, or a late answer not complete within UP_LATE_MS */
         conn_free(c);
+        return;
+    }
+    if (c->st == C_HELD) {
+        /* the answer's body is lent to the fan-out, so nothing may be read into the buffer now: whatever
+         * came (EOF, stray bytes) makes the connection not reusable; it is closed when the body is given back
+         */
+        c->hr.keep_alive = false;
+        event_del(c->rev);
         return;
     }
     if (c->st == C_IDLE) {
@@ -422,6 +435,14 @@ int up_fanout_add(struct up_fanout *f, int ti, const char *body, size_t len, int
     call->deadline_ns = call->t_start_ns + (uint64_t)(timeout_ms > 0 ? timeout_ms : 1) * 1000000u;
     struct up_target *t = &f->p->t[ti];
     call->stats = t->stats;
+    if (!t->alen) {
+        /* its host name is being looked up, or the lookup failed (target.c tries again): not sent, counted
+         * as a connect error, not as the upstream's failure */
+        call->err = "the upstream's host name is not resolved";
+        call->result = UP_ERROR;
+        if (t->stats) UP_STAT_INC(t->stats, errors[UP_E_CONNECT]);
+        return (int)(call - f->calls);
+    }
     if (!up_target_admit(t, call->t_start_ns))
         return call_refused(f, call, UP_DOWN, "the upstream is marked down");
     struct up_conn *c = NULL;
@@ -445,20 +466,23 @@ int up_fanout_add(struct up_fanout *f, int ti, const char *body, size_t len, int
             return (int)(call - f->calls);
         }
     } else {
-        event_del(c->rev);
+        /* its read event stays as it is (registered, with the idle timeout, which a busy connection ignores)
+         */
         c->st = C_BUSY;
-        event_add(c->rev, NULL);
     }
     c->call = call;
     call->conn = c;
     c->out_off = c->out_len = 0;
     conn_reset_input(c);
-    char head[URL_MAX_PATH + URL_MAX_HOST + 256];
-    int hn = snprintf(head, sizeof head,
-                      "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: "
-                      "%zu\r\nX-OpenRTB-Version: 2.6\r\n\r\n",
-                      t->path, t->hostport, len);
-    if (hn < 0 || (size_t)hn >= sizeof head || !out_put(c, head, (size_t)hn) || !out_put(c, body, len)) {
+    /* the target's fixed head, the length in decimal, the empty line, the body */
+    char num[32];
+    size_t nn = sizeof num;
+    num[--nn] = '\n', num[--nn] = '\r', num[--nn] = '\n', num[--nn] = '\r';
+    size_t v = len;
+    do num[--nn] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    if (!out_put(c, t->head, t->head_len) || !out_put(c, num + nn, sizeof num - nn) ||
+        !out_put(c, body, len)) {
         c->call = NULL;
         conn_free(c);
         call->conn = NULL;
@@ -525,8 +549,7 @@ static void call_abandon(struct up_call *call)
     /* reads the late answer (and finishes sending, if it was still sending) within UP_LATE_MS */
     c->st = C_LATE;
     struct timeval tv = {UP_LATE_MS / 1000, (UP_LATE_MS % 1000) * 1000};
-    event_del(c->rev);
-    event_add(c->rev, &tv);
+    event_add(c->rev, &tv); /* a pending event: only its timeout moves */
 }
 
 static void on_fanout_timer(evutil_socket_t fd, short what, void *arg)

@@ -12,8 +12,11 @@
  *  - a dead upstream: after UP_DOWN_AFTER consecutive failures (errors and timeouts) it is marked down and
  *    gets no calls but one probe (a real request) per back-off period, UP_BACKOFF_MIN_MS doubling to
  *    UP_BACKOFF_MAX_MS; the first success marks it up.
- * Addresses are resolved when a worker first sees an upstream (numeric hosts without a lookup; "localhost" or
- * an allow_remote name with getaddrinfo, once per config generation and worker). */
+ * Addresses are resolved when a worker first sees an upstream: numeric hosts without a lookup; "localhost" or
+ * an allow_remote name with evdns on the worker's own loop (never a blocking getaddrinfo on a worker), again
+ * after a failed lookup (back-off 1 s doubling to 30 s) and when the upstream is marked down. Until a name
+ * has an address its calls are not sent (UP_ERROR, counted as a connect error). A name without allow_remote
+ * must resolve to a loopback address. */
 #ifndef FAIRBID_BIDDER_UPSTREAM_POOL_H
 #define FAIRBID_BIDDER_UPSTREAM_POOL_H
 

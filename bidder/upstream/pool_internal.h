@@ -43,8 +43,20 @@ struct up_target {
     char url[UPSTREAM_URL_MAX];
     char hostport[URL_MAX_HOST + 8];
     char path[URL_MAX_PATH];
+    /* every request's head up to the Content-Length value, written once (no snprintf per request) */
+    char head[URL_MAX_PATH + URL_MAX_HOST + 128];
+    size_t head_len;
     struct sockaddr_storage addr;
-    socklen_t alen;
+    socklen_t alen; /* 0 while a host name is not resolved (yet): its calls are not sent */
+    /* a host name, resolved on the worker's loop with evdns (never a blocking getaddrinfo on a worker):
+     * again after a failed lookup (back-off) and when the target is marked down (the name may have moved) */
+    struct up_pool *pool;
+    char host[URL_MAX_HOST];
+    int port;
+    bool named, allow_remote;
+    struct evdns_getaddrinfo_request *lookup; /* the lookup under way, if any */
+    uint64_t lookup_after_ns;                 /* a failed lookup: the next one not before */
+    int lookup_backoff_ms;
     int max_conns, nconns;
     struct up_conn *conns;
     int fails;
@@ -54,8 +66,12 @@ struct up_target {
     struct up_stats *stats;
 };
 
+struct evdns_base;
+struct evdns_getaddrinfo_request;
+
 struct up_pool {
     struct event_base *base;
+    struct evdns_base *dns; /* made with the first upstream named by a host name */
     struct up_target t[UP_MAX_TARGETS];
     int nt;
 };
@@ -83,5 +99,8 @@ bool up_target_admit(struct up_target *t, uint64_t now);
 /* a call to t answered / failed (error or timeout): its health and back-off */
 void up_target_ok(struct up_target *t);
 void up_target_fail(struct up_target *t);
+/* target.c: frees the resolver and the lookups under way, without their callbacks (up_pool_free, after the
+ * worker's loop has ended) */
+void up_targets_free(struct up_pool *p);
 
 #endif

@@ -161,6 +161,22 @@ if mode == "native":
     c = closed(s)
     dt = time.monotonic() - t0
     ok(c and dt >= 1.5 - 0.01, "idle keep-alive connection closed, not before idle_timeout_ms (after %.2f s)" % dt)
+    # 9b. the idle timeout is one timer over a list of the connections in idle order (http_accept.c): a connection
+    # that keeps sending is not closed by it, and one that went quiet before it is, on time
+    quiet, busy = conn(), conn()
+    quiet.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+    read_response(quiet)
+    t0 = time.monotonic()
+    served = 0
+    for i in range(9):  # a request every 0.25 s for 2.25 s: never idle for 1.5 s
+        busy.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+        served += read_response(busy)[0] == 200
+        time.sleep(0.25)
+    ok(closed(quiet), "a quiet connection is closed by the idle timeout while another keeps sending")
+    busy.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+    ok(served == 9 and read_response(busy)[0] == 200,
+       "the connection that kept sending is still served after %.2f s" % (time.monotonic() - t0))
+    busy.close()
     # 10. max_connections (6): the 7th connection gets 503 and is closed; the first six still work
     held = [conn() for _ in range(6)]
     for c in held:

@@ -181,6 +181,26 @@ Test(http_parse, errors)
     cr_assert_eq(head("POST / HTTP/1.1\r\nContent-Length : 1\r\n\r\n", &r), HP_EHEADER);
     cr_assert_eq(head("GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n", &r), HP_EHEADER);
     cr_assert_eq(head("GET / HTTP/1.1\r\nA: b\x01\r\n\r\n", &r), HP_EHEADER);
+    /* a field is read in one pass up to its first control character (http_parse.c): each way that character
+     * can fail to be the CR of a CRLF answers as the line-by-line reading did */
+    cr_assert_eq(head("GET / HTTP/1.1\r\nA: b\rc\r\n\r\n", &r), HP_EHEADER);    /* a bare CR */
+    cr_assert_eq(head("GET / HTTP/1.1\r\nA: b\r\r\n\r\n", &r), HP_EHEADER);     /* CR CR LF */
+    cr_assert_eq(head("GET / HTTP/1.1\r\nA: b \x7f \r\n\r\n", &r), HP_EHEADER); /* DEL before blanks */
+    cr_assert_eq(head("GET / HTTP/1.1\r\nA:\x01b\r\n\r\n", &r), HP_EHEADER);    /* no blank before it */
+    cr_assert_eq(head("GET / HTTP/1.1\r\nA: b\n\r\n", &r), HP_EBARELF);
+    cr_assert_eq(head("GET / HTTP/1.1\r\nHost: a\r\nA\n\r\n", &r), HP_EBARELF); /* in a name */
+    cr_assert_eq(head("GET / HTTP/1.1\r\nHost: a\r\n\n", &r), HP_EBARELF);      /* the empty line */
+    cr_assert_eq(head("GET / HTTP/1.1\r\n: b\r\n\r\n", &r), HP_EHEADER);        /* no name */
+    /* ... and an incomplete line waits, whatever it holds so far (the buffer ends at a guard page) */
+    cr_assert_eq(head("GET / HTTP/1.1\r\nA: b\x01", &r), 0);
+    cr_assert_eq(head("GET / HTTP/1.1\r\nA: b\r", &r), 0);
+    cr_assert_eq(head("GET / HTTP/1.1\r\nA: b \t", &r), 0);
+    cr_assert_eq(head("GET / HTTP/1.1\r\nA:", &r), 0);
+    cr_assert_eq(head("GET / HTTP/1.1\r\nAbc", &r), 0);
+    cr_assert_eq(head("GET / HTTP/1.1\r\nA b", &r), 0);
+    cr_assert_eq(head("GET / HTTP/1.1\r\nHost: a\r\n\r", &r), 0);
+    cr_assert_gt(
+        head("GET / HTTP/1.1\r\nHost: \t a b \t\r\nX-Long: 0123456789abcdef0123456789abcdef\r\n\r\n", &r), 0);
     cr_assert_eq(head("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", &r), HP_ETE);
     cr_assert_eq(head("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", &r), HP_ETE);
     cr_assert_eq(head("GET / HTTP/2.0\r\n\r\n", &r), HP_EVERSION);
