@@ -53,13 +53,13 @@ static void conn_free(struct up_conn *c)
 void up_pool_free(struct up_pool *p)
 {
     if (!p) return;
-    up_targets_free(p);
     for (int i = 0; i < p->nt; i++)
         while (p->t[i].conns) {
             struct up_conn *c = p->t[i].conns;
             if (c->call) c->call->conn = NULL;
             conn_free(c);
         }
+    up_targets_free(p); /* after the connections: it may run the loop once, with their events gone */
     free(p);
 }
 

@@ -99,8 +99,8 @@ bool up_target_admit(struct up_target *t, uint64_t now);
 /* a call to t answered / failed (error or timeout): its health and back-off */
 void up_target_ok(struct up_target *t);
 void up_target_fail(struct up_target *t);
-/* target.c: frees the resolver and the lookups under way, without their callbacks (up_pool_free, after the
- * worker's loop has ended) */
+/* target.c: cancels the lookups under way (running the loop once so their cancel callbacks free them) and
+ * frees the resolver (up_pool_free, after the worker's loop has ended and the pool's connections are gone) */
 void up_targets_free(struct up_pool *p);
 
 #endif

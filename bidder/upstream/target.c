@@ -3,6 +3,7 @@
  * and each target's health: UP_DOWN_AFTER consecutive failures mark it down, then one probe per back-off
  * period (UP_BACKOFF_MIN_MS doubling to UP_BACKOFF_MAX_MS) until one answers. */
 #include <event2/dns.h>
+#include <event2/event.h>
 #include <event2/util.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -112,9 +113,17 @@ static void lookup_start(struct up_target *t)
 
 void up_targets_free(struct up_pool *p)
 {
-    /* at a worker's end, after its loop: a lookup still under way is dropped with the resolver, without its
-     * callback (evdns_getaddrinfo_cancel would schedule one on the loop, for after the pool is gone) */
-    for (int i = 0; i < p->nt; i++) p->t[i].lookup = NULL;
+    /* at a worker's end, after its loop: a lookup still under way is cancelled, and the loop is run once so
+     * that the cancel's callback (libevent schedules it on the loop) frees the lookup's memory now, while the
+     * targets still exist; dropping it with the resolver instead would leak it */
+    int pending = 0;
+    for (int i = 0; i < p->nt; i++)
+        if (p->t[i].lookup) {
+            evdns_getaddrinfo_cancel(p->t[i].lookup);
+            p->t[i].lookup = NULL;
+            pending = 1;
+        }
+    if (pending && p->base) event_base_loop(p->base, EVLOOP_NONBLOCK);
     if (p->dns) evdns_base_free(p->dns, 0);
     p->dns = NULL;
 }
