@@ -4,6 +4,8 @@
 #include "filters/consent.h"
 #include "filters/jurisdiction.h"
 
+#include <string.h>
+
 #include "filters/reasons.h"
 #include "filters/usp.h"
 
@@ -222,11 +224,49 @@ void consent_eval(const struct ortb_request *req, const struct consent_config *c
     }
     s->gpp = gpp_ext ? NULL : g;
 
+    /* 3b. gpp_sid names the sections that apply. When a GPP string came, every applicable section (but TCF
+     * EU, which may come as user.consent) must be one the string holds and fairbid decoded: a section missing
+     * from the string, or one fairbid only lists (TCF Canada, an id it does not know), leaves the applicable
+     * choices unread, and unread restricts (red-team audit: gpp_sid [7] with a string holding only a Virginia
+     * section without opt-outs allowed personal data). Without a GPP string gpp_sid only names regimes. */
+    if (g) {
+        for (int pass = 0; pass < 2; pass++) {
+            bool ok = pass == 0 ? r->gpp_sid_sig == ORTB_SIG_OK : r->ext_gpp_sid_sig == ORTB_SIG_OK;
+            uint32_t nsid = pass == 0 ? r->ngpp_sid : r->ext_ngpp_sid;
+            const uint16_t *sids = pass == 0 ? r->gpp_sid : r->ext_gpp_sid;
+            for (uint32_t i = 0; ok && i < nsid; i++) {
+                int sid = (int)sids[i];
+                if (sid == GPP_SID_TCFEU) continue;
+                bool held = false;
+                for (unsigned k = 0; k < g->nsections && !held; k++)
+                    held = g->section_ids[k] == sid && g->kind[k] != GPP_KIND_SKIPPED;
+                if (!held) {
+                    personal(s, REASON_CONSENT_MALFORMED,
+                             pass == 0 ? "regs.gpp_sid: names a section the GPP string does not hold"
+                                       : "regs.ext.gpp_sid: names a section the GPP string does not hold",
+                             sid);
+                    break;
+                }
+            }
+        }
+    }
+
     /* 4. GDPR: the TC string from GPP section 2, else user.consent, else user.ext.consent. */
     if (gdpr && s->block_all < 0) {
         const struct tcf *tc = NULL;
+        struct sv ustr = u->consent_sig == ORTB_SIG_OK ? u->consent : u->ext_consent;
         if (g && g->has_tcfeu && !gpp_ext) {
             tc = &g->tcfeu;
+            /* the same TC string in two places (GPP section 2 and user.consent) with different values: which
+             * the CMP meant is unknowable, and "GPP wins" would let a granting copy undo a refusing one (as
+             * for user.consent / user.ext.consent, step 1; red-team audit) */
+            const char *tp = NULL;
+            size_t tn = 0;
+            if (ustr.n && gpp_section_str(gpp_str.p, gpp_str.n, g, GPP_SID_TCFEU, &tp, &tn) &&
+                !(tn == ustr.n && memcmp(tp, ustr.p, tn) == 0)) {
+                tc = NULL;
+                all(s, REASON_CONSENT_MALFORMED, "user.consent: differs from the GPP TCF EU section", 0);
+            }
         } else {
             struct sv str = u->consent_sig == ORTB_SIG_OK ? u->consent : u->ext_consent;
             if (str.n) {
@@ -236,7 +276,9 @@ void consent_eval(const struct ortb_request *req, const struct consent_config *c
                 if (scratch && tcf_decode(str.p, str.n, scratch, need, t) == 0) tc = t;
             }
         }
-        if (!tc) {
+        if (!tc && s->block_all >= 0) {
+            /* already refused above */
+        } else if (!tc) {
             all(s, REASON_CONSENT_TCF_INVALID, "TC string missing or does not decode", 0);
         } else if (tcf_check_policy(tc, cfg->tcf_strict) != 0) {
             all(s, REASON_CONSENT_TCF_INVALID,

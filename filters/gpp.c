@@ -674,6 +674,25 @@ const struct gpp_us *gpp_us_section(const struct gpp *g, int section_id)
     return NULL;
 }
 
+bool gpp_section_str(const char *s, size_t n, const struct gpp *g, int section_id, const char **p,
+                     size_t *len)
+{
+    unsigned k = 0;
+    while (k < g->nsections && g->section_ids[k] != section_id) k++;
+    if (k == g->nsections) return false;
+    /* part k + 1 of the '~'-separated string (part 0 is the header) */
+    size_t i = 0;
+    for (unsigned part = 0; part < k + 1; part++) {
+        const char *t = memchr(s + i, '~', n - i);
+        if (!t) return false;
+        i = (size_t)(t - s) + 1;
+    }
+    const char *t = memchr(s + i, '~', n - i);
+    *p = s + i;
+    *len = (t ? (size_t)(t - s) : n) - i;
+    return true;
+}
+
 bool gpp_has_section(const struct gpp *g, int section_id)
 {
     for (unsigned k = 0; k < g->nsections; k++)
@@ -691,6 +710,21 @@ int gpp_sensitive(const struct gpp *g, int section_id, int category)
     }
     if (u->i_sensitive < 0 || category > u->n_sensitive) return -1;
     return u->val[u->i_sensitive + category - 1];
+}
+
+bool gpp_sensitive_refused_elsewhere(const struct gpp *g, int except_section)
+{
+    for (unsigned k = 0; k < g->nsections; k++) {
+        if (g->kind[k] != GPP_KIND_US || g->section_ids[k] == except_section) continue;
+        const struct gpp_us *u = &g->us[g->us_index[k]];
+        if (u->i_sensitive >= 0)
+            for (unsigned e = 0; e < u->n_sensitive; e++)
+                if (u->val[u->i_sensitive + (int)e] == 1) return true;
+        if (u->def->sub == GPP_SUB_SENSITIVE && u->sub_included)
+            for (unsigned e = 0; e < 8; e++)
+                if (u->sub_sensitive[e] == 1) return true;
+    }
+    return false;
 }
 
 int gpp_field(const struct gpp *g, int section_id, const char *name, int idx)

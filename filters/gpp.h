@@ -124,10 +124,19 @@ bool gpp_known_child(const struct gpp *g, int *section_out);
 /* SensitiveDataProcessing[category - 1] of section id (0 n/a, 1 opted out / no consent, 2 consent); for
  * IN/KY/RI the sensitive-data sub-section. -1 when absent. */
 int gpp_sensitive(const struct gpp *g, int section_id, int category);
+/* True when a US section other than except_section refuses sensitive-data processing for any category
+ * (a SensitiveDataProcessing value 1, in the section or its sensitive-data sub-section). A consent read from
+ * one section (US National) yields to a state section of the same string that refuses: state categories do
+ * not map one-to-one onto US National's, so any refusal counts (the stricter reading wins). */
+bool gpp_sensitive_refused_elsewhere(const struct gpp *g, int except_section);
 /* Any field by name: element idx of the field in section id, or -1 when absent. Linear in the fields. */
 int gpp_field(const struct gpp *g, int section_id, const char *name, int idx);
 /* The decoded US section with this id, or NULL. */
 const struct gpp_us *gpp_us_section(const struct gpp *g, int section_id);
+/* The encoded text of section id in s[0..n), the string g was decoded from: *p, *len (no '~'). False when
+ * the header does not list it. O(n). */
+bool gpp_section_str(const char *s, size_t n, const struct gpp *g, int section_id, const char **p,
+                     size_t *len);
 /* Whether the header lists section id (decoded or skipped). */
 bool gpp_has_section(const struct gpp *g, int section_id);
 

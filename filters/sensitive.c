@@ -41,7 +41,9 @@ bool sensitive_consented(const struct policy *p, const struct consent_state *cst
     if (cls < 0 || cls >= CLASS__COUNT) return false;
     if (cst->stored && (cst->stored->sensitive_mask & CLASS_BIT(cls))) return true;
     int cat = p ? p->gpp_usnat[cls] : 0;
-    return cat && cst->gpp && gpp_sensitive(cst->gpp, GPP_SID_USNAT, cat) == 2;
+    /* a state section of the same string that refuses sensitive processing outranks US National's consent */
+    return cat && cst->gpp && gpp_sensitive(cst->gpp, GPP_SID_USNAT, cat) == 2 &&
+           !gpp_sensitive_refused_elsewhere(cst->gpp, GPP_SID_USNAT);
 }
 
 /* A detail buffer: in the request arena when prepared, else this thread's slot for the campaign. */

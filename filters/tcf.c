@@ -222,9 +222,14 @@ int tcf_decode(const char *s, size_t n, uint8_t *scratch, size_t scratch_cap, st
 
 int tcf_check_policy(const struct tcf *tc, int strict)
 {
+    /* a future policy may change what a bit means (2.2 did for LI): unknown rules restrict */
+    if (tc->policy_version > TCF_MAX_POLICY_VERSION) return TCF_EPOLICY_VERSION;
     if (!strict) return 0;
     if (!tc->is_service_specific) return TCF_EPOLICY_SERVICE;
-    if (tc->created >= DISCLOSED_REQUIRED_FROM && !tc->disclosed.present) return TCF_EPOLICY_DISCLOSED;
+    /* Created and LastUpdated are both the CMP's word; a string saved (LastUpdated) under the new rule is
+     * under it whatever its Created says (found by the red-team audit: Created 0 skipped the rule) */
+    uint64_t when = tc->created > tc->last_updated ? tc->created : tc->last_updated;
+    if (when >= DISCLOSED_REQUIRED_FROM && !tc->disclosed.present) return TCF_EPOLICY_DISCLOSED;
     return 0;
 }
 

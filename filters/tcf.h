@@ -35,7 +35,8 @@
     X(TCF_ESEG_DUP, -18, "segment appears twice")                                                            \
     X(TCF_ESEG_SHORT, -19, "disclosed, allowed or publisher segment truncated")                              \
     X(TCF_EPOLICY_SERVICE, -20, "policy: IsServiceSpecific must be 1")                                       \
-    X(TCF_EPOLICY_DISCLOSED, -21, "policy: Disclosed Vendors segment required for strings from 2026-03-01")
+    X(TCF_EPOLICY_DISCLOSED, -21, "policy: Disclosed Vendors segment required for strings from 2026-03-01")  \
+    X(TCF_EPOLICY_VERSION, -22, "policy version newer than TCF 2.3 (5): rules unknown")
 
 enum tcf_err {
 #define TCF_ENUM_(name, val, msg) name = val,
@@ -104,9 +105,14 @@ int tcf_decode(const char *s, size_t n, uint8_t *scratch, size_t scratch_cap, st
 /* Scratch bytes tcf_decode needs for an n-character string. */
 size_t tcf_scratch_need(size_t n);
 
-/* TCF 2.2+ policy checks that are not about the encoding. strict = 0 (lenient, legacy strings) accepts
- * anything that decoded; strict = 1 requires IsServiceSpecific = 1 and, for strings created on or after
- * 2026-03-01, a Disclosed Vendors segment. Returns 0 or TCF_EPOLICY_*. */
+/* Newest TCF policy version whose rules fairbid implements (TCF 2.3). */
+#define TCF_MAX_POLICY_VERSION 5
+
+/* TCF 2.2+ policy checks that are not about the encoding. Both modes refuse a policy version above
+ * TCF_MAX_POLICY_VERSION (its rules are unknown, so no grant in it can be read). strict = 0 (lenient, legacy
+ * strings) accepts anything else that decoded; strict = 1 requires IsServiceSpecific = 1 and, for strings
+ * created or last updated on or after 2026-03-01, a Disclosed Vendors segment (the later of the two dates
+ * counts: a Created of 0 must not date a string back past the rule). Returns 0 or TCF_EPOLICY_*. */
 int tcf_check_policy(const struct tcf *tc, int strict);
 
 /* Lookups; out-of-range ids answer false (or -1). All are O(1) for bitfields and O(entries) for ranges. */
