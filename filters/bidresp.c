@@ -6,6 +6,7 @@
 
 #include "filters/classes.h"
 #include "filters/json.h"
+#include "filters/policy.h"
 #include "filters/reasons.h"
 
 /* ---- parse ---- */
@@ -397,7 +398,7 @@ int bidresp_special_of(const struct bidresp_ctx *ctx, const struct bidresp_bid *
         for (uint32_t i = 0; m && i < n; i++) {
             if (m[i].cattax > 0 && m[i].cattax != tax) continue; /* 0: any taxonomy */
             for (uint32_t c = 0; c < b->ncat; c++)
-                if (list_has(&m[i].cats, b->cat[c])) return m[i].kind;
+                if (policy_id_in(m[i].cats.v, m[i].cats.n, b->cat[c])) return m[i].kind;
         }
     }
     return BIDRESP_SPECIAL_NONE;
@@ -430,7 +431,9 @@ static const char *special_forbidden(const struct policy *p, const struct ortb_r
             if (!p) return "user.data.segment";
             uint64_t key = policy_key(data->segtax, data->segment.v[s]);
             const struct policy_entry *e = key ? policy_table_get(&p->seg, key) : NULL;
-            if (e && ((e->classes & class_mask_sensitive) || (e->flags & POLICY_F_DEMOGRAPHIC)))
+            /* an id the policy cannot read is any class it could be (policy.h) */
+            if ((e && (e->flags & POLICY_F_DEMOGRAPHIC)) ||
+                (policy_segment_classes(p, data->segtax, data->segment.v[s]) & class_mask_sensitive))
                 return "user.data.segment";
         }
     }
@@ -471,7 +474,7 @@ int bidresp_check_bid(const struct bidresp_ctx *ctx, const struct bidresp *r, co
     int32_t tax = b->cattax == ORTB_UNSET ? 1 : b->cattax;
     if (tax == req_tax)
         for (uint32_t i = 0; i < b->ncat; i++)
-            if (list_has(&req->bcat, b->cat[i])) {
+            if (policy_id_in(req->bcat.v, req->bcat.n, b->cat[i])) {
                 *detail = b->cat[i];
                 return REASON_BLOCKED_CAT;
             }

@@ -2,6 +2,7 @@
  * The first reason found is the one reported, so the checks run in the order of docs/consent.md: malformed
  * signals, GDPR (TCF), the consent store, minors, then the US opt-outs. */
 #include "filters/consent.h"
+#include "filters/jurisdiction.h"
 
 #include "filters/reasons.h"
 #include "filters/usp.h"
@@ -177,6 +178,24 @@ void consent_eval(const struct ortb_request *req, const struct consent_config *c
     else if (r->ext_gdpr_sig == ORTB_SIG_OK)
         gdpr = gdpr || r->ext_gdpr == 1;
     s->gdpr_applies = gdpr;
+    /* regs.gdpr 0 (or regs.ext.gdpr 0 without regs.gdpr) while device.geo or user.geo is in the EEA: the
+     * signals disagree about whether GDPR applies, and neither reading can be trusted to lift the other, so
+     * no personal data (issue 12). (The EU jurisdiction rules apply anyway: juris_resolve takes every place
+     * named.) A geo dropped as bad restricts the same way (ortb_pf: device.geo, its country, user.geo). */
+    if (!gdpr && ((r->gdpr_sig == ORTB_SIG_OK && r->gdpr == 0) ||
+                  (r->gdpr_sig != ORTB_SIG_OK && r->ext_gdpr_sig == ORTB_SIG_OK && r->ext_gdpr == 0))) {
+        const char *f = r->gdpr_sig == ORTB_SIG_OK ? "regs.gdpr" : "regs.ext.gdpr";
+        if (juris_eea_country(req->device.geo.country))
+            personal(s, REASON_CONSENT_MALFORMED,
+                     f[5] == 'g' ? "regs.gdpr: 0 but device.geo.country is in the EEA"
+                                 : "regs.ext.gdpr: 0 but device.geo.country is in the EEA",
+                     0);
+        else if (juris_eea_country(req->user.geo.country))
+            personal(s, REASON_CONSENT_MALFORMED,
+                     f[5] == 'g' ? "regs.gdpr: 0 but user.geo.country is in the EEA"
+                                 : "regs.ext.gdpr: 0 but user.geo.country is in the EEA",
+                     0);
+    }
 
     /* 3. GPP string: decoded whenever present; its sections count even when gpp_sid does not list them,
      * because an opt-out never widens what we may do. A GPP string that does not decode forbids personal

@@ -9,6 +9,7 @@
 #include "filters/jurisdiction.h"
 #include "filters/media.h"
 #include "filters/native.h"
+#include "filters/policy.h"
 #include "filters/sensitive.h"
 
 static bool list_has(const struct ortb_list *l, struct sv s)
@@ -65,7 +66,7 @@ static void pre_campaign(const struct campaign_set *set, const struct campaign *
         return;
     }
     for (uint32_t i = 0; i < c->cat.n; i++)
-        if (list_has(&req->bcat, c->cat.v[i])) {
+        if (policy_id_in(req->bcat.v, req->bcat.n, c->cat.v[i])) {
             p->reason = REASON_BLOCKED_CAT;
             p->arg = c->cat.v[i];
             return;
@@ -81,8 +82,8 @@ static void pre_campaign(const struct campaign_set *set, const struct campaign *
     if (t->site_cat.n) {
         bool hit = false;
         for (uint32_t i = 0; i < t->site_cat.n && !hit; i++)
-            hit = list_has(&req->ctx.cat, t->site_cat.v[i]) ||
-                  list_has(&req->ctx.content_cat, t->site_cat.v[i]);
+            hit = policy_id_in(req->ctx.cat.v, req->ctx.cat.n, t->site_cat.v[i]) ||
+                  policy_id_in(req->ctx.content_cat.v, req->ctx.content_cat.n, t->site_cat.v[i]);
         if (!hit) {
             p->reason = REASON_MATCH_SITE_CAT;
             return;
@@ -91,6 +92,14 @@ static void pre_campaign(const struct campaign_set *set, const struct campaign *
     if (t->countries.n && !list_has_ci(&t->countries, req->device.geo.country)) {
         p->reason = REASON_MATCH_COUNTRY;
         p->arg = req->device.geo.country;
+        return;
+    }
+    /* a user.geo.country that disagrees leaves the country unknowable: both must be targeted (issue 12);
+     * one given twice (dropped by the parser) matches nothing */
+    if (t->countries.n && ((req->priv.bad & (1ull << ORTB_PF_UGEO | 1ull << ORTB_PF_UGEO_COUNTRY)) ||
+                           (req->user.geo.country.n && !list_has_ci(&t->countries, req->user.geo.country)))) {
+        p->reason = REASON_MATCH_COUNTRY;
+        p->arg = req->user.geo.country;
         return;
     }
     /* the law of the place: bans that no consent lifts, so before the consent checks */
@@ -129,7 +138,7 @@ static void personal_checks(const struct campaign *c, const struct ortb_request 
                 const struct campaign_segment_rule *rule = &t->segments[r];
                 if (data->segtax != rule->segtax) continue;
                 for (uint32_t s = 0; s < data->segment.n && !hit; s++)
-                    hit = list_has(&rule->ids, data->segment.v[s]);
+                    hit = policy_id_in(rule->ids.v, rule->ids.n, data->segment.v[s]);
             }
         }
         if (!hit) {

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "filters/policy.h"
 #include "filters/reasons.h"
 
 /* ---- groups ---- */
@@ -63,13 +64,16 @@ int fair_group_segment(int g)
 }
 
 /* The group of a segment id of segtax 4 in [lo, hi] (two ranges: ages, genders), or -1. */
-static int segment_group(struct sv id, int lo, int hi)
+static int segment_group(struct sv raw, int lo, int hi)
 {
-    if (id.n == 0 || id.n > 2) return -1;
+    /* read as every taxonomy id is ("049", "49.0": 49; filters/policy.h) */
+    char b[POLICY_ID_MAX];
+    size_t n;
+    if (policy_id_canon(raw, b, sizeof b, &n) != POLICY_ID_OK || n > 2) return -1;
     int v = 0;
-    for (size_t i = 0; i < id.n; i++) {
-        if (id.p[i] < '0' || id.p[i] > '9') return -1;
-        v = v * 10 + (id.p[i] - '0');
+    for (size_t i = 0; i < n; i++) {
+        if (b[i] < '0' || b[i] > '9') return -1;
+        v = v * 10 + (b[i] - '0');
     }
     if (v < lo || v > hi) return -1;
     for (size_t i = 0; i < sizeof SEGMENTS / sizeof SEGMENTS[0]; i++)

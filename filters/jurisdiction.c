@@ -5,6 +5,7 @@
 
 #include "filters/classes.h"
 #include "filters/gpp.h"
+#include "filters/policy.h"
 #include "filters/reasons.h"
 #include "filters/tcf.h"
 
@@ -39,7 +40,7 @@ bool juris_eea_country(struct sv c)
     return false;
 }
 
-static bool is_us(struct sv c)
+static inline __attribute__((always_inline)) bool is_us(struct sv c)
 {
     return (c.n == 3 && up(c.p[0]) == 'U' && up(c.p[1]) == 'S' && up(c.p[2]) == 'A') ||
            (c.n == 2 && up(c.p[0]) == 'U' && up(c.p[1]) == 'S');
@@ -123,90 +124,121 @@ static void merge(struct juris_state *o, const struct juris_entry *e)
     }
 }
 
+/* Where one geo object places the person: "USA" (with a state slot when its region names one), an EEA
+ * country, another country, or nowhere (named false). */
+struct place {
+    bool named, us, eu;
+    int slot;   /* US state slot (state_slot), -1 none */
+    char cc[4]; /* another country: its code, upper case */
+};
+
+static inline __attribute__((always_inline)) void geo_place(const struct ortb_geo *g, struct place *p)
+{
+    *p = (struct place){.slot = -1};
+    struct sv country = g->country, region = g->region;
+    if (!country.n && !region.n) return; /* the usual user.geo */
+    /* a region "US-MD" without a country still says where the person is */
+    bool us_region = region.n == 5 && up(region.p[0]) == 'U' && up(region.p[1]) == 'S' && region.p[2] == '-';
+    bool cus = country.n && is_us(country);
+    if (cus || us_region) {
+        /* a "US-MD" region counts whatever the country says: "CAN" with "US-MD" names both places */
+        p->named = p->us = true;
+        if (us_region) {
+            region.p += 3;
+            region.n = 2;
+        }
+        p->slot = region.n == 2 ? state_slot(region.p[0], region.p[1]) : -1;
+    }
+    if (country.n && !cus) {
+        bool first = !p->named;
+        p->named = true;
+        if (juris_eea_country(country))
+            p->eu = true;
+        else if (first)
+            for (size_t i = 0; i < country.n && i < 3; i++) p->cc[i] = up(country.p[i]);
+    }
+}
+
 void juris_resolve(const struct juris_table *t, const struct juris_opts *o, const struct ortb_request *req,
                    const struct consent_state *cst, int64_t now_ms, struct juris_state *out)
 {
     *out = (struct juris_state){0};
-    const struct ortb_geo *g = &req->device.geo;
-    struct sv country = g->country, region = g->region;
     bool us = false, eu = false;
     uint64_t mask = 0;
 
-    /* a region "US-MD" without a country still says where the person is */
-    bool us_region = region.n == 5 && up(region.p[0]) == 'U' && up(region.p[1]) == 'S' && region.p[2] == '-';
-    /* 1. device.geo: a country, with a region for the USA ("MD", "US-MD", any case) */
-    if ((country.n && is_us(country)) || (!country.n && us_region)) {
-        us = true;
-        if (region.n == 5 && up(region.p[0]) == 'U' && up(region.p[1]) == 'S' && region.p[2] == '-') {
-            region.p += 3;
-            region.n = 2;
-        }
-        int slot = region.n == 2 ? state_slot(region.p[0], region.p[1]) : -1;
-        if (slot >= 0) {
-            char st[3] = {up(region.p[0]), up(region.p[1]), 0};
-            set_code(out, "US-", st);
-            out->how = JURIS_BY_GEO;
-            if (t && t->us_state[slot]) mask |= 1ull << (t->us_state[slot] - 1);
-        }
-    } else if (country.n && juris_eea_country(country)) {
-        eu = true;
-        out->how = JURIS_BY_GEO;
-    } else if (country.n) {
-        /* a country the table has no rules for: its own code, no rules (consent rules still apply) */
-        set_code(out, NULL, NULL);
-        for (size_t i = 0; i < country.n && i < 3; i++) out->code[i] = up(country.p[i]);
-        out->code[country.n < 3 ? country.n : 3] = '\0';
-        out->how = JURIS_BY_GEO;
+    /* Every signal that names a place counts, and the rules of every place named apply together, the
+     * strictest of each: device.geo, user.geo, the GPP string's US state sections, regs.gdpr / GPP section 2.
+     * Signals that disagree (device.geo in one state, user.geo or gpp_sid in another; a US geo with
+     * regs.gdpr 1) cannot tell which is right, and taking one would let a request pick the laxer law. The
+     * code and resolved_by shown are the first signal's, in that order (docs/jurisdictions.md). */
+    struct place pl[2];
+    geo_place(&req->device.geo, &pl[0]);
+    geo_place(&req->user.geo, &pl[1]);
+    int geo_slot = -1; /* the first US state a geo names */
+    for (int i = 0; i < 2; i++) {
+        const struct place *p = &pl[i];
+        us |= p->us;
+        eu |= p->eu;
+        if (p->slot < 0) continue;
+        if (geo_slot < 0) geo_slot = p->slot;
+        if (t && t->us_state[p->slot]) mask |= 1ull << (t->us_state[p->slot] - 1);
     }
 
-    /* 2. no state from geo: the GPP string's applicable US state sections (gpp_sid when sent, else the
-     * string's own header). Several states apply together: the strictest of each rule wins. */
-    if (!out->how || (us && !out->code[0])) {
-        const struct gpp *gp = cst ? cst->gpp : NULL;
-        const struct ortb_regs *r = &req->regs;
-        bool use_sid = r->gpp_sid_sig == ORTB_SIG_OK && r->ngpp_sid > 0;
-        int nstates = 0, first = 0;
-        bool national = false;
-        uint32_t nlist = use_sid ? r->ngpp_sid : (gp ? gp->nsections : 0);
-        for (uint32_t li = 0; li < nlist; li++) {
-            int sid = use_sid ? r->gpp_sid[li] : gp->section_ids[li];
-            if (sid < GPP_SID_USNAT || sid > 27) continue;
-            if (sid == GPP_SID_USNAT) {
-                national = true;
-                continue;
-            }
-            if (!nstates++ || sid < first) first = sid;
-            int slot = state_slot(gpp_state[sid][0], gpp_state[sid][1]);
-            if (t && t->us_state[slot]) mask |= 1ull << (t->us_state[slot] - 1);
+    /* the GPP US state sections, those gpp_sid lists and those in the string's own header: every one
+     * applies (a gpp_sid that lists fewer sections than the string holds cannot take a state's law away) */
+    const struct gpp *gp = cst ? cst->gpp : NULL;
+    const struct ortb_regs *r = &req->regs;
+    uint32_t nsid = r->gpp_sid_sig == ORTB_SIG_OK ? r->ngpp_sid : 0;
+    uint32_t nxsid = r->ext_gpp_sid_sig == ORTB_SIG_OK ? r->ext_ngpp_sid : 0; /* the 2.5 location too */
+    int nstates = 0, gpp_first = 0;
+    bool national = false;
+    uint32_t nlist = nsid + nxsid + (gp ? gp->nsections : 0);
+    for (uint32_t li = 0; li < nlist; li++) {
+        int sid = li < nsid           ? r->gpp_sid[li]
+                  : li < nsid + nxsid ? r->ext_gpp_sid[li - nsid]
+                                      : gp->section_ids[li - nsid - nxsid];
+        if (sid < GPP_SID_USNAT || sid > 27) continue;
+        if (sid == GPP_SID_USNAT) {
+            national = true;
+            continue;
         }
-        if (nstates) {
-            us = true;
-            set_code(out, "US-", gpp_state[first]);
-            out->how = JURIS_BY_GPP;
-        } else if (national) {
-            us = true; /* US National: somewhere in the USA, state unknown */
-        }
+        if (!nstates++ || sid < gpp_first) gpp_first = sid;
+        int slot = state_slot(gpp_state[sid][0], gpp_state[sid][1]);
+        if (t && t->us_state[slot]) mask |= 1ull << (t->us_state[slot] - 1);
     }
+    us |= nstates > 0 || national;
+    /* regs.gdpr / GPP TCF EU section (consent_eval also counts an EEA device.geo or user.geo) */
+    bool gdpr = cst && cst->gdpr_applies;
+    eu |= gdpr;
 
-    /* 3. regs.gdpr / GPP TCF EU section */
-    if (!out->how && !us && cst && cst->gdpr_applies) {
-        eu = true;
-        out->how = JURIS_BY_GDPR;
-    }
-
-    if (us && !out->code[0]) {
-        set_code(out, "US", NULL);
-        out->how = JURIS_BY_UNKNOWN;
-        /* failing toward privacy: a person somewhere in the USA gets every state's rule in force */
-        if (t && o && o->unknown_strictest) mask |= t->us_states;
-    }
-    if (eu) {
-        set_code(out, "EU", NULL);
-        if (t && t->eu >= 0) mask |= 1ull << t->eu;
-    }
+    /* failing toward privacy: a person somewhere in the USA whose state no signal names gets every state's
+     * rule in force */
+    bool us_unknown = us && geo_slot < 0 && !nstates;
+    if (us_unknown && t && o && o->unknown_strictest) mask |= t->us_states;
+    if (eu && t && t->eu >= 0) mask |= 1ull << t->eu;
     if (us && t && t->us >= 0) mask |= 1ull << t->us;
     out->mask = mask;
 
+    /* What is shown (code, resolved_by): the first geo that names a place (device.geo, else user.geo), a
+     * US one with the state any geo names, else the GPP state sections; else GPP US National; else GDPR. */
+    const struct place *p = pl[0].named ? &pl[0] : pl[1].named ? &pl[1] : NULL;
+    if (p && p->us && geo_slot >= 0) {
+        char st[3] = {(char)('A' + geo_slot / 26), (char)('A' + geo_slot % 26), 0};
+        set_code(out, "US-", st);
+        out->how = JURIS_BY_GEO;
+    } else if ((!p || p->us) && nstates) {
+        set_code(out, "US-", gpp_state[gpp_first]);
+        out->how = JURIS_BY_GPP;
+    } else if ((p && p->us) || (!p && national)) {
+        set_code(out, "US", NULL);
+        out->how = JURIS_BY_UNKNOWN;
+    } else if (p) {
+        set_code(out, p->eu ? "EU" : p->cc, NULL);
+        out->how = JURIS_BY_GEO;
+    } else if (gdpr) {
+        set_code(out, "EU", NULL);
+        out->how = JURIS_BY_GDPR;
+    }
     if (t && mask) {
         /* Rows start at UTC midnight, so the merged rules of a set of jurisdictions change only at a day
          * boundary: one cached merge per thread serves the run of requests from the same place. Keyed by the
@@ -251,13 +283,27 @@ void juris_resolve(const struct juris_table *t, const struct juris_opts *o, cons
 /* ---- per campaign ---- */
 
 /* "US-MD: Maryland Online Data Privacy Act (MODPA) from 2026-04-01: <what>" in the request arena. */
-static struct sv say(struct arena *a, const struct juris_state *js, const struct juris_entry *e,
-                     const char *what)
+static struct sv say(const struct juris_table *t, struct arena *a, const struct juris_state *js,
+                     const struct juris_entry *e, const char *what)
 {
     char *b = a ? arena_alloc(a, 192, 1) : NULL;
     if (!b) return sv_from("jurisdiction rule (detail out of memory)");
-    int k = snprintf(b, 192, "%s: %.*s from %.*s: %s", js->code[0] ? js->code : "?", SV_FMT(e->law),
-                     SV_FMT(e->from), what);
+    /* a row of a jurisdiction only another signal named (a user.geo, a GPP section or regs.gdpr that
+     * disagrees with the shown code) names its own code; worked out here, on a drop, not per request */
+    const char *code = js->code[0] ? js->code : "?";
+    if (t && e->jidx < t->ncode && e->jidx != t->us) {
+        int shown = -1;
+        if (js->code[0] == 'U' && js->code[1] == 'S' && js->code[2] == '-') {
+            int slot = state_slot(js->code[3], js->code[4]);
+            shown = slot >= 0 ? t->us_state[slot] - 1 : -1;
+        } else if (js->code[0] == 'E' && js->code[1] == 'U' && !js->code[2]) {
+            shown = t->eu;
+        }
+        /* "US" (a state unknown) and a GPP-resolved code stand for the states they merged */
+        bool states = js->how == JURIS_BY_UNKNOWN || js->how == JURIS_BY_GPP;
+        if (e->jidx != shown && !(states && (t->us_states >> e->jidx & 1))) code = t->code[e->jidx];
+    }
+    int k = snprintf(b, 192, "%s: %.*s from %.*s: %s", code, SV_FMT(e->law), SV_FMT(e->from), what);
     if (k < 0) k = 0;
     if (k >= 192) k = 191;
     return (struct sv){b, (size_t)k};
@@ -284,7 +330,7 @@ static bool first_party_match(const struct campaign_set *cs, const struct campai
             if (data->segtax != rule->segtax) continue;
             for (uint32_t s = 0; s < data->segment.n; s++)
                 for (uint32_t i = 0; i < rule->ids.n; i++)
-                    if (sv_eq(rule->ids.v[i], data->segment.v[s])) return true;
+                    if (policy_id_eq(rule->ids.v[i], data->segment.v[s])) return true;
         }
     }
     return false;
@@ -304,24 +350,25 @@ int juris_check(const struct campaign_set *cs, const struct campaign *c, const s
     char w[96];
     if (js->min_age > 0 && age >= 0 && age < js->min_age) {
         snprintf(w, sizeof w, "age %d, targeted ads need %d+", (int)age, (int)js->min_age);
-        *arg = say(a, js, js->src_age, w);
+        *arg = say(cs->juris, a, js, js->src_age, w);
         return REASON_JURISDICTION_MINOR;
     }
     if (c->t.has_near) {
         /* precise location: never where its sale is banned; elsewhere with consent (TCF special feature 1
          * under GDPR) */
         if (js->precise_geo == JURIS_GEO_BANNED) {
-            *arg = say(a, js, js->src_geo, "campaign targets precise geolocation (device.geo.lat/lon)");
+            *arg = say(cs->juris, a, js, js->src_geo,
+                       "campaign targets precise geolocation (device.geo.lat/lon)");
             return REASON_JURISDICTION_PRECISE_GEO;
         }
         if (js->precise_geo == JURIS_GEO_CONSENT && !cst->precise_geo_ok) {
-            *arg = say(a, js, js->src_geo, "precise geolocation without consent");
+            *arg = say(cs->juris, a, js, js->src_geo, "precise geolocation without consent");
             return REASON_JURISDICTION_PRECISE_GEO;
         }
         if (cst->gdpr_applies && !(cst->tc && tcf_special_feature(cst->tc, 1))) {
-            *arg = js->src_geo
-                       ? say(a, js, js->src_geo, "no TCF special feature 1 (precise geolocation) opt-in")
-                       : sv_from("GDPR: no TCF special feature 1 (precise geolocation) opt-in");
+            *arg = js->src_geo ? say(cs->juris, a, js, js->src_geo,
+                                     "no TCF special feature 1 (precise geolocation) opt-in")
+                               : sv_from("GDPR: no TCF special feature 1 (precise geolocation) opt-in");
             return REASON_JURISDICTION_PRECISE_GEO;
         }
     }
@@ -329,7 +376,7 @@ int juris_check(const struct campaign_set *cs, const struct campaign *c, const s
     if (js->sensitive_banned && sens) {
         snprintf(w, sizeof w, "campaign targets %s (banned even with consent)",
                  class_name(__builtin_ctz(sens)));
-        *arg = say(a, js, js->src_sensitive, w);
+        *arg = say(cs->juris, a, js, js->src_sensitive, w);
         return REASON_JURISDICTION_SENSITIVE_BANNED;
     }
     if (c->political && js->political == JURIS_POL_EU_TTPA) {
@@ -342,13 +389,13 @@ int juris_check(const struct campaign_set *cs, const struct campaign *c, const s
                          (int)js->political_min_age);
             else
                 snprintf(w, sizeof w, "known minor: no personal data for political ads");
-            *arg = say(a, js, e, w);
+            *arg = say(cs->juris, a, js, e, w);
             return REASON_POLITICAL_MINOR;
         }
         if (sens) {
             snprintf(w, sizeof w, "political campaign targets %s (special category)",
                      class_name(__builtin_ctz(sens)));
-            *arg = say(a, js, e, w);
+            *arg = say(cs->juris, a, js, e, w);
             return REASON_POLITICAL_PERSONAL_DATA;
         }
         if (!js->pol_consent) {
@@ -358,15 +405,15 @@ int juris_check(const struct campaign_set *cs, const struct campaign *c, const s
             else
                 snprintf(w, sizeof w,
                          "no political consent signal configured (political_consent_custom_purpose)");
-            *arg = say(a, js, e, w);
+            *arg = say(cs->juris, a, js, e, w);
             return REASON_POLITICAL_PERSONAL_DATA;
         }
         if (c->t.has_age || c->t.gender_mask) {
-            *arg = say(a, js, e, "age/gender targeting is not first-party data");
+            *arg = say(cs->juris, a, js, e, "age/gender targeting is not first-party data");
             return REASON_POLITICAL_PERSONAL_DATA;
         }
         if (c->t.nsegments && !first_party_match(cs, c, req)) {
-            *arg = say(a, js, e, "no first-party segment matched (first_party_providers)");
+            *arg = say(cs->juris, a, js, e, "no first-party segment matched (first_party_providers)");
             return REASON_POLITICAL_PERSONAL_DATA;
         }
     }

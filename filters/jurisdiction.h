@@ -67,7 +67,7 @@ struct juris_opts {
 struct juris_state {
     char code[JURIS_CODE_MAX]; /* "US-MD", "US", "EU", or "" */
     uint8_t how;               /* enum juris_how */
-    uint64_t mask;             /* jurisdictions that apply */
+    uint64_t mask; /* jurisdictions that apply: every place any signal names (see juris_resolve) */
     int16_t min_age;
     bool sensitive_banned;
     uint8_t precise_geo;

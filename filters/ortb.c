@@ -90,8 +90,10 @@ static int rd_double(struct pctx *c, double *out, bool *present, const char *fie
  * either copy blocks: the copies are joined, so a second copy can never lift a block ("bcat":[...],"bcat":[]
  * used to keep only the empty one). A list that allows (cur, deal wseat / wadomain; empty = no limit) given
  * twice allows only what both copies allow; when nothing is left, an entry "" that matches no currency, seat
- * or domain stands for "nothing". Others keep the last copy (they only describe the page or the player). */
-enum { LIST_LAST, LIST_BLOCK, LIST_ALLOW };
+ * or domain stands for "nothing"; the player's mimes are such a list too. Context categories (site/app cat,
+ * sectioncat, pagecat, content.cat) are joined like a block: the context is every category any copy names.
+ * No list keeps only its last copy. */
+enum { LIST_BLOCK = 1, LIST_ALLOW };
 
 /* Array of strings. Non-string elements are a type error. */
 static int rd_list_as(struct pctx *c, struct ortb_list *out, const char *field, int kind)
@@ -147,9 +149,31 @@ static int rd_list_as(struct pctx *c, struct ortb_list *out, const char *field, 
     return 0;
 }
 
-static int rd_list(struct pctx *c, struct ortb_list *out, const char *field)
+/* A string that names one thing (an id, a currency): a second copy with another value has no safe reading
+ * (which imp, which deal, which currency is the floor in?), so the request is refused, naming the field. The
+ * same value again is harmless. ci: compare case-insensitively (currency codes). */
+static int rd_str_one(struct pctx *c, struct sv *out, const char *field, bool ci)
 {
-    return rd_list_as(c, out, field, LIST_LAST);
+    struct sv prev = *out, v = SV_NULL;
+    if (rd_str(c, &v, field)) return -1;
+    if (!v.p) return 0; /* null: absent, the first copy stands */
+    if (prev.p && !(ci ? sv_ieq(prev, v) : sv_eq(prev, v)))
+        return fail(c, ORTB_EINVALID, field, "given twice with different values");
+    *out = v;
+    return 0;
+}
+
+/* A floor given twice: the higher one, so a second copy can never lower it. */
+static int rd_floor(struct pctx *c, double *out, bool *seen, const char *field)
+{
+    double v = 0;
+    bool got = false;
+    if (rd_double(c, &v, &got, field)) return -1;
+    if (!got) return 0;
+    /* a negative copy sticks: the floor is refused after the object, whichever copy it was */
+    if (!(*seen && *out < 0) && (v < 0 || !*seen || v > *out)) *out = v;
+    *seen = true;
+    return 0;
 }
 
 /* ---- privacy fields: one table, one reader ----
@@ -200,6 +224,11 @@ const struct ortb_pf_def ortb_pf[ORTB_PF_N] = {
     [ORTB_PF_GEO_LON] = PF("device.geo.lon", PT_STR, ORTB_PFC_PERSONAL, 0, 0),
     [ORTB_PF_USER_DUP] = PF("user", PT_OBJ, ORTB_PFC_PERSONAL, 0, 0),
     [ORTB_PF_GENDER] = PF("user.gender", PT_STR, ORTB_PFC_PERSONAL, 0, 0),
+    [ORTB_PF_UGEO] = PF("user.geo", PT_OBJ, ORTB_PFC_PERSONAL, 0, 0),
+    [ORTB_PF_UGEO_COUNTRY] = PF("user.geo.country", PT_STR, ORTB_PFC_PERSONAL, 0, 0),
+    [ORTB_PF_UGEO_REGION] = PF("user.geo.region", PT_STR, ORTB_PFC_PERSONAL, 0, 0),
+    [ORTB_PF_USER_ID] = PF("user.id", PT_STR, ORTB_PFC_HIDDEN, 0, 0),
+    [ORTB_PF_BUYERUID] = PF("user.buyeruid", PT_STR, ORTB_PFC_HIDDEN, 0, 0),
 };
 _Static_assert(ORTB_PF_N <= 64, "ortb_privacy's masks are 64 bits");
 
@@ -412,6 +441,10 @@ static void pf_finish(struct ortb_request *r)
     if (BAD(ORTB_PF_GEO_REGION)) geo->region = SV_NULL;
     if (BAD(ORTB_PF_GEO_LAT) || BAD(ORTB_PF_GEO_LON)) geo->has_lat = geo->has_lon = false;
     if (BAD(ORTB_PF_GENDER)) u->gender = SV_NULL;
+    if (BAD(ORTB_PF_UGEO)) u->geo = (struct ortb_geo){.present = u->geo.present, .type = u->geo.type};
+    if (BAD(ORTB_PF_UGEO_COUNTRY)) u->geo.country = SV_NULL;
+    if (BAD(ORTB_PF_UGEO_REGION)) u->geo.region = SV_NULL;
+    if (BAD(ORTB_PF_USER_ID) || BAD(ORTB_PF_BUYERUID)) u->id = u->buyeruid = SV_NULL; /* no store lookup */
 #undef BAD
 }
 
@@ -549,7 +582,7 @@ static int parse_av(struct pctx *c, bool *has, struct ortb_av *av, bool video)
     while (json_obj_next(c->j, &k)) {
         int rc;
         if (KEQ(k, "mimes"))
-            rc = rd_list(c, &av->mimes, video ? "imp.video.mimes" : "imp.audio.mimes");
+            rc = rd_list_as(c, &av->mimes, video ? "imp.video.mimes" : "imp.audio.mimes", LIST_ALLOW);
         else if (KEQ(k, "minduration"))
             rc = rd_i32(c, &av->minduration, field);
         else if (KEQ(k, "maxduration"))
@@ -635,14 +668,15 @@ static int parse_native(struct pctx *c, struct ortb_imp *imp)
 static int parse_deal(struct pctx *c, struct ortb_deal *d)
 {
     struct sv k;
+    bool seen_floor = false;
     while (json_obj_next(c->j, &k)) {
         int rc;
         if (KEQ(k, "id"))
-            rc = rd_str(c, &d->id, "imp.pmp.deals.id");
+            rc = rd_str_one(c, &d->id, "imp.pmp.deals.id", false);
         else if (KEQ(k, "bidfloor"))
-            rc = rd_double(c, &d->bidfloor, NULL, "imp.pmp.deals.bidfloor");
+            rc = rd_floor(c, &d->bidfloor, &seen_floor, "imp.pmp.deals.bidfloor");
         else if (KEQ(k, "bidfloorcur"))
-            rc = rd_str(c, &d->bidfloorcur, "imp.pmp.deals.bidfloorcur");
+            rc = rd_str_one(c, &d->bidfloorcur, "imp.pmp.deals.bidfloorcur", true);
         else if (KEQ(k, "wseat"))
             rc = rd_list_as(c, &d->wseat, "imp.pmp.deals.wseat", LIST_ALLOW);
         else if (KEQ(k, "wadomain"))
@@ -666,10 +700,16 @@ static int parse_pmp(struct pctx *c, struct ortb_pmp *pmp)
     while (json_obj_next(c->j, &k)) {
         int rc = 0;
         if (KEQ(k, "private_auction")) {
-            rc = rd_i32(c, &pmp->private_auction, "imp.pmp.private_auction");
-            if (pmp->private_auction == ORTB_UNSET) pmp->private_auction = 0;
+            /* any copy saying 1 holds (a later 0 cannot open the auction), and a value we do not know (2,
+             * -1) reads as 1: bidding only through a deal never widens what the seller allowed */
+            int32_t v = ORTB_UNSET;
+            rc = rd_i32(c, &v, "imp.pmp.private_auction");
+            if (!rc && v != ORTB_UNSET && v != 0) pmp->private_auction = 1;
         } else if (KEQ(k, "deals")) {
             if (is_null(c)) continue;
+            /* a second list would replace the first (its floors, wseat, wadomain): neither the union (more
+             * deals to take) nor the last copy is safe, and intersecting deal terms is no reading either */
+            if (pmp->has_deals) return fail(c, ORTB_EINVALID, "imp.pmp.deals", "given twice");
             if (json_peek(c->j) != JSON_ARRAY) {
                 if (c->j->err) return -1;
                 return fail(c, ORTB_EINVALID, "imp.pmp.deals", "expected an array of objects");
@@ -687,6 +727,13 @@ static int parse_pmp(struct pctx *c, struct ortb_pmp *pmp)
                 if (parse_deal(c, d)) return -1;
             }
             if (c->j->err) return -1;
+            /* one deal id listed twice: the first takeable copy would win, so the laxer terms would */
+            struct ortb_deal *dv = v.items;
+            for (uint32_t i = 1; i < v.n; i++)
+                for (uint32_t q = 0; q < i; q++)
+                    if (dv[i].id.n && sv_eq(dv[i].id, dv[q].id))
+                        return fail(c, ORTB_EINVALID, "imp.pmp.deals.id", "deal id listed twice in one imp");
+            pmp->has_deals = true;
             pmp->deals = v.items;
             pmp->ndeals = v.n;
         } else
@@ -702,11 +749,12 @@ static int parse_imp(struct pctx *c, struct ortb_imp *imp)
     if (enter(c, &present, "imp[]")) return -1;
     if (!present) return fail(c, ORTB_EREQUIRED, "imp[]", "imp entries must be objects");
     imp->banner_w = imp->banner_h = ORTB_UNSET;
+    bool seen_floor = false;
     struct sv k;
     while (json_obj_next(c->j, &k)) {
         int rc;
         if (KEQ(k, "id"))
-            rc = rd_str(c, &imp->id, "imp.id");
+            rc = rd_str_one(c, &imp->id, "imp.id", false);
         else if (KEQ(k, "banner"))
             rc = parse_banner(c, imp);
         else if (KEQ(k, "video"))
@@ -718,9 +766,9 @@ static int parse_imp(struct pctx *c, struct ortb_imp *imp)
         else if (KEQ(k, "pmp"))
             rc = parse_pmp(c, &imp->pmp);
         else if (KEQ(k, "bidfloor"))
-            rc = rd_double(c, &imp->bidfloor, NULL, "imp.bidfloor");
+            rc = rd_floor(c, &imp->bidfloor, &seen_floor, "imp.bidfloor");
         else if (KEQ(k, "bidfloorcur"))
-            rc = rd_str(c, &imp->bidfloorcur, "imp.bidfloorcur");
+            rc = rd_str_one(c, &imp->bidfloorcur, "imp.bidfloorcur", true);
         else
             rc = skip(c);
         if (rc) return -1;
@@ -773,7 +821,7 @@ static int parse_content(struct pctx *c, struct ortb_context_obj *x)
     while (json_obj_next(c->j, &k)) {
         int rc;
         if (KEQ(k, "cat"))
-            rc = rd_list(c, &x->content_cat, "content.cat");
+            rc = rd_list_as(c, &x->content_cat, "content.cat", LIST_BLOCK);
         else if (KEQ(k, "cattax"))
             rc = rd_i32(c, &x->content_cattax, "content.cattax");
         else
@@ -802,7 +850,11 @@ static int parse_context(struct pctx *c, struct ortb_context_obj *x, enum ortb_c
         else if (KEQ(k, "bundle"))
             rc = rd_str(c, &x->bundle, "app.bundle");
         else if (KEQ(k, "cat"))
-            rc = rd_list(c, &x->cat, "site.cat");
+            rc = rd_list_as(c, &x->cat, "site.cat", LIST_BLOCK);
+        else if (KEQ(k, "sectioncat"))
+            rc = rd_list_as(c, &x->cat, "site.sectioncat", LIST_BLOCK);
+        else if (KEQ(k, "pagecat"))
+            rc = rd_list_as(c, &x->cat, "site.pagecat", LIST_BLOCK);
         else if (KEQ(k, "cattax"))
             rc = rd_i32(c, &x->cattax, "site.cattax");
         else if (KEQ(k, "publisher"))
@@ -818,20 +870,27 @@ static int parse_context(struct pctx *c, struct ortb_context_obj *x, enum ortb_c
 
 /* ---- device ---- */
 
-static int parse_geo(struct pctx *c, struct ortb_geo *g)
+/* device.geo, or user.geo (user: only country and region are read; where the user says they live places
+ * them for the jurisdiction rules, never for targeting) */
+static int parse_geo(struct pctx *c, struct ortb_geo *g, bool user)
 {
     bool present;
-    if (enter(c, &present, "device.geo")) return -1;
+    if (enter(c, &present, user ? "user.geo" : "device.geo")) return -1;
     if (!present) return 0;
-    pf_once(c, ORTB_PF_GEO); /* a second geo would merge into the first: where the person is, unknowable */
+    /* a second geo would merge into the first: where the person is, unknowable */
+    pf_once(c, user ? ORTB_PF_UGEO : ORTB_PF_GEO);
     g->present = true;
     struct sv k;
     while (json_obj_next(c->j, &k)) {
         int rc;
         if (KEQ(k, "country"))
-            rc = rd_str_once(c, ORTB_PF_GEO_COUNTRY, &g->country, "device.geo.country");
+            rc = user ? rd_str_once(c, ORTB_PF_UGEO_COUNTRY, &g->country, "user.geo.country")
+                      : rd_str_once(c, ORTB_PF_GEO_COUNTRY, &g->country, "device.geo.country");
         else if (KEQ(k, "region"))
-            rc = rd_str_once(c, ORTB_PF_GEO_REGION, &g->region, "device.geo.region");
+            rc = user ? rd_str_once(c, ORTB_PF_UGEO_REGION, &g->region, "user.geo.region")
+                      : rd_str_once(c, ORTB_PF_GEO_REGION, &g->region, "device.geo.region");
+        else if (user)
+            rc = skip(c);
         else if (KEQ(k, "zip"))
             rc = rd_str(c, &g->zip, "device.geo.zip");
         else if (KEQ(k, "lat") || KEQ(k, "lon")) {
@@ -869,7 +928,7 @@ static int parse_device(struct pctx *c, struct ortb_device *d)
         else if (KEQ(k, "ifa"))
             rc = rd_str(c, &d->ifa, "device.ifa");
         else if (KEQ(k, "geo"))
-            rc = parse_geo(c, &d->geo);
+            rc = parse_geo(c, &d->geo, false);
         else if (KEQ(k, "dnt"))
             rc = rd_i32(c, &d->dnt, "device.dnt");
         else if (KEQ(k, "lmt"))
@@ -981,11 +1040,14 @@ static int parse_data(struct pctx *c, struct ortb_user *u)
         struct sv k;
         while (json_obj_next(c->j, &k)) {
             int rc;
-            if (KEQ(k, "id"))
-                rc = rd_str(c, &d->id, "user.data.id");
-            else if (KEQ(k, "name"))
-                rc = rd_str(c, &d->name, "user.data.name");
-            else if (KEQ(k, "segment")) {
+            if (KEQ(k, "id") || KEQ(k, "name")) {
+                /* who provides the data (first-party or not, the provider named in details): a second
+                 * copy with another value leaves it unknowable, so the object serves no targeting */
+                bool id = KEQ(k, "id");
+                struct sv *dst = id ? &d->id : &d->name, prev = *dst;
+                rc = rd_str(c, dst, id ? "user.data.id" : "user.data.name");
+                if (!rc && prev.p && dst->p != prev.p && !sv_eq(prev, *dst)) d->ambiguous = true;
+            } else if (KEQ(k, "segment")) {
                 if (seen_seg) pf_bad(c, ORTB_PF_SEGMENT, ORTB_PFW_DUP);
                 seen_seg = json_peek(c->j) != JSON_NULL;
                 rc = parse_segments(c, &d->segment, &d->ambiguous);
@@ -1072,13 +1134,15 @@ static int parse_user(struct pctx *c, struct ortb_user *u)
     while (json_obj_next(c->j, &k)) {
         int rc;
         if (KEQ(k, "id"))
-            rc = rd_str(c, &u->id, "user.id");
+            rc = rd_str_once(c, ORTB_PF_USER_ID, &u->id, "user.id");
         else if (KEQ(k, "buyeruid"))
-            rc = rd_str(c, &u->buyeruid, "user.buyeruid");
+            rc = rd_str_once(c, ORTB_PF_BUYERUID, &u->buyeruid, "user.buyeruid");
         else if (KEQ(k, "yob"))
             rc = rd_pf_int(c, ORTB_PF_YOB, &u->yob, NULL);
         else if (KEQ(k, "gender"))
             rc = rd_str_once(c, ORTB_PF_GENDER, &u->gender, "user.gender");
+        else if (KEQ(k, "geo"))
+            rc = parse_geo(c, &u->geo, true);
         else if (KEQ(k, "consent"))
             rc = rd_pf_str(c, ORTB_PF_CONSENT, &u->consent, &u->consent_sig);
         else if (KEQ(k, "data")) {
@@ -1225,6 +1289,8 @@ static int parse_request(struct pctx *c, struct ortb_request *r)
                 return fail(c, ORTB_EREQUIRED, "id", "id must be a non-empty string");
             rc = rd_str(c, &r->id, "id");
         } else if (KEQ(k, "imp")) {
+            /* a second imp array would replace the first, private auctions and floors with it */
+            if (seen_imp) return fail(c, ORTB_EINVALID, "imp", "given twice");
             seen_imp = true;
             rc = parse_imps(c, r);
         } else if (KEQ(k, "tmax"))
@@ -1241,9 +1307,13 @@ static int parse_request(struct pctx *c, struct ortb_request *r)
             rc = rd_list_as(c, &r->badv, "badv", LIST_BLOCK);
         else if (KEQ(k, "bapp"))
             rc = rd_list_as(c, &r->bapp, "bapp", LIST_BLOCK);
-        else if (KEQ(k, "cattax"))
+        else if (KEQ(k, "cattax")) {
+            /* which taxonomy bcat is in: another copy could move a block into a taxonomy nothing matches */
+            int32_t prev = r->cattax;
             rc = rd_i32(c, &r->cattax, "cattax");
-        else if (KEQ(k, "site"))
+            if (!rc && prev != ORTB_UNSET && r->cattax != prev)
+                return fail(c, ORTB_EINVALID, "cattax", "given twice with different values");
+        } else if (KEQ(k, "site"))
             rc = parse_context(c, &r->ctx, ORTB_CTX_SITE, "site");
         else if (KEQ(k, "app"))
             rc = parse_context(c, &r->ctx, ORTB_CTX_APP, "app");
@@ -1286,7 +1356,7 @@ int ortb_parse_ex(const char *body, size_t len, struct arena *arena, struct ortb
     req->tmax = req->at = req->cattax = req->test = ORTB_UNSET;
     req->ctx.cattax = req->ctx.content_cattax = ORTB_UNSET;
     req->device.dnt = req->device.lmt = req->device.devicetype = ORTB_UNSET;
-    req->device.geo.type = ORTB_UNSET;
+    req->device.geo.type = req->user.geo.type = ORTB_UNSET;
     req->user.yob = ORTB_UNSET;
     req->regs.coppa = req->regs.gdpr = req->regs.ext_gdpr = req->regs.gpc = ORTB_UNSET;
     struct pctx c = {.j = &j, .a = arena, .err = err, .h = h, .pv = &req->priv};

@@ -72,6 +72,11 @@ struct ortb_native {
     uint32_t nassets;
 };
 
+/* Repeated keys of the trading terms (imp, pmp, deal) take the reading that never lets fairbid bid where
+ * one copy forbids it: the higher bidfloor, private_auction 1 if any copy says so (or says anything but 0),
+ * the intersection of mimes, wseat and wadomain. Where no reading is safe the request is refused (400 naming
+ * the field): a bidfloorcur, imp.id or deal id given twice with different values, pmp.deals given twice, a
+ * deal id listed twice in one imp. */
 struct ortb_deal {
     struct sv id;
     double bidfloor;       /* 0 when absent */
@@ -80,7 +85,8 @@ struct ortb_deal {
 };
 
 struct ortb_pmp {
-    int32_t private_auction; /* 0 when absent */
+    int32_t private_auction; /* 0 when absent; 1 when any copy is 1 or out of range */
+    bool has_deals;          /* pmp.deals was given (even empty): a second copy is refused */
     struct ortb_deal *deals;
     uint32_t ndeals;
 };
@@ -102,7 +108,9 @@ struct ortb_data {
     struct sv id, name;
     int32_t segtax;           /* data.ext.segtax, ORTB_UNSET when absent */
     struct ortb_list segment; /* segment[].id */
-    bool ambiguous;           /* a segment of it gave its id twice: both ids are in `segment`, and they count
+    bool ambiguous;           /* a segment of it gave its id twice, or the object its id or name twice with
+                                 different values (who provides it, e.g. first-party, is unknowable): both
+                                 segment ids are in `segment`, and they count
                                  for what restricts (sensitive, vulnerable) but never for targeting or a
                                  fairness group, as no reading tells which id the segment is */
 };
@@ -113,9 +121,11 @@ enum ortb_context { ORTB_CTX_NONE = 0, ORTB_CTX_SITE, ORTB_CTX_APP, ORTB_CTX_DOO
 struct ortb_context_obj {
     enum ortb_context kind;
     struct sv id, domain, bundle, publisher_id;
+    /* cat, sectioncat and pagecat of site/app/dooh, joined: the context is every category any of them (or any
+     * repeated copy of them) names, so a second copy can never hide one */
     struct ortb_list cat;
-    int32_t cattax; /* ORTB_UNSET when absent (spec default: 1) */
-    struct ortb_list content_cat;
+    int32_t cattax;               /* ORTB_UNSET when absent (spec default: 1) */
+    struct ortb_list content_cat; /* content.cat, repeated copies joined likewise */
     int32_t content_cattax;
 };
 
@@ -180,6 +190,16 @@ enum ortb_pf {
     ORTB_PF_GEO_LON,
     ORTB_PF_USER_DUP, /* user given twice: the copies merge, which no reading of the request gives */
     ORTB_PF_GENDER,   /* user.gender given twice (dropped: the fairness group is "unknown") */
+    /* user.geo (where the user says they live): read for the jurisdiction only, whose rules are then those of
+     * every place device.geo and user.geo name (filters/jurisdiction.c). Given twice: dropped. */
+    ORTB_PF_UGEO,         /* user.geo given twice */
+    ORTB_PF_UGEO_COUNTRY, /* user.geo.country given twice */
+    ORTB_PF_UGEO_REGION,  /* user.geo.region given twice */
+    /* Who the user is for the advertiser's consent store (bidder/consent: buyeruid, else id): given twice,
+     * which record holds an opt-out or a minor flag is unknowable, so neither is looked up and the user may
+     * be a minor (ORTB_PFC_HIDDEN). */
+    ORTB_PF_USER_ID,  /* user.id given twice */
+    ORTB_PF_BUYERUID, /* user.buyeruid given twice */
     ORTB_PF_N
 };
 
@@ -213,8 +233,9 @@ struct ortb_privacy {
 struct ortb_user {
     bool present;
     struct sv id, buyeruid, gender;
-    int32_t yob;       /* ORTB_UNSET when absent or bad (see ortb_privacy) */
-    struct sv consent; /* 2.6 user.consent */
+    struct ortb_geo geo; /* country and region only (lat/lon are never read from user.geo) */
+    int32_t yob;         /* ORTB_UNSET when absent or bad (see ortb_privacy) */
+    struct sv consent;   /* 2.6 user.consent */
     enum ortb_sig consent_sig;
     struct sv ext_consent; /* 2.5 user.ext.consent */
     enum ortb_sig ext_consent_sig;

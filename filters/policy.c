@@ -1,11 +1,169 @@
 /* policy: lookups in the compiled policy tables. See policy.h. */
 #include "filters/policy.h"
 
+#include <string.h>
+
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static bool is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+enum { NOT_NUMBER = -2 };
+
+/* The decimal number grammar (sign, digits, fraction, exponent) over [p, e): the integer it denotes, or
+ * NOT_NUMBER when the text is not in that grammar. */
+static int canon_number(const char *p, const char *e, char *out, size_t cap, size_t *n)
+{
+    bool neg = false;
+    if (p < e && (*p == '+' || *p == '-')) neg = *p++ == '-';
+    const char *i0 = p;
+    while (p < e && is_digit(*p)) p++;
+    const char *i1 = p, *f0 = p, *f1 = p;
+    if (p < e && *p == '.') {
+        f0 = ++p;
+        while (p < e && is_digit(*p)) p++;
+        f1 = p;
+    }
+    if (i1 == i0 && f1 == f0) return NOT_NUMBER;
+    long ex = 0;
+    if (p < e && (*p == 'e' || *p == 'E')) {
+        p++;
+        bool eneg = false;
+        if (p < e && (*p == '+' || *p == '-')) eneg = *p++ == '-';
+        const char *x0 = p;
+        for (; p < e && is_digit(*p); p++)
+            if (ex < 1000000) ex = ex * 10 + (*p - '0');
+        if (p == x0) return NOT_NUMBER;
+        if (eneg) ex = -ex;
+    }
+    if (p != e) return NOT_NUMBER;
+    /* the significant digits dig[0..k) times 10^shift */
+    const char *d = i0;
+    while (d < i1 && *d == '0') d++;
+    long shift = ex - (long)(f1 - f0);
+    char dig[40];
+    size_t k = 0;
+    for (const char *q = d; q < f1; q++) {
+        if (q == i1) continue;                     /* the point */
+        if (k == 0 && *q == '0') continue;         /* zeros right after the point, before any other digit */
+        if (k == sizeof dig) return POLICY_ID_BAD; /* more digits than any integer an id is read into */
+        dig[k++] = *q;
+    }
+    while (k && dig[k - 1] == '0' && shift < 0) { /* "399.000", "39900e-2" */
+        k--;
+        shift++;
+    }
+    if (k == 0) { /* zero, however written ("-0", "0.0e5") */
+        if (cap) out[0] = '0';
+        *n = 1;
+        return cap ? POLICY_ID_OK : POLICY_ID_LONG;
+    }
+    if (neg || shift < 0 || (long)k + shift > 18) return POLICY_ID_BAD; /* a fraction, negative, or huge */
+    size_t len = k + (size_t)shift;
+    for (size_t i = 0; i < len && i < cap; i++) out[i] = i < k ? dig[i] : '0';
+    *n = len;
+    return len <= cap ? POLICY_ID_OK : POLICY_ID_LONG;
+}
+
+int policy_id_canon(struct sv id, char *out, size_t cap, size_t *n)
+{
+    *n = 0;
+    if (!id.p) return POLICY_ID_BAD;
+    const char *p = id.p, *e = id.p + id.n;
+    while (p < e && is_blank(*p)) p++;
+    while (e > p && is_blank(e[-1])) e--;
+    if (p == e) return POLICY_ID_BAD;
+    int rc = canon_number(p, e, out, cap, n);
+    if (rc != NOT_NUMBER) return rc;
+    /* not a number: letters, digits, '-', '_' */
+    size_t len = (size_t)(e - p);
+    for (size_t i = 0; i < len; i++) {
+        char c = p[i];
+        if (c >= 'a' && c <= 'z') c = (char)(c - 32);
+        if (!(is_digit(c) || (c >= 'A' && c <= 'Z') || c == '-' || c == '_')) return POLICY_ID_BAD;
+        if (i < cap) out[i] = c;
+    }
+    *n = len;
+    return len <= cap ? POLICY_ID_OK : POLICY_ID_LONG;
+}
+
+/* Already in canonical form (an integer without leading zeros, or an upper-case letter then upper-case
+ * letters, digits, '-' and '_'): two such ids are the same id only byte for byte, so most comparisons (IAB
+ * ids as exchanges send them) need no canonicalisation. */
+static bool canonical(struct sv s)
+{
+    if (!s.p || s.n == 0 || s.n > 32) return false;
+    bool num = is_digit(s.p[0]);
+    if (num ? (s.p[0] == '0' && s.n > 1) : !(s.p[0] >= 'A' && s.p[0] <= 'Z')) return false;
+    for (size_t i = 1; i < s.n; i++) {
+        char c = s.p[i];
+        if (!(is_digit(c) || (!num && ((c >= 'A' && c <= 'Z') || c == '-' || c == '_')))) return false;
+    }
+    return true;
+}
+
+bool policy_id_eq(struct sv a, struct sv b)
+{
+    if (sv_eq(a, b)) return true;
+    if (canonical(a) && canonical(b)) return false;
+    char ca[32], cb[32];
+    size_t na, nb;
+    if (policy_id_canon(a, ca, sizeof ca, &na) != POLICY_ID_OK ||
+        policy_id_canon(b, cb, sizeof cb, &nb) != POLICY_ID_OK)
+        return false;
+    return na == nb && memcmp(ca, cb, na) == 0;
+}
+
+bool policy_id_in(const struct sv *v, uint32_t n, struct sv id)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (policy_id_eq(v[i], id)) return true;
+    return false;
+}
+
+static uint64_t pack(int32_t tax, const char *s, size_t n)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) v |= (uint64_t)(unsigned char)s[i] << (8 * i);
+    return ((uint64_t)tax << 56) | v;
+}
+
+uint64_t policy_key(int32_t tax, struct sv id)
+{
+    if (tax < 1 || tax > 255) return 0;
+    if (canonical(id)) return id.n <= POLICY_ID_MAX ? pack(tax, id.p, id.n) : 0; /* the common case */
+    char b[POLICY_ID_MAX];
+    size_t n;
+    if (policy_id_canon(id, b, sizeof b, &n) != POLICY_ID_OK) return 0;
+    return pack(tax, b, n);
+}
+
+static bool tax_bit(const uint64_t m[4], int32_t tax)
+{
+    return tax >= 0 && tax < 256 && ((m[tax >> 6] >> (tax & 63)) & 1);
+}
+
+static void tax_mark(struct policy_table *t, uint64_t key, uint32_t classes)
+{
+    uint32_t tax = (uint32_t)(key >> 56);
+    if (classes) t->classified[tax >> 6] |= 1ull << (tax & 63);
+    for (int i = 0; i < POLICY_ID_MAX; i++) {
+        char c = (char)((key >> (8 * i)) & 0xff);
+        if (c && !is_digit(c)) t->alnum[tax >> 6] |= 1ull << (tax & 63);
+    }
+}
+
 void policy_table_init(struct policy_table *t, struct policy_entry *slots, uint32_t cap)
 {
     t->slots = slots;
     t->cap = cap;
     t->n = 0;
+    for (int i = 0; i < 4; i++) t->classified[i] = t->alnum[i] = 0;
     for (uint32_t i = 0; i < cap; i++) slots[i] = (struct policy_entry){0, 0, 0};
 }
 
@@ -18,6 +176,7 @@ int policy_table_put(struct policy_table *t, uint64_t key, uint32_t classes, uin
         if (e->key == key) {
             e->classes |= classes;
             e->flags |= flags;
+            tax_mark(t, key, classes);
             return 0;
         }
         if (e->key == 0) {
@@ -25,6 +184,7 @@ int policy_table_put(struct policy_table *t, uint64_t key, uint32_t classes, uin
             if ((uint64_t)(t->n + 1) * 2 > t->cap) return -1;
             *e = (struct policy_entry){key, classes, flags};
             t->n++;
+            tax_mark(t, key, classes);
             return 0;
         }
     }
@@ -41,18 +201,71 @@ const struct policy_entry *policy_table_get(const struct policy_table *t, uint64
     }
 }
 
+static uint32_t entry_classes(const struct policy_table *t, uint64_t key)
+{
+    const struct policy_entry *e = policy_table_get(t, key);
+    return e ? e->classes : 0;
+}
+
+/* The classes of id in taxonomy tax under every reading of it (policy.h); unreadable: POLICY_UNREADABLE and
+ * every class in `could`. */
+static uint32_t read_classes(const struct policy_table *t, int32_t tax, struct sv id, uint32_t could,
+                             bool lookup)
+{
+    if (tax < 1 || tax > 255) return 0;
+    bool strict = tax_bit(t->classified, tax);
+    if (canonical(id) && id.n <= POLICY_ID_MAX) { /* the common case: one reading, no copy */
+        if (strict && !is_digit(id.p[0]) && !tax_bit(t->alnum, tax)) return POLICY_UNREADABLE | could;
+        return lookup ? entry_classes(t, pack(tax, id.p, id.n)) : 0;
+    }
+    char b[POLICY_ID_MAX];
+    size_t n;
+    int rc = policy_id_canon(id, b, sizeof b, &n);
+    if (rc == POLICY_ID_BAD) return strict ? POLICY_UNREADABLE | could : 0;
+    size_t m = n < sizeof b ? n : sizeof b, nlead = 0;
+    while (nlead < m && is_digit(b[nlead])) nlead++;
+    bool integer = nlead == n;
+    /* where every id is an integer, anything else is a guess at one ("399abc", "0x18f") */
+    if (strict && !integer && !tax_bit(t->alnum, tax)) return POLICY_UNREADABLE | could;
+    if (!lookup) return 0;
+    uint32_t cls = rc == POLICY_ID_OK ? entry_classes(t, pack(tax, b, n)) : 0;
+    if (!integer && nlead) { /* its leading digits, as parseInt/strtol read them */
+        size_t z = 0;
+        while (z + 1 < nlead && b[z] == '0') z++;
+        cls |= entry_classes(t, pack(tax, b + z, nlead - z));
+    }
+    if (rc == POLICY_ID_OK && n > 2 && b[0] == '0' && b[1] == 'X') { /* "0x18f", as JavaScript's Number() */
+        uint32_t v = 0;
+        size_t i = 2;
+        for (; i < n; i++) {
+            int d = is_digit(b[i]) ? b[i] - '0' : (b[i] >= 'A' && b[i] <= 'F') ? b[i] - 'A' + 10 : -1;
+            if (d < 0) break;
+            v = v * 16 + (uint32_t)d;
+        }
+        char dec[12];
+        size_t k = sizeof dec;
+        do dec[--k] = (char)('0' + v % 10);
+        while ((v /= 10) != 0);
+        if (i == n) cls |= entry_classes(t, pack(tax, dec + k, sizeof dec - k));
+    }
+    return cls;
+}
+
 uint32_t policy_segment_classes(const struct policy *p, int32_t segtax, struct sv id)
 {
     if (!p) return 0;
-    const struct policy_entry *e = policy_table_get(&p->seg, policy_key(segtax, id));
-    return e ? e->classes : 0;
+    return read_classes(&p->seg, segtax, id, class_mask_sensitive | class_mask_vulnerability, true);
+}
+
+bool policy_segment_unreadable(const struct policy *p, int32_t segtax, struct sv id)
+{
+    return p && read_classes(&p->seg, segtax, id, 0, false);
 }
 
 uint32_t policy_cat_classes(const struct policy *p, int32_t cattax, struct sv id)
 {
     if (!p) return 0;
-    const struct policy_entry *e = policy_table_get(&p->cat, policy_key(cattax, id));
-    return e ? e->classes : 0;
+    return read_classes(&p->cat, cattax, id, class_mask_high_risk, true);
 }
 
 const struct policy_camp_key *policy_camp_find(const struct policy_camp *pc, uint64_t key)

@@ -26,6 +26,8 @@ struct policy_entry {
 struct policy_table {
     struct policy_entry *slots; /* cap slots, cap a power of two */
     uint32_t cap, n;
+    uint64_t classified[4]; /* bit t: taxonomy t has an entry with a class (ids read strictly there) */
+    uint64_t alnum[4];      /* bit t: taxonomy t has an id that is not a decimal integer */
 };
 
 /* What one campaign's targeting uses that the rules look at (index = campaign's position in the set). */
@@ -55,15 +57,25 @@ struct policy {
     struct sv source; /* file name, for messages */
 };
 
-/* Packs (taxonomy, id) into a key, or 0 when it cannot be in a policy (tax outside 1..255, id empty or longer
- * than POLICY_ID_MAX). Cost: a few instructions. */
-static inline uint64_t policy_key(int32_t tax, struct sv id)
-{
-    if (tax < 1 || tax > 255 || id.n == 0 || id.n > POLICY_ID_MAX) return 0;
-    uint64_t v = 0;
-    for (size_t i = 0; i < id.n; i++) v |= (uint64_t)(unsigned char)id.p[i] << (8 * i);
-    return ((uint64_t)tax << 56) | v;
-}
+/* Taxonomy ids as the classification reads them (one rule for segment ids, cat, bcat, content.cat and the
+ * policy's own ids): ASCII blanks around it are ignored; a decimal number ("0399", "+399", "399.0", "3.99e2",
+ * the JSON number 399) is the integer it denotes, written without leading zeros; any other id is letters,
+ * digits, '-' and '_', compared ASCII case-insensitively (written upper-case). Anything else (a fraction, a
+ * negative number, an inner blank, another character, nothing at all) is not an id. */
+enum policy_id_rc {
+    POLICY_ID_OK = 0,   /* out[0..*n) is the canonical text */
+    POLICY_ID_LONG = 1, /* an id, longer than cap (out holds its first cap bytes, *n its full length) */
+    POLICY_ID_BAD = -1, /* not an id */
+};
+int policy_id_canon(struct sv id, char *out, size_t cap, size_t *n);
+/* The same id under that reading (or the same bytes). */
+bool policy_id_eq(struct sv a, struct sv b);
+/* Whether list v[0..n) holds id under that reading. */
+bool policy_id_in(const struct sv *v, uint32_t n, struct sv id);
+
+/* Packs (taxonomy, canonical id) into a key, or 0 when it cannot be in a policy (tax outside 1..255, not an
+ * id, canonical id longer than POLICY_ID_MAX). */
+uint64_t policy_key(int32_t tax, struct sv id);
 
 static inline uint64_t policy_hash(uint64_t key)
 {
@@ -86,9 +98,18 @@ int policy_table_put(struct policy_table *t, uint64_t key, uint32_t classes, uin
 /* The entry for key, or NULL. */
 const struct policy_entry *policy_table_get(const struct policy_table *t, uint64_t key);
 
-/* Classes of a segment / an ad category, 0 when unknown. p may be NULL. */
+/* In a class mask from the two functions below: the id cannot be read confidently as an id of a taxonomy the
+ * policy classifies (not an id; a non-integer where every id of the taxonomy is one). The mask then also
+ * holds every class the id could have been (all sensitive and vulnerability classes for a segment, all
+ * high-risk ones for a category), so a caller that only tests classes fails toward privacy. */
+#define POLICY_UNREADABLE (1u << 31)
+
+/* Classes of a segment / an ad category, 0 when unknown; the id read as policy_id_canon reads it, and also as
+ * its leading digits where it has some ("399abc": a lenient integer parser reads 399). p may be NULL. */
 uint32_t policy_segment_classes(const struct policy *p, int32_t segtax, struct sv id);
 uint32_t policy_cat_classes(const struct policy *p, int32_t cattax, struct sv id);
+/* Whether policy_segment_classes would say POLICY_UNREADABLE, without looking the id up (no table probe). */
+bool policy_segment_unreadable(const struct policy *p, int32_t segtax, struct sv id);
 /* The campaign key for key, or NULL. */
 const struct policy_camp_key *policy_camp_find(const struct policy_camp *pc, uint64_t key);
 

@@ -349,6 +349,93 @@ static void ip_member(struct sctx *c, struct walk *w, const char *s, bool v6, co
     w_keep(c, w);
 }
 
+/* ---- walking objects and arrays: one skeleton, a handler per member or element ---- */
+
+/* One member of an object being walked: k its key, s where it starts. The handler reads or walks the value
+ * and calls w_keep, or cuts the member. */
+typedef void (*member_fn)(struct sctx *c, struct walk *w, const char *s, struct sv k, const void *arg);
+/* One element of an array being walked: i its index. */
+typedef void (*elem_fn)(struct sctx *c, struct walk *w, const char *s, int32_t i, const void *arg);
+
+static void obj_walk(struct sctx *c, member_fn fn, const void *arg)
+{
+    json_obj_begin(&c->j);
+    struct walk w;
+    w_begin(c, &w);
+    struct sv k;
+    const char *before = c->j.p;
+    while (!c->err && json_obj_next(&c->j, &k)) {
+        fn(c, &w, w_start(c, &w, before), k, arg);
+        before = c->j.p;
+    }
+    w_end(c, &w);
+}
+
+static void arr_walk(struct sctx *c, elem_fn fn, const void *arg)
+{
+    json_arr_begin(&c->j);
+    struct walk w;
+    w_begin(c, &w);
+    int32_t i = 0;
+    const char *before = c->j.p;
+    while (!c->err && json_arr_next(&c->j)) {
+        fn(c, &w, w_start(c, &w, before), i++, arg);
+        before = c->j.p;
+    }
+    w_end(c, &w);
+}
+
+/* The member (or element) that started at s goes: recorded and cut. */
+static void cut(struct sctx *c, struct walk *w, const char *s, const char *path, int32_t i1, int32_t i2,
+                int reason, struct sv id)
+{
+    record(c, path, i1, i2, reason, id, NULL);
+    w_remove(c, w, s);
+}
+
+/* The value is kept as it is. */
+static void keep(struct sctx *c, struct walk *w)
+{
+    json_skip(&c->j);
+    w_keep(c, w);
+}
+
+/* The value about to be read is not of the type the walker expects (null counts as absent, so it fits):
+ * whatever it is, fairbid cannot say what a lenient decoder makes of it, so where the rule that would have
+ * walked it applies, it goes whole. */
+static bool misshapen(struct sctx *c, enum json_type want)
+{
+    enum json_type t = json_peek(&c->j);
+    return t != want && t != JSON_NULL && t != JSON_NONE;
+}
+
+/* Key cuts by table: keys[i] named by paths[i] (or, paths NULL, by `wild` with the key itself), cut where
+ * personal data (or, geo, precise geolocation) may not go. */
+struct keyrule {
+    const char *const *keys;
+    int n;
+    const char *const *paths;
+    const char *wild;
+    bool geo;
+};
+
+/* Cuts the member when a rule of rules[0..n) names its key; false when none does. */
+static bool rule_cut(struct sctx *c, struct walk *w, const char *s, struct sv k, const struct keyrule *r,
+                     int n)
+{
+    for (; n--; r++) {
+        if (r->geo ? c->geo_ok : c->personal_ok) continue;
+        int i = kfind(k, r->keys, r->n);
+        if (i < 0) continue;
+        cut(c, w, s, r->paths ? r->paths[i] : r->wild, -1, -1, r->geo ? c->geo_reason : c->personal_reason,
+            r->paths ? SV_NULL : k);
+        return true;
+    }
+    return false;
+}
+
+#define NKEYS(a) (int)(sizeof a / sizeof a[0])
+
 /* ---- geo: only the coarse fields stay when precise geolocation may not ---- */
 
 static const char *const geo_keep[] = {"country", "region",    "regionfips104",
@@ -360,34 +447,41 @@ static const char *const dev_geo_paths[] = {"device.geo.lat",     "device.geo.lo
 static const char *const user_geo_paths[] = {"user.geo.lat",     "user.geo.lon",  "user.geo.zip",
                                              "user.geo.metro",   "user.geo.city", "user.geo.accuracy",
                                              "user.geo.lastfix", "user.geo.ext"};
+static const char *const uext_geo_paths[] = {
+    "user.ext.geo.lat",  "user.ext.geo.lon",      "user.ext.geo.zip",     "user.ext.geo.metro",
+    "user.ext.geo.city", "user.ext.geo.accuracy", "user.ext.geo.lastfix", "user.ext.geo.ext"};
 
-static void geo_walk(struct sctx *c, bool device)
+/* Where a geo object is: its path, the paths of its known members, and its other members' path. */
+struct geo_at {
+    const char *path, *const *paths, *wild;
+};
+static const struct geo_at dev_geo = {"device.geo", dev_geo_paths, "device.geo.*"};
+static const struct geo_at user_geo = {"user.geo", user_geo_paths, "user.geo.*"};
+static const struct geo_at uext_geo = {"user.ext.geo", uext_geo_paths, "user.ext.geo.*"};
+
+static void geo_member(struct sctx *c, struct walk *w, const char *s, struct sv k, const void *arg)
 {
-    if (c->geo_ok || json_peek(&c->j) != JSON_OBJECT) {
-        json_skip(&c->j);
+    const struct geo_at *at = arg;
+    if (kfind(k, geo_keep, NKEYS(geo_keep)) >= 0) {
+        keep(c, w);
         return;
     }
-    json_obj_begin(&c->j);
-    struct walk w;
-    w_begin(c, &w);
-    struct sv k;
-    const char *before = c->j.p;
-    while (json_obj_next(&c->j, &k)) {
-        const char *s = w_start(c, &w, before);
-        if (kfind(k, geo_keep, 6) >= 0) {
-            json_skip(&c->j);
-            w_keep(c, &w);
-        } else {
-            int i = kfind(k, geo_known, 8);
-            const char *path = i >= 0   ? (device ? dev_geo_paths : user_geo_paths)[i]
-                               : device ? "device.geo.*"
-                                        : "user.geo.*";
-            record(c, path, -1, -1, c->geo_reason, i >= 0 ? SV_NULL : k, NULL);
-            w_remove(c, &w, s);
-        }
-        before = c->j.p;
+    int i = kfind(k, geo_known, NKEYS(geo_known));
+    cut(c, w, s, i >= 0 ? at->paths[i] : at->wild, -1, -1, c->geo_reason, i >= 0 ? SV_NULL : k);
+}
+
+/* A geo member (its key at s): without precise geo, a geo object keeps its coarse fields and anything else
+ * in its place goes. */
+static void geo_walk(struct sctx *c, struct walk *w, const char *s, const struct geo_at *at)
+{
+    if (c->geo_ok || json_peek(&c->j) == JSON_NULL) {
+        keep(c, w);
+    } else if (misshapen(c, JSON_OBJECT)) {
+        cut(c, w, s, at->path, -1, -1, c->geo_reason, SV_NULL);
+    } else {
+        obj_walk(c, geo_member, at);
+        w_keep(c, w);
     }
-    w_end(c, &w);
 }
 
 /* ---- device ---- */
@@ -397,92 +491,75 @@ static const char *const dev_id_paths[] = {"device.ifa",     "device.dpidsha1", 
                                            "device.didsha1", "device.didmd5",   "device.macsha1",
                                            "device.macmd5"};
 static const char *const dev_signals[] = {"lmt"};
-/* Keys that name a device identifier or an address wherever they appear in device.ext (a copy a lenient
- * decoder or the bidder's own ext reader takes for the field): device.ext.ifa, device.ext.ip, ... The
+/* Keys that name a device identifier or an address wherever they appear in device (a field OpenRTB does not
+ * name: an exchange's own, which the bidder's reader may know) or device.ext (a copy a lenient decoder or the
+ * bidder's own ext reader takes for the field): device.idfa, device.ext.ifa, device.ext.ip, ... The
  * non-identifying extensions (ifa_type, atts, ...) stay. */
 static const char *const dext_ids[] = {"ifa",    "dpidsha1", "dpidmd5", "didsha1", "didmd5", "macsha1",
                                        "macmd5", "ip",       "ipv6",    "mac",     "dpid",   "did",
                                        "idfa",   "idfv",     "gaid",    "aaid",    "adid",   "ifv"};
-
 /* ... and keys that carry a location (device.ext.geo.lat), cut where precise geo may not go. */
 static const char *const dext_geo[] = {"geo", "lat", "lon", "zip", "city", "metro", "accuracy", "lastfix"};
 
-/* device.ext (or a value inside it) without personal data or precise geo: members named like an identifier
- * (ids: personal data not allowed) or a location are cut, at any depth; deeper than fairbid follows, a member
- * is cut whole (anything not understood restricts). */
-static void dext_walk(struct sctx *c, int depth, bool ids)
+/* device's own cuts (ip and ipv6 are truncated before these apply), and device.ext's at any depth */
+static const struct keyrule dev_rules[] = {
+    {dev_ids, NKEYS(dev_ids), dev_id_paths, NULL, false},
+    {dext_ids, NKEYS(dext_ids), NULL, "device.*", false},
+};
+static const struct keyrule dext_rules[] = {
+    {dext_ids, NKEYS(dext_ids), NULL, "device.ext.*", false},
+    {dext_geo, NKEYS(dext_geo), NULL, "device.ext.*", true},
+};
+
+static void dext_value(struct sctx *c, int depth);
+
+static void dext_member(struct sctx *c, struct walk *w, const char *s, struct sv k, const void *arg)
+{
+    int depth = *(const int *)arg;
+    if (depth >= 16) { /* deeper than fairbid follows: anything not understood restricts */
+        cut(c, w, s, "device.ext.*", -1, -1, c->personal_ok ? c->geo_reason : c->personal_reason, k);
+    } else if (!rule_cut(c, w, s, k, dext_rules, NKEYS(dext_rules))) {
+        dext_value(c, depth + 1);
+        w_keep(c, w);
+    }
+}
+
+/* A value inside device.ext without personal data or precise geo: members named like an identifier or a
+ * location are cut, at any depth. */
+static void dext_value(struct sctx *c, int depth)
 {
     enum json_type t = json_peek(&c->j);
     if (t == JSON_ARRAY) {
         json_arr_begin(&c->j);
-        while (!c->err && json_arr_next(&c->j)) dext_walk(c, depth + 1, ids);
-        return;
-    }
-    if (t != JSON_OBJECT) {
+        while (!c->err && json_arr_next(&c->j)) dext_value(c, depth + 1);
+    } else if (t == JSON_OBJECT) {
+        obj_walk(c, dext_member, &depth);
+    } else {
         json_skip(&c->j);
-        return;
     }
-    json_obj_begin(&c->j);
-    struct walk w;
-    w_begin(c, &w);
-    struct sv k;
-    const char *before = c->j.p;
-    while (!c->err && json_obj_next(&c->j, &k)) {
-        const char *s = w_start(c, &w, before);
-        bool id = ids && kfind(k, dext_ids, (int)(sizeof dext_ids / sizeof dext_ids[0])) >= 0;
-        if (id || kfind(k, dext_geo, 8) >= 0 || depth >= 16) {
-            record(c, "device.ext.*", -1, -1, id || ids ? c->personal_reason : c->geo_reason, k, NULL);
-            w_remove(c, &w, s);
-        } else {
-            dext_walk(c, depth + 1, ids);
-            w_keep(c, &w);
-        }
-        before = c->j.p;
-    }
-    w_end(c, &w);
 }
 
-static void device_walk(struct sctx *c)
+static void device_member(struct sctx *c, struct walk *w, const char *s, struct sv k, const void *arg)
 {
-    json_obj_begin(&c->j);
-    struct walk w;
-    w_begin(c, &w);
-    struct sv k;
-    const char *before = c->j.p;
-    while (!c->err && json_obj_next(&c->j, &k)) {
-        const char *s = w_start(c, &w, before);
-        variant_check(c, k, dev_signals, 1, "device.lmt: a key spelled in another case");
-        int i;
-        if (!c->personal_ok && (i = kfind(k, dev_ids, 7)) >= 0) {
-            record(c, dev_id_paths[i], -1, -1, c->personal_reason, SV_NULL, NULL);
-            w_remove(c, &w, s);
-        } else if (!c->personal_ok && kfold(k, "ip")) {
-            ip_member(c, &w, s, false, "device.ip");
-        } else if (!c->personal_ok && kfold(k, "ipv6")) {
-            ip_member(c, &w, s, true, "device.ipv6");
-        } else if (!c->personal_ok && kfind(k, dext_ids, (int)(sizeof dext_ids / sizeof dext_ids[0])) >= 0) {
-            /* an identifier OpenRTB does not name (idfa, gaid, mac, ...): an exchange's own field that the
-             * bidder's reader may know */
-            record(c, "device.*", -1, -1, c->personal_reason, k, NULL);
-            w_remove(c, &w, s);
-        } else if (!c->geo_ok && kfold(k, "ext")) { /* geo_ok implies personal_ok */
-            dext_walk(c, 0, !c->personal_ok);
-            w_keep(c, &w);
-        } else if (kfold(k, "geo")) {
-            if (json_peek(&c->j) != JSON_OBJECT && json_peek(&c->j) != JSON_NULL && !c->geo_ok) {
-                record(c, "device.geo", -1, -1, c->geo_reason, SV_NULL, NULL);
-                w_remove(c, &w, s);
-            } else {
-                geo_walk(c, true);
-                w_keep(c, &w);
-            }
+    (void)arg;
+    variant_check(c, k, dev_signals, 1, "device.lmt: a key spelled in another case");
+    if (!c->personal_ok && kfold(k, "ip")) {
+        ip_member(c, w, s, false, "device.ip");
+    } else if (!c->personal_ok && kfold(k, "ipv6")) {
+        ip_member(c, w, s, true, "device.ipv6");
+    } else if (rule_cut(c, w, s, k, dev_rules, NKEYS(dev_rules))) {
+    } else if (!c->geo_ok && kfold(k, "ext")) { /* geo_ok implies personal_ok */
+        if (misshapen(c, JSON_OBJECT)) {
+            cut(c, w, s, "device.ext", -1, -1, c->geo_reason, SV_NULL);
         } else {
-            json_skip(&c->j);
-            w_keep(c, &w);
+            dext_value(c, 0);
+            w_keep(c, w);
         }
-        before = c->j.p;
+    } else if (kfold(k, "geo")) {
+        geo_walk(c, w, s, &dev_geo);
+    } else {
+        keep(c, w);
     }
-    w_end(c, &w);
 }
 
 /* ---- user.data segments ---- */
@@ -492,6 +569,35 @@ static int sensitive_reason(int cls)
     return cls <= CLASS_CRIME_VICTIM ? REASON_SENSITIVE_HEALTH + cls : REASON_SENSITIVE_HEALTH;
 }
 
+/* Where a data array is (user.data or Prebid's older user.ext.data): the paths its removals are named by. */
+struct data_at {
+    const char *data, *elem, *segment, *seg;
+};
+static const struct data_at user_data = {"user.data", "user.data[]", "user.data[].segment",
+                                         "user.data[].segment[]"};
+static const struct data_at uext_data = {"user.ext.data", "user.ext.data[]", "user.ext.data[].segment",
+                                         "user.ext.data[].segment[]"};
+
+/* The classes of one segment id value (a string, a number's text; any other type cannot be read as an id,
+ * which the policy answers with POLICY_UNREADABLE where the taxonomy is one it classifies). */
+static uint32_t id_classes(struct sctx *c, struct json *p, int32_t segtax, struct sv *id)
+{
+    enum json_type t = json_peek(p);
+    *id = SV_NULL;
+    const char *v = p->p;
+    if (t == JSON_STRING) {
+        if (json_string(p, id)) return 0;
+        if (!id->p) *id = SV_LIT("");
+    } else if (json_skip(p)) {
+        return 0;
+    } else if (t == JSON_NUMBER) {
+        *id = (struct sv){v, (size_t)(p->p - v)};
+    } else if (t == JSON_NULL) {
+        return 0; /* absent */
+    }
+    return policy_segment_classes(c->in->policy, segtax, *id);
+}
+
 /* The classes of a segment object's ids (every "id" key: a repeated one cannot hide a class). */
 static uint32_t segment_classes(struct sctx *c, int32_t segtax, struct sv *id_out)
 {
@@ -499,74 +605,64 @@ static uint32_t segment_classes(struct sctx *c, int32_t segtax, struct sv *id_ou
     uint32_t cls = 0;
     json_obj_begin(&p);
     struct sv k;
-    while (json_obj_next(&p, &k)) {
-        struct sv id = SV_NULL;
-        if (kfold(k, "id") && json_peek(&p) == JSON_STRING) {
-            if (json_string(&p, &id)) break;
-        } else if (kfold(k, "id") && json_peek(&p) == JSON_NUMBER) {
-            const char *t = p.p;
-            if (json_skip(&p)) break;
-            id = (struct sv){t, (size_t)(p.p - t)};
-        } else {
-            if (json_skip(&p)) break;
+    while (!p.err && json_obj_next(&p, &k)) {
+        if (!kfold(k, "id")) {
+            json_skip(&p);
             continue;
         }
+        struct sv id;
+        cls |= id_classes(c, &p, segtax, &id);
         if (!id_out->p) *id_out = id;
-        cls |= policy_segment_classes(c->in->policy, segtax, id);
     }
     if (p.err) c->err = SCRUB_EJSON;
     return cls;
 }
 
-static void segments_walk(struct sctx *c, int32_t segtax, int32_t di)
+struct seg_ctx {
+    const struct data_at *at;
+    int32_t segtax, di;
+};
+
+static void segment_elem(struct sctx *c, struct walk *w, const char *s, int32_t si, const void *arg)
 {
-    if (json_peek(&c->j) != JSON_ARRAY) {
-        json_skip(&c->j);
-        return;
+    const struct seg_ctx *sc = arg;
+    struct sv id = SV_NULL;
+    uint32_t cls = 0;
+    if (!c->in->policy || json_peek(&c->j) == JSON_NULL) {
+    } else if (json_peek(&c->j) == JSON_OBJECT) {
+        cls = segment_classes(c, sc->segtax, &id);
+    } else {
+        /* a bare id ("399" or 399) instead of {"id": ...}: no standard shape, but a lenient decoder may still
+         * take it for the segment; an array or a boolean cannot be read as one */
+        struct json p = c->j;
+        cls = id_classes(c, &p, sc->segtax, &id);
     }
-    json_arr_begin(&c->j);
-    struct walk w;
-    w_begin(c, &w);
-    int32_t si = 0;
-    const char *before = c->j.p;
-    while (!c->err && json_arr_next(&c->j)) {
-        const char *s = w_start(c, &w, before);
-        int reason = -1;
-        struct sv id = SV_NULL;
-        enum json_type t = json_peek(&c->j);
-        if ((t == JSON_OBJECT || t == JSON_STRING || t == JSON_NUMBER) && c->in->policy) {
-            uint32_t cls = 0;
-            if (t == JSON_OBJECT) {
-                cls = segment_classes(c, segtax, &id);
-            } else {
-                /* a bare id ("399" or 399) instead of {"id": ...}: no standard shape, but a lenient decoder
-                 * may still take it for the segment */
-                struct json p = c->j;
-                if (t == JSON_STRING ? json_string(&p, &id) == 0 : json_skip(&p) == 0) {
-                    if (t == JSON_NUMBER) id = (struct sv){c->j.p, (size_t)(p.p - c->j.p)};
-                    cls = policy_segment_classes(c->in->policy, segtax, id);
-                }
-            }
-            uint32_t vuln = cls & class_mask_vulnerability, sens = cls & class_mask_sensitive;
-            if (vuln) {
-                reason = REASON_EXPLOIT_VULNERABLE_SEGMENT;
-            } else if (sens && c->sens_banned) {
-                reason = REASON_JURISDICTION_SENSITIVE_BANNED;
-            } else if (sens & ~c->sens_allowed) {
-                reason = sensitive_reason(__builtin_ctz(sens & ~c->sens_allowed));
-            }
-        }
-        if (reason >= 0) {
-            record(c, "user.data[].segment[]", di, si, reason, id, NULL);
-            w_remove(c, &w, s);
-        } else {
-            json_skip(&c->j);
-            w_keep(c, &w);
-        }
-        si++;
-        before = c->j.p;
+    int reason = -1;
+    uint32_t vuln = cls & class_mask_vulnerability, sens = cls & class_mask_sensitive;
+    if (cls & POLICY_UNREADABLE)
+        reason = REASON_CONSENT_MALFORMED; /* not an id the taxonomy can have: it may be any of them */
+    else if (vuln)
+        reason = REASON_EXPLOIT_VULNERABLE_SEGMENT;
+    else if (sens && c->sens_banned)
+        reason = REASON_JURISDICTION_SENSITIVE_BANNED;
+    else if (sens & ~c->sens_allowed)
+        reason = sensitive_reason(__builtin_ctz(sens & ~c->sens_allowed));
+    if (reason >= 0)
+        cut(c, w, s, sc->at->seg, sc->di, si, reason, id);
+    else
+        keep(c, w);
+}
+
+/* Advances p to the value of its object's next member whose key folds to name and is not null (null counts
+ * as absent); false at the end of the object or on an error. */
+static bool next_named(struct json *p, const char *name)
+{
+    struct sv k;
+    while (json_obj_next(p, &k)) {
+        if (kfold(k, name) && json_peek(p) != JSON_NULL) return true;
+        if (json_skip(p)) return false;
     }
-    w_end(c, &w);
+    return false;
 }
 
 /* A data object's taxonomy, read as the segments' classification needs it: exactly one ext.segtax integer
@@ -578,32 +674,14 @@ static bool data_segtax(struct sctx *c, int32_t *segtax)
     bool ok = true;
     *segtax = ORTB_UNSET;
     json_obj_begin(&p);
-    struct sv k;
-    while (ok && json_obj_next(&p, &k)) {
-        if (!kfold(k, "ext")) {
-            if (json_skip(&p)) break;
-            continue;
-        }
-        if (json_peek(&p) == JSON_NULL) {
-            json_skip(&p);
-            continue;
-        }
+    while (ok && next_named(&p, "ext")) {
         next++;
         if (json_peek(&p) != JSON_OBJECT) {
             if (json_skip(&p)) break;
             continue;
         }
         json_obj_begin(&p);
-        struct sv ek;
-        while (json_obj_next(&p, &ek)) {
-            if (!kfold(ek, "segtax")) {
-                if (json_skip(&p)) break;
-                continue;
-            }
-            if (json_peek(&p) == JSON_NULL) {
-                json_skip(&p);
-                continue;
-            }
+        while (next_named(&p, "segtax")) {
             ntax++;
             int64_t v;
             if (json_peek(&p) != JSON_NUMBER || json_int(&p, &v) || v < 1 || v > 0xFFFF) {
@@ -620,49 +698,47 @@ static bool data_segtax(struct sctx *c, int32_t *segtax)
     return ok && next <= 1 && ntax <= 1;
 }
 
-static void data_walk(struct sctx *c)
+static void data_member(struct sctx *c, struct walk *w, const char *s, struct sv k, const void *arg)
 {
-    if (json_peek(&c->j) != JSON_ARRAY) {
-        json_skip(&c->j);
-        return;
+    const struct seg_ctx *sc = arg;
+    if (!kfold(k, "segment")) {
+        keep(c, w);
+    } else if (misshapen(c, JSON_ARRAY)) {
+        cut(c, w, s, sc->at->segment, sc->di, -1, REASON_CONSENT_MALFORMED, SV_NULL);
+    } else if (json_peek(&c->j) == JSON_ARRAY) {
+        arr_walk(c, segment_elem, sc);
+        w_keep(c, w);
+    } else {
+        keep(c, w);
     }
-    json_arr_begin(&c->j);
-    struct walk w;
-    w_begin(c, &w);
-    int32_t di = 0;
-    const char *before = c->j.p;
-    while (!c->err && json_arr_next(&c->j)) {
-        const char *s = w_start(c, &w, before);
-        int32_t segtax;
-        if (json_peek(&c->j) != JSON_OBJECT) {
-            json_skip(&c->j);
-            w_keep(c, &w);
-        } else if (!data_segtax(c, &segtax)) {
-            /* which taxonomy the segments are in cannot be told: any of them may be sensitive */
-            record(c, "user.data[]", di, -1, REASON_CONSENT_MALFORMED, SV_NULL, NULL);
-            w_remove(c, &w, s);
-        } else {
-            json_obj_begin(&c->j);
-            struct walk dw;
-            w_begin(c, &dw);
-            struct sv k;
-            const char *b2 = c->j.p;
-            while (!c->err && json_obj_next(&c->j, &k)) {
-                w_start(c, &dw, b2);
-                if (kfold(k, "segment"))
-                    segments_walk(c, segtax, di);
-                else
-                    json_skip(&c->j);
-                w_keep(c, &dw);
-                b2 = c->j.p;
-            }
-            w_end(c, &dw);
-            w_keep(c, &w);
-        }
-        di++;
-        before = c->j.p;
+}
+
+static void data_elem(struct sctx *c, struct walk *w, const char *s, int32_t di, const void *arg)
+{
+    struct seg_ctx sc = {.at = arg, .di = di};
+    if (json_peek(&c->j) == JSON_NULL) {
+        keep(c, w);
+    } else if (misshapen(c, JSON_OBJECT) || !data_segtax(c, &sc.segtax)) {
+        /* not a data object, or which taxonomy its segments are in cannot be told: any may be sensitive */
+        cut(c, w, s, sc.at->elem, di, -1, REASON_CONSENT_MALFORMED, SV_NULL);
+    } else {
+        obj_walk(c, data_member, &sc);
+        w_keep(c, w);
     }
-    w_end(c, &w);
+}
+
+/* A data member (user.data, user.ext.data): its segments are checked whatever the consent; one that is not
+ * an array of data objects goes (it could hold any segment). */
+static void data_walk(struct sctx *c, struct walk *w, const char *s, const struct data_at *at)
+{
+    if (misshapen(c, JSON_ARRAY)) {
+        cut(c, w, s, at->data, -1, -1, REASON_CONSENT_MALFORMED, SV_NULL);
+    } else if (json_peek(&c->j) == JSON_ARRAY) {
+        arr_walk(c, data_elem, at);
+        w_keep(c, w);
+    } else {
+        keep(c, w);
+    }
 }
 
 /* ---- user ---- */
@@ -682,82 +758,54 @@ static const char *const uext_signals[] = {"consent"};
  * and fairbid cannot tell an id from the rest, so it goes. */
 static const char *const uext_keep[] = {"consent", "consentedproviderssettings",
                                         "consented_providers_settings"};
+static const struct keyrule user_rules[] = {
+    {user_personal, NKEYS(user_personal), user_personal_paths, NULL, false}};
+static const struct keyrule uext_rules[] = {{uext_personal, NKEYS(uext_personal), uext_paths, NULL, false}};
 
-static void user_ext_walk(struct sctx *c)
+static void user_ext_member(struct sctx *c, struct walk *w, const char *s, struct sv k, const void *arg)
 {
-    if (json_peek(&c->j) != JSON_OBJECT) {
-        json_skip(&c->j);
-        return;
+    (void)arg;
+    variant_check(c, k, uext_signals, 1, "user.ext.consent: a key spelled in another case");
+    if (rule_cut(c, w, s, k, uext_rules, NKEYS(uext_rules))) {
+    } else if (!c->personal_ok && kfind(k, uext_keep, NKEYS(uext_keep)) < 0) {
+        cut(c, w, s, "user.ext.*", -1, -1, c->personal_reason, k);
+    } else if (kfold(k, "geo")) { /* personal data allowed, precise geo perhaps not */
+        geo_walk(c, w, s, &uext_geo);
+    } else if (kfold(k, "data")) {
+        /* Prebid's older home of user.data: a bidder reading it would target its segments, so they are
+         * classified as user.data's are */
+        data_walk(c, w, s, &uext_data);
+    } else {
+        keep(c, w);
     }
-    json_obj_begin(&c->j);
-    struct walk w;
-    w_begin(c, &w);
-    struct sv k;
-    const char *before = c->j.p;
-    while (!c->err && json_obj_next(&c->j, &k)) {
-        const char *s = w_start(c, &w, before);
-        variant_check(c, k, uext_signals, 1, "user.ext.consent: a key spelled in another case");
-        int i;
-        if (!c->personal_ok && (i = kfind(k, uext_personal, 3)) >= 0) {
-            record(c, uext_paths[i], -1, -1, c->personal_reason, SV_NULL, NULL);
-            w_remove(c, &w, s);
-        } else if (!c->personal_ok && kfind(k, uext_keep, 3) < 0) {
-            record(c, "user.ext.*", -1, -1, c->personal_reason, k, NULL);
-            w_remove(c, &w, s);
-        } else if (kfold(k, "geo")) { /* personal data allowed, precise geo perhaps not */
-            geo_walk(c, false);
-            w_keep(c, &w);
-        } else if (kfold(k, "data")) {
-            /* Prebid's older home of user.data: a bidder reading it would target its segments, so they are
-             * classified as user.data's are */
-            data_walk(c);
-            w_keep(c, &w);
-        } else {
-            json_skip(&c->j);
-            w_keep(c, &w);
-        }
-        before = c->j.p;
-    }
-    w_end(c, &w);
 }
 
-static void user_walk(struct sctx *c)
+static void user_member(struct sctx *c, struct walk *w, const char *s, struct sv k, const void *arg)
 {
-    json_obj_begin(&c->j);
-    struct walk w;
-    w_begin(c, &w);
-    struct sv k;
-    const char *before = c->j.p;
-    while (!c->err && json_obj_next(&c->j, &k)) {
-        const char *s = w_start(c, &w, before);
-        /* "data" spelled otherwise is walked below like user.data; the others are signals */
-        variant_check(c, k, user_signals, 3,
-                      "user: a privacy key (consent, ext, yob) spelled in another case");
-        int i = kfind(k, user_personal, 10);
-        if (!c->personal_ok && i >= 0) {
-            record(c, user_personal_paths[i], -1, -1, c->personal_reason, SV_NULL, NULL);
-            w_remove(c, &w, s);
-        } else if (!c->personal_ok && !kfold(k, "consent") && !kfold(k, "ext")) {
-            /* a member OpenRTB does not define (or a future one): everything in user is about the person,
-             * so without personal data only the consent and ext (walked below) stay */
-            record(c, "user.*", -1, -1, c->personal_reason, k, NULL);
-            w_remove(c, &w, s);
-        } else if (i == 8) { /* data, personal data allowed: its segments are still checked */
-            data_walk(c);
-            w_keep(c, &w);
-        } else if (i == 9) { /* geo */
-            geo_walk(c, false);
-            w_keep(c, &w);
-        } else if (kfold(k, "ext")) {
-            user_ext_walk(c);
-            w_keep(c, &w);
+    (void)arg;
+    /* "data" spelled otherwise is walked below like user.data; the others are signals */
+    variant_check(c, k, user_signals, 3, "user: a privacy key (consent, ext, yob) spelled in another case");
+    if (rule_cut(c, w, s, k, user_rules, NKEYS(user_rules))) {
+    } else if (!c->personal_ok && !kfold(k, "consent") && !kfold(k, "ext")) {
+        /* a member OpenRTB does not define (or a future one): everything in user is about the person, so
+         * without personal data only the consent and ext (walked below) stay */
+        cut(c, w, s, "user.*", -1, -1, c->personal_reason, k);
+    } else if (kfold(k, "data")) { /* personal data allowed: its segments are still checked */
+        data_walk(c, w, s, &user_data);
+    } else if (kfold(k, "geo")) {
+        geo_walk(c, w, s, &user_geo);
+    } else if (kfold(k, "ext")) {
+        if (!c->personal_ok && misshapen(c, JSON_OBJECT)) {
+            cut(c, w, s, "user.ext", -1, -1, c->personal_reason, SV_NULL);
+        } else if (json_peek(&c->j) == JSON_OBJECT) {
+            obj_walk(c, user_ext_member, NULL);
+            w_keep(c, w);
         } else {
-            json_skip(&c->j);
-            w_keep(c, &w);
+            keep(c, w);
         }
-        before = c->j.p;
+    } else {
+        keep(c, w);
     }
-    w_end(c, &w);
 }
 
 /* ---- regs: nothing is removed, but every signal must be spelled as fairbid reads it ---- */
@@ -786,28 +834,34 @@ static void regs_walk(struct sctx *c, int depth)
 
 static const char *const root_signals[] = {"regs", "user", "device"};
 
+static void root_member(struct sctx *c, struct walk *w, const char *s, struct sv k, const void *arg)
+{
+    (void)arg;
+    variant_check(c, k, root_signals, 3, "a top-level key (regs, user, device) spelled in another case");
+    bool user = kfold(k, "user"), device = !user && kfold(k, "device");
+    if (kfold(k, "tmax")) {
+        const char *vs = value_start(c);
+        if (json_skip(&c->j)) return;
+        edit(c, vs, c->j.p, c->tmax_rep, c->tmax_rlen);
+        /* "TMAX" is rewritten too (a folding decoder reads it), but only "tmax" tells the others */
+        if (sv_eq_cstr(k, "tmax")) c->saw_tmax = true;
+        w_keep(c, w);
+    } else if ((user || device) && !c->personal_ok && misshapen(c, JSON_OBJECT)) {
+        cut(c, w, s, user ? "user" : "device", -1, -1, c->personal_reason, SV_NULL);
+    } else if ((user || device) && json_peek(&c->j) == JSON_OBJECT) {
+        obj_walk(c, user ? user_member : device_member, NULL);
+        w_keep(c, w);
+    } else if (kfold(k, "regs")) {
+        regs_walk(c, 0);
+        w_keep(c, w);
+    } else {
+        keep(c, w);
+    }
+}
+
 static void root_walk(struct sctx *c)
 {
-    json_obj_begin(&c->j);
-    struct sv k;
-    while (!c->err && json_obj_next(&c->j, &k)) {
-        variant_check(c, k, root_signals, 3, "a top-level key (regs, user, device) spelled in another case");
-        if (kfold(k, "tmax")) {
-            const char *vs = value_start(c);
-            if (json_skip(&c->j)) break;
-            edit(c, vs, c->j.p, c->tmax_rep, c->tmax_rlen);
-            /* "TMAX" is rewritten too (a folding decoder reads it), but only "tmax" tells the others */
-            if (sv_eq_cstr(k, "tmax")) c->saw_tmax = true;
-        } else if (kfold(k, "user") && json_peek(&c->j) == JSON_OBJECT) {
-            user_walk(c);
-        } else if (kfold(k, "device") && json_peek(&c->j) == JSON_OBJECT) {
-            device_walk(c);
-        } else if (kfold(k, "regs")) {
-            regs_walk(c, 0);
-        } else {
-            json_skip(&c->j);
-        }
-    }
+    obj_walk(c, root_member, NULL);
     if (!c->err && c->j.err) c->err = c->j.err == JSON_ENOMEM ? SCRUB_ENOMEM : SCRUB_EJSON;
 }
 

@@ -64,6 +64,14 @@ static struct sv put_detail(struct sensitive_req *sp, uint32_t ci, const char *f
     return (struct sv){b, (size_t)n};
 }
 
+/* The lowest sensitive class of classes this person has not consented to, or -1. */
+static int unconsented(const struct policy *p, const struct consent_state *cst, uint32_t classes)
+{
+    for (uint32_t sens = classes & class_mask_sensitive; sens; sens &= sens - 1)
+        if (!sensitive_consented(p, cst, lowest_class(sens))) return lowest_class(sens);
+    return -1;
+}
+
 /* Rule 1: the first request segment (data order, segment order) that the campaign targets and whose sensitive
  * classes are not all consented. */
 static int rule_sensitive(const struct policy *p, const struct policy_camp *pc, uint32_t ci,
@@ -80,16 +88,12 @@ static int rule_sensitive(const struct policy *p, const struct policy_camp *pc, 
                 continue;
             const struct policy_camp_key *k = policy_camp_find(pc, key);
             if (!k) continue;
-            uint32_t sens = k->classes & class_mask_sensitive;
-            while (sens) {
-                int cls = lowest_class(sens);
-                sens &= sens - 1;
-                if (sensitive_consented(p, cst, cls)) continue;
-                *arg = put_detail(sp, ci, class_name(cls), st, key, "provider ",
-                                  provider_of(&req->user.data[sp->data_ix[i]]));
-                *num = 0;
-                return sensitive_reason(cls);
-            }
+            int cls = unconsented(p, cst, k->classes);
+            if (cls < 0) continue;
+            *arg = put_detail(sp, ci, class_name(cls), st, key, "provider ",
+                              provider_of(&req->user.data[sp->data_ix[i]]));
+            *num = 0;
+            return sensitive_reason(cls);
         }
         return REASON_BID;
     }
@@ -102,37 +106,34 @@ static int rule_sensitive(const struct policy *p, const struct policy_camp *pc, 
             if (!key || !(pc->bloom & policy_bloom_bit(key))) continue;
             const struct policy_camp_key *k = policy_camp_find(pc, key);
             if (!k) continue;
-            uint32_t sens = k->classes & class_mask_sensitive;
-            while (sens) {
-                int cls = lowest_class(sens);
-                sens &= sens - 1;
-                if (sensitive_consented(p, cst, cls)) continue;
-                *arg = put_detail(NULL, ci, class_name(cls), st, key, "provider ", provider_of(data));
-                *num = 0; /* the text says it all: decide_detail would append a bare number */
-                return sensitive_reason(cls);
-            }
+            int cls = unconsented(p, cst, k->classes);
+            if (cls < 0) continue;
+            *arg = put_detail(NULL, ci, class_name(cls), st, key, "provider ", provider_of(data));
+            *num = 0; /* the text says it all: decide_detail would append a bare number */
+            return sensitive_reason(cls);
         }
     }
     return REASON_BID;
 }
 
-/* Rule 3's "vulnerable person": a vulnerability segment anywhere in user.data. */
+/* Rule 3's "vulnerable person": a vulnerability segment anywhere in user.data, or an id the policy cannot
+ * read in a taxonomy it classifies (*key_out is then 0 and *unread the id). */
 static bool carries_vulnerability(const struct policy *p, const struct ortb_request *req, int32_t *tax,
-                                  uint64_t *key_out, uint32_t *classes, const struct ortb_data **which)
+                                  uint64_t *key_out, uint32_t *classes, const struct ortb_data **which,
+                                  struct sv *unread)
 {
     for (uint32_t d = 0; d < req->user.ndata; d++) {
         const struct ortb_data *data = &req->user.data[d];
         int32_t st = data->segtax;
         if (st < 1 || st > 255) continue;
         for (uint32_t s = 0; s < data->segment.n; s++) {
-            uint64_t key = policy_key(st, data->segment.v[s]);
-            if (!key || !(p->vuln_bloom & policy_bloom_bit(key))) continue;
-            const struct policy_entry *e = policy_table_get(&p->seg, key);
-            if (e && (e->classes & class_mask_vulnerability)) {
+            uint32_t cls = policy_segment_classes(p, st, data->segment.v[s]);
+            if (cls & class_mask_vulnerability) {
                 *tax = st;
-                *key_out = key;
-                *classes = e->classes & class_mask_vulnerability;
+                *key_out = policy_key(st, data->segment.v[s]);
+                *classes = cls & class_mask_vulnerability;
                 *which = data;
+                if (cls & POLICY_UNREADABLE) *unread = data->segment.v[s];
                 return true;
             }
         }
@@ -163,6 +164,11 @@ struct sensitive_req *sensitive_prepare(const struct campaign_set *cs, const str
                 sp->bloom |= policy_bloom_bit(key);
                 if (data->segtax < 64) sp->segtaxes |= 1ull << data->segtax;
             }
+            /* an id with no key, or a key that is no integer where all ids are ("399abc" in Audience 1.1) */
+            if (!sp->unread_ix && policy_segment_unreadable(cs->policy, data->segtax, data->segment.v[s])) {
+                sp->unread_ix = sp->n;
+                sp->unread_id = data->segment.v[s];
+            }
         }
     }
     return sp;
@@ -183,6 +189,11 @@ static bool prepared_vulnerability(const struct policy *p, struct sensitive_req 
                 sp->vuln_classes = e->classes & class_mask_vulnerability;
                 break;
             }
+        }
+        if (!sp->vuln && sp->unread_ix) { /* an id the policy cannot read could be one */
+            sp->vuln = 1;
+            sp->vuln_ix = sp->unread_ix - 1;
+            sp->vuln_classes = class_mask_vulnerability;
         }
     }
     return sp->vuln == 1;
@@ -226,22 +237,31 @@ int sensitive_check_prepared(const struct campaign_set *cs, const struct campaig
         uint64_t key;
         uint32_t vc;
         const struct ortb_data *which;
+        struct sv unread = SV_NULL;
         int n = -1;
         if (cst->minor) {
             n = snprintf(b, POLICY_DETAIL_MAX, "%.*s (to minor)", SV_FMT(pre));
         } else if (sp ? prepared_vulnerability(p, sp)
-                      : carries_vulnerability(p, req, &tax, &key, &vc, &which)) {
+                      : carries_vulnerability(p, req, &tax, &key, &vc, &which, &unread)) {
             if (sp) {
                 key = sp->keys[sp->vuln_ix];
-                tax = (int32_t)(key >> 56);
                 vc = sp->vuln_classes;
                 which = &req->user.data[sp->data_ix[sp->vuln_ix]];
+                tax = which->segtax;
+                if (sp->unread_ix && sp->vuln_ix == sp->unread_ix - 1) unread = sp->unread_id;
             }
-            char id[POLICY_ID_MAX + 1];
-            policy_key_id(key, id);
             struct sv prov = provider_of(which);
-            n = snprintf(b, POLICY_DETAIL_MAX, "%.*s (to %s segtax %d id %s, provider %.*s)", SV_FMT(pre),
-                         class_name(lowest_class(vc)), (int)tax, id, SV_FMT(prov));
+            if (unread.p) {
+                n = snprintf(b, POLICY_DETAIL_MAX,
+                             "%.*s (to an unreadable segment id, segtax %d id %.*s, provider %.*s)",
+                             SV_FMT(pre), (int)tax, (int)(unread.n < 16 ? unread.n : 16), unread.p,
+                             SV_FMT(prov));
+            } else {
+                char id[POLICY_ID_MAX + 1];
+                policy_key_id(key, id);
+                n = snprintf(b, POLICY_DETAIL_MAX, "%.*s (to %s segtax %d id %s, provider %.*s)", SV_FMT(pre),
+                             class_name(lowest_class(vc)), (int)tax, id, SV_FMT(prov));
+            }
         }
         if (n >= 0) {
             if (n >= POLICY_DETAIL_MAX) n = POLICY_DETAIL_MAX - 1;

@@ -41,6 +41,9 @@ struct sensitive_req {
     int vuln;          /* -1 not computed yet, 0 none, 1 found */
     uint32_t vuln_ix;  /* index into keys of the first vulnerability segment */
     uint32_t vuln_classes;
+    uint32_t unread_ix; /* 1 + the index of the first segment id the policy cannot read (policy.h), 0 none:
+                           it counts as a vulnerability segment */
+    struct sv unread_id;
 };
 
 /* NULL when there is no policy or the arena ran out (sensitive_check_prepared then works unprepared). */

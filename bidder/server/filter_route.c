@@ -41,21 +41,16 @@ static void filter_in_snapshot(struct worker *w, const struct config *cfg, const
                            "upstream", -1);
         return;
     }
-    if (in->len > (size_t)cfg->max_body) {
-        server_reply_error(w, rep, 413, "request body larger than max_body", NULL, -1);
-        return;
-    }
-    if (in->content_encoding.n && !sv_ieq(in->content_encoding, SV_LIT("identity"))) {
-        server_reply_error(
-            w, rep, 415, "send /openrtb2/filter bodies uncompressed (Content-Encoding: identity)", NULL, -1);
-        return;
-    }
+    /* gzip is accepted as on /openrtb2/bid, through the same reader (same limits, same refusals) */
     struct arena a;
     arena_init(&a, w->arena_mem, w->arena_cap);
+    const char *body;
+    size_t len;
+    if (!server_request_body(w, cfg, in, &a, &body, &len, rep)) return;
     struct buf out;
     buf_init(&out, w->resp_mem, RESP_CAP);
     struct engine_filter_result res;
-    engine_filter(cfg, &w->ectx, up, in->body, in->len, &a, &out, &res);
+    engine_filter(cfg, &w->ectx, up, body, len, &a, &out, &res);
     rep->status = res.status;
     rep->ctype = "application/json";
     rep->body = out.p;

@@ -60,51 +60,58 @@ static long gunzip(z_stream *z, const unsigned char *src, size_t n, char *dst, s
 
 /* ---- routes ---- */
 
+bool server_request_body(struct worker *w, const struct config *cfg, const struct http_in *in,
+                         struct arena *a, const char **body, size_t *len, struct hs_reply *rep)
+{
+    *body = in->body;
+    *len = in->len;
+    if (in->len > (size_t)cfg->max_body) {
+        server_reply_error(w, rep, 413, "request body larger than max_body", NULL, -1);
+        return false;
+    }
+    struct sv enc = in->content_encoding;
+    if (!enc.n || sv_ieq(enc, SV_LIT("identity"))) return true;
+    if (!sv_ieq(enc, SV_LIT("gzip")) && !sv_ieq(enc, SV_LIT("x-gzip"))) {
+        server_reply_error(w, rep, 415, "unsupported Content-Encoding (only gzip)", NULL, -1);
+        return false;
+    }
+    size_t cap = (size_t)cfg->max_body;
+    char *plain = arena_alloc(a, cap + 1, 1);
+    if (!plain) {
+        server_reply_error(w, rep, 413, "request body larger than request memory", NULL, -1);
+        return false;
+    }
+    long n = gunzip(&w->gz, (const unsigned char *)in->body, in->len, plain, cap);
+    if (n == -2) {
+        server_reply_error(w, rep, 413, "decompressed request body larger than max_body", NULL, -1);
+        return false;
+    }
+    if (n == -3) {
+        server_reply_error(
+            w, rep, 400,
+            "gzip body has bytes after its end (a second gzip member or trailing data): send one member",
+            NULL, -1);
+        return false;
+    }
+    if (n < 0) {
+        server_reply_error(w, rep, 400, "Content-Encoding is gzip but the body is not valid gzip", NULL, -1);
+        return false;
+    }
+    plain[n] = '\0';
+    *body = plain;
+    *len = (size_t)n;
+    return true;
+}
+
 static void handle_bid(struct worker *w, const struct config *cfg, const struct http_in *in,
                        struct hs_reply *rep)
 {
     METRIC_INC(w->m.bid_requests);
-    size_t len = in->len;
-    const char *body = in->body;
+    size_t len;
+    const char *body;
     struct arena a;
     arena_init(&a, w->arena_mem, w->arena_cap);
-    if (len > (size_t)cfg->max_body) {
-        server_reply_error(w, rep, 413, "request body larger than max_body", NULL, -1);
-        return;
-    }
-    struct sv enc = in->content_encoding;
-    if (enc.n && !sv_ieq(enc, SV_LIT("identity"))) {
-        if (!sv_ieq(enc, SV_LIT("gzip")) && !sv_ieq(enc, SV_LIT("x-gzip"))) {
-            server_reply_error(w, rep, 415, "unsupported Content-Encoding (only gzip)", NULL, -1);
-            return;
-        }
-        size_t cap = (size_t)cfg->max_body;
-        char *plain = arena_alloc(&a, cap + 1, 1);
-        if (!plain) {
-            server_reply_error(w, rep, 413, "request body larger than request memory", NULL, -1);
-            return;
-        }
-        long n = gunzip(&w->gz, (const unsigned char *)body, len, plain, cap);
-        if (n == -2) {
-            server_reply_error(w, rep, 413, "decompressed request body larger than max_body", NULL, -1);
-            return;
-        }
-        if (n == -3) {
-            server_reply_error(
-                w, rep, 400,
-                "gzip body has bytes after its end (a second gzip member or trailing data): send one member",
-                NULL, -1);
-            return;
-        }
-        if (n < 0) {
-            server_reply_error(w, rep, 400, "Content-Encoding is gzip but the body is not valid gzip", NULL,
-                               -1);
-            return;
-        }
-        plain[n] = '\0';
-        body = plain;
-        len = (size_t)n;
-    }
+    if (!server_request_body(w, cfg, in, &a, &body, &len, rep)) return;
     if (cfg->upstreams.n && in->conn && w->fwd) {
         /* filter mode: the upstreams' answers come later, on this loop (bidder/upstream/forward.h) */
         const struct engine_result *own;

@@ -78,6 +78,11 @@ struct http_in {
 void server_route(struct worker *w, const struct http_in *in, struct hs_reply *rep);
 /* filter_route.c: POST /openrtb2/filter?upstream=ID (filter mode's request side, answered, not forwarded) */
 void server_filter_route(struct worker *w, const struct http_in *in, struct hs_reply *rep);
+/* The request's body as the engine reads it: in->body, or a gzip body (Content-Encoding gzip or x-gzip)
+ * inflated into a (at most max_body bytes; one gzip member, nothing after it). False after writing the
+ * error reply (413 over max_body, 415 another encoding, 400 not gzip or bytes after its end). */
+bool server_request_body(struct worker *w, const struct config *cfg, const struct http_in *in,
+                         struct arena *a, const char **body, size_t *len, struct hs_reply *rep);
 void server_after_decision(void *arg, const struct config *cfg, const struct engine_result *res);
 void server_reply_error(struct worker *w, struct hs_reply *rep, int status, const char *msg,
                         const char *field, long offset);

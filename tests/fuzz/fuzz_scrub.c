@@ -11,13 +11,20 @@
  *     no vulnerability segment in user.ext.data either); without personal data, user keeps only consent and
  *     ext, user.ext only its consent signals, device.ext no identifier key at any depth; without precise geo,
  *     no location key in device.ext or user.ext.geo;
+ *   - segment ids are judged by this file's own reading (strtod, case-insensitive letters, leading digits,
+ *     0x), not the policy's: no forwarded id of a classified taxonomy reads as a vulnerability or an
+ *     unconsented sensitive id, and none there is unreadable;
+ *   - a member the scrubber expects to be an object (user, device, their ext, a geo, a data object) or an
+ *     array (data, segment) is of that type (or null) wherever its rule applied;
  *   - the output is never longer than 2 * len + SCRUB_SLACK, and a too-small buffer is refused, not
- *     overrun. */
+ *     overrun.
+ * One walk over the output checks all but the last (check_output: each value knows where it stands). */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "filters/classes.h"
 #include "filters/consent.h"
@@ -35,19 +42,21 @@ static char out[2 * 65536 + SCRUB_SLACK];
 static struct policy pol;
 static struct policy_entry slots[64];
 
+static const struct {
+    int tax;
+    const char *id;
+    int cls;
+} e[] = {{4, "381", CLASS_HEALTH},      {4, "503", CLASS_RELIGION},  {4, "399", CLASS_ADDICTION},
+         {4, "356", CLASS_MINOR},       {6, "181", CLASS_ADDICTION}, {6, "136", CLASS_HEALTH},
+         {4, "1502", CLASS_CRISIS},     {4, "529", CLASS_POLITICS},  {7, "Rm3SiT", CLASS_SEXUALITY},
+         {7, "Ab12Cd", CLASS_ADDICTION}};
+
 static void init_policy(void)
 {
     static bool done;
     if (done) return;
     done = true;
     policy_table_init(&pol.seg, slots, 64);
-    static const struct {
-        int tax;
-        const char *id;
-        int cls;
-    } e[] = {{4, "381", CLASS_HEALTH},  {4, "503", CLASS_RELIGION},  {4, "399", CLASS_ADDICTION},
-             {4, "356", CLASS_MINOR},   {6, "181", CLASS_ADDICTION}, {6, "136", CLASS_HEALTH},
-             {4, "1502", CLASS_CRISIS}, {4, "529", CLASS_POLITICS}};
     for (size_t i = 0; i < sizeof e / sizeof e[0]; i++)
         policy_table_put(&pol.seg, policy_key(e[i].tax, sv_from(e[i].id)), CLASS_BIT(e[i].cls), 0);
 }
@@ -95,210 +104,262 @@ static const char *const dext_ids[] = {"ifa",    "dpidsha1", "dpidmd5", "didsha1
                                        "idfa",   "idfv",     "gaid",    "aaid",    "adid",   "ifv"};
 static const char *const dext_geo[] = {"geo", "lat", "lon", "zip", "city", "metro", "accuracy", "lastfix"};
 
-/* device.ext's value, at any depth: no identifier key (ids) and no location key (geo) */
-static void check_ext_value(struct json *j, bool ids, bool geo)
+/* ---- the oracle: one walk over the output, each value knowing where it stands ---- */
+
+enum at { AT_ROOT, AT_USER, AT_UEXT, AT_DEVICE, AT_DEXT, AT_GEO, AT_DATA, AT_DATAOBJ, AT_SEGMENTS, AT_OTHER };
+
+struct oracle {
+    bool personal, geo;
+    const struct consent_state *cs;
+};
+
+static bool blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+static bool idchar(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
+}
+
+static bool all_digits(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9') return false;
+    return n > 0;
+}
+
+/* Whether taxonomy tax has an entry in the table (alnum: one whose id is not all digits). */
+static bool tax_has(int64_t tax, bool alnum)
+{
+    for (size_t i = 0; i < sizeof e / sizeof e[0]; i++)
+        if (e[i].tax == tax && (!alnum || !all_digits(e[i].id, strlen(e[i].id)))) return true;
+    return false;
+}
+
+/* The classes of the table's integer id v in tax (v < 0: none). */
+static uint32_t int_classes(int64_t tax, double v)
+{
+    uint32_t cls = 0;
+    for (size_t i = 0; i < sizeof e / sizeof e[0]; i++)
+        if (e[i].tax == tax && all_digits(e[i].id, strlen(e[i].id)) && strtod(e[i].id, NULL) == v)
+            cls |= CLASS_BIT(e[i].cls);
+    return cls;
+}
+
+/* A segment id as this oracle reads it, independently of filters/policy.c: strtod's number (an integral one,
+ * else no id), the letters case-insensitively, the leading digits (parseInt), a 0x number (Number()). What
+ * is no id in a taxonomy the table classifies is every class (so it must not have been forwarded). */
+static uint32_t oracle_classes(int64_t tax, struct sv id)
+{
+    if (!tax_has(tax, false)) return 0;
+    const uint32_t all = class_mask_sensitive | class_mask_vulnerability;
+    if (!id.p) return all;
+    const char *p = id.p, *q = id.p + id.n;
+    while (p < q && blank(*p)) p++;
+    while (q > p && blank(q[-1])) q--;
+    size_t n = (size_t)(q - p);
+    bool alnum = n > 0, hexish = false;
+    for (size_t i = 0; i < n; i++) {
+        alnum = alnum && idchar(p[i]);
+        hexish = hexish || p[i] == 'x' || p[i] == 'X';
+    }
+    if (n == 0) return all;
+    if (n >= 64) return alnum && tax_has(tax, true) ? 0 : all;
+    char buf[64];
+    memcpy(buf, p, n);
+    buf[n] = '\0';
+    uint32_t cls = 0;
+    char *end;
+    double v = hexish ? 0 : strtod(buf, &end);
+    bool num = !hexish && end == buf + n && v - v == 0; /* a finite number, all of it */
+    if (num) {
+        if (v < 0 || (v < 9e18 && v != (double)(int64_t)v)) return all; /* a fraction or a negative: no id */
+        cls |= int_classes(tax, v);
+    } else if (!alnum) {
+        return all;
+    }
+    if (alnum) {
+        if (!num && !all_digits(buf, n) && !tax_has(tax, true)) return all;
+        for (size_t i = 0; i < sizeof e / sizeof e[0]; i++)
+            if (e[i].tax == tax && strlen(e[i].id) == n && !strncasecmp(e[i].id, buf, n))
+                cls |= CLASS_BIT(e[i].cls);
+        size_t lead = 0;
+        while (lead < n && buf[lead] >= '0' && buf[lead] <= '9') lead++;
+        if (lead && lead < n) {
+            char d[64];
+            memcpy(d, buf, lead);
+            d[lead] = '\0';
+            cls |= int_classes(tax, strtod(d, NULL));
+        }
+        if (n > 2 && buf[0] == '0' && (buf[1] == 'x' || buf[1] == 'X')) {
+            char *he;
+            unsigned long hv = strtoul(buf + 2, &he, 16);
+            if (he == buf + n && buf[2] != '-' && buf[2] != '+') cls |= int_classes(tax, (double)hv);
+        }
+    }
+    return cls;
+}
+
+static void seg_verdict(uint32_t cls, const struct oracle *o)
+{
+    if (cls & class_mask_vulnerability) abort();
+    for (int c = 0; c < CLASS__COUNT; c++)
+        if ((cls & class_mask_sensitive & CLASS_BIT(c)) && !sensitive_consented(&pol, o->cs, c)) abort();
+}
+
+/* One segment id value (a string, a number's text, anything else no id). */
+static void seg_id(struct json *j, int64_t tax, const struct oracle *o)
 {
     enum json_type t = json_peek(j);
-    if (t == JSON_ARRAY) {
-        json_arr_begin(j);
-        while (json_arr_next(j)) check_ext_value(j, ids, geo);
-        return;
-    }
-    if (t != JSON_OBJECT) {
+    struct sv id = SV_NULL;
+    const char *v = j->p;
+    if (t == JSON_NULL) {
         if (json_skip(j)) abort();
         return;
     }
-    json_obj_begin(j);
+    if (t == JSON_STRING) {
+        if (json_string(j, &id)) abort();
+        if (!id.p) id = SV_LIT("");
+    } else {
+        if (json_skip(j)) abort();
+        if (t == JSON_NUMBER) id = (struct sv){v, (size_t)(j->p - v)};
+    }
+    seg_verdict(oracle_classes(tax, id), o);
+}
+
+/* The value of the object's next member whose key folds to name and is not null; false at the end. */
+static bool named(struct json *j, const char *name)
+{
     struct sv k;
     while (json_obj_next(j, &k)) {
-        if (ids && fold_any(k, dext_ids, 18)) abort();
-        if (geo && fold_any(k, dext_geo, 8)) abort();
-        check_ext_value(j, ids, geo);
+        if (fold(k, name) && json_peek(j) != JSON_NULL) return true;
+        if (json_skip(j)) abort();
     }
+    return false;
 }
 
-/* Without precise geo: no location in device.ext, nor in user.ext.geo. */
-static void check_no_ext_geo(const char *p, size_t n, struct arena *a)
+/* The data object's taxonomy as the scrubber must have read it (one ext, one integer segtax 1..65535, or
+ * none); any other is a data object that should have gone. */
+static int64_t data_tax(const struct json *at)
 {
-    struct json j;
-    json_init(&j, p, n, a);
-    if (!json_obj_begin(&j)) abort();
-    struct sv k;
-    while (json_obj_next(&j, &k)) {
-        bool user = fold(k, "user"), dev = fold(k, "device");
-        if ((!user && !dev) || json_peek(&j) != JSON_OBJECT) {
-            if (json_skip(&j)) abort();
+    struct json look = *at;
+    int64_t tax = -1;
+    int next = 0, ntax = 0;
+    json_obj_begin(&look);
+    while (named(&look, "ext")) {
+        next++;
+        if (json_peek(&look) != JSON_OBJECT) {
+            if (json_skip(&look)) abort();
             continue;
         }
-        json_obj_begin(&j);
-        struct sv k2;
-        while (json_obj_next(&j, &k2)) {
-            if (dev && fold(k2, "ext")) {
-                check_ext_value(&j, false, true);
-            } else if (user && fold(k2, "ext") && json_peek(&j) == JSON_OBJECT) {
-                json_obj_begin(&j);
-                struct sv k3;
-                while (json_obj_next(&j, &k3)) {
-                    if (fold(k3, "geo") && json_peek(&j) == JSON_OBJECT) {
-                        json_obj_begin(&j);
-                        struct sv k4;
-                        while (json_obj_next(&j, &k4)) {
-                            if (fold_any(k4, geo_precise, 6)) abort();
-                            if (json_skip(&j)) abort();
-                        }
-                    } else if (json_skip(&j)) {
-                        abort();
-                    }
-                }
-            } else if (json_skip(&j)) {
+        json_obj_begin(&look);
+        for (; named(&look, "segtax"); ntax++)
+            if (json_peek(&look) != JSON_NUMBER || json_int(&look, &tax) || tax < 1 || tax > 0xFFFF) abort();
+    }
+    if (look.err || next > 1 || ntax > 1) abort();
+    return tax;
+}
+
+static bool misshapen(struct json *j, enum json_type want)
+{
+    enum json_type t = json_peek(j);
+    return t != want && t != JSON_NULL;
+}
+
+/* Where member k of an object at `at` stands, checking the key itself. */
+static enum at member_at(enum at at, struct sv k, struct json *j, const struct oracle *o)
+{
+    bool P = !o->personal, G = !o->geo;
+    switch (at) {
+    case AT_ROOT:
+        if (fold(k, "user") || fold(k, "device")) {
+            if (P && misshapen(j, JSON_OBJECT)) abort();
+            return fold(k, "user") ? AT_USER : AT_DEVICE;
+        }
+        return AT_OTHER;
+    case AT_USER:
+        if (P && (fold_any(k, user_pers, 10) || (!fold(k, "consent") && !fold(k, "ext")))) abort();
+        if (fold(k, "ext")) {
+            if (P && misshapen(j, JSON_OBJECT)) abort();
+            return AT_UEXT;
+        }
+        if (fold(k, "geo")) return AT_GEO;
+        return fold(k, "data") ? AT_DATA : AT_OTHER;
+    case AT_UEXT:
+        if (P && !fold_any(k, uext_keep, 3)) abort();
+        if (fold(k, "geo")) return AT_GEO;
+        return fold(k, "data") ? AT_DATA : AT_OTHER;
+    case AT_DEVICE:
+        if (P &&
+            (fold_any(k, dev_pers, 7) || (fold_any(k, dext_ids, 18) && !fold(k, "ip") && !fold(k, "ipv6"))))
+            abort();
+        if (P && fold(k, "ip") && json_peek(j) != JSON_NULL) {
+            struct json v = *j;
+            struct sv ip;
+            if (json_peek(&v) != JSON_STRING || json_string(&v, &ip) || ip.n < 2 ||
+                memcmp(ip.p + ip.n - 2, ".0", 2))
                 abort();
-            }
         }
+        if (fold(k, "ext")) {
+            if (G && misshapen(j, JSON_OBJECT)) abort();
+            return AT_DEXT;
+        }
+        return fold(k, "geo") ? AT_GEO : AT_OTHER;
+    case AT_DEXT:
+        if ((P && fold_any(k, dext_ids, 18)) || (G && fold_any(k, dext_geo, 8))) abort();
+        return AT_DEXT;
+    case AT_GEO:
+        if (G && fold_any(k, geo_precise, 6)) abort();
+        return AT_OTHER;
+    case AT_DATAOBJ:
+        return fold(k, "segment") ? AT_SEGMENTS : AT_OTHER;
+    default:
+        return AT_OTHER;
     }
-    if (j.err) abort();
 }
 
-/* Segments a bidder reads in user.ext.data (Prebid's older place): never a vulnerability class. */
-static void check_ext_data_segments(const char *p, size_t n, struct arena *a)
+/* Consumes one value standing at `at` (tax: the taxonomy of the data object around it). */
+static void walk(struct json *j, enum at at, int64_t tax, const struct oracle *o)
+{
+    enum json_type t = json_peek(j);
+    if (at == AT_GEO && !o->geo && misshapen(j, JSON_OBJECT)) abort();
+    if ((at == AT_DATA || at == AT_SEGMENTS) && misshapen(j, JSON_ARRAY)) abort();
+    if (at == AT_DATAOBJ && misshapen(j, JSON_OBJECT)) abort();
+    if (t == JSON_OBJECT && at == AT_DATAOBJ) tax = data_tax(j);
+    if (t == JSON_OBJECT && (at != AT_OTHER || at == AT_DEXT)) {
+        json_obj_begin(j);
+        struct sv k;
+        while (json_obj_next(j, &k)) walk(j, member_at(at, k, j, o), tax, o);
+    } else if (t == JSON_ARRAY && at == AT_SEGMENTS) {
+        json_arr_begin(j);
+        while (json_arr_next(j)) {
+            if (json_peek(j) != JSON_OBJECT) {
+                seg_id(j, tax, o); /* a bare id, or something that is none */
+                continue;
+            }
+            json_obj_begin(j);
+            struct sv k;
+            while (json_obj_next(j, &k))
+                if (fold(k, "id"))
+                    seg_id(j, tax, o);
+                else if (json_skip(j))
+                    abort();
+        }
+    } else if (t == JSON_ARRAY && (at == AT_DATA || at == AT_DEXT)) {
+        json_arr_begin(j);
+        while (json_arr_next(j)) walk(j, at == AT_DATA ? AT_DATAOBJ : AT_DEXT, tax, o);
+    } else if (json_skip(j)) {
+        abort();
+    }
+}
+
+static void check_output(const char *p, size_t n, struct arena *a, const struct oracle *o)
 {
     struct json j;
     json_init(&j, p, n, a);
-    if (!json_obj_begin(&j)) abort();
-    struct sv k;
-    while (json_obj_next(&j, &k)) {
-        if (!fold(k, "user") || json_peek(&j) != JSON_OBJECT) {
-            if (json_skip(&j)) abort();
-            continue;
-        }
-        json_obj_begin(&j);
-        struct sv k2;
-        while (json_obj_next(&j, &k2)) {
-            if (!fold(k2, "ext") || json_peek(&j) != JSON_OBJECT) {
-                if (json_skip(&j)) abort();
-                continue;
-            }
-            json_obj_begin(&j);
-            struct sv k3;
-            while (json_obj_next(&j, &k3)) {
-                if (!fold(k3, "data") || json_peek(&j) != JSON_ARRAY) {
-                    if (json_skip(&j)) abort();
-                    continue;
-                }
-                json_arr_begin(&j);
-                while (json_arr_next(&j)) {
-                    if (json_peek(&j) != JSON_OBJECT) {
-                        if (json_skip(&j)) abort();
-                        continue;
-                    }
-                    /* this data object's segtax (one integer, else skip: the scrubber removed it whole) and
-                     * every segment id in it */
-                    struct json look = j;
-                    int64_t tax = -1;
-                    int ntax = 0;
-                    json_obj_begin(&look);
-                    struct sv dk;
-                    while (json_obj_next(&look, &dk)) {
-                        if (fold(dk, "ext") && json_peek(&look) == JSON_OBJECT) {
-                            json_obj_begin(&look);
-                            struct sv ek;
-                            while (json_obj_next(&look, &ek)) {
-                                if (fold(ek, "segtax") && json_peek(&look) == JSON_NUMBER) {
-                                    if (json_int(&look, &tax)) tax = -1;
-                                    ntax++;
-                                } else if (json_skip(&look)) {
-                                    abort();
-                                }
-                            }
-                        } else if (json_skip(&look)) {
-                            abort();
-                        }
-                    }
-                    json_obj_begin(&j);
-                    while (json_obj_next(&j, &dk)) {
-                        if (!fold(dk, "segment") || json_peek(&j) != JSON_ARRAY || ntax != 1 || tax < 1 ||
-                            tax > 0xFFFF) {
-                            if (json_skip(&j)) abort();
-                            continue;
-                        }
-                        json_arr_begin(&j);
-                        while (json_arr_next(&j)) {
-                            if (json_peek(&j) != JSON_OBJECT) {
-                                if (json_skip(&j)) abort();
-                                continue;
-                            }
-                            json_obj_begin(&j);
-                            struct sv sk;
-                            while (json_obj_next(&j, &sk)) {
-                                struct sv id;
-                                if (fold(sk, "id") && json_peek(&j) == JSON_STRING) {
-                                    if (json_string(&j, &id)) abort();
-                                    if (policy_segment_classes(&pol, (int32_t)tax, id) &
-                                        class_mask_vulnerability)
-                                        abort();
-                                } else if (json_skip(&j)) {
-                                    abort();
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-    if (j.err) abort();
-}
-
-/* No personal key under user, user.ext or device (user keeps only its consent and ext, user.ext only its
- * consent signals, device.ext no identifier at any depth); no precise geo under device.geo. Walks the
- * output. */
-static void check_no_personal(const char *p, size_t n, struct arena *a)
-{
-    struct json j;
-    json_init(&j, p, n, a);
-    if (!json_obj_begin(&j)) abort();
-    struct sv k;
-    while (json_obj_next(&j, &k)) {
-        bool user = fold(k, "user"), dev = fold(k, "device");
-        if ((!user && !dev) || json_peek(&j) != JSON_OBJECT) {
-            if (json_skip(&j)) abort();
-            continue;
-        }
-        json_obj_begin(&j);
-        struct sv k2;
-        while (json_obj_next(&j, &k2)) {
-            if (user && fold_any(k2, user_pers, 10)) abort();
-            if (user && !fold(k2, "consent") && !fold(k2, "ext")) abort();
-            if (dev && fold_any(k2, dev_pers, 7)) abort();
-            if (dev && fold_any(k2, dext_ids, 18) && !fold(k2, "ip") && !fold(k2, "ipv6")) abort();
-            if (dev && fold(k2, "ext")) {
-                check_ext_value(&j, true, true);
-                continue;
-            }
-            if ((user && fold(k2, "ext")) || (dev && fold(k2, "geo"))) {
-                if (json_peek(&j) != JSON_OBJECT) {
-                    if (json_skip(&j)) abort();
-                    continue;
-                }
-                bool ext = user;
-                json_obj_begin(&j);
-                struct sv k3;
-                while (json_obj_next(&j, &k3)) {
-                    if (ext && (fold(k3, "eids") || fold(k3, "data") || fold(k3, "buyeruids"))) abort();
-                    if (ext && !fold_any(k3, uext_keep, 3)) abort();
-                    if (!ext && fold_any(k3, geo_precise, 6)) abort();
-                    if (json_skip(&j)) abort();
-                }
-                continue;
-            }
-            if (dev && fold(k2, "ip") && json_peek(&j) == JSON_STRING) {
-                struct sv ip;
-                if (json_string(&j, &ip)) abort();
-                if (ip.n < 2 || memcmp(ip.p + ip.n - 2, ".0", 2)) abort();
-                continue;
-            }
-            if (json_skip(&j)) abort();
-        }
-    }
+    walk(&j, AT_ROOT, -1, o);
     if (j.err) abort();
 }
 
@@ -378,14 +439,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct ortb_request again;
     if (ortb_parse(out, r.out_len, &a, &again, &err) != ORTB_OK) abort();
     if (again.tmax != tmax) abort();
+    struct oracle o = {.personal = r.personal, .geo = r.precise_geo, .cs = &direct};
+    check_output(out, r.out_len, &a, &o);
     if (!r.personal) {
-        check_no_personal(out, r.out_len, &a);
         if (again.user.buyeruid.p || again.user.id.p || again.user.ndata || again.user.yob != ORTB_UNSET ||
             again.device.ifa.p || again.device.geo.has_lat || again.device.geo.has_lon)
             abort();
     }
-    if (!r.precise_geo) check_no_ext_geo(out, r.out_len, &a);
-    check_ext_data_segments(out, r.out_len, &a);
     if (!r.precise_geo && (again.device.geo.has_lat || again.device.geo.has_lon || again.device.geo.zip.p))
         abort();
     /* segments: never a vulnerability class, a sensitive class only with this person's consent */

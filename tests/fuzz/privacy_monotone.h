@@ -54,8 +54,7 @@ static const char PM_CONFIG[] =
                                                                                                                                                        "30",
                                                                                                                                                        ",\"targeting\":{\"segments\":[{\"segtax\":4,\"ids\":[\"243\",\"244\",\"245\",\"246\",\"248\",\"249\","
                                                                                                                                                        "\"252\",\"253\",\"254\",\"255\",\"266\",\"2\",\"3\",\"4\",\"5\",\"6\",\"49\",\"50\",\"51\"]}]}") "," PM_CAMP("pers-age", "31", ",\"targeting\":{\"age\":{\"min\":18,\"max\":99}}") "," PM_CAMP("pers-gender", "32", ",\"targeting\":{\"gender\":[\"M\",\"F\",\"O\"]}") "," PM_CAMP("sens-health", "33", ",\"targeting\":{\"segments\":[{\"segtax\":4,\"ids\":[\"382\",\"383\",\"385\",\"386\",\"389\"]}]}") "," PM_CAMP("pers-casino",
-                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                "34",
-                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                ",\"cat\":[\"1362\"],\"cattax\":8,\"targeting\":{\"age\":{\"min\":21,\"max\":99}}") "]}";
+                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                "34", ",\"cat\":[\"1362\"],\"cattax\":8,\"targeting\":{\"age\":{\"min\":21,\"max\":99}}") "," PM_CAMP("ctx-country", "23", ",\"targeting\":{\"countries\":[\"USA\",\"DEU\",\"FRA\",\"GBR\",\"CAN\"]}") "]}";
 
 struct pm_base {
     char *body;
@@ -291,6 +290,7 @@ static const char *const P_USER[] = {"user", NULL};
 static const char *const P_USER_EXT[] = {"user", "ext", NULL};
 static const char *const P_DEVICE[] = {"device", NULL};
 static const char *const P_GEO[] = {"device", "geo", NULL};
+static const char *const P_UGEO[] = {"user", "geo", NULL};
 
 struct pm_field {
     const char *const *path;
@@ -340,6 +340,12 @@ static const struct pm_field pm_fields[] = {
     {P_ROOT, "badv", "[]", V_NONE, true},
     {P_ROOT, "bapp", "[]", V_NONE, true},
     {P_ROOT, "cur", "[\"USD\"]", V_NONE, true},
+    /* the shape sweep's second pass: where the user says they live, who they are for the consent store */
+    {P_USER, "geo", "{}", V_NONE, true},
+    {P_UGEO, "country", "\"USA\"", V_NONE, true},
+    {P_UGEO, "region", "\"CA\"", V_NONE, true},
+    {P_USER, "id", "\"u\"", V_NONE, true},
+    {P_USER, "buyeruid", "\"b\"", V_NONE, true},
 };
 #define PM_NFIELDS (sizeof pm_fields / sizeof pm_fields[0])
 
@@ -395,7 +401,7 @@ static unsigned pm_byte(struct pm_prog *g)
 static bool pm_mutate(struct pm_text *t, struct pm_prog *g, struct consent_stored *rec,
                       struct consent_store_view *view, char *log, size_t logcap)
 {
-    unsigned op = pm_byte(g) % 15, a = pm_byte(g), b = pm_byte(g);
+    unsigned op = pm_byte(g) % 16, a = pm_byte(g), b = pm_byte(g);
     const struct pm_field *f = &pm_fields[a % PM_NFIELDS];
     char v[64];
     size_t o, ks, vs, ve;
@@ -504,6 +510,34 @@ static bool pm_mutate(struct pm_text *t, struct pm_prog *g, struct consent_store
         snprintf(v, sizeof v, "\"id\":%s,", ids[a % 4]);
         ok = pm_splice(t, o + 1, 0, v, strlen(v));
         snprintf(log, logcap, "second segment id %s", ids[a % 4]);
+        break;
+    }
+    case 15: { /* name another place: a user.geo where there is none, or a GPP US state section id; the
+                  rules of every place named apply */
+        static const char *const places[] = {
+            "{\"country\":\"USA\",\"region\":\"MD\"}", "{\"country\":\"DEU\"}", "{\"country\":\"USA\"}",
+            "{\"region\":\"US-OR\"}", "{\"country\":\"USA\",\"region\":\"CO\"}"};
+        if (b & 1) {
+            if (pm_container(t, P_USER, false, &o) && pm_find(t, o, "geo", &ks, &vs, &ve) && t->p[vs] != 'n')
+                return false;
+            ok = pm_set(t, P_USER, "geo", places[a % 5]);
+            snprintf(log, logcap, "user.geo %s", places[a % 5]);
+        } else {
+            /* appended to a gpp_sid that is a clean array of integers, or a new one */
+            static const char *const sids[] = {"24", "15", "8", "7", "10"};
+            if (pm_container(t, P_REGS, false, &o) && pm_find(t, o, "gpp_sid", &ks, &vs, &ve)) {
+                if (t->p[vs] != '[' || t->p[ve - 1] != ']') return false;
+                for (size_t q = vs + 1; q + 1 < ve; q++)
+                    if (!strchr("0123456789, ", t->p[q])) return false;
+                bool empty = pm_ws(t, vs + 1) == ve - 1;
+                snprintf(v, sizeof v, "%s%s", empty ? "" : ",", sids[a % 5]);
+                ok = pm_splice(t, ve - 1, 0, v, strlen(v));
+            } else {
+                snprintf(v, sizeof v, "[%s]", sids[a % 5]);
+                ok = pm_set(t, P_REGS, "gpp_sid", v);
+            }
+            snprintf(log, logcap, "gpp_sid + %s", sids[a % 5]);
+        }
         break;
     }
     default: /* the consent store */

@@ -28,10 +28,12 @@ usage: filter_check.py --url URL --config CFG --policy POLICY REQUEST_FILES... [
 Prints a summary; exit 1 on any violation (each printed)."""
 import argparse
 import base64
+import decimal
 import http.client
 import ipaddress
 import json
 import os
+import re
 import sys
 import time
 import urllib.parse
@@ -84,17 +86,68 @@ def exact(o, name):
     return v
 
 
+NUM_RE = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+ID_RE = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def canon_id(v):
+    """A taxonomy id as a bidder may read it: every spelling of an integer ("0399", " 399", "+399", "399.0",
+    3.99e2) is that integer; letters compare case-insensitively; None when the value is no id at all (a
+    fraction, a negative, an inner blank, another type). Written from the rule in docs/filter.md, not from
+    fairbid's code."""
+    if isinstance(v, bool) or v is None:
+        return None
+    if isinstance(v, int):
+        v = str(v)
+    elif isinstance(v, float):
+        return str(int(v)) if v == v and abs(v) < 1e18 and v.is_integer() and v >= 0 else None
+    if not isinstance(v, str):
+        return None
+    t = v.strip(" \t\n\r\f\v")
+    if NUM_RE.fullmatch(t):
+        try:
+            d = decimal.Decimal(t)
+        except decimal.InvalidOperation:
+            return None
+        if d.is_finite() and d == 0:
+            return "0"
+        if not d.is_finite() or abs(d.adjusted()) > 18 or d != d.to_integral_value() or (d < 0 and d != 0):
+            return None
+        return str(int(d))
+    return t.upper() if ID_RE.fullmatch(t) else None
+
+
+UNREADABLE = frozenset({"unreadable"}) | VULNERABLE
+
+
 class Policy:
     def __init__(self, path):
         p = json.load(open(path))
         self.seg = {}
+        self.classified, self.alnum = set(), set()
         for tax in p["segments"]:
+            t = int(tax["segtax"])
             for cls, ids in tax["classes"].items():
                 for i in ids:
-                    self.seg.setdefault((int(tax["segtax"]), str(i)), set()).add(cls)
+                    c = canon_id(str(i))
+                    self.seg.setdefault((t, c), set()).add(cls)
+                    self.classified.add(t)
+                    if not c.isdigit():
+                        self.alnum.add(t)
 
     def classes(self, segtax, sid):
-        return self.seg.get((segtax, sid), set())
+        """The classes of a segment id value; an id that cannot be read as one of a classified taxonomy's
+        (where every id is an integer, also letters) may be any of them: UNREADABLE."""
+        c = canon_id(sid)
+        if segtax not in self.classified:
+            return set()
+        if c is None or (not c.isdigit() and segtax not in self.alnum):
+            return set(UNREADABLE)
+        out = set(self.seg.get((segtax, c), set()))
+        m = re.match(r"\d+", c)
+        if m and not c.isdigit():  # "399abc": what parseInt reads
+            out |= self.seg.get((segtax, str(int(m.group()))), set())
+        return out
 
 
 def tc_decode(s):
@@ -324,6 +377,11 @@ def ext_keys(o, names, path):
 def personal_violations(fwd):
     """Personal data left in a forwarded body (its paths), when none may be there."""
     bad = [p for p in personal_present(fwd) if True]
+    # where an object is expected and something else stands, a lenient decoder may read anything in it
+    for top in ("user", "device"):
+        bad += [top for v in members(fwd, top) if v is not None and not is_obj(v)]
+        for o in members(fwd, top):
+            bad += [f"{top}.ext" for v in members(o, "ext") if v is not None and not is_obj(v)]
     for user in members(fwd, "user"):
         if is_obj(user):
             bad += [f"user.{k}" for k, _ in user[1] if fold(k) not in USER_KEEP and fold(k) not in USER_PERSONAL]
@@ -353,6 +411,12 @@ def personal_violations(fwd):
 
 def precise_geo_left(fwd):
     bad = []
+    for top, geos in (("device", ["geo", "ext"]), ("user", ["geo"])):
+        for o in members(fwd, top):
+            bad += [f"{top}.{g}" for g in geos for v in members(o, g) if v is not None and not is_obj(v)]
+    for user in members(fwd, "user"):
+        for ext in members(user, "ext"):
+            bad += ["user.ext.geo" for v in members(ext, "geo") if v is not None and not is_obj(v)]
     for dev in members(fwd, "device"):
         for geo in members(dev, "geo"):
             bad += ["device.geo." + k for k in GEO_PRECISE if members(geo, k)]
@@ -369,26 +433,41 @@ def precise_geo_left(fwd):
 
 
 def segments(fwd, pol):
-    """(segtax, id, classes) of every forwarded segment whose class the policy knows."""
+    """(segtax, id, classes) of every forwarded segment whose class the policy knows; a data, data object,
+    segment list or segment of another shape than OpenRTB's, in a taxonomy the policy classifies, counts as
+    UNREADABLE (a lenient decoder may find any segment in it)."""
     out = []
     for user in members(fwd, "user"):
         # user.data, and Prebid's older user.ext.data, which a bidder may read as well
         for data in members(user, "data") + [d for e in members(user, "ext") for d in members(e, "data")]:
+            if data is None:
+                continue
             if not isinstance(data, list):
+                out.append((None, repr(plain(data))[:40], set(UNREADABLE)))
                 continue
             for d in data:
+                if d is not None and not is_obj(d):
+                    out.append((None, repr(plain(d))[:40], set(UNREADABLE)))
+                    continue
                 taxes = [t for e in members(d, "ext") for t in members(e, "segtax") if t is not None]
                 for t in taxes:
                     if not isinstance(t, int) or isinstance(t, bool):
                         continue
                     for seg in members(d, "segment"):
+                        if seg is None:
+                            continue
                         if not isinstance(seg, list):
+                            if t in pol.classified:
+                                out.append((t, repr(plain(seg))[:40], set(UNREADABLE)))
                             continue
                         for s in seg:
-                            for sid in members(s, "id"):
-                                cls = pol.classes(t, str(sid))
+                            ids = members(s, "id") if is_obj(s) else [] if s is None else [s]
+                            for sid in ids:
+                                if sid is None:
+                                    continue
+                                cls = pol.classes(t, plain(sid))
                                 if cls:
-                                    out.append((t, sid, cls))
+                                    out.append((t, plain(sid), cls))
     return out
 
 

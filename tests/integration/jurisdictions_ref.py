@@ -84,30 +84,62 @@ TC_POL = tc_string(1 << (CUSTOM_PURPOSE - 1))
 TC_NOPOL = tc_string(0b101)
 
 
-def where(req):
-    """(code, set of jurisdictions whose rows apply) per docs/jurisdictions.md."""
-    geo = req.get("device", {}).get("geo", {})
+def place(geo):
+    """Where one geo object (device.geo or user.geo) places the person."""
     country = geo.get("country", "").upper()
     region = geo.get("region", "").upper()
-    regs = req.get("regs", {})
-    sids = regs.get("gpp_sid", [])
-    if country in ("USA", "US") or (not country and region.startswith("US-") and len(region) == 5):
-        if region.startswith("US-"):
+    us_region = region.startswith("US-") and len(region) == 5
+    p = {"named": False, "us": False, "eu": False, "state": None, "cc": ""}
+    if country in ("USA", "US") or us_region:  # a US-XX region counts whatever the country says
+        p.update(named=True, us=True)
+        if us_region:
             region = region[3:]
         if len(region) == 2 and region.isalpha():
-            return "US-" + region, {"US", "US-" + region}
-    elif country in EEA:
-        return "EU", {"EU"}
-    elif country:
-        return country[:3], set()
-    states = [GPP_STATE[s] for s in sorted(sids) if s in GPP_STATE]
-    if states:
-        return "US-" + states[0], {"US"} | {"US-" + s for s in states}
-    if 7 in sids or country in ("USA", "US"):
-        return "US", {"US"} | {r["jurisdiction"] for r in ROWS if r["jurisdiction"].startswith("US-")}
-    if regs.get("gdpr") == 1:
-        return "EU", {"EU"}
-    return "", set()
+            p["state"] = region
+    if country and country not in ("USA", "US"):
+        first = not p["named"]
+        p["named"] = True
+        if country in EEA:
+            p["eu"] = True
+        elif first:
+            p["cc"] = country[:3]
+    return p
+
+
+def where(req):
+    """(code, set of jurisdictions whose rows apply) per docs/jurisdictions.md: the rules of every place
+    any signal names apply (device.geo, user.geo, GPP state sections, regs.gdpr); the code shown is the
+    first signal's."""
+    pl = [place(req.get("device", {}).get("geo", {})), place(req.get("user", {}).get("geo", {}))]
+    regs = req.get("regs", {})
+    sids = list(regs.get("gpp_sid", [])) + list(regs.get("ext", {}).get("gpp_sid", []))
+    geo_states = [p["state"] for p in pl if p["state"]]
+    gpp_states = [GPP_STATE[s] for s in sorted(sids) if s in GPP_STATE]
+    national = 7 in sids
+    us = any(p["us"] for p in pl) or bool(gpp_states) or national
+    gdpr = regs.get("gdpr") == 1 or 2 in sids
+    eu = any(p["eu"] for p in pl) or gdpr
+    juris = {"US-" + s for s in geo_states + gpp_states}
+    if us and not geo_states and not gpp_states:
+        juris |= {r["jurisdiction"] for r in ROWS if r["jurisdiction"].startswith("US-")}
+    if eu:
+        juris.add("EU")
+    if us:
+        juris.add("US")
+    p = pl[0] if pl[0]["named"] else pl[1] if pl[1]["named"] else None
+    if p and p["us"] and geo_states:
+        code = "US-" + geo_states[0]
+    elif (p is None or p["us"]) and gpp_states:
+        code = "US-" + gpp_states[0]
+    elif (p and p["us"]) or (p is None and national):
+        code = "US"
+    elif p:
+        code = "EU" if p["eu"] else p["cc"]
+    elif gdpr:
+        code = "EU"
+    else:
+        code = ""
+    return code, juris
 
 
 def rules(juris, date):

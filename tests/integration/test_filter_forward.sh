@@ -81,6 +81,22 @@ PY
 rc=$?
 cat "$T/same.log" | tail -4
 expect_eq "every valid corpus request: 200/204, and each upstream received exactly what /openrtb2/filter shows" 0 "$rc"
+# segment ids in other spellings (and a device.ext string under COPPA), sent gzip-compressed: what the upstreams
+# receive is judged below with the rest; none of them may carry any spelling of the addiction/health ids
+seg='"data":[{"ext":{"segtax":4},"segment":[{"id":"0399"},{"id":" 381"},{"id":"399 "},{"id":"+399"},{"id":"399.0"},{"id":"3.99e2"},{"id":"399abc"},{"id":"1"}]}]'
+before=$(wc -l <"$T/received.jsonl")
+for i in 1 2 3; do
+  case $i in
+    1) printf '{"id":"odd1","imp":[{"id":"1"}],"regs":{"gdpr":0},"user":{%s}}' "$seg" ;;
+    2) printf '{"id":"odd2","imp":[{"id":"1"}],"regs":{"coppa":1},"user":{%s},"device":{"ua":"UA","ext":"ifa=X9"}}' "$seg" ;;
+    3) printf '{"id":"odd3","imp":[{"id":"1"}],"regs":{"gdpr":0},"user":{"ext":{"data":[{"ext":{"segtax":4},"segment":[{"id":"00399"}]}]}}}' ;;
+  esac | gzip -c >"$T/odd$i.gz"
+  curl -s -o /dev/null --max-time 5 -X POST --data-binary @"$T/odd$i.gz" -H 'Content-Encoding: gzip' "$FB_URL/openrtb2/bid"
+done
+tail -n +"$((before + 1))" "$T/received.jsonl" >"$T/odd.jsonl"
+check "odd ids: the upstreams received the 3 gzip requests ($(wc -l <"$T/odd.jsonl") bodies, want 9)" test "$(wc -l <"$T/odd.jsonl")" -eq 9
+check "odd ids: no spelling of 399/381 and no device.ext string reached an upstream" \
+  test -z "$(grep -E '0399|\\" 381|399 |\+399|399\.0|3\.99e2|399abc|X9' "$T/odd.jsonl")"
 if [ -x "$LOADGEN" ]; then
   "$LOADGEN" --target "$FB_URL/openrtb2/bid" --max --connections 2 --requests 1500 --duration 20s --warmup 200ms \
     --gdpr-share 0.4 --vendor-id 1000 --vendor-share 0.7 --purpose-share 0.7 --minor-share 0.1 \

@@ -143,5 +143,57 @@ echo 0 >"$T/bad/a/v.json.status"
 expect_eq "negative control: a forwarded buyeruid (in another case) is a violation" "1 1" "$? $(grep -c "VIOLATION.*user.buyeruid" "$T/neg1.log")"
 "${CHECK[@]}" --cli-dir "$T/bad" "$T/bad/v.json" >"$T/neg2.log" 2>&1
 expect_eq "negative control: a forwarded addiction segment is a violation" "1 1" "$? $(grep -c "VIOLATION.*addiction" "$T/neg2.log")"
+# ... and it reads ids as a bidder may: an addiction segment written "0399", a device.ext string under COPPA
+printf '{"id":"r","imp":[{"id":"1"}],"user":{"data":[{"ext":{"segtax":4},"segment":[{"id":" 0399"}]}]}}' >"$T/bad/w.json"
+printf '{"upstream":"a","request":{"id":"r","tmax":80,"imp":[{"id":"1"}],"user":{"data":[{"ext":{"segtax":4},"segment":[{"id":" 0399"}]}]}},"removed":[],"reason":null,"tmax":80,"personal_data":true,"precise_geo":true}' >"$T/bad/a/w.json"
+echo 0 >"$T/bad/a/w.json.status"
+"${CHECK[@]}" --cli-dir "$T/bad" "$T/bad/w.json" >"$T/neg3.log" 2>&1
+expect_eq "negative control: a forwarded addiction segment written ' 0399' is a violation" "1 1" "$? $(grep -c "VIOLATION.*addiction" "$T/neg3.log")"
+printf '{"id":"r","imp":[{"id":"1"}],"regs":{"coppa":1},"device":{"ext":"ifa=X"}}' >"$T/bad/x.json"
+printf '{"upstream":"a","request":{"id":"r","tmax":80,"imp":[{"id":"1"}],"regs":{"coppa":1},"device":{"ext":"ifa=X"}},"removed":[],"reason":"minor.coppa","tmax":80,"personal_data":false,"precise_geo":false}' >"$T/bad/a/x.json"
+echo 0 >"$T/bad/a/x.json.status"
+"${CHECK[@]}" --cli-dir "$T/bad" "$T/bad/x.json" >"$T/neg4.log" 2>&1
+expect_eq "negative control: a forwarded device.ext string under COPPA is a violation" "1 yes" "$? $(grep -q "VIOLATION.*'device.ext'" "$T/neg4.log" && echo yes)"
+
+# 5. ids in other spellings and members of other shapes, through the endpoint: the checker (its own reading
+# of ids) finds no violation, and the spelled-otherwise segments are listed as removed
+mkdir -p "$T/odd"
+seg='"data":[{"ext":{"segtax":4},"segment":[{"id":"0399"},{"id":" 381"},{"id":"399 "},{"id":"+399"},{"id":"399.0"},{"id":"3.99e2"},{"id":"399abc"},{"id":"-1"},{"id":"1"}]},{"ext":{"segtax":7},"segment":[{"id":"rm3sit"},{"id":"ABC123"}]}]'
+printf '{"id":"o1","imp":[{"id":"1"}],"regs":{"gdpr":0},"user":{%s}}' "$seg" >"$T/odd/o1.json"
+printf '{"id":"o2","imp":[{"id":"1"}],"regs":{"coppa":1},"user":{%s},"device":{"ua":"UA","ext":"ifa=X","geo":{"lat":1}}}' "$seg" >"$T/odd/o2.json"
+# (a user.ext string is a privacy signal fairbid cannot read: not forwarded at all)
+printf '{"id":"o4","imp":[{"id":"1"}],"regs":{"coppa":1},"user":{"ext":"uid=U"}}' >"$T/odd/o4.json"
+printf '{"id":"o3","imp":[{"id":"1"}],"regs":{"gdpr":0},"user":{"ext":{"data":[{"ext":{"segtax":4},"segment":[{"id":"00399"}]}]},%s}}' "$seg" >"$T/odd/o3.json"
+check "ids in other spellings, members of other shapes via /openrtb2/filter: no violation" \
+  "${CHECK[@]}" --url "$FB_URL" --min 9 "$T"/odd/*.json
+curl -s -X POST --data-binary @"$T/odd/o1.json" "$FB_URL/openrtb2/filter?upstream=a" >"$T/o1.out"
+expect_eq "the 7 spellings of 399/381 and the unreadable ids are removed, 1 and ABC123 stay" \
+  "9 [{'id': '1'}] [{'id': 'ABC123'}]" \
+  "$(json_get "$T/o1.out" 'sum("segment" in r["path"] for r in d["removed"]), d["request"]["user"]["data"][0]["segment"], d["request"]["user"]["data"][1]["segment"]' | tr -d '(),')"
+curl -s -X POST --data-binary @"$T/odd/o2.json" "$FB_URL/openrtb2/filter?upstream=a" >"$T/o2.out"
+check "COPPA: a device.ext string is removed" \
+  test "$(json_get "$T/o2.out" '("ext" in d["request"]["device"], [r["reason"] for r in d["removed"] if r["path"]=="device.ext"])')" == "(False, ['minor.coppa'])"
+curl -s -X POST --data-binary @"$T/odd/o4.json" "$FB_URL/openrtb2/filter?upstream=a" >"$T/o4.out"
+check "a user.ext string: not forwarded (consent.malformed)" \
+  test "$(json_get "$T/o4.out" '(d["request"], d["reason"])')" == "(None, 'consent.malformed')"
+
+# 6. gzip bodies, as /openrtb2/bid takes them: the same answer as the plain body; a second member or trailing
+# bytes 400; more than max_body once inflated 413; another encoding 415
+gzip -c "$T/k.json" >"$T/k.gz"
+curl -s -X POST --data-binary @"$T/k.gz" -H 'Content-Encoding: gzip' "$FB_URL/openrtb2/filter?upstream=a" >"$T/kgz.out"
+check "gzip body: the same answer as the plain one" cmp -s "$T/k.out" "$T/kgz.out"
+cat "$T/k.gz" "$T/k.gz" >"$T/k2.gz"
+s=$(curl -s -o "$T/e2.json" -w '%{http_code}' -X POST --data-binary @"$T/k2.gz" -H 'Content-Encoding: gzip' "$FB_URL/openrtb2/filter?upstream=a")
+check "gzip with a second member: 400 naming it ($s)" test "$s" == 400 -a -n "$(grep -o 'second gzip member' "$T/e2.json")"
+{ cat "$T/k.gz"; printf 'x'; } >"$T/k3.gz"
+s=$(curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary @"$T/k3.gz" -H 'Content-Encoding: gzip' "$FB_URL/openrtb2/filter?upstream=a")
+expect_eq "gzip with a trailing byte: 400" 400 "$s"
+python3 -c "import gzip,sys; sys.stdout.buffer.write(gzip.compress(b' ' * (8 << 20)))" >"$T/bomb.gz"
+s=$(curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary @"$T/bomb.gz" -H 'Content-Encoding: gzip' "$FB_URL/openrtb2/filter?upstream=a")
+expect_eq "gzip bomb (8 MiB of blanks in $(stat -c %s "$T/bomb.gz") bytes): 413" 413 "$s"
+s=$(curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary @"$T/k.json" -H 'Content-Encoding: gzip' "$FB_URL/openrtb2/filter?upstream=a")
+expect_eq "Content-Encoding gzip on a body that is not gzip: 400" 400 "$s"
+s=$(curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary @"$T/k.json" -H 'Content-Encoding: br' "$FB_URL/openrtb2/filter?upstream=a")
+expect_eq "Content-Encoding br: 415" 415 "$s"
 check "fairbid still alive" curl -sf -o /dev/null "$FB_URL/healthz"
 finish

@@ -242,6 +242,14 @@ static const struct dcase dcases[] = {
      REQ(IMP, ",'device':{'geo':{'country':'usa'}}"), "a:bid", -1},
     {"country differs", CAMP("a", "2", ",'targeting':{'countries':['USA']}"),
      REQ(IMP, ",'device':{'geo':{'country':'CAN'}}"), "a:match.country", -1},
+    /* user.geo.country disagreeing: both must be targeted (issue 12) */
+    {"country: user.geo disagrees", CAMP("a", "2", ",'targeting':{'countries':['USA']}"),
+     REQ(IMP, ",'device':{'geo':{'country':'USA'}},'user':{'geo':{'country':'CAN'}}"), "a:match.country", -1},
+    {"country: user.geo.country given twice", CAMP("a", "2", ",'targeting':{'countries':['USA']}"),
+     REQ(IMP, ",'device':{'geo':{'country':'USA'}},'user':{'geo':{'country':'CAN','country':'USA'}}"),
+     "a:match.country", -1},
+    {"country: user.geo agrees", CAMP("a", "2", ",'targeting':{'countries':['USA','CAN']}"),
+     REQ(IMP, ",'device':{'geo':{'country':'USA'}},'user':{'geo':{'country':'can'}}"), "a:bid", -1},
     {"country unknown", CAMP("a", "2", ",'targeting':{'countries':['USA']}"), REQ(IMP, ""), "a:match.country",
      -1},
 

@@ -41,6 +41,9 @@ Test(fair, gender_groups)
         {REQ("{\"data\":[{\"ext\":{\"segtax\":4},\"segment\":[{\"id\":\"7\"},{\"id\":\"50\"}]}]}"),
          FAIR_G_MALE},
         {REQ("{\"data\":[{\"ext\":{\"segtax\":4},\"segment\":[{\"id\":\"52\"}]}]}"), FAIR_G_UNKNOWN},
+        /* the id read as every taxonomy id is (filters/policy.h) */
+        {REQ("{\"gender\":\"M\",\"data\":[{\"ext\":{\"segtax\":4},\"segment\":[{\"id\":\" 049.0\"}]}]}"),
+         FAIR_G_FEMALE},
         /* another taxonomy's 49 is not a gender */
         {REQ("{\"gender\":\"M\",\"data\":[{\"ext\":{\"segtax\":6},\"segment\":[{\"id\":\"49\"}]}]}"),
          FAIR_G_MALE},

@@ -545,3 +545,87 @@ Test(juris_config, policy_none_keeps_the_builtin_table)
     cr_expect_geq(juris_find(c->campaigns.juris, sv_from("US-MD")), 0);
     config_free(c);
 }
+
+/* Signals that disagree about where the person is (issue 12): the rules of every place named apply, the
+ * strictest of each, whichever signal comes first; agreeing ones change nothing. */
+Test(juris, every_place_named_applies)
+{
+    static const struct {
+        const char *name, *req, *want, *code, *detail; /* detail: a substring, or NULL */
+    } cs[] = {
+        {"device VA, user.geo MD",
+         "'device':{'geo':{'country':'USA','region':'VA'}},'user':{%s'geo':{'country':'USA','region':'MD'}}",
+         "jurisdiction.sensitive_banned", "US-VA", "US-MD: Maryland"},
+        {"no device.geo, user.geo MD", "'user':{%s'geo':{'country':'USA','region':'MD'}}",
+         "jurisdiction.sensitive_banned", "US-MD", "US-MD: Maryland"},
+        {"device VA, gpp_sid MD",
+         "'device':{'geo':{'country':'USA','region':'VA'}},'user':{%s'id':'u'},'regs':{'gpp_sid':[24]}",
+         "jurisdiction.sensitive_banned", "US-VA", "US-MD: Maryland"},
+        {"device CAN, user.geo USA without region",
+         "'device':{'geo':{'country':'CAN'}},'user':{%s'geo':{'country':'USA'}}",
+         "jurisdiction.sensitive_banned", "CAN", NULL},
+        {"device VA, user.geo MD given twice (dropped)",
+         "'device':{'geo':{'country':'USA','region':'VA'}},'user':{%s'geo':{'country':'USA','region':'MD'},'"
+         "geo':{}}",
+         "consent.malformed", "US-VA", "user.geo: duplicate key"},
+        {"device VA, user.geo.region given twice",
+         "'device':{'geo':{'country':'USA','region':'VA'}},'user':{%s'geo':{'country':'USA','region':'VA','"
+         "region':'VA'}}",
+         "consent.malformed", "US-VA", "user.geo.region: duplicate key"},
+        {"gdpr 0, user.geo DEU", "'user':{%s'geo':{'country':'DEU'}},'regs':{'gdpr':0}",
+         "jurisdiction.sensitive_banned", "EU", "EU: "},
+        {"device CAN with region US-MD",
+         "'device':{'geo':{'country':'CAN','region':'US-MD'}},'user':{%s'id':'u'}",
+         "jurisdiction.sensitive_banned", "US-MD", NULL},
+        {"device VA, regs.ext.gpp_sid MD",
+         "'device':{'geo':{'country':'USA','region':'VA'}},'user':{%s'id':'u'},'regs':{'ext':{'gpp_sid':[24]}"
+         "}",
+         "jurisdiction.sensitive_banned", "US-VA", "US-MD: Maryland"},
+        /* agreeing, or naming nothing more: as before */
+        {"device VA, user.geo VA",
+         "'device':{'geo':{'country':'USA','region':'VA'}},'user':{%s'geo':{'country':'usa','region':'US-VA'}"
+         "}",
+         "bid", "US-VA", NULL},
+        {"device VA, user.geo without country",
+         "'device':{'geo':{'country':'USA','region':'VA'}},'user':{%s'geo':{'lat':1,'city':'x'}}", "bid",
+         "US-VA", NULL},
+    };
+    for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
+        char frag[1024], q[4096];
+        /* the %s in req: the user's age and segments */
+        const char *at = strstr(cs[i].req, "%s");
+        cr_assert(at);
+        snprintf(frag, sizeof frag, "%.*s'yob':1990,'data':[" SEG5 "],%s", (int)(at - cs[i].req), cs[i].req,
+                 at + 2);
+        snprintf(q, sizeof q, "{'id':'r','imp':[{'id':'1','banner':{'w':300,'h':250}}],%s}", frag);
+        struct consent_stored st = {.sensitive_mask = CLASS_BIT(CLASS_HEALTH)};
+        static struct run r;
+        decide_at("2026-06-01", q, &st, &r);
+        char d[256];
+        cr_expect_str_eq(verdict(&r, "sens"), cs[i].want, "[%s] got %s (%s)", cs[i].name, verdict(&r, "sens"),
+                         detail_of(&r, "sens", d, sizeof d));
+        cr_expect_str_eq(r.res.juris.code, cs[i].code, "[%s] jurisdiction", cs[i].name);
+        if (cs[i].detail)
+            cr_expect(strstr(detail_of(&r, "sens", d, sizeof d), cs[i].detail), "[%s] detail %s", cs[i].name,
+                      d);
+    }
+    /* regs.gdpr 0 with an EEA user.geo: no personal data (the non-sensitive campaign) */
+    static struct run r;
+    char d[256];
+    decide_at("2026-06-01",
+              "{'id':'r','imp':[{'id':'1','banner':{'w':300,'h':250}}],'user':{'yob':1990,"
+              "'data':[" SEG5 "],'geo':{'country':'DEU'}},'regs':{'gdpr':0}}",
+              NULL, &r);
+    cr_expect_str_eq(verdict(&r, "plain"), "consent.malformed");
+    cr_expect(strstr(detail_of(&r, "plain", d, sizeof d), "regs.gdpr: 0 but user.geo.country is in the EEA"),
+              "%s", d);
+    /* regs.gdpr 1 with a US geo: the EU's rules join the state's */
+    decide_at("2026-06-01",
+              "{'id':'r','imp':[{'id':'1','banner':{'w':300,'h':250}}],"
+              "'device':{'geo':{'country':'USA','region':'VA'}},'regs':{'gdpr':1}}",
+              NULL, &r);
+    const struct juris_table *t = cfg->campaigns.juris;
+    cr_assert(t->eu >= 0);
+    cr_expect(r.res.juris.mask >> t->eu & 1, "EU in the mask");
+    cr_expect_str_eq(r.res.juris.code, "US-VA");
+}

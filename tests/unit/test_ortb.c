@@ -491,18 +491,17 @@ Test(ortb, duplicate_keys_last_wins)
     /* RFC 8259 leaves duplicate names to the parser; fairbid keeps the last one (docs/http.md) */
     struct ortb_request r;
     struct ortb_error e;
-    int rc = parse_q(
-        "{'id':'first','id':'last','tmax':100,'tmax':200,'bcat':['A'],'bcat':['B','C'],"
-        "'imp':[{'id':'x'}],'imp':[{'id':'1','bidfloor':1,'bidfloor':2,'banner':{'w':1,'w':300,'h':250}}],"
-        "'user':{'gender':'M','gender':'F'}}",
-        &r, &e);
+    int rc = parse_q("{'id':'first','id':'last','tmax':100,'tmax':200,'bcat':['A'],'bcat':['B','C'],"
+                     "'imp':[{'id':'1','bidfloor':1,'bidfloor':2,'banner':{'w':1,'w':300,'h':250}}],"
+                     "'user':{'gender':'M','gender':'F'}}",
+                     &r, &e);
     cr_assert_eq(rc, 0, "%s at %zu", e.msg, e.offset);
     cr_expect(sv_is(r.id, "last"));
     cr_expect_eq(r.tmax, 200);
     /* except lists that block: a second copy joins the first, so it can never lift a block (issue 12) */
     cr_expect(r.bcat.n == 3 && sv_is(r.bcat.v[0], "A") && sv_is(r.bcat.v[2], "C"), "bcat copies are joined");
-    cr_expect(r.nimp == 1 && sv_is(r.imp[0].id, "1"), "imp is replaced by the last array");
-    cr_expect_eq(r.imp[0].bidfloor, 2);
+    cr_expect(r.nimp == 1 && sv_is(r.imp[0].id, "1"));
+    cr_expect_eq(r.imp[0].bidfloor, 2, "the higher floor");
     cr_expect_eq(r.imp[0].banner_w, 300);
     /* and user.gender, a privacy field: given twice it keeps neither copy (test_privacy_fields.c) */
     cr_expect_eq(r.user.gender.n, 0);
@@ -940,4 +939,114 @@ Test(ortb, user_key_hook_on_the_sample_request)
     arena_init(&g_arena, g_mem, sizeof g_mem);
     cr_expect_eq(ortb_parse_ex(body, len, &g_arena, &r, &e, &none), 0);
     free(body);
+}
+
+/* Repeated trading terms and context categories (issue 12): each repeat takes the reading that never lets
+ * fairbid bid where one copy forbids it, or the request is refused naming the field. Each row's twin
+ * (the same terms given once) is the plain reading it is compared with. */
+Test(ortb, repeated_trading_terms_take_the_restrictive_reading)
+{
+    struct ortb_request r;
+    struct ortb_error e;
+#define IMPQ(x) "{'id':'r','imp':[{'id':'1','banner':{'w':300,'h':250}" x "}]}"
+    cr_assert_eq(parse_q(IMPQ(",'bidfloor':2,'bidfloor':1"), &r, &e), 0);
+    cr_expect_eq(r.imp[0].bidfloor, 2, "the higher floor, in either order");
+    cr_assert_eq(parse_q(IMPQ(",'bidfloor':1,'bidfloor':2,'bidfloor':null"), &r, &e), 0);
+    cr_expect_eq(r.imp[0].bidfloor, 2);
+    cr_expect_eq(parse_q(IMPQ(",'bidfloor':-1,'bidfloor':2"), &r, &e), ORTB_EINVALID,
+                 "a negative copy sticks");
+    cr_expect_str_eq(e.field, "imp.bidfloor");
+    cr_assert_eq(parse_q(IMPQ(",'bidfloorcur':'EUR','bidfloorcur':'eur'"), &r, &e), 0, "the same currency");
+    cr_expect_eq(parse_q(IMPQ(",'bidfloor':1,'bidfloorcur':'JPY','bidfloorcur':'USD'"), &r, &e),
+                 ORTB_EINVALID);
+    cr_expect_str_eq(e.field, "imp.bidfloorcur");
+    cr_expect_str_eq(e.msg, "given twice with different values");
+    cr_expect_eq(parse_q(IMPQ(",'id':'2'"), &r, &e), ORTB_EINVALID);
+    cr_expect_str_eq(e.field, "imp.id");
+    cr_expect_eq(parse_q("{'id':'r','imp':[{'id':'1'}],'imp':[{'id':'2'}]}", &r, &e), ORTB_EINVALID);
+    cr_expect_str_eq(e.field, "imp");
+    cr_expect_eq(parse_q("{" MIN_REQ ",'cattax':1,'cattax':2}", &r, &e), ORTB_EINVALID);
+    cr_expect_str_eq(e.field, "cattax");
+
+    /* private_auction: 1 if any copy says so; an unknown value reads as 1 */
+    static const char *const pa[] = {"1,'private_auction':0", "0,'private_auction':1", "2", "-1",
+                                     "1,'private_auction':null"};
+    for (size_t i = 0; i < sizeof pa / sizeof pa[0]; i++) {
+        char q[256];
+        snprintf(q, sizeof q, IMPQ(",'pmp':{'private_auction':%s}"), pa[i]);
+        cr_assert_eq(parse_q(q, &r, &e), 0, "%s: %s", pa[i], e.msg);
+        cr_expect_eq(r.imp[0].pmp.private_auction, 1, "private_auction %s", pa[i]);
+    }
+    cr_assert_eq(parse_q(IMPQ(",'pmp':{'private_auction':1},'pmp':{'private_auction':0}"), &r, &e), 0);
+    cr_expect_eq(r.imp[0].pmp.private_auction, 1, "a second pmp cannot open the auction");
+    cr_assert_eq(parse_q(IMPQ(",'pmp':{'private_auction':0}"), &r, &e), 0);
+    cr_expect_eq(r.imp[0].pmp.private_auction, 0);
+
+    /* deals: no safe reading of a second list or a deal id listed twice */
+    cr_expect_eq(parse_q(IMPQ(",'pmp':{'deals':[{'id':'d1','bidfloor':5}],'deals':[{'id':'d1'}]}"), &r, &e),
+                 ORTB_EINVALID);
+    cr_expect_str_eq(e.field, "imp.pmp.deals");
+    cr_expect_eq(parse_q(IMPQ(",'pmp':{'deals':[]},'pmp':{'deals':[{'id':'d1'}]}"), &r, &e), ORTB_EINVALID);
+    cr_expect_eq(parse_q(IMPQ(",'pmp':{'deals':[{'id':'d1','wseat':['x']},{'id':'d1'}]}"), &r, &e),
+                 ORTB_EINVALID);
+    cr_expect_str_eq(e.field, "imp.pmp.deals.id");
+    cr_expect_eq(parse_q(IMPQ(",'pmp':{'deals':[{'id':'d1','id':'d2'}]}"), &r, &e), ORTB_EINVALID);
+    cr_expect_str_eq(e.field, "imp.pmp.deals.id");
+    cr_expect_eq(
+        parse_q(IMPQ(",'pmp':{'deals':[{'id':'d1','bidfloorcur':'EUR','bidfloorcur':'USD'}]}"), &r, &e),
+        ORTB_EINVALID);
+    cr_expect_str_eq(e.field, "imp.pmp.deals.bidfloorcur");
+    cr_assert_eq(
+        parse_q(IMPQ(",'pmp':{'deals':[{'id':'d1','bidfloor':3,'bidfloor':1},{'id':'d2'}]}"), &r, &e), 0);
+    cr_expect_eq(r.imp[0].pmp.ndeals, 2);
+    cr_expect_eq(r.imp[0].pmp.deals[0].bidfloor, 3);
+
+    /* the player's mimes: what both copies allow ("" when nothing: it matches no creative) */
+    cr_assert_eq(parse_q("{'id':'r','imp':[{'id':'1','video':{'mimes':['video/mp4','video/webm'],"
+                         "'mimes':['video/webm']}}]}",
+                         &r, &e),
+                 0);
+    cr_expect(r.imp[0].video.mimes.n == 1 && sv_is(r.imp[0].video.mimes.v[0], "video/webm"));
+    cr_assert_eq(
+        parse_q("{'id':'r','imp':[{'id':'1','audio':{'mimes':['audio/mp4'],'mimes':['audio/ogg']}}]}", &r,
+                &e),
+        0);
+    cr_expect(r.imp[0].audio.mimes.n == 1 && sv_is(r.imp[0].audio.mimes.v[0], ""));
+    cr_assert_eq(parse_q("{'id':'r','imp':[{'id':'1','video':{'mimes':['video/mp4'],'mimes':[]}}]}", &r, &e),
+                 0);
+    cr_expect(r.imp[0].video.mimes.n == 1 && sv_is(r.imp[0].video.mimes.v[0], "video/mp4"),
+              "an empty copy lifts no limit");
+#undef IMPQ
+
+    /* context categories: every category any copy, sectioncat or pagecat names */
+    cr_assert_eq(parse_q("{" MIN_REQ ",'site':{'cat':['IAB7'],'cat':[],'sectioncat':['IAB1'],"
+                         "'pagecat':['IAB2'],'content':{'cat':['IAB9'],'cat':['IAB3']}}}",
+                         &r, &e),
+                 0);
+    cr_expect_eq(r.ctx.cat.n, 3);
+    cr_expect(sv_is(r.ctx.cat.v[0], "IAB7") && sv_is(r.ctx.cat.v[1], "IAB1") &&
+              sv_is(r.ctx.cat.v[2], "IAB2"));
+    cr_expect(r.ctx.content_cat.n == 2 && sv_is(r.ctx.content_cat.v[0], "IAB9"));
+    cr_assert_eq(parse_q("{" MIN_REQ ",'app':{'cat':['IAB7'],'cat':['IAB1']}}", &r, &e), 0);
+    cr_expect_eq(r.ctx.cat.n, 2);
+}
+
+/* user.geo: country and region read for the jurisdiction; repeats are bad and keep no value. */
+Test(ortb, user_geo)
+{
+    struct ortb_request r;
+    struct ortb_error e;
+    cr_assert_eq(
+        parse_q("{" MIN_REQ ",'user':{'geo':{'country':'DEU','region':'BE','lat':1,'zip':'x'}}}", &r, &e), 0);
+    cr_expect(sv_is(r.user.geo.country, "DEU") && sv_is(r.user.geo.region, "BE"));
+    cr_expect(!r.user.geo.has_lat && r.user.geo.zip.n == 0, "precise location is never read from user.geo");
+    cr_expect_eq(r.priv.bad, 0);
+    cr_assert_eq(parse_q("{" MIN_REQ ",'user':{'geo':{'country':'DEU','country':'USA'}}}", &r, &e), 0);
+    cr_expect_eq(r.user.geo.country.n, 0);
+    cr_expect(r.priv.bad >> ORTB_PF_UGEO_COUNTRY & 1);
+    cr_assert_eq(parse_q("{" MIN_REQ ",'user':{'geo':{'country':'DEU'},'geo':{'region':'MD'}}}", &r, &e), 0);
+    cr_expect(r.user.geo.country.n == 0 && r.user.geo.region.n == 0);
+    cr_expect(r.priv.bad >> ORTB_PF_UGEO & 1);
+    cr_expect_eq(parse_q("{" MIN_REQ ",'user':{'geo':5}}", &r, &e), ORTB_EINVALID);
+    cr_expect_str_eq(e.field, "user.geo");
 }

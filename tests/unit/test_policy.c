@@ -21,7 +21,7 @@ Test(policy, keys)
     cr_expect_neq(policy_key(4, SV_LIT("58")), policy_key(4, SV_LIT("588")));
     char id[8];
     cr_expect_eq(policy_key_id(policy_key(7, SV_LIT("v9i3On")), id), 6u);
-    cr_expect_str_eq(id, "v9i3On");
+    cr_expect_str_eq(id, "V9I3ON", "letters are compared case-insensitively (policy_id_canon)");
 }
 
 Test(policy, table_put_get_and_capacity)
@@ -211,4 +211,100 @@ Test(policy_load, committed_policy_loads)
     cr_expect_eq(policy_cat_classes(p, 8, SV_LIT("1366")), CLASS_BIT(CLASS_GAMBLING), "Sports Betting");
     cr_expect_eq(policy_cat_classes(p, 8, SV_LIT("1548")), CLASS_BIT(CLASS_TOBACCO), "Vaping");
     config_free(c);
+}
+
+/* Taxonomy ids as the classification reads them: every spelling of an integer is that integer; letters are
+ * compared case-insensitively; anything else is not an id. */
+Test(policy, id_canon)
+{
+    static const struct {
+        const char *in;
+        int rc;
+        const char *out;
+    } v[] = {
+        {"399", POLICY_ID_OK, "399"},
+        {"0399", POLICY_ID_OK, "399"},
+        {" 399", POLICY_ID_OK, "399"},
+        {"399 ", POLICY_ID_OK, "399"},
+        {"\t399\n", POLICY_ID_OK, "399"},
+        {"+399", POLICY_ID_OK, "399"},
+        {"399.0", POLICY_ID_OK, "399"},
+        {"399.", POLICY_ID_OK, "399"},
+        {"3.99e2", POLICY_ID_OK, "399"},
+        {"3990E-1", POLICY_ID_OK, "399"},
+        {"0.399e3", POLICY_ID_OK, "399"},
+        {"39900e-2", POLICY_ID_OK, "399"},
+        {"000", POLICY_ID_OK, "0"},
+        {"-0", POLICY_ID_OK, "0"},
+        {"1e3", POLICY_ID_OK, "1000"},
+        {"v9i3On", POLICY_ID_OK, "V9I3ON"},
+        {"IAB7-39", POLICY_ID_OK, "IAB7-39"},
+        {"a_b", POLICY_ID_OK, "A_B"},
+        {"12345678", POLICY_ID_LONG, NULL},
+        {"ABCDEFGH", POLICY_ID_LONG, NULL},
+        {"", POLICY_ID_BAD, NULL},
+        {"  ", POLICY_ID_BAD, NULL},
+        {"-399", POLICY_ID_BAD, NULL},
+        {"399.5", POLICY_ID_BAD, NULL},
+        {"3.995e2", POLICY_ID_BAD, NULL},
+        {"0.5", POLICY_ID_BAD, NULL},
+        {"3 99", POLICY_ID_BAD, NULL},
+        {"399!", POLICY_ID_BAD, NULL},
+        {"1e400", POLICY_ID_BAD, NULL},
+        {"39\xc2\xa0", POLICY_ID_BAD, NULL},
+        {".", POLICY_ID_BAD, NULL},
+        {"+", POLICY_ID_BAD, NULL},
+    };
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        char out[POLICY_ID_MAX];
+        size_t n;
+        int rc = policy_id_canon(sv_from(v[i].in), out, sizeof out, &n);
+        cr_expect_eq(rc, v[i].rc, "\"%s\": rc %d, want %d", v[i].in, rc, v[i].rc);
+        if (v[i].out && rc == POLICY_ID_OK)
+            cr_expect(n == strlen(v[i].out) && !memcmp(out, v[i].out, n), "\"%s\": \"%.*s\", want \"%s\"",
+                      v[i].in, (int)n, out, v[i].out);
+    }
+    char out[POLICY_ID_MAX];
+    size_t n;
+    cr_expect_eq(policy_id_canon((struct sv){"39\0"
+                                             "9",
+                                             4},
+                                 out, sizeof out, &n),
+                 POLICY_ID_BAD, "a NUL inside");
+    cr_expect_eq(policy_key(4, SV_LIT(" 0399 ")), policy_key(4, SV_LIT("399")));
+    cr_expect_eq(policy_key(4, SV_LIT("399.5")), 0u);
+    cr_expect(policy_id_eq(SV_LIT("IAB7-39"), SV_LIT("iab7-39 ")));
+    cr_expect(!policy_id_eq(SV_LIT("399"), SV_LIT("3990")));
+    cr_expect(!policy_id_eq(SV_LIT("x y"), SV_LIT("x  y")), "two non-ids are the same only byte for byte");
+}
+
+/* In a taxonomy the policy classifies, what cannot be read as one of its ids is every class it could be; in
+ * one it does not, nothing. */
+Test(policy, unreadable_ids_fail_toward_privacy)
+{
+    static struct policy_entry slots[64];
+    static struct policy p;
+    policy_table_init(&p.seg, slots, 64);
+    cr_assert_eq(policy_table_put(&p.seg, policy_key(4, SV_LIT("399")), CLASS_BIT(CLASS_ADDICTION), 0), 0);
+    cr_assert_eq(policy_table_put(&p.seg, policy_key(4, SV_LIT("3")), 0, POLICY_F_DEMOGRAPHIC), 0);
+    cr_assert_eq(policy_table_put(&p.seg, policy_key(7, SV_LIT("Rm3SiT")), CLASS_BIT(CLASS_SEXUALITY), 0), 0);
+    uint32_t all = class_mask_sensitive | class_mask_vulnerability;
+    cr_expect_eq(policy_segment_classes(&p, 4, SV_LIT("0399")), CLASS_BIT(CLASS_ADDICTION));
+    cr_expect_eq(policy_segment_classes(&p, 4, SV_LIT("3")), 0u);
+    cr_expect_eq(policy_segment_classes(&p, 4, SV_LIT("12")), 0u, "an integer not in the policy");
+    cr_expect_eq(policy_segment_classes(&p, 4, SV_LIT("399.5")), POLICY_UNREADABLE | all);
+    cr_expect_eq(policy_segment_classes(&p, 4, SV_LIT("399abc")), POLICY_UNREADABLE | all,
+                 "Audience 1.1 has integer ids only");
+    cr_expect_eq(policy_segment_classes(&p, 4, SV_NULL), POLICY_UNREADABLE | all);
+    cr_expect_eq(policy_segment_classes(&p, 7, SV_LIT("rm3sit")), CLASS_BIT(CLASS_SEXUALITY));
+    cr_expect_eq(policy_segment_classes(&p, 7, SV_LIT("ABC123")), 0u, "taxonomy 7 has alphanumeric ids");
+    cr_expect_eq(policy_segment_classes(&p, 7, SV_LIT("rm3 sit")), POLICY_UNREADABLE | all);
+    cr_assert_eq(policy_table_put(&p.seg, policy_key(7, SV_LIT("399")), CLASS_BIT(CLASS_CRISIS), 0), 0);
+    cr_expect_eq(policy_segment_classes(&p, 7, SV_LIT("399ab")), CLASS_BIT(CLASS_CRISIS),
+                 "parseInt's reading");
+    cr_expect_eq(policy_segment_classes(&p, 7, SV_LIT("0x18F")), CLASS_BIT(CLASS_CRISIS),
+                 "Number()'s reading");
+    cr_expect_eq(policy_segment_classes(&p, 4, SV_LIT("0x18F")), POLICY_UNREADABLE | all);
+    cr_expect_eq(policy_segment_classes(&p, 5, SV_LIT("399.5")), 0u, "taxonomy 5 is not classified");
+    cr_expect_eq(policy_segment_classes(&p, 4, SV_LIT("399")) & POLICY_UNREADABLE, 0u);
 }

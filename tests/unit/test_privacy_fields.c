@@ -375,6 +375,40 @@ Test(privacy_fields, other_shapes)
     run("other shapes", rows, sizeof rows / sizeof rows[0]);
 }
 
+/* The fields added by the shape sweep (issue 12, second pass): where the user says they live, who they are
+ * for the consent store, and GDPR against an EEA geo. Each with its clean twin. */
+Test(privacy_fields, sweep_shapes)
+{
+    static const struct row rows[] = {
+        {"'user':{'geo':{'country':'DEU'},'geo':{'country':'USA'}}", NONE, M, "user.geo: duplicate key",
+         false},
+        {"'user':{'geo':{'country':'DEU','country':'USA'}}", NONE, M, "user.geo.country: duplicate key",
+         false},
+        {"'user':{'geo':{'country':'USA','region':'MD','region':'VA'}}", NONE, M,
+         "user.geo.region: duplicate key", false},
+        /* which consent-store record (an opt-out, a minor) holds: unknowable */
+        {"'user':{'id':'a','id':'b'}", NONE, M, "user.id: duplicate key", true},
+        {"'user':{'buyeruid':'a','buyeruid':'b'}", NONE, M, "user.buyeruid: duplicate key", true},
+        {"'user':{'buyeruid':'a'},'user':{'buyeruid':'b'}", NONE, M, "user: duplicate key", true},
+        /* regs.gdpr 0 where a geo is in the EEA */
+        {"'regs':{'gdpr':0},'device':{'geo':{'country':'FRA'}}", NONE, M,
+         "regs.gdpr: 0 but device.geo.country is in the EEA", false},
+        {"'regs':{'ext':{'gdpr':0}},'user':{'geo':{'country':'de'}}", NONE, M,
+         "regs.ext.gdpr: 0 but user.geo.country is in the EEA", false},
+        /* clean twins */
+        {"'user':{'id':'a','buyeruid':'b','geo':{'country':'USA','region':'MD'}}", NONE, NONE, NULL, false},
+        {"'regs':{'gdpr':0},'device':{'geo':{'country':'USA'}},'user':{'geo':{'country':'CAN'}}", NONE, NONE,
+         NULL, false},
+        {"'device':{'geo':{'country':'FRA'}}", NONE, NONE, NULL, false},
+    };
+    run("sweep shapes", rows, sizeof rows / sizeof rows[0]);
+
+    /* a data object naming its provider twice serves no targeting (it may not be first-party) */
+    struct out o;
+    eval("'user':{'data':[{'id':'pub1st','id':'dmp','segment':[{'id':'5'}]},{'name':'a','name':'a'}]}", &o);
+    cr_expect(o.req.user.ndata == 2 && o.req.user.data[0].ambiguous && !o.req.user.data[1].ambiguous);
+}
+
 /* What the parser keeps of them: a repeated where-or-who keeps no value; lists that block join, lists that
  * allow keep what both copies allow. */
 Test(privacy_fields, kept_values)

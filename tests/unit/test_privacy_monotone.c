@@ -40,8 +40,12 @@ Test(privacy_monotone, every_mutation_on_every_base, .init = setup)
     static const uint8_t bs[] = {0, 1, 2, 3, 0x81, 0x86, 7, 13};
     uint64_t fails = 0;
     for (uint32_t base = 0; base < pm.nbase; base++)
-        for (unsigned op = 0; op < 15; op++)
-            for (unsigned a = 0; a < (op >= 6 && op <= 9 ? (unsigned)PM_NFIELDS : op == 14 ? 4u : 1u); a++)
+        for (unsigned op = 0; op < 16; op++)
+            for (unsigned a = 0; a < (op >= 6 && op <= 9 ? (unsigned)PM_NFIELDS
+                                      : op == 14         ? 4u
+                                      : op == 15         ? 5u
+                                                         : 1u);
+                 a++)
                 for (unsigned b = 0; b < (op == 7 || op == 8 ? (unsigned)PM_NGARBAGE : 8u); b++) {
                     uint8_t prog[] = {
                         (uint8_t)base, (uint8_t)(base >> 8), 0,

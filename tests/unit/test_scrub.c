@@ -174,7 +174,8 @@ TestSuite(scrub, .init = setup, .fini = teardown);
 Test(scrub, consenting_adult_outside_gdpr_keeps_personal_data_but_never_sensitive_or_vulnerable_segments)
 {
     static struct run x;
-    run(&x, REQ("\"gdpr\":0", ""));
+    /* no regs.gdpr: gdpr 0 with this French geo is a disagreement (gdpr_0_with_a_geo_in_the_eea below) */
+    run(&x, REQ("", ""));
     cr_assert(x.r.forward);
     cr_assert(x.r.personal && x.r.precise_geo);
     cr_assert_eq(x.r.reason, -1);
@@ -190,6 +191,18 @@ Test(scrub, consenting_adult_outside_gdpr_keeps_personal_data_but_never_sensitiv
     cr_assert_eq(x.r.removed[1].i2, 2);
     cr_assert(sv_eq_cstr(x.r.removed[1].id, "399"));
     cr_assert(has(&x, "\"tmax\":80"), "tmax rewritten to the upstream's budget: %s", x.out);
+}
+
+Test(scrub, gdpr_0_with_a_geo_in_the_eea_removes_personal_data)
+{
+    /* regs.gdpr 0 says GDPR does not apply, device.geo.country FRA says it does: no reading lifts the other
+     * (issue 12) */
+    static struct run x;
+    run(&x, REQ("\"gdpr\":0", ""));
+    cr_assert(x.r.forward);
+    cr_assert(!x.r.personal);
+    cr_assert_eq(x.r.reason, REASON_CONSENT_MALFORMED);
+    cr_assert(!has(&x, "\"buyeruid\"") && !has(&x, "\"lat\":48.85"), "%s", x.out);
 }
 
 Test(scrub, coppa_removes_every_personal_field)
@@ -550,4 +563,132 @@ Test(scrub, precise_geo_in_ext_copies_is_removed)
     cr_assert(!has(&x, "48.8") && has(&x, "\"ifa\":\"I\"") && has(&x, "\"atts\":3") && has(&x, "FRA"), "%s",
               x.out);
     cr_assert(removed(&x, "device.ext.*", REASON_CONSENT_TCF_GEO), "%s", x.out);
+}
+
+/* Scrubs `body` with the parse and consent of `twin` (the same signals in a shape fairbid's parser takes):
+ * what the scrubber does with shapes the parser would refuse, as a lenient exchange may still send them. */
+static void run_twin(struct run *x, const char *twin, const char *body)
+{
+    struct arena a;
+    arena_init(&a, amem, sizeof amem);
+    struct ortb_error err;
+    cr_assert_eq(ortb_parse(twin, strlen(twin), &a, &x->req, &err), 0, "twin does not parse: %s", err.msg);
+    struct consent_config cc = {.tcf_vendor_id = CONSENT_VENDOR_DEFERRED, .tcf_strict = true};
+    consent_eval(&x->req, &cc, NULL, 2026, &a, &x->cs);
+    snprintf(x->body, sizeof x->body, "%s", body);
+    struct scrub_input in = {.body = x->body,
+                             .len = strlen(x->body),
+                             .req = &x->req,
+                             .cs = &x->cs,
+                             .tcf_vendor_id = VENDOR,
+                             .tcf_strict = true,
+                             .policy = cfg->campaigns.policy,
+                             .year = 2026,
+                             .tmax_ms = 80};
+    x->rc = scrub_request(&in, &a, x->out, sizeof x->out, &x->r);
+    cr_assert_eq(x->rc, 0, "scrub_request: %d", x->rc);
+    cr_assert(x->r.forward);
+    x->out[x->r.out_len] = '\0';
+    cr_assert(valid_json(x->out, x->r.out_len), "output is not valid JSON: %s", x->out);
+}
+
+#define SEGS4(segs) "\"data\":[{\"ext\":{\"segtax\":4},\"segment\":[" segs "]}]"
+
+/* A segment id is read as the classification reads it (filters/policy.h): every spelling of 399 is the
+ * addiction segment 399; what is no id of Audience 1.1 (a fraction, a negative, letters, an inner blank, a
+ * value of another type) may be any of its segments and goes too. Only the plain ids 1 and 2 stay. */
+Test(scrub, segment_ids_in_any_spelling_are_read_as_the_taxonomy_reads_them)
+{
+    static struct run x;
+    run(&x, "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"regs\":{\"gdpr\":0},\"user\":{" SEGS4(
+                "{\"id\":\"0399\"},{\"id\":\" 381\"},{\"id\":\"399 \"},{\"id\":\"+399\"},{\"id\":\"399.0\"},"
+                "{\"id\":\"3.81e2\"},{\"id\":\"1\"},{\"id\":\"399abc\"},{\"id\":\"-399\"},{\"id\":\"3 99\"},"
+                "{\"id\":\"\"},{\"id\":\"399.5\"},{\"id\":\"2\"}") "}}");
+    cr_assert(x.r.forward && x.r.personal);
+    cr_assert(has(&x, "\"segment\":[{\"id\":\"1\"},{\"id\":\"2\"}]"), "%s", x.out);
+    cr_assert_eq(x.r.nremoved, 11, "%s", x.out);
+    cr_assert(removed(&x, "user.data[].segment[]", REASON_EXPLOIT_VULNERABLE_SEGMENT));
+    cr_assert(removed(&x, "user.data[].segment[]", REASON_SENSITIVE_HEALTH));
+    cr_assert(removed(&x, "user.data[].segment[]", REASON_CONSENT_MALFORMED));
+    /* numbers and other types, which fairbid's parser refuses but a lenient exchange sends */
+    run_twin(&x, "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"regs\":{\"gdpr\":0}}",
+             "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"regs\":{\"gdpr\":0},\"user\":{" SEGS4(
+                 "{\"id\":399},{\"id\":3.99e2},{\"id\":399.0},\"0399\",399,{\"id\":[399]},{\"id\":true},"
+                 "[399],true,{\"id\":1},null,{\"id\":\"2\"}") "}}");
+    cr_assert(has(&x, "\"segment\":[{\"id\":1},null,{\"id\":\"2\"}]"), "%s", x.out);
+    /* in a taxonomy the policy does not classify, an odd id is nobody's segment: it stays */
+    run(&x, "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"regs\":{\"gdpr\":0},\"user\":{\"data\":[{\"ext\":"
+            "{\"segtax\":5},\"segment\":[{\"id\":\"0399\"},{\"id\":\"3 99\"}]}]}}");
+    cr_assert_eq(x.r.nremoved, 0, "%s", x.out);
+    /* Content Taxonomy 3.0 ids are compared case-insensitively */
+    run(&x, "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"regs\":{\"gdpr\":0},\"user\":{\"data\":[{\"ext\":"
+            "{\"segtax\":7},\"segment\":[{\"id\":\" rm3sit\"},{\"id\":\"ABC123\"}]}]}}");
+    cr_assert(!has(&x, "rm3sit") && has(&x, "ABC123"), "%s", x.out);
+}
+
+/* Whatever the scrubber expects to be an object (user, device, their ext, a geo, a data object) or an array
+ * (data, segment) and is not, goes whole where the rule that would have walked it applies: fairbid cannot
+ * say what a lenient decoder reads in it. */
+Test(scrub, members_of_another_shape_are_removed)
+{
+    static struct run x;
+    const char *coppa = "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"regs\":{\"coppa\":1}}";
+    run_twin(&x, coppa,
+             "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"regs\":{\"coppa\":1},\"device\":{\"ua\":\"UA\","
+             "\"ext\":\"ifa=X1\"},\"user\":{\"consent\":\"C\",\"ext\":\"X2\"}}");
+    cr_assert(!has(&x, "X1") && !has(&x, "X2") && has(&x, "\"ua\":\"UA\"") && has(&x, "\"consent\":\"C\""),
+              "%s", x.out);
+    cr_assert(removed(&x, "device.ext", REASON_MINOR_COPPA) && removed(&x, "user.ext", REASON_MINOR_COPPA));
+    run_twin(
+        &x, coppa,
+        "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"user\":\"X3\",\"regs\":{\"coppa\":1},\"device\":[\"X4\"],"
+        "\"site\":{\"id\":\"s\"}}");
+    cr_assert(!has(&x, "X3") && !has(&x, "X4") && has(&x, "\"site\":{\"id\":\"s\"}"), "%s", x.out);
+    cr_assert(removed(&x, "user", REASON_MINOR_COPPA) && removed(&x, "device", REASON_MINOR_COPPA));
+    run_twin(
+        &x, coppa,
+        "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"regs\":{\"coppa\":1},\"device\":{\"ext\":7,\"ua\":\"UA\"},"
+        "\"user\":{\"ext\":[{\"eids\":\"X5\"}]}}");
+    cr_assert(!has(&x, "\"ext\":7") && !has(&x, "X5"), "%s", x.out);
+
+    /* personal data allowed, precise geo not (GDPR, consent without special feature 1): a geo of another
+     * shape goes */
+    char twin[4096], body[8192];
+    snprintf(twin, sizeof twin,
+             "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"regs\":{\"gdpr\":1},\"user\":{\"consent\":\"%s\"}}",
+             tc(0x4f, VENDOR, 0));
+    snprintf(
+        body, sizeof body,
+        "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"regs\":{\"gdpr\":1},\"device\":{\"geo\":\"48.85,2.35\","
+        "\"ext\":\"lat=48.86\"},\"user\":{\"consent\":\"%s\",\"geo\":[48.87],\"ext\":{\"geo\":\"48.88\"}}}",
+        tc(0x4f, VENDOR, 0));
+    run_twin(&x, twin, body);
+    cr_assert(x.r.personal && !x.r.precise_geo);
+    cr_assert(!has(&x, "48.8"), "%s", x.out);
+    cr_assert(removed(&x, "device.geo", REASON_CONSENT_TCF_GEO) &&
+              removed(&x, "user.geo", REASON_CONSENT_TCF_GEO) &&
+              removed(&x, "user.ext.geo", REASON_CONSENT_TCF_GEO) &&
+              removed(&x, "device.ext", REASON_CONSENT_TCF_GEO));
+
+    /* segments, whatever the consent: data or segment of another shape goes */
+    const char *adult = "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"regs\":{\"gdpr\":0}}";
+    run_twin(&x, adult,
+             "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"regs\":{\"gdpr\":0},\"user\":{\"id\":\"U\",\"data\":"
+             "{\"ext\":{\"segtax\":4},\"segment\":[{\"id\":\"399\"}]},\"ext\":{\"data\":\"399\"}}}");
+    cr_assert(!has(&x, "399") && has(&x, "\"id\":\"U\""), "%s", x.out);
+    cr_assert(removed(&x, "user.data", REASON_CONSENT_MALFORMED) &&
+              removed(&x, "user.ext.data", REASON_CONSENT_MALFORMED));
+    run_twin(&x, adult,
+             "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"regs\":{\"gdpr\":0},\"user\":{\"data\":[\"399\","
+             "{\"ext\":{\"segtax\":4},\"segment\":{\"id\":\"399\"}},{\"ext\":{\"segtax\":4},\"segment\":"
+             "[{\"id\":\"1\"}]},null]}}");
+    cr_assert(!has(&x, "399") && has(&x, "[{\"id\":\"1\"}]"), "%s", x.out);
+    cr_assert(removed(&x, "user.data[]", REASON_CONSENT_MALFORMED) &&
+              removed(&x, "user.data[].segment", REASON_CONSENT_MALFORMED));
+
+    /* personal data allowed: an ext of another shape is the exchange's business, and stays */
+    run_twin(&x, adult,
+             "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"regs\":{\"gdpr\":0},\"device\":{\"ext\":\"e1\"},"
+             "\"user\":{\"ext\":\"e2\"}}");
+    cr_assert(has(&x, "\"e1\"") && has(&x, "\"e2\"") && x.r.nremoved == 0, "%s", x.out);
 }

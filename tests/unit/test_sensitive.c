@@ -159,6 +159,24 @@ static const struct row rows[] = {
      false, false, false, REASON_EXPLOIT_HIGH_RISK_TO_VULNERABLE, "crisis"},
     {"gambling ad on a health page, adult, no segments", 3, REQ(""), C_NONE, true, true, false, REASON_BID,
      NULL},
+    /* ids read as the classification reads them (policy_id_canon): one rule for every comparison */
+    {"health segment written 0383", 1, REQ(SEG(4, "{\"id\":\"0383\"}")), C_NONE, false, false, false,
+     REASON_SENSITIVE_HEALTH, "segtax 4 id 383"},
+    {"health segment written +383.0 with blanks", 1, REQ(SEG(4, "{\"id\":\" +383.0 \"}")), C_NONE, false,
+     false, false, REASON_SENSITIVE_HEALTH, NULL},
+    {"health segment written 3.83e2", 1, REQ(SEG(4, "{\"id\":\"3.83e2\"}")), C_NONE, false, false, false,
+     REASON_SENSITIVE_HEALTH, NULL},
+    {"content taxonomy 3.0 id in another case", 5, REQ(SEG(7, "{\"id\":\"V9I3ON\"}")), C_NONE, false, false,
+     false, REASON_BID, NULL},
+    {"gambling ad, addiction segment written 00399", 3, REQ(SEG(4, "{\"id\":\"00399\"}")), C_NONE, false,
+     false, false, REASON_EXPLOIT_HIGH_RISK_TO_VULNERABLE, "to addiction segtax 4 id 399"},
+    {"gambling ad, an Audience 1.1 id that is no integer may be any segment", 3,
+     REQ(SEG(4, "{\"id\":\"5\"},{\"id\":\"399abc\"}")), C_NONE, false, false, false,
+     REASON_EXPLOIT_HIGH_RISK_TO_VULNERABLE, "unreadable segment id, segtax 4 id 399abc"},
+    {"gambling ad, a fraction in Audience 1.1", 3, REQ(SEG(4, "{\"id\":\"399.5\"}")), C_NONE, false, false,
+     false, REASON_EXPLOIT_HIGH_RISK_TO_VULNERABLE, "unreadable"},
+    {"gambling ad, an odd id in a taxonomy the policy does not classify", 3,
+     REQ(SEG(5, "{\"id\":\"399.5\"}")), C_NONE, false, false, false, REASON_BID, NULL},
     /* no class at all */
     {"plain segment campaign", 4, REQ(SEG(4, "{\"id\":\"5\"},{\"id\":\"383\"},{\"id\":\"399\"}")), C_NONE,
      false, false, true, REASON_BID, NULL},
@@ -192,6 +210,17 @@ static void run_row(const struct row *r)
         snprintf(d, sizeof d, "%.*s", SV_FMT(arg));
         cr_expect(strstr(d, r->detail) != NULL, "%s: detail \"%s\" lacks \"%s\"", r->name, d, r->detail);
     }
+    /* decide()'s path (the request's segments packed once) gives the same verdict and detail */
+    static _Alignas(16) char mem[1 << 16];
+    struct arena a;
+    arena_init(&a, mem, sizeof mem);
+    struct sensitive_req *sp = sensitive_prepare(&cfg->campaigns, &req, &a);
+    cr_assert_not_null(sp);
+    struct sv parg = SV_NULL;
+    int pgot = sensitive_check_prepared(&cfg->campaigns, c, &req, &cst, sp, &parg, &num);
+    cr_expect_eq(pgot, got, "%s: prepared %s, unprepared %s", r->name, reason_name(pgot), reason_name(got));
+    cr_expect(sv_eq(parg, arg), "%s: prepared detail \"%.*s\", unprepared \"%.*s\"", r->name, SV_FMT(parg),
+              SV_FMT(arg));
 }
 
 Test(sensitive, rules, .init = setup, .fini = teardown)
