@@ -10,6 +10,7 @@
 #include <urcu/urcu-memb.h>
 #include <xxhash.h>
 
+#include "bidder/http/url.h"
 #include "filters/reasons.h"
 
 /* ---- worker side ---- */
@@ -100,37 +101,6 @@ void fairness_after(int worker, const struct config *cfg, const struct engine_re
     }
 }
 
-/* Decodes the %XX escapes of a query value into out (NUL-terminated); returns its length or -1. */
-static int query_value(const char *q, const char *name, char *out, size_t cap)
-{
-    size_t nl = strlen(name);
-    const char *p = q;
-    while (p && *p) {
-        if (!strncmp(p, name, nl) && p[nl] == '=') {
-            p += nl + 1;
-            size_t n = 0;
-            while (*p && *p != '&') {
-                int ch = (unsigned char)*p;
-                if (ch == '%' && p[1] && p[2]) {
-                    char hex[3] = {p[1], p[2], 0};
-                    ch = (int)strtol(hex, NULL, 16);
-                    p += 2;
-                } else if (ch == '+') {
-                    ch = ' ';
-                }
-                if (n + 1 >= cap) return -1;
-                out[n++] = (char)ch;
-                p++;
-            }
-            out[n] = '\0';
-            return (int)n;
-        }
-        p = strchr(p, '&');
-        if (p) p++;
-    }
-    return -1;
-}
-
 /* Takes the recorded reserved spend of a budget bid (once). False: not a budget bid, or its record is gone.
  */
 static bool take_cost(uint64_t key, int slot, int64_t *cost)
@@ -181,9 +151,21 @@ static int loss_notice(uint64_t key, char *body, size_t cap)
 
 int fairness_win(int worker, const char *query, char *body, size_t cap)
 {
-    char cid[256], imp[256], req[256];
-    int nc = query_value(query, "cid", cid, sizeof cid), ni = query_value(query, "imp", imp, sizeof imp),
-        nr = query_value(query, "req", req, sizeof req);
+    char cid[256], imp[256], req[256], lossv[16], pv[40];
+    int nc = url_query_value(query, "cid", cid, sizeof cid),
+        ni = url_query_value(query, "imp", imp, sizeof imp),
+        nr = url_query_value(query, "req", req, sizeof req);
+    int nl = url_query_value(query, "loss", lossv, sizeof lossv),
+        np = url_query_value(query, "price", pv, sizeof pv);
+    /* all read before anything is claimed or counted: an unreadable value refuses the whole notice */
+    if (nc == URL_QUERY_BAD || ni == URL_QUERY_BAD || nr == URL_QUERY_BAD || nl == URL_QUERY_BAD ||
+        np == URL_QUERY_BAD) {
+        snprintf(
+            body, cap,
+            "{\"error\":\"cid, imp, req, loss or price is unreadable: a bad %%-escape, %%00, too long, or "
+            "given twice\"}");
+        return 400;
+    }
     if (nc <= 0 || ni <= 0 || nr <= 0) {
         snprintf(body, cap, "{\"error\":\"cid, imp and req are required\"}");
         return 400;
@@ -194,8 +176,7 @@ int fairness_win(int worker, const char *query, char *body, size_t cap)
     }
     uint64_t key =
         bid_key((struct sv){req, (size_t)nr}, (struct sv){imp, (size_t)ni}, (struct sv){cid, (size_t)nc});
-    char lossv[16];
-    if (query_value(query, "loss", lossv, sizeof lossv) >= 0) return loss_notice(key, body, cap);
+    if (nl >= 0) return loss_notice(key, body, cap);
     atomic_fetch_add_explicit(&F.wins_total, 1, memory_order_relaxed);
     uint64_t v = claim_bid(key);
     if (!v) {
@@ -214,9 +195,8 @@ int fairness_win(int worker, const char *query, char *body, size_t cap)
     int64_t cost;
     if (take_cost(key, slot, &cost)) {
         /* a budget bid: charge the clearing price (${AUCTION_PRICE}); without a price it cost its bid */
-        char pv[40];
         int64_t spend = cost;
-        if (query_value(query, "price", pv, sizeof pv) > 0) {
+        if (np > 0) {
             char *end;
             double p = strtod(pv, &end);
             if (*end == '\0' && p >= 0 && p <= 1e7) spend = fair_spend_micros(llround(p * 1e6));

@@ -158,3 +158,54 @@ int url_parse(const char *s, size_t n, struct url *u, const char **err)
     u->loopback = url_host_is_loopback(u->host);
     return 0;
 }
+
+static int hexv(int c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* Decodes the value at v (up to '&' or the end) into out; its length or URL_QUERY_BAD. */
+static int query_decode(const char *v, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (const char *p = v; *p && *p != '&'; p++) {
+        int ch = (unsigned char)*p;
+        if (ch == '%') {
+            int hi = hexv((unsigned char)p[1]), lo = hi < 0 ? -1 : hexv((unsigned char)p[2]);
+            if (lo < 0) return URL_QUERY_BAD;
+            ch = hi * 16 + lo;
+            if (ch == 0) return URL_QUERY_BAD;
+            p += 2;
+        } else if (ch == '+') {
+            ch = ' ';
+        }
+        if (n + 1 >= cap) return URL_QUERY_BAD;
+        out[n++] = (char)ch;
+    }
+    out[n] = '\0';
+    return n > (size_t)0x7FFFFFFF ? URL_QUERY_BAD : (int)n;
+}
+
+int url_query_value(const char *q, const char *name, char *out, size_t cap)
+{
+    if (cap) out[0] = '\0';
+    if (!q || !name || !cap) return URL_QUERY_ABSENT;
+    size_t nl = strlen(name);
+    if (!nl) return URL_QUERY_ABSENT;
+    const char *found = NULL;
+    for (const char *p = q; p; p = strchr(p, '&'), p = p ? p + 1 : NULL) {
+        if (strncmp(p, name, nl) || (p[nl] != '=' && p[nl] != '&' && p[nl] != '\0')) continue;
+        if (found) {
+            out[0] = '\0';
+            return URL_QUERY_BAD; /* given twice */
+        }
+        found = p + nl + (p[nl] == '=');
+    }
+    if (!found) return URL_QUERY_ABSENT;
+    int n = query_decode(found, out, cap);
+    if (n < 0) out[0] = '\0';
+    return n;
+}

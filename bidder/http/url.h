@@ -33,4 +33,19 @@ int url_parse(const char *s, size_t n, struct url *u, const char **err);
  * decimal, ::1, ::ffff:127.x.y.z, or the name "localhost" (RFC 6761: it must resolve to loopback). */
 bool url_host_is_loopback(const char *host);
 
+/* url_query_value: the value of key name in a query string q ("a=1&b=2", without the '?'), percent-decoded
+ * into out (NUL-terminated, at most cap - 1 bytes). '+' decodes to a space (form encoding; both /win readers
+ * did so). Keys match whole ("cid" is not "cidx"), case-sensitively; a key without '=' ("&loss&") is present
+ * with the empty value.
+ *
+ * Strict, because the values are ids compared as C strings: an escape that is not '%' and two hex digits
+ * ("%zz", a trailing "%4"), an escape of NUL ("%00", which would make "a%00b" compare as "a"), a value longer
+ * than cap - 1, or the key given more than once (a nurl carries each key once; which of two copies an
+ * exchange, a proxy and fairbid would each read is not knowable, so neither is taken) make the value
+ * unreadable. Returns the value's length (0 for "name=" or a bare "name"), URL_QUERY_ABSENT when the key is
+ * not there, or URL_QUERY_BAD when it is there but unreadable (out is then the empty string). */
+#define URL_QUERY_ABSENT (-1)
+#define URL_QUERY_BAD (-2)
+int url_query_value(const char *q, const char *name, char *out, size_t cap);
+
 #endif

@@ -35,42 +35,6 @@ static struct {
     _Atomic bool stopping;
 } W = {.mu = PTHREAD_MUTEX_INITIALIZER, .wake_fd = -1};
 
-/* ---- query ---- */
-
-static int hexv(int c)
-{
-    return c >= '0' && c <= '9'   ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
-
-/* The percent-decoded value of name in the query, into out (NUL-terminated); its length, or -1. */
-static int qv(const char *q, const char *name, char *out, size_t cap)
-{
-    size_t nl = strlen(name);
-    for (const char *p = q; p && *p; p = strchr(p, '&'), p = p ? p + 1 : NULL) {
-        if (strncmp(p, name, nl) || p[nl] != '=') continue;
-        p += nl + 1;
-        size_t n = 0;
-        while (*p && *p != '&') {
-            int ch = (unsigned char)*p;
-            if (ch == '%' && hexv(p[1]) >= 0 && hexv(p[2]) >= 0) {
-                ch = hexv(p[1]) * 16 + hexv(p[2]);
-                p += 2;
-            } else if (ch == '+') {
-                ch = ' ';
-            }
-            if (n + 1 >= cap) return -1;
-            out[n++] = (char)ch;
-            p++;
-        }
-        out[n] = '\0';
-        return (int)n;
-    }
-    return -1;
-}
-
 bool up_win_is_upstream(const char *query)
 {
     return query && (!strncmp(query, "up=", 3) || strstr(query, "&up="));
@@ -228,9 +192,15 @@ static bool enqueue(const char *up, const char *url)
 int up_win_handle(int worker, const struct config *cfg, const char *query, char *body, size_t cap)
 {
     char up[UPSTREAM_ID_MAX], kind[8], target[2048];
-    int nu = qv(query, "up", up, sizeof up);
-    int nk = qv(query, "kind", kind, sizeof kind);
-    int nt = qv(query, "u", target, sizeof target);
+    int nu = url_query_value(query, "up", up, sizeof up);
+    int nk = url_query_value(query, "kind", kind, sizeof kind);
+    int nt = url_query_value(query, "u", target, sizeof target);
+    if (nu == URL_QUERY_BAD || nk == URL_QUERY_BAD || nt == URL_QUERY_BAD) {
+        snprintf(
+            body, cap,
+            "{\"error\":\"up, kind or u is unreadable: a bad %%-escape, %%00, too long, or given twice\"}");
+        return 400;
+    }
     if (nu <= 0) {
         snprintf(body, cap, "{\"error\":\"up is required\"}");
         return 400;
@@ -245,9 +215,16 @@ int up_win_handle(int worker, const struct config *cfg, const char *query, char 
     if (nk != 1 || kind[0] != 'b') {
         /* a win notice: counted for fairness like a campaign's (an unknown bid is "unmatched") */
         char cid[256], imp[256], req[256];
-        int nc = qv(query, "cid", cid, sizeof cid), ni = qv(query, "imp", imp, sizeof imp),
-            nr = qv(query, "req", req, sizeof req);
+        int nc = url_query_value(query, "cid", cid, sizeof cid),
+            ni = url_query_value(query, "imp", imp, sizeof imp),
+            nr = url_query_value(query, "req", req, sizeof req);
         (void)worker;
+        if (nc == URL_QUERY_BAD || ni == URL_QUERY_BAD || nr == URL_QUERY_BAD) {
+            snprintf(body, cap,
+                     "{\"error\":\"cid, imp or req is unreadable: a bad %%-escape, %%00, too long, or given "
+                     "twice\"}");
+            return 400;
+        }
         bool counted = nc > 0 && ni > 0 && nr > 0 &&
                        upfair_win(up, (struct sv){cid, (size_t)nc}, (struct sv){imp, (size_t)ni},
                                   (struct sv){req, (size_t)nr});

@@ -46,6 +46,13 @@ S=$(lg_spend "$T/b1.json")
 check ">= 97% of the budget used, pay as bid ($S of $AMOUNT_MICROS)" test $((S * 100)) -ge $((AMOUNT_MICROS * 97))
 L=$(python3 -c "import json; print(json.load(open('$T/b1.json'))['win_notices']['loss_notices'])")
 check "loss notices were sent (they give the reserve back: $L)" test "$L" -gt 0
+# a notice with an unreadable value (repeated key, bad escape, %00) is refused whole: 400, nothing counted
+W0="http://127.0.0.1:${FLEET_PORTS[0]}/win"
+for bad in "cid=budgeted&imp=1&req=r&cid=x" "cid=budgeted&imp=1&req=r&loss=%zz" "cid=budgeted&imp=1&req=r&price=%4" \
+  "cid=budgeted&imp=1&req=r%00x"; do
+  expect_eq "/win?$bad: 400" 400 "$(curl -s -o /dev/null -w '%{http_code}' "$W0?$bad")"
+done
+expect_eq "/win of an unknown bid: 200" 200 "$(curl -s -o /dev/null -w '%{http_code}' "$W0?cid=budgeted&imp=1&req=none")"
 # the report reads the same keys: the budget exhausted, its spend the fleet's notified spend, cost per win per group
 fair_config "${FLEET_PORTS[0]}" "$CAMP" >"$T/report.json"
 "$BIN" fairness report --config "$T/report.json" --redis "$REDIS_URL" --json >"$T/report.out" 2>&1

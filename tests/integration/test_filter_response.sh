@@ -135,6 +135,11 @@ expect_eq "/win for an upstream bid: queued" '"forward":"queued"' "$(grep -o '"f
 check "the bidder got its own nurl, price substituted" wait_for grep -q '^/win?b=0&p=1.75$' "$T/dsp.rec.notices"
 refused=$(curl -s "$FB_URL/win?up=dsp&cid=x&imp=1&req=r&kind=n&u=http%3A%2F%2F127.0.0.1%3A$FBUP_PORT%2Fmetrics")
 expect_eq "/win to another local service: refused" '"forward":"refused"' "$(grep -o '"forward":"[a-z_]*"' <<<"$refused")"
+# an unreadable value (repeated key, bad escape, %00) refuses the notice whole: 400, nothing forwarded
+for bad in "up=dsp&up=other&cid=x&imp=1&req=r&kind=n" "up=dsp&cid=x%zz&imp=1&req=r&kind=n" \
+  "up=dsp&cid=x&imp=1&req=r%00&kind=n" "up=dsp&kind=n&u=http%3A%2F%2F127.0.0.1%3A1%2Fw&u=http%3A%2F%2Fexample.com%2F"; do
+  expect_eq "/win?$bad: 400" 400 "$(curl -s -o /dev/null -w '%{http_code}' "$FB_URL/win?$bad")"
+done
 check "forwarded notices counted" test "$(metric fairbid_upstream_win_notices_total 'upstream="dsp",result="forwarded"')" -ge 1
 
 # 8. `fairbid decide --upstream-response` checks an upstream's answer offline, as serve does
