@@ -314,7 +314,9 @@ int ortb_parse(const char *body, size_t len, struct arena *arena, struct ortb_re
 struct ortb_hooks {
     /* At the end of each well-formed `user` object: its key, user.buyeruid if non-empty, else user.id; not
      * called when both are empty. Once per request unless the body repeats `user` (then once per object,
-     * with the fields as merged so far). key points into the body or the arena, valid as long as req. */
+     * with the fields as merged so far). key points into the body or the arena, valid as long as req. A
+     * prefetch hint only: a request whose user.id or user.buyeruid turns out bad (given twice) keeps no key
+     * after the parse (ortb.c: no consent-store lookup), though the hook was called. */
     void (*user_key)(void *arg, struct sv key);
     void *arg;
 };
