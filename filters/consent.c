@@ -325,9 +325,10 @@ void consent_eval(const struct ortb_request *req, const struct consent_config *c
     }
 
     /* 6. Minors: no personal data anywhere (DSA Art. 28) and no precise geo. */
-    if (r->coppa == 1) {
+    /* either location saying 1 is enough: one 0 and one 1 is a conflict, and a conflict restricts */
+    if (r->coppa == 1 || r->ext_coppa == 1) {
         s->minor = true;
-        personal(s, REASON_MINOR_COPPA, "regs.coppa = 1", 1);
+        personal(s, REASON_MINOR_COPPA, r->coppa == 1 ? "regs.coppa = 1" : "regs.ext.coppa = 1", 1);
     }
     if (u->yob != ORTB_UNSET && u->yob > year) { /* a birth in the future: the age is unknowable */
         s->minor = true;

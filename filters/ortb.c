@@ -209,6 +209,7 @@ const struct ortb_pf_def ortb_pf[ORTB_PF_N] = {
     [ORTB_PF_GPP_SID] = PF("regs.gpp_sid", PT_SIDS, ORTB_PFC_ALL, 0, 0xFFFF),
     [ORTB_PF_EXT_GPP_SID] = PF("regs.ext.gpp_sid", PT_SIDS, ORTB_PFC_ALL, 0, 0xFFFF),
     [ORTB_PF_COPPA] = PF("regs.coppa", PT_INT, ORTB_PFC_COPPA, 0, 1),
+    [ORTB_PF_EXT_COPPA] = PF("regs.ext.coppa", PT_INT, ORTB_PFC_COPPA, 0, 1),
     [ORTB_PF_YOB] = PF("user.yob", PT_INT, ORTB_PFC_AGE, 1901, 9999),
     [ORTB_PF_US_PRIVACY] = PF("regs.us_privacy", PT_STR, ORTB_PFC_PERSONAL, 0, 0),
     [ORTB_PF_EXT_US_PRIVACY] = PF("regs.ext.us_privacy", PT_STR, ORTB_PFC_PERSONAL, 0, 0),
@@ -429,6 +430,7 @@ static void pf_finish(struct ortb_request *r)
     if (BAD(ORTB_PF_EXT_CONSENT)) u->ext_consent = SV_NULL, u->ext_consent_sig = ORTB_SIG_MALFORMED;
     if (BAD(ORTB_PF_GPP_SID)) g->ngpp_sid = 0, g->gpp_sid_sig = ORTB_SIG_MALFORMED;
     if (BAD(ORTB_PF_COPPA)) g->coppa = ORTB_UNSET;
+    if (BAD(ORTB_PF_EXT_COPPA)) g->ext_coppa = ORTB_UNSET;
     if (BAD(ORTB_PF_YOB)) u->yob = ORTB_UNSET;
     if (BAD(ORTB_PF_US_PRIVACY)) g->us_privacy = SV_NULL, g->us_privacy_sig = ORTB_SIG_MALFORMED;
     if (BAD(ORTB_PF_EXT_US_PRIVACY)) g->ext_us_privacy = SV_NULL, g->ext_us_privacy_sig = ORTB_SIG_MALFORMED;
@@ -1226,6 +1228,8 @@ static int parse_regs_ext(struct pctx *c, struct ortb_regs *r)
         int rc;
         if (KEQ(k, "gdpr"))
             rc = rd_pf_int(c, ORTB_PF_EXT_GDPR, &r->ext_gdpr, &r->ext_gdpr_sig);
+        else if (KEQ(k, "coppa")) /* read as regs.coppa is: a bidder downstream may honour this copy */
+            rc = rd_pf_int(c, ORTB_PF_EXT_COPPA, &r->ext_coppa, NULL);
         else if (KEQ(k, "us_privacy"))
             rc = rd_pf_str(c, ORTB_PF_EXT_US_PRIVACY, &r->ext_us_privacy, &r->ext_us_privacy_sig);
         else if (KEQ(k, "gpc"))
@@ -1368,7 +1372,7 @@ int ortb_parse_ex(const char *body, size_t len, struct arena *arena, struct ortb
     req->device.dnt = req->device.lmt = req->device.devicetype = ORTB_UNSET;
     req->device.geo.type = req->user.geo.type = ORTB_UNSET;
     req->user.yob = ORTB_UNSET;
-    req->regs.coppa = req->regs.gdpr = req->regs.ext_gdpr = req->regs.gpc = ORTB_UNSET;
+    req->regs.coppa = req->regs.ext_coppa = req->regs.gdpr = req->regs.ext_gdpr = req->regs.gpc = ORTB_UNSET;
     struct pctx c = {.j = &j, .a = arena, .err = err, .h = h, .pv = &req->priv};
 
     enum json_type t = json_peek(&j);

@@ -168,6 +168,7 @@ enum ortb_pf {
     ORTB_PF_GPP_SID,        /* regs.gpp_sid: an array of integers 0..65535 */
     ORTB_PF_EXT_GPP_SID,    /* regs.ext.gpp_sid (the 2.5 location Prebid promotes from): likewise */
     ORTB_PF_COPPA,          /* regs.coppa: 0 or 1 */
+    ORTB_PF_EXT_COPPA,      /* regs.ext.coppa (where some exchanges and SDKs put it): likewise */
     ORTB_PF_YOB,            /* user.yob: 1901..9999 here; a year in the future is checked by consent_eval */
     ORTB_PF_US_PRIVACY,     /* regs.us_privacy: a string */
     ORTB_PF_EXT_US_PRIVACY, /* regs.ext.us_privacy: a string */
@@ -248,6 +249,7 @@ struct ortb_user {
 struct ortb_regs {
     bool present;
     int32_t coppa;          /* 0 or 1; ORTB_UNSET when absent or bad */
+    int32_t ext_coppa;      /* regs.ext.coppa, likewise; COPPA applies if either is 1 (consent_eval) */
     int32_t gdpr;           /* 2.6 regs.gdpr, 0 or 1; ORTB_UNSET when absent or bad */
     enum ortb_sig gdpr_sig; /* MALFORMED: not an integer, not 0/1, or given twice */
     int32_t ext_gdpr;       /* 2.5 regs.ext.gdpr */

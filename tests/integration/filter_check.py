@@ -4,7 +4,7 @@
 It POSTs each request to fairbid's /openrtb2/filter?upstream=ID for every upstream of the config (or reads
 answers the CLI printed) and judges the answer with its own reading of the rules, not fairbid's code:
 
-- its own consent reading (a subset it can decide for sure): regs.coppa = 1, an age under 18 by user.yob,
+- its own consent reading (a subset it can decide for sure): regs.coppa (or regs.ext.coppa) = 1, an age under 18 by user.yob,
   device.lmt = 1, GPC, a US Privacy opt-out of sale, a GPP US National opt-out, known child or GPC (its own GPP
   header and section decoder), and under GDPR a TC string it decodes itself (purposes 1, 3 and 4 and the
   vendor's consent, per the TCF v2 core segment layout). Where it says personal data is not
@@ -268,7 +268,7 @@ def must_restrict(req, vendor):
     user = exact(req, "user")
     dev = exact(req, "device")
     rext = exact(regs, "ext")
-    if intval(exact(regs, "coppa")) == 1:
+    if intval(exact(regs, "coppa")) == 1 or intval(exact(rext, "coppa")) == 1:
         return "coppa"
     yob = intval(exact(user, "yob"))
     if yob is not None and YEAR - yob < 18:

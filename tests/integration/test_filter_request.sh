@@ -127,6 +127,11 @@ check "COPPA: buyeruid removed with reason minor.coppa" \
   test "$(json_get "$T/k.out" '[r["reason"] for r in d["removed"] if r["path"]=="user.buyeruid"]')" == "['minor.coppa']"
 check "COPPA: the forwarded body has no buyeruid and a /24 ip" \
   test "$(json_get "$T/k.out" '("buyeruid" not in d["request"]["user"], d["request"]["device"]["ip"])')" == "(True, '198.51.100.0')"
+# regs.ext.coppa = 1 against regs.coppa = 0: the conflict restricts (COPPA applies), the detail names the ext copy
+printf '{"id":"r","imp":[{"id":"1"}],"regs":{"coppa":0,"ext":{"coppa":1}},"user":{"buyeruid":"B-secret"}}' >"$T/x.json"
+curl -s -X POST --data-binary @"$T/x.json" "$FB_URL/openrtb2/filter?upstream=a" >"$T/x.out"
+check "regs.ext.coppa 1: buyeruid removed with reason minor.coppa (regs.ext.coppa = 1)" \
+  test "$(json_get "$T/x.out" '([r["reason"] for r in d["removed"] if r["path"]=="user.buyeruid"], d["detail"])')" == "(['minor.coppa'], 'regs.ext.coppa = 1')"
 # the checker is not vacuous: answers doctored to leak are caught
 mkdir -p "$T/bad/a" "$T/bad/b" "$T/bad/c"
 cp "$T/k.json" "$T/bad/k.json"

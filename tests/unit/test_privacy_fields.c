@@ -457,3 +457,52 @@ Test(privacy_fields, kept_values)
     cr_expect(d->wseat.n == 1 && sv_eq_cstr(d->wseat.v[0], "b"));
     cr_expect(d->wadomain.n == 1 && d->wadomain.v[0].n == 0);
 }
+
+/* regs.ext.coppa (where some exchanges and SDKs put COPPA): read by the same rules as regs.coppa, and COPPA
+ * applies if either says 1, so a bidder downstream that honours the ext copy never sees fairbid ignore it. A
+ * 0 in one place and a 1 in the other is a conflict, and a conflict restricts. */
+Test(privacy_fields, ext_coppa)
+{
+    static const struct row rows[] = {
+        {"'regs':{'ext':{'coppa':1}}", NONE, REASON_MINOR_COPPA, "regs.ext.coppa = 1", true},
+        {"'regs':{'coppa':0,'ext':{'coppa':1}}", NONE, REASON_MINOR_COPPA, "regs.ext.coppa = 1", true},
+        {"'regs':{'coppa':1,'ext':{'coppa':0}}", NONE, REASON_MINOR_COPPA, "regs.coppa = 1", true},
+        {"'regs':{'ext':{'coppa':0}},'user':{'yob':1980}", NONE, NONE, NULL, false},
+        {"'regs':{'ext':{'coppa':1,'coppa':0}}", NONE, REASON_MINOR_COPPA, "regs.ext.coppa: duplicate key",
+         true},
+        {"'regs':{'ext':{'coppa':0,'coppa':0}}", NONE, REASON_MINOR_COPPA, "regs.ext.coppa: duplicate key",
+         true},
+        {"'regs':{'ext':{'coppa':0,'coppa':null}}", NONE, REASON_MINOR_COPPA, "regs.ext.coppa: duplicate key",
+         true},
+        {"'regs':{'ext':{'coppa':2}}", NONE, REASON_MINOR_COPPA, "regs.ext.coppa: out of range", true},
+        {"'regs':{'ext':{'coppa':-1}}", NONE, REASON_MINOR_COPPA, "regs.ext.coppa: out of range", true},
+        {"'regs':{'ext':{'coppa':'1'}}", NONE, REASON_MINOR_COPPA, "regs.ext.coppa: wrong type", true},
+        {"'regs':{'ext':{'coppa':true}}", NONE, REASON_MINOR_COPPA, "regs.ext.coppa: wrong type", true},
+        {"'regs':{'ext':{'coppa':1.5}}", NONE, REASON_MINOR_COPPA, "regs.ext.coppa: wrong type", true},
+        {"'regs':{'ext':{'coppa':1e-400}}", NONE, REASON_MINOR_COPPA, "regs.ext.coppa: wrong type", true},
+        {"'regs':{'coppa':0,'ext':{'coppa':[0]}}", NONE, REASON_MINOR_COPPA, "regs.ext.coppa: wrong type",
+         true},
+        /* keys are compared decoded; a repeated regs.ext is its own problem (it may carry GDPR) */
+        {"'regs':{'ext':{'coppa':0,'\\u0063oppa':1}}", NONE, REASON_MINOR_COPPA,
+         "regs.ext.coppa: duplicate key", true},
+        {"'regs':{'ext':{'coppa':0},'ext':{'coppa':1}}", M, M, "regs.ext: duplicate key", true},
+        /* clean twins: null is absent, 0 in both is no COPPA, 1.0 is 1 */
+        {"'regs':{'ext':{'coppa':null}}", NONE, NONE, NULL, false},
+        {"'regs':{'ext':{'coppa':null,'coppa':0}}", NONE, NONE, NULL, false},
+        {"'regs':{'coppa':0,'ext':{'coppa':0}}", NONE, NONE, NULL, false},
+        {"'regs':{'ext':{'coppa':1.0}}", NONE, REASON_MINOR_COPPA, "regs.ext.coppa = 1", true},
+    };
+    run("ext coppa", rows, sizeof rows / sizeof rows[0]);
+
+    struct out o;
+    eval("'regs':{'coppa':0,'ext':{'coppa':1}}", &o);
+    cr_expect_eq(o.req.regs.coppa, 0);
+    cr_expect_eq(o.req.regs.ext_coppa, 1);
+    cr_expect_eq(o.req.priv.bad, 0, "a conflict is no malformed field: it restricts as COPPA");
+    eval("'regs':{'ext':{'coppa':2}}", &o);
+    cr_expect_eq(o.req.regs.ext_coppa, ORTB_UNSET, "a bad value keeps no value");
+    cr_expect(o.req.priv.bad >> ORTB_PF_EXT_COPPA & 1);
+    cr_expect_eq(o.req.priv.why[ORTB_PF_EXT_COPPA], ORTB_PFW_RANGE);
+    eval("", &o);
+    cr_expect_eq(o.req.regs.ext_coppa, ORTB_UNSET);
+}

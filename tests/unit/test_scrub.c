@@ -215,6 +215,28 @@ Test(scrub, coppa_removes_every_personal_field)
     assert_personal_gone(&x, REASON_MINOR_COPPA);
 }
 
+/* regs.ext.coppa: the same rules as regs.coppa (either 1 applies; a conflict, a repeat or a bad value
+ * restricts), through the consent state scrub_request derives from the parse. The clean twin keeps it all. */
+Test(scrub, ext_coppa_removes_every_personal_field)
+{
+    static struct run x;
+    static const char *const regs[] = {"\"ext\":{\"coppa\":1}", "\"coppa\":0,\"ext\":{\"coppa\":1}",
+                                       "\"coppa\":1,\"ext\":{\"coppa\":0}",
+                                       "\"ext\":{\"coppa\":0,\"coppa\":0}", "\"ext\":{\"coppa\":\"1\"}"};
+    char body[8192];
+    for (size_t i = 0; i < sizeof regs / sizeof regs[0]; i++) {
+        snprintf(body, sizeof body, REQ("%s", ""), regs[i]);
+        run(&x, body);
+        cr_assert(x.r.forward, "[%s]", regs[i]);
+        cr_assert(!x.r.personal && !x.r.precise_geo, "[%s]", regs[i]);
+        cr_assert_eq(x.r.reason, REASON_MINOR_COPPA, "[%s] %s", regs[i], reason_name(x.r.reason));
+        assert_personal_gone(&x, REASON_MINOR_COPPA);
+    }
+    snprintf(body, sizeof body, REQ("%s", ""), "\"coppa\":0,\"ext\":{\"coppa\":0}");
+    run(&x, body);
+    cr_assert(x.r.forward && x.r.personal, "%s", reason_name(x.r.reason));
+}
+
 Test(scrub, minor_by_yob_is_the_same)
 {
     static struct run x;
