@@ -154,12 +154,16 @@ setmax() { python3 -c "import json,sys; c=json.load(open('$T/fairbid.json')); c[
 setmax 1000
 readyz_has() { curl -s "$FB_URL/readyz" | grep "$1" >/dev/null; }
 FB_START_WAIT=healthz fairbid_start "$T/ceiling.json" --redis "$REDIS_URL"
-check "1100 records, ceiling 1000: /readyz not_ready" wait_for readyz_has '"status":"not_ready"'
+# wait for the first load to end in "full": /readyz is not_ready from the start ("first load not complete"), so
+# waiting for not_ready alone read /readyz mid-load whenever the load outlasted the /healthz wait
+check "1100 records, ceiling 1000: the mirror is full" wait_for readyz_has '"consent_mirror":"full"'
 curl -s "$FB_URL/readyz" >"$T/readyz.json"
 echo "# readyz: $(cat "$T/readyz.json")"
+expect_eq "/readyz not_ready" not_ready "$(json_get "$T/readyz.json" 'd["status"]')"
 check "/readyz says why (consent_mirror_max_records)" grep -q consent_mirror_max_records "$T/readyz.json"
 expect_eq "/readyz consent_mirror state" full "$(json_get "$T/readyz.json" 'd["consent_mirror"]')"
-check "a log line says why" grep -q "cannot hold every record" "$FB_LOG"
+# the mirror logs the line just after it marks itself full (bidder/consent/mirror.c set_full)
+check "a log line says why" wait_for grep -q "cannot hold every record" "$FB_LOG"
 check "over the ceiling: no personal-data bid (store unavailable)" wait_not ceil-none $PERSONAL
 check "over the ceiling: the table stops at the ceiling" test "$(metric fairbid_consent_mirror_records)" -le 1000
 setmax 2000
