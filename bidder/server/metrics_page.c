@@ -115,7 +115,7 @@ void server_metrics_page(struct worker *w, struct hs_reply *rep)
         prom_u64(o, "fairbid_policy_info", PROM_L({"source", psrc}), 1);
     }
     prom_one_u64(o, "fairbid_config_generation", PROM_GAUGE,
-                 "Config generation in use (1 at start, +1 per reload).", atomic_load(&G.generation));
+                 "Config generation in use (1 at start, +1 per reload).", atomic_load(&G.generation_done));
     prom_family(o, "fairbid_config_reloads_total", PROM_COUNTER, "Config reloads by result.");
     prom_u64(o, "fairbid_config_reloads_total", PROM_L({"result", "ok"}), atomic_load(&G.reloads_ok));
     prom_u64(o, "fairbid_config_reloads_total", PROM_L({"result", "failed"}), atomic_load(&G.reloads_failed));

@@ -190,7 +190,7 @@ static void handle_readyz(struct worker *w, const struct config *cfg, struct hs_
     buf_puts(&b, "\",\"consent_mirror\":\"");
     buf_puts(&b, mirror_state());
     buf_puts(&b, "\",\"config_generation\":");
-    buf_put_u64(&b, atomic_load(&G.generation));
+    buf_put_u64(&b, atomic_load(&G.generation_done));
     char links[512]; /* every Redis link's state (bidder/store/link.h) */
     redis_links_json(links, sizeof links);
     buf_puts(&b, ",\"redis_links\":");

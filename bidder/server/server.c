@@ -78,6 +78,10 @@ static void reload(void)
     atomic_fetch_add(&G.reloads_ok, 1);
     log_info("config reloaded", "path=%s generation=%llu campaigns=%u", G.config_path,
              (unsigned long long)atomic_load(&G.generation), c->campaigns.n);
+    /* only now is the reload's generation shown: the snapshot is published before its hooks run (log level,
+     * the workers' HTTP timeouts) and before its lines are logged, so whoever waits for the generation (an
+     * operator, test_config_reload) would otherwise see it while the old timeouts or log level still apply */
+    atomic_store(&G.generation_done, c->generation);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -133,6 +137,7 @@ int server_run(const struct server_opts *opts)
     G.workers = calloc((size_t)G.nworkers, sizeof *G.workers);
     if (!G.workers) return 1;
     publish(cfg);
+    atomic_store(&G.generation_done, cfg->generation);
     int bound_port = port;
     for (int i = 0; i < G.nworkers; i++) {
         int fd = server_make_listener(host, bound_port, true, &bound_port, err, sizeof err);

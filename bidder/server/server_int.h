@@ -56,7 +56,9 @@ struct server_globals {
     int nworkers;
     struct event_base *main_base;
     _Atomic bool stopping;
-    _Atomic uint64_t generation;
+    _Atomic uint64_t generation; /* the newest snapshot published */
+    /* the newest fully applied (hooks run, logged): what /metrics and /readyz say */
+    _Atomic uint64_t generation_done;
     _Atomic uint64_t reloads_ok, reloads_failed;
     int64_t started_ms;
     bool admin;                 /* admin_listen is set: control paths are served there only */
