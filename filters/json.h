@@ -133,8 +133,8 @@ static inline __attribute__((always_inline)) bool json_obj_next(struct json *j, 
             const char *s = p + 1, *q = json_str_run_end_(s, end);
             if (q < end && *q == '"') {
                 const char *r = q + 1;
-                if (r >= end || *r != ':') r = json_ws_run_end_(r, end);
-                if (r < end && *r == ':') {
+                /* the ':' right after the key, the usual case, is tested once */
+                if ((r < end && *r == ':') || ((r = json_ws_run_end_(r, end)) < end && *r == ':')) {
                     /* the blank of pretty JSON's "key": value, so the value's reader finds it right here;
                      * every reader skips blanks before it looks, so errors read as before */
                     r++;

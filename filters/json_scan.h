@@ -39,15 +39,20 @@ static inline __attribute__((always_inline)) const char *json_str_run_end_(const
 
 static inline __attribute__((always_inline)) const char *json_ws_run_end_(const char *p, const char *end)
 {
-    if (p < end && (unsigned char)*p > ' ') return p; /* minified JSON: no blank at all; one compare */
-    if (end - p >= 2 && *p == ' ' && (unsigned char)p[1] > ' ') return p + 1; /* the ": " of pretty JSON */
-    if (end - p >= 17 && *p == '\n') {
-        /* pretty JSON's line break and indent: one compare for the spaces; anything else below */
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + 1));
-        unsigned m = ~(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(' '))) & 0xFFFFu;
-        if (m) {
-            const char *q = p + 1 + __builtin_ctz(m);
-            if ((unsigned char)*q > ' ') return q;
+    if (p < end) {
+        unsigned char c = (unsigned char)*p;
+        if (c > ' ') return p; /* minified JSON: no blank at all; one compare */
+        /* one test of the byte picks the shape, so a line break pays no compare for the blank's */
+        if (c == ' ') {
+            if (end - p >= 2 && (unsigned char)p[1] > ' ') return p + 1; /* the ": " of pretty JSON */
+        } else if (c == '\n' && end - p >= 17) {
+            /* pretty JSON's line break and indent: one compare for the spaces; anything else below */
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + 1));
+            unsigned m = ~(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(' '))) & 0xFFFFu;
+            if (m) {
+                const char *q = p + 1 + __builtin_ctz(m);
+                if ((unsigned char)*q > ' ') return q;
+            }
         }
     }
     const __m128i sp = _mm_set1_epi8(' '), nl = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r'),

@@ -119,7 +119,8 @@ static int rd_list_as(struct pctx *c, struct ortb_list *out, const char *field, 
             if (v.n >= v.max) return fail(c, ORTB_ELIMIT, field, "too many entries (limit 1024)");
             return fail(c, ORTB_ENOMEM, field, "request too large for request memory");
         }
-        if (json_peek(c->j) == JSON_NUMBER) {
+        t = json_peek(c->j); /* one peek per element: a second would find the same */
+        if (t == JSON_NUMBER) {
             /* category and segment ids are strings, but some exchanges send numbers: keep the token text */
             const char *s = c->j->p;
             if (json_skip(c->j)) return -1;
@@ -127,7 +128,7 @@ static int rd_list_as(struct pctx *c, struct ortb_list *out, const char *field, 
             slot->n = (size_t)(c->j->p - s);
             continue;
         }
-        if (json_peek(c->j) != JSON_STRING) {
+        if (t != JSON_STRING) {
             if (c->j->err) return -1;
             return fail(c, ORTB_EINVALID, field, "expected an array of strings");
         }
