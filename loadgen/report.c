@@ -95,6 +95,12 @@ void report_print(FILE *f, const struct report_in *in)
         fprintf(f, "  scheduling    send - due: p50 %.1f us, p99 %.1f us, max %.1f us (%llu sends)\n",
                 us(hist_quantile(&s->sched, 0.5)), us(hist_quantile(&s->sched, 0.99)), us(s->sched.max),
                 (unsigned long long)s->sched.count);
+    if (c->rate > 0 && s->wake.count)
+        fprintf(f,
+                "  wake-ups      sleep end - asked: p50 %.1f us, p99 %.1f us, max %.1f us (%llu sleeps; "
+                "a send is late when this passes --spin-us %.0f)\n",
+                us(hist_quantile(&s->wake, 0.5)), us(hist_quantile(&s->wake, 0.99)), us(s->wake.max),
+                (unsigned long long)s->wake.count, (double)c->spin_ns / 1000.0);
     if (in->pingpong) {
         const struct hist *p = &in->pingpong->lat;
         double pp = us(hist_quantile(p, 0.5));
@@ -208,6 +214,8 @@ int report_json(const char *path, const struct report_in *in)
     fprintf(f, ",\n  \"latency_from\": \"%s\",\n", c->rate > 0 ? "due_time" : "send_time");
     fprintf(f, "  \"schedule_error_us\": ");
     json_hist(f, &s->sched);
+    fprintf(f, ",\n  \"spin_us\": %.3f,\n  \"wake_late_us\": ", (double)c->spin_ns / 1000.0);
+    json_hist(f, &s->wake);
     if (in->pingpong) {
         fprintf(f, ",\n  \"pingpong_us\": ");
         json_hist(f, &in->pingpong->lat);

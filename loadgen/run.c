@@ -81,7 +81,8 @@ struct worker {
     double period_ns; /* between two requests of the whole run */
     uint64_t k, next_sched, t_blocked;
     bool sched_done, stopping;
-    uint64_t quota; /* measured requests this thread may send; UINT64_MAX = unlimited */
+    bool timer_fired; /* the sleep's timer ran (not a socket event) */
+    uint64_t quota;   /* measured requests this thread may send; UINT64_MAX = unlimited */
     uint64_t next_item;
     struct rng rng;
     struct run_stats st;
@@ -377,13 +378,17 @@ static void dispatch_due(struct worker *w, uint64_t now)
         }
         struct conn *c = idle_pop(w);
         uint64_t due = w->next_sched;
+        /* The send time is read again for each send, just before its writev: `now` dates from before the
+         * callbacks of this loop turn and the sends before it in this batch, and the error must include them.
+         */
+        uint64_t t_send = fb_clock_mono_ns();
         if (due >= w->measure_start) {
             if (due > w->t_blocked)
-                hist_record(&w->st.sched, now - due);
+                hist_record(&w->st.sched, t_send - due);
             else
                 w->st.queued++;
         }
-        conn_send_load(c, due, now);
+        conn_send_load(c, due, t_send);
         schedule_advance(w);
     }
 }
@@ -650,7 +655,8 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    (void)arg;
+    struct worker *w = arg;
+    w->timer_fired = true;
 }
 
 static void sweep(struct worker *w, uint64_t now)
@@ -658,7 +664,8 @@ static void sweep(struct worker *w, uint64_t now)
     const struct run_cfg *cfg = w->cfg;
     for (unsigned i = 0; i < w->nconns; i++) {
         struct conn *c = &w->conns[i];
-        if (c->state == C_BUSY && now - c->t_sent > cfg->timeout_ns) {
+        /* t_sent may be later than now (sends read the clock afresh): compare without unsigned wrap-round */
+        if (c->state == C_BUSY && now > c->t_sent + cfg->timeout_ns) {
             conn_fail(c, &w->st.timeouts);
         } else if (c->state == C_DEAD && now >= c->t_retry && !w->stopping) {
             if (conn_open(c) < 0) {
@@ -671,7 +678,7 @@ static void sweep(struct worker *w, uint64_t now)
     }
     for (unsigned i = 0; i < w->nnotice; i++) {
         struct conn *c = &w->notice[i].c;
-        if (c->state == C_BUSY && now - c->t_sent > cfg->timeout_ns) conn_fail(c, &w->st.notices_failed);
+        if (c->state == C_BUSY && now > c->t_sent + cfg->timeout_ns) conn_fail(c, &w->st.notices_failed);
     }
     if (cfg->rate <= 0 && !w->stopping) {
         /* Closed loop: idle connections (after a reconnect) start over. */
@@ -743,8 +750,15 @@ static void worker_loop(struct worker *w)
         if (wake > now) {
             uint64_t d = wake - now;
             struct timeval tv = {(time_t)(d / 1000000000ull), (suseconds_t)(d % 1000000000ull / 1000)};
+            w->timer_fired = false;
             evtimer_add(w->timer, &tv);
             event_base_loop(w->base, EVLOOP_ONCE);
+            /* How late the sleep ended, when the timer (not a socket) ended it: past --spin-us, a send is
+             * late because the thread woke late (an idle vCPU's wake-up), not because it was busy. */
+            if (open && w->timer_fired && !w->stopping) {
+                uint64_t t = fb_clock_mono_ns();
+                hist_record(&w->st.wake, t > wake ? t - wake : 0);
+            }
         } else {
             event_base_loop(w->base, EVLOOP_NONBLOCK);
         }
@@ -816,6 +830,7 @@ static int worker_init(struct worker *w, const struct run_cfg *cfg, unsigned idx
         return -1;
     hist_init(&w->st.lat);
     hist_init(&w->st.sched);
+    hist_init(&w->st.wake);
     w->period_ns = cfg->rate > 0 ? 1e9 / cfg->rate : 0;
     w->next_item = idx;
     w->rng = rng_for(cfg->seed ^ 0xE8C4A1E5ull, idx);
@@ -872,6 +887,7 @@ static void stats_merge(struct run_stats *d, const struct run_stats *s)
 {
     hist_merge(&d->lat, &s->lat);
     hist_merge(&d->sched, &s->sched);
+    hist_merge(&d->wake, &s->wake);
     for (int i = 0; i < RUN_MAX_STATUS; i++) d->status[i] += s->status[i];
 #define ADD(f) d->f += s->f
     ADD(sent);
@@ -921,6 +937,7 @@ int run_phase(const struct run_cfg *cfg, struct run_stats *out, void (*on_measur
     memset(out, 0, sizeof *out);
     hist_init(&out->lat);
     hist_init(&out->sched);
+    hist_init(&out->wake);
     uint64_t secs = (cfg->duration_ns + 999999999ull) / 1000000000ull + 1;
     out->nsecs = (uint32_t)secs;
     out->secs = calloc(secs, sizeof *out->secs);

@@ -55,6 +55,8 @@ struct run_second {
 struct run_stats {
     struct hist lat;   /* measured responses: ns from due time (open loop) or send time (closed loop) */
     struct hist sched; /* open loop: ns from due time to send, for sends not held back by busy connections */
+    struct hist wake;  /* open loop: ns from the end a sleep asked for to the thread running again, when its
+                          timer ended it (the sleep ends --spin-us before a due time) */
     uint64_t status[RUN_MAX_STATUS];
     uint64_t sent, completed, measured_sent;
     uint64_t queued; /* open loop: due while every connection of the thread was busy */
