@@ -13,6 +13,8 @@
 #include "filters/reasons.h"
 #include "filters/sensitive.h"
 
+#include <string.h>
+
 struct edit {
     uint32_t a, b;   /* the range [a, b) of the body it replaces */
     const char *rep; /* replacement text (NULL: a cut) */
@@ -71,19 +73,61 @@ static bool kfold(struct sv k, const char *lit)
     return i == k.n;
 }
 
-/* Which of names[] the key folds to, or -1. */
-static int kfind(struct sv k, const char *const *names, int n)
+/* The fold every name is matched against, made once per key (kfold per name was a loop per name and key):
+ * ASCII upper case to lower, U+017F to 's', U+212A to 'k', all else kept, so fold(k) equals lit exactly when
+ * kfold(k, lit). A key already in plain lower-case ASCII (the common case) is its own fold and is returned as
+ * it is; a key with any other non-ASCII byte, or whose fold is longer than any name, cannot match a name and
+ * folds to "" (no name is empty). */
+#define KEY_FOLD_MAX 32 /* longer than any name matched ("consented_providers_settings" is 28) */
+
+static struct sv fold(struct sv k, char buf[KEY_FOLD_MAX])
 {
+    size_t i = 0;
+    while (i < k.n && !((unsigned char)(k.p[i] - 'A') < 26u || (unsigned char)k.p[i] >= 0x80)) i++;
+    if (i == k.n) return k;
+    if (i >= KEY_FOLD_MAX) return SV_LIT("");
+    memcpy(buf, k.p, i);
+    size_t o = i;
+    while (i < k.n) {
+        if (o >= KEY_FOLD_MAX) return SV_LIT("");
+        unsigned char ch = (unsigned char)k.p[i];
+        if (ch == 0xC5 && i + 1 < k.n && (unsigned char)k.p[i + 1] == 0xBF) {
+            buf[o++] = 's';
+            i += 2;
+        } else if (ch == 0xE2 && i + 2 < k.n && (unsigned char)k.p[i + 1] == 0x84 &&
+                   (unsigned char)k.p[i + 2] == 0xAA) {
+            buf[o++] = 'k';
+            i += 3;
+        } else if (ch >= 0x80) {
+            return SV_LIT(""); /* a byte no ASCII name has */
+        } else {
+            buf[o++] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+            i++;
+        }
+    }
+    return (struct sv){buf, o};
+}
+
+/* A folded key (fold's) against a literal name: the length first, then the bytes (memcmp of a constant size).
+ */
+#define KEQ(f, lit) ((f).n == sizeof(lit) - 1 && memcmp((f).p, (lit), sizeof(lit) - 1) == 0)
+
+/* Which of names[] the folded key is, or -1 (the first byte first: most names differ there). */
+static int kfind(struct sv f, const char *const *names, int n)
+{
+    if (f.n == 0) return -1;
     for (int i = 0; i < n; i++)
-        if (kfold(k, names[i])) return i;
+        if (names[i][0] == f.p[0] && strlen(names[i]) == f.n && memcmp(names[i], f.p, f.n) == 0) return i;
     return -1;
 }
 
 /* A privacy signal spelled otherwise than fairbid's parser reads it: fairbid cannot know what it says, the
- * upstream's decoder may read it. */
-static void variant_check(struct sctx *c, struct sv k, const char *const *signals, int n, const char *where)
+ * upstream's decoder may read it. k the key, f its fold: a key that is its own fold is spelled as read. */
+static void variant_check(struct sctx *c, struct sv k, struct sv f, const char *const *signals, int n,
+                          const char *where)
 {
-    int i = kfind(k, signals, n);
+    if (f.p == k.p) return;
+    int i = kfind(f, signals, n);
     if (i >= 0 && !sv_eq_cstr(k, signals[i]) && c->block < 0) {
         c->block = REASON_CONSENT_MALFORMED;
         c->block_detail = where;
@@ -353,7 +397,8 @@ static void ip_member(struct sctx *c, struct walk *w, const char *s, bool v6, co
 
 /* One member of an object being walked: k its key, s where it starts. The handler reads or walks the value
  * and calls w_keep, or cuts the member. */
-typedef void (*member_fn)(struct sctx *c, struct walk *w, const char *s, struct sv k, const void *arg);
+typedef void (*member_fn)(struct sctx *c, struct walk *w, const char *s, struct sv k, struct sv f,
+                          const void *arg);
 /* One element of an array being walked: i its index. */
 typedef void (*elem_fn)(struct sctx *c, struct walk *w, const char *s, int32_t i, const void *arg);
 
@@ -364,8 +409,9 @@ static void obj_walk(struct sctx *c, member_fn fn, const void *arg)
     w_begin(c, &w);
     struct sv k;
     const char *before = c->j.p;
+    char buf[KEY_FOLD_MAX];
     while (!c->err && json_obj_next(&c->j, &k)) {
-        fn(c, &w, w_start(c, &w, before), k, arg);
+        fn(c, &w, w_start(c, &w, before), k, fold(k, buf), arg);
         before = c->j.p;
     }
     w_end(c, &w);
@@ -420,12 +466,12 @@ struct keyrule {
 };
 
 /* Cuts the member when a rule of rules[0..n) names its key; false when none does. */
-static bool rule_cut(struct sctx *c, struct walk *w, const char *s, struct sv k, const struct keyrule *r,
-                     int n)
+static bool rule_cut(struct sctx *c, struct walk *w, const char *s, struct sv k, struct sv f,
+                     const struct keyrule *r, int n)
 {
     for (; n--; r++) {
         if (r->geo ? c->geo_ok : c->personal_ok) continue;
-        int i = kfind(k, r->keys, r->n);
+        int i = kfind(f, r->keys, r->n);
         if (i < 0) continue;
         cut(c, w, s, r->paths ? r->paths[i] : r->wild, -1, -1, r->geo ? c->geo_reason : c->personal_reason,
             r->paths ? SV_NULL : k);
@@ -459,14 +505,15 @@ static const struct geo_at dev_geo = {"device.geo", dev_geo_paths, "device.geo.*
 static const struct geo_at user_geo = {"user.geo", user_geo_paths, "user.geo.*"};
 static const struct geo_at uext_geo = {"user.ext.geo", uext_geo_paths, "user.ext.geo.*"};
 
-static void geo_member(struct sctx *c, struct walk *w, const char *s, struct sv k, const void *arg)
+static void geo_member(struct sctx *c, struct walk *w, const char *s, struct sv k, struct sv f,
+                       const void *arg)
 {
     const struct geo_at *at = arg;
-    if (kfind(k, geo_keep, NKEYS(geo_keep)) >= 0) {
+    if (kfind(f, geo_keep, NKEYS(geo_keep)) >= 0) {
         keep(c, w);
         return;
     }
-    int i = kfind(k, geo_known, NKEYS(geo_known));
+    int i = kfind(f, geo_known, NKEYS(geo_known));
     cut(c, w, s, i >= 0 ? at->paths[i] : at->wild, -1, -1, c->geo_reason, i >= 0 ? SV_NULL : k);
 }
 
@@ -513,12 +560,13 @@ static const struct keyrule dext_rules[] = {
 
 static void dext_value(struct sctx *c, int depth);
 
-static void dext_member(struct sctx *c, struct walk *w, const char *s, struct sv k, const void *arg)
+static void dext_member(struct sctx *c, struct walk *w, const char *s, struct sv k, struct sv f,
+                        const void *arg)
 {
     int depth = *(const int *)arg;
     if (depth >= 16) { /* deeper than fairbid follows: anything not understood restricts */
         cut(c, w, s, "device.ext.*", -1, -1, c->personal_ok ? c->geo_reason : c->personal_reason, k);
-    } else if (!rule_cut(c, w, s, k, dext_rules, NKEYS(dext_rules))) {
+    } else if (!rule_cut(c, w, s, k, f, dext_rules, NKEYS(dext_rules))) {
         dext_value(c, depth + 1);
         w_keep(c, w);
     }
@@ -539,23 +587,24 @@ static void dext_value(struct sctx *c, int depth)
     }
 }
 
-static void device_member(struct sctx *c, struct walk *w, const char *s, struct sv k, const void *arg)
+static void device_member(struct sctx *c, struct walk *w, const char *s, struct sv k, struct sv f,
+                          const void *arg)
 {
     (void)arg;
-    variant_check(c, k, dev_signals, 1, "device.lmt: a key spelled in another case");
-    if (!c->personal_ok && kfold(k, "ip")) {
+    variant_check(c, k, f, dev_signals, 1, "device.lmt: a key spelled in another case");
+    if (!c->personal_ok && KEQ(f, "ip")) {
         ip_member(c, w, s, false, "device.ip");
-    } else if (!c->personal_ok && kfold(k, "ipv6")) {
+    } else if (!c->personal_ok && KEQ(f, "ipv6")) {
         ip_member(c, w, s, true, "device.ipv6");
-    } else if (rule_cut(c, w, s, k, dev_rules, NKEYS(dev_rules))) {
-    } else if (!c->geo_ok && kfold(k, "ext")) { /* geo_ok implies personal_ok */
+    } else if (rule_cut(c, w, s, k, f, dev_rules, NKEYS(dev_rules))) {
+    } else if (!c->geo_ok && KEQ(f, "ext")) { /* geo_ok implies personal_ok */
         if (misshapen(c, JSON_OBJECT)) {
             cut(c, w, s, "device.ext", -1, -1, c->geo_reason, SV_NULL);
         } else {
             dext_value(c, 0);
             w_keep(c, w);
         }
-    } else if (kfold(k, "geo")) {
+    } else if (KEQ(f, "geo")) {
         geo_walk(c, w, s, &dev_geo);
     } else {
         keep(c, w);
@@ -698,10 +747,12 @@ static bool data_segtax(struct sctx *c, int32_t *segtax)
     return ok && next <= 1 && ntax <= 1;
 }
 
-static void data_member(struct sctx *c, struct walk *w, const char *s, struct sv k, const void *arg)
+static void data_member(struct sctx *c, struct walk *w, const char *s, struct sv k, struct sv f,
+                        const void *arg)
 {
+    (void)k;
     const struct seg_ctx *sc = arg;
-    if (!kfold(k, "segment")) {
+    if (!KEQ(f, "segment")) {
         keep(c, w);
     } else if (misshapen(c, JSON_ARRAY)) {
         cut(c, w, s, sc->at->segment, sc->di, -1, REASON_CONSENT_MALFORMED, SV_NULL);
@@ -762,16 +813,17 @@ static const struct keyrule user_rules[] = {
     {user_personal, NKEYS(user_personal), user_personal_paths, NULL, false}};
 static const struct keyrule uext_rules[] = {{uext_personal, NKEYS(uext_personal), uext_paths, NULL, false}};
 
-static void user_ext_member(struct sctx *c, struct walk *w, const char *s, struct sv k, const void *arg)
+static void user_ext_member(struct sctx *c, struct walk *w, const char *s, struct sv k, struct sv f,
+                            const void *arg)
 {
     (void)arg;
-    variant_check(c, k, uext_signals, 1, "user.ext.consent: a key spelled in another case");
-    if (rule_cut(c, w, s, k, uext_rules, NKEYS(uext_rules))) {
-    } else if (!c->personal_ok && kfind(k, uext_keep, NKEYS(uext_keep)) < 0) {
+    variant_check(c, k, f, uext_signals, 1, "user.ext.consent: a key spelled in another case");
+    if (rule_cut(c, w, s, k, f, uext_rules, NKEYS(uext_rules))) {
+    } else if (!c->personal_ok && kfind(f, uext_keep, NKEYS(uext_keep)) < 0) {
         cut(c, w, s, "user.ext.*", -1, -1, c->personal_reason, k);
-    } else if (kfold(k, "geo")) { /* personal data allowed, precise geo perhaps not */
+    } else if (KEQ(f, "geo")) { /* personal data allowed, precise geo perhaps not */
         geo_walk(c, w, s, &uext_geo);
-    } else if (kfold(k, "data")) {
+    } else if (KEQ(f, "data")) {
         /* Prebid's older home of user.data: a bidder reading it would target its segments, so they are
          * classified as user.data's are */
         data_walk(c, w, s, &uext_data);
@@ -780,21 +832,23 @@ static void user_ext_member(struct sctx *c, struct walk *w, const char *s, struc
     }
 }
 
-static void user_member(struct sctx *c, struct walk *w, const char *s, struct sv k, const void *arg)
+static void user_member(struct sctx *c, struct walk *w, const char *s, struct sv k, struct sv f,
+                        const void *arg)
 {
     (void)arg;
     /* "data" spelled otherwise is walked below like user.data; the others are signals */
-    variant_check(c, k, user_signals, 3, "user: a privacy key (consent, ext, yob) spelled in another case");
-    if (rule_cut(c, w, s, k, user_rules, NKEYS(user_rules))) {
-    } else if (!c->personal_ok && !kfold(k, "consent") && !kfold(k, "ext")) {
+    variant_check(c, k, f, user_signals, 3,
+                  "user: a privacy key (consent, ext, yob) spelled in another case");
+    if (rule_cut(c, w, s, k, f, user_rules, NKEYS(user_rules))) {
+    } else if (!c->personal_ok && !KEQ(f, "consent") && !KEQ(f, "ext")) {
         /* a member OpenRTB does not define (or a future one): everything in user is about the person, so
          * without personal data only the consent and ext (walked below) stay */
         cut(c, w, s, "user.*", -1, -1, c->personal_reason, k);
-    } else if (kfold(k, "data")) { /* personal data allowed: its segments are still checked */
+    } else if (KEQ(f, "data")) { /* personal data allowed: its segments are still checked */
         data_walk(c, w, s, &user_data);
-    } else if (kfold(k, "geo")) {
+    } else if (KEQ(f, "geo")) {
         geo_walk(c, w, s, &user_geo);
-    } else if (kfold(k, "ext")) {
+    } else if (KEQ(f, "ext")) {
         if (!c->personal_ok && misshapen(c, JSON_OBJECT)) {
             cut(c, w, s, "user.ext", -1, -1, c->personal_reason, SV_NULL);
         } else if (json_peek(&c->j) == JSON_OBJECT) {
@@ -821,8 +875,9 @@ static void regs_walk(struct sctx *c, int depth)
     }
     json_obj_begin(&c->j);
     struct sv k;
+    char buf[KEY_FOLD_MAX];
     while (!c->err && json_obj_next(&c->j, &k)) {
-        variant_check(c, k, regs_signals, 8, "regs: a privacy key spelled in another case");
+        variant_check(c, k, fold(k, buf), regs_signals, 8, "regs: a privacy key spelled in another case");
         if (depth == 0 && sv_eq_cstr(k, "ext"))
             regs_walk(c, 1);
         else
@@ -834,12 +889,13 @@ static void regs_walk(struct sctx *c, int depth)
 
 static const char *const root_signals[] = {"regs", "user", "device"};
 
-static void root_member(struct sctx *c, struct walk *w, const char *s, struct sv k, const void *arg)
+static void root_member(struct sctx *c, struct walk *w, const char *s, struct sv k, struct sv f,
+                        const void *arg)
 {
     (void)arg;
-    variant_check(c, k, root_signals, 3, "a top-level key (regs, user, device) spelled in another case");
-    bool user = kfold(k, "user"), device = !user && kfold(k, "device");
-    if (kfold(k, "tmax")) {
+    variant_check(c, k, f, root_signals, 3, "a top-level key (regs, user, device) spelled in another case");
+    bool user = KEQ(f, "user"), device = !user && KEQ(f, "device");
+    if (KEQ(f, "tmax")) {
         const char *vs = value_start(c);
         if (json_skip(&c->j)) return;
         edit(c, vs, c->j.p, c->tmax_rep, c->tmax_rlen);
@@ -851,7 +907,7 @@ static void root_member(struct sctx *c, struct walk *w, const char *s, struct sv
     } else if ((user || device) && json_peek(&c->j) == JSON_OBJECT) {
         obj_walk(c, user ? user_member : device_member, NULL);
         w_keep(c, w);
-    } else if (kfold(k, "regs")) {
+    } else if (KEQ(f, "regs")) {
         regs_walk(c, 0);
         w_keep(c, w);
     } else {

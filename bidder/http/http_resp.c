@@ -5,28 +5,41 @@
 
 #define HR_MAX_HEADERS 100
 
-static bool tchar(unsigned char c)
+/* RFC 9110's tchar as a table: one load per name byte */
+static const bool tchar_tab[256] = {
+    ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1, ['*'] = 1, ['+'] = 1, ['-'] = 1,
+    ['.'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['|'] = 1, ['~'] = 1,  ['0'] = 1, ['1'] = 1, ['2'] = 1,
+    ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1,  ['9'] = 1, ['A'] = 1, ['B'] = 1,
+    ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,  ['I'] = 1, ['J'] = 1, ['K'] = 1,
+    ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1,  ['R'] = 1, ['S'] = 1, ['T'] = 1,
+    ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,  ['a'] = 1, ['b'] = 1, ['c'] = 1,
+    ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1,  ['j'] = 1, ['k'] = 1, ['l'] = 1,
+    ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,  ['s'] = 1, ['t'] = 1, ['u'] = 1,
+    ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+};
+
+/* A field value's bytes: none may be a control character but HTAB (nor DEL). Eight bytes at a time: a word
+ * with no byte below 0x20 and none equal to 0x7f is clean (the usual case), any other word is checked byte
+ * by byte (a tab sends its word there, and is allowed). */
+static bool value_ok(const char *p, size_t n)
 {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-') return true;
-    switch (c) { /* the rest of RFC 9110's tchar, without a strchr per byte */
-    case '!':
-    case '#':
-    case '$':
-    case '%':
-    case '&':
-    case '\'':
-    case '*':
-    case '+':
-    case '.':
-    case '^':
-    case '_':
-    case '`':
-    case '|':
-    case '~':
-        return true;
-    default:
-        return false;
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        uint64_t del = w ^ (ones * 0x7f);
+        if (((w - ones * 0x20) & ~w & highs) == 0 && ((del - ones) & ~del & highs) == 0) continue;
+        for (size_t k = i; k < i + 8; k++) {
+            unsigned char ch = (unsigned char)p[k];
+            if ((ch < 0x20 && ch != '\t') || ch == 0x7f) return false;
+        }
     }
+    for (; i < n; i++) {
+        unsigned char ch = (unsigned char)p[i];
+        if ((ch < 0x20 && ch != '\t') || ch == 0x7f) return false;
+    }
+    return true;
 }
 
 /* a field name or token against a literal: the lengths first (most names differ there), no strlen */
@@ -88,13 +101,10 @@ int hr_parse_head(const char *p, size_t n, size_t max_head, struct hr_response *
         if (++nh > HR_MAX_HEADERS) return HR_ETOOMANY;
         if (line.p[0] == ' ' || line.p[0] == '\t') return HR_EHEADER; /* obs-fold */
         size_t c = 0;
-        while (c < line.n && tchar((unsigned char)line.p[c])) c++;
+        while (c < line.n && tchar_tab[(unsigned char)line.p[c]]) c++;
         if (c == 0 || c >= line.n || line.p[c] != ':') return HR_EHEADER;
         struct sv name = {line.p, c}, val = trim((struct sv){line.p + c + 1, line.n - c - 1});
-        for (size_t i = 0; i < val.n; i++) {
-            unsigned char ch = (unsigned char)val.p[i];
-            if ((ch < 0x20 && ch != '\t') || ch == 0x7f) return HR_EHEADER;
-        }
+        if (!value_ok(val.p, val.n)) return HR_EHEADER;
         if (ieq(name, "content-length")) {
             if (!val.n || val.n > 18) return HR_ELENGTH;
             uint64_t v = 0;
@@ -109,6 +119,11 @@ int hr_parse_head(const char *p, size_t n, size_t max_head, struct hr_response *
             if (has_te || !ieq(val, "chunked")) return HR_ETE;
             has_te = te_chunked = true;
         } else if (ieq(name, "connection")) {
+            /* the usual value alone first: one token, so no list walk */
+            if (ieq(val, "keep-alive")) {
+                conn_ka = true;
+                continue;
+            }
             if (list_has(val, SV_LIT("close"))) conn_close = true;
             if (list_has(val, SV_LIT("keep-alive"))) conn_ka = true;
         } else if (ieq(name, "content-type")) {

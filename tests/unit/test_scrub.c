@@ -339,6 +339,57 @@ Test(scrub, privacy_key_in_another_case_is_not_forwarded)
     cr_assert(!has(&x, "\"B\"") && !has(&x, "\"U\"") && !has(&x, "\"I\"") && has(&x, "1.2.3.0"), "%s", x.out);
 }
 
+/* Keys are folded once per key (a plain lower-case key is its own fold): every edge of that fold. */
+Test(scrub, key_fold_edges)
+{
+    static struct run x;
+    /* under COPPA: upper case, U+017F for 's', U+212A for 'k', both with upper case; a key that only
+     * differs in case from a device id; each is cut like the field it folds to */
+    run(&x, "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"regs\":{\"coppa\":1},"
+            "\"device\":{\"DIDSHA1\":\"D1\",\"did\xc5\xbfha1\":\"D2\",\"DID\xc5\xbfHA1\":\"D3\",\"dIdMd5\":"
+            "\"D4\","
+            "\"ifa\xc5\x80\":\"KEPT1\",\"ifaa\":\"KEPT2\",\"if\":\"KEPT3\",\"\":\"KEPT4\","
+            "\"didsha1didsha1didsha1didsha1didsha1\":\"KEPT5\",\"d\xc3\xaf\x64sha1\":\"KEPT6\"},"
+            "\"user\":{\"\xe2\x84\xaa\x45YWORDS\":\"K1\",\"ext\":{"
+            "\"CONSENTED_PROVIDERS_SETTINGS\":\"KEEP1\","
+            "\"con\xc5\xbf\x65nted_provider\xc5\xbf_\xc5\xbf\x65tting\xc5\xbf\":\"KEEP2\","
+            "\"CON\xc5\xbf\x45NTED_PROVIDER\xc5\xbf_\xc5\xbf\x45TTING\xc5\xbfX\":\"GONE1\"}}}");
+    cr_assert(x.r.forward);
+    for (int i = 1; i <= 4; i++) {
+        char v[8];
+        snprintf(v, sizeof v, "\"D%d\"", i);
+        cr_assert(!has(&x, v), "%s still forwarded: %s", v, x.out);
+    }
+    cr_assert(removed(&x, "device.didsha1", REASON_MINOR_COPPA) && removed(&x, "device.didmd5", -1));
+    /* a lead byte not of a fold, a longer or shorter key, the empty key, a fold longer than any name, another
+     * non-ASCII letter: no name, and device keeps what it does not know */
+    for (int i = 1; i <= 6; i++) {
+        char v[12];
+        snprintf(v, sizeof v, "\"KEPT%d\"", i);
+        cr_assert(has(&x, v), "%s removed: %s", v, x.out);
+    }
+    cr_assert(!has(&x, "\"K1\"") && removed(&x, "user.keywords", REASON_MINOR_COPPA), "%s", x.out);
+    /* user.ext keeps the consent signals in any spelling (28 bytes folded, 32 raw: the longest name) */
+    cr_assert(has(&x, "KEEP1") && has(&x, "KEEP2") && !has(&x, "GONE1"), "%s", x.out);
+    /* a signal whose only difference is a Unicode fold, with no upper case, is still another spelling */
+    const char *bodies[] = {
+        "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"regs\":{\"gpp_\xc5\xbfid\":[2]},\"user\":{\"buyeruid\":"
+        "\"B\"}}",
+        "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"regs\":{\"coppa\":0,\"\xc5\xbf\x64\x61\":1},"
+        "\"user\":{\"ext\":{\"con\xc5\xbf\x65nt\":\"x\"}}}",
+        "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"user\":{\"Ext\":{}}}",
+    };
+    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+        run(&x, bodies[i]);
+        cr_assert(!x.r.forward, "%s", bodies[i]);
+        cr_assert_eq(x.r.reason, REASON_CONSENT_MALFORMED);
+    }
+    /* the plain spellings are what fairbid reads: forwarded */
+    run(&x, "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"regs\":{\"coppa\":0},\"user\":{\"ext\":{}},"
+            "\"device\":{\"lmt\":0}}");
+    cr_assert(x.r.forward, "%s", x.out);
+}
+
 Test(scrub, every_copy_of_a_repeated_field_is_removed)
 {
     static struct run x;

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# filter_instructions: user-space instructions per filter-mode request (issue 17) of the real server, the
+# method of bench/server_instructions.sh with the config, request and upstream of bench/filter_vs_nginx.sh:
+# one fairbid worker under callgrind in front of an nginx answering the fixed BidResponse, fairbid-loadgen
+# sending exactly N requests (closed loop, 8 connections), then the same with N_SMALL;
+# (total(N) - total(N_SMALL)) / (N - N_SMALL) is the cost of a request with start-up and shutdown subtracted.
+# Then the main pieces per request (inclusive, over the N run). Exact counts, independent of the machine's
+# load (callgrind counts instructions, not time); takes ~30 s.
+#
+# usage: bench/filter_instructions.sh [BUILD_DIR]   (default build-bench; a Release build with -g names functions)
+# env:   N (2500) N_SMALL (500) CONNECTIONS (8) KEEP (keep the temp dir with the callgrind files)
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${1:-$ROOT/build-bench}
+N=${N:-2500}
+N_SMALL=${N_SMALL:-500}
+CONNECTIONS=${CONNECTIONS:-8}
+for tool in valgrind callgrind_annotate nginx python3; do
+    command -v "$tool" >/dev/null || { echo "filter_instructions: $tool is missing" >&2; exit 1; }
+done
+[[ -x $BUILD/fairbid && -x $BUILD/fairbid-loadgen ]] || { echo "filter_instructions: $BUILD lacks fairbid or fairbid-loadgen" >&2; exit 1; }
+T=$(mktemp -d /tmp/fairbid-filter-instr.XXXXXX)
+UP_PID=
+cleanup() {
+    [[ -n $UP_PID ]] && kill -TERM "$UP_PID" 2>/dev/null && wait "$UP_PID" 2>/dev/null
+    [[ -n ${KEEP:-} ]] && echo "filter_instructions: kept $T" >&2 || rm -rf "$T"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# the request and the BidResponse of bench/filter_vs_nginx.sh (keep them in step)
+mkdir -p "$T/reqs" "$T/up"
+cat >"$T/reqs/req.json" <<'EOF'
+{"id":"bench-1","tmax":120,"cur":["USD"],"imp":[{"id":"1","banner":{"w":300,"h":250}}],
+ "site":{"domain":"news.example","page":"http://news.example/a"},
+ "device":{"ua":"Mozilla/5.0","ip":"203.0.113.7","geo":{"country":"USA","lat":40.7,"lon":-74.0}},
+ "user":{"id":"u1","buyeruid":"b1"}}
+EOF
+RESP='{"id":"bench-1","cur":"USD","seatbid":[{"seat":"up","bid":[{"id":"b1","impid":"1","price":2.5,"adm":"<div>ad</div>","adomain":["dsp.example"],"cat":["1001"],"cattax":8,"crid":"c1","w":300,"h":250,"mtype":1}]}]}'
+UPORT=$(free_port)
+cat >"$T/up/nginx.conf" <<EOF
+daemon off;
+master_process off;
+worker_processes 1;
+pid $T/up/nginx.pid;
+error_log $T/up/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $T/up/body;
+    proxy_temp_path $T/up/proxy;
+    fastcgi_temp_path $T/up/fastcgi;
+    uwsgi_temp_path $T/up/uwsgi;
+    scgi_temp_path $T/up/scgi;
+    keepalive_requests 100000000;
+    keepalive_timeout 60s;
+    server { listen 127.0.0.1:$UPORT reuseport; location / { default_type application/json; return 200 '$RESP'; } }
+}
+EOF
+nginx -p "$T/up" -c "$T/up/nginx.conf" >"$T/up/stdout.log" 2>&1 &
+UP_PID=$!
+cat >"$T/fairbid.json" <<EOF
+{"threads": 1, "currency": "USD", "campaigns": [], "tmax_margin_ms": 10,
+ "upstreams": [{"id": "up", "url": "http://127.0.0.1:$UPORT/openrtb2/bid", "timeout_ms": 100, "connections": 64}]}
+EOF
+
+# run COUNT -> the callgrind output file of a run answering COUNT requests
+run() {
+    local n=$1 d=$T/run-$1
+    mkdir -p "$d"
+    valgrind --tool=callgrind --callgrind-out-file="$d/cg.out" "$BUILD/fairbid" serve --config "$T/fairbid.json" \
+        --listen 127.0.0.1:0 --threads 1 --port-file "$d/port" >"$d/log" 2>&1 &
+    local pid=$!
+    for _ in $(seq 300); do [[ -s $d/port ]] && break; sleep 0.1; done
+    [[ -s $d/port ]] || { echo "filter_instructions: fairbid did not start:" >&2; cat "$d/log" >&2; exit 1; }
+    "$BUILD/fairbid-loadgen" --target "http://127.0.0.1:$(cat "$d/port")/openrtb2/bid" --max --connections "$CONNECTIONS" \
+        --requests "$n" --warmup 0s --duration 120s --requests-dir "$T/reqs" --no-busy-poll >"$d/lg.out" 2>&1 || true
+    grep -q "requests *$n answered" "$d/lg.out" || { echo "filter_instructions: not $n answers:" >&2; cat "$d/lg.out" >&2; exit 1; }
+    kill -TERM "$pid"
+    wait "$pid" || true
+    echo "$d/cg.out"
+}
+total() { awk '/^(summary|totals):/ {print $2; exit}' "$1"; }
+for _ in $(seq 100); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $UPORT)).close()" 2>/dev/null && break; sleep 0.05; done
+small=$(run "$N_SMALL")
+big=$(run "$N")
+per=$(awk -v a="$(total "$big")" -v b="$(total "$small")" -v n=$((N - N_SMALL)) 'BEGIN {printf "%.0f", (a - b) / n}')
+echo "Filter-mode instructions per request (callgrind, one worker, fairbid-loadgen --max --connections $CONNECTIONS, $N minus $N_SMALL requests): **$per**"
+echo
+echo "| piece (inclusive, per request over the $N run) | instructions |"
+echo "|---|---:|"
+callgrind_annotate --inclusive=yes --threshold=100 "$big" 2>/dev/null |
+    awk -v n="$N" '/Auto-annotated|User-annotated/ {exit}
+        match($0, /:(engine_bid|scrub_request|kfold|bidresp_parse|hr_parse_head|hs_on_read|hp_parse_head|up_[a-z_]*|ortb_parse[a-z_]*|send|read)( |$)/) {
+            name = substr($0, RSTART + 1, RLENGTH - 1); sub(/ $/, "", name); c = $1; gsub(",", "", c)
+            if (!(name in seen) && c / n >= 100) { seen[name] = 1; printf "| %s | %.0f |\n", name, c / n } }'
