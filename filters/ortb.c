@@ -513,19 +513,32 @@ static int parse_format(struct pctx *c, struct ortb_imp *imp)
     return 0;
 }
 
+/* A size or duration of the imp's player given twice with different values: which one the player has is
+ * unknowable, and either copy (or last-wins) could match a creative the player cannot show, so the media
+ * object that holds it cannot be matched at all (its has_* is cleared after the object: no bid on that media,
+ * the rest of the request stands). The same value again, or null, is harmless. */
+static int rd_i32_same(struct pctx *c, int32_t *out, const char *field, bool *differs)
+{
+    int32_t prev = *out;
+    if (rd_i32(c, out, field)) return -1;
+    if (prev != ORTB_UNSET && *out != prev) *differs = true;
+    return 0;
+}
+
 static int parse_banner(struct pctx *c, struct ortb_imp *imp)
 {
     bool present;
     if (enter(c, &present, "imp.banner")) return -1;
     if (!present) return 0; /* banner: null leaves the imp without a banner */
     imp->has_banner = true;
+    bool differs = false;
     struct sv k;
     while (json_obj_next(c->j, &k)) {
         int rc;
         if (KEQ(k, "w"))
-            rc = rd_i32(c, &imp->banner_w, "imp.banner.w");
+            rc = rd_i32_same(c, &imp->banner_w, "imp.banner.w", &differs);
         else if (KEQ(k, "h"))
-            rc = rd_i32(c, &imp->banner_h, "imp.banner.h");
+            rc = rd_i32_same(c, &imp->banner_h, "imp.banner.h", &differs);
         else if (KEQ(k, "format"))
             rc = parse_format(c, imp);
         else
@@ -537,6 +550,7 @@ static int parse_banner(struct pctx *c, struct ortb_imp *imp)
         return fail(c, ORTB_EINVALID, "imp.banner.w", "banner width must not be negative");
     if (imp->banner_h != ORTB_UNSET && imp->banner_h < 0)
         return fail(c, ORTB_EINVALID, "imp.banner.h", "banner height must not be negative");
+    if (differs) imp->has_banner = false;
     return 0;
 }
 
@@ -584,17 +598,22 @@ static int parse_av(struct pctx *c, bool *has, struct ortb_av *av, bool video)
     if (enter(c, &present, field)) return -1;
     if (!present) return 0;
     *has = true;
-    av->minduration = av->maxduration = av->w = av->h = av->placement = av->plcmt = av->linearity = av->skip =
-        av->skipmin = av->skipafter = av->startdelay = ORTB_UNSET;
+    /* the object given twice: its copies would merge (or the last would win), which no reading gives */
+    bool again = av->seen;
+    av->seen = true;
+    if (!again)
+        av->minduration = av->maxduration = av->w = av->h = av->placement = av->plcmt = av->linearity =
+            av->skip = av->skipmin = av->skipafter = av->startdelay = ORTB_UNSET;
+    bool differs = false; /* a scalar given twice with different values (rd_i32_same) */
     struct sv k;
     while (json_obj_next(c->j, &k)) {
         int rc;
         if (KEQ(k, "mimes"))
             rc = rd_list_as(c, &av->mimes, video ? "imp.video.mimes" : "imp.audio.mimes", LIST_ALLOW);
         else if (KEQ(k, "minduration"))
-            rc = rd_i32(c, &av->minduration, field);
+            rc = rd_i32_same(c, &av->minduration, field, &differs);
         else if (KEQ(k, "maxduration"))
-            rc = rd_i32(c, &av->maxduration, field);
+            rc = rd_i32_same(c, &av->maxduration, field, &differs);
         else if (KEQ(k, "rqddurs"))
             rc = rd_intlist(c, &av->rqddurs, &av->nrqddurs, ORTB_MAX_DURS, field);
         else if (KEQ(k, "protocols"))
@@ -605,28 +624,30 @@ static int parse_av(struct pctx *c, bool *has, struct ortb_av *av, bool video)
             if (!rc && p >= 1 && p <= 31) av->protocols |= 1u << p;
         } else if (KEQ(k, "w") || KEQ(k, "h")) {
             int32_t *dst = KEQ(k, "w") ? &av->w : &av->h;
-            rc = rd_i32(c, dst, field);
+            rc = rd_i32_same(c, dst, field, &differs);
             if (!rc && *dst != ORTB_UNSET && *dst < 0)
                 return fail(c, ORTB_EINVALID, field, "size must not be negative");
         } else if (KEQ(k, "placement"))
-            rc = rd_i32(c, &av->placement, field);
+            rc = rd_i32_same(c, &av->placement, field, &differs);
         else if (KEQ(k, "plcmt"))
-            rc = rd_i32(c, &av->plcmt, field);
+            rc = rd_i32_same(c, &av->plcmt, field, &differs);
         else if (KEQ(k, "linearity"))
-            rc = rd_i32(c, &av->linearity, field);
+            rc = rd_i32_same(c, &av->linearity, field, &differs);
         else if (KEQ(k, "skip"))
-            rc = rd_i32(c, &av->skip, field);
+            rc = rd_i32_same(c, &av->skip, field, &differs);
         else if (KEQ(k, "skipmin"))
-            rc = rd_i32(c, &av->skipmin, field);
+            rc = rd_i32_same(c, &av->skipmin, field, &differs);
         else if (KEQ(k, "skipafter"))
-            rc = rd_i32(c, &av->skipafter, field);
+            rc = rd_i32_same(c, &av->skipafter, field, &differs);
         else if (KEQ(k, "startdelay"))
-            rc = rd_i32(c, &av->startdelay, field);
+            rc = rd_i32_same(c, &av->startdelay, field, &differs);
         else
             rc = skip(c);
         if (rc) return -1;
     }
-    return c->j->err ? -1 : 0;
+    if (c->j->err) return -1;
+    if (differs || again) *has = false;
+    return 0;
 }
 
 /* imp.native: `request` is the Native request, as a JSON string (the 1.1+ form) or, from some exchanges, an

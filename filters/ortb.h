@@ -44,6 +44,9 @@ struct ortb_av {
     uint32_t nrqddurs;
     uint32_t protocols;
     int32_t w, h, placement, plcmt, linearity, skip, skipmin, skipafter, startdelay;
+    bool
+        seen; /* the object was read once: a second copy, or a scalar above given twice with different
+                 values, leaves the imp without this media (no match: which copy the player has is unknown) */
 };
 
 /* Native 1.2 request asset (filters/native.h). */

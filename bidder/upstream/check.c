@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "bidder/config/config.h"
 #include "bidder/upstream/fair.h"
 #include "filters/reasons.h"
 
@@ -74,7 +75,7 @@ void upcheck_run(const struct config *cfg, const struct upstream *u, const struc
             const struct campaign_fairness *fp =
                 v->special < UPSTREAM_SPECIAL_N && u->special[v->special].present
                     ? &u->special[v->special].fair
-                    : &upfair_defaults;
+                    : &config_fairness_defaults;
             double price = b->price;
             r->draw = r->draw * 6364136223846793005ull + 1442695040888963407ull;
             v->reason = upfair_check(u->id, b->cid.n ? b->cid : b->crid, fp, &res->req, b->impid,

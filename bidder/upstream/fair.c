@@ -9,6 +9,7 @@
 #include <xxhash.h>
 
 #include "bidder/common/clock.h"
+#include "bidder/config/config.h"
 #include "bidder/engine.h"
 #include "bidder/fairness/fairness.h"
 #include "filters/fair.h"
@@ -16,14 +17,6 @@
 
 #define RECENT_BUCKETS 2 /* the controller's input: the current and the previous bucket (as campaigns) */
 #define CONTROL_MS 1000  /* the controller runs at most this often per key */
-
-const struct campaign_fairness upfair_defaults = {.enabled = true,
-                                                  .attrs = FAIR_ATTR_GENDER | FAIR_ATTR_AGE_BAND,
-                                                  .min_impact_ratio = 0.8,
-                                                  .max_tvd = 0.05,
-                                                  .window_s = 3600,
-                                                  .max_boost = 1.5,
-                                                  .min_eligible = 200};
 
 struct slot {
     pthread_mutex_t mu;
@@ -260,7 +253,7 @@ int upfair_win(const char *upstream, struct sv creative, struct sv imp_id, struc
     /* unknown, already counted, or evicted: a duplicate notice must not count twice */
     if (!(v & 0x8000u) || (v & ~0xFFFFull) != (bk & ~0xFFFFull) || !atomic_compare_exchange_strong(e, &v, 0))
         return 0;
-    struct slot *s = slot_lock(key, &upfair_defaults, false, upstream, creative);
+    struct slot *s = slot_lock(key, &config_fairness_defaults, false, upstream, creative);
     if (!s) return 0;
     int g[FAIR_NATTR] = {(int)((v >> 8) & 0x3), (int)(v & 0x1F)};
     int64_t now = fb_clock_wall_ms();

@@ -37,7 +37,7 @@ int upfair_check(const char *upstream, struct sv creative, const struct campaign
  * remembered. Returns 1 counted, 0 unknown (or already counted). */
 int upfair_win(const char *upstream, struct sv creative, struct sv imp_id, struct sv req_id);
 
-/* The defaults of a special-category campaign's fairness (docs/fairness.md). */
-extern const struct campaign_fairness upfair_defaults;
+/* The defaults of a special-category bid's fairness are a campaign's: config_fairness_defaults
+ * (bidder/config/config.h, docs/fairness.md), one table for both. */
 
 #endif

@@ -14,6 +14,7 @@
 #include "filters/ortb.h"
 #include "filters/reasons.h"
 #include "tests/unit/consent_testutil.h"
+#include "tests/unit/testutil.h"
 
 #define VENDOR 1000
 #define NONE (-1)
@@ -86,23 +87,10 @@ static struct tc_opts full(void)
 
 static _Alignas(16) char arena_mem[1 << 16];
 
-struct eval {
-    struct ortb_request req;
-    struct consent_state st;
-    char body[8192];
-};
-
-static void eval_json(struct eval *e, const char *body, bool strict, const struct consent_store_view *store)
+static void eval_json(struct tu_eval *e, const char *body, bool strict,
+                      const struct consent_store_view *store)
 {
-    static _Alignas(16) char amem[1 << 16];
-    struct arena a;
-    arena_init(&a, amem, sizeof amem);
-    snprintf(e->body, sizeof e->body, "%s", body);
-    struct ortb_error err;
-    int rc = ortb_parse(e->body, strlen(e->body), &a, &e->req, &err);
-    cr_assert_eq(rc, 0, "request does not parse: %s at %zu: %s", err.msg, err.offset, body);
-    struct consent_config cfg = {.tcf_vendor_id = VENDOR, .tcf_strict = strict};
-    consent_eval(&e->req, &cfg, store, 2026, &a, &e->st);
+    tu_eval_json(e, body, VENDOR, strict, store);
 }
 
 /* Builds {"id":"r","imp":[...],"regs":{REGS},"user":{USER},"device":{DEVICE}} */
@@ -127,7 +115,7 @@ struct row {
 static void run_rows(const struct row *rows, size_t n, bool strict)
 {
     for (size_t i = 0; i < n; i++) {
-        struct eval e;
+        struct tu_eval e;
         eval_json(&e, req(rows[i].regs, rows[i].user, rows[i].device), strict, NULL);
         cr_expect_eq(e.st.block_all, rows[i].all, "%s: block_all %s, expected %s", rows[i].name,
                      e.st.block_all < 0 ? "none" : reason_name(e.st.block_all),
@@ -340,7 +328,7 @@ Test(consent, store_view)
         {"mirror not trusted: fail safe", {false, NULL}, REASON_CONSENT_STORE_UNAVAILABLE},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-        struct eval e;
+        struct tu_eval e;
         /* request signals consent fully: the store still wins */
         eval_json(&e, req("\"us_privacy\":\"1YNN\"", NULL, NULL), true, &rows[i].v);
         cr_expect_eq(e.st.block_all, NONE, "%s: contextual bids continue", rows[i].name);
@@ -351,7 +339,7 @@ Test(consent, store_view)
 
 Test(consent, minors_lose_precise_geo)
 {
-    struct eval e;
+    struct tu_eval e;
     eval_json(&e, req("\"coppa\":1", NULL, "\"geo\":{\"lat\":1.5,\"lon\":2.5}"), true, NULL);
     cr_assert(e.st.minor);
     cr_assert(!e.st.precise_geo_ok);

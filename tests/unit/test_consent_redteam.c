@@ -12,6 +12,7 @@
 #include "filters/reasons.h"
 #include "filters/tcf.h"
 #include "tests/unit/consent_testutil.h"
+#include "tests/unit/testutil.h"
 
 #define VENDOR 1000
 #define NONE (-1)
@@ -99,23 +100,9 @@ Test(redteam, unknown_future_policy_version_restricts)
 
 /* ---- consent_eval ------------------------------------------------------------------------------- */
 
-struct eval {
-    struct ortb_request req;
-    struct consent_state st;
-    char body[8192];
-};
-
-static void eval_json(struct eval *e, const char *body, bool strict)
+static void eval_json(struct tu_eval *e, const char *body, bool strict)
 {
-    static _Alignas(16) char amem[1 << 16];
-    struct arena a;
-    arena_init(&a, amem, sizeof amem);
-    snprintf(e->body, sizeof e->body, "%s", body);
-    struct ortb_error err;
-    int rc = ortb_parse(e->body, strlen(e->body), &a, &e->req, &err);
-    cr_assert_eq(rc, 0, "request does not parse: %s at %zu: %s", err.msg, err.offset, body);
-    struct consent_config cfg = {.tcf_vendor_id = VENDOR, .tcf_strict = strict};
-    consent_eval(&e->req, &cfg, NULL, 2026, &a, &e->st);
+    tu_eval_json(e, body, VENDOR, strict, NULL);
 }
 
 static void expect(const char *name, const char *regs, const char *user, int all, int personal, bool strict)
@@ -125,7 +112,7 @@ static void expect(const char *name, const char *regs, const char *user, int all
              "{\"id\":\"r\",\"imp\":[{\"id\":\"1\",\"banner\":{\"w\":300,\"h\":250}}],\"regs\":{%s},"
              "\"user\":{%s}}",
              regs, user ? user : "");
-    struct eval e;
+    struct tu_eval e;
     eval_json(&e, b, strict);
     cr_expect_eq(e.st.block_all, all, "%s: block_all %s (%.*s), expected %s", name,
                  e.st.block_all < 0 ? "none" : reason_name(e.st.block_all), SV_FMT(e.st.all_detail),
@@ -138,38 +125,6 @@ static void expect(const char *name, const char *regs, const char *user, int all
     consent_for_vendor(&e.st, VENDOR, strict, &v);
     cr_expect_eq(v.block_all, e.st.block_all, "%s: consent_for_vendor block_all", name);
     cr_expect_eq(v.block_personal, e.st.block_personal, "%s: consent_for_vendor block_personal", name);
-}
-
-/* Fibonacci code of v >= 1 (the GPP header's id deltas). */
-static void bw_fib(struct bw *w, unsigned v)
-{
-    unsigned f[24] = {1, 2};
-    for (int i = 2; i < 24; i++) f[i] = f[i - 1] + f[i - 2];
-    int bits[24] = {0}, top = 0;
-    for (int i = 23; i >= 0; i--)
-        if (f[i] <= v) {
-            bits[i] = 1;
-            v -= f[i];
-            if (!top) top = i;
-        }
-    for (int i = 0; i <= top; i++) bw_put(w, (uint64_t)bits[i], 1);
-    bw_put(w, 1, 1);
-}
-
-static const char *gpp_header(const unsigned *ids, int n, char *out)
-{
-    static struct bw w;
-    memset(&w, 0, sizeof w);
-    bw_put(&w, 3, 6);
-    bw_put(&w, 1, 6);
-    bw_put(&w, (uint64_t)n, 12);
-    unsigned prev = 0;
-    for (int i = 0; i < n; i++) {
-        bw_put(&w, 0, 1);
-        bw_fib(&w, ids[i] - prev);
-        prev = ids[i];
-    }
-    return bw_b64(&w, out);
 }
 
 /* Virginia (9) v1: notices 1, no opt-outs (2 = did not opt out), SensitiveDataProcessing as given,
@@ -193,7 +148,7 @@ Test(redteam, gpp_sid_section_missing_from_string_restricts)
 {
     char h[128], va[64], regs[1024];
     const unsigned ids9[] = {9};
-    gpp_header(ids9, 1, h);
+    bw_gpp_header(ids9, 1, h);
     usva(0, va);
     char gpp[256];
     snprintf(gpp, sizeof gpp, "%s~%s", h, va);
@@ -229,7 +184,7 @@ Test(redteam, tcf_in_gpp_and_user_consent_disagreeing_is_malformed)
     tc_string(16500000000ull, 16500000000ull, 4, true, 0xf, grant);
     tc_string(16500000000ull, 16500000000ull, 4, true, 0x0, refuse);
     const unsigned ids2[] = {2};
-    snprintf(gpp, sizeof gpp, "%s~%s", gpp_header(ids2, 1, h), grant);
+    snprintf(gpp, sizeof gpp, "%s~%s", bw_gpp_header(ids2, 1, h), grant);
     snprintf(regs, sizeof regs, "\"gdpr\":1,\"gpp\":\"%s\",\"gpp_sid\":[2]", gpp);
 
     expect("GPP TCF grant only (allow side)", regs, NULL, NONE, NONE, false);
@@ -265,7 +220,7 @@ Test(redteam, state_section_refusing_sensitive_outranks_us_national)
     bw_b64(&w, nat);
     struct gpp g;
     for (unsigned sv = 0; sv <= 2; sv++) {
-        snprintf(gpp, sizeof gpp, "%s~%s~%s", gpp_header(ids, 2, h), nat, usva(sv, va));
+        snprintf(gpp, sizeof gpp, "%s~%s~%s", bw_gpp_header(ids, 2, h), nat, usva(sv, va));
         cr_assert_eq(gpp_decode(gpp, strlen(gpp), scratch, sizeof scratch, &g), 0, "%s", gpp);
         cr_expect_eq(gpp_sensitive(&g, GPP_SID_USNAT, 1), 2);
         cr_expect_eq(gpp_sensitive_refused_elsewhere(&g, GPP_SID_USNAT), sv == 1, "Virginia sensitive = %u",

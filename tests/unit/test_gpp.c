@@ -16,41 +16,11 @@ static int decode(const char *s)
     return gpp_decode(s, strlen(s), scratch, sizeof scratch, &g);
 }
 
-static void bw_fib(struct bw *w, unsigned v)
-{
-    unsigned f[32];
-    int n = 0;
-    f[n++] = 1;
-    f[n++] = 2;
-    while (f[n - 1] + f[n - 2] <= v) f[n] = f[n - 1] + f[n - 2], n++;
-    uint8_t bits[32] = {0};
-    int top = 0;
-    for (int i = n - 1; i >= 0; i--)
-        if (f[i] <= v) {
-            bits[i] = 1;
-            v -= f[i];
-            if (!top) top = i;
-        }
-    for (int i = 0; i <= top; i++) bw_put(w, bits[i], 1);
-    bw_put(w, 1, 1);
-}
-
 /* Header naming the ids given (singles), each delta-coded. */
 static const char *header(const unsigned *ids, int n)
 {
-    static struct bw w;
     static char out[128];
-    memset(&w, 0, sizeof w);
-    bw_put(&w, 3, 6);
-    bw_put(&w, 1, 6);
-    bw_put(&w, (uint64_t)n, 12);
-    unsigned prev = 0;
-    for (int i = 0; i < n; i++) {
-        bw_put(&w, 0, 1);
-        bw_fib(&w, ids[i] - prev);
-        prev = ids[i];
-    }
-    return bw_b64(&w, out);
+    return bw_gpp_header(ids, n, out);
 }
 
 /* A US section: 6-bit version then 2-bit values. */

@@ -503,6 +503,9 @@ Test(ortb, duplicate_keys_last_wins)
     cr_expect(r.nimp == 1 && sv_is(r.imp[0].id, "1"));
     cr_expect_eq(r.imp[0].bidfloor, 2, "the higher floor");
     cr_expect_eq(r.imp[0].banner_w, 300);
+    /* except a size given twice with different values: which one the slot has is unknowable, so the banner
+     * cannot be matched (ortb_sizes_given_twice_leave_no_match below) */
+    cr_expect(!r.imp[0].has_banner);
     /* and user.gender, a privacy field: given twice it keeps neither copy (test_privacy_fields.c) */
     cr_expect_eq(r.user.gender.n, 0);
     cr_expect(r.priv.bad & (1ull << ORTB_PF_GENDER));
@@ -512,6 +515,46 @@ Test(ortb, duplicate_keys_last_wins)
     cr_assert_eq(rc, 0);
     cr_expect_eq(r.user.yob, 1990);
     cr_expect(sv_is(r.user.gender, "F"));
+}
+
+/* A player's size or duration given twice with different values, or the media object itself given twice: no
+ * copy can be trusted (last-wins could match a creative the player cannot show), so the imp keeps no such
+ * media (no bid on it; the other media of the imp stand). The same value again, or null, is harmless. */
+Test(ortb, sizes_given_twice_leave_no_match)
+{
+    static const struct {
+        const char *imp;
+        bool banner, video, audio;
+    } rows[] = {
+        {"'video':{'w':640,'h':480,'w':300}", false, false, false},
+        {"'video':{'w':640,'h':480,'h':250},'banner':{'w':300,'h':250}", true, false, false},
+        {"'video':{'minduration':5,'minduration':0}", false, false, false},
+        {"'video':{'maxduration':30,'maxduration':60}", false, false, false},
+        {"'video':{'linearity':1,'linearity':2}", false, false, false},
+        {"'video':{'startdelay':0,'startdelay':-1}", false, false, false},
+        {"'audio':{'maxduration':30,'maxduration':300}", false, false, false},
+        {"'audio':{'minduration':1,'minduration':2},'video':{'w':1,'h':1}", false, true, false},
+        {"'video':{'w':640},'video':{'w':640}", false, false, false},
+        {"'audio':{},'audio':{'maxduration':5}", false, false, false},
+        {"'banner':{'w':300,'h':250,'w':728}", false, false, false},
+        {"'banner':{'w':300,'h':250},'banner':{'h':90}", false, false, false},
+        {"'banner':{'h':250,'h':90},'video':{'w':1}", false, true, false},
+        /* clean twins: the same value again, a null copy, a null object copy */
+        {"'video':{'w':640,'h':480,'w':640,'maxduration':30,'maxduration':null}", false, true, false},
+        {"'audio':{'maxduration':30,'maxduration':30},'video':null", false, false, true},
+        {"'video':null,'video':{'w':640}", false, true, false},
+        {"'banner':{'w':300,'h':250,'w':300},'banner':{'h':250}", true, false, false},
+    };
+    char q[512];
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        snprintf(q, sizeof q, "{'id':'r','imp':[{'id':'1',%s}]}", rows[i].imp);
+        struct ortb_request r;
+        struct ortb_error e;
+        cr_assert_eq(parse_q(q, &r, &e), 0, "[%s] %s", rows[i].imp, e.msg);
+        cr_expect_eq(r.imp[0].has_banner, rows[i].banner, "[%s] banner", rows[i].imp);
+        cr_expect_eq(r.imp[0].has_video, rows[i].video, "[%s] video", rows[i].imp);
+        cr_expect_eq(r.imp[0].has_audio, rows[i].audio, "[%s] audio", rows[i].imp);
+    }
 }
 
 /* Except privacy signals: given twice, in one object or in a repeated one, they are malformed, because "last

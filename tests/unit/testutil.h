@@ -13,6 +13,9 @@
 #include <unistd.h>
 
 #include "bidder/common/file.h"
+#include "filters/arena.h"
+#include "filters/consent.h"
+#include "filters/ortb.h"
 
 /* tests/CMakeLists.txt sets both the compile definition and the environment variable; the environment wins,
  * so a test binary can be run by hand against another tree. */
@@ -56,6 +59,30 @@ static inline size_t tu_unquote(const char *q, char *out, size_t cap)
     }
     out[n] = '\0';
     return n;
+}
+
+/* ---- a request through ortb_parse and consent_eval (the consent tests' reading of a body) ---- */
+
+struct tu_eval {
+    struct ortb_request req;
+    struct consent_state st;
+    char body[8192];
+};
+
+/* Parses body (copied into e, which the request's views point into) and evaluates its consent for vendor, in
+ * 2026, with the consent store view given (or none); a body that does not parse fails the test. */
+static inline void tu_eval_json(struct tu_eval *e, const char *body, uint32_t vendor, bool strict,
+                                const struct consent_store_view *store)
+{
+    static _Alignas(16) char amem[1 << 16];
+    struct arena a;
+    arena_init(&a, amem, sizeof amem);
+    snprintf(e->body, sizeof e->body, "%s", body);
+    struct ortb_error err;
+    int rc = ortb_parse(e->body, strlen(e->body), &a, &e->req, &err);
+    cr_assert_eq(rc, 0, "request does not parse: %s at %zu: %s", err.msg, err.offset, body);
+    struct consent_config cfg = {.tcf_vendor_id = vendor, .tcf_strict = strict};
+    consent_eval(&e->req, &cfg, store, 2026, &a, &e->st);
 }
 
 /* ---- a buffer whose last byte is followed by an inaccessible page ---- */
