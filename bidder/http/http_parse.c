@@ -8,8 +8,8 @@
 
 #define HP_MAX_HEADERS 100
 
-/* tchar (RFC 9110 5.6.2): the characters of a method or a field name */
-static const unsigned char hp_tchar[256] = {
+/* tchar (RFC 9110 5.6.2): the characters of a method or a field name (http_parse.h) */
+const unsigned char hp_tchar[256] = {
     ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1, ['*'] = 1, ['+'] = 1, ['-'] = 1,
     ['.'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['|'] = 1, ['~'] = 1,  ['0'] = 1, ['1'] = 1, ['2'] = 1,
     ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1,  ['9'] = 1, ['A'] = 1, ['B'] = 1,

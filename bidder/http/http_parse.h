@@ -20,6 +20,10 @@
 
 #include "filters/sv.h"
 
+/* tchar (RFC 9110 5.6.2) as a table, 1 for the characters of a method or a field name: one load per byte.
+ * Shared by the request parser and http_resp (the upstream's answers). */
+extern const unsigned char hp_tchar[256];
+
 enum hp_method { HP_GET, HP_HEAD, HP_POST, HP_OTHER };
 
 struct hp_request {

@@ -1,22 +1,10 @@
 /* http_resp: see http_resp.h. */
 #include "bidder/http/http_resp.h"
+#include "bidder/http/http_parse.h"
 
 #include <string.h>
 
 #define HR_MAX_HEADERS 100
-
-/* RFC 9110's tchar as a table: one load per name byte */
-static const bool tchar_tab[256] = {
-    ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1, ['*'] = 1, ['+'] = 1, ['-'] = 1,
-    ['.'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['|'] = 1, ['~'] = 1,  ['0'] = 1, ['1'] = 1, ['2'] = 1,
-    ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1,  ['9'] = 1, ['A'] = 1, ['B'] = 1,
-    ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,  ['I'] = 1, ['J'] = 1, ['K'] = 1,
-    ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1,  ['R'] = 1, ['S'] = 1, ['T'] = 1,
-    ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,  ['a'] = 1, ['b'] = 1, ['c'] = 1,
-    ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1,  ['j'] = 1, ['k'] = 1, ['l'] = 1,
-    ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,  ['s'] = 1, ['t'] = 1, ['u'] = 1,
-    ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
-};
 
 /* A field value's bytes: none may be a control character but HTAB (nor DEL). Eight bytes at a time: a word
  * with no byte below 0x20 and none equal to 0x7f is clean (the usual case), any other word is checked byte
@@ -101,7 +89,7 @@ int hr_parse_head(const char *p, size_t n, size_t max_head, struct hr_response *
         if (++nh > HR_MAX_HEADERS) return HR_ETOOMANY;
         if (line.p[0] == ' ' || line.p[0] == '\t') return HR_EHEADER; /* obs-fold */
         size_t c = 0;
-        while (c < line.n && tchar_tab[(unsigned char)line.p[c]]) c++;
+        while (c < line.n && hp_tchar[(unsigned char)line.p[c]]) c++;
         if (c == 0 || c >= line.n || line.p[c] != ':') return HR_EHEADER;
         struct sv name = {line.p, c}, val = trim((struct sv){line.p + c + 1, line.n - c - 1});
         if (!value_ok(val.p, val.n)) return HR_EHEADER;
