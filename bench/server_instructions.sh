@@ -9,6 +9,9 @@
 # env:   N (22000) N_SMALL (2000) CONNECTIONS (64) BODY (deploy/sample-request.json) CONFIG (deploy/fairbid.json)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BENCH=server_instructions
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 BUILD=${1:-$ROOT/build-bench}
 N=${N:-22000}
 N_SMALL=${N_SMALL:-2000}
@@ -24,26 +27,9 @@ T=$(mktemp -d /tmp/fairbid-srv-instr.XXXXXX)
 mkdir -p "$T/reqs"
 cp "$BODY" "$T/reqs/"
 
-# run COUNT -> the callgrind output file of a run answering COUNT requests
-run() {
-    local n=$1 d=$T/run-$1
-    mkdir -p "$d"
-    valgrind --tool=callgrind --callgrind-out-file="$d/cg.out" "$BUILD/fairbid" serve --config "$CONFIG" \
-        --listen 127.0.0.1:0 --threads 1 --port-file "$d/port" >"$d/log" 2>&1 &
-    local pid=$!
-    for _ in $(seq 300); do [[ -s $d/port ]] && break; sleep 0.1; done
-    [[ -s $d/port ]] || { echo "server_instructions: fairbid did not start:" >&2; cat "$d/log" >&2; exit 1; }
-    "$BUILD/fairbid-loadgen" --target "http://127.0.0.1:$(cat "$d/port")/openrtb2/bid" --max --connections "$CONNECTIONS" \
-        --requests "$n" --warmup 0s --duration 120s --requests-dir "$T/reqs" --no-busy-poll >"$d/lg.out" 2>&1 || true
-    grep -q "requests *$n answered" "$d/lg.out" || { echo "server_instructions: not $n answers:" >&2; cat "$d/lg.out" >&2; exit 1; }
-    kill -TERM "$pid"
-    wait "$pid" || true
-    echo "$d/cg.out"
-}
-total() { awk '/^(summary|totals):/ {print $2; exit}' "$1"; }
-small=$(run "$N_SMALL")
-big=$(run "$N")
-per=$(awk -v a="$(total "$big")" -v b="$(total "$small")" -v n=$((N - N_SMALL)) 'BEGIN {printf "%.0f", (a - b) / n}')
+small=$(cg_run "$CONFIG" "$N_SMALL")
+big=$(cg_run "$CONFIG" "$N")
+per=$(cg_per "$big" "$small" $((N - N_SMALL)))
 echo "Instructions per request (callgrind, one worker, fairbid-loadgen --max --connections $CONNECTIONS, $N minus $N_SMALL requests): **$per**"
 echo
 echo "| piece (inclusive, per request over the $N run) | instructions |"

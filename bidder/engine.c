@@ -62,20 +62,9 @@ void engine_bid(const struct config *cfg, const struct engine_ctx *ctx, const ch
     }
     res->parsed = true;
     struct decide_env env = {0};
-    engine_env_now(&env);
-    if (ctx && ctx->now_ms) {
-        struct tm tm;
-        time_t t = (time_t)(ctx->now_ms / 1000);
-        gmtime_r(&t, &tm);
-        env.now_ms = ctx->now_ms;
-        env.year = tm.tm_year + 1900;
-    }
     struct consent_store_view view;
     struct consent_stored rec;
-    if (ctx && ctx->store_view) {
-        ctx->store_view(ctx->store_arg, &res->req, &view, &rec);
-        env.store = &view;
-    }
+    engine_env_ctx(ctx, &res->req, &env, &view, &rec, &env.store);
     if (ctx) env.fair = ctx->fair;
     env.seed = t0 ^ ((uint64_t)(uintptr_t)body << 17);
     if (decide_run(&cfg->campaigns, &res->req, &env, a, &res->dec) != 0) {

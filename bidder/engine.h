@@ -5,6 +5,7 @@
 #define FAIRBID_BIDDER_ENGINE_H
 
 #include <stdint.h>
+#include <time.h>
 #include "bidder/config/config.h"
 #include "filters/buf.h"
 #include "filters/decide.h"
@@ -52,5 +53,26 @@ void engine_write_error(struct buf *out, const char *msg, const char *field, lon
 
 /* Current decide_env from the wall clock. */
 void engine_env_now(struct decide_env *env);
+
+/* engine_env_now, or ctx->now_ms when ctx pins the clock; then, when ctx has a store, the stored consent for
+ * req into view and rec (the caller's storage) and *store = view (left as it is without a store). ctx may be
+ * NULL. Inline: it stands in the request path of engine_bid and engine_filter. */
+static inline void engine_env_ctx(const struct engine_ctx *ctx, const struct ortb_request *req,
+                                  struct decide_env *env, struct consent_store_view *view,
+                                  struct consent_stored *rec, const struct consent_store_view **store)
+{
+    engine_env_now(env);
+    if (ctx && ctx->now_ms) {
+        struct tm tm;
+        time_t t = (time_t)(ctx->now_ms / 1000);
+        gmtime_r(&t, &tm);
+        env->now_ms = ctx->now_ms;
+        env->year = tm.tm_year + 1900;
+    }
+    if (ctx && ctx->store_view) {
+        ctx->store_view(ctx->store_arg, req, view, rec);
+        *store = view;
+    }
+}
 
 #endif

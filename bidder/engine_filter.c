@@ -1,8 +1,6 @@
 /* engine_filter: see engine_filter.h. */
 #include "bidder/engine_filter.h"
 
-#include <time.h>
-
 #include "filters/jurisdiction.h"
 #include "filters/reasons.h"
 
@@ -59,21 +57,10 @@ void engine_filter(const struct config *cfg, const struct engine_ctx *ctx, const
     }
     res->parsed = true;
     struct decide_env env = {0};
-    engine_env_now(&env);
-    if (ctx && ctx->now_ms) {
-        struct tm tm;
-        time_t t = (time_t)(ctx->now_ms / 1000);
-        gmtime_r(&t, &tm);
-        env.now_ms = ctx->now_ms;
-        env.year = tm.tm_year + 1900;
-    }
     struct consent_store_view view;
     struct consent_stored rec;
     const struct consent_store_view *store = NULL;
-    if (ctx && ctx->store_view) {
-        ctx->store_view(ctx->store_arg, &res->req, &view, &rec);
-        store = &view;
-    }
+    engine_env_ctx(ctx, &res->req, &env, &view, &rec, &store);
     /* consent once, for every vendor (filters/consent.h), and the law where the person is, as decide() */
     struct consent_state cs;
     const struct consent_config cc = {.tcf_vendor_id = CONSENT_VENDOR_DEFERRED,

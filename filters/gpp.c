@@ -618,53 +618,62 @@ int gpp_decode(const char *s, size_t n, uint8_t *scratch, size_t scratch_cap, st
 
 /* ---- lookups ------------------------------------------------------------------------------------ */
 
-bool gpp_optout(const struct gpp *g, int *section_out)
+/* The first section k for which hit(g, k) holds: its id into *section_out (when not NULL). */
+static inline bool first_section(const struct gpp *g, bool (*hit)(const struct gpp *, unsigned),
+                                 int *section_out)
 {
     for (unsigned k = 0; k < g->nsections; k++) {
-        bool hit = false;
-        if (g->kind[k] == GPP_KIND_USP) {
-            hit = usp_optout(&g->usp);
-        } else if (g->kind[k] == GPP_KIND_US) {
-            const struct gpp_us *u = &g->us[g->us_index[k]];
-            hit = (u->i_sale >= 0 && u->val[u->i_sale] == 1) ||
-                  (u->i_sharing >= 0 && u->val[u->i_sharing] == 1) ||
-                  (u->i_targeted >= 0 && u->val[u->i_targeted] == 1);
-        }
-        if (hit) {
+        if (hit(g, k)) {
             if (section_out) *section_out = g->section_ids[k];
             return true;
         }
     }
     return false;
+}
+
+/* section k's US fields, or NULL when k is not a US section */
+static inline const struct gpp_us *us_at(const struct gpp *g, unsigned k)
+{
+    return g->kind[k] == GPP_KIND_US ? &g->us[g->us_index[k]] : NULL;
+}
+
+static bool hit_optout(const struct gpp *g, unsigned k)
+{
+    if (g->kind[k] == GPP_KIND_USP) return usp_optout(&g->usp);
+    const struct gpp_us *u = us_at(g, k);
+    return u &&
+           ((u->i_sale >= 0 && u->val[u->i_sale] == 1) || (u->i_sharing >= 0 && u->val[u->i_sharing] == 1) ||
+            (u->i_targeted >= 0 && u->val[u->i_targeted] == 1));
+}
+
+static bool hit_gpc(const struct gpp *g, unsigned k)
+{
+    const struct gpp_us *u = us_at(g, k);
+    return u && u->def->sub == GPP_SUB_GPC && u->sub_included && u->gpc;
+}
+
+static bool hit_known_child(const struct gpp *g, unsigned k)
+{
+    const struct gpp_us *u = us_at(g, k);
+    if (!u || u->i_known_child < 0) return false;
+    for (unsigned e = 0; e < u->n_known_child; e++)
+        if (u->val[u->i_known_child + (int)e] != 0) return true;
+    return false;
+}
+
+bool gpp_optout(const struct gpp *g, int *section_out)
+{
+    return first_section(g, hit_optout, section_out);
 }
 
 bool gpp_gpc(const struct gpp *g, int *section_out)
 {
-    for (unsigned k = 0; k < g->nsections; k++) {
-        if (g->kind[k] != GPP_KIND_US) continue;
-        const struct gpp_us *u = &g->us[g->us_index[k]];
-        if (u->def->sub == GPP_SUB_GPC && u->sub_included && u->gpc) {
-            if (section_out) *section_out = g->section_ids[k];
-            return true;
-        }
-    }
-    return false;
+    return first_section(g, hit_gpc, section_out);
 }
 
 bool gpp_known_child(const struct gpp *g, int *section_out)
 {
-    for (unsigned k = 0; k < g->nsections; k++) {
-        if (g->kind[k] != GPP_KIND_US) continue;
-        const struct gpp_us *u = &g->us[g->us_index[k]];
-        if (u->i_known_child < 0) continue;
-        for (unsigned e = 0; e < u->n_known_child; e++) {
-            if (u->val[u->i_known_child + (int)e] != 0) {
-                if (section_out) *section_out = g->section_ids[k];
-                return true;
-            }
-        }
-    }
-    return false;
+    return first_section(g, hit_known_child, section_out);
 }
 
 const struct gpp_us *gpp_us_section(const struct gpp *g, int section_id)

@@ -40,6 +40,23 @@ static void put_url_component(struct buf *b, struct sv s)
     }
 }
 
+/* key (`,"nurl":"`), the win URL with the bid's cid, imp and req, then tail (the macro and the closing
+ * quote). Out of line: inlined twice, it cost bench_decide's bid path 6 instructions a request. */
+__attribute__((noinline)) static void put_notice_url(struct buf *b, const char *key, struct sv win_url,
+                                                     struct sv cid, struct sv imp, struct sv req,
+                                                     const char *tail)
+{
+    buf_puts(b, key);
+    buf_put_json_chars(b, win_url);
+    buf_puts(b, "?cid=");
+    put_url_component(b, cid);
+    buf_puts(b, "&imp=");
+    put_url_component(b, imp);
+    buf_puts(b, "&req=");
+    put_url_component(b, req);
+    buf_puts(b, tail);
+}
+
 static void put_str_list(struct buf *b, const struct ortb_list *l)
 {
     buf_putc(b, '[');
@@ -166,27 +183,12 @@ int resp_write_bids(struct buf *b, const struct campaign_set *cs, const struct o
         struct sv nurl = cr && cr->nurl.n ? cr->nurl : c->nurl,
                   j_nurl = cr && cr->nurl.n ? cr->j_nurl : c->j_nurl;
         if (opts && opts->win_url.n) {
-            buf_puts(b, ",\"nurl\":\"");
-            buf_put_json_chars(b, opts->win_url);
-            buf_puts(b, "?cid=");
-            put_url_component(b, c->id);
-            buf_puts(b, "&imp=");
-            put_url_component(b, imp->id);
-            buf_puts(b, "&req=");
-            put_url_component(b, req->id);
-            buf_puts(b, "&price=${AUCTION_PRICE}\"");
-            if (c->budget.enabled) {
-                /* a loss notice gives the bid's reserved spend back at once (docs/fairness.md, Budgets) */
-                buf_puts(b, ",\"lurl\":\"");
-                buf_put_json_chars(b, opts->win_url);
-                buf_puts(b, "?cid=");
-                put_url_component(b, c->id);
-                buf_puts(b, "&imp=");
-                put_url_component(b, imp->id);
-                buf_puts(b, "&req=");
-                put_url_component(b, req->id);
-                buf_puts(b, "&loss=${AUCTION_LOSS}\"");
-            }
+            put_notice_url(b, ",\"nurl\":\"", opts->win_url, c->id, imp->id, req->id,
+                           "&price=${AUCTION_PRICE}\"");
+            /* a loss notice gives the bid's reserved spend back at once (docs/fairness.md, Budgets) */
+            if (c->budget.enabled)
+                put_notice_url(b, ",\"lurl\":\"", opts->win_url, c->id, imp->id, req->id,
+                               "&loss=${AUCTION_LOSS}\"");
         } else if (nurl.n) {
             buf_puts(b, ",\"nurl\":");
             if (j_nurl.n)

@@ -33,17 +33,23 @@ static struct config *config_q(const char *name, const char *campaigns)
 }
 
 static _Alignas(64) char g_pmem[1 << 20], g_dmem[1 << 20];
-static char g_body[1 << 16];
 
-static void parse_req(const char *name, const char *q, struct ortb_request *r)
+/* deploy/fairbid.json and deploy/sample-request.json, parsed (r into g_pmem); the caller frees *ctext and
+ * *body (r points into *body) and the config. */
+static struct config *load_sample(char **ctext, char **body, struct ortb_request *r)
 {
-    size_t n = tu_unquote(q, g_body, sizeof g_body);
-    struct arena a;
-    arena_init(&a, g_pmem, sizeof g_pmem);
+    size_t clen, rlen;
+    *ctext = tu_load_file("deploy/fairbid.json", &clen);
+    *body = tu_load_file("deploy/sample-request.json", &rlen);
+    char err[512];
+    struct config *cfg =
+        config_parse_load(tu_src_path("deploy/fairbid.json"), *ctext, clen, NULL, err, sizeof err);
+    cr_assert_not_null(cfg, "%s", err);
+    struct arena pa;
+    arena_init(&pa, g_pmem, sizeof g_pmem);
     struct ortb_error e;
-    int rc = ortb_parse(g_body, n, &a, r, &e);
-    cr_assert_eq(rc, 0, "[%s] request: %s (%s) at %zu", name, ortb_strerror(rc), e.msg ? e.msg : "",
-                 e.offset);
+    cr_assert_eq(ortb_parse(*body, rlen, &pa, r, &e), 0, "%s", e.msg);
+    return cfg;
 }
 
 static int run(const struct campaign_set *cs, const struct ortb_request *r, struct arena *a,
@@ -338,7 +344,7 @@ Test(decide, verdict_table)
         const struct dcase *c = &dcases[i];
         struct config *cfg = config_q(c->name, c->campaigns);
         struct ortb_request r;
-        parse_req(c->name, c->req, &r);
+        tu_parse_q(c->name, c->req, &r);
         struct arena a;
         arena_init(&a, g_dmem, sizeof g_dmem);
         struct decide_result res;
@@ -366,7 +372,7 @@ Test(decide, floor_huge_bidfloor_is_a_floor)
                  floors[i]);
         struct config *cfg = config_q("huge floor", CAMP("a", "1000000", ""));
         struct ortb_request r;
-        parse_req(floors[i], q, &r);
+        tu_parse_q(floors[i], q, &r);
         struct arena a;
         arena_init(&a, g_dmem, sizeof g_dmem);
         struct decide_result res;
@@ -399,7 +405,7 @@ Test(decide, gdpr_without_a_valid_tc_string_never_bids)
         snprintf(q, sizeof q, "{'id':'r1','imp':[" IMP "]%s}", cases[i].rest);
         struct config *cfg = config_q(cases[i].name, U "," P);
         struct ortb_request r;
-        parse_req(cases[i].name, q, &r);
+        tu_parse_q(cases[i].name, q, &r);
         struct arena a;
         arena_init(&a, g_dmem, sizeof g_dmem);
         struct decide_result res;
@@ -439,7 +445,7 @@ Test(decide, repeated_protective_signals_never_widen)
         snprintf(q, sizeof q, "{'id':'r1','imp':[" IMP "]%s}", cases[i].rest);
         struct config *cfg = config_q(cases[i].name, U "," P);
         struct ortb_request r;
-        parse_req(cases[i].name, q, &r);
+        tu_parse_q(cases[i].name, q, &r);
         struct arena a;
         arena_init(&a, g_dmem, sizeof g_dmem);
         struct decide_result res;
@@ -454,18 +460,10 @@ Test(decide, repeated_protective_signals_never_widen)
 
 Test(decide, bundled_sample_against_bundled_config)
 {
-    size_t clen, rlen;
-    char *ctext = tu_load_file("deploy/fairbid.json", &clen);
-    char *body = tu_load_file("deploy/sample-request.json", &rlen);
-    char err[512];
-    struct config *cfg =
-        config_parse_load(tu_src_path("deploy/fairbid.json"), ctext, clen, NULL, err, sizeof err);
-    cr_assert_not_null(cfg, "%s", err);
-    struct arena pa, da;
-    arena_init(&pa, g_pmem, sizeof g_pmem);
+    char *ctext, *body;
     struct ortb_request r;
-    struct ortb_error e;
-    cr_assert_eq(ortb_parse(body, rlen, &pa, &r, &e), 0, "%s", e.msg);
+    struct config *cfg = load_sample(&ctext, &body, &r);
+    struct arena da;
     arena_init(&da, g_dmem, sizeof g_dmem);
     struct decide_result res;
     cr_assert_eq(run(&cfg->campaigns, &r, &da, &res), 0);
@@ -507,7 +505,7 @@ Test(decide, detail_texts)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct config *cfg = config_q(cases[i].name, cases[i].campaigns);
         struct ortb_request r;
-        parse_req(cases[i].name, cases[i].req, &r);
+        tu_parse_q(cases[i].name, cases[i].req, &r);
         struct arena a;
         arena_init(&a, g_dmem, sizeof g_dmem);
         struct decide_result res;
@@ -539,11 +537,11 @@ Test(decide, many_equal_campaigns_first_wins)
     }
     struct campaign_set cs = {.v = camps, .n = N, .currency = SV_LIT("USD"), .tcf_vendor_id = 1};
     struct ortb_request r;
-    parse_req("many",
-              REQ(IMP ",{'id':'2','bidfloor':2.5,'banner':{'w':300,'h':250}},"
-                      "{'id':'3','bidfloor':2.6,'banner':{'w':300,'h':250}}",
-                  ""),
-              &r);
+    tu_parse_q("many",
+               REQ(IMP ",{'id':'2','bidfloor':2.5,'banner':{'w':300,'h':250}},"
+                       "{'id':'3','bidfloor':2.6,'banner':{'w':300,'h':250}}",
+                   ""),
+               &r);
     struct arena a;
     arena_init(&a, g_dmem, sizeof g_dmem);
     struct decide_result res;
@@ -565,18 +563,10 @@ Test(decide, many_equal_campaigns_first_wins)
 
 Test(decide, arena_exhaustion_at_every_size)
 {
-    size_t clen, rlen;
-    char *ctext = tu_load_file("deploy/fairbid.json", &clen);
-    char *body = tu_load_file("deploy/sample-request.json", &rlen);
-    char err[512];
-    struct config *cfg =
-        config_parse_load(tu_src_path("deploy/fairbid.json"), ctext, clen, NULL, err, sizeof err);
-    cr_assert_not_null(cfg, "%s", err);
-    struct arena pa, da;
-    arena_init(&pa, g_pmem, sizeof g_pmem);
+    char *ctext, *body;
     struct ortb_request r;
-    struct ortb_error e;
-    cr_assert_eq(ortb_parse(body, rlen, &pa, &r, &e), 0, "%s", e.msg);
+    struct config *cfg = load_sample(&ctext, &body, &r);
+    struct arena da;
 
     arena_init(&da, g_dmem, sizeof g_dmem);
     struct decide_result ref;

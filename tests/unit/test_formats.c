@@ -37,25 +37,13 @@ static struct config *config_q(const char *name, const char *top, const char *ca
     return c;
 }
 
-static _Alignas(64) char g_pmem[1 << 20], g_dmem[1 << 20];
-static char g_body[1 << 16];
-
-static void parse_req(const char *name, const char *q, struct ortb_request *r)
-{
-    size_t n = tu_unquote(q, g_body, sizeof g_body);
-    struct arena a;
-    arena_init(&a, g_pmem, sizeof g_pmem);
-    struct ortb_error e;
-    int rc = ortb_parse(g_body, n, &a, r, &e);
-    cr_assert_eq(rc, 0, "[%s] request: %s (%s) at %zu", name, ortb_strerror(rc), e.msg ? e.msg : "",
-                 e.offset);
-}
+static _Alignas(64) char g_dmem[1 << 20];
 
 /* The reason of campaign 0 on imp 0. */
 static const char *decide_one(const char *name, const struct config *cfg, const char *req,
                               struct decide_result *res, struct ortb_request *r)
 {
-    parse_req(name, req, r);
+    tu_parse_q(name, req, r);
     struct arena a;
     arena_init(&a, g_dmem, sizeof g_dmem);
     struct decide_env env = {.now_ms = 1790000000000, .year = 2026};
@@ -615,7 +603,7 @@ Test(formats, caps_and_fairness_state_apply_to_every_format)
             char req[2048];
             snprintf(req, sizeof req, REQ("%s"), imps[m]);
             struct ortb_request r;
-            parse_req("cap", req, &r);
+            tu_parse_q("cap", req, &r);
             struct arena a;
             arena_init(&a, g_dmem, sizeof g_dmem);
             struct decide_env env = {.now_ms = 1790000000000, .year = 2026, .fair = &fv};

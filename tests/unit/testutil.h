@@ -61,6 +61,21 @@ static inline size_t tu_unquote(const char *q, char *out, size_t cap)
     return n;
 }
 
+/* Parses q (JSON written with ' for ") into r; the body and the request's arena are static buffers the next
+ * call reuses. A request that does not parse fails the test, named by name. */
+static inline void tu_parse_q(const char *name, const char *q, struct ortb_request *r)
+{
+    static _Alignas(64) char mem[1 << 20];
+    static char body[1 << 16];
+    size_t n = tu_unquote(q, body, sizeof body);
+    struct arena a;
+    arena_init(&a, mem, sizeof mem);
+    struct ortb_error e;
+    int rc = ortb_parse(body, n, &a, r, &e);
+    cr_assert_eq(rc, 0, "[%s] request: %s (%s) at %zu", name, ortb_strerror(rc), e.msg ? e.msg : "",
+                 e.offset);
+}
+
 /* ---- a request through ortb_parse and consent_eval (the consent tests' reading of a body) ---- */
 
 struct tu_eval {
