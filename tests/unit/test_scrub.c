@@ -129,6 +129,16 @@ static bool has(const struct run *x, const char *needle)
     return strstr(x->out, needle) != NULL;
 }
 
+/* Each of the n bodies is not forwarded at all: consent.malformed (x holds the last run). */
+static void assert_all_refused(struct run *x, const char *const *bodies, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        run(x, bodies[i]);
+        cr_assert(!x->r.forward, "%s", bodies[i]);
+        cr_assert_eq(x->r.reason, REASON_CONSENT_MALFORMED);
+    }
+}
+
 /* a request carrying every personal field, three segments (non-sensitive 1, health 381, addiction 399) */
 #define REQ(regs, user_extra)                                                                                \
     "{\"id\":\"r1\",\"tmax\":120,\"imp\":[{\"id\":\"1\",\"banner\":{\"w\":300,\"h\":250}}],"                 \
@@ -326,11 +336,7 @@ Test(scrub, privacy_key_in_another_case_is_not_forwarded)
         "er\":{\"buyeruid\":\"B\"}}",
         "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"device\":{\"LMT\":1,\"ifa\":\"I\"}}",
     };
-    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
-        run(&x, bodies[i]);
-        cr_assert(!x.r.forward, "%s", bodies[i]);
-        cr_assert_eq(x.r.reason, REASON_CONSENT_MALFORMED);
-    }
+    assert_all_refused(&x, bodies, sizeof bodies / sizeof bodies[0]);
     /* a personal field in another case is removed like the field */
     run(&x, "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"regs\":{\"coppa\":1},\"user\":{\"BuyerUID\":\"B\","
             "\"id\":\"U\"},"
@@ -379,11 +385,7 @@ Test(scrub, key_fold_edges)
         "\"user\":{\"ext\":{\"con\xc5\xbf\x65nt\":\"x\"}}}",
         "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"user\":{\"Ext\":{}}}",
     };
-    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
-        run(&x, bodies[i]);
-        cr_assert(!x.r.forward, "%s", bodies[i]);
-        cr_assert_eq(x.r.reason, REASON_CONSENT_MALFORMED);
-    }
+    assert_all_refused(&x, bodies, sizeof bodies / sizeof bodies[0]);
     /* the plain spellings are what fairbid reads: forwarded */
     run(&x, "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"regs\":{\"coppa\":0},\"user\":{\"ext\":{}},"
             "\"device\":{\"lmt\":0}}");

@@ -238,43 +238,47 @@ Test(sensitive, campaign_classes_filled_at_load, .init = setup, .fini = teardown
     cr_expect_eq(v[4].seg_classes | v[4].ad_classes, 0u);
 }
 
-Test(sensitive, policy_none_checks_nothing)
+/* A one-campaign config (top: its extra top-level keys) whose campaign targets Audience 399 (segtax 4). */
+static struct config *config_399(const char *top)
 {
-    static const char text[] =
-        "{\"currency\":\"USD\",\"policy\":\"none\",\"campaigns\":[{\"id\":\"a\",\"crid\":\"c\",\"bid_cpm\":1,"
-        "\"formats\":[{\"w\":1,\"h\":1}],\"adm\":\"x\",\"targeting\":{\"segments\":[{"
-        "\"segtax\":4,\"ids\":[\"399\"]}]}}]}";
+    static char text[512];
+    int n = snprintf(text, sizeof text,
+                     "{\"currency\":\"USD\",%s\"campaigns\":[{\"id\":\"a\",\"crid\":\"c\",\"bid_cpm\":1,"
+                     "\"formats\":[{\"w\":1,\"h\":1}],\"adm\":\"x\",\"targeting\":{\"segments\":[{"
+                     "\"segtax\":4,\"ids\":[\"399\"]}]}}]}",
+                     top);
     char err[256];
-    struct config *c = config_parse_load("x.json", text, sizeof text - 1, NULL, err, sizeof err);
+    struct config *c = config_parse_load("x.json", text, (size_t)n, NULL, err, sizeof err);
     cr_assert_not_null(c, "%s", err);
-    cr_expect_null(c->campaigns.policy);
+    return c;
+}
+
+/* sensitive_check of c's campaign on a minor's request with Audience 399 */
+static int check_minor_399(const struct config *c)
+{
     struct ortb_request req;
     parse_req(REQ(SEG(4, "{\"id\":\"399\"}")), &req);
     struct consent_state cst = {.block_all = -1, .block_personal = -1, .minor = true};
     struct sv arg = SV_NULL;
     int64_t num = 0;
-    cr_expect_eq(sensitive_check(&c->campaigns, &c->campaigns.v[0], &req, &cst, &arg, &num), REASON_BID);
+    return sensitive_check(&c->campaigns, &c->campaigns.v[0], &req, &cst, &arg, &num);
+}
+
+Test(sensitive, policy_none_checks_nothing)
+{
+    struct config *c = config_399("\"policy\":\"none\",");
+    cr_expect_null(c->campaigns.policy);
+    cr_expect_eq(check_minor_399(c), REASON_BID);
     config_free(c);
 }
 
 /* issue 12: a config without a `policy` key is protected by the built-in policy */
 Test(sensitive, no_policy_key_applies_the_builtin_policy)
 {
-    static const char text[] =
-        "{\"currency\":\"USD\",\"campaigns\":[{\"id\":\"a\",\"crid\":\"c\",\"bid_cpm\":1,"
-        "\"formats\":[{\"w\":1,\"h\":1}],\"adm\":\"x\",\"targeting\":{\"segments\":[{"
-        "\"segtax\":4,\"ids\":[\"399\"]}]}}]}";
-    char err[256];
-    struct config *c = config_parse_load("x.json", text, sizeof text - 1, NULL, err, sizeof err);
-    cr_assert_not_null(c, "%s", err);
+    struct config *c = config_399("");
     cr_assert_not_null(c->campaigns.policy);
-    struct ortb_request req;
-    parse_req(REQ(SEG(4, "{\"id\":\"399\"}")), &req);
-    struct consent_state cst = {.block_all = -1, .block_personal = -1, .minor = true};
-    struct sv arg = SV_NULL;
-    int64_t num = 0;
-    cr_expect_eq(sensitive_check(&c->campaigns, &c->campaigns.v[0], &req, &cst, &arg, &num),
-                 REASON_EXPLOIT_VULNERABLE_TARGETING, "Audience 399 is addiction in the bundled policy");
+    cr_expect_eq(check_minor_399(c), REASON_EXPLOIT_VULNERABLE_TARGETING,
+                 "Audience 399 is addiction in the bundled policy");
     config_free(c);
 }
 
