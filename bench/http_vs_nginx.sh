@@ -109,6 +109,10 @@ wrk_run() {
 wrk_p99() { awk '$1 == "99%" {print $2}' "$T/wrk.out"; }
 
 median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) print "nan"; else if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+# ratio A B -> A / B to two places (0 when B is not positive)
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
+# order ROUND -> who goes first in that round: odd rounds fairbid, even rounds nginx (alternating)
+order() { if (($1 % 2)); then echo "f n"; else echo "n f"; fi; }
 
 # short warm-up of both (page cache, connection setup paths)
 wrk_run "$FURL" 1 >/dev/null
@@ -128,8 +132,7 @@ echo "|---:|---:|---:|---:|---:|---:|"
 : >"$T/n.rps"
 : >"$T/ratio"
 for r in $(seq "$ROUNDS"); do
-    if ((r % 2)); then order="f n"; else order="n f"; fi
-    for who in $order; do
+    for who in $(order "$r"); do
         if [[ $who == f ]]; then
             frps=$(wrk_run "$FURL" "$DURATION")
             fp99=$(wrk_p99)
@@ -140,9 +143,9 @@ for r in $(seq "$ROUNDS"); do
             echo "$nrps" >>"$T/n.rps"
         fi
     done
-    ratio=$(awk -v a="$frps" -v b="$nrps" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')
-    echo "$ratio" >>"$T/ratio"
-    echo "| $r | $frps | $nrps | $ratio | $fp99 | $np99 |"
+    rr=$(ratio "$frps" "$nrps")
+    echo "$rr" >>"$T/ratio"
+    echo "| $r | $frps | $nrps | $rr | $fp99 | $np99 |"
 done
 FMED=$(median <"$T/f.rps")
 NMED=$(median <"$T/n.rps")
@@ -202,8 +205,7 @@ PY
     : >"$T/p99ratio"
     : >"$T/invalid"
     for r in $(seq "$ROUNDS"); do
-        if ((r % 2)); then order="f n"; else order="n f"; fi
-        for who in $order; do
+        for who in $(order "$r"); do
             if [[ $who == f ]]; then
                 read -r f50 f99 f999 fsch fach < <(lg "$FURL")
                 echo "$f99" >>"$T/f.p99"
@@ -215,7 +217,7 @@ PY
             fi
             [[ -n $why ]] && echo "$why" >>"$T/invalid"
         done
-        pr=$(awk -v a="$f99" -v b="$n99" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')
+        pr=$(ratio "$f99" "$n99")
         echo "$pr" >>"$T/p99ratio"
         echo "| $r | $f50 | $f99 | $f999 | $fsch | $n50 | $n99 | $n999 | $nsch | $pr |"
     done
