@@ -29,37 +29,12 @@ cleanup() {
     [[ -n ${KEEP:-} ]] && echo "filter_instructions: kept $T" >&2 || rm -rf "$T"
 }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# the request and the BidResponse of bench/filter_vs_nginx.sh (keep them in step)
-mkdir -p "$T/reqs" "$T/up"
-cat >"$T/reqs/req.json" <<'EOF'
-{"id":"bench-1","tmax":120,"cur":["USD"],"imp":[{"id":"1","banner":{"w":300,"h":250}}],
- "site":{"domain":"news.example","page":"http://news.example/a"},
- "device":{"ua":"Mozilla/5.0","ip":"203.0.113.7","geo":{"country":"USA","lat":40.7,"lon":-74.0}},
- "user":{"id":"u1","buyeruid":"b1"}}
-EOF
-RESP='{"id":"bench-1","cur":"USD","seatbid":[{"seat":"up","bid":[{"id":"b1","impid":"1","price":2.5,"adm":"<div>ad</div>","adomain":["dsp.example"],"cat":["1001"],"cattax":8,"crid":"c1","w":300,"h":250,"mtype":1}]}]}'
+# the request and the BidResponse of bench/filter_vs_nginx.sh (bench/lib.sh)
+filter_request "$T/reqs"
+RESP=$FILTER_RESP
 UPORT=$(free_port)
-cat >"$T/up/nginx.conf" <<EOF
-daemon off;
-master_process off;
-worker_processes 1;
-pid $T/up/nginx.pid;
-error_log $T/up/error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $T/up/body;
-    proxy_temp_path $T/up/proxy;
-    fastcgi_temp_path $T/up/fastcgi;
-    uwsgi_temp_path $T/up/uwsgi;
-    scgi_temp_path $T/up/scgi;
-    keepalive_requests 100000000;
-    keepalive_timeout 60s;
-    server { listen 127.0.0.1:$UPORT reuseport; location / { default_type application/json; return 200 '$RESP'; } }
-}
-EOF
+nginx_conf up "server { listen 127.0.0.1:$UPORT reuseport; location / { default_type application/json; return 200 '$RESP'; } }"
 nginx -p "$T/up" -c "$T/up/nginx.conf" >"$T/up/stdout.log" 2>&1 &
 UP_PID=$!
 cat >"$T/fairbid.json" <<EOF

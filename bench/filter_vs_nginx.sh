@@ -70,6 +70,8 @@
 #        BUSY_POLL (LAT_LAYOUT=same only; 0: the generator sleeps in epoll while requests are out, leaving core 1
 #        to the upstream; 1: it spins)
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-$ROOT/build}
@@ -162,42 +164,12 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# the request: no GDPR, an adult, so it is forwarded with its personal data (the scrub still runs)
-mkdir -p "$T/reqs"
-cat >"$T/reqs/req.json" <<'EOF'
-{"id":"bench-1","tmax":120,"cur":["USD"],"imp":[{"id":"1","banner":{"w":300,"h":250}}],
- "site":{"domain":"news.example","page":"http://news.example/a"},
- "device":{"ua":"Mozilla/5.0","ip":"203.0.113.7","geo":{"country":"USA","lat":40.7,"lon":-74.0}},
- "user":{"id":"u1","buyeruid":"b1"}}
-EOF
-RESP='{"id":"bench-1","cur":"USD","seatbid":[{"seat":"up","bid":[{"id":"b1","impid":"1","price":2.5,"adm":"<div>ad</div>","adomain":["dsp.example"],"cat":["1001"],"cattax":8,"crid":"c1","w":300,"h":250,"mtype":1}]}]}'
+filter_request "$T/reqs"
+RESP=$FILTER_RESP
 
 UPORT=$(free_port)
 NPORT=$(free_port)
-nginx_conf() { # dir body
-    mkdir -p "$T/$1"
-    cat >"$T/$1/nginx.conf" <<EOF
-daemon off;
-master_process off;
-worker_processes 1;
-pid $T/$1/nginx.pid;
-error_log $T/$1/error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $T/$1/body;
-    proxy_temp_path $T/$1/proxy;
-    fastcgi_temp_path $T/$1/fastcgi;
-    uwsgi_temp_path $T/$1/uwsgi;
-    scgi_temp_path $T/$1/scgi;
-    keepalive_requests 100000000;
-    keepalive_timeout 60s;
-    $2
-}
-EOF
-}
 nginx_conf up "server { listen 127.0.0.1:$UPORT reuseport; location / { default_type application/json; return 200 '$RESP'; } }"
 nginx_conf proxy "upstream bidder { server 127.0.0.1:$UPORT; keepalive 64; }
     server { listen 127.0.0.1:$NPORT reuseport; location / { proxy_pass http://bidder; proxy_http_version 1.1;
