@@ -59,6 +59,19 @@ static int run(const struct campaign_set *cs, const struct ortb_request *r, stru
     return decide_run(cs, r, &env, a, res);
 }
 
+/* campaigns (config_q) against q (a request, ' for ") into r and res, decide_run's result asserted 0; the
+ * caller frees the returned config. */
+static struct config *decide_q(const char *name, const char *campaigns, const char *q, struct ortb_request *r,
+                               struct decide_result *res)
+{
+    struct config *cfg = config_q(name, campaigns);
+    tu_parse_q(name, q, r);
+    struct arena a;
+    arena_init(&a, g_dmem, sizeof g_dmem);
+    cr_assert_eq(run(&cfg->campaigns, r, &a, res), 0, "[%s] decide_run", name);
+    return cfg;
+}
+
 /* "cid:reason cid:reason | ..." per imp; also checks the invariants that tie verdicts, winner and nbids. */
 static void render(const char *name, const struct campaign_set *cs, const struct ortb_request *r,
                    const struct decide_result *res, char *out, size_t cap)
@@ -342,13 +355,9 @@ Test(decide, verdict_table)
 {
     for (size_t i = 0; i < sizeof dcases / sizeof dcases[0]; i++) {
         const struct dcase *c = &dcases[i];
-        struct config *cfg = config_q(c->name, c->campaigns);
         struct ortb_request r;
-        tu_parse_q(c->name, c->req, &r);
-        struct arena a;
-        arena_init(&a, g_dmem, sizeof g_dmem);
         struct decide_result res;
-        cr_assert_eq(run(&cfg->campaigns, &r, &a, &res), 0, "[%s] decide_run", c->name);
+        struct config *cfg = decide_q(c->name, c->campaigns, c->req, &r, &res);
         char got[2048];
         render(c->name, &cfg->campaigns, &r, &res, got, sizeof got);
         cr_expect_str_eq(got, c->want, "[%s]\n   got: %s\n  want: %s", c->name, got, c->want);
@@ -370,13 +379,9 @@ Test(decide, floor_huge_bidfloor_is_a_floor)
         char q[256];
         snprintf(q, sizeof q, "{'id':'r1','imp':[{'id':'1','bidfloor':%s,'banner':{'w':300,'h':250}}]}",
                  floors[i]);
-        struct config *cfg = config_q("huge floor", CAMP("a", "1000000", ""));
         struct ortb_request r;
-        tu_parse_q(floors[i], q, &r);
-        struct arena a;
-        arena_init(&a, g_dmem, sizeof g_dmem);
         struct decide_result res;
-        cr_assert_eq(run(&cfg->campaigns, &r, &a, &res), 0);
+        struct config *cfg = decide_q(floors[i], CAMP("a", "1000000", ""), q, &r, &res);
         cr_expect_eq(res.nbids, 0, "bidfloor %s: a bid of 1000000 CPM passed the floor", floors[i]);
         cr_expect_str_eq(reason_name(res.v[0].reason), "floor", "bidfloor %s", floors[i]);
         config_free(cfg);
@@ -403,13 +408,9 @@ Test(decide, gdpr_without_a_valid_tc_string_never_bids)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char q[1024];
         snprintf(q, sizeof q, "{'id':'r1','imp':[" IMP "]%s}", cases[i].rest);
-        struct config *cfg = config_q(cases[i].name, U "," P);
         struct ortb_request r;
-        tu_parse_q(cases[i].name, q, &r);
-        struct arena a;
-        arena_init(&a, g_dmem, sizeof g_dmem);
         struct decide_result res;
-        cr_assert_eq(run(&cfg->campaigns, &r, &a, &res), 0);
+        struct config *cfg = decide_q(cases[i].name, U "," P, q, &r, &res);
         char got[512];
         render(cases[i].name, &cfg->campaigns, &r, &res, got, sizeof got);
         cr_expect_eq(res.nbids, 0, "[%s] bid without consent: %s", cases[i].name, got);
@@ -443,13 +444,9 @@ Test(decide, repeated_protective_signals_never_widen)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char q[1024];
         snprintf(q, sizeof q, "{'id':'r1','imp':[" IMP "]%s}", cases[i].rest);
-        struct config *cfg = config_q(cases[i].name, U "," P);
         struct ortb_request r;
-        tu_parse_q(cases[i].name, q, &r);
-        struct arena a;
-        arena_init(&a, g_dmem, sizeof g_dmem);
         struct decide_result res;
-        cr_assert_eq(run(&cfg->campaigns, &r, &a, &res), 0);
+        struct config *cfg = decide_q(cases[i].name, U "," P, q, &r, &res);
         char got[512];
         render(cases[i].name, &cfg->campaigns, &r, &res, got, sizeof got);
         cr_expect(res.v[1].reason != REASON_BID && res.v[1].reason != REASON_AUCTION_LOST,
@@ -503,13 +500,9 @@ Test(decide, detail_texts)
         {"media", CAMP("a", "2", ""), REQ("{'id':'1','video':{}}", ""), "imp 1 has video"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        struct config *cfg = config_q(cases[i].name, cases[i].campaigns);
         struct ortb_request r;
-        tu_parse_q(cases[i].name, cases[i].req, &r);
-        struct arena a;
-        arena_init(&a, g_dmem, sizeof g_dmem);
         struct decide_result res;
-        cr_assert_eq(run(&cfg->campaigns, &r, &a, &res), 0);
+        struct config *cfg = decide_q(cases[i].name, cases[i].campaigns, cases[i].req, &r, &res);
         char buf[512];
         decide_detail(&cfg->campaigns, &r, &res.v[0], buf, sizeof buf);
         cr_expect_str_eq(buf, cases[i].want, "[%s] %s", cases[i].name, buf);
