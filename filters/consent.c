@@ -129,7 +129,7 @@ void consent_eval(const struct ortb_request *req, const struct consent_config *c
     for (uint64_t bad = req->priv.bad; bad; bad &= bad - 1) {
         unsigned f = (unsigned)__builtin_ctzll(bad);
         const struct ortb_pf_def *d = &ortb_pf[f];
-        const char *what = d->detail[req->priv.why[f] & 3];
+        const char *what = d->detail[req->priv.why[f] < ORTB_PFW_N ? req->priv.why[f] : ORTB_PFW_OK];
         switch (d->cls) {
         case ORTB_PFC_ALL:
             malformed = true;

@@ -194,7 +194,8 @@ enum { PT_INT, PT_INTSTR, PT_STR, PT_OBJ, PT_SIDS }; /* PT_INTSTR: an integer, o
     {                                                                                                        \
         path, type, cls, min, max,                                                                           \
         {                                                                                                    \
-            path, path ": duplicate key", path ": wrong type", path ": out of range"                         \
+            path, path ": duplicate key", path ": wrong type", path ": out of range",                        \
+                path ": key spelled in another case"                                                         \
         }                                                                                                    \
     }
 
@@ -247,6 +248,47 @@ static void pf_bad(struct pctx *c, enum ortb_pf f, enum ortb_pf_why why)
         c->pv->why[f] = (uint8_t)why;
     }
 }
+
+/* A key that did not match exactly but folds (sv_kfold: another case, U+017F, U+212A) to a privacy key of its
+ * object: a case-folding decoder (an exchange's, a downstream bidder's) reads it as that field, fairbid does
+ * not, so what it says is unknowable here and the field is bad (ORTB_PFW_CASE), as a second copy would be.
+ * Called only for the keys an object's matcher skips, against that object's privacy keys. */
+struct pf_key {
+    const char *name;
+    enum ortb_pf f;
+};
+#define PF_KEYS(t) (t), sizeof(t) / sizeof((t)[0])
+
+static void pf_variant(struct pctx *c, struct sv k, const struct pf_key *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (sv_kfold(k, t[i].name)) {
+            pf_bad(c, t[i].f, ORTB_PFW_CASE);
+            return;
+        }
+}
+
+static const struct pf_key pfk_root[] = {
+    {"regs", ORTB_PF_REGS}, {"user", ORTB_PF_USER}, {"device", ORTB_PF_DEVICE}};
+static const struct pf_key pfk_regs[] = {{"coppa", ORTB_PF_COPPA},           {"gdpr", ORTB_PF_GDPR},
+                                         {"us_privacy", ORTB_PF_US_PRIVACY}, {"gpp", ORTB_PF_GPP},
+                                         {"gpp_sid", ORTB_PF_GPP_SID},       {"ext", ORTB_PF_REGS_EXT}};
+static const struct pf_key pfk_regs_ext[] = {
+    {"gdpr", ORTB_PF_EXT_GDPR}, {"coppa", ORTB_PF_EXT_COPPA}, {"us_privacy", ORTB_PF_EXT_US_PRIVACY},
+    {"gpc", ORTB_PF_GPC},       {"gpp", ORTB_PF_EXT_GPP},     {"gpp_sid", ORTB_PF_EXT_GPP_SID},
+    {"dsa", ORTB_PF_DSA}};
+static const struct pf_key pfk_user[] = {{"id", ORTB_PF_USER_ID},     {"buyeruid", ORTB_PF_BUYERUID},
+                                         {"yob", ORTB_PF_YOB},        {"gender", ORTB_PF_GENDER},
+                                         {"geo", ORTB_PF_UGEO},       {"consent", ORTB_PF_CONSENT},
+                                         {"data", ORTB_PF_USER_DATA}, {"ext", ORTB_PF_USER_EXT}};
+static const struct pf_key pfk_user_ext[] = {{"consent", ORTB_PF_EXT_CONSENT}};
+static const struct pf_key pfk_device[] = {{"lmt", ORTB_PF_LMT}, {"geo", ORTB_PF_GEO}};
+static const struct pf_key pfk_geo[] = {{"country", ORTB_PF_GEO_COUNTRY},
+                                        {"region", ORTB_PF_GEO_REGION},
+                                        {"lat", ORTB_PF_GEO_LAT},
+                                        {"lon", ORTB_PF_GEO_LON}};
+static const struct pf_key pfk_ugeo[] = {{"country", ORTB_PF_UGEO_COUNTRY}, {"region", ORTB_PF_UGEO_REGION}};
+static const struct pf_key pfk_data_ext[] = {{"segtax", ORTB_PF_SEGTAX}};
 
 /* Before each value of field f: a repeat is bad. Returns 1 for null (absent; consumed), 0 to read the value,
  * -1 on a JSON error. */
@@ -923,9 +965,10 @@ static int parse_geo(struct pctx *c, struct ortb_geo *g, bool user)
         else if (KEQ(k, "region"))
             rc = user ? rd_str_once(c, ORTB_PF_UGEO_REGION, &g->region, "user.geo.region")
                       : rd_str_once(c, ORTB_PF_GEO_REGION, &g->region, "device.geo.region");
-        else if (user)
+        else if (user) {
+            pf_variant(c, k, PF_KEYS(pfk_ugeo));
             rc = skip(c);
-        else if (KEQ(k, "zip"))
+        } else if (KEQ(k, "zip"))
             rc = rd_str(c, &g->zip, "device.geo.zip");
         else if (KEQ(k, "lat") || KEQ(k, "lon")) {
             bool lat = KEQ(k, "lat"), got = false;
@@ -936,8 +979,10 @@ static int parse_geo(struct pctx *c, struct ortb_geo *g, bool user)
             }
         } else if (KEQ(k, "type"))
             rc = rd_i32(c, &g->type, "device.geo.type");
-        else
+        else {
+            pf_variant(c, k, PF_KEYS(pfk_geo));
             rc = skip(c);
+        }
         if (rc) return -1;
     }
     return c->j->err ? -1 : 0;
@@ -974,8 +1019,10 @@ static int parse_device(struct pctx *c, struct ortb_device *d)
             rc = rd_i32(c, &v, "device.w");
             if (!rc && v != ORTB_UNSET && v < 0)
                 return fail(c, ORTB_EINVALID, "device.w", "size must not be negative");
-        } else
+        } else {
+            pf_variant(c, k, PF_KEYS(pfk_device));
             rc = skip(c);
+        }
         if (rc) return -1;
     }
     return c->j->err ? -1 : 0;
@@ -1046,8 +1093,9 @@ static int parse_data_ext(struct pctx *c, struct ortb_data *d)
             c->pv->seen &= ~(1u << ORTB_PF_SEGTAX); /* the request-wide repeat check does not apply here */
             if (rd_pf_int(c, ORTB_PF_SEGTAX, &v, NULL)) return -1;
             d->segtax = v;
-        } else if (skip(c)) {
-            return -1;
+        } else {
+            pf_variant(c, k, PF_KEYS(pfk_data_ext));
+            if (skip(c)) return -1;
         }
     }
     return c->j->err ? -1 : 0;
@@ -1148,8 +1196,10 @@ static int parse_user_ext(struct pctx *c, struct ortb_user *u)
             rc = rd_pf_str(c, ORTB_PF_EXT_CONSENT, &u->ext_consent, &u->ext_consent_sig);
         else if (KEQ(k, "eids"))
             rc = parse_eids(c, &u->ext_eid_sources, false, "user.ext.eids");
-        else
+        else {
+            pf_variant(c, k, PF_KEYS(pfk_user_ext));
             rc = skip(c);
+        }
         if (rc) return -1;
     }
     return c->j->err ? -1 : 0;
@@ -1191,8 +1241,10 @@ static int parse_user(struct pctx *c, struct ortb_user *u)
             rc = parse_eids(c, &u->eid_sources, true, "user.eids");
         else if (KEQ(k, "ext"))
             rc = parse_user_ext(c, u);
-        else
+        else {
+            pf_variant(c, k, PF_KEYS(pfk_user));
             rc = skip(c);
+        }
         if (rc) return -1;
     }
     if (c->j->err) return -1;
@@ -1271,8 +1323,10 @@ static int parse_regs_ext(struct pctx *c, struct ortb_regs *r)
                 while (!rc && json_obj_next(c->j, &dk)) rc = skip(c);
                 if (c->j->err) rc = -1;
             }
-        } else
+        } else {
+            pf_variant(c, k, PF_KEYS(pfk_regs_ext));
             rc = skip(c);
+        }
         if (rc) return -1;
     }
     return c->j->err ? -1 : 0;
@@ -1305,8 +1359,10 @@ static int parse_regs(struct pctx *c, struct ortb_regs *r)
             rc = parse_gpp_sid(c, ORTB_PF_GPP_SID, &r->gpp_sid, &r->ngpp_sid, &r->gpp_sid_sig);
         else if (KEQ(k, "ext"))
             rc = parse_regs_ext(c, r);
-        else
+        else {
+            pf_variant(c, k, PF_KEYS(pfk_regs));
             rc = skip(c);
+        }
         if (rc) return -1;
     }
     return c->j->err ? -1 : 0;
@@ -1361,8 +1417,10 @@ static int parse_request(struct pctx *c, struct ortb_request *r)
             rc = parse_user(c, &r->user);
         else if (KEQ(k, "regs"))
             rc = parse_regs(c, &r->regs);
-        else
+        else {
+            pf_variant(c, k, PF_KEYS(pfk_root));
             rc = skip(c);
+        }
         if (rc) return -1;
     }
     if (c->j->err) return -1;

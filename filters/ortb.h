@@ -207,7 +207,9 @@ enum ortb_pf {
     ORTB_PF_N
 };
 
-enum ortb_pf_why { ORTB_PFW_OK = 0, ORTB_PFW_DUP, ORTB_PFW_TYPE, ORTB_PFW_RANGE };
+/* ORTB_PFW_CASE: the field's key spelled in another case or with a Unicode fold ("GDPR", "Regs", "uſer"), as
+ * a case-folding decoder (Go's encoding/json) reads it and fairbid's exact match does not. */
+enum ortb_pf_why { ORTB_PFW_OK = 0, ORTB_PFW_DUP, ORTB_PFW_TYPE, ORTB_PFW_RANGE, ORTB_PFW_CASE, ORTB_PFW_N };
 
 /* What a bad value of the field means for the consent rules. */
 enum ortb_pf_class {
@@ -224,7 +226,7 @@ struct ortb_pf_def {
     uint8_t type; /* ortb.c's PT_* */
     uint8_t cls;  /* enum ortb_pf_class */
     int32_t min, max;
-    const char *detail[4]; /* by enum ortb_pf_why: "regs.coppa: duplicate key", ... (static) */
+    const char *detail[ORTB_PFW_N]; /* by enum ortb_pf_why: "regs.coppa: duplicate key", ... (static) */
 };
 extern const struct ortb_pf_def ortb_pf[ORTB_PF_N];
 
