@@ -518,7 +518,11 @@ static inline __attribute__((always_inline)) int enter(struct pctx *c, bool *pre
 
 /* ---- imp ---- */
 
-static int parse_format(struct pctx *c, struct ortb_imp *imp)
+/* A creative-fit list of the player given twice (banner.format, video/audio protocols (2.3's protocol counts
+ * as the same list), rqddurs; mimes in rd_list_as): a creative must fit every copy, so only what both copies
+ * hold is kept, and when they share nothing the media cannot be matched (*differs). An empty or null copy is
+ * absent. The scalars (rd_i32_same) and the object given twice follow the same rule: no media. */
+static int parse_format(struct pctx *c, struct ortb_imp *imp, bool *differs)
 {
     if (is_null(c)) return 0;
     if (json_peek(c->j) != JSON_ARRAY) {
@@ -550,6 +554,20 @@ static int parse_format(struct pctx *c, struct ortb_imp *imp)
             return fail(c, ORTB_EINVALID, "imp.banner.format[].w", "banner format size must not be negative");
     }
     if (c->j->err) return -1;
+    if (imp->nformat && v.n) { /* given twice: the sizes both copies list */
+        struct ortb_format *w = v.items;
+        uint32_t n = 0;
+        for (uint32_t i = 0; i < v.n; i++)
+            for (uint32_t q = 0; q < imp->nformat; q++)
+                if (w[i].w == imp->format[q].w && w[i].h == imp->format[q].h) {
+                    w[n++] = w[i];
+                    break;
+                }
+        if (!n) *differs = true;
+        v.n = n;
+    } else if (imp->nformat) {
+        return 0; /* an empty second copy is absent */
+    }
     imp->format = v.items;
     imp->nformat = v.n;
     return 0;
@@ -573,7 +591,8 @@ static int parse_banner(struct pctx *c, struct ortb_imp *imp)
     if (enter(c, &present, "imp.banner")) return -1;
     if (!present) return 0; /* banner: null leaves the imp without a banner */
     imp->has_banner = true;
-    bool differs = false;
+    bool differs = imp->banner_seen; /* given twice: as imp.video twice, no banner */
+    imp->banner_seen = true;
     struct sv k;
     while (json_obj_next(c->j, &k)) {
         int rc;
@@ -582,7 +601,7 @@ static int parse_banner(struct pctx *c, struct ortb_imp *imp)
         else if (KEQ(k, "h"))
             rc = rd_i32_same(c, &imp->banner_h, "imp.banner.h", &differs);
         else if (KEQ(k, "format"))
-            rc = parse_format(c, imp);
+            rc = parse_format(c, imp, &differs);
         else
             rc = skip(c);
         if (rc) return -1;
@@ -620,14 +639,26 @@ static int rd_intlist(struct pctx *c, int32_t **out, uint32_t *nout, uint32_t ma
     return 0;
 }
 
-/* protocols: ids 1..31 into a bit mask; ids past 31 are unknown to us and cannot match any creative. */
-static int rd_protocols(struct pctx *c, uint32_t *mask, const char *field)
+/* One copy of the player's protocols (m: its ids 1..31 as a mask; n: how many ids it listed) into *mask: ids
+ * past 31 (or below 1) are unknown to us and cannot match any creative, so a copy of only those leaves
+ * ORTB_PROTO_NONE; a second copy keeps what both allow (parse_format's rule). */
+static void protocols_add(uint32_t *mask, uint32_t m, uint32_t n, bool *seen)
+{
+    if (!n) return; /* [] or null: absent */
+    if (*seen) m &= *mask;
+    *seen = true;
+    *mask = m & ~ORTB_PROTO_NONE ? m & ~ORTB_PROTO_NONE : ORTB_PROTO_NONE;
+}
+
+/* protocols: ids 1..31 into a bit mask. */
+static int rd_protocols(struct pctx *c, uint32_t *mask, bool *seen, const char *field)
 {
     int32_t *v = NULL;
-    uint32_t n = 0;
+    uint32_t n = 0, m = 0;
     if (rd_intlist(c, &v, &n, ORTB_MAX_LIST, field)) return -1;
     for (uint32_t i = 0; i < n; i++)
-        if (v[i] >= 1 && v[i] <= 31) *mask |= 1u << v[i];
+        if (v[i] >= 1 && v[i] <= 31) m |= 1u << v[i];
+    protocols_add(mask, m, n, seen);
     return 0;
 }
 
@@ -647,6 +678,7 @@ static int parse_av(struct pctx *c, bool *has, struct ortb_av *av, bool video)
         av->minduration = av->maxduration = av->w = av->h = av->placement = av->plcmt = av->linearity =
             av->skip = av->skipmin = av->skipafter = av->startdelay = ORTB_UNSET;
     bool differs = false; /* a scalar given twice with different values (rd_i32_same) */
+    bool seen_proto = false;
     struct sv k;
     while (json_obj_next(c->j, &k)) {
         int rc;
@@ -656,14 +688,29 @@ static int parse_av(struct pctx *c, bool *has, struct ortb_av *av, bool video)
             rc = rd_i32_same(c, &av->minduration, field, &differs);
         else if (KEQ(k, "maxduration"))
             rc = rd_i32_same(c, &av->maxduration, field, &differs);
-        else if (KEQ(k, "rqddurs"))
-            rc = rd_intlist(c, &av->rqddurs, &av->nrqddurs, ORTB_MAX_DURS, field);
-        else if (KEQ(k, "protocols"))
-            rc = rd_protocols(c, &av->protocols, field);
-        else if (KEQ(k, "protocol")) { /* 2.3's single protocol, still sent by some */
+        else if (KEQ(k, "rqddurs")) {
+            int32_t *d = NULL;
+            uint32_t n = 0;
+            rc = rd_intlist(c, &d, &n, ORTB_MAX_DURS, field);
+            if (!rc && n && av->nrqddurs) { /* given twice: the durations both copies list */
+                uint32_t m = 0;
+                for (uint32_t i = 0; i < n; i++)
+                    for (uint32_t q = 0; q < av->nrqddurs; q++)
+                        if (d[i] == av->rqddurs[q]) {
+                            d[m++] = d[i];
+                            break;
+                        }
+                if (!m) differs = true;
+                n = m;
+            }
+            if (!rc && n) av->rqddurs = d, av->nrqddurs = n;
+        } else if (KEQ(k, "protocols"))
+            rc = rd_protocols(c, &av->protocols, &seen_proto, field);
+        else if (KEQ(k, "protocol")) { /* 2.3's single protocol, still sent by some: the same list */
             int32_t p = ORTB_UNSET;
             rc = rd_i32(c, &p, field);
-            if (!rc && p >= 1 && p <= 31) av->protocols |= 1u << p;
+            if (!rc && p != ORTB_UNSET)
+                protocols_add(&av->protocols, p >= 1 && p <= 31 ? 1u << p : 0, 1, &seen_proto);
         } else if (KEQ(k, "w") || KEQ(k, "h")) {
             int32_t *dst = KEQ(k, "w") ? &av->w : &av->h;
             rc = rd_i32_same(c, dst, field, &differs);

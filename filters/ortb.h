@@ -36,7 +36,9 @@ struct ortb_format {
 #define ORTB_MAX_ASSETS 64 /* native request assets */
 
 /* imp.video or imp.audio: what a creative must satisfy (filters/media.h matches them). Integers are
- * ORTB_UNSET when absent. protocols is a bit mask of protocol ids 1..31 (0 = not given). */
+ * ORTB_UNSET when absent. protocols is a bit mask of protocol ids 1..31 (0 = not given; bit 0 alone = given,
+ * but no id fairbid knows is left, so no creative fits: ORTB_PROTO_NONE). */
+#define ORTB_PROTO_NONE 1u
 struct ortb_av {
     struct ortb_list mimes;
     int32_t minduration, maxduration;
@@ -97,6 +99,7 @@ struct ortb_pmp {
 struct ortb_imp {
     struct sv id;
     bool has_banner, has_video, has_audio, has_native;
+    bool banner_seen;           /* imp.banner was read once: a second copy leaves the imp without a banner */
     int32_t banner_w, banner_h; /* ORTB_UNSET when absent */
     struct ortb_format *format;
     uint32_t nformat;

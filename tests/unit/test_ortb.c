@@ -543,7 +543,10 @@ Test(ortb, sizes_given_twice_leave_no_match)
         {"'video':{'w':640,'h':480,'w':640,'maxduration':30,'maxduration':null}", false, true, false},
         {"'audio':{'maxduration':30,'maxduration':30},'video':null", false, false, true},
         {"'video':null,'video':{'w':640}", false, true, false},
-        {"'banner':{'w':300,'h':250,'w':300},'banner':{'h':250}", true, false, false},
+        {"'banner':{'w':300,'h':250,'w':300}", true, false, false},
+        /* the banner object given twice is no banner, as imp.video twice (it used to merge) */
+        {"'banner':{'w':300,'h':250},'banner':{'h':250}", false, false, false},
+        {"'banner':{'w':300},'banner':{'h':250},'banner':null", false, false, false},
     };
     char q[512];
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
@@ -554,6 +557,56 @@ Test(ortb, sizes_given_twice_leave_no_match)
         cr_expect_eq(r.imp[0].has_banner, rows[i].banner, "[%s] banner", rows[i].imp);
         cr_expect_eq(r.imp[0].has_video, rows[i].video, "[%s] video", rows[i].imp);
         cr_expect_eq(r.imp[0].has_audio, rows[i].audio, "[%s] audio", rows[i].imp);
+    }
+}
+
+/* A creative-fit list of the player given twice (banner.format, video/audio protocols and 2.3's protocol,
+ * rqddurs, mimes): a creative must fit every copy, so what both copies hold is kept; copies that share
+ * nothing leave no match. protocols used to be joined (a second copy added protocols) and format kept the
+ * last copy (a second copy replaced the sizes); a protocols list of only unknown ids used to mean "not
+ * given". */
+Test(ortb, creative_fit_lists_given_twice_keep_what_both_allow)
+{
+    struct ortb_request r;
+    struct ortb_error e;
+    cr_assert_eq(parse_q("{'id':'r','imp':[{'id':'1','video':{'protocols':[2,3],'protocols':[3,7]},"
+                         "'banner':{'format':[{'w':300,'h':250},{'w':728,'h':90}],'format':[{'w':728,'h':90},"
+                         "{'w':320,'h':50}]}}]}",
+                         &r, &e),
+                 0, "%s", e.msg);
+    cr_expect_eq(r.imp[0].video.protocols, 1u << 3, "protocols: intersected, not joined");
+    cr_expect(r.imp[0].has_banner);
+    cr_expect(r.imp[0].nformat == 1 && r.imp[0].format[0].w == 728 && r.imp[0].format[0].h == 90,
+              "format: the sizes both copies list, not the last copy");
+    static const struct {
+        const char *imp;
+        bool banner, video;
+        uint32_t protocols;
+    } rows[] = {
+        {"'video':{'protocols':[2],'protocols':[3]}", false, true, ORTB_PROTO_NONE},
+        {"'video':{'protocol':2,'protocols':[3]}", false, true, ORTB_PROTO_NONE},
+        {"'video':{'protocols':[2,3],'protocol':3}", false, true, 1u << 3},
+        {"'video':{'protocols':[40]}", false, true, ORTB_PROTO_NONE},
+        {"'video':{'protocol':0}", false, true, ORTB_PROTO_NONE},
+        {"'video':{'rqddurs':[15,30],'rqddurs':[60]}", false, false, 0},
+        {"'banner':{'format':[{'w':300,'h':250}],'format':[{'w':728,'h':90}]}", false, false, 0},
+        /* clean twins: an empty or null copy is absent, the same list again, no copy */
+        {"'video':{'protocols':[2,3],'protocols':[]}", false, true, 1u << 2 | 1u << 3},
+        {"'video':{'protocols':null,'protocols':[2]}", false, true, 1u << 2},
+        {"'video':{'rqddurs':[15,30],'rqddurs':[30,15]}", false, true, 0},
+        {"'video':{'protocols':[]}", false, true, 0},
+        {"'banner':{'format':[{'w':300,'h':250}],'format':[]}", true, false, 0},
+        {"'banner':{'format':[{'w':300,'h':250}],'format':[{'w':300,'h':250}]}", true, false, 0},
+    };
+    char q[512];
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        snprintf(q, sizeof q, "{'id':'r','imp':[{'id':'1',%s}]}", rows[i].imp);
+        cr_assert_eq(parse_q(q, &r, &e), 0, "[%s] %s", rows[i].imp, e.msg);
+        cr_expect_eq(r.imp[0].has_banner, rows[i].banner, "[%s] banner", rows[i].imp);
+        cr_expect_eq(r.imp[0].has_video, rows[i].video, "[%s] video", rows[i].imp);
+        if (rows[i].video)
+            cr_expect_eq(r.imp[0].video.protocols, rows[i].protocols, "[%s] protocols %#x", rows[i].imp,
+                         r.imp[0].video.protocols);
     }
 }
 
