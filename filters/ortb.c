@@ -993,6 +993,15 @@ static int parse_context(struct pctx *c, struct ortb_context_obj *x, enum ortb_c
 
 /* ---- device ---- */
 
+/* ISO 3166-1 alpha-2 or alpha-3: two or three ASCII letters, any case. */
+static bool country_code_ok(struct sv s)
+{
+    if (s.n != 2 && s.n != 3) return false;
+    for (size_t i = 0; i < s.n; i++)
+        if ((unsigned)((s.p[i] | 0x20) - 'a') > 25u) return false;
+    return true;
+}
+
 /* device.geo, or user.geo (user: only country and region are read; where the user says they live places
  * them for the jurisdiction rules, never for targeting) */
 static int parse_geo(struct pctx *c, struct ortb_geo *g, bool user)
@@ -1006,10 +1015,14 @@ static int parse_geo(struct pctx *c, struct ortb_geo *g, bool user)
     struct sv k;
     while (json_obj_next(c->j, &k)) {
         int rc;
-        if (KEQ(k, "country"))
-            rc = user ? rd_str_once(c, ORTB_PF_UGEO_COUNTRY, &g->country, "user.geo.country")
-                      : rd_str_once(c, ORTB_PF_GEO_COUNTRY, &g->country, "device.geo.country");
-        else if (KEQ(k, "region"))
+        if (KEQ(k, "country")) {
+            enum ortb_pf f = user ? ORTB_PF_UGEO_COUNTRY : ORTB_PF_GEO_COUNTRY;
+            rc = rd_str_once(c, f, &g->country, user ? "user.geo.country" : "device.geo.country");
+            /* a country that is no ISO 3166-1 code ("Germany", "276", "DEU ", "DE-BY") may name an EEA
+             * country the jurisdiction rules cannot see: bad, as a second copy ("" carries nothing: absent)
+             */
+            if (!rc && g->country.n && !country_code_ok(g->country)) pf_bad(c, f, ORTB_PFW_RANGE);
+        } else if (KEQ(k, "region"))
             rc = user ? rd_str_once(c, ORTB_PF_UGEO_REGION, &g->region, "user.geo.region")
                       : rd_str_once(c, ORTB_PF_GEO_REGION, &g->region, "device.geo.region");
         else if (user) {

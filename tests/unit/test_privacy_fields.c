@@ -162,6 +162,27 @@ Test(privacy_fields, key_in_another_case)
     run("key in another case", rows, sizeof rows / sizeof rows[0]);
 }
 
+/* A geo country that is no ISO 3166-1 code (two or three letters): "Germany", "276", "DEU " or "DE-BY" may
+ * name an EEA country, yet with regs.gdpr 0 it used to be "a country with no rules" and personal data was
+ * allowed. Now bad (out of range): no personal data, and the value is dropped. */
+Test(privacy_fields, unreadable_country)
+{
+    static const struct row rows[] = {
+        {"'regs':{'gdpr':0},'device':{'geo':{'country':'Germany'}}", NONE, M,
+         "device.geo.country: out of range", false},
+        {"'device':{'geo':{'country':'276'}}", NONE, M, "device.geo.country: out of range", false},
+        {"'device':{'geo':{'country':'DEU '}}", NONE, M, "device.geo.country: out of range", false},
+        {"'device':{'geo':{'country':'DE-BY'}}", NONE, M, "device.geo.country: out of range", false},
+        {"'device':{'geo':{'country':'D'}}", NONE, M, "device.geo.country: out of range", false},
+        {"'user':{'geo':{'country':'Deutschland'}}", NONE, M, "user.geo.country: out of range", false},
+        /* clean twins: codes in any case, and "" (nothing said) */
+        {"'regs':{'gdpr':0},'device':{'geo':{'country':'usa'}},'user':{'geo':{'country':'CA'}}", NONE, NONE,
+         NULL, false},
+        {"'device':{'geo':{'country':''}}", NONE, NONE, NULL, false},
+    };
+    run("unreadable country", rows, sizeof rows / sizeof rows[0]);
+}
+
 Test(privacy_fields, out_of_range)
 {
     static const struct row rows[] = {
