@@ -289,6 +289,7 @@ static const struct pf_key pfk_geo[] = {{"country", ORTB_PF_GEO_COUNTRY},
                                         {"lon", ORTB_PF_GEO_LON}};
 static const struct pf_key pfk_ugeo[] = {{"country", ORTB_PF_UGEO_COUNTRY}, {"region", ORTB_PF_UGEO_REGION}};
 static const struct pf_key pfk_data_ext[] = {{"segtax", ORTB_PF_SEGTAX}};
+static const struct pf_key pfk_data[] = {{"segment", ORTB_PF_SEGMENT}, {"ext", ORTB_PF_DATA_EXT}};
 
 /* Before each value of field f: a repeat is bad. Returns 1 for null (absent; consumed), 0 to read the value,
  * -1 on a JSON error. */
@@ -1107,6 +1108,8 @@ static int parse_segments(struct pctx *c, struct ortb_list *out, bool *ambiguous
         struct sv k;
         while (json_obj_next(c->j, &k)) {
             if (!KEQ(k, "id")) {
+                /* "ID", "Id": a folding decoder reads the segment's id, fairbid would not see it */
+                if (sv_kfold(k, "id")) pf_bad(c, ORTB_PF_SEGMENT, ORTB_PFW_CASE);
                 if (skip(c)) return -1;
                 continue;
             }
@@ -1197,8 +1200,10 @@ static int parse_data(struct pctx *c, struct ortb_user *u)
                 if (seen_ext) pf_bad(c, ORTB_PF_DATA_EXT, ORTB_PFW_DUP);
                 seen_ext = json_peek(c->j) != JSON_NULL;
                 rc = parse_data_ext(c, d);
-            } else
+            } else {
+                pf_variant(c, k, PF_KEYS(pfk_data));
                 rc = skip(c);
+            }
             if (rc) return -1;
         }
         if (c->j->err) return -1;
