@@ -1250,7 +1250,30 @@ static int parse_eids(struct pctx *c, struct ortb_list *out, bool strict, const 
     return 0;
 }
 
-static int parse_user_ext(struct pctx *c, struct ortb_user *u)
+/* user.ext.data (Prebid's older place for user.data): its segments count for what restricts (a vulnerability
+ * or sensitive segment there is the person's all the same), never for targeting or a fairness group, as
+ * regs.ext.gpp counts for opt-outs only; they used to be skipped, so a vulnerability segment there did not
+ * keep high-risk ads away. Of another shape: it may hide such a segment, so user.data is bad (hidden). The
+ * objects are joined after user.data's (parse_user), whichever comes first. */
+static int parse_user_ext_data(struct pctx *c, struct ortb_data **out, uint32_t *nout)
+{
+    enum json_type t = json_peek(c->j);
+    if (t == JSON_NONE) return -1;
+    if (t != JSON_ARRAY && t != JSON_NULL) {
+        if (skip(c)) return -1;
+        pf_bad(c, ORTB_PF_USER_DATA, ORTB_PFW_TYPE);
+        return 0;
+    }
+    if (*nout) pf_bad(c, ORTB_PF_USER_DATA, ORTB_PFW_DUP);
+    struct ortb_user tmp = {0};
+    if (parse_data(c, &tmp)) return -1;
+    for (uint32_t i = 0; i < tmp.ndata; i++) tmp.data[i].ambiguous = true;
+    *out = tmp.data;
+    *nout = tmp.ndata;
+    return 0;
+}
+
+static int parse_user_ext(struct pctx *c, struct ortb_user *u, struct ortb_data **xdata, uint32_t *nxdata)
 {
     int in = pf_obj(c, ORTB_PF_USER_EXT); /* user.ext may carry the consent string: its shape matters */
     if (in <= 0) return in;
@@ -1261,6 +1284,8 @@ static int parse_user_ext(struct pctx *c, struct ortb_user *u)
             rc = rd_pf_str(c, ORTB_PF_EXT_CONSENT, &u->ext_consent, &u->ext_consent_sig);
         else if (KEQ(k, "eids"))
             rc = parse_eids(c, &u->ext_eid_sources, false, "user.ext.eids");
+        else if (KEQ(k, "data"))
+            rc = parse_user_ext_data(c, xdata, nxdata);
         else {
             pf_variant(c, k, PF_KEYS(pfk_user_ext));
             rc = skip(c);
@@ -1279,6 +1304,8 @@ static int parse_user(struct pctx *c, struct ortb_user *u)
     if (!present) return 0;
     pf_once(c, ORTB_PF_USER_DUP);
     u->present = true;
+    struct ortb_data *xdata = NULL; /* user.ext.data's objects */
+    uint32_t nxdata = 0;
     struct sv k;
     while (json_obj_next(c->j, &k)) {
         int rc;
@@ -1305,7 +1332,7 @@ static int parse_user(struct pctx *c, struct ortb_user *u)
         } else if (KEQ(k, "eids"))
             rc = parse_eids(c, &u->eid_sources, true, "user.eids");
         else if (KEQ(k, "ext"))
-            rc = parse_user_ext(c, u);
+            rc = parse_user_ext(c, u, &xdata, &nxdata);
         else {
             pf_variant(c, k, PF_KEYS(pfk_user));
             rc = skip(c);
@@ -1313,6 +1340,15 @@ static int parse_user(struct pctx *c, struct ortb_user *u)
         if (rc) return -1;
     }
     if (c->j->err) return -1;
+    if (nxdata) { /* user.data's objects, then user.ext.data's */
+        struct ortb_data *all =
+            arena_alloc(c->a, (u->ndata + nxdata) * sizeof *all, _Alignof(struct ortb_data));
+        if (!all) return fail(c, ORTB_ENOMEM, "user.ext.data", "request too large for request memory");
+        if (u->ndata) memcpy(all, u->data, u->ndata * sizeof *all);
+        memcpy(all + u->ndata, xdata, nxdata * sizeof *all);
+        u->data = all;
+        u->ndata += nxdata;
+    }
     /* repeated, with a consent string in either copy: which copy's consent holds is unknowable */
     if ((c->pv->bad >> ORTB_PF_USER_DUP & 1) &&
         (c->pv->seen & (1ull << ORTB_PF_CONSENT | 1ull << ORTB_PF_EXT_CONSENT)))

@@ -248,7 +248,8 @@ struct ortb_user {
     enum ortb_sig consent_sig;
     struct sv ext_consent; /* 2.5 user.ext.consent */
     enum ortb_sig ext_consent_sig;
-    struct ortb_data *data;
+    struct ortb_data
+        *data; /* user.data, then user.ext.data's objects (each `ambiguous`: they restrict only) */
     uint32_t ndata;
     struct ortb_list eid_sources;     /* user.eids[].source */
     struct ortb_list ext_eid_sources; /* user.ext.eids[].source */

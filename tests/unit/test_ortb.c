@@ -610,6 +610,30 @@ Test(ortb, creative_fit_lists_given_twice_keep_what_both_allow)
     }
 }
 
+/* user.ext.data (Prebid's older place for user.data) used to be skipped, so a vulnerability segment there
+ * never kept high-risk ads away. Its objects now join user.data's (either order) as `ambiguous`: they count
+ * for what restricts, never for targeting; of another shape, user.data is bad. */
+Test(ortb, user_ext_data_counts_for_what_restricts)
+{
+    struct ortb_request r;
+    struct ortb_error e;
+    cr_assert_eq(parse_q("{" MIN_REQ
+                         ",'user':{'ext':{'data':[{'ext':{'segtax':4},'segment':[{'id':'399'}]}]},"
+                         "'data':[{'ext':{'segtax':4},'segment':[{'id':'1'}]}]}}",
+                         &r, &e),
+                 0, "%s", e.msg);
+    cr_assert_eq(r.user.ndata, 2);
+    cr_expect(!r.user.data[0].ambiguous && sv_is(r.user.data[0].segment.v[0], "1"));
+    cr_expect(r.user.data[1].ambiguous && r.user.data[1].segtax == 4 &&
+                  sv_is(r.user.data[1].segment.v[0], "399"),
+              "user.ext.data's object restricts only");
+    cr_expect_eq(r.priv.bad, 0);
+    cr_assert_eq(parse_q("{" MIN_REQ ",'user':{'ext':{'data':{'segment':[]}}}}", &r, &e), 0, "%s", e.msg);
+    cr_expect(r.priv.bad & (1ull << ORTB_PF_USER_DATA), "user.ext.data of another shape may hide a segment");
+    cr_assert_eq(parse_q("{" MIN_REQ ",'user':{'ext':{'data':null}}}", &r, &e), 0, "%s", e.msg);
+    cr_expect(r.priv.bad == 0 && r.user.ndata == 0);
+}
+
 /* Except privacy signals: given twice, in one object or in a repeated one, they are malformed, because "last
  * wins" would let a second value quietly undo the first (docs/http.md). */
 Test(ortb, duplicate_privacy_signals_are_malformed)
