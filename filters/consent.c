@@ -129,7 +129,7 @@ void consent_eval(const struct ortb_request *req, const struct consent_config *c
     for (uint64_t bad = req->priv.bad; bad; bad &= bad - 1) {
         unsigned f = (unsigned)__builtin_ctzll(bad);
         const struct ortb_pf_def *d = &ortb_pf[f];
-        const char *what = d->detail[req->priv.why[f] & 3];
+        const char *what = d->detail[req->priv.why[f] < ORTB_PFW_N ? req->priv.why[f] : ORTB_PFW_OK];
         switch (d->cls) {
         case ORTB_PFC_ALL:
             malformed = true;
@@ -228,8 +228,10 @@ void consent_eval(const struct ortb_request *req, const struct consent_config *c
      * EU, which may come as user.consent) must be one the string holds and fairbid decoded: a section missing
      * from the string, or one fairbid only lists (TCF Canada, an id it does not know), leaves the applicable
      * choices unread, and unread restricts (red-team audit: gpp_sid [7] with a string holding only a Virginia
-     * section without opt-outs allowed personal data). Without a GPP string gpp_sid only names regimes. */
-    if (g) {
+     * section without opt-outs allowed personal data). An empty GPP string ("gpp": "") is a string that holds
+     * no section (gpp_sid [7] with "gpp": "" allowed personal data: the US National opt-outs and known-child
+     * flags that apply came in no section). Without a GPP string gpp_sid only names regimes. */
+    if (g || (gpp_str.p && !gpp_str.n)) {
         for (int pass = 0; pass < 2; pass++) {
             bool ok = pass == 0 ? r->gpp_sid_sig == ORTB_SIG_OK : r->ext_gpp_sid_sig == ORTB_SIG_OK;
             uint32_t nsid = pass == 0 ? r->ngpp_sid : r->ext_ngpp_sid;
@@ -238,7 +240,7 @@ void consent_eval(const struct ortb_request *req, const struct consent_config *c
                 int sid = (int)sids[i];
                 if (sid == GPP_SID_TCFEU) continue;
                 bool held = false;
-                for (unsigned k = 0; k < g->nsections && !held; k++)
+                for (unsigned k = 0; g && k < g->nsections && !held; k++)
                     held = g->section_ids[k] == sid && g->kind[k] != GPP_KIND_SKIPPED;
                 if (!held) {
                     personal(s, REASON_CONSENT_MALFORMED,

@@ -194,7 +194,8 @@ enum { PT_INT, PT_INTSTR, PT_STR, PT_OBJ, PT_SIDS }; /* PT_INTSTR: an integer, o
     {                                                                                                        \
         path, type, cls, min, max,                                                                           \
         {                                                                                                    \
-            path, path ": duplicate key", path ": wrong type", path ": out of range"                         \
+            path, path ": duplicate key", path ": wrong type", path ": out of range",                        \
+                path ": key spelled in another case"                                                         \
         }                                                                                                    \
     }
 
@@ -247,6 +248,48 @@ static void pf_bad(struct pctx *c, enum ortb_pf f, enum ortb_pf_why why)
         c->pv->why[f] = (uint8_t)why;
     }
 }
+
+/* A key that did not match exactly but folds (sv_kfold: another case, U+017F, U+212A) to a privacy key of its
+ * object: a case-folding decoder (an exchange's, a downstream bidder's) reads it as that field, fairbid does
+ * not, so what it says is unknowable here and the field is bad (ORTB_PFW_CASE), as a second copy would be.
+ * Called only for the keys an object's matcher skips, against that object's privacy keys. */
+struct pf_key {
+    const char *name;
+    enum ortb_pf f;
+};
+#define PF_KEYS(t) (t), sizeof(t) / sizeof((t)[0])
+
+static void pf_variant(struct pctx *c, struct sv k, const struct pf_key *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (sv_kfold(k, t[i].name)) {
+            pf_bad(c, t[i].f, ORTB_PFW_CASE);
+            return;
+        }
+}
+
+static const struct pf_key pfk_root[] = {
+    {"regs", ORTB_PF_REGS}, {"user", ORTB_PF_USER}, {"device", ORTB_PF_DEVICE}};
+static const struct pf_key pfk_regs[] = {{"coppa", ORTB_PF_COPPA},           {"gdpr", ORTB_PF_GDPR},
+                                         {"us_privacy", ORTB_PF_US_PRIVACY}, {"gpp", ORTB_PF_GPP},
+                                         {"gpp_sid", ORTB_PF_GPP_SID},       {"ext", ORTB_PF_REGS_EXT}};
+static const struct pf_key pfk_regs_ext[] = {
+    {"gdpr", ORTB_PF_EXT_GDPR}, {"coppa", ORTB_PF_EXT_COPPA}, {"us_privacy", ORTB_PF_EXT_US_PRIVACY},
+    {"gpc", ORTB_PF_GPC},       {"gpp", ORTB_PF_EXT_GPP},     {"gpp_sid", ORTB_PF_EXT_GPP_SID},
+    {"dsa", ORTB_PF_DSA}};
+static const struct pf_key pfk_user[] = {{"id", ORTB_PF_USER_ID},     {"buyeruid", ORTB_PF_BUYERUID},
+                                         {"yob", ORTB_PF_YOB},        {"gender", ORTB_PF_GENDER},
+                                         {"geo", ORTB_PF_UGEO},       {"consent", ORTB_PF_CONSENT},
+                                         {"data", ORTB_PF_USER_DATA}, {"ext", ORTB_PF_USER_EXT}};
+static const struct pf_key pfk_user_ext[] = {{"consent", ORTB_PF_EXT_CONSENT}};
+static const struct pf_key pfk_device[] = {{"lmt", ORTB_PF_LMT}, {"geo", ORTB_PF_GEO}};
+static const struct pf_key pfk_geo[] = {{"country", ORTB_PF_GEO_COUNTRY},
+                                        {"region", ORTB_PF_GEO_REGION},
+                                        {"lat", ORTB_PF_GEO_LAT},
+                                        {"lon", ORTB_PF_GEO_LON}};
+static const struct pf_key pfk_ugeo[] = {{"country", ORTB_PF_UGEO_COUNTRY}, {"region", ORTB_PF_UGEO_REGION}};
+static const struct pf_key pfk_data_ext[] = {{"segtax", ORTB_PF_SEGTAX}};
+static const struct pf_key pfk_data[] = {{"segment", ORTB_PF_SEGMENT}, {"ext", ORTB_PF_DATA_EXT}};
 
 /* Before each value of field f: a repeat is bad. Returns 1 for null (absent; consumed), 0 to read the value,
  * -1 on a JSON error. */
@@ -476,7 +519,11 @@ static inline __attribute__((always_inline)) int enter(struct pctx *c, bool *pre
 
 /* ---- imp ---- */
 
-static int parse_format(struct pctx *c, struct ortb_imp *imp)
+/* A creative-fit list of the player given twice (banner.format, video/audio protocols (2.3's protocol counts
+ * as the same list), rqddurs; mimes in rd_list_as): a creative must fit every copy, so only what both copies
+ * hold is kept, and when they share nothing the media cannot be matched (*differs). An empty or null copy is
+ * absent. The scalars (rd_i32_same) and the object given twice follow the same rule: no media. */
+static int parse_format(struct pctx *c, struct ortb_imp *imp, bool *differs)
 {
     if (is_null(c)) return 0;
     if (json_peek(c->j) != JSON_ARRAY) {
@@ -508,6 +555,20 @@ static int parse_format(struct pctx *c, struct ortb_imp *imp)
             return fail(c, ORTB_EINVALID, "imp.banner.format[].w", "banner format size must not be negative");
     }
     if (c->j->err) return -1;
+    if (imp->nformat && v.n) { /* given twice: the sizes both copies list */
+        struct ortb_format *w = v.items;
+        uint32_t n = 0;
+        for (uint32_t i = 0; i < v.n; i++)
+            for (uint32_t q = 0; q < imp->nformat; q++)
+                if (w[i].w == imp->format[q].w && w[i].h == imp->format[q].h) {
+                    w[n++] = w[i];
+                    break;
+                }
+        if (!n) *differs = true;
+        v.n = n;
+    } else if (imp->nformat) {
+        return 0; /* an empty second copy is absent */
+    }
     imp->format = v.items;
     imp->nformat = v.n;
     return 0;
@@ -531,7 +592,8 @@ static int parse_banner(struct pctx *c, struct ortb_imp *imp)
     if (enter(c, &present, "imp.banner")) return -1;
     if (!present) return 0; /* banner: null leaves the imp without a banner */
     imp->has_banner = true;
-    bool differs = false;
+    bool differs = imp->banner_seen; /* given twice: as imp.video twice, no banner */
+    imp->banner_seen = true;
     struct sv k;
     while (json_obj_next(c->j, &k)) {
         int rc;
@@ -540,7 +602,7 @@ static int parse_banner(struct pctx *c, struct ortb_imp *imp)
         else if (KEQ(k, "h"))
             rc = rd_i32_same(c, &imp->banner_h, "imp.banner.h", &differs);
         else if (KEQ(k, "format"))
-            rc = parse_format(c, imp);
+            rc = parse_format(c, imp, &differs);
         else
             rc = skip(c);
         if (rc) return -1;
@@ -578,14 +640,26 @@ static int rd_intlist(struct pctx *c, int32_t **out, uint32_t *nout, uint32_t ma
     return 0;
 }
 
-/* protocols: ids 1..31 into a bit mask; ids past 31 are unknown to us and cannot match any creative. */
-static int rd_protocols(struct pctx *c, uint32_t *mask, const char *field)
+/* One copy of the player's protocols (m: its ids 1..31 as a mask; n: how many ids it listed) into *mask: ids
+ * past 31 (or below 1) are unknown to us and cannot match any creative, so a copy of only those leaves
+ * ORTB_PROTO_NONE; a second copy keeps what both allow (parse_format's rule). */
+static void protocols_add(uint32_t *mask, uint32_t m, uint32_t n, bool *seen)
+{
+    if (!n) return; /* [] or null: absent */
+    if (*seen) m &= *mask;
+    *seen = true;
+    *mask = m & ~ORTB_PROTO_NONE ? m & ~ORTB_PROTO_NONE : ORTB_PROTO_NONE;
+}
+
+/* protocols: ids 1..31 into a bit mask. */
+static int rd_protocols(struct pctx *c, uint32_t *mask, bool *seen, const char *field)
 {
     int32_t *v = NULL;
-    uint32_t n = 0;
+    uint32_t n = 0, m = 0;
     if (rd_intlist(c, &v, &n, ORTB_MAX_LIST, field)) return -1;
     for (uint32_t i = 0; i < n; i++)
-        if (v[i] >= 1 && v[i] <= 31) *mask |= 1u << v[i];
+        if (v[i] >= 1 && v[i] <= 31) m |= 1u << v[i];
+    protocols_add(mask, m, n, seen);
     return 0;
 }
 
@@ -605,6 +679,7 @@ static int parse_av(struct pctx *c, bool *has, struct ortb_av *av, bool video)
         av->minduration = av->maxduration = av->w = av->h = av->placement = av->plcmt = av->linearity =
             av->skip = av->skipmin = av->skipafter = av->startdelay = ORTB_UNSET;
     bool differs = false; /* a scalar given twice with different values (rd_i32_same) */
+    bool seen_proto = false;
     struct sv k;
     while (json_obj_next(c->j, &k)) {
         int rc;
@@ -614,14 +689,29 @@ static int parse_av(struct pctx *c, bool *has, struct ortb_av *av, bool video)
             rc = rd_i32_same(c, &av->minduration, field, &differs);
         else if (KEQ(k, "maxduration"))
             rc = rd_i32_same(c, &av->maxduration, field, &differs);
-        else if (KEQ(k, "rqddurs"))
-            rc = rd_intlist(c, &av->rqddurs, &av->nrqddurs, ORTB_MAX_DURS, field);
-        else if (KEQ(k, "protocols"))
-            rc = rd_protocols(c, &av->protocols, field);
-        else if (KEQ(k, "protocol")) { /* 2.3's single protocol, still sent by some */
+        else if (KEQ(k, "rqddurs")) {
+            int32_t *d = NULL;
+            uint32_t n = 0;
+            rc = rd_intlist(c, &d, &n, ORTB_MAX_DURS, field);
+            if (!rc && n && av->nrqddurs) { /* given twice: the durations both copies list */
+                uint32_t m = 0;
+                for (uint32_t i = 0; i < n; i++)
+                    for (uint32_t q = 0; q < av->nrqddurs; q++)
+                        if (d[i] == av->rqddurs[q]) {
+                            d[m++] = d[i];
+                            break;
+                        }
+                if (!m) differs = true;
+                n = m;
+            }
+            if (!rc && n) av->rqddurs = d, av->nrqddurs = n;
+        } else if (KEQ(k, "protocols"))
+            rc = rd_protocols(c, &av->protocols, &seen_proto, field);
+        else if (KEQ(k, "protocol")) { /* 2.3's single protocol, still sent by some: the same list */
             int32_t p = ORTB_UNSET;
             rc = rd_i32(c, &p, field);
-            if (!rc && p >= 1 && p <= 31) av->protocols |= 1u << p;
+            if (!rc && p != ORTB_UNSET)
+                protocols_add(&av->protocols, p >= 1 && p <= 31 ? 1u << p : 0, 1, &seen_proto);
         } else if (KEQ(k, "w") || KEQ(k, "h")) {
             int32_t *dst = KEQ(k, "w") ? &av->w : &av->h;
             rc = rd_i32_same(c, dst, field, &differs);
@@ -904,6 +994,15 @@ static int parse_context(struct pctx *c, struct ortb_context_obj *x, enum ortb_c
 
 /* ---- device ---- */
 
+/* ISO 3166-1 alpha-2 or alpha-3: two or three ASCII letters, any case. */
+static bool country_code_ok(struct sv s)
+{
+    if (s.n != 2 && s.n != 3) return false;
+    for (size_t i = 0; i < s.n; i++)
+        if ((unsigned)((s.p[i] | 0x20) - 'a') > 25u) return false;
+    return true;
+}
+
 /* device.geo, or user.geo (user: only country and region are read; where the user says they live places
  * them for the jurisdiction rules, never for targeting) */
 static int parse_geo(struct pctx *c, struct ortb_geo *g, bool user)
@@ -917,15 +1016,20 @@ static int parse_geo(struct pctx *c, struct ortb_geo *g, bool user)
     struct sv k;
     while (json_obj_next(c->j, &k)) {
         int rc;
-        if (KEQ(k, "country"))
-            rc = user ? rd_str_once(c, ORTB_PF_UGEO_COUNTRY, &g->country, "user.geo.country")
-                      : rd_str_once(c, ORTB_PF_GEO_COUNTRY, &g->country, "device.geo.country");
-        else if (KEQ(k, "region"))
+        if (KEQ(k, "country")) {
+            enum ortb_pf f = user ? ORTB_PF_UGEO_COUNTRY : ORTB_PF_GEO_COUNTRY;
+            rc = rd_str_once(c, f, &g->country, user ? "user.geo.country" : "device.geo.country");
+            /* a country that is no ISO 3166-1 code ("Germany", "276", "DEU ", "DE-BY") may name an EEA
+             * country the jurisdiction rules cannot see: bad, as a second copy ("" carries nothing: absent)
+             */
+            if (!rc && g->country.n && !country_code_ok(g->country)) pf_bad(c, f, ORTB_PFW_RANGE);
+        } else if (KEQ(k, "region"))
             rc = user ? rd_str_once(c, ORTB_PF_UGEO_REGION, &g->region, "user.geo.region")
                       : rd_str_once(c, ORTB_PF_GEO_REGION, &g->region, "device.geo.region");
-        else if (user)
+        else if (user) {
+            pf_variant(c, k, PF_KEYS(pfk_ugeo));
             rc = skip(c);
-        else if (KEQ(k, "zip"))
+        } else if (KEQ(k, "zip"))
             rc = rd_str(c, &g->zip, "device.geo.zip");
         else if (KEQ(k, "lat") || KEQ(k, "lon")) {
             bool lat = KEQ(k, "lat"), got = false;
@@ -936,8 +1040,10 @@ static int parse_geo(struct pctx *c, struct ortb_geo *g, bool user)
             }
         } else if (KEQ(k, "type"))
             rc = rd_i32(c, &g->type, "device.geo.type");
-        else
+        else {
+            pf_variant(c, k, PF_KEYS(pfk_geo));
             rc = skip(c);
+        }
         if (rc) return -1;
     }
     return c->j->err ? -1 : 0;
@@ -974,8 +1080,10 @@ static int parse_device(struct pctx *c, struct ortb_device *d)
             rc = rd_i32(c, &v, "device.w");
             if (!rc && v != ORTB_UNSET && v < 0)
                 return fail(c, ORTB_EINVALID, "device.w", "size must not be negative");
-        } else
+        } else {
+            pf_variant(c, k, PF_KEYS(pfk_device));
             rc = skip(c);
+        }
         if (rc) return -1;
     }
     return c->j->err ? -1 : 0;
@@ -1000,6 +1108,8 @@ static int parse_segments(struct pctx *c, struct ortb_list *out, bool *ambiguous
         struct sv k;
         while (json_obj_next(c->j, &k)) {
             if (!KEQ(k, "id")) {
+                /* "ID", "Id": a folding decoder reads the segment's id, fairbid would not see it */
+                if (sv_kfold(k, "id")) pf_bad(c, ORTB_PF_SEGMENT, ORTB_PFW_CASE);
                 if (skip(c)) return -1;
                 continue;
             }
@@ -1046,8 +1156,9 @@ static int parse_data_ext(struct pctx *c, struct ortb_data *d)
             c->pv->seen &= ~(1u << ORTB_PF_SEGTAX); /* the request-wide repeat check does not apply here */
             if (rd_pf_int(c, ORTB_PF_SEGTAX, &v, NULL)) return -1;
             d->segtax = v;
-        } else if (skip(c)) {
-            return -1;
+        } else {
+            pf_variant(c, k, PF_KEYS(pfk_data_ext));
+            if (skip(c)) return -1;
         }
     }
     return c->j->err ? -1 : 0;
@@ -1089,8 +1200,10 @@ static int parse_data(struct pctx *c, struct ortb_user *u)
                 if (seen_ext) pf_bad(c, ORTB_PF_DATA_EXT, ORTB_PFW_DUP);
                 seen_ext = json_peek(c->j) != JSON_NULL;
                 rc = parse_data_ext(c, d);
-            } else
+            } else {
+                pf_variant(c, k, PF_KEYS(pfk_data));
                 rc = skip(c);
+            }
             if (rc) return -1;
         }
         if (c->j->err) return -1;
@@ -1137,7 +1250,30 @@ static int parse_eids(struct pctx *c, struct ortb_list *out, bool strict, const 
     return 0;
 }
 
-static int parse_user_ext(struct pctx *c, struct ortb_user *u)
+/* user.ext.data (Prebid's older place for user.data): its segments count for what restricts (a vulnerability
+ * or sensitive segment there is the person's all the same), never for targeting or a fairness group, as
+ * regs.ext.gpp counts for opt-outs only; they used to be skipped, so a vulnerability segment there did not
+ * keep high-risk ads away. Of another shape: it may hide such a segment, so user.data is bad (hidden). The
+ * objects are joined after user.data's (parse_user), whichever comes first. */
+static int parse_user_ext_data(struct pctx *c, struct ortb_data **out, uint32_t *nout)
+{
+    enum json_type t = json_peek(c->j);
+    if (t == JSON_NONE) return -1;
+    if (t != JSON_ARRAY && t != JSON_NULL) {
+        if (skip(c)) return -1;
+        pf_bad(c, ORTB_PF_USER_DATA, ORTB_PFW_TYPE);
+        return 0;
+    }
+    if (*nout) pf_bad(c, ORTB_PF_USER_DATA, ORTB_PFW_DUP);
+    struct ortb_user tmp = {0};
+    if (parse_data(c, &tmp)) return -1;
+    for (uint32_t i = 0; i < tmp.ndata; i++) tmp.data[i].ambiguous = true;
+    *out = tmp.data;
+    *nout = tmp.ndata;
+    return 0;
+}
+
+static int parse_user_ext(struct pctx *c, struct ortb_user *u, struct ortb_data **xdata, uint32_t *nxdata)
 {
     int in = pf_obj(c, ORTB_PF_USER_EXT); /* user.ext may carry the consent string: its shape matters */
     if (in <= 0) return in;
@@ -1148,8 +1284,12 @@ static int parse_user_ext(struct pctx *c, struct ortb_user *u)
             rc = rd_pf_str(c, ORTB_PF_EXT_CONSENT, &u->ext_consent, &u->ext_consent_sig);
         else if (KEQ(k, "eids"))
             rc = parse_eids(c, &u->ext_eid_sources, false, "user.ext.eids");
-        else
+        else if (KEQ(k, "data"))
+            rc = parse_user_ext_data(c, xdata, nxdata);
+        else {
+            pf_variant(c, k, PF_KEYS(pfk_user_ext));
             rc = skip(c);
+        }
         if (rc) return -1;
     }
     return c->j->err ? -1 : 0;
@@ -1164,6 +1304,8 @@ static int parse_user(struct pctx *c, struct ortb_user *u)
     if (!present) return 0;
     pf_once(c, ORTB_PF_USER_DUP);
     u->present = true;
+    struct ortb_data *xdata = NULL; /* user.ext.data's objects */
+    uint32_t nxdata = 0;
     struct sv k;
     while (json_obj_next(c->j, &k)) {
         int rc;
@@ -1190,12 +1332,23 @@ static int parse_user(struct pctx *c, struct ortb_user *u)
         } else if (KEQ(k, "eids"))
             rc = parse_eids(c, &u->eid_sources, true, "user.eids");
         else if (KEQ(k, "ext"))
-            rc = parse_user_ext(c, u);
-        else
+            rc = parse_user_ext(c, u, &xdata, &nxdata);
+        else {
+            pf_variant(c, k, PF_KEYS(pfk_user));
             rc = skip(c);
+        }
         if (rc) return -1;
     }
     if (c->j->err) return -1;
+    if (nxdata) { /* user.data's objects, then user.ext.data's */
+        struct ortb_data *all =
+            arena_alloc(c->a, (u->ndata + nxdata) * sizeof *all, _Alignof(struct ortb_data));
+        if (!all) return fail(c, ORTB_ENOMEM, "user.ext.data", "request too large for request memory");
+        if (u->ndata) memcpy(all, u->data, u->ndata * sizeof *all);
+        memcpy(all + u->ndata, xdata, nxdata * sizeof *all);
+        u->data = all;
+        u->ndata += nxdata;
+    }
     /* repeated, with a consent string in either copy: which copy's consent holds is unknowable */
     if ((c->pv->bad >> ORTB_PF_USER_DUP & 1) &&
         (c->pv->seen & (1ull << ORTB_PF_CONSENT | 1ull << ORTB_PF_EXT_CONSENT)))
@@ -1271,8 +1424,10 @@ static int parse_regs_ext(struct pctx *c, struct ortb_regs *r)
                 while (!rc && json_obj_next(c->j, &dk)) rc = skip(c);
                 if (c->j->err) rc = -1;
             }
-        } else
+        } else {
+            pf_variant(c, k, PF_KEYS(pfk_regs_ext));
             rc = skip(c);
+        }
         if (rc) return -1;
     }
     return c->j->err ? -1 : 0;
@@ -1305,8 +1460,10 @@ static int parse_regs(struct pctx *c, struct ortb_regs *r)
             rc = parse_gpp_sid(c, ORTB_PF_GPP_SID, &r->gpp_sid, &r->ngpp_sid, &r->gpp_sid_sig);
         else if (KEQ(k, "ext"))
             rc = parse_regs_ext(c, r);
-        else
+        else {
+            pf_variant(c, k, PF_KEYS(pfk_regs));
             rc = skip(c);
+        }
         if (rc) return -1;
     }
     return c->j->err ? -1 : 0;
@@ -1361,8 +1518,10 @@ static int parse_request(struct pctx *c, struct ortb_request *r)
             rc = parse_user(c, &r->user);
         else if (KEQ(k, "regs"))
             rc = parse_regs(c, &r->regs);
-        else
+        else {
+            pf_variant(c, k, PF_KEYS(pfk_root));
             rc = skip(c);
+        }
         if (rc) return -1;
     }
     if (c->j->err) return -1;

@@ -36,7 +36,9 @@ struct ortb_format {
 #define ORTB_MAX_ASSETS 64 /* native request assets */
 
 /* imp.video or imp.audio: what a creative must satisfy (filters/media.h matches them). Integers are
- * ORTB_UNSET when absent. protocols is a bit mask of protocol ids 1..31 (0 = not given). */
+ * ORTB_UNSET when absent. protocols is a bit mask of protocol ids 1..31 (0 = not given; bit 0 alone = given,
+ * but no id fairbid knows is left, so no creative fits: ORTB_PROTO_NONE). */
+#define ORTB_PROTO_NONE 1u
 struct ortb_av {
     struct ortb_list mimes;
     int32_t minduration, maxduration;
@@ -97,6 +99,7 @@ struct ortb_pmp {
 struct ortb_imp {
     struct sv id;
     bool has_banner, has_video, has_audio, has_native;
+    bool banner_seen;           /* imp.banner was read once: a second copy leaves the imp without a banner */
     int32_t banner_w, banner_h; /* ORTB_UNSET when absent */
     struct ortb_format *format;
     uint32_t nformat;
@@ -207,7 +210,9 @@ enum ortb_pf {
     ORTB_PF_N
 };
 
-enum ortb_pf_why { ORTB_PFW_OK = 0, ORTB_PFW_DUP, ORTB_PFW_TYPE, ORTB_PFW_RANGE };
+/* ORTB_PFW_CASE: the field's key spelled in another case or with a Unicode fold ("GDPR", "Regs", "uſer"), as
+ * a case-folding decoder (Go's encoding/json) reads it and fairbid's exact match does not. */
+enum ortb_pf_why { ORTB_PFW_OK = 0, ORTB_PFW_DUP, ORTB_PFW_TYPE, ORTB_PFW_RANGE, ORTB_PFW_CASE, ORTB_PFW_N };
 
 /* What a bad value of the field means for the consent rules. */
 enum ortb_pf_class {
@@ -224,7 +229,7 @@ struct ortb_pf_def {
     uint8_t type; /* ortb.c's PT_* */
     uint8_t cls;  /* enum ortb_pf_class */
     int32_t min, max;
-    const char *detail[4]; /* by enum ortb_pf_why: "regs.coppa: duplicate key", ... (static) */
+    const char *detail[ORTB_PFW_N]; /* by enum ortb_pf_why: "regs.coppa: duplicate key", ... (static) */
 };
 extern const struct ortb_pf_def ortb_pf[ORTB_PF_N];
 
@@ -243,7 +248,8 @@ struct ortb_user {
     enum ortb_sig consent_sig;
     struct sv ext_consent; /* 2.5 user.ext.consent */
     enum ortb_sig ext_consent_sig;
-    struct ortb_data *data;
+    struct ortb_data
+        *data; /* user.data, then user.ext.data's objects (each `ambiguous`: they restrict only) */
     uint32_t ndata;
     struct ortb_list eid_sources;     /* user.eids[].source */
     struct ortb_list ext_eid_sources; /* user.ext.eids[].source */

@@ -45,4 +45,34 @@ static inline bool sv_ieq(struct sv a, struct sv b)
     return true;
 }
 
+/* k folds to lit (plain lower-case ASCII) as case-folding JSON decoders match names (Go's encoding/json):
+ * ASCII case-insensitively, and U+017F (long s) / U+212A (Kelvin sign) as 's' / 'k'. */
+static inline bool sv_kfold(struct sv k, const char *lit)
+{
+    /* most keys differ at the first byte: an ASCII first byte decides at once (letters fold by bit 5) */
+    if (k.n == 0 || !*lit) return k.n == 0 && !*lit;
+    unsigned char c0 = (unsigned char)k.p[0];
+    if (c0 < 0x80 && (c0 | (c0 >= 'A' && c0 <= 'Z' ? 0x20 : 0)) != (unsigned char)*lit) return false;
+    size_t i = 0;
+    for (; *lit; lit++) {
+        if (i >= k.n) return false;
+        unsigned char c = (unsigned char)k.p[i];
+        if (c == 0xC5 && i + 1 < k.n && (unsigned char)k.p[i + 1] == 0xBF) {
+            if (*lit != 's') return false;
+            i += 2;
+            continue;
+        }
+        if (c == 0xE2 && i + 2 < k.n && (unsigned char)k.p[i + 1] == 0x84 &&
+            (unsigned char)k.p[i + 2] == 0xAA) {
+            if (*lit != 'k') return false;
+            i += 3;
+            continue;
+        }
+        if (c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
+        if (c != (unsigned char)*lit) return false;
+        i++;
+    }
+    return i == k.n;
+}
+
 #endif

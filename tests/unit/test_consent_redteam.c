@@ -174,6 +174,17 @@ Test(redteam, gpp_sid_section_missing_from_string_restricts)
            NONE, false);
     /* without a GPP string gpp_sid names regimes only (unchanged) */
     expect("gpp_sid [7] without a string", "\"gpp_sid\":[7]", NULL, NONE, NONE, false);
+    /* an empty GPP string is a string that holds no section: the sections gpp_sid names went unread (it
+     * used to count as no string, so personal data was allowed) */
+    expect("gpp_sid [7] with \"gpp\": \"\"", "\"gpp\":\"\",\"gpp_sid\":[7]", NULL, NONE,
+           REASON_CONSENT_MALFORMED, false);
+    expect("regs.ext.gpp_sid [8] with regs.ext.gpp \"\"", "\"ext\":{\"gpp\":\"\",\"gpp_sid\":[8]}", NULL,
+           NONE, REASON_CONSENT_MALFORMED, false);
+    expect("gpp_sid [6] with \"gpp\": \"\" and regs.us_privacy",
+           "\"gpp\":\"\",\"gpp_sid\":[6],\"us_privacy\":\"1YNN\"", NULL, NONE, REASON_CONSENT_MALFORMED,
+           false);
+    /* clean twins: "" with no section named (what exchanges send for "not set"), or only TCF EU's 2 */
+    expect("\"gpp\": \"\" with gpp_sid []", "\"gpp\":\"\",\"gpp_sid\":[]", NULL, NONE, NONE, false);
 }
 
 /* Class: the same TC string in two places (GPP section 2 and user.consent) with different values; GPP won,

@@ -543,7 +543,10 @@ Test(ortb, sizes_given_twice_leave_no_match)
         {"'video':{'w':640,'h':480,'w':640,'maxduration':30,'maxduration':null}", false, true, false},
         {"'audio':{'maxduration':30,'maxduration':30},'video':null", false, false, true},
         {"'video':null,'video':{'w':640}", false, true, false},
-        {"'banner':{'w':300,'h':250,'w':300},'banner':{'h':250}", true, false, false},
+        {"'banner':{'w':300,'h':250,'w':300}", true, false, false},
+        /* the banner object given twice is no banner, as imp.video twice (it used to merge) */
+        {"'banner':{'w':300,'h':250},'banner':{'h':250}", false, false, false},
+        {"'banner':{'w':300},'banner':{'h':250},'banner':null", false, false, false},
     };
     char q[512];
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
@@ -555,6 +558,80 @@ Test(ortb, sizes_given_twice_leave_no_match)
         cr_expect_eq(r.imp[0].has_video, rows[i].video, "[%s] video", rows[i].imp);
         cr_expect_eq(r.imp[0].has_audio, rows[i].audio, "[%s] audio", rows[i].imp);
     }
+}
+
+/* A creative-fit list of the player given twice (banner.format, video/audio protocols and 2.3's protocol,
+ * rqddurs, mimes): a creative must fit every copy, so what both copies hold is kept; copies that share
+ * nothing leave no match. protocols used to be joined (a second copy added protocols) and format kept the
+ * last copy (a second copy replaced the sizes); a protocols list of only unknown ids used to mean "not
+ * given". */
+Test(ortb, creative_fit_lists_given_twice_keep_what_both_allow)
+{
+    struct ortb_request r;
+    struct ortb_error e;
+    cr_assert_eq(parse_q("{'id':'r','imp':[{'id':'1','video':{'protocols':[2,3],'protocols':[3,7]},"
+                         "'banner':{'format':[{'w':300,'h':250},{'w':728,'h':90}],'format':[{'w':728,'h':90},"
+                         "{'w':320,'h':50}]}}]}",
+                         &r, &e),
+                 0, "%s", e.msg);
+    cr_expect_eq(r.imp[0].video.protocols, 1u << 3, "protocols: intersected, not joined");
+    cr_expect(r.imp[0].has_banner);
+    cr_expect(r.imp[0].nformat == 1 && r.imp[0].format[0].w == 728 && r.imp[0].format[0].h == 90,
+              "format: the sizes both copies list, not the last copy");
+    static const struct {
+        const char *imp;
+        bool banner, video;
+        uint32_t protocols;
+    } rows[] = {
+        {"'video':{'protocols':[2],'protocols':[3]}", false, true, ORTB_PROTO_NONE},
+        {"'video':{'protocol':2,'protocols':[3]}", false, true, ORTB_PROTO_NONE},
+        {"'video':{'protocols':[2,3],'protocol':3}", false, true, 1u << 3},
+        {"'video':{'protocols':[40]}", false, true, ORTB_PROTO_NONE},
+        {"'video':{'protocol':0}", false, true, ORTB_PROTO_NONE},
+        {"'video':{'rqddurs':[15,30],'rqddurs':[60]}", false, false, 0},
+        {"'banner':{'format':[{'w':300,'h':250}],'format':[{'w':728,'h':90}]}", false, false, 0},
+        /* clean twins: an empty or null copy is absent, the same list again, no copy */
+        {"'video':{'protocols':[2,3],'protocols':[]}", false, true, 1u << 2 | 1u << 3},
+        {"'video':{'protocols':null,'protocols':[2]}", false, true, 1u << 2},
+        {"'video':{'rqddurs':[15,30],'rqddurs':[30,15]}", false, true, 0},
+        {"'video':{'protocols':[]}", false, true, 0},
+        {"'banner':{'format':[{'w':300,'h':250}],'format':[]}", true, false, 0},
+        {"'banner':{'format':[{'w':300,'h':250}],'format':[{'w':300,'h':250}]}", true, false, 0},
+    };
+    char q[512];
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        snprintf(q, sizeof q, "{'id':'r','imp':[{'id':'1',%s}]}", rows[i].imp);
+        cr_assert_eq(parse_q(q, &r, &e), 0, "[%s] %s", rows[i].imp, e.msg);
+        cr_expect_eq(r.imp[0].has_banner, rows[i].banner, "[%s] banner", rows[i].imp);
+        cr_expect_eq(r.imp[0].has_video, rows[i].video, "[%s] video", rows[i].imp);
+        if (rows[i].video)
+            cr_expect_eq(r.imp[0].video.protocols, rows[i].protocols, "[%s] protocols %#x", rows[i].imp,
+                         r.imp[0].video.protocols);
+    }
+}
+
+/* user.ext.data (Prebid's older place for user.data) used to be skipped, so a vulnerability segment there
+ * never kept high-risk ads away. Its objects now join user.data's (either order) as `ambiguous`: they count
+ * for what restricts, never for targeting; of another shape, user.data is bad. */
+Test(ortb, user_ext_data_counts_for_what_restricts)
+{
+    struct ortb_request r;
+    struct ortb_error e;
+    cr_assert_eq(parse_q("{" MIN_REQ
+                         ",'user':{'ext':{'data':[{'ext':{'segtax':4},'segment':[{'id':'399'}]}]},"
+                         "'data':[{'ext':{'segtax':4},'segment':[{'id':'1'}]}]}}",
+                         &r, &e),
+                 0, "%s", e.msg);
+    cr_assert_eq(r.user.ndata, 2);
+    cr_expect(!r.user.data[0].ambiguous && sv_is(r.user.data[0].segment.v[0], "1"));
+    cr_expect(r.user.data[1].ambiguous && r.user.data[1].segtax == 4 &&
+                  sv_is(r.user.data[1].segment.v[0], "399"),
+              "user.ext.data's object restricts only");
+    cr_expect_eq(r.priv.bad, 0);
+    cr_assert_eq(parse_q("{" MIN_REQ ",'user':{'ext':{'data':{'segment':[]}}}}", &r, &e), 0, "%s", e.msg);
+    cr_expect(r.priv.bad & (1ull << ORTB_PF_USER_DATA), "user.ext.data of another shape may hide a segment");
+    cr_assert_eq(parse_q("{" MIN_REQ ",'user':{'ext':{'data':null}}}", &r, &e), 0, "%s", e.msg);
+    cr_expect(r.priv.bad == 0 && r.user.ndata == 0);
 }
 
 /* Except privacy signals: given twice, in one object or in a repeated one, they are malformed, because "last

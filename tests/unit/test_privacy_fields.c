@@ -115,6 +115,80 @@ Test(privacy_fields, duplicates)
     run("duplicates", rows, sizeof rows / sizeof rows[0]);
 }
 
+/* A privacy key spelled in another case or with one of the Unicode folds a case-folding decoder (Go's
+ * encoding/json) applies: fairbid's exact match skipped it, so "GDPR": 1 or "COPPA": 1 was read as absent and
+ * personal data was allowed, while an exchange or bidder decoding by fold reads the signal. The field it
+ * folds to is bad (ORTB_PFW_CASE), in every object that holds privacy keys; a key that folds to none is
+ * unknown. */
+Test(privacy_fields, key_in_another_case)
+{
+    static const struct row rows[] = {
+        {"'regs':{'GDPR':1}", M, M, "regs.gdpr: key spelled in another case", false},
+        {"'regs':{'gdpr':0,'Gdpr':1}", M, M, "regs.gdpr: key spelled in another case", false},
+        {"'regs':{'\\u0047DPR':1}", M, M, "regs.gdpr: key spelled in another case", false},
+        {"'Regs':{'coppa':1}", M, M, "regs: key spelled in another case", false},
+        {"'regs':{'COPPA':1}", NONE, REASON_MINOR_COPPA, "regs.coppa: key spelled in another case", true},
+        {"'regs':{'US_PRIVACY':'1YYN'}", NONE, M, "regs.us_privacy: key spelled in another case", false},
+        {"'regs':{'GPP':'x'}", NONE, M, "regs.gpp: key spelled in another case", true},
+        {"'regs':{'Gpp_Sid':[2]}", M, M, "regs.gpp_sid: key spelled in another case", false},
+        {"'regs':{'EXT':{'gdpr':1}}", M, M, "regs.ext: key spelled in another case", false},
+        {"'regs':{'ext':{'GDPR':1}}", M, M, "regs.ext.gdpr: key spelled in another case", false},
+        {"'regs':{'ext':{'Coppa':1}}", NONE, REASON_MINOR_COPPA,
+         "regs.ext.coppa: key spelled in another case", true},
+        {"'regs':{'ext':{'GPC':1}}", NONE, M, "regs.ext.gpc: key spelled in another case", false},
+        {"'regs':{'ext':{'DSA':{}}}", NONE, M, "regs.ext.dsa: key spelled in another case", false},
+        {"'User':{'consent':'x'}", M, M, "user: key spelled in another case", false},
+        {"'u\xc5\xbf"
+         "er':{'yob':2015}",
+         M, M, "user: key spelled in another case", false},
+        {"'user':{'YOB':2015}", NONE, REASON_MINOR_AGE, "user.yob: key spelled in another case", true},
+        {"'user':{'Consent':'x'}", M, M, "user.consent: key spelled in another case", false},
+        {"'user':{'ext':{'CONSENT':'x'}}", M, M, "user.ext.consent: key spelled in another case", false},
+        {"'user':{'Data':[]}", NONE, M, "user.data: key spelled in another case", true},
+        {"'user':{'data':[{'ext':{'SegTax':4},'segment':[{'id':'1'}]}]}", NONE, M,
+         "user.data.ext.segtax: key spelled in another case", true},
+        {"'user':{'data':[{'Segment':[{'id':'1'}]}]}", NONE, M,
+         "user.data.segment: key spelled in another case", true},
+        {"'user':{'data':[{'segment':[{'ID':'399'}]}]}", NONE, M,
+         "user.data.segment: key spelled in another case", true},
+        {"'user':{'data':[{'Ext':{'segtax':4}}]}", NONE, M, "user.data.ext: key spelled in another case",
+         true},
+        {"'device':{'LMT':1}", NONE, M, "device.lmt: key spelled in another case", false},
+        {"'Device':{'lmt':1}", NONE, M, "device: key spelled in another case", false},
+        {"'device':{'geo':{'Country':'DEU'}}", NONE, M, "device.geo.country: key spelled in another case",
+         false},
+        {"'user':{'geo':{'COUNTRY':'DEU'}}", NONE, M, "user.geo.country: key spelled in another case", false},
+        /* the Kelvin sign folds to k only: no privacy key has a k, so it is an unknown key */
+        {"'regs':{'coppa':0,'\xe2\x84\xaax':1}", NONE, NONE, NULL, false},
+        /* clean twins: exact spellings, and keys that fold to no privacy key */
+        {"'regs':{'gdpr':0,'coppa':0,'ext':{'gpc':0,'Other':1}},'user':{'yob':1980,'Keywords':'a'},"
+         "'device':{'lmt':0,'Make':'x','geo':{'country':'USA','City':'x'}},'Source':{}",
+         NONE, NONE, NULL, false},
+    };
+    run("key in another case", rows, sizeof rows / sizeof rows[0]);
+}
+
+/* A geo country that is no ISO 3166-1 code (two or three letters): "Germany", "276", "DEU " or "DE-BY" may
+ * name an EEA country, yet with regs.gdpr 0 it used to be "a country with no rules" and personal data was
+ * allowed. Now bad (out of range): no personal data, and the value is dropped. */
+Test(privacy_fields, unreadable_country)
+{
+    static const struct row rows[] = {
+        {"'regs':{'gdpr':0},'device':{'geo':{'country':'Germany'}}", NONE, M,
+         "device.geo.country: out of range", false},
+        {"'device':{'geo':{'country':'276'}}", NONE, M, "device.geo.country: out of range", false},
+        {"'device':{'geo':{'country':'DEU '}}", NONE, M, "device.geo.country: out of range", false},
+        {"'device':{'geo':{'country':'DE-BY'}}", NONE, M, "device.geo.country: out of range", false},
+        {"'device':{'geo':{'country':'D'}}", NONE, M, "device.geo.country: out of range", false},
+        {"'user':{'geo':{'country':'Deutschland'}}", NONE, M, "user.geo.country: out of range", false},
+        /* clean twins: codes in any case, and "" (nothing said) */
+        {"'regs':{'gdpr':0},'device':{'geo':{'country':'usa'}},'user':{'geo':{'country':'CA'}}", NONE, NONE,
+         NULL, false},
+        {"'device':{'geo':{'country':''}}", NONE, NONE, NULL, false},
+    };
+    run("unreadable country", rows, sizeof rows / sizeof rows[0]);
+}
+
 Test(privacy_fields, out_of_range)
 {
     static const struct row rows[] = {
@@ -269,7 +343,7 @@ Test(privacy_fields, parser_record)
     cr_expect_eq(o.req.regs.gdpr, 0);
     for (int f = 0; f < ORTB_PF_N; f++) {
         cr_expect_not_null(ortb_pf[f].path, "field %d has a path", f);
-        for (int w = 1; w < 4; w++)
+        for (int w = 1; w < ORTB_PFW_N; w++)
             cr_expect(strncmp(ortb_pf[f].detail[w], ortb_pf[f].path, strlen(ortb_pf[f].path)) == 0,
                       "the detail names the field: %s", ortb_pf[f].detail[w]);
     }
@@ -360,14 +434,15 @@ Test(privacy_fields, other_shapes)
         {"'regs':{'coppa':0},'\\u0072egs':{}", M, M, "regs: duplicate key", false},
         {"'user':{'yob':1980},'us\\u0065r':{'yob':1980}", NONE, REASON_MINOR_AGE, "user.yob: duplicate key",
          true},
-        /* clean twins: numbers that are exactly integers, case-sensitive keys (COPPA is no OpenRTB key: it
-           is skipped like every unknown key), one copy of each object */
+        /* clean twins: numbers that are exactly integers, one copy of each object ("COPPA" used to be a
+           clean twin, skipped as an unknown key: a folding decoder reads it, so it now restricts, as the
+           scrubber's rule 2 always did; key_in_another_case) */
         {"'regs':{'coppa':1.0}", NONE, REASON_MINOR_COPPA, "regs.coppa = 1", true},
         {"'regs':{'coppa':-0,'gdpr':0.0,'ext':{'gdpr':0e-400,'gpc':0E5}},'device':{'lmt':-0.0}", NONE, NONE,
          NULL, false},
         {"'user':{'yob':1.98e3}", NONE, NONE, NULL, false},
         {"'user':{'yob':19800e-1}", NONE, NONE, NULL, false},
-        {"'regs':{'COPPA':1}", NONE, NONE, NULL, false},
+        {"'regs':{'COPPA':1}", NONE, REASON_MINOR_COPPA, "regs.coppa: key spelled in another case", true},
         {"'user':{'yob':1980,'gender':'F','data':[{'segment':[{'id':'1'},{'id':'2'}]}]},'device':{'geo':{"
          "'country':'USA','region':'CA','lat':1,'lon':2}}",
          NONE, NONE, NULL, false},

@@ -451,20 +451,24 @@ Test(scrub, segment_removal_keeps_the_array_valid)
             "\"2\"},"
             "{\"id\":\"356\"}]},"
             "{\"ext\":{\"segtax\":4},\"segment\":[{\"id\":\"369\"}]},"
-            "{\"ext\":{\"segtax\":6},\"EXT\":{\"segtax\":4},\"segment\":[{\"id\":\"5\"}]},"
             "{\"segment\":[{\"id\":\"399\"}]},"
             "{\"ext\":{\"segtax\":6},\"segment\":[{\"id\":\"x\",\"id\":\"181\"}]}]}}");
     cr_assert(x.r.forward && x.r.personal);
     cr_assert(has(&x, "\"segment\":[{\"id\":\"1\"},{\"id\":\"2\"}]"), "%s", x.out);
     cr_assert(has(&x, "\"segment\":[]"), "%s", x.out);
-    cr_assert(removed(&x, "user.data[]", REASON_CONSENT_MALFORMED), "two ext objects: which segtax?");
-    cr_assert(!has(&x, "\"id\":\"5\""));
     cr_assert(has(&x, "{\"segment\":[{\"id\":\"399\"}]}"), "no segtax: unclassifiable, kept: %s", x.out);
     cr_assert(!has(&x, "181"), "a repeated segment id cannot hide a class: %s", x.out);
-    /* a bare id in a segment array fairbid's parser does not read ("Segment"): classified all the same */
+    /* two ext objects, one spelled "EXT" (which segtax?), and a segment array fairbid's parser does not read
+     * ("Segment"): the bid path's parser cannot see those segments, so no personal data goes anywhere
+     * (test_privacy_fields key_in_another_case); the data object and the segments go all the same */
+    run(&x, "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"user\":{\"data\":["
+            "{\"ext\":{\"segtax\":6},\"EXT\":{\"segtax\":4},\"segment\":[{\"id\":\"5\"}]}]}}");
+    cr_assert(x.r.forward && !x.r.personal);
+    cr_assert(!has(&x, "\"id\":\"5\""), "%s", x.out);
     run(&x, "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"user\":{\"data\":[{\"ext\":{\"segtax\":4},"
             "\"Segment\":[\"399\",381,\"1\"]}]}}");
-    cr_assert(has(&x, "\"Segment\":[\"1\"]"), "%s", x.out);
+    cr_assert(x.r.forward && !x.r.personal);
+    cr_assert(!has(&x, "399") && !has(&x, "381"), "%s", x.out);
 }
 
 Test(scrub, explicit_sensitive_consent_outside_gdpr_keeps_that_class_only)
@@ -608,14 +612,22 @@ Test(scrub, segments_in_every_copy_and_spelling_are_classified)
     static struct run x;
     run(&x, "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"user\":{\"ext\":{\"data\":[{\"ext\":{\"segtax\":4},"
             "\"segment\":[{\"id\":\"399\"},{\"id\":\"1\"}]}]},"
+            "\"data\":[{\"ext\":{\"segtax\":4},\"s\\u0065gment\":[{\"\\u0069d\":\"381\"},{\"id\":\"1502\"},"
+            "{\"id\":\"\\u0033\\u00399\"},{\"id\":\"2\"}]}]}}");
+    cr_assert(x.r.forward && x.r.personal);
+    cr_assert(!has(&x, "399") && !has(&x, "381") && !has(&x, "1502") && !has(&x, "\\u0033"), "%s", x.out);
+    cr_assert(has(&x, "{\"id\":\"1\"}") && has(&x, "{\"id\":\"2\"}"), "%s", x.out);
+    /* user.data spelled "DATA": the bid path's parser cannot read it (it may hold a vulnerability segment),
+     * so personal data goes nowhere; its segments are classified and removed all the same */
+    run(&x, "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"user\":{\"ext\":{\"data\":[{\"ext\":{\"segtax\":4},"
+            "\"segment\":[{\"id\":\"399\"},{\"id\":\"1\"}]}]},"
             "\"data\":[{\"ext\":{\"segtax\":4},\"s\\u0065gment\":[{\"\\u0069d\":\"381\"},{\"ID\":\"1502\"},"
             "{\"id\":\"\\u0033\\u00399\"},{\"id\":\"2\"}]}],"
             "\"DATA\":[{\"EXT\":{\"SEGTAX\":4},\"SEGMENT\":[{\"Id\":\"356\"}]}]}}");
-    cr_assert(x.r.forward && x.r.personal);
+    cr_assert(x.r.forward && !x.r.personal);
     cr_assert(!has(&x, "399") && !has(&x, "381") && !has(&x, "1502") && !has(&x, "356") &&
                   !has(&x, "\\u0033"),
               "%s", x.out);
-    cr_assert(has(&x, "{\"id\":\"1\"}") && has(&x, "{\"id\":\"2\"}"), "%s", x.out);
 }
 
 /* A location in an extension (device.ext.geo, user.ext.geo) goes where precise geo may not, also when
