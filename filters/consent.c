@@ -361,6 +361,8 @@ void consent_eval(const struct ortb_request *req, const struct consent_config *c
     if (r->gpc_sig == ORTB_SIG_OK && r->gpc == 1) personal(s, REASON_CONSENT_GPC, "regs.ext.gpc = 1", 1);
     if (g && gpp_gpc(g, &sec)) personal(s, REASON_CONSENT_GPC, "GPP Gpc = 1", sec);
     if (req->device.lmt == 1) personal(s, REASON_CONSENT_LMT, "device.lmt = 1", 1);
+    /* OpenRTB 2.6 3.2.18: dnt 1 = "do not track", the person's own signal: no personal data, as lmt */
+    if (req->device.dnt == 1) personal(s, REASON_CONSENT_DNT, "device.dnt = 1", 1);
 
     if (s->minor || s->block_personal >= 0) s->precise_geo_ok = false;
 }

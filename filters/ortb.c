@@ -224,6 +224,7 @@ const struct ortb_pf_def ortb_pf[ORTB_PF_N] = {
     [ORTB_PF_GPC] = PF("regs.ext.gpc", PT_INTSTR, ORTB_PFC_PERSONAL, 0, 1),
     [ORTB_PF_DSA] = PF("regs.ext.dsa", PT_OBJ, ORTB_PFC_PERSONAL, 0, 0),
     [ORTB_PF_LMT] = PF("device.lmt", PT_INT, ORTB_PFC_PERSONAL, 0, 1),
+    [ORTB_PF_DNT] = PF("device.dnt", PT_INT, ORTB_PFC_PERSONAL, 0, 1),
     [ORTB_PF_DEVICE] = PF("device", PT_OBJ, ORTB_PFC_PERSONAL, 0, 0),
     [ORTB_PF_GEO] = PF("device.geo", PT_OBJ, ORTB_PFC_PERSONAL, 0, 0),
     [ORTB_PF_GEO_COUNTRY] = PF("device.geo.country", PT_STR, ORTB_PFC_PERSONAL, 0, 0),
@@ -282,7 +283,7 @@ static const struct pf_key pfk_user[] = {{"id", ORTB_PF_USER_ID},     {"buyeruid
                                          {"geo", ORTB_PF_UGEO},       {"consent", ORTB_PF_CONSENT},
                                          {"data", ORTB_PF_USER_DATA}, {"ext", ORTB_PF_USER_EXT}};
 static const struct pf_key pfk_user_ext[] = {{"consent", ORTB_PF_EXT_CONSENT}};
-static const struct pf_key pfk_device[] = {{"lmt", ORTB_PF_LMT}, {"geo", ORTB_PF_GEO}};
+static const struct pf_key pfk_device[] = {{"lmt", ORTB_PF_LMT}, {"dnt", ORTB_PF_DNT}, {"geo", ORTB_PF_GEO}};
 static const struct pf_key pfk_geo[] = {{"country", ORTB_PF_GEO_COUNTRY},
                                         {"region", ORTB_PF_GEO_REGION},
                                         {"lat", ORTB_PF_GEO_LAT},
@@ -483,6 +484,7 @@ static void pf_finish(struct ortb_request *r)
     if (BAD(ORTB_PF_EXT_GPP)) g->ext_gpp = SV_NULL, g->ext_gpp_sig = ORTB_SIG_MALFORMED;
     if (BAD(ORTB_PF_GPC)) g->gpc = ORTB_UNSET, g->gpc_sig = ORTB_SIG_MALFORMED;
     if (BAD(ORTB_PF_LMT)) r->device.lmt = ORTB_UNSET;
+    if (BAD(ORTB_PF_DNT)) r->device.dnt = ORTB_UNSET;
     struct ortb_geo *geo = &r->device.geo;
     if (BAD(ORTB_PF_DEVICE) || BAD(ORTB_PF_GEO)) {
         int32_t type = geo->type;
@@ -1070,7 +1072,7 @@ static int parse_device(struct pctx *c, struct ortb_device *d)
         else if (KEQ(k, "geo"))
             rc = parse_geo(c, &d->geo, false);
         else if (KEQ(k, "dnt"))
-            rc = rd_i32(c, &d->dnt, "device.dnt");
+            rc = rd_pf_int(c, ORTB_PF_DNT, &d->dnt, NULL);
         else if (KEQ(k, "lmt"))
             rc = rd_pf_int(c, ORTB_PF_LMT, &d->lmt, NULL);
         else if (KEQ(k, "devicetype"))

@@ -187,6 +187,7 @@ enum ortb_pf {
     ORTB_PF_GPC,            /* regs.ext.gpc: 0, 1, "0" or "1" */
     ORTB_PF_DSA,            /* regs.ext.dsa: an object */
     ORTB_PF_LMT,            /* device.lmt: 0 or 1 */
+    ORTB_PF_DNT,            /* device.dnt: 0 or 1 (the browser's Do Not Track) */
     /* Where the person is (jurisdiction, targeting.countries, precise geo) and who (user.gender, fairness
      * groups): given twice, each is bad and keeps no value. Their wrong types stay a 400, as before. */
     ORTB_PF_DEVICE,      /* device given twice (its geo is dropped: the copies' merge is no reading) */

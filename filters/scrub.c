@@ -514,7 +514,7 @@ static const char *const dev_ids[] = {"ifa", "dpidsha1", "dpidmd5", "didsha1", "
 static const char *const dev_id_paths[] = {"device.ifa",     "device.dpidsha1", "device.dpidmd5",
                                            "device.didsha1", "device.didmd5",   "device.macsha1",
                                            "device.macmd5"};
-static const char *const dev_signals[] = {"lmt"};
+static const char *const dev_signals[] = {"lmt", "dnt"};
 /* Keys that name a device identifier or an address wherever they appear in device (a field OpenRTB does not
  * name: an exchange's own, which the bidder's reader may know) or device.ext (a copy a lenient decoder or the
  * bidder's own ext reader takes for the field): device.idfa, device.ext.ifa, device.ext.ip, ... The
@@ -568,7 +568,7 @@ static void device_member(struct sctx *c, struct walk *w, const char *s, struct 
                           const void *arg)
 {
     (void)arg;
-    variant_check(c, k, f, dev_signals, 1, "device.lmt: a key spelled in another case");
+    variant_check(c, k, f, dev_signals, 2, "device.lmt or device.dnt: a key spelled in another case");
     if (!c->personal_ok && KEQ(f, "ip")) {
         ip_member(c, w, s, false, "device.ip");
     } else if (!c->personal_ok && KEQ(f, "ipv6")) {

@@ -326,6 +326,7 @@ static const struct pm_field pm_fields[] = {
     {P_USER, "data", "[]", V_NONE, false},
     {P_USER_EXT, "consent", "\"\"", V_NONE, false},
     {P_DEVICE, "lmt", "0", V_FLAG1, false},
+    {P_DEVICE, "dnt", "0", V_FLAG1, false},
     {P_ROOT, "regs", "{}", V_NONE, false},
     /* the shapes that failed open after the first table (test_privacy_fields.c, other_shapes) */
     {P_ROOT, "user", "{}", V_NONE, true},
@@ -417,8 +418,8 @@ static bool pm_mutate(struct pm_text *t, struct pm_prog *g, struct consent_store
         snprintf(log, logcap, "yob %s", v);
         break;
     case 2:
-        ok = pm_set(t, P_DEVICE, "lmt", "1");
-        snprintf(log, logcap, "lmt 1");
+        ok = pm_set(t, P_DEVICE, b & 1 ? "dnt" : "lmt", "1");
+        snprintf(log, logcap, "%s 1", b & 1 ? "dnt" : "lmt");
         break;
     case 3:
         ok = pm_set(t, P_REGS_EXT, "gpc", b & 1 ? "\"1\"" : "1");

@@ -309,6 +309,8 @@ Test(consent, us_signals_minors_lmt)
         {"yob: 18 years old is an adult", NULL, "\"yob\":2008", NULL, NONE, NONE},
         {"lmt=1", NULL, NULL, "\"lmt\":1", NONE, REASON_CONSENT_LMT},
         {"lmt=0", NULL, NULL, "\"lmt\":0", NONE, NONE},
+        {"dnt=1", NULL, NULL, "\"dnt\":1", NONE, REASON_CONSENT_DNT},
+        {"dnt=0", NULL, NULL, "\"dnt\":0", NONE, NONE},
     };
     run_rows(rows, sizeof rows / sizeof rows[0], true);
 }
