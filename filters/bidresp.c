@@ -113,19 +113,40 @@ enum {
     K_H,
     K__N
 };
-/* with their lengths: a key is compared only with the names of its length (no strlen per name and key) */
-#define KEY(s)                                                                                               \
-    {                                                                                                        \
-        s, sizeof s - 1                                                                                      \
+
+/* The K_* of a bid's key, -1 for an unknown one: by length, then the few names of that length compared as
+ * fixed-size words (no walk over every name). */
+static int bid_key(struct sv k)
+{
+    const char *p = k.p;
+#define IS(lit) (!memcmp(p, lit, sizeof lit - 1))
+    switch (k.n) {
+    case 1:
+        return p[0] == 'w' ? K_W : p[0] == 'h' ? K_H : -1;
+    case 2:
+        return IS("id") ? K_ID : -1;
+    case 3:
+        return IS("adm") ? K_ADM : IS("cid") ? K_CID : IS("cat") ? K_CAT : -1;
+    case 4:
+        return IS("adid")   ? K_ADID
+               : IS("nurl") ? K_NURL
+               : IS("burl") ? K_BURL
+               : IS("lurl") ? K_LURL
+               : IS("crid") ? K_CRID
+               : IS("iurl") ? K_IURL
+               : IS("attr") ? K_ATTR
+                            : -1;
+    case 5:
+        return IS("impid") ? K_IMPID : IS("price") ? K_PRICE : IS("mtype") ? K_MTYPE : -1;
+    case 6:
+        return IS("dealid") ? K_DEALID : IS("bundle") ? K_BUNDLE : IS("cattax") ? K_CATTAX : -1;
+    case 7:
+        return IS("adomain") ? K_ADOMAIN : -1;
+    default:
+        return -1;
     }
-static const struct {
-    const char *s;
-    size_t n;
-} bid_keys[K__N] = {KEY("id"),     KEY("impid"),  KEY("price"), KEY("adid"),    KEY("adm"),
-                    KEY("nurl"),   KEY("burl"),   KEY("lurl"),  KEY("cid"),     KEY("crid"),
-                    KEY("dealid"), KEY("bundle"), KEY("iurl"),  KEY("adomain"), KEY("cat"),
-                    KEY("cattax"), KEY("attr"),   KEY("mtype"), KEY("w"),       KEY("h")};
-#undef KEY
+#undef IS
+}
 
 static int parse_bid(struct pc *c, struct bidresp_bid *b)
 {
@@ -138,12 +159,7 @@ static int parse_bid(struct pc *c, struct bidresp_bid *b)
     json_obj_begin(j);
     while (json_obj_next(j, &k)) {
         if (has_escape(k)) return fail(c, BIDRESP_ESHAPE, "a key written with escapes", "seatbid.bid");
-        int ki = -1;
-        for (int i = 0; i < K__N; i++)
-            if (k.n == bid_keys[i].n && !memcmp(k.p, bid_keys[i].s, k.n)) {
-                ki = i;
-                break;
-            }
+        int ki = bid_key(k);
         if (ki < 0) {
             if (json_skip(j)) break;
             continue;

@@ -119,10 +119,24 @@ bool policy_id_eq(struct sv a, struct sv b)
     return na == nb && memcmp(ca, cb, na) == 0;
 }
 
+/* policy_id_eq(v[i], id) for each i, with what depends on id alone (whether it is canonical, its canonical
+ * form) worked out once, when first needed, instead of once per entry. */
 bool policy_id_in(const struct sv *v, uint32_t n, struct sv id)
 {
-    for (uint32_t i = 0; i < n; i++)
-        if (policy_id_eq(v[i], id)) return true;
+    int id_canonical = -1, id_ok = -1; /* -1: not yet known */
+    char cb[32];
+    size_t nb = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (sv_eq(v[i], id)) return true;
+        if (id_canonical < 0) id_canonical = canonical(id);
+        if (id_canonical && canonical(v[i])) continue;
+        if (id_ok < 0) id_ok = policy_id_canon(id, cb, sizeof cb, &nb) == POLICY_ID_OK;
+        if (!id_ok) continue;
+        char ca[32];
+        size_t na;
+        if (policy_id_canon(v[i], ca, sizeof ca, &na) != POLICY_ID_OK) continue;
+        if (na == nb && memcmp(ca, cb, na) == 0) return true;
+    }
     return false;
 }
 

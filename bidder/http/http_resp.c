@@ -30,8 +30,25 @@ static bool value_ok(const char *p, size_t n)
     return true;
 }
 
-/* a field name or token against a literal: the lengths first (most names differ there), no strlen */
-#define ieq(a, lit) ((a).n == sizeof(lit) - 1 && sv_ieq((a), (struct sv){(lit), sizeof(lit) - 1}))
+/* a field name or token against a lower-case literal of letters and '-': the lengths first (most names differ
+ * there), then eight bytes at a time with the 0x20 bit set. Exact for the bytes it is given: a name's bytes
+ * are tchars and a value's have passed value_ok, and among those only 'A'..'Z' (and the letter itself) set
+ * the 0x20 bit to a lower-case letter, only '-' itself to '-' ('\r' would, but is in neither). */
+static bool ieq_lower(struct sv a, const char *lit)
+{
+    const uint64_t lo = 0x2020202020202020u;
+    size_t i = 0;
+    for (; i + 8 <= a.n; i += 8) {
+        uint64_t x, y;
+        memcpy(&x, a.p + i, 8);
+        memcpy(&y, lit + i, 8);
+        if ((x | lo) != y) return false;
+    }
+    for (; i < a.n; i++)
+        if (((unsigned char)a.p[i] | 0x20) != (unsigned char)lit[i]) return false;
+    return true;
+}
+#define ieq(a, lit) ((a).n == sizeof(lit) - 1 && ieq_lower((a), (lit)))
 
 static struct sv trim(struct sv v)
 {
