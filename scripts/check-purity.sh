@@ -2,11 +2,13 @@
 # Pure folders (filters/, and bidder/http/ once it exists) must stay pure: no libevent, hiredis or bidder/ includes,
 # and the compiled code must not call an allocator, libevent, hiredis or any I/O function.
 #
-# usage: check-purity.sh [--src ROOT] [--build BUILD_DIR | BUILD_DIR] [DIR...]
+# usage: check-purity.sh [--src ROOT] [--build BUILD_DIR | BUILD_DIR] [--archives-only] [DIR...]
 #   ROOT       tree the DIRs are relative to (default: this repository). tests/integration/test_purity.sh points it
 #              at a copy with a planted call to prove the check fails.
 #   BUILD_DIR  also check the shipped archives BUILD_DIR/libfairbid_filters.a and, with bidder/http/,
 #              libfairbid_http.a (CI passes its build directory).
+#   --archives-only  with BUILD_DIR: check only its archives, not the sources (test_purity in the sanitizer tree,
+#              whose sources the plain tree's run already compiles and checks)
 #   DIR...     the pure folders (default: filters, and bidder/http when present).
 #
 # Every DIR/*.c is compiled here (-O2, as the build does) and `nm -u` of each object is matched against the forbidden
@@ -17,11 +19,13 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 root=$here
 build=
+archives_only=0
 dirs=()
 while [ $# -gt 0 ]; do
   case $1 in
   --src) root=$(cd "$2" && pwd) && shift 2 ;;
   --build) build=$2 && shift 2 ;;
+  --archives-only) archives_only=1 && shift ;;
   -h | --help) sed -n '2,15p' "$0" && exit 0 ;;
   -*) echo "purity: unknown option $1" >&2 && exit 2 ;;
   *)
@@ -67,11 +71,18 @@ if command -v pkg-config >/dev/null && pkg-config --exists libxxhash; then
   read -r -a xx <<<"$(pkg-config --cflags libxxhash)"
   cflags+=("${xx[@]}")
 fi
+jobs=${PURITY_JOBS:-$(nproc 2>/dev/null || echo 1)}
+[ "$jobs" -ge 1 ] 2>/dev/null || jobs=1
 objs=$(mktemp -d)
 trap 'rm -rf "$objs"' EXIT
 
 rc=0
+if [ "$archives_only" = 1 ] && [ -z "$build" ]; then
+  echo "purity: --archives-only needs BUILD_DIR" >&2
+  exit 2
+fi
 for d in "${dirs[@]}"; do
+  [ "$archives_only" = 1 ] && break
   d=${d%/}
   if [ ! -d "$root/$d" ]; then
     echo "purity: $root/$d is not a directory" >&2
@@ -85,11 +96,19 @@ for d in "${dirs[@]}"; do
     echo "purity: $d/ includes I/O libraries or bidder/ (above)"
     rc=1
   fi
-  n=0
-  for src in "$root/$d"/*.c; do
-    [ -f "$src" ] || continue
+  # compiled PURITY_JOBS (default nproc) at a time, then checked in order (the same output as one at a time)
+  srcs=()
+  for src in "$root/$d"/*.c; do [ -f "$src" ] && srcs+=("$src"); done
+  for src in "${srcs[@]}"; do
+    while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
     obj=$objs/$(echo "$d" | tr / _)_$(basename "$src" .c).o
-    if ! "$cc" "${cflags[@]}" -c "$src" -o "$obj" 2>"$obj.err"; then
+    { "$cc" "${cflags[@]}" -c "$src" -o "$obj" 2>"$obj.err" || : >"$obj.failed"; } &
+  done
+  wait
+  n=0
+  for src in "${srcs[@]}"; do
+    obj=$objs/$(echo "$d" | tr / _)_$(basename "$src" .c).o
+    if [ -e "$obj.failed" ]; then
       cat "$obj.err" >&2
       echo "purity: could not compile $d/$(basename "$src") to check it" >&2
       exit 2
@@ -114,5 +133,6 @@ if [ -n "$build" ]; then
   done
 fi
 
+[ $rc -eq 0 ] && [ "$archives_only" = 1 ] && echo "purity: the archives of ${dirs[*]} pure (nm -u)" && exit 0
 [ $rc -eq 0 ] && echo "purity: ${dirs[*]} pure (no I/O includes; nm -u shows no allocation, libevent, hiredis or I/O symbol)"
 exit $rc

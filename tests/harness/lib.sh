@@ -74,13 +74,14 @@ wait_for() {
   return 1
 }
 
-# redis_start [name]: sets REDIS_PORT, REDIS_PID, REDIS_URL
+# redis_start [name]: sets REDIS_PORT, REDIS_PID, REDIS_URL. REDIS_EXTRA_ARGS (an array, default none): more
+# redis-server options (test_redis_hostile: --enable-debug-command local, for DEBUG POPULATE)
 redis_start() {
   local name=${1:-redis}
   REDIS_PORT=${REDIS_PORT_WANT:-$(free_port)}
   mkdir -p "$T/$name"
   redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$T/$name" --save '' --appendonly no \
-    --logfile "$T/$name.log" --daemonize no &
+    --logfile "$T/$name.log" --daemonize no ${REDIS_EXTRA_ARGS[@]+"${REDIS_EXTRA_ARGS[@]}"} &
   REDIS_PID=$!
   PIDS+=("$REDIS_PID")
   REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"

@@ -99,13 +99,28 @@ redis-cli -p "$REDIS_PORT" shutdown save >/dev/null 2>&1
 wait "$REDIS_PID" 2>/dev/null
 LEASED=$(metric fairbid_budget_instance_leased "$P") RET=$(metric fairbid_budget_instance_returned "$P")
 U0=$(counter 'fairbid_decisions_total{outcome="drop",reason="fairness.state_unavailable"}' "$P")
-# dry: the reserve is below one bid's spend and decisions fail closed
+# notices_settled: every bid of the campaign (the only one here: fairbid_bids_total is its bids) has had its win,
+# loss or late notice. Until then a loss notice (or a win below the bid) can still give spend back to the reserve,
+# and a bid on that refund is the product working, not a bid while dry: under heavy load (load average 8-22) the
+# loadgen's notices came after the reserve had first looked dry, and "no bid while dry" failed on such a bid.
+notices_settled() {
+  local m b n
+  m=$(curl -s "http://127.0.0.1:$P/metrics")
+  b=$(awk '$1 == "fairbid_bids_total" {print $2}' <<<"$m")
+  n=$(awk '$1 ~ /^fairbid_budget_notices_total\{campaign="budgeted",kind="(win|loss|late)"\}$/ {s += $2} END {print s + 0}' <<<"$m")
+  SETTLED="bids ${b:-?}, notices $n"
+  [ -n "$b" ] && [ "$b" = "$n" ]
+}
+# dry: the reserve is below one bid's spend, decisions fail closed, and no notice is still to come that could refill
+# the reserve (Redis is down: no lease can either)
 dry() {
   local r u
   r=$(metric fairbid_budget_instance_reserve "$P") u=$(counter 'fairbid_decisions_total{outcome="drop",reason="fairness.state_unavailable"}' "$P")
-  [ "${r:-0}" -lt 1201 ] && [ "${u:-0}" -gt $((${U0:-0} + 100)) ]
+  [ "${r:-0}" -lt 1201 ] && [ "${u:-0}" -gt $((${U0:-0} + 100)) ] && notices_settled
 }
-check "Redis down: the campaign stops once its reserve is spent" wait_for dry
+SETTLED=
+check "Redis down: the campaign stops once its reserve is spent and its bids' notices are in" wait_for dry
+echo "# dry: reserve $(metric fairbid_budget_instance_reserve "$P") micros; $SETTLED"
 B_DRY=$(counter fairbid_bids_total "$P")
 U1=$(counter 'fairbid_decisions_total{outcome="drop",reason="fairness.state_unavailable"}' "$P")
 more_refused() { local u; u=$(counter 'fairbid_decisions_total{outcome="drop",reason="fairness.state_unavailable"}' "$P"); [ "${u:-0}" -gt $((U1 + 200)) ]; }

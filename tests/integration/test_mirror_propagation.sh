@@ -42,10 +42,12 @@ rc=$?
 echo "# propagation: $(cat "$T/prop.json")"
 check "every write applied, none reverted ($N writes)" test $rc -eq 0
 # the contract: a write is honoured within consent_stale_ms (500 ms by default; past it without the write the
-# instance would be in fail-safe, which also honours it). Slack 50 ms: the driver's poll is a bid request's round
-# trip, measured from the HSET's reply.
-check "every write honoured within consent_stale_ms (max $(json_get "$T/prop.json" 'd["max_ms"]') ms <= 500 + 50)" \
-  python3 -c "import json, sys; sys.exit(0 if json.load(open('$T/prop.json'))['max_ms'] <= 550 else 1)"
+# instance would be in fail-safe, which also honours it). Measured from the HSET's reply to the sending of the
+# last poll that still got the old record (old_sent_max_ms: that poll's decision came after it was sent); the
+# round trip of the poll that saw the write (in max_ms, reported) is the driver's, not fairbid's: on a loaded
+# machine (load average 8-22) a descheduled driver's round trips alone passed 550 ms. Slack 50 ms: timers.
+check "every write honoured within consent_stale_ms (no old answer to a poll sent past $(json_get "$T/prop.json" 'd["old_sent_max_ms"]') ms <= 500 + 50; first new answer received by $(json_get "$T/prop.json" 'd["max_ms"]') ms)" \
+  python3 -c "import json, sys; sys.exit(0 if json.load(open('$T/prop.json'))['old_sent_max_ms'] <= 550 else 1)"
 expect_eq "mirror records" "$N" "$(curl -s "$FB_URL/metrics" | awk '$1 == "fairbid_consent_mirror_records" {print $2}')"
 check "mirror == redis" "$BIN" consent digest --redis "$REDIS_URL" --compare "$FB_URL" --wait 3000
 kill -INT "$LG_PID" 2>/dev/null
