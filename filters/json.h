@@ -116,8 +116,45 @@ static inline enum json_type json_peek(struct json *j)
 static inline __attribute__((always_inline)) bool json_obj_next(struct json *j, struct sv *key)
 {
     if (j->err) return false;
-    const char *end = j->end, *p0 = j->p, *p = json_ws_run_end_(p0, end);
+    const char *end = j->end, *p0 = j->p;
     char prev = p0[-1];
+#ifdef __SSE2__
+    /* Far from the end (the usual case): the shapes of compact and pretty JSON without a bounds check per
+     * byte. Every byte read below lies within p0 + 40 < end. Anything else (a longer indent or key, another
+     * blank, an error) takes the path below from the same place, which gives the same answer for these. */
+    if (end - p0 >= JSON_FAR_) {
+        const char *p = p0;
+        if (*p == ',' && (unsigned char)prev > ' ' && prev != '{') {
+            p = json_blank_far_(p + 1);
+        } else {
+            p = json_blank_far_(p);
+            if (p && *p == '}') {
+                j->p = p + 1;
+                j->depth--;
+                return false;
+            }
+            if (prev != '{') p = NULL;
+        }
+        if (p && *p == '"') {
+            const char *s = p + 1;
+            unsigned m = json_str_stop16_(s);
+            if (m) {
+                const char *q = s + __builtin_ctz(m);
+                if (q[0] == '"' && q[1] == ':') {
+                    const char *r = q + 2;
+                    r += *r == ' ';
+                    j->p = r;
+                    if (key) {
+                        key->p = s;
+                        key->n = (size_t)(q - s);
+                    }
+                    return true;
+                }
+            }
+        }
+    }
+#endif
+    const char *p = json_ws_run_end_(p0, end);
     if (p < end) {
         char c = *p;
         if (c == ',' && (unsigned char)prev > ' ' && prev != '{') {

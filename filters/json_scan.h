@@ -37,6 +37,36 @@ static inline __attribute__((always_inline)) const char *json_str_run_end_(const
     return p;
 }
 
+/* The fast paths' "far from the end": at least this many bytes from p0 to the end, so the shapes they take
+ * (a ',', a line break and up to 15 spaces of indent, a key of up to 15 bytes, its '":' and a blank) are read
+ * without a bounds check per byte. */
+#define JSON_FAR_ 48
+
+/* The stop bytes of a plain string (as in json_str_run_end_) among the 16 bytes at p, as a bit mask. */
+static inline __attribute__((always_inline)) unsigned json_str_stop16_(const char *p)
+{
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i stop = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
+        _mm_cmplt_epi8(x, _mm_set1_epi8(0x20)));
+    return (unsigned)_mm_movemask_epi8(stop);
+}
+
+/* The blanks at p in the shapes of compact and pretty JSON: none, one space before a non-blank, or a line
+ * break and up to 15 spaces before a non-blank; NULL for anything else. p + 17 must be within the input. */
+static inline __attribute__((always_inline)) const char *json_blank_far_(const char *p)
+{
+    unsigned char c = (unsigned char)*p;
+    if (c > ' ') return p;
+    if (c == ' ') return (unsigned char)p[1] > ' ' ? p + 1 : NULL;
+    if (c != '\n') return NULL;
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + 1));
+    unsigned m = ~(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(' '))) & 0xFFFFu;
+    if (!m) return NULL;
+    const char *q = p + 1 + __builtin_ctz(m);
+    return (unsigned char)*q > ' ' ? q : NULL;
+}
+
 static inline __attribute__((always_inline)) const char *json_ws_run_end_(const char *p, const char *end)
 {
     if (p < end) {
