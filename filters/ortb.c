@@ -262,6 +262,18 @@ struct pf_key {
 
 static void pf_variant(struct pctx *c, struct sv k, const struct pf_key *t, size_t n)
 {
+    /* A key of lower-case ASCII only is its own fold (sv_kfold folds A-Z and two non-ASCII letters), and the
+     * matcher that skipped it compared it exactly with every privacy key here: it can match none. Most
+     * skipped keys are such (ua, name, tagid), so this test is all they pay. */
+    size_t j = 0;
+    for (; j + 8 <= k.n; j += 8) { /* eight bytes at a time: none >= 0x80, none in 'A'..'Z' */
+        uint64_t x;
+        memcpy(&x, k.p + j, 8);
+        const uint64_t hi = 0x8080808080808080u;
+        if ((x & hi) || ((x + 0x3f3f3f3f3f3f3f3fu) & ~(x + 0x2525252525252525u) & hi)) break;
+    }
+    while (j < k.n && (unsigned char)(k.p[j] - 'A') >= 26u && (unsigned char)k.p[j] < 0x80) j++;
+    if (j == k.n) return;
     for (size_t i = 0; i < n; i++)
         if (sv_kfold(k, t[i].name)) {
             pf_bad(c, t[i].f, ORTB_PFW_CASE);
