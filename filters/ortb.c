@@ -238,6 +238,7 @@ const struct ortb_pf_def ortb_pf[ORTB_PF_N] = {
     [ORTB_PF_UGEO_REGION] = PF("user.geo.region", PT_STR, ORTB_PFC_PERSONAL, 0, 0),
     [ORTB_PF_USER_ID] = PF("user.id", PT_STR, ORTB_PFC_HIDDEN, 0, 0),
     [ORTB_PF_BUYERUID] = PF("user.buyeruid", PT_STR, ORTB_PFC_HIDDEN, 0, 0),
+    [ORTB_PF_USER_EXT_DATA] = PF("user.ext.data", PT_OBJ, ORTB_PFC_HIDDEN, 0, 0),
 };
 _Static_assert(ORTB_PF_N <= 64, "ortb_privacy's masks are 64 bits");
 
@@ -1105,17 +1106,41 @@ static int parse_device(struct pctx *c, struct ortb_device *d)
 
 /* ---- user ---- */
 
-static int parse_segments(struct pctx *c, struct ortb_list *out, bool *ambiguous)
+/* A member of user.data of another shape is a 400; the same in user.ext.data (legacy: Prebid's older place,
+ * which an exchange may still send in any shape) is skipped and makes user.ext.data bad (ORTB_PFC_HIDDEN: no
+ * personal data, no high-risk ads), as user.ext.data that is not an array does. */
+static int bad_shape(struct pctx *c, bool legacy, const char *field, const char *msg)
+{
+    if (!legacy) return fail(c, ORTB_EINVALID, field, msg);
+    if (skip(c)) return -1;
+    pf_bad(c, ORTB_PF_USER_EXT_DATA, ORTB_PFW_TYPE);
+    return 0;
+}
+
+/* legacy: not null, not an object (what enter() would refuse) */
+static bool not_obj(struct pctx *c, bool legacy)
+{
+    if (!legacy) return false;
+    enum json_type t = json_peek(c->j);
+    return t != JSON_OBJECT && t != JSON_NULL && t != JSON_NONE;
+}
+
+static int parse_segments(struct pctx *c, struct ortb_list *out, bool *ambiguous, bool legacy)
 {
     if (is_null(c)) return 0;
     if (json_peek(c->j) != JSON_ARRAY) {
         if (c->j->err) return -1;
-        return fail(c, ORTB_EINVALID, "user.data.segment", "expected an array of objects");
+        return bad_shape(c, legacy, legacy ? "user.ext.data.segment" : "user.data.segment",
+                         "expected an array of objects");
     }
     struct arena_vec v = {.max = ORTB_MAX_SEGMENT};
     json_arr_begin(c->j);
     while (json_arr_next(c->j)) {
         bool present;
+        if (not_obj(c, legacy)) {
+            if (bad_shape(c, legacy, NULL, NULL)) return -1;
+            continue;
+        }
         if (enter(c, &present, "user.data.segment[]")) return -1;
         if (!present) continue;
         uint32_t first = v.n;
@@ -1130,13 +1155,20 @@ static int parse_segments(struct pctx *c, struct ortb_list *out, bool *ambiguous
             /* an id given twice in one segment: both are kept (a vulnerability segment in either copy still
              * keeps high-risk ads away) and the data object is ambiguous (no targeting on it) */
             struct sv id = SV_NULL;
+            if (legacy) {
+                enum json_type t = json_peek(c->j);
+                if (t != JSON_STRING && t != JSON_NULL && t != JSON_NONE) {
+                    if (bad_shape(c, legacy, NULL, NULL)) return -1;
+                    continue;
+                }
+            }
             if (rd_str(c, &id, "user.data.segment.id")) return -1;
             if (!id.p) continue; /* null: absent */
             if (v.n > first) *ambiguous = true;
             struct sv *slot = arena_vec_push(c->a, &v, sizeof *slot, _Alignof(struct sv));
             if (!slot)
-                return fail(c, v.n >= v.max ? ORTB_ELIMIT : ORTB_ENOMEM, "user.data.segment",
-                            "too many segments");
+                return fail(c, v.n >= v.max ? ORTB_ELIMIT : ORTB_ENOMEM,
+                            legacy ? "user.ext.data.segment" : "user.data.segment", "too many segments");
             *slot = id;
         }
         if (c->j->err) return -1;
@@ -1178,7 +1210,7 @@ static int parse_data_ext(struct pctx *c, struct ortb_data *d)
     return c->j->err ? -1 : 0;
 }
 
-static int parse_data(struct pctx *c, struct ortb_user *u)
+static int parse_data(struct pctx *c, struct ortb_user *u, bool legacy)
 {
     if (is_null(c)) return 0;
     if (json_peek(c->j) != JSON_ARRAY) {
@@ -1189,11 +1221,16 @@ static int parse_data(struct pctx *c, struct ortb_user *u)
     json_arr_begin(c->j);
     while (json_arr_next(c->j)) {
         bool present;
+        if (not_obj(c, legacy)) {
+            if (bad_shape(c, legacy, NULL, NULL)) return -1;
+            continue;
+        }
         if (enter(c, &present, "user.data[]")) return -1;
         if (!present) continue;
         struct ortb_data *d = arena_vec_push(c->a, &v, sizeof *d, _Alignof(struct ortb_data));
         if (!d)
-            return fail(c, v.n >= v.max ? ORTB_ELIMIT : ORTB_ENOMEM, "user.data", "too many data objects");
+            return fail(c, v.n >= v.max ? ORTB_ELIMIT : ORTB_ENOMEM, legacy ? "user.ext.data" : "user.data",
+                        "too many data objects");
         d->segtax = ORTB_UNSET;
         bool seen_seg = false, seen_ext = false; /* given twice in one data object: bad */
         struct sv k;
@@ -1204,12 +1241,17 @@ static int parse_data(struct pctx *c, struct ortb_user *u)
                  * copy with another value leaves it unknowable, so the object serves no targeting */
                 bool id = KEQ(k, "id");
                 struct sv *dst = id ? &d->id : &d->name, prev = *dst;
+                enum json_type t = legacy ? json_peek(c->j) : JSON_STRING;
+                if (t != JSON_STRING && t != JSON_NULL && t != JSON_NONE) {
+                    if (bad_shape(c, legacy, NULL, NULL)) return -1;
+                    continue;
+                }
                 rc = rd_str(c, dst, id ? "user.data.id" : "user.data.name");
                 if (!rc && prev.p && dst->p != prev.p && !sv_eq(prev, *dst)) d->ambiguous = true;
             } else if (KEQ(k, "segment")) {
                 if (seen_seg) pf_bad(c, ORTB_PF_SEGMENT, ORTB_PFW_DUP);
                 seen_seg = json_peek(c->j) != JSON_NULL;
-                rc = parse_segments(c, &d->segment, &d->ambiguous);
+                rc = parse_segments(c, &d->segment, &d->ambiguous, legacy);
             } else if (KEQ(k, "ext")) {
                 if (seen_ext) pf_bad(c, ORTB_PF_DATA_EXT, ORTB_PFW_DUP);
                 seen_ext = json_peek(c->j) != JSON_NULL;
@@ -1267,7 +1309,9 @@ static int parse_eids(struct pctx *c, struct ortb_list *out, bool strict, const 
 /* user.ext.data (Prebid's older place for user.data): its segments count for what restricts (a vulnerability
  * or sensitive segment there is the person's all the same), never for targeting or a fairness group, as
  * regs.ext.gpp counts for opt-outs only; they used to be skipped, so a vulnerability segment there did not
- * keep high-risk ads away. Of another shape: it may hide such a segment, so user.data is bad (hidden). The
+ * keep high-risk ads away. Of another shape, or with a member of another shape (a data object that is not an
+ * object, a segment list that is not an array, an id that is not a string): it may hide such a segment, so
+ * user.ext.data is bad (hidden: no personal data, no high-risk ads), never a 400 naming user.data. The
  * objects are joined after user.data's (parse_user), whichever comes first. */
 static int parse_user_ext_data(struct pctx *c, struct ortb_data **out, uint32_t *nout)
 {
@@ -1275,15 +1319,26 @@ static int parse_user_ext_data(struct pctx *c, struct ortb_data **out, uint32_t 
     if (t == JSON_NONE) return -1;
     if (t != JSON_ARRAY && t != JSON_NULL) {
         if (skip(c)) return -1;
-        pf_bad(c, ORTB_PF_USER_DATA, ORTB_PFW_TYPE);
+        pf_bad(c, ORTB_PF_USER_EXT_DATA, ORTB_PFW_TYPE);
         return 0;
     }
-    if (*nout) pf_bad(c, ORTB_PF_USER_DATA, ORTB_PFW_DUP);
+    if (t == JSON_NULL) return json_null(c->j) ? -1 : 0; /* absent: a copy before it stands */
+    if (*nout) pf_bad(c, ORTB_PF_USER_EXT_DATA, ORTB_PFW_DUP);
     struct ortb_user tmp = {0};
-    if (parse_data(c, &tmp)) return -1;
+    if (parse_data(c, &tmp, true)) return -1;
     for (uint32_t i = 0; i < tmp.ndata; i++) tmp.data[i].ambiguous = true;
-    *out = tmp.data;
-    *nout = tmp.ndata;
+    if (!*nout) {
+        *out = tmp.data;
+        *nout = tmp.ndata;
+        return 0;
+    }
+    /* given twice: both copies' objects count (replacing the first would drop its vulnerability segments) */
+    struct ortb_data *all = arena_alloc(c->a, (*nout + tmp.ndata) * sizeof *all, _Alignof(struct ortb_data));
+    if (!all) return fail(c, ORTB_ENOMEM, "user.ext.data", "request too large for request memory");
+    memcpy(all, *out, *nout * sizeof *all);
+    if (tmp.ndata) memcpy(all + *nout, tmp.data, tmp.ndata * sizeof *all);
+    *out = all;
+    *nout += tmp.ndata;
     return 0;
 }
 
@@ -1342,7 +1397,7 @@ static int parse_user(struct pctx *c, struct ortb_user *u)
                 if (c->pv->seen & (1u << ORTB_PF_USER_DATA)) pf_bad(c, ORTB_PF_USER_DATA, ORTB_PFW_DUP);
                 c->pv->seen |= 1u << ORTB_PF_USER_DATA;
             }
-            rc = parse_data(c, u);
+            rc = parse_data(c, u, false);
         } else if (KEQ(k, "eids"))
             rc = parse_eids(c, &u->eid_sources, true, "user.eids");
         else if (KEQ(k, "ext"))

@@ -208,6 +208,11 @@ enum ortb_pf {
      * be a minor (ORTB_PFC_HIDDEN). */
     ORTB_PF_USER_ID,  /* user.id given twice */
     ORTB_PF_BUYERUID, /* user.buyeruid given twice */
+    /* user.ext.data (Prebid's older place for user.data) not an array, given twice, or holding a member of
+     * another shape (a data object, segment list, segment or id that is not what user.data's would be): it
+     * may hide a vulnerability segment (ORTB_PFC_HIDDEN), and a real exchange may send it, so it is never a
+     * 400 as user.data's would be */
+    ORTB_PF_USER_EXT_DATA,
     ORTB_PF_N
 };
 

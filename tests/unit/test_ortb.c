@@ -629,7 +629,35 @@ Test(ortb, user_ext_data_counts_for_what_restricts)
               "user.ext.data's object restricts only");
     cr_expect_eq(r.priv.bad, 0);
     cr_assert_eq(parse_q("{" MIN_REQ ",'user':{'ext':{'data':{'segment':[]}}}}", &r, &e), 0, "%s", e.msg);
-    cr_expect(r.priv.bad & (1ull << ORTB_PF_USER_DATA), "user.ext.data of another shape may hide a segment");
+    cr_expect(r.priv.bad & (1ull << ORTB_PF_USER_EXT_DATA),
+              "user.ext.data of another shape may hide a segment");
+    /* a member of another shape inside user.ext.data: bad, not a 400 (it was one, naming user.data[]) */
+    static const char *const odd[] = {
+        "['x']", "[{'segment':{}}]", "[{'segment':[1]}]", "[{'segment':[{'id':1}]}]", "[{'name':[]}]",
+    };
+    for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
+        char q[256];
+        snprintf(q, sizeof q, "{" MIN_REQ ",'user':{'ext':{'data':%s}}}", odd[i]);
+        cr_assert_eq(parse_q(q, &r, &e), 0, "[%s] %s (%s)", odd[i], e.msg, e.field ? e.field : "");
+        cr_expect_eq(r.priv.bad, 1ull << ORTB_PF_USER_EXT_DATA, "[%s]", odd[i]);
+        cr_expect_eq(r.priv.why[ORTB_PF_USER_EXT_DATA], ORTB_PFW_TYPE, "[%s]", odd[i]);
+        /* the same in user.data stays a 400 naming user.data */
+        snprintf(q, sizeof q, "{" MIN_REQ ",'user':{'data':%s}}", odd[i]);
+        cr_expect_neq(parse_q(q, &r, &e), 0, "[%s] user.data", odd[i]);
+        cr_expect(e.field && !strncmp(e.field, "user.data", 9), "[%s] %s", odd[i], e.field ? e.field : "");
+    }
+    /* given twice: both copies' segments count (a second copy, null or not, used to replace the first) */
+    cr_assert_eq(parse_q("{" MIN_REQ ",'user':{'ext':{'data':[{'ext':{'segtax':4},'segment':[{'id':'399'}]}],"
+                         "'data':null}}}",
+                         &r, &e),
+                 0, "%s", e.msg);
+    cr_expect(r.priv.bad == 0 && r.user.ndata == 1 && sv_is(r.user.data[0].segment.v[0], "399"));
+    cr_assert_eq(parse_q("{" MIN_REQ ",'user':{'ext':{'data':[{'ext':{'segtax':4},'segment':[{'id':'399'}]}],"
+                         "'data':[{'segment':[{'id':'1'}]}]}}}",
+                         &r, &e),
+                 0, "%s", e.msg);
+    cr_expect(r.priv.bad == 1ull << ORTB_PF_USER_EXT_DATA && r.user.ndata == 2 &&
+              sv_is(r.user.data[0].segment.v[0], "399") && sv_is(r.user.data[1].segment.v[0], "1"));
     cr_assert_eq(parse_q("{" MIN_REQ ",'user':{'ext':{'data':null}}}", &r, &e), 0, "%s", e.msg);
     cr_expect(r.priv.bad == 0 && r.user.ndata == 0);
 }

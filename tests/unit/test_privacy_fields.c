@@ -306,6 +306,22 @@ Test(privacy_fields, user_data)
         {"'user':{'data':[{'ext':{'segtax':4},'segment':[{'id':'5'}]},{'ext':{'segtax':6},'segment':[]}]}",
          NONE, NONE, NULL, false},
         {"'user':{'data':[{'ext':{'segtax':null}},{'ext':'x'}]}", NONE, NONE, NULL, false},
+        /* user.ext.data (Prebid's older place): of another shape, given twice, or a member of another shape
+         * inside: bad (it may hide a vulnerability segment), never a 400 (it used to be one, naming
+         * user.data[]), with the detail naming user.ext.data */
+        {"'user':{'ext':{'data':{'segment':[]}}}", NONE, M, "user.ext.data: wrong type", true},
+        {"'user':{'ext':{'data':['x']}}", NONE, M, "user.ext.data: wrong type", true},
+        {"'user':{'ext':{'data':[7,{'ext':{'segtax':4},'segment':[{'id':'1'}]}]}}", NONE, M,
+         "user.ext.data: wrong type", true},
+        {"'user':{'ext':{'data':[{'segment':{'id':'399'}}]}}", NONE, M, "user.ext.data: wrong type", true},
+        {"'user':{'ext':{'data':[{'segment':['399']}]}}", NONE, M, "user.ext.data: wrong type", true},
+        {"'user':{'ext':{'data':[{'segment':[{'id':399}]}]}}", NONE, M, "user.ext.data: wrong type", true},
+        {"'user':{'ext':{'data':[{'id':5,'segment':[]}]}}", NONE, M, "user.ext.data: wrong type", true},
+        {"'user':{'ext':{'data':[{'segment':[]}],'data':[]}}", NONE, M, "user.ext.data: duplicate key", true},
+        /* clean twins */
+        {"'user':{'ext':{'data':[null,{'id':null,'segment':[null,{'id':null},{'id':'1'}]}]}}", NONE, NONE,
+         NULL, false},
+        {"'user':{'ext':{'data':null}}", NONE, NONE, NULL, false},
     };
     run("user.data", rows, sizeof rows / sizeof rows[0]);
 }

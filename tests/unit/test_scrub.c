@@ -779,3 +779,89 @@ Test(scrub, members_of_another_shape_are_removed)
              "\"user\":{\"ext\":\"e2\"}}");
     cr_assert(has(&x, "\"e1\"") && has(&x, "\"e2\"") && x.r.nremoved == 0, "%s", x.out);
 }
+
+/* The bid path's newer rules (device.dnt, a geo country that is no ISO code, an empty GPP string with a
+ * gpp_sid, user.ext.data and its malformed members, a segtax key in another case) in filter mode: wherever
+ * the bid path forbids personal data, the upstream gets none (ids, the profile, user.ext.data and its
+ * segments all go), and a vulnerability or sensitive segment goes wherever it is, user.ext.data[].segment
+ * included. Each row has a twin that keeps personal data, so over-blocking shows too. */
+Test(scrub, newer_bid_path_rules_hold_in_filter_mode)
+{
+    static struct run x;
+#define B(dev, regs, uext)                                                                                   \
+    "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"device\":{\"ifa\":\"IFA-1\"" dev "},\"regs\":{\"x\":0" regs    \
+    "},"                                                                                                     \
+    "\"user\":{\"buyeruid\":\"B-1\",\"data\":[{\"ext\":{\"segtax\":4},\"segment\":[{\"id\":\"2\"}]}],"       \
+    "\"ext\":{\"data\":[{\"ext\":{\"segtax\":4},\"segment\":[{\"id\":\"399\"},{\"id\":\"381\"},{\"id\":"     \
+    "\"1\"}]}]" uext "}}}"
+    static const struct {
+        const char *body;
+        int reason; /* -1: personal data allowed */
+    } rows[] = {
+        {B(",\"dnt\":1", "", ""), REASON_CONSENT_DNT},
+        {B(",\"dnt\":0", "", ""), -1},
+        {B(",\"geo\":{\"country\":\"Germany\"}", "", ""), REASON_CONSENT_MALFORMED},
+        {B(",\"geo\":{\"country\":\"DE-BY\"}", "", ""), REASON_CONSENT_MALFORMED},
+        {B(",\"geo\":{\"country\":\"DEU\"}", "", ""), -1},
+        {B(",\"geo\":{\"country\":\"\"}", "", ""), -1},
+        {B("", ",\"gpp\":\"\",\"gpp_sid\":[7]", ""), REASON_CONSENT_MALFORMED},
+        {B("", ",\"gpp_sid\":[7]", ""), -1},
+        /* a member of another shape in user.ext.data (it used to be a 400 naming user.data[]) */
+        {B("", "", ",\"data\":[\"x\"]"), REASON_CONSENT_MALFORMED},
+        {B("", "", ",\"data\":[{\"segment\":[{\"id\":399}]}]"), REASON_CONSENT_MALFORMED},
+        {B("", "", ",\"data\":null"), -1},
+    };
+#undef B
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        run(&x, rows[i].body);
+        cr_assert(x.r.forward, "[%zu] %s", i, rows[i].body);
+        /* always: the vulnerability (399) and sensitive (381) segments of user.ext.data go */
+        cr_expect(!has(&x, "\"399\"") && !has(&x, "\"381\""), "[%zu] %s", i, x.out);
+        if (rows[i].reason < 0) {
+            cr_expect(x.r.personal && has(&x, "B-1") && has(&x, "IFA-1") && has(&x, "{\"id\":\"1\"}"),
+                      "[%zu] personal data kept: %s", i, x.out);
+        } else {
+            cr_expect(!x.r.personal, "[%zu] %s", i, rows[i].body);
+            cr_expect_eq(x.r.reason, rows[i].reason, "[%zu] reason %s", i, reason_name(x.r.reason));
+            cr_expect(!has(&x, "B-1") && !has(&x, "IFA-1") && !has(&x, "segment"), "[%zu] %s", i, x.out);
+            cr_expect(removed(&x, "user.ext.*", -1) || removed(&x, "user.ext.data", -1), "[%zu]", i);
+        }
+    }
+    /* DNT spelled in another case: a privacy signal fairbid cannot read, not forwarded (rule 2) */
+    run(&x, "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"device\":{\"DNT\":1}}");
+    cr_expect(!x.r.forward && x.r.reason == REASON_CONSENT_MALFORMED, "%d", x.r.forward);
+}
+
+/* Rule 7's data objects (a segtax given twice, of another type, or spelled in another case: "SegTax", which a
+ * folding decoder reads as the taxonomy) are bad privacy fields on the bid path (docs/consent.md row 1: no
+ * personal data, no high-risk ads) for the whole request: filter mode does the same, so the upstream gets no
+ * personal data at all, not only that data object removed; the other data objects' segments go with
+ * user.data. */
+Test(scrub, unreadable_segtax_withholds_personal_data_as_the_bid_path_does)
+{
+    static struct run x;
+    static const char *const tax[] = {"\"SegTax\":4", "\"segtax\":4,\"segtax\":4", "\"segtax\":\"4\"",
+                                      "\"s\\u0065gtax\":4,\"SEGTAX\":4"};
+    char body[1024];
+    for (size_t i = 0; i < sizeof tax / sizeof tax[0]; i++) {
+        snprintf(
+            body, sizeof body,
+            "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"user\":{\"buyeruid\":\"B-1\",\"data\":[{\"ext\":{%s},"
+            "\"segment\":[{\"id\":\"399\"}]},{\"ext\":{\"segtax\":4},\"segment\":[{\"id\":\"2\"}]}]}}",
+            tax[i]);
+        run(&x, body);
+        cr_assert(x.r.forward, "[%s]", tax[i]);
+        cr_expect(!x.r.personal && x.r.reason == REASON_CONSENT_MALFORMED, "[%s] personal %d reason %s",
+                  tax[i], x.r.personal, reason_name(x.r.reason));
+        cr_expect(!has(&x, "399") && !has(&x, "B-1") && !has(&x, "segment"), "[%s] %s", tax[i], x.out);
+        cr_expect(sv_eq_cstr(x.r.detail, "user.data.ext.segtax: key spelled in another case") ||
+                      sv_eq_cstr(x.r.detail, "user.data.ext.segtax: duplicate key") ||
+                      sv_eq_cstr(x.r.detail, "user.data.ext.segtax: wrong type"),
+                  "[%s] detail %.*s", tax[i], SV_FMT(x.r.detail));
+    }
+    /* the clean twin: personal data kept, only the addiction segment removed */
+    run(&x, "{\"id\":\"r\",\"imp\":[{\"id\":\"1\"}],\"user\":{\"buyeruid\":\"B-1\",\"data\":[{\"ext\":{"
+            "\"segtax\":4},"
+            "\"segment\":[{\"id\":\"399\"}]},{\"ext\":{\"segtax\":4},\"segment\":[{\"id\":\"2\"}]}]}}");
+    cr_expect(x.r.personal && has(&x, "B-1") && has(&x, "{\"id\":\"2\"}") && !has(&x, "399"), "%s", x.out);
+}
