@@ -701,104 +701,109 @@ static inline __attribute__((always_inline)) const char *num_end_fast(const char
     return p;
 }
 
-/* json_skip in one loop, the nesting kept in a bit stack (bit d set: the container at relative depth d + 1 is
- * an object). Returns the end of the value at p, or NULL at anything it does not take on (a \u escape, an
- * error of any kind); json_skip then walks the value again from its start with the careful readers, which
- * report the error at the same place and in the same words as always. No state is written here. */
+/* json_skip in one loop, the nesting kept in a bit stack (bit 0: the innermost open container is an object,
+ * bit 1 the one around it, ...; in_obj caches bit 0 so the step after a value reads no stack). Returns the
+ * end of the value at p, or NULL at anything it does not take on (a \u escape, an error of any kind);
+ * json_skip then walks the value again from its start with the careful readers, which report the error at the
+ * same place and in the same words as always. No state is written here. */
 static const char *skip_fast(const char *p, const char *end, int depth)
 {
     const int room = JSON_MAX_DEPTH - depth;
     uint64_t obj = 0;
+    bool in_obj = false;
     int d = 0;
-    for (;;) {
-        /* a value */
-        p = json_ws_run_end_(p, end);
+value:
+    p = json_ws_run_end_(p, end);
+    if (p >= end) return NULL;
+    switch (*p) {
+    case '"':
+        p = str_end_fast(p + 1, end);
+        break;
+    case '-':
+    case '0':
+    case '1':
+    case '2':
+    case '3':
+    case '4':
+    case '5':
+    case '6':
+    case '7':
+    case '8':
+    case '9':
+        p = num_end_fast(p, end);
+        break;
+    case 't':
+        p = (end - p >= 4 && memcmp(p, "true", 4) == 0) ? p + 4 : NULL;
+        break;
+    case 'f':
+        p = (end - p >= 5 && memcmp(p, "false", 5) == 0) ? p + 5 : NULL;
+        break;
+    case 'n':
+        p = (end - p >= 4 && memcmp(p, "null", 4) == 0) ? p + 4 : NULL;
+        break;
+    case '{':
+    case '[': {
+        if (d >= room) return NULL;
+        bool is_obj = *p == '{';
+        p = json_ws_run_end_(p + 1, end);
         if (p >= end) return NULL;
-        bool key = false;
-        switch (*p) {
-        case '"':
-            p = str_end_fast(p + 1, end);
-            break;
-        case '-':
-        case '0':
-        case '1':
-        case '2':
-        case '3':
-        case '4':
-        case '5':
-        case '6':
-        case '7':
-        case '8':
-        case '9':
-            p = num_end_fast(p, end);
-            break;
-        case 't':
-            p = (end - p >= 4 && memcmp(p, "true", 4) == 0) ? p + 4 : NULL;
-            break;
-        case 'f':
-            p = (end - p >= 5 && memcmp(p, "false", 5) == 0) ? p + 5 : NULL;
-            break;
-        case 'n':
-            p = (end - p >= 4 && memcmp(p, "null", 4) == 0) ? p + 4 : NULL;
-            break;
-        case '{':
-        case '[': {
-            if (d >= room) return NULL;
-            bool is_obj = *p == '{';
-            p = json_ws_run_end_(p + 1, end);
-            if (p >= end) return NULL;
-            if (*p == (is_obj ? '}' : ']')) { /* empty */
-                p++;
-                break;
-            }
-            obj = is_obj ? obj | 1ull << d : obj & ~(1ull << d);
-            d++;
-            if (!is_obj) continue;
-            key = true;
+        if (*p == (is_obj ? '}' : ']')) { /* empty */
+            p++;
             break;
         }
-        default:
-            return NULL;
-        }
-        if (!p) return NULL;
-        /* after a value: close containers until a ',' or the end of the value we were asked to skip */
-        while (!key) {
-            if (d == 0) return p;
-            bool in_obj = (obj >> (d - 1)) & 1;
+        obj = obj << 1 | is_obj;
+        in_obj = is_obj;
+        d++;
+        if (!is_obj) goto value;
+        goto key;
+    }
+    default:
+        return NULL;
+    }
+    if (!p) return NULL;
+    /* after a value: close containers until a ',' or the end of the value we were asked to skip */
+    for (;;) {
+        if (d == 0) return p;
+        /* minified JSON: the next byte is the ',' or the close, no blank to look for */
+        if (p >= end) return NULL;
+        unsigned char c = (unsigned char)*p;
+        if (c <= ' ') {
             p = json_ws_run_end_(p, end);
             if (p >= end) return NULL;
-            if (*p == ',') {
-                p++;
-                if (!in_obj) break;
-                p = json_ws_run_end_(p, end);
-                key = true;
-            } else if (*p == (in_obj ? '}' : ']')) {
-                p++;
-                d--;
-            } else {
-                return NULL;
-            }
+            c = (unsigned char)*p;
         }
-        if (!key) continue;
-#ifdef __SSE2__
-        /* far from the end, as in json_obj_next: a plain key of up to 15 bytes and its '":' in one compare */
-        if (end - p >= JSON_FAR_ && *p == '"') {
-            unsigned m = json_str_stop16_(p + 1);
-            const char *q = p + 1 + __builtin_ctz(m | 0x10000u);
-            if (m && q[0] == '"' && q[1] == ':') {
-                p = q + 2;
-                continue;
-            }
+        if (c == ',') {
+            p++;
+            if (!in_obj) goto value;
+            p = json_ws_run_end_(p, end);
+            goto key;
         }
-#endif
-        /* p at a key: its string, ':', then the value */
-        if (p >= end || *p != '"') return NULL;
-        p = str_end_fast(p + 1, end);
-        if (!p) return NULL;
-        p = json_ws_run_end_(p, end);
-        if (p >= end || *p != ':') return NULL;
+        if (c != (in_obj ? '}' : ']')) return NULL;
         p++;
+        d--;
+        obj >>= 1;
+        in_obj = obj & 1;
     }
+key:
+#ifdef __SSE2__
+    /* far from the end, as in json_obj_next: a plain key of up to 15 bytes and its '":' in one compare */
+    if (end - p >= JSON_FAR_ && *p == '"') {
+        unsigned m = json_str_stop16_(p + 1);
+        const char *q = p + 1 + __builtin_ctz(m | 0x10000u);
+        if (m && q[0] == '"' && q[1] == ':') {
+            p = q + 2;
+            goto value;
+        }
+    }
+#endif
+    /* p at a key: its string, ':', then the value */
+    if (p >= end || *p != '"') return NULL;
+    p = str_end_fast(p + 1, end);
+    if (!p) return NULL;
+    p = json_ws_run_end_(p, end);
+    if (p >= end || *p != ':') return NULL;
+    p++;
+    goto value;
 }
 
 /* The general path of json_skip, one level at a time. It recurses into itself rather than json_skip, so a
