@@ -159,7 +159,8 @@ struct sensitive_req *sensitive_prepare(const struct campaign_set *cs, const str
     for (uint32_t d = 0; d < req->user.ndata; d++) {
         const struct ortb_data *data = &req->user.data[d];
         for (uint32_t s = 0; s < data->segment.n; s++) {
-            uint64_t key = policy_key(data->segtax, data->segment.v[s]);
+            bool unread;
+            uint64_t key = policy_segment_key(cs->policy, data->segtax, data->segment.v[s], &unread);
             sp->keys[sp->n] = key;
             sp->data_ix[sp->n++] = (uint16_t)d;
             if (key) {
@@ -167,7 +168,7 @@ struct sensitive_req *sensitive_prepare(const struct campaign_set *cs, const str
                 if (data->segtax < 64) sp->segtaxes |= 1ull << data->segtax;
             }
             /* an id with no key, or a key that is no integer where all ids are ("399abc" in Audience 1.1) */
-            if (!sp->unread_ix && policy_segment_unreadable(cs->policy, data->segtax, data->segment.v[s])) {
+            if (!sp->unread_ix && unread) {
                 sp->unread_ix = sp->n;
                 sp->unread_id = data->segment.v[s];
             }
