@@ -37,26 +37,37 @@ static inline void put_digits(char *end, uint64_t v)
         end[-1] = (char)('0' + v);
 }
 
+/* Digits in v >= 10: compares for the few digits of a size or a price, a loop beyond. */
+static inline size_t ndigits(uint64_t v)
+{
+    size_t n = v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : 5;
+    for (uint64_t t = v / 100000; t; t /= 10) n++;
+    return n;
+}
+
+/* Out of line, so the usual path below needs no stack frame. */
+__attribute__((noinline)) static void put_u64_copy(struct buf *b, uint64_t v)
+{
+    char tmp[24];
+    size_t n = ndigits(v);
+    put_digits(tmp + sizeof tmp, v);
+    buf_put(b, tmp + sizeof tmp - n, n);
+}
+
 void buf_put_u64(struct buf *b, uint64_t v)
 {
     if (v < 10) { /* sizes, types, flags: most numbers in a response */
         buf_putc(b, (char)('0' + v));
         return;
     }
-    if (!b->overflow && b->cap - b->len >= 20) {
-        /* room for any u64: the digits straight into the buffer, counted first (a price, a size: few digits),
-         * instead of a stack copy and a memcpy call */
-        size_t n = 2;
-        for (uint64_t t = v / 100; t; t /= 10) n++;
-        put_digits(b->p + b->len + n, v);
-        b->len += n;
+    if (b->overflow || b->cap - b->len < 20) {
+        put_u64_copy(b, v);
         return;
     }
-    char tmp[24];
-    put_digits(tmp + sizeof tmp, v);
-    size_t n = 2;
-    for (uint64_t t = v / 100; t; t /= 10) n++;
-    buf_put(b, tmp + sizeof tmp - n, n);
+    /* room for any u64: the digits straight into the buffer instead of a stack copy and a memcpy call */
+    size_t n = ndigits(v);
+    put_digits(b->p + b->len + n, v);
+    b->len += n;
 }
 
 void buf_put_i64(struct buf *b, int64_t v)
