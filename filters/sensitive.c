@@ -149,10 +149,10 @@ struct sensitive_req *sensitive_prepare(const struct campaign_set *cs, const str
     if (!cs->policy) return NULL;
     uint32_t n = 0;
     for (uint32_t d = 0; d < req->user.ndata; d++) n += req->user.data[d].segment.n;
-    struct sensitive_req *sp = ARENA_NEW(a, struct sensitive_req);
+    /* set by one initializer, not arena_calloc's memset call */
+    struct sensitive_req *sp = ARENA_ARRAY(a, struct sensitive_req, 1);
     if (!sp) return NULL;
-    sp->a = a;
-    sp->vuln = -1;
+    *sp = (struct sensitive_req){.a = a, .vuln = -1};
     sp->keys = ARENA_ARRAY(a, uint64_t, n + 1);
     sp->data_ix = ARENA_ARRAY(a, uint16_t, n + 1);
     if (!sp->keys || !sp->data_ix) return NULL;
