@@ -23,26 +23,51 @@ static const char dig2[201] =
     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
     "8081828384858687888990919293949596979899";
 
+/* v >= 10 written backwards ending at end. */
+static inline void put_digits(char *end, uint64_t v)
+{
+    while (v >= 100) {
+        end -= 2;
+        memcpy(end, dig2 + 2 * (v % 100), 2);
+        v /= 100;
+    }
+    if (v >= 10)
+        memcpy(end - 2, dig2 + 2 * v, 2);
+    else
+        end[-1] = (char)('0' + v);
+}
+
+/* Digits in v >= 10: compares for the few digits of a size or a price, a loop beyond. */
+static inline size_t ndigits(uint64_t v)
+{
+    size_t n = v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : 5;
+    for (uint64_t t = v / 100000; t; t /= 10) n++;
+    return n;
+}
+
+/* Out of line, so the usual path below needs no stack frame. */
+__attribute__((noinline)) static void put_u64_copy(struct buf *b, uint64_t v)
+{
+    char tmp[24];
+    size_t n = ndigits(v);
+    put_digits(tmp + sizeof tmp, v);
+    buf_put(b, tmp + sizeof tmp - n, n);
+}
+
 void buf_put_u64(struct buf *b, uint64_t v)
 {
     if (v < 10) { /* sizes, types, flags: most numbers in a response */
         buf_putc(b, (char)('0' + v));
         return;
     }
-    char tmp[24];
-    int i = sizeof tmp;
-    while (v >= 100) {
-        i -= 2;
-        memcpy(tmp + i, dig2 + 2 * (v % 100), 2);
-        v /= 100;
+    if (b->overflow || b->cap - b->len < 20) {
+        put_u64_copy(b, v);
+        return;
     }
-    if (v >= 10) {
-        i -= 2;
-        memcpy(tmp + i, dig2 + 2 * v, 2);
-    } else {
-        tmp[--i] = (char)('0' + v);
-    }
-    buf_put(b, tmp + i, sizeof tmp - (size_t)i);
+    /* room for any u64: the digits straight into the buffer instead of a stack copy and a memcpy call */
+    size_t n = ndigits(v);
+    put_digits(b->p + b->len + n, v);
+    b->len += n;
 }
 
 void buf_put_i64(struct buf *b, int64_t v)
@@ -85,6 +110,15 @@ static inline size_t json_plain_end(const char *p, size_t i, size_t n)
                                     _mm_cmpeq_epi8(_mm_min_epu8(x, c1f), x));
         unsigned m = (unsigned)_mm_movemask_epi8(stop);
         if (m) return i + (size_t)__builtin_ctz(m);
+    }
+    if (n >= 16 && i < n) {
+        /* the tail: the string's last 16 bytes again (inside it, no over-read), the bytes before i masked off
+         * (they were scanned, and a caller resuming after an escape has passed some that stop) */
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + n - 16));
+        __m128i stop = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
+                                    _mm_cmpeq_epi8(_mm_min_epu8(x, c1f), x));
+        unsigned m = (unsigned)_mm_movemask_epi8(stop) & (~0u << (i - (n - 16)));
+        return m ? n - 16 + (size_t)__builtin_ctz(m) : n;
     }
 #endif
     for (; i < n; i++) {
@@ -130,14 +164,25 @@ void buf_put_json_chars(struct buf *b, struct sv s)
 void buf_put_json_str(struct buf *b, struct sv s)
 {
     /* the usual id or currency: nothing to escape and room for all of it, one copy */
-    if (!b->overflow && s.n <= b->cap - b->len && b->cap - b->len - s.n >= 2 &&
-        json_plain_end(s.p, 0, s.n) == s.n) {
+    if (!b->overflow && s.n <= b->cap - b->len && b->cap - b->len - s.n >= 2) {
         char *d = b->p + b->len;
-        d[0] = '"';
-        if (s.n) memcpy(d + 1, s.p, s.n);
-        d[s.n + 1] = '"';
-        b->len += s.n + 2;
-        return;
+        size_t i = 0;
+        if (s.n < 16) { /* a currency, a seat, an imp id: checked and copied in one pass, no memcpy call */
+            for (; i < s.n; i++) {
+                unsigned char c = (unsigned char)s.p[i];
+                if (c < 0x20 || c == '"' || c == '\\') break;
+                d[i + 1] = (char)c;
+            }
+        } else if ((i = json_plain_end(s.p, 0, s.n)) == s.n) {
+            memcpy(d + 1, s.p, s.n);
+        }
+        if (i == s.n) {
+            d[0] = '"';
+            d[s.n + 1] = '"';
+            b->len += s.n + 2;
+            return;
+        }
+        /* something to escape: the bytes copied past b->len are written over below */
     }
     buf_putc(b, '"');
     buf_put_json_chars(b, s);

@@ -98,11 +98,18 @@ int policy_id_canon(struct sv id, char *out, size_t cap, size_t *n)
 static bool canonical(struct sv s)
 {
     if (!s.p || s.n == 0 || s.n > 32) return false;
-    bool num = is_digit(s.p[0]);
-    if (num ? (s.p[0] == '0' && s.n > 1) : !(s.p[0] >= 'A' && s.p[0] <= 'Z')) return false;
+    const unsigned char *p = (const unsigned char *)s.p;
+    /* one loop per shape, each a range test per byte: every request's bcat, cat and segment ids pass here */
+    if ((unsigned)(p[0] - '0') < 10) {
+        if (p[0] == '0') return s.n == 1;
+        for (size_t i = 1; i < s.n; i++)
+            if ((unsigned)(p[i] - '0') >= 10) return false;
+        return true;
+    }
+    if ((unsigned)(p[0] - 'A') >= 26) return false;
     for (size_t i = 1; i < s.n; i++) {
-        char c = s.p[i];
-        if (!(is_digit(c) || (!num && ((c >= 'A' && c <= 'Z') || c == '-' || c == '_')))) return false;
+        unsigned c = p[i];
+        if ((unsigned)(c - 'A') >= 26 && (unsigned)(c - '0') >= 10 && c != '-' && c != '_') return false;
     }
     return true;
 }
@@ -294,6 +301,21 @@ uint32_t policy_segment_classes(const struct policy *p, int32_t segtax, struct s
 bool policy_segment_unreadable(const struct policy *p, int32_t segtax, struct sv id)
 {
     return p && read_classes(&p->seg, segtax, id, 0, false);
+}
+
+uint64_t policy_segment_key(const struct policy *p, int32_t segtax, struct sv id, bool *unreadable)
+{
+    if (segtax < 1 || segtax > 255) {
+        *unreadable = false;
+        return 0;
+    }
+    if (canonical(id) && id.n <= POLICY_ID_MAX) { /* read_classes' and policy_key's common case, once */
+        *unreadable =
+            tax_bit(p->seg.classified, segtax) && !is_digit(id.p[0]) && !tax_bit(p->seg.alnum, segtax);
+        return pack(segtax, id.p, id.n);
+    }
+    *unreadable = read_classes(&p->seg, segtax, id, 0, false) != 0;
+    return policy_key(segtax, id);
 }
 
 uint32_t policy_cat_classes(const struct policy *p, int32_t cattax, struct sv id)

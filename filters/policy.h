@@ -118,6 +118,9 @@ uint32_t policy_segment_classes(const struct policy *p, int32_t segtax, struct s
 uint32_t policy_cat_classes(const struct policy *p, int32_t cattax, struct sv id);
 /* Whether policy_segment_classes would say POLICY_UNREADABLE, without looking the id up (no table probe). */
 bool policy_segment_unreadable(const struct policy *p, int32_t segtax, struct sv id);
+/* policy_key(segtax, id), and in *unreadable policy_segment_unreadable(p, segtax, id) (p not NULL): both
+ * from one reading of the id, for a request's segments packed once (sensitive_prepare). */
+uint64_t policy_segment_key(const struct policy *p, int32_t segtax, struct sv id, bool *unreadable);
 /* The campaign key for key, or NULL. */
 const struct policy_camp_key *policy_camp_find(const struct policy_camp *pc, uint64_t key);
 

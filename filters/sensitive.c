@@ -149,17 +149,18 @@ struct sensitive_req *sensitive_prepare(const struct campaign_set *cs, const str
     if (!cs->policy) return NULL;
     uint32_t n = 0;
     for (uint32_t d = 0; d < req->user.ndata; d++) n += req->user.data[d].segment.n;
-    struct sensitive_req *sp = ARENA_NEW(a, struct sensitive_req);
+    /* set by one initializer, not arena_calloc's memset call */
+    struct sensitive_req *sp = ARENA_ARRAY(a, struct sensitive_req, 1);
     if (!sp) return NULL;
-    sp->a = a;
-    sp->vuln = -1;
+    *sp = (struct sensitive_req){.a = a, .vuln = -1};
     sp->keys = ARENA_ARRAY(a, uint64_t, n + 1);
     sp->data_ix = ARENA_ARRAY(a, uint16_t, n + 1);
     if (!sp->keys || !sp->data_ix) return NULL;
     for (uint32_t d = 0; d < req->user.ndata; d++) {
         const struct ortb_data *data = &req->user.data[d];
         for (uint32_t s = 0; s < data->segment.n; s++) {
-            uint64_t key = policy_key(data->segtax, data->segment.v[s]);
+            bool unread;
+            uint64_t key = policy_segment_key(cs->policy, data->segtax, data->segment.v[s], &unread);
             sp->keys[sp->n] = key;
             sp->data_ix[sp->n++] = (uint16_t)d;
             if (key) {
@@ -167,7 +168,7 @@ struct sensitive_req *sensitive_prepare(const struct campaign_set *cs, const str
                 if (data->segtax < 64) sp->segtaxes |= 1ull << data->segtax;
             }
             /* an id with no key, or a key that is no integer where all ids are ("399abc" in Audience 1.1) */
-            if (!sp->unread_ix && policy_segment_unreadable(cs->policy, data->segtax, data->segment.v[s])) {
+            if (!sp->unread_ix && unread) {
                 sp->unread_ix = sp->n;
                 sp->unread_id = data->segment.v[s];
             }
