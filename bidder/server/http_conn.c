@@ -354,12 +354,23 @@ static int conn_flush(struct hs_conn *c)
  * held back while the socket was full). Returns -1 when the connection was closed. */
 static void on_continue(evutil_socket_t fd, short what, void *arg);
 
-static int conn_after_io(struct hs_conn *c)
+static void flush_queue(struct hs_conn *c);
+
+/* defer (a read's turn of the loop): when every complete request was answered, the replies are written at
+ * the end of the turn (hs_flush) instead of now; a request stopped by an output cap or HS_BATCH, a close, a
+ * full socket or a half-closed peer goes on at once as before, so a pipeline's flow control is unchanged */
+static int conn_io(struct hs_conn *c, bool defer)
 {
     int total = 0;
     for (;;) {
         int done = c->close_after || c->lingering ? 0 : conn_process(c, HS_BATCH - total);
         total += done;
+        if (defer && total == done && c->out_off < c->out_len && (c->in_off == c->in_len || c->waiting) &&
+            !c->close_after && !c->lingering && !c->writing && !c->peer_eof && !c->deferred) {
+            flush_queue(c);
+            arm_deadline(c);
+            return 0;
+        }
         if (conn_flush(c)) return -1;
         if (!done || c->out_len || c->close_after || c->lingering) break;
         if (total >= HS_BATCH) {
@@ -381,6 +392,11 @@ static int conn_after_io(struct hs_conn *c)
     }
     arm_deadline(c);
     return 0;
+}
+
+static int conn_after_io(struct hs_conn *c)
+{
+    return conn_io(c, false);
 }
 
 static void on_continue(evutil_socket_t fd, short what, void *arg)
@@ -467,12 +483,51 @@ void hs_on_read(evutil_socket_t fd, short what, void *arg)
     c->in_len += (size_t)k;
     c->last_active_ms = (int64_t)(now / 1000000u);
     hs_idle_touch(c, now);
-    if (conn_after_io(c) == 0 && c->reading) hs_arm_read(c, true);
+    struct hs_server *s = c->s;
+    if (conn_io(c, true) == 0 && c->reading) hs_arm_read(c, true);
+    /* bounded: once HS_FLUSH_MAX connections hold replies they are written at once (the rest of the turn's
+     * reads then queue again), so no reply waits for more than that many others' work */
+    if (s->nflush >= HS_FLUSH_MAX) hs_flush(s);
+}
+
+static void flush_queue(struct hs_conn *c)
+{
+    struct hs_server *s = c->s;
+    if (c->flush_queued) return;
+    c->flush_queued = true;
+    c->fprev = NULL;
+    c->fnext = s->flush_head;
+    if (s->flush_head) s->flush_head->fprev = c;
+    s->flush_head = c;
+    s->nflush++;
+}
+
+static void flush_unlink(struct hs_conn *c)
+{
+    struct hs_server *s = c->s;
+    if (!c->flush_queued) return;
+    c->flush_queued = false;
+    if (c->fprev)
+        c->fprev->fnext = c->fnext;
+    else
+        s->flush_head = c->fnext;
+    if (c->fnext) c->fnext->fprev = c->fprev;
+    s->nflush--;
+}
+
+void hs_flush(struct hs_server *s)
+{
+    while (s->flush_head) {
+        struct hs_conn *c = s->flush_head;
+        flush_unlink(c);
+        if (conn_after_io(c) == 0 && c->reading) hs_arm_read(c, true);
+    }
 }
 
 void hs_conn_close(struct hs_conn *c)
 {
     struct hs_server *s = c->s;
+    flush_unlink(c);
     if (c->deferred && c->def_cancel) {
         c->deferred = false;
         c->def_cancel(c->def_cancel_arg);

@@ -21,7 +21,8 @@
 #define HS_LINGER_MS 2000 /* a lingering close lasts this long in all, whatever the client sends */
 #define HS_ACCEPT_BACKOFF_MS 100
 #define HS_FD_LOG_MS 10000
-#define HS_BATCH 32 /* requests answered per connection per turn of the loop: pipeliners take turns */
+#define HS_FLUSH_MAX 16 /* replies held for the end of the turn at most: then written at once */
+#define HS_BATCH 32     /* requests answered per connection per turn of the loop: pipeliners take turns */
 
 struct hs_conn {
     struct hs_server *s;
@@ -63,6 +64,9 @@ struct hs_conn {
     void (*def_cancel)(void *arg);
     void *def_cancel_arg;
     struct hs_conn *prev, *next;
+    /* on the server's flush list: replies queued by this turn's reads, written after the turn (hs_flush) */
+    bool flush_queued;
+    struct hs_conn *fprev, *fnext;
 };
 
 struct hs_server {
@@ -88,6 +92,9 @@ struct hs_server {
     struct event *drain_timer;
     void (*on_drained)(void *arg);
     void *drained_arg;
+    /* connections with replies to write once every read of this turn of the loop is answered (hs_flush) */
+    struct hs_conn *flush_head;
+    int nflush;
     char date[64]; /* "Date: ...\r\n", redone once a second */
     size_t date_len;
     time_t date_sec;

@@ -102,6 +102,10 @@ struct hs_shared {
 
 struct hs_server *hs_new(struct event_base *base, int listen_fd, const struct hs_config *cfg);
 void hs_free(struct hs_server *s);
+/* Writes the replies that this turn of the event loop's reads queued. The owner of the loop calls it after
+ * each turn (event_base_loop with EVLOOP_ONCE): one burst of sends per turn wakes the clients' threads once
+ * instead of once per connection. */
+void hs_flush(struct hs_server *s);
 /* New timeouts (a config reload): new connections get them, open ones at their next read or write arming.
  * On the worker's thread. */
 void hs_set_timeouts(struct hs_server *s, int read_ms, int idle_ms, int write_ms);

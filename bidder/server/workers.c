@@ -108,7 +108,12 @@ void *server_worker_main(void *arg)
     snprintf(name, sizeof name, "fb-worker-%d", w->id);
     pthread_setname_np(pthread_self(), name);
     urcu_memb_register_thread();
-    event_base_dispatch(w->base);
+    /* event_base_dispatch, with the replies a turn queued written after it (hs_flush) */
+    while (!event_base_got_exit(w->base) && !event_base_got_break(w->base)) {
+        if (event_base_loop(w->base, EVLOOP_ONCE) != 0) break;
+        hs_flush(w->hs);
+        if (w->admin_hs) hs_flush(w->admin_hs);
+    }
     urcu_memb_unregister_thread();
     return NULL;
 }
