@@ -1585,48 +1585,68 @@ static int parse_request(struct pctx *c, struct ortb_request *r)
     bool seen_imp = false;
     while (json_obj_next(c->j, &k)) {
         int rc;
-        if (KEQ(k, "id")) {
-            if (json_peek(c->j) != JSON_STRING && json_peek(c->j) != JSON_NONE)
-                return fail(c, ORTB_EREQUIRED, "id", "id must be a non-empty string");
-            rc = rd_str(c, &r->id, "id");
-        } else if (KEQ(k, "imp")) {
-            /* a second imp array would replace the first, private auctions and floors with it */
-            if (seen_imp) return fail(c, ORTB_EINVALID, "imp", "given twice");
-            seen_imp = true;
-            rc = parse_imps(c, r);
-        } else if (KEQ(k, "tmax"))
-            rc = rd_i32(c, &r->tmax, "tmax");
-        else if (KEQ(k, "at"))
-            rc = rd_i32(c, &r->at, "at");
-        else if (KEQ(k, "test"))
-            rc = rd_i32(c, &r->test, "test");
-        else if (KEQ(k, "cur"))
-            rc = rd_list_as(c, &r->cur, "cur", LIST_ALLOW);
-        else if (KEQ(k, "bcat"))
-            rc = rd_list_as(c, &r->bcat, "bcat", LIST_BLOCK);
-        else if (KEQ(k, "badv"))
-            rc = rd_list_as(c, &r->badv, "badv", LIST_BLOCK);
-        else if (KEQ(k, "bapp"))
-            rc = rd_list_as(c, &r->bapp, "bapp", LIST_BLOCK);
-        else if (KEQ(k, "cattax")) {
-            /* which taxonomy bcat is in: another copy could move a block into a taxonomy nothing matches */
-            int32_t prev = r->cattax;
-            rc = rd_i32(c, &r->cattax, "cattax");
-            if (!rc && prev != ORTB_UNSET && r->cattax != prev)
-                return fail(c, ORTB_EINVALID, "cattax", "given twice with different values");
-        } else if (KEQ(k, "site"))
-            rc = parse_context(c, &r->ctx, ORTB_CTX_SITE, "site");
-        else if (KEQ(k, "app"))
-            rc = parse_context(c, &r->ctx, ORTB_CTX_APP, "app");
-        else if (KEQ(k, "dooh"))
-            rc = parse_context(c, &r->ctx, ORTB_CTX_DOOH, "dooh");
-        else if (KEQ(k, "device"))
-            rc = parse_device(c, &r->device);
-        else if (KEQ(k, "user"))
-            rc = parse_user(c, &r->user);
-        else if (KEQ(k, "regs"))
-            rc = parse_regs(c, &r->regs);
-        else {
+        /* by length first: each key is compared with the few names of its length only */
+        switch (k.n) {
+        case 2:
+            if (KEQ(k, "id")) {
+                if (json_peek(c->j) != JSON_STRING && json_peek(c->j) != JSON_NONE)
+                    return fail(c, ORTB_EREQUIRED, "id", "id must be a non-empty string");
+                rc = rd_str(c, &r->id, "id");
+            } else if (KEQ(k, "at"))
+                rc = rd_i32(c, &r->at, "at");
+            else
+                goto other;
+            break;
+        case 3:
+            if (KEQ(k, "imp")) {
+                /* a second imp array would replace the first, private auctions and floors with it */
+                if (seen_imp) return fail(c, ORTB_EINVALID, "imp", "given twice");
+                seen_imp = true;
+                rc = parse_imps(c, r);
+            } else if (KEQ(k, "cur"))
+                rc = rd_list_as(c, &r->cur, "cur", LIST_ALLOW);
+            else if (KEQ(k, "app"))
+                rc = parse_context(c, &r->ctx, ORTB_CTX_APP, "app");
+            else
+                goto other;
+            break;
+        case 4:
+            if (KEQ(k, "tmax"))
+                rc = rd_i32(c, &r->tmax, "tmax");
+            else if (KEQ(k, "test"))
+                rc = rd_i32(c, &r->test, "test");
+            else if (KEQ(k, "bcat"))
+                rc = rd_list_as(c, &r->bcat, "bcat", LIST_BLOCK);
+            else if (KEQ(k, "badv"))
+                rc = rd_list_as(c, &r->badv, "badv", LIST_BLOCK);
+            else if (KEQ(k, "bapp"))
+                rc = rd_list_as(c, &r->bapp, "bapp", LIST_BLOCK);
+            else if (KEQ(k, "site"))
+                rc = parse_context(c, &r->ctx, ORTB_CTX_SITE, "site");
+            else if (KEQ(k, "dooh"))
+                rc = parse_context(c, &r->ctx, ORTB_CTX_DOOH, "dooh");
+            else if (KEQ(k, "user"))
+                rc = parse_user(c, &r->user);
+            else if (KEQ(k, "regs"))
+                rc = parse_regs(c, &r->regs);
+            else
+                goto other;
+            break;
+        case 6:
+            if (KEQ(k, "cattax")) {
+                /* which taxonomy bcat is in: another copy could move a block into a taxonomy nothing matches
+                 */
+                int32_t prev = r->cattax;
+                rc = rd_i32(c, &r->cattax, "cattax");
+                if (!rc && prev != ORTB_UNSET && r->cattax != prev)
+                    return fail(c, ORTB_EINVALID, "cattax", "given twice with different values");
+            } else if (KEQ(k, "device"))
+                rc = parse_device(c, &r->device);
+            else
+                goto other;
+            break;
+        default:
+        other:
             pf_variant(c, k, PF_KEYS(pfk_root));
             rc = skip(c);
         }
