@@ -300,20 +300,38 @@ struct pf_key {
 };
 #define PF_KEYS(t) (t), sizeof(t) / sizeof((t)[0])
 
+/* Eight bytes with none >= 0x80 and none in 'A'..'Z' (each byte below 0x80, so no carry crosses a byte). */
+static inline bool plain8(uint64_t x)
+{
+    const uint64_t hi = 0x8080808080808080u;
+    return !(x & hi) && !((x + 0x3f3f3f3f3f3f3f3fu) & ~(x + 0x2525252525252525u) & hi);
+}
+
 static void pf_variant(struct pctx *c, struct sv k, const struct pf_key *t, size_t n)
 {
     /* A key of lower-case ASCII only is its own fold (sv_kfold folds A-Z and two non-ASCII letters), and the
      * matcher that skipped it compared it exactly with every privacy key here: it can match none. Most
      * skipped keys are such (ua, name, tagid), so this test is all they pay. */
-    size_t j = 0;
-    for (; j + 8 <= k.n; j += 8) { /* eight bytes at a time: none >= 0x80, none in 'A'..'Z' */
-        uint64_t x;
-        memcpy(&x, k.p + j, 8);
-        const uint64_t hi = 0x8080808080808080u;
-        if ((x & hi) || ((x + 0x3f3f3f3f3f3f3f3fu) & ~(x + 0x2525252525252525u) & hi)) break;
+    uint64_t x;
+    if (k.n >= 8) { /* eight bytes at a time: none >= 0x80, none in 'A'..'Z'; the last eight overlap */
+        size_t j = 0;
+        for (; j + 8 <= k.n; j += 8) {
+            memcpy(&x, k.p + j, 8);
+            if (!plain8(x)) goto fold;
+        }
+        memcpy(&x, k.p + k.n - 8, 8);
+        if (plain8(x)) return;
+    } else if ((uintptr_t)k.p >= (uintptr_t)c->j->start && (uintptr_t)k.p + 8 <= (uintptr_t)c->j->end) {
+        /* a short key in the body: eight bytes read, the key's kept (a key is never read past the body) */
+        memcpy(&x, k.p, 8);
+        x &= (1ull << (8 * k.n)) - 1;
+        if (plain8(x)) return;
+    } else {
+        size_t j = 0;
+        while (j < k.n && (unsigned char)(k.p[j] - 'A') >= 26u && (unsigned char)k.p[j] < 0x80) j++;
+        if (j == k.n) return;
     }
-    while (j < k.n && (unsigned char)(k.p[j] - 'A') >= 26u && (unsigned char)k.p[j] < 0x80) j++;
-    if (j == k.n) return;
+fold:
     for (size_t i = 0; i < n; i++)
         if (sv_kfold(k, t[i].name)) {
             pf_bad(c, t[i].f, ORTB_PFW_CASE);
