@@ -9,7 +9,9 @@
 #define KEQ(k, lit) ((k).n == sizeof(lit) - 1 && memcmp((k).p, (lit), sizeof(lit) - 1) == 0)
 
 struct pctx {
-    struct json *j;
+    /* the parser itself, not a pointer to it: c->j->p is one load, never two (a pointer member is loaded
+     * again after every store through a char pointer, memset and memcpy included) */
+    struct json j[1];
     struct arena *a;
     struct ortb_error *err;
     const struct ortb_hooks *h; /* NULL: none */
@@ -1717,8 +1719,9 @@ int ortb_parse(const char *body, size_t len, struct arena *arena, struct ortb_re
 int ortb_parse_ex(const char *body, size_t len, struct arena *arena, struct ortb_request *req,
                   struct ortb_error *err, const struct ortb_hooks *h)
 {
-    struct json j;
-    json_init(&j, body, len, arena);
+    struct pctx c = {.a = arena, .err = err, .h = h, .pv = &req->priv};
+    struct json *j = c.j;
+    json_init(j, body, len, arena);
     memset(req, 0, sizeof *req);
     memset(err, 0, sizeof *err);
     req->tmax = req->at = req->cattax = req->test = ORTB_UNSET;
@@ -1727,31 +1730,30 @@ int ortb_parse_ex(const char *body, size_t len, struct arena *arena, struct ortb
     req->device.geo.type = req->user.geo.type = ORTB_UNSET;
     req->user.yob = ORTB_UNSET;
     req->regs.coppa = req->regs.ext_coppa = req->regs.gdpr = req->regs.ext_gdpr = req->regs.gpc = ORTB_UNSET;
-    struct pctx c = {.j = &j, .a = arena, .err = err, .h = h, .pv = &req->priv};
 
-    enum json_type t = json_peek(&j);
+    enum json_type t = json_peek(j);
     if (t == JSON_NONE) {
-        if (len == 0 || j.p >= j.end) j.err_msg = "empty body: expected a JSON object";
+        if (len == 0 || j->p >= j->end) j->err_msg = "empty body: expected a JSON object";
     } else if (t != JSON_OBJECT) {
         /* validate first, so "[1," reports the syntax error rather than the shape */
-        if (json_skip(&j) == 0 && json_finish(&j) == 0) {
+        if (json_skip(j) == 0 && json_finish(j) == 0) {
             err->code = ORTB_ESHAPE;
             err->msg = "a bid request must be a JSON object";
             err->offset = 0;
             return ORTB_ESHAPE;
         }
     } else {
-        json_obj_begin(&j);
+        json_obj_begin(j);
         if (parse_request(&c, req) == 0) {
             pf_finish(req);
             return ORTB_OK;
         }
     }
     if (c.code) return c.code;
-    err->code = j.err == JSON_ENOMEM ? ORTB_ENOMEM : ORTB_EJSON;
-    err->msg = j.err_msg ? j.err_msg : "malformed JSON";
-    err->field = j.err_path;
-    err->offset = j.err_off;
+    err->code = j->err == JSON_ENOMEM ? ORTB_ENOMEM : ORTB_EJSON;
+    err->msg = j->err_msg ? j->err_msg : "malformed JSON";
+    err->field = j->err_path;
+    err->offset = j->err_off;
     return err->code;
 }
 
