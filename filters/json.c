@@ -38,6 +38,24 @@ static inline bool is_digit(char c)
     return (unsigned)(unsigned char)c - '0' <= 9;
 }
 
+#ifdef __SSE2__
+const char *json_ws_run_end_slow_(const char *p, const char *end)
+{
+    const __m128i sp = _mm_set1_epi8(' '), nl = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r'),
+                  tab = _mm_set1_epi8('\t');
+    while (end - p >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i ws = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, sp), _mm_cmpeq_epi8(x, nl)),
+                                  _mm_or_si128(_mm_cmpeq_epi8(x, cr), _mm_cmpeq_epi8(x, tab)));
+        unsigned m = ~(unsigned)_mm_movemask_epi8(ws) & 0xFFFFu;
+        if (m) return p + __builtin_ctz(m);
+        p += 16;
+    }
+    while (p < end && json_is_ws_(*p)) p++;
+    return p;
+}
+#endif
+
 static inline void skip_ws(struct json *j)
 {
     j->p = json_ws_run_end_(j->p, j->end);
