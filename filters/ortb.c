@@ -199,7 +199,8 @@ closed:
 /* A string that names one thing (an id, a currency): a second copy with another value has no safe reading
  * (which imp, which deal, which currency is the floor in?), so the request is refused, naming the field. The
  * same value again is harmless. ci: compare case-insensitively (currency codes). */
-static int rd_str_one(struct pctx *c, struct sv *out, const char *field, bool ci)
+static inline __attribute__((always_inline)) int rd_str_one(struct pctx *c, struct sv *out, const char *field,
+                                                            bool ci)
 {
     struct sv prev = *out, v = SV_NULL;
     if (rd_str(c, &v, field)) return -1;
@@ -387,7 +388,8 @@ static inline __attribute__((always_inline)) void pf_once(struct pctx *c, enum o
 }
 
 /* rd_str for such a field: a string read (not null) counts once. */
-static int rd_str_once(struct pctx *c, enum ortb_pf f, struct sv *out, const char *field)
+static inline __attribute__((always_inline)) int rd_str_once(struct pctx *c, enum ortb_pf f, struct sv *out,
+                                                             const char *field)
 {
     const char *prev = out->p;
     int rc = rd_str(c, out, field);
@@ -526,7 +528,8 @@ static int rd_pf_int(struct pctx *c, enum ortb_pf f, int32_t *out, enum ortb_sig
     return 0;
 }
 
-static int rd_pf_str(struct pctx *c, enum ortb_pf f, struct sv *out, enum ortb_sig *sig)
+static inline __attribute__((always_inline)) int rd_pf_str(struct pctx *c, enum ortb_pf f, struct sv *out,
+                                                           enum ortb_sig *sig)
 {
     int rc = pf_begin(c, f);
     if (rc) return rc < 0 ? -1 : 0;
@@ -679,7 +682,8 @@ static int parse_format(struct pctx *c, struct ortb_imp *imp, bool *differs)
  * unknowable, and either copy (or last-wins) could match a creative the player cannot show, so the media
  * object that holds it cannot be matched at all (its has_* is cleared after the object: no bid on that media,
  * the rest of the request stands). The same value again, or null, is harmless. */
-static int rd_i32_same(struct pctx *c, int32_t *out, const char *field, bool *differs)
+static inline __attribute__((always_inline)) int rd_i32_same(struct pctx *c, int32_t *out, const char *field,
+                                                             bool *differs)
 {
     int32_t prev = *out;
     if (rd_i32(c, out, field)) return -1;
