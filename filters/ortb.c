@@ -464,35 +464,8 @@ static inline __attribute__((always_inline)) int rd_int_tok(struct pctx *c, int6
     return json_skip(c->j) ? -1 : 1;
 }
 
-static int rd_pf_int(struct pctx *c, enum ortb_pf f, int32_t *out, enum ortb_sig *sig)
+static int rd_pf_int_gen(struct pctx *c, enum ortb_pf f, int32_t *out, enum ortb_sig *sig)
 {
-    /* the usual case, the first copy of a plain integer of up to 9 digits right here: what pf_begin and
-     * rd_int_tok below make of it, with one look at the bytes */
-    struct json *j = c->j;
-    const char *p = j->p, *end = j->end;
-    uint64_t bit = 1ull << f;
-    if (!j->err && !(c->pv->seen & bit) && p < end) {
-        unsigned d = (unsigned)(unsigned char)*p - '0';
-        if (d <= 9) {
-            const char *q = p + 1;
-            int64_t x = d;
-            if (d)
-                for (; q < end && q - p < 9 && (d = (unsigned)(unsigned char)*q - '0') <= 9; q++)
-                    x = x * 10 + d;
-            if (q < end && (unsigned)(unsigned char)*q - '0' > 9 && *q != '.' && *q != 'e' && *q != 'E') {
-                c->pv->seen |= bit;
-                j->p = q;
-                const struct ortb_pf_def *def = &ortb_pf[f];
-                if (x < def->min || x > def->max) {
-                    pf_bad(c, f, ORTB_PFW_RANGE);
-                    return 0;
-                }
-                *out = (int32_t)x;
-                if (sig) *sig = ORTB_SIG_OK;
-                return 0;
-            }
-        }
-    }
     int rc = pf_begin(c, f);
     if (rc) return rc < 0 ? -1 : 0;
     const struct ortb_pf_def *d = &ortb_pf[f];
@@ -528,6 +501,40 @@ static int rd_pf_int(struct pctx *c, enum ortb_pf f, int32_t *out, enum ortb_sig
     return 0;
 }
 
+/* Inline: the usual case at every privacy integer; anything else out of line in rd_pf_int_gen. */
+static inline __attribute__((always_inline)) int rd_pf_int(struct pctx *c, enum ortb_pf f, int32_t *out,
+                                                           enum ortb_sig *sig)
+{
+    /* the usual case, the first copy of a plain integer of up to 9 digits right here: what rd_pf_int_gen
+     * (pf_begin, rd_int_tok) makes of it, with one look at the bytes */
+    struct json *j = c->j;
+    const char *p = j->p, *end = j->end;
+    uint64_t bit = 1ull << f;
+    if (!j->err && !(c->pv->seen & bit) && p < end) {
+        unsigned d = (unsigned)(unsigned char)*p - '0';
+        if (d <= 9) {
+            const char *q = p + 1;
+            int64_t x = d;
+            if (d)
+                for (; q < end && q - p < 9 && (d = (unsigned)(unsigned char)*q - '0') <= 9; q++)
+                    x = x * 10 + d;
+            if (q < end && (unsigned)(unsigned char)*q - '0' > 9 && *q != '.' && *q != 'e' && *q != 'E') {
+                c->pv->seen |= bit;
+                j->p = q;
+                const struct ortb_pf_def *def = &ortb_pf[f];
+                if (x < def->min || x > def->max) {
+                    pf_bad(c, f, ORTB_PFW_RANGE);
+                    return 0;
+                }
+                *out = (int32_t)x;
+                if (sig) *sig = ORTB_SIG_OK;
+                return 0;
+            }
+        }
+    }
+    return rd_pf_int_gen(c, f, out, sig);
+}
+
 static inline __attribute__((always_inline)) int rd_pf_str(struct pctx *c, enum ortb_pf f, struct sv *out,
                                                            enum ortb_sig *sig)
 {
@@ -549,7 +556,7 @@ static inline __attribute__((always_inline)) int rd_pf_str(struct pctx *c, enum 
 
 /* A container field: 1 when an object was entered (the caller reads its keys), 0 when absent or of another
  * type (marked bad and skipped), -1 on a JSON error. */
-static int pf_obj(struct pctx *c, enum ortb_pf f)
+static inline __attribute__((always_inline)) int pf_obj(struct pctx *c, enum ortb_pf f)
 {
     int rc = pf_begin(c, f);
     if (rc) return rc < 0 ? -1 : 0;
