@@ -38,6 +38,24 @@ static inline bool is_digit(char c)
     return (unsigned)(unsigned char)c - '0' <= 9;
 }
 
+#ifdef __SSE2__
+const char *json_ws_run_end_slow_(const char *p, const char *end)
+{
+    const __m128i sp = _mm_set1_epi8(' '), nl = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r'),
+                  tab = _mm_set1_epi8('\t');
+    while (end - p >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i ws = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, sp), _mm_cmpeq_epi8(x, nl)),
+                                  _mm_or_si128(_mm_cmpeq_epi8(x, cr), _mm_cmpeq_epi8(x, tab)));
+        unsigned m = ~(unsigned)_mm_movemask_epi8(ws) & 0xFFFFu;
+        if (m) return p + __builtin_ctz(m);
+        p += 16;
+    }
+    while (p < end && json_is_ws_(*p)) p++;
+    return p;
+}
+#endif
+
 static inline void skip_ws(struct json *j)
 {
     j->p = json_ws_run_end_(j->p, j->end);
@@ -715,49 +733,33 @@ static const char *skip_fast(const char *p, const char *end, int depth)
 value:
     p = json_ws_run_end_(p, end);
     if (p >= end) return NULL;
-    switch (*p) {
-    case '"':
+    /* by how often each comes: strings, numbers, containers, then the literals */
+    char c0 = *p;
+    if (c0 == '"') {
         p = str_end_fast(p + 1, end);
-        break;
-    case '-':
-    case '0':
-    case '1':
-    case '2':
-    case '3':
-    case '4':
-    case '5':
-    case '6':
-    case '7':
-    case '8':
-    case '9':
+    } else if (is_digit(c0) || c0 == '-') {
         p = num_end_fast(p, end);
-        break;
-    case 't':
-        p = (end - p >= 4 && memcmp(p, "true", 4) == 0) ? p + 4 : NULL;
-        break;
-    case 'f':
-        p = (end - p >= 5 && memcmp(p, "false", 5) == 0) ? p + 5 : NULL;
-        break;
-    case 'n':
-        p = (end - p >= 4 && memcmp(p, "null", 4) == 0) ? p + 4 : NULL;
-        break;
-    case '{':
-    case '[': {
+    } else if (c0 == '{' || c0 == '[') {
         if (d >= room) return NULL;
-        bool is_obj = *p == '{';
+        bool is_obj = c0 == '{';
         p = json_ws_run_end_(p + 1, end);
         if (p >= end) return NULL;
         if (*p == (is_obj ? '}' : ']')) { /* empty */
             p++;
-            break;
+        } else {
+            obj = obj << 1 | is_obj;
+            in_obj = is_obj;
+            d++;
+            if (!is_obj) goto value;
+            goto key;
         }
-        obj = obj << 1 | is_obj;
-        in_obj = is_obj;
-        d++;
-        if (!is_obj) goto value;
-        goto key;
-    }
-    default:
+    } else if (c0 == 't') {
+        p = (end - p >= 4 && memcmp(p, "true", 4) == 0) ? p + 4 : NULL;
+    } else if (c0 == 'f') {
+        p = (end - p >= 5 && memcmp(p, "false", 5) == 0) ? p + 5 : NULL;
+    } else if (c0 == 'n') {
+        p = (end - p >= 4 && memcmp(p, "null", 4) == 0) ? p + 4 : NULL;
+    } else {
         return NULL;
     }
     if (!p) return NULL;

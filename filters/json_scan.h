@@ -67,6 +67,10 @@ static inline __attribute__((always_inline)) const char *json_blank_far_(const c
     return (unsigned char)*q > ' ' ? q : NULL;
 }
 
+/* json_ws_run_end_ for any other run of blanks (in json.c): out of line, so the shapes above, inlined at
+ * every step of the parser, carry neither its loop nor its four constants. */
+const char *json_ws_run_end_slow_(const char *p, const char *end);
+
 static inline __attribute__((always_inline)) const char *json_ws_run_end_(const char *p, const char *end)
 {
     if (p < end) {
@@ -85,18 +89,7 @@ static inline __attribute__((always_inline)) const char *json_ws_run_end_(const 
             }
         }
     }
-    const __m128i sp = _mm_set1_epi8(' '), nl = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r'),
-                  tab = _mm_set1_epi8('\t');
-    while (end - p >= 16) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-        __m128i ws = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, sp), _mm_cmpeq_epi8(x, nl)),
-                                  _mm_or_si128(_mm_cmpeq_epi8(x, cr), _mm_cmpeq_epi8(x, tab)));
-        unsigned m = ~(unsigned)_mm_movemask_epi8(ws) & 0xFFFFu;
-        if (m) return p + __builtin_ctz(m);
-        p += 16;
-    }
-    while (p < end && json_is_ws_(*p)) p++;
-    return p;
+    return json_ws_run_end_slow_(p, end);
 }
 #else
 static inline __attribute__((always_inline)) const char *json_str_run_end_(const char *p, const char *end)

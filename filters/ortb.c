@@ -9,7 +9,9 @@
 #define KEQ(k, lit) ((k).n == sizeof(lit) - 1 && memcmp((k).p, (lit), sizeof(lit) - 1) == 0)
 
 struct pctx {
-    struct json *j;
+    /* the parser itself, not a pointer to it: c->j->p is one load, never two (a pointer member is loaded
+     * again after every store through a char pointer, memset and memcpy included) */
+    struct json j[1];
     struct arena *a;
     struct ortb_error *err;
     const struct ortb_hooks *h; /* NULL: none */
@@ -112,7 +114,43 @@ static int rd_list_as(struct pctx *c, struct ortb_list *out, const char *field, 
         v.items = out->v;
         v.n = v.cap = out->n;
     }
-    json_arr_begin(c->j);
+    if (!json_arr_begin(c->j)) return -1;
+#ifdef __SSE2__
+    /* Far from the end, the usual shapes (compact, or pretty with one blank or a line break and indent) of
+     * a list of plain strings, element by element; j->p moves only past a whole element or the ']', so at
+     * anything else (a number, an escape, another blank, an error) the loop below goes on from right after
+     * the '[' or the last element, as if it had read them itself. The pushes are its pushes. */
+    {
+        struct json *j = c->j;
+        const char *p = j->p, *end = j->end;
+        bool first = true;
+        while (end - p >= JSON_FAR_) {
+            const char *e = json_blank_far_(p);
+            if (!e) break;
+            if (*e == ']') {
+                j->p = e + 1;
+                j->depth--;
+                goto closed;
+            }
+            if (!first) {
+                if (*e != ',' || !(e = json_blank_far_(e + 1))) break;
+            }
+            if (*e != '"') break;
+            const char *q = json_str_run_end_(e + 1, end);
+            if (q >= end || *q != '"') break;
+            j->p = e; /* where the loop below would be at the push */
+            struct sv *slot = arena_vec_push(c->a, &v, sizeof(struct sv), _Alignof(struct sv));
+            if (!slot) {
+                if (v.n >= v.max) return fail(c, ORTB_ELIMIT, field, "too many entries (limit 1024)");
+                return fail(c, ORTB_ENOMEM, field, "request too large for request memory");
+            }
+            slot->p = e + 1;
+            slot->n = (size_t)(q - (e + 1));
+            j->p = p = q + 1;
+            first = false;
+        }
+    }
+#endif
     while (json_arr_next(c->j)) {
         struct sv *slot = arena_vec_push(c->a, &v, sizeof(struct sv), _Alignof(struct sv));
         if (!slot) {
@@ -136,6 +174,9 @@ static int rd_list_as(struct pctx *c, struct ortb_list *out, const char *field, 
         if (!slot->p) slot->p = "";
     }
     if (c->j->err) return -1;
+#ifdef __SSE2__
+closed:
+#endif
     if (kind == LIST_ALLOW && out->n && v.n) { /* allowed by both copies */
         struct sv *w = v.items;
         uint32_t n = 0;
@@ -158,7 +199,8 @@ static int rd_list_as(struct pctx *c, struct ortb_list *out, const char *field, 
 /* A string that names one thing (an id, a currency): a second copy with another value has no safe reading
  * (which imp, which deal, which currency is the floor in?), so the request is refused, naming the field. The
  * same value again is harmless. ci: compare case-insensitively (currency codes). */
-static int rd_str_one(struct pctx *c, struct sv *out, const char *field, bool ci)
+static inline __attribute__((always_inline)) int rd_str_one(struct pctx *c, struct sv *out, const char *field,
+                                                            bool ci)
 {
     struct sv prev = *out, v = SV_NULL;
     if (rd_str(c, &v, field)) return -1;
@@ -261,20 +303,38 @@ struct pf_key {
 };
 #define PF_KEYS(t) (t), sizeof(t) / sizeof((t)[0])
 
+/* Eight bytes with none >= 0x80 and none in 'A'..'Z' (each byte below 0x80, so no carry crosses a byte). */
+static inline bool plain8(uint64_t x)
+{
+    const uint64_t hi = 0x8080808080808080u;
+    return !(x & hi) && !((x + 0x3f3f3f3f3f3f3f3fu) & ~(x + 0x2525252525252525u) & hi);
+}
+
 static void pf_variant(struct pctx *c, struct sv k, const struct pf_key *t, size_t n)
 {
     /* A key of lower-case ASCII only is its own fold (sv_kfold folds A-Z and two non-ASCII letters), and the
      * matcher that skipped it compared it exactly with every privacy key here: it can match none. Most
      * skipped keys are such (ua, name, tagid), so this test is all they pay. */
-    size_t j = 0;
-    for (; j + 8 <= k.n; j += 8) { /* eight bytes at a time: none >= 0x80, none in 'A'..'Z' */
-        uint64_t x;
-        memcpy(&x, k.p + j, 8);
-        const uint64_t hi = 0x8080808080808080u;
-        if ((x & hi) || ((x + 0x3f3f3f3f3f3f3f3fu) & ~(x + 0x2525252525252525u) & hi)) break;
+    uint64_t x;
+    if (k.n >= 8) { /* eight bytes at a time: none >= 0x80, none in 'A'..'Z'; the last eight overlap */
+        size_t j = 0;
+        for (; j + 8 <= k.n; j += 8) {
+            memcpy(&x, k.p + j, 8);
+            if (!plain8(x)) goto fold;
+        }
+        memcpy(&x, k.p + k.n - 8, 8);
+        if (plain8(x)) return;
+    } else if ((uintptr_t)k.p >= (uintptr_t)c->j->start && (uintptr_t)k.p + 8 <= (uintptr_t)c->j->end) {
+        /* a short key in the body: eight bytes read, the key's kept (a key is never read past the body) */
+        memcpy(&x, k.p, 8);
+        x &= (1ull << (8 * k.n)) - 1;
+        if (plain8(x)) return;
+    } else {
+        size_t j = 0;
+        while (j < k.n && (unsigned char)(k.p[j] - 'A') >= 26u && (unsigned char)k.p[j] < 0x80) j++;
+        if (j == k.n) return;
     }
-    while (j < k.n && (unsigned char)(k.p[j] - 'A') >= 26u && (unsigned char)k.p[j] < 0x80) j++;
-    if (j == k.n) return;
+fold:
     for (size_t i = 0; i < n; i++)
         if (sv_kfold(k, t[i].name)) {
             pf_bad(c, t[i].f, ORTB_PFW_CASE);
@@ -328,7 +388,8 @@ static inline __attribute__((always_inline)) void pf_once(struct pctx *c, enum o
 }
 
 /* rd_str for such a field: a string read (not null) counts once. */
-static int rd_str_once(struct pctx *c, enum ortb_pf f, struct sv *out, const char *field)
+static inline __attribute__((always_inline)) int rd_str_once(struct pctx *c, enum ortb_pf f, struct sv *out,
+                                                             const char *field)
 {
     const char *prev = out->p;
     int rc = rd_str(c, out, field);
@@ -403,7 +464,7 @@ static inline __attribute__((always_inline)) int rd_int_tok(struct pctx *c, int6
     return json_skip(c->j) ? -1 : 1;
 }
 
-static int rd_pf_int(struct pctx *c, enum ortb_pf f, int32_t *out, enum ortb_sig *sig)
+static int rd_pf_int_gen(struct pctx *c, enum ortb_pf f, int32_t *out, enum ortb_sig *sig)
 {
     int rc = pf_begin(c, f);
     if (rc) return rc < 0 ? -1 : 0;
@@ -440,7 +501,42 @@ static int rd_pf_int(struct pctx *c, enum ortb_pf f, int32_t *out, enum ortb_sig
     return 0;
 }
 
-static int rd_pf_str(struct pctx *c, enum ortb_pf f, struct sv *out, enum ortb_sig *sig)
+/* Inline: the usual case at every privacy integer; anything else out of line in rd_pf_int_gen. */
+static inline __attribute__((always_inline)) int rd_pf_int(struct pctx *c, enum ortb_pf f, int32_t *out,
+                                                           enum ortb_sig *sig)
+{
+    /* the usual case, the first copy of a plain integer of up to 9 digits right here: what rd_pf_int_gen
+     * (pf_begin, rd_int_tok) makes of it, with one look at the bytes */
+    struct json *j = c->j;
+    const char *p = j->p, *end = j->end;
+    uint64_t bit = 1ull << f;
+    if (!j->err && !(c->pv->seen & bit) && p < end) {
+        unsigned d = (unsigned)(unsigned char)*p - '0';
+        if (d <= 9) {
+            const char *q = p + 1;
+            int64_t x = d;
+            if (d)
+                for (; q < end && q - p < 9 && (d = (unsigned)(unsigned char)*q - '0') <= 9; q++)
+                    x = x * 10 + d;
+            if (q < end && (unsigned)(unsigned char)*q - '0' > 9 && *q != '.' && *q != 'e' && *q != 'E') {
+                c->pv->seen |= bit;
+                j->p = q;
+                const struct ortb_pf_def *def = &ortb_pf[f];
+                if (x < def->min || x > def->max) {
+                    pf_bad(c, f, ORTB_PFW_RANGE);
+                    return 0;
+                }
+                *out = (int32_t)x;
+                if (sig) *sig = ORTB_SIG_OK;
+                return 0;
+            }
+        }
+    }
+    return rd_pf_int_gen(c, f, out, sig);
+}
+
+static inline __attribute__((always_inline)) int rd_pf_str(struct pctx *c, enum ortb_pf f, struct sv *out,
+                                                           enum ortb_sig *sig)
 {
     int rc = pf_begin(c, f);
     if (rc) return rc < 0 ? -1 : 0;
@@ -460,7 +556,7 @@ static int rd_pf_str(struct pctx *c, enum ortb_pf f, struct sv *out, enum ortb_s
 
 /* A container field: 1 when an object was entered (the caller reads its keys), 0 when absent or of another
  * type (marked bad and skipped), -1 on a JSON error. */
-static int pf_obj(struct pctx *c, enum ortb_pf f)
+static inline __attribute__((always_inline)) int pf_obj(struct pctx *c, enum ortb_pf f)
 {
     int rc = pf_begin(c, f);
     if (rc) return rc < 0 ? -1 : 0;
@@ -593,7 +689,8 @@ static int parse_format(struct pctx *c, struct ortb_imp *imp, bool *differs)
  * unknowable, and either copy (or last-wins) could match a creative the player cannot show, so the media
  * object that holds it cannot be matched at all (its has_* is cleared after the object: no bid on that media,
  * the rest of the request stands). The same value again, or null, is harmless. */
-static int rd_i32_same(struct pctx *c, int32_t *out, const char *field, bool *differs)
+static inline __attribute__((always_inline)) int rd_i32_same(struct pctx *c, int32_t *out, const char *field,
+                                                             bool *differs)
 {
     int32_t prev = *out;
     if (rd_i32(c, out, field)) return -1;
@@ -1546,48 +1643,68 @@ static int parse_request(struct pctx *c, struct ortb_request *r)
     bool seen_imp = false;
     while (json_obj_next(c->j, &k)) {
         int rc;
-        if (KEQ(k, "id")) {
-            if (json_peek(c->j) != JSON_STRING && json_peek(c->j) != JSON_NONE)
-                return fail(c, ORTB_EREQUIRED, "id", "id must be a non-empty string");
-            rc = rd_str(c, &r->id, "id");
-        } else if (KEQ(k, "imp")) {
-            /* a second imp array would replace the first, private auctions and floors with it */
-            if (seen_imp) return fail(c, ORTB_EINVALID, "imp", "given twice");
-            seen_imp = true;
-            rc = parse_imps(c, r);
-        } else if (KEQ(k, "tmax"))
-            rc = rd_i32(c, &r->tmax, "tmax");
-        else if (KEQ(k, "at"))
-            rc = rd_i32(c, &r->at, "at");
-        else if (KEQ(k, "test"))
-            rc = rd_i32(c, &r->test, "test");
-        else if (KEQ(k, "cur"))
-            rc = rd_list_as(c, &r->cur, "cur", LIST_ALLOW);
-        else if (KEQ(k, "bcat"))
-            rc = rd_list_as(c, &r->bcat, "bcat", LIST_BLOCK);
-        else if (KEQ(k, "badv"))
-            rc = rd_list_as(c, &r->badv, "badv", LIST_BLOCK);
-        else if (KEQ(k, "bapp"))
-            rc = rd_list_as(c, &r->bapp, "bapp", LIST_BLOCK);
-        else if (KEQ(k, "cattax")) {
-            /* which taxonomy bcat is in: another copy could move a block into a taxonomy nothing matches */
-            int32_t prev = r->cattax;
-            rc = rd_i32(c, &r->cattax, "cattax");
-            if (!rc && prev != ORTB_UNSET && r->cattax != prev)
-                return fail(c, ORTB_EINVALID, "cattax", "given twice with different values");
-        } else if (KEQ(k, "site"))
-            rc = parse_context(c, &r->ctx, ORTB_CTX_SITE, "site");
-        else if (KEQ(k, "app"))
-            rc = parse_context(c, &r->ctx, ORTB_CTX_APP, "app");
-        else if (KEQ(k, "dooh"))
-            rc = parse_context(c, &r->ctx, ORTB_CTX_DOOH, "dooh");
-        else if (KEQ(k, "device"))
-            rc = parse_device(c, &r->device);
-        else if (KEQ(k, "user"))
-            rc = parse_user(c, &r->user);
-        else if (KEQ(k, "regs"))
-            rc = parse_regs(c, &r->regs);
-        else {
+        /* by length first: each key is compared with the few names of its length only */
+        switch (k.n) {
+        case 2:
+            if (KEQ(k, "id")) {
+                if (json_peek(c->j) != JSON_STRING && json_peek(c->j) != JSON_NONE)
+                    return fail(c, ORTB_EREQUIRED, "id", "id must be a non-empty string");
+                rc = rd_str(c, &r->id, "id");
+            } else if (KEQ(k, "at"))
+                rc = rd_i32(c, &r->at, "at");
+            else
+                goto other;
+            break;
+        case 3:
+            if (KEQ(k, "imp")) {
+                /* a second imp array would replace the first, private auctions and floors with it */
+                if (seen_imp) return fail(c, ORTB_EINVALID, "imp", "given twice");
+                seen_imp = true;
+                rc = parse_imps(c, r);
+            } else if (KEQ(k, "cur"))
+                rc = rd_list_as(c, &r->cur, "cur", LIST_ALLOW);
+            else if (KEQ(k, "app"))
+                rc = parse_context(c, &r->ctx, ORTB_CTX_APP, "app");
+            else
+                goto other;
+            break;
+        case 4:
+            if (KEQ(k, "tmax"))
+                rc = rd_i32(c, &r->tmax, "tmax");
+            else if (KEQ(k, "test"))
+                rc = rd_i32(c, &r->test, "test");
+            else if (KEQ(k, "bcat"))
+                rc = rd_list_as(c, &r->bcat, "bcat", LIST_BLOCK);
+            else if (KEQ(k, "badv"))
+                rc = rd_list_as(c, &r->badv, "badv", LIST_BLOCK);
+            else if (KEQ(k, "bapp"))
+                rc = rd_list_as(c, &r->bapp, "bapp", LIST_BLOCK);
+            else if (KEQ(k, "site"))
+                rc = parse_context(c, &r->ctx, ORTB_CTX_SITE, "site");
+            else if (KEQ(k, "dooh"))
+                rc = parse_context(c, &r->ctx, ORTB_CTX_DOOH, "dooh");
+            else if (KEQ(k, "user"))
+                rc = parse_user(c, &r->user);
+            else if (KEQ(k, "regs"))
+                rc = parse_regs(c, &r->regs);
+            else
+                goto other;
+            break;
+        case 6:
+            if (KEQ(k, "cattax")) {
+                /* which taxonomy bcat is in: another copy could move a block into a taxonomy nothing matches
+                 */
+                int32_t prev = r->cattax;
+                rc = rd_i32(c, &r->cattax, "cattax");
+                if (!rc && prev != ORTB_UNSET && r->cattax != prev)
+                    return fail(c, ORTB_EINVALID, "cattax", "given twice with different values");
+            } else if (KEQ(k, "device"))
+                rc = parse_device(c, &r->device);
+            else
+                goto other;
+            break;
+        default:
+        other:
             pf_variant(c, k, PF_KEYS(pfk_root));
             rc = skip(c);
         }
@@ -1613,8 +1730,9 @@ int ortb_parse(const char *body, size_t len, struct arena *arena, struct ortb_re
 int ortb_parse_ex(const char *body, size_t len, struct arena *arena, struct ortb_request *req,
                   struct ortb_error *err, const struct ortb_hooks *h)
 {
-    struct json j;
-    json_init(&j, body, len, arena);
+    struct pctx c = {.a = arena, .err = err, .h = h, .pv = &req->priv};
+    struct json *j = c.j;
+    json_init(j, body, len, arena);
     memset(req, 0, sizeof *req);
     memset(err, 0, sizeof *err);
     req->tmax = req->at = req->cattax = req->test = ORTB_UNSET;
@@ -1623,31 +1741,30 @@ int ortb_parse_ex(const char *body, size_t len, struct arena *arena, struct ortb
     req->device.geo.type = req->user.geo.type = ORTB_UNSET;
     req->user.yob = ORTB_UNSET;
     req->regs.coppa = req->regs.ext_coppa = req->regs.gdpr = req->regs.ext_gdpr = req->regs.gpc = ORTB_UNSET;
-    struct pctx c = {.j = &j, .a = arena, .err = err, .h = h, .pv = &req->priv};
 
-    enum json_type t = json_peek(&j);
+    enum json_type t = json_peek(j);
     if (t == JSON_NONE) {
-        if (len == 0 || j.p >= j.end) j.err_msg = "empty body: expected a JSON object";
+        if (len == 0 || j->p >= j->end) j->err_msg = "empty body: expected a JSON object";
     } else if (t != JSON_OBJECT) {
         /* validate first, so "[1," reports the syntax error rather than the shape */
-        if (json_skip(&j) == 0 && json_finish(&j) == 0) {
+        if (json_skip(j) == 0 && json_finish(j) == 0) {
             err->code = ORTB_ESHAPE;
             err->msg = "a bid request must be a JSON object";
             err->offset = 0;
             return ORTB_ESHAPE;
         }
     } else {
-        json_obj_begin(&j);
+        json_obj_begin(j);
         if (parse_request(&c, req) == 0) {
             pf_finish(req);
             return ORTB_OK;
         }
     }
     if (c.code) return c.code;
-    err->code = j.err == JSON_ENOMEM ? ORTB_ENOMEM : ORTB_EJSON;
-    err->msg = j.err_msg ? j.err_msg : "malformed JSON";
-    err->field = j.err_path;
-    err->offset = j.err_off;
+    err->code = j->err == JSON_ENOMEM ? ORTB_ENOMEM : ORTB_EJSON;
+    err->msg = j->err_msg ? j->err_msg : "malformed JSON";
+    err->field = j->err_path;
+    err->offset = j->err_off;
     return err->code;
 }
 
