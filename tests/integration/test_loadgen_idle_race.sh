@@ -6,8 +6,14 @@
 # reused connection; an answer cut after its first byte is a failure, never retried.
 #  1. a stub server closes the first connection at its second request, unanswered: 0 failed, 1 retried
 #  2. the same, but after sending part of the answer: 1 io error, 0 retried
-#  3. fairbid with idle_timeout_ms 10 and one connection sending about every 10 ms: the race happens for real
-#     (retried > 0 in at least one of up to 5 runs) and no run loses a request
+#  3. fairbid's side of the race, made to happen every time: a client whose keep-alive connection fairbid has
+#     closed for idleness (the condition: the FIN is there to read) writes a request on it anyway, as a client
+#     that has not yet looked does; the connection ends before any byte of an answer (the case 1. retries),
+#     fairbid stays up and answers the next connection
+#  4. fairbid with idle_timeout_ms 10 and one connection sending about every 10 ms, 5 runs: whether the race
+#     meets a request in a run is chance (the count is printed), and no run loses a request. (It once had to
+#     meet one in up to 5 runs: a check that passed when chance allowed, which it did not under ASan on a
+#     loaded machine; 3. is that check made deterministic.)
 SRC=${FAIRBID_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$SRC/tests/harness/lib.sh"
 LG=${FAIRBID_BUILD_DIR:-$SRC/build}/fairbid-loadgen
@@ -75,6 +81,49 @@ import json; d = json.load(open('$SRC/deploy/fairbid.json')); d['idle_timeout_ms
 json.dump(d, open('$T/cfg.json', 'w'))"
 [ -f "$SRC/deploy/policy.json" ] && cp "$SRC/deploy/policy.json" "$T/policy.json"
 fairbid_start "$T/cfg.json"
+
+# 3. deterministic: the request lands on a connection fairbid has already closed for idleness
+python3 - "$FB_PORT" >"$T/closed.out" 2>&1 <<'PY'
+import select, socket, sys
+port = int(sys.argv[1])
+req = b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
+s = socket.create_connection(("127.0.0.1", port), timeout=5)
+s.sendall(req)
+buf = b""
+while b"\r\n\r\n" not in buf:
+    d = s.recv(4096)
+    if not d:
+        break
+    buf += d
+print("first", buf.split(b"\r\n", 1)[0].decode())
+# the condition, not a sleep: the socket turns readable when fairbid's idle close (10 ms) sends its FIN
+r, _, _ = select.select([s], [], [], 5)
+print("fin_seen", bool(r))
+try:
+    s.sendall(req)
+    got = s.recv(4096)
+    print("answer_bytes", len(got))
+except (ConnectionResetError, BrokenPipeError):
+    print("answer_bytes", 0)
+s.close()
+c = socket.create_connection(("127.0.0.1", port), timeout=5)
+c.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+out = b""
+while True:
+    d = c.recv(4096)
+    if not d:
+        break
+    out += d
+print("next", out.split(b"\r\n", 1)[0].decode())
+PY
+sed 's/^/# /' "$T/closed.out"
+check "closed for idleness: the first request on it was answered" grep -q '^first HTTP/1.1 200' "$T/closed.out"
+check "closed for idleness: fairbid closed the idle connection within 5 s (idle_timeout_ms 10)" grep -q '^fin_seen True' "$T/closed.out"
+check "a request written on it gets no byte of an answer (the case loadgen retries)" grep -q '^answer_bytes 0$' "$T/closed.out"
+check "fairbid answers the next connection" grep -q '^next HTTP/1.1 200' "$T/closed.out"
+check "fairbid is still up" kill -0 "$FB_PID"
+
+# 4. the race by chance, against loadgen: never a lost request
 retried=0
 for run in 1 2 3 4 5; do
   # one request every 1/r s on one connection: close to the 10 ms idle close, so requests meet it
@@ -88,7 +137,6 @@ for run in 1 2 3 4 5; do
   expect_eq "race run $run: every request sent was answered" "$(json_get "$T/race$run.json" 'd["sent"]')" \
     "$(json_get "$T/race$run.json" 'd["requests"]')"
   retried=$((retried + ${n:-0}))
-  [ "$retried" -gt 0 ] && break
 done
-check "fairbid's idle close met a request ($retried retried): the race was exercised" test "$retried" -gt 0
+echo "# the race met a request $retried times in 5 runs (chance; each was sent again and answered)"
 finish
