@@ -24,14 +24,26 @@ REQS=(deploy/sample-request.json deploy/sample-video-request.json deploy/sample-
 TMP=$(mktemp -d /tmp/fairbid-bench.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 
-echo "run.sh: building (Release) into $BUILD" >&2
-# Tests are not needed here; leaving them out keeps the benchmark build independent of test-only packages.
-cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DFAIRBID_TESTS=OFF >"$TMP/cmake.log" 2>&1 ||
-    { cat "$TMP/cmake.log" >&2; exit 1; }
-# What run.sh itself needs must build; the other benchmarks (bench_*.c from other modules) and the load generator
-# are built one by one, and one that fails is reported in RESULTS.md instead of stopping the run.
-cmake --build "$BUILD" -j2 --target fairbid bench_decide bench_json_compare >"$TMP/build.log" 2>&1 ||
-    { tail -40 "$TMP/build.log" >&2; exit 1; }
+# PGO=1 (the default): the Release build with profile-guided and link-time optimisation that deploy/ ships
+# (scripts/build-pgo.sh: an instrumented build, a training run that leaves the benchmarks' sample request out, the
+# optimised build); PGO=0: plain Release. Tests are not needed here; leaving them out keeps the benchmark build
+# independent of test-only packages. What run.sh itself needs must build; the other benchmarks (bench_*.c from
+# other modules) and the load generator are built one by one, and one that fails is reported in RESULTS.md
+# instead of stopping the run.
+PGO=${PGO:-1}
+if [[ $PGO == 1 ]]; then
+    echo "run.sh: building (Release, PGO + LTO) into $BUILD" >&2
+    CMAKE_EXTRA=-DFAIRBID_TESTS=OFF bash "$ROOT/scripts/build-pgo.sh" "$BUILD" fairbid bench_decide \
+        bench_json_compare
+    BUILD_KIND="CMake Release (-O3 -DNDEBUG) with profile-guided and link-time optimisation (scripts/build-pgo.sh)"
+else
+    echo "run.sh: building (Release) into $BUILD" >&2
+    cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DFAIRBID_TESTS=OFF -DFAIRBID_PGO= \
+        -DCMAKE_INTERPROCEDURAL_OPTIMIZATION=OFF >"$TMP/cmake.log" 2>&1 || { cat "$TMP/cmake.log" >&2; exit 1; }
+    cmake --build "$BUILD" -j2 --target fairbid bench_decide bench_json_compare >"$TMP/build.log" 2>&1 ||
+        { tail -40 "$TMP/build.log" >&2; exit 1; }
+    BUILD_KIND="CMake Release (-O3 -DNDEBUG), no PGO (PGO=0)"
+fi
 BUILD_FAILED=()
 for t in fairbid-loadgen $(cd bench && ls bench_*.c 2>/dev/null | sed 's/\.c$//' | grep -v '^bench_decide$'); do
     if ! cmake --build "$BUILD" -j2 --target "$t" >"$TMP/build-$t.log" 2>&1; then
@@ -53,7 +65,7 @@ R=$TMP/results.md
     echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- filters bidder 2>/dev/null || echo ' (filters/ or bidder/ modified in the working tree)')"
     echo "- machine: $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), kernel $(uname -r)," \
         "load average at start $(cut -d' ' -f1-3 /proc/loadavg) (run.sh appends the load at the end)"
-    echo "- compiler: $(cc --version | head -1); build: CMake Release (-O3 -DNDEBUG) in build-bench"
+    echo "- compiler: $(cc --version | head -1); build: $BUILD_KIND in build-bench"
     echo
     echo "The machine is shared (2 cores, other builds and tests running): microbenchmarks report thread CPU time"
     echo "(time spent preempted is left out, cache and frequency effects of the neighbours are not), every figure is"
