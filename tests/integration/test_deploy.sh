@@ -211,8 +211,17 @@ user=$(awk '/^FROM /{u=""} /^USER /{u=$2} END{print u}' "$DF")
 check "Dockerfile: final stage runs as a non-root USER ($user)" sh -c "[ -n '$user' ] && ! echo '$user' | grep -Eq '^(root|0)(:|$)'"
 check "Dockerfile: HEALTHCHECK on /healthz" sh -c "awk '/^HEALTHCHECK/ {h = 1} h {print} h && !/\\\\\$/ {exit}' '$DF' | grep -q /healthz"
 check "Dockerfile: runtime is copied from the build stage" grep -q '^COPY --from=build ' "$DF"
+# the build context is cut down to what the dockerignore lets through ("*" then "!path" lines): every COPY source
+# must be one of them or lie under one (else the build fails on a file it cannot see)
+DI=$D/container/Dockerfile.dockerignore
 for src in $(awk '/^COPY / && !/--from/ {for (i = 2; i < NF; i++) print $i}' "$DF"); do
   check "Dockerfile: COPY source $src exists" test -e "$SRC/$src"
+  allowed=no
+  while read -r keep; do
+    keep=${keep%/}
+    [[ $src == "$keep" || $src == "$keep"/* ]] && allowed=yes
+  done < <(sed -n 's/^!//p' "$DI")
+  expect_eq "Dockerfile: COPY source $src is in the build context (Dockerfile.dockerignore)" yes "$allowed"
 done
 # every shared library the built binary links comes from a package the runtime stage installs
 if command -v dpkg >/dev/null 2>&1 && command -v ldd >/dev/null 2>&1 && command -v readelf >/dev/null 2>&1; then
