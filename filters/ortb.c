@@ -310,7 +310,23 @@ static inline bool plain8(uint64_t x)
     return !(x & hi) && !((x + 0x3f3f3f3f3f3f3f3fu) & ~(x + 0x2525252525252525u) & hi);
 }
 
-static void pf_variant(struct pctx *c, struct sv k, const struct pf_key *t, size_t n)
+static void pf_variant_gen(struct pctx *c, struct sv k, const struct pf_key *t, size_t n);
+
+/* Inline: the usual skipped key, short, plain and in the body, is told apart right at the matcher (no call);
+ * anything else goes to pf_variant_gen, which tests it again from the start. */
+static inline __attribute__((always_inline)) void pf_variant(struct pctx *c, struct sv k,
+                                                             const struct pf_key *t, size_t n)
+{
+    if (k.n < 8 && (uintptr_t)k.p >= (uintptr_t)c->j->start && (uintptr_t)k.p + 8 <= (uintptr_t)c->j->end) {
+        uint64_t x;
+        memcpy(&x, k.p, 8);
+        x &= (1ull << (8 * k.n)) - 1;
+        if (plain8(x)) return;
+    }
+    pf_variant_gen(c, k, t, n);
+}
+
+static void pf_variant_gen(struct pctx *c, struct sv k, const struct pf_key *t, size_t n)
 {
     /* A key of lower-case ASCII only is its own fold (sv_kfold folds A-Z and two non-ASCII letters), and the
      * matcher that skipped it compared it exactly with every privacy key here: it can match none. Most
@@ -1721,6 +1737,23 @@ static int parse_request(struct pctx *c, struct ortb_request *r)
     return 0;
 }
 
+/* memset(req, 0, sizeof *req). gcc inlines that constant-size memset as `rep stos`, which executes once per
+ * eight bytes (109 times for the ~870-byte request); sixteen-byte stores halve that. The same bytes end up
+ * zero either way. */
+static inline __attribute__((always_inline)) void zero_request(struct ortb_request *req)
+{
+#ifdef __SSE2__
+    char *q = (char *)req;
+    const __m128i z = _mm_setzero_si128();
+    size_t i = 0;
+#pragma GCC unroll 64
+    for (; i + 16 <= sizeof *req; i += 16) _mm_storeu_si128((__m128i *)(void *)(q + i), z);
+    if (i < sizeof *req) memset(q + i, 0, sizeof *req - i);
+#else
+    memset(req, 0, sizeof *req);
+#endif
+}
+
 int ortb_parse(const char *body, size_t len, struct arena *arena, struct ortb_request *req,
                struct ortb_error *err)
 {
@@ -1730,10 +1763,17 @@ int ortb_parse(const char *body, size_t len, struct arena *arena, struct ortb_re
 int ortb_parse_ex(const char *body, size_t len, struct arena *arena, struct ortb_request *req,
                   struct ortb_error *err, const struct ortb_hooks *h)
 {
-    struct pctx c = {.a = arena, .err = err, .h = h, .pv = &req->priv};
+    /* member by member, not `= {...}`: that zeroes the embedded parser first (13 stores), which json_init
+     * then writes in full anyway */
+    struct pctx c;
+    c.a = arena;
+    c.err = err;
+    c.h = h;
+    c.pv = &req->priv;
+    c.code = 0;
     struct json *j = c.j;
     json_init(j, body, len, arena);
-    memset(req, 0, sizeof *req);
+    zero_request(req);
     memset(err, 0, sizeof *err);
     req->tmax = req->at = req->cattax = req->test = ORTB_UNSET;
     req->ctx.cattax = req->ctx.content_cattax = ORTB_UNSET;
