@@ -7,6 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 struct arena {
     char *base;  /* borrowed: the caller's buffer, which outlives the arena */
@@ -40,6 +43,24 @@ struct arena_vec {
  * the slot's size is a constant where the caller's is. */
 static inline void *arena_vec_push(struct arena *a, struct arena_vec *v, size_t elem, size_t align);
 
+/* memset(p, 0, n), for the slots and structs the request parsers zero (n a constant where it is inlined). gcc
+ * inlines a constant-size memset of more than about a hundred bytes as `rep stos`, which executes once per
+ * eight bytes (36 times for an imp slot, 109 for a whole request); sixteen-byte stores are half as many. The
+ * bytes end up zero either way. */
+static inline __attribute__((always_inline)) void arena_zero(void *p, size_t n)
+{
+#ifdef __SSE2__
+    char *q = (char *)p;
+    const __m128i z = _mm_setzero_si128();
+    size_t i = 0;
+#pragma GCC unroll 64
+    for (; i + 16 <= n; i += 16) _mm_storeu_si128((__m128i *)(void *)(q + i), z);
+    if (i < n) memset(q + i, 0, n - i);
+#else
+    memset(p, 0, n);
+#endif
+}
+
 /* ---- inline definitions ---- */
 
 static inline void *arena_alloc(struct arena *a, size_t size, size_t align)
@@ -66,7 +87,7 @@ static inline void *arena_vec_push(struct arena *a, struct arena_vec *v, size_t 
         v->cap = ncap;
     }
     char *slot = (char *)v->items + elem * v->n++;
-    memset(slot, 0, elem);
+    arena_zero(slot, elem);
     return slot;
 }
 
