@@ -808,6 +808,30 @@ key:
     goto value;
 }
 
+/* The end of the array at p ('[') when it is a flat, non-empty list of non-negative integers without fraction
+ * or exponent, blanks allowed around them: the shape of the small id lists of an imp (btype, battr, api,
+ * protocols), compact or pretty. NULL for anything else, and json_skip then walks it from the start as
+ * before. It takes nothing skip_fast does not (one array, the same number grammar, the same blanks), and ends
+ * where skip_fast would; the caller checks there is room for one more level of nesting, as skip_fast does. */
+const char *json_int_array_end_(const char *p, const char *end)
+{
+    const char *q = p + 1;
+    for (;;) {
+        q = json_ws_run_end_(q, end);
+        if (q >= end) return NULL;
+        unsigned d = (unsigned)(unsigned char)*q - '0';
+        if (d > 9) return NULL;
+        q++;
+        if (d) /* "0" is a whole number: a digit after it is no JSON, and falls out below */
+            while (q < end && is_digit(*q)) q++;
+        if (q < end && (unsigned char)*q <= ' ') q = json_ws_run_end_(q, end);
+        if (q >= end) return NULL;
+        if (*q == ']') return q + 1;
+        if (*q != ',') return NULL;
+        q++;
+    }
+}
+
 /* The general path of json_skip, one level at a time. It recurses into itself rather than json_skip, so a
  * value skip_fast gave up on is walked at most once more, however deep the nesting. */
 static int skip_slow(struct json *j)
