@@ -163,6 +163,23 @@ static struct sv next_token(struct sv *list)
     return t;
 }
 
+/* The first '?' of a target, or NULL: a target as short as the usual path is one 16-byte compare (masked to
+ * its length) instead of a call to memchr. */
+static const char *target_qmark(struct sv t, const char *buf_end)
+{
+#ifdef __SSE2__
+    if (t.n <= 16 && buf_end - t.p >= 16) {
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)t.p), _mm_set1_epi8('?')));
+        m &= (1u << t.n) - 1u;
+        return m ? t.p + __builtin_ctz(m) : NULL;
+    }
+#else
+    (void)buf_end;
+#endif
+    return memchr(t.p, '?', t.n);
+}
+
 static int parse_request_line(struct sv l, const char *buf_end, struct hp_request *r)
 {
     size_t i = 0;
@@ -196,7 +213,7 @@ static int parse_request_line(struct sv l, const char *buf_end, struct hp_reques
         const char *slash = memchr(host, '/', (size_t)(t.p + t.n - host));
         t = slash ? (struct sv){slash, (size_t)(t.p + t.n - slash)} : (struct sv){t.p + t.n, 0}; /* no path */
     }
-    const char *q = memchr(t.p, '?', t.n);
+    const char *q = target_qmark(t, buf_end);
     if (q) {
         r->path = (struct sv){t.p, (size_t)(q - t.p)};
         r->query = (struct sv){q + 1, (size_t)(t.p + t.n - q - 1)};
