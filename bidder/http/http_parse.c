@@ -322,7 +322,9 @@ int hp_parse_head(const char *p, size_t n, size_t max_head, struct hp_request *r
         }
         /* obs-fold and whitespace before the colon are rejected (RFC 9112 5.1, 5.2) */
         size_t c = i + name_run(p + i, lim - i, p + lim);
-        while (c < lim && hp_tchar[(unsigned char)p[c]]) c++;
+        /* name_run stops at the usual name's ':', which is no tchar: the table walk would not move */
+        if (c >= lim || p[c] != ':')
+            while (c < lim && hp_tchar[(unsigned char)p[c]]) c++;
         if (c == i || c >= lim || p[c] != ':') goto bad_line;
         struct sv name = {p + i, c - i};
         size_t vs = c + 1;
@@ -334,7 +336,9 @@ int hp_parse_head(const char *p, size_t n, size_t max_head, struct hp_request *r
         }
         if (p[e] != '\r' || p[e + 1] != '\n') goto bad_line;
         size_t ve = e;
-        while (ve > vs && (p[ve - 1] == ' ' || p[ve - 1] == '\t')) ve--;
+        /* a value rarely ends with blanks: one compare of its last byte skips the walk back */
+        if (ve > vs && (unsigned char)p[ve - 1] <= ' ')
+            while (ve > vs && (p[ve - 1] == ' ' || p[ve - 1] == '\t')) ve--;
         struct sv val = {p + vs, ve - vs};
         i = e + 2;
         switch (name.n) {
