@@ -183,10 +183,15 @@ static const char *target_qmark(struct sv t, const char *buf_end)
 static int parse_request_line(struct sv l, const char *buf_end, struct hp_request *r)
 {
     size_t i = 0;
-    while (i < l.n && hp_tchar[(unsigned char)l.p[i]]) i++;
+    /* the usual method: the tchar walk would stop at the space after POST */
+    bool post = l.n >= 5 && memcmp(l.p, "POST ", 5) == 0;
+    if (post)
+        i = 4;
+    else
+        while (i < l.n && hp_tchar[(unsigned char)l.p[i]]) i++;
     if (i == 0 || i >= l.n || l.p[i] != ' ') return HP_EREQLINE;
     r->method_name = (struct sv){l.p, i};
-    if (sv_eq(r->method_name, SV_LIT("POST")))
+    if (post || sv_eq(r->method_name, SV_LIT("POST")))
         r->method = HP_POST;
     else if (sv_eq(r->method_name, SV_LIT("GET")))
         r->method = HP_GET;
@@ -199,11 +204,16 @@ static int parse_request_line(struct sv l, const char *buf_end, struct hp_reques
     if (i == ts || i >= l.n || l.p[i] != ' ') return HP_EREQLINE;
     r->target = (struct sv){l.p + ts, i - ts};
     struct sv v = {l.p + i + 1, l.n - i - 1};
-    if (v.n != 8 || memcmp(v.p, "HTTP/", 5) != 0 || v.p[6] != '.' || v.p[5] < '0' || v.p[5] > '9' ||
-        v.p[7] < '0' || v.p[7] > '9')
+    /* the usual version, whole: every test below would pass */
+    if (v.n == 8 && memcmp(v.p, "HTTP/1.1", 8) == 0)
+        r->minor = 1;
+    else if (v.n != 8 || memcmp(v.p, "HTTP/", 5) != 0 || v.p[6] != '.' || v.p[5] < '0' || v.p[5] > '9' ||
+             v.p[7] < '0' || v.p[7] > '9')
         return v.n >= 5 && memcmp(v.p, "HTTP/", 5) == 0 ? HP_EVERSION : HP_EREQLINE;
-    if (v.p[5] != '1') return HP_EVERSION;
-    r->minor = v.p[7] - '0';
+    else if (v.p[5] != '1')
+        return HP_EVERSION;
+    else
+        r->minor = v.p[7] - '0';
 
     /* absolute-form (a proxy-style target): keep the path */
     struct sv t = r->target;
