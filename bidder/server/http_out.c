@@ -130,8 +130,8 @@ void hs_conn_reply(struct hs_conn *c, const struct hs_reply *r, bool head_only, 
     struct status_line sl = status_line(r->status);
     const char *reason = sl.p ? NULL : hs_reason(r->status);
     size_t reason_len = reason ? strlen(reason) : 0;
-    size_t ct_len = r->ctype ? strlen(r->ctype) : 0;
-    size_t ex_len = r->extra_headers ? strlen(r->extra_headers) : 0;
+    size_t ct_len = !r->ctype ? 0 : r->ctype_len ? r->ctype_len : strlen(r->ctype);
+    size_t ex_len = !r->extra_headers ? 0 : r->extra_len ? r->extra_len : strlen(r->extra_headers);
     size_t body = head_only ? 0 : r->len;
     if (!hs_out_reserve(c, (sl.p ? sl.n : 16 + reason_len) + 64 + 16 + ct_len + 40 + ex_len + 48 + body)) {
         c->close_after = true;
