@@ -433,7 +433,7 @@ static void on_continue(evutil_socket_t fd, short what, void *arg)
     (void)what;
     struct hs_conn *c = arg;
     if (c->writing || c->lingering) return; /* on_write resumes it */
-    if (conn_after_io(c) == 0 && c->reading) hs_arm_read(c, true);
+    conn_after_io(c);
 }
 
 static void on_write(evutil_socket_t fd, short what, void *arg)
@@ -512,7 +512,7 @@ void hs_on_read(evutil_socket_t fd, short what, void *arg)
     c->last_active_ms = (int64_t)(now / 1000000u);
     hs_idle_touch(c, now);
     struct hs_server *s = c->s;
-    if (conn_io(c, true) == 0 && c->reading) hs_arm_read(c, true);
+    conn_io(c, true);
     /* bounded: once HS_FLUSH_MAX connections hold replies they are written at once (the rest of the turn's
      * reads then queue again), so no reply waits for more than that many others' work */
     if (s->nflush >= HS_FLUSH_MAX) hs_flush(s);
@@ -548,7 +548,7 @@ void hs_flush(struct hs_server *s)
     while (s->flush_head) {
         struct hs_conn *c = s->flush_head;
         flush_unlink(c);
-        if (conn_after_io(c) == 0 && c->reading) hs_arm_read(c, true);
+        conn_after_io(c);
     }
 }
 
