@@ -333,7 +333,8 @@ static int conn_flush(struct hs_conn *c)
         return -1;
     }
     c->out_off = c->out_len = 0;
-    hs_out_shrink(c);
+    /* hs_out_shrink's own test, made here: no call for the usual small buffer */
+    if (c->out_cap > HS_OUT_KEEP) hs_out_shrink(c);
     if (c->writing) {
         event_del(c->wev);
         c->writing = false;
