@@ -239,8 +239,9 @@ static int parse_length(struct sv v, uint64_t *out)
     if (v.n == 0 || v.n > 18) return HP_ELENGTH;
     uint64_t x = 0;
     for (size_t i = 0; i < v.n; i++) {
-        if (v.p[i] < '0' || v.p[i] > '9') return HP_ELENGTH;
-        x = x * 10 + (uint64_t)(v.p[i] - '0');
+        unsigned d = (unsigned char)v.p[i] - (unsigned)'0'; /* one compare: a byte below '0' wraps past 9 */
+        if (d > 9) return HP_ELENGTH;
+        x = x * 10 + d;
     }
     *out = x;
     return 0;
