@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,6 +20,21 @@
 
 static int conn_flush(struct hs_conn *c);
 static void on_write(evutil_socket_t fd, short what, void *arg);
+
+/* A request's read(2) and send(2) as plain system calls: glibc's wrappers are cancellation points, which in a
+ * multi-threaded process update the thread's cancel state atomically before and after each call (two atomic
+ * operations, ~60 instructions a request). No fairbid thread is ever cancelled (pthread_cancel is not used),
+ * so the calls do the same without them: the same system call (send is sendto on Linux), the same result and
+ * errno. */
+static inline ssize_t sock_read(int fd, void *buf, size_t n)
+{
+    return (ssize_t)syscall(SYS_read, fd, buf, n);
+}
+
+static inline ssize_t sock_send(int fd, const void *buf, size_t n, int flags)
+{
+    return (ssize_t)syscall(SYS_sendto, fd, buf, n, flags, NULL, 0);
+}
 
 /* ---- input ---- */
 
@@ -294,7 +310,7 @@ static int conn_flush(struct hs_conn *c)
 {
     struct hs_server *s = c->s;
     while (c->out_off < c->out_len) {
-        ssize_t k = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+        ssize_t k = sock_send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
         if (k > 0) {
             c->out_off += (size_t)k;
             continue;
@@ -317,7 +333,8 @@ static int conn_flush(struct hs_conn *c)
         return -1;
     }
     c->out_off = c->out_len = 0;
-    hs_out_shrink(c);
+    /* hs_out_shrink's own test, made here: no call for the usual small buffer */
+    if (c->out_cap > HS_OUT_KEEP) hs_out_shrink(c);
     if (c->writing) {
         event_del(c->wev);
         c->writing = false;
@@ -359,11 +376,23 @@ static void flush_queue(struct hs_conn *c);
 /* defer (a read's turn of the loop): when every complete request was answered, the replies are written at
  * the end of the turn (hs_flush) instead of now; a request stopped by an output cap or HS_BATCH, a close, a
  * full socket or a half-closed peer goes on at once as before, so a pipeline's flow control is unchanged */
+/* conn_process on an empty buffer, without its frame: what it does then (nothing waits, the buffer goes back
+ * to its start and its first size). The pass of hs_flush over a connection whose reads were all answered. */
+static int conn_process_empty(struct hs_conn *c)
+{
+    c->waiting = false;
+    c->in_off = c->in_len = 0;
+    in_shrink(c);
+    return 0;
+}
+
 static int conn_io(struct hs_conn *c, bool defer)
 {
     int total = 0;
     for (;;) {
-        int done = c->close_after || c->lingering ? 0 : conn_process(c, HS_BATCH - total);
+        int done = c->close_after || c->lingering ? 0
+                   : c->in_off == c->in_len       ? conn_process_empty(c)
+                                                  : conn_process(c, HS_BATCH - total);
         total += done;
         if (defer && total == done && c->out_off < c->out_len && (c->in_off == c->in_len || c->waiting) &&
             !c->close_after && !c->lingering && !c->writing && !c->peer_eof && !c->deferred) {
@@ -405,7 +434,7 @@ static void on_continue(evutil_socket_t fd, short what, void *arg)
     (void)what;
     struct hs_conn *c = arg;
     if (c->writing || c->lingering) return; /* on_write resumes it */
-    if (conn_after_io(c) == 0 && c->reading) hs_arm_read(c, true);
+    conn_after_io(c);
 }
 
 static void on_write(evutil_socket_t fd, short what, void *arg)
@@ -464,7 +493,7 @@ void hs_on_read(evutil_socket_t fd, short what, void *arg)
         }
         return;
     }
-    ssize_t k = read(fd, c->in + c->in_len, room);
+    ssize_t k = sock_read(fd, c->in + c->in_len, room);
     if (k <= 0) {
         if (k < 0 && (errno == EAGAIN || errno == EINTR)) return;
         if (k == 0 && (c->out_off < c->out_len || c->deferred || (c->in_len > c->in_off && !c->waiting))) {
@@ -484,7 +513,7 @@ void hs_on_read(evutil_socket_t fd, short what, void *arg)
     c->last_active_ms = (int64_t)(now / 1000000u);
     hs_idle_touch(c, now);
     struct hs_server *s = c->s;
-    if (conn_io(c, true) == 0 && c->reading) hs_arm_read(c, true);
+    conn_io(c, true);
     /* bounded: once HS_FLUSH_MAX connections hold replies they are written at once (the rest of the turn's
      * reads then queue again), so no reply waits for more than that many others' work */
     if (s->nflush >= HS_FLUSH_MAX) hs_flush(s);
@@ -520,7 +549,7 @@ void hs_flush(struct hs_server *s)
     while (s->flush_head) {
         struct hs_conn *c = s->flush_head;
         flush_unlink(c);
-        if (conn_after_io(c) == 0 && c->reading) hs_arm_read(c, true);
+        conn_after_io(c);
     }
 }
 

@@ -29,9 +29,20 @@ void hs_out_shrink(struct hs_conn *c)
     c->out_cap = 0;
 }
 
-/* Digits of v at o; returns the end. */
+/* Digits of v at o; returns the end. A Content-Length under 10000 (every bid reply) is written in place, its
+ * digits counted first, rather than through a scratch buffer and a copy. */
 static char *put_u64(char *o, uint64_t v)
 {
+    if (v < 10000) {
+        unsigned x = (unsigned)v;
+        size_t n = x < 10 ? 1 : x < 100 ? 2 : x < 1000 ? 3 : 4;
+        char *e = o + n;
+        do {
+            *--e = (char)('0' + x % 10);
+            x /= 10;
+        } while (x);
+        return o + n;
+    }
     char tmp[24];
     int i = sizeof tmp;
     do {
@@ -119,8 +130,8 @@ void hs_conn_reply(struct hs_conn *c, const struct hs_reply *r, bool head_only, 
     struct status_line sl = status_line(r->status);
     const char *reason = sl.p ? NULL : hs_reason(r->status);
     size_t reason_len = reason ? strlen(reason) : 0;
-    size_t ct_len = r->ctype ? strlen(r->ctype) : 0;
-    size_t ex_len = r->extra_headers ? strlen(r->extra_headers) : 0;
+    size_t ct_len = !r->ctype ? 0 : r->ctype_len ? r->ctype_len : strlen(r->ctype);
+    size_t ex_len = !r->extra_headers ? 0 : r->extra_len ? r->extra_len : strlen(r->extra_headers);
     size_t body = head_only ? 0 : r->len;
     if (!hs_out_reserve(c, (sl.p ? sl.n : 16 + reason_len) + 64 + 16 + ct_len + 40 + ex_len + 48 + body)) {
         c->close_after = true;
@@ -129,7 +140,11 @@ void hs_conn_reply(struct hs_conn *c, const struct hs_reply *r, bool head_only, 
     refresh_date(s);
     /* written through a local pointer, the length stored once */
     char *o = c->out + c->out_len;
-    if (sl.p) {
+    if (r->status == 200) {
+        /* the usual reply's status line as a literal: a copy of known length, no call (the same bytes as
+         * status_line(200)) */
+        PUT_LIT(o, "HTTP/1.1 200 OK\r\n");
+    } else if (sl.p) {
         memcpy(o, sl.p, sl.n);
         o += sl.n;
     } else {
@@ -140,7 +155,10 @@ void hs_conn_reply(struct hs_conn *c, const struct hs_reply *r, bool head_only, 
         o += reason_len;
         PUT_LIT(o, "\r\n");
     }
-    memcpy(o, s->date, s->date_len);
+    /* the whole Date buffer, a copy of constant size (no call): the reservation above holds 64 bytes for it,
+     * and the bytes past date_len are overwritten by what follows or lie past out_len, never sent */
+    _Static_assert(sizeof s->date == 64, "the reservation counts 64 bytes for the Date line");
+    memcpy(o, s->date, sizeof s->date);
     o += s->date_len;
     if (r->ctype) {
         PUT_LIT(o, "Content-Type: ");

@@ -51,6 +51,9 @@ struct hs_reply {
     int status;
     const char *ctype;         /* NULL: no Content-Type */
     const char *extra_headers; /* "Name: value\r\n"..., or NULL */
+    /* strlen(ctype) and strlen(extra_headers) when the handler knows them (a literal: the bid path), else 0
+     * and the server measures them; whoever sets ctype or extra_headers sets these to match, or to 0 */
+    size_t ctype_len, extra_len;
     const char *body;
     size_t len;
     bool close; /* close the connection after this reply */

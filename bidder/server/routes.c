@@ -20,10 +20,15 @@
 #include "bidder/upstream/win.h"
 #include "filters/reasons.h"
 
+static const char json_ctype[] = "application/json";
+static const char ortb_version_header[] = "X-OpenRTB-Version: 2.6\r\n";
+
 static void reply_json(struct hs_reply *rep, int status, const char *body, size_t len)
 {
     rep->status = status;
-    rep->ctype = "application/json";
+    /* with its length: the server need not measure it on every reply */
+    rep->ctype = json_ctype;
+    rep->ctype_len = sizeof json_ctype - 1;
     rep->body = body;
     rep->len = len;
 }
@@ -136,7 +141,10 @@ static void handle_bid(struct worker *w, const struct config *cfg, const struct 
     if (res.status == 204) {
         rep->status = 204;
     } else {
-        if (res.status == 200) rep->extra_headers = "X-OpenRTB-Version: 2.6\r\n";
+        if (res.status == 200) {
+            rep->extra_headers = ortb_version_header;
+            rep->extra_len = sizeof ortb_version_header - 1;
+        }
         reply_json(rep, res.status, out.p, out.len);
     }
     rep->timed = true;
