@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,21 +19,6 @@
 
 static int conn_flush(struct hs_conn *c);
 static void on_write(evutil_socket_t fd, short what, void *arg);
-
-/* A request's read(2) and send(2) as plain system calls: glibc's wrappers are cancellation points, which in a
- * multi-threaded process update the thread's cancel state atomically before and after each call (two atomic
- * operations, ~60 instructions a request). No fairbid thread is ever cancelled (pthread_cancel is not used),
- * so the calls do the same without them: the same system call (send is sendto on Linux), the same result and
- * errno. */
-static inline ssize_t sock_read(int fd, void *buf, size_t n)
-{
-    return (ssize_t)syscall(SYS_read, fd, buf, n);
-}
-
-static inline ssize_t sock_send(int fd, const void *buf, size_t n, int flags)
-{
-    return (ssize_t)syscall(SYS_sendto, fd, buf, n, flags, NULL, 0);
-}
 
 /* ---- input ---- */
 
@@ -310,7 +294,7 @@ static int conn_flush(struct hs_conn *c)
 {
     struct hs_server *s = c->s;
     while (c->out_off < c->out_len) {
-        ssize_t k = sock_send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+        ssize_t k = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
         if (k > 0) {
             c->out_off += (size_t)k;
             continue;
@@ -493,7 +477,7 @@ void hs_on_read(evutil_socket_t fd, short what, void *arg)
         }
         return;
     }
-    ssize_t k = sock_read(fd, c->in + c->in_len, room);
+    ssize_t k = read(fd, c->in + c->in_len, room);
     if (k <= 0) {
         if (k < 0 && (errno == EAGAIN || errno == EINTR)) return;
         if (k == 0 && (c->out_off < c->out_len || c->deferred || (c->in_len > c->in_off && !c->waiting))) {
