@@ -17,7 +17,17 @@ PIDS=()
 
 harness_cleanup() {
   local rc=$?
-  for p in "${PIDS[@]:-}"; do [ -n "$p" ] && { kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; }; done
+  # a started process's own children too (an nginx master's workers outlive a SIGKILLed master, still
+  # listening): listed before the parent is killed, since they belong to init after it
+  local kids
+  for p in "${PIDS[@]:-}"; do
+    [ -n "$p" ] || continue
+    kids=$(pgrep -P "$p" 2>/dev/null || true)
+    kill -9 "$p" 2>/dev/null
+    # shellcheck disable=SC2086 # a list of pids
+    [ -n "$kids" ] && kill -9 $kids 2>/dev/null
+    wait "$p" 2>/dev/null
+  done
   if [ "$FAILED" -gt 0 ] || [ $rc -ne 0 ]; then
     for f in "$T"/*.log; do
       [ -f "$f" ] || continue
