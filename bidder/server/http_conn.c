@@ -360,23 +360,11 @@ static void flush_queue(struct hs_conn *c);
 /* defer (a read's turn of the loop): when every complete request was answered, the replies are written at
  * the end of the turn (hs_flush) instead of now; a request stopped by an output cap or HS_BATCH, a close, a
  * full socket or a half-closed peer goes on at once as before, so a pipeline's flow control is unchanged */
-/* conn_process on an empty buffer, without its frame: what it does then (nothing waits, the buffer goes back
- * to its start and its first size). The pass of hs_flush over a connection whose reads were all answered. */
-static int conn_process_empty(struct hs_conn *c)
-{
-    c->waiting = false;
-    c->in_off = c->in_len = 0;
-    in_shrink(c);
-    return 0;
-}
-
 static int conn_io(struct hs_conn *c, bool defer)
 {
     int total = 0;
     for (;;) {
-        int done = c->close_after || c->lingering ? 0
-                   : c->in_off == c->in_len       ? conn_process_empty(c)
-                                                  : conn_process(c, HS_BATCH - total);
+        int done = c->close_after || c->lingering ? 0 : conn_process(c, HS_BATCH - total);
         total += done;
         if (defer && total == done && c->out_off < c->out_len && (c->in_off == c->in_len || c->waiting) &&
             !c->close_after && !c->lingering && !c->writing && !c->peer_eof && !c->deferred) {
