@@ -8,6 +8,7 @@
 
 #define KEQ(k, lit) ((k).n == sizeof(lit) - 1 && memcmp((k).p, (lit), sizeof(lit) - 1) == 0)
 
+/* ortb_parse_ex sets every member by hand (json_init fills j): a new member needs its line there */
 struct pctx {
     /* the parser itself, not a pointer to it: c->j->p is one load, never two (a pointer member is loaded
      * again after every store through a char pointer, memset and memcpy included) */
