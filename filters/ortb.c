@@ -35,6 +35,22 @@ static int fail(struct pctx *c, int code, const char *field, const char *msg)
     return -1;
 }
 
+/* The bracket b ('{' or '[') right here, the usual case: entered, as json_peek and json_obj_begin /
+ * json_arr_begin would, in one look at the byte (no peek table, no second test of the position). Anything
+ * else (a blank before it, null, another type, no room to nest, an error) returns false with nothing
+ * consumed, and the caller goes its general way from the same place. */
+static inline __attribute__((always_inline)) bool open_here(struct pctx *c, char b)
+{
+    struct json *j = c->j;
+    const char *p = j->p;
+    if (!j->err && p < j->end && *p == b && j->depth < JSON_MAX_DEPTH) {
+        j->depth++;
+        j->p = p + 1;
+        return true;
+    }
+    return false;
+}
+
 /* Type-checked readers. A JSON error inside names the field; a type mismatch is an ORTB_EINVALID error. */
 static inline __attribute__((always_inline)) bool is_null(struct pctx *c)
 {
@@ -106,16 +122,19 @@ enum { LIST_BLOCK = 1, LIST_ALLOW };
 /* Array of strings. Non-string elements are a type error. */
 static int rd_list_as(struct pctx *c, struct ortb_list *out, const char *field, int kind)
 {
-    if (is_null(c)) return 0;
-    enum json_type t = json_peek(c->j);
-    if (t == JSON_NONE) return -1;
-    if (t != JSON_ARRAY) return fail(c, ORTB_EINVALID, field, "expected an array of strings");
+    enum json_type t;
+    if (!open_here(c, '[')) {
+        if (is_null(c)) return 0;
+        t = json_peek(c->j);
+        if (t == JSON_NONE) return -1;
+        if (t != JSON_ARRAY) return fail(c, ORTB_EINVALID, field, "expected an array of strings");
+        if (!json_arr_begin(c->j)) return -1;
+    }
     struct arena_vec v = {.max = ORTB_MAX_LIST};
     if (kind == LIST_BLOCK && out->n) { /* joined: the pushes copy the first list on growing */
         v.items = out->v;
         v.n = v.cap = out->n;
     }
-    if (!json_arr_begin(c->j)) return -1;
 #ifdef __SSE2__
     /* Far from the end, the usual shapes (compact, or pretty with one blank or a line break and indent) of
      * a list of plain strings, element by element; j->p moves only past a whole element or the ']', so at
@@ -555,12 +574,17 @@ static inline __attribute__((always_inline)) int rd_pf_int(struct pctx *c, enum 
 static inline __attribute__((always_inline)) int rd_pf_str(struct pctx *c, enum ortb_pf f, struct sv *out,
                                                            enum ortb_sig *sig)
 {
-    int rc = pf_begin(c, f);
-    if (rc) return rc < 0 ? -1 : 0;
-    if (json_peek(c->j) != JSON_STRING) {
-        if (json_skip(c->j)) return -1;
-        pf_bad(c, f, ORTB_PFW_TYPE);
-        return 0;
+    struct json *j = c->j;
+    if (!j->err && j->p < j->end && *j->p == '"') { /* a string right here: what pf_begin makes of it */
+        pf_once(c, f);
+    } else {
+        int rc = pf_begin(c, f);
+        if (rc) return rc < 0 ? -1 : 0;
+        if (json_peek(c->j) != JSON_STRING) {
+            if (json_skip(c->j)) return -1;
+            pf_bad(c, f, ORTB_PFW_TYPE);
+            return 0;
+        }
     }
     if (json_string(c->j, out)) {
         c->j->err_path = ortb_pf[f].path;
@@ -575,6 +599,10 @@ static inline __attribute__((always_inline)) int rd_pf_str(struct pctx *c, enum 
  * type (marked bad and skipped), -1 on a JSON error. */
 static inline __attribute__((always_inline)) int pf_obj(struct pctx *c, enum ortb_pf f)
 {
+    if (open_here(c, '{')) { /* what pf_begin and the checks below make of it */
+        pf_once(c, f);
+        return 1;
+    }
     int rc = pf_begin(c, f);
     if (rc) return rc < 0 ? -1 : 0;
     if (json_peek(c->j) != JSON_OBJECT) {
@@ -635,6 +663,10 @@ static inline __attribute__((always_inline)) int skip(struct pctx *c)
 /* Enters an object, or treats null as absent (returns 0 with *present false). */
 static inline __attribute__((always_inline)) int enter(struct pctx *c, bool *present, const char *field)
 {
+    if (open_here(c, '{')) {
+        *present = true;
+        return 0;
+    }
     *present = false;
     enum json_type t = json_peek(c->j);
     if (t == JSON_NONE) return -1;
@@ -653,13 +685,15 @@ static inline __attribute__((always_inline)) int enter(struct pctx *c, bool *pre
  * absent. The scalars (rd_i32_same) and the object given twice follow the same rule: no media. */
 static int parse_format(struct pctx *c, struct ortb_imp *imp, bool *differs)
 {
-    if (is_null(c)) return 0;
-    if (json_peek(c->j) != JSON_ARRAY) {
-        if (c->j->err) return -1;
-        return fail(c, ORTB_EINVALID, "imp.banner.format", "expected an array of objects");
+    if (!open_here(c, '[')) {
+        if (is_null(c)) return 0;
+        if (json_peek(c->j) != JSON_ARRAY) {
+            if (c->j->err) return -1;
+            return fail(c, ORTB_EINVALID, "imp.banner.format", "expected an array of objects");
+        }
+        json_arr_begin(c->j);
     }
     struct arena_vec v = {.max = ORTB_MAX_FORMAT};
-    json_arr_begin(c->j);
     while (json_arr_next(c->j)) {
         bool present;
         if (enter(c, &present, "imp.banner.format[]")) return -1;
@@ -748,13 +782,15 @@ static int parse_banner(struct pctx *c, struct ortb_imp *imp)
 /* An array of integers: ints into an arena vector (max entries, else ORTB_ELIMIT). */
 static int rd_intlist(struct pctx *c, int32_t **out, uint32_t *nout, uint32_t max, const char *field)
 {
-    if (is_null(c)) return 0;
-    if (json_peek(c->j) != JSON_ARRAY) {
-        if (c->j->err) return -1;
-        return fail(c, ORTB_EINVALID, field, "expected an array of integers");
+    if (!open_here(c, '[')) {
+        if (is_null(c)) return 0;
+        if (json_peek(c->j) != JSON_ARRAY) {
+            if (c->j->err) return -1;
+            return fail(c, ORTB_EINVALID, field, "expected an array of integers");
+        }
+        json_arr_begin(c->j);
     }
     struct arena_vec v = {.max = max};
-    json_arr_begin(c->j);
     while (json_arr_next(c->j)) {
         int32_t x = ORTB_UNSET;
         if (rd_i32(c, &x, field)) return -1;
@@ -1029,12 +1065,14 @@ static int parse_imp(struct pctx *c, struct ortb_imp *imp)
 
 static int parse_imps(struct pctx *c, struct ortb_request *r)
 {
-    if (json_peek(c->j) != JSON_ARRAY) {
-        if (c->j->err) return -1;
-        return fail(c, ORTB_EREQUIRED, "imp", "imp must be a non-empty array");
+    if (!open_here(c, '[')) {
+        if (json_peek(c->j) != JSON_ARRAY) {
+            if (c->j->err) return -1;
+            return fail(c, ORTB_EREQUIRED, "imp", "imp must be a non-empty array");
+        }
+        json_arr_begin(c->j);
     }
     struct arena_vec v = {.max = ORTB_MAX_IMP};
-    json_arr_begin(c->j);
     while (json_arr_next(c->j)) {
         struct ortb_imp *imp = arena_vec_push(c->a, &v, sizeof *imp, _Alignof(struct ortb_imp));
         if (!imp) return fail(c, v.n >= v.max ? ORTB_ELIMIT : ORTB_ENOMEM, "imp", "too many imps (limit 64)");
@@ -1241,14 +1279,16 @@ static bool not_obj(struct pctx *c, bool legacy)
 
 static int parse_segments(struct pctx *c, struct ortb_list *out, bool *ambiguous, bool legacy)
 {
-    if (is_null(c)) return 0;
-    if (json_peek(c->j) != JSON_ARRAY) {
-        if (c->j->err) return -1;
-        return bad_shape(c, legacy, legacy ? "user.ext.data.segment" : "user.data.segment",
-                         "expected an array of objects");
+    if (!open_here(c, '[')) {
+        if (is_null(c)) return 0;
+        if (json_peek(c->j) != JSON_ARRAY) {
+            if (c->j->err) return -1;
+            return bad_shape(c, legacy, legacy ? "user.ext.data.segment" : "user.data.segment",
+                             "expected an array of objects");
+        }
+        json_arr_begin(c->j);
     }
     struct arena_vec v = {.max = ORTB_MAX_SEGMENT};
-    json_arr_begin(c->j);
     while (json_arr_next(c->j)) {
         bool present;
         if (not_obj(c, legacy)) {
@@ -1296,9 +1336,11 @@ static int parse_segments(struct pctx *c, struct ortb_list *out, bool *ambiguous
 
 static int parse_data_ext(struct pctx *c, struct ortb_data *d)
 {
-    bool present;
-    if (json_peek(c->j) != JSON_OBJECT) return skip(c); /* ext of another shape: nothing we use */
-    if (enter(c, &present, "user.data.ext")) return -1;
+    if (!open_here(c, '{')) {
+        bool present;
+        if (json_peek(c->j) != JSON_OBJECT) return skip(c); /* ext of another shape: nothing we use */
+        if (enter(c, &present, "user.data.ext")) return -1;
+    }
     /* segtax says which taxonomy the segments are in: one we cannot read could hide a vulnerability segment
      * (a string "4", a fraction, two values), so it is a privacy field, and it is per data object */
     bool seen_tax = false;
@@ -1326,13 +1368,15 @@ static int parse_data_ext(struct pctx *c, struct ortb_data *d)
 
 static int parse_data(struct pctx *c, struct ortb_user *u, bool legacy)
 {
-    if (is_null(c)) return 0;
-    if (json_peek(c->j) != JSON_ARRAY) {
-        if (c->j->err) return -1;
-        return fail(c, ORTB_EINVALID, "user.data", "expected an array of objects");
+    if (!open_here(c, '[')) {
+        if (is_null(c)) return 0;
+        if (json_peek(c->j) != JSON_ARRAY) {
+            if (c->j->err) return -1;
+            return fail(c, ORTB_EINVALID, "user.data", "expected an array of objects");
+        }
+        json_arr_begin(c->j);
     }
     struct arena_vec v = {.max = ORTB_MAX_DATA};
-    json_arr_begin(c->j);
     while (json_arr_next(c->j)) {
         bool present;
         if (not_obj(c, legacy)) {
@@ -1387,20 +1431,24 @@ static int parse_data(struct pctx *c, struct ortb_user *u, bool legacy)
 /* eids[].source; eids of the wrong shape in ext are ignored (they only ever add restrictions). */
 static int parse_eids(struct pctx *c, struct ortb_list *out, bool strict, const char *field)
 {
-    if (is_null(c)) return 0;
-    if (json_peek(c->j) != JSON_ARRAY) {
-        if (c->j->err) return -1;
-        if (!strict) return skip(c);
-        return fail(c, ORTB_EINVALID, field, "expected an array of objects");
+    if (!open_here(c, '[')) {
+        if (is_null(c)) return 0;
+        if (json_peek(c->j) != JSON_ARRAY) {
+            if (c->j->err) return -1;
+            if (!strict) return skip(c);
+            return fail(c, ORTB_EINVALID, field, "expected an array of objects");
+        }
+        json_arr_begin(c->j);
     }
     struct arena_vec v = {.max = ORTB_MAX_LIST};
-    json_arr_begin(c->j);
     while (json_arr_next(c->j)) {
-        if (json_peek(c->j) != JSON_OBJECT) {
-            if (skip(c)) return -1;
-            continue;
+        if (!open_here(c, '{')) {
+            if (json_peek(c->j) != JSON_OBJECT) {
+                if (skip(c)) return -1;
+                continue;
+            }
+            json_obj_begin(c->j);
         }
-        json_obj_begin(c->j);
         struct sv src = SV_NULL, k;
         while (json_obj_next(c->j, &k)) {
             if (KEQ(k, "source") && json_peek(c->j) == JSON_STRING) {
@@ -1547,16 +1595,21 @@ static int parse_user(struct pctx *c, struct ortb_user *u)
 
 static int parse_gpp_sid(struct pctx *c, enum ortb_pf f, uint16_t **out, uint32_t *nout, enum ortb_sig *sig)
 {
-    int rc = pf_begin(c, f);
-    if (rc) return rc < 0 ? -1 : 0;
-    if (json_peek(c->j) != JSON_ARRAY) {
-        if (skip(c)) return -1;
-        pf_bad(c, f, ORTB_PFW_TYPE);
-        return 0;
+    int rc;
+    if (open_here(c, '[')) { /* what pf_begin and the checks below make of it */
+        pf_once(c, f);
+    } else {
+        rc = pf_begin(c, f);
+        if (rc) return rc < 0 ? -1 : 0;
+        if (json_peek(c->j) != JSON_ARRAY) {
+            if (skip(c)) return -1;
+            pf_bad(c, f, ORTB_PFW_TYPE);
+            return 0;
+        }
+        json_arr_begin(c->j);
     }
     struct arena_vec v = {.max = ORTB_MAX_LIST};
     *sig = ORTB_SIG_OK;
-    json_arr_begin(c->j);
     while (json_arr_next(c->j)) {
         int64_t sid;
         rc = rd_int_tok(c, &sid);
@@ -1618,15 +1671,16 @@ static int parse_regs_ext(struct pctx *c, struct ortb_regs *r)
 
 static int parse_regs(struct pctx *c, struct ortb_regs *r)
 {
-    bool present;
     /* regs given twice is bad (which one holds?); regs of another type stays a 400 (enter) */
-    enum json_type t = json_peek(c->j);
-    if (t != JSON_NULL && t != JSON_NONE) {
-        if (c->pv->seen & (1u << ORTB_PF_REGS)) pf_bad(c, ORTB_PF_REGS, ORTB_PFW_DUP);
-        c->pv->seen |= 1u << ORTB_PF_REGS;
+    if (open_here(c, '{')) {
+        pf_once(c, ORTB_PF_REGS);
+    } else {
+        bool present;
+        enum json_type t = json_peek(c->j);
+        if (t != JSON_NULL && t != JSON_NONE) pf_once(c, ORTB_PF_REGS);
+        if (enter(c, &present, "regs")) return -1;
+        if (!present) return 0;
     }
-    if (enter(c, &present, "regs")) return -1;
-    if (!present) return 0;
     r->present = true;
     struct sv k;
     while (json_obj_next(c->j, &k)) {
