@@ -321,7 +321,10 @@ struct pf_key {
     const char *name;
     enum ortb_pf f;
 };
-#define PF_KEYS(t) (t), sizeof(t) / sizeof((t)[0])
+/* pf_variant's arguments for the keys of object t: its table pfk_t, their number, and pfl_t, the lengths a
+ * key folding to one of them can have (PF_LENS), so that a skipped key of any other length is told apart by
+ * one test, and no fold is tried on it */
+#define PF_KEYS(t) pfk_##t, sizeof pfk_##t / sizeof pfk_##t[0], pfl_##t
 
 /* Eight bytes with none >= 0x80 and none in 'A'..'Z' (each byte below 0x80, so no carry crosses a byte). */
 static inline bool plain8(uint64_t x)
@@ -332,11 +335,13 @@ static inline bool plain8(uint64_t x)
 
 static void pf_variant_gen(struct pctx *c, struct sv k, const struct pf_key *t, size_t n);
 
-/* Inline: the usual skipped key, short, plain and in the body, is told apart right at the matcher (no call);
- * anything else goes to pf_variant_gen, which tests it again from the start. */
+/* Inline: the usual skipped key, of a length no fold of the object's privacy keys has (lens, PF_LENS), or
+ * short, plain and in the body, is told apart right at the matcher (no call); anything else goes to
+ * pf_variant_gen, which tests it again from the start. */
 static inline __attribute__((always_inline)) void pf_variant(struct pctx *c, struct sv k,
-                                                             const struct pf_key *t, size_t n)
+                                                             const struct pf_key *t, size_t n, uint64_t lens)
 {
+    if (k.n >= 64 || !(lens >> k.n & 1)) return; /* PF_LENS: no fold of a privacy key is 64 bytes long */
     if (k.n < 8 && (uintptr_t)k.p >= (uintptr_t)c->j->start && (uintptr_t)k.p + 8 <= (uintptr_t)c->j->end) {
         uint64_t x;
         memcpy(&x, k.p, 8);
@@ -378,28 +383,61 @@ fold:
         }
 }
 
-static const struct pf_key pfk_root[] = {
-    {"regs", ORTB_PF_REGS}, {"user", ORTB_PF_USER}, {"device", ORTB_PF_DEVICE}};
-static const struct pf_key pfk_regs[] = {{"coppa", ORTB_PF_COPPA},           {"gdpr", ORTB_PF_GDPR},
-                                         {"us_privacy", ORTB_PF_US_PRIVACY}, {"gpp", ORTB_PF_GPP},
-                                         {"gpp_sid", ORTB_PF_GPP_SID},       {"ext", ORTB_PF_REGS_EXT}};
-static const struct pf_key pfk_regs_ext[] = {
-    {"gdpr", ORTB_PF_EXT_GDPR}, {"coppa", ORTB_PF_EXT_COPPA}, {"us_privacy", ORTB_PF_EXT_US_PRIVACY},
-    {"gpc", ORTB_PF_GPC},       {"gpp", ORTB_PF_EXT_GPP},     {"gpp_sid", ORTB_PF_EXT_GPP_SID},
-    {"dsa", ORTB_PF_DSA}};
-static const struct pf_key pfk_user[] = {{"id", ORTB_PF_USER_ID},     {"buyeruid", ORTB_PF_BUYERUID},
-                                         {"yob", ORTB_PF_YOB},        {"gender", ORTB_PF_GENDER},
-                                         {"geo", ORTB_PF_UGEO},       {"consent", ORTB_PF_CONSENT},
-                                         {"data", ORTB_PF_USER_DATA}, {"ext", ORTB_PF_USER_EXT}};
-static const struct pf_key pfk_user_ext[] = {{"consent", ORTB_PF_EXT_CONSENT}};
-static const struct pf_key pfk_device[] = {{"lmt", ORTB_PF_LMT}, {"dnt", ORTB_PF_DNT}, {"geo", ORTB_PF_GEO}};
-static const struct pf_key pfk_geo[] = {{"country", ORTB_PF_GEO_COUNTRY},
-                                        {"region", ORTB_PF_GEO_REGION},
-                                        {"lat", ORTB_PF_GEO_LAT},
-                                        {"lon", ORTB_PF_GEO_LON}};
-static const struct pf_key pfk_ugeo[] = {{"country", ORTB_PF_UGEO_COUNTRY}, {"region", ORTB_PF_UGEO_REGION}};
-static const struct pf_key pfk_data_ext[] = {{"segtax", ORTB_PF_SEGTAX}};
-static const struct pf_key pfk_data[] = {{"segment", ORTB_PF_SEGMENT}, {"ext", ORTB_PF_DATA_EXT}};
+/* The lengths (bit n: n bytes) a key folding to lit by sv_kfold can have: each letter of lit is one byte of
+ * the key, or two for an 's' (U+017F), or three for a 'k' (U+212A). lit has at most 12 letters (PFK_ENTRY
+ * asserts it), so a fold has at most 36 bytes. */
+#define PF_XB(s, i) ((i) < sizeof(s) - 1 ? ((s)[i] == 's') + 2 * ((s)[i] == 'k') : 0)
+#define PF_LENS(s)                                                                                           \
+    (((2ull << (PF_XB(s, 0) + PF_XB(s, 1) + PF_XB(s, 2) + PF_XB(s, 3) + PF_XB(s, 4) + PF_XB(s, 5) +          \
+                PF_XB(s, 6) + PF_XB(s, 7) + PF_XB(s, 8) + PF_XB(s, 9) + PF_XB(s, 10) + PF_XB(s, 11))) -      \
+      1)                                                                                                     \
+     << (sizeof(s) - 1))
+/* Each object's privacy keys, listed once: its table pfk_t and its lengths pfl_t come from the same list. */
+#define PFK_ENTRY(name, f) {name, f},
+#define PFK_LEN(name, f) | PF_LENS(name)
+#define PFK_CHECK(name, f) _Static_assert(sizeof(name) <= 13, "PF_LENS reads 12 letters: " name);
+#define PFK_TABLE(t, LIST)                                                                                   \
+    LIST(PFK_CHECK)                                                                                          \
+    static const struct pf_key pfk_##t[] = {LIST(PFK_ENTRY)};                                                \
+    static const uint64_t pfl_##t = 0 LIST(PFK_LEN);
+
+#define PFK_ROOT(X) X("regs", ORTB_PF_REGS) X("user", ORTB_PF_USER) X("device", ORTB_PF_DEVICE)
+#define PFK_REGS(X)                                                                                          \
+    X("coppa", ORTB_PF_COPPA)                                                                                \
+    X("gdpr", ORTB_PF_GDPR)                                                                                  \
+    X("us_privacy", ORTB_PF_US_PRIVACY)                                                                      \
+    X("gpp", ORTB_PF_GPP) X("gpp_sid", ORTB_PF_GPP_SID) X("ext", ORTB_PF_REGS_EXT)
+#define PFK_REGS_EXT(X)                                                                                      \
+    X("gdpr", ORTB_PF_EXT_GDPR)                                                                              \
+    X("coppa", ORTB_PF_EXT_COPPA)                                                                            \
+    X("us_privacy", ORTB_PF_EXT_US_PRIVACY)                                                                  \
+    X("gpc", ORTB_PF_GPC) X("gpp", ORTB_PF_EXT_GPP) X("gpp_sid", ORTB_PF_EXT_GPP_SID) X("dsa", ORTB_PF_DSA)
+#define PFK_USER(X)                                                                                          \
+    X("id", ORTB_PF_USER_ID)                                                                                 \
+    X("buyeruid", ORTB_PF_BUYERUID)                                                                          \
+    X("yob", ORTB_PF_YOB)                                                                                    \
+    X("gender", ORTB_PF_GENDER)                                                                              \
+    X("geo", ORTB_PF_UGEO)                                                                                   \
+    X("consent", ORTB_PF_CONSENT) X("data", ORTB_PF_USER_DATA) X("ext", ORTB_PF_USER_EXT)
+#define PFK_USER_EXT(X) X("consent", ORTB_PF_EXT_CONSENT)
+#define PFK_DEVICE(X) X("lmt", ORTB_PF_LMT) X("dnt", ORTB_PF_DNT) X("geo", ORTB_PF_GEO)
+#define PFK_GEO(X)                                                                                           \
+    X("country", ORTB_PF_GEO_COUNTRY)                                                                        \
+    X("region", ORTB_PF_GEO_REGION) X("lat", ORTB_PF_GEO_LAT) X("lon", ORTB_PF_GEO_LON)
+#define PFK_UGEO(X) X("country", ORTB_PF_UGEO_COUNTRY) X("region", ORTB_PF_UGEO_REGION)
+#define PFK_DATA_EXT(X) X("segtax", ORTB_PF_SEGTAX)
+#define PFK_DATA(X) X("segment", ORTB_PF_SEGMENT) X("ext", ORTB_PF_DATA_EXT)
+
+PFK_TABLE(root, PFK_ROOT)
+PFK_TABLE(regs, PFK_REGS)
+PFK_TABLE(regs_ext, PFK_REGS_EXT)
+PFK_TABLE(user, PFK_USER)
+PFK_TABLE(user_ext, PFK_USER_EXT)
+PFK_TABLE(device, PFK_DEVICE)
+PFK_TABLE(geo, PFK_GEO)
+PFK_TABLE(ugeo, PFK_UGEO)
+PFK_TABLE(data_ext, PFK_DATA_EXT)
+PFK_TABLE(data, PFK_DATA)
 
 /* Before each value of field f: a repeat is bad. Returns 1 for null (absent; consumed), 0 to read the value,
  * -1 on a JSON error. */
@@ -1194,7 +1232,7 @@ static int parse_geo(struct pctx *c, struct ortb_geo *g, bool user)
             rc = user ? rd_str_once(c, ORTB_PF_UGEO_REGION, &g->region, "user.geo.region")
                       : rd_str_once(c, ORTB_PF_GEO_REGION, &g->region, "device.geo.region");
         else if (user) {
-            pf_variant(c, k, PF_KEYS(pfk_ugeo));
+            pf_variant(c, k, PF_KEYS(ugeo));
             rc = skip(c);
         } else if (KEQ(k, "zip"))
             rc = rd_str(c, &g->zip, "device.geo.zip");
@@ -1208,7 +1246,7 @@ static int parse_geo(struct pctx *c, struct ortb_geo *g, bool user)
         } else if (KEQ(k, "type"))
             rc = rd_i32(c, &g->type, "device.geo.type");
         else {
-            pf_variant(c, k, PF_KEYS(pfk_geo));
+            pf_variant(c, k, PF_KEYS(geo));
             rc = skip(c);
         }
         if (rc) return -1;
@@ -1248,7 +1286,7 @@ static int parse_device(struct pctx *c, struct ortb_device *d)
             if (!rc && v != ORTB_UNSET && v < 0)
                 return fail(c, ORTB_EINVALID, "device.w", "size must not be negative");
         } else {
-            pf_variant(c, k, PF_KEYS(pfk_device));
+            pf_variant(c, k, PF_KEYS(device));
             rc = skip(c);
         }
         if (rc) return -1;
@@ -1359,7 +1397,7 @@ static int parse_data_ext(struct pctx *c, struct ortb_data *d)
             if (rd_pf_int(c, ORTB_PF_SEGTAX, &v, NULL)) return -1;
             d->segtax = v;
         } else {
-            pf_variant(c, k, PF_KEYS(pfk_data_ext));
+            pf_variant(c, k, PF_KEYS(data_ext));
             if (skip(c)) return -1;
         }
     }
@@ -1415,7 +1453,7 @@ static int parse_data(struct pctx *c, struct ortb_user *u, bool legacy)
                 seen_ext = json_peek(c->j) != JSON_NULL;
                 rc = parse_data_ext(c, d);
             } else {
-                pf_variant(c, k, PF_KEYS(pfk_data));
+                pf_variant(c, k, PF_KEYS(data));
                 rc = skip(c);
             }
             if (rc) return -1;
@@ -1518,7 +1556,7 @@ static int parse_user_ext(struct pctx *c, struct ortb_user *u, struct ortb_data 
         else if (KEQ(k, "data"))
             rc = parse_user_ext_data(c, xdata, nxdata);
         else {
-            pf_variant(c, k, PF_KEYS(pfk_user_ext));
+            pf_variant(c, k, PF_KEYS(user_ext));
             rc = skip(c);
         }
         if (rc) return -1;
@@ -1565,7 +1603,7 @@ static int parse_user(struct pctx *c, struct ortb_user *u)
         else if (KEQ(k, "ext"))
             rc = parse_user_ext(c, u, &xdata, &nxdata);
         else {
-            pf_variant(c, k, PF_KEYS(pfk_user));
+            pf_variant(c, k, PF_KEYS(user));
             rc = skip(c);
         }
         if (rc) return -1;
@@ -1661,7 +1699,7 @@ static int parse_regs_ext(struct pctx *c, struct ortb_regs *r)
                 if (c->j->err) rc = -1;
             }
         } else {
-            pf_variant(c, k, PF_KEYS(pfk_regs_ext));
+            pf_variant(c, k, PF_KEYS(regs_ext));
             rc = skip(c);
         }
         if (rc) return -1;
@@ -1698,7 +1736,7 @@ static int parse_regs(struct pctx *c, struct ortb_regs *r)
         else if (KEQ(k, "ext"))
             rc = parse_regs_ext(c, r);
         else {
-            pf_variant(c, k, PF_KEYS(pfk_regs));
+            pf_variant(c, k, PF_KEYS(regs));
             rc = skip(c);
         }
         if (rc) return -1;
@@ -1776,7 +1814,7 @@ static int parse_request(struct pctx *c, struct ortb_request *r)
             break;
         default:
         other:
-            pf_variant(c, k, PF_KEYS(pfk_root));
+            pf_variant(c, k, PF_KEYS(root));
             rc = skip(c);
         }
         if (rc) return -1;
