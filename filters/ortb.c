@@ -1172,26 +1172,45 @@ static int parse_context(struct pctx *c, struct ortb_context_obj *x, enum ortb_c
     struct sv k;
     while (json_obj_next(c->j, &k)) {
         int rc;
-        if (KEQ(k, "id"))
+        switch (k.n) { /* by length first, as the request's keys */
+        case 2:
+            if (!KEQ(k, "id")) goto other;
             rc = rd_str(c, &x->id, "site.id");
-        else if (KEQ(k, "domain"))
-            rc = rd_str(c, &x->domain, "site.domain");
-        else if (KEQ(k, "bundle"))
-            rc = rd_str(c, &x->bundle, "app.bundle");
-        else if (KEQ(k, "cat"))
+            break;
+        case 3:
+            if (!KEQ(k, "cat")) goto other;
             rc = rd_list_as(c, &x->cat, "site.cat", LIST_BLOCK);
-        else if (KEQ(k, "sectioncat"))
-            rc = rd_list_as(c, &x->cat, "site.sectioncat", LIST_BLOCK);
-        else if (KEQ(k, "pagecat"))
-            rc = rd_list_as(c, &x->cat, "site.pagecat", LIST_BLOCK);
-        else if (KEQ(k, "cattax"))
-            rc = rd_i32(c, &x->cattax, "site.cattax");
-        else if (KEQ(k, "publisher"))
+            break;
+        case 6:
+            if (KEQ(k, "domain"))
+                rc = rd_str(c, &x->domain, "site.domain");
+            else if (KEQ(k, "cattax"))
+                rc = rd_i32(c, &x->cattax, "site.cattax");
+            else if (KEQ(k, "bundle"))
+                rc = rd_str(c, &x->bundle, "app.bundle");
+            else
+                goto other;
+            break;
+        case 7:
+            if (KEQ(k, "content"))
+                rc = parse_content(c, x);
+            else if (KEQ(k, "pagecat"))
+                rc = rd_list_as(c, &x->cat, "site.pagecat", LIST_BLOCK);
+            else
+                goto other;
+            break;
+        case 9:
+            if (!KEQ(k, "publisher")) goto other;
             rc = parse_publisher(c, &x->publisher_id);
-        else if (KEQ(k, "content"))
-            rc = parse_content(c, x);
-        else
+            break;
+        case 10:
+            if (!KEQ(k, "sectioncat")) goto other;
+            rc = rd_list_as(c, &x->cat, "site.sectioncat", LIST_BLOCK);
+            break;
+        default:
+        other:
             rc = skip(c);
+        }
         if (rc) return -1;
     }
     return c->j->err ? -1 : 0;
@@ -1221,32 +1240,48 @@ static int parse_geo(struct pctx *c, struct ortb_geo *g, bool user)
     struct sv k;
     while (json_obj_next(c->j, &k)) {
         int rc;
-        if (KEQ(k, "country")) {
-            enum ortb_pf f = user ? ORTB_PF_UGEO_COUNTRY : ORTB_PF_GEO_COUNTRY;
-            rc = rd_str_once(c, f, &g->country, user ? "user.geo.country" : "device.geo.country");
-            /* a country that is no ISO 3166-1 code ("Germany", "276", "DEU ", "DE-BY") may name an EEA
-             * country the jurisdiction rules cannot see: bad, as a second copy ("" carries nothing: absent)
-             */
-            if (!rc && g->country.n && !country_code_ok(g->country)) pf_bad(c, f, ORTB_PFW_RANGE);
-        } else if (KEQ(k, "region"))
+        switch (k.n) { /* by length first, as the request's keys (user.geo reads country and region only) */
+        case 7:
+            if (KEQ(k, "country")) {
+                enum ortb_pf f = user ? ORTB_PF_UGEO_COUNTRY : ORTB_PF_GEO_COUNTRY;
+                rc = rd_str_once(c, f, &g->country, user ? "user.geo.country" : "device.geo.country");
+                /* a country that is no ISO 3166-1 code ("Germany", "276", "DEU ", "DE-BY") may name an EEA
+                 * country the jurisdiction rules cannot see: bad, as a second copy ("" carries nothing:
+                 * absent) */
+                if (!rc && g->country.n && !country_code_ok(g->country)) pf_bad(c, f, ORTB_PFW_RANGE);
+                break;
+            }
+            goto other;
+        case 6:
+            if (!KEQ(k, "region")) goto other;
             rc = user ? rd_str_once(c, ORTB_PF_UGEO_REGION, &g->region, "user.geo.region")
                       : rd_str_once(c, ORTB_PF_GEO_REGION, &g->region, "device.geo.region");
-        else if (user) {
-            pf_variant(c, k, PF_KEYS(ugeo));
-            rc = skip(c);
-        } else if (KEQ(k, "zip"))
-            rc = rd_str(c, &g->zip, "device.geo.zip");
-        else if (KEQ(k, "lat") || KEQ(k, "lon")) {
-            bool lat = KEQ(k, "lat"), got = false;
-            rc = rd_double(c, lat ? &g->lat : &g->lon, &got, lat ? "device.geo.lat" : "device.geo.lon");
-            if (got) {
-                *(lat ? &g->has_lat : &g->has_lon) = true;
-                pf_once(c, lat ? ORTB_PF_GEO_LAT : ORTB_PF_GEO_LON);
+            break;
+        case 3:
+            if (user) goto other;
+            if (KEQ(k, "zip")) {
+                rc = rd_str(c, &g->zip, "device.geo.zip");
+            } else if (KEQ(k, "lat") || KEQ(k, "lon")) {
+                bool lat = KEQ(k, "lat"), got = false;
+                rc = rd_double(c, lat ? &g->lat : &g->lon, &got, lat ? "device.geo.lat" : "device.geo.lon");
+                if (got) {
+                    *(lat ? &g->has_lat : &g->has_lon) = true;
+                    pf_once(c, lat ? ORTB_PF_GEO_LAT : ORTB_PF_GEO_LON);
+                }
+            } else {
+                goto other;
             }
-        } else if (KEQ(k, "type"))
+            break;
+        case 4:
+            if (user || !KEQ(k, "type")) goto other;
             rc = rd_i32(c, &g->type, "device.geo.type");
-        else {
-            pf_variant(c, k, PF_KEYS(geo));
+            break;
+        default:
+        other:
+            if (user)
+                pf_variant(c, k, PF_KEYS(ugeo));
+            else
+                pf_variant(c, k, PF_KEYS(geo));
             rc = skip(c);
         }
         if (rc) return -1;
@@ -1264,28 +1299,46 @@ static int parse_device(struct pctx *c, struct ortb_device *d)
     struct sv k;
     while (json_obj_next(c->j, &k)) {
         int rc;
-        if (KEQ(k, "ua"))
-            rc = rd_str(c, &d->ua, "device.ua");
-        else if (KEQ(k, "ip"))
-            rc = rd_str(c, &d->ip, "device.ip");
-        else if (KEQ(k, "ipv6"))
+        switch (k.n) { /* by length first, as the request's keys */
+        case 2:
+            if (KEQ(k, "ua"))
+                rc = rd_str(c, &d->ua, "device.ua");
+            else if (KEQ(k, "ip"))
+                rc = rd_str(c, &d->ip, "device.ip");
+            else
+                goto other;
+            break;
+        case 3:
+            if (KEQ(k, "geo"))
+                rc = parse_geo(c, &d->geo, false);
+            else if (KEQ(k, "dnt"))
+                rc = rd_pf_int(c, ORTB_PF_DNT, &d->dnt, NULL);
+            else if (KEQ(k, "lmt"))
+                rc = rd_pf_int(c, ORTB_PF_LMT, &d->lmt, NULL);
+            else if (KEQ(k, "ifa"))
+                rc = rd_str(c, &d->ifa, "device.ifa");
+            else
+                goto other;
+            break;
+        case 4:
+            if (!KEQ(k, "ipv6")) goto other;
             rc = rd_str(c, &d->ipv6, "device.ipv6");
-        else if (KEQ(k, "ifa"))
-            rc = rd_str(c, &d->ifa, "device.ifa");
-        else if (KEQ(k, "geo"))
-            rc = parse_geo(c, &d->geo, false);
-        else if (KEQ(k, "dnt"))
-            rc = rd_pf_int(c, ORTB_PF_DNT, &d->dnt, NULL);
-        else if (KEQ(k, "lmt"))
-            rc = rd_pf_int(c, ORTB_PF_LMT, &d->lmt, NULL);
-        else if (KEQ(k, "devicetype"))
+            break;
+        case 10:
+            if (!KEQ(k, "devicetype")) goto other;
             rc = rd_i32(c, &d->devicetype, "device.devicetype");
-        else if (KEQ(k, "w") || KEQ(k, "h")) {
-            int32_t v = ORTB_UNSET;
-            rc = rd_i32(c, &v, "device.w");
-            if (!rc && v != ORTB_UNSET && v < 0)
-                return fail(c, ORTB_EINVALID, "device.w", "size must not be negative");
-        } else {
+            break;
+        case 1:
+            if (KEQ(k, "w") || KEQ(k, "h")) {
+                int32_t v = ORTB_UNSET;
+                rc = rd_i32(c, &v, "device.w");
+                if (!rc && v != ORTB_UNSET && v < 0)
+                    return fail(c, ORTB_EINVALID, "device.w", "size must not be negative");
+                break;
+            }
+            goto other;
+        default:
+        other:
             pf_variant(c, k, PF_KEYS(device));
             rc = skip(c);
         }
@@ -1578,31 +1631,50 @@ static int parse_user(struct pctx *c, struct ortb_user *u)
     struct sv k;
     while (json_obj_next(c->j, &k)) {
         int rc;
-        if (KEQ(k, "id"))
+        switch (k.n) { /* by length first, as the request's keys */
+        case 2:
+            if (!KEQ(k, "id")) goto other;
             rc = rd_str_once(c, ORTB_PF_USER_ID, &u->id, "user.id");
-        else if (KEQ(k, "buyeruid"))
-            rc = rd_str_once(c, ORTB_PF_BUYERUID, &u->buyeruid, "user.buyeruid");
-        else if (KEQ(k, "yob"))
-            rc = rd_pf_int(c, ORTB_PF_YOB, &u->yob, NULL);
-        else if (KEQ(k, "gender"))
-            rc = rd_str_once(c, ORTB_PF_GENDER, &u->gender, "user.gender");
-        else if (KEQ(k, "geo"))
-            rc = parse_geo(c, &u->geo, true);
-        else if (KEQ(k, "consent"))
-            rc = rd_pf_str(c, ORTB_PF_CONSENT, &u->consent, &u->consent_sig);
-        else if (KEQ(k, "data")) {
-            /* a second user.data would replace the first, vulnerability segments and all */
-            enum json_type t = json_peek(c->j);
-            if (t != JSON_NULL && t != JSON_NONE) {
-                if (c->pv->seen & (1u << ORTB_PF_USER_DATA)) pf_bad(c, ORTB_PF_USER_DATA, ORTB_PFW_DUP);
-                c->pv->seen |= 1u << ORTB_PF_USER_DATA;
+            break;
+        case 3:
+            if (KEQ(k, "yob"))
+                rc = rd_pf_int(c, ORTB_PF_YOB, &u->yob, NULL);
+            else if (KEQ(k, "geo"))
+                rc = parse_geo(c, &u->geo, true);
+            else if (KEQ(k, "ext"))
+                rc = parse_user_ext(c, u, &xdata, &nxdata);
+            else
+                goto other;
+            break;
+        case 4:
+            if (KEQ(k, "data")) {
+                /* a second user.data would replace the first, vulnerability segments and all */
+                enum json_type t = json_peek(c->j);
+                if (t != JSON_NULL && t != JSON_NONE) {
+                    if (c->pv->seen & (1u << ORTB_PF_USER_DATA)) pf_bad(c, ORTB_PF_USER_DATA, ORTB_PFW_DUP);
+                    c->pv->seen |= 1u << ORTB_PF_USER_DATA;
+                }
+                rc = parse_data(c, u, false);
+            } else if (KEQ(k, "eids")) {
+                rc = parse_eids(c, &u->eid_sources, true, "user.eids");
+            } else {
+                goto other;
             }
-            rc = parse_data(c, u, false);
-        } else if (KEQ(k, "eids"))
-            rc = parse_eids(c, &u->eid_sources, true, "user.eids");
-        else if (KEQ(k, "ext"))
-            rc = parse_user_ext(c, u, &xdata, &nxdata);
-        else {
+            break;
+        case 6:
+            if (!KEQ(k, "gender")) goto other;
+            rc = rd_str_once(c, ORTB_PF_GENDER, &u->gender, "user.gender");
+            break;
+        case 7:
+            if (!KEQ(k, "consent")) goto other;
+            rc = rd_pf_str(c, ORTB_PF_CONSENT, &u->consent, &u->consent_sig);
+            break;
+        case 8:
+            if (!KEQ(k, "buyeruid")) goto other;
+            rc = rd_str_once(c, ORTB_PF_BUYERUID, &u->buyeruid, "user.buyeruid");
+            break;
+        default:
+        other:
             pf_variant(c, k, PF_KEYS(user));
             rc = skip(c);
         }
