@@ -62,11 +62,14 @@ static inline __attribute__((always_inline)) bool int9_here(struct json *j, int3
     if (j->err || j->end - p < 10) return false;
     unsigned d = (unsigned)(unsigned char)*p - '0';
     if (d > 9) return false;
-    const char *q = p + 1;
+    const char *q = p + 1, *lim = p + 9;
     uint32_t x = d;
-    if (d)
-        for (; q - p < 9 && (d = (unsigned)(unsigned char)*q - '0') <= 9; q++) x = x * 10 + d;
     unsigned char e = (unsigned char)*q;
+    if (d) /* "0" is a whole number: a digit after it is the general way's syntax error */
+        while ((d = (unsigned)e - '0') <= 9 && q < lim) {
+            x = x * 10 + d;
+            e = (unsigned char)*++q;
+        }
     if ((unsigned)e - '0' <= 9 || e == '.' || (e | 0x20) == 'e') return false;
     j->p = q;
     *v = (int32_t)x;
