@@ -16,8 +16,9 @@ struct pctx {
     struct arena *a;
     struct ortb_error *err;
     const struct ortb_hooks *h; /* NULL: none */
-    struct ortb_privacy *pv;    /* the request's privacy-field record */
-    int code;                   /* ortb-level error other than JSON syntax */
+    struct ortb_privacy *pv;    /* the request's privacy-field record (its seen: below) */
+    uint64_t seen; /* pv->seen while the parse runs, stored there after it: one load less at each field */
+    int code;      /* ortb-level error other than JSON syntax */
 };
 
 static int fail(struct pctx *c, int code, const char *field, const char *msg)
@@ -470,11 +471,11 @@ PFK_TABLE(data, PFK_DATA)
 static inline __attribute__((always_inline)) int pf_begin(struct pctx *c, enum ortb_pf f)
 {
     uint64_t bit = 1ull << f;
-    if (c->pv->seen & bit) pf_bad(c, f, ORTB_PFW_DUP);
+    if (c->seen & bit) pf_bad(c, f, ORTB_PFW_DUP);
     enum json_type t = json_peek(c->j);
     if (t == JSON_NONE) return -1;
     if (t == JSON_NULL) return json_null(c->j) ? -1 : 1;
-    c->pv->seen |= bit;
+    c->seen |= bit;
     return 0;
 }
 
@@ -483,8 +484,8 @@ static inline __attribute__((always_inline)) int pf_begin(struct pctx *c, enum o
 static inline __attribute__((always_inline)) void pf_once(struct pctx *c, enum ortb_pf f)
 {
     uint64_t bit = 1ull << f;
-    if (c->pv->seen & bit) pf_bad(c, f, ORTB_PFW_DUP);
-    c->pv->seen |= bit;
+    if (c->seen & bit) pf_bad(c, f, ORTB_PFW_DUP);
+    c->seen |= bit;
 }
 
 /* rd_str for such a field: a string read (not null) counts once. */
@@ -611,8 +612,8 @@ static inline __attribute__((always_inline)) int rd_pf_int(struct pctx *c, enum 
     const char *p = j->p, *end = j->end;
     uint64_t bit = 1ull << f;
     int32_t x9;
-    if (!(c->pv->seen & bit) && int9_here(j, &x9)) {
-        c->pv->seen |= bit;
+    if (!(c->seen & bit) && int9_here(j, &x9)) {
+        c->seen |= bit;
         const struct ortb_pf_def *def = &ortb_pf[f];
         if (x9 < def->min || x9 > def->max) {
             pf_bad(c, f, ORTB_PFW_RANGE);
@@ -622,7 +623,7 @@ static inline __attribute__((always_inline)) int rd_pf_int(struct pctx *c, enum 
         if (sig) *sig = ORTB_SIG_OK;
         return 0;
     }
-    if (!j->err && !(c->pv->seen & bit) && p < end) {
+    if (!j->err && !(c->seen & bit) && p < end) {
         unsigned d = (unsigned)(unsigned char)*p - '0';
         if (d <= 9) {
             const char *q = p + 1;
@@ -631,7 +632,7 @@ static inline __attribute__((always_inline)) int rd_pf_int(struct pctx *c, enum 
                 for (; q < end && q - p < 9 && (d = (unsigned)(unsigned char)*q - '0') <= 9; q++)
                     x = x * 10 + d;
             if (q < end && (unsigned)(unsigned char)*q - '0' > 9 && *q != '.' && *q != 'e' && *q != 'E') {
-                c->pv->seen |= bit;
+                c->seen |= bit;
                 j->p = q;
                 const struct ortb_pf_def *def = &ortb_pf[f];
                 if (x < def->min || x > def->max) {
@@ -1484,7 +1485,7 @@ static int parse_data_ext(struct pctx *c, struct ortb_data *d)
             }
             seen_tax = true;
             int32_t v = ORTB_UNSET;
-            c->pv->seen &= ~(1u << ORTB_PF_SEGTAX); /* the request-wide repeat check does not apply here */
+            c->seen &= ~(1u << ORTB_PF_SEGTAX); /* the request-wide repeat check does not apply here */
             if (rd_pf_int(c, ORTB_PF_SEGTAX, &v, NULL)) return -1;
             d->segtax = v;
         } else {
@@ -1689,8 +1690,8 @@ static int parse_user(struct pctx *c, struct ortb_user *u)
                 /* a second user.data would replace the first, vulnerability segments and all */
                 enum json_type t = json_peek(c->j);
                 if (t != JSON_NULL && t != JSON_NONE) {
-                    if (c->pv->seen & (1u << ORTB_PF_USER_DATA)) pf_bad(c, ORTB_PF_USER_DATA, ORTB_PFW_DUP);
-                    c->pv->seen |= 1u << ORTB_PF_USER_DATA;
+                    if (c->seen & (1u << ORTB_PF_USER_DATA)) pf_bad(c, ORTB_PF_USER_DATA, ORTB_PFW_DUP);
+                    c->seen |= 1u << ORTB_PF_USER_DATA;
                 }
                 rc = parse_data(c, u, false);
             } else if (KEQ(k, "eids")) {
@@ -1730,7 +1731,7 @@ static int parse_user(struct pctx *c, struct ortb_user *u)
     }
     /* repeated, with a consent string in either copy: which copy's consent holds is unknowable */
     if ((c->pv->bad >> ORTB_PF_USER_DUP & 1) &&
-        (c->pv->seen & (1ull << ORTB_PF_CONSENT | 1ull << ORTB_PF_EXT_CONSENT)))
+        (c->seen & (1ull << ORTB_PF_CONSENT | 1ull << ORTB_PF_EXT_CONSENT)))
         pf_bad(c, ORTB_PF_USER, ORTB_PFW_DUP);
     if (c->h && c->h->user_key) {
         struct sv key = u->buyeruid.n ? u->buyeruid : u->id;
@@ -1957,6 +1958,7 @@ int ortb_parse_ex(const char *body, size_t len, struct arena *arena, struct ortb
     c.h = h;
     c.pv = &req->priv;
     c.code = 0;
+    c.seen = 0;
     struct json *j = c.j;
     json_init(j, body, len, arena);
     arena_zero(req, sizeof *req); /* 16-byte stores, not rep stos: see arena.h */
@@ -1981,7 +1983,9 @@ int ortb_parse_ex(const char *body, size_t len, struct arena *arena, struct ortb
         }
     } else {
         json_obj_begin(j);
-        if (parse_request(&c, req) == 0) {
+        int rc = parse_request(&c, req);
+        req->priv.seen = c.seen;
+        if (rc == 0) {
             pf_finish(req);
             return ORTB_OK;
         }
