@@ -8,7 +8,11 @@
 
 #define KEQ(k, lit) ((k).n == sizeof(lit) - 1 && memcmp((k).p, (lit), sizeof(lit) - 1) == 0)
 
-/* ortb_parse_ex sets every member by hand (json_init fills j): a new member needs its line there */
+/* ortb_parse_ex sets every member by hand (json_init fills j): a new member needs its line there. Every
+ * function here takes it as `struct pctx *restrict c`: while the parse runs the context (the parser in it
+ * included) is reached through c alone, so a store into the request or the arena, which with
+ * -fno-strict-aliasing might be a store into j, does not make the compiler load j->p, j->end and j->err
+ * again. */
 struct pctx {
     /* the parser itself, not a pointer to it: c->j->p is one load, never two (a pointer member is loaded
      * again after every store through a char pointer, memset and memcpy included) */
@@ -21,7 +25,7 @@ struct pctx {
     int code;      /* ortb-level error other than JSON syntax */
 };
 
-static int fail(struct pctx *c, int code, const char *field, const char *msg)
+static int fail(struct pctx *restrict c, int code, const char *field, const char *msg)
 {
     if (c->code == 0 && c->j->err == 0) {
         c->code = code;
@@ -40,7 +44,7 @@ static int fail(struct pctx *c, int code, const char *field, const char *msg)
  * json_arr_begin would, in one look at the byte (no peek table, no second test of the position). Anything
  * else (a blank before it, null, another type, no room to nest, an error) returns false with nothing
  * consumed, and the caller goes its general way from the same place. */
-static inline __attribute__((always_inline)) bool open_here(struct pctx *c, char b)
+static inline __attribute__((always_inline)) bool open_here(struct pctx *restrict c, char b)
 {
     struct json *j = c->j;
     const char *p = j->p;
@@ -78,7 +82,7 @@ static inline __attribute__((always_inline)) bool int9_here(struct json *j, int3
 }
 
 /* Type-checked readers. A JSON error inside names the field; a type mismatch is an ORTB_EINVALID error. */
-static inline __attribute__((always_inline)) bool is_null(struct pctx *c)
+static inline __attribute__((always_inline)) bool is_null(struct pctx *restrict c)
 {
     if (json_peek(c->j) == JSON_NULL) {
         json_null(c->j);
@@ -87,7 +91,8 @@ static inline __attribute__((always_inline)) bool is_null(struct pctx *c)
     return false;
 }
 
-static inline __attribute__((always_inline)) int rd_str(struct pctx *c, struct sv *out, const char *field)
+static inline __attribute__((always_inline)) int rd_str(struct pctx *restrict c, struct sv *out,
+                                                        const char *field)
 {
     /* a string right here, the usual case: what json_peek would say, without its table */
     struct json *j = c->j;
@@ -103,7 +108,8 @@ static inline __attribute__((always_inline)) int rd_str(struct pctx *c, struct s
     return 0;
 }
 
-static inline __attribute__((always_inline)) int rd_i32(struct pctx *c, int32_t *out, const char *field)
+static inline __attribute__((always_inline)) int rd_i32(struct pctx *restrict c, int32_t *out,
+                                                        const char *field)
 {
     struct json *j = c->j;
     if (int9_here(j, out)) return 0;
@@ -123,7 +129,7 @@ static inline __attribute__((always_inline)) int rd_i32(struct pctx *c, int32_t 
     return 0;
 }
 
-static int rd_double(struct pctx *c, double *out, bool *present, const char *field)
+static int rd_double(struct pctx *restrict c, double *out, bool *present, const char *field)
 {
     enum json_type t = json_peek(c->j);
     if (t == JSON_NULL) return json_null(c->j) ? -1 : 0;
@@ -147,7 +153,7 @@ static int rd_double(struct pctx *c, double *out, bool *present, const char *fie
 enum { LIST_BLOCK = 1, LIST_ALLOW };
 
 /* Array of strings. Non-string elements are a type error. */
-static int rd_list_as(struct pctx *c, struct ortb_list *out, const char *field, int kind)
+static int rd_list_as(struct pctx *restrict c, struct ortb_list *out, const char *field, int kind)
 {
     enum json_type t;
     if (!open_here(c, '[')) {
@@ -246,8 +252,8 @@ closed:
 /* A string that names one thing (an id, a currency): a second copy with another value has no safe reading
  * (which imp, which deal, which currency is the floor in?), so the request is refused, naming the field. The
  * same value again is harmless. ci: compare case-insensitively (currency codes). */
-static inline __attribute__((always_inline)) int rd_str_one(struct pctx *c, struct sv *out, const char *field,
-                                                            bool ci)
+static inline __attribute__((always_inline)) int rd_str_one(struct pctx *restrict c, struct sv *out,
+                                                            const char *field, bool ci)
 {
     struct sv prev = *out, v = SV_NULL;
     if (rd_str(c, &v, field)) return -1;
@@ -259,7 +265,7 @@ static inline __attribute__((always_inline)) int rd_str_one(struct pctx *c, stru
 }
 
 /* A floor given twice: the higher one, so a second copy can never lower it. */
-static int rd_floor(struct pctx *c, double *out, bool *seen, const char *field)
+static int rd_floor(struct pctx *restrict c, double *out, bool *seen, const char *field)
 {
     double v = 0;
     bool got = false;
@@ -331,7 +337,7 @@ const struct ortb_pf_def ortb_pf[ORTB_PF_N] = {
 };
 _Static_assert(ORTB_PF_N <= 64, "ortb_privacy's masks are 64 bits");
 
-static void pf_bad(struct pctx *c, enum ortb_pf f, enum ortb_pf_why why)
+static void pf_bad(struct pctx *restrict c, enum ortb_pf f, enum ortb_pf_why why)
 {
     uint64_t bit = 1ull << f;
     if (!(c->pv->bad & bit)) {
@@ -360,12 +366,12 @@ static inline bool plain8(uint64_t x)
     return !(x & hi) && !((x + 0x3f3f3f3f3f3f3f3fu) & ~(x + 0x2525252525252525u) & hi);
 }
 
-static void pf_variant_gen(struct pctx *c, struct sv k, const struct pf_key *t, size_t n);
+static void pf_variant_gen(struct pctx *restrict c, struct sv k, const struct pf_key *t, size_t n);
 
 /* Inline: the usual skipped key, of a length no fold of the object's privacy keys has (lens, PF_LENS), or
  * short, plain and in the body, is told apart right at the matcher (no call); anything else goes to
  * pf_variant_gen, which tests it again from the start. */
-static inline __attribute__((always_inline)) void pf_variant(struct pctx *c, struct sv k,
+static inline __attribute__((always_inline)) void pf_variant(struct pctx *restrict c, struct sv k,
                                                              const struct pf_key *t, size_t n, uint64_t lens)
 {
     if (k.n >= 64 || !(lens >> k.n & 1)) return; /* PF_LENS: no fold of a privacy key is 64 bytes long */
@@ -378,7 +384,7 @@ static inline __attribute__((always_inline)) void pf_variant(struct pctx *c, str
     pf_variant_gen(c, k, t, n);
 }
 
-static void pf_variant_gen(struct pctx *c, struct sv k, const struct pf_key *t, size_t n)
+static void pf_variant_gen(struct pctx *restrict c, struct sv k, const struct pf_key *t, size_t n)
 {
     /* A key of lower-case ASCII only is its own fold (sv_kfold folds A-Z and two non-ASCII letters), and the
      * matcher that skipped it compared it exactly with every privacy key here: it can match none. Most
@@ -468,7 +474,7 @@ PFK_TABLE(data, PFK_DATA)
 
 /* Before each value of field f: a repeat is bad. Returns 1 for null (absent; consumed), 0 to read the value,
  * -1 on a JSON error. */
-static inline __attribute__((always_inline)) int pf_begin(struct pctx *c, enum ortb_pf f)
+static inline __attribute__((always_inline)) int pf_begin(struct pctx *restrict c, enum ortb_pf f)
 {
     uint64_t bit = 1ull << f;
     if (c->seen & bit) pf_bad(c, f, ORTB_PFW_DUP);
@@ -481,7 +487,7 @@ static inline __attribute__((always_inline)) int pf_begin(struct pctx *c, enum o
 
 /* After a non-null value of field f read by a reader that is not the table's (its wrong type stays a 400):
  * a second one is a duplicate. Called after the read, so it costs no peek. */
-static inline __attribute__((always_inline)) void pf_once(struct pctx *c, enum ortb_pf f)
+static inline __attribute__((always_inline)) void pf_once(struct pctx *restrict c, enum ortb_pf f)
 {
     uint64_t bit = 1ull << f;
     if (c->seen & bit) pf_bad(c, f, ORTB_PFW_DUP);
@@ -489,8 +495,8 @@ static inline __attribute__((always_inline)) void pf_once(struct pctx *c, enum o
 }
 
 /* rd_str for such a field: a string read (not null) counts once. */
-static inline __attribute__((always_inline)) int rd_str_once(struct pctx *c, enum ortb_pf f, struct sv *out,
-                                                             const char *field)
+static inline __attribute__((always_inline)) int rd_str_once(struct pctx *restrict c, enum ortb_pf f,
+                                                             struct sv *out, const char *field)
 {
     const char *prev = out->p;
     int rc = rd_str(c, out, field);
@@ -536,7 +542,7 @@ static bool num_integral(const char *p, const char *end)
 
 /* An integer token: 0 with *v; 1 when the value is of another type, not exactly an integer, or an overflow
  * (skipped, the JSON itself is fine); -1 on a JSON error. */
-static inline __attribute__((always_inline)) int rd_int_tok(struct pctx *c, int64_t *v)
+static inline __attribute__((always_inline)) int rd_int_tok(struct pctx *restrict c, int64_t *v)
 {
     enum json_type t = json_peek(c->j);
     if (t == JSON_NONE) return -1;
@@ -565,7 +571,7 @@ static inline __attribute__((always_inline)) int rd_int_tok(struct pctx *c, int6
     return json_skip(c->j) ? -1 : 1;
 }
 
-static int rd_pf_int_gen(struct pctx *c, enum ortb_pf f, int32_t *out, enum ortb_sig *sig)
+static int rd_pf_int_gen(struct pctx *restrict c, enum ortb_pf f, int32_t *out, enum ortb_sig *sig)
 {
     int rc = pf_begin(c, f);
     if (rc) return rc < 0 ? -1 : 0;
@@ -603,8 +609,8 @@ static int rd_pf_int_gen(struct pctx *c, enum ortb_pf f, int32_t *out, enum ortb
 }
 
 /* Inline: the usual case at every privacy integer; anything else out of line in rd_pf_int_gen. */
-static inline __attribute__((always_inline)) int rd_pf_int(struct pctx *c, enum ortb_pf f, int32_t *out,
-                                                           enum ortb_sig *sig)
+static inline __attribute__((always_inline)) int rd_pf_int(struct pctx *restrict c, enum ortb_pf f,
+                                                           int32_t *out, enum ortb_sig *sig)
 {
     /* the usual case, the first copy of a plain integer of up to 9 digits right here: what rd_pf_int_gen
      * (pf_begin, rd_int_tok) makes of it, with one look at the bytes */
@@ -648,8 +654,8 @@ static inline __attribute__((always_inline)) int rd_pf_int(struct pctx *c, enum 
     return rd_pf_int_gen(c, f, out, sig);
 }
 
-static inline __attribute__((always_inline)) int rd_pf_str(struct pctx *c, enum ortb_pf f, struct sv *out,
-                                                           enum ortb_sig *sig)
+static inline __attribute__((always_inline)) int rd_pf_str(struct pctx *restrict c, enum ortb_pf f,
+                                                           struct sv *out, enum ortb_sig *sig)
 {
     struct json *j = c->j;
     if (!j->err && j->p < j->end && *j->p == '"') { /* a string right here: what pf_begin makes of it */
@@ -674,7 +680,7 @@ static inline __attribute__((always_inline)) int rd_pf_str(struct pctx *c, enum 
 
 /* A container field: 1 when an object was entered (the caller reads its keys), 0 when absent or of another
  * type (marked bad and skipped), -1 on a JSON error. */
-static inline __attribute__((always_inline)) int pf_obj(struct pctx *c, enum ortb_pf f)
+static inline __attribute__((always_inline)) int pf_obj(struct pctx *restrict c, enum ortb_pf f)
 {
     if (open_here(c, '{')) { /* what pf_begin and the checks below make of it */
         pf_once(c, f);
@@ -732,13 +738,14 @@ static void pf_finish(struct ortb_request *r)
 #undef BAD
 }
 
-static inline __attribute__((always_inline)) int skip(struct pctx *c)
+static inline __attribute__((always_inline)) int skip(struct pctx *restrict c)
 {
     return json_skip(c->j) ? -1 : 0;
 }
 
 /* Enters an object, or treats null as absent (returns 0 with *present false). */
-static inline __attribute__((always_inline)) int enter(struct pctx *c, bool *present, const char *field)
+static inline __attribute__((always_inline)) int enter(struct pctx *restrict c, bool *present,
+                                                       const char *field)
 {
     if (open_here(c, '{')) {
         *present = true;
@@ -760,7 +767,7 @@ static inline __attribute__((always_inline)) int enter(struct pctx *c, bool *pre
  * as the same list), rqddurs; mimes in rd_list_as): a creative must fit every copy, so only what both copies
  * hold is kept, and when they share nothing the media cannot be matched (*differs). An empty or null copy is
  * absent. The scalars (rd_i32_same) and the object given twice follow the same rule: no media. */
-static int parse_format(struct pctx *c, struct ortb_imp *imp, bool *differs)
+static int parse_format(struct pctx *restrict c, struct ortb_imp *imp, bool *differs)
 {
     if (!open_here(c, '[')) {
         if (is_null(c)) return 0;
@@ -817,8 +824,8 @@ static int parse_format(struct pctx *c, struct ortb_imp *imp, bool *differs)
  * unknowable, and either copy (or last-wins) could match a creative the player cannot show, so the media
  * object that holds it cannot be matched at all (its has_* is cleared after the object: no bid on that media,
  * the rest of the request stands). The same value again, or null, is harmless. */
-static inline __attribute__((always_inline)) int rd_i32_same(struct pctx *c, int32_t *out, const char *field,
-                                                             bool *differs)
+static inline __attribute__((always_inline)) int rd_i32_same(struct pctx *restrict c, int32_t *out,
+                                                             const char *field, bool *differs)
 {
     int32_t prev = *out;
     if (rd_i32(c, out, field)) return -1;
@@ -826,7 +833,7 @@ static inline __attribute__((always_inline)) int rd_i32_same(struct pctx *c, int
     return 0;
 }
 
-static int parse_banner(struct pctx *c, struct ortb_imp *imp)
+static int parse_banner(struct pctx *restrict c, struct ortb_imp *imp)
 {
     bool present;
     if (enter(c, &present, "imp.banner")) return -1;
@@ -857,7 +864,7 @@ static int parse_banner(struct pctx *c, struct ortb_imp *imp)
 }
 
 /* An array of integers: ints into an arena vector (max entries, else ORTB_ELIMIT). */
-static int rd_intlist(struct pctx *c, int32_t **out, uint32_t *nout, uint32_t max, const char *field)
+static int rd_intlist(struct pctx *restrict c, int32_t **out, uint32_t *nout, uint32_t max, const char *field)
 {
     if (!open_here(c, '[')) {
         if (is_null(c)) return 0;
@@ -894,7 +901,7 @@ static void protocols_add(uint32_t *mask, uint32_t m, uint32_t n, bool *seen)
 }
 
 /* protocols: ids 1..31 into a bit mask. */
-static int rd_protocols(struct pctx *c, uint32_t *mask, bool *seen, const char *field)
+static int rd_protocols(struct pctx *restrict c, uint32_t *mask, bool *seen, const char *field)
 {
     int32_t *v = NULL;
     uint32_t n = 0, m = 0;
@@ -907,7 +914,7 @@ static int rd_protocols(struct pctx *c, uint32_t *mask, bool *seen, const char *
 
 /* imp.video / imp.audio: the player's constraints, all optional; negative sizes are invalid as for banners.
  */
-static int parse_av(struct pctx *c, bool *has, struct ortb_av *av, bool video)
+static int parse_av(struct pctx *restrict c, bool *has, struct ortb_av *av, bool video)
 {
     const char *field = video ? "imp.video" : "imp.audio";
     bool present;
@@ -985,7 +992,7 @@ static int parse_av(struct pctx *c, bool *has, struct ortb_av *av, bool video)
 /* imp.native: `request` is the Native request, as a JSON string (the 1.1+ form) or, from some exchanges, an
  * object. Either way it is parsed on its own (filters/native.c) so that a native request we cannot read costs
  * this imp its native bid, never the whole request. */
-static int parse_native(struct pctx *c, struct ortb_imp *imp)
+static int parse_native(struct pctx *restrict c, struct ortb_imp *imp)
 {
     bool present;
     if (enter(c, &present, "imp.native")) return -1;
@@ -1026,7 +1033,7 @@ static int parse_native(struct pctx *c, struct ortb_imp *imp)
     return c->j->err ? -1 : 0;
 }
 
-static int parse_deal(struct pctx *c, struct ortb_deal *d)
+static int parse_deal(struct pctx *restrict c, struct ortb_deal *d)
 {
     struct sv k;
     bool seen_floor = false;
@@ -1052,7 +1059,7 @@ static int parse_deal(struct pctx *c, struct ortb_deal *d)
     return 0;
 }
 
-static int parse_pmp(struct pctx *c, struct ortb_pmp *pmp)
+static int parse_pmp(struct pctx *restrict c, struct ortb_pmp *pmp)
 {
     bool present;
     if (enter(c, &present, "imp.pmp")) return -1;
@@ -1104,7 +1111,7 @@ static int parse_pmp(struct pctx *c, struct ortb_pmp *pmp)
     return c->j->err ? -1 : 0;
 }
 
-static int parse_imp(struct pctx *c, struct ortb_imp *imp)
+static int parse_imp(struct pctx *restrict c, struct ortb_imp *imp)
 {
     bool present;
     if (enter(c, &present, "imp[]")) return -1;
@@ -1140,7 +1147,7 @@ static int parse_imp(struct pctx *c, struct ortb_imp *imp)
     return 0;
 }
 
-static int parse_imps(struct pctx *c, struct ortb_request *r)
+static int parse_imps(struct pctx *restrict c, struct ortb_request *r)
 {
     if (!open_here(c, '[')) {
         if (json_peek(c->j) != JSON_ARRAY) {
@@ -1163,7 +1170,7 @@ static int parse_imps(struct pctx *c, struct ortb_request *r)
 
 /* ---- site / app / dooh ---- */
 
-static int parse_publisher(struct pctx *c, struct sv *id)
+static int parse_publisher(struct pctx *restrict c, struct sv *id)
 {
     bool present;
     if (enter(c, &present, "publisher")) return -1;
@@ -1175,7 +1182,7 @@ static int parse_publisher(struct pctx *c, struct sv *id)
     return c->j->err ? -1 : 0;
 }
 
-static int parse_content(struct pctx *c, struct ortb_context_obj *x)
+static int parse_content(struct pctx *restrict c, struct ortb_context_obj *x)
 {
     bool present;
     if (enter(c, &present, "content")) return -1;
@@ -1194,7 +1201,7 @@ static int parse_content(struct pctx *c, struct ortb_context_obj *x)
     return c->j->err ? -1 : 0;
 }
 
-static int parse_context(struct pctx *c, struct ortb_context_obj *x, enum ortb_context kind,
+static int parse_context(struct pctx *restrict c, struct ortb_context_obj *x, enum ortb_context kind,
                          const char *field)
 {
     if (x->kind != ORTB_CTX_NONE) {
@@ -1268,7 +1275,7 @@ static bool country_code_ok(struct sv s)
 
 /* device.geo, or user.geo (user: only country and region are read; where the user says they live places
  * them for the jurisdiction rules, never for targeting) */
-static int parse_geo(struct pctx *c, struct ortb_geo *g, bool user)
+static int parse_geo(struct pctx *restrict c, struct ortb_geo *g, bool user)
 {
     bool present;
     if (enter(c, &present, user ? "user.geo" : "device.geo")) return -1;
@@ -1328,7 +1335,7 @@ static int parse_geo(struct pctx *c, struct ortb_geo *g, bool user)
     return c->j->err ? -1 : 0;
 }
 
-static int parse_device(struct pctx *c, struct ortb_device *d)
+static int parse_device(struct pctx *restrict c, struct ortb_device *d)
 {
     bool present;
     if (enter(c, &present, "device")) return -1;
@@ -1391,7 +1398,7 @@ static int parse_device(struct pctx *c, struct ortb_device *d)
 /* A member of user.data of another shape is a 400; the same in user.ext.data (legacy: Prebid's older place,
  * which an exchange may still send in any shape) is skipped and makes user.ext.data bad (ORTB_PFC_HIDDEN: no
  * personal data, no high-risk ads), as user.ext.data that is not an array does. */
-static int bad_shape(struct pctx *c, bool legacy, const char *field, const char *msg)
+static int bad_shape(struct pctx *restrict c, bool legacy, const char *field, const char *msg)
 {
     if (!legacy) return fail(c, ORTB_EINVALID, field, msg);
     if (skip(c)) return -1;
@@ -1400,14 +1407,14 @@ static int bad_shape(struct pctx *c, bool legacy, const char *field, const char 
 }
 
 /* legacy: not null, not an object (what enter() would refuse) */
-static bool not_obj(struct pctx *c, bool legacy)
+static bool not_obj(struct pctx *restrict c, bool legacy)
 {
     if (!legacy) return false;
     enum json_type t = json_peek(c->j);
     return t != JSON_OBJECT && t != JSON_NULL && t != JSON_NONE;
 }
 
-static int parse_segments(struct pctx *c, struct ortb_list *out, bool *ambiguous, bool legacy)
+static int parse_segments(struct pctx *restrict c, struct ortb_list *out, bool *ambiguous, bool legacy)
 {
     if (!open_here(c, '[')) {
         if (is_null(c)) return 0;
@@ -1464,7 +1471,7 @@ static int parse_segments(struct pctx *c, struct ortb_list *out, bool *ambiguous
     return 0;
 }
 
-static int parse_data_ext(struct pctx *c, struct ortb_data *d)
+static int parse_data_ext(struct pctx *restrict c, struct ortb_data *d)
 {
     if (!open_here(c, '{')) {
         bool present;
@@ -1496,7 +1503,7 @@ static int parse_data_ext(struct pctx *c, struct ortb_data *d)
     return c->j->err ? -1 : 0;
 }
 
-static int parse_data(struct pctx *c, struct ortb_user *u, bool legacy)
+static int parse_data(struct pctx *restrict c, struct ortb_user *u, bool legacy)
 {
     if (!open_here(c, '[')) {
         if (is_null(c)) return 0;
@@ -1559,7 +1566,7 @@ static int parse_data(struct pctx *c, struct ortb_user *u, bool legacy)
 }
 
 /* eids[].source; eids of the wrong shape in ext are ignored (they only ever add restrictions). */
-static int parse_eids(struct pctx *c, struct ortb_list *out, bool strict, const char *field)
+static int parse_eids(struct pctx *restrict c, struct ortb_list *out, bool strict, const char *field)
 {
     if (!open_here(c, '[')) {
         if (is_null(c)) return 0;
@@ -1605,7 +1612,7 @@ static int parse_eids(struct pctx *c, struct ortb_list *out, bool strict, const 
  * object, a segment list that is not an array, an id that is not a string): it may hide such a segment, so
  * user.ext.data is bad (hidden: no personal data, no high-risk ads), never a 400 naming user.data. The
  * objects are joined after user.data's (parse_user), whichever comes first. */
-static int parse_user_ext_data(struct pctx *c, struct ortb_data **out, uint32_t *nout)
+static int parse_user_ext_data(struct pctx *restrict c, struct ortb_data **out, uint32_t *nout)
 {
     enum json_type t = json_peek(c->j);
     if (t == JSON_NONE) return -1;
@@ -1634,7 +1641,8 @@ static int parse_user_ext_data(struct pctx *c, struct ortb_data **out, uint32_t 
     return 0;
 }
 
-static int parse_user_ext(struct pctx *c, struct ortb_user *u, struct ortb_data **xdata, uint32_t *nxdata)
+static int parse_user_ext(struct pctx *restrict c, struct ortb_user *u, struct ortb_data **xdata,
+                          uint32_t *nxdata)
 {
     int in = pf_obj(c, ORTB_PF_USER_EXT); /* user.ext may carry the consent string: its shape matters */
     if (in <= 0) return in;
@@ -1656,7 +1664,7 @@ static int parse_user_ext(struct pctx *c, struct ortb_user *u, struct ortb_data 
     return c->j->err ? -1 : 0;
 }
 
-static int parse_user(struct pctx *c, struct ortb_user *u)
+static int parse_user(struct pctx *restrict c, struct ortb_user *u)
 {
     bool present;
     /* a second user merges into the first: a yob, a consent string or segments of one copy would meet the
@@ -1742,7 +1750,8 @@ static int parse_user(struct pctx *c, struct ortb_user *u)
 
 /* ---- regs ---- */
 
-static int parse_gpp_sid(struct pctx *c, enum ortb_pf f, uint16_t **out, uint32_t *nout, enum ortb_sig *sig)
+static int parse_gpp_sid(struct pctx *restrict c, enum ortb_pf f, uint16_t **out, uint32_t *nout,
+                         enum ortb_sig *sig)
 {
     int rc;
     if (open_here(c, '[')) { /* what pf_begin and the checks below make of it */
@@ -1778,7 +1787,7 @@ static int parse_gpp_sid(struct pctx *c, enum ortb_pf f, uint16_t **out, uint32_
     return 0;
 }
 
-static int parse_regs_ext(struct pctx *c, struct ortb_regs *r)
+static int parse_regs_ext(struct pctx *restrict c, struct ortb_regs *r)
 {
     int in = pf_obj(c, ORTB_PF_REGS_EXT);
     if (in <= 0) return in;
@@ -1818,7 +1827,7 @@ static int parse_regs_ext(struct pctx *c, struct ortb_regs *r)
     return c->j->err ? -1 : 0;
 }
 
-static int parse_regs(struct pctx *c, struct ortb_regs *r)
+static int parse_regs(struct pctx *restrict c, struct ortb_regs *r)
 {
     /* regs given twice is bad (which one holds?); regs of another type stays a 400 (enter) */
     if (open_here(c, '{')) {
@@ -1857,7 +1866,7 @@ static int parse_regs(struct pctx *c, struct ortb_regs *r)
 
 /* ---- request ---- */
 
-static int parse_request(struct pctx *c, struct ortb_request *r)
+static int parse_request(struct pctx *restrict c, struct ortb_request *r)
 {
     struct sv k;
     bool seen_imp = false;
