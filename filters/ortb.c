@@ -767,7 +767,7 @@ static inline __attribute__((always_inline)) int enter(struct pctx *restrict c, 
  * as the same list), rqddurs; mimes in rd_list_as): a creative must fit every copy, so only what both copies
  * hold is kept, and when they share nothing the media cannot be matched (*differs). An empty or null copy is
  * absent. The scalars (rd_i32_same) and the object given twice follow the same rule: no media. */
-static int parse_format(struct pctx *restrict c, struct ortb_imp *imp, bool *differs)
+static int parse_format(struct pctx *restrict c, struct ortb_imp *restrict imp, bool *differs)
 {
     if (!open_here(c, '[')) {
         if (is_null(c)) return 0;
@@ -833,7 +833,7 @@ static inline __attribute__((always_inline)) int rd_i32_same(struct pctx *restri
     return 0;
 }
 
-static int parse_banner(struct pctx *restrict c, struct ortb_imp *imp)
+static int parse_banner(struct pctx *restrict c, struct ortb_imp *restrict imp)
 {
     bool present;
     if (enter(c, &present, "imp.banner")) return -1;
@@ -992,7 +992,7 @@ static int parse_av(struct pctx *restrict c, bool *has, struct ortb_av *av, bool
 /* imp.native: `request` is the Native request, as a JSON string (the 1.1+ form) or, from some exchanges, an
  * object. Either way it is parsed on its own (filters/native.c) so that a native request we cannot read costs
  * this imp its native bid, never the whole request. */
-static int parse_native(struct pctx *restrict c, struct ortb_imp *imp)
+static int parse_native(struct pctx *restrict c, struct ortb_imp *restrict imp)
 {
     bool present;
     if (enter(c, &present, "imp.native")) return -1;
@@ -1033,7 +1033,7 @@ static int parse_native(struct pctx *restrict c, struct ortb_imp *imp)
     return c->j->err ? -1 : 0;
 }
 
-static int parse_deal(struct pctx *restrict c, struct ortb_deal *d)
+static int parse_deal(struct pctx *restrict c, struct ortb_deal *restrict d)
 {
     struct sv k;
     bool seen_floor = false;
@@ -1059,7 +1059,7 @@ static int parse_deal(struct pctx *restrict c, struct ortb_deal *d)
     return 0;
 }
 
-static int parse_pmp(struct pctx *restrict c, struct ortb_pmp *pmp)
+static int parse_pmp(struct pctx *restrict c, struct ortb_pmp *restrict pmp)
 {
     bool present;
     if (enter(c, &present, "imp.pmp")) return -1;
@@ -1111,7 +1111,7 @@ static int parse_pmp(struct pctx *restrict c, struct ortb_pmp *pmp)
     return c->j->err ? -1 : 0;
 }
 
-static int parse_imp(struct pctx *restrict c, struct ortb_imp *imp)
+static int parse_imp(struct pctx *restrict c, struct ortb_imp *restrict imp)
 {
     bool present;
     if (enter(c, &present, "imp[]")) return -1;
@@ -1182,7 +1182,7 @@ static int parse_publisher(struct pctx *restrict c, struct sv *id)
     return c->j->err ? -1 : 0;
 }
 
-static int parse_content(struct pctx *restrict c, struct ortb_context_obj *x)
+static int parse_content(struct pctx *restrict c, struct ortb_context_obj *restrict x)
 {
     bool present;
     if (enter(c, &present, "content")) return -1;
@@ -1201,7 +1201,7 @@ static int parse_content(struct pctx *restrict c, struct ortb_context_obj *x)
     return c->j->err ? -1 : 0;
 }
 
-static int parse_context(struct pctx *restrict c, struct ortb_context_obj *x, enum ortb_context kind,
+static int parse_context(struct pctx *restrict c, struct ortb_context_obj *restrict x, enum ortb_context kind,
                          const char *field)
 {
     if (x->kind != ORTB_CTX_NONE) {
@@ -1275,7 +1275,7 @@ static bool country_code_ok(struct sv s)
 
 /* device.geo, or user.geo (user: only country and region are read; where the user says they live places
  * them for the jurisdiction rules, never for targeting) */
-static int parse_geo(struct pctx *restrict c, struct ortb_geo *g, bool user)
+static int parse_geo(struct pctx *restrict c, struct ortb_geo *restrict g, bool user)
 {
     bool present;
     if (enter(c, &present, user ? "user.geo" : "device.geo")) return -1;
@@ -1335,7 +1335,7 @@ static int parse_geo(struct pctx *restrict c, struct ortb_geo *g, bool user)
     return c->j->err ? -1 : 0;
 }
 
-static int parse_device(struct pctx *restrict c, struct ortb_device *d)
+static int parse_device(struct pctx *restrict c, struct ortb_device *restrict d)
 {
     bool present;
     if (enter(c, &present, "device")) return -1;
@@ -1414,7 +1414,8 @@ static bool not_obj(struct pctx *restrict c, bool legacy)
     return t != JSON_OBJECT && t != JSON_NULL && t != JSON_NONE;
 }
 
-static int parse_segments(struct pctx *restrict c, struct ortb_list *out, bool *ambiguous, bool legacy)
+static int parse_segments(struct pctx *restrict c, struct ortb_list *restrict out, bool *ambiguous,
+                          bool legacy)
 {
     if (!open_here(c, '[')) {
         if (is_null(c)) return 0;
@@ -1503,7 +1504,7 @@ static int parse_data_ext(struct pctx *restrict c, struct ortb_data *d)
     return c->j->err ? -1 : 0;
 }
 
-static int parse_data(struct pctx *restrict c, struct ortb_user *u, bool legacy)
+static int parse_data(struct pctx *restrict c, struct ortb_user *restrict u, bool legacy)
 {
     if (!open_here(c, '[')) {
         if (is_null(c)) return 0;
@@ -1566,7 +1567,7 @@ static int parse_data(struct pctx *restrict c, struct ortb_user *u, bool legacy)
 }
 
 /* eids[].source; eids of the wrong shape in ext are ignored (they only ever add restrictions). */
-static int parse_eids(struct pctx *restrict c, struct ortb_list *out, bool strict, const char *field)
+static int parse_eids(struct pctx *restrict c, struct ortb_list *restrict out, bool strict, const char *field)
 {
     if (!open_here(c, '[')) {
         if (is_null(c)) return 0;
@@ -1641,7 +1642,7 @@ static int parse_user_ext_data(struct pctx *restrict c, struct ortb_data **out, 
     return 0;
 }
 
-static int parse_user_ext(struct pctx *restrict c, struct ortb_user *u, struct ortb_data **xdata,
+static int parse_user_ext(struct pctx *restrict c, struct ortb_user *restrict u, struct ortb_data **xdata,
                           uint32_t *nxdata)
 {
     int in = pf_obj(c, ORTB_PF_USER_EXT); /* user.ext may carry the consent string: its shape matters */
@@ -1664,6 +1665,8 @@ static int parse_user_ext(struct pctx *restrict c, struct ortb_user *u, struct o
     return c->j->err ? -1 : 0;
 }
 
+/* u is not restrict as the other readers' objects are: the user_key hook runs in here, and what it reads is
+ * its own business (parse_request's r likewise) */
 static int parse_user(struct pctx *restrict c, struct ortb_user *u)
 {
     bool present;
@@ -1787,7 +1790,7 @@ static int parse_gpp_sid(struct pctx *restrict c, enum ortb_pf f, uint16_t **out
     return 0;
 }
 
-static int parse_regs_ext(struct pctx *restrict c, struct ortb_regs *r)
+static int parse_regs_ext(struct pctx *restrict c, struct ortb_regs *restrict r)
 {
     int in = pf_obj(c, ORTB_PF_REGS_EXT);
     if (in <= 0) return in;
@@ -1827,7 +1830,7 @@ static int parse_regs_ext(struct pctx *restrict c, struct ortb_regs *r)
     return c->j->err ? -1 : 0;
 }
 
-static int parse_regs(struct pctx *restrict c, struct ortb_regs *r)
+static int parse_regs(struct pctx *restrict c, struct ortb_regs *restrict r)
 {
     /* regs given twice is bad (which one holds?); regs of another type stays a 400 (enter) */
     if (open_here(c, '{')) {
