@@ -81,6 +81,16 @@ static inline __attribute__((always_inline)) bool int9_here(struct json *j, int3
     return true;
 }
 
+/* json_peek(c->j) != JSON_NULL, for the repeat checks before a container's reader: an open bracket right
+ * here is answered without the peek (which would neither move past a blank nor record anything for it) */
+static inline __attribute__((always_inline)) bool peek_not_null(struct pctx *restrict c)
+{
+    struct json *j = c->j;
+    const char *p = j->p;
+    if (!j->err && p < j->end && (*p == '[' || *p == '{')) return true;
+    return json_peek(j) != JSON_NULL;
+}
+
 /* Type-checked readers. A JSON error inside names the field; a type mismatch is an ORTB_EINVALID error. */
 static inline __attribute__((always_inline)) bool is_null(struct pctx *restrict c)
 {
@@ -131,7 +141,10 @@ static inline __attribute__((always_inline)) int rd_i32(struct pctx *restrict c,
 
 static int rd_double(struct pctx *restrict c, double *out, bool *present, const char *field)
 {
-    enum json_type t = json_peek(c->j);
+    /* a digit right here, the usual case: what json_peek would say, without its table */
+    struct json *j = c->j;
+    enum json_type t =
+        !j->err && j->p < j->end && (unsigned)(unsigned char)*j->p - '0' <= 9 ? JSON_NUMBER : json_peek(j);
     if (t == JSON_NULL) return json_null(c->j) ? -1 : 0;
     if (t == JSON_NONE) return -1;
     if (t != JSON_NUMBER) return fail(c, ORTB_EINVALID, field, "expected a number");
@@ -1546,11 +1559,11 @@ static int parse_data(struct pctx *restrict c, struct ortb_user *restrict u, boo
                 if (!rc && prev.p && dst->p != prev.p && !sv_eq(prev, *dst)) d->ambiguous = true;
             } else if (KEQ(k, "segment")) {
                 if (seen_seg) pf_bad(c, ORTB_PF_SEGMENT, ORTB_PFW_DUP);
-                seen_seg = json_peek(c->j) != JSON_NULL;
+                seen_seg = peek_not_null(c);
                 rc = parse_segments(c, &d->segment, &d->ambiguous, legacy);
             } else if (KEQ(k, "ext")) {
                 if (seen_ext) pf_bad(c, ORTB_PF_DATA_EXT, ORTB_PFW_DUP);
-                seen_ext = json_peek(c->j) != JSON_NULL;
+                seen_ext = peek_not_null(c);
                 rc = parse_data_ext(c, d);
             } else {
                 pf_variant(c, k, PF_KEYS(data));
