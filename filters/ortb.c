@@ -432,7 +432,9 @@ fold:
 /* The lengths (bit n: n bytes) a key folding to lit by sv_kfold can have: each letter of lit is one byte of
  * the key, or two for an 's' (U+017F), or three for a 'k' (U+212A). lit has at most 12 letters (PFK_ENTRY
  * asserts it), so a fold has at most 36 bytes. */
-#define PF_XB(s, i) ((i) < sizeof(s) - 1 ? ((s)[i] == 's') + 2 * ((s)[i] == 'k') : 0)
+#define PF_CH(s, i)                                                                                          \
+    ((s)[(i) < sizeof(s) ? (i) : sizeof(s) - 1]) /* past the end: the NUL (no index past it) */
+#define PF_XB(s, i) ((PF_CH(s, i) == 's') + 2 * (PF_CH(s, i) == 'k'))
 #define PF_LENS(s)                                                                                           \
     (((2ull << (PF_XB(s, 0) + PF_XB(s, 1) + PF_XB(s, 2) + PF_XB(s, 3) + PF_XB(s, 4) + PF_XB(s, 5) +          \
                 PF_XB(s, 6) + PF_XB(s, 7) + PF_XB(s, 8) + PF_XB(s, 9) + PF_XB(s, 10) + PF_XB(s, 11))) -      \
