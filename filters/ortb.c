@@ -8,7 +8,11 @@
 
 #define KEQ(k, lit) ((k).n == sizeof(lit) - 1 && memcmp((k).p, (lit), sizeof(lit) - 1) == 0)
 
-/* ortb_parse_ex sets every member by hand (json_init fills j): a new member needs its line there */
+/* ortb_parse_ex sets every member by hand (json_init fills j): a new member needs its line there. Every
+ * function here takes it as `struct pctx *restrict c`: while the parse runs the context (the parser in it
+ * included) is reached through c alone, so a store into the request or the arena, which with
+ * -fno-strict-aliasing might be a store into j, does not make the compiler load j->p, j->end and j->err
+ * again. */
 struct pctx {
     /* the parser itself, not a pointer to it: c->j->p is one load, never two (a pointer member is loaded
      * again after every store through a char pointer, memset and memcpy included) */
@@ -16,11 +20,12 @@ struct pctx {
     struct arena *a;
     struct ortb_error *err;
     const struct ortb_hooks *h; /* NULL: none */
-    struct ortb_privacy *pv;    /* the request's privacy-field record */
-    int code;                   /* ortb-level error other than JSON syntax */
+    struct ortb_privacy *pv;    /* the request's privacy-field record (its seen: below) */
+    uint64_t seen; /* pv->seen while the parse runs, stored there after it: one load less at each field */
+    int code;      /* ortb-level error other than JSON syntax */
 };
 
-static int fail(struct pctx *c, int code, const char *field, const char *msg)
+static int fail(struct pctx *restrict c, int code, const char *field, const char *msg)
 {
     if (c->code == 0 && c->j->err == 0) {
         c->code = code;
@@ -35,8 +40,59 @@ static int fail(struct pctx *c, int code, const char *field, const char *msg)
     return -1;
 }
 
+/* The bracket b ('{' or '[') right here, the usual case: entered, as json_peek and json_obj_begin /
+ * json_arr_begin would, in one look at the byte (no peek table, no second test of the position). Anything
+ * else (a blank before it, null, another type, no room to nest, an error) returns false with nothing
+ * consumed, and the caller goes its general way from the same place. */
+static inline __attribute__((always_inline)) bool open_here(struct pctx *restrict c, char b)
+{
+    struct json *j = c->j;
+    const char *p = j->p;
+    if (!j->err && p < j->end && *p == b && j->depth < JSON_MAX_DEPTH) {
+        j->depth++;
+        j->p = p + 1;
+        return true;
+    }
+    return false;
+}
+
+/* A plain non-negative integer of up to 9 digits right here, far from the end: *v and j->p past it, as
+ * json_int reads it (and no range test is needed: it is below INT32_MAX), with no bounds test per byte (the
+ * last byte read is p[9]). Anything else (a blank, a sign, a zero before a digit, a tenth digit, a fraction
+ * or an exponent, the last bytes of the body, an error) returns false with nothing consumed: the general way.
+ */
+static inline __attribute__((always_inline)) bool int9_here(struct json *j, int32_t *v)
+{
+    const char *p = j->p;
+    if (j->err || j->end - p < 10) return false;
+    unsigned d = (unsigned)(unsigned char)*p - '0';
+    if (d > 9) return false;
+    const char *q = p + 1, *lim = p + 9;
+    uint32_t x = d;
+    unsigned char e = (unsigned char)*q;
+    if (d) /* "0" is a whole number: a digit after it is the general way's syntax error */
+        while ((d = (unsigned)e - '0') <= 9 && q < lim) {
+            x = x * 10 + d;
+            e = (unsigned char)*++q;
+        }
+    if ((unsigned)e - '0' <= 9 || e == '.' || (e | 0x20) == 'e') return false;
+    j->p = q;
+    *v = (int32_t)x;
+    return true;
+}
+
+/* json_peek(c->j) != JSON_NULL, for the repeat checks before a container's reader: an open bracket right
+ * here is answered without the peek (which would neither move past a blank nor record anything for it) */
+static inline __attribute__((always_inline)) bool peek_not_null(struct pctx *restrict c)
+{
+    struct json *j = c->j;
+    const char *p = j->p;
+    if (!j->err && p < j->end && (*p == '[' || *p == '{')) return true;
+    return json_peek(j) != JSON_NULL;
+}
+
 /* Type-checked readers. A JSON error inside names the field; a type mismatch is an ORTB_EINVALID error. */
-static inline __attribute__((always_inline)) bool is_null(struct pctx *c)
+static inline __attribute__((always_inline)) bool is_null(struct pctx *restrict c)
 {
     if (json_peek(c->j) == JSON_NULL) {
         json_null(c->j);
@@ -45,7 +101,8 @@ static inline __attribute__((always_inline)) bool is_null(struct pctx *c)
     return false;
 }
 
-static inline __attribute__((always_inline)) int rd_str(struct pctx *c, struct sv *out, const char *field)
+static inline __attribute__((always_inline)) int rd_str(struct pctx *restrict c, struct sv *out,
+                                                        const char *field)
 {
     /* a string right here, the usual case: what json_peek would say, without its table */
     struct json *j = c->j;
@@ -61,10 +118,12 @@ static inline __attribute__((always_inline)) int rd_str(struct pctx *c, struct s
     return 0;
 }
 
-static inline __attribute__((always_inline)) int rd_i32(struct pctx *c, int32_t *out, const char *field)
+static inline __attribute__((always_inline)) int rd_i32(struct pctx *restrict c, int32_t *out,
+                                                        const char *field)
 {
-    /* a digit right here, the usual case: what json_peek would say, without its table */
     struct json *j = c->j;
+    if (int9_here(j, out)) return 0;
+    /* a digit right here, the usual case: what json_peek would say, without its table */
     enum json_type t =
         !j->err && j->p < j->end && (unsigned)(unsigned char)*j->p - '0' <= 9 ? JSON_NUMBER : json_peek(j);
     if (t == JSON_NULL) return json_null(c->j) ? -1 : 0;
@@ -80,9 +139,12 @@ static inline __attribute__((always_inline)) int rd_i32(struct pctx *c, int32_t 
     return 0;
 }
 
-static int rd_double(struct pctx *c, double *out, bool *present, const char *field)
+static int rd_double(struct pctx *restrict c, double *out, bool *present, const char *field)
 {
-    enum json_type t = json_peek(c->j);
+    /* a digit right here, the usual case: what json_peek would say, without its table */
+    struct json *j = c->j;
+    enum json_type t =
+        !j->err && j->p < j->end && (unsigned)(unsigned char)*j->p - '0' <= 9 ? JSON_NUMBER : json_peek(j);
     if (t == JSON_NULL) return json_null(c->j) ? -1 : 0;
     if (t == JSON_NONE) return -1;
     if (t != JSON_NUMBER) return fail(c, ORTB_EINVALID, field, "expected a number");
@@ -104,18 +166,21 @@ static int rd_double(struct pctx *c, double *out, bool *present, const char *fie
 enum { LIST_BLOCK = 1, LIST_ALLOW };
 
 /* Array of strings. Non-string elements are a type error. */
-static int rd_list_as(struct pctx *c, struct ortb_list *out, const char *field, int kind)
+static int rd_list_as(struct pctx *restrict c, struct ortb_list *out, const char *field, int kind)
 {
-    if (is_null(c)) return 0;
-    enum json_type t = json_peek(c->j);
-    if (t == JSON_NONE) return -1;
-    if (t != JSON_ARRAY) return fail(c, ORTB_EINVALID, field, "expected an array of strings");
+    enum json_type t;
+    if (!open_here(c, '[')) {
+        if (is_null(c)) return 0;
+        t = json_peek(c->j);
+        if (t == JSON_NONE) return -1;
+        if (t != JSON_ARRAY) return fail(c, ORTB_EINVALID, field, "expected an array of strings");
+        if (!json_arr_begin(c->j)) return -1;
+    }
     struct arena_vec v = {.max = ORTB_MAX_LIST};
     if (kind == LIST_BLOCK && out->n) { /* joined: the pushes copy the first list on growing */
         v.items = out->v;
         v.n = v.cap = out->n;
     }
-    if (!json_arr_begin(c->j)) return -1;
 #ifdef __SSE2__
     /* Far from the end, the usual shapes (compact, or pretty with one blank or a line break and indent) of
      * a list of plain strings, element by element; j->p moves only past a whole element or the ']', so at
@@ -200,8 +265,8 @@ closed:
 /* A string that names one thing (an id, a currency): a second copy with another value has no safe reading
  * (which imp, which deal, which currency is the floor in?), so the request is refused, naming the field. The
  * same value again is harmless. ci: compare case-insensitively (currency codes). */
-static inline __attribute__((always_inline)) int rd_str_one(struct pctx *c, struct sv *out, const char *field,
-                                                            bool ci)
+static inline __attribute__((always_inline)) int rd_str_one(struct pctx *restrict c, struct sv *out,
+                                                            const char *field, bool ci)
 {
     struct sv prev = *out, v = SV_NULL;
     if (rd_str(c, &v, field)) return -1;
@@ -213,7 +278,7 @@ static inline __attribute__((always_inline)) int rd_str_one(struct pctx *c, stru
 }
 
 /* A floor given twice: the higher one, so a second copy can never lower it. */
-static int rd_floor(struct pctx *c, double *out, bool *seen, const char *field)
+static int rd_floor(struct pctx *restrict c, double *out, bool *seen, const char *field)
 {
     double v = 0;
     bool got = false;
@@ -285,7 +350,7 @@ const struct ortb_pf_def ortb_pf[ORTB_PF_N] = {
 };
 _Static_assert(ORTB_PF_N <= 64, "ortb_privacy's masks are 64 bits");
 
-static void pf_bad(struct pctx *c, enum ortb_pf f, enum ortb_pf_why why)
+static void pf_bad(struct pctx *restrict c, enum ortb_pf f, enum ortb_pf_why why)
 {
     uint64_t bit = 1ull << f;
     if (!(c->pv->bad & bit)) {
@@ -302,7 +367,10 @@ struct pf_key {
     const char *name;
     enum ortb_pf f;
 };
-#define PF_KEYS(t) (t), sizeof(t) / sizeof((t)[0])
+/* pf_variant's arguments for the keys of object t: its table pfk_t, their number, and pfl_t, the lengths a
+ * key folding to one of them can have (PF_LENS), so that a skipped key of any other length is told apart by
+ * one test, and no fold is tried on it */
+#define PF_KEYS(t) pfk_##t, sizeof pfk_##t / sizeof pfk_##t[0], pfl_##t
 
 /* Eight bytes with none >= 0x80 and none in 'A'..'Z' (each byte below 0x80, so no carry crosses a byte). */
 static inline bool plain8(uint64_t x)
@@ -311,13 +379,15 @@ static inline bool plain8(uint64_t x)
     return !(x & hi) && !((x + 0x3f3f3f3f3f3f3f3fu) & ~(x + 0x2525252525252525u) & hi);
 }
 
-static void pf_variant_gen(struct pctx *c, struct sv k, const struct pf_key *t, size_t n);
+static void pf_variant_gen(struct pctx *restrict c, struct sv k, const struct pf_key *t, size_t n);
 
-/* Inline: the usual skipped key, short, plain and in the body, is told apart right at the matcher (no call);
- * anything else goes to pf_variant_gen, which tests it again from the start. */
-static inline __attribute__((always_inline)) void pf_variant(struct pctx *c, struct sv k,
-                                                             const struct pf_key *t, size_t n)
+/* Inline: the usual skipped key, of a length no fold of the object's privacy keys has (lens, PF_LENS), or
+ * short, plain and in the body, is told apart right at the matcher (no call); anything else goes to
+ * pf_variant_gen, which tests it again from the start. */
+static inline __attribute__((always_inline)) void pf_variant(struct pctx *restrict c, struct sv k,
+                                                             const struct pf_key *t, size_t n, uint64_t lens)
 {
+    if (k.n >= 64 || !(lens >> k.n & 1)) return; /* PF_LENS: no fold of a privacy key is 64 bytes long */
     if (k.n < 8 && (uintptr_t)k.p >= (uintptr_t)c->j->start && (uintptr_t)k.p + 8 <= (uintptr_t)c->j->end) {
         uint64_t x;
         memcpy(&x, k.p, 8);
@@ -327,7 +397,7 @@ static inline __attribute__((always_inline)) void pf_variant(struct pctx *c, str
     pf_variant_gen(c, k, t, n);
 }
 
-static void pf_variant_gen(struct pctx *c, struct sv k, const struct pf_key *t, size_t n)
+static void pf_variant_gen(struct pctx *restrict c, struct sv k, const struct pf_key *t, size_t n)
 {
     /* A key of lower-case ASCII only is its own fold (sv_kfold folds A-Z and two non-ASCII letters), and the
      * matcher that skipped it compared it exactly with every privacy key here: it can match none. Most
@@ -359,54 +429,89 @@ fold:
         }
 }
 
-static const struct pf_key pfk_root[] = {
-    {"regs", ORTB_PF_REGS}, {"user", ORTB_PF_USER}, {"device", ORTB_PF_DEVICE}};
-static const struct pf_key pfk_regs[] = {{"coppa", ORTB_PF_COPPA},           {"gdpr", ORTB_PF_GDPR},
-                                         {"us_privacy", ORTB_PF_US_PRIVACY}, {"gpp", ORTB_PF_GPP},
-                                         {"gpp_sid", ORTB_PF_GPP_SID},       {"ext", ORTB_PF_REGS_EXT}};
-static const struct pf_key pfk_regs_ext[] = {
-    {"gdpr", ORTB_PF_EXT_GDPR}, {"coppa", ORTB_PF_EXT_COPPA}, {"us_privacy", ORTB_PF_EXT_US_PRIVACY},
-    {"gpc", ORTB_PF_GPC},       {"gpp", ORTB_PF_EXT_GPP},     {"gpp_sid", ORTB_PF_EXT_GPP_SID},
-    {"dsa", ORTB_PF_DSA}};
-static const struct pf_key pfk_user[] = {{"id", ORTB_PF_USER_ID},     {"buyeruid", ORTB_PF_BUYERUID},
-                                         {"yob", ORTB_PF_YOB},        {"gender", ORTB_PF_GENDER},
-                                         {"geo", ORTB_PF_UGEO},       {"consent", ORTB_PF_CONSENT},
-                                         {"data", ORTB_PF_USER_DATA}, {"ext", ORTB_PF_USER_EXT}};
-static const struct pf_key pfk_user_ext[] = {{"consent", ORTB_PF_EXT_CONSENT}};
-static const struct pf_key pfk_device[] = {{"lmt", ORTB_PF_LMT}, {"dnt", ORTB_PF_DNT}, {"geo", ORTB_PF_GEO}};
-static const struct pf_key pfk_geo[] = {{"country", ORTB_PF_GEO_COUNTRY},
-                                        {"region", ORTB_PF_GEO_REGION},
-                                        {"lat", ORTB_PF_GEO_LAT},
-                                        {"lon", ORTB_PF_GEO_LON}};
-static const struct pf_key pfk_ugeo[] = {{"country", ORTB_PF_UGEO_COUNTRY}, {"region", ORTB_PF_UGEO_REGION}};
-static const struct pf_key pfk_data_ext[] = {{"segtax", ORTB_PF_SEGTAX}};
-static const struct pf_key pfk_data[] = {{"segment", ORTB_PF_SEGMENT}, {"ext", ORTB_PF_DATA_EXT}};
+/* The lengths (bit n: n bytes) a key folding to lit by sv_kfold can have: each letter of lit is one byte of
+ * the key, or two for an 's' (U+017F), or three for a 'k' (U+212A). lit has at most 12 letters (PFK_ENTRY
+ * asserts it), so a fold has at most 36 bytes. */
+#define PF_CH(s, i)                                                                                          \
+    ((s)[(i) < sizeof(s) ? (i) : sizeof(s) - 1]) /* past the end: the NUL (no index past it) */
+#define PF_XB(s, i) ((PF_CH(s, i) == 's') + 2 * (PF_CH(s, i) == 'k'))
+#define PF_LENS(s)                                                                                           \
+    (((2ull << (PF_XB(s, 0) + PF_XB(s, 1) + PF_XB(s, 2) + PF_XB(s, 3) + PF_XB(s, 4) + PF_XB(s, 5) +          \
+                PF_XB(s, 6) + PF_XB(s, 7) + PF_XB(s, 8) + PF_XB(s, 9) + PF_XB(s, 10) + PF_XB(s, 11))) -      \
+      1)                                                                                                     \
+     << (sizeof(s) - 1))
+/* Each object's privacy keys, listed once: its table pfk_t and its lengths pfl_t come from the same list. */
+#define PFK_ENTRY(name, f) {name, f},
+#define PFK_LEN(name, f) | PF_LENS(name)
+#define PFK_CHECK(name, f) _Static_assert(sizeof(name) <= 13, "PF_LENS reads 12 letters: " name);
+#define PFK_TABLE(t, LIST)                                                                                   \
+    LIST(PFK_CHECK)                                                                                          \
+    static const struct pf_key pfk_##t[] = {LIST(PFK_ENTRY)};                                                \
+    static const uint64_t pfl_##t = 0 LIST(PFK_LEN);
+
+#define PFK_ROOT(X) X("regs", ORTB_PF_REGS) X("user", ORTB_PF_USER) X("device", ORTB_PF_DEVICE)
+#define PFK_REGS(X)                                                                                          \
+    X("coppa", ORTB_PF_COPPA)                                                                                \
+    X("gdpr", ORTB_PF_GDPR)                                                                                  \
+    X("us_privacy", ORTB_PF_US_PRIVACY)                                                                      \
+    X("gpp", ORTB_PF_GPP) X("gpp_sid", ORTB_PF_GPP_SID) X("ext", ORTB_PF_REGS_EXT)
+#define PFK_REGS_EXT(X)                                                                                      \
+    X("gdpr", ORTB_PF_EXT_GDPR)                                                                              \
+    X("coppa", ORTB_PF_EXT_COPPA)                                                                            \
+    X("us_privacy", ORTB_PF_EXT_US_PRIVACY)                                                                  \
+    X("gpc", ORTB_PF_GPC) X("gpp", ORTB_PF_EXT_GPP) X("gpp_sid", ORTB_PF_EXT_GPP_SID) X("dsa", ORTB_PF_DSA)
+#define PFK_USER(X)                                                                                          \
+    X("id", ORTB_PF_USER_ID)                                                                                 \
+    X("buyeruid", ORTB_PF_BUYERUID)                                                                          \
+    X("yob", ORTB_PF_YOB)                                                                                    \
+    X("gender", ORTB_PF_GENDER)                                                                              \
+    X("geo", ORTB_PF_UGEO)                                                                                   \
+    X("consent", ORTB_PF_CONSENT) X("data", ORTB_PF_USER_DATA) X("ext", ORTB_PF_USER_EXT)
+#define PFK_USER_EXT(X) X("consent", ORTB_PF_EXT_CONSENT)
+#define PFK_DEVICE(X) X("lmt", ORTB_PF_LMT) X("dnt", ORTB_PF_DNT) X("geo", ORTB_PF_GEO)
+#define PFK_GEO(X)                                                                                           \
+    X("country", ORTB_PF_GEO_COUNTRY)                                                                        \
+    X("region", ORTB_PF_GEO_REGION) X("lat", ORTB_PF_GEO_LAT) X("lon", ORTB_PF_GEO_LON)
+#define PFK_UGEO(X) X("country", ORTB_PF_UGEO_COUNTRY) X("region", ORTB_PF_UGEO_REGION)
+#define PFK_DATA_EXT(X) X("segtax", ORTB_PF_SEGTAX)
+#define PFK_DATA(X) X("segment", ORTB_PF_SEGMENT) X("ext", ORTB_PF_DATA_EXT)
+
+PFK_TABLE(root, PFK_ROOT)
+PFK_TABLE(regs, PFK_REGS)
+PFK_TABLE(regs_ext, PFK_REGS_EXT)
+PFK_TABLE(user, PFK_USER)
+PFK_TABLE(user_ext, PFK_USER_EXT)
+PFK_TABLE(device, PFK_DEVICE)
+PFK_TABLE(geo, PFK_GEO)
+PFK_TABLE(ugeo, PFK_UGEO)
+PFK_TABLE(data_ext, PFK_DATA_EXT)
+PFK_TABLE(data, PFK_DATA)
 
 /* Before each value of field f: a repeat is bad. Returns 1 for null (absent; consumed), 0 to read the value,
  * -1 on a JSON error. */
-static inline __attribute__((always_inline)) int pf_begin(struct pctx *c, enum ortb_pf f)
+static inline __attribute__((always_inline)) int pf_begin(struct pctx *restrict c, enum ortb_pf f)
 {
     uint64_t bit = 1ull << f;
-    if (c->pv->seen & bit) pf_bad(c, f, ORTB_PFW_DUP);
+    if (c->seen & bit) pf_bad(c, f, ORTB_PFW_DUP);
     enum json_type t = json_peek(c->j);
     if (t == JSON_NONE) return -1;
     if (t == JSON_NULL) return json_null(c->j) ? -1 : 1;
-    c->pv->seen |= bit;
+    c->seen |= bit;
     return 0;
 }
 
 /* After a non-null value of field f read by a reader that is not the table's (its wrong type stays a 400):
  * a second one is a duplicate. Called after the read, so it costs no peek. */
-static inline __attribute__((always_inline)) void pf_once(struct pctx *c, enum ortb_pf f)
+static inline __attribute__((always_inline)) void pf_once(struct pctx *restrict c, enum ortb_pf f)
 {
     uint64_t bit = 1ull << f;
-    if (c->pv->seen & bit) pf_bad(c, f, ORTB_PFW_DUP);
-    c->pv->seen |= bit;
+    if (c->seen & bit) pf_bad(c, f, ORTB_PFW_DUP);
+    c->seen |= bit;
 }
 
 /* rd_str for such a field: a string read (not null) counts once. */
-static inline __attribute__((always_inline)) int rd_str_once(struct pctx *c, enum ortb_pf f, struct sv *out,
-                                                             const char *field)
+static inline __attribute__((always_inline)) int rd_str_once(struct pctx *restrict c, enum ortb_pf f,
+                                                             struct sv *out, const char *field)
 {
     const char *prev = out->p;
     int rc = rd_str(c, out, field);
@@ -452,7 +557,7 @@ static bool num_integral(const char *p, const char *end)
 
 /* An integer token: 0 with *v; 1 when the value is of another type, not exactly an integer, or an overflow
  * (skipped, the JSON itself is fine); -1 on a JSON error. */
-static inline __attribute__((always_inline)) int rd_int_tok(struct pctx *c, int64_t *v)
+static inline __attribute__((always_inline)) int rd_int_tok(struct pctx *restrict c, int64_t *v)
 {
     enum json_type t = json_peek(c->j);
     if (t == JSON_NONE) return -1;
@@ -481,7 +586,7 @@ static inline __attribute__((always_inline)) int rd_int_tok(struct pctx *c, int6
     return json_skip(c->j) ? -1 : 1;
 }
 
-static int rd_pf_int_gen(struct pctx *c, enum ortb_pf f, int32_t *out, enum ortb_sig *sig)
+static int rd_pf_int_gen(struct pctx *restrict c, enum ortb_pf f, int32_t *out, enum ortb_sig *sig)
 {
     int rc = pf_begin(c, f);
     if (rc) return rc < 0 ? -1 : 0;
@@ -519,15 +624,27 @@ static int rd_pf_int_gen(struct pctx *c, enum ortb_pf f, int32_t *out, enum ortb
 }
 
 /* Inline: the usual case at every privacy integer; anything else out of line in rd_pf_int_gen. */
-static inline __attribute__((always_inline)) int rd_pf_int(struct pctx *c, enum ortb_pf f, int32_t *out,
-                                                           enum ortb_sig *sig)
+static inline __attribute__((always_inline)) int rd_pf_int(struct pctx *restrict c, enum ortb_pf f,
+                                                           int32_t *out, enum ortb_sig *sig)
 {
     /* the usual case, the first copy of a plain integer of up to 9 digits right here: what rd_pf_int_gen
      * (pf_begin, rd_int_tok) makes of it, with one look at the bytes */
     struct json *j = c->j;
     const char *p = j->p, *end = j->end;
     uint64_t bit = 1ull << f;
-    if (!j->err && !(c->pv->seen & bit) && p < end) {
+    int32_t x9;
+    if (!(c->seen & bit) && int9_here(j, &x9)) {
+        c->seen |= bit;
+        const struct ortb_pf_def *def = &ortb_pf[f];
+        if (x9 < def->min || x9 > def->max) {
+            pf_bad(c, f, ORTB_PFW_RANGE);
+            return 0;
+        }
+        *out = x9;
+        if (sig) *sig = ORTB_SIG_OK;
+        return 0;
+    }
+    if (!j->err && !(c->seen & bit) && p < end) {
         unsigned d = (unsigned)(unsigned char)*p - '0';
         if (d <= 9) {
             const char *q = p + 1;
@@ -536,7 +653,7 @@ static inline __attribute__((always_inline)) int rd_pf_int(struct pctx *c, enum 
                 for (; q < end && q - p < 9 && (d = (unsigned)(unsigned char)*q - '0') <= 9; q++)
                     x = x * 10 + d;
             if (q < end && (unsigned)(unsigned char)*q - '0' > 9 && *q != '.' && *q != 'e' && *q != 'E') {
-                c->pv->seen |= bit;
+                c->seen |= bit;
                 j->p = q;
                 const struct ortb_pf_def *def = &ortb_pf[f];
                 if (x < def->min || x > def->max) {
@@ -552,15 +669,20 @@ static inline __attribute__((always_inline)) int rd_pf_int(struct pctx *c, enum 
     return rd_pf_int_gen(c, f, out, sig);
 }
 
-static inline __attribute__((always_inline)) int rd_pf_str(struct pctx *c, enum ortb_pf f, struct sv *out,
-                                                           enum ortb_sig *sig)
+static inline __attribute__((always_inline)) int rd_pf_str(struct pctx *restrict c, enum ortb_pf f,
+                                                           struct sv *out, enum ortb_sig *sig)
 {
-    int rc = pf_begin(c, f);
-    if (rc) return rc < 0 ? -1 : 0;
-    if (json_peek(c->j) != JSON_STRING) {
-        if (json_skip(c->j)) return -1;
-        pf_bad(c, f, ORTB_PFW_TYPE);
-        return 0;
+    struct json *j = c->j;
+    if (!j->err && j->p < j->end && *j->p == '"') { /* a string right here: what pf_begin makes of it */
+        pf_once(c, f);
+    } else {
+        int rc = pf_begin(c, f);
+        if (rc) return rc < 0 ? -1 : 0;
+        if (json_peek(c->j) != JSON_STRING) {
+            if (json_skip(c->j)) return -1;
+            pf_bad(c, f, ORTB_PFW_TYPE);
+            return 0;
+        }
     }
     if (json_string(c->j, out)) {
         c->j->err_path = ortb_pf[f].path;
@@ -573,8 +695,12 @@ static inline __attribute__((always_inline)) int rd_pf_str(struct pctx *c, enum 
 
 /* A container field: 1 when an object was entered (the caller reads its keys), 0 when absent or of another
  * type (marked bad and skipped), -1 on a JSON error. */
-static inline __attribute__((always_inline)) int pf_obj(struct pctx *c, enum ortb_pf f)
+static inline __attribute__((always_inline)) int pf_obj(struct pctx *restrict c, enum ortb_pf f)
 {
+    if (open_here(c, '{')) { /* what pf_begin and the checks below make of it */
+        pf_once(c, f);
+        return 1;
+    }
     int rc = pf_begin(c, f);
     if (rc) return rc < 0 ? -1 : 0;
     if (json_peek(c->j) != JSON_OBJECT) {
@@ -627,14 +753,19 @@ static void pf_finish(struct ortb_request *r)
 #undef BAD
 }
 
-static inline __attribute__((always_inline)) int skip(struct pctx *c)
+static inline __attribute__((always_inline)) int skip(struct pctx *restrict c)
 {
     return json_skip(c->j) ? -1 : 0;
 }
 
 /* Enters an object, or treats null as absent (returns 0 with *present false). */
-static inline __attribute__((always_inline)) int enter(struct pctx *c, bool *present, const char *field)
+static inline __attribute__((always_inline)) int enter(struct pctx *restrict c, bool *present,
+                                                       const char *field)
 {
+    if (open_here(c, '{')) {
+        *present = true;
+        return 0;
+    }
     *present = false;
     enum json_type t = json_peek(c->j);
     if (t == JSON_NONE) return -1;
@@ -651,15 +782,17 @@ static inline __attribute__((always_inline)) int enter(struct pctx *c, bool *pre
  * as the same list), rqddurs; mimes in rd_list_as): a creative must fit every copy, so only what both copies
  * hold is kept, and when they share nothing the media cannot be matched (*differs). An empty or null copy is
  * absent. The scalars (rd_i32_same) and the object given twice follow the same rule: no media. */
-static int parse_format(struct pctx *c, struct ortb_imp *imp, bool *differs)
+static int parse_format(struct pctx *restrict c, struct ortb_imp *restrict imp, bool *differs)
 {
-    if (is_null(c)) return 0;
-    if (json_peek(c->j) != JSON_ARRAY) {
-        if (c->j->err) return -1;
-        return fail(c, ORTB_EINVALID, "imp.banner.format", "expected an array of objects");
+    if (!open_here(c, '[')) {
+        if (is_null(c)) return 0;
+        if (json_peek(c->j) != JSON_ARRAY) {
+            if (c->j->err) return -1;
+            return fail(c, ORTB_EINVALID, "imp.banner.format", "expected an array of objects");
+        }
+        json_arr_begin(c->j);
     }
     struct arena_vec v = {.max = ORTB_MAX_FORMAT};
-    json_arr_begin(c->j);
     while (json_arr_next(c->j)) {
         bool present;
         if (enter(c, &present, "imp.banner.format[]")) return -1;
@@ -706,8 +839,8 @@ static int parse_format(struct pctx *c, struct ortb_imp *imp, bool *differs)
  * unknowable, and either copy (or last-wins) could match a creative the player cannot show, so the media
  * object that holds it cannot be matched at all (its has_* is cleared after the object: no bid on that media,
  * the rest of the request stands). The same value again, or null, is harmless. */
-static inline __attribute__((always_inline)) int rd_i32_same(struct pctx *c, int32_t *out, const char *field,
-                                                             bool *differs)
+static inline __attribute__((always_inline)) int rd_i32_same(struct pctx *restrict c, int32_t *out,
+                                                             const char *field, bool *differs)
 {
     int32_t prev = *out;
     if (rd_i32(c, out, field)) return -1;
@@ -715,7 +848,7 @@ static inline __attribute__((always_inline)) int rd_i32_same(struct pctx *c, int
     return 0;
 }
 
-static int parse_banner(struct pctx *c, struct ortb_imp *imp)
+static int parse_banner(struct pctx *restrict c, struct ortb_imp *restrict imp)
 {
     bool present;
     if (enter(c, &present, "imp.banner")) return -1;
@@ -746,15 +879,17 @@ static int parse_banner(struct pctx *c, struct ortb_imp *imp)
 }
 
 /* An array of integers: ints into an arena vector (max entries, else ORTB_ELIMIT). */
-static int rd_intlist(struct pctx *c, int32_t **out, uint32_t *nout, uint32_t max, const char *field)
+static int rd_intlist(struct pctx *restrict c, int32_t **out, uint32_t *nout, uint32_t max, const char *field)
 {
-    if (is_null(c)) return 0;
-    if (json_peek(c->j) != JSON_ARRAY) {
-        if (c->j->err) return -1;
-        return fail(c, ORTB_EINVALID, field, "expected an array of integers");
+    if (!open_here(c, '[')) {
+        if (is_null(c)) return 0;
+        if (json_peek(c->j) != JSON_ARRAY) {
+            if (c->j->err) return -1;
+            return fail(c, ORTB_EINVALID, field, "expected an array of integers");
+        }
+        json_arr_begin(c->j);
     }
     struct arena_vec v = {.max = max};
-    json_arr_begin(c->j);
     while (json_arr_next(c->j)) {
         int32_t x = ORTB_UNSET;
         if (rd_i32(c, &x, field)) return -1;
@@ -781,7 +916,7 @@ static void protocols_add(uint32_t *mask, uint32_t m, uint32_t n, bool *seen)
 }
 
 /* protocols: ids 1..31 into a bit mask. */
-static int rd_protocols(struct pctx *c, uint32_t *mask, bool *seen, const char *field)
+static int rd_protocols(struct pctx *restrict c, uint32_t *mask, bool *seen, const char *field)
 {
     int32_t *v = NULL;
     uint32_t n = 0, m = 0;
@@ -794,7 +929,7 @@ static int rd_protocols(struct pctx *c, uint32_t *mask, bool *seen, const char *
 
 /* imp.video / imp.audio: the player's constraints, all optional; negative sizes are invalid as for banners.
  */
-static int parse_av(struct pctx *c, bool *has, struct ortb_av *av, bool video)
+static int parse_av(struct pctx *restrict c, bool *has, struct ortb_av *av, bool video)
 {
     const char *field = video ? "imp.video" : "imp.audio";
     bool present;
@@ -872,7 +1007,7 @@ static int parse_av(struct pctx *c, bool *has, struct ortb_av *av, bool video)
 /* imp.native: `request` is the Native request, as a JSON string (the 1.1+ form) or, from some exchanges, an
  * object. Either way it is parsed on its own (filters/native.c) so that a native request we cannot read costs
  * this imp its native bid, never the whole request. */
-static int parse_native(struct pctx *c, struct ortb_imp *imp)
+static int parse_native(struct pctx *restrict c, struct ortb_imp *restrict imp)
 {
     bool present;
     if (enter(c, &present, "imp.native")) return -1;
@@ -913,7 +1048,7 @@ static int parse_native(struct pctx *c, struct ortb_imp *imp)
     return c->j->err ? -1 : 0;
 }
 
-static int parse_deal(struct pctx *c, struct ortb_deal *d)
+static int parse_deal(struct pctx *restrict c, struct ortb_deal *restrict d)
 {
     struct sv k;
     bool seen_floor = false;
@@ -939,7 +1074,7 @@ static int parse_deal(struct pctx *c, struct ortb_deal *d)
     return 0;
 }
 
-static int parse_pmp(struct pctx *c, struct ortb_pmp *pmp)
+static int parse_pmp(struct pctx *restrict c, struct ortb_pmp *restrict pmp)
 {
     bool present;
     if (enter(c, &present, "imp.pmp")) return -1;
@@ -991,7 +1126,7 @@ static int parse_pmp(struct pctx *c, struct ortb_pmp *pmp)
     return c->j->err ? -1 : 0;
 }
 
-static int parse_imp(struct pctx *c, struct ortb_imp *imp)
+static int parse_imp(struct pctx *restrict c, struct ortb_imp *restrict imp)
 {
     bool present;
     if (enter(c, &present, "imp[]")) return -1;
@@ -1027,14 +1162,16 @@ static int parse_imp(struct pctx *c, struct ortb_imp *imp)
     return 0;
 }
 
-static int parse_imps(struct pctx *c, struct ortb_request *r)
+static int parse_imps(struct pctx *restrict c, struct ortb_request *r)
 {
-    if (json_peek(c->j) != JSON_ARRAY) {
-        if (c->j->err) return -1;
-        return fail(c, ORTB_EREQUIRED, "imp", "imp must be a non-empty array");
+    if (!open_here(c, '[')) {
+        if (json_peek(c->j) != JSON_ARRAY) {
+            if (c->j->err) return -1;
+            return fail(c, ORTB_EREQUIRED, "imp", "imp must be a non-empty array");
+        }
+        json_arr_begin(c->j);
     }
     struct arena_vec v = {.max = ORTB_MAX_IMP};
-    json_arr_begin(c->j);
     while (json_arr_next(c->j)) {
         struct ortb_imp *imp = arena_vec_push(c->a, &v, sizeof *imp, _Alignof(struct ortb_imp));
         if (!imp) return fail(c, v.n >= v.max ? ORTB_ELIMIT : ORTB_ENOMEM, "imp", "too many imps (limit 64)");
@@ -1048,7 +1185,7 @@ static int parse_imps(struct pctx *c, struct ortb_request *r)
 
 /* ---- site / app / dooh ---- */
 
-static int parse_publisher(struct pctx *c, struct sv *id)
+static int parse_publisher(struct pctx *restrict c, struct sv *id)
 {
     bool present;
     if (enter(c, &present, "publisher")) return -1;
@@ -1060,7 +1197,7 @@ static int parse_publisher(struct pctx *c, struct sv *id)
     return c->j->err ? -1 : 0;
 }
 
-static int parse_content(struct pctx *c, struct ortb_context_obj *x)
+static int parse_content(struct pctx *restrict c, struct ortb_context_obj *restrict x)
 {
     bool present;
     if (enter(c, &present, "content")) return -1;
@@ -1079,7 +1216,7 @@ static int parse_content(struct pctx *c, struct ortb_context_obj *x)
     return c->j->err ? -1 : 0;
 }
 
-static int parse_context(struct pctx *c, struct ortb_context_obj *x, enum ortb_context kind,
+static int parse_context(struct pctx *restrict c, struct ortb_context_obj *restrict x, enum ortb_context kind,
                          const char *field)
 {
     if (x->kind != ORTB_CTX_NONE) {
@@ -1096,26 +1233,45 @@ static int parse_context(struct pctx *c, struct ortb_context_obj *x, enum ortb_c
     struct sv k;
     while (json_obj_next(c->j, &k)) {
         int rc;
-        if (KEQ(k, "id"))
+        switch (k.n) { /* by length first, as the request's keys */
+        case 2:
+            if (!KEQ(k, "id")) goto other;
             rc = rd_str(c, &x->id, "site.id");
-        else if (KEQ(k, "domain"))
-            rc = rd_str(c, &x->domain, "site.domain");
-        else if (KEQ(k, "bundle"))
-            rc = rd_str(c, &x->bundle, "app.bundle");
-        else if (KEQ(k, "cat"))
+            break;
+        case 3:
+            if (!KEQ(k, "cat")) goto other;
             rc = rd_list_as(c, &x->cat, "site.cat", LIST_BLOCK);
-        else if (KEQ(k, "sectioncat"))
-            rc = rd_list_as(c, &x->cat, "site.sectioncat", LIST_BLOCK);
-        else if (KEQ(k, "pagecat"))
-            rc = rd_list_as(c, &x->cat, "site.pagecat", LIST_BLOCK);
-        else if (KEQ(k, "cattax"))
-            rc = rd_i32(c, &x->cattax, "site.cattax");
-        else if (KEQ(k, "publisher"))
+            break;
+        case 6:
+            if (KEQ(k, "domain"))
+                rc = rd_str(c, &x->domain, "site.domain");
+            else if (KEQ(k, "cattax"))
+                rc = rd_i32(c, &x->cattax, "site.cattax");
+            else if (KEQ(k, "bundle"))
+                rc = rd_str(c, &x->bundle, "app.bundle");
+            else
+                goto other;
+            break;
+        case 7:
+            if (KEQ(k, "content"))
+                rc = parse_content(c, x);
+            else if (KEQ(k, "pagecat"))
+                rc = rd_list_as(c, &x->cat, "site.pagecat", LIST_BLOCK);
+            else
+                goto other;
+            break;
+        case 9:
+            if (!KEQ(k, "publisher")) goto other;
             rc = parse_publisher(c, &x->publisher_id);
-        else if (KEQ(k, "content"))
-            rc = parse_content(c, x);
-        else
+            break;
+        case 10:
+            if (!KEQ(k, "sectioncat")) goto other;
+            rc = rd_list_as(c, &x->cat, "site.sectioncat", LIST_BLOCK);
+            break;
+        default:
+        other:
             rc = skip(c);
+        }
         if (rc) return -1;
     }
     return c->j->err ? -1 : 0;
@@ -1134,7 +1290,7 @@ static bool country_code_ok(struct sv s)
 
 /* device.geo, or user.geo (user: only country and region are read; where the user says they live places
  * them for the jurisdiction rules, never for targeting) */
-static int parse_geo(struct pctx *c, struct ortb_geo *g, bool user)
+static int parse_geo(struct pctx *restrict c, struct ortb_geo *restrict g, bool user)
 {
     bool present;
     if (enter(c, &present, user ? "user.geo" : "device.geo")) return -1;
@@ -1145,32 +1301,48 @@ static int parse_geo(struct pctx *c, struct ortb_geo *g, bool user)
     struct sv k;
     while (json_obj_next(c->j, &k)) {
         int rc;
-        if (KEQ(k, "country")) {
-            enum ortb_pf f = user ? ORTB_PF_UGEO_COUNTRY : ORTB_PF_GEO_COUNTRY;
-            rc = rd_str_once(c, f, &g->country, user ? "user.geo.country" : "device.geo.country");
-            /* a country that is no ISO 3166-1 code ("Germany", "276", "DEU ", "DE-BY") may name an EEA
-             * country the jurisdiction rules cannot see: bad, as a second copy ("" carries nothing: absent)
-             */
-            if (!rc && g->country.n && !country_code_ok(g->country)) pf_bad(c, f, ORTB_PFW_RANGE);
-        } else if (KEQ(k, "region"))
+        switch (k.n) { /* by length first, as the request's keys (user.geo reads country and region only) */
+        case 7:
+            if (KEQ(k, "country")) {
+                enum ortb_pf f = user ? ORTB_PF_UGEO_COUNTRY : ORTB_PF_GEO_COUNTRY;
+                rc = rd_str_once(c, f, &g->country, user ? "user.geo.country" : "device.geo.country");
+                /* a country that is no ISO 3166-1 code ("Germany", "276", "DEU ", "DE-BY") may name an EEA
+                 * country the jurisdiction rules cannot see: bad, as a second copy ("" carries nothing:
+                 * absent) */
+                if (!rc && g->country.n && !country_code_ok(g->country)) pf_bad(c, f, ORTB_PFW_RANGE);
+                break;
+            }
+            goto other;
+        case 6:
+            if (!KEQ(k, "region")) goto other;
             rc = user ? rd_str_once(c, ORTB_PF_UGEO_REGION, &g->region, "user.geo.region")
                       : rd_str_once(c, ORTB_PF_GEO_REGION, &g->region, "device.geo.region");
-        else if (user) {
-            pf_variant(c, k, PF_KEYS(pfk_ugeo));
-            rc = skip(c);
-        } else if (KEQ(k, "zip"))
-            rc = rd_str(c, &g->zip, "device.geo.zip");
-        else if (KEQ(k, "lat") || KEQ(k, "lon")) {
-            bool lat = KEQ(k, "lat"), got = false;
-            rc = rd_double(c, lat ? &g->lat : &g->lon, &got, lat ? "device.geo.lat" : "device.geo.lon");
-            if (got) {
-                *(lat ? &g->has_lat : &g->has_lon) = true;
-                pf_once(c, lat ? ORTB_PF_GEO_LAT : ORTB_PF_GEO_LON);
+            break;
+        case 3:
+            if (user) goto other;
+            if (KEQ(k, "zip")) {
+                rc = rd_str(c, &g->zip, "device.geo.zip");
+            } else if (KEQ(k, "lat") || KEQ(k, "lon")) {
+                bool lat = KEQ(k, "lat"), got = false;
+                rc = rd_double(c, lat ? &g->lat : &g->lon, &got, lat ? "device.geo.lat" : "device.geo.lon");
+                if (got) {
+                    *(lat ? &g->has_lat : &g->has_lon) = true;
+                    pf_once(c, lat ? ORTB_PF_GEO_LAT : ORTB_PF_GEO_LON);
+                }
+            } else {
+                goto other;
             }
-        } else if (KEQ(k, "type"))
+            break;
+        case 4:
+            if (user || !KEQ(k, "type")) goto other;
             rc = rd_i32(c, &g->type, "device.geo.type");
-        else {
-            pf_variant(c, k, PF_KEYS(pfk_geo));
+            break;
+        default:
+        other:
+            if (user)
+                pf_variant(c, k, PF_KEYS(ugeo));
+            else
+                pf_variant(c, k, PF_KEYS(geo));
             rc = skip(c);
         }
         if (rc) return -1;
@@ -1178,7 +1350,7 @@ static int parse_geo(struct pctx *c, struct ortb_geo *g, bool user)
     return c->j->err ? -1 : 0;
 }
 
-static int parse_device(struct pctx *c, struct ortb_device *d)
+static int parse_device(struct pctx *restrict c, struct ortb_device *restrict d)
 {
     bool present;
     if (enter(c, &present, "device")) return -1;
@@ -1188,29 +1360,47 @@ static int parse_device(struct pctx *c, struct ortb_device *d)
     struct sv k;
     while (json_obj_next(c->j, &k)) {
         int rc;
-        if (KEQ(k, "ua"))
-            rc = rd_str(c, &d->ua, "device.ua");
-        else if (KEQ(k, "ip"))
-            rc = rd_str(c, &d->ip, "device.ip");
-        else if (KEQ(k, "ipv6"))
+        switch (k.n) { /* by length first, as the request's keys */
+        case 2:
+            if (KEQ(k, "ua"))
+                rc = rd_str(c, &d->ua, "device.ua");
+            else if (KEQ(k, "ip"))
+                rc = rd_str(c, &d->ip, "device.ip");
+            else
+                goto other;
+            break;
+        case 3:
+            if (KEQ(k, "geo"))
+                rc = parse_geo(c, &d->geo, false);
+            else if (KEQ(k, "dnt"))
+                rc = rd_pf_int(c, ORTB_PF_DNT, &d->dnt, NULL);
+            else if (KEQ(k, "lmt"))
+                rc = rd_pf_int(c, ORTB_PF_LMT, &d->lmt, NULL);
+            else if (KEQ(k, "ifa"))
+                rc = rd_str(c, &d->ifa, "device.ifa");
+            else
+                goto other;
+            break;
+        case 4:
+            if (!KEQ(k, "ipv6")) goto other;
             rc = rd_str(c, &d->ipv6, "device.ipv6");
-        else if (KEQ(k, "ifa"))
-            rc = rd_str(c, &d->ifa, "device.ifa");
-        else if (KEQ(k, "geo"))
-            rc = parse_geo(c, &d->geo, false);
-        else if (KEQ(k, "dnt"))
-            rc = rd_pf_int(c, ORTB_PF_DNT, &d->dnt, NULL);
-        else if (KEQ(k, "lmt"))
-            rc = rd_pf_int(c, ORTB_PF_LMT, &d->lmt, NULL);
-        else if (KEQ(k, "devicetype"))
+            break;
+        case 10:
+            if (!KEQ(k, "devicetype")) goto other;
             rc = rd_i32(c, &d->devicetype, "device.devicetype");
-        else if (KEQ(k, "w") || KEQ(k, "h")) {
-            int32_t v = ORTB_UNSET;
-            rc = rd_i32(c, &v, "device.w");
-            if (!rc && v != ORTB_UNSET && v < 0)
-                return fail(c, ORTB_EINVALID, "device.w", "size must not be negative");
-        } else {
-            pf_variant(c, k, PF_KEYS(pfk_device));
+            break;
+        case 1:
+            if (KEQ(k, "w") || KEQ(k, "h")) {
+                int32_t v = ORTB_UNSET;
+                rc = rd_i32(c, &v, "device.w");
+                if (!rc && v != ORTB_UNSET && v < 0)
+                    return fail(c, ORTB_EINVALID, "device.w", "size must not be negative");
+                break;
+            }
+            goto other;
+        default:
+        other:
+            pf_variant(c, k, PF_KEYS(device));
             rc = skip(c);
         }
         if (rc) return -1;
@@ -1223,7 +1413,7 @@ static int parse_device(struct pctx *c, struct ortb_device *d)
 /* A member of user.data of another shape is a 400; the same in user.ext.data (legacy: Prebid's older place,
  * which an exchange may still send in any shape) is skipped and makes user.ext.data bad (ORTB_PFC_HIDDEN: no
  * personal data, no high-risk ads), as user.ext.data that is not an array does. */
-static int bad_shape(struct pctx *c, bool legacy, const char *field, const char *msg)
+static int bad_shape(struct pctx *restrict c, bool legacy, const char *field, const char *msg)
 {
     if (!legacy) return fail(c, ORTB_EINVALID, field, msg);
     if (skip(c)) return -1;
@@ -1232,23 +1422,26 @@ static int bad_shape(struct pctx *c, bool legacy, const char *field, const char 
 }
 
 /* legacy: not null, not an object (what enter() would refuse) */
-static bool not_obj(struct pctx *c, bool legacy)
+static bool not_obj(struct pctx *restrict c, bool legacy)
 {
     if (!legacy) return false;
     enum json_type t = json_peek(c->j);
     return t != JSON_OBJECT && t != JSON_NULL && t != JSON_NONE;
 }
 
-static int parse_segments(struct pctx *c, struct ortb_list *out, bool *ambiguous, bool legacy)
+static int parse_segments(struct pctx *restrict c, struct ortb_list *restrict out, bool *ambiguous,
+                          bool legacy)
 {
-    if (is_null(c)) return 0;
-    if (json_peek(c->j) != JSON_ARRAY) {
-        if (c->j->err) return -1;
-        return bad_shape(c, legacy, legacy ? "user.ext.data.segment" : "user.data.segment",
-                         "expected an array of objects");
+    if (!open_here(c, '[')) {
+        if (is_null(c)) return 0;
+        if (json_peek(c->j) != JSON_ARRAY) {
+            if (c->j->err) return -1;
+            return bad_shape(c, legacy, legacy ? "user.ext.data.segment" : "user.data.segment",
+                             "expected an array of objects");
+        }
+        json_arr_begin(c->j);
     }
     struct arena_vec v = {.max = ORTB_MAX_SEGMENT};
-    json_arr_begin(c->j);
     while (json_arr_next(c->j)) {
         bool present;
         if (not_obj(c, legacy)) {
@@ -1294,11 +1487,13 @@ static int parse_segments(struct pctx *c, struct ortb_list *out, bool *ambiguous
     return 0;
 }
 
-static int parse_data_ext(struct pctx *c, struct ortb_data *d)
+static int parse_data_ext(struct pctx *restrict c, struct ortb_data *d)
 {
-    bool present;
-    if (json_peek(c->j) != JSON_OBJECT) return skip(c); /* ext of another shape: nothing we use */
-    if (enter(c, &present, "user.data.ext")) return -1;
+    if (!open_here(c, '{')) {
+        bool present;
+        if (json_peek(c->j) != JSON_OBJECT) return skip(c); /* ext of another shape: nothing we use */
+        if (enter(c, &present, "user.data.ext")) return -1;
+    }
     /* segtax says which taxonomy the segments are in: one we cannot read could hide a vulnerability segment
      * (a string "4", a fraction, two values), so it is a privacy field, and it is per data object */
     bool seen_tax = false;
@@ -1313,26 +1508,28 @@ static int parse_data_ext(struct pctx *c, struct ortb_data *d)
             }
             seen_tax = true;
             int32_t v = ORTB_UNSET;
-            c->pv->seen &= ~(1u << ORTB_PF_SEGTAX); /* the request-wide repeat check does not apply here */
+            c->seen &= ~(1u << ORTB_PF_SEGTAX); /* the request-wide repeat check does not apply here */
             if (rd_pf_int(c, ORTB_PF_SEGTAX, &v, NULL)) return -1;
             d->segtax = v;
         } else {
-            pf_variant(c, k, PF_KEYS(pfk_data_ext));
+            pf_variant(c, k, PF_KEYS(data_ext));
             if (skip(c)) return -1;
         }
     }
     return c->j->err ? -1 : 0;
 }
 
-static int parse_data(struct pctx *c, struct ortb_user *u, bool legacy)
+static int parse_data(struct pctx *restrict c, struct ortb_user *restrict u, bool legacy)
 {
-    if (is_null(c)) return 0;
-    if (json_peek(c->j) != JSON_ARRAY) {
-        if (c->j->err) return -1;
-        return fail(c, ORTB_EINVALID, "user.data", "expected an array of objects");
+    if (!open_here(c, '[')) {
+        if (is_null(c)) return 0;
+        if (json_peek(c->j) != JSON_ARRAY) {
+            if (c->j->err) return -1;
+            return fail(c, ORTB_EINVALID, "user.data", "expected an array of objects");
+        }
+        json_arr_begin(c->j);
     }
     struct arena_vec v = {.max = ORTB_MAX_DATA};
-    json_arr_begin(c->j);
     while (json_arr_next(c->j)) {
         bool present;
         if (not_obj(c, legacy)) {
@@ -1364,14 +1561,14 @@ static int parse_data(struct pctx *c, struct ortb_user *u, bool legacy)
                 if (!rc && prev.p && dst->p != prev.p && !sv_eq(prev, *dst)) d->ambiguous = true;
             } else if (KEQ(k, "segment")) {
                 if (seen_seg) pf_bad(c, ORTB_PF_SEGMENT, ORTB_PFW_DUP);
-                seen_seg = json_peek(c->j) != JSON_NULL;
+                seen_seg = peek_not_null(c);
                 rc = parse_segments(c, &d->segment, &d->ambiguous, legacy);
             } else if (KEQ(k, "ext")) {
                 if (seen_ext) pf_bad(c, ORTB_PF_DATA_EXT, ORTB_PFW_DUP);
-                seen_ext = json_peek(c->j) != JSON_NULL;
+                seen_ext = peek_not_null(c);
                 rc = parse_data_ext(c, d);
             } else {
-                pf_variant(c, k, PF_KEYS(pfk_data));
+                pf_variant(c, k, PF_KEYS(data));
                 rc = skip(c);
             }
             if (rc) return -1;
@@ -1385,22 +1582,26 @@ static int parse_data(struct pctx *c, struct ortb_user *u, bool legacy)
 }
 
 /* eids[].source; eids of the wrong shape in ext are ignored (they only ever add restrictions). */
-static int parse_eids(struct pctx *c, struct ortb_list *out, bool strict, const char *field)
+static int parse_eids(struct pctx *restrict c, struct ortb_list *restrict out, bool strict, const char *field)
 {
-    if (is_null(c)) return 0;
-    if (json_peek(c->j) != JSON_ARRAY) {
-        if (c->j->err) return -1;
-        if (!strict) return skip(c);
-        return fail(c, ORTB_EINVALID, field, "expected an array of objects");
+    if (!open_here(c, '[')) {
+        if (is_null(c)) return 0;
+        if (json_peek(c->j) != JSON_ARRAY) {
+            if (c->j->err) return -1;
+            if (!strict) return skip(c);
+            return fail(c, ORTB_EINVALID, field, "expected an array of objects");
+        }
+        json_arr_begin(c->j);
     }
     struct arena_vec v = {.max = ORTB_MAX_LIST};
-    json_arr_begin(c->j);
     while (json_arr_next(c->j)) {
-        if (json_peek(c->j) != JSON_OBJECT) {
-            if (skip(c)) return -1;
-            continue;
+        if (!open_here(c, '{')) {
+            if (json_peek(c->j) != JSON_OBJECT) {
+                if (skip(c)) return -1;
+                continue;
+            }
+            json_obj_begin(c->j);
         }
-        json_obj_begin(c->j);
         struct sv src = SV_NULL, k;
         while (json_obj_next(c->j, &k)) {
             if (KEQ(k, "source") && json_peek(c->j) == JSON_STRING) {
@@ -1427,7 +1628,7 @@ static int parse_eids(struct pctx *c, struct ortb_list *out, bool strict, const 
  * object, a segment list that is not an array, an id that is not a string): it may hide such a segment, so
  * user.ext.data is bad (hidden: no personal data, no high-risk ads), never a 400 naming user.data. The
  * objects are joined after user.data's (parse_user), whichever comes first. */
-static int parse_user_ext_data(struct pctx *c, struct ortb_data **out, uint32_t *nout)
+static int parse_user_ext_data(struct pctx *restrict c, struct ortb_data **out, uint32_t *nout)
 {
     enum json_type t = json_peek(c->j);
     if (t == JSON_NONE) return -1;
@@ -1456,7 +1657,8 @@ static int parse_user_ext_data(struct pctx *c, struct ortb_data **out, uint32_t 
     return 0;
 }
 
-static int parse_user_ext(struct pctx *c, struct ortb_user *u, struct ortb_data **xdata, uint32_t *nxdata)
+static int parse_user_ext(struct pctx *restrict c, struct ortb_user *restrict u, struct ortb_data **xdata,
+                          uint32_t *nxdata)
 {
     int in = pf_obj(c, ORTB_PF_USER_EXT); /* user.ext may carry the consent string: its shape matters */
     if (in <= 0) return in;
@@ -1470,7 +1672,7 @@ static int parse_user_ext(struct pctx *c, struct ortb_user *u, struct ortb_data 
         else if (KEQ(k, "data"))
             rc = parse_user_ext_data(c, xdata, nxdata);
         else {
-            pf_variant(c, k, PF_KEYS(pfk_user_ext));
+            pf_variant(c, k, PF_KEYS(user_ext));
             rc = skip(c);
         }
         if (rc) return -1;
@@ -1478,7 +1680,9 @@ static int parse_user_ext(struct pctx *c, struct ortb_user *u, struct ortb_data 
     return c->j->err ? -1 : 0;
 }
 
-static int parse_user(struct pctx *c, struct ortb_user *u)
+/* u is not restrict as the other readers' objects are: the user_key hook runs in here, and what it reads is
+ * its own business (parse_request's r likewise) */
+static int parse_user(struct pctx *restrict c, struct ortb_user *u)
 {
     bool present;
     /* a second user merges into the first: a yob, a consent string or segments of one copy would meet the
@@ -1492,32 +1696,51 @@ static int parse_user(struct pctx *c, struct ortb_user *u)
     struct sv k;
     while (json_obj_next(c->j, &k)) {
         int rc;
-        if (KEQ(k, "id"))
+        switch (k.n) { /* by length first, as the request's keys */
+        case 2:
+            if (!KEQ(k, "id")) goto other;
             rc = rd_str_once(c, ORTB_PF_USER_ID, &u->id, "user.id");
-        else if (KEQ(k, "buyeruid"))
-            rc = rd_str_once(c, ORTB_PF_BUYERUID, &u->buyeruid, "user.buyeruid");
-        else if (KEQ(k, "yob"))
-            rc = rd_pf_int(c, ORTB_PF_YOB, &u->yob, NULL);
-        else if (KEQ(k, "gender"))
-            rc = rd_str_once(c, ORTB_PF_GENDER, &u->gender, "user.gender");
-        else if (KEQ(k, "geo"))
-            rc = parse_geo(c, &u->geo, true);
-        else if (KEQ(k, "consent"))
-            rc = rd_pf_str(c, ORTB_PF_CONSENT, &u->consent, &u->consent_sig);
-        else if (KEQ(k, "data")) {
-            /* a second user.data would replace the first, vulnerability segments and all */
-            enum json_type t = json_peek(c->j);
-            if (t != JSON_NULL && t != JSON_NONE) {
-                if (c->pv->seen & (1u << ORTB_PF_USER_DATA)) pf_bad(c, ORTB_PF_USER_DATA, ORTB_PFW_DUP);
-                c->pv->seen |= 1u << ORTB_PF_USER_DATA;
+            break;
+        case 3:
+            if (KEQ(k, "yob"))
+                rc = rd_pf_int(c, ORTB_PF_YOB, &u->yob, NULL);
+            else if (KEQ(k, "geo"))
+                rc = parse_geo(c, &u->geo, true);
+            else if (KEQ(k, "ext"))
+                rc = parse_user_ext(c, u, &xdata, &nxdata);
+            else
+                goto other;
+            break;
+        case 4:
+            if (KEQ(k, "data")) {
+                /* a second user.data would replace the first, vulnerability segments and all */
+                enum json_type t = json_peek(c->j);
+                if (t != JSON_NULL && t != JSON_NONE) {
+                    if (c->seen & (1u << ORTB_PF_USER_DATA)) pf_bad(c, ORTB_PF_USER_DATA, ORTB_PFW_DUP);
+                    c->seen |= 1u << ORTB_PF_USER_DATA;
+                }
+                rc = parse_data(c, u, false);
+            } else if (KEQ(k, "eids")) {
+                rc = parse_eids(c, &u->eid_sources, true, "user.eids");
+            } else {
+                goto other;
             }
-            rc = parse_data(c, u, false);
-        } else if (KEQ(k, "eids"))
-            rc = parse_eids(c, &u->eid_sources, true, "user.eids");
-        else if (KEQ(k, "ext"))
-            rc = parse_user_ext(c, u, &xdata, &nxdata);
-        else {
-            pf_variant(c, k, PF_KEYS(pfk_user));
+            break;
+        case 6:
+            if (!KEQ(k, "gender")) goto other;
+            rc = rd_str_once(c, ORTB_PF_GENDER, &u->gender, "user.gender");
+            break;
+        case 7:
+            if (!KEQ(k, "consent")) goto other;
+            rc = rd_pf_str(c, ORTB_PF_CONSENT, &u->consent, &u->consent_sig);
+            break;
+        case 8:
+            if (!KEQ(k, "buyeruid")) goto other;
+            rc = rd_str_once(c, ORTB_PF_BUYERUID, &u->buyeruid, "user.buyeruid");
+            break;
+        default:
+        other:
+            pf_variant(c, k, PF_KEYS(user));
             rc = skip(c);
         }
         if (rc) return -1;
@@ -1534,7 +1757,7 @@ static int parse_user(struct pctx *c, struct ortb_user *u)
     }
     /* repeated, with a consent string in either copy: which copy's consent holds is unknowable */
     if ((c->pv->bad >> ORTB_PF_USER_DUP & 1) &&
-        (c->pv->seen & (1ull << ORTB_PF_CONSENT | 1ull << ORTB_PF_EXT_CONSENT)))
+        (c->seen & (1ull << ORTB_PF_CONSENT | 1ull << ORTB_PF_EXT_CONSENT)))
         pf_bad(c, ORTB_PF_USER, ORTB_PFW_DUP);
     if (c->h && c->h->user_key) {
         struct sv key = u->buyeruid.n ? u->buyeruid : u->id;
@@ -1545,18 +1768,24 @@ static int parse_user(struct pctx *c, struct ortb_user *u)
 
 /* ---- regs ---- */
 
-static int parse_gpp_sid(struct pctx *c, enum ortb_pf f, uint16_t **out, uint32_t *nout, enum ortb_sig *sig)
+static int parse_gpp_sid(struct pctx *restrict c, enum ortb_pf f, uint16_t **out, uint32_t *nout,
+                         enum ortb_sig *sig)
 {
-    int rc = pf_begin(c, f);
-    if (rc) return rc < 0 ? -1 : 0;
-    if (json_peek(c->j) != JSON_ARRAY) {
-        if (skip(c)) return -1;
-        pf_bad(c, f, ORTB_PFW_TYPE);
-        return 0;
+    int rc;
+    if (open_here(c, '[')) { /* what pf_begin and the checks below make of it */
+        pf_once(c, f);
+    } else {
+        rc = pf_begin(c, f);
+        if (rc) return rc < 0 ? -1 : 0;
+        if (json_peek(c->j) != JSON_ARRAY) {
+            if (skip(c)) return -1;
+            pf_bad(c, f, ORTB_PFW_TYPE);
+            return 0;
+        }
+        json_arr_begin(c->j);
     }
     struct arena_vec v = {.max = ORTB_MAX_LIST};
     *sig = ORTB_SIG_OK;
-    json_arr_begin(c->j);
     while (json_arr_next(c->j)) {
         int64_t sid;
         rc = rd_int_tok(c, &sid);
@@ -1576,7 +1805,7 @@ static int parse_gpp_sid(struct pctx *c, enum ortb_pf f, uint16_t **out, uint32_
     return 0;
 }
 
-static int parse_regs_ext(struct pctx *c, struct ortb_regs *r)
+static int parse_regs_ext(struct pctx *restrict c, struct ortb_regs *restrict r)
 {
     int in = pf_obj(c, ORTB_PF_REGS_EXT);
     if (in <= 0) return in;
@@ -1608,7 +1837,7 @@ static int parse_regs_ext(struct pctx *c, struct ortb_regs *r)
                 if (c->j->err) rc = -1;
             }
         } else {
-            pf_variant(c, k, PF_KEYS(pfk_regs_ext));
+            pf_variant(c, k, PF_KEYS(regs_ext));
             rc = skip(c);
         }
         if (rc) return -1;
@@ -1616,17 +1845,18 @@ static int parse_regs_ext(struct pctx *c, struct ortb_regs *r)
     return c->j->err ? -1 : 0;
 }
 
-static int parse_regs(struct pctx *c, struct ortb_regs *r)
+static int parse_regs(struct pctx *restrict c, struct ortb_regs *restrict r)
 {
-    bool present;
     /* regs given twice is bad (which one holds?); regs of another type stays a 400 (enter) */
-    enum json_type t = json_peek(c->j);
-    if (t != JSON_NULL && t != JSON_NONE) {
-        if (c->pv->seen & (1u << ORTB_PF_REGS)) pf_bad(c, ORTB_PF_REGS, ORTB_PFW_DUP);
-        c->pv->seen |= 1u << ORTB_PF_REGS;
+    if (open_here(c, '{')) {
+        pf_once(c, ORTB_PF_REGS);
+    } else {
+        bool present;
+        enum json_type t = json_peek(c->j);
+        if (t != JSON_NULL && t != JSON_NONE) pf_once(c, ORTB_PF_REGS);
+        if (enter(c, &present, "regs")) return -1;
+        if (!present) return 0;
     }
-    if (enter(c, &present, "regs")) return -1;
-    if (!present) return 0;
     r->present = true;
     struct sv k;
     while (json_obj_next(c->j, &k)) {
@@ -1644,7 +1874,7 @@ static int parse_regs(struct pctx *c, struct ortb_regs *r)
         else if (KEQ(k, "ext"))
             rc = parse_regs_ext(c, r);
         else {
-            pf_variant(c, k, PF_KEYS(pfk_regs));
+            pf_variant(c, k, PF_KEYS(regs));
             rc = skip(c);
         }
         if (rc) return -1;
@@ -1654,7 +1884,7 @@ static int parse_regs(struct pctx *c, struct ortb_regs *r)
 
 /* ---- request ---- */
 
-static int parse_request(struct pctx *c, struct ortb_request *r)
+static int parse_request(struct pctx *restrict c, struct ortb_request *r)
 {
     struct sv k;
     bool seen_imp = false;
@@ -1722,7 +1952,7 @@ static int parse_request(struct pctx *c, struct ortb_request *r)
             break;
         default:
         other:
-            pf_variant(c, k, PF_KEYS(pfk_root));
+            pf_variant(c, k, PF_KEYS(root));
             rc = skip(c);
         }
         if (rc) return -1;
@@ -1755,6 +1985,7 @@ int ortb_parse_ex(const char *body, size_t len, struct arena *arena, struct ortb
     c.h = h;
     c.pv = &req->priv;
     c.code = 0;
+    c.seen = 0;
     struct json *j = c.j;
     json_init(j, body, len, arena);
     arena_zero(req, sizeof *req); /* 16-byte stores, not rep stos: see arena.h */
@@ -1779,7 +2010,9 @@ int ortb_parse_ex(const char *body, size_t len, struct arena *arena, struct ortb
         }
     } else {
         json_obj_begin(j);
-        if (parse_request(&c, req) == 0) {
+        int rc = parse_request(&c, req);
+        req->priv.seen = c.seen;
+        if (rc == 0) {
             pf_finish(req);
             return ORTB_OK;
         }
