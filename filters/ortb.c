@@ -1508,7 +1508,10 @@ static int parse_data_ext(struct pctx *restrict c, struct ortb_data *d)
             }
             seen_tax = true;
             int32_t v = ORTB_UNSET;
-            c->seen &= ~(1u << ORTB_PF_SEGTAX); /* the request-wide repeat check does not apply here */
+            /* 1ull: the mask is 64 bits; ~(1u << f) would clear every field from bit 32 up (gender, user.geo,
+             * user.id, buyeruid, user.ext.data) and let a second copy of one of them after a user.data pass
+             * unseen */
+            c->seen &= ~(1ull << ORTB_PF_SEGTAX); /* the request-wide repeat check does not apply here */
             if (rd_pf_int(c, ORTB_PF_SEGTAX, &v, NULL)) return -1;
             d->segtax = v;
         } else {
@@ -1716,8 +1719,8 @@ static int parse_user(struct pctx *restrict c, struct ortb_user *u)
                 /* a second user.data would replace the first, vulnerability segments and all */
                 enum json_type t = json_peek(c->j);
                 if (t != JSON_NULL && t != JSON_NONE) {
-                    if (c->seen & (1u << ORTB_PF_USER_DATA)) pf_bad(c, ORTB_PF_USER_DATA, ORTB_PFW_DUP);
-                    c->seen |= 1u << ORTB_PF_USER_DATA;
+                    if (c->seen & (1ull << ORTB_PF_USER_DATA)) pf_bad(c, ORTB_PF_USER_DATA, ORTB_PFW_DUP);
+                    c->seen |= 1ull << ORTB_PF_USER_DATA;
                 }
                 rc = parse_data(c, u, false);
             } else if (KEQ(k, "eids")) {

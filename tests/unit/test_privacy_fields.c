@@ -106,6 +106,15 @@ Test(privacy_fields, duplicates)
         {"'user':{'consent':'','consent':''}", M, M, "user.consent: duplicate key", false},
         {"'user':{'ext':{},'ext':{}}", M, M, "user.ext: duplicate key", false},
         {"'user':{'ext':{'consent':'a','consent':'a'}}", M, M, "user.ext.consent: duplicate key", false},
+        /* a user.data with a segtax between the two copies: its own repeat check (one segtax per data object)
+         * once reset the seen bits of every field from bit 32 up, so the second copy passed as the first */
+        {"'user':{'gender':'F','data':[{'ext':{'segtax':4}}],'gender':'M'}", NONE, M,
+         "user.gender: duplicate key", false},
+        {"'user':{'id':'a','data':[{'ext':{'segtax':4}}],'id':'b'}", NONE, M, "user.id: duplicate key", true},
+        {"'user':{'buyeruid':'a','data':[{'ext':{'segtax':4}}],'buyeruid':'b'}", NONE, M,
+         "user.buyeruid: duplicate key", true},
+        {"'user':{'geo':{'country':'USA'},'data':[{'ext':{'segtax':4}}],'geo':{'country':'DEU'}}", NONE, M,
+         "user.geo: duplicate key", false},
         /* null then a value is the key given once; a value then null is a duplicate */
         {"'regs':{'coppa':null,'coppa':0}", NONE, NONE, NULL, false},
         {"'regs':{'coppa':0,'coppa':null}", NONE, REASON_MINOR_COPPA, "regs.coppa: duplicate key", true},
