@@ -64,9 +64,22 @@ void buf_put_u64(struct buf *b, uint64_t v)
         put_u64_copy(b, v);
         return;
     }
+    char *d = b->p + b->len;
+    if (v < 1000) { /* a width or height, a cattax: two or three digits without the general loop */
+        if (v < 100) {
+            memcpy(d, dig2 + 2 * v, 2);
+            b->len += 2;
+        } else {
+            uint32_t h = (uint32_t)v / 100;
+            d[0] = (char)('0' + h);
+            memcpy(d + 1, dig2 + 2 * ((uint32_t)v - 100 * h), 2);
+            b->len += 3;
+        }
+        return;
+    }
     /* room for any u64: the digits straight into the buffer instead of a stack copy and a memcpy call */
     size_t n = ndigits(v);
-    put_digits(b->p + b->len + n, v);
+    put_digits(d + n, v);
     b->len += n;
 }
 
