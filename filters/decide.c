@@ -277,6 +277,9 @@ static int pick_creative(const struct campaign *cp, const struct ortb_imp *imp, 
 static bool is_currency(struct sv cur, struct sv ours)
 {
     if (cur.n == 0) cur = SV_LIT("USD"); /* OpenRTB default */
+    /* the usual floor is in our currency, written as we write it: three equal bytes decide without folding */
+    if (cur.n == 3 && ours.n == 3 && cur.p[0] == ours.p[0] && cur.p[1] == ours.p[1] && cur.p[2] == ours.p[2])
+        return true;
     return sv_ieq(cur, ours);
 }
 
@@ -296,6 +299,12 @@ static bool to_micros(const struct campaign_set *cs, struct sv cur, double amoun
     }
     /* a floor past int64 micros (1e13 and up) is above any price: clamp before converting */
     double fm = amount * 1e6;
+    if (fm > 0 && fm < 4503599627370496.0) {
+        /* below 2^52 the truncation and fm - it are exact: llround's half away from zero without the call */
+        int64_t r = (int64_t)fm;
+        *out = fm - (double)r >= 0.5 ? r + 1 : r;
+        return true;
+    }
     *out = fm >= 9.2e18 ? INT64_MAX : (int64_t)llround(fm);
     return true;
 }
