@@ -387,15 +387,17 @@ int decide_run(const struct campaign_set *cs, const struct ortb_request *req, co
                                (yob != ORTB_UNSET && yob > 1900 && yob <= env->year) ? env->year - yob : -1,
                            .a = a};
     bool cur_ok = req->cur.n == 0 || list_has_ci(&req->cur, cs->currency);
+    struct sensitive_req *sp = NULL;
     /* a request refused whole (its currency, or the consent for every campaign) never reaches the category
-     * checks in pre_campaign: its lists are not read then (the usual request is not refused whole) */
+     * and sensitive checks in pre_campaign: its lists are not read nor its segments packed then (the usual
+     * request is not refused whole) */
     if (__builtin_expect(cur_ok && cst.block_all < 0, 1)) {
         jc.bcat_canon = policy_ids_canonical(req->bcat.v, req->bcat.n);
         jc.cat_canon = policy_ids_canonical(req->ctx.cat.v, req->ctx.cat.n);
         jc.content_cat_canon = policy_ids_canonical(req->ctx.content_cat.v, req->ctx.content_cat.n);
+        /* the request's segments packed once for the sensitive/exploit rules of every campaign */
+        sp = sensitive_prepare(cs, req, a);
     }
-    /* the request's segments packed once for the sensitive/exploit rules of every campaign */
-    struct sensitive_req *sp = sensitive_prepare(cs, req, a);
     if (!cur_ok)
         out->request_reason = REASON_CURRENCY;
     else if (cst.block_all >= 0)
