@@ -102,6 +102,12 @@ void buf_put_micros(struct buf *b, int64_t micros)
     buf_put_u64(b, (uint64_t)(micros / 1000000));
     uint32_t frac = (uint32_t)(micros % 1000000);
     if (!frac) return;
+    if (frac % 10000 == 0) { /* a price in cents (3.1, 1.25): one or two decimals, no trimming loop */
+        uint32_t c = frac / 10000;
+        char d[3] = {'.', dig2[2 * c], dig2[2 * c + 1]};
+        buf_put(b, d, c % 10 ? 3 : 2);
+        return;
+    }
     char d[7] = {'.'};
     memcpy(d + 1, dig2 + 2 * (frac / 10000), 2);
     memcpy(d + 3, dig2 + 2 * (frac / 100 % 100), 2);
