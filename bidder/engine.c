@@ -74,7 +74,11 @@ void engine_bid(const struct config *cfg, const struct engine_ctx *ctx, const ch
         res->decided = true;
     }
     if (res->dec.nbids > 0) {
-        struct resp_opts opts = {.seat = sv_from(cfg->seat), .win_url = sv_from(cfg->win_url)};
+        /* the seat as the config load measured it (campaigns.seat is sv_from(cfg->seat)); win_url is
+         * usually empty: no strlen call for either */
+        struct resp_opts opts = {.seat = cfg->campaigns.seat,
+                                 .win_url =
+                                     cfg->win_url[0] ? sv_from(cfg->win_url) : (struct sv){cfg->win_url, 0}};
         if (resp_write_bids(out, &cfg->campaigns, &res->req, &res->dec, &opts) == 0) {
             res->status = 200;
         } else {

@@ -64,9 +64,22 @@ void buf_put_u64(struct buf *b, uint64_t v)
         put_u64_copy(b, v);
         return;
     }
+    char *d = b->p + b->len;
+    if (v < 1000) { /* a width or height, a cattax: two or three digits without the general loop */
+        if (v < 100) {
+            memcpy(d, dig2 + 2 * v, 2);
+            b->len += 2;
+        } else {
+            uint32_t h = (uint32_t)v / 100;
+            d[0] = (char)('0' + h);
+            memcpy(d + 1, dig2 + 2 * ((uint32_t)v - 100 * h), 2);
+            b->len += 3;
+        }
+        return;
+    }
     /* room for any u64: the digits straight into the buffer instead of a stack copy and a memcpy call */
     size_t n = ndigits(v);
-    put_digits(b->p + b->len + n, v);
+    put_digits(d + n, v);
     b->len += n;
 }
 
@@ -89,6 +102,12 @@ void buf_put_micros(struct buf *b, int64_t micros)
     buf_put_u64(b, (uint64_t)(micros / 1000000));
     uint32_t frac = (uint32_t)(micros % 1000000);
     if (!frac) return;
+    if (frac % 10000 == 0) { /* a price in cents (3.1, 1.25): one or two decimals, no trimming loop */
+        uint32_t c = frac / 10000;
+        char d[3] = {'.', dig2[2 * c], dig2[2 * c + 1]};
+        buf_put(b, d, c % 10 ? 3 : 2);
+        return;
+    }
     char d[7] = {'.'};
     memcpy(d + 1, dig2 + 2 * (frac / 10000), 2);
     memcpy(d + 3, dig2 + 2 * (frac / 100 % 100), 2);
@@ -161,32 +180,94 @@ void buf_put_json_chars(struct buf *b, struct sv s)
     buf_put(b, s.p + run, s.n - run);
 }
 
+/* 1 for the bytes JSON requires to escape in a string: '"', '\\' and the control characters. */
+static const unsigned char json_esc[256] = {1, 1, 1, 1, 1, 1, 1, 1, 1,         1,         1, 1,
+                                            1, 1, 1, 1, 1, 1, 1, 1, 1,         1,         1, 1,
+                                            1, 1, 1, 1, 1, 1, 1, 1, ['"'] = 1, ['\\'] = 1};
+
+/* Whether any byte of the 8 in x is one JSON requires to escape ('"', '\\', below 0x20): the borrow tricks
+ * of "has a zero byte" and "has a byte less than n" (exact for the question "any?"). */
+static inline bool json_word_stops(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t q = x ^ (ones * '"'), s = x ^ (ones * '\\');
+    return (((x - ones * 0x20) | (q - ones) | (s - ones)) & ~(x & q & s) & high) != 0;
+}
+
+/* The usual id, currency or seat (nothing to escape), checked and copied a word or a vector at a time into d;
+ * false, with some bytes of d written, when s has a byte to escape or is longer than 64 bytes. d has room for
+ * s.n bytes. */
+static inline bool json_copy_plain(char *d, struct sv s)
+{
+    const char *p = s.p;
+    size_t n = s.n;
+    if (n < 8) { /* a currency, a seat, an imp id: a table look-up per byte */
+        for (size_t i = 0; i < n; i++) {
+            unsigned char c = (unsigned char)p[i];
+            if (json_esc[c]) return false;
+            d[i] = (char)c;
+        }
+        return true;
+    }
+    if (n <= 16) { /* first and last eight bytes, overlapping */
+        uint64_t a, z;
+        memcpy(&a, p, 8);
+        memcpy(&z, p + n - 8, 8);
+        if (json_word_stops(a) || json_word_stops(z)) return false;
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &z, 8);
+        return true;
+    }
+#ifdef __SSE2__
+    if (n <= 64) { /* a request id: 16 bytes at a time, the last 16 again for the tail */
+        const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), c1f = _mm_set1_epi8(0x1F);
+        for (size_t i = 0;; i += 16) {
+            if (i + 16 > n) i = n - 16;
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+            __m128i stop = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
+                                        _mm_cmpeq_epi8(_mm_min_epu8(x, c1f), x));
+            if (_mm_movemask_epi8(stop)) return false;
+            _mm_storeu_si128((__m128i *)(void *)(d + i), x);
+            if (i + 16 == n) return true;
+        }
+    }
+#endif
+    return false; /* longer: put_json_str_rest */
+}
+
+/* buf_put_json_str past its inline checks: a long string (an adm) or one with something to escape. Out of
+ * line, so the usual path needs no stack frame. */
+__attribute__((noinline)) static void put_json_str_rest(struct buf *b, struct sv s)
+{
+    size_t room = b->cap - b->len;
+    if (!b->overflow && room >= 2 && s.n <= room - 2 && json_plain_end(s.p, 0, s.n) == s.n) {
+        char *d = b->p + b->len;
+        d[0] = '"';
+        memcpy(d + 1, s.p, s.n);
+        d[s.n + 1] = '"';
+        b->len += s.n + 2;
+        return;
+    }
+    buf_putc(b, '"');
+    buf_put_json_chars(b, s);
+    buf_putc(b, '"');
+}
+
 void buf_put_json_str(struct buf *b, struct sv s)
 {
-    /* the usual id or currency: nothing to escape and room for all of it, one copy */
-    if (!b->overflow && s.n <= b->cap - b->len && b->cap - b->len - s.n >= 2) {
+    /* the usual id or currency: nothing to escape and room for all of it and the quotes, one copy */
+    size_t room = b->cap - b->len;
+    if (!b->overflow && room >= 2 && s.n <= room - 2) {
         char *d = b->p + b->len;
-        size_t i = 0;
-        if (s.n < 16) { /* a currency, a seat, an imp id: checked and copied in one pass, no memcpy call */
-            for (; i < s.n; i++) {
-                unsigned char c = (unsigned char)s.p[i];
-                if (c < 0x20 || c == '"' || c == '\\') break;
-                d[i + 1] = (char)c;
-            }
-        } else if ((i = json_plain_end(s.p, 0, s.n)) == s.n) {
-            memcpy(d + 1, s.p, s.n);
-        }
-        if (i == s.n) {
+        if (json_copy_plain(d + 1, s)) {
             d[0] = '"';
             d[s.n + 1] = '"';
             b->len += s.n + 2;
             return;
         }
-        /* something to escape: the bytes copied past b->len are written over below */
+        /* something to escape, or long: the bytes copied past b->len are written over there */
     }
-    buf_putc(b, '"');
-    buf_put_json_chars(b, s);
-    buf_putc(b, '"');
+    put_json_str_rest(b, s);
 }
 
 void buf_put_double(struct buf *b, double v)

@@ -277,6 +277,9 @@ static int pick_creative(const struct campaign *cp, const struct ortb_imp *imp, 
 static bool is_currency(struct sv cur, struct sv ours)
 {
     if (cur.n == 0) cur = SV_LIT("USD"); /* OpenRTB default */
+    /* the usual floor is in our currency, written as we write it: three equal bytes decide without folding */
+    if (cur.n == 3 && ours.n == 3 && cur.p[0] == ours.p[0] && cur.p[1] == ours.p[1] && cur.p[2] == ours.p[2])
+        return true;
     return sv_ieq(cur, ours);
 }
 
@@ -296,6 +299,12 @@ static bool to_micros(const struct campaign_set *cs, struct sv cur, double amoun
     }
     /* a floor past int64 micros (1e13 and up) is above any price: clamp before converting */
     double fm = amount * 1e6;
+    if (fm > 0 && fm < 4503599627370496.0) {
+        /* below 2^52 the truncation and fm - it are exact: llround's half away from zero without the call */
+        int64_t r = (int64_t)fm;
+        *out = fm - (double)r >= 0.5 ? r + 1 : r;
+        return true;
+    }
     *out = fm >= 9.2e18 ? INT64_MAX : (int64_t)llround(fm);
     return true;
 }
@@ -373,17 +382,22 @@ int decide_run(const struct campaign_set *cs, const struct ortb_request *req, co
     if (out->juris.precise_geo == JURIS_GEO_BANNED) cstp->precise_geo_ok = false;
     const struct consent_state cst = *cstp;
     int32_t yob = req->user.yob;
-    struct juris_ctx jc = {
-        .js = &out->juris,
-        .age = (yob != ORTB_UNSET && yob > 1900 && yob <= env->year) ? env->year - yob : -1,
-        .a = a,
-        .bcat_canon = policy_ids_canonical(req->bcat.v, req->bcat.n),
-        .cat_canon = policy_ids_canonical(req->ctx.cat.v, req->ctx.cat.n),
-        .content_cat_canon = policy_ids_canonical(req->ctx.content_cat.v, req->ctx.content_cat.n)};
-
-    /* the request's segments packed once for the sensitive/exploit rules of every campaign */
-    struct sensitive_req *sp = sensitive_prepare(cs, req, a);
+    struct juris_ctx jc = {.js = &out->juris,
+                           .age =
+                               (yob != ORTB_UNSET && yob > 1900 && yob <= env->year) ? env->year - yob : -1,
+                           .a = a};
     bool cur_ok = req->cur.n == 0 || list_has_ci(&req->cur, cs->currency);
+    struct sensitive_req *sp = NULL;
+    /* a request refused whole (its currency, or the consent for every campaign) never reaches the category
+     * and sensitive checks in pre_campaign: its lists are not read nor its segments packed then (the usual
+     * request is not refused whole) */
+    if (__builtin_expect(cur_ok && cst.block_all < 0, 1)) {
+        jc.bcat_canon = policy_ids_canonical(req->bcat.v, req->bcat.n);
+        jc.cat_canon = policy_ids_canonical(req->ctx.cat.v, req->ctx.cat.n);
+        jc.content_cat_canon = policy_ids_canonical(req->ctx.content_cat.v, req->ctx.content_cat.n);
+        /* the request's segments packed once for the sensitive/exploit rules of every campaign */
+        sp = sensitive_prepare(cs, req, a);
+    }
     if (!cur_ok)
         out->request_reason = REASON_CURRENCY;
     else if (cst.block_all >= 0)

@@ -27,8 +27,18 @@ static char up(char ch)
 #define K2(a, b) ((uint32_t)(unsigned char)(a) << 8 | (unsigned char)(b))
 #define K3(a, b, c) (K2(a, b) << 8 | (unsigned char)(c))
 
+/* Bit i: some EEA code starts with letter 'A' + i (the same letters for alpha-3 and alpha-2). */
+#define EEA_FIRST                                                                                            \
+    (1u << ('A' - 'A') | 1u << ('B' - 'A') | 1u << ('C' - 'A') | 1u << ('D' - 'A') | 1u << ('E' - 'A') |     \
+     1u << ('F' - 'A') | 1u << ('G' - 'A') | 1u << ('H' - 'A') | 1u << ('I' - 'A') | 1u << ('L' - 'A') |     \
+     1u << ('M' - 'A') | 1u << ('N' - 'A') | 1u << ('P' - 'A') | 1u << ('R' - 'A') | 1u << ('S' - 'A'))
+
 bool juris_eea_country(struct sv c)
 {
+    /* the first letter rejects the usual "USA" (and every code from J, K, O, Q, T-Z) before the search */
+    if (c.n != 2 && c.n != 3) return false;
+    unsigned f = (unsigned)(unsigned char)up(c.p[0]) - 'A';
+    if (f >= 26 || !(EEA_FIRST >> f & 1)) return false;
     if (c.n == 3) {
         switch (K3(up(c.p[0]), up(c.p[1]), up(c.p[2]))) {
         case K3('A', 'U', 'T'):

@@ -97,20 +97,29 @@ int policy_id_canon(struct sv id, char *out, size_t cap, size_t *n)
  * ids as exchanges send them) need no canonicalisation. */
 static bool canonical(struct sv s)
 {
-    if (!s.p || s.n == 0 || s.n > 32) return false;
+    /* a byte-class look-up per byte: every request's bcat, cat and segment ids pass here */
+    enum { DIGIT = 1, UPPER = 2, SEP = 4 };
+    static const unsigned char cls[256] = {
+        ['0'] = DIGIT, ['1'] = DIGIT, ['2'] = DIGIT, ['3'] = DIGIT, ['4'] = DIGIT, ['5'] = DIGIT,
+        ['6'] = DIGIT, ['7'] = DIGIT, ['8'] = DIGIT, ['9'] = DIGIT, ['A'] = UPPER, ['B'] = UPPER,
+        ['C'] = UPPER, ['D'] = UPPER, ['E'] = UPPER, ['F'] = UPPER, ['G'] = UPPER, ['H'] = UPPER,
+        ['I'] = UPPER, ['J'] = UPPER, ['K'] = UPPER, ['L'] = UPPER, ['M'] = UPPER, ['N'] = UPPER,
+        ['O'] = UPPER, ['P'] = UPPER, ['Q'] = UPPER, ['R'] = UPPER, ['S'] = UPPER, ['T'] = UPPER,
+        ['U'] = UPPER, ['V'] = UPPER, ['W'] = UPPER, ['X'] = UPPER, ['Y'] = UPPER, ['Z'] = UPPER,
+        ['-'] = SEP,   ['_'] = SEP};
+    if (!s.p || s.n - 1 >= 32) return false; /* empty (wraps) or longer than 32 */
     const unsigned char *p = (const unsigned char *)s.p;
-    /* one loop per shape, each a range test per byte: every request's bcat, cat and segment ids pass here */
-    if ((unsigned)(p[0] - '0') < 10) {
+    unsigned c0 = cls[p[0]], want;
+    if (c0 & DIGIT) {
         if (p[0] == '0') return s.n == 1;
-        for (size_t i = 1; i < s.n; i++)
-            if ((unsigned)(p[i] - '0') >= 10) return false;
-        return true;
+        want = DIGIT; /* an integer: digits only */
+    } else if (c0 & UPPER) {
+        want = DIGIT | UPPER | SEP;
+    } else {
+        return false;
     }
-    if ((unsigned)(p[0] - 'A') >= 26) return false;
-    for (size_t i = 1; i < s.n; i++) {
-        unsigned c = p[i];
-        if ((unsigned)(c - 'A') >= 26 && (unsigned)(c - '0') >= 10 && c != '-' && c != '_') return false;
-    }
+    for (size_t i = 1; i < s.n; i++)
+        if (!(cls[p[i]] & want)) return false;
     return true;
 }
 
@@ -154,11 +163,38 @@ bool policy_ids_canonical(const struct sv *v, uint32_t n)
     return true;
 }
 
+/* a[0..n) == b[0..n) for 1 <= n <= 32 (a canonical id's length), without a memcmp call: words, the last one
+ * overlapping, or for 1 to 3 bytes the first, middle and last. */
+static inline bool id_bytes_eq(const char *a, const char *b, size_t n)
+{
+    if (n >= 8) {
+        uint64_t x, y;
+        for (size_t i = 0; i + 8 < n; i += 8) {
+            memcpy(&x, a + i, 8);
+            memcpy(&y, b + i, 8);
+            if (x != y) return false;
+        }
+        memcpy(&x, a + n - 8, 8);
+        memcpy(&y, b + n - 8, 8);
+        return x == y;
+    }
+    if (n >= 4) {
+        uint32_t x0, y0, x1, y1;
+        memcpy(&x0, a, 4);
+        memcpy(&y0, b, 4);
+        memcpy(&x1, a + n - 4, 4);
+        memcpy(&y1, b + n - 4, 4);
+        return x0 == y0 && x1 == y1;
+    }
+    return a[0] == b[0] && a[n >> 1] == b[n >> 1] && a[n - 1] == b[n - 1];
+}
+
 bool policy_id_in_known(const struct sv *v, uint32_t n, bool v_canonical, struct sv id, bool id_canonical)
 {
     if (!v_canonical || !id_canonical) return policy_id_in(v, n, id);
+    /* canonical ids are 1 to 32 bytes: the compare needs no call, so this path needs no stack frame */
     for (uint32_t i = 0; i < n; i++)
-        if (sv_eq(v[i], id)) return true;
+        if (v[i].n == id.n && id_bytes_eq(v[i].p, id.p, id.n)) return true;
     return false;
 }
 

@@ -2,25 +2,33 @@
 #include "filters/response.h"
 
 #include <xxhash.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "filters/native.h"
 
-/* Two hex digits per byte, from a table of all 256: half the steps of a digit at a time. */
+/* v as 16 lower-case hex digits. */
 static void put_hex64(struct buf *b, uint64_t v)
 {
-    static const char hex2[513] = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
-                                  "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
-                                  "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
-                                  "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
-                                  "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
-                                  "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
-                                  "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
-                                  "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
     char t[16];
-    for (int i = 14; i >= 0; i -= 2) {
-        memcpy(t + i, hex2 + 2 * (v & 0xFF), 2);
-        v >>= 8;
+#ifdef __SSE2__
+    /* the 16 nibbles at once: high and low nibble of each byte (most significant byte first) interleaved,
+     * then '0' + n, plus 'a' - '0' - 10 where n > 9 */
+    __m128i x = _mm_cvtsi64_si128((long long)__builtin_bswap64(v));
+    __m128i lo = _mm_and_si128(x, _mm_set1_epi8(0x0F));
+    __m128i hi = _mm_and_si128(_mm_srli_epi16(x, 4), _mm_set1_epi8(0x0F));
+    __m128i n = _mm_unpacklo_epi8(hi, lo);
+    __m128i gt9 = _mm_cmpgt_epi8(n, _mm_set1_epi8(9));
+    n = _mm_add_epi8(_mm_add_epi8(n, _mm_set1_epi8('0')), _mm_and_si128(gt9, _mm_set1_epi8('a' - '0' - 10)));
+    _mm_storeu_si128((__m128i *)(void *)t, n);
+#else
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 15; i >= 0; i--) {
+        t[i] = hex[v & 15];
+        v >>= 4;
     }
+#endif
     buf_put(b, t, 16);
 }
 
