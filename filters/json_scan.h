@@ -19,14 +19,18 @@ static inline bool json_is_ws_(char c)
 
 #ifdef __SSE2__
 #include <emmintrin.h>
-/* The bytes of x that are not plain string text (json_plain_str_byte_), as 0xFF. Two compares, not three: x ^
- * 2 moves '"' (0x22) to 0x20 and keeps 0x00..0x1F within 0x00..0x1F, bytes >= 0x80 negative and every other
- * byte at 0x21 or above (0x23 becomes 0x21, 0x20 and 0x21 become 0x22 and 0x23), so one signed "< 0x21"
- * catches '"', control and non-ASCII bytes together; the backslash is the one left. Every string and key the
- * parser reads or skips passes here, sixteen bytes at a time. */
+/* The bytes of x that are not plain string text (json_plain_str_byte_), with their top bit set (what
+ * _mm_movemask_epi8 reads). x ^ 2 moves '"' (0x22) to 0x20 and keeps 0x00..0x1F within 0x00..0x1F, bytes >=
+ * 0x80 negative and every other byte at 0x21 or above (0x23 becomes 0x21, 0x20 and 0x21 become 0x22 and
+ * 0x23), so one signed "< 0x21" catches '"', control and non-ASCII bytes together; the backslash is the one
+ * left. The
+ * "< 0x21" is a signed saturating subtraction of 0x21, negative exactly then (0x7F - 0x21 cannot overflow,
+ * -128 - 0x21 saturates at -128): unlike a compare it writes its own operand, so it needs no copy of the
+ * constant, and GCC cannot turn it into "not > 0x20" (a compare and a compare with zero), as it did the
+ * _mm_cmplt_epi8. Every string and key the parser reads or skips passes here, sixteen bytes at a time. */
 static inline __attribute__((always_inline)) __m128i json_stop16_(__m128i x)
 {
-    return _mm_or_si128(_mm_cmplt_epi8(_mm_xor_si128(x, _mm_set1_epi8(2)), _mm_set1_epi8(0x21)),
+    return _mm_or_si128(_mm_subs_epi8(_mm_xor_si128(x, _mm_set1_epi8(2)), _mm_set1_epi8(0x21)),
                         _mm_cmpeq_epi8(x, _mm_set1_epi8('\\')));
 }
 
