@@ -125,36 +125,38 @@ static inline __attribute__((always_inline)) bool json_obj_next(struct json *j, 
      * byte. Every byte read below lies within p0 + 40 < end. Anything else (a longer indent or key, another
      * blank, an error) takes the path below from the same place, which gives the same answer for these. */
     if (end - p0 >= JSON_FAR_) {
-        const char *p = p0;
-        if (*p == ',' && (unsigned char)prev > ' ' && prev != '{') {
-            p = json_blank_far_(p + 1);
+        const char *p;
+        if (*p0 == ',' && (unsigned char)prev > ' ' && prev != '{') {
+            p = json_blank_far_(p0 + 1);
         } else {
-            p = json_blank_far_(p);
-            if (p && *p == '}') {
+            p = json_blank_far_(p0);
+            if (*p == '}') {
                 j->p = p + 1;
                 j->depth--;
                 return false;
             }
-            if (prev != '{') p = NULL;
+            if (prev != '{') goto general;
         }
-        if (p && *p == '"') {
-            const char *s = p + 1;
-            unsigned m = json_str_stop16_(s);
-            if (m) {
-                const char *q = s + __builtin_ctz(m);
-                if (q[0] == '"' && q[1] == ':') {
-                    const char *r = q + 2;
-                    r += *r == ' ';
-                    j->p = r;
-                    if (key) {
-                        key->p = s;
-                        key->n = (size_t)(q - s);
-                    }
-                    return true;
+        if (*p == '"') {
+            /* the key's end: its first stop byte, or 16 bytes on when there is none (a plain key of 16 bytes,
+             * if its '":' follows there; p + 35 < end); a stop byte other than '"' never reads as '":'. Both
+             * bytes in one compare (x86 is little-endian: q[0] is the low byte). */
+            const char *s = p + 1, *q = s + __builtin_ctz(json_str_stop16_(s) | 0x10000u);
+            uint16_t qc;
+            memcpy(&qc, q, 2);
+            if (qc == ('"' | ':' << 8)) {
+                const char *r = q + 2;
+                r += *r == ' ';
+                j->p = r;
+                if (key) {
+                    key->p = s;
+                    key->n = (size_t)(q - s);
                 }
+                return true;
             }
         }
     }
+general:;
 #endif
     const char *p = json_ws_run_end_(p0, end);
     if (p < end) {

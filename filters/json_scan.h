@@ -48,8 +48,8 @@ static inline __attribute__((always_inline)) const char *json_str_run_end_(const
 }
 
 /* The fast paths' "far from the end": at least this many bytes from p0 to the end, so the shapes they take
- * (a ',', a line break and up to 15 spaces of indent, a key of up to 15 bytes, its '":' and a blank) are read
- * without a bounds check per byte. */
+ * (a ',', up to 16 blanks, a key of up to 16 bytes, its '":' and a blank: 37 bytes) are read without a bounds
+ * check per byte. */
 #define JSON_FAR_ 48
 
 /* The stop bytes of a plain string (as in json_str_run_end_) among the 16 bytes at p, as a bit mask. */
@@ -58,19 +58,21 @@ static inline __attribute__((always_inline)) unsigned json_str_stop16_(const cha
     return (unsigned)_mm_movemask_epi8(json_stop16_(_mm_loadu_si128((const __m128i *)(const void *)p)));
 }
 
-/* The blanks at p in the shapes of compact and pretty JSON: none, one space before a non-blank, or a line
- * break and up to 15 spaces before a non-blank; NULL for anything else. p + 17 must be within the input. */
+/* The end of the blanks at p, in the shapes of compact and pretty JSON: p itself when *p is no blank, else
+ * the first byte that is neither a space nor a line break, at most 16 bytes on (so p + 16 must be within the
+ * input). Every byte skipped is a blank, so whatever the caller finds there ('"', ',', '}', ']', the bytes it
+ * takes) is what a full whitespace scan would find; any other byte (a tab, a carriage return, a control byte,
+ * or a 17th blank) is no byte a caller takes, and it goes its general way from where it was. Never NULL. One
+ * compare for compact JSON, three for the blank of "key": value, and one 16-byte compare for a line break and
+ * its indent, instead of a compare per shape. */
 static inline __attribute__((always_inline)) const char *json_blank_far_(const char *p)
 {
-    unsigned char c = (unsigned char)*p;
-    if (c > ' ') return p;
-    if (c == ' ') return (unsigned char)p[1] > ' ' ? p + 1 : NULL;
-    if (c != '\n') return NULL;
-    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + 1));
-    unsigned m = ~(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(' '))) & 0xFFFFu;
-    if (!m) return NULL;
-    const char *q = p + 1 + __builtin_ctz(m);
-    return (unsigned char)*q > ' ' ? q : NULL;
+    if ((unsigned char)*p > ' ') return p;
+    if (*p == ' ' && (unsigned char)p[1] > ' ') return p + 1;
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+    unsigned ws = (unsigned)_mm_movemask_epi8(
+        _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\n'))));
+    return p + __builtin_ctz(~ws); /* ~ws has bits 16 and up set: 16 at most */
 }
 
 /* json_ws_run_end_ for any other run of blanks (in json.c): out of line, so the shapes above, inlined at
