@@ -723,7 +723,12 @@ static inline __attribute__((always_inline)) const char *num_end_fast(const char
  * bit 1 the one around it, ...; in_obj caches bit 0 so the step after a value reads no stack). Returns the
  * end of the value at p, or NULL at anything it does not take on (a \u escape, an error of any kind);
  * json_skip then walks the value again from its start with the careful readers, which report the error at the
- * same place and in the same words as always. No state is written here. */
+ * same place and in the same words as always. No state is written here.
+ *
+ * Far from the end (JSON_FAR_ bytes or more), the shapes that make up most skipped values take no bounds
+ * check per byte, as in json_obj_next: a member's blanks, plain key and '":' and the blank after it, and a
+ * plain string value of up to 16 bytes, each by one 16-byte compare. What they do not take goes the general
+ * way from the same place, so they end where it would and take nothing it does not. */
 static const char *skip_fast(const char *p, const char *end, int depth)
 {
     const int room = JSON_MAX_DEPTH - depth;
@@ -736,6 +741,18 @@ value:
     /* by how often each comes: strings, numbers, containers, then the literals */
     char c0 = *p;
     if (c0 == '"') {
+#ifdef __SSE2__
+        if (end - p >= JSON_FAR_) {
+            /* the string's first stop byte, or 16 bytes on when there is none: at a '"' it ends there, else
+             * the general scan goes on from there (every byte before it is plain text) */
+            const char *q = p + 1 + __builtin_ctz(json_str_stop16_(p + 1) | 0x10000u);
+            if (*q == '"') {
+                p = q + 1;
+                goto after;
+            }
+            p = q - 1;
+        }
+#endif
         p = str_end_fast(p + 1, end);
     } else if (is_digit(c0) || c0 == '-') {
         p = num_end_fast(p, end);
@@ -751,7 +768,7 @@ value:
             in_obj = is_obj;
             d++;
             if (!is_obj) goto value;
-            goto key;
+            goto member;
         }
     } else if (c0 == 't') {
         p = (end - p >= 4 && memcmp(p, "true", 4) == 0) ? p + 4 : NULL;
@@ -763,6 +780,9 @@ value:
         return NULL;
     }
     if (!p) return NULL;
+#ifdef __SSE2__
+after:
+#endif
     /* after a value: close containers until a ',' or the end of the value we were asked to skip */
     for (;;) {
         if (d == 0) return p;
@@ -777,8 +797,7 @@ value:
         if (c == ',') {
             p++;
             if (!in_obj) goto value;
-            p = json_ws_run_end_(p, end);
-            goto key;
+            goto member;
         }
         if (c != (in_obj ? '}' : ']')) return NULL;
         p++;
@@ -786,19 +805,25 @@ value:
         obj >>= 1;
         in_obj = obj & 1;
     }
-key:
+member: /* p after the '{' or ',' or at the first key: blanks, a key, ':', then the value */
 #ifdef __SSE2__
-    /* far from the end, as in json_obj_next: a plain key of up to 15 bytes and its '":' in one compare */
-    if (end - p >= JSON_FAR_ && *p == '"') {
-        unsigned m = json_str_stop16_(p + 1);
-        const char *q = p + 1 + __builtin_ctz(m | 0x10000u);
-        if (m && q[0] == '"' && q[1] == ':') {
-            p = q + 2;
-            goto value;
+    if (end - p >= JSON_FAR_) {
+        /* as in json_obj_next: the blanks, a plain key of up to 16 bytes and its '":' in one compare each,
+         * and the blank after it */
+        const char *k = json_blank_far_(p);
+        if (*k == '"') {
+            const char *q = k + 1 + __builtin_ctz(json_str_stop16_(k + 1) | 0x10000u);
+            uint16_t qc;
+            memcpy(&qc, q, 2);
+            if (qc == ('"' | ':' << 8)) { /* little-endian: q[0] is the low byte */
+                p = q + 2;
+                p += *p == ' ';
+                goto value;
+            }
         }
     }
 #endif
-    /* p at a key: its string, ':', then the value */
+    p = json_ws_run_end_(p, end);
     if (p >= end || *p != '"') return NULL;
     p = str_end_fast(p + 1, end);
     if (!p) return NULL;
