@@ -48,7 +48,7 @@ const char *json_ws_run_end_slow_(const char *p, const char *end)
         __m128i ws = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, sp), _mm_cmpeq_epi8(x, nl)),
                                   _mm_or_si128(_mm_cmpeq_epi8(x, cr), _mm_cmpeq_epi8(x, tab)));
         unsigned m = ~(unsigned)_mm_movemask_epi8(ws) & 0xFFFFu;
-        if (m) return p + __builtin_ctz(m);
+        if (m) return p + json_ctz_(m);
         p += 16;
     }
     while (p < end && json_is_ws_(*p)) p++;
@@ -745,7 +745,7 @@ value:
         if (end - p >= JSON_FAR_) {
             /* the string's first stop byte, or 16 bytes on when there is none: at a '"' it ends there, else
              * the general scan goes on from there (every byte before it is plain text) */
-            const char *q = p + 1 + __builtin_ctz(json_str_stop16_(p + 1) | 0x10000u);
+            const char *q = p + 1 + json_ctz_(json_str_stop16_(p + 1) | 0x10000u);
             if (*q == '"') {
                 p = q + 1;
                 goto after;
@@ -812,7 +812,7 @@ member: /* p after the '{' or ',' or at the first key: blanks, a key, ':', then 
          * and the blank after it */
         const char *k = json_blank_far_(p);
         if (*k == '"') {
-            const char *q = k + 1 + __builtin_ctz(json_str_stop16_(k + 1) | 0x10000u);
+            const char *q = k + 1 + json_ctz_(json_str_stop16_(k + 1) | 0x10000u);
             uint16_t qc;
             memcpy(&qc, q, 2);
             if (qc == ('"' | ':' << 8)) { /* little-endian: q[0] is the low byte */

@@ -141,7 +141,7 @@ static inline __attribute__((always_inline)) bool json_obj_next(struct json *j, 
             /* the key's end: its first stop byte, or 16 bytes on when there is none (a plain key of 16 bytes,
              * if its '":' follows there; p + 35 < end); a stop byte other than '"' never reads as '":'. Both
              * bytes in one compare (x86 is little-endian: q[0] is the low byte). */
-            const char *s = p + 1, *q = s + __builtin_ctz(json_str_stop16_(s) | 0x10000u);
+            const char *s = p + 1, *q = s + json_ctz_(json_str_stop16_(s) | 0x10000u);
             uint16_t qc;
             memcpy(&qc, q, 2);
             if (qc == ('"' | ':' << 8)) {

@@ -19,6 +19,18 @@ static inline bool json_is_ws_(char c)
 
 #ifdef __SSE2__
 #include <emmintrin.h>
+#include <stddef.h>
+
+/* The index of the lowest set bit of m (not 0), as a size_t. GCC sign-extends __builtin_ctz's int (one more
+ * instruction, at every pointer it is added to) whatever it is cast to; the bit scan itself at the width of
+ * a pointer needs none (the 32-bit mask is zero-extended for free). */
+static inline __attribute__((always_inline)) size_t json_ctz_(unsigned m)
+{
+    size_t r, w = m;
+    __asm__("bsf %1, %0" : "=r"(r) : "r"(w) : "cc");
+    return r;
+}
+
 /* The bytes of x that are not plain string text (json_plain_str_byte_), with their top bit set (what
  * _mm_movemask_epi8 reads). x ^ 2 moves '"' (0x22) to 0x20 and keeps 0x00..0x1F within 0x00..0x1F, bytes >=
  * 0x80 negative and every other byte at 0x21 or above (0x23 becomes 0x21, 0x20 and 0x21 become 0x22 and
@@ -40,7 +52,7 @@ static inline __attribute__((always_inline)) const char *json_str_run_end_(const
     while (end - p >= 16) {
         __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
         unsigned m = (unsigned)_mm_movemask_epi8(json_stop16_(x));
-        if (m) return p + __builtin_ctz(m);
+        if (m) return p + json_ctz_(m);
         p += 16;
     }
     while (p < end && json_plain_str_byte_((unsigned char)*p)) p++;
@@ -72,7 +84,7 @@ static inline __attribute__((always_inline)) const char *json_blank_far_(const c
     __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
     unsigned ws = (unsigned)_mm_movemask_epi8(
         _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\n'))));
-    return p + __builtin_ctz(~ws); /* ~ws has bits 16 and up set: 16 at most */
+    return p + json_ctz_(~ws); /* ~ws has bits 16 and up set: 16 at most */
 }
 
 /* json_ws_run_end_ for any other run of blanks (in json.c): out of line, so the shapes above, inlined at
@@ -92,7 +104,7 @@ static inline __attribute__((always_inline)) const char *json_ws_run_end_(const 
             __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + 1));
             unsigned m = ~(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(' '))) & 0xFFFFu;
             if (m) {
-                const char *q = p + 1 + __builtin_ctz(m);
+                const char *q = p + 1 + json_ctz_(m);
                 if ((unsigned char)*q > ' ') return q;
             }
         }
