@@ -15,6 +15,7 @@ void json_init(struct json *j, const char *buf, size_t len, struct arena *arena)
     j->start = buf;
     j->p = buf;
     j->end = buf + len;
+    j->far = len >= JSON_FAR_ ? (uintptr_t)(buf + len - JSON_FAR_) : 0;
     j->arena = arena;
     j->depth = 0;
     j->err = JSON_OK;

@@ -41,6 +41,7 @@ enum json_err {
 
 struct json {
     const char *start, *p, *end;
+    uintptr_t far; /* end - JSON_FAR_, 0 for a shorter input: p <= far is "far from the end" in one compare */
     struct arena *arena; /* for strings with escapes; may be NULL to reject them */
     int depth;
     int err;              /* enum json_err, sticky */
@@ -124,7 +125,7 @@ static inline __attribute__((always_inline)) bool json_obj_next(struct json *j, 
     /* Far from the end (the usual case): the shapes of compact and pretty JSON without a bounds check per
      * byte. Every byte read below lies within p0 + 40 < end. Anything else (a longer indent or key, another
      * blank, an error) takes the path below from the same place, which gives the same answer for these. */
-    if (end - p0 >= JSON_FAR_) {
+    if ((uintptr_t)p0 <= j->far) {
         const char *p;
         if (*p0 == ',' && (unsigned char)prev > ' ' && prev != '{') {
             p = json_blank_far_(p0 + 1);

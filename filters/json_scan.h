@@ -17,6 +17,11 @@ static inline bool json_is_ws_(char c)
     return c == ' ' || c == '\n' || c == '\r' || c == '\t';
 }
 
+/* The fast paths' "far from the end": at least this many bytes from p0 to the end, so the shapes they take
+ * (a ',', up to 16 blanks, a key of up to 16 bytes, its '":' and a blank: 37 bytes) are read without a bounds
+ * check per byte. */
+#define JSON_FAR_ 48
+
 #ifdef __SSE2__
 #include <emmintrin.h>
 #include <stddef.h>
@@ -58,11 +63,6 @@ static inline __attribute__((always_inline)) const char *json_str_run_end_(const
     while (p < end && json_plain_str_byte_((unsigned char)*p)) p++;
     return p;
 }
-
-/* The fast paths' "far from the end": at least this many bytes from p0 to the end, so the shapes they take
- * (a ',', up to 16 blanks, a key of up to 16 bytes, its '":' and a blank: 37 bytes) are read without a bounds
- * check per byte. */
-#define JSON_FAR_ 48
 
 /* The stop bytes of a plain string (as in json_str_run_end_) among the 16 bytes at p, as a bit mask. */
 static inline __attribute__((always_inline)) unsigned json_str_stop16_(const char *p)
