@@ -252,8 +252,8 @@ static inline __attribute__((always_inline)) int json_string(struct json *j, str
 {
     const char *p = j->p, *end = j->end;
     if (!j->err && p < end && *p == '"') {
-        const char *s = p + 1, *q = json_str_run_end_(s, end);
-        if (q < end && *q == '"') {
+        const char *s = p + 1, *q = json_str_close_(s, end, (uintptr_t)p <= j->far);
+        if (q) {
             if (out) {
                 out->p = s;
                 out->n = (size_t)(q - s);
@@ -297,8 +297,8 @@ static inline __attribute__((always_inline)) int json_skip(struct json *j)
     const char *p = j->p, *end = j->end;
     if (!j->err && p < end) {
         if (*p == '"') {
-            const char *q = json_str_run_end_(p + 1, end);
-            if (q < end && *q == '"') {
+            const char *q = json_str_close_(p + 1, end, (uintptr_t)p <= j->far);
+            if (q) {
                 j->p = q + 1;
                 return 0;
             }

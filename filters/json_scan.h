@@ -125,4 +125,28 @@ static inline __attribute__((always_inline)) const char *json_ws_run_end_(const 
 }
 #endif
 
+/* The closing quote of a plain string whose text starts at s (just after its opening quote), or NULL when a
+ * stop byte other than '"' comes first (an escape, a control or non-ASCII byte: the caller's general path
+ * takes those) or the text runs to the end. far: s + 16 <= end. Far from the end, a string of up to 15 bytes
+ * (the usual one) is one 16-byte compare, without json_str_run_end_'s loop test and the test that the stop
+ * byte lies before the end. */
+static inline __attribute__((always_inline)) const char *json_str_close_(const char *s, const char *end,
+                                                                         bool far)
+{
+#ifdef __SSE2__
+    if (far) {
+        unsigned m = json_str_stop16_(s);
+        if (m) {
+            const char *q = s + json_ctz_(m);
+            return *q == '"' ? q : NULL;
+        }
+        s += 16; /* all plain text */
+    }
+#else
+    (void)far;
+#endif
+    const char *q = json_str_run_end_(s, end);
+    return q < end && *q == '"' ? q : NULL;
+}
+
 #endif
