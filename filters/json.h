@@ -276,9 +276,15 @@ static inline __attribute__((always_inline)) int json_int(struct json *j, int64_
         if (d <= 9) {
             uint64_t v = d;
             const char *q = p + 1;
-            if (d) /* "0" is a whole number: a digit after it is the caller's syntax error */
-                for (; q < end && q - p < 18 && (d = (unsigned)(unsigned char)*q - '0') <= 9; q++)
-                    v = v * 10 + d;
+            if (d) { /* "0" is a whole number: a digit after it is the caller's syntax error */
+                if ((uintptr_t)p <= j->far) {
+                    /* far from the end: 18 digits lie before it, one bound to test per digit */
+                    for (; q < p + 18 && (d = (unsigned)(unsigned char)*q - '0') <= 9; q++) v = v * 10 + d;
+                } else {
+                    for (; q < end && q - p < 18 && (d = (unsigned)(unsigned char)*q - '0') <= 9; q++)
+                        v = v * 10 + d;
+                }
+            }
             if (q >= end || ((unsigned)(unsigned char)*q - '0' > 9 && *q != '.' && *q != 'e' && *q != 'E')) {
                 j->p = q;
                 *out = (int64_t)v;
