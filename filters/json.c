@@ -726,11 +726,11 @@ static inline __attribute__((always_inline)) const char *num_end_fast(const char
  * json_skip then walks the value again from its start with the careful readers, which report the error at the
  * same place and in the same words as always. No state is written here.
  *
- * Far from the end (JSON_FAR_ bytes or more), the shapes that make up most skipped values take no bounds
- * check per byte, as in json_obj_next: a member's blanks, plain key and '":' and the blank after it, and a
- * plain string value of up to 16 bytes, each by one 16-byte compare. What they do not take goes the general
- * way from the same place, so they end where it would and take nothing it does not. */
-static const char *skip_fast(const char *p, const char *end, int depth)
+ * Far from the end (p <= far: JSON_FAR_ bytes or more), the shapes that make up most skipped values take no
+ * bounds check per byte, as in json_obj_next: a member's blanks, plain key and '":' and the blank after it,
+ * and a plain string value of up to 16 bytes, each by one 16-byte compare. What they do not take goes the
+ * general way from the same place, so they end where it would and take nothing it does not. */
+static const char *skip_fast(const char *p, const char *end, uintptr_t far, int depth)
 {
     const int room = JSON_MAX_DEPTH - depth;
     uint64_t obj = 0;
@@ -743,7 +743,7 @@ value:
     char c0 = *p;
     if (c0 == '"') {
 #ifdef __SSE2__
-        if (end - p >= JSON_FAR_) {
+        if ((uintptr_t)p <= far) {
             /* the string's first stop byte, or 16 bytes on when there is none: at a '"' it ends there, else
              * the general scan goes on from there (every byte before it is plain text) */
             const char *q = p + 1 + json_ctz_(json_str_stop16_(p + 1) | 0x10000u);
@@ -808,7 +808,7 @@ after:
     }
 member: /* p after the '{' or ',' or at the first key: blanks, a key, ':', then the value */
 #ifdef __SSE2__
-    if (end - p >= JSON_FAR_) {
+    if ((uintptr_t)p <= far) {
         /* as in json_obj_next: the blanks, a plain key of up to 16 bytes and its '":' in one compare each,
          * and the blank after it */
         const char *k = json_blank_far_(p);
@@ -929,7 +929,7 @@ int json_skip_slow_(struct json *j)
             }
             return skip_slow(j);
         }
-        e = skip_fast(p, end, j->depth);
+        e = skip_fast(p, end, j->far, j->depth);
         if (e) {
             j->p = e;
             return 0;
