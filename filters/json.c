@@ -30,6 +30,7 @@ int json_fail(struct json *j, int err, const char *msg)
         j->err = err;
         j->err_msg = msg;
         j->err_off = (size_t)(j->p - j->start);
+        j->far = 0; /* so the inline fast paths' one test of far also says "no error" */
     }
     return j->err;
 }

@@ -41,7 +41,8 @@ enum json_err {
 
 struct json {
     const char *start, *p, *end;
-    uintptr_t far; /* end - JSON_FAR_, 0 for a shorter input: p <= far is "far from the end" in one compare */
+    uintptr_t far; /* end - JSON_FAR_, 0 for a shorter input and once err is set: p <= far is "far from the
+                    * end, and no error" in one compare */
     struct arena *arena; /* for strings with escapes; may be NULL to reject them */
     int depth;
     int err;              /* enum json_err, sticky */
@@ -99,7 +100,7 @@ const char *json_int_array_end_(const char *p, const char *end);
 static inline enum json_type json_peek(struct json *j)
 {
     const char *p = j->p;
-    if (!j->err && p < j->end) {
+    if ((uintptr_t)p <= j->far || (!j->err && p < j->end)) { /* far: no error, and p < end */
         unsigned t = json_value_start_[(unsigned char)*p];
         if (t) return (enum json_type)t;
         /* the blank after "key:" in pretty-printed JSON */
@@ -118,15 +119,16 @@ static inline enum json_type json_peek(struct json *j)
  * restarts from the same place in json_obj_next_slow_, which reports errors exactly as it always has. */
 static inline __attribute__((always_inline)) bool json_obj_next(struct json *j, struct sv *key)
 {
-    if (j->err) return false;
-    const char *end = j->end, *p0 = j->p;
-    char prev = p0[-1];
+    const char *p0 = j->p;
+    char prev;
 #ifdef __SSE2__
     /* Far from the end (the usual case): the shapes of compact and pretty JSON without a bounds check per
      * byte. Every byte read below lies within p0 + 40 < end. Anything else (a longer indent or key, another
-     * blank, an error) takes the path below from the same place, which gives the same answer for these. */
+     * blank, an error) takes the path below from the same place, which gives the same answer for these.
+     * Far also means no error (json_fail zeroes far). */
     if ((uintptr_t)p0 <= j->far) {
         const char *p;
+        prev = p0[-1];
         if (*p0 == ',' && (unsigned char)prev > ' ' && prev != '{') {
             p = json_blank_far_(p0 + 1);
         } else {
@@ -159,7 +161,9 @@ static inline __attribute__((always_inline)) bool json_obj_next(struct json *j, 
     }
 general:;
 #endif
-    const char *p = json_ws_run_end_(p0, end);
+    if (j->err) return false; /* then j->p may be anywhere, even at the start: no byte before it is read */
+    prev = p0[-1];
+    const char *end = j->end, *p = json_ws_run_end_(p0, end);
     if (p < end) {
         char c = *p;
         if (c == ',' && (unsigned char)prev > ' ' && prev != '{') {
@@ -199,7 +203,7 @@ slow:
 static inline __attribute__((always_inline)) bool json_open_(struct json *j, char c, const char *what)
 {
     const char *p = j->p;
-    if (!j->err && p < j->end && *p == c && j->depth < JSON_MAX_DEPTH) {
+    if (((uintptr_t)p <= j->far || (!j->err && p < j->end)) && *p == c && j->depth < JSON_MAX_DEPTH) {
         j->depth++;
         j->p = p + 1;
         return true;
@@ -251,8 +255,9 @@ static inline __attribute__((always_inline)) bool json_arr_next(struct json *j)
 static inline __attribute__((always_inline)) int json_string(struct json *j, struct sv *out)
 {
     const char *p = j->p, *end = j->end;
-    if (!j->err && p < end && *p == '"') {
-        const char *s = p + 1, *q = json_str_close_(s, end, (uintptr_t)p <= j->far);
+    bool far = (uintptr_t)p <= j->far;
+    if ((far || (!j->err && p < end)) && *p == '"') {
+        const char *s = p + 1, *q = json_str_close_(s, end, far);
         if (q) {
             if (out) {
                 out->p = s;
@@ -271,13 +276,14 @@ static inline __attribute__((always_inline)) int json_string(struct json *j, str
 static inline __attribute__((always_inline)) int json_int(struct json *j, int64_t *out)
 {
     const char *p = j->p, *end = j->end;
-    if (!j->err && p < end) {
+    bool far = (uintptr_t)p <= j->far; /* no error either */
+    if (far || (!j->err && p < end)) {
         unsigned d = (unsigned)(unsigned char)*p - '0';
         if (d <= 9) {
             uint64_t v = d;
             const char *q = p + 1;
             if (d) { /* "0" is a whole number: a digit after it is the caller's syntax error */
-                if ((uintptr_t)p <= j->far) {
+                if (far) {
                     /* far from the end: 18 digits lie before it, one bound to test per digit */
                     for (; q < p + 18 && (d = (unsigned)(unsigned char)*q - '0') <= 9; q++) v = v * 10 + d;
                 } else {
@@ -301,9 +307,10 @@ static inline __attribute__((always_inline)) int json_int(struct json *j, int64_
 static inline __attribute__((always_inline)) int json_skip(struct json *j)
 {
     const char *p = j->p, *end = j->end;
-    if (!j->err && p < end) {
+    bool far = (uintptr_t)p <= j->far; /* no error either */
+    if (far || (!j->err && p < end)) {
         if (*p == '"') {
-            const char *q = json_str_close_(p + 1, end, (uintptr_t)p <= j->far);
+            const char *q = json_str_close_(p + 1, end, far);
             if (q) {
                 j->p = q + 1;
                 return 0;
