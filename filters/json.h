@@ -225,6 +225,33 @@ static inline __attribute__((always_inline)) bool json_arr_begin(struct json *j)
  * else (and every error) from the same place in json_arr_next_slow_. */
 static inline __attribute__((always_inline)) bool json_arr_next(struct json *j)
 {
+#ifdef __SSE2__
+    /* Far from the end (and so no error): the blanks by json_blank_far_, whose stop byte, when it is no
+     * blank, is the one the full scan below finds (every byte read lies within p0 + 34); anything else takes
+     * the path below from the same place. */
+    if ((uintptr_t)j->p <= j->far) {
+        const char *p0 = j->p, *p = json_blank_far_(p0);
+        char prev = p0[-1];
+        unsigned char c = (unsigned char)*p;
+        if (c == ']') {
+            j->p = p + 1;
+            j->depth--;
+            return false;
+        }
+        if (prev == '[') {
+            if (c > ' ') {
+                j->p = p;
+                return true;
+            }
+        } else if (c == ',' && (unsigned char)prev > ' ') {
+            p = json_blank_far_(p + 1);
+            if ((unsigned char)*p > ' ' && *p != ']') {
+                j->p = p;
+                return true;
+            }
+        }
+    }
+#endif
     if (j->err) return false;
     const char *end = j->end, *p0 = j->p, *p = json_ws_run_end_(p0, end);
     char prev = p0[-1];
