@@ -939,6 +939,16 @@ int json_skip_slow_(struct json *j)
     return skip_slow(j);
 }
 
+int json_skip_container_(struct json *j)
+{
+    const char *e = skip_fast(j->p, j->end, j->far, j->depth);
+    if (e) {
+        j->p = e;
+        return 0;
+    }
+    return skip_slow(j);
+}
+
 int json_finish(struct json *j)
 {
     if (j->err) return j->err;

@@ -94,6 +94,9 @@ bool json_arr_next_slow_(struct json *j);
 int json_string_slow_(struct json *j, struct sv *out);
 int json_int_slow_(struct json *j, int64_t *out);
 int json_skip_slow_(struct json *j);
+/* json_skip_slow_ for an object or array right at j->p, with no error recorded: without its checks for the
+ * other kinds of value. */
+int json_skip_container_(struct json *j);
 /* json_skip's fast path for a flat array of non-negative integers at p ('['): its end, or NULL (json.c). */
 const char *json_int_array_end_(const char *p, const char *end);
 
@@ -357,6 +360,9 @@ static inline __attribute__((always_inline)) int json_skip(struct json *j)
                 j->p = q;
                 return 0;
             }
+            return json_skip_container_(j);
+        } else if (*p == '{') {
+            return json_skip_container_(j);
         }
     }
     return json_skip_slow_(j);
