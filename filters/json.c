@@ -70,6 +70,10 @@ const unsigned char json_value_start_[256] = {
     ['8'] = JSON_NUMBER, ['9'] = JSON_NUMBER,
 };
 
+/* "(unsigned char)c > ' ' && c != '{'" (json_obj_next_slow_ looks back at the others) as one load and test,
+ * at every member of every object */
+const unsigned char json_after_value_[256] = {[0x21 ... 0x7A] = 1, [0x7C ... 0xFF] = 1};
+
 enum json_type json_peek_slow_(struct json *j)
 {
     if (j->err) return JSON_NONE;

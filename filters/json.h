@@ -84,6 +84,8 @@ int json_finish(struct json *j);
 /* ---- internals of the inline fast paths; not for callers ---- */
 /* json_value_start_[c]: the enum json_type that byte c starts, 0 if none. */
 extern const unsigned char json_value_start_[256];
+/* json_after_value_[c]: 1 when c may be the byte before a ',' that json_obj_next takes (no blank, no '{'). */
+extern const unsigned char json_after_value_[256];
 /* json_peek's general path: skips any whitespace, records an error at the end or at a bad byte. */
 enum json_type json_peek_slow_(struct json *j);
 /* json_obj_next's general path: any whitespace, escaped keys, and every error. */
@@ -132,7 +134,7 @@ static inline __attribute__((always_inline)) bool json_obj_next(struct json *j, 
     if ((uintptr_t)p0 <= j->far) {
         const char *p;
         prev = p0[-1];
-        if (*p0 == ',' && (unsigned char)prev > ' ' && prev != '{') {
+        if (*p0 == ',' && json_after_value_[(unsigned char)prev]) {
             p = json_blank_far_(p0 + 1);
         } else {
             p = json_blank_far_(p0);
