@@ -335,7 +335,8 @@ static inline __attribute__((always_inline)) int json_int(struct json *j, int64_
 
 /* json_skip for the values skipped most often, right here (after the blank of "key": value): a plain string
  * (one run, no escape, nothing to validate), a small non-negative integer followed by what may follow a
- * value, or an array of such integers. Anything else from the same place in json_skip_slow_. */
+ * value, or an array of such integers; any other object or array straight to json_skip_container_. Anything
+ * else from the same place in json_skip_slow_. */
 static inline __attribute__((always_inline)) int json_skip(struct json *j)
 {
     const char *p = j->p, *end = j->end;
