@@ -543,37 +543,53 @@ static int numtok_double(struct json *j, const struct numtok *t, double *out)
     return 0;
 }
 
+/* json_double's one pass: the end of the usual price or coordinate at p (p < end) with its value in *out, or
+ * NULL for anything else. far (p + JSON_FAR_ <= end, a constant where it is inlined): no end test, as the
+ * pass reads at most 42 bytes (a sign, 16 digits, '.', 23 more and the byte after). */
+static inline __attribute__((always_inline)) const char *dbl_fast(const char *p, const char *end, bool far,
+                                                                  double *out)
+{
+#define IN_(q) (far || (q) < end)
+    bool neg = *p == '-';
+    const char *q = p + neg;
+    if (IN_(q) && is_digit(*q)) {
+        uint64_t m = (uint64_t)(*q - '0');
+        int digits = m != 0, frac = 0;
+        if (*q++ != '0')
+            for (; IN_(q) && is_digit(*q) && digits <= 15; q++) {
+                m = m * 10 + (uint64_t)(*q - '0');
+                digits++;
+            }
+        if (IN_(q) && *q == '.' && IN_(q + 1) && is_digit(q[1]))
+            for (q++; IN_(q) && is_digit(*q) && digits <= 15 && frac <= 22; q++) {
+                m = m * 10 + (uint64_t)(*q - '0');
+                if (m) digits++;
+                frac++;
+            }
+        if (digits <= 15 && frac <= 22 &&
+            (!IN_(q) || (!is_digit(*q) && *q != '.' && *q != 'e' && *q != 'E'))) {
+            double v = (double)m / pow10tab[frac];
+            *out = neg ? -v : v;
+            return q;
+        }
+    }
+    return NULL;
+#undef IN_
+}
+
 int json_double(struct json *j, double *out)
 {
     /* the usual price or coordinate, right here: scanned and converted in one pass, by the grammar of
      * scan_number and the arithmetic of numtok_double (so the same double); anything else (an exponent, more
-     * digits, an error) from the same place below */
-    const char *p = j->p, *end = j->end;
-    if (!j->err && p < end) {
-        bool neg = *p == '-';
-        const char *q = p + neg;
-        if (q < end && is_digit(*q)) {
-            uint64_t m = (uint64_t)(*q - '0');
-            int digits = m != 0, frac = 0;
-            if (*q++ != '0')
-                for (; q < end && is_digit(*q) && digits <= 15; q++) {
-                    m = m * 10 + (uint64_t)(*q - '0');
-                    digits++;
-                }
-            if (q < end && *q == '.' && q + 1 < end && is_digit(q[1]))
-                for (q++; q < end && is_digit(*q) && digits <= 15 && frac <= 22; q++) {
-                    m = m * 10 + (uint64_t)(*q - '0');
-                    if (m) digits++;
-                    frac++;
-                }
-            if (digits <= 15 && frac <= 22 &&
-                (q >= end || (!is_digit(*q) && *q != '.' && *q != 'e' && *q != 'E'))) {
-                double v = (double)m / pow10tab[frac];
-                *out = neg ? -v : v;
-                j->p = q;
-                return 0;
-            }
-        }
+     * digits, an error) from the same place below. Far from the end (and so no error) without end tests. */
+    const char *p = j->p, *end = j->end, *q = NULL;
+    if ((uintptr_t)p <= j->far)
+        q = dbl_fast(p, end, true, out);
+    else if (!j->err && p < end)
+        q = dbl_fast(p, end, false, out);
+    if (q) {
+        j->p = q;
+        return 0;
     }
     bool here = !j->err && j->p < j->end && (*j->p == '-' || (*j->p >= '0' && *j->p <= '9'));
     enum json_type t = here ? JSON_NUMBER : json_peek(j);
