@@ -15,6 +15,7 @@ void json_init(struct json *j, const char *buf, size_t len, struct arena *arena)
     j->start = buf;
     j->p = buf;
     j->end = buf + len;
+    j->far = len >= JSON_FAR_ ? (uintptr_t)(buf + len - JSON_FAR_) : 0;
     j->arena = arena;
     j->depth = 0;
     j->err = JSON_OK;
@@ -29,6 +30,7 @@ int json_fail(struct json *j, int err, const char *msg)
         j->err = err;
         j->err_msg = msg;
         j->err_off = (size_t)(j->p - j->start);
+        j->far = 0; /* so the inline fast paths' one test of far also says "no error" */
     }
     return j->err;
 }
@@ -48,7 +50,7 @@ const char *json_ws_run_end_slow_(const char *p, const char *end)
         __m128i ws = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, sp), _mm_cmpeq_epi8(x, nl)),
                                   _mm_or_si128(_mm_cmpeq_epi8(x, cr), _mm_cmpeq_epi8(x, tab)));
         unsigned m = ~(unsigned)_mm_movemask_epi8(ws) & 0xFFFFu;
-        if (m) return p + __builtin_ctz(m);
+        if (m) return p + json_ctz_(m);
         p += 16;
     }
     while (p < end && json_is_ws_(*p)) p++;
@@ -67,6 +69,10 @@ const unsigned char json_value_start_[256] = {
     ['3'] = JSON_NUMBER, ['4'] = JSON_NUMBER, ['5'] = JSON_NUMBER, ['6'] = JSON_NUMBER, ['7'] = JSON_NUMBER,
     ['8'] = JSON_NUMBER, ['9'] = JSON_NUMBER,
 };
+
+/* "(unsigned char)c > ' ' && c != '{'" (json_obj_next_slow_ looks back at the others) as one load and test,
+ * at every member of every object */
+const unsigned char json_after_value_[256] = {[0x21 ... 0x7A] = 1, [0x7C ... 0xFF] = 1};
 
 enum json_type json_peek_slow_(struct json *j)
 {
@@ -537,37 +543,53 @@ static int numtok_double(struct json *j, const struct numtok *t, double *out)
     return 0;
 }
 
+/* json_double's one pass: the end of the usual price or coordinate at p (p < end) with its value in *out, or
+ * NULL for anything else. far (p + JSON_FAR_ <= end, a constant where it is inlined): no end test, as the
+ * pass reads at most 42 bytes (a sign, 16 digits, '.', 23 more and the byte after). */
+static inline __attribute__((always_inline)) const char *dbl_fast(const char *p, const char *end, bool far,
+                                                                  double *out)
+{
+#define IN_(q) (far || (q) < end)
+    bool neg = *p == '-';
+    const char *q = p + neg;
+    if (IN_(q) && is_digit(*q)) {
+        uint64_t m = (uint64_t)(*q - '0');
+        int digits = m != 0, frac = 0;
+        if (*q++ != '0')
+            for (; IN_(q) && is_digit(*q) && digits <= 15; q++) {
+                m = m * 10 + (uint64_t)(*q - '0');
+                digits++;
+            }
+        if (IN_(q) && *q == '.' && IN_(q + 1) && is_digit(q[1]))
+            for (q++; IN_(q) && is_digit(*q) && digits <= 15 && frac <= 22; q++) {
+                m = m * 10 + (uint64_t)(*q - '0');
+                if (m) digits++;
+                frac++;
+            }
+        if (digits <= 15 && frac <= 22 &&
+            (!IN_(q) || (!is_digit(*q) && *q != '.' && *q != 'e' && *q != 'E'))) {
+            double v = (double)m / pow10tab[frac];
+            *out = neg ? -v : v;
+            return q;
+        }
+    }
+    return NULL;
+#undef IN_
+}
+
 int json_double(struct json *j, double *out)
 {
     /* the usual price or coordinate, right here: scanned and converted in one pass, by the grammar of
      * scan_number and the arithmetic of numtok_double (so the same double); anything else (an exponent, more
-     * digits, an error) from the same place below */
-    const char *p = j->p, *end = j->end;
-    if (!j->err && p < end) {
-        bool neg = *p == '-';
-        const char *q = p + neg;
-        if (q < end && is_digit(*q)) {
-            uint64_t m = (uint64_t)(*q - '0');
-            int digits = m != 0, frac = 0;
-            if (*q++ != '0')
-                for (; q < end && is_digit(*q) && digits <= 15; q++) {
-                    m = m * 10 + (uint64_t)(*q - '0');
-                    digits++;
-                }
-            if (q < end && *q == '.' && q + 1 < end && is_digit(q[1]))
-                for (q++; q < end && is_digit(*q) && digits <= 15 && frac <= 22; q++) {
-                    m = m * 10 + (uint64_t)(*q - '0');
-                    if (m) digits++;
-                    frac++;
-                }
-            if (digits <= 15 && frac <= 22 &&
-                (q >= end || (!is_digit(*q) && *q != '.' && *q != 'e' && *q != 'E'))) {
-                double v = (double)m / pow10tab[frac];
-                *out = neg ? -v : v;
-                j->p = q;
-                return 0;
-            }
-        }
+     * digits, an error) from the same place below. Far from the end (and so no error) without end tests. */
+    const char *p = j->p, *end = j->end, *q = NULL;
+    if ((uintptr_t)p <= j->far)
+        q = dbl_fast(p, end, true, out);
+    else if (!j->err && p < end)
+        q = dbl_fast(p, end, false, out);
+    if (q) {
+        j->p = q;
+        return 0;
     }
     bool here = !j->err && j->p < j->end && (*j->p == '-' || (*j->p >= '0' && *j->p <= '9'));
     enum json_type t = here ? JSON_NUMBER : json_peek(j);
@@ -723,8 +745,13 @@ static inline __attribute__((always_inline)) const char *num_end_fast(const char
  * bit 1 the one around it, ...; in_obj caches bit 0 so the step after a value reads no stack). Returns the
  * end of the value at p, or NULL at anything it does not take on (a \u escape, an error of any kind);
  * json_skip then walks the value again from its start with the careful readers, which report the error at the
- * same place and in the same words as always. No state is written here. */
-static const char *skip_fast(const char *p, const char *end, int depth)
+ * same place and in the same words as always. No state is written here.
+ *
+ * Far from the end (p <= far: JSON_FAR_ bytes or more), the shapes that make up most skipped values take no
+ * bounds check per byte, as in json_obj_next: a member's blanks, plain key and '":' and the blank after it,
+ * and a plain string value of up to 16 bytes, each by one 16-byte compare. What they do not take goes the
+ * general way from the same place, so they end where it would and take nothing it does not. */
+static const char *skip_fast(const char *p, const char *end, uintptr_t far, int depth)
 {
     const int room = JSON_MAX_DEPTH - depth;
     uint64_t obj = 0;
@@ -736,6 +763,18 @@ value:
     /* by how often each comes: strings, numbers, containers, then the literals */
     char c0 = *p;
     if (c0 == '"') {
+#ifdef __SSE2__
+        if ((uintptr_t)p <= far) {
+            /* the string's first stop byte, or 16 bytes on when there is none: at a '"' it ends there, else
+             * the general scan goes on from there (every byte before it is plain text) */
+            const char *q = p + 1 + json_ctz_(json_str_stop16_(p + 1) | 0x10000u);
+            if (*q == '"') {
+                p = q + 1;
+                goto after;
+            }
+            p = q - 1;
+        }
+#endif
         p = str_end_fast(p + 1, end);
     } else if (is_digit(c0) || c0 == '-') {
         p = num_end_fast(p, end);
@@ -751,7 +790,7 @@ value:
             in_obj = is_obj;
             d++;
             if (!is_obj) goto value;
-            goto key;
+            goto member;
         }
     } else if (c0 == 't') {
         p = (end - p >= 4 && memcmp(p, "true", 4) == 0) ? p + 4 : NULL;
@@ -763,6 +802,9 @@ value:
         return NULL;
     }
     if (!p) return NULL;
+#ifdef __SSE2__
+after:
+#endif
     /* after a value: close containers until a ',' or the end of the value we were asked to skip */
     for (;;) {
         if (d == 0) return p;
@@ -777,8 +819,7 @@ value:
         if (c == ',') {
             p++;
             if (!in_obj) goto value;
-            p = json_ws_run_end_(p, end);
-            goto key;
+            goto member;
         }
         if (c != (in_obj ? '}' : ']')) return NULL;
         p++;
@@ -786,19 +827,25 @@ value:
         obj >>= 1;
         in_obj = obj & 1;
     }
-key:
+member: /* p after the '{' or ',' or at the first key: blanks, a key, ':', then the value */
 #ifdef __SSE2__
-    /* far from the end, as in json_obj_next: a plain key of up to 15 bytes and its '":' in one compare */
-    if (end - p >= JSON_FAR_ && *p == '"') {
-        unsigned m = json_str_stop16_(p + 1);
-        const char *q = p + 1 + __builtin_ctz(m | 0x10000u);
-        if (m && q[0] == '"' && q[1] == ':') {
-            p = q + 2;
-            goto value;
+    if ((uintptr_t)p <= far) {
+        /* as in json_obj_next: the blanks, a plain key of up to 16 bytes and its '":' in one compare each,
+         * and the blank after it */
+        const char *k = json_blank_far_(p);
+        if (*k == '"') {
+            const char *q = k + 1 + json_ctz_(json_str_stop16_(k + 1) | 0x10000u);
+            uint16_t qc;
+            memcpy(&qc, q, 2);
+            if (qc == ('"' | ':' << 8)) { /* little-endian: q[0] is the low byte */
+                p = q + 2;
+                p += *p == ' ';
+                goto value;
+            }
         }
     }
 #endif
-    /* p at a key: its string, ':', then the value */
+    p = json_ws_run_end_(p, end);
     if (p >= end || *p != '"') return NULL;
     p = str_end_fast(p + 1, end);
     if (!p) return NULL;
@@ -903,11 +950,21 @@ int json_skip_slow_(struct json *j)
             }
             return skip_slow(j);
         }
-        e = skip_fast(p, end, j->depth);
+        e = skip_fast(p, end, j->far, j->depth);
         if (e) {
             j->p = e;
             return 0;
         }
+    }
+    return skip_slow(j);
+}
+
+int json_skip_container_(struct json *j)
+{
+    const char *e = skip_fast(j->p, j->end, j->far, j->depth);
+    if (e) {
+        j->p = e;
+        return 0;
     }
     return skip_slow(j);
 }

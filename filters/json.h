@@ -41,6 +41,8 @@ enum json_err {
 
 struct json {
     const char *start, *p, *end;
+    uintptr_t far; /* end - JSON_FAR_, 0 for a shorter input and once err is set: p <= far is "far from the
+                    * end, and no error" in one compare */
     struct arena *arena; /* for strings with escapes; may be NULL to reject them */
     int depth;
     int err;              /* enum json_err, sticky */
@@ -82,6 +84,8 @@ int json_finish(struct json *j);
 /* ---- internals of the inline fast paths; not for callers ---- */
 /* json_value_start_[c]: the enum json_type that byte c starts, 0 if none. */
 extern const unsigned char json_value_start_[256];
+/* json_after_value_[c]: 1 when c may be the byte before a ',' that json_obj_next takes (no blank, no '{'). */
+extern const unsigned char json_after_value_[256];
 /* json_peek's general path: skips any whitespace, records an error at the end or at a bad byte. */
 enum json_type json_peek_slow_(struct json *j);
 /* json_obj_next's general path: any whitespace, escaped keys, and every error. */
@@ -92,13 +96,16 @@ bool json_arr_next_slow_(struct json *j);
 int json_string_slow_(struct json *j, struct sv *out);
 int json_int_slow_(struct json *j, int64_t *out);
 int json_skip_slow_(struct json *j);
+/* json_skip_slow_ for an object or array right at j->p, with no error recorded: without its checks for the
+ * other kinds of value. */
+int json_skip_container_(struct json *j);
 /* json_skip's fast path for a flat array of non-negative integers at p ('['): its end, or NULL (json.c). */
 const char *json_int_array_end_(const char *p, const char *end);
 
 static inline enum json_type json_peek(struct json *j)
 {
     const char *p = j->p;
-    if (!j->err && p < j->end) {
+    if ((uintptr_t)p <= j->far || (!j->err && p < j->end)) { /* far: no error, and p < end */
         unsigned t = json_value_start_[(unsigned char)*p];
         if (t) return (enum json_type)t;
         /* the blank after "key:" in pretty-printed JSON */
@@ -117,46 +124,51 @@ static inline enum json_type json_peek(struct json *j)
  * restarts from the same place in json_obj_next_slow_, which reports errors exactly as it always has. */
 static inline __attribute__((always_inline)) bool json_obj_next(struct json *j, struct sv *key)
 {
-    if (j->err) return false;
-    const char *end = j->end, *p0 = j->p;
-    char prev = p0[-1];
+    const char *p0 = j->p;
+    char prev;
 #ifdef __SSE2__
     /* Far from the end (the usual case): the shapes of compact and pretty JSON without a bounds check per
      * byte. Every byte read below lies within p0 + 40 < end. Anything else (a longer indent or key, another
-     * blank, an error) takes the path below from the same place, which gives the same answer for these. */
-    if (end - p0 >= JSON_FAR_) {
-        const char *p = p0;
-        if (*p == ',' && (unsigned char)prev > ' ' && prev != '{') {
-            p = json_blank_far_(p + 1);
+     * blank, an error) takes the path below from the same place, which gives the same answer for these.
+     * Far also means no error (json_fail zeroes far). */
+    if ((uintptr_t)p0 <= j->far) {
+        const char *p;
+        prev = p0[-1];
+        if (*p0 == ',' && json_after_value_[(unsigned char)prev]) {
+            p = json_blank_far_(p0 + 1);
         } else {
-            p = json_blank_far_(p);
-            if (p && *p == '}') {
+            p = json_blank_far_(p0);
+            if (*p == '}') {
                 j->p = p + 1;
                 j->depth--;
                 return false;
             }
-            if (prev != '{') p = NULL;
+            if (prev != '{') goto general;
         }
-        if (p && *p == '"') {
-            const char *s = p + 1;
-            unsigned m = json_str_stop16_(s);
-            if (m) {
-                const char *q = s + __builtin_ctz(m);
-                if (q[0] == '"' && q[1] == ':') {
-                    const char *r = q + 2;
-                    r += *r == ' ';
-                    j->p = r;
-                    if (key) {
-                        key->p = s;
-                        key->n = (size_t)(q - s);
-                    }
-                    return true;
+        if (*p == '"') {
+            /* the key's end: its first stop byte, or 16 bytes on when there is none (a plain key of 16 bytes,
+             * if its '":' follows there; p + 35 < end); a stop byte other than '"' never reads as '":'. Both
+             * bytes in one compare (x86 is little-endian: q[0] is the low byte). */
+            const char *s = p + 1, *q = s + json_ctz_(json_str_stop16_(s) | 0x10000u);
+            uint16_t qc;
+            memcpy(&qc, q, 2);
+            if (qc == ('"' | ':' << 8)) {
+                const char *r = q + 2;
+                r += *r == ' ';
+                j->p = r;
+                if (key) {
+                    key->p = s;
+                    key->n = (size_t)(q - s);
                 }
+                return true;
             }
         }
     }
+general:;
 #endif
-    const char *p = json_ws_run_end_(p0, end);
+    if (j->err) return false; /* then j->p may be anywhere, even at the start: no byte before it is read */
+    prev = p0[-1];
+    const char *end = j->end, *p = json_ws_run_end_(p0, end);
     if (p < end) {
         char c = *p;
         if (c == ',' && (unsigned char)prev > ' ' && prev != '{') {
@@ -196,7 +208,7 @@ slow:
 static inline __attribute__((always_inline)) bool json_open_(struct json *j, char c, const char *what)
 {
     const char *p = j->p;
-    if (!j->err && p < j->end && *p == c && j->depth < JSON_MAX_DEPTH) {
+    if (((uintptr_t)p <= j->far || (!j->err && p < j->end)) && *p == c && j->depth < JSON_MAX_DEPTH) {
         j->depth++;
         j->p = p + 1;
         return true;
@@ -218,6 +230,33 @@ static inline __attribute__((always_inline)) bool json_arr_begin(struct json *j)
  * else (and every error) from the same place in json_arr_next_slow_. */
 static inline __attribute__((always_inline)) bool json_arr_next(struct json *j)
 {
+#ifdef __SSE2__
+    /* Far from the end (and so no error): the blanks by json_blank_far_, whose stop byte, when it is no
+     * blank, is the one the full scan below finds (every byte read lies within p0 + 34); anything else takes
+     * the path below from the same place. */
+    if ((uintptr_t)j->p <= j->far) {
+        const char *p0 = j->p, *p = json_blank_far_(p0);
+        char prev = p0[-1];
+        unsigned char c = (unsigned char)*p;
+        if (c == ']') {
+            j->p = p + 1;
+            j->depth--;
+            return false;
+        }
+        if (prev == '[') {
+            if (c > ' ') {
+                j->p = p;
+                return true;
+            }
+        } else if (c == ',' && (unsigned char)prev > ' ') {
+            p = json_blank_far_(p + 1);
+            if ((unsigned char)*p > ' ' && *p != ']') {
+                j->p = p;
+                return true;
+            }
+        }
+    }
+#endif
     if (j->err) return false;
     const char *end = j->end, *p0 = j->p, *p = json_ws_run_end_(p0, end);
     char prev = p0[-1];
@@ -248,9 +287,10 @@ static inline __attribute__((always_inline)) bool json_arr_next(struct json *j)
 static inline __attribute__((always_inline)) int json_string(struct json *j, struct sv *out)
 {
     const char *p = j->p, *end = j->end;
-    if (!j->err && p < end && *p == '"') {
-        const char *s = p + 1, *q = json_str_run_end_(s, end);
-        if (q < end && *q == '"') {
+    bool far = (uintptr_t)p <= j->far;
+    if ((far || (!j->err && p < end)) && *p == '"') {
+        const char *s = p + 1, *q = json_str_close_(s, end, far);
+        if (q) {
             if (out) {
                 out->p = s;
                 out->n = (size_t)(q - s);
@@ -268,14 +308,21 @@ static inline __attribute__((always_inline)) int json_string(struct json *j, str
 static inline __attribute__((always_inline)) int json_int(struct json *j, int64_t *out)
 {
     const char *p = j->p, *end = j->end;
-    if (!j->err && p < end) {
+    bool far = (uintptr_t)p <= j->far; /* no error either */
+    if (far || (!j->err && p < end)) {
         unsigned d = (unsigned)(unsigned char)*p - '0';
         if (d <= 9) {
             uint64_t v = d;
             const char *q = p + 1;
-            if (d) /* "0" is a whole number: a digit after it is the caller's syntax error */
-                for (; q < end && q - p < 18 && (d = (unsigned)(unsigned char)*q - '0') <= 9; q++)
-                    v = v * 10 + d;
+            if (d) { /* "0" is a whole number: a digit after it is the caller's syntax error */
+                if (far) {
+                    /* far from the end: 18 digits lie before it, one bound to test per digit */
+                    for (; q < p + 18 && (d = (unsigned)(unsigned char)*q - '0') <= 9; q++) v = v * 10 + d;
+                } else {
+                    for (; q < end && q - p < 18 && (d = (unsigned)(unsigned char)*q - '0') <= 9; q++)
+                        v = v * 10 + d;
+                }
+            }
             if (q >= end || ((unsigned)(unsigned char)*q - '0' > 9 && *q != '.' && *q != 'e' && *q != 'E')) {
                 j->p = q;
                 *out = (int64_t)v;
@@ -288,14 +335,16 @@ static inline __attribute__((always_inline)) int json_int(struct json *j, int64_
 
 /* json_skip for the values skipped most often, right here (after the blank of "key": value): a plain string
  * (one run, no escape, nothing to validate), a small non-negative integer followed by what may follow a
- * value, or an array of such integers. Anything else from the same place in json_skip_slow_. */
+ * value, or an array of such integers; any other object or array straight to json_skip_container_. Anything
+ * else from the same place in json_skip_slow_. */
 static inline __attribute__((always_inline)) int json_skip(struct json *j)
 {
     const char *p = j->p, *end = j->end;
-    if (!j->err && p < end) {
+    bool far = (uintptr_t)p <= j->far; /* no error either */
+    if (far || (!j->err && p < end)) {
         if (*p == '"') {
-            const char *q = json_str_run_end_(p + 1, end);
-            if (q < end && *q == '"') {
+            const char *q = json_str_close_(p + 1, end, far);
+            if (q) {
                 j->p = q + 1;
                 return 0;
             }
@@ -314,6 +363,9 @@ static inline __attribute__((always_inline)) int json_skip(struct json *j)
                 j->p = q;
                 return 0;
             }
+            return json_skip_container_(j);
+        } else if (*p == '{') {
+            return json_skip_container_(j);
         }
     }
     return json_skip_slow_(j);
