@@ -226,7 +226,7 @@ python3 - "$W" "$FAILOVER" "$PRIMARY_PID" "$P1" "$P2" "${SPORTS[*]}" "$USERS" "$
 # The drill's timeline: poll every instance's /metrics every 50 ms; with --failover kill the primary 1 s into
 # the measured load, write opt-outs through whatever Sentinel names as primary, wait for the fleet to recover,
 # then check every acknowledged opt-out on every instance and the cap. Prints a JSON report on stdout.
-import json, os, re, signal, subprocess, sys, threading, time, urllib.request
+import json, os, re, signal, socket, sys, threading, time, urllib.request
 W, failover, ppid, p1, p2, sports, nusers, load_s, sample, cap_c, cap, lg_pid = sys.argv[1:13]
 urls = sys.argv[13:]
 failover, ppid, nusers, load_s, cap, lg_pid = failover == "1", int(ppid), int(nusers), float(load_s), int(cap), int(lg_pid)
@@ -278,20 +278,65 @@ threads = [threading.Thread(target=poller, args=(u,), daemon=True) for u in urls
 for th in threads:
     th.start()
 
-def redis_cli(port, *args, host="127.0.0.1", timeout=1.0):
-    try:
-        r = subprocess.run(["redis-cli", "-h", host, "-p", str(port)] + list(args), capture_output=True,
-                           text=True, timeout=timeout)
-        return r.stdout.strip()
-    except subprocess.TimeoutExpired:
-        return "ERR timeout"
+class RedisError(Exception):
+    pass
+
+def redis_cmd(port, *args, host="127.0.0.1", timeout=1.0):
+    """One command over a socket of our own (RESP), no redis-cli process: starting one took more than a second on
+    a loaded 2-core machine. Returns the reply (str, int, list or None); raises RedisError for an error reply and
+    OSError (socket.timeout among them) when the server is down or does not answer within `timeout`."""
+    with socket.create_connection((host, int(port)), timeout=timeout) as s:
+        s.settimeout(timeout)
+        out = b"*%d\r\n" % len(args)
+        for a in args:
+            a = str(a).encode()
+            out += b"$%d\r\n%s\r\n" % (len(a), a)
+        s.sendall(out)
+        f = s.makefile("rb")
+        def reply():
+            line = f.readline()
+            if not line.endswith(b"\r\n"):
+                raise OSError("connection closed mid-reply")
+            kind, rest = line[:1], line[1:-2].decode()
+            if kind == b"+":
+                return rest
+            if kind == b"-":
+                raise RedisError(rest)
+            if kind == b":":
+                return int(rest)
+            if kind == b"$":
+                n = int(rest)
+                if n < 0:
+                    return None
+                data = f.read(n + 2)
+                if len(data) != n + 2:
+                    raise OSError("connection closed mid-reply")
+                return data[:-2].decode()
+            if kind == b"*":
+                n = int(rest)
+                return None if n < 0 else [reply() for _ in range(n)]
+            raise OSError("unexpected reply %r" % line[:40])
+        return reply()
 
 def current_primary():
+    """The primary Sentinel names, or None when no Sentinel answers (each asked with a 1 s bound)."""
     for sp in sports:
-        out = redis_cli(sp, "sentinel", "get-master-addr-by-name", "fairbid").split()
-        if len(out) == 2:
+        try:
+            out = redis_cmd(sp, "sentinel", "get-master-addr-by-name", "fairbid")
+        except (OSError, RedisError):
+            continue
+        if isinstance(out, list) and len(out) == 2:
             return out[0], int(out[1])
     return None
+
+def hset_optout(pr, uid, timeout):
+    """HSET an opt-out through primary `pr`; returns None when acknowledged, else why not."""
+    try:
+        r = redis_cmd(pr[1], "HSET", "fairbid:consent:" + uid, "optout", "1", "updated_ms",
+                      str(int(time.time() * 1000)), host=pr[0], timeout=timeout)
+    except (OSError, RedisError) as e:
+        return "%s: %s" % (type(e).__name__, e)
+    return None if isinstance(r, int) else "unexpected reply %r" % (r,)
 
 # one bid request for user `buyeruid` (the sample request: its winner is a personal-data campaign)
 PERSONAL = "initech-runners"  # deploy/fairbid.json's personal-data campaign, the sample request's winner
@@ -308,6 +353,14 @@ def decide(u, buyeruid):
     return resp.status, [b["cid"] for sb in json.loads(data).get("seatbid", []) for b in sb.get("bid", [])]
 
 report = {"instances": len(urls), "failover": failover}
+def report_crash(kind, value, tb):
+    # whatever the drill could not finish is reported (and is a missed bar), never an empty report
+    import traceback
+    traceback.print_exception(kind, value, tb)
+    report["drill_error"] = "".join(traceback.format_exception_only(kind, value)).strip()
+    report.setdefault("poll", {})
+    print(json.dumps(report), flush=True)
+sys.excepthook = report_crash
 users = ["tb-optout-%d" % i for i in range(nusers)] if failover else []
 acked = {}
 time.sleep(0.5 + 1.0)  # loadgen warm-up, then 1 s of steady load
@@ -325,9 +378,7 @@ if failover:
                 promoted_at = now()
                 log("sentinel names the replica 127.0.0.1:%s as primary" % p2)
             if pr:
-                out = redis_cli(pr[1], "HSET", "fairbid:consent:" + u, "optout", "1", "updated_ms",
-                                str(int(time.time() * 1000)), host=pr[0], timeout=0.5)
-                if re.fullmatch(r"\(integer\) \d+|\d+", out):
+                if hset_optout(pr, u, 0.5) is None:
                     acked[u] = {"at_s": round(now() - t_kill, 3), "primary": pr[1]}
                     break
             time.sleep(0.05)
@@ -361,25 +412,28 @@ if not failover and nusers > 0:
     else:
         pr = current_primary()
         lag_ms, missed = [], []
-        for i in range(nusers):
+        for i in range(nusers if pr else 0):
             uid = "tb-prop-%d" % i
-            # the lag is timed from the write's reply, so the client's own timeout only bounds a hung write; 0.5 s
-            # was shorter than starting redis-cli takes on a loaded 2-core machine ("ERR timeout", a false miss)
-            out = redis_cli(pr[1], "HSET", "fairbid:consent:" + uid, "optout", "1", "updated_ms",
-                            str(int(time.time() * 1000)), host=pr[0], timeout=5.0)
+            # the lag is timed from the write's reply, so the client's own timeout only bounds a hung write
+            why = hset_optout(pr, uid, 5.0)
             t_ack = time.monotonic()
-            if not re.fullmatch(r"\(integer\) \d+|\d+", out):
-                missed.append("%s: write failed: %s" % (uid, out))
+            if why:
+                missed.append("%s: write failed: %s" % (uid, why))
                 continue
             for u in urls:
-                while PERSONAL in decide(u, uid)[1]:
-                    if time.monotonic() - t_ack > 2.0:
-                        missed.append("%s on %s" % (uid, u))
-                        break
-                    time.sleep(0.002)
-                else:
-                    lag_ms.append((time.monotonic() - t_ack) * 1000)
+                try:
+                    while PERSONAL in decide(u, uid)[1]:
+                        if time.monotonic() - t_ack > 2.0:
+                            missed.append("%s on %s" % (uid, u))
+                            break
+                        time.sleep(0.002)
+                    else:
+                        lag_ms.append((time.monotonic() - t_ack) * 1000)
+                except OSError as e:  # no answer within decide's 2 s: a check missed, and why
+                    missed.append("%s on %s: %s: %s" % (uid, u, type(e).__name__, e))
             time.sleep(0.1)
+        if not pr:
+            missed.append("no Sentinel named a primary")
         lag_ms.sort()
         report["consent_propagation"] = {
             "writes": nusers, "checks": nusers * len(urls), "honoured": len(lag_ms), "missed": missed[:10],
@@ -475,7 +529,9 @@ rep.update({k: v for k, v in dr.items() if k not in ("instances",)})
 bars = {"failed_requests_0": failed == 0,
         # idle_timeout_ms (60 s by default) outlasts any run here, so a request sent again after its connection
         # closed unanswered is one a server dropped
-        "no_request_resent": (lg.get("retried") or 0) == 0}
+        "no_request_resent": (lg.get("retried") or 0) == 0,
+        # a drill that raised measured only part of what it exists to measure
+        "drill_completed": "drill_error" not in dr}
 if dr.get("failover"):
     # a figure not measured is a bar missed: the drill exists to measure it
     ch = dr.get("consent_honoured")
@@ -513,6 +569,10 @@ else:
         print("testbed: opt-out written once under load, honoured by every instance: %s" % json.dumps(dr["consent_propagation"]))
     if "cap" in dr:
         print("testbed: cap: %s" % json.dumps(dr.get("cap")))
+if "drill_error" in dr:
+    print("testbed: the drill stopped with %s; its log:" % dr["drill_error"])
+    for line in open(drill_log):
+        print("testbed:   " + line.rstrip())
 print("testbed: bars: %s" % json.dumps(bars))
 if out:
     json.dump(rep, open(out, "w"), indent=1)

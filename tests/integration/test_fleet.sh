@@ -19,6 +19,8 @@ DRILLS=${FLEET_DRILLS:-1}
 timeout 60 bash "$TB" --instances 3 --load 3 --rate "$RATE" --consent-users 5 --json "$T/load.json" >"$T/testbed-load.log" 2>&1
 rc=$?
 sed 's/^/  /' "$T/testbed-load.log" | grep '  testbed' | head -20
+# a failed run shows all of its log (the harness's 40-line tail cut the drill's own error off)
+[ "$rc" = 0 ] || sed 's/^/  | /' "$T/testbed-load.log"
 expect_eq "testbed load run exits 0" 0 "$rc"
 check "the instances reach Redis through Sentinel" grep -q '^testbed: fairbid redis URL: sentinel://' "$T/testbed-load.log"
 expect_eq "0 failed requests" 0 "$(json_get "$T/load.json" 'd["failed"]')"
@@ -44,6 +46,7 @@ for i in $(seq 1 "$DRILLS"); do
   rc=$?
   echo "# failover drill $i of $DRILLS"
   sed 's/^/  /' "$T/testbed-failover$i.log" | grep '  testbed' | head -40
+  [ "$rc" = 0 ] || sed 's/^/  | /' "$T/testbed-failover$i.log"
   expect_eq "drill $i: testbed exits 0 (every bar met)" 0 "$rc"
   check "drill $i: report written" test -s "$J"
   expect_eq "drill $i: 0 failed requests" 0 "$(json_get "$J" 'd["failed"]')"
