@@ -70,23 +70,48 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# ---- nginx: return 204, same workers, no logs, keep-alive without a request cap ----
-NPORT=$(free_port)
-"$ROOT/scripts/nginx-204.sh" "$T/nginx" "$NPORT" "$WORKERS" >/dev/null
-"${SRV[@]}" nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" >"$T/nginx/stdout.log" 2>&1 &
-NGINX_PID=$!
-
 # ---- fairbid: the bundled config, its worker count, no Redis (the config names none) ----
 "${SRV[@]}" "$BUILD/fairbid" serve --config "$CONFIG" --listen 127.0.0.1:0 --threads "$WORKERS" --port-file "$T/fairbid.port" \
     >"$T/fairbid.log" 2>&1 &
 FAIRBID_PID=$!
-
 for _ in $(seq 100); do
-    [[ -s $T/fairbid.port ]] && curl -s -o /dev/null "http://127.0.0.1:$NPORT/" && break
+    [[ -s $T/fairbid.port ]] && curl -s -o /dev/null "http://127.0.0.1:$(cat "$T/fairbid.port")/healthz" && break
     sleep 0.05
 done
 FPORT=$(cat "$T/fairbid.port" 2>/dev/null || true)
 [[ -n $FPORT ]] || { echo "fairbid did not start:" >&2; cat "$T/fairbid.log" >&2; exit 1; }
+
+# fairbid's own answer to BODY, for a second nginx reference that sends the same bytes (see "same bytes" below)
+curl -s -o "$T/fairbid.body" -H 'Content-Type: application/json' --data-binary @"$BODY" \
+    "http://127.0.0.1:$FPORT/openrtb2/bid" || true
+SAME_LOC=
+[[ -s $T/fairbid.body ]] && SAME_LOC=1
+
+# ---- nginx: return 204, same workers, no logs, keep-alive without a request cap ----
+NPORT=$(free_port)
+"$ROOT/scripts/nginx-204.sh" "$T/nginx" "$NPORT" "$WORKERS" >/dev/null
+if [[ -n $SAME_LOC ]]; then
+    # nginx's quoted strings take \\ and \' as escapes, and $ names a variable: a geo variable gives a literal $
+    python3 - "$T/nginx/nginx.conf" "$T/fairbid.body" <<'PY'
+import sys
+p, body = sys.argv[1], open(sys.argv[2]).read()
+esc = body.replace("\\", "\\\\").replace("'", "\\'").replace("$", "${fb_dollar}")
+s = open(p).read()
+s = s.replace("http {", 'http {\n    geo $fb_dollar { default "$"; }', 1)
+loc = "location = /openrtb2/same { default_type application/json; return 200 '%s'; }" % esc
+open(p, "w").write(s.replace("location / { return 204; }", "location / { return 204; }\n        " + loc, 1))
+PY
+fi
+"${SRV[@]}" nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" >"$T/nginx/stdout.log" 2>&1 &
+NGINX_PID=$!
+for _ in $(seq 100); do
+    curl -s -o /dev/null "http://127.0.0.1:$NPORT/" && break
+    sleep 0.05
+done
+if [[ -n $SAME_LOC ]]; then
+    curl -s -o "$T/same.body" "http://127.0.0.1:$NPORT/openrtb2/same" || true
+    cmp -s "$T/same.body" "$T/fairbid.body" || { echo "http_vs_nginx: nginx's same-bytes answer differs from fairbid's; no same-bytes reference" >&2; SAME_LOC=; }
+fi
 FURL=http://127.0.0.1:$FPORT/openrtb2/bid
 NURL=http://127.0.0.1:$NPORT/openrtb2/bid
 FSTATUS=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @"$BODY" "$FURL")
@@ -101,10 +126,21 @@ wrk.headers["Content-Type"] = "application/json"
 EOF
 
 # wrk_rps URL SECONDS -> prints req/s (non-2xx answers are counted apart and reported)
+# NSTAT: the kernel's TCP counters around each load (iproute2's nstat; the machine runs nothing else meanwhile)
+NSTAT=$(command -v nstat || true)
 wrk_run() {
+    [[ -n $NSTAT ]] && nstat -n >/dev/null 2>&1
     "${LOAD[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${2}s" --latency -s "$T/post.lua" "$1" >"$T/wrk.out" 2>&1 || true
     if grep -q 'Non-2xx' "$T/wrk.out"; then echo "warning: $(grep Non-2xx "$T/wrk.out") on $1" >&2; fi
+    [[ -n $NSTAT ]] && nstat -z TcpExtTCPHPHits 2>/dev/null | awk '$1 == "TcpExtTCPHPHits" {print $2}' >"$T/hp.out"
     awk '/^Requests\/sec:/ {print $2}' "$T/wrk.out"
+}
+# TCP segments that took the kernel's header-prediction fast path, per request of the last load (both sockets of
+# a connection are on this machine: 2.00 when every segment did, 0 when none did)
+wrk_hp() {
+    local n
+    n=$(awk '/requests in/ {print $1}' "$T/wrk.out")
+    awk -v n="$n" '{h = $1} END {printf "%.2f", (n > 0 && h != "") ? h / n : -1}' "$T/hp.out" 2>/dev/null || printf -- "-1"
 }
 wrk_p99() { awk '$1 == "99%" {print $2}' "$T/wrk.out"; }
 
@@ -126,32 +162,63 @@ echo "wrk -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s, POST of $(basename "$BOD
     "both servers with $WORKERS workers on 127.0.0.1, alternating, $ROUNDS rounds. fairbid answers" \
     "$FSTATUS, nginx $NSTATUS. wrk shares the machine's $(nproc) cores with the server."
 echo
-echo "| round | fairbid req/s | nginx req/s | ratio | fairbid p99 (wrk) | nginx p99 (wrk) |"
-echo "|---:|---:|---:|---:|---:|---:|"
+if [[ -n $SAME_LOC ]]; then
+    echo "| round | fairbid req/s | nginx req/s | ratio | fairbid p99 (wrk) | nginx p99 (wrk) | nginx same bytes req/s | ratio to same bytes | TCP fast path / req: fairbid, nginx, same bytes |"
+    echo "|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+else
+    echo "| round | fairbid req/s | nginx req/s | ratio | fairbid p99 (wrk) | nginx p99 (wrk) |"
+    echo "|---:|---:|---:|---:|---:|---:|"
+fi
+SURL=http://127.0.0.1:$NPORT/openrtb2/same
 : >"$T/f.rps"
 : >"$T/n.rps"
+: >"$T/s.rps"
 : >"$T/ratio"
+: >"$T/sratio"
 for r in $(seq "$ROUNDS"); do
-    for who in $(order "$r"); do
+    for who in $(order "$r") $([[ -n $SAME_LOC ]] && echo s); do
         if [[ $who == f ]]; then
             frps=$(wrk_run "$FURL" "$DURATION")
             fp99=$(wrk_p99)
+            fhp=$(wrk_hp)
             echo "$frps" >>"$T/f.rps"
-        else
+        elif [[ $who == n ]]; then
             nrps=$(wrk_run "$NURL" "$DURATION")
             np99=$(wrk_p99)
+            nhp=$(wrk_hp)
             echo "$nrps" >>"$T/n.rps"
+        else
+            srps=$(wrk_run "$SURL" "$DURATION")
+            shp=$(wrk_hp)
+            echo "$srps" >>"$T/s.rps"
         fi
     done
     rr=$(ratio "$frps" "$nrps")
     echo "$rr" >>"$T/ratio"
-    echo "| $r | $frps | $nrps | $rr | $fp99 | $np99 |"
+    if [[ -n $SAME_LOC ]]; then
+        sr=$(ratio "$frps" "$srps")
+        echo "$sr" >>"$T/sratio"
+        echo "| $r | $frps | $nrps | $rr | $fp99 | $np99 | $srps | $sr | $fhp, $nhp, $shp |"
+    else
+        echo "| $r | $frps | $nrps | $rr | $fp99 | $np99 |"
+    fi
 done
 FMED=$(median <"$T/f.rps")
 NMED=$(median <"$T/n.rps")
 # the verdict uses the median of the per-round ratios: each ratio compares two loads a few seconds apart
 RATIO=$(median <"$T/ratio")
-echo "| **median** | **$FMED** | **$NMED** | **$RATIO** (of the rounds' ratios) | | |"
+if [[ -n $SAME_LOC ]]; then
+    echo "| **median** | **$FMED** | **$NMED** | **$RATIO** (of the rounds' ratios) | | | **$(median <"$T/s.rps")** | **$(median <"$T/sratio")** | |"
+    echo
+    echo "Same bytes: the same nginx also answers \`/openrtb2/same\` with \`return 200\` and fairbid's own answer to this"
+    echo "request ($(stat -c %s "$T/fairbid.body") bytes of JSON), a reference that costs what nginx's 204 does plus"
+    echo "what fairbid's answer costs the kernel. The last column: TCP segments per request that took the kernel's"
+    echo "header-prediction fast path (both sockets are on this machine: 2.00 = all of them). Seen here (kernel 6.18,"
+    echo "this request): nginx's empty 204 stays on it, nginx answering 200 with even a 50-byte body and fairbid do"
+    echo "not; the socket's memory accounting (skb truesize against the page it keeps in reserve) is the likely cause."
+else
+    echo "| **median** | **$FMED** | **$NMED** | **$RATIO** (of the rounds' ratios) | | |"
+fi
 echo
 echo "Bar: fairbid >= 50% of nginx's req/s under the same load: $(awk -v r="$RATIO" 'BEGIN {print (r == "nan" || r + 0 <= 0 ? "**not measured**" : r >= 0.5 ? "**met**" : "**not met**")}') (ratio $RATIO)."
 echo
