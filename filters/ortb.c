@@ -40,6 +40,14 @@ static int fail(struct pctx *restrict c, int code, const char *field, const char
     return -1;
 }
 
+/* A byte to look at right at j->p, and no error: what json.h's fast paths test, in one compare far from the
+ * end (p <= far: JSON_FAR_ bytes or more to go, and no error, as json_fail zeroes far), else the two tests.
+ */
+static inline __attribute__((always_inline)) bool byte_here(const struct json *j)
+{
+    return (uintptr_t)j->p <= j->far || (!j->err && j->p < j->end);
+}
+
 /* The bracket b ('{' or '[') right here, the usual case: entered, as json_peek and json_obj_begin /
  * json_arr_begin would, in one look at the byte (no peek table, no second test of the position). Anything
  * else (a blank before it, null, another type, no room to nest, an error) returns false with nothing
@@ -48,7 +56,7 @@ static inline __attribute__((always_inline)) bool open_here(struct pctx *restric
 {
     struct json *j = c->j;
     const char *p = j->p;
-    if (!j->err && p < j->end && *p == b && j->depth < JSON_MAX_DEPTH) {
+    if (byte_here(j) && *p == b && j->depth < JSON_MAX_DEPTH) {
         j->depth++;
         j->p = p + 1;
         return true;
@@ -64,7 +72,7 @@ static inline __attribute__((always_inline)) bool open_here(struct pctx *restric
 static inline __attribute__((always_inline)) bool int9_here(struct json *j, int32_t *v)
 {
     const char *p = j->p;
-    if (j->err || j->end - p < 10) return false;
+    if ((uintptr_t)p > j->far && (j->err || j->end - p < 10)) return false; /* far: 48 bytes and no error */
     unsigned d = (unsigned)(unsigned char)*p - '0';
     if (d > 9) return false;
     const char *q = p + 1, *lim = p + 9;
@@ -87,7 +95,7 @@ static inline __attribute__((always_inline)) bool peek_not_null(struct pctx *res
 {
     struct json *j = c->j;
     const char *p = j->p;
-    if (!j->err && p < j->end && (*p == '[' || *p == '{')) return true;
+    if (byte_here(j) && (*p == '[' || *p == '{')) return true;
     return json_peek(j) != JSON_NULL;
 }
 
@@ -106,7 +114,7 @@ static inline __attribute__((always_inline)) int rd_str(struct pctx *restrict c,
 {
     /* a string right here, the usual case: what json_peek would say, without its table */
     struct json *j = c->j;
-    enum json_type t = !j->err && j->p < j->end && *j->p == '"' ? JSON_STRING : json_peek(j);
+    enum json_type t = byte_here(j) && *j->p == '"' ? JSON_STRING : json_peek(j);
     if (t == JSON_NULL) return json_null(c->j) ? -1 : 0;
     if (t == JSON_NONE) return -1;
     if (t != JSON_STRING) return fail(c, ORTB_EINVALID, field, "expected a string");
@@ -124,8 +132,7 @@ static inline __attribute__((always_inline)) int rd_i32(struct pctx *restrict c,
     struct json *j = c->j;
     if (int9_here(j, out)) return 0;
     /* a digit right here, the usual case: what json_peek would say, without its table */
-    enum json_type t =
-        !j->err && j->p < j->end && (unsigned)(unsigned char)*j->p - '0' <= 9 ? JSON_NUMBER : json_peek(j);
+    enum json_type t = byte_here(j) && (unsigned)(unsigned char)*j->p - '0' <= 9 ? JSON_NUMBER : json_peek(j);
     if (t == JSON_NULL) return json_null(c->j) ? -1 : 0;
     if (t == JSON_NONE) return -1;
     if (t != JSON_NUMBER) return fail(c, ORTB_EINVALID, field, "expected an integer");
@@ -143,8 +150,7 @@ static int rd_double(struct pctx *restrict c, double *out, bool *present, const 
 {
     /* a digit right here, the usual case: what json_peek would say, without its table */
     struct json *j = c->j;
-    enum json_type t =
-        !j->err && j->p < j->end && (unsigned)(unsigned char)*j->p - '0' <= 9 ? JSON_NUMBER : json_peek(j);
+    enum json_type t = byte_here(j) && (unsigned)(unsigned char)*j->p - '0' <= 9 ? JSON_NUMBER : json_peek(j);
     if (t == JSON_NULL) return json_null(c->j) ? -1 : 0;
     if (t == JSON_NONE) return -1;
     if (t != JSON_NUMBER) return fail(c, ORTB_EINVALID, field, "expected a number");
@@ -673,7 +679,7 @@ static inline __attribute__((always_inline)) int rd_pf_str(struct pctx *restrict
                                                            struct sv *out, enum ortb_sig *sig)
 {
     struct json *j = c->j;
-    if (!j->err && j->p < j->end && *j->p == '"') { /* a string right here: what pf_begin makes of it */
+    if (byte_here(j) && *j->p == '"') { /* a string right here: what pf_begin makes of it */
         pf_once(c, f);
     } else {
         int rc = pf_begin(c, f);
