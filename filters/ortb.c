@@ -73,18 +73,44 @@ static inline __attribute__((always_inline)) bool int9_here(struct json *j, int3
 {
     const char *p = j->p;
     if ((uintptr_t)p > j->far && (j->err || j->end - p < 10)) return false; /* far: 48 bytes and no error */
-    unsigned d = (unsigned)(unsigned char)*p - '0';
+    const unsigned char *u = (const unsigned char *)p;
+    unsigned d = (unsigned)u[0] - '0';
     if (d > 9) return false;
-    const char *q = p + 1, *lim = p + 9;
     uint32_t x = d;
-    unsigned char e = (unsigned char)*q;
-    if (d) /* "0" is a whole number: a digit after it is the general way's syntax error */
-        while ((d = (unsigned)e - '0') <= 9 && q < lim) {
-            x = x * 10 + d;
-            e = (unsigned char)*++q;
-        }
-    if ((unsigned)e - '0' <= 9 || e == '.' || (e | 0x20) == 'e') return false;
-    j->p = q;
+    size_t n;        /* digits read */
+    unsigned char e; /* the byte after them */
+    /* Unrolled by hand (GCC's pragma does not take this loop): each digit at a constant offset, no bound to
+     * test, and at a non-digit no test that it is one */
+#define INT9_DIGIT(i)                                                                                        \
+    do {                                                                                                     \
+        if ((d = (unsigned)u[i] - '0') > 9) {                                                                \
+            n = i;                                                                                           \
+            e = u[i];                                                                                        \
+            goto digits_end;                                                                                 \
+        }                                                                                                    \
+        x = x * 10 + d;                                                                                      \
+    } while (0)
+    if (!d) { /* "0" is a whole number: a digit after it is the general way's syntax error */
+        n = 1;
+        e = u[1];
+        if ((unsigned)e - '0' <= 9) return false;
+    } else {
+        INT9_DIGIT(1);
+        INT9_DIGIT(2);
+        INT9_DIGIT(3);
+        INT9_DIGIT(4);
+        INT9_DIGIT(5);
+        INT9_DIGIT(6);
+        INT9_DIGIT(7);
+        INT9_DIGIT(8);
+        n = 9; /* and a tenth digit is for the general way */
+        e = u[9];
+        if ((unsigned)e - '0' <= 9) return false;
+    }
+#undef INT9_DIGIT
+digits_end:
+    if (e == '.' || (e | 0x20) == 'e') return false;
+    j->p = p + n;
     *v = (int32_t)x;
     return true;
 }
