@@ -235,11 +235,12 @@ static int rd_list_as(struct pctx *restrict c, struct ortb_list *out, const char
                 if (*e != ',' || !(e = json_blank_far_(e + 1))) break;
             }
             if (*e != '"') break;
-            const char *q = json_str_run_end_(e + 1, end);
-            if (q >= end || *q != '"') break;
-            j->p = e; /* where the loop below would be at the push */
+            /* its closing quote: a string of up to 15 bytes is one 16-byte compare where 16 bytes follow */
+            const char *q = json_str_close_(e + 1, end, end - (e + 1) >= 16);
+            if (!q) break;
             struct sv *slot = arena_vec_push(c->a, &v, sizeof(struct sv), _Alignof(struct sv));
             if (!slot) {
+                j->p = e; /* where the loop below would be at the push */
                 if (v.n >= v.max) return fail(c, ORTB_ELIMIT, field, "too many entries (limit 1024)");
                 return fail(c, ORTB_ENOMEM, field, "request too large for request memory");
             }
