@@ -48,6 +48,11 @@ static inline __attribute__((always_inline)) bool byte_here(const struct json *j
     return (uintptr_t)j->p <= j->far || (!j->err && j->p < j->end);
 }
 
+/* The deepest the readers nest: root, user, ext, data[], a data object, segment[] and a segment
+ * (user.ext.data's segments), or root, imp[], an imp, pmp, deals[], a deal and its wseat[] */
+#define ORTB_READ_DEPTH 7
+_Static_assert(ORTB_READ_DEPTH < JSON_MAX_DEPTH, "open_here enters without testing the room to nest");
+
 /* The bracket b ('{' or '[') right here, the usual case: entered, as json_peek and json_obj_begin /
  * json_arr_begin would, in one look at the byte (no peek table, no second test of the position). Anything
  * else (a blank before it, null, another type, no room to nest, an error) returns false with nothing
@@ -56,7 +61,10 @@ static inline __attribute__((always_inline)) bool open_here(struct pctx *restric
 {
     struct json *j = c->j;
     const char *p = j->p;
-    if (byte_here(j) && *p == b && j->depth < JSON_MAX_DEPTH) {
+    /* no test of the room to nest: the readers follow the request's schema, which nests at most
+     * ORTB_READ_DEPTH deep, so j->depth < JSON_MAX_DEPTH whenever they enter (what they skip, json_skip
+     * checks) */
+    if (byte_here(j) && *p == b) {
         j->depth++;
         j->p = p + 1;
         return true;
