@@ -181,8 +181,52 @@ static inline __attribute__((always_inline)) int rd_i32(struct pctx *restrict c,
     return 0;
 }
 
+/* A plain decimal right here, far from the end (and so no error): an optional '-', up to 9 digits (no zero
+ * before a digit), and optionally '.' and 1 to 6 digits, then a byte that continues no number (int_more_):
+ * *v and j->p past it, true. The value is m / 10^k for the digits m (below 10^15, so exact as a double) and
+ * k of them after the point: one correctly rounded division of two exact doubles, so the correctly rounded
+ * value of the decimal, which json_double gives too (its fast path computes the same quotient). Anything else
+ * (more digits, an exponent, a blank, the last bytes of the body) returns false with nothing consumed. The
+ * last byte read is p[17]. */
+static inline __attribute__((always_inline)) bool dbl_here(struct json *j, double *v)
+{
+    static const double pow10_[7] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6};
+    const char *p = j->p;
+    if ((uintptr_t)p > j->far) return false;
+    const unsigned char *u = (const unsigned char *)p;
+    size_t i = *u == '-';
+    unsigned d = (unsigned)u[i] - '0';
+    if (d > 9) return false;
+    uint64_t m = d;
+    size_t i0 = i++;
+    if (d) /* "0" is a whole number: a digit after it is the general way's syntax error (int_more_) */
+        while (i - i0 < 9 && (d = (unsigned)u[i] - '0') <= 9) {
+            m = m * 10 + d;
+            i++;
+        }
+    size_t k = 0;
+    if (u[i] == '.') {
+        size_t f0 = ++i;
+        while (i - f0 < 6 && (d = (unsigned)u[i] - '0') <= 9) {
+            m = m * 10 + d;
+            i++;
+        }
+        k = i - f0;
+        if (!k) return false; /* "1." */
+    }
+    if (int_more_[u[i]]) return false;
+    double x = (double)m / pow10_[k];
+    *v = *u == '-' ? -x : x;
+    j->p = p + i;
+    return true;
+}
+
 static int rd_double(struct pctx *restrict c, double *out, bool *present, const char *field)
 {
+    if (dbl_here(c->j, out)) { /* the usual price or coordinate: what json_double makes of it */
+        if (present) *present = true;
+        return 0;
+    }
     /* a digit right here, the usual case: what json_peek would say, without its table */
     struct json *j = c->j;
     enum json_type t = byte_here(j) && (unsigned)(unsigned char)*j->p - '0' <= 9 ? JSON_NUMBER : json_peek(j);
