@@ -48,6 +48,17 @@ static inline __attribute__((always_inline)) bool byte_here(const struct json *j
     return (uintptr_t)j->p <= j->far || (!j->err && j->p < j->end);
 }
 
+/* json_obj_next into a key of the caller's that never has its address taken: json_obj_next's general path
+ * writes its key through a pointer, so that key lives in memory, and a reader matching it against its names
+ * would load it back at every compare; here only t does, and the caller's key stays in registers. */
+static inline __attribute__((always_inline)) bool next_key(struct pctx *restrict c, struct sv *k)
+{
+    struct sv t;
+    if (!json_obj_next(c->j, &t)) return false;
+    *k = t;
+    return true;
+}
+
 /* The deepest the readers nest: root, user, ext, data[], a data object, segment[] and a segment
  * (user.ext.data's segments), or root, imp[], an imp, pmp, deals[], a deal and its wseat[] */
 #define ORTB_READ_DEPTH 7
@@ -888,7 +899,7 @@ static int parse_format(struct pctx *restrict c, struct ortb_imp *restrict imp, 
             return fail(c, v.n >= v.max ? ORTB_ELIMIT : ORTB_ENOMEM, "imp.banner.format", "too many formats");
         f->w = f->h = ORTB_UNSET;
         struct sv k;
-        while (json_obj_next(c->j, &k)) {
+        while (next_key(c, &k)) {
             int rc;
             if (KEQ(k, "w"))
                 rc = rd_i32(c, &f->w, "imp.banner.format[].w");
@@ -943,7 +954,7 @@ static int parse_banner(struct pctx *restrict c, struct ortb_imp *restrict imp)
     bool differs = imp->banner_seen; /* given twice: as imp.video twice, no banner */
     imp->banner_seen = true;
     struct sv k;
-    while (json_obj_next(c->j, &k)) {
+    while (next_key(c, &k)) {
         int rc;
         if (KEQ(k, "w"))
             rc = rd_i32_same(c, &imp->banner_w, "imp.banner.w", &differs);
@@ -1031,7 +1042,7 @@ static int parse_av(struct pctx *restrict c, bool *has, struct ortb_av *av, bool
     bool differs = false; /* a scalar given twice with different values (rd_i32_same) */
     bool seen_proto = false;
     struct sv k;
-    while (json_obj_next(c->j, &k)) {
+    while (next_key(c, &k)) {
         int rc;
         if (KEQ(k, "mimes"))
             rc = rd_list_as(c, &av->mimes, video ? "imp.video.mimes" : "imp.audio.mimes", LIST_ALLOW);
@@ -1101,7 +1112,7 @@ static int parse_native(struct pctx *restrict c, struct ortb_imp *restrict imp)
     imp->has_native = true;
     imp->native.why = "imp.native.request is missing";
     struct sv k;
-    while (json_obj_next(c->j, &k)) {
+    while (next_key(c, &k)) {
         int rc;
         if (KEQ(k, "request")) {
             enum json_type t = json_peek(c->j);
@@ -1138,7 +1149,7 @@ static int parse_deal(struct pctx *restrict c, struct ortb_deal *restrict d)
 {
     struct sv k;
     bool seen_floor = false;
-    while (json_obj_next(c->j, &k)) {
+    while (next_key(c, &k)) {
         int rc;
         if (KEQ(k, "id"))
             rc = rd_str_one(c, &d->id, "imp.pmp.deals.id", false);
@@ -1166,7 +1177,7 @@ static int parse_pmp(struct pctx *restrict c, struct ortb_pmp *restrict pmp)
     if (enter(c, &present, "imp.pmp")) return -1;
     if (!present) return 0;
     struct sv k;
-    while (json_obj_next(c->j, &k)) {
+    while (next_key(c, &k)) {
         int rc = 0;
         if (KEQ(k, "private_auction")) {
             /* any copy saying 1 holds (a later 0 cannot open the auction), and a value we do not know (2,
@@ -1220,7 +1231,7 @@ static int parse_imp(struct pctx *restrict c, struct ortb_imp *restrict imp)
     imp->banner_w = imp->banner_h = ORTB_UNSET;
     bool seen_floor = false;
     struct sv k;
-    while (json_obj_next(c->j, &k)) {
+    while (next_key(c, &k)) {
         int rc;
         if (KEQ(k, "id"))
             rc = rd_str_one(c, &imp->id, "imp.id", false);
@@ -1277,7 +1288,7 @@ static inline __attribute__((always_inline)) int parse_publisher(struct pctx *re
     if (enter(c, &present, "publisher")) return -1;
     if (!present) return 0;
     struct sv k;
-    while (json_obj_next(c->j, &k)) {
+    while (next_key(c, &k)) {
         if (KEQ(k, "id") ? rd_str(c, id, "publisher.id") : skip(c)) return -1;
     }
     return c->j->err ? -1 : 0;
@@ -1289,7 +1300,7 @@ static int parse_content(struct pctx *restrict c, struct ortb_context_obj *restr
     if (enter(c, &present, "content")) return -1;
     if (!present) return 0;
     struct sv k;
-    while (json_obj_next(c->j, &k)) {
+    while (next_key(c, &k)) {
         int rc;
         if (KEQ(k, "cat"))
             rc = rd_list_as(c, &x->content_cat, "content.cat", LIST_BLOCK);
@@ -1317,7 +1328,7 @@ static int parse_context(struct pctx *restrict c, struct ortb_context_obj *restr
     if (!present) return 0;
     x->kind = kind;
     struct sv k;
-    while (json_obj_next(c->j, &k)) {
+    while (next_key(c, &k)) {
         int rc;
         switch (k.n) { /* by length first, as the request's keys */
         case 2:
@@ -1387,7 +1398,7 @@ static inline __attribute__((always_inline)) int parse_geo(struct pctx *restrict
     pf_once(c, user ? ORTB_PF_UGEO : ORTB_PF_GEO);
     g->present = true;
     struct sv k;
-    while (json_obj_next(c->j, &k)) {
+    while (next_key(c, &k)) {
         int rc;
         switch (k.n) { /* by length first, as the request's keys (user.geo reads country and region only) */
         case 7:
@@ -1446,7 +1457,7 @@ static int parse_device(struct pctx *restrict c, struct ortb_device *restrict d)
     pf_once(c, ORTB_PF_DEVICE);
     d->present = true;
     struct sv k;
-    while (json_obj_next(c->j, &k)) {
+    while (next_key(c, &k)) {
         int rc;
         switch (k.n) { /* by length first, as the request's keys */
         case 2:
@@ -1540,7 +1551,7 @@ parse_segments(struct pctx *restrict c, struct ortb_list *restrict out, bool *am
         if (!present) continue;
         uint32_t first = v.n;
         struct sv k;
-        while (json_obj_next(c->j, &k)) {
+        while (next_key(c, &k)) {
             if (!KEQ(k, "id")) {
                 /* "ID", "Id": a folding decoder reads the segment's id, fairbid would not see it */
                 if (sv_kfold(k, "id")) pf_bad(c, ORTB_PF_SEGMENT, ORTB_PFW_CASE);
@@ -1586,7 +1597,7 @@ static int parse_data_ext(struct pctx *restrict c, struct ortb_data *d)
      * (a string "4", a fraction, two values), so it is a privacy field, and it is per data object */
     bool seen_tax = false;
     struct sv k;
-    while (json_obj_next(c->j, &k)) {
+    while (next_key(c, &k)) {
         if (KEQ(k, "segtax")) {
             if (seen_tax) pf_bad(c, ORTB_PF_SEGTAX, ORTB_PFW_DUP);
             enum json_type t = json_peek(c->j);
@@ -1636,7 +1647,7 @@ static int parse_data(struct pctx *restrict c, struct ortb_user *restrict u, boo
         d->segtax = ORTB_UNSET;
         bool seen_seg = false, seen_ext = false; /* given twice in one data object: bad */
         struct sv k;
-        while (json_obj_next(c->j, &k)) {
+        while (next_key(c, &k)) {
             int rc;
             if (KEQ(k, "id") || KEQ(k, "name")) {
                 /* who provides the data (first-party or not, the provider named in details): a second
@@ -1694,7 +1705,7 @@ static int parse_eids(struct pctx *restrict c, struct ortb_list *restrict out, b
             json_obj_begin(c->j);
         }
         struct sv src = SV_NULL, k;
-        while (json_obj_next(c->j, &k)) {
+        while (next_key(c, &k)) {
             if (KEQ(k, "source") && json_peek(c->j) == JSON_STRING) {
                 if (json_string(c->j, &src)) return -1;
             } else if (skip(c)) {
@@ -1754,7 +1765,7 @@ static int parse_user_ext(struct pctx *restrict c, struct ortb_user *restrict u,
     int in = pf_obj(c, ORTB_PF_USER_EXT); /* user.ext may carry the consent string: its shape matters */
     if (in <= 0) return in;
     struct sv k;
-    while (json_obj_next(c->j, &k)) {
+    while (next_key(c, &k)) {
         int rc;
         if (KEQ(k, "consent"))
             rc = rd_pf_str(c, ORTB_PF_EXT_CONSENT, &u->ext_consent, &u->ext_consent_sig);
@@ -1785,7 +1796,7 @@ static int parse_user(struct pctx *restrict c, struct ortb_user *u)
     struct ortb_data *xdata = NULL; /* user.ext.data's objects */
     uint32_t nxdata = 0;
     struct sv k;
-    while (json_obj_next(c->j, &k)) {
+    while (next_key(c, &k)) {
         int rc;
         switch (k.n) { /* by length first, as the request's keys */
         case 2:
@@ -1905,7 +1916,7 @@ static inline __attribute__((always_inline)) int parse_regs_ext(struct pctx *res
     if (in <= 0) return in;
     r->ext_sig = ORTB_SIG_OK;
     struct sv k;
-    while (json_obj_next(c->j, &k)) {
+    while (next_key(c, &k)) {
         int rc;
         if (KEQ(k, "gdpr"))
             rc = rd_pf_int(c, ORTB_PF_EXT_GDPR, &r->ext_gdpr, &r->ext_gdpr_sig);
@@ -1953,7 +1964,7 @@ static int parse_regs(struct pctx *restrict c, struct ortb_regs *restrict r)
     }
     r->present = true;
     struct sv k;
-    while (json_obj_next(c->j, &k)) {
+    while (next_key(c, &k)) {
         int rc;
         if (KEQ(k, "coppa"))
             rc = rd_pf_int(c, ORTB_PF_COPPA, &r->coppa, NULL);
@@ -1982,7 +1993,7 @@ static int parse_request(struct pctx *restrict c, struct ortb_request *r)
 {
     struct sv k;
     bool seen_imp = false;
-    while (json_obj_next(c->j, &k)) {
+    while (next_key(c, &k)) {
         int rc;
         /* by length first: each key is compared with the few names of its length only */
         switch (k.n) {
