@@ -1233,24 +1233,43 @@ static int parse_imp(struct pctx *restrict c, struct ortb_imp *restrict imp)
     struct sv k;
     while (next_key(c, &k)) {
         int rc;
-        if (KEQ(k, "id"))
+        switch (k.n) { /* by length first: each key is compared with the few names of its length only */
+        case 2:
+            if (!KEQ(k, "id")) goto other;
             rc = rd_str_one(c, &imp->id, "imp.id", false);
-        else if (KEQ(k, "banner"))
-            rc = parse_banner(c, imp);
-        else if (KEQ(k, "video"))
-            rc = parse_av(c, &imp->has_video, &imp->video, true);
-        else if (KEQ(k, "audio"))
-            rc = parse_av(c, &imp->has_audio, &imp->audio, false);
-        else if (KEQ(k, "native"))
-            rc = parse_native(c, imp);
-        else if (KEQ(k, "pmp"))
+            break;
+        case 3:
+            if (!KEQ(k, "pmp")) goto other;
             rc = parse_pmp(c, &imp->pmp);
-        else if (KEQ(k, "bidfloor"))
+            break;
+        case 5:
+            if (KEQ(k, "video"))
+                rc = parse_av(c, &imp->has_video, &imp->video, true);
+            else if (KEQ(k, "audio"))
+                rc = parse_av(c, &imp->has_audio, &imp->audio, false);
+            else
+                goto other;
+            break;
+        case 6:
+            if (KEQ(k, "banner"))
+                rc = parse_banner(c, imp);
+            else if (KEQ(k, "native"))
+                rc = parse_native(c, imp);
+            else
+                goto other;
+            break;
+        case 8:
+            if (!KEQ(k, "bidfloor")) goto other;
             rc = rd_floor(c, &imp->bidfloor, &seen_floor, "imp.bidfloor");
-        else if (KEQ(k, "bidfloorcur"))
+            break;
+        case 11:
+            if (!KEQ(k, "bidfloorcur")) goto other;
             rc = rd_str_one(c, &imp->bidfloorcur, "imp.bidfloorcur", true);
-        else
+            break;
+        default:
+        other:
             rc = skip(c);
+        }
         if (rc) return -1;
     }
     if (c->j->err) return -1;
