@@ -103,12 +103,13 @@ static inline __attribute__((always_inline)) bool int9_here(struct json *j, int3
     unsigned d = (unsigned)u[0] - '0';
     if (d > 9) return false;
     uint32_t x = d;
-    size_t n; /* digits read */
+    size_t n;        /* digits read */
+    unsigned char e; /* the byte after them, as each exit has loaded it */
     /* Unrolled by hand (GCC's pragma does not take this loop): each digit at a constant offset and no bound
      * to test */
 #define INT9_DIGIT(i)                                                                                        \
     do {                                                                                                     \
-        if ((d = (unsigned)u[i] - '0') > 9) {                                                                \
+        if ((d = (unsigned)(e = u[i]) - '0') > 9) {                                                          \
             n = i;                                                                                           \
             goto digits_end;                                                                                 \
         }                                                                                                    \
@@ -116,6 +117,7 @@ static inline __attribute__((always_inline)) bool int9_here(struct json *j, int3
     } while (0)
     if (!d) { /* "0" is a whole number: a digit after it is the general way's syntax error (int_more_) */
         n = 1;
+        e = u[1];
     } else {
         INT9_DIGIT(1);
         INT9_DIGIT(2);
@@ -126,10 +128,11 @@ static inline __attribute__((always_inline)) bool int9_here(struct json *j, int3
         INT9_DIGIT(7);
         INT9_DIGIT(8);
         n = 9; /* and a tenth digit is for the general way (int_more_) */
+        e = u[9];
     }
 #undef INT9_DIGIT
 digits_end:
-    if (int_more_[u[n]]) return false;
+    if (int_more_[e]) return false;
     j->p = p + n;
     *v = (int32_t)x;
     return true;
