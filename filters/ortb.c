@@ -265,7 +265,8 @@ static int rd_double(struct pctx *restrict c, double *out, bool *present, const 
 enum { LIST_BLOCK = 1, LIST_ALLOW };
 
 /* Array of strings. Non-string elements are a type error. */
-static int rd_list_as(struct pctx *restrict c, struct ortb_list *out, const char *field, int kind)
+static inline __attribute__((always_inline)) int rd_list_body(struct pctx *restrict c, struct ortb_list *out,
+                                                              const char *field, int kind)
 {
     enum json_type t;
     if (!open_here(c, '[')) {
@@ -360,6 +361,23 @@ closed:
     out->v = v.items;
     out->n = v.n;
     return 0;
+}
+
+/* One copy per kind: the kind is a constant in each, not an argument kept and tested at run time. */
+static int rd_list_block(struct pctx *restrict c, struct ortb_list *out, const char *field)
+{
+    return rd_list_body(c, out, field, LIST_BLOCK);
+}
+
+static int rd_list_allow(struct pctx *restrict c, struct ortb_list *out, const char *field)
+{
+    return rd_list_body(c, out, field, LIST_ALLOW);
+}
+
+static inline __attribute__((always_inline)) int rd_list_as(struct pctx *restrict c, struct ortb_list *out,
+                                                            const char *field, int kind)
+{
+    return kind == LIST_BLOCK ? rd_list_block(c, out, field) : rd_list_allow(c, out, field);
 }
 
 /* A string that names one thing (an id, a currency): a second copy with another value has no safe reading
