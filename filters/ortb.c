@@ -290,7 +290,7 @@ static inline __attribute__((always_inline)) int rd_list_body(struct pctx *restr
         struct json *j = c->j;
         const char *p = j->p, *end = j->end;
         bool first = true;
-        while (end - p >= JSON_FAR_) {
+        while ((uintptr_t)p <= j->far) { /* end - p >= JSON_FAR_ (and no error: see byte_here) */
             const char *e = json_blank_far_(p);
             if (!e) break;
             if (*e == ']') {
