@@ -395,8 +395,10 @@ int decide_run(const struct campaign_set *cs, const struct ortb_request *req, co
         jc.bcat_canon = policy_ids_canonical(req->bcat.v, req->bcat.n);
         jc.cat_canon = policy_ids_canonical(req->ctx.cat.v, req->ctx.cat.n);
         jc.content_cat_canon = policy_ids_canonical(req->ctx.content_cat.v, req->ctx.content_cat.n);
-        /* the request's segments packed once for the sensitive/exploit rules of every campaign */
-        sp = sensitive_prepare(cs, req, a);
+        /* the request's segments packed once for the sensitive/exploit rules of every campaign; not at all
+         * when no campaign of the set is one a rule applies to (sensitive_check_prepared then never reads
+         * sp: it returns before, as for a NULL one) */
+        if (sensitive_set_consults(cs)) sp = sensitive_prepare(cs, req, a);
     }
     if (!cur_ok)
         out->request_reason = REASON_CURRENCY;

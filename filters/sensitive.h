@@ -49,6 +49,10 @@ struct sensitive_req {
 /* NULL when there is no policy or the arena ran out (sensitive_check_prepared then works unprepared). */
 struct sensitive_req *sensitive_prepare(const struct campaign_set *cs, const struct ortb_request *req,
                                         struct arena *a);
+/* Whether sensitive_check_prepared reads anything of the request for some campaign of the set (a policy, and
+ * a campaign a rule can apply to): when not, it returns REASON_BID before reading sp for every campaign, and
+ * the caller need not prepare one. Depends on the set alone. */
+bool sensitive_set_consults(const struct campaign_set *cs);
 /* sensitive_check with the request's preparation (sp may be NULL). */
 int sensitive_check_prepared(const struct campaign_set *cs, const struct campaign *c,
                              const struct ortb_request *req, const struct consent_state *cst,
