@@ -119,6 +119,8 @@ static void pre_campaign(const struct campaign_set *set, const struct campaign *
         personal_checks(c, req, cs, env, p);
         if (p->reason != REASON_BID) return;
     }
+    /* most campaigns are ones no sensitive rule applies to: the answer, REASON_BID, without the call */
+    if (!set->policy || !sensitive_rules_can_apply(c)) return;
     int r = sensitive_check_prepared(set, c, req, cs, sp, &p->arg, &p->num);
     if (r != REASON_BID) p->reason = (uint16_t)r;
 }

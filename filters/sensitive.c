@@ -208,19 +208,11 @@ int sensitive_check(const struct campaign_set *cs, const struct campaign *c, con
     return sensitive_check_prepared(cs, c, req, cst, NULL, arg, num);
 }
 
-/* Whether any rule can apply to campaign c: it targets a sensitive or vulnerability segment, or its own
- * categories are high-risk. The one test sensitive_check_prepared and sensitive_set_consults share. */
-static inline bool rules_can_apply(const struct campaign *c)
-{
-    return (c->seg_classes & (class_mask_sensitive | class_mask_vulnerability)) ||
-           (c->ad_classes & class_mask_high_risk);
-}
-
 bool sensitive_set_consults(const struct campaign_set *cs)
 {
     if (!cs->policy) return false;
     for (uint32_t i = 0; i < cs->n; i++)
-        if (rules_can_apply(&cs->v[i])) return true;
+        if (sensitive_rules_can_apply(&cs->v[i])) return true;
     return false;
 }
 
@@ -230,7 +222,7 @@ int sensitive_check_prepared(const struct campaign_set *cs, const struct campaig
 {
     const struct policy *p = cs->policy;
     if (!p) return REASON_BID;
-    if (!rules_can_apply(c)) return REASON_BID;
+    if (!sensitive_rules_can_apply(c)) return REASON_BID;
     uint32_t risky = c->ad_classes & class_mask_high_risk;
     uint32_t ci = (uint32_t)(c - cs->v);
     const struct policy_camp *pc = ci < p->ncamp ? &p->camp[ci] : NULL;
