@@ -75,6 +75,44 @@ static void put_str_list(struct buf *b, const struct ortb_list *l)
     buf_putc(b, ']');
 }
 
+/* ,"cid", "crid" (the creative's when cr has one, else the campaign's), "adomain", "cat" and "cattax" of a
+ * bid of campaign c. campaign_prepare_json writes it once at load for cr NULL (j_meta); the response writer
+ * copies that, or calls this when cr has a crid or j_meta is empty: one definition of these bytes. */
+static void put_campaign_meta(struct buf *b, const struct campaign *c, const struct creative *cr)
+{
+    buf_puts(b, ",\"cid\":");
+    if (c->j_id.n)
+        buf_put(b, c->j_id.p, c->j_id.n);
+    else
+        buf_put_json_str(b, c->id);
+    buf_puts(b, ",\"crid\":");
+    if (cr && cr->crid.n) {
+        if (cr->j_crid.n)
+            buf_put(b, cr->j_crid.p, cr->j_crid.n);
+        else
+            buf_put_json_str(b, cr->crid);
+    } else if (c->j_crid.n)
+        buf_put(b, c->j_crid.p, c->j_crid.n);
+    else
+        buf_put_json_str(b, c->crid);
+    if (c->adomain.n) {
+        buf_puts(b, ",\"adomain\":");
+        if (c->j_adomain.n)
+            buf_put(b, c->j_adomain.p, c->j_adomain.n);
+        else
+            put_str_list(b, &c->adomain);
+    }
+    if (c->cat.n) {
+        buf_puts(b, ",\"cat\":");
+        if (c->j_cat.n)
+            buf_put(b, c->j_cat.p, c->j_cat.n);
+        else
+            put_str_list(b, &c->cat);
+        buf_puts(b, ",\"cattax\":");
+        buf_put_i64(b, c->cattax);
+    }
+}
+
 /* The Native 1.2 response, a JSON document carried as a JSON string: written unescaped at the end of the
  * buffer, escaped once after itself (the fast escaper), then moved back over the unescaped copy. No stack
  * buffer and no size limit but the response buffer's (the buffer's storage never moves). */
@@ -121,40 +159,15 @@ int resp_write_bids(struct buf *b, const struct campaign_set *cs, const struct o
         buf_put_json_str(b, imp->id);
         buf_puts(b, ",\"price\":");
         buf_put_micros(b, res->price ? res->price[i] : c->bid_micros);
-        buf_puts(b, ",\"cid\":");
-        if (c->j_id.n)
-            buf_put(b, c->j_id.p, c->j_id.n);
-        else
-            buf_put_json_str(b, c->id);
         /* what the winner serves: a typed creative (filters/decide.c pick_creative) or the formats banner */
         const struct decide_pick *pk = res->pick ? &res->pick[i] : NULL;
         const struct creative *cr = pk && pk->creative >= 0 ? &c->creatives[pk->creative] : NULL;
-        buf_puts(b, ",\"crid\":");
-        if (cr && cr->crid.n) {
-            if (cr->j_crid.n)
-                buf_put(b, cr->j_crid.p, cr->j_crid.n);
-            else
-                buf_put_json_str(b, cr->crid);
-        } else if (c->j_crid.n)
-            buf_put(b, c->j_crid.p, c->j_crid.n);
+        if (cr && cr->crid.n)
+            put_campaign_meta(b, c, cr);
+        else if (c->j_meta.n) /* the same bytes, written once at load */
+            buf_put(b, c->j_meta.p, c->j_meta.n);
         else
-            buf_put_json_str(b, c->crid);
-        if (c->adomain.n) {
-            buf_puts(b, ",\"adomain\":");
-            if (c->j_adomain.n)
-                buf_put(b, c->j_adomain.p, c->j_adomain.n);
-            else
-                put_str_list(b, &c->adomain);
-        }
-        if (c->cat.n) {
-            buf_puts(b, ",\"cat\":");
-            if (c->j_cat.n)
-                buf_put(b, c->j_cat.p, c->j_cat.n);
-            else
-                put_str_list(b, &c->cat);
-            buf_puts(b, ",\"cattax\":");
-            buf_put_i64(b, c->cattax);
-        }
+            put_campaign_meta(b, c, NULL);
         if (pk) {
             if (pk->w > 0 && pk->h > 0) {
                 buf_puts(b, ",\"w\":");
@@ -266,6 +279,7 @@ size_t campaign_prepare_json(struct campaign *c, char *mem, size_t cap)
 {
     struct buf b;
     buf_init(&b, mem, cap);
+    c->j_meta = SV_NULL;
     struct sv id = frag_str(&b, c->id), crid = frag_str(&b, c->crid);
     struct sv adm = c->adm.n ? frag_str(&b, c->adm) : SV_NULL;
     struct sv nurl = c->nurl.n ? frag_str(&b, c->nurl) : SV_NULL;
@@ -288,5 +302,10 @@ size_t campaign_prepare_json(struct campaign *c, char *mem, size_t cap)
         cr->j_adm = cadm;
         cr->j_nurl = cnurl;
     }
+    /* last, so that it failing for room leaves every fragment above as it was */
+    size_t at = b.len;
+    put_campaign_meta(&b, c, NULL);
+    if (b.overflow) return at; /* written at run time then */
+    c->j_meta = (struct sv){b.p + at, b.len - at};
     return b.len;
 }
