@@ -32,6 +32,49 @@ static void put_hex64(struct buf *b, uint64_t v)
     buf_put(b, t, 16);
 }
 
+/* 1 <= v <= 999 in decimal at d; returns its length. */
+static inline size_t put_dec3(char *d, uint32_t v)
+{
+    if (v < 10) {
+        d[0] = (char)('0' + v);
+        return 1;
+    }
+    if (v < 100) {
+        d[0] = (char)('0' + v / 10);
+        d[1] = (char)('0' + v % 10);
+        return 2;
+    }
+    d[0] = (char)('0' + v / 100);
+    d[1] = (char)('0' + v / 10 % 10);
+    d[2] = (char)('0' + v % 10);
+    return 3;
+}
+
+/* ,"w":W,"h":H,"mtype":M of the usual bid (sizes of at most three digits, or none; mtype 0..9) with one room
+ * check, as the general writes below it would put them; false, with nothing written, for anything else. */
+static bool put_size_mtype(struct buf *b, const struct decide_pick *pk)
+{
+    static const char kw[] = ",\"w\":", kh[] = ",\"h\":", km[] = ",\"mtype\":";
+    bool sized = pk->w > 0 && pk->h > 0;
+    /* at most 5 + 3 + 5 + 3 + 9 + 1 = 26 bytes: 32 of room is enough */
+    if (b->overflow || b->cap - b->len < 32 || pk->mtype > 9 || (sized && (pk->w > 999 || pk->h > 999)))
+        return false;
+    char *d = b->p + b->len, *d0 = d;
+    if (sized) {
+        memcpy(d, kw, sizeof kw - 1);
+        d += sizeof kw - 1;
+        d += put_dec3(d, (uint32_t)pk->w);
+        memcpy(d, kh, sizeof kh - 1);
+        d += sizeof kh - 1;
+        d += put_dec3(d, (uint32_t)pk->h);
+    }
+    memcpy(d, km, sizeof km - 1);
+    d += sizeof km - 1;
+    *d++ = (char)('0' + (pk->mtype ? pk->mtype : 1));
+    b->len += (size_t)(d - d0);
+    return true;
+}
+
 /* URL query escaping for ids we put into the win notice URL. */
 static void put_url_component(struct buf *b, struct sv s)
 {
@@ -169,14 +212,16 @@ int resp_write_bids(struct buf *b, const struct campaign_set *cs, const struct o
         else
             put_campaign_meta(b, c, NULL);
         if (pk) {
-            if (pk->w > 0 && pk->h > 0) {
-                buf_puts(b, ",\"w\":");
-                buf_put_i64(b, pk->w);
-                buf_puts(b, ",\"h\":");
-                buf_put_i64(b, pk->h);
+            if (!put_size_mtype(b, pk)) {
+                if (pk->w > 0 && pk->h > 0) {
+                    buf_puts(b, ",\"w\":");
+                    buf_put_i64(b, pk->w);
+                    buf_puts(b, ",\"h\":");
+                    buf_put_i64(b, pk->h);
+                }
+                buf_puts(b, ",\"mtype\":");
+                buf_put_i64(b, pk->mtype ? pk->mtype : 1);
             }
-            buf_puts(b, ",\"mtype\":");
-            buf_put_i64(b, pk->mtype ? pk->mtype : 1);
             if (cr && (cr->type == CREATIVE_VIDEO || cr->type == CREATIVE_AUDIO) && cr->duration_s > 0) {
                 buf_puts(b, ",\"dur\":");
                 buf_put_i64(b, cr->duration_s);
