@@ -141,6 +141,9 @@ struct campaign {
     /* the response's fixed parts, JSON-escaped once at load (campaign_prepare_json): id, crid, adm, nurl as
      * quoted strings, adomain and cat as arrays; empty views = write them the slow way */
     struct sv j_id, j_crid, j_adm, j_nurl, j_adomain, j_cat;
+    /* ,"cid":…,"crid":…[,"adomain":…][,"cat":…,"cattax":N] of a bid without a creative crid, whole
+     * (response.c put_campaign_meta); empty = write it piece by piece */
+    struct sv j_meta;
     /* "creatives": typed creatives, besides the legacy banner of formats + adm/nurl (nformats may be 0 when
      * creatives are given) */
     struct creative *creatives;

@@ -119,6 +119,8 @@ static void pre_campaign(const struct campaign_set *set, const struct campaign *
         personal_checks(c, req, cs, env, p);
         if (p->reason != REASON_BID) return;
     }
+    /* most campaigns are ones no sensitive rule applies to: the answer, REASON_BID, without the call */
+    if (!set->policy || !sensitive_rules_can_apply(c)) return;
     int r = sensitive_check_prepared(set, c, req, cs, sp, &p->arg, &p->num);
     if (r != REASON_BID) p->reason = (uint16_t)r;
 }
@@ -350,6 +352,48 @@ static int32_t pick_deal(const struct campaign_set *cs, const struct campaign *c
     return -1;
 }
 
+/* Every campaign's request-level verdict. */
+static inline void pre_all(const struct campaign_set *cs, const struct ortb_request *req, bool cur_ok,
+                           const struct consent_state *cst, const struct decide_env *env,
+                           struct sensitive_req *sp, const struct juris_ctx *jc, struct pre *pre)
+{
+    for (uint32_t c = 0; c < cs->n; c++) {
+        if (!cur_ok) {
+            pre[c] = (struct pre){REASON_CURRENCY, cs->currency, 0};
+            continue;
+        }
+        pre_campaign(cs, &cs->v[c], req, cst, env, sp, jc, &pre[c]);
+    }
+}
+
+/* A request refused whole (its currency, or the consent for every campaign, which pre_campaign answers
+ * before any other check): when indeed no campaign passed, each imp's verdicts are theirs, as decide_run's
+ * imp loop would write them, without its floor conversion and auction; true then, else false with only pre
+ * written. Out of line and off the usual request's path, which is laid out as without it. */
+__attribute__((noinline, cold)) static bool
+refused_whole(const struct campaign_set *cs, const struct ortb_request *req, bool cur_ok,
+              const struct consent_state *cst, const struct decide_env *env, const struct juris_ctx *jc,
+              struct pre *pre, struct decide_result *out)
+{
+    pre_all(cs, req, cur_ok, cst, env, NULL, jc, pre);
+    for (uint32_t c = 0; c < cs->n; c++)
+        if (pre[c].reason == REASON_BID) return false;
+    for (uint32_t i = 0; i < req->nimp; i++) {
+        struct decide_verdict *row = out->v + (size_t)i * cs->n;
+        for (uint32_t c = 0; c < cs->n; c++) {
+            row[c].imp = (uint16_t)i;
+            row[c].campaign = (uint16_t)c;
+            row[c].reason = pre[c].reason;
+            row[c].arg = pre[c].arg;
+            row[c].num = pre[c].num;
+        }
+        out->winner[i] = -1;
+        out->price[i] = 0;
+    }
+    out->nv = req->nimp * cs->n;
+    return true;
+}
+
 int decide_run(const struct campaign_set *cs, const struct ortb_request *req, const struct decide_env *env,
                struct arena *a, struct decide_result *out)
 {
@@ -395,21 +439,15 @@ int decide_run(const struct campaign_set *cs, const struct ortb_request *req, co
         jc.bcat_canon = policy_ids_canonical(req->bcat.v, req->bcat.n);
         jc.cat_canon = policy_ids_canonical(req->ctx.cat.v, req->ctx.cat.n);
         jc.content_cat_canon = policy_ids_canonical(req->ctx.content_cat.v, req->ctx.content_cat.n);
-        /* the request's segments packed once for the sensitive/exploit rules of every campaign */
-        sp = sensitive_prepare(cs, req, a);
+        /* the request's segments packed once for the sensitive/exploit rules of every campaign; not at all
+         * when no campaign of the set is one a rule applies to (sensitive_check_prepared then never reads
+         * sp: it returns before, as for a NULL one) */
+        if (sensitive_set_consults(cs)) sp = sensitive_prepare(cs, req, a);
+    } else {
+        out->request_reason = !cur_ok ? REASON_CURRENCY : cst.block_all;
+        if (refused_whole(cs, req, cur_ok, &cst, env, &jc, pre, out)) return 0;
     }
-    if (!cur_ok)
-        out->request_reason = REASON_CURRENCY;
-    else if (cst.block_all >= 0)
-        out->request_reason = cst.block_all;
-
-    for (uint32_t c = 0; c < cs->n; c++) {
-        if (!cur_ok) {
-            pre[c] = (struct pre){REASON_CURRENCY, cs->currency, 0};
-            continue;
-        }
-        pre_campaign(cs, &cs->v[c], req, &cst, env, sp, &jc, &pre[c]);
-    }
+    pre_all(cs, req, cur_ok, &cst, env, sp, &jc, pre);
 
     for (uint32_t i = 0; i < req->nimp; i++) {
         const struct ortb_imp *imp = &req->imp[i];

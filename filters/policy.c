@@ -163,41 +163,6 @@ bool policy_ids_canonical(const struct sv *v, uint32_t n)
     return true;
 }
 
-/* a[0..n) == b[0..n) for 1 <= n <= 32 (a canonical id's length), without a memcmp call: words, the last one
- * overlapping, or for 1 to 3 bytes the first, middle and last. */
-static inline bool id_bytes_eq(const char *a, const char *b, size_t n)
-{
-    if (n >= 8) {
-        uint64_t x, y;
-        for (size_t i = 0; i + 8 < n; i += 8) {
-            memcpy(&x, a + i, 8);
-            memcpy(&y, b + i, 8);
-            if (x != y) return false;
-        }
-        memcpy(&x, a + n - 8, 8);
-        memcpy(&y, b + n - 8, 8);
-        return x == y;
-    }
-    if (n >= 4) {
-        uint32_t x0, y0, x1, y1;
-        memcpy(&x0, a, 4);
-        memcpy(&y0, b, 4);
-        memcpy(&x1, a + n - 4, 4);
-        memcpy(&y1, b + n - 4, 4);
-        return x0 == y0 && x1 == y1;
-    }
-    return a[0] == b[0] && a[n >> 1] == b[n >> 1] && a[n - 1] == b[n - 1];
-}
-
-bool policy_id_in_known(const struct sv *v, uint32_t n, bool v_canonical, struct sv id, bool id_canonical)
-{
-    if (!v_canonical || !id_canonical) return policy_id_in(v, n, id);
-    /* canonical ids are 1 to 32 bytes: the compare needs no call, so this path needs no stack frame */
-    for (uint32_t i = 0; i < n; i++)
-        if (v[i].n == id.n && id_bytes_eq(v[i].p, id.p, id.n)) return true;
-    return false;
-}
-
 bool policy_id_in_list(const struct sv *v, uint32_t n, bool v_canonical, struct sv id)
 {
     return policy_id_in_known(v, n, v_canonical, id, v_canonical && canonical(id));

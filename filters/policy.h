@@ -78,8 +78,10 @@ bool policy_ids_canonical(const struct sv *v, uint32_t n);
 /* policy_id_in for a list whose policy_ids_canonical answer the caller computed once (a request's list read
  * against every campaign): a canonical id against a canonical list is a byte comparison. */
 bool policy_id_in_list(const struct sv *v, uint32_t n, bool v_canonical, struct sv id);
-/* The same for one id whose policy_ids_canonical answer the caller knows too. */
-bool policy_id_in_known(const struct sv *v, uint32_t n, bool v_canonical, struct sv id, bool id_canonical);
+/* The same for one id whose policy_ids_canonical answer the caller knows too. Inline (below): decide calls it
+ * for every campaign's categories, and the usual answer is a few word compares. */
+static inline bool policy_id_in_known(const struct sv *v, uint32_t n, bool v_canonical, struct sv id,
+                                      bool id_canonical);
 
 /* Packs (taxonomy, canonical id) into a key, or 0 when it cannot be in a policy (tax outside 1..255, not an
  * id, canonical id longer than POLICY_ID_MAX). */
@@ -126,5 +128,43 @@ const struct policy_camp_key *policy_camp_find(const struct policy_camp *pc, uin
 
 /* Writes the id part of key ("588") into buf (at least POLICY_ID_MAX + 1 bytes); returns its length. */
 size_t policy_key_id(uint64_t key, char *buf);
+
+/* ---- inline definitions ---- */
+
+/* a[0..n) == b[0..n) for 1 <= n <= 32 (a canonical id's length), without a memcmp call: words, the last one
+ * overlapping, or for 1 to 3 bytes the first, middle and last. */
+static inline bool policy_id_bytes_eq_(const char *a, const char *b, size_t n)
+{
+    if (n >= 8) {
+        uint64_t x, y;
+        for (size_t i = 0; i + 8 < n; i += 8) {
+            memcpy(&x, a + i, 8);
+            memcpy(&y, b + i, 8);
+            if (x != y) return false;
+        }
+        memcpy(&x, a + n - 8, 8);
+        memcpy(&y, b + n - 8, 8);
+        return x == y;
+    }
+    if (n >= 4) {
+        uint32_t x0, y0, x1, y1;
+        memcpy(&x0, a, 4);
+        memcpy(&y0, b, 4);
+        memcpy(&x1, a + n - 4, 4);
+        memcpy(&y1, b + n - 4, 4);
+        return x0 == y0 && x1 == y1;
+    }
+    return a[0] == b[0] && a[n >> 1] == b[n >> 1] && a[n - 1] == b[n - 1];
+}
+
+static inline bool policy_id_in_known(const struct sv *v, uint32_t n, bool v_canonical, struct sv id,
+                                      bool id_canonical)
+{
+    if (!v_canonical || !id_canonical) return policy_id_in(v, n, id);
+    /* canonical ids are 1 to 32 bytes: the compare needs no call, so this path needs no stack frame */
+    for (uint32_t i = 0; i < n; i++)
+        if (v[i].n == id.n && policy_id_bytes_eq_(v[i].p, id.p, id.n)) return true;
+    return false;
+}
 
 #endif

@@ -32,6 +32,49 @@ static void put_hex64(struct buf *b, uint64_t v)
     buf_put(b, t, 16);
 }
 
+/* 1 <= v <= 999 in decimal at d; returns its length. */
+static inline size_t put_dec3(char *d, uint32_t v)
+{
+    if (v < 10) {
+        d[0] = (char)('0' + v);
+        return 1;
+    }
+    if (v < 100) {
+        d[0] = (char)('0' + v / 10);
+        d[1] = (char)('0' + v % 10);
+        return 2;
+    }
+    d[0] = (char)('0' + v / 100);
+    d[1] = (char)('0' + v / 10 % 10);
+    d[2] = (char)('0' + v % 10);
+    return 3;
+}
+
+/* ,"w":W,"h":H,"mtype":M of the usual bid (sizes of at most three digits, or none; mtype 0..9) with one room
+ * check, as the general writes below it would put them; false, with nothing written, for anything else. */
+static bool put_size_mtype(struct buf *b, const struct decide_pick *pk)
+{
+    static const char kw[] = ",\"w\":", kh[] = ",\"h\":", km[] = ",\"mtype\":";
+    bool sized = pk->w > 0 && pk->h > 0;
+    /* at most 5 + 3 + 5 + 3 + 9 + 1 = 26 bytes: 32 of room is enough */
+    if (b->overflow || b->cap - b->len < 32 || pk->mtype > 9 || (sized && (pk->w > 999 || pk->h > 999)))
+        return false;
+    char *d = b->p + b->len, *d0 = d;
+    if (sized) {
+        memcpy(d, kw, sizeof kw - 1);
+        d += sizeof kw - 1;
+        d += put_dec3(d, (uint32_t)pk->w);
+        memcpy(d, kh, sizeof kh - 1);
+        d += sizeof kh - 1;
+        d += put_dec3(d, (uint32_t)pk->h);
+    }
+    memcpy(d, km, sizeof km - 1);
+    d += sizeof km - 1;
+    *d++ = (char)('0' + (pk->mtype ? pk->mtype : 1));
+    b->len += (size_t)(d - d0);
+    return true;
+}
+
 /* URL query escaping for ids we put into the win notice URL. */
 static void put_url_component(struct buf *b, struct sv s)
 {
@@ -73,6 +116,44 @@ static void put_str_list(struct buf *b, const struct ortb_list *l)
         buf_put_json_str(b, l->v[i]);
     }
     buf_putc(b, ']');
+}
+
+/* ,"cid", "crid" (the creative's when cr has one, else the campaign's), "adomain", "cat" and "cattax" of a
+ * bid of campaign c. campaign_prepare_json writes it once at load for cr NULL (j_meta); the response writer
+ * copies that, or calls this when cr has a crid or j_meta is empty: one definition of these bytes. */
+static void put_campaign_meta(struct buf *b, const struct campaign *c, const struct creative *cr)
+{
+    buf_puts(b, ",\"cid\":");
+    if (c->j_id.n)
+        buf_put(b, c->j_id.p, c->j_id.n);
+    else
+        buf_put_json_str(b, c->id);
+    buf_puts(b, ",\"crid\":");
+    if (cr && cr->crid.n) {
+        if (cr->j_crid.n)
+            buf_put(b, cr->j_crid.p, cr->j_crid.n);
+        else
+            buf_put_json_str(b, cr->crid);
+    } else if (c->j_crid.n)
+        buf_put(b, c->j_crid.p, c->j_crid.n);
+    else
+        buf_put_json_str(b, c->crid);
+    if (c->adomain.n) {
+        buf_puts(b, ",\"adomain\":");
+        if (c->j_adomain.n)
+            buf_put(b, c->j_adomain.p, c->j_adomain.n);
+        else
+            put_str_list(b, &c->adomain);
+    }
+    if (c->cat.n) {
+        buf_puts(b, ",\"cat\":");
+        if (c->j_cat.n)
+            buf_put(b, c->j_cat.p, c->j_cat.n);
+        else
+            put_str_list(b, &c->cat);
+        buf_puts(b, ",\"cattax\":");
+        buf_put_i64(b, c->cattax);
+    }
 }
 
 /* The Native 1.2 response, a JSON document carried as a JSON string: written unescaped at the end of the
@@ -121,49 +202,26 @@ int resp_write_bids(struct buf *b, const struct campaign_set *cs, const struct o
         buf_put_json_str(b, imp->id);
         buf_puts(b, ",\"price\":");
         buf_put_micros(b, res->price ? res->price[i] : c->bid_micros);
-        buf_puts(b, ",\"cid\":");
-        if (c->j_id.n)
-            buf_put(b, c->j_id.p, c->j_id.n);
-        else
-            buf_put_json_str(b, c->id);
         /* what the winner serves: a typed creative (filters/decide.c pick_creative) or the formats banner */
         const struct decide_pick *pk = res->pick ? &res->pick[i] : NULL;
         const struct creative *cr = pk && pk->creative >= 0 ? &c->creatives[pk->creative] : NULL;
-        buf_puts(b, ",\"crid\":");
-        if (cr && cr->crid.n) {
-            if (cr->j_crid.n)
-                buf_put(b, cr->j_crid.p, cr->j_crid.n);
-            else
-                buf_put_json_str(b, cr->crid);
-        } else if (c->j_crid.n)
-            buf_put(b, c->j_crid.p, c->j_crid.n);
+        if (cr && cr->crid.n)
+            put_campaign_meta(b, c, cr);
+        else if (c->j_meta.n) /* the same bytes, written once at load */
+            buf_put(b, c->j_meta.p, c->j_meta.n);
         else
-            buf_put_json_str(b, c->crid);
-        if (c->adomain.n) {
-            buf_puts(b, ",\"adomain\":");
-            if (c->j_adomain.n)
-                buf_put(b, c->j_adomain.p, c->j_adomain.n);
-            else
-                put_str_list(b, &c->adomain);
-        }
-        if (c->cat.n) {
-            buf_puts(b, ",\"cat\":");
-            if (c->j_cat.n)
-                buf_put(b, c->j_cat.p, c->j_cat.n);
-            else
-                put_str_list(b, &c->cat);
-            buf_puts(b, ",\"cattax\":");
-            buf_put_i64(b, c->cattax);
-        }
+            put_campaign_meta(b, c, NULL);
         if (pk) {
-            if (pk->w > 0 && pk->h > 0) {
-                buf_puts(b, ",\"w\":");
-                buf_put_i64(b, pk->w);
-                buf_puts(b, ",\"h\":");
-                buf_put_i64(b, pk->h);
+            if (!put_size_mtype(b, pk)) {
+                if (pk->w > 0 && pk->h > 0) {
+                    buf_puts(b, ",\"w\":");
+                    buf_put_i64(b, pk->w);
+                    buf_puts(b, ",\"h\":");
+                    buf_put_i64(b, pk->h);
+                }
+                buf_puts(b, ",\"mtype\":");
+                buf_put_i64(b, pk->mtype ? pk->mtype : 1);
             }
-            buf_puts(b, ",\"mtype\":");
-            buf_put_i64(b, pk->mtype ? pk->mtype : 1);
             if (cr && (cr->type == CREATIVE_VIDEO || cr->type == CREATIVE_AUDIO) && cr->duration_s > 0) {
                 buf_puts(b, ",\"dur\":");
                 buf_put_i64(b, cr->duration_s);
@@ -266,6 +324,7 @@ size_t campaign_prepare_json(struct campaign *c, char *mem, size_t cap)
 {
     struct buf b;
     buf_init(&b, mem, cap);
+    c->j_meta = SV_NULL;
     struct sv id = frag_str(&b, c->id), crid = frag_str(&b, c->crid);
     struct sv adm = c->adm.n ? frag_str(&b, c->adm) : SV_NULL;
     struct sv nurl = c->nurl.n ? frag_str(&b, c->nurl) : SV_NULL;
@@ -288,5 +347,10 @@ size_t campaign_prepare_json(struct campaign *c, char *mem, size_t cap)
         cr->j_adm = cadm;
         cr->j_nurl = cnurl;
     }
+    /* last, so that it failing for room leaves every fragment above as it was */
+    size_t at = b.len;
+    put_campaign_meta(&b, c, NULL);
+    if (b.overflow) return at; /* written at run time then */
+    c->j_meta = (struct sv){b.p + at, b.len - at};
     return b.len;
 }

@@ -208,15 +208,22 @@ int sensitive_check(const struct campaign_set *cs, const struct campaign *c, con
     return sensitive_check_prepared(cs, c, req, cst, NULL, arg, num);
 }
 
+bool sensitive_set_consults(const struct campaign_set *cs)
+{
+    if (!cs->policy) return false;
+    for (uint32_t i = 0; i < cs->n; i++)
+        if (sensitive_rules_can_apply(&cs->v[i])) return true;
+    return false;
+}
+
 int sensitive_check_prepared(const struct campaign_set *cs, const struct campaign *c,
                              const struct ortb_request *req, const struct consent_state *cst,
                              struct sensitive_req *sp, struct sv *arg, int64_t *num)
 {
     const struct policy *p = cs->policy;
     if (!p) return REASON_BID;
-    uint32_t targeted = c->seg_classes & (class_mask_sensitive | class_mask_vulnerability);
+    if (!sensitive_rules_can_apply(c)) return REASON_BID;
     uint32_t risky = c->ad_classes & class_mask_high_risk;
-    if (!targeted && !risky) return REASON_BID;
     uint32_t ci = (uint32_t)(c - cs->v);
     const struct policy_camp *pc = ci < p->ncamp ? &p->camp[ci] : NULL;
 

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include "filters/arena.h"
 #include "filters/campaign.h"
+#include "filters/classes.h"
 #include "filters/consent.h"
 #include "filters/ortb.h"
 
@@ -49,6 +50,19 @@ struct sensitive_req {
 /* NULL when there is no policy or the arena ran out (sensitive_check_prepared then works unprepared). */
 struct sensitive_req *sensitive_prepare(const struct campaign_set *cs, const struct ortb_request *req,
                                         struct arena *a);
+/* Whether any rule can apply to campaign c: it targets a sensitive or vulnerability segment, or its own
+ * categories are high-risk. When not, sensitive_check_prepared returns REASON_BID at once, touching nothing:
+ * a caller may skip the call on this test (the one sensitive_check_prepared itself makes). */
+static inline bool sensitive_rules_can_apply(const struct campaign *c)
+{
+    return (c->seg_classes & (class_mask_sensitive | class_mask_vulnerability)) ||
+           (c->ad_classes & class_mask_high_risk);
+}
+
+/* Whether sensitive_check_prepared reads anything of the request for some campaign of the set (a policy, and
+ * a campaign a rule can apply to): when not, it returns REASON_BID before reading sp for every campaign, and
+ * the caller need not prepare one. Depends on the set alone. */
+bool sensitive_set_consults(const struct campaign_set *cs);
 /* sensitive_check with the request's preparation (sp may be NULL). */
 int sensitive_check_prepared(const struct campaign_set *cs, const struct campaign *c,
                              const struct ortb_request *req, const struct consent_state *cst,
