@@ -577,20 +577,10 @@ static inline __attribute__((always_inline)) const char *dbl_fast(const char *p,
 #undef IN_
 }
 
-int json_double(struct json *j, double *out)
+/* json_double's general path, from the same place: any number, every error. Out of line, so the fast path
+ * in json_double, a leaf, saves and restores none of the registers this one needs. */
+__attribute__((noinline)) static int json_double_slow(struct json *j, double *out)
 {
-    /* the usual price or coordinate, right here: scanned and converted in one pass, by the grammar of
-     * scan_number and the arithmetic of numtok_double (so the same double); anything else (an exponent, more
-     * digits, an error) from the same place below. Far from the end (and so no error) without end tests. */
-    const char *p = j->p, *end = j->end, *q = NULL;
-    if ((uintptr_t)p <= j->far)
-        q = dbl_fast(p, end, true, out);
-    else if (!j->err && p < end)
-        q = dbl_fast(p, end, false, out);
-    if (q) {
-        j->p = q;
-        return 0;
-    }
     bool here = !j->err && j->p < j->end && (*j->p == '-' || (*j->p >= '0' && *j->p <= '9'));
     enum json_type t = here ? JSON_NUMBER : json_peek(j);
     if (t != JSON_NUMBER) return t == JSON_NONE ? j->err : json_fail(j, JSON_ETYPE, "expected a number");
@@ -602,6 +592,24 @@ int json_double(struct json *j, double *out)
         return j->err;
     }
     return 0;
+}
+
+int json_double(struct json *j, double *out)
+{
+    /* the usual price or coordinate, right here: scanned and converted in one pass, by the grammar of
+     * scan_number and the arithmetic of numtok_double (so the same double); anything else (an exponent, more
+     * digits, an error) from the same place in json_double_slow. Far from the end (and so no error) without
+     * end tests. */
+    const char *p = j->p, *end = j->end, *q = NULL;
+    if ((uintptr_t)p <= j->far)
+        q = dbl_fast(p, end, true, out);
+    else if (!j->err && p < end)
+        q = dbl_fast(p, end, false, out);
+    if (q) {
+        j->p = q;
+        return 0;
+    }
+    return json_double_slow(j, out);
 }
 
 int json_int_slow_(struct json *j, int64_t *out)
