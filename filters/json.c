@@ -765,11 +765,15 @@ static const char *skip_fast(const char *p, const char *end, uintptr_t far, int 
     uint64_t obj = 0;
     bool in_obj = false;
     int d = 0;
+    char c0;
 value:
     p = json_ws_run_end_(p, end);
     if (p >= end) return NULL;
+#ifdef __SSE2__
+value_at: /* p < end, and *p no blank */
+#endif
     /* by how often each comes: strings, numbers, containers, then the literals */
-    char c0 = *p;
+    c0 = *p;
     if (c0 == '"') {
 #ifdef __SSE2__
         if ((uintptr_t)p <= far) {
@@ -848,6 +852,8 @@ member: /* p after the '{' or ',' or at the first key: blanks, a key, ':', then 
             if (qc == ('"' | ':' << 8)) { /* little-endian: q[0] is the low byte */
                 p = q + 2;
                 p += *p == ' ';
+                /* p < end: the value's first byte, unless another blank comes first */
+                if ((unsigned char)*p > ' ') goto value_at;
                 goto value;
             }
         }
