@@ -544,36 +544,36 @@ static int numtok_double(struct json *j, const struct numtok *t, double *out)
 }
 
 /* json_double's one pass: the end of the usual price or coordinate at p (p < end) with its value in *out, or
- * NULL for anything else. far (p + JSON_FAR_ <= end, a constant where it is inlined): no end test, as the
- * pass reads at most 42 bytes (a sign, 16 digits, '.', 23 more and the byte after). */
+ * NULL for anything else. It takes a plain decimal of at most 15 digits in all (leading zeros too, the '.'
+ * not counted), and makes of it what numtok_double makes of it: the same m (the digits as one integer, below
+ * 10^15) over the same power of ten (the count of fraction digits), so the same double. Anything longer
+ * (numtok_double may still take it, by its count of significant digits) goes to json_double_slow from the
+ * same place, which gives the same double for it as ever. One bound per digit, no digit counters. far (p +
+ * JSON_FAR_ <= end, a constant where it is inlined): no end test, as the pass reads at most 18 bytes (a sign,
+ * 15 digits, '.' and the byte after). */
 static inline __attribute__((always_inline)) const char *dbl_fast(const char *p, const char *end, bool far,
                                                                   double *out)
 {
 #define IN_(q) (far || (q) < end)
     bool neg = *p == '-';
     const char *q = p + neg;
-    if (IN_(q) && is_digit(*q)) {
-        uint64_t m = (uint64_t)(*q - '0');
-        int digits = m != 0, frac = 0;
-        if (*q++ != '0')
-            for (; IN_(q) && is_digit(*q) && digits <= 15; q++) {
-                m = m * 10 + (uint64_t)(*q - '0');
-                digits++;
-            }
-        if (IN_(q) && *q == '.' && IN_(q + 1) && is_digit(q[1]))
-            for (q++; IN_(q) && is_digit(*q) && digits <= 15 && frac <= 22; q++) {
-                m = m * 10 + (uint64_t)(*q - '0');
-                if (m) digits++;
-                frac++;
-            }
-        if (digits <= 15 && frac <= 22 &&
-            (!IN_(q) || (!is_digit(*q) && *q != '.' && *q != 'e' && *q != 'E'))) {
-            double v = (double)m / pow10tab[frac];
-            *out = neg ? -v : v;
-            return q;
-        }
+    if (!IN_(q) || !is_digit(*q)) return NULL;
+    const char *lim = q + 15; /* the end of 15 digits */
+    uint64_t m = (uint64_t)(*q - '0');
+    if (*q++ != '0')
+        for (; q < lim && IN_(q) && is_digit(*q); q++) m = m * 10 + (uint64_t)(*q - '0');
+    int frac = 0;
+    if (IN_(q) && *q == '.' && IN_(q + 1) && is_digit(q[1])) {
+        const char *f = ++q;
+        lim++; /* the '.' is no digit */
+        for (; q < lim && IN_(q) && is_digit(*q); q++) m = m * 10 + (uint64_t)(*q - '0');
+        frac = (int)(q - f);
     }
-    return NULL;
+    /* a 16th digit, or a fraction or exponent not taken: the general path */
+    if (IN_(q) && (is_digit(*q) || *q == '.' || *q == 'e' || *q == 'E')) return NULL;
+    double v = (double)m / pow10tab[frac];
+    *out = neg ? -v : v;
+    return q;
 #undef IN_
 }
 
