@@ -750,10 +750,11 @@ static inline __attribute__((always_inline)) const char *num_end_fast(const char
 }
 
 /* json_skip in one loop, the nesting kept in a bit stack (bit 0: the innermost open container is an object,
- * bit 1 the one around it, ...; in_obj caches bit 0 so the step after a value reads no stack). Returns the
- * end of the value at p, or NULL at anything it does not take on (a \u escape, an error of any kind);
- * json_skip then walks the value again from its start with the careful readers, which report the error at the
- * same place and in the same words as always. No state is written here.
+ * bit 1 the one around it, ...; close caches bit 0 as the bracket that closes the innermost container, '}' or
+ * ']', so the step after a value reads no stack and tests a close in one compare). Returns the end of the
+ * value at p, or NULL at anything it does not take on (a \u escape, an error of any kind); json_skip then
+ * walks the value again from its start with the careful readers, which report the error at the same place
+ * and in the same words as always. No state is written here.
  *
  * Far from the end (p <= far: JSON_FAR_ bytes or more), the shapes that make up most skipped values take no
  * bounds check per byte, as in json_obj_next: a member's blanks, plain key and '":' and the blank after it,
@@ -763,7 +764,7 @@ static const char *skip_fast(const char *p, const char *end, uintptr_t far, int 
 {
     const int room = JSON_MAX_DEPTH - depth;
     uint64_t obj = 0;
-    bool in_obj = false;
+    unsigned char close = ']';
     int d = 0;
     char c0;
 value:
@@ -799,9 +800,12 @@ value_at: /* p < end, and *p no blank */
             p++;
         } else {
             obj = obj << 1 | is_obj;
-            in_obj = is_obj;
             d++;
-            if (!is_obj) goto value;
+            if (!is_obj) {
+                close = ']';
+                goto value;
+            }
+            close = '}';
             goto member;
         }
     } else if (c0 == 't') {
@@ -830,14 +834,14 @@ after:
         }
         if (c == ',') {
             p++;
-            if (!in_obj) goto value;
+            if (close == ']') goto value;
             goto member;
         }
-        if (c != (in_obj ? '}' : ']')) return NULL;
+        if (c != close) return NULL;
         p++;
         d--;
         obj >>= 1;
-        in_obj = obj & 1;
+        close = (unsigned char)(']' | (obj & 1) << 5); /* '}' is ']' | 0x20 */
     }
 member: /* p after the '{' or ',' or at the first key: blanks, a key, ':', then the value */
 #ifdef __SSE2__
