@@ -760,7 +760,8 @@ static inline __attribute__((always_inline)) const char *num_end_fast(const char
  * bounds check per byte, as in json_obj_next: a member's blanks, plain key and '":' and the blank after it,
  * and a plain string value of up to 16 bytes, each by one 16-byte compare. What they do not take goes the
  * general way from the same place, so they end where it would and take nothing it does not. */
-static const char *skip_fast(const char *p, const char *end, uintptr_t far, int depth)
+static inline __attribute__((always_inline)) const char *skip_fast(const char *p, const char *end,
+                                                                   uintptr_t far, int depth)
 {
     const int room = JSON_MAX_DEPTH - depth;
     uint64_t obj = 0;
@@ -953,6 +954,14 @@ static int skip_slow(struct json *j)
     }
 }
 
+/* skip_fast out of line for json_skip_slow_, whose other work would otherwise share registers with it; the
+ * containers json_skip hands to json_skip_container_ run it inlined there, without a second call. */
+__attribute__((noinline)) static const char *skip_fast_out(const char *p, const char *end, uintptr_t far,
+                                                           int depth)
+{
+    return skip_fast(p, end, far, depth);
+}
+
 int json_skip_slow_(struct json *j)
 {
     if (!j->err) {
@@ -968,7 +977,7 @@ int json_skip_slow_(struct json *j)
             }
             return skip_slow(j);
         }
-        e = skip_fast(p, end, j->far, j->depth);
+        e = skip_fast_out(p, end, j->far, j->depth);
         if (e) {
             j->p = e;
             return 0;
