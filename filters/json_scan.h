@@ -127,9 +127,11 @@ static inline __attribute__((always_inline)) const char *json_ws_run_end_(const 
 
 /* The closing quote of a plain string whose text starts at s (just after its opening quote), or NULL when a
  * stop byte other than '"' comes first (an escape, a control or non-ASCII byte: the caller's general path
- * takes those) or the text runs to the end. far: s + 16 <= end. Far from the end, a string of up to 15 bytes
- * (the usual one) is one 16-byte compare, without json_str_run_end_'s loop test and the test that the stop
- * byte lies before the end. */
+ * takes those) or the text runs to the end. far: s + 32 <= end (the opening quote is JSON_FAR_ bytes or more
+ * from the end). Far from the end, a string of up to 15 bytes (the usual one) is one 16-byte compare, and one
+ * of up to 31 (ids, domains, paths) two, without json_str_run_end_'s loop test and the test that the stop
+ * byte lies before the end; the two tails are written out apart, so the short string pays no test for the
+ * second compare. */
 static inline __attribute__((always_inline)) const char *json_str_close_(const char *s, const char *end,
                                                                          bool far)
 {
@@ -141,6 +143,12 @@ static inline __attribute__((always_inline)) const char *json_str_close_(const c
             return *q == '"' ? q : NULL;
         }
         s += 16; /* all plain text */
+        m = json_str_stop16_(s);
+        if (m) {
+            const char *q = s + json_ctz_(m);
+            return *q == '"' ? q : NULL;
+        }
+        s += 16;
     }
 #else
     (void)far;
