@@ -779,12 +779,23 @@ value_at: /* p < end, and *p no blank */
     if (c0 == '"') {
 #ifdef __SSE2__
         if ((uintptr_t)p <= far) {
-            /* the string's first stop byte, or 16 bytes on when there is none: at a '"' it ends there, else
-             * the general scan goes on from there (every byte before it is plain text) */
-            const char *q = p + 1 + json_ctz_(json_str_stop16_(p + 1) | 0x10000u);
-            if (*q == '"') {
-                p = q + 1;
-                goto after;
+            /* the string's first stop byte within 16 bytes, or else within the next 16 (p + 33 < end), or 32
+             * bytes on when there is none: at a '"' it ends there, else the general scan goes on from there
+             * (every byte before it is plain text). The two tails apart, as in json_str_close_. */
+            unsigned m = json_str_stop16_(p + 1);
+            const char *q;
+            if (m) {
+                q = p + 1 + json_ctz_(m);
+                if (*q == '"') {
+                    p = q + 1;
+                    goto after;
+                }
+            } else {
+                q = p + 17 + json_ctz_(json_str_stop16_(p + 17) | 0x10000u);
+                if (*q == '"') {
+                    p = q + 1;
+                    goto after;
+                }
             }
             p = q - 1;
         }
