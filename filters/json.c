@@ -758,16 +758,24 @@ static inline __attribute__((always_inline)) const char *num_end_fast(const char
  *
  * Far from the end (p <= far: JSON_FAR_ bytes or more), the shapes that make up most skipped values take no
  * bounds check per byte, as in json_obj_next: a member's blanks, plain key and '":' and the blank after it,
- * and a plain string value of up to 16 bytes, each by one 16-byte compare. What they do not take goes the
- * general way from the same place, so they end where it would and take nothing it does not. */
+ * each by one 16-byte compare, and a plain string value of up to 31 bytes by one or two. What they do not
+ * take goes the general way from the same place, so they end where it would and take nothing it does not.
+ *
+ * at_open (a constant where it is inlined): p < end is at a '{' or '[' (json_skip_container_'s callers have
+ * looked), so the walk starts at the container's own step, without the blank scan and the tests for the
+ * other kinds of value before it. */
 static inline __attribute__((always_inline)) const char *skip_fast(const char *p, const char *end,
-                                                                   uintptr_t far, int depth)
+                                                                   uintptr_t far, int depth, bool at_open)
 {
     const int room = JSON_MAX_DEPTH - depth;
     uint64_t obj = 0;
     unsigned char close = ']';
     int d = 0;
     char c0;
+    if (at_open) {
+        c0 = *p;
+        goto open;
+    }
 value:
     p = json_ws_run_end_(p, end);
     if (p >= end) return NULL;
@@ -804,6 +812,7 @@ value_at: /* p < end, and *p no blank */
     } else if (is_digit(c0) || c0 == '-') {
         p = num_end_fast(p, end);
     } else if (c0 == '{' || c0 == '[') {
+    open:
         if (d >= room) return NULL;
         bool is_obj = c0 == '{';
         p = json_ws_run_end_(p + 1, end);
@@ -970,7 +979,7 @@ static int skip_slow(struct json *j)
 __attribute__((noinline)) static const char *skip_fast_out(const char *p, const char *end, uintptr_t far,
                                                            int depth)
 {
-    return skip_fast(p, end, far, depth);
+    return skip_fast(p, end, far, depth, false);
 }
 
 int json_skip_slow_(struct json *j)
@@ -999,7 +1008,7 @@ int json_skip_slow_(struct json *j)
 
 int json_skip_container_(struct json *j)
 {
-    const char *e = skip_fast(j->p, j->end, j->far, j->depth);
+    const char *e = skip_fast(j->p, j->end, j->far, j->depth, true);
     if (e) {
         j->p = e;
         return 0;
