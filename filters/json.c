@@ -1020,7 +1020,9 @@ int json_skip_container_(struct json *j)
 int json_finish(struct json *j)
 {
     if (j->err) return j->err;
-    skip_ws(j);
+    /* a minified body ends right after its value: then no blank scan (whose general path, a call, is where it
+     * goes at the end) */
+    if (j->p < j->end) skip_ws(j);
     if (j->p != j->end) return json_fail(j, JSON_ETRAILING, "unexpected data after the JSON value");
     return 0;
 }
