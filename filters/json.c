@@ -559,15 +559,18 @@ static inline __attribute__((always_inline)) const char *dbl_fast(const char *p,
     const char *q = p + neg;
     unsigned d; /* a digit's value: unsigned, so tested and added with no sign extension */
     if (!IN_(q) || (d = (unsigned)(unsigned char)*q - '0') > 9) return NULL;
-    const char *lim = q + 15; /* the end of 15 digits */
+    /* the end of 15 digits, as an integer: near the end of a short input q + 15 would point past it (UB) */
+    uintptr_t lim = (uintptr_t)q + 15;
     uint64_t m = d;
     if (*q++ != '0')
-        for (; q < lim && IN_(q) && (d = (unsigned)(unsigned char)*q - '0') <= 9; q++) m = m * 10 + d;
+        for (; (uintptr_t)q < lim && IN_(q) && (d = (unsigned)(unsigned char)*q - '0') <= 9; q++)
+            m = m * 10 + d;
     int frac = 0;
     if (IN_(q) && *q == '.' && IN_(q + 1) && is_digit(q[1])) {
         const char *f = ++q;
         lim++; /* the '.' is no digit */
-        for (; q < lim && IN_(q) && (d = (unsigned)(unsigned char)*q - '0') <= 9; q++) m = m * 10 + d;
+        for (; (uintptr_t)q < lim && IN_(q) && (d = (unsigned)(unsigned char)*q - '0') <= 9; q++)
+            m = m * 10 + d;
         frac = (int)(q - f);
     }
     /* a 16th digit, or a fraction or exponent not taken: the general path */
