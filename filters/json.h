@@ -147,7 +147,7 @@ static inline __attribute__((always_inline)) bool json_obj_next(struct json *j, 
         }
         if (*p == '"') {
             /* the key's end: its first stop byte, or 16 bytes on when there is none (a plain key of 16 bytes,
-             * if its '":' follows there; p + 35 < end); a stop byte other than '"' never reads as '":'. Both
+             * if its '":' follows there; p0 + 36 < end); a stop byte other than '"' never reads as '":'. Both
              * bytes in one compare (x86 is little-endian: q[0] is the low byte). */
             const char *s = p + 1, *q = s + json_ctz_(json_str_stop16_(s) | 0x10000u);
             uint16_t qc;
@@ -232,7 +232,7 @@ static inline __attribute__((always_inline)) bool json_arr_next(struct json *j)
 {
 #ifdef __SSE2__
     /* Far from the end (and so no error): the blanks by json_blank_far_, whose stop byte, when it is no
-     * blank, is the one the full scan below finds (every byte read lies within p0 + 34); anything else takes
+     * blank, is the one the full scan below finds (every byte read lies within p0 + 35); anything else takes
      * the path below from the same place. */
     if ((uintptr_t)j->p <= j->far) {
         const char *p0 = j->p, *p = json_blank_far_(p0);
