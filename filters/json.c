@@ -544,53 +544,47 @@ static int numtok_double(struct json *j, const struct numtok *t, double *out)
 }
 
 /* json_double's one pass: the end of the usual price or coordinate at p (p < end) with its value in *out, or
- * NULL for anything else. far (p + JSON_FAR_ <= end, a constant where it is inlined): no end test, as the
- * pass reads at most 42 bytes (a sign, 16 digits, '.', 23 more and the byte after). */
+ * NULL for anything else. It takes a plain decimal of at most 15 digits in all (leading zeros too, the '.'
+ * not counted), and makes of it what numtok_double makes of it: the same m (the digits as one integer, below
+ * 10^15) over the same power of ten (the count of fraction digits), so the same double. Anything longer
+ * (numtok_double may still take it, by its count of significant digits) goes to json_double_slow from the
+ * same place, which gives the same double for it as ever. One bound per digit, no digit counters. far (p +
+ * JSON_FAR_ <= end, a constant where it is inlined): no end test, as the pass reads at most 18 bytes (a sign,
+ * 15 digits, '.' and the byte after). */
 static inline __attribute__((always_inline)) const char *dbl_fast(const char *p, const char *end, bool far,
                                                                   double *out)
 {
 #define IN_(q) (far || (q) < end)
     bool neg = *p == '-';
     const char *q = p + neg;
-    if (IN_(q) && is_digit(*q)) {
-        uint64_t m = (uint64_t)(*q - '0');
-        int digits = m != 0, frac = 0;
-        if (*q++ != '0')
-            for (; IN_(q) && is_digit(*q) && digits <= 15; q++) {
-                m = m * 10 + (uint64_t)(*q - '0');
-                digits++;
-            }
-        if (IN_(q) && *q == '.' && IN_(q + 1) && is_digit(q[1]))
-            for (q++; IN_(q) && is_digit(*q) && digits <= 15 && frac <= 22; q++) {
-                m = m * 10 + (uint64_t)(*q - '0');
-                if (m) digits++;
-                frac++;
-            }
-        if (digits <= 15 && frac <= 22 &&
-            (!IN_(q) || (!is_digit(*q) && *q != '.' && *q != 'e' && *q != 'E'))) {
-            double v = (double)m / pow10tab[frac];
-            *out = neg ? -v : v;
-            return q;
-        }
+    unsigned d; /* a digit's value: unsigned, so tested and added with no sign extension */
+    if (!IN_(q) || (d = (unsigned)(unsigned char)*q - '0') > 9) return NULL;
+    /* the end of 15 digits, as an integer: near the end of a short input q + 15 would point past it (UB) */
+    uintptr_t lim = (uintptr_t)q + 15;
+    uint64_t m = d;
+    if (*q++ != '0')
+        for (; (uintptr_t)q < lim && IN_(q) && (d = (unsigned)(unsigned char)*q - '0') <= 9; q++)
+            m = m * 10 + d;
+    int frac = 0;
+    if (IN_(q) && *q == '.' && IN_(q + 1) && is_digit(q[1])) {
+        const char *f = ++q;
+        lim++; /* the '.' is no digit */
+        for (; (uintptr_t)q < lim && IN_(q) && (d = (unsigned)(unsigned char)*q - '0') <= 9; q++)
+            m = m * 10 + d;
+        frac = (int)(q - f);
     }
-    return NULL;
+    /* a 16th digit, or a fraction or exponent not taken: the general path */
+    if (IN_(q) && (is_digit(*q) || *q == '.' || *q == 'e' || *q == 'E')) return NULL;
+    double v = (double)m / pow10tab[frac];
+    *out = neg ? -v : v;
+    return q;
 #undef IN_
 }
 
-int json_double(struct json *j, double *out)
+/* json_double's general path, from the same place: any number, every error. Out of line, so the fast path
+ * in json_double, a leaf, saves and restores none of the registers this one needs. */
+__attribute__((noinline)) static int json_double_slow(struct json *j, double *out)
 {
-    /* the usual price or coordinate, right here: scanned and converted in one pass, by the grammar of
-     * scan_number and the arithmetic of numtok_double (so the same double); anything else (an exponent, more
-     * digits, an error) from the same place below. Far from the end (and so no error) without end tests. */
-    const char *p = j->p, *end = j->end, *q = NULL;
-    if ((uintptr_t)p <= j->far)
-        q = dbl_fast(p, end, true, out);
-    else if (!j->err && p < end)
-        q = dbl_fast(p, end, false, out);
-    if (q) {
-        j->p = q;
-        return 0;
-    }
     bool here = !j->err && j->p < j->end && (*j->p == '-' || (*j->p >= '0' && *j->p <= '9'));
     enum json_type t = here ? JSON_NUMBER : json_peek(j);
     if (t != JSON_NUMBER) return t == JSON_NONE ? j->err : json_fail(j, JSON_ETYPE, "expected a number");
@@ -602,6 +596,24 @@ int json_double(struct json *j, double *out)
         return j->err;
     }
     return 0;
+}
+
+int json_double(struct json *j, double *out)
+{
+    /* the usual price or coordinate, right here: scanned and converted in one pass, by the grammar of
+     * scan_number and the arithmetic of numtok_double (so the same double); anything else (an exponent, more
+     * digits, an error) from the same place in json_double_slow. Far from the end (and so no error) without
+     * end tests. */
+    const char *p = j->p, *end = j->end, *q = NULL;
+    if ((uintptr_t)p <= j->far)
+        q = dbl_fast(p, end, true, out);
+    else if (!j->err && p < end)
+        q = dbl_fast(p, end, false, out);
+    if (q) {
+        j->p = q;
+        return 0;
+    }
+    return json_double_slow(j, out);
 }
 
 int json_int_slow_(struct json *j, int64_t *out)
@@ -742,35 +754,60 @@ static inline __attribute__((always_inline)) const char *num_end_fast(const char
 }
 
 /* json_skip in one loop, the nesting kept in a bit stack (bit 0: the innermost open container is an object,
- * bit 1 the one around it, ...; in_obj caches bit 0 so the step after a value reads no stack). Returns the
- * end of the value at p, or NULL at anything it does not take on (a \u escape, an error of any kind);
- * json_skip then walks the value again from its start with the careful readers, which report the error at the
- * same place and in the same words as always. No state is written here.
+ * bit 1 the one around it, ...; close caches bit 0 as the bracket that closes the innermost container, '}' or
+ * ']', so the step after a value reads no stack and tests a close in one compare). Returns the end of the
+ * value at p, or NULL at anything it does not take on (a \u escape, an error of any kind); json_skip then
+ * walks the value again from its start with the careful readers, which report the error at the same place
+ * and in the same words as always. No state is written here.
  *
  * Far from the end (p <= far: JSON_FAR_ bytes or more), the shapes that make up most skipped values take no
  * bounds check per byte, as in json_obj_next: a member's blanks, plain key and '":' and the blank after it,
- * and a plain string value of up to 16 bytes, each by one 16-byte compare. What they do not take goes the
- * general way from the same place, so they end where it would and take nothing it does not. */
-static const char *skip_fast(const char *p, const char *end, uintptr_t far, int depth)
+ * each by one 16-byte compare, and a plain string value of up to 31 bytes by one or two. What they do not
+ * take goes the general way from the same place, so they end where it would and take nothing it does not.
+ *
+ * at_open (a constant where it is inlined): p < end is at a '{' or '[' (json_skip_container_'s callers have
+ * looked), so the walk starts at the container's own step, without the blank scan and the tests for the
+ * other kinds of value before it. */
+static inline __attribute__((always_inline)) const char *skip_fast(const char *p, const char *end,
+                                                                   uintptr_t far, int depth, bool at_open)
 {
     const int room = JSON_MAX_DEPTH - depth;
     uint64_t obj = 0;
-    bool in_obj = false;
+    unsigned char close = ']';
     int d = 0;
+    char c0;
+    if (at_open) {
+        c0 = *p;
+        goto open;
+    }
 value:
     p = json_ws_run_end_(p, end);
     if (p >= end) return NULL;
+#ifdef __SSE2__
+value_at: /* p < end, and *p no blank */
+#endif
     /* by how often each comes: strings, numbers, containers, then the literals */
-    char c0 = *p;
+    c0 = *p;
     if (c0 == '"') {
 #ifdef __SSE2__
         if ((uintptr_t)p <= far) {
-            /* the string's first stop byte, or 16 bytes on when there is none: at a '"' it ends there, else
-             * the general scan goes on from there (every byte before it is plain text) */
-            const char *q = p + 1 + json_ctz_(json_str_stop16_(p + 1) | 0x10000u);
-            if (*q == '"') {
-                p = q + 1;
-                goto after;
+            /* the string's first stop byte within 16 bytes, or else within the next 16 (p + 33 < end), or 32
+             * bytes on when there is none: at a '"' it ends there, else the general scan goes on from there
+             * (every byte before it is plain text). The two tails apart, as in json_str_close_. */
+            unsigned m = json_str_stop16_(p + 1);
+            const char *q;
+            if (m) {
+                q = p + 1 + json_ctz_(m);
+                if (*q == '"') {
+                    p = q + 1;
+                    goto after;
+                }
+            } else {
+                q = p + 17 + json_ctz_(json_str_stop16_(p + 17) | 0x10000u);
+                if (*q == '"') {
+                    p = q + 1;
+                    goto after;
+                }
             }
             p = q - 1;
         }
@@ -779,6 +816,7 @@ value:
     } else if (is_digit(c0) || c0 == '-') {
         p = num_end_fast(p, end);
     } else if (c0 == '{' || c0 == '[') {
+    open:
         if (d >= room) return NULL;
         bool is_obj = c0 == '{';
         p = json_ws_run_end_(p + 1, end);
@@ -787,9 +825,12 @@ value:
             p++;
         } else {
             obj = obj << 1 | is_obj;
-            in_obj = is_obj;
             d++;
-            if (!is_obj) goto value;
+            if (!is_obj) {
+                close = ']';
+                goto value;
+            }
+            close = '}';
             goto member;
         }
     } else if (c0 == 't') {
@@ -818,14 +859,14 @@ after:
         }
         if (c == ',') {
             p++;
-            if (!in_obj) goto value;
+            if (close == ']') goto value;
             goto member;
         }
-        if (c != (in_obj ? '}' : ']')) return NULL;
+        if (c != close) return NULL;
         p++;
         d--;
         obj >>= 1;
-        in_obj = obj & 1;
+        close = (unsigned char)(']' | (obj & 1) << 5); /* '}' is ']' | 0x20 */
     }
 member: /* p after the '{' or ',' or at the first key: blanks, a key, ':', then the value */
 #ifdef __SSE2__
@@ -840,6 +881,8 @@ member: /* p after the '{' or ',' or at the first key: blanks, a key, ':', then 
             if (qc == ('"' | ':' << 8)) { /* little-endian: q[0] is the low byte */
                 p = q + 2;
                 p += *p == ' ';
+                /* p < end: the value's first byte, unless another blank comes first */
+                if ((unsigned char)*p > ' ') goto value_at;
                 goto value;
             }
         }
@@ -935,6 +978,14 @@ static int skip_slow(struct json *j)
     }
 }
 
+/* skip_fast out of line for json_skip_slow_, whose other work would otherwise share registers with it; the
+ * containers json_skip hands to json_skip_container_ run it inlined there, without a second call. */
+__attribute__((noinline)) static const char *skip_fast_out(const char *p, const char *end, uintptr_t far,
+                                                           int depth)
+{
+    return skip_fast(p, end, far, depth, false);
+}
+
 int json_skip_slow_(struct json *j)
 {
     if (!j->err) {
@@ -950,7 +1001,7 @@ int json_skip_slow_(struct json *j)
             }
             return skip_slow(j);
         }
-        e = skip_fast(p, end, j->far, j->depth);
+        e = skip_fast_out(p, end, j->far, j->depth);
         if (e) {
             j->p = e;
             return 0;
@@ -961,7 +1012,7 @@ int json_skip_slow_(struct json *j)
 
 int json_skip_container_(struct json *j)
 {
-    const char *e = skip_fast(j->p, j->end, j->far, j->depth);
+    const char *e = skip_fast(j->p, j->end, j->far, j->depth, true);
     if (e) {
         j->p = e;
         return 0;
@@ -972,7 +1023,9 @@ int json_skip_container_(struct json *j)
 int json_finish(struct json *j)
 {
     if (j->err) return j->err;
-    skip_ws(j);
+    /* a minified body ends right after its value: then no blank scan (whose general path, a call, is where it
+     * goes at the end) */
+    if (j->p < j->end) skip_ws(j);
     if (j->p != j->end) return json_fail(j, JSON_ETRAILING, "unexpected data after the JSON value");
     return 0;
 }

@@ -147,7 +147,7 @@ static inline __attribute__((always_inline)) bool json_obj_next(struct json *j, 
         }
         if (*p == '"') {
             /* the key's end: its first stop byte, or 16 bytes on when there is none (a plain key of 16 bytes,
-             * if its '":' follows there; p + 35 < end); a stop byte other than '"' never reads as '":'. Both
+             * if its '":' follows there; p0 + 36 < end); a stop byte other than '"' never reads as '":'. Both
              * bytes in one compare (x86 is little-endian: q[0] is the low byte). */
             const char *s = p + 1, *q = s + json_ctz_(json_str_stop16_(s) | 0x10000u);
             uint16_t qc;
@@ -232,7 +232,7 @@ static inline __attribute__((always_inline)) bool json_arr_next(struct json *j)
 {
 #ifdef __SSE2__
     /* Far from the end (and so no error): the blanks by json_blank_far_, whose stop byte, when it is no
-     * blank, is the one the full scan below finds (every byte read lies within p0 + 34); anything else takes
+     * blank, is the one the full scan below finds (every byte read lies within p0 + 35); anything else takes
      * the path below from the same place. */
     if ((uintptr_t)j->p <= j->far) {
         const char *p0 = j->p, *p = json_blank_far_(p0);
@@ -334,9 +334,9 @@ static inline __attribute__((always_inline)) int json_int(struct json *j, int64_
 }
 
 /* json_skip for the values skipped most often, right here (after the blank of "key": value): a plain string
- * (one run, no escape, nothing to validate), a small non-negative integer followed by what may follow a
- * value, or an array of such integers; any other object or array straight to json_skip_container_. Anything
- * else from the same place in json_skip_slow_. */
+ * (one run, no escape, nothing to validate), a positive integer (no fraction, no exponent), or a flat array
+ * of non-negative integers; any other object or array straight to json_skip_container_. Anything else from
+ * the same place in json_skip_slow_. */
 static inline __attribute__((always_inline)) int json_skip(struct json *j)
 {
     const char *p = j->p, *end = j->end;
@@ -351,7 +351,10 @@ static inline __attribute__((always_inline)) int json_skip(struct json *j)
         } else if ((unsigned)(unsigned char)*p - '1' <= 8) {
             const char *q = p + 1;
             while (q < end && (unsigned)(unsigned char)*q - '0' <= 9) q++;
-            if (q < end && (*q == ',' || *q == '}' || *q == ']')) {
+            /* no fraction or exponent follows: then it ends where json_skip_slow_'s number scan ends it,
+             * whatever the byte is (the line break after an object's last member in pretty JSON, too); the
+             * caller reads that byte next and reports it as before */
+            if (q < end && *q != '.' && (*q | 0x20) != 'e') {
                 j->p = q;
                 return 0;
             }

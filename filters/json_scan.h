@@ -18,7 +18,7 @@ static inline bool json_is_ws_(char c)
 }
 
 /* The fast paths' "far from the end": at least this many bytes from p0 to the end, so the shapes they take
- * (a ',', up to 16 blanks, a key of up to 16 bytes, its '":' and a blank: 37 bytes) are read without a bounds
+ * (a ',', up to 17 blanks, a key of up to 16 bytes, its '":' and a blank: 38 bytes) are read without a bounds
  * check per byte. */
 #define JSON_FAR_ 48
 
@@ -70,21 +70,27 @@ static inline __attribute__((always_inline)) unsigned json_str_stop16_(const cha
     return (unsigned)_mm_movemask_epi8(json_stop16_(_mm_loadu_si128((const __m128i *)(const void *)p)));
 }
 
-/* The end of the blanks at p, in the shapes of compact and pretty JSON: p itself when *p is no blank, else
- * the first byte that is neither a space nor a line break, at most 16 bytes on (so p + 16 must be within the
- * input). Every byte skipped is a blank, so whatever the caller finds there ('"', ',', '}', ']', the bytes it
- * takes) is what a full whitespace scan would find; any other byte (a tab, a carriage return, a control byte,
- * or a 17th blank) is no byte a caller takes, and it goes its general way from where it was. Never NULL. One
- * compare for compact JSON, three for the blank of "key": value, and one 16-byte compare for a line break and
- * its indent, instead of a compare per shape. */
+/* The end of the blanks at p, in the shapes of compact and pretty JSON: p itself when *p is no blank (or a
+ * blank other than a space or a line break), else the first byte after p that is no space, at most 16 bytes
+ * on from p + 1 (so p + 17 must be within the input). Every byte skipped is a blank, so whatever the caller
+ * finds there ('"', ',', '}', ']', the bytes it takes) is what a full whitespace scan would find; any other
+ * byte (a tab, a carriage return, a control byte, a second line break, or an 18th blank) is no byte a caller
+ * takes, and it goes its general way from where it was. Never NULL. One compare for compact JSON, three for
+ * the blank of "key": value, and for a line break and its indent one 16-byte compare of spaces only (the
+ * line break is the byte at p, already tested), instead of a compare per shape. */
 static inline __attribute__((always_inline)) const char *json_blank_far_(const char *p)
 {
-    if ((unsigned char)*p > ' ') return p;
-    if (*p == ' ' && (unsigned char)p[1] > ' ') return p + 1;
-    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-    unsigned ws = (unsigned)_mm_movemask_epi8(
-        _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\n'))));
-    return p + json_ctz_(~ws); /* ~ws has bits 16 and up set: 16 at most */
+    unsigned char c = (unsigned char)*p;
+    if (c > ' ') return p;
+    if (c == ' ') {
+        if ((unsigned char)p[1] > ' ') return p + 1;
+    } else if (c != '\n') {
+        return p;
+    }
+    /* a space or line break at p, then the spaces after it (an indent) */
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + 1));
+    unsigned sp = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')));
+    return p + 1 + json_ctz_(~sp); /* ~sp has bits 16 and up set: 16 at most */
 }
 
 /* json_ws_run_end_ for any other run of blanks (in json.c): out of line, so the shapes above, inlined at
@@ -127,9 +133,11 @@ static inline __attribute__((always_inline)) const char *json_ws_run_end_(const 
 
 /* The closing quote of a plain string whose text starts at s (just after its opening quote), or NULL when a
  * stop byte other than '"' comes first (an escape, a control or non-ASCII byte: the caller's general path
- * takes those) or the text runs to the end. far: s + 16 <= end. Far from the end, a string of up to 15 bytes
- * (the usual one) is one 16-byte compare, without json_str_run_end_'s loop test and the test that the stop
- * byte lies before the end. */
+ * takes those) or the text runs to the end. far: s + 32 <= end (the opening quote is JSON_FAR_ bytes or more
+ * from the end). Far from the end, a string of up to 15 bytes (the usual one) is one 16-byte compare, and one
+ * of up to 31 (ids, domains, paths) two, without json_str_run_end_'s loop test and the test that the stop
+ * byte lies before the end; the two tails are written out apart, so the short string pays no test for the
+ * second compare. */
 static inline __attribute__((always_inline)) const char *json_str_close_(const char *s, const char *end,
                                                                          bool far)
 {
@@ -141,6 +149,12 @@ static inline __attribute__((always_inline)) const char *json_str_close_(const c
             return *q == '"' ? q : NULL;
         }
         s += 16; /* all plain text */
+        m = json_str_stop16_(s);
+        if (m) {
+            const char *q = s + json_ctz_(m);
+            return *q == '"' ? q : NULL;
+        }
+        s += 16;
     }
 #else
     (void)far;
