@@ -12,6 +12,7 @@
 # usage: bench/http_vs_nginx.sh [BUILD_DIR]   (default build-bench; run as root from anywhere)
 # env:   ROUNDS (3) DURATION (4, seconds per wrk load, at most 5) WRK_THREADS (2) CONNECTIONS (64)
 #        BODY (deploy/sample-request.json) CONFIG (deploy/fairbid.json)
+#        LATENCY (1; 0 leaves out the open-loop latency part, for long throughput-only series of rounds)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -231,7 +232,11 @@ LOADGEN=$BUILD/fairbid-loadgen
 # the help text is read once into a variable: `--help | grep -q` under pipefail reports the help's own exit code
 # (or SIGPIPE when grep stops early) and said the load generator was missing when it was not
 LG_HELP=$([[ -x $LOADGEN ]] && "$LOADGEN" --help 2>&1 || true)
-if [[ $LG_HELP == *--rate* && $LG_HELP == *--requests-dir* && $LG_HELP == *--json* ]]; then
+if [[ ${LATENCY:-1} == 0 ]]; then
+    echo "LATENCY=0: no open-loop figures in this run."
+    echo
+    echo "Bar: fairbid p99 <= 2x nginx p99 at the same rate: **not measured** (LATENCY=0)."
+elif [[ $LG_HELP == *--rate* && $LG_HELP == *--requests-dir* && $LG_HELP == *--json* ]]; then
     mkdir -p "$T/reqs"
     cp "$BODY" "$T/reqs/"
     # On a 2-core machine a spinning load generator takes a core from the server under test: sleep in epoll.
