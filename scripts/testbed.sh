@@ -222,13 +222,13 @@ LG_PID=$!
 PIDS+=("$LG_PID")
 
 python3 - "$W" "$FAILOVER" "$PRIMARY_PID" "$P1" "$P2" "${SPORTS[*]}" "$USERS" "$LOAD" "$SRC/deploy/sample-request.json" \
-  "${CAP_CAMPAIGN:-}" "${CAP:-0}" "$LG_PID" "${URLS[@]}" >"$W/drill.json" 2>"$W/drill.log" <<'PY'
+  "${CAP_CAMPAIGN:-}" "${CAP:-0}" "$LG_PID" "$SRC" "${URLS[@]}" >"$W/drill.json" 2>"$W/drill.log" <<'PY'
 # The drill's timeline: poll every instance's /metrics every 50 ms; with --failover kill the primary 1 s into
 # the measured load, write opt-outs through whatever Sentinel names as primary, wait for the fleet to recover,
 # then check every acknowledged opt-out on every instance and the cap. Prints a JSON report on stdout.
-import json, os, re, signal, socket, sys, threading, time, urllib.request
-W, failover, ppid, p1, p2, sports, nusers, load_s, sample, cap_c, cap, lg_pid = sys.argv[1:13]
-urls = sys.argv[13:]
+import json, os, re, signal, sys, threading, time, urllib.request
+W, failover, ppid, p1, p2, sports, nusers, load_s, sample, cap_c, cap, lg_pid, src = sys.argv[1:14]
+urls = sys.argv[14:]
 failover, ppid, nusers, load_s, cap, lg_pid = failover == "1", int(ppid), int(nusers), float(load_s), int(cap), int(lg_pid)
 sports = sports.split()
 t0 = time.monotonic()
@@ -278,55 +278,28 @@ threads = [threading.Thread(target=poller, args=(u,), daemon=True) for u in urls
 for th in threads:
     th.start()
 
-class RedisError(Exception):
-    pass
+# the RESP client of the integration tests (one command at a time, no redis-cli process: starting one took more
+# than a second on a loaded 2-core machine); it raises RuntimeError for an error reply and OSError
+# (socket.timeout among them) when the server is down or does not answer in time
+sys.path.insert(0, os.path.join(src, "tests", "integration"))
+from test_mirror_driver import Redis  # noqa: E402
 
 def redis_cmd(port, *args, host="127.0.0.1", timeout=1.0):
-    """One command over a socket of our own (RESP), no redis-cli process: starting one took more than a second on
-    a loaded 2-core machine. Returns the reply (str, int, list or None); raises RedisError for an error reply and
-    OSError (socket.timeout among them) when the server is down or does not answer within `timeout`."""
-    with socket.create_connection((host, int(port)), timeout=timeout) as s:
-        s.settimeout(timeout)
-        out = b"*%d\r\n" % len(args)
-        for a in args:
-            a = str(a).encode()
-            out += b"$%d\r\n%s\r\n" % (len(a), a)
-        s.sendall(out)
-        f = s.makefile("rb")
-        def reply():
-            line = f.readline()
-            if not line.endswith(b"\r\n"):
-                raise OSError("connection closed mid-reply")
-            kind, rest = line[:1], line[1:-2].decode()
-            if kind == b"+":
-                return rest
-            if kind == b"-":
-                raise RedisError(rest)
-            if kind == b":":
-                return int(rest)
-            if kind == b"$":
-                n = int(rest)
-                if n < 0:
-                    return None
-                data = f.read(n + 2)
-                if len(data) != n + 2:
-                    raise OSError("connection closed mid-reply")
-                return data[:-2].decode()
-            if kind == b"*":
-                n = int(rest)
-                return None if n < 0 else [reply() for _ in range(n)]
-            raise OSError("unexpected reply %r" % line[:40])
-        return reply()
+    r = Redis(int(port), host=host, timeout=timeout)
+    try:
+        return r.cmd(*args)
+    finally:
+        r.s.close()
 
 def current_primary():
     """The primary Sentinel names, or None when no Sentinel answers (each asked with a 1 s bound)."""
     for sp in sports:
         try:
             out = redis_cmd(sp, "sentinel", "get-master-addr-by-name", "fairbid")
-        except (OSError, RedisError):
+        except (OSError, RuntimeError):
             continue
-        if isinstance(out, list) and len(out) == 2:
-            return out[0], int(out[1])
+        if isinstance(out, list) and len(out) == 2 and all(isinstance(x, bytes) for x in out):
+            return out[0].decode(), int(out[1])
     return None
 
 def hset_optout(pr, uid, timeout):
@@ -334,9 +307,9 @@ def hset_optout(pr, uid, timeout):
     try:
         r = redis_cmd(pr[1], "HSET", "fairbid:consent:" + uid, "optout", "1", "updated_ms",
                       str(int(time.time() * 1000)), host=pr[0], timeout=timeout)
-    except (OSError, RedisError) as e:
+    except (OSError, RuntimeError) as e:
         return "%s: %s" % (type(e).__name__, e)
-    return None if isinstance(r, int) else "unexpected reply %r" % (r,)
+    return None if isinstance(r, bytes) and r.isdigit() else "unexpected reply %r" % (r,)
 
 # one bid request for user `buyeruid` (the sample request: its winner is a personal-data campaign)
 PERSONAL = "initech-runners"  # deploy/fairbid.json's personal-data campaign, the sample request's winner

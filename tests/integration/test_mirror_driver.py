@@ -92,8 +92,8 @@ def winner(status, body):
 class Redis:
     """Minimal RESP2 client: one command at a time."""
 
-    def __init__(self, port):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    def __init__(self, port, host="127.0.0.1", timeout=5):
+        self.s = socket.create_connection((host, port), timeout=timeout)
         self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.f = self.s.makefile("rb")
 
